@@ -1,0 +1,45 @@
+"""State machine: runs the definition, logs to its own log group, traces with X-Ray."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+
+def build_state_machine(
+    scope: Construct,
+    *,
+    definition: sfn.IChainable,
+    workflow_type: sfn.StateMachineType,
+    timeout: Duration,
+    table: dynamodb.ITable,
+    include_execution_data: bool,
+) -> tuple[sfn.StateMachine, logs.LogGroup]:
+    """Return the state machine and its log group.
+
+    Every event is logged (level ALL), for Express the only record of a run. Execution data
+    (state input and output) is logged unless a credential passes through it.
+    """
+    log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION)
+    state_machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_type=workflow_type,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(
+            destination=log_group,
+            level=sfn.LogLevel.ALL,
+            include_execution_data=include_execution_data,
+        ),
+    )
+    if table.encryption_key is not None:
+        # putItem on a table with a customer-managed key needs the key too.
+        table.encryption_key.grant_encrypt_decrypt(state_machine)
+    return state_machine, log_group

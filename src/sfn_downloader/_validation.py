@@ -1,0 +1,295 @@
+"""Validate: check every prop at once and raise one DownloaderConfigError listing all problems.
+
+Values that are unresolved CDK tokens are skipped: they are only known at deploy time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aws_cdk import SecretValue, Stack, Token
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ._props import EXPRESS_MAX_TIMEOUT, PARTITION_KEY, SORT_KEY, Props, Request
+from .auth import AuthHeader
+from .errors import DownloaderConfigError, Problem
+from .item import ItemField
+
+# Headers Step Functions' apigateway:invoke refuses to send (Step Functions developer guide).
+FORBIDDEN_HEADERS = frozenset(
+    {
+        "authorization", "connection", "content-md5", "expect", "host", "max-forwards",
+        "proxy-authenticate", "server", "te", "transfer-encoding", "trailer", "upgrade",
+        "via", "www-authenticate",
+    }
+)  # fmt: skip
+FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz")  # x-amz also covers x-amzn
+_HTTP_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-zA-Z]+)\s*\)$")
+_FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
+RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
+
+
+def validate(scope: Construct, construct_id: str, props: Props) -> Request:
+    """Return the normalized request, or raise DownloaderConfigError naming every problem."""
+    problems: list[Problem] = []
+    endpoint = _check_endpoint(props.endpoint, problems)
+    path, query = _check_path(props.path, problems)
+    problems += _check_headers(props.headers, props.auth_header)
+    problems += _check_auth_header(scope, props.auth_header)
+    problems += _check_result_selector(props.result_selector)
+    problems += _check_item(props)
+    problems += _check_table(props)
+    problems += _check_schedule(props.schedule)
+    problems += _check_workflow(props)
+    if props.downloader_id is not None and not Token.is_unresolved(props.downloader_id):
+        if not props.downloader_id.strip():
+            problems.append(Problem("downloader_id", props.downloader_id, "is empty.",
+                                    "pass a non-empty name, or omit it to use the construct path."))
+    if problems:
+        raise DownloaderConfigError(construct_id, problems)
+    return Request(endpoint=endpoint, path=path, query=query)
+
+
+def is_json_path(value: str) -> bool:
+    """True for the JSONPath forms Step Functions accepts in ``.$`` fields."""
+    return (
+        value in ("$", "$$")
+        or value.startswith(("$.", "$$.", "$[", "States."))
+    )
+
+
+def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
+    fix = "pass the base URL only, e.g. 'https://esi.evetech.net' or 'https://host:8443'."
+    if not isinstance(endpoint, str):
+        problems.append(Problem("endpoint", endpoint, "must be a string.", fix))
+        return ""
+    if Token.is_unresolved(endpoint):
+        return endpoint
+    parsed = urlsplit(endpoint)
+    try:
+        parsed.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        problems.append(Problem("endpoint", endpoint, "has an invalid port.", fix))
+    if parsed.scheme != "https":
+        problems.append(Problem("endpoint", endpoint, "is not an https URL.", fix))
+    if not parsed.hostname:
+        problems.append(Problem("endpoint", endpoint, "has no host name.", fix))
+    if parsed.username is not None or parsed.password is not None:
+        problems.append(Problem("endpoint", endpoint, "carries credentials in the URL.",
+                                "remove them and use auth_header=AuthHeader.from_secret(...)."))
+    if parsed.path not in ("", "/"):
+        problems.append(Problem("endpoint", endpoint, f"carries a path ({parsed.path!r}).",
+                                "move the path into the `path` prop."))
+    if parsed.query or parsed.fragment or endpoint.endswith(("?", "#")):
+        problems.append(Problem("endpoint", endpoint, "carries a query or fragment.",
+                                "move query parameters into the `path` prop ('/v2/status?x=1')."))
+    return endpoint.rstrip("/")
+
+
+def _check_path(path: str, problems: list[Problem]) -> tuple[str, dict[str, list[str]]]:
+    if not isinstance(path, str):
+        problems.append(Problem("path", path, "must be a string.", "pass e.g. '/v2/status'."))
+        return "", {}
+    if Token.is_unresolved(path):
+        return path, {}
+    if not path.startswith("/"):
+        problems.append(Problem("path", path, "does not start with '/'.", f"use '/{path}'."))
+    if "#" in path:
+        problems.append(Problem("path", path, "carries a fragment ('#').",
+                                "remove it: fragments are never sent to a server."))
+    if any(ch.isspace() for ch in path):
+        problems.append(Problem("path", path, "contains white space.",
+                                "percent-encode it ('%20')."))
+    if "{" in path or "}" in path:
+        problems.append(Problem("path", path, "contains '{' or '}'.",
+                                "pass a concrete path; path templates are not supported."))
+    resource, _, query_string = path.partition("?")
+    query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+    return resource, query
+
+
+def _check_header_name(prop: str, name: str, *, what: str) -> Iterator[Problem]:
+    if not _HTTP_TOKEN.match(name):
+        yield Problem(prop, name, f"{what} is not a valid HTTP header name (RFC 9110 token).",
+                      "use letters, digits and '-', e.g. 'MyCustomAuth'.")
+        return
+    lower = name.lower()
+    if lower == "authorization":
+        yield Problem(prop, name, "Step Functions refuses to send an Authorization header.",
+                      "use auth_header=AuthHeader.remap('MyCustomAuth', value) or "
+                      "AuthHeader.from_secret(secret): the proxy then sets Authorization.")
+    elif lower in FORBIDDEN_HEADERS or lower.startswith(FORBIDDEN_HEADER_PREFIXES):
+        yield Problem(prop, name, f"{what} is one Step Functions refuses to send.",
+                      "choose another header name (see the apigateway:invoke docs).")
+
+
+def _check_headers(headers: Mapping[str, str] | None, auth: AuthHeader | None) -> Iterator[Problem]:
+    if headers is None:
+        return
+    for name, value in headers.items():
+        prop = f"headers[{name!r}]"
+        yield from _check_header_name(prop, name, what="the header name")
+        if not isinstance(value, str):
+            yield Problem(prop, value, "is not a string.", "pass the header value as a string.")
+        if auth is not None and auth.header_name and name.lower() == auth.header_name.lower():
+            yield Problem(prop, name, "is also auth_header's header.",
+                          "remove it from headers: auth_header sets it.")
+
+
+def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Problem]:
+    if auth is None:
+        return
+    if not isinstance(auth, AuthHeader):
+        yield Problem("auth_header", auth, "is not an AuthHeader.",
+                      "use AuthHeader.remap(...) or AuthHeader.from_secret(...).")
+        return
+    if auth.header_name is not None:
+        yield from _check_header_name("auth_header", auth.header_name, what="the custom header")
+        if not isinstance(auth.value, SecretValue):
+            yield Problem("auth_header", auth.value, "the remapped value is not a SecretValue.",
+                          "pass SecretValue.secrets_manager('name') or secret.secret_value.")
+        elif _is_plaintext(scope, auth.value):
+            yield Problem("auth_header", "<plaintext SecretValue>",
+                          "the credential would appear in plaintext in the template.",
+                          "store it in Secrets Manager and pass SecretValue.secrets_manager(...).")
+    if auth.secret is not None and "'" in auth.prefix:
+        yield Problem("auth_header", auth.prefix, "the prefix contains a single quote, which "
+                      "ends API Gateway's static header value.", "remove the quote.")
+
+
+def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
+    resolved = Stack.of(scope).resolve(value)
+    return isinstance(resolved, str) and "{{resolve:" not in resolved
+
+
+def _check_result_selector(selector: Mapping[str, Any] | None, where: str = "result_selector"
+                           ) -> Iterator[Problem]:
+    if selector is None:
+        return
+    if not isinstance(selector, Mapping):
+        yield Problem(where, selector, "is not a mapping.",
+                      "pass e.g. {'players.$': '$.ResponseBody.players'}.")
+        return
+    if where == "result_selector" and not selector:
+        yield Problem(where, selector, "is empty: the next step would receive {}.",
+                      "select at least one field, or omit result_selector.")
+    for key, value in selector.items():
+        here = f"{where}[{key!r}]"
+        if key.endswith(".$"):
+            if not isinstance(value, str) or Token.is_unresolved(value):
+                if not isinstance(value, str):
+                    yield Problem(here, value, "a '.$' key needs a JSONPath string.",
+                                  "use e.g. '$.ResponseBody.players', or drop '.$' for a constant.")
+            elif not is_json_path(value):
+                yield Problem(here, value, "is not a JSONPath or intrinsic function.",
+                              "start it with '$.' (e.g. '$.ResponseBody.players').")
+        elif isinstance(value, Mapping):
+            yield from _check_result_selector(value, here)
+
+
+def _selected_fields(selector: Mapping[str, Any] | None) -> tuple[str, ...]:
+    if selector is None:
+        return RAW_RESPONSE_FIELDS
+    return tuple(key[:-2] if key.endswith(".$") else key for key in selector)
+
+
+def _check_item(props: Props) -> Iterator[Problem]:
+    item = props.item
+    if not isinstance(item, Mapping) or not item:
+        yield Problem("item", item, "is empty: nothing of the answer would be stored.",
+                      "map at least one attribute, e.g. {'count': ItemField.number('$.players')}.")
+        return
+    fields = _selected_fields(props.result_selector if isinstance(props.result_selector, Mapping)
+                              else None)
+    source = "result_selector" if props.result_selector is not None else "the raw response"
+    for name, value in item.items():
+        prop = f"item[{name!r}]"
+        if not isinstance(name, str) or not name:
+            yield Problem("item", name, "has an empty attribute name.", "name every attribute.")
+        elif name in (PARTITION_KEY, SORT_KEY):
+            yield Problem(prop, name, f"collides with the table's key attribute {name!r} "
+                          "(downloader id and scheduled time).", "rename the attribute.")
+        if isinstance(value, ItemField):
+            yield from _check_item_path(prop, value.path, fields, source)
+        elif not isinstance(value, tasks.DynamoAttributeValue):
+            yield Problem(prop, value, "is neither an ItemField nor a DynamoAttributeValue.",
+                          "use e.g. ItemField.number('$.players').")
+
+
+def _check_item_path(prop: str, path: str, fields: tuple[str, ...], source: str
+                     ) -> Iterator[Problem]:
+    if not isinstance(path, str) or not is_json_path(path) or path.startswith("States."):
+        yield Problem(prop, path, "is not a JSONPath.", "use e.g. '$.players'.")
+        return
+    if path.startswith("$$"):
+        return  # the context object (e.g. $$.Execution.Input) is always there
+    match = _FIRST_SEGMENT.match(path)
+    if match:
+        first = match.group(1) or match.group(2)
+        if first not in fields:
+            yield Problem(prop, path, f"reads {first!r}, which {source} does not produce "
+                          f"(it produces {', '.join(fields)}).",
+                          "fix the path, or add the field to result_selector.")
+
+
+def _check_table(props: Props) -> Iterator[Problem]:
+    if props.table is None:
+        return
+    settings = {"removal_policy": props.removal_policy, "encryption_key": props.encryption_key,
+                "point_in_time_recovery": props.point_in_time_recovery}
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        yield Problem("table", props.table.node.path, f"is given together with table settings "
+                      f"({', '.join(given)}), which only apply to a table the construct creates.",
+                      "configure your own table directly, or drop `table`.")
+    if isinstance(props.table, (dynamodb.Table, dynamodb.TableV2)):
+        schema = props.table.schema()
+        expected = {PARTITION_KEY: schema.partition_key, SORT_KEY: schema.sort_key}
+        for key_name, attribute in expected.items():
+            if attribute is None or attribute.name != key_name or \
+                    attribute.type != dynamodb.AttributeType.STRING:
+                got = None if attribute is None else f"{attribute.name} ({attribute.type.name})"
+                yield Problem("table", props.table.node.path,
+                              f"needs key {key_name!r} of type STRING, has {got}.",
+                              f"create the table with partition key {PARTITION_KEY!r} and sort "
+                              f"key {SORT_KEY!r} (both STRING), or let the construct create it.")
+
+
+def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
+    if schedule is None:
+        return
+    if not isinstance(schedule, scheduler.ScheduleExpression):
+        yield Problem("schedule", schedule, "is not an aws_scheduler.ScheduleExpression.",
+                      "use ScheduleExpression.rate(Duration.minutes(5)) or .cron(...).")
+        return
+    expression = schedule.expression_string
+    if Token.is_unresolved(expression):
+        return
+    match = _RATE.match(expression)
+    if match and (match.group(2).lower().startswith("second") or int(match.group(1)) == 0):
+        yield Problem("schedule", expression, "is more frequent than once a minute, the most "
+                      "EventBridge Scheduler runs a target.",
+                      "use ScheduleExpression.rate(Duration.minutes(1)) or longer.")
+
+
+def _check_workflow(props: Props) -> Iterator[Problem]:
+    express = props.workflow_type in (None, sfn.StateMachineType.EXPRESS)
+    if props.timeout is not None and not Token.is_unresolved(props.timeout.to_seconds()):
+        seconds = props.timeout.to_seconds()
+        if express and seconds > EXPRESS_MAX_TIMEOUT.to_seconds():
+            yield Problem("timeout", props.timeout.to_human_string(),
+                          "exceeds 5 minutes, the longest an Express workflow can run.",
+                          "use a timeout of at most Duration.minutes(5), or "
+                          "workflow_type=StateMachineType.STANDARD.")
+        if seconds <= 0:
+            yield Problem("timeout", props.timeout.to_human_string(), "is not positive.",
+                          "use e.g. Duration.minutes(1).")
+

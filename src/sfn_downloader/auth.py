@@ -1,0 +1,71 @@
+"""AuthHeader: how a credential reaches the third party's ``Authorization`` header.
+
+Step Functions' ``apigateway:invoke`` refuses to send an ``Authorization`` header, so the
+credential goes through the proxy in one of two ways (see README, "Security model"):
+
+* ``AuthHeader.remap``: the state machine sends the credential in a custom header and the
+  proxy maps that header onto ``Authorization`` (the article's workaround).
+* ``AuthHeader.from_secret``: the state machine sends nothing; the proxy injects the secret
+  as ``Authorization`` itself.
+
+Either way the template holds only a CloudFormation dynamic reference, never the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import SecretValue
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+
+@dataclass(frozen=True)
+class AuthHeader:
+    """Where the ``Authorization`` header sent to the third party comes from.
+
+    Create one with ``AuthHeader.remap`` or ``AuthHeader.from_secret``.
+    """
+
+    header_name: str | None
+    """The custom header the state machine sends (remap mode), else ``None``."""
+    value: SecretValue | None
+    """The credential the state machine sends in ``header_name`` (remap mode), else ``None``."""
+    secret: secretsmanager.ISecret | None
+    """The secret the proxy injects (from_secret mode), else ``None``."""
+    json_field: str | None = None
+    """The JSON key of ``secret`` that holds the credential. Default: the whole secret string."""
+    prefix: str = ""
+    """Text put before the secret's value, e.g. ``"Bearer "``. Default: nothing."""
+
+    @staticmethod
+    def remap(header_name: str, value: SecretValue) -> AuthHeader:
+        """Send ``value`` in header ``header_name``; the proxy maps it onto ``Authorization``.
+
+        ``value`` must be a reference, e.g. ``SecretValue.secrets_manager("eve/token")`` or
+        ``secret.secret_value``: the template then holds a dynamic reference that
+        CloudFormation resolves at deploy time into the state machine definition. The value is
+        visible at run time in the deployed definition and in each execution's history (the
+        construct keeps execution data out of the logs in this mode). ``from_secret`` keeps it
+        out of Step Functions entirely.
+        """
+        return AuthHeader(header_name=header_name, value=value, secret=None)
+
+    @staticmethod
+    def from_secret(
+        secret: secretsmanager.ISecret, *, json_field: str | None = None, prefix: str = ""
+    ) -> AuthHeader:
+        """Have the proxy inject ``secret`` as the ``Authorization`` header.
+
+        The state machine never sees the credential; CloudFormation resolves it into the API
+        Gateway integration's configuration at deploy time (a rotated secret needs a stack
+        update). ``json_field`` picks one key of a JSON secret (default: the whole secret
+        string); ``prefix`` is put before it, e.g. ``"Bearer "`` (default: nothing).
+        """
+        return AuthHeader(
+            header_name=None, value=None, secret=secret, json_field=json_field, prefix=prefix
+        )
+
+    @property
+    def credential_in_state(self) -> bool:
+        """True when the credential passes through the state machine's data (remap mode)."""
+        return self.header_name is not None
