@@ -55,6 +55,9 @@ class DownloaderPattern(Construct):
     :param point_in_time_recovery: For the created table. Default: ``True``.
     :param downloader_id: The partition key value of this downloader's items.
         Default: the construct's path (e.g. ``EveStack/PlayerCount``).
+    :param retry: Replaces the download step's retry policy. Without ``errors`` it applies to
+        the retryable errors (429, 500, 502, 503, 504, timeout). Default: 3 retries after
+        2, 4 and 8 s with full jitter, on those errors; other 4xx answers fail at once.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -81,6 +84,7 @@ class DownloaderPattern(Construct):
         encryption_key: kms.IKey | None = None,
         point_in_time_recovery: bool | None = None,
         downloader_id: str | None = None,
+        retry: sfn.RetryProps | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -97,7 +101,7 @@ class DownloaderPattern(Construct):
         definition = build_definition(
             self, api=self._api, request=request, headers=headers, auth_header=auth_header,
             result_selector=result_selector, table=self._table,
-            downloader_id=self._downloader_id, item=item,
+            downloader_id=self._downloader_id, item=item, retry=retry,
         )  # fmt: skip
         self._state_machine, self._log_group = build_state_machine(
             self,
