@@ -20,6 +20,10 @@ from ._proxy import STAGE_NAME
 from .auth import AuthHeader
 from .item import ItemField
 
+AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
+"""Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
+reference as a whole property value, not spliced into the middle of the definition string."""
+
 SCHEDULED_TIME_PATH = "$$.Execution.Input.scheduledTime"
 """Where a run finds its scheduled time: the schedule puts it in the execution input."""
 
@@ -123,10 +127,11 @@ def _retry_kwargs(retry: sfn.RetryProps) -> dict[str, Any]:
     return {name: getattr(retry, name) for name in names if getattr(retry, name) is not None}
 
 
-def _request_headers(headers: Mapping[str, str] | None, auth_header: AuthHeader | None
-                     ) -> sfn.TaskInput | None:
+def _request_headers(
+    headers: Mapping[str, str] | None, auth_header: AuthHeader | None
+) -> sfn.TaskInput | None:
     """Header values are lists in apigateway:invoke."""
     values: dict[str, list[str]] = {name: [value] for name, value in (headers or {}).items()}
-    if auth_header is not None and auth_header.header_name is not None and auth_header.value:
-        values[auth_header.header_name] = [auth_header.value.unsafe_unwrap()]
+    if auth_header is not None and auth_header.header_name is not None:
+        values[auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
     return sfn.TaskInput.from_object(values) if values else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from .auth import AuthHeader
 from .item import ItemField
 
-ItemValue = Union[ItemField, tasks.DynamoAttributeValue]
+ItemValue = ItemField | tasks.DynamoAttributeValue
 
 PARTITION_KEY = "pk"
 """Partition key attribute: the downloader's id, so several downloaders share one table."""

@@ -14,8 +14,9 @@ from .auth import AuthHeader
 STAGE_NAME = "prod"
 
 
-def build_proxy(scope: Construct, *, endpoint: str, auth_header: AuthHeader | None
-                ) -> apigw.RestApi:
+def build_proxy(
+    scope: Construct, *, endpoint: str, auth_header: AuthHeader | None
+) -> apigw.RestApi:
     """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``."""
     api = apigw.RestApi(
         scope,
@@ -54,8 +55,6 @@ def build_proxy(scope: Construct, *, endpoint: str, auth_header: AuthHeader | No
         ),
         authorization_type=apigw.AuthorizationType.IAM,
         request_parameters=method_parameters,
-        request_validator_options=apigw.RequestValidatorOptions(
-            validate_request_parameters=True
-        ),
+        request_validator_options=apigw.RequestValidatorOptions(validate_request_parameters=True),
     )
     return api

@@ -19,6 +19,7 @@ def build_state_machine(
     timeout: Duration,
     table: dynamodb.ITable,
     include_execution_data: bool,
+    definition_substitutions: dict[str, str] | None,
 ) -> tuple[sfn.StateMachine, logs.LogGroup]:
     """Return the state machine and its log group.
 
@@ -30,6 +31,7 @@ def build_state_machine(
         scope,
         "StateMachine",
         definition_body=sfn.DefinitionBody.from_chainable(definition),
+        definition_substitutions=definition_substitutions,
         state_machine_type=workflow_type,
         timeout=timeout,
         tracing_enabled=True,

@@ -49,21 +49,27 @@ def validate(scope: Construct, construct_id: str, props: Props) -> Request:
     problems += _check_table(props)
     problems += _check_schedule(props.schedule)
     problems += _check_workflow(props)
-    if props.downloader_id is not None and not Token.is_unresolved(props.downloader_id):
-        if not props.downloader_id.strip():
-            problems.append(Problem("downloader_id", props.downloader_id, "is empty.",
-                                    "pass a non-empty name, or omit it to use the construct path."))
+    problems += _check_downloader_id(props.downloader_id)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Request(endpoint=endpoint, path=path, query=query)
 
 
+def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
+    if downloader_id is None or Token.is_unresolved(downloader_id):
+        return
+    if not downloader_id.strip():
+        yield Problem(
+            "downloader_id",
+            downloader_id,
+            "is empty.",
+            "pass a non-empty name, or omit it to use the construct path.",
+        )
+
+
 def is_json_path(value: str) -> bool:
     """True for the JSONPath forms Step Functions accepts in ``.$`` fields."""
-    return (
-        value in ("$", "$$")
-        or value.startswith(("$.", "$$.", "$[", "States."))
-    )
+    return value in ("$", "$$") or value.startswith(("$.", "$$.", "$[", "States."))
 
 
 def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
@@ -83,14 +89,32 @@ def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
     if not parsed.hostname:
         problems.append(Problem("endpoint", endpoint, "has no host name.", fix))
     if parsed.username is not None or parsed.password is not None:
-        problems.append(Problem("endpoint", endpoint, "carries credentials in the URL.",
-                                "remove them and use auth_header=AuthHeader.from_secret(...)."))
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                "carries credentials in the URL.",
+                "remove them and use auth_header=AuthHeader.from_secret(...).",
+            )
+        )
     if parsed.path not in ("", "/"):
-        problems.append(Problem("endpoint", endpoint, f"carries a path ({parsed.path!r}).",
-                                "move the path into the `path` prop."))
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                f"carries a path ({parsed.path!r}).",
+                "move the path into the `path` prop.",
+            )
+        )
     if parsed.query or parsed.fragment or endpoint.endswith(("?", "#")):
-        problems.append(Problem("endpoint", endpoint, "carries a query or fragment.",
-                                "move query parameters into the `path` prop ('/v2/status?x=1')."))
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                "carries a query or fragment.",
+                "move query parameters into the `path` prop ('/v2/status?x=1').",
+            )
+        )
     return endpoint.rstrip("/")
 
 
@@ -103,14 +127,27 @@ def _check_path(path: str, problems: list[Problem]) -> tuple[str, dict[str, list
     if not path.startswith("/"):
         problems.append(Problem("path", path, "does not start with '/'.", f"use '/{path}'."))
     if "#" in path:
-        problems.append(Problem("path", path, "carries a fragment ('#').",
-                                "remove it: fragments are never sent to a server."))
+        problems.append(
+            Problem(
+                "path",
+                path,
+                "carries a fragment ('#').",
+                "remove it: fragments are never sent to a server.",
+            )
+        )
     if any(ch.isspace() for ch in path):
-        problems.append(Problem("path", path, "contains white space.",
-                                "percent-encode it ('%20')."))
+        problems.append(
+            Problem("path", path, "contains white space.", "percent-encode it ('%20').")
+        )
     if "{" in path or "}" in path:
-        problems.append(Problem("path", path, "contains '{' or '}'.",
-                                "pass a concrete path; path templates are not supported."))
+        problems.append(
+            Problem(
+                "path",
+                path,
+                "contains '{' or '}'.",
+                "pass a concrete path; path templates are not supported.",
+            )
+        )
     resource, _, query_string = path.partition("?")
     query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
     return resource, query
@@ -118,17 +155,29 @@ def _check_path(path: str, problems: list[Problem]) -> tuple[str, dict[str, list
 
 def _check_header_name(prop: str, name: str, *, what: str) -> Iterator[Problem]:
     if not _HTTP_TOKEN.match(name):
-        yield Problem(prop, name, f"{what} is not a valid HTTP header name (RFC 9110 token).",
-                      "use letters, digits and '-', e.g. 'MyCustomAuth'.")
+        yield Problem(
+            prop,
+            name,
+            f"{what} is not a valid HTTP header name (RFC 9110 token).",
+            "use letters, digits and '-', e.g. 'MyCustomAuth'.",
+        )
         return
     lower = name.lower()
     if lower == "authorization":
-        yield Problem(prop, name, "Step Functions refuses to send an Authorization header.",
-                      "use auth_header=AuthHeader.remap('MyCustomAuth', value) or "
-                      "AuthHeader.from_secret(secret): the proxy then sets Authorization.")
+        yield Problem(
+            prop,
+            name,
+            "Step Functions refuses to send an Authorization header.",
+            "use auth_header=AuthHeader.remap('MyCustomAuth', value) or "
+            "AuthHeader.from_secret(secret): the proxy then sets Authorization.",
+        )
     elif lower in FORBIDDEN_HEADERS or lower.startswith(FORBIDDEN_HEADER_PREFIXES):
-        yield Problem(prop, name, f"{what} is one Step Functions refuses to send.",
-                      "choose another header name (see the apigateway:invoke docs).")
+        yield Problem(
+            prop,
+            name,
+            f"{what} is one Step Functions refuses to send.",
+            "choose another header name (see the apigateway:invoke docs).",
+        )
 
 
 def _check_headers(headers: Mapping[str, str] | None, auth: AuthHeader | None) -> Iterator[Problem]:
@@ -140,29 +189,48 @@ def _check_headers(headers: Mapping[str, str] | None, auth: AuthHeader | None) -
         if not isinstance(value, str):
             yield Problem(prop, value, "is not a string.", "pass the header value as a string.")
         if auth is not None and auth.header_name and name.lower() == auth.header_name.lower():
-            yield Problem(prop, name, "is also auth_header's header.",
-                          "remove it from headers: auth_header sets it.")
+            yield Problem(
+                prop,
+                name,
+                "is also auth_header's header.",
+                "remove it from headers: auth_header sets it.",
+            )
 
 
 def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Problem]:
     if auth is None:
         return
     if not isinstance(auth, AuthHeader):
-        yield Problem("auth_header", auth, "is not an AuthHeader.",
-                      "use AuthHeader.remap(...) or AuthHeader.from_secret(...).")
+        yield Problem(
+            "auth_header",
+            auth,
+            "is not an AuthHeader.",
+            "use AuthHeader.remap(...) or AuthHeader.from_secret(...).",
+        )
         return
     if auth.header_name is not None:
         yield from _check_header_name("auth_header", auth.header_name, what="the custom header")
         if not isinstance(auth.value, SecretValue):
-            yield Problem("auth_header", auth.value, "the remapped value is not a SecretValue.",
-                          "pass SecretValue.secrets_manager('name') or secret.secret_value.")
+            yield Problem(
+                "auth_header",
+                auth.value,
+                "the remapped value is not a SecretValue.",
+                "pass SecretValue.secrets_manager('name') or secret.secret_value.",
+            )
         elif _is_plaintext(scope, auth.value):
-            yield Problem("auth_header", "<plaintext SecretValue>",
-                          "the credential would appear in plaintext in the template.",
-                          "store it in Secrets Manager and pass SecretValue.secrets_manager(...).")
+            yield Problem(
+                "auth_header",
+                "<plaintext SecretValue>",
+                "the credential would appear in plaintext in the template.",
+                "store it in Secrets Manager and pass SecretValue.secrets_manager(...).",
+            )
     if auth.secret is not None and "'" in auth.prefix:
-        yield Problem("auth_header", auth.prefix, "the prefix contains a single quote, which "
-                      "ends API Gateway's static header value.", "remove the quote.")
+        yield Problem(
+            "auth_header",
+            auth.prefix,
+            "the prefix contains a single quote, which ends API Gateway's static header value.",
+            "remove the quote.",
+        )
 
 
 def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
@@ -170,27 +238,44 @@ def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
     return isinstance(resolved, str) and "{{resolve:" not in resolved
 
 
-def _check_result_selector(selector: Mapping[str, Any] | None, where: str = "result_selector"
-                           ) -> Iterator[Problem]:
+def _check_result_selector(
+    selector: Mapping[str, Any] | None, where: str = "result_selector"
+) -> Iterator[Problem]:
     if selector is None:
         return
     if not isinstance(selector, Mapping):
-        yield Problem(where, selector, "is not a mapping.",
-                      "pass e.g. {'players.$': '$.ResponseBody.players'}.")
+        yield Problem(
+            where,
+            selector,
+            "is not a mapping.",
+            "pass e.g. {'players.$': '$.ResponseBody.players'}.",
+        )
         return
     if where == "result_selector" and not selector:
-        yield Problem(where, selector, "is empty: the next step would receive {}.",
-                      "select at least one field, or omit result_selector.")
+        yield Problem(
+            where,
+            selector,
+            "is empty: the next step would receive {}.",
+            "select at least one field, or omit result_selector.",
+        )
     for key, value in selector.items():
         here = f"{where}[{key!r}]"
         if key.endswith(".$"):
             if not isinstance(value, str) or Token.is_unresolved(value):
                 if not isinstance(value, str):
-                    yield Problem(here, value, "a '.$' key needs a JSONPath string.",
-                                  "use e.g. '$.ResponseBody.players', or drop '.$' for a constant.")
+                    yield Problem(
+                        here,
+                        value,
+                        "a '.$' key needs a JSONPath string.",
+                        "use e.g. '$.ResponseBody.players', or drop '.$' for a constant.",
+                    )
             elif not is_json_path(value):
-                yield Problem(here, value, "is not a JSONPath or intrinsic function.",
-                              "start it with '$.' (e.g. '$.ResponseBody.players').")
+                yield Problem(
+                    here,
+                    value,
+                    "is not a JSONPath or intrinsic function.",
+                    "start it with '$.' (e.g. '$.ResponseBody.players').",
+                )
         elif isinstance(value, Mapping):
             yield from _check_result_selector(value, here)
 
@@ -204,28 +289,43 @@ def _selected_fields(selector: Mapping[str, Any] | None) -> tuple[str, ...]:
 def _check_item(props: Props) -> Iterator[Problem]:
     item = props.item
     if not isinstance(item, Mapping) or not item:
-        yield Problem("item", item, "is empty: nothing of the answer would be stored.",
-                      "map at least one attribute, e.g. {'count': ItemField.number('$.players')}.")
+        yield Problem(
+            "item",
+            item,
+            "is empty: nothing of the answer would be stored.",
+            "map at least one attribute, e.g. {'count': ItemField.number('$.players')}.",
+        )
         return
-    fields = _selected_fields(props.result_selector if isinstance(props.result_selector, Mapping)
-                              else None)
+    fields = _selected_fields(
+        props.result_selector if isinstance(props.result_selector, Mapping) else None
+    )
     source = "result_selector" if props.result_selector is not None else "the raw response"
     for name, value in item.items():
         prop = f"item[{name!r}]"
         if not isinstance(name, str) or not name:
             yield Problem("item", name, "has an empty attribute name.", "name every attribute.")
         elif name in (PARTITION_KEY, SORT_KEY):
-            yield Problem(prop, name, f"collides with the table's key attribute {name!r} "
-                          "(downloader id and scheduled time).", "rename the attribute.")
+            yield Problem(
+                prop,
+                name,
+                f"collides with the table's key attribute {name!r} "
+                "(downloader id and scheduled time).",
+                "rename the attribute.",
+            )
         if isinstance(value, ItemField):
             yield from _check_item_path(prop, value.path, fields, source)
         elif not isinstance(value, tasks.DynamoAttributeValue):
-            yield Problem(prop, value, "is neither an ItemField nor a DynamoAttributeValue.",
-                          "use e.g. ItemField.number('$.players').")
+            yield Problem(
+                prop,
+                value,
+                "is neither an ItemField nor a DynamoAttributeValue.",
+                "use e.g. ItemField.number('$.players').",
+            )
 
 
-def _check_item_path(prop: str, path: str, fields: tuple[str, ...], source: str
-                     ) -> Iterator[Problem]:
+def _check_item_path(
+    prop: str, path: str, fields: tuple[str, ...], source: str
+) -> Iterator[Problem]:
     if not isinstance(path, str) or not is_json_path(path) or path.startswith("States."):
         yield Problem(prop, path, "is not a JSONPath.", "use e.g. '$.players'.")
         return
@@ -235,49 +335,73 @@ def _check_item_path(prop: str, path: str, fields: tuple[str, ...], source: str
     if match:
         first = match.group(1) or match.group(2)
         if first not in fields:
-            yield Problem(prop, path, f"reads {first!r}, which {source} does not produce "
-                          f"(it produces {', '.join(fields)}).",
-                          "fix the path, or add the field to result_selector.")
+            yield Problem(
+                prop,
+                path,
+                f"reads {first!r}, which {source} does not produce "
+                f"(it produces {', '.join(fields)}).",
+                "fix the path, or add the field to result_selector.",
+            )
 
 
 def _check_table(props: Props) -> Iterator[Problem]:
     if props.table is None:
         return
-    settings = {"removal_policy": props.removal_policy, "encryption_key": props.encryption_key,
-                "point_in_time_recovery": props.point_in_time_recovery}
+    settings = {
+        "removal_policy": props.removal_policy,
+        "encryption_key": props.encryption_key,
+        "point_in_time_recovery": props.point_in_time_recovery,
+    }
     given = [name for name, value in settings.items() if value is not None]
     if given:
-        yield Problem("table", props.table.node.path, f"is given together with table settings "
-                      f"({', '.join(given)}), which only apply to a table the construct creates.",
-                      "configure your own table directly, or drop `table`.")
-    if isinstance(props.table, (dynamodb.Table, dynamodb.TableV2)):
-        schema = props.table.schema()
-        expected = {PARTITION_KEY: schema.partition_key, SORT_KEY: schema.sort_key}
-        for key_name, attribute in expected.items():
-            if attribute is None or attribute.name != key_name or \
-                    attribute.type != dynamodb.AttributeType.STRING:
-                got = None if attribute is None else f"{attribute.name} ({attribute.type.name})"
-                yield Problem("table", props.table.node.path,
-                              f"needs key {key_name!r} of type STRING, has {got}.",
-                              f"create the table with partition key {PARTITION_KEY!r} and sort "
-                              f"key {SORT_KEY!r} (both STRING), or let the construct create it.")
+        yield Problem(
+            "table",
+            props.table.node.path,
+            f"is given together with table settings "
+            f"({', '.join(given)}), which only apply to a table the construct creates.",
+            "configure your own table directly, or drop `table`.",
+        )
+    if isinstance(props.table, dynamodb.Table):  # an imported ITable's keys are unknown here
+        schema = props.table.schema_v2()
+        for key_name, attributes in (
+            (PARTITION_KEY, schema.partition_keys),
+            (SORT_KEY, schema.sort_keys),
+        ):
+            if [(a.name, a.type) for a in attributes] != [
+                (key_name, dynamodb.AttributeType.STRING)
+            ]:
+                got = ", ".join(f"{a.name} ({a.type.name})" for a in attributes) or "none"
+                yield Problem(
+                    "table",
+                    props.table.node.path,
+                    f"needs key {key_name!r} of type STRING, has {got}.",
+                    f"create the table with partition key {PARTITION_KEY!r} and sort "
+                    f"key {SORT_KEY!r} (both STRING), or let the construct create it.",
+                )
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
     if schedule is None:
         return
     if not isinstance(schedule, scheduler.ScheduleExpression):
-        yield Problem("schedule", schedule, "is not an aws_scheduler.ScheduleExpression.",
-                      "use ScheduleExpression.rate(Duration.minutes(5)) or .cron(...).")
+        yield Problem(
+            "schedule",
+            schedule,
+            "is not an aws_scheduler.ScheduleExpression.",
+            "use ScheduleExpression.rate(Duration.minutes(5)) or .cron(...).",
+        )
         return
     expression = schedule.expression_string
     if Token.is_unresolved(expression):
         return
     match = _RATE.match(expression)
     if match and (match.group(2).lower().startswith("second") or int(match.group(1)) == 0):
-        yield Problem("schedule", expression, "is more frequent than once a minute, the most "
-                      "EventBridge Scheduler runs a target.",
-                      "use ScheduleExpression.rate(Duration.minutes(1)) or longer.")
+        yield Problem(
+            "schedule",
+            expression,
+            "is more frequent than once a minute, the most EventBridge Scheduler runs a target.",
+            "use ScheduleExpression.rate(Duration.minutes(1)) or longer.",
+        )
 
 
 def _check_workflow(props: Props) -> Iterator[Problem]:
@@ -285,11 +409,17 @@ def _check_workflow(props: Props) -> Iterator[Problem]:
     if props.timeout is not None and not Token.is_unresolved(props.timeout.to_seconds()):
         seconds = props.timeout.to_seconds()
         if express and seconds > EXPRESS_MAX_TIMEOUT.to_seconds():
-            yield Problem("timeout", props.timeout.to_human_string(),
-                          "exceeds 5 minutes, the longest an Express workflow can run.",
-                          "use a timeout of at most Duration.minutes(5), or "
-                          "workflow_type=StateMachineType.STANDARD.")
+            yield Problem(
+                "timeout",
+                props.timeout.to_human_string(),
+                "exceeds 5 minutes, the longest an Express workflow can run.",
+                "use a timeout of at most Duration.minutes(5), or "
+                "workflow_type=StateMachineType.STANDARD.",
+            )
         if seconds <= 0:
-            yield Problem("timeout", props.timeout.to_human_string(), "is not positive.",
-                          "use e.g. Duration.minutes(1).")
-
+            yield Problem(
+                "timeout",
+                props.timeout.to_human_string(),
+                "is not positive.",
+                "use e.g. Duration.minutes(1).",
+            )

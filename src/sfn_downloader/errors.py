@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One configuration problem: which prop, the value received, what is wrong and how to fix it."""
+    """One configuration problem: the prop, the value received, what is wrong and the fix."""
 
     prop: str
     value: object
@@ -31,4 +31,6 @@ class DownloaderConfigError(ValueError):
         count = len(self.problems)
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"DownloaderPattern '{construct_id}' has {count} configuration {noun}:\n{lines}")
+        super().__init__(
+            f"DownloaderPattern '{construct_id}' has {count} configuration {noun}:\n{lines}"
+        )

@@ -14,7 +14,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._definition import build_definition
+from ._definition import AUTH_VALUE_SUBSTITUTION, build_definition
 from ._props import DEFAULT_TIMEOUT, PARTITION_KEY, SORT_KEY, ItemValue, Props
 from ._proxy import build_proxy
 from ._schedule import build_schedule
@@ -37,7 +37,8 @@ class DownloaderPattern(Construct):
     :param item: Attribute name → ``ItemField`` (or aws-cdk-lib ``DynamoAttributeValue``).
         Paths refer to the selected result, or to the raw response when there is no selector.
     :param result_selector: ASL ResultSelector applied to the API Gateway response
-        (``Headers``, ``ResponseBody``, ``StatusCode``, ``StatusText``). Default: the whole response.
+        (``Headers``, ``ResponseBody``, ``StatusCode``, ``StatusText``).
+        Default: the whole response.
     :param headers: Extra request headers (name → value). Default: none.
         ``Authorization`` cannot be sent this way: use ``auth_header``.
     :param auth_header: How the ``Authorization`` header reaches the third party.
@@ -48,7 +49,8 @@ class DownloaderPattern(Construct):
     :param schedule: When to run. Default: ``ScheduleExpression.rate(Duration.minutes(1))``.
     :param timeout: Maximum duration of a run. Default: 5 minutes (the Express maximum).
     :param table: Bring your own table (partition key ``pk``, sort key ``sk``, both STRING).
-        Default: a new table (see ``removal_policy``, ``encryption_key``, ``point_in_time_recovery``).
+        Default: a new table (see ``removal_policy``, ``encryption_key`` and
+        ``point_in_time_recovery``).
     :param removal_policy: For the created table. Default: ``RemovalPolicy.RETAIN``.
     :param encryption_key: Customer-managed KMS key for the created table.
         Default: AWS-managed encryption.
@@ -110,6 +112,7 @@ class DownloaderPattern(Construct):
             timeout=timeout or DEFAULT_TIMEOUT,
             table=self._table,
             include_execution_data=auth_header is None or not auth_header.credential_in_state,
+            definition_substitutions=_auth_substitution(auth_header),
         )
         self._schedule = build_schedule(
             self, state_machine=self._state_machine, expression=schedule,
@@ -145,3 +148,10 @@ class DownloaderPattern(Construct):
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
         return self._downloader_id
+
+
+def _auth_substitution(auth_header: AuthHeader | None) -> dict[str, str] | None:
+    """The remapped credential's dynamic reference, substituted into the definition on deploy."""
+    if auth_header is None or auth_header.value is None:
+        return None
+    return {AUTH_VALUE_SUBSTITUTION: auth_header.value.unsafe_unwrap()}

@@ -1,0 +1,22 @@
+"""The EVE example app synthesizes with this library."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count" / "app.py"
+
+
+def test_example_synthesizes(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("eve_app", EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_app(str(tmp_path)).synth()
+    template = json.loads((tmp_path / "EvePlayerCount.template.json").read_text())
+    types = sorted(r["Type"] for r in template["Resources"].values())
+    assert types.count("AWS::StepFunctions::StateMachine") == 1
+    assert types.count("AWS::Scheduler::Schedule") == 1
+    assert "eve/player-count" in json.dumps(template)

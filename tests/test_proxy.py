@@ -1,0 +1,74 @@
+"""Proxy: a regional, IAM-authorized GET on {proxy+}, and the Authorization mappings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios import Scenario
+
+
+def method(scenario: Scenario) -> dict[str, Any]:
+    methods = scenario.template.find_resources("AWS::ApiGateway::Method")
+    assert len(methods) == 1, "only GET /{proxy+}: no method on / and no other verb"
+    return next(iter(methods.values()))["Properties"]  # type: ignore[no-any-return]
+
+
+def test_api_is_regional(default: Scenario) -> None:
+    default.template.has_resource_properties("AWS::ApiGateway::RestApi", {
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+    })  # fmt: skip
+
+
+def test_no_account_wide_cloudwatch_role(default: Scenario) -> None:
+    default.template.resource_count_is("AWS::ApiGateway::Account", 0)
+
+
+def test_only_get_on_proxy_with_iam_authorization(default: Scenario) -> None:
+    props = method(default)
+    assert props["HttpMethod"] == "GET"
+    assert props["AuthorizationType"] == "AWS_IAM"
+    default.template.has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "{proxy+}"})
+    assert props["Integration"] == {
+        "Type": "HTTP_PROXY",
+        "IntegrationHttpMethod": "GET",
+        "Uri": "https://esi.evetech.net/{proxy}",
+        "RequestParameters": {"integration.request.path.proxy": "method.request.path.proxy"},
+    }
+
+
+def test_request_parameters_are_validated(default: Scenario) -> None:
+    default.template.has_resource_properties("AWS::ApiGateway::RequestValidator", {
+        "ValidateRequestParameters": True,
+    })  # fmt: skip
+    assert "RequestValidatorId" in method(default)
+
+
+def test_stage_is_prod(default: Scenario) -> None:
+    default.template.has_resource_properties("AWS::ApiGateway::Stage", {"StageName": "prod"})
+
+
+def test_remap_requires_the_custom_header_and_maps_it_to_authorization(full: Scenario) -> None:
+    props = method(full)
+    assert props["RequestParameters"] == {
+        "method.request.path.proxy": True,
+        "method.request.header.MyCustomAuth": True,
+    }
+    assert props["Integration"]["RequestParameters"] == {
+        "integration.request.path.proxy": "method.request.path.proxy",
+        "integration.request.header.Authorization": "method.request.header.MyCustomAuth",
+    }
+
+
+def test_endpoint_trailing_slash_and_port(full: Scenario) -> None:
+    assert method(full)["Integration"]["Uri"] == "https://api.example.com:8443/{proxy}"
+
+
+def test_from_secret_injects_a_dynamic_reference_not_the_value(from_secret: Scenario) -> None:
+    mapping = method(from_secret)["Integration"]["RequestParameters"]
+    authorization = mapping["integration.request.header.Authorization"]
+    separator, parts = authorization["Fn::Join"]
+    assert separator == ""
+    assert parts[0] == "'Bearer {{resolve:secretsmanager:"
+    assert parts[1]["Ref"].startswith("ApiToken")
+    assert parts[2] == ":SecretString:token::}}'"
+    assert "method.request.header.Authorization" not in str(method(from_secret))
