@@ -10,9 +10,15 @@ from functools import cached_property
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -45,6 +51,69 @@ def synth(build: Callable[[cdk.Stack], dict[str, DownloaderPattern]]) -> Scenari
     stack = cdk.Stack(app, "TestStack")
     patterns = build(stack)
     return Scenario(stack=stack, template=Template.from_stack(stack), patterns=patterns)
+
+
+def build_default(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The README's minimal example: every default."""
+    return {"p": DownloaderPattern(stack, "PlayerCount", **EVE_PROPS)}
+
+
+def build_full(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Every prop set: Standard, remapped secret, headers, cron, own key, alarms topic."""
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    topic = sns.Topic(stack, "Alerts", enforce_ssl=True, master_key=key)
+    pattern = DownloaderPattern(
+        stack,
+        "Orders",
+        endpoint="https://api.example.com:8443/",
+        path="/v1/orders?region=10000002&type=sell&type=buy",
+        result_selector={
+            "orders.$": "$.ResponseBody.orders",
+            "meta": {"date.$": "$.Headers.Date[0]", "source": "example"},
+        },
+        item={
+            "orders": ItemField.json("$.orders"),
+            "date": ItemField.string("$.meta.date"),
+            "source": ItemField.string("$.meta.source"),
+        },
+        headers={"Accept": "application/json", "User-Agent": "sfn-downloader-test"},
+        auth_header=AuthHeader.remap(
+            "MyCustomAuth", cdk.SecretValue.secrets_manager("example/api-token")
+        ),
+        workflow_type=sfn.StateMachineType.STANDARD,
+        schedule=scheduler.ScheduleExpression.cron(minute="*/15"),
+        timeout=cdk.Duration.minutes(10),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        encryption_key=key,
+        point_in_time_recovery=True,
+        downloader_id="example/orders",
+        retry=sfn.RetryProps(max_attempts=5, interval=cdk.Duration.seconds(1)),
+        alarm_topic=topic,
+        log_retention=logs.RetentionDays.ONE_YEAR,
+        api_logging=True,
+    )
+    return {"p": pattern}
+
+
+def build_from_secret(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The proxy injects a Secrets Manager secret as Authorization."""
+    secret = secretsmanager.Secret(stack, "ApiToken")
+    pattern = DownloaderPattern(
+        stack, "Status", **EVE_PROPS,
+        auth_header=AuthHeader.from_secret(secret, json_field="token", prefix="Bearer "),
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_shared_table(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Two downloaders in one stack, the second writing to the first one's table."""
+    first = DownloaderPattern(stack, "PlayerCount", **EVE_PROPS)
+    second = DownloaderPattern(
+        stack, "ServerVersion", endpoint="https://esi.evetech.net", path="/v2/status",
+        item={"version": ItemField.string("$.ResponseBody.server_version")},
+        table=first.table,
+    )  # fmt: skip
+    return {"first": first, "second": second}
 
 
 PSEUDO = {

@@ -45,7 +45,11 @@ def test_resources_are_exposed_read_only(default: Scenario) -> None:
 
 def test_construct_ids_are_stable(default: Scenario) -> None:
     children = sorted(child.node.id for child in default.patterns["p"].node.children)
-    assert children == ["Download", "Logs", "Persist", "Proxy", "Schedule", "StateMachine", "Table"]
+    assert children == [
+        "DeadLetterQueue", "DeadLetterQueueAlarm", "Download", "ExecutionThrottledAlarm",
+        "ExecutionsFailedAlarm", "ExecutionsTimedOutAlarm", "Logs", "Persist", "Proxy",
+        "Schedule", "StateMachine", "Table",
+    ]  # fmt: skip
 
 
 def test_two_patterns_in_one_stack(shared_table: Scenario) -> None:

@@ -72,3 +72,28 @@ def test_from_secret_injects_a_dynamic_reference_not_the_value(from_secret: Scen
     assert parts[1]["Ref"].startswith("ApiToken")
     assert parts[2] == ":SecretString:token::}}'"
     assert "method.request.header.Authorization" not in str(method(from_secret))
+
+
+def stage(scenario: Scenario) -> dict[str, Any]:
+    (found,) = scenario.template.find_resources("AWS::ApiGateway::Stage").values()
+    return found["Properties"]  # type: ignore[no-any-return]
+
+
+def test_stage_is_traced_and_logs_nothing_by_default(default: Scenario) -> None:
+    props = stage(default)
+    assert props["TracingEnabled"] is True
+    assert "AccessLogSetting" not in props
+    assert "MethodSettings" not in props
+
+
+def test_api_logging_writes_access_and_error_logs_without_request_data(full: Scenario) -> None:
+    props = stage(full)
+    assert props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0].startswith(
+        "OrdersProxyAccessLogs"
+    )
+    assert '"status":"$context.status"' in props["AccessLogSetting"]["Format"]
+    assert props["MethodSettings"] == [
+        {"DataTraceEnabled": False, "HttpMethod": "*", "LoggingLevel": "ERROR",
+         "ResourcePath": "/*"}
+    ]  # fmt: skip
+    full.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk.assertions import Match
+import aws_cdk as cdk
+from aws_cdk.assertions import Match, Template
 
-from scenarios import Scenario
+from sfn_downloader import DownloaderPattern
+
+from scenarios import EVE_PROPS, Scenario
 
 KEY_SCHEMA = [
     {"AttributeName": "pk", "KeyType": "HASH"},
@@ -42,7 +45,7 @@ def test_table_settings_apply(full: Scenario) -> None:
     full.template.has_resource("AWS::DynamoDB::Table", {
         "DeletionPolicy": "Delete",
         "Properties": Match.object_like({
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
                                  "KMSMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^Key"),
                                                                    "Arn"]}},
@@ -54,3 +57,11 @@ def test_a_shared_table_is_not_created_twice(shared_table: Scenario) -> None:
     shared_table.template.resource_count_is("AWS::DynamoDB::Table", 1)
     first, second = shared_table.patterns["first"], shared_table.patterns["second"]
     assert second.table is first.table
+
+
+def test_point_in_time_recovery_can_be_turned_off() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(stack, "P", **EVE_PROPS, point_in_time_recovery=False)
+    Template.from_stack(stack).has_resource_properties("AWS::DynamoDB::Table", {
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False},
+    })  # fmt: skip

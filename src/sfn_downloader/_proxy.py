@@ -7,17 +7,32 @@ Regional (``apigateway:invoke`` does not support edge-optimized APIs), one ``GET
 from __future__ import annotations
 
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ._acknowledge import acknowledge
 from .auth import AuthHeader
 
 STAGE_NAME = "prod"
 
 
 def build_proxy(
-    scope: Construct, *, endpoint: str, auth_header: AuthHeader | None
+    scope: Construct,
+    *,
+    endpoint: str,
+    auth_header: AuthHeader | None,
+    logging: bool,
+    log_retention: logs.RetentionDays,
 ) -> apigw.RestApi:
-    """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``."""
+    """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``.
+
+    With ``logging``, the stage writes JSON access logs to its own log group and execution logs
+    at level ERROR (never request data: it would hold the Authorization header). Both need the
+    account's API Gateway CloudWatch role, a per-account singleton the user must set up.
+    """
+    access_logs = (
+        logs.LogGroup(scope, "ProxyAccessLogs", retention=log_retention) if logging else None
+    )
     api = apigw.RestApi(
         scope,
         "Proxy",
@@ -25,8 +40,32 @@ def build_proxy(
         endpoint_types=[apigw.EndpointType.REGIONAL],
         # The account-wide API Gateway logging role is a singleton: a library must not make one.
         cloud_watch_role=False,
-        deploy_options=apigw.StageOptions(stage_name=STAGE_NAME),
+        deploy_options=apigw.StageOptions(
+            stage_name=STAGE_NAME,
+            tracing_enabled=True,
+            access_log_destination=(
+                apigw.LogGroupLogDestination(access_logs) if access_logs else None
+            ),
+            access_log_format=(
+                apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                )
+                if access_logs
+                else None
+            ),
+            logging_level=apigw.MethodLoggingLevel.ERROR if logging else None,
+            data_trace_enabled=False if logging else None,
+        ),
     )
+    _acknowledge_proxy_findings(api, logging=logging)
     method_parameters = {"method.request.path.proxy": True}
     integration_parameters = {"integration.request.path.proxy": "method.request.path.proxy"}
     if auth_header is not None and auth_header.header_name is not None:
@@ -44,8 +83,11 @@ def build_proxy(
         integration_parameters["integration.request.header.Authorization"] = (
             f"'{auth_header.prefix}{secret_value.unsafe_unwrap()}'"
         )
+    validator = api.add_request_validator(
+        "Validator", validate_request_body=True, validate_request_parameters=True
+    )
     resource = api.root.add_resource("{proxy+}")
-    resource.add_method(
+    method = resource.add_method(
         "GET",
         apigw.HttpIntegration(
             f"{endpoint}/{{proxy}}",
@@ -55,6 +97,30 @@ def build_proxy(
         ),
         authorization_type=apigw.AuthorizationType.IAM,
         request_parameters=method_parameters,
-        request_validator_options=apigw.RequestValidatorOptions(validate_request_parameters=True),
+        request_validator=validator,
+    )
+    acknowledge(
+        method,
+        "COG4",
+        "The proxy's only caller is the downloader's state machine, which signs with its IAM "
+        "role (AuthType IAM_ROLE); AWS_IAM authorization, not a Cognito user pool, fits that.",
     )
     return api
+
+
+def _acknowledge_proxy_findings(api: apigw.RestApi, *, logging: bool) -> None:
+    stage = api.deployment_stage
+    acknowledge(
+        stage,
+        "APIG3",
+        "Every request must be SigV4-signed by the downloader's state machine role; a WAF web "
+        "ACL would add a monthly charge without traffic to filter.",
+    )
+    if not logging:
+        reason = (
+            "API Gateway logging needs the account-level CloudWatch role, a singleton this "
+            "library must not create; the state machine logs each call and its answer. Enable "
+            "with api_logging=True once the account has the role."
+        )
+        acknowledge(stage, "APIG1", reason)
+        acknowledge(stage, "APIG6", reason)

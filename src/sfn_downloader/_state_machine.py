@@ -8,7 +8,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+from ._acknowledge import acknowledge
+
+DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 
 def build_state_machine(
@@ -20,13 +22,14 @@ def build_state_machine(
     table: dynamodb.ITable,
     include_execution_data: bool,
     definition_substitutions: dict[str, str] | None,
+    log_retention: logs.RetentionDays,
 ) -> tuple[sfn.StateMachine, logs.LogGroup]:
     """Return the state machine and its log group.
 
     Every event is logged (level ALL), for Express the only record of a run. Execution data
     (state input and output) is logged unless a credential passes through it.
     """
-    log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION)
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention)
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
@@ -41,7 +44,21 @@ def build_state_machine(
             include_execution_data=include_execution_data,
         ),
     )
+    policy = state_machine.role.node.find_child("DefaultPolicy")
+    acknowledge(
+        policy,
+        "IAM5[Resource::*]",
+        "Only the CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) and X-Ray "
+        "actions are on '*': AWS supports no resource-level permissions for them. Everything "
+        "else is scoped to this downloader's API method, table and key.",
+    )
     if table.encryption_key is not None:
         # putItem on a table with a customer-managed key needs the key too.
         table.encryption_key.grant_encrypt_decrypt(state_machine)
+        reason = (
+            "aws-cdk-lib's grant_encrypt_decrypt on the table's own key (kms:ReEncrypt*, "
+            "kms:GenerateDataKey*): the actions DynamoDB uses with a customer-managed key."
+        )
+        acknowledge(policy, "IAM5[Action::kms:ReEncrypt*]", reason)
+        acknowledge(policy, "IAM5[Action::kms:GenerateDataKey*]", reason)
     return state_machine, log_group

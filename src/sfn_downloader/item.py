@@ -65,7 +65,9 @@ class ItemField:
                 sfn.JsonPath.format("{}", sfn.JsonPath.string_at(self.path))
             )
         if self.kind is _Kind.BOOLEAN:
-            return tasks.DynamoAttributeValue.boolean_from_json_path(self.path)
+            return tasks.DynamoAttributeValue.boolean_from_json_path(
+                sfn.JsonPath.string_at(self.path)
+            )
         if self.kind is _Kind.JSON:
             return tasks.DynamoAttributeValue.from_string(
                 sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(self.path))

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._alarms import build_alarms
 from ._definition import AUTH_VALUE_SUBSTITUTION, build_definition
 from ._props import DEFAULT_TIMEOUT, PARTITION_KEY, SORT_KEY, ItemValue, Props
 from ._proxy import build_proxy
-from ._schedule import build_schedule
-from ._state_machine import build_state_machine
+from ._schedule import build_dead_letter_queue, build_schedule
+from ._state_machine import DEFAULT_LOG_RETENTION, build_state_machine
 from ._table import build_table
 from ._validation import validate
 from .auth import AuthHeader
@@ -57,6 +62,14 @@ class DownloaderPattern(Construct):
     :param point_in_time_recovery: For the created table. Default: ``True``.
     :param downloader_id: The partition key value of this downloader's items.
         Default: the construct's path (e.g. ``EveStack/PlayerCount``).
+    :param dead_letter_queue: Where the schedule puts a start it could not deliver within
+        5 minutes of retries. Default: a new SQS-encrypted, TLS-only queue (14 days retention).
+    :param alarm_topic: SNS topic notified when an alarm fires and recovers.
+        Default: alarms without actions (see ``alarms``).
+    :param log_retention: Retention of the construct's log groups.
+        Default: ``RetentionDays.THREE_MONTHS``.
+    :param api_logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
+        Needs the account's API Gateway CloudWatch role. Default: ``False``.
     :param retry: Replaces the download step's retry policy. Without ``errors`` it applies to
         the retryable errors (429, 500, 502, 503, 504, timeout). Default: 3 retries after
         2, 4 and 8 s with full jitter, on those errors; other 4xx answers fail at once.
@@ -87,6 +100,10 @@ class DownloaderPattern(Construct):
         point_in_time_recovery: bool | None = None,
         downloader_id: str | None = None,
         retry: sfn.RetryProps | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        api_logging: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -99,7 +116,11 @@ class DownloaderPattern(Construct):
         request = validate(self, construct_id, props)
         self._downloader_id = downloader_id or self.node.path
         self._table = build_table(self, props)
-        self._api = build_proxy(self, endpoint=request.endpoint, auth_header=auth_header)
+        retention = log_retention or DEFAULT_LOG_RETENTION
+        self._api = build_proxy(
+            self, endpoint=request.endpoint, auth_header=auth_header,
+            logging=bool(api_logging), log_retention=retention,
+        )  # fmt: skip
         definition = build_definition(
             self, api=self._api, request=request, headers=headers, auth_header=auth_header,
             result_selector=result_selector, table=self._table,
@@ -113,11 +134,18 @@ class DownloaderPattern(Construct):
             table=self._table,
             include_execution_data=auth_header is None or not auth_header.credential_in_state,
             definition_substitutions=_auth_substitution(auth_header),
+            log_retention=retention,
         )
+        self._dead_letter_queue = build_dead_letter_queue(self, dead_letter_queue)
         self._schedule = build_schedule(
             self, state_machine=self._state_machine, expression=schedule,
+            dead_letter_queue=self._dead_letter_queue,
             description=f"Starts downloader {self._downloader_id}: GET {request.path}",
         )  # fmt: skip
+        self._alarms = MappingProxyType(build_alarms(
+            self, state_machine=self._state_machine, dead_letter_queue=self._dead_letter_queue,
+            topic=alarm_topic,
+        ))  # fmt: skip
 
     @property
     def table(self) -> dynamodb.ITable:
@@ -141,8 +169,18 @@ class DownloaderPattern(Construct):
 
     @property
     def log_group(self) -> logs.LogGroup:
-        """The state machine's log group (retention: three months)."""
+        """The state machine's log group."""
         return self._log_group
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue:
+        """The queue holding schedule starts that could not be delivered."""
+        return self._dead_letter_queue
+
+    @property
+    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
+        """Alarms by name: ``failed``, ``timed_out``, ``throttled``, ``dead_letter_queue``."""
+        return self._alarms
 
     @property
     def downloader_id(self) -> str:

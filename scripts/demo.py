@@ -1,0 +1,236 @@
+"""``make demo``: an hour of EVE Online player counts, downloaded by the synthesized state machine.
+
+Synthesizes the EVE example (examples/eve_player_count), starts a loopback stand-in for
+esi.evetech.net, runs the downloader once per scheduled minute for a simulated hour on moto,
+then shows what landed in the table: a terminal table and a chart PNG.
+
+Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import importlib.util
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parent.parent
+EVE_APP = ROOT / "examples" / "eve_player_count" / "app.py"
+LIVE_ENDPOINT = "https://esi.evetech.net"
+START = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # EU evening: the daily peak builds up
+MINUTES = 60
+
+
+class EsiStandIn:
+    """Answers ``GET /v2/status?datasource=tranquility`` like ESI: a slowly rising evening crowd.
+
+    One request in the script is a transient 503 (the run retries it), and three minutes of
+    outage (four 503s in a row) make one run fail, as the real API sometimes does.
+    """
+
+    def __init__(self, seed: int = 7) -> None:
+        self._random = random.Random(seed)
+        self._players = 31_200.0
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._failing_calls = {12} | {40, 41, 42, 43}
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, body = stand_in.answer(self.path)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Cache-Control", "public, max-age=30")
+                self.send_header("Expires", email.utils.formatdate(time.time() + 30, usegmt=True))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+        """The status code and JSON body for one request."""
+        if not path.startswith("/v2/status") or "datasource=tranquility" not in path:
+            return 404, {"error": "Not found"}
+        with self._lock:
+            self._calls += 1
+            if self._calls in self._failing_calls:
+                return 503, {"error": "The datasource tranquility is temporarily unavailable"}
+            # A slow evening rise with a little noise.
+            self._players += 55 + self._random.gauss(0, 140)
+            players = int(self._players + 400 * math.sin(self._calls / 9))
+        return 200, {
+            "players": players,
+            "server_version": "2989401",
+            "start_time": "2026-11-27T11:00:47Z",
+        }
+
+    @property
+    def url(self) -> str:
+        """The stand-in's base URL."""
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    @contextmanager
+    def serving(self) -> Iterator[EsiStandIn]:
+        """Serve on loopback for the duration."""
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def synthesize_eve(outdir: str) -> Any:
+    """The EVE example app, synthesized into ``outdir``."""
+    spec = importlib.util.spec_from_file_location("eve_player_count_app", EVE_APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = module.build_app(outdir)
+    app.synth()
+    return app
+
+
+def check_live() -> None:
+    """Fail clearly, before any run, when the real API cannot be reached."""
+    url = f"{LIVE_ENDPOINT}/v2/status?datasource=tranquility"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            answer.read()
+    except OSError as error:
+        sys.exit(
+            f"--live: cannot reach {url} ({error}).\n"
+            "The live demo needs network access to esi.evetech.net; run without --live to use "
+            "the offline stand-in."
+        )
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """One line per scheduled minute: players, server version, run status."""
+    print(f"{'scheduled time':<22}{'players':>9}  {'server':<9} run")
+    for row in rows:
+        count = f"{row['count']:>9,}" if row.get("count") is not None else f"{'-':>9}"
+        print(f"{row['sk']:<22}{count}  {row.get('serverVersion', '-'):<9} {row['status']}")
+
+
+def draw_chart(rows: list[dict[str, Any]], path: Path, source: str) -> None:
+    """Player count per scheduled minute; failed runs marked as gaps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    def when(row: dict[str, Any]) -> datetime:
+        return datetime.strptime(row["sk"], "%Y-%m-%dT%H:%M:%SZ")
+
+    stored = [row for row in rows if row.get("count") is not None]
+    failed = [row for row in rows if row.get("count") is None]
+    fig, ax = plt.subplots(figsize=(10, 4.8), dpi=120)
+    # NaN for a failed minute breaks the line there: no item, no interpolated value.
+    ax.plot(
+        [when(r) for r in rows], [r.get("count", math.nan) for r in rows],
+        color="#1f77b4", linewidth=1.8, marker="o", markersize=3, label="players online",
+    )  # fmt: skip
+    for index, row in enumerate(failed):
+        ax.axvspan(
+            when(row) - timedelta(seconds=30), when(row) + timedelta(seconds=30),
+            color="#d62728", alpha=0.18, label="run failed (no item)" if index == 0 else None,
+        )  # fmt: skip
+    if stored:
+        peak = max(stored, key=lambda r: r["count"])
+        ax.annotate(
+            f"peak {peak['count']:,}", (when(peak), peak["count"]),
+            xytext=(-95, -3), textcoords="offset points", fontsize=9,
+            arrowprops={"arrowstyle": "-", "color": "#555"},
+        )  # fmt: skip
+    ax.set_title(
+        f"EVE Online (Tranquility) players online, one run a minute\n{source}", fontsize=11
+    )
+    ax.set_xlabel("scheduled time (UTC)")
+    ax.set_ylabel("players")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> int:
+    """Run the demo; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--live", action="store_true", help="call the real esi.evetech.net")
+    parser.add_argument("--runs", type=int, default=MINUTES, help="scheduled minutes (60)")
+    parser.add_argument("--out", type=Path, default=ROOT / "demo-output" / "player-count.png")
+    args = parser.parse_args()
+
+    from sfn_downloader.local import LocalRunner
+
+    if args.live:
+        check_live()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="eve-cdk-out-") as outdir:
+        app = synthesize_eve(outdir)
+        print(f"synthesized the EVE example in {time.perf_counter() - started:.1f} s")
+        stand_in = EsiStandIn()
+        with stand_in.serving():
+            upstream = LIVE_ENDPOINT if args.live else stand_in.url
+            # Retry waits are skipped (fast_retries) so an hour of minutes takes seconds;
+            # every attempt still runs.
+            with LocalRunner(app, upstream=upstream, fast_retries=True) as runner:
+                started = time.perf_counter()
+                executions = [
+                    runner.run(START + timedelta(minutes=minute)) for minute in range(args.runs)
+                ]
+                elapsed = time.perf_counter() - started
+                items = {item["sk"]: item for item in runner.items()}
+    rows = [
+        {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
+        for e in executions
+    ]
+    print_table(rows)
+    ok = sum(e.succeeded for e in executions)
+    print(
+        f"\n{ok}/{len(executions)} runs stored an item in {elapsed:.1f} s "
+        f"({len(executions) / elapsed:.0f} runs/s); retries waited (skipped): "
+        f"{sum(runner.retry_intervals):.1f} s"
+    )
+    source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
+    draw_chart(rows, args.out, f"local run of the synthesized state machine, {source}")
+    print(f"chart: {args.out}")
+    return 0
+
+
+def _status(execution: Any) -> str:
+    if execution.succeeded:
+        return "SUCCEEDED"
+    return f"FAILED {execution.error}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

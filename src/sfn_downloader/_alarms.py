@@ -1,0 +1,59 @@
+"""Alarms: failed, timed-out and throttled runs, and undeliverable schedule starts."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+PERIOD = Duration.minutes(5)
+
+
+def build_alarms(
+    scope: Construct,
+    *,
+    state_machine: sfn.StateMachine,
+    dead_letter_queue: sqs.IQueue,
+    topic: sns.ITopic | None,
+) -> dict[str, cloudwatch.Alarm]:
+    """Return one alarm per way a downloader breaks, each raised by a single occurrence.
+
+    Retries already absorb transient errors, so one failed run is worth a look. Missing data
+    (no runs in the period) is not a breach. With ``topic``, alarms and recoveries notify it.
+    """
+    metrics = {
+        "failed": ("ExecutionsFailedAlarm", state_machine.metric_failed(period=PERIOD),
+                   "A download run failed after its retries (see the state machine's logs)."),
+        "timed_out": ("ExecutionsTimedOutAlarm", state_machine.metric_timed_out(period=PERIOD),
+                      "A download run exceeded its timeout."),
+        "throttled": ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=PERIOD),
+                      "Step Functions throttled the state machine."),
+        "dead_letter_queue": (
+            "DeadLetterQueueAlarm",
+            dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            "The schedule could not start a run; the undelivered start is in the dead-letter "
+            "queue.",
+        ),
+    }  # fmt: skip
+    alarms = {}
+    for key, (construct_id, metric, description) in metrics.items():
+        alarm = metric.create_alarm(
+            scope,
+            construct_id,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        if topic is not None:
+            alarm.add_alarm_action(actions.SnsAction(topic))
+            alarm.add_ok_action(actions.SnsAction(topic))
+        alarms[key] = alarm
+    return alarms

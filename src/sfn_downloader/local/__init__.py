@@ -1,0 +1,24 @@
+"""Run a synthesized downloader locally, end to end: moto's Step Functions interpreter and
+DynamoDB, an emulation of the synthesized API Gateway proxy, and a loopback HTTP server as the
+third party. Needs the ``local`` extra: ``pip install 'sfn-downloader[local]'``.
+
+Importing ``sfn_downloader`` never imports this package (nor moto).
+"""
+
+from ._moto_apigateway import (
+    SUPPORTED_MOTO_VERSION,
+    UnsupportedMotoVersionError,
+    check_moto_version,
+)
+from ._runner import LocalExecution, LocalRunner, scheduled_time_text
+from .errors import LocalRunnerError
+
+__all__ = [
+    "SUPPORTED_MOTO_VERSION",
+    "LocalExecution",
+    "LocalRunner",
+    "LocalRunnerError",
+    "UnsupportedMotoVersionError",
+    "check_moto_version",
+    "scheduled_time_text",
+]

@@ -1,0 +1,106 @@
+"""``python -m sfn_downloader.local APP_FILE --upstream URL``: run an app's downloaders locally.
+
+Synthesizes the CDK app file as the CDK CLI does (runs it with ``CDK_OUTDIR`` set to a temporary
+directory), runs each downloader (or the one named by ``--pattern``) ``--runs`` times at
+consecutive scheduled minutes, and prints the stored items as JSON lines on stdout. Progress
+goes to stderr. Exit status: 0 if every run succeeded, 1 if one failed, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ._runner import LocalRunner, scheduled_time_text, select_downloader
+from ._template import find_downloaders, stacks_of
+from .errors import LocalRunnerError
+
+
+def synthesize(app_file: Path, outdir: Path) -> None:
+    """Run ``app_file`` with ``CDK_OUTDIR=outdir``, as ``cdk synth`` runs an app."""
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": os.environ.get(
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"
+        ),
+    }
+    done = subprocess.run(
+        [sys.executable, str(app_file.resolve())],
+        cwd=app_file.resolve().parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not (outdir / "manifest.json").is_file():
+        raise LocalRunnerError(
+            f"Synthesizing {app_file} failed (exit {done.returncode}); does it call app.synth() "
+            f"and honour CDK_OUTDIR?\n{done.stderr[-2000:]}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m sfn_downloader.local", description=__doc__)
+    parser.add_argument("app", type=Path, help="CDK app file (or a synthesized cdk.out directory)")
+    parser.add_argument("--upstream", required=True, help="base URL standing in for the endpoint")
+    parser.add_argument("--runs", type=int, default=1, help="runs per downloader (default 1)")
+    parser.add_argument("--pattern", help="construct path of one downloader (default: all)")
+    parser.add_argument("--start", help="first scheduled time, ISO 8601 (default: this minute)")
+    parser.add_argument(
+        "--secret", action="append", default=[], metavar="NAME=VALUE",
+        help="local value of a secret the template references (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--fast-retries", action="store_true", help="skip retry sleeps")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    secrets = dict(item.split("=", 1) for item in args.secret if "=" in item)
+    start = datetime.fromisoformat(scheduled_time_text(args.start)).astimezone(UTC)
+
+    with tempfile.TemporaryDirectory(prefix="sfn-downloader-") as tmp:
+        try:
+            assembly = args.app
+            if args.app.is_file():
+                assembly = Path(tmp)
+                synthesize(args.app, assembly)
+            found = find_downloaders(stacks_of(assembly))
+            chosen = [select_downloader(found, args.pattern)] if args.pattern else found
+            if not chosen:
+                raise LocalRunnerError(f"{args.app}: no downloader found.")
+        except LocalRunnerError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        failed = 0
+        for spec in chosen:
+            runner = LocalRunner(
+                assembly,
+                upstream=args.upstream,
+                pattern=spec.path,
+                secrets=secrets,
+                fast_retries=args.fast_retries,
+            )
+            with runner:
+                for index in range(args.runs):
+                    execution = runner.run(start + timedelta(minutes=index))
+                    detail = f" {execution.error}: {execution.cause}" if execution.error else ""
+                    print(
+                        f"{spec.path} {execution.scheduled_time} {execution.status}{detail}",
+                        file=sys.stderr,
+                    )
+                    failed += not execution.succeeded
+                for item in runner.items():
+                    print(json.dumps(item, sort_keys=True, default=str))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

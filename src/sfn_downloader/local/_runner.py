@@ -1,0 +1,432 @@
+"""LocalRunner: run a synthesized downloader state machine on moto, end to end, unchanged."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from . import _moto_apigateway
+from ._api_gateway import LocalRestApi
+from ._template import (
+    LOCAL_ACCOUNT,
+    LOCAL_REGION,
+    PARTITION,
+    SCHEDULED_TIME,
+    DownloaderSpec,
+    default_pattern,
+    find_downloaders,
+    stacks_of,
+)
+from .errors import LocalRunnerError
+
+SecretValue = str | Mapping[str, Any]
+"""A secret's local value: its SecretString, or a mapping for a JSON secret."""
+
+_RETRY_TIME_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time"
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([A-Za-z-]+):(.*?)\}\}")
+_POLL_MAX_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class LocalExecution:
+    """The outcome of one local run."""
+
+    name: str
+    scheduled_time: str
+    input: Any
+    """The execution input the schedule sent (parsed JSON)."""
+    status: str
+    """``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``ABORTED``."""
+    output: Any
+    """The execution output (parsed JSON); ``None`` unless it succeeded."""
+    error: str | None
+    cause: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the run succeeded."""
+        return self.status == "SUCCEEDED"
+
+
+def scheduled_time_text(value: datetime | str | None = None) -> str:
+    """Format a scheduled time as EventBridge Scheduler's ``<aws.scheduler.scheduled-time>``.
+
+    Default: now (UTC) truncated to the minute, like a ``rate(1 minute)`` schedule's tick.
+    A naive datetime is taken as UTC; an ISO 8601 string is parsed and normalized.
+    """
+    if value is None:
+        value = datetime.now(UTC).replace(second=0, microsecond=0)
+    elif isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"scheduled_time={value!r} is not ISO 8601: {error}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LocalRunner:
+    """Runs one synthesized downloader on moto's Step Functions interpreter, end to end.
+
+    The definition, table, API Gateway proxy and execution input all come from the synthesized
+    template, tokens resolved to local values; the third party is ``upstream``, an HTTP server
+    (normally on loopback) that stands in for the pattern's endpoint. Use as a context manager::
+
+        with LocalRunner(pattern, upstream="http://127.0.0.1:8080") as runner:
+            execution = runner.run("2026-11-27T05:30:00Z")
+            items = runner.items()
+
+    :param source: A ``DownloaderPattern``, a Stack, an App or Stage, a template dict, or the
+        path of a cloud assembly directory (``cdk.out``) or template file.
+    :param upstream: Where the third party is: one base URL for every endpoint, or a mapping
+        from the endpoint's origin (``https://esi.evetech.net``) to a base URL.
+    :param pattern: Which downloader, when ``source`` holds several: the pattern's construct
+        path (``Stack/PlayerCount``) or its state machine's logical ID. Default: the only one.
+    :param secrets: Local values of the Secrets Manager secrets the template references
+        (``{{resolve:secretsmanager:...}}``), keyed by secret name, ARN, construct path or
+        logical ID. A JSON secret may be given as a mapping. Default: none.
+    :param fast_retries: Skip the Retry intervals instead of sleeping them, and record them in
+        ``retry_intervals`` (every attempt still runs). Default: ``False``, real sleeps.
+    """
+
+    def __init__(
+        self,
+        source: object,
+        *,
+        upstream: str | Mapping[str, str],
+        pattern: str | None = None,
+        secrets: Mapping[str, SecretValue] | None = None,
+        fast_retries: bool = False,
+    ) -> None:
+        self._spec = select_downloader(
+            find_downloaders(stacks_of(source)), pattern or default_pattern(source)
+        )
+        self._secrets = dict(secrets or {})
+        self._secret_aliases = self._aliases()
+        self._fast_retries = fast_retries
+        self.retry_intervals: list[float] = []
+        """Retry intervals the interpreter asked to sleep (recorded with ``fast_retries``)."""
+        origins = {
+            str(method["Properties"].get("Integration", {}).get("Uri", "")).split("/{")[0]
+            for method in self._spec.stack.template.get("Resources", {}).values()
+            if method.get("Type") == "AWS::ApiGateway::Method"
+        }
+        self._upstreams = (
+            {origin: upstream for origin in origins}
+            if isinstance(upstream, str)
+            else {origin.rstrip("/"): url for origin, url in upstream.items()}
+        )
+        # Resolve every secret now, so a missing one is reported before anything runs.
+        self._definition = self.resolve_secrets(self._spec.definition)
+        self._apis = [
+            LocalRestApi(
+                self._spec,
+                api_id,
+                upstreams=self._upstreams,
+                resolve_secrets=self.resolve_secrets,
+            )
+            for api_id in self._spec.apis
+        ]
+        self._stack: contextlib.ExitStack | None = None
+        self._clients: dict[str, Any] = {}
+        self._runs = 0
+        self._lock = threading.Lock()
+
+    @property
+    def downloader_path(self) -> str:
+        """The pattern's construct path (or its state machine's logical ID)."""
+        return self._spec.path
+
+    @property
+    def table_names(self) -> list[str]:
+        """The local names of the tables the downloader writes to."""
+        return sorted(self._spec.tables)
+
+    def __enter__(self) -> LocalRunner:
+        _moto_apigateway.check_moto_version()
+        from moto import mock_aws
+
+        stack = contextlib.ExitStack()
+        try:
+            # moto logs every exception frame of a failing state at ERROR: a failed download
+            # is an expected outcome here, reported in the execution's error and cause.
+            stack.enter_context(_quiet("moto.stepfunctions.parser"))
+            stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+            stack.enter_context(_moto_apigateway.install({api.host: api for api in self._apis}))
+            stack.enter_context(_cached_dynamodb_clients())
+            if self._fast_retries:
+                stack.enter_context(self._patched_retry_sleep())
+            self._create_resources()
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        stack, self._stack = self._stack, None
+        self._clients.clear()
+        if stack is not None:
+            stack.close()
+
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            import boto3  # type: ignore[import-untyped]
+
+            self._clients[service] = boto3.client(service, region_name=LOCAL_REGION)
+        return self._clients[service]
+
+    def _create_resources(self) -> None:
+        dynamodb = self._client("dynamodb")
+        for name, props in self._spec.tables.items():
+            dynamodb.create_table(**_table_request(name, props))
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={
+                        "Enabled": True,
+                        "AttributeName": ttl["AttributeName"],
+                    },
+                )
+        name = self._spec.state_machine_arn.rsplit(":", 1)[-1]
+        response = self._client("stepfunctions").create_state_machine(
+            name=name,
+            definition=self._definition,
+            roleArn=f"arn:{PARTITION}:iam::{LOCAL_ACCOUNT}:role/{name}-role",
+            type=self._spec.state_machine_type,
+        )
+        self._state_machine_arn = response["stateMachineArn"]
+
+    def run(self, scheduled_time: datetime | str | None = None) -> LocalExecution:
+        """Start one execution as the schedule would at ``scheduled_time``; wait for its end.
+
+        The input is the schedule target's Input from the template, with
+        ``<aws.scheduler.scheduled-time>`` (and the other Scheduler placeholders) filled in.
+        """
+        if self._stack is None:
+            raise LocalRunnerError("Use LocalRunner as a context manager: `with LocalRunner(...)`.")
+        when = scheduled_time_text(scheduled_time)
+        with self._lock:
+            self._runs += 1
+            number = self._runs
+        execution_id = str(uuid.uuid4())
+        text = (
+            self._spec.schedule_input.replace(SCHEDULED_TIME, when)
+            .replace("<aws.scheduler.execution-id>", execution_id)
+            .replace("<aws.scheduler.attempt-number>", "1")
+            .replace(
+                "<aws.scheduler.schedule-arn>",
+                f"arn:{PARTITION}:scheduler:{LOCAL_REGION}:{LOCAL_ACCOUNT}:schedule/default/"
+                f"{self._spec.schedule_name}",
+            )
+        )
+        # Names must be unique (moto: an unnamed second start clashes) and free of ':'.
+        name = f"run-{number}-{when.replace(':', '')}"
+        sfn = self._client("stepfunctions")
+        arn = sfn.start_execution(stateMachineArn=self._state_machine_arn, name=name, input=text)[
+            "executionArn"
+        ]
+        pause = 0.001
+        while True:
+            described = sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX_SECONDS)
+        output = described.get("output")
+        return LocalExecution(
+            name=name,
+            scheduled_time=when,
+            input=json.loads(text),
+            status=described["status"],
+            output=json.loads(output) if output is not None else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+        )
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the downloader's tables as plain Python values, by (pk, sk).
+
+        Numbers come back as ``int`` (or ``float`` when not integral), not ``Decimal``.
+        """
+        if self._stack is None:
+            raise LocalRunnerError("items() needs an open runner (inside the `with` block).")
+        from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
+
+        deserializer = TypeDeserializer()
+        dynamodb = self._client("dynamodb")
+        found = []
+        for table in self.table_names:
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+                for item in page["Items"]:
+                    plain = {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+                    found.append(plain)
+        return sorted(found, key=lambda item: (str(item.get("pk")), str(item.get("sk"))))
+
+    def resolve_secrets(self, text: str) -> str:
+        """``text`` with each ``{{resolve:secretsmanager:...}}`` replaced by its local value."""
+
+        def substitute(match: re.Match[str]) -> str:
+            service, body = match.group(1), match.group(2)
+            if service != "secretsmanager":
+                raise LocalRunnerError(
+                    f"Dynamic reference {match.group(0)!r}: only secretsmanager is emulated."
+                )
+            parts = body.split(":")
+            id_length = 7 if body.startswith("arn:") else 1
+            secret_id = ":".join(parts[:id_length])
+            rest = [*parts[id_length:], "", "", "", ""]
+            json_key = rest[1]
+            value = self._secret_value(secret_id)
+            if json_key:
+                document = value if isinstance(value, Mapping) else json.loads(value)
+                return str(document[json_key])
+            return value if isinstance(value, str) else json.dumps(value)
+
+        return _DYNAMIC_REFERENCE.sub(substitute, text)
+
+    def _aliases(self) -> dict[str, set[str]]:
+        """Secret ARN (local) → names a caller may use for it."""
+        aliases: dict[str, set[str]] = {}
+        stack = self._spec.stack
+        resolver = self._spec.resolver
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource.get("Type") != "AWS::SecretsManager::Secret":
+                continue
+            names = {logical_id}
+            if resource.get("Properties", {}).get("Name"):
+                names.add(str(resource["Properties"]["Name"]))
+            if logical_id in stack.paths:
+                names |= {
+                    stack.paths[logical_id],
+                    stack.paths[logical_id].removesuffix("/Resource"),
+                }
+            aliases[resolver.ref(logical_id)] = names
+        return aliases
+
+    def _secret_value(self, secret_id: str) -> SecretValue:
+        candidates = [secret_id, *sorted(self._secret_aliases.get(secret_id, ()))]
+        if ":secret:" in secret_id:  # an imported secret's ARN: try its name
+            name = secret_id.split(":secret:", 1)[1]
+            candidates += [name, re.sub(r"-[A-Za-z0-9]{6}$", "", name)]
+        for candidate in candidates:
+            if candidate in self._secrets:
+                return self._secrets[candidate]
+        raise LocalRunnerError(
+            f"The template references secret {secret_id!r}, which has no local value. "
+            f"Fix: LocalRunner(..., secrets={{{candidates[-1]!r}: 'value'}}) "
+            f"(accepted keys: {candidates}); given: {sorted(self._secrets)}."
+        )
+
+    @contextlib.contextmanager
+    def _patched_retry_sleep(self) -> Iterator[None]:
+        from unittest import mock
+
+        def record(seconds: float) -> None:
+            self.retry_intervals.append(seconds)
+
+        # Only the retrier's own `time` module: timeouts and polling keep the real clock.
+        with mock.patch(_RETRY_TIME_MODULE) as fake_time:
+            fake_time.sleep.side_effect = record
+            yield
+
+
+def select_downloader(found: list[DownloaderSpec], pattern: str | None) -> DownloaderSpec:
+    """The downloader named ``pattern`` (construct path or logical ID), else the only one."""
+    available = [spec.path for spec in found]
+    if pattern is None:
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise LocalRunnerError("No downloader (state machine calling apigateway:invoke) found.")
+        raise LocalRunnerError(f"Several downloaders found, choose one with pattern=: {available}")
+    wanted = pattern.strip("/")
+    for spec in found:
+        if wanted in (spec.path, spec.state_machine_id):
+            return spec
+    raise LocalRunnerError(f"No downloader at {pattern!r}. Available: {available}")
+
+
+def _table_request(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if request["BillingMode"] == "PROVISIONED":
+        throughput = props.get("ProvisionedThroughput", {})
+        request["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": int(throughput.get("ReadCapacityUnits", 5)),
+            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 5)),
+        }
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            request[key] = props[key]
+    return request
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, set):
+        return {_plain(item) for item in value}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return value
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _cached_dynamodb_clients() -> Iterator[None]:
+    """Reuse one boto3 client per (region, service) for moto's DynamoDB tasks.
+
+    moto builds a new client for every putItem, which dominates a run's time; a cached client
+    behaves the same (they are thread-safe) and roughly doubles the runs per second.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb as module,
+    )
+
+    original = getattr(module, "boto_client_for")  # noqa: B009 (not re-exported: mypy)
+    cache: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            key = (region, service)
+            if key not in cache:
+                cache[key] = original(region=region, service=service)
+            return cache[key]
+
+    setattr(module, "boto_client_for", cached)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(module, "boto_client_for", original)  # noqa: B010

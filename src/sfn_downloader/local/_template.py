@@ -1,0 +1,393 @@
+"""Read downloaders out of synthesized templates: what the local run executes is what deploys.
+
+A source (pattern object, Stack, App/Stage, template dict, cloud assembly directory) becomes
+``SynthesizedStack`` values: a template plus, where known, the construct path of each logical
+ID. A downloader is found from its state machine (a definition calling ``apigateway:invoke``);
+everything else it needs (tables, REST API, schedule input, role policy) is found by following
+the references of that definition, after resolving CloudFormation tokens to local values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import LocalRunnerError
+
+LOCAL_ACCOUNT = "123456789012"
+"""moto's default account."""
+LOCAL_REGION = "us-east-1"
+PARTITION = "aws"
+URL_SUFFIX = "amazonaws.com"
+APIGATEWAY_INVOKE = "states:::apigateway:invoke"
+DYNAMODB_PUT_ITEM = "states:::dynamodb:putItem"
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    """One stack's template and, where known, the construct path of each logical ID."""
+
+    name: str
+    template: Mapping[str, Any]
+    paths: Mapping[str, str] = field(default_factory=dict)
+
+
+def stacks_of(source: object) -> list[SynthesizedStack]:
+    """Synthesize (if needed) and read every stack of ``source``."""
+    if isinstance(source, Mapping):
+        return [_from_template(dict(source), "Stack")]
+    if isinstance(source, str | os.PathLike):
+        return _from_path(Path(source))
+    import aws_cdk as cdk
+    from constructs import Construct
+
+    if not isinstance(source, Construct):
+        raise LocalRunnerError(
+            f"Cannot run {type(source).__name__}: pass a DownloaderPattern, a Stack, an App or "
+            "Stage, a template dict, or the path of a cloud assembly (cdk.out) or template file."
+        )
+    if isinstance(source, cdk.Stage):
+        stage = source
+    else:
+        stage = cdk.Stage.of(source) or _raise_unattached(source)
+    assembly = stage.synth()
+    paths: dict[str, dict[str, str]] = {}
+    for construct in stage.node.find_all():
+        if isinstance(construct, cdk.CfnElement) and cdk.Stage.of(construct) is stage:
+            stack = cdk.Stack.of(construct)
+            logical_id = str(stack.resolve(construct.logical_id))
+            paths.setdefault(stack.artifact_id, {})[logical_id] = construct.node.path
+    stacks = [
+        SynthesizedStack(artifact.stack_name, artifact.template, paths.get(artifact.id, {}))
+        for artifact in assembly.stacks
+    ]
+    if not isinstance(source, cdk.Stage):
+        # A pattern or stack: only its own stack.
+        own = cdk.Stack.of(source)
+        stacks = [stack for stack in stacks if stack.name == own.stack_name]
+    return stacks
+
+
+def default_pattern(source: object) -> str | None:
+    """The construct path of ``source`` when it is a construct inside a stack (a pattern)."""
+    if isinstance(source, Mapping | str | os.PathLike):
+        return None
+    import aws_cdk as cdk
+    from constructs import Construct
+
+    if isinstance(source, Construct) and not isinstance(source, cdk.Stage | cdk.Stack):
+        return source.node.path
+    return None
+
+
+def _raise_unattached(source: object) -> Any:
+    raise LocalRunnerError(f"{source} is not inside an App or Stage: nothing to synthesize.")
+
+
+def _from_template(template: dict[str, Any], name: str) -> SynthesizedStack:
+    # `cdk synth` (path metadata on) records each resource's construct path in its Metadata.
+    paths = {
+        logical_id: str(resource["Metadata"]["aws:cdk:path"])
+        for logical_id, resource in template.get("Resources", {}).items()
+        if isinstance(resource.get("Metadata"), Mapping) and "aws:cdk:path" in resource["Metadata"]
+    }
+    return SynthesizedStack(name, template, paths)
+
+
+def _from_path(path: Path) -> list[SynthesizedStack]:
+    if path.is_file():
+        return [_from_template(json.loads(path.read_text()), path.name.split(".")[0])]
+    manifest_file = path / "manifest.json"
+    if not manifest_file.is_file():
+        raise LocalRunnerError(f"{path}: neither a template file nor a cloud assembly directory.")
+    manifest = json.loads(manifest_file.read_text())
+    stacks = []
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "cdk:cloud-assembly":  # a nested Stage
+            stacks += _from_path(path / artifact["properties"]["directoryName"])
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        properties = artifact.get("properties", {})
+        template = json.loads((path / properties["templateFile"]).read_text())
+        metadata: Mapping[str, Any] = artifact.get("metadata") or {}
+        if "additionalMetadataFile" in artifact:
+            metadata = json.loads((path / artifact["additionalMetadataFile"]).read_text())
+        stack = _from_template(template, properties.get("stackName", artifact_id))
+        paths = dict(stack.paths)
+        for construct_path, entries in metadata.items():
+            for entry in entries:
+                if entry.get("type") == "aws:cdk:logicalId":
+                    paths[str(entry["data"])] = construct_path.lstrip("/")
+        stacks.append(SynthesizedStack(stack.name, template, paths))
+    return stacks
+
+
+def physical_id(stack: str, logical_id: str, length: int = 12) -> str:
+    """A stable stand-in for the random suffix CloudFormation gives generated names."""
+    digest = hashlib.sha256(f"{stack}/{logical_id}".encode()).hexdigest()
+    return digest[:length]
+
+
+class Resolver:
+    """Resolves CloudFormation intrinsics to the values the local run gives each resource."""
+
+    def __init__(self, stack: SynthesizedStack) -> None:
+        self._stack = stack
+        self._resources: Mapping[str, Any] = stack.template.get("Resources", {})
+
+    def ref(self, logical_id: str) -> str:
+        """What ``{"Ref": logical_id}`` returns for the local resource."""
+        pseudo = {
+            "AWS::Partition": PARTITION,
+            "AWS::Region": LOCAL_REGION,
+            "AWS::AccountId": LOCAL_ACCOUNT,
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::StackName": self._stack.name,
+            "AWS::NoValue": "",
+        }
+        if logical_id in pseudo:
+            return pseudo[logical_id]
+        resource = self._resources.get(logical_id)
+        if resource is None:
+            raise LocalRunnerError(f"Ref to unknown resource or parameter {logical_id!r}")
+        kind = resource.get("Type", "")
+        props = resource.get("Properties", {})
+        suffix = physical_id(self._stack.name, logical_id)
+        if kind == "AWS::ApiGateway::RestApi":
+            return suffix[:10]  # API ids are 10 lowercase alphanumerics
+        if kind == "AWS::DynamoDB::Table":
+            return str(props.get("TableName") or f"{self._stack.name}-{logical_id}-{suffix}")
+        if kind == "AWS::StepFunctions::StateMachine":
+            name = props.get("StateMachineName") or f"{logical_id}-{suffix}"
+            return f"arn:{PARTITION}:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{name}"
+        if kind == "AWS::SecretsManager::Secret":
+            name = props.get("Name") or f"{logical_id}-{suffix}"
+            return secret_arn(f"{name}-{suffix[:6]}")
+        return str(props.get("Name") or f"{self._stack.name}-{logical_id}-{suffix}")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        """What ``{"Fn::GetAtt": [logical_id, attribute]}`` returns locally."""
+        resource = self._resources.get(logical_id)
+        if resource is None:
+            raise LocalRunnerError(f"Fn::GetAtt of unknown resource {logical_id!r}")
+        kind = resource.get("Type", "")
+        ref = self.ref(logical_id)
+        if attribute == "RootResourceId":
+            return f"{ref}-root"
+        if attribute == "Arn":
+            if ref.startswith("arn:"):
+                return ref
+            service = kind.split("::")[1].lower() if "::" in kind else "local"
+            if kind == "AWS::IAM::Role":
+                return f"arn:{PARTITION}:iam::{LOCAL_ACCOUNT}:role/{ref}"
+            if kind == "AWS::DynamoDB::Table":
+                return f"arn:{PARTITION}:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{ref}"
+            return f"arn:{PARTITION}:{service}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{ref}"
+        return f"{ref}.{attribute}"
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every intrinsic function replaced by its local value."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, Mapping):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(str(arg))
+            if key == "Fn::GetAtt":
+                parts = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.get_att(str(parts[0]), str(parts[1]))
+            if key == "Fn::Join":
+                separator, items = arg
+                return str(separator).join(str(self.resolve(item)) for item in items)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(separator)
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key.startswith("Fn::"):
+                raise LocalRunnerError(f"{key} is not supported by the local runner")
+        return {name: self.resolve(item) for name, item in value.items()}
+
+    def _sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name:
+                logical_id, attribute = name.split(".", 1)
+                return self.get_att(logical_id, attribute)
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^!}][^}]*)\}", substitute, str(text))
+
+
+def secret_arn(name_with_suffix: str) -> str:
+    """The ARN of a secret in the local account."""
+    return (
+        f"arn:{PARTITION}:secretsmanager:{LOCAL_REGION}:{LOCAL_ACCOUNT}:secret:{name_with_suffix}"
+    )
+
+
+@dataclass(frozen=True)
+class DownloaderSpec:
+    """One downloader as the template declares it, tokens resolved to local values."""
+
+    stack: SynthesizedStack
+    state_machine_id: str
+    path: str
+    """The pattern's construct path (``Stack/PlayerCount``), or the state machine's logical ID."""
+    definition: str
+    """The definition, tokens resolved; ``{{resolve:...}}`` references are still in it."""
+    state_machine_type: str
+    state_machine_arn: str
+    schedule_input: str
+    """The schedule target's Input, placeholders like ``<aws.scheduler.scheduled-time>`` intact."""
+    schedule_name: str
+    tables: Mapping[str, Mapping[str, Any]]
+    """Table name → the table's CloudFormation properties (resolved)."""
+    apis: Mapping[str, str]
+    """REST API id (local) → its logical ID."""
+    role_statements: tuple[Mapping[str, Any], ...]
+    """The state machine role's IAM policy statements (resolved)."""
+
+    @property
+    def resolver(self) -> Resolver:
+        """Token resolver of the downloader's stack."""
+        return Resolver(self.stack)
+
+
+def find_downloaders(stacks: list[SynthesizedStack]) -> list[DownloaderSpec]:
+    """Every state machine in ``stacks`` whose definition calls ``apigateway:invoke``."""
+    found = []
+    for stack in stacks:
+        resolver = Resolver(stack)
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource.get("Type") != "AWS::StepFunctions::StateMachine":
+                continue
+            props = resource.get("Properties", {})
+            if "DefinitionString" in props:
+                definition = str(resolver.resolve(props["DefinitionString"]))
+            elif "Definition" in props:
+                definition = json.dumps(resolver.resolve(props["Definition"]))
+            else:
+                continue
+            # CloudFormation fills ${name} from DefinitionSubstitutions when it deploys.
+            for name, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
+                definition = definition.replace(f"${{{name}}}", str(value))
+            states = list(_task_states(json.loads(definition)))
+            if not any(str(s.get("Resource", "")).endswith(APIGATEWAY_INVOKE) for s in states):
+                continue
+            found.append(_spec(stack, resolver, logical_id, props, definition, states))
+    return found
+
+
+def _task_states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for state in definition.get("States", {}).values():
+        if state.get("Type") == "Task":
+            yield state
+        for branch in state.get("Branches", []):
+            yield from _task_states(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _task_states(state[key])
+
+
+def _spec(
+    stack: SynthesizedStack,
+    resolver: Resolver,
+    logical_id: str,
+    props: Mapping[str, Any],
+    definition: str,
+    states: list[Mapping[str, Any]],
+) -> DownloaderSpec:
+    resources: Mapping[str, Any] = stack.template.get("Resources", {})
+    arn = resolver.ref(logical_id)
+    sm_path = stack.paths.get(logical_id)
+    # The pattern owns its state machine as "<pattern>/StateMachine/Resource".
+    path = sm_path.removesuffix("/Resource").rsplit("/", 1)[0] if sm_path else logical_id
+
+    table_names = {
+        str(s.get("Parameters", {}).get("TableName"))
+        for s in states
+        if str(s.get("Resource", "")).endswith(DYNAMODB_PUT_ITEM)
+    }
+    tables: dict[str, Mapping[str, Any]] = {}
+    api_hosts = {
+        str(s.get("Parameters", {}).get("ApiEndpoint", "")).split("://")[-1].split(".")[0]
+        for s in states
+        if str(s.get("Resource", "")).endswith(APIGATEWAY_INVOKE)
+    }
+    apis: dict[str, str] = {}
+    for other_id, resource in resources.items():
+        kind = resource.get("Type")
+        if kind == "AWS::DynamoDB::Table" and resolver.ref(other_id) in table_names:
+            tables[resolver.ref(other_id)] = resolver.resolve(resource.get("Properties", {}))
+        if kind == "AWS::ApiGateway::RestApi" and resolver.ref(other_id) in api_hosts:
+            apis[resolver.ref(other_id)] = other_id
+    for name in table_names - set(tables):
+        # A table the user brought (imported by name): the construct's documented key schema.
+        tables[name] = {
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+    schedule_input, schedule_name = _schedule_of(stack, resolver, arn, path)
+    role_arn = resolver.resolve(props.get("RoleArn"))
+    statements: list[Mapping[str, Any]] = []
+    for resource in resources.values():
+        if resource.get("Type") not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        policy = resolver.resolve(resource.get("Properties", {}))
+        roles = {f"arn:{PARTITION}:iam::{LOCAL_ACCOUNT}:role/{r}" for r in policy.get("Roles", [])}
+        if role_arn in roles:
+            statements += policy.get("PolicyDocument", {}).get("Statement", [])
+    return DownloaderSpec(
+        stack=stack,
+        state_machine_id=logical_id,
+        path=path,
+        definition=definition,
+        state_machine_type=str(props.get("StateMachineType", "STANDARD")),
+        state_machine_arn=arn,
+        schedule_input=schedule_input,
+        schedule_name=schedule_name,
+        tables=tables,
+        apis=apis,
+        role_statements=tuple(statements),
+    )
+
+
+def _schedule_of(
+    stack: SynthesizedStack, resolver: Resolver, state_machine_arn: str, path: str
+) -> tuple[str, str]:
+    for logical_id, resource in stack.template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Scheduler::Schedule":
+            continue
+        target = resource.get("Properties", {}).get("Target", {})
+        if resolver.resolve(target.get("Arn")) == state_machine_arn:
+            name = resource["Properties"].get("Name") or f"{logical_id}-{physical_id('', '')}"
+            return str(resolver.resolve(target.get("Input", "{}"))), str(name)
+    raise LocalRunnerError(
+        f"Downloader {path}: no AWS::Scheduler::Schedule in the template targets its state "
+        "machine, so there is no execution input to replay."
+    )

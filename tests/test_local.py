@@ -1,0 +1,403 @@
+"""End-to-end: the synthesized downloader state machine, run locally on moto, unchanged.
+
+Every scenario goes through the real synthesized template: definition, table, API Gateway
+proxy and schedule input. The third party is a real HTTP server on loopback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+from local_helpers import Answer, Upstream, http_date, running_upstream
+from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
+from sfn_downloader.local import (
+    SUPPORTED_MOTO_VERSION,
+    LocalRunner,
+    LocalRunnerError,
+    UnsupportedMotoVersionError,
+    check_moto_version,
+    scheduled_time_text,
+)
+from sfn_downloader.local import __main__ as cli
+from sfn_downloader.local._api_gateway import LocalRestApi
+from sfn_downloader.local._moto_apigateway import ApiRequest
+from sfn_downloader.local._runner import select_downloader
+from sfn_downloader.local._template import find_downloaders, stacks_of
+
+ROOT = Path(__file__).resolve().parent.parent
+EVE_APP = ROOT / "examples" / "eve_player_count" / "app.py"
+EVE_ENDPOINT = "https://esi.evetech.net"
+STATUS = {"players": 24449, "server_version": "2345678", "start_time": "2026-11-27T11:00:00Z"}
+T0 = "2026-11-27T05:30:00Z"
+KIB = 1024
+
+
+@pytest.fixture(scope="module")
+def stack() -> cdk.Stack:
+    """One stack holding every scenario's downloader: synthesized once for the module."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Local")
+    eve_selector = {
+        "players.$": "$.ResponseBody.players",
+        "serverVersion.$": "$.ResponseBody.server_version",
+        "date.$": "$.Headers.Date[0]",
+    }
+    eve_item = {
+        "count": ItemField.number("$.players"),
+        "serverVersion": ItemField.string("$.serverVersion"),
+        "responseDate": ItemField.string("$.date"),
+    }
+    stack.eve = DownloaderPattern(  # type: ignore[attr-defined]
+        stack, "Eve", endpoint=EVE_ENDPOINT, path="/v2/status?datasource=tranquility",
+        result_selector=eve_selector, item=eve_item, headers={"Accept": "application/json"},
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Raw", endpoint="https://api.example.com", path="/v1/stats",
+        item={
+            "players": ItemField.number("$.ResponseBody.stats.players.online"),
+            "version": ItemField.number("$.ResponseBody.version"),
+            "online": ItemField.boolean("$.ResponseBody.online"),
+            "stats": ItemField.json("$.ResponseBody.stats"),
+            "etag": ItemField.string("$.Headers.ETag[0]"),
+            "date": ItemField.string("$.Headers.Date[0]"),
+        },
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Remap", endpoint="https://api.example.com", path="/v1/private",
+        item={"value": ItemField.number("$.ResponseBody.value")},
+        auth_header=AuthHeader.remap("X-Api-Key", cdk.SecretValue.secrets_manager("eve/token")),
+    )  # fmt: skip
+    token = secretsmanager.Secret(stack, "Token")
+    DownloaderPattern(
+        stack, "FromSecret", endpoint="https://api.example.com", path="/v1/private",
+        item={"value": ItemField.number("$.ResponseBody.value")},
+        auth_header=AuthHeader.from_secret(token, prefix="Bearer "),
+    )  # fmt: skip
+    return stack
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture
+def open_runner(stack: cdk.Stack, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
+    """Open a runner on the module's app (closed after the test)."""
+    with ExitStack() as exits:
+
+        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
+            source = kwargs.pop("source", stack.node.root)
+            runner = LocalRunner(source, upstream=upstream.url, pattern=pattern, **kwargs)
+            return exits.enter_context(runner)
+
+        yield open_
+
+
+@pytest.fixture(scope="module")
+def eve_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The EVE example, synthesized in-process into a cloud assembly directory."""
+    spec = importlib.util.spec_from_file_location("eve_player_count_app", EVE_APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    outdir = tmp_path_factory.mktemp("eve-cdk-out")
+    module.build_app(str(outdir)).synth()
+    return outdir
+
+
+# --- success and mapping -------------------------------------------------------------------
+
+
+def test_success_stores_the_item_with_typed_attributes(
+    stack: cdk.Stack, upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, STATUS))
+    with LocalRunner(stack.eve, upstream=upstream.url) as runner:  # type: ignore[attr-defined]
+        execution = runner.run(T0)
+        items = runner.items()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.input == {"scheduledTime": T0}
+    assert len(upstream.requests) == 1
+    seen = upstream.requests[0]
+    assert (seen.path, seen.query) == ("/v2/status", {"datasource": ["tranquility"]})
+    assert seen.headers["accept"] == "application/json"
+    [item] = items
+    assert item["pk"] == "Local/Eve"
+    assert item["sk"] == T0
+    assert item["count"] == 24449 and isinstance(item["count"], int)
+    assert item["serverVersion"] == "2345678"
+    # API Gateway answers with its own Date (the upstream's becomes x-amzn-Remapped-Date).
+    assert item["responseDate"].endswith(" GMT")
+
+
+def test_items_follow_the_documented_paths_nested_headers_json_and_boolean(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    stats = {"players": {"online": 812, "peak": 1020}, "regions": ["eu", "us"]}
+    body = {"online": True, "version": "42", "stats": stats}
+    upstream.script(default=Answer(200, body, headers={"ETag": '"v7"', "Date": http_date()}))
+    runner = open_runner("Local/Raw")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [item] = runner.items()
+    assert item["players"] == 812
+    assert item["version"] == 42  # a numeric string becomes a number
+    assert json.loads(item["stats"]) == stats
+    assert item["etag"] == '"v7"'
+    assert item["date"].endswith(" GMT")
+    # The output of the run is the selected result, passed on unchanged by Persist.
+    assert execution.output["StatusCode"] == 200
+    assert execution.output["Headers"]["x-amzn-Remapped-Date"]
+
+
+def test_item_field_boolean_stores_a_boolean(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    body = {"online": True, "version": "1", "stats": {"players": {"online": 1}}}
+    upstream.script(default=Answer(200, body, headers={"ETag": '"v1"'}))
+    runner = open_runner("Local/Raw")
+
+    execution = runner.run(T0)
+    assert execution.status == "SUCCEEDED", execution.cause
+    [item] = runner.items()
+    assert item["online"] is True
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+def test_remap_sends_authorization_and_never_the_custom_header(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, {"value": 1}))
+    runner = open_runner("Local/Remap", secrets={"eve/token": "s3cr3t-token"})
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [seen] = upstream.requests
+    assert seen.headers["authorization"] == "s3cr3t-token"
+    assert "x-api-key" not in seen.headers
+
+
+def test_from_secret_injects_the_secret_with_its_prefix(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, {"value": 2}))
+    runner = open_runner("Local/FromSecret", secrets={"Local/Token": "tok-123"})
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [seen] = upstream.requests
+    assert seen.headers["authorization"] == "Bearer tok-123"
+    assert runner.items()[0]["value"] == 2
+
+
+def test_a_secret_without_local_value_is_reported_before_running(stack: cdk.Stack) -> None:
+    with pytest.raises(LocalRunnerError, match=r"eve/token.*Fix: LocalRunner"):
+        LocalRunner(stack.node.root, upstream="http://127.0.0.1:9", pattern="Local/Remap")
+
+
+def test_proxy_rejects_a_call_missing_a_required_header_or_unsigned(stack: cdk.Stack) -> None:
+    spec = select_downloader(find_downloaders(stacks_of(stack.node.root)), "Local/Remap")
+    [api_id] = spec.apis
+    api = LocalRestApi(
+        spec, api_id, upstreams={"https://api.example.com": "http://127.0.0.1:9"},
+        resolve_secrets=lambda text: text,
+    )  # fmt: skip
+
+    def call(headers: dict[str, list[str]], auth_type: str = "IAM_ROLE") -> tuple[int, Any]:
+        answer = api(
+            ApiRequest(api.host, "prod", "GET", "/v1/private", {}, headers, None, auth_type)
+        )
+        return answer.status, json.loads(answer.body)
+
+    assert call({}) == (400, {"message": "Missing required request parameters: [X-Api-Key]"})
+    # apigateway:invoke without AuthType IAM_ROLE is unsigned: the AWS_IAM method refuses it.
+    assert call({"X-Api-Key": ["k"]}, auth_type="NO_AUTH") == (
+        403, {"message": "Missing Authentication Token"}
+    )  # fmt: skip
+    # The role may invoke only its own path (the template's IAM policy), as in AWS.
+    denied = api(ApiRequest(api.host, "prod", "GET", "/v2/other", {}, {}, None, "IAM_ROLE"))
+    assert denied.status == 403
+    assert b"not authorized to perform: execute-api:Invoke" in denied.body
+
+
+# --- failures and retries ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 429])
+def test_retryable_answers_are_retried_then_the_run_fails(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream, status: int
+) -> None:
+    upstream.script(default=Answer(status, {"error": f"upstream said {status}"}))
+    runner = open_runner("Local/Eve", fast_retries=True)
+
+    execution = runner.run(T0)
+
+    assert execution.status == "FAILED"
+    assert execution.error == f"ApiGateway.{status}"
+    assert json.loads(execution.cause or "") == {"error": f"upstream said {status}"}
+    assert len(upstream.requests) == 4  # 1 attempt + MaxAttempts 3
+    # Full jitter: each wait is at most 2, 4, 8 s (IntervalSeconds 2, BackoffRate 2).
+    assert len(runner.retry_intervals) == 3
+    assert all(
+        0 <= wait <= cap for wait, cap in zip(runner.retry_intervals, (2, 4, 8), strict=True)
+    )
+    assert runner.items() == []
+
+
+def test_a_404_is_not_retried(open_runner: Callable[..., LocalRunner], upstream: Upstream) -> None:
+    upstream.script(default=Answer(404, {"error": "not found"}))
+    runner = open_runner("Local/Eve", fast_retries=True)
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "ApiGateway.404")
+    assert len(upstream.requests) == 1
+    assert runner.retry_intervals == []
+    assert runner.items() == []
+
+
+def test_two_failures_then_success_stores_one_item(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.script(Answer(503, "busy"), Answer(502, "bad gateway"), default=Answer(200, STATUS))
+    runner = open_runner("Local/Eve", fast_retries=True)
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(upstream.requests) == 3
+    assert [item["count"] for item in runner.items()] == [24449]
+
+
+# --- the 256 KiB limit -----------------------------------------------------------------------
+
+
+def test_an_answer_over_256_kib_fails_with_data_limit_exceeded_even_when_trimmed(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    # AWS checks the task's own result (the whole API Gateway answer) before ResultSelector:
+    # TaskSucceededEventDetails.output is at most 262,144 bytes.
+    upstream.script(default=Answer(200, {**STATUS, "padding": "x" * (300 * KIB)}))
+    runner = open_runner("Local/Eve", fast_retries=True)
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
+    assert len(upstream.requests) == 1  # not in the retry policy
+    assert runner.items() == []
+
+
+def test_an_answer_under_256_kib_trimmed_by_the_selector_succeeds(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, {**STATUS, "padding": "x" * (250 * KIB)}))
+    runner = open_runner("Local/Eve")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(json.dumps(execution.output)) < KIB  # only the selected fields travel on
+    assert [item["count"] for item in runner.items()] == [24449]
+
+
+# --- scheduled time and idempotency --------------------------------------------------------
+
+
+def test_runs_at_two_times_store_two_items_and_a_repeated_time_stores_one(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, STATUS))
+    runner = open_runner("Local/Eve")
+
+    first = runner.run(T0)
+    upstream.script(default=Answer(200, {**STATUS, "players": 25000}))
+    second = runner.run("2026-11-27T05:31:00+00:00")
+    again = runner.run(T0)
+
+    assert [e.status for e in (first, second, again)] == ["SUCCEEDED"] * 3
+    items = runner.items()
+    assert [(i["sk"], i["count"]) for i in items] == [
+        ("2026-11-27T05:30:00Z", 25000),  # re-delivered run overwrote its own item
+        ("2026-11-27T05:31:00Z", 25000),
+    ]
+
+
+def test_scheduled_time_is_formatted_like_eventbridge_scheduler() -> None:
+    assert scheduled_time_text("2026-11-27T06:30:00+01:00") == T0
+    now = scheduled_time_text()
+    assert now.endswith(":00Z") and len(now) == len(T0)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def test_runs_from_a_template_dict(eve_assembly: Path, upstream: Upstream) -> None:
+    template = json.loads((eve_assembly / "EvePlayerCount.template.json").read_text())
+    upstream.script(default=Answer(200, STATUS))
+    with LocalRunner(template, upstream=upstream.url) as runner:
+        assert runner.run(T0).status == "SUCCEEDED"
+        assert runner.items()[0]["pk"] == "eve/player-count"
+
+
+def test_unknown_pattern_names_the_available_ones(stack: cdk.Stack) -> None:
+    with pytest.raises(LocalRunnerError, match=r"No downloader at 'Local/Nope'.*Local/Eve"):
+        LocalRunner(stack.node.root, upstream="http://127.0.0.1:9", pattern="Local/Nope")
+
+
+# --- errors, isolation, CLI --------------------------------------------------------------
+
+
+def test_another_moto_version_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(UnsupportedMotoVersionError, match=r"moto==5\.2\.5 only.*moto 5\.3\.0"):
+        check_moto_version("5.3.0")
+    check_moto_version(SUPPORTED_MOTO_VERSION)
+
+
+def test_importing_the_library_does_not_import_moto() -> None:
+    code = "import sys, sfn_downloader; sys.exit('moto' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_cli_runs_the_example_app(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream.script(default=Answer(200, STATUS, headers={"Date": http_date()}))
+
+    status = cli.main([str(EVE_APP), "--upstream", upstream.url, "--runs", "2", "--start", T0])
+
+    out = capsys.readouterr()
+    assert status == 0, out.err
+    items = [json.loads(line) for line in out.out.splitlines()]
+    assert [(i["pk"], i["sk"], i["count"]) for i in items] == [
+        ("eve/player-count", "2026-11-27T05:30:00Z", 24449),
+        ("eve/player-count", "2026-11-27T05:31:00Z", 24449),
+    ]
+
+
+def test_cli_reports_an_unknown_pattern(
+    eve_assembly: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main([str(eve_assembly), "--upstream", "http://127.0.0.1:9", "--pattern", "X/Y"])
+
+    assert status == 2
+    assert "No downloader at 'X/Y'. Available: ['EvePlayerCount/PlayerCount']" in (
+        capsys.readouterr().err
+    )
