@@ -28,3 +28,11 @@ test: lint
 
 clean:
 	rm -rf $(VENV) cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# make bench: synth overhead, import cost, scaling and test-suite wall time (figures printed).
+.PHONY: bench
+bench: venv
+	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_tests.py

@@ -6,9 +6,14 @@ import pytest
 
 from scenarios import (
     Scenario,
+    build_cursor,
     build_default,
+    build_distributed,
+    build_fanout,
     build_from_secret,
     build_full,
+    build_http_task,
+    build_pages,
     build_shared_table,
     synth,
 )
@@ -36,3 +41,33 @@ def from_secret() -> Scenario:
 def shared_table() -> Scenario:
     """Two downloaders in one stack sharing one table."""
     return synth(build_shared_table)
+
+
+@pytest.fixture(scope="session")
+def fanout() -> Scenario:
+    """A path template over three region ids (inline Map)."""
+    return synth(build_fanout)
+
+
+@pytest.fixture(scope="session")
+def distributed() -> Scenario:
+    """Paths over the inline Map's ceiling (Distributed Map)."""
+    return synth(build_distributed)
+
+
+@pytest.fixture(scope="session")
+def pages() -> Scenario:
+    """X-Pages pagination."""
+    return synth(build_pages)
+
+
+@pytest.fixture(scope="session")
+def cursor() -> Scenario:
+    """Cursor pagination."""
+    return synth(build_cursor)
+
+
+@pytest.fixture(scope="session")
+def http_task() -> Scenario:
+    """The HTTP Task with an API-key connection."""
+    return synth(build_http_task)

@@ -6,7 +6,7 @@ import email.utils
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +45,8 @@ class Upstream:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
         self.default = Answer()
+        self.responder: Callable[[Seen], Answer] | None = None
+        """Answers by request (path, query) instead of the script, when set."""
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
         upstream = self
@@ -60,7 +62,10 @@ class Upstream:
                 )
                 with upstream._lock:
                     upstream.requests.append(seen)
+                    responder = upstream.responder
                     answer = upstream._script.popleft() if upstream._script else upstream.default
+                if responder is not None:
+                    answer = responder(seen)
                 payload = answer.payload()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -79,9 +84,17 @@ class Upstream:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}"
 
+    def respond(self, responder: Callable[[Seen], Answer]) -> None:
+        """Answer each request with ``responder(request)``; forget past requests."""
+        with self._lock:
+            self._script = deque()
+            self.requests = []
+            self.responder = responder
+
     def script(self, *answers: Answer, default: Answer | None = None) -> None:
         """Answer the next requests with ``answers``, then ``default``; forget past requests."""
         with self._lock:
+            self.responder = None
             self._script = deque(answers)
             self.requests = []
             if default is not None:

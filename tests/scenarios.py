@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -18,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
+from sfn_downloader import AuthHeader, DownloaderPattern, ItemField, Pagination, Transport
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -169,3 +170,65 @@ def definition(scenario: Scenario, key: str = "p") -> dict[str, Any]:
         scenario.patterns[key].state_machine.node.default_child
     )  # type: ignore[arg-type]
     return json.loads(rendered_definition(scenario.json, logical_id))  # type: ignore[no-any-return]
+
+
+MARKET_PATH = "/v1/markets/{region_id}/orders/?order_type=all"
+ORDERS_ITEM = {"orders": ItemField.json("$.ResponseBody")}
+
+
+def build_fanout(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """A path template over three region ids, at most 2 requests at once (inline Map)."""
+    pattern = DownloaderPattern(
+        stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
+        path_values={"region_id": [10000002, 10000043, 10000032]}, max_concurrency=2,
+        item=ORDERS_ITEM,
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_distributed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """A list of paths over the inline Map's ceiling: a Distributed Map, Standard by default."""
+    pattern = DownloaderPattern(
+        stack, "Many", endpoint="https://api.example.com",
+        paths=[f"/v1/items/{n}" for n in range(5)], max_concurrency=100,
+        result_selector={"value.$": "$.ResponseBody.value"},
+        item={"value": ItemField.number("$.value")},
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_pages(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """EVE market orders of one region: every page the X-Pages header announces."""
+    pattern = DownloaderPattern(
+        stack, "Orders", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=50), max_concurrency=4,
+        item=ORDERS_ITEM,
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_cursor(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """A cursor-paginated endpoint, at most 3 pages a run."""
+    pattern = DownloaderPattern(
+        stack, "Feed", endpoint="https://api.example.com", path="/v1/feed",
+        pagination=Pagination.cursor(next_path="$.ResponseBody.next", max_pages=3),
+        result_selector={"entries.$": "$.ResponseBody.entries"},
+        item={"entries": ItemField.json("$.entries")},
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_http_task(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The HTTP Task with an API-key connection: no API Gateway."""
+    connection = events.Connection(
+        stack, "EsiConnection",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("esi/api-key")
+        ),
+    )  # fmt: skip
+    pattern = DownloaderPattern(
+        stack, "Status", **EVE_PROPS, headers={"Accept": "application/json"},
+        transport=Transport.http_task(connection),
+    )  # fmt: skip
+    return {"p": pattern}

@@ -18,7 +18,10 @@ from scenarios import Scenario, rendered_definition, state_machines
 # W3005 ("dependency already enforced by a GetAtt") comes from aws-cdk-lib's StateMachine,
 # which adds DependsOn on its role's policy; it is harmless and not ours to change.
 IGNORED = ["W3005"]
-SCENARIOS = ["default", "full", "from_secret", "shared_table"]
+SCENARIOS = [
+    "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
+    "http_task",
+]  # fmt: skip
 
 
 def with_literal_definitions(template: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
-from scenarios import build_default, build_full
+from scenarios import build_default, build_distributed, build_full, build_http_task, build_pages
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 
@@ -52,8 +52,15 @@ def eve_example(app: cdk.App) -> None:
 
 @pytest.mark.parametrize(
     "build",
-    [eve_example, in_stack(build_default), in_stack(build_full)],
-    ids=["eve-example", "default", "fully-configured"],
+    [
+        eve_example,
+        in_stack(build_default),
+        in_stack(build_full),
+        in_stack(build_pages),
+        in_stack(build_distributed),
+        in_stack(build_http_task),
+    ],
+    ids=["eve-example", "default", "fully-configured", "pages", "distributed", "http-task"],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:
     assert findings(tmp_path, build) == []

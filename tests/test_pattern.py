@@ -20,7 +20,8 @@ from scenarios import EVE_PROPS, Scenario
 
 def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
-        "AuthHeader", "DownloaderConfigError", "DownloaderPattern", "ItemField", "Problem",
+        "AuthHeader", "CostEstimate", "DownloaderConfigError", "DownloaderPattern", "ItemField",
+        "Pagination", "Prices", "Problem", "Transport", "estimate_monthly_cost",
     ]  # fmt: skip
     assert sfn_downloader.__version__ == "0.1.0"
 

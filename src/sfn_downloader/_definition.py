@@ -1,6 +1,9 @@
-"""Definition: the two states of a run, Download (apigateway:invoke) then Persist (putItem).
+"""Definition: what a run does, as a chain of states.
 
-A successful run makes exactly these two state transitions: no glue states that add cost.
+* One path (the default): Download → Persist, exactly two state transitions on success.
+* Several paths (``paths`` / ``path_values``): a Map over the paths, each iteration a
+  Download → Persist of its own (see ``_fanout``).
+* Pagination: the first page, then the others (see ``_pages``).
 """
 
 from __future__ import annotations
@@ -9,46 +12,38 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from ._props import PARTITION_KEY, SORT_KEY, ItemValue, Request
-from ._proxy import STAGE_NAME
-from .auth import AuthHeader
+from ._download import (
+    AUTH_VALUE_SUBSTITUTION,
+    DEFAULT_DOWNLOAD_RETRY,
+    DOWNLOAD_TASK_TIMEOUT,
+    RETRYABLE_DOWNLOAD_ERRORS,
+    RETRYABLE_HTTP_TASK_ERRORS,
+    Downloads,
+    retry_kwargs,
+)
+from ._props import KEY_SEPARATOR, PARTITION_KEY, SORT_KEY, ItemValue, Request
 from .item import ItemField
+from .pagination import Pagination
 
-AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
-"""Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
-reference as a whole property value, not spliced into the middle of the definition string."""
+__all__ = [
+    "AUTH_VALUE_SUBSTITUTION",
+    "DEFAULT_DOWNLOAD_RETRY",
+    "DOWNLOAD_TASK_TIMEOUT",
+    "PERSIST_RETRY",
+    "RETRYABLE_DOWNLOAD_ERRORS",
+    "RETRYABLE_HTTP_TASK_ERRORS",
+    "SCHEDULED_TIME_PATH",
+    "Persists",
+    "build_definition",
+]
 
 SCHEDULED_TIME_PATH = "$$.Execution.Input.scheduledTime"
 """Where a run finds its scheduled time: the schedule puts it in the execution input."""
-
-RETRYABLE_DOWNLOAD_ERRORS = (
-    "ApiGateway.429",
-    "ApiGateway.500",
-    "ApiGateway.502",
-    "ApiGateway.503",
-    "ApiGateway.504",
-    sfn.Errors.TIMEOUT,
-)
-"""Throttling, server errors and timeouts. Other 4xx answers will not change on a retry."""
-
-DEFAULT_DOWNLOAD_RETRY = sfn.RetryProps(
-    errors=list(RETRYABLE_DOWNLOAD_ERRORS),
-    interval=Duration.seconds(2),
-    max_attempts=3,
-    backoff_rate=2,
-    max_delay=Duration.seconds(30),
-    jitter_strategy=sfn.JitterType.FULL,
-)
-"""Three retries after 2, 4 and 8 s (full jitter): about 15 s at most, well inside a minute."""
-
-DOWNLOAD_TASK_TIMEOUT = Duration.seconds(35)
-"""API Gateway gives up on the integration after 29 s; this bounds a hung call (States.Timeout)."""
 
 PERSIST_RETRY = sfn.RetryProps(
     errors=[
@@ -65,73 +60,94 @@ PERSIST_RETRY = sfn.RetryProps(
 """DynamoDB throttling and its transient server errors."""
 
 
+class Persists:
+    """Builds the putItem tasks of one downloader: same table, partition key and attributes."""
+
+    def __init__(
+        self, *, table: dynamodb.ITable, downloader_id: str, item: Mapping[str, ItemValue]
+    ) -> None:
+        self._table = table
+        self._downloader_id = downloader_id
+        self._item = item
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        sort_key: str,
+        result_under: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+    ) -> tasks.DynamoPutItem:
+        """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
+
+        ``result_under`` is where the selected result is in the state (``$.response``): the
+        item's paths, written relative to the selected result, are rebased onto it. Without a
+        ``result_selector`` the state passes on unchanged (DynamoDB's answer is of no use).
+        """
+        persist = tasks.DynamoPutItem(
+            scope,
+            construct_id,
+            table=self._table,
+            item={
+                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
+                SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
+                **{name: _attribute(value, result_under) for name, value in self._item.items()},
+            },
+            result_selector=dict(result_selector) if result_selector is not None else None,
+            result_path=sfn.JsonPath.DISCARD if result_selector is None else None,
+        )
+        persist.add_retry(**retry_kwargs(PERSIST_RETRY))
+        return persist
+
+
+def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
+    if not isinstance(value, ItemField):
+        return value  # validation refuses raw attribute values when they would need rebasing
+    if result_under is None or value.path.startswith("$$"):
+        return value.to_attribute_value()
+    return ItemField(result_under + value.path[1:], value.kind).to_attribute_value()
+
+
+def sort_key(time_path: str, suffix_path: str) -> str:
+    """``<scheduled time>#<suffix>``: unique per answer, the same again on a re-delivered run."""
+    return sfn.JsonPath.format(
+        "{}" + KEY_SEPARATOR + "{}",
+        sfn.JsonPath.string_at(time_path),
+        sfn.JsonPath.string_at(suffix_path),
+    )
+
+
 def build_definition(
     scope: Construct,
     *,
-    api: apigw.IRestApi,
+    downloads: Downloads,
+    persists: Persists,
     request: Request,
-    headers: Mapping[str, str] | None,
-    auth_header: AuthHeader | None,
     result_selector: Mapping[str, Any] | None,
-    table: dynamodb.ITable,
-    downloader_id: str,
-    item: Mapping[str, ItemValue],
-    retry: sfn.RetryProps | None,
+    pagination: Pagination | None,
 ) -> sfn.IChainable:
-    """Return Download → Persist, each with its retry policy."""
-    download = tasks.CallApiGatewayRestApiEndpoint(
+    """Return the run's states: one path, a fan-out over paths, or the pages of one path."""
+    if request.targets:
+        from ._fanout import build_fanout
+
+        return build_fanout(
+            scope, downloads=downloads, persists=persists, request=request,
+            result_selector=result_selector,
+        )  # fmt: skip
+    if pagination is not None:
+        from ._pages import build_pages
+
+        return build_pages(
+            scope, downloads=downloads, persists=persists, request=request,
+            result_selector=result_selector, pagination=pagination,
+        )  # fmt: skip
+    download = downloads.task(
         scope,
         "Download",
-        api=api,
-        stage_name=STAGE_NAME,
-        method=tasks.HttpMethod.GET,
-        api_path=request.path,
-        query_parameters=sfn.TaskInput.from_object(dict(request.query)) if request.query else None,
-        headers=_request_headers(headers, auth_header),
-        auth_type=tasks.AuthType.IAM_ROLE,
-        result_selector=dict(result_selector) if result_selector is not None else None,
-        task_timeout=sfn.Timeout.duration(DOWNLOAD_TASK_TIMEOUT),
+        path=request.path,
+        query=request.query or None,
+        result_selector=result_selector,
     )
-    download.add_retry(**_download_retry(retry))
-    persist = tasks.DynamoPutItem(
-        scope,
-        "Persist",
-        table=table,
-        item={
-            PARTITION_KEY: tasks.DynamoAttributeValue.from_string(downloader_id),
-            SORT_KEY: tasks.DynamoAttributeValue.from_string(
-                sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            ),
-            **{
-                name: value.to_attribute_value() if isinstance(value, ItemField) else value
-                for name, value in item.items()
-            },
-        },
-        # Pass the downloaded result on unchanged (DynamoDB's empty answer is of no use).
-        result_path=sfn.JsonPath.DISCARD,
-    )
-    persist.add_retry(**_retry_kwargs(PERSIST_RETRY))
+    persist = persists.task(scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH))
     return download.next(persist)
-
-
-def _download_retry(retry: sfn.RetryProps | None) -> dict[str, Any]:
-    """The user's policy replaces the default; without ``errors`` it keeps the retryable ones."""
-    kwargs = _retry_kwargs(retry or DEFAULT_DOWNLOAD_RETRY)
-    if not kwargs.get("errors"):
-        kwargs["errors"] = list(RETRYABLE_DOWNLOAD_ERRORS)
-    return kwargs
-
-
-def _retry_kwargs(retry: sfn.RetryProps) -> dict[str, Any]:
-    names = ("errors", "interval", "max_attempts", "backoff_rate", "max_delay", "jitter_strategy")
-    return {name: getattr(retry, name) for name in names if getattr(retry, name) is not None}
-
-
-def _request_headers(
-    headers: Mapping[str, str] | None, auth_header: AuthHeader | None
-) -> sfn.TaskInput | None:
-    """Header values are lists in apigateway:invoke."""
-    values: dict[str, list[str]] = {name: [value] for name, value in (headers or {}).items()}
-    if auth_header is not None and auth_header.header_name is not None:
-        values[auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
-    return sfn.TaskInput.from_object(values) if values else None

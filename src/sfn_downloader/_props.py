@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from .auth import AuthHeader
 from .item import ItemField
+from .pagination import Pagination
+from .transport import Transport
 
 ItemValue = ItemField | tasks.DynamoAttributeValue
 
@@ -25,6 +27,14 @@ SORT_KEY = "sk"
 
 DEFAULT_TIMEOUT = Duration.minutes(5)
 EXPRESS_MAX_TIMEOUT = Duration.minutes(5)
+DEFAULT_MAX_CONCURRENCY = 10
+"""Requests in flight at once in a fan-out or a page Map: polite to the third party."""
+INLINE_MAP_MAX_CONCURRENCY = 40
+"""An inline Map runs at most 40 iterations at once; past it the construct uses a Distributed
+Map (child executions, up to 10,000 at once)."""
+DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
+KEY_SEPARATOR = "#"
+"""With several answers a run, ``sk = <scheduled time>#<path or page>``."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class Props:
     """Everything the user passed, with defaults not yet applied (``None`` = not given)."""
 
     endpoint: str
-    path: str
+    path: str | None
     item: Mapping[str, ItemValue]
     result_selector: Mapping[str, Any] | None
     headers: Mapping[str, str] | None
@@ -45,6 +55,13 @@ class Props:
     encryption_key: kms.IKey | None
     point_in_time_recovery: bool | None
     downloader_id: str | None
+    paths: Sequence[str] | None = None
+    path_values: Mapping[str, Sequence[str | int]] | None = None
+    max_concurrency: int | None = None
+    distributed_map: bool | None = None
+    child_workflow_type: sfn.StateMachineType | None = None
+    pagination: Pagination | None = None
+    transport: Transport | None = None
 
 
 @dataclass(frozen=True)
@@ -54,3 +71,21 @@ class Request:
     endpoint: str
     path: str
     query: Mapping[str, list[str]]
+    targets: tuple[Target, ...] = ()
+    """The fan-out's requests, one per path; empty for a single-path downloader."""
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    distributed: bool = False
+    """True when the fan-out (or page) Map runs as a Distributed Map."""
+    workflow_type: sfn.StateMachineType = sfn.StateMachineType.EXPRESS
+    child_workflow_type: sfn.StateMachineType | None = None
+    """The Distributed Map's child executions. Default: Express (billed per request)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One request of a fan-out: its path, query parameters and the key suffix of its item."""
+
+    path: str
+    query: Mapping[str, list[str]]
+    key: str
+    """The path as given (with its query string): ``sk = <scheduled time>#<key>``."""

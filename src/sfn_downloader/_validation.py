@@ -5,8 +5,10 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,10 +19,22 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from ._props import EXPRESS_MAX_TIMEOUT, PARTITION_KEY, SORT_KEY, Props, Request
+from ._props import (
+    DEFAULT_MAX_CONCURRENCY,
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    EXPRESS_MAX_TIMEOUT,
+    INLINE_MAP_MAX_CONCURRENCY,
+    PARTITION_KEY,
+    SORT_KEY,
+    Props,
+    Request,
+    Target,
+)
 from .auth import AuthHeader
 from .errors import DownloaderConfigError, Problem
 from .item import ItemField
+from .pagination import Pagination, PaginationKind
+from .transport import Transport
 
 # Headers Step Functions' apigateway:invoke refuses to send (Step Functions developer guide).
 FORBIDDEN_HEADERS = frozenset(
@@ -35,24 +49,39 @@ _HTTP_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-zA-Z]+)\s*\)$")
 _FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
 RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_TARGETS_BYTES = 200 * 1024
+"""The fan-out's request list travels in the state data (256 KiB at most): keep room."""
 
 
 def validate(scope: Construct, construct_id: str, props: Props) -> Request:
     """Return the normalized request, or raise DownloaderConfigError naming every problem."""
     problems: list[Problem] = []
     endpoint = _check_endpoint(props.endpoint, problems)
-    path, query = _check_path(props.path, problems)
+    path, query, targets = _check_paths(props, problems)
     problems += _check_headers(props.headers, props.auth_header)
     problems += _check_auth_header(scope, props.auth_header)
     problems += _check_result_selector(props.result_selector)
     problems += _check_item(props)
     problems += _check_table(props)
     problems += _check_schedule(props.schedule)
-    problems += _check_workflow(props)
+    max_concurrency, distributed = _check_map(props, targets, problems)
+    problems += _check_workflow(props, distributed=distributed)
     problems += _check_downloader_id(props.downloader_id)
+    problems += _check_pagination(props)
+    problems += _check_transport(props)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
-    return Request(endpoint=endpoint, path=path, query=query)
+    return Request(
+        endpoint=endpoint, path=path, query=query, targets=targets,
+        max_concurrency=max_concurrency, distributed=distributed,
+        child_workflow_type=(props.child_workflow_type or sfn.StateMachineType.EXPRESS)
+        if distributed
+        else None,
+        workflow_type=props.workflow_type
+        or (sfn.StateMachineType.STANDARD if distributed else sfn.StateMachineType.EXPRESS),
+    )  # fmt: skip
 
 
 def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
@@ -118,34 +147,34 @@ def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
     return endpoint.rstrip("/")
 
 
-def _check_path(path: str, problems: list[Problem]) -> tuple[str, dict[str, list[str]]]:
+def _check_path(
+    path: str, problems: list[Problem], prop: str = "path", *, template: bool = False
+) -> tuple[str, dict[str, list[str]]]:
     if not isinstance(path, str):
-        problems.append(Problem("path", path, "must be a string.", "pass e.g. '/v2/status'."))
+        problems.append(Problem(prop, path, "must be a string.", "pass e.g. '/v2/status'."))
         return "", {}
     if Token.is_unresolved(path):
         return path, {}
     if not path.startswith("/"):
-        problems.append(Problem("path", path, "does not start with '/'.", f"use '/{path}'."))
+        problems.append(Problem(prop, path, "does not start with '/'.", f"use '/{path}'."))
     if "#" in path:
         problems.append(
             Problem(
-                "path",
+                prop,
                 path,
                 "carries a fragment ('#').",
                 "remove it: fragments are never sent to a server.",
             )
         )
     if any(ch.isspace() for ch in path):
-        problems.append(
-            Problem("path", path, "contains white space.", "percent-encode it ('%20').")
-        )
-    if "{" in path or "}" in path:
+        problems.append(Problem(prop, path, "contains white space.", "percent-encode it ('%20')."))
+    if not template and ("{" in path or "}" in path):
         problems.append(
             Problem(
-                "path",
+                prop,
                 path,
-                "contains '{' or '}'.",
-                "pass a concrete path; path templates are not supported.",
+                "contains '{' or '}', a path template without values.",
+                "pass path_values={'name': [...]} for each '{name}', or a concrete path.",
             )
         )
     resource, _, query_string = path.partition("?")
@@ -314,6 +343,17 @@ def _check_item(props: Props) -> Iterator[Problem]:
             )
         if isinstance(value, ItemField):
             yield from _check_item_path(prop, value.path, fields, source)
+        elif isinstance(value, tasks.DynamoAttributeValue) and (
+            props.paths is not None or props.path_values is not None or props.pagination
+        ):
+            yield Problem(
+                prop,
+                "DynamoAttributeValue",
+                "cannot be used with several requests a run (paths, path_values or "
+                "pagination): each answer sits elsewhere in the state, so its paths are "
+                "rewritten, which only an ItemField allows.",
+                "use ItemField.string/number/boolean/json(...).",
+            )
         elif not isinstance(value, tasks.DynamoAttributeValue):
             yield Problem(
                 prop,
@@ -404,8 +444,10 @@ def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[P
         )
 
 
-def _check_workflow(props: Props) -> Iterator[Problem]:
-    express = props.workflow_type in (None, sfn.StateMachineType.EXPRESS)
+def _check_workflow(props: Props, *, distributed: bool) -> Iterator[Problem]:
+    express = props.workflow_type == sfn.StateMachineType.EXPRESS or (
+        props.workflow_type is None and not distributed
+    )
     if props.timeout is not None and not Token.is_unresolved(props.timeout.to_seconds()):
         seconds = props.timeout.to_seconds()
         if express and seconds > EXPRESS_MAX_TIMEOUT.to_seconds():
@@ -423,3 +465,340 @@ def _check_workflow(props: Props) -> Iterator[Problem]:
                 "is not positive.",
                 "use e.g. Duration.minutes(1).",
             )
+
+
+def _check_paths(
+    props: Props, problems: list[Problem]
+) -> tuple[str, dict[str, list[str]], tuple[Target, ...]]:
+    """The single path, or the fan-out's targets (``paths``, or ``path`` with ``path_values``)."""
+    if props.paths is not None:
+        if props.path is not None:
+            problems.append(
+                Problem(
+                    "paths",
+                    list(props.paths) if not isinstance(props.paths, str) else props.paths,
+                    "is given together with `path`.",
+                    "pass either path='/one' or paths=['/a', '/b'], not both.",
+                )
+            )
+        if props.path_values is not None:
+            problems.append(
+                Problem(
+                    "path_values",
+                    dict(props.path_values),
+                    "only fills the placeholders of `path`, not `paths`.",
+                    "list concrete paths in `paths`, or use path='/x/{name}' with path_values.",
+                )
+            )
+        return "", {}, _targets_of_paths(props.paths, problems)
+    if props.path is None:
+        problems.append(
+            Problem("path", None, "is missing.", "pass path='/v2/status' (or paths=['/a', '/b']).")
+        )
+        return "", {}, ()
+    if props.path_values is None:
+        path, query = _check_path(props.path, problems)
+        return path, query, ()
+    _check_path(props.path, problems, template=True)
+    return "", {}, _targets_of_template(props.path, props.path_values, problems)
+
+
+def _targets_of_paths(paths: Sequence[str], problems: list[Problem]) -> tuple[Target, ...]:
+    if isinstance(paths, str) or not isinstance(paths, Sequence) or not paths:
+        problems.append(
+            Problem(
+                "paths",
+                paths,
+                "is not a non-empty list of paths.",
+                "pass e.g. paths=['/v1/a', '/v1/b'], or path='/v1/a' for one.",
+            )
+        )
+        return ()
+    targets = []
+    for index, path in enumerate(paths):
+        resource, query = _check_path(path, problems, f"paths[{index}]")
+        targets.append(Target(resource, query, str(path)))
+    seen: set[str] = set()
+    for target in targets:
+        if target.key in seen:
+            problems.append(
+                Problem(
+                    "paths",
+                    target.key,
+                    "is listed twice: both answers would be stored under one key.",
+                    "remove the duplicate.",
+                )
+            )
+        seen.add(target.key)
+    return _checked_size("paths", tuple(targets), problems)
+
+
+def _targets_of_template(
+    path: str, values: Mapping[str, Sequence[str | int]], problems: list[Problem]
+) -> tuple[Target, ...]:
+    if not isinstance(values, Mapping) or not values:
+        problems.append(
+            Problem(
+                "path_values",
+                values,
+                "is not a non-empty mapping of placeholder name to values.",
+                "pass e.g. path_values={'region_id': [10000002, 10000043]}.",
+            )
+        )
+        return ()
+    names = _PLACEHOLDER.findall(path)
+    before = len(problems)
+    for name in names:
+        if not _PLACEHOLDER_NAME.match(name):
+            problems.append(
+                Problem(
+                    "path",
+                    path,
+                    f"has a placeholder {{{name}}} that is not a name.",
+                    "use letters, digits and '_', e.g. '/v1/markets/{region_id}/orders/'.",
+                )
+            )
+        elif name not in values:
+            problems.append(
+                Problem(
+                    "path",
+                    path,
+                    f"has the placeholder {{{name}}} but path_values has no {name!r}.",
+                    f"add path_values[{name!r}] = [...], or write the value into the path.",
+                )
+            )
+    for name, options in values.items():
+        prop = f"path_values[{name!r}]"
+        if name not in names:
+            problems.append(
+                Problem(
+                    prop,
+                    list(options) if isinstance(options, Sequence) else options,
+                    f"fills no placeholder: path {path!r} has no {{{name}}}.",
+                    f"add {{{name}}} to the path, or remove {name!r} from path_values.",
+                )
+            )
+        if isinstance(options, str) or not isinstance(options, Sequence) or not options:
+            problems.append(
+                Problem(
+                    prop, options, "is not a non-empty list of values.", "pass e.g. [10000002]."
+                )
+            )
+            continue
+        for option in options:
+            text = str(option)
+            if (
+                not isinstance(option, str | int)
+                or isinstance(option, bool)
+                or not text
+                or any(ch in text for ch in "/?#{} ")
+            ):
+                problems.append(
+                    Problem(
+                        prop,
+                        option,
+                        "is not a path segment (a non-empty string or int without '/', '?', "
+                        "'#', braces or spaces).",
+                        "pass plain segment values, e.g. 10000002 or 'buy'.",
+                    )
+                )
+    if len(problems) > before:
+        return ()
+    targets = []
+    for combination in itertools.product(*(values[name] for name in values)):
+        chosen = dict(zip(values, combination, strict=True))
+        concrete = path
+        for name, value in chosen.items():
+            concrete = concrete.replace("{" + name + "}", str(value))
+        resource, query = _check_path(concrete, problems)
+        targets.append(Target(resource, query, concrete))
+    return _checked_size("path_values", tuple(targets), problems)
+
+
+def _checked_size(
+    prop: str, targets: tuple[Target, ...], problems: list[Problem]
+) -> tuple[Target, ...]:
+    size = len(json.dumps([[t.path, t.query, t.key] for t in targets]))
+    if size > MAX_TARGETS_BYTES:
+        problems.append(
+            Problem(
+                prop,
+                f"<{len(targets)} paths, {size // 1024} KiB>",
+                f"the list of requests exceeds {MAX_TARGETS_BYTES // 1024} KiB; it travels in "
+                "the state data, which Step Functions limits to 256 KiB.",
+                "split the paths over several downloaders.",
+            )
+        )
+    return targets
+
+
+def _check_map(
+    props: Props, targets: tuple[Target, ...], problems: list[Problem]
+) -> tuple[int, bool]:
+    """``max_concurrency``, whether the Map is distributed, and their constraints."""
+    maps = bool(targets) or (
+        isinstance(props.pagination, Pagination)
+        and props.pagination.kind is PaginationKind.PAGE_COUNT
+    )
+    given = {
+        name: value
+        for name, value in (
+            ("max_concurrency", props.max_concurrency),
+            ("distributed_map", props.distributed_map),
+            ("child_workflow_type", props.child_workflow_type),
+        )
+        if value is not None
+    }
+    if not maps:
+        for name, value in given.items():
+            problems.append(
+                Problem(
+                    name,
+                    value.name if isinstance(value, sfn.StateMachineType) else value,
+                    "only applies to a run of several requests.",
+                    "pass paths=[...], path_values={...} or "
+                    "pagination=Pagination.page_count(...), or drop it.",
+                )
+            )
+        return DEFAULT_MAX_CONCURRENCY, False
+    concurrency = props.max_concurrency
+    if concurrency is None:
+        concurrency = DEFAULT_MAX_CONCURRENCY
+    elif (
+        not isinstance(concurrency, int)
+        or isinstance(concurrency, bool)
+        or not 1 <= concurrency <= DISTRIBUTED_MAP_MAX_CONCURRENCY
+    ):
+        problems.append(
+            Problem(
+                "max_concurrency",
+                concurrency,
+                f"is not an integer from 1 to {DISTRIBUTED_MAP_MAX_CONCURRENCY:,}.",
+                "pass e.g. max_concurrency=10; up to 40 runs an inline Map, more a Distributed "
+                "Map.",
+            )
+        )
+        return DEFAULT_MAX_CONCURRENCY, False
+    distributed = (
+        props.distributed_map
+        if props.distributed_map is not None
+        else concurrency > INLINE_MAP_MAX_CONCURRENCY
+    )
+    if not distributed and concurrency > INLINE_MAP_MAX_CONCURRENCY:
+        problems.append(
+            Problem(
+                "max_concurrency",
+                concurrency,
+                f"exceeds {INLINE_MAP_MAX_CONCURRENCY}, the most an inline Map runs at once, "
+                "with distributed_map=False.",
+                f"lower it to {INLINE_MAP_MAX_CONCURRENCY}, or drop distributed_map=False.",
+            )
+        )
+    if distributed and props.workflow_type == sfn.StateMachineType.EXPRESS:
+        problems.append(
+            Problem(
+                "workflow_type",
+                "EXPRESS",
+                "cannot run a Distributed Map (max_concurrency over "
+                f"{INLINE_MAP_MAX_CONCURRENCY} or distributed_map=True); only Standard "
+                "workflows can.",
+                "use workflow_type=StateMachineType.STANDARD (or omit it: a Distributed Map "
+                "makes Standard the default), or max_concurrency <= 40.",
+            )
+        )
+    if props.child_workflow_type is not None and not distributed:
+        problems.append(
+            Problem(
+                "child_workflow_type",
+                props.child_workflow_type.name,
+                "only applies to a Distributed Map's child executions.",
+                "drop it, or pass distributed_map=True.",
+            )
+        )
+    return concurrency, distributed
+
+
+def _check_pagination(props: Props) -> Iterator[Problem]:
+    pagination = props.pagination
+    if pagination is None:
+        return
+    if not isinstance(pagination, Pagination):
+        yield Problem(
+            "pagination",
+            pagination,
+            "is not a Pagination.",
+            "use Pagination.page_count(...) or Pagination.cursor(next_path=...).",
+        )
+        return
+    if props.paths is not None or props.path_values is not None:
+        yield Problem(
+            "pagination",
+            pagination.kind.value,
+            "is not supported together with paths or path_values (a fan-out).",
+            "use one paginated downloader per path (they may share a table), or drop pagination.",
+        )
+    if (
+        not isinstance(pagination.max_pages, int)
+        or isinstance(pagination.max_pages, bool)
+        or not 1 <= pagination.max_pages <= DISTRIBUTED_MAP_MAX_CONCURRENCY
+    ):
+        yield Problem(
+            "pagination.max_pages",
+            pagination.max_pages,
+            f"is not an integer from 1 to {DISTRIBUTED_MAP_MAX_CONCURRENCY:,}.",
+            "pass e.g. max_pages=100.",
+        )
+    if not isinstance(pagination.param, str) or not _HTTP_TOKEN.match(pagination.param):
+        yield Problem(
+            "pagination.param",
+            pagination.param,
+            "is not a query parameter name.",
+            "pass e.g. param='page'.",
+        )
+    elif isinstance(props.path, str) and pagination.param in (
+        parse_qs(props.path.partition("?")[2], keep_blank_values=True)
+    ):
+        yield Problem(
+            "pagination.param",
+            pagination.param,
+            f"is already in the path's query string ({props.path!r}).",
+            "remove it from the path: pagination sets it for every page.",
+        )
+    if pagination.kind is PaginationKind.PAGE_COUNT:
+        if not isinstance(pagination.header, str) or not _HTTP_TOKEN.match(pagination.header):
+            yield Problem(
+                "pagination.header",
+                pagination.header,
+                "is not a header name.",
+                "pass e.g. header='X-Pages'.",
+            )
+    elif not isinstance(pagination.next_path, str) or not pagination.next_path.startswith("$."):
+        yield Problem(
+            "pagination.next_path",
+            pagination.next_path,
+            "is not a JSONPath into the raw response.",
+            "pass e.g. next_path='$.ResponseBody.next_cursor'.",
+        )
+
+
+def _check_transport(props: Props) -> Iterator[Problem]:
+    transport = props.transport
+    if transport is None:
+        return
+    if not isinstance(transport, Transport):
+        yield Problem(
+            "transport",
+            transport,
+            "is not a Transport.",
+            "use Transport.api_gateway() or Transport.http_task(connection).",
+        )
+        return
+    if transport.is_http_task and props.auth_header is not None:
+        yield Problem(
+            "auth_header",
+            "AuthHeader",
+            "conflicts with transport=Transport.http_task(...): the HTTP Task's connection "
+            "sets the credential.",
+            "put the credential in the connection (events.Authorization.api_key/basic/oauth) "
+            "and drop auth_header.",
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -19,14 +19,19 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._alarms import build_alarms
-from ._definition import AUTH_VALUE_SUBSTITUTION, build_definition
-from ._props import DEFAULT_TIMEOUT, PARTITION_KEY, SORT_KEY, ItemValue, Props
+from ._definition import Persists, build_definition
+from ._download import AUTH_VALUE_SUBSTITUTION, Downloads, restrict_http_task
+from ._fanout import grant_fanout_paths
+from ._map import acknowledge_distributed_map
+from ._props import DEFAULT_TIMEOUT, PARTITION_KEY, SORT_KEY, ItemValue, Props, Request
 from ._proxy import build_proxy
 from ._schedule import build_dead_letter_queue, build_schedule
 from ._state_machine import DEFAULT_LOG_RETENTION, build_state_machine
 from ._table import build_table
 from ._validation import validate
 from .auth import AuthHeader
+from .pagination import Pagination
+from .transport import Transport
 
 
 class DownloaderPattern(Construct):
@@ -71,8 +76,29 @@ class DownloaderPattern(Construct):
     :param api_logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
         Needs the account's API Gateway CloudWatch role. Default: ``False``.
     :param retry: Replaces the download step's retry policy. Without ``errors`` it applies to
-        the retryable errors (429, 500, 502, 503, 504, timeout). Default: 3 retries after
-        2, 4 and 8 s with full jitter, on those errors; other 4xx answers fail at once.
+        the retryable errors (429, 500, 502, 503, 504, timeout) as the transport names them.
+        Default: 3 retries after 2, 4 and 8 s with full jitter, on those errors; other 4xx
+        answers fail at once.
+    :param paths: Fetch several paths each run (instead of ``path``), each answer stored as its
+        own item (``sk = <scheduled time>#<path>``). A failed path does not lose the others'
+        items; the run then fails with ``Downloader.RequestsFailed`` listing the failed ones.
+        Default: one path (``path``).
+    :param path_values: Values of the ``{name}`` placeholders of ``path``
+        (``path="/v1/markets/{region_id}/orders/"``, ``path_values={"region_id": [...]}``):
+        one request for each combination. Default: ``path`` is a concrete path.
+    :param max_concurrency: Requests in flight at once in a fan-out or over pages, 1 to 10,000.
+        Up to 40 runs an inline Map; more runs a Distributed Map. Default: 10.
+    :param distributed_map: Force (``True``) or forbid (``False``) the Distributed Map.
+        Default: a Distributed Map exactly when ``max_concurrency`` exceeds 40. A Distributed
+        Map needs a Standard workflow, which then becomes the default ``workflow_type``.
+    :param child_workflow_type: The Distributed Map's child executions.
+        Default: ``StateMachineType.EXPRESS`` (billed per request, not per transition).
+    :param pagination: Fetch every page of ``path``: ``Pagination.page_count(header="X-Pages")``
+        or ``Pagination.cursor(next_path=...)``; each page is its own item
+        (``sk = <scheduled time>#<page>``). Default: one request, no pagination.
+    :param transport: ``Transport.api_gateway()`` (the proxy) or
+        ``Transport.http_task(connection)`` (the Step Functions HTTP Task with an EventBridge
+        connection's credentials; no API Gateway). Default: ``Transport.api_gateway()``.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -86,7 +112,7 @@ class DownloaderPattern(Construct):
         construct_id: str,
         *,
         endpoint: str,
-        path: str,
+        path: str | None = None,
         item: Mapping[str, ItemValue],
         result_selector: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -104,6 +130,13 @@ class DownloaderPattern(Construct):
         alarm_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays | None = None,
         api_logging: bool | None = None,
+        paths: Sequence[str] | None = None,
+        path_values: Mapping[str, Sequence[str | int]] | None = None,
+        max_concurrency: int | None = None,
+        distributed_map: bool | None = None,
+        child_workflow_type: sfn.StateMachineType | None = None,
+        pagination: Pagination | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -111,36 +144,52 @@ class DownloaderPattern(Construct):
             headers=headers, auth_header=auth_header, workflow_type=workflow_type,
             schedule=schedule, timeout=timeout, table=table, removal_policy=removal_policy,
             encryption_key=encryption_key, point_in_time_recovery=point_in_time_recovery,
-            downloader_id=downloader_id,
+            downloader_id=downloader_id, paths=paths, path_values=path_values,
+            max_concurrency=max_concurrency, distributed_map=distributed_map,
+            child_workflow_type=child_workflow_type, pagination=pagination, transport=transport,
         )  # fmt: skip
         request = validate(self, construct_id, props)
+        transport = transport or Transport.api_gateway()
         self._downloader_id = downloader_id or self.node.path
         self._table = build_table(self, props)
         retention = log_retention or DEFAULT_LOG_RETENTION
-        self._api = build_proxy(
-            self, endpoint=request.endpoint, auth_header=auth_header,
-            logging=bool(api_logging), log_retention=retention,
+        self._api = (
+            None
+            if transport.is_http_task
+            else build_proxy(
+                self, endpoint=request.endpoint, auth_header=auth_header,
+                logging=bool(api_logging), log_retention=retention,
+            )
         )  # fmt: skip
         definition = build_definition(
-            self, api=self._api, request=request, headers=headers, auth_header=auth_header,
-            result_selector=result_selector, table=self._table,
-            downloader_id=self._downloader_id, item=item, retry=retry,
+            self,
+            downloads=Downloads(
+                transport=transport, api=self._api, endpoint=request.endpoint, headers=headers,
+                auth_header=auth_header, retry=retry,
+            ),
+            persists=Persists(table=self._table, downloader_id=self._downloader_id, item=item),
+            request=request,
+            result_selector=result_selector,
+            pagination=pagination,
         )  # fmt: skip
         self._state_machine, self._log_group = build_state_machine(
             self,
             definition=definition,
-            workflow_type=workflow_type or sfn.StateMachineType.EXPRESS,
+            workflow_type=request.workflow_type,
             timeout=timeout or DEFAULT_TIMEOUT,
             table=self._table,
             include_execution_data=auth_header is None or not auth_header.credential_in_state,
             definition_substitutions=_auth_substitution(auth_header),
             log_retention=retention,
         )
+        grant_fanout_paths(self._state_machine, self._api, request)
+        acknowledge_distributed_map(self._state_machine, request)
+        restrict_http_task(self._state_machine, transport, request.endpoint)
         self._dead_letter_queue = build_dead_letter_queue(self, dead_letter_queue)
         self._schedule = build_schedule(
             self, state_machine=self._state_machine, expression=schedule,
             dead_letter_queue=self._dead_letter_queue,
-            description=f"Starts downloader {self._downloader_id}: GET {request.path}",
+            description=f"Starts downloader {self._downloader_id}: GET {_described(request)}",
         )  # fmt: skip
         self._alarms = MappingProxyType(build_alarms(
             self, state_machine=self._state_machine, dead_letter_queue=self._dead_letter_queue,
@@ -158,8 +207,9 @@ class DownloaderPattern(Construct):
         return self._state_machine
 
     @property
-    def api(self) -> apigw.RestApi:
-        """The IAM-authorized API Gateway proxy to the third party."""
+    def api(self) -> apigw.RestApi | None:
+        """The IAM-authorized API Gateway proxy to the third party; ``None`` with
+        ``Transport.http_task`` (no API Gateway)."""
         return self._api
 
     @property
@@ -186,6 +236,13 @@ class DownloaderPattern(Construct):
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
         return self._downloader_id
+
+
+def _described(request: Request) -> str:
+    if not request.targets:
+        return request.path
+    more = len(request.targets) - 1
+    return request.targets[0].key + (f" and {more} more" if more else "")
 
 
 def _auth_substitution(auth_header: AuthHeader | None) -> dict[str, str] | None:

@@ -165,7 +165,7 @@ class LocalRestApi:
         for method in self._methods:
             if method.http_method not in (http_method, "ANY"):
                 continue
-            params = _match(method.resource_path, segments)
+            params = _match(method.resource_path, segments, trailing_slash=path.endswith("/"))
             if params is not None:
                 # Literal segments win over {param}, which wins over {proxy+}.
                 greedy = "+}" in method.resource_path
@@ -296,7 +296,9 @@ class LocalRestApi:
         raise LocalRunnerError(f"Integration request parameter source {source!r} not emulated")
 
 
-def _match(resource_path: str, segments: Sequence[str]) -> dict[str, str] | None:
+def _match(
+    resource_path: str, segments: Sequence[str], *, trailing_slash: bool = False
+) -> dict[str, str] | None:
     parts = [p for p in resource_path.split("/") if p]
     params: dict[str, str] = {}
     for index, part in enumerate(parts):
@@ -304,7 +306,8 @@ def _match(resource_path: str, segments: Sequence[str]) -> dict[str, str] | None
             rest = segments[index:]
             if not rest:
                 return None
-            params[part[1:-2]] = "/".join(rest)
+            # A greedy variable keeps the trailing slash (ESI's paths end in one).
+            params[part[1:-2]] = "/".join(rest) + ("/" if trailing_slash else "")
             return params
         if index >= len(segments):
             return None

@@ -1,0 +1,254 @@
+"""Download: the task that GETs one resource, through the chosen transport, with its retries.
+
+``apigateway:invoke`` (the proxy) or ``http:invoke`` (the HTTP Task with an EventBridge
+connection). The two name failures differently, so each gets a retry policy naming its own
+errors: ``ApiGateway.<status>`` against ``States.Http.StatusCode.<status>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ._proxy import STAGE_NAME
+from .auth import AuthHeader
+from .transport import Transport
+
+AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
+"""Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
+reference as a whole property value, not spliced into the middle of the definition string."""
+
+RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
+"""Throttling and server errors. Other 4xx answers will not change on a retry."""
+
+RETRYABLE_DOWNLOAD_ERRORS = (
+    *(f"ApiGateway.{status}" for status in RETRYABLE_STATUSES),
+    sfn.Errors.TIMEOUT,
+)
+"""The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
+
+RETRYABLE_HTTP_TASK_ERRORS = (
+    *(f"States.Http.StatusCode.{status}" for status in RETRYABLE_STATUSES),
+    "States.Http.Socket",
+    sfn.Errors.TIMEOUT,
+)
+"""The HTTP Task's retryable failures: ``States.Http.StatusCode.<status>``, and
+``States.Http.Socket`` when the connection fails."""
+
+DEFAULT_DOWNLOAD_RETRY = sfn.RetryProps(
+    errors=list(RETRYABLE_DOWNLOAD_ERRORS),
+    interval=Duration.seconds(2),
+    max_attempts=3,
+    backoff_rate=2,
+    max_delay=Duration.seconds(30),
+    jitter_strategy=sfn.JitterType.FULL,
+)
+"""Three retries after 2, 4 and 8 s (full jitter): about 15 s at most, well inside a minute."""
+
+DOWNLOAD_TASK_TIMEOUT = Duration.seconds(35)
+"""API Gateway gives up on the integration after 29 s; this bounds a hung call (States.Timeout).
+The HTTP Task's own limit is 60 s per request; 35 s bounds it the same way."""
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """What every download task of one downloader shares: transport, headers, credentials."""
+
+    transport: Transport
+    api: apigw.IRestApi | None
+    endpoint: str
+    headers: Mapping[str, str] | None
+    auth_header: AuthHeader | None
+    retry: sfn.RetryProps | None
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None = None,
+        query_path: str | None = None,
+        page_param: str | None = None,
+        page_value: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+    ) -> sfn.TaskStateBase:
+        """One GET of ``path`` (a literal or a JSONPath token), with the retry policy.
+
+        The query is ``query`` (static lists) plus ``page_param=page_value`` (a JSONPath token),
+        or, for a fan-out, the object at ``query_path`` in the state.
+        """
+        if self.transport.connection is not None:
+            task: sfn.TaskStateBase = self._http_task(
+                scope, construct_id, path=path, query=query, query_path=query_path,
+                page_param=page_param, page_value=page_value,
+                result_selector=result_selector, result_path=result_path,
+            )  # fmt: skip
+        else:
+            task = self._api_gateway_task(
+                scope, construct_id, path=path, query=query, query_path=query_path,
+                page_param=page_param, page_value=page_value,
+                result_selector=result_selector, result_path=result_path,
+            )  # fmt: skip
+        task.add_retry(**self.retry_kwargs())
+        return task
+
+    def path_of(self, path: str) -> str:
+        """A path as the transport takes it: the HTTP Task joins it to the root with '/'."""
+        return path.lstrip("/") if self.transport.is_http_task else path
+
+    def query_of(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        """Query parameters as the transport takes them: lists (apigateway:invoke), or one
+        string each, a list when repeated (http:invoke)."""
+        if not self.transport.is_http_task:
+            return {name: list(items) for name, items in query.items()}
+        return {name: items[0] if len(items) == 1 else list(items) for name, items in query.items()}
+
+    def retry_kwargs(self) -> dict[str, Any]:
+        """The user's policy replaces the default; without ``errors`` it keeps the retryable
+        ones of the transport."""
+        retryable = (
+            RETRYABLE_HTTP_TASK_ERRORS if self.transport.is_http_task else RETRYABLE_DOWNLOAD_ERRORS
+        )
+        kwargs = retry_kwargs(self.retry or DEFAULT_DOWNLOAD_RETRY)
+        if self.retry is None or not kwargs.get("errors"):
+            kwargs["errors"] = list(retryable)
+        return kwargs
+
+    def _api_gateway_task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None,
+        query_path: str | None,
+        page_param: str | None,
+        page_value: str | None,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+    ) -> sfn.TaskStateBase:
+        assert self.api is not None
+        values: dict[str, Any] = dict(query or {})
+        if page_param is not None and page_value is not None:
+            values[page_param] = sfn.JsonPath.array(page_value)  # values are lists
+        query_input = (
+            sfn.TaskInput.from_json_path_at(query_path)
+            if query_path
+            else sfn.TaskInput.from_object(values)
+            if values
+            else None
+        )
+        return tasks.CallApiGatewayRestApiEndpoint(
+            scope,
+            construct_id,
+            api=self.api,
+            stage_name=STAGE_NAME,
+            method=tasks.HttpMethod.GET,
+            api_path=path,
+            query_parameters=query_input,
+            headers=self._api_gateway_headers(),
+            auth_type=tasks.AuthType.IAM_ROLE,
+            result_selector=dict(result_selector) if result_selector is not None else None,
+            result_path=result_path,
+            task_timeout=sfn.Timeout.duration(DOWNLOAD_TASK_TIMEOUT),
+        )
+
+    def _api_gateway_headers(self) -> sfn.TaskInput | None:
+        """Header values are lists in apigateway:invoke."""
+        values: dict[str, list[str]] = {name: [v] for name, v in (self.headers or {}).items()}
+        if self.auth_header is not None and self.auth_header.header_name is not None:
+            values[self.auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
+        return sfn.TaskInput.from_object(values) if values else None
+
+    def _http_task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None,
+        query_path: str | None,
+        page_param: str | None,
+        page_value: str | None,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+    ) -> sfn.TaskStateBase:
+        assert self.transport.connection is not None
+        # http:invoke takes one string per query parameter; a repeated one is a list, sent
+        # as repeated parameters (URLEncodingFormat.REPEAT).
+        values = self.query_of(query or {})
+        if page_param is not None and page_value is not None:
+            values[page_param] = page_value
+        repeated = bool(query_path) or any(isinstance(v, list) for v in values.values())
+        query_input = (
+            sfn.TaskInput.from_json_path_at(query_path)
+            if query_path
+            else sfn.TaskInput.from_object(values)
+            if values
+            else None
+        )
+        return tasks.HttpInvoke(
+            scope,
+            construct_id,
+            connection=self.transport.connection,
+            api_root=self.endpoint,
+            # HttpInvoke joins api_root and api_endpoint with '/'.
+            api_endpoint=(
+                sfn.TaskInput.from_text(self.path_of(path))
+                if not path.startswith("$")
+                else sfn.TaskInput.from_json_path_at(path)
+            ),
+            method=sfn.TaskInput.from_text("GET"),
+            headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
+            query_string_parameters=query_input,
+            url_encoding_format=tasks.URLEncodingFormat.REPEAT if repeated else None,
+            result_selector=dict(result_selector) if result_selector is not None else None,
+            result_path=result_path,
+            task_timeout=sfn.Timeout.duration(DOWNLOAD_TASK_TIMEOUT),
+        )
+
+
+def retry_kwargs(retry: sfn.RetryProps) -> dict[str, Any]:
+    """``RetryProps`` as keyword arguments of ``add_retry`` (only the fields that are set)."""
+    names = ("errors", "interval", "max_attempts", "backoff_rate", "max_delay", "jitter_strategy")
+    return {name: getattr(retry, name) for name in names if getattr(retry, name) is not None}
+
+
+def restrict_http_task(
+    state_machine: sfn.StateMachine, transport: Transport, endpoint: str
+) -> None:
+    """Narrow the HTTP Task's ``states:InvokeHTTPEndpoint`` to ``GET <endpoint>/...``.
+
+    aws-cdk-lib's HttpInvoke allows it on ``*`` with ``states:HTTPEndpoint`` like
+    ``<endpoint>*`` (which also matches ``<endpoint>.attacker.example``) and no method
+    condition. Explicit denies close both gaps without fighting the generated statement.
+    """
+    if not transport.is_http_task:
+        return
+    action = "states:InvokeHTTPEndpoint"
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            actions=[action],
+            resources=["*"],
+            conditions={"StringNotLike": {"states:HTTPEndpoint": f"{endpoint}/*"}},
+        )
+    )
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            actions=[action],
+            resources=["*"],
+            conditions={"StringNotEquals": {"states:HTTPMethod": "GET"}},
+        )
+    )

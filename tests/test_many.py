@@ -1,0 +1,175 @@
+"""Fan-out, pagination and the HTTP Task: template assertions and bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_stepfunctions as sfn
+
+from sfn_downloader import (
+    AuthHeader,
+    DownloaderConfigError,
+    DownloaderPattern,
+    ItemField,
+    Pagination,
+    Transport,
+)
+
+from scenarios import EVE_PROPS, MARKET_PATH, ORDERS_ITEM, Scenario, definition
+
+
+def test_fanout_lists_each_path_and_maps_inline_with_the_concurrency(fanout: Scenario) -> None:
+    asl = definition(fanout)
+    keys = [r["key"] for r in asl["States"]["ListRequests"]["Result"]["requests"]]
+    assert keys == [
+        MARKET_PATH.replace("{region_id}", str(r)) for r in (10000002, 10000043, 10000032)
+    ]
+    fetch = asl["States"]["FetchAll"]
+    assert fetch["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
+    assert fetch["MaxConcurrency"] == 2
+    persist = fetch["ItemProcessor"]["States"]["Persist"]
+    assert persist["Parameters"]["Item"]["sk"] == {
+        "S.$": "States.Format('{}#{}', $.scheduledTime, $.request.key)"
+    }
+    props = next(iter(fanout.template.find_resources("AWS::StepFunctions::StateMachine").values()))
+    assert props["Properties"]["StateMachineType"] == "EXPRESS"
+
+
+def test_fanout_grants_exactly_its_paths(fanout: Scenario) -> None:
+    text = str(fanout.json)
+    for region in (10000002, 10000043, 10000032):
+        assert f"/prod/GET/v1/markets/{region}/orders/" in text
+
+
+def test_over_40_concurrent_uses_a_distributed_map_and_standard(distributed: Scenario) -> None:
+    fetch = definition(distributed)["States"]["FetchAll"]
+    assert fetch["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"
+    }  # fmt: skip
+    assert fetch["MaxConcurrency"] == 100
+    [machine] = distributed.template.find_resources("AWS::StepFunctions::StateMachine").values()
+    assert machine["Properties"]["StateMachineType"] == "STANDARD"
+
+
+def test_page_count_reads_the_header_and_maps_over_array_range(pages: Scenario) -> None:
+    states = definition(pages)["States"]
+    first = states["DownloadFirstPage"]
+    assert first["Parameters"]["QueryParameters"] == {"order_type": ["all"], "page": ["1"]}
+    assert first["ResultSelector"]["pages.$"] == "$.Headers['X-Pages'][0]"
+    assert states["ListPages"]["Parameters"] == {"pages.$": "States.ArrayRange(2, $.pages, 1)"}
+    assert states["CapPages"]["Result"] == 50
+    page = states["FetchPages"]["ItemProcessor"]["States"]["DownloadPage"]
+    assert page["Parameters"]["QueryParameters"] == {
+        "order_type": ["all"], "page.$": "States.Array(States.Format('{}', $.page))"
+    }  # fmt: skip
+
+
+def test_cursor_loops_with_a_page_cap(cursor: Scenario) -> None:
+    states = definition(cursor)["States"]
+    condition = states["HasNextPage"]["Choices"][0]["Or"]
+    assert {"Variable": "$.page", "NumericGreaterThanEquals": 3} in condition
+    assert states["DownloadNextPage"]["Parameters"]["QueryParameters"] == {
+        "cursor.$": "States.Array($.current.next)"
+    }
+
+
+def test_http_task_has_no_api_gateway_and_retries_its_own_errors(http_task: Scenario) -> None:
+    assert http_task.template.find_resources("AWS::ApiGateway::RestApi") == {}
+    assert http_task.patterns["p"].api is None
+    download = definition(http_task)["States"]["Download"]
+    assert download["Resource"] == "arn:aws:states:::http:invoke"
+    assert "States.Http.StatusCode.429" in download["Retry"][0]["ErrorEquals"]
+    assert not any(e.startswith("ApiGateway.") for e in download["Retry"][0]["ErrorEquals"])
+
+
+def test_http_task_invoke_is_limited_to_get_on_the_endpoint(http_task: Scenario) -> None:
+    statements: list[dict[str, Any]] = [
+        s
+        for policy in http_task.template.find_resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "states:InvokeHTTPEndpoint"
+    ]
+    denies = [s["Condition"] for s in statements if s["Effect"] == "Deny"]
+    assert {"StringNotLike": {"states:HTTPEndpoint": "https://esi.evetech.net/*"}} in denies
+    assert {"StringNotEquals": {"states:HTTPMethod": "GET"}} in denies
+    allowed = {json_key for s in statements for json_key in str(s)}
+    assert allowed  # the connection's credentials statements follow
+    actions = {
+        str(s["Action"])
+        for policy in http_task.template.find_resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    }
+    assert "events:RetrieveConnectionCredentials" in actions
+
+
+def _error(**props: Any) -> str:
+    stack = cdk.Stack(cdk.App(), "S")
+    merged = {**EVE_PROPS, **props}
+    with pytest.raises(DownloaderConfigError) as raised:
+        DownloaderPattern(stack, "P", **merged)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("props", "pattern"),
+    [
+        ({"path": "/v1/{region_id}/x"}, r"path='/v1/\{region_id\}/x'.*path_values"),
+        ({"path": "/v1/x", "path_values": {"region_id": [1]}}, r"fills no placeholder"),
+        ({"path": "/v1/{a}", "path_values": {"a": []}}, r"non-empty list"),
+        ({"path": "/v1/{a}", "path_values": {"a": ["x/y"]}}, r"not a path segment"),
+        ({"paths": ["/a", "/a"], "path": None}, r"listed twice"),
+        ({"paths": ["/a"]}, r"together with `path`"),
+        ({"paths": ["/a", "/b"], "path": None, "max_concurrency": 0}, r"max_concurrency=0"),
+        (
+            {"paths": ["/a"], "path": None, "max_concurrency": 41, "distributed_map": False},
+            r"max_concurrency=41.*exceeds 40",
+        ),
+        (
+            {"paths": ["/a"], "path": None, "max_concurrency": 100,
+             "workflow_type": sfn.StateMachineType.EXPRESS},
+            r"workflow_type='EXPRESS'.*Distributed Map.*STANDARD",
+        ),
+        ({"max_concurrency": 5}, r"max_concurrency=5: only applies"),
+        (
+            {"paths": ["/a"], "path": None, "child_workflow_type": sfn.StateMachineType.STANDARD},
+            r"child_workflow_type='STANDARD'",
+        ),
+        (
+            {"paths": ["/a"], "path": None, "pagination": Pagination.page_count()},
+            r"pagination='page_count'.*not supported together",
+        ),
+        ({"pagination": Pagination.page_count(max_pages=0)}, r"pagination.max_pages=0"),
+        ({"path": "/x?page=2", "pagination": Pagination.page_count()}, r"already in the path"),
+        ({"pagination": Pagination.cursor(next_path="next")}, r"pagination.next_path='next'"),
+        (
+            {"paths": ["/a"], "path": None,
+             "item": {"v": cdk.aws_stepfunctions_tasks.DynamoAttributeValue.from_string("x")}},
+            r"item\['v'\].*use ItemField",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_prop_value_and_fix(props: dict[str, Any], pattern: str) -> None:
+    message = _error(**props)
+    assert "Fix:" in message
+    assert __import__("re").search(pattern, message, __import__("re").S), message
+
+
+def test_http_task_with_auth_header_is_a_conflict() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = events.Connection(
+        stack, "C", authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("k")
+        ),
+    )  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=r"auth_header=.*conflicts with transport"):
+        DownloaderPattern(
+            stack, "P", **EVE_PROPS, transport=Transport.http_task(connection),
+            auth_header=AuthHeader.remap("X-Key", cdk.SecretValue.secrets_manager("k")),
+        )  # fmt: skip
+
+
+def test_orders_item_is_an_item_field() -> None:
+    assert isinstance(ORDERS_ITEM["orders"], ItemField)
