@@ -29,6 +29,20 @@ test: lint
 clean:
 	rm -rf $(VENV) cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache
 
+# make docs: the diagrams (docs/*.png, committed) and the API reference (docs/api/, not committed).
+.PHONY: docs dist
+docs: venv
+	$(BIN)/python scripts/docs_diagrams.py
+	rm -rf docs/api
+	PDOC_ALLOW_EXEC=1 $(BIN)/pdoc --docformat restructuredtext --no-show-source --output-directory docs/api \
+		sfn_downloader sfn_downloader.local
+
+# make dist: the sdist and wheel PyPI gets (isolated build, as CI would), checked by twine.
+dist: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 # make bench: synth overhead, import cost, scaling and test-suite wall time (figures printed).
 .PHONY: bench
 bench: venv
