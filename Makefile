@@ -34,8 +34,7 @@ clean:
 docs: venv
 	$(BIN)/python scripts/docs_diagrams.py
 	rm -rf docs/api
-	PDOC_ALLOW_EXEC=1 $(BIN)/pdoc --docformat restructuredtext --no-show-source --output-directory docs/api \
-		sfn_downloader sfn_downloader.local
+	PDOC_ALLOW_EXEC=1 $(BIN)/python scripts/docs_api.py
 
 # make dist: the sdist and wheel PyPI gets (isolated build, as CI would), checked by twine.
 dist: venv

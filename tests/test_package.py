@@ -255,11 +255,6 @@ def test_second_downloader_writes_into_the_imported_table(consumer: dict[str, An
     assert "Fn::ImportValue" in json.dumps(machine["Properties"]["DefinitionString"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_proxy.py: aws-cdk-lib's RestApi adds a CfnOutput 'Endpoint' by default "
-    "(STYLE.md 5: no CfnOutput inside the library)",
-)
 def test_the_library_adds_no_outputs_of_its_own(consumer: dict[str, Any]) -> None:
     """Only the exports CDK makes for the cross-stack references; no library outputs."""
     for name, template in consumer["templates"].items():

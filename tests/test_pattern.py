@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
@@ -89,3 +92,21 @@ def test_snapshot_default(default: Scenario, snapshot_json: SnapshotAssertion) -
 
 def test_snapshot_fully_configured(full: Scenario, snapshot_json: SnapshotAssertion) -> None:
     assert full.json == snapshot_json
+
+
+def test_import_loads_no_aws_cdk_module_until_a_name_is_used() -> None:
+    code = (
+        "import sys, sfn_downloader;"
+        "assert not [m for m in sys.modules if m.startswith('aws_cdk')], 'eager';"
+        "sfn_downloader.DownloaderPattern;"
+        "assert 'aws_cdk.aws_stepfunctions' in sys.modules;"
+        "assert 'moto' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in sfn_downloader.__all__:
+        assert getattr(sfn_downloader, name).__name__ == name
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        sfn_downloader.Nope  # type: ignore[attr-defined]  # noqa: B018

@@ -2,15 +2,24 @@
 
 No Lambda: EventBridge Scheduler starts a Step Functions state machine that calls the API
 through an API Gateway proxy and writes the answer with ``dynamodb:putItem``.
+
+Names are imported on first use (PEP 562), so ``import sfn_downloader`` loads no aws-cdk-lib
+module until one of them is needed.
 """
 
-from .auth import AuthHeader
-from .cost import CostEstimate, Prices, estimate_monthly_cost
-from .errors import DownloaderConfigError, Problem
-from .item import ItemField
-from .pagination import Pagination
-from .pattern import DownloaderPattern
-from .transport import Transport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .auth import AuthHeader
+    from .cost import CostEstimate, Prices, estimate_monthly_cost
+    from .errors import DownloaderConfigError, Problem
+    from .item import ItemField
+    from .pagination import Pagination
+    from .pattern import DownloaderPattern
+    from .transport import Transport
 
 __version__ = "0.1.0"
 
@@ -26,3 +35,30 @@ __all__ = [
     "Transport",
     "estimate_monthly_cost",
 ]
+
+_MODULE_OF = {
+    "AuthHeader": "auth",
+    "CostEstimate": "cost",
+    "DownloaderConfigError": "errors",
+    "DownloaderPattern": "pattern",
+    "ItemField": "item",
+    "Pagination": "pagination",
+    "Prices": "cost",
+    "Problem": "errors",
+    "Transport": "transport",
+    "estimate_monthly_cost": "cost",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is used."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

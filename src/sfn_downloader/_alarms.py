@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-PERIOD = Duration.minutes(5)
+PERIOD_MINUTES = 5
 
 
 def build_alarms(
@@ -25,17 +25,18 @@ def build_alarms(
     Retries already absorb transient errors, so one failed run is worth a look. Missing data
     (no runs in the period) is not a breach. With ``topic``, alarms and recoveries notify it.
     """
+    period = Duration.minutes(PERIOD_MINUTES)
     metrics = {
-        "failed": ("ExecutionsFailedAlarm", state_machine.metric_failed(period=PERIOD),
+        "failed": ("ExecutionsFailedAlarm", state_machine.metric_failed(period=period),
                    "A download run failed after its retries (see the state machine's logs)."),
-        "timed_out": ("ExecutionsTimedOutAlarm", state_machine.metric_timed_out(period=PERIOD),
+        "timed_out": ("ExecutionsTimedOutAlarm", state_machine.metric_timed_out(period=period),
                       "A download run exceeded its timeout."),
-        "throttled": ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=PERIOD),
+        "throttled": ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=period),
                       "Step Functions throttled the state machine."),
         "dead_letter_queue": (
             "DeadLetterQueueAlarm",
             dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                period=period, statistic=cloudwatch.Stats.MAXIMUM
             ),
             "The schedule could not start a run; the undelivered start is in the dead-letter "
             "queue.",

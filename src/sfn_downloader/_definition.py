@@ -19,11 +19,11 @@ from constructs import Construct
 
 from ._download import (
     AUTH_VALUE_SUBSTITUTION,
-    DEFAULT_DOWNLOAD_RETRY,
-    DOWNLOAD_TASK_TIMEOUT,
+    DOWNLOAD_TASK_TIMEOUT_SECONDS,
     RETRYABLE_DOWNLOAD_ERRORS,
     RETRYABLE_HTTP_TASK_ERRORS,
     Downloads,
+    default_download_retry,
     retry_kwargs,
 )
 from ._props import KEY_SEPARATOR, PARTITION_KEY, SORT_KEY, ItemValue, Request
@@ -32,32 +32,34 @@ from .pagination import Pagination
 
 __all__ = [
     "AUTH_VALUE_SUBSTITUTION",
-    "DEFAULT_DOWNLOAD_RETRY",
-    "DOWNLOAD_TASK_TIMEOUT",
-    "PERSIST_RETRY",
+    "DOWNLOAD_TASK_TIMEOUT_SECONDS",
     "RETRYABLE_DOWNLOAD_ERRORS",
     "RETRYABLE_HTTP_TASK_ERRORS",
     "SCHEDULED_TIME_PATH",
     "Persists",
     "build_definition",
+    "default_download_retry",
+    "persist_retry",
 ]
 
 SCHEDULED_TIME_PATH = "$$.Execution.Input.scheduledTime"
 """Where a run finds its scheduled time: the schedule puts it in the execution input."""
 
-PERSIST_RETRY = sfn.RetryProps(
-    errors=[
-        "DynamoDB.ProvisionedThroughputExceededException",
-        "DynamoDB.ThrottlingException",
-        "DynamoDB.RequestLimitExceeded",
-        "DynamoDB.InternalServerErrorException",
-    ],
-    interval=Duration.seconds(1),
-    max_attempts=3,
-    backoff_rate=2,
-    jitter_strategy=sfn.JitterType.FULL,
-)
-"""DynamoDB throttling and its transient server errors."""
+
+def persist_retry() -> sfn.RetryProps:
+    """DynamoDB throttling and its transient server errors: 3 retries from 1 s, full jitter."""
+    return sfn.RetryProps(
+        errors=[
+            "DynamoDB.ProvisionedThroughputExceededException",
+            "DynamoDB.ThrottlingException",
+            "DynamoDB.RequestLimitExceeded",
+            "DynamoDB.InternalServerErrorException",
+        ],
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 class Persists:
@@ -97,7 +99,7 @@ class Persists:
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=sfn.JsonPath.DISCARD if result_selector is None else None,
         )
-        persist.add_retry(**retry_kwargs(PERSIST_RETRY))
+        persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
 
 

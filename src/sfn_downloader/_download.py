@@ -31,31 +31,36 @@ RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 
 RETRYABLE_DOWNLOAD_ERRORS = (
     *(f"ApiGateway.{status}" for status in RETRYABLE_STATUSES),
-    sfn.Errors.TIMEOUT,
+    "States.Timeout",
 )
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
 RETRYABLE_HTTP_TASK_ERRORS = (
     *(f"States.Http.StatusCode.{status}" for status in RETRYABLE_STATUSES),
     "States.Http.Socket",
-    sfn.Errors.TIMEOUT,
+    "States.Timeout",
 )
 """The HTTP Task's retryable failures: ``States.Http.StatusCode.<status>``, and
 ``States.Http.Socket`` when the connection fails."""
 
-DEFAULT_DOWNLOAD_RETRY = sfn.RetryProps(
-    errors=list(RETRYABLE_DOWNLOAD_ERRORS),
-    interval=Duration.seconds(2),
-    max_attempts=3,
-    backoff_rate=2,
-    max_delay=Duration.seconds(30),
-    jitter_strategy=sfn.JitterType.FULL,
-)
-"""Three retries after 2, 4 and 8 s (full jitter): about 15 s at most, well inside a minute."""
-
-DOWNLOAD_TASK_TIMEOUT = Duration.seconds(35)
+DOWNLOAD_TASK_TIMEOUT_SECONDS = 35
 """API Gateway gives up on the integration after 29 s; this bounds a hung call (States.Timeout).
 The HTTP Task's own limit is 60 s per request; 35 s bounds it the same way."""
+
+
+def default_download_retry() -> sfn.RetryProps:
+    """Three retries after 2, 4 and 8 s (full jitter): about 15 s at most, well inside a minute.
+
+    A function, not a module constant: jsii objects are not built at import time.
+    """
+    return sfn.RetryProps(
+        errors=list(RETRYABLE_DOWNLOAD_ERRORS),
+        interval=Duration.seconds(2),
+        max_attempts=3,
+        backoff_rate=2,
+        max_delay=Duration.seconds(30),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ class Downloads:
         retryable = (
             RETRYABLE_HTTP_TASK_ERRORS if self.transport.is_http_task else RETRYABLE_DOWNLOAD_ERRORS
         )
-        kwargs = retry_kwargs(self.retry or DEFAULT_DOWNLOAD_RETRY)
+        kwargs = retry_kwargs(self.retry or default_download_retry())
         if self.retry is None or not kwargs.get("errors"):
             kwargs["errors"] = list(retryable)
         return kwargs
@@ -160,7 +165,7 @@ class Downloads:
             auth_type=tasks.AuthType.IAM_ROLE,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path,
-            task_timeout=sfn.Timeout.duration(DOWNLOAD_TASK_TIMEOUT),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
     def _api_gateway_headers(self) -> sfn.TaskInput | None:
@@ -214,7 +219,7 @@ class Downloads:
             url_encoding_format=tasks.URLEncodingFormat.REPEAT if repeated else None,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path,
-            task_timeout=sfn.Timeout.duration(DOWNLOAD_TASK_TIMEOUT),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
 

@@ -25,8 +25,8 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 """Sort key attribute: the run's scheduled time (ISO 8601, UTC), so a time range is one Query."""
 
-DEFAULT_TIMEOUT = Duration.minutes(5)
-EXPRESS_MAX_TIMEOUT = Duration.minutes(5)
+DEFAULT_TIMEOUT_MINUTES = 5
+EXPRESS_MAX_TIMEOUT_MINUTES = 5
 DEFAULT_MAX_CONCURRENCY = 10
 """Requests in flight at once in a fan-out or a page Map: polite to the third party."""
 INLINE_MAP_MAX_CONCURRENCY = 40

@@ -6,6 +6,7 @@ Regional (``apigateway:invoke`` does not support edge-optimized APIs), one ``GET
 
 from __future__ import annotations
 
+from aws_cdk import Names
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -36,6 +37,8 @@ def build_proxy(
     api = apigw.RestApi(
         scope,
         "Proxy",
+        # The default name is the construct id, "Proxy", for every downloader of an account.
+        rest_api_name=f"{Names.unique_id(scope)}-proxy",
         description=f"Downloader proxy to {endpoint}",
         endpoint_types=[apigw.EndpointType.REGIONAL],
         # The account-wide API Gateway logging role is a singleton: a library must not make one.
@@ -65,6 +68,8 @@ def build_proxy(
             data_trace_enabled=False if logging else None,
         ),
     )
+    # RestApi adds a CfnOutput with its URL; a library adds no outputs (the user decides).
+    api.node.try_remove_child("Endpoint")
     _acknowledge_proxy_findings(api, logging=logging)
     method_parameters = {"method.request.path.proxy": True}
     integration_parameters = {"integration.request.path.proxy": "method.request.path.proxy"}

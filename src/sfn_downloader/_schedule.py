@@ -17,11 +17,11 @@ from constructs import Construct
 
 from ._acknowledge import acknowledge
 
-DEFAULT_SCHEDULE = Duration.minutes(1)
-MAX_DELIVERY_AGE = Duration.minutes(5)
+DEFAULT_SCHEDULE_MINUTES = 1
+MAX_DELIVERY_AGE_MINUTES = 5
 """How long the scheduler keeps retrying a start. The API answers with its state *now*, so an
 answer fetched long after the scheduled time would be stored under the wrong time."""
-DEAD_LETTER_RETENTION = Duration.days(14)
+DEAD_LETTER_RETENTION_DAYS = 14
 
 
 def build_dead_letter_queue(scope: Construct, queue: sqs.IQueue | None) -> sqs.IQueue:
@@ -33,7 +33,7 @@ def build_dead_letter_queue(scope: Construct, queue: sqs.IQueue | None) -> sqs.I
         "DeadLetterQueue",
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
-        retention_period=DEAD_LETTER_RETENTION,
+        retention_period=Duration.days(DEAD_LETTER_RETENTION_DAYS),
     )
     acknowledge(
         created,
@@ -56,7 +56,8 @@ def build_schedule(
     return scheduler.Schedule(
         scope,
         "Schedule",
-        schedule=expression or scheduler.ScheduleExpression.rate(DEFAULT_SCHEDULE),
+        schedule=expression
+        or scheduler.ScheduleExpression.rate(Duration.minutes(DEFAULT_SCHEDULE_MINUTES)),
         description=description,
         target=targets.StepFunctionsStartExecution(
             state_machine,
@@ -64,6 +65,6 @@ def build_schedule(
                 {"scheduledTime": scheduler.ContextAttribute.scheduled_time}
             ),
             dead_letter_queue=dead_letter_queue,
-            max_event_age=MAX_DELIVERY_AGE,
+            max_event_age=Duration.minutes(MAX_DELIVERY_AGE_MINUTES),
         ),
     )

@@ -22,7 +22,7 @@ from constructs import Construct
 from ._props import (
     DEFAULT_MAX_CONCURRENCY,
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
-    EXPRESS_MAX_TIMEOUT,
+    EXPRESS_MAX_TIMEOUT_MINUTES,
     INLINE_MAP_MAX_CONCURRENCY,
     PARTITION_KEY,
     SORT_KEY,
@@ -450,7 +450,7 @@ def _check_workflow(props: Props, *, distributed: bool) -> Iterator[Problem]:
     )
     if props.timeout is not None and not Token.is_unresolved(props.timeout.to_seconds()):
         seconds = props.timeout.to_seconds()
-        if express and seconds > EXPRESS_MAX_TIMEOUT.to_seconds():
+        if express and seconds > EXPRESS_MAX_TIMEOUT_MINUTES * 60:
             yield Problem(
                 "timeout",
                 props.timeout.to_human_string(),

@@ -11,9 +11,13 @@ class Problem:
     """One configuration problem: the prop, the value received, what is wrong and the fix."""
 
     prop: str
+    """The prop at fault, with the key inside it where there is one (``item['count']``)."""
     value: object
+    """The value received."""
     message: str
+    """What is wrong with it."""
     fix: str
+    """How to fix it."""
 
     def __str__(self) -> str:
         return f"{self.prop}={self.value!r}: {self.message} Fix: {self.fix}"
@@ -28,6 +32,7 @@ class DownloaderConfigError(ValueError):
 
     def __init__(self, construct_id: str, problems: Sequence[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        """Every problem found, in the order of the props."""
         count = len(self.problems)
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         noun = "problem" if count == 1 else "problems"

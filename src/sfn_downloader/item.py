@@ -15,7 +15,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 
-class _Kind(Enum):
+class ItemKind(Enum):
+    """The DynamoDB type an ``ItemField`` is stored as."""
+
     STRING = "string"
     NUMBER = "number"
     BOOLEAN = "boolean"
@@ -33,12 +35,14 @@ class ItemField:
     """
 
     path: str
-    kind: _Kind
+    """The JSONPath the value is read from."""
+    kind: ItemKind
+    """The DynamoDB type it is stored as."""
 
     @staticmethod
     def string(path: str) -> ItemField:
         """A string attribute (``S``) from the string at ``path``."""
-        return ItemField(path, _Kind.STRING)
+        return ItemField(path, ItemKind.STRING)
 
     @staticmethod
     def number(path: str) -> ItemField:
@@ -46,29 +50,29 @@ class ItemField:
 
         Rendered as ``States.Format('{}', path)``, the form DynamoDB accepts for ``N``.
         """
-        return ItemField(path, _Kind.NUMBER)
+        return ItemField(path, ItemKind.NUMBER)
 
     @staticmethod
     def boolean(path: str) -> ItemField:
         """A boolean attribute (``BOOL``) from the boolean at ``path``."""
-        return ItemField(path, _Kind.BOOLEAN)
+        return ItemField(path, ItemKind.BOOLEAN)
 
     @staticmethod
     def json(path: str) -> ItemField:
         """A string attribute (``S``) holding the JSON text of the value at ``path`` (any type)."""
-        return ItemField(path, _Kind.JSON)
+        return ItemField(path, ItemKind.JSON)
 
     def to_attribute_value(self) -> tasks.DynamoAttributeValue:
         """The aws-cdk-lib attribute value this field renders to."""
-        if self.kind is _Kind.NUMBER:
+        if self.kind is ItemKind.NUMBER:
             return tasks.DynamoAttributeValue.number_from_string(
                 sfn.JsonPath.format("{}", sfn.JsonPath.string_at(self.path))
             )
-        if self.kind is _Kind.BOOLEAN:
+        if self.kind is ItemKind.BOOLEAN:
             return tasks.DynamoAttributeValue.boolean_from_json_path(
                 sfn.JsonPath.string_at(self.path)
             )
-        if self.kind is _Kind.JSON:
+        if self.kind is ItemKind.JSON:
             return tasks.DynamoAttributeValue.from_string(
                 sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(self.path))
             )

@@ -29,14 +29,17 @@ class Pagination:
     """How to fetch every page of a paginated endpoint. Use the static methods to create one."""
 
     kind: PaginationKind
+    """``PAGE_COUNT`` or ``CURSOR``: which static method made it."""
     param: str
     """The query parameter that carries the page number (or the cursor)."""
     max_pages: int
     """The most pages one run fetches (the first page included)."""
     header: str | None = None
-    """``page_count``: the response header announcing the number of pages."""
+    """``page_count``: the response header announcing the number of pages.
+    Default: ``"X-Pages"`` with ``page_count``; ``None`` with ``cursor``."""
     next_path: str | None = None
-    """``cursor``: JSONPath of the next cursor in the raw response."""
+    """``cursor``: JSONPath of the next cursor in the raw response.
+    Default: unused with ``page_count``; ``cursor`` requires it."""
 
     @staticmethod
     def page_count(

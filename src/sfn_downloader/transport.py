@@ -19,7 +19,8 @@ class Transport:
     """The way requests leave Step Functions. Use the static methods to create one."""
 
     connection: events.IConnection | None = None
-    """The EventBridge connection of the HTTP Task; ``None`` for the API Gateway proxy."""
+    """The EventBridge connection of the HTTP Task.
+    Default: no connection, which means the API Gateway proxy."""
 
     @staticmethod
     def api_gateway() -> Transport:
