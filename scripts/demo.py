@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -35,6 +36,8 @@ EVE_APP = ROOT / "examples" / "eve_player_count" / "app.py"
 LIVE_ENDPOINT = "https://esi.evetech.net"
 START = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # EU evening: the daily peak builds up
 MINUTES = 60
+MARKET_TYPES_PATH = "/v1/markets/10000002/types/"
+MARKET_TYPE_PAGES = 3
 
 
 class EsiStandIn:
@@ -54,9 +57,15 @@ class EsiStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, body = stand_in.answer(self.path)
+                extra: dict[str, str] = {}
+                if self.path.startswith(MARKET_TYPES_PATH):
+                    status, body, extra = stand_in.market_types(self.path)
+                else:
+                    status, body = stand_in.answer(self.path)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Cache-Control", "public, max-age=30")
@@ -85,6 +94,18 @@ class EsiStandIn:
             "server_version": "2989401",
             "start_time": "2026-11-27T11:00:47Z",
         }
+
+    def market_types(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """``GET /v1/markets/10000002/types/?page=N`` like ESI: 1,000 ascending type ids a page,
+        ``X-Pages`` announcing the count (here 3 pages, the last one partial)."""
+        query = parse_qs(urlsplit(path).query)
+        page = int(query.get("page", ["1"])[0])
+        ids = list(range(18 + (page - 1) * 1000 * 3, 18 + page * 1000 * 3, 3))
+        if page == MARKET_TYPE_PAGES:
+            ids = ids[:412]
+        if page > MARKET_TYPE_PAGES:
+            ids = []
+        return 200, ids, {"X-Pages": str(MARKET_TYPE_PAGES)}
 
     @property
     def url(self) -> str:
@@ -202,13 +223,23 @@ def main() -> int:
             upstream = LIVE_ENDPOINT if args.live else stand_in.url
             # Retry waits are skipped (fast_retries) so an hour of minutes takes seconds;
             # every attempt still runs.
-            with LocalRunner(app, upstream=upstream, fast_retries=True) as runner:
+            with LocalRunner(
+                app, upstream=upstream, pattern="EvePlayerCount/PlayerCount", fast_retries=True
+            ) as runner:
                 started = time.perf_counter()
                 executions = [
                     runner.run(START + timedelta(minutes=minute)) for minute in range(args.runs)
                 ]
                 elapsed = time.perf_counter() - started
-                items = {item["sk"]: item for item in runner.items()}
+                items = {
+                    item["sk"]: item for item in runner.items() if item["pk"] == "eve/player-count"
+                }
+            # The composed downloader: every page of The Forge's market types, once.
+            with LocalRunner(
+                app, upstream=upstream, pattern="EvePlayerCount/MarketTypes"
+            ) as market:
+                market_run = market.run(START)
+                market_items = [i for i in market.items() if i["pk"].startswith("eve/market")]
     rows = [
         {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
         for e in executions
@@ -220,6 +251,15 @@ def main() -> int:
         f"({len(executions) / elapsed:.0f} runs/s); retries waited (skipped): "
         f"{sum(runner.retry_intervals):.1f} s"
     )
+    print(
+        f"\nmarket types of The Forge, one run at {market_run.scheduled_time}: "
+        f"{_status(market_run)}"
+    )
+    for item in market_items:
+        print(
+            f"  page {item['sk'].split('#')[1]}/{item['pages']}: {item['typeCount']:>5} types, "
+            f"ids {item['firstTypeId']}..{json.loads(item['lastTypeId'])[0]}"
+        )
     source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
     draw_chart(rows, args.out, f"local run of the synthesized state machine, {source}")
     print(f"chart: {args.out}")

@@ -14,6 +14,7 @@ from scenarios import (
     build_full,
     build_http_task,
     build_pages,
+    build_retained,
     build_shared_table,
     synth,
 )
@@ -71,3 +72,9 @@ def cursor() -> Scenario:
 def http_task() -> Scenario:
     """The HTTP Task with an API-key connection."""
     return synth(build_http_task)
+
+
+@pytest.fixture(scope="session")
+def retained() -> Scenario:
+    """retention on one path and on a fan-out."""
+    return synth(build_retained)

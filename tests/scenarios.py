@@ -232,3 +232,44 @@ def build_http_task(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         transport=Transport.http_task(connection),
     )  # fmt: skip
     return {"p": pattern}
+
+
+def build_http_task_basic(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The HTTP Task with a Basic connection whose password is a Secrets Manager secret."""
+    password = secretsmanager.Secret(stack, "EsiPassword")
+    connection = events.Connection(
+        stack, "EsiBasic",
+        authorization=events.Authorization.basic("downloader", password.secret_value),
+    )  # fmt: skip
+    pattern = DownloaderPattern(
+        stack, "Status", **EVE_PROPS, transport=Transport.http_task(connection),
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_http_task_pages(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """X-Pages pagination over the HTTP Task (API-key connection)."""
+    connection = events.Connection(
+        stack, "EsiConnection",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("esi/api-key")
+        ),
+    )  # fmt: skip
+    pattern = DownloaderPattern(
+        stack, "Orders", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=50), max_concurrency=4,
+        item=ORDERS_ITEM, transport=Transport.http_task(connection),
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_retained(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """retention=30 days on one path and on a fan-out sharing its table."""
+    single = DownloaderPattern(stack, "Status", **EVE_PROPS, retention=cdk.Duration.days(30))
+    fanout = DownloaderPattern(
+        stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
+        path_values={"region_id": [10000002, 10000043]}, item=ORDERS_ITEM,
+        table=single.table, retention=cdk.Duration.days(30),
+    )  # fmt: skip
+    return {"p": single, "fanout": fanout}

@@ -50,24 +50,7 @@ PUBLIC = [
 # Gaps reported to the owners of the construct modules instead of being fixed here (this change
 # does not edit them). Each xfail is strict: it fails as soon as the docstring is written, so
 # the entry must then be deleted. Keys are test ids.
-KNOWN_GAPS: dict[str, str] = {
-    # test_public_name_has_a_docstring
-    "sfn_downloader.local.SUPPORTED_MOTO_VERSION": "local/_moto_apigateway.py: "
-    "SUPPORTED_MOTO_VERSION has no docstring",
-    "sfn_downloader.local.LocalExecution.name": "local/_runner.py: LocalExecution.name has no "
-    "attribute docstring",
-    "sfn_downloader.local.LocalExecution.scheduled_time": "local/_runner.py: "
-    "LocalExecution.scheduled_time has no attribute docstring",
-    "sfn_downloader.local.LocalExecution.error": "local/_runner.py: LocalExecution.error has no "
-    "attribute docstring",
-    "sfn_downloader.local.LocalExecution.cause": "local/_runner.py: LocalExecution.cause has no "
-    "attribute docstring",
-    # test_optional_parameters_are_documented_with_their_default
-    "param-LocalRunner.run": "local/_runner.py: LocalRunner.run: 'scheduled_time' has no "
-    "default stated (now, truncated to the minute?)",
-    "param-check_moto_version": "local/_moto_apigateway.py: check_moto_version: 'installed' "
-    "is not documented",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _with_known_gaps(params: list[object]) -> list[object]:

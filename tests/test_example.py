@@ -17,6 +17,9 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     module.build_app(str(tmp_path)).synth()
     template = json.loads((tmp_path / "EvePlayerCount.template.json").read_text())
     types = sorted(r["Type"] for r in template["Resources"].values())
-    assert types.count("AWS::StepFunctions::StateMachine") == 1
-    assert types.count("AWS::Scheduler::Schedule") == 1
+    # The player count and, composed with it, The Forge's market types (one shared table).
+    assert types.count("AWS::StepFunctions::StateMachine") == 2
+    assert types.count("AWS::Scheduler::Schedule") == 2
+    assert types.count("AWS::DynamoDB::Table") == 1
     assert "eve/player-count" in json.dumps(template)
+    assert "eve/market-types/the-forge" in json.dumps(template)

@@ -1,4 +1,5 @@
-"""The article's example: store EVE Online's player count every minute.
+"""The article's example: store EVE Online's player count every minute, and, composed with it,
+a paginated downloader of The Forge's market listing sharing the same table.
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth`` (aws-cdk CLI) works too.
 """
@@ -10,11 +11,19 @@ import os
 import aws_cdk as cdk
 from constructs import Construct
 
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import DownloaderPattern, ItemField, Pagination
+
+THE_FORGE = 10000002
+"""The region of Jita, EVE's busiest market."""
 
 
 class EvePlayerCountStack(cdk.Stack):
-    """One downloader: GET https://esi.evetech.net/v2/status, keep players and server version."""
+    """Two downloaders sharing one table.
+
+    * ``PlayerCount``: GET https://esi.evetech.net/v2/status every minute; players and version.
+    * ``MarketTypes``: every page of The Forge's traded item types (ESI's ``X-Pages``), a small
+      summary per page.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -35,6 +44,38 @@ class EvePlayerCountStack(cdk.Stack):
             },
             headers={"Accept": "application/json"},
             downloader_id="eve/player-count",
+        )
+        # Why the type list and not the orders themselves (/v1/markets/{region}/orders/):
+        # Step Functions refuses a task result over 256 KiB (States.DataLimitExceeded), and it
+        # checks the whole answer before result_selector trims it. ESI pages orders 1,000 at a
+        # time and cannot be asked for fewer; a full page of The Forge's orders is about 300 KB,
+        # so every full page would fail the run however small the selected summary. The types
+        # endpoint paginates the same way (X-Pages, ?page=N) but a page is 1,000 integers, about
+        # 8 KB. Orders need a Lambda, or a Distributed Map writing raw pages to S3.
+        self.market_types = DownloaderPattern(
+            self,
+            "MarketTypes",
+            endpoint="https://esi.evetech.net",
+            path=f"/v1/markets/{THE_FORGE}/types/?datasource=tranquility",
+            pagination=Pagination.page_count(header="X-Pages", param="page", max_pages=50),
+            max_concurrency=4,
+            # Per page, what ASL JSONPath can compute without a Lambda: how many types, the
+            # first and last id (ESI lists them ascending), and the page count announced.
+            result_selector={
+                "count.$": "States.ArrayLength($.ResponseBody)",
+                "firstTypeId.$": "$.ResponseBody[0]",
+                "lastTypeId.$": "$.ResponseBody[-1:]",
+                "pages.$": "$.Headers['X-Pages'][0]",
+            },
+            item={
+                "typeCount": ItemField.number("$.count"),
+                "firstTypeId": ItemField.number("$.firstTypeId"),
+                "lastTypeId": ItemField.json("$.lastTypeId"),
+                "pages": ItemField.number("$.pages"),
+            },
+            headers={"Accept": "application/json"},
+            table=self.player_count.table,
+            downloader_id="eve/market-types/the-forge",
         )
 
 

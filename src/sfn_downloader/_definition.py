@@ -26,7 +26,7 @@ from ._download import (
     default_download_retry,
     retry_kwargs,
 )
-from ._props import KEY_SEPARATOR, PARTITION_KEY, SORT_KEY, ItemValue, Request
+from ._props import KEY_SEPARATOR, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, ItemValue, Request
 from .item import ItemField
 from .pagination import Pagination
 
@@ -62,15 +62,48 @@ def persist_retry() -> sfn.RetryProps:
     )
 
 
+EXPIRES_VARIABLE = "expiresAt"
+"""With ``retention``: the run's expiry (epoch seconds), assigned by the first state."""
+
+
 class Persists:
     """Builds the putItem tasks of one downloader: same table, partition key and attributes."""
 
     def __init__(
-        self, *, table: dynamodb.ITable, downloader_id: str, item: Mapping[str, ItemValue]
+        self,
+        *,
+        table: dynamodb.ITable,
+        downloader_id: str,
+        item: Mapping[str, ItemValue],
+        retention_seconds: int | None = None,
     ) -> None:
         self._table = table
         self._downloader_id = downloader_id
         self._item = item
+        self.retention_seconds = retention_seconds
+
+    def map_item_fields(self) -> dict[str, str]:
+        """What a Map's ItemSelector must pass on so its iterations can persist: the expiry
+        (a Distributed Map's child executions do not see the parent's variables)."""
+        if self.retention_seconds is None:
+            return {}
+        return {EXPIRES_VARIABLE: sfn.JsonPath.string_at(f"${EXPIRES_VARIABLE}")}
+
+    def expiry(self, scope: Construct) -> sfn.Pass | None:
+        """The first state of a run with ``retention``: assigns ``$expiresAt``, the scheduled time
+        plus the retention in epoch seconds, and passes its input on unchanged.
+
+        JSONata, because no JSONPath intrinsic turns an ISO 8601 time into epoch seconds.
+        """
+        if self.retention_seconds is None:
+            return None
+        epoch = (
+            f"$floor($toMillis($states.context.Execution.Input.scheduledTime) / 1000)"
+            f" + {self.retention_seconds}"
+        )
+        return sfn.Pass.jsonata(
+            scope, "ComputeExpiry", assign={EXPIRES_VARIABLE: "{% $string(" + epoch + ") %}"}
+        )
 
     def task(
         self,
@@ -80,13 +113,22 @@ class Persists:
         sort_key: str,
         result_under: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
+        in_map: bool = False,
     ) -> tasks.DynamoPutItem:
         """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
 
         ``result_under`` is where the selected result is in the state (``$.response``): the
         item's paths, written relative to the selected result, are rebased onto it. Without a
         ``result_selector`` the state passes on unchanged (DynamoDB's answer is of no use).
+        ``in_map``: inside a Map iteration, which reads the expiry from its item
+        (``map_item_fields``), not from the run's variable.
         """
+        expiry = {}
+        if self.retention_seconds is not None:
+            where = f"$.{EXPIRES_VARIABLE}" if in_map else f"${EXPIRES_VARIABLE}"
+            expiry[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+                sfn.JsonPath.string_at(where)
+            )
         persist = tasks.DynamoPutItem(
             scope,
             construct_id,
@@ -95,6 +137,7 @@ class Persists:
                 PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
                 SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
                 **{name: _attribute(value, result_under) for name, value in self._item.items()},
+                **expiry,
             },
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=sfn.JsonPath.DISCARD if result_selector is None else None,
@@ -129,7 +172,25 @@ def build_definition(
     result_selector: Mapping[str, Any] | None,
     pagination: Pagination | None,
 ) -> sfn.IChainable:
-    """Return the run's states: one path, a fan-out over paths, or the pages of one path."""
+    """Return the run's states: one path, a fan-out over paths, or the pages of one path,
+    after ``ComputeExpiry`` with ``retention``."""
+    run = _run(
+        scope, downloads=downloads, persists=persists, request=request,
+        result_selector=result_selector, pagination=pagination,
+    )  # fmt: skip
+    expiry = persists.expiry(scope)
+    return run if expiry is None else expiry.next(run)
+
+
+def _run(
+    scope: Construct,
+    *,
+    downloads: Downloads,
+    persists: Persists,
+    request: Request,
+    result_selector: Mapping[str, Any] | None,
+    pagination: Pagination | None,
+) -> sfn.IChainable:
     if request.targets:
         from ._fanout import build_fanout
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -107,16 +108,21 @@ class Downloads:
         task.add_retry(**self.retry_kwargs())
         return task
 
-    def path_of(self, path: str) -> str:
-        """A path as the transport takes it: the HTTP Task joins it to the root with '/'."""
-        return path.lstrip("/") if self.transport.is_http_task else path
+    def path_of(self, path: str, query: Mapping[str, list[str]] | None = None) -> str:
+        """A path as the transport takes it. The HTTP Task joins it to the root with '/', and
+        takes the static query in the URL: its ``QueryParameters`` hold one string each, and
+        its ``Transform`` encodes request bodies, not query strings, so a repeated parameter
+        (``type=sell&type=buy``) can only be sent as written."""
+        if not self.transport.is_http_task:
+            return path
+        return path.lstrip("/") + (f"?{urlencode(query, doseq=True)}" if query else "")
 
     def query_of(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
-        """Query parameters as the transport takes them: lists (apigateway:invoke), or one
-        string each, a list when repeated (http:invoke)."""
-        if not self.transport.is_http_task:
-            return {name: list(items) for name, items in query.items()}
-        return {name: items[0] if len(items) == 1 else list(items) for name, items in query.items()}
+        """Query parameters as the transport takes them: lists (apigateway:invoke), or none
+        (http:invoke: they are in the URL, see ``path_of``)."""
+        if self.transport.is_http_task:
+            return {}
+        return {name: list(items) for name, items in query.items()}
 
     def retry_kwargs(self) -> dict[str, Any]:
         """The user's policy replaces the default; without ``errors`` it keeps the retryable
@@ -189,17 +195,12 @@ class Downloads:
         result_path: str | None,
     ) -> sfn.TaskStateBase:
         assert self.transport.connection is not None
-        # http:invoke takes one string per query parameter; a repeated one is a list, sent
-        # as repeated parameters (URLEncodingFormat.REPEAT).
-        values = self.query_of(query or {})
-        if page_param is not None and page_value is not None:
-            values[page_param] = page_value
-        repeated = bool(query_path) or any(isinstance(v, list) for v in values.values())
+        # The static query is in the URL (path_of); a fan-out's paths carry theirs
+        # (query_path is then unused). Only the page parameter is a QueryParameter.
+        del query_path
         query_input = (
-            sfn.TaskInput.from_json_path_at(query_path)
-            if query_path
-            else sfn.TaskInput.from_object(values)
-            if values
+            sfn.TaskInput.from_object({page_param: page_value})
+            if page_param is not None and page_value is not None
             else None
         )
         return tasks.HttpInvoke(
@@ -209,14 +210,13 @@ class Downloads:
             api_root=self.endpoint,
             # HttpInvoke joins api_root and api_endpoint with '/'.
             api_endpoint=(
-                sfn.TaskInput.from_text(self.path_of(path))
+                sfn.TaskInput.from_text(self.path_of(path, query))
                 if not path.startswith("$")
                 else sfn.TaskInput.from_json_path_at(path)
             ),
             method=sfn.TaskInput.from_text("GET"),
             headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
             query_string_parameters=query_input,
-            url_encoding_format=tasks.URLEncodingFormat.REPEAT if repeated else None,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),

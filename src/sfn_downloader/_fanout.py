@@ -39,7 +39,7 @@ def build_fanout(
             {
                 "requests": [
                     {
-                        "path": downloads.path_of(t.path),
+                        "path": downloads.path_of(t.path, t.query),
                         "query": downloads.query_of(t.query),
                         "key": t.key,
                     }
@@ -54,7 +54,7 @@ def build_fanout(
     )  # fmt: skip
     persist = persists.task(
         scope, "Persist", sort_key=sort_key("$.scheduledTime", "$.request.key"),
-        result_under="$.response", result_selector=SUCCEEDED,
+        result_under="$.response", result_selector=SUCCEEDED, in_map=True,
     )  # fmt: skip
     catch_into(record_failure(scope, "RecordFailure", key_path="$.request.key"), download, persist)
     fetch_all = build_map(
@@ -65,6 +65,7 @@ def build_fanout(
         item_selector={
             "request": sfn.JsonPath.object_at("$$.Map.Item.Value"),
             "scheduledTime": sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            **persists.map_item_fields(),
         },
         iteration=download.next(persist),
     )

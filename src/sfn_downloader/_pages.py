@@ -102,7 +102,7 @@ def _counted_pages(
     )  # fmt: skip
     persist = persists.task(
         scope, "PersistPage", sort_key=sort_key("$.scheduledTime", "$.page"),
-        result_under="$.response", result_selector=SUCCEEDED,
+        result_under="$.response", result_selector=SUCCEEDED, in_map=True,
     )  # fmt: skip
     catch_into(record_failure(scope, "RecordFailure", key_path="$.page"), download, persist)
     count_pages = sfn.Pass(
@@ -123,6 +123,7 @@ def _counted_pages(
         item_selector={
             "page": sfn.JsonPath.number_at("$$.Map.Item.Value"),
             "scheduledTime": sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            **persists.map_item_fields(),
         },
         iteration=download.next(persist),
     )

@@ -34,6 +34,8 @@ INLINE_MAP_MAX_CONCURRENCY = 40
 Map (child executions, up to 10,000 at once)."""
 DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
 KEY_SEPARATOR = "#"
+TTL_ATTRIBUTE = "expiresAt"
+"""With ``retention``: the item's expiry, epoch seconds, the table's time-to-live attribute."""
 """With several answers a run, ``sk = <scheduled time>#<path or page>``."""
 
 
@@ -62,6 +64,7 @@ class Props:
     child_workflow_type: sfn.StateMachineType | None = None
     pagination: Pagination | None = None
     transport: Transport | None = None
+    retention: Duration | None = None
 
 
 @dataclass(frozen=True)

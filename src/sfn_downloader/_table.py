@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from ._props import PARTITION_KEY, SORT_KEY, Props
+from ._props import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, Props
 
 
 def build_table(scope: Construct, props: Props) -> dynamodb.ITable:
@@ -14,7 +14,8 @@ def build_table(scope: Construct, props: Props) -> dynamodb.ITable:
 
     Defaults: on-demand billing (no cost while idle), point-in-time recovery, RETAIN on stack
     deletion (downloaded data is never deleted unless asked), AWS-managed encryption, or the
-    customer-managed ``encryption_key`` when given.
+    customer-managed ``encryption_key`` when given; with ``retention``, time to live on
+    ``expiresAt``.
     """
     if props.table is not None:
         return props.table
@@ -35,4 +36,5 @@ def build_table(scope: Construct, props: Props) -> dynamodb.ITable:
         ),
         encryption_key=key,
         removal_policy=props.removal_policy or RemovalPolicy.RETAIN,
+        time_to_live_attribute=TTL_ATTRIBUTE if props.retention is not None else None,
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from aws_cdk import SecretValue, Stack, Token
+from aws_cdk import Duration, SecretValue, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
@@ -26,6 +26,7 @@ from ._props import (
     INLINE_MAP_MAX_CONCURRENCY,
     PARTITION_KEY,
     SORT_KEY,
+    TTL_ATTRIBUTE,
     Props,
     Request,
     Target,
@@ -65,6 +66,7 @@ def validate(scope: Construct, construct_id: str, props: Props) -> Request:
     problems += _check_result_selector(props.result_selector)
     problems += _check_item(props)
     problems += _check_table(props)
+    problems += _check_retention(props)
     problems += _check_schedule(props.schedule)
     max_concurrency, distributed = _check_map(props, targets, problems)
     problems += _check_workflow(props, distributed=distributed)
@@ -802,3 +804,33 @@ def _check_transport(props: Props) -> Iterator[Problem]:
             "put the credential in the connection (events.Authorization.api_key/basic/oauth) "
             "and drop auth_header.",
         )
+
+
+def _check_retention(props: Props) -> Iterator[Problem]:
+    retention = props.retention
+    if retention is None:
+        return
+    if not isinstance(retention, Duration):
+        yield Problem("retention", retention, "is not a Duration.", "use e.g. Duration.days(90).")
+        return
+    if Token.is_unresolved(retention.to_seconds()):
+        return
+    if retention.to_seconds() < 1:
+        yield Problem("retention", retention.to_human_string(), "is not positive.",
+                      "use e.g. Duration.days(90), or omit it to keep items forever.")  # fmt: skip
+    if TTL_ATTRIBUTE in (props.item if isinstance(props.item, Mapping) else {}):
+        yield Problem(f"item[{TTL_ATTRIBUTE!r}]", TTL_ATTRIBUTE,
+                      "collides with the expiry attribute that retention writes.",
+                      "rename the attribute.")  # fmt: skip
+    if isinstance(props.table, dynamodb.Table):
+        ttl = props.table.node.default_child.time_to_live_specification  # type: ignore[union-attr]
+        resolved = Stack.of(props.table).resolve(ttl) if ttl is not None else None
+        if (
+            not resolved
+            or resolved.get("attributeName", resolved.get("AttributeName")) != TTL_ATTRIBUTE
+        ):
+            yield Problem("table", props.table.node.path,
+                          f"has no time to live on {TTL_ATTRIBUTE!r}, so retention would not "
+                          "delete anything.",
+                          f"create it with time_to_live_attribute={TTL_ATTRIBUTE!r}, or drop "
+                          "retention.")  # fmt: skip

@@ -103,6 +103,10 @@ class DownloaderPattern(Construct):
     :param transport: ``Transport.api_gateway()`` (the proxy) or
         ``Transport.http_task(connection)`` (the Step Functions HTTP Task with an EventBridge
         connection's credentials; no API Gateway). Default: ``Transport.api_gateway()``.
+    :param retention: Keep each item this long after its scheduled time: the item gets
+        ``expiresAt`` (epoch seconds) and the created table time to live on it (a brought table
+        must have it on ``expiresAt``). Adds one state, ``ComputeExpiry``, to a run.
+        Default: items are kept forever.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -141,6 +145,7 @@ class DownloaderPattern(Construct):
         child_workflow_type: sfn.StateMachineType | None = None,
         pagination: Pagination | None = None,
         transport: Transport | None = None,
+        retention: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -151,18 +156,19 @@ class DownloaderPattern(Construct):
             downloader_id=downloader_id, paths=paths, path_values=path_values,
             max_concurrency=max_concurrency, distributed_map=distributed_map,
             child_workflow_type=child_workflow_type, pagination=pagination, transport=transport,
+            retention=retention,
         )  # fmt: skip
         request = validate(self, construct_id, props)
         transport = transport or Transport.api_gateway()
         self._downloader_id = downloader_id or self.node.path
         self._table = build_table(self, props)
-        retention = log_retention or DEFAULT_LOG_RETENTION
+        log_days = log_retention or DEFAULT_LOG_RETENTION
         self._api = (
             None
             if transport.is_http_task
             else build_proxy(
                 self, endpoint=request.endpoint, auth_header=auth_header,
-                logging=bool(api_logging), log_retention=retention,
+                logging=bool(api_logging), log_retention=log_days,
             )
         )  # fmt: skip
         definition = build_definition(
@@ -171,7 +177,10 @@ class DownloaderPattern(Construct):
                 transport=transport, api=self._api, endpoint=request.endpoint, headers=headers,
                 auth_header=auth_header, retry=retry,
             ),
-            persists=Persists(table=self._table, downloader_id=self._downloader_id, item=item),
+            persists=Persists(
+                table=self._table, downloader_id=self._downloader_id, item=item,
+                retention_seconds=int(retention.to_seconds()) if retention else None,
+            ),
             request=request,
             result_selector=result_selector,
             pagination=pagination,
@@ -184,7 +193,7 @@ class DownloaderPattern(Construct):
             table=self._table,
             include_execution_data=auth_header is None or not auth_header.credential_in_state,
             definition_substitutions=_auth_substitution(auth_header),
-            log_retention=retention,
+            log_retention=log_days,
         )
         grant_fanout_paths(self._state_machine, self._api, request)
         acknowledge_distributed_map(self._state_machine, request)

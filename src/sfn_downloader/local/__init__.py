@@ -5,13 +5,13 @@ third party. Needs the ``local`` extra: ``pip install 'sfn-downloader[local]'``.
 Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
-from ._moto_apigateway import (
-    SUPPORTED_MOTO_VERSION,
-    UnsupportedMotoVersionError,
-    check_moto_version,
-)
+from . import _moto_apigateway
+from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalExecution, LocalRunner, scheduled_time_text
 from .errors import LocalRunnerError
+
+SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
+"""The only moto version the local runner supports (its adapters patch moto's internals)."""
 
 __all__ = [
     "SUPPORTED_MOTO_VERSION",

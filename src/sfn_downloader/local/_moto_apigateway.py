@@ -57,6 +57,8 @@ def check_moto_version(installed: str | None = None) -> None:
 
     The adapter replaces private methods of moto's interpreter; on another version they may
     have moved or been fixed, and a silent mismatch would make local runs lie.
+
+    :param installed: The version to check. Default: the installed moto's version.
     """
     if installed is None:
         try:

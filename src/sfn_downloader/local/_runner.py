@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from . import _moto_apigateway
+from . import _moto_apigateway, _moto_http, _moto_jsonata
 from ._api_gateway import LocalRestApi
 from ._template import (
     LOCAL_ACCOUNT,
@@ -42,7 +42,9 @@ class LocalExecution:
     """The outcome of one local run."""
 
     name: str
+    """The execution's name (unique per runner)."""
     scheduled_time: str
+    """The scheduled time of the run, as the schedule sends it (``2026-11-27T05:30:00Z``)."""
     input: Any
     """The execution input the schedule sent (parsed JSON)."""
     status: str
@@ -50,7 +52,9 @@ class LocalExecution:
     output: Any
     """The execution output (parsed JSON); ``None`` unless it succeeded."""
     error: str | None
+    """The Step Functions error name of a failed run (``ApiGateway.500``); ``None`` otherwise."""
     cause: str | None
+    """The failed run's cause (the answer's body, or the error message); ``None`` otherwise."""
 
     @property
     def succeeded(self) -> bool:
@@ -95,7 +99,9 @@ class LocalRunner:
         path (``Stack/PlayerCount``) or its state machine's logical ID. Default: the only one.
     :param secrets: Local values of the Secrets Manager secrets the template references
         (``{{resolve:secretsmanager:...}}``), keyed by secret name, ARN, construct path or
-        logical ID. A JSON secret may be given as a mapping. Default: none.
+        logical ID. A JSON secret may be given as a mapping. For the HTTP Task, the credential
+        of an EventBridge connection (API key value, Basic password, OAuth client secret) may
+        also be keyed by the connection's construct path or logical ID. Default: none.
     :param fast_retries: Skip the Retry intervals instead of sleeping them, and record them in
         ``retry_intervals`` (every attempt still runs). Default: ``False``, real sleeps.
     """
@@ -122,6 +128,7 @@ class LocalRunner:
             for method in self._spec.stack.template.get("Resources", {}).values()
             if method.get("Type") == "AWS::ApiGateway::Method"
         }
+        self._upstream = upstream
         self._upstreams = (
             {origin: upstream for origin in origins}
             if isinstance(upstream, str)
@@ -138,6 +145,9 @@ class LocalRunner:
             )
             for api_id in self._spec.apis
         ]
+        self._connections = {
+            arn: self._connection(logical_id) for arn, logical_id in self._spec.connections.items()
+        }
         self._stack: contextlib.ExitStack | None = None
         self._clients: dict[str, Any] = {}
         self._runs = 0
@@ -164,6 +174,8 @@ class LocalRunner:
             stack.enter_context(_quiet("moto.stepfunctions.parser"))
             stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
             stack.enter_context(_moto_apigateway.install({api.host: api for api in self._apis}))
+            stack.enter_context(_moto_http.install(self._connections, self._upstream_for))
+            stack.enter_context(_moto_jsonata.install())
             stack.enter_context(_cached_dynamodb_clients())
             if self._fast_retries:
                 stack.enter_context(self._patched_retry_sleep())
@@ -214,6 +226,9 @@ class LocalRunner:
 
         The input is the schedule target's Input from the template, with
         ``<aws.scheduler.scheduled-time>`` (and the other Scheduler placeholders) filled in.
+
+        :param scheduled_time: A datetime or ISO 8601 text. Default: now, UTC, truncated to
+            the minute.
         """
         if self._stack is None:
             raise LocalRunnerError("Use LocalRunner as a context manager: `with LocalRunner(...)`.")
@@ -297,6 +312,30 @@ class LocalRunner:
 
         return _DYNAMIC_REFERENCE.sub(substitute, text)
 
+    def _upstream_for(self, origin: str) -> str | None:
+        """The local stand-in of ``origin`` (HTTP Task requests and OAuth token endpoints)."""
+        if isinstance(self._upstream, str):
+            return self._upstream
+        return self._upstreams.get(origin.rstrip("/"))
+
+    def _connection(self, logical_id: str) -> _moto_http.LocalConnection:
+        stack = self._spec.stack
+        resource = stack.template["Resources"][logical_id]
+        # aws_events.Connection keeps its L1 as "<path>/Connection"; accept either path.
+        l1_path = stack.paths.get(logical_id, logical_id)
+        path = l1_path.rsplit("/", 1)[0] if "/" in l1_path else l1_path
+        names = [path, l1_path, logical_id, str(resource.get("Properties", {}).get("Name") or "")]
+        credential = next((self._secrets[n] for n in names if n and n in self._secrets), None)
+        if credential is not None and not isinstance(credential, str):
+            credential = json.dumps(credential)
+        # Resolve every value now, so a missing secret is reported before anything runs.
+        return _moto_http.connection_from_template(
+            path,
+            self._spec.resolver.resolve(resource.get("Properties", {})),
+            self.resolve_secrets,
+            credential=credential,
+        )
+
     def _aliases(self) -> dict[str, set[str]]:
         """Secret ARN (local) → names a caller may use for it."""
         aliases: dict[str, set[str]] = {}
@@ -350,7 +389,9 @@ def select_downloader(found: list[DownloaderSpec], pattern: str | None) -> Downl
         if len(found) == 1:
             return found[0]
         if not found:
-            raise LocalRunnerError("No downloader (state machine calling apigateway:invoke) found.")
+            raise LocalRunnerError(
+                "No downloader (state machine calling apigateway:invoke or http:invoke) found."
+            )
         raise LocalRunnerError(f"Several downloaders found, choose one with pattern=: {available}")
     wanted = pattern.strip("/")
     for spec in found:

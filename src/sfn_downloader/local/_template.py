@@ -2,8 +2,9 @@
 
 A source (pattern object, Stack, App/Stage, template dict, cloud assembly directory) becomes
 ``SynthesizedStack`` values: a template plus, where known, the construct path of each logical
-ID. A downloader is found from its state machine (a definition calling ``apigateway:invoke``);
-everything else it needs (tables, REST API, schedule input, role policy) is found by following
+ID. A downloader is found from its state machine (a definition calling ``apigateway:invoke`` or
+``http:invoke``); everything else it needs (tables, REST API or EventBridge connection, schedule
+input, role policy) is found by following
 the references of that definition, after resolving CloudFormation tokens to local values.
 """
 
@@ -26,6 +27,7 @@ LOCAL_REGION = "us-east-1"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 APIGATEWAY_INVOKE = "states:::apigateway:invoke"
+HTTP_INVOKE = "states:::http:invoke"
 DYNAMODB_PUT_ITEM = "states:::dynamodb:putItem"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
@@ -170,6 +172,8 @@ class Resolver:
         if kind == "AWS::SecretsManager::Secret":
             name = props.get("Name") or f"{logical_id}-{suffix}"
             return secret_arn(f"{name}-{suffix[:6]}")
+        if kind == "AWS::Events::Connection":
+            return str(props.get("Name") or f"{logical_id}-{suffix}")
         return str(props.get("Name") or f"{self._stack.name}-{logical_id}-{suffix}")
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -189,6 +193,12 @@ class Resolver:
                 return f"arn:{PARTITION}:iam::{LOCAL_ACCOUNT}:role/{ref}"
             if kind == "AWS::DynamoDB::Table":
                 return f"arn:{PARTITION}:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{ref}"
+            if kind == "AWS::Events::Connection":
+                uuid = physical_id(self._stack.name, logical_id, 32)
+                uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
+                return (
+                    f"arn:{PARTITION}:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:connection/{ref}/{uuid}"
+                )
             return f"arn:{PARTITION}:{service}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{ref}"
         return f"{ref}.{attribute}"
 
@@ -261,6 +271,8 @@ class DownloaderSpec:
     """Table name → the table's CloudFormation properties (resolved)."""
     apis: Mapping[str, str]
     """REST API id (local) → its logical ID."""
+    connections: Mapping[str, str]
+    """EventBridge connection ARN (local) → its logical ID (the HTTP Task's connections)."""
     role_statements: tuple[Mapping[str, Any], ...]
     """The state machine role's IAM policy statements (resolved)."""
 
@@ -271,7 +283,8 @@ class DownloaderSpec:
 
 
 def find_downloaders(stacks: list[SynthesizedStack]) -> list[DownloaderSpec]:
-    """Every state machine in ``stacks`` whose definition calls ``apigateway:invoke``."""
+    """Every state machine in ``stacks`` whose definition calls ``apigateway:invoke`` or
+    ``http:invoke``."""
     found = []
     for stack in stacks:
         resolver = Resolver(stack)
@@ -289,10 +302,15 @@ def find_downloaders(stacks: list[SynthesizedStack]) -> list[DownloaderSpec]:
             for name, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace(f"${{{name}}}", str(value))
             states = list(_task_states(json.loads(definition)))
-            if not any(str(s.get("Resource", "")).endswith(APIGATEWAY_INVOKE) for s in states):
+            if not any(_calls_out(state) for state in states):
                 continue
             found.append(_spec(stack, resolver, logical_id, props, definition, states))
     return found
+
+
+def _calls_out(state: Mapping[str, Any]) -> bool:
+    resource = str(state.get("Resource", ""))
+    return resource.endswith(APIGATEWAY_INVOKE) or resource.endswith(HTTP_INVOKE)
 
 
 def _task_states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -332,12 +350,22 @@ def _spec(
         if str(s.get("Resource", "")).endswith(APIGATEWAY_INVOKE)
     }
     apis: dict[str, str] = {}
+    connection_arns = {
+        str(dict(s.get("Parameters", {}).get("Authentication") or {}).get("ConnectionArn"))
+        for s in states
+        if str(s.get("Resource", "")).endswith(HTTP_INVOKE)
+    }
+    connections: dict[str, str] = {}
     for other_id, resource in resources.items():
         kind = resource.get("Type")
         if kind == "AWS::DynamoDB::Table" and resolver.ref(other_id) in table_names:
             tables[resolver.ref(other_id)] = resolver.resolve(resource.get("Properties", {}))
         if kind == "AWS::ApiGateway::RestApi" and resolver.ref(other_id) in api_hosts:
             apis[resolver.ref(other_id)] = other_id
+        if kind == "AWS::Events::Connection":
+            connection_arn = resolver.get_att(other_id, "Arn")
+            if connection_arn in connection_arns:
+                connections[connection_arn] = other_id
     for name in table_names - set(tables):
         # A table the user brought (imported by name): the construct's documented key schema.
         tables[name] = {
@@ -373,6 +401,7 @@ def _spec(
         schedule_name=schedule_name,
         tables=tables,
         apis=apis,
+        connections=connections,
         role_statements=tuple(statements),
     )
 

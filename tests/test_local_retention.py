@@ -1,0 +1,59 @@
+"""retention, run locally: every item's expiresAt is its scheduled time plus the retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Upstream, running_upstream
+from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader.local import LocalRunner
+
+from scenarios import EVE_PROPS, MARKET_PATH
+
+SCHEDULED = "2026-11-27T05:30:00Z"
+EPOCH = int(datetime(2026, 11, 27, 5, 30, tzinfo=UTC).timestamp())
+RETENTION = cdk.Duration.days(30)
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Retained")
+    single = DownloaderPattern(stack, "Status", **EVE_PROPS, retention=RETENTION)
+    DownloaderPattern(
+        stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
+        path_values={"region_id": [10000002, 10000043]}, table=single.table,
+        result_selector={"count.$": "$.ResponseBody.count"},
+        item={"count": ItemField.number("$.count")}, retention=RETENTION,
+    )  # fmt: skip
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+def test_one_path_item_expires_after_the_retention(app: cdk.App, upstream: Upstream) -> None:
+    upstream.script(default=Answer(200, {"players": 31000}))
+    with LocalRunner(app, upstream=upstream.url, pattern="Retained/Status") as runner:
+        execution = runner.run(SCHEDULED)
+        assert execution.status == "SUCCEEDED", execution.cause
+        [item] = runner.items()
+    assert item["expiresAt"] == EPOCH + int(RETENTION.to_seconds())
+    assert item["count"] == 31000
+
+
+def test_fanout_items_expire_after_the_retention(app: cdk.App, upstream: Upstream) -> None:
+    upstream.script(default=Answer(200, {"count": 7}))
+    with LocalRunner(app, upstream=upstream.url, pattern="Retained/Markets") as runner:
+        execution = runner.run(SCHEDULED)
+        assert execution.status == "SUCCEEDED", execution.cause
+        items = runner.items()
+    assert len(items) == 2
+    assert {item["expiresAt"] for item in items} == {EPOCH + int(RETENTION.to_seconds())}

@@ -1,0 +1,90 @@
+"""retention: items expire a set time after their scheduled time (DynamoDB time to live)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+
+from sfn_downloader import DownloaderConfigError, DownloaderPattern, ItemField
+
+from scenarios import EVE_PROPS, Scenario, definition
+
+THIRTY_DAYS = 30 * 24 * 3600
+
+
+def test_created_table_has_time_to_live_on_expires_at(retained: Scenario) -> None:
+    retained.template.has_resource_properties("AWS::DynamoDB::Table", {
+        "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+    })  # fmt: skip
+
+
+def test_default_table_has_no_time_to_live(default: Scenario) -> None:
+    (table,) = default.template.find_resources("AWS::DynamoDB::Table").values()
+    assert "TimeToLiveSpecification" not in table["Properties"]
+
+
+def test_first_state_computes_the_expiry_with_jsonata(retained: Scenario) -> None:
+    asl = definition(retained)
+    assert asl["StartAt"] == "ComputeExpiry"
+    expiry: dict[str, Any] = asl["States"]["ComputeExpiry"]
+    assert expiry["Type"] == "Pass"
+    assert expiry["QueryLanguage"] == "JSONata"
+    assert expiry["Next"] == "Download"
+    assert expiry["Assign"] == {
+        "expiresAt": "{% $string($floor($toMillis($states.context.Execution.Input.scheduledTime)"
+        f" / 1000) + {THIRTY_DAYS}) %}}"
+    }
+    persist = asl["States"]["Persist"]["Parameters"]["Item"]
+    assert persist["expiresAt"] == {"N.$": "$expiresAt"}
+
+
+def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> None:
+    asl = definition(retained, "fanout")
+    assert asl["StartAt"] == "ComputeExpiry"
+    fetch_all = asl["States"]["FetchAll"]
+    assert fetch_all["ItemSelector"]["expiresAt.$"] == "$expiresAt"
+    processor = fetch_all["ItemProcessor"]["States"]
+    assert processor["Persist"]["Parameters"]["Item"]["expiresAt"] == {"N.$": "$.expiresAt"}
+
+
+def test_without_retention_no_expiry(default: Scenario) -> None:
+    asl = definition(default)
+    assert "ComputeExpiry" not in asl["States"]
+    assert "expiresAt" not in asl["States"]["Persist"]["Parameters"]["Item"]
+
+
+def build(**overrides: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "S")
+    return DownloaderPattern(stack, "P", **{**EVE_PROPS, **overrides})
+
+
+def test_retention_must_be_positive() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"retention='0 seconds': is not positive"):
+        build(retention=cdk.Duration.seconds(0))
+
+
+def test_item_attribute_colliding_with_the_expiry() -> None:
+    with pytest.raises(
+        DownloaderConfigError, match=r"item\['expiresAt'\]='expiresAt': collides with the expiry"
+    ):
+        build(retention=cdk.Duration.days(1),
+              item={"count": ItemField.number("$.players"),
+                    "expiresAt": ItemField.number("$.players")})  # fmt: skip
+
+
+def test_brought_table_without_time_to_live_on_expires_at() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    keys = {
+        "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+    }
+    plain = dynamodb.Table(stack, "Plain", **keys)
+    with pytest.raises(
+        DownloaderConfigError, match=r"table='S/Plain': has no time to live on 'expiresAt'"
+    ):
+        DownloaderPattern(stack, "P", **EVE_PROPS, table=plain, retention=cdk.Duration.days(1))
+    ttl = dynamodb.Table(stack, "WithTtl", **keys, time_to_live_attribute="expiresAt")
+    DownloaderPattern(stack, "Q", **EVE_PROPS, table=ttl, retention=cdk.Duration.days(1))
