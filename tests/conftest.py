@@ -6,6 +6,7 @@ import pytest
 
 from scenarios import (
     Scenario,
+    build_composed,
     build_cursor,
     build_default,
     build_distributed,
@@ -13,6 +14,8 @@ from scenarios import (
     build_from_secret,
     build_full,
     build_http_task,
+    build_on_demand,
+    build_own_bucket,
     build_pages,
     build_retained,
     build_shared_table,
@@ -78,3 +81,21 @@ def http_task() -> Scenario:
 def retained() -> Scenario:
     """retention on one path and on a fan-out."""
     return synth(build_retained)
+
+
+@pytest.fixture(scope="session")
+def composed() -> Scenario:
+    """Post-processing (SQS, SNS, EventBridge) after DynamoDB and a created bucket."""
+    return synth(build_composed)
+
+
+@pytest.fixture(scope="session")
+def own_bucket() -> Scenario:
+    """The raw answer archived in the user's KMS-encrypted bucket."""
+    return synth(build_own_bucket)
+
+
+@pytest.fixture(scope="session")
+def on_demand() -> Scenario:
+    """On demand only (granted to a role), and on a schedule plus on demand."""
+    return synth(build_on_demand)

@@ -11,12 +11,16 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Template
 
 from sfn_downloader import AuthHeader, DownloaderPattern, ItemField, Pagination, Transport
@@ -273,3 +277,76 @@ def build_retained(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         table=single.table, retention=cdk.Duration.days(30),
     )  # fmt: skip
     return {"p": single, "fanout": fanout}
+
+
+def notifications(stack: cdk.Stack, prefix: str = "") -> sfn.IChainable:
+    """Post-processing of each kind the local runner proves: SQS, SNS, EventBridge."""
+    queue = sqs.Queue(
+        stack, f"{prefix}Results", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True
+    )
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="A consumer's queue: it has no DLQ.")
+    )
+    key = kms.Key(stack, f"{prefix}TopicKey", enable_key_rotation=True)
+    topic = sns.Topic(stack, f"{prefix}Changes", enforce_ssl=True, master_key=key)
+    bus = events.EventBus(stack, f"{prefix}Bus", event_bus_name=f"{prefix.lower()}downloads")
+    whole_state = sfn.TaskInput.from_json_path_at("$")
+    send = tasks.SqsSendMessage(
+        stack, f"{prefix}SendToQueue", queue=queue, message_body=whole_state,
+        result_path=sfn.JsonPath.DISCARD,
+    )  # fmt: skip
+    publish = tasks.SnsPublish(
+        stack, f"{prefix}PublishCount", topic=topic, subject="Player count",
+        message=sfn.TaskInput.from_json_path_at("$.result"), result_path=sfn.JsonPath.DISCARD,
+    )  # fmt: skip
+    put_event = tasks.EventBridgePutEvents(
+        stack, f"{prefix}PutEvent",
+        entries=[
+            tasks.EventBridgePutEventsEntry(
+                event_bus=bus, source="sfn-downloader", detail_type="Downloaded",
+                detail=whole_state,
+            )
+        ],
+        result_path=sfn.JsonPath.DISCARD,
+    )  # fmt: skip
+    return send.next(publish).next(put_event)
+
+
+def build_composed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Post-processing (SQS, SNS, EventBridge) after both sinks: DynamoDB and a created bucket."""
+    pattern = DownloaderPattern(
+        stack, "PlayerCount", **EVE_PROPS, downloader_id="eve/player-count",
+        archive=True, archive_retention=cdk.Duration.days(365),
+        post_process=notifications(stack),
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_own_bucket(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The raw answer (no result_selector) archived in the user's KMS-encrypted bucket."""
+    key = kms.Key(stack, "ArchiveKey", enable_key_rotation=True)
+    bucket = s3.Bucket(
+        stack, "Archive", encryption=s3.BucketEncryption.KMS, encryption_key=key,
+        enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+    )  # fmt: skip
+    cdk.Validations.of(bucket).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions-S1", reason="The user's bucket: not under test.")
+    )
+    pattern = DownloaderPattern(
+        stack, "Raw", endpoint="https://esi.evetech.net", path="/v2/status",
+        item={"count": ItemField.number("$.ResponseBody.players")}, bucket=bucket,
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+def build_on_demand(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Started on demand only, by a role granted StartExecution."""
+    pattern = DownloaderPattern(
+        stack, "OnDemand", **EVE_PROPS, scheduled=False, on_demand=True,
+    )  # fmt: skip
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    pattern.grant_start_execution(caller)
+    both = DownloaderPattern(
+        stack, "Both", **EVE_PROPS, on_demand=True, table=pattern.table,
+    )  # fmt: skip
+    return {"p": pattern, "both": both}

@@ -13,7 +13,16 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
-from scenarios import build_default, build_distributed, build_full, build_http_task, build_pages
+from scenarios import (
+    build_composed,
+    build_default,
+    build_distributed,
+    build_full,
+    build_http_task,
+    build_on_demand,
+    build_own_bucket,
+    build_pages,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 
@@ -50,17 +59,41 @@ def eve_example(app: cdk.App) -> None:
     EvePlayerCountStack(app, "EvePlayerCount")
 
 
+def eve_alerts_example(app: cdk.App) -> None:
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from alerts import EvePlayerCountAlertsStack  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    EvePlayerCountAlertsStack(app, "EvePlayerCountAlerts")
+
+
 @pytest.mark.parametrize(
     "build",
     [
         eve_example,
+        eve_alerts_example,
         in_stack(build_default),
         in_stack(build_full),
         in_stack(build_pages),
         in_stack(build_distributed),
         in_stack(build_http_task),
+        in_stack(build_composed),
+        in_stack(build_own_bucket),
+        in_stack(build_on_demand),
     ],
-    ids=["eve-example", "default", "fully-configured", "pages", "distributed", "http-task"],
+    ids=[
+        "eve-example",
+        "eve-alerts-example",
+        "default",
+        "fully-configured",
+        "pages",
+        "distributed",
+        "http-task",
+        "composed",
+        "own-bucket",
+        "on-demand",
+    ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:
     assert findings(tmp_path, build) == []

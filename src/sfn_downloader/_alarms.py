@@ -17,13 +17,14 @@ def build_alarms(
     scope: Construct,
     *,
     state_machine: sfn.StateMachine,
-    dead_letter_queue: sqs.IQueue,
+    dead_letter_queue: sqs.IQueue | None,
     topic: sns.ITopic | None,
 ) -> dict[str, cloudwatch.Alarm]:
     """Return one alarm per way a downloader breaks, each raised by a single occurrence.
 
     Retries already absorb transient errors, so one failed run is worth a look. Missing data
     (no runs in the period) is not a breach. With ``topic``, alarms and recoveries notify it.
+    Without a schedule there is no dead-letter queue, and no alarm on it.
     """
     period = Duration.minutes(PERIOD_MINUTES)
     metrics = {
@@ -33,15 +34,16 @@ def build_alarms(
                       "A download run exceeded its timeout."),
         "throttled": ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=period),
                       "Step Functions throttled the state machine."),
-        "dead_letter_queue": (
+    }  # fmt: skip
+    if dead_letter_queue is not None:
+        metrics["dead_letter_queue"] = (
             "DeadLetterQueueAlarm",
             dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=period, statistic=cloudwatch.Stats.MAXIMUM
             ),
             "The schedule could not start a run; the undelivered start is in the dead-letter "
             "queue.",
-        ),
-    }  # fmt: skip
+        )
     alarms = {}
     for key, (construct_id, metric, description) in metrics.items():
         alarm = metric.create_alarm(

@@ -4,15 +4,20 @@
 * Several paths (``paths`` / ``path_values``): a Map over the paths, each iteration a
   Download → Persist of its own (see ``_fanout``).
 * Pagination: the first page, then the others (see ``_pages``).
+* One path with an S3 archive or post-processing: Download → Persist → [Archive] → [the user's
+  states] (see ``_sink_s3``, ``_post_process``).
+* Started on demand: ``CheckInput`` first (see ``_starts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -26,7 +31,15 @@ from ._download import (
     default_download_retry,
     retry_kwargs,
 )
-from ._props import KEY_SEPARATOR, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, ItemValue, Request
+from ._props import (
+    KEY_SEPARATOR,
+    PARTITION_KEY,
+    RESULT_FIELD,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+    ItemValue,
+    Request,
+)
 from .item import ItemField
 from .pagination import Pagination
 
@@ -36,12 +49,15 @@ __all__ = [
     "RETRYABLE_DOWNLOAD_ERRORS",
     "RETRYABLE_HTTP_TASK_ERRORS",
     "SCHEDULED_TIME_PATH",
+    "Afterwards",
     "Persists",
     "build_definition",
     "default_download_retry",
     "persist_retry",
 ]
 
+ITEM_KEY_FIELD = "key"
+"""With post-processing or an S3 archive: where the stored item's key sits in the state."""
 SCHEDULED_TIME_PATH = "$$.Execution.Input.scheduledTime"
 """Where a run finds its scheduled time: the schedule puts it in the execution input."""
 
@@ -113,6 +129,7 @@ class Persists:
         sort_key: str,
         result_under: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
         in_map: bool = False,
     ) -> tasks.DynamoPutItem:
         """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
@@ -120,6 +137,7 @@ class Persists:
         ``result_under`` is where the selected result is in the state (``$.response``): the
         item's paths, written relative to the selected result, are rebased onto it. Without a
         ``result_selector`` the state passes on unchanged (DynamoDB's answer is of no use).
+        ``result_path``: where DynamoDB's answer (after ``result_selector``) goes instead.
         ``in_map``: inside a Map iteration, which reads the expiry from its item
         (``map_item_fields``), not from the run's variable.
         """
@@ -140,10 +158,17 @@ class Persists:
                 **expiry,
             },
             result_selector=dict(result_selector) if result_selector is not None else None,
-            result_path=sfn.JsonPath.DISCARD if result_selector is None else None,
+            result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
         )
         persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
+
+    def key_selector(self) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores."""
+        return {
+            PARTITION_KEY: self._downloader_id,
+            SORT_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+        }
 
 
 def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
@@ -171,15 +196,76 @@ def build_definition(
     request: Request,
     result_selector: Mapping[str, Any] | None,
     pagination: Pagination | None,
+    afterwards: Afterwards | None = None,
 ) -> sfn.IChainable:
     """Return the run's states: one path, a fan-out over paths, or the pages of one path,
-    after ``ComputeExpiry`` with ``retention``."""
-    run = _run(
-        scope, downloads=downloads, persists=persists, request=request,
-        result_selector=result_selector, pagination=pagination,
-    )  # fmt: skip
+    after ``ComputeExpiry`` with ``retention``, after ``CheckInput`` when started on demand."""
+    afterwards = afterwards or Afterwards()
+    if afterwards.bucket is not None or afterwards.post_process is not None:
+        run = _stored_then(
+            scope, downloads=downloads, persists=persists, request=request,
+            result_selector=result_selector, afterwards=afterwards,
+        )  # fmt: skip
+    else:
+        run = _run(
+            scope, downloads=downloads, persists=persists, request=request,
+            result_selector=result_selector, pagination=pagination,
+        )  # fmt: skip
     expiry = persists.expiry(scope)
-    return run if expiry is None else expiry.next(run)
+    if expiry is not None:
+        run = expiry.next(run)
+    if afterwards.on_demand:
+        from ._starts import check_input
+
+        run = check_input(scope, run)
+    return run
+
+
+@dataclass(frozen=True)
+class Afterwards:
+    """What a run does besides Download → Persist: archive to S3, post-process, and check an
+    on-demand start's input."""
+
+    bucket: s3.IBucket | None = None
+    downloader_id: str = ""
+    post_process: sfn.IChainable | None = None
+    on_demand: bool = False
+
+
+def _stored_then(
+    scope: Construct,
+    *,
+    downloads: Downloads,
+    persists: Persists,
+    request: Request,
+    result_selector: Mapping[str, Any] | None,
+    afterwards: Afterwards,
+) -> sfn.IChainable:
+    """One path: Download → Persist → [Archive] → [post-processing].
+
+    The selected result is kept under ``$.result`` and the stored item's key under ``$.key``
+    (and the S3 object's location under ``$.object``), the documented input of the
+    post-processing states.
+    """
+    download = downloads.task(
+        scope, "Download", path=request.path, query=request.query or None,
+        result_selector=result_selector, result_path=f"$.{RESULT_FIELD}",
+    )  # fmt: skip
+    persist = persists.task(
+        scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+        result_under=f"$.{RESULT_FIELD}", result_selector=persists.key_selector(),
+        result_path=f"$.{ITEM_KEY_FIELD}",
+    )  # fmt: skip
+    chain = download.next(persist)
+    if afterwards.bucket is not None:
+        from ._sink_s3 import archive_task
+
+        chain = chain.next(
+            archive_task(scope, bucket=afterwards.bucket, downloader_id=afterwards.downloader_id)
+        )
+    if afterwards.post_process is not None:
+        chain = chain.next(afterwards.post_process)
+    return chain
 
 
 def _run(

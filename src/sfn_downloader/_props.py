@@ -9,7 +9,9 @@ from typing import Any
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
@@ -37,6 +39,8 @@ KEY_SEPARATOR = "#"
 TTL_ATTRIBUTE = "expiresAt"
 """With ``retention``: the item's expiry, epoch seconds, the table's time-to-live attribute."""
 """With several answers a run, ``sk = <scheduled time>#<path or page>``."""
+RESULT_FIELD = "result"
+"""With post-processing or an S3 archive: where the selected result sits in the state."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,13 @@ class Props:
     pagination: Pagination | None = None
     transport: Transport | None = None
     retention: Duration | None = None
+    post_process: sfn.IChainable | None = None
+    archive: bool | None = None
+    bucket: s3.IBucket | None = None
+    archive_retention: Duration | None = None
+    scheduled: bool | None = None
+    on_demand: bool | None = None
+    dead_letter_queue: sqs.IQueue | None = None
 
 
 @dataclass(frozen=True)

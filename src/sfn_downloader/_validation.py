@@ -73,6 +73,8 @@ def validate(scope: Construct, construct_id: str, props: Props) -> Request:
     problems += _check_downloader_id(props.downloader_id)
     problems += _check_pagination(props)
     problems += _check_transport(props)
+    problems += _check_afterwards(scope, props)
+    problems += _check_starts(props)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Request(
@@ -354,6 +356,14 @@ def _check_item(props: Props) -> Iterator[Problem]:
                 "cannot be used with several requests a run (paths, path_values or "
                 "pagination): each answer sits elsewhere in the state, so its paths are "
                 "rewritten, which only an ItemField allows.",
+                "use ItemField.string/number/boolean/json(...).",
+            )
+        elif isinstance(value, tasks.DynamoAttributeValue) and _keeps_result(props):
+            yield Problem(
+                prop,
+                "DynamoAttributeValue",
+                "cannot be used with post_process, archive or bucket: the answer then sits "
+                "under $.result, so its paths are rewritten, which only an ItemField allows.",
                 "use ItemField.string/number/boolean/json(...).",
             )
         elif not isinstance(value, tasks.DynamoAttributeValue):
@@ -834,3 +844,104 @@ def _check_retention(props: Props) -> Iterator[Problem]:
                           "delete anything.",
                           f"create it with time_to_live_attribute={TTL_ATTRIBUTE!r}, or drop "
                           "retention.")  # fmt: skip
+
+
+def _keeps_result(props: Props) -> bool:
+    """True when the run keeps its result for later states (S3 archive, post-processing)."""
+    return props.post_process is not None or bool(props.archive) or props.bucket is not None
+
+
+_INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
+
+
+def _check_afterwards(scope: Construct, props: Props) -> Iterator[Problem]:
+    from ._post_process import check_post_process
+
+    if props.post_process is not None:
+        yield from check_post_process(scope, props.post_process)
+    archived = bool(props.archive) or (props.archive is None and props.bucket is not None)
+    several = [
+        name
+        for name, value in (
+            ("paths", props.paths), ("path_values", props.path_values),
+            ("pagination", props.pagination),
+        )
+        if value is not None
+    ]  # fmt: skip
+    for name, wanted in (("post_process", props.post_process is not None), ("archive", archived)):
+        if wanted and several:
+            yield Problem(
+                name,
+                "given",
+                f"is not supported with several requests a run ({', '.join(several)}) yet.",
+                "use one path per downloader, or drop it.",
+            )
+    if props.archive is False and props.bucket is not None:
+        yield Problem(
+            "bucket",
+            props.bucket.node.path,
+            "is given together with archive=False.",
+            "drop `bucket`, or drop archive=False (a bucket means archive).",
+        )
+    if props.archive_retention is not None:
+        if not archived:
+            yield Problem(
+                "archive_retention",
+                props.archive_retention.to_human_string(),
+                "is given, but nothing is archived.",
+                "add archive=True, or drop archive_retention.",
+            )
+        elif props.bucket is not None:
+            yield Problem(
+                "bucket",
+                props.bucket.node.path,
+                "is given together with bucket settings (archive_retention), which only apply "
+                "to a bucket the construct creates.",
+                "configure your own bucket's lifecycle rules directly, or drop `bucket`.",
+            )
+        elif not Token.is_unresolved(props.archive_retention.to_seconds()):
+            seconds = props.archive_retention.to_seconds()
+            if seconds <= 0 or seconds % 86400:
+                yield Problem(
+                    "archive_retention",
+                    props.archive_retention.to_human_string(),
+                    "is not a positive whole number of days (S3 lifecycle rules count days).",
+                    "use e.g. Duration.days(365).",
+                )
+    downloader_id = props.downloader_id or scope.node.path
+    if (
+        archived
+        and not Token.is_unresolved(downloader_id)
+        and _INTRINSIC_UNSAFE.search(downloader_id)
+    ):
+        yield Problem(
+            "downloader_id",
+            downloader_id,
+            "contains a quote, brace or backslash, which cannot be part of the archive's object "
+            "key (States.Format).",
+            "use letters, digits, '/', '-', '_' or '.'.",
+        )
+
+
+def _check_starts(props: Props) -> Iterator[Problem]:
+    if props.scheduled is not False:
+        return
+    given: list[tuple[str, object]] = []
+    if props.schedule is not None:
+        given.append(("schedule", props.schedule.expression_string))
+    if props.dead_letter_queue is not None:
+        given.append(("dead_letter_queue", props.dead_letter_queue.node.path))
+    for name, shown in given:
+        yield Problem(
+            name,
+            shown,
+            "is given together with scheduled=False (no schedule).",
+            f"drop `{name}`, or drop scheduled=False.",
+        )
+    if not props.on_demand:
+        yield Problem(
+            "scheduled",
+            False,
+            "leaves no way to start a run: no schedule, and on_demand is not set.",
+            "add on_demand=True (and grant_start_execution(role)), or drop scheduled=False.",
+        )

@@ -224,7 +224,8 @@ def estimate_monthly_cost(
     :param workflow_type: Price the state machine as this type (``"STANDARD"``/``"EXPRESS"``
         or ``StateMachineType``), e.g. to compare. Default: the state machine's own type.
     :param runs_per_month: Default: counted from the schedule expression over a 30-day month
-        (``rate``, ``cron``; ``at`` is one run; a disabled schedule none).
+        (``rate``, ``cron``; ``at`` is one run; a disabled schedule none). Required for a
+        downloader started on demand only (``scheduled=False``).
     :param transitions_per_run: Default: the states on the successful path from ``StartAt`` to
         the end of the definition (retries excluded).
     :param duration_ms: Express: how long a run lasts. Default: 300 ms.
@@ -235,11 +236,17 @@ def estimate_monthly_cost(
 
     stack = Stack.of(pattern)
     machine: Any = pattern.state_machine.node.default_child
-    schedule: Any = pattern.schedule.node.default_child
     definition_value = machine.definition_string
     if definition_value is None:
         raise CostModelError("the state machine has no DefinitionString to count states from.")
-    expression = stack.resolve(schedule.schedule_expression)
+    if pattern.schedule is None:  # scheduled=False: started on demand only
+        if runs_per_month is None:
+            raise CostModelError("the downloader has no schedule (on demand): pass runs_per_month.")
+        schedule: Any = None
+        expression: Any = "on demand"
+    else:
+        schedule = pattern.schedule.node.default_child
+        expression = stack.resolve(schedule.schedule_expression)
     if not isinstance(expression, str):
         if runs_per_month is None:
             raise CostModelError(
@@ -247,7 +254,8 @@ def estimate_monthly_cost(
                 "pass runs_per_month."
             )
         expression = "a deploy-time schedule"
-    if stack.resolve(schedule.state) == "DISABLED" and runs_per_month is None:
+    disabled = schedule is not None and stack.resolve(schedule.state) == "DISABLED"
+    if disabled and runs_per_month is None:
         runs_per_month = 0.0
     alarms = sum(
         1

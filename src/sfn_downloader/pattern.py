@@ -10,8 +10,10 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -19,17 +21,21 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._alarms import build_alarms
-from ._definition import Persists, build_definition
+from ._definition import Afterwards, Persists, build_definition
 from ._download import AUTH_VALUE_SUBSTITUTION, Downloads, restrict_http_task
 from ._fanout import grant_fanout_paths
 from ._map import acknowledge_distributed_map
+from ._post_process import already_used
 from ._props import DEFAULT_TIMEOUT_MINUTES, PARTITION_KEY, SORT_KEY, ItemValue, Props, Request
 from ._proxy import build_proxy
 from ._schedule import build_dead_letter_queue, build_schedule
+from ._sink_s3 import build_bucket, grant_archive
+from ._starts import grant_start_execution
 from ._state_machine import DEFAULT_LOG_RETENTION, build_state_machine
 from ._table import build_table
 from ._validation import validate
 from .auth import AuthHeader
+from .errors import DownloaderConfigError, Problem
 from .pagination import Pagination
 from .transport import Transport
 
@@ -107,6 +113,28 @@ class DownloaderPattern(Construct):
         ``expiresAt`` (epoch seconds) and the created table time to live on it (a brought table
         must have it on ``expiresAt``). Adds one state, ``ComputeExpiry``, to a run.
         Default: items are kept forever.
+    :param post_process: States to run after the answer is stored (one path only): any
+        ``aws_stepfunctions`` state or chain, e.g. ``tasks.SqsSendMessage``, ``tasks.SnsPublish``,
+        ``tasks.EventBridgePutEvents``, ``tasks.StepFunctionsStartExecution``,
+        ``tasks.LambdaInvoke``; they grant their own permissions. Their input:
+        ``{"scheduledTime": ..., "result": <selected result>, "key": {"pk": ..., "sk": ...}}``,
+        plus ``"object": {"bucket": ..., "key": ...}`` with ``archive``.
+        Default: none, the run ends after Persist.
+    :param archive: Also store each answer (the selected result, or the whole response without
+        ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json``, with
+        ``aws-sdk:s3:putObject`` and ``s3:PutObject`` on that prefix only. One path only.
+        Default: ``True`` when ``bucket`` is given, else ``False``.
+    :param bucket: Bring your own archive bucket. Default: with ``archive``, a new bucket
+        (SSE-S3, TLS only, public access blocked, no ACLs, versioned, previous versions kept 30
+        days, ``removal_policy``; see ``archive_retention``).
+    :param archive_retention: Objects of the created bucket expire after this many days.
+        Default: kept forever.
+    :param scheduled: ``False``: no schedule (and no dead-letter queue); runs start on demand
+        only (needs ``on_demand=True``). Default: ``True``, runs start on ``schedule``.
+    :param on_demand: Runs may also be started with StartExecution (see
+        ``grant_start_execution``), with input ``{"scheduledTime": "<ISO 8601 UTC>"}``; a run
+        first checks it (``CheckInput``) and fails with ``Downloader.InvalidInput`` without it.
+        Default: ``False``: only the schedule starts runs, and no input check is added.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -146,6 +174,12 @@ class DownloaderPattern(Construct):
         pagination: Pagination | None = None,
         transport: Transport | None = None,
         retention: Duration | None = None,
+        post_process: sfn.IChainable | None = None,
+        archive: bool | None = None,
+        bucket: s3.IBucket | None = None,
+        archive_retention: Duration | None = None,
+        scheduled: bool | None = None,
+        on_demand: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -156,12 +190,15 @@ class DownloaderPattern(Construct):
             downloader_id=downloader_id, paths=paths, path_values=path_values,
             max_concurrency=max_concurrency, distributed_map=distributed_map,
             child_workflow_type=child_workflow_type, pagination=pagination, transport=transport,
-            retention=retention,
+            retention=retention, post_process=post_process, archive=archive, bucket=bucket,
+            archive_retention=archive_retention, scheduled=scheduled, on_demand=on_demand,
+            dead_letter_queue=dead_letter_queue,
         )  # fmt: skip
         request = validate(self, construct_id, props)
         transport = transport or Transport.api_gateway()
         self._downloader_id = downloader_id or self.node.path
         self._table = build_table(self, props)
+        self._bucket = build_bucket(self, props)
         log_days = log_retention or DEFAULT_LOG_RETENTION
         self._api = (
             None
@@ -184,9 +221,14 @@ class DownloaderPattern(Construct):
             request=request,
             result_selector=result_selector,
             pagination=pagination,
+            afterwards=Afterwards(
+                bucket=self._bucket, downloader_id=self._downloader_id,
+                post_process=post_process, on_demand=bool(on_demand),
+            ),
         )  # fmt: skip
-        self._state_machine, self._log_group = build_state_machine(
-            self,
+        self._state_machine, self._log_group = self._build_state_machine(
+            construct_id,
+            post_process,
             definition=definition,
             workflow_type=request.workflow_type,
             timeout=timeout or Duration.minutes(DEFAULT_TIMEOUT_MINUTES),
@@ -198,12 +240,17 @@ class DownloaderPattern(Construct):
         grant_fanout_paths(self._state_machine, self._api, request)
         acknowledge_distributed_map(self._state_machine, request)
         restrict_http_task(self._state_machine, transport, request.endpoint)
-        self._dead_letter_queue = build_dead_letter_queue(self, dead_letter_queue)
-        self._schedule = build_schedule(
-            self, state_machine=self._state_machine, expression=schedule,
-            dead_letter_queue=self._dead_letter_queue,
-            description=f"Starts downloader {self._downloader_id}: GET {_described(request)}",
-        )  # fmt: skip
+        if self._bucket is not None:
+            grant_archive(self._state_machine, self._bucket, self._downloader_id)
+        self._dead_letter_queue: sqs.IQueue | None = None
+        self._schedule: scheduler.Schedule | None = None
+        if scheduled is not False:
+            self._dead_letter_queue = build_dead_letter_queue(self, dead_letter_queue)
+            self._schedule = build_schedule(
+                self, state_machine=self._state_machine, expression=schedule,
+                dead_letter_queue=self._dead_letter_queue,
+                description=f"Starts downloader {self._downloader_id}: GET {_described(request)}",
+            )  # fmt: skip
         self._alarms = MappingProxyType(build_alarms(
             self, state_machine=self._state_machine, dead_letter_queue=self._dead_letter_queue,
             topic=alarm_topic,
@@ -226,9 +273,21 @@ class DownloaderPattern(Construct):
         return self._api
 
     @property
-    def schedule(self) -> scheduler.Schedule:
-        """The EventBridge Scheduler schedule that starts each run."""
+    def schedule(self) -> scheduler.Schedule | None:
+        """The EventBridge Scheduler schedule that starts each run; ``None`` with
+        ``scheduled=False`` (started on demand only)."""
         return self._schedule
+
+    @property
+    def bucket(self) -> s3.IBucket | None:
+        """The bucket each answer is archived in (the user's, or the one created); ``None``
+        without ``archive``/``bucket``."""
+        return self._bucket
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start a run on demand (``states:StartExecution`` on this state
+        machine). The input it must pass: ``{"scheduledTime": "<ISO 8601 UTC>"}``."""
+        return grant_start_execution(self._state_machine, grantee)
 
     @property
     def log_group(self) -> logs.LogGroup:
@@ -236,13 +295,15 @@ class DownloaderPattern(Construct):
         return self._log_group
 
     @property
-    def dead_letter_queue(self) -> sqs.IQueue:
-        """The queue holding schedule starts that could not be delivered."""
+    def dead_letter_queue(self) -> sqs.IQueue | None:
+        """The queue holding schedule starts that could not be delivered; ``None`` with
+        ``scheduled=False``."""
         return self._dead_letter_queue
 
     @property
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
-        """Alarms by name: ``failed``, ``timed_out``, ``throttled``, ``dead_letter_queue``."""
+        """Alarms by name: ``failed``, ``timed_out``, ``throttled``, ``dead_letter_queue``
+        (the last one only with a schedule)."""
         return self._alarms
 
     def estimate_monthly_cost(self, **options: Any) -> CostEstimate:
@@ -258,6 +319,27 @@ class DownloaderPattern(Construct):
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
         return self._downloader_id
+
+    def _build_state_machine(
+        self, construct_id: str, post_process: sfn.IChainable | None, **kwargs: Any
+    ) -> tuple[sfn.StateMachine, logs.LogGroup]:
+        try:
+            return build_state_machine(self, **kwargs)
+        except RuntimeError as error:  # jsii wraps aws-cdk-lib's errors
+            if post_process is None or not already_used(error):
+                raise
+            start = post_process.start_state
+            raise DownloaderConfigError(
+                construct_id,
+                [
+                    Problem(
+                        "post_process",
+                        start.node.path,
+                        "already belongs to another state machine's definition.",
+                        "build new states for each downloader (e.g. a function returning them).",
+                    )
+                ],
+            ) from None
 
 
 def _described(request: Request) -> str:

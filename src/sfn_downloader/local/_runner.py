@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _moto_apigateway, _moto_http, _moto_jsonata
 from ._api_gateway import LocalRestApi
+from ._resources import create_resources
 from ._template import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -212,6 +213,7 @@ class LocalRunner:
                         "AttributeName": ttl["AttributeName"],
                     },
                 )
+        self._resources = create_resources(self._spec.stack, self._spec.resolver, self._client)
         name = self._spec.state_machine_arn.rsplit(":", 1)[-1]
         response = self._client("stepfunctions").create_state_machine(
             name=name,
@@ -221,14 +223,20 @@ class LocalRunner:
         )
         self._state_machine_arn = response["stateMachineArn"]
 
-    def run(self, scheduled_time: datetime | str | None = None) -> LocalExecution:
+    def run(
+        self, scheduled_time: datetime | str | None = None, *, input: Any = None
+    ) -> LocalExecution:
         """Start one execution as the schedule would at ``scheduled_time``; wait for its end.
 
         The input is the schedule target's Input from the template, with
-        ``<aws.scheduler.scheduled-time>`` (and the other Scheduler placeholders) filled in.
+        ``<aws.scheduler.scheduled-time>`` (and the other Scheduler placeholders) filled in;
+        a downloader without a schedule gets ``{"scheduledTime": ...}``, what an on-demand
+        caller must send.
 
         :param scheduled_time: A datetime or ISO 8601 text. Default: now, UTC, truncated to
             the minute.
+        :param input: The execution input to send instead (any JSON value), as an on-demand
+            caller would. Default: the schedule's input.
         """
         if self._stack is None:
             raise LocalRunnerError("Use LocalRunner as a context manager: `with LocalRunner(...)`.")
@@ -247,6 +255,8 @@ class LocalRunner:
                 f"{self._spec.schedule_name}",
             )
         )
+        if input is not None:
+            text = json.dumps(input)
         # Names must be unique (moto: an unnamed second start clashes) and free of ':'.
         name = f"run-{number}-{when.replace(':', '')}"
         sfn = self._client("stepfunctions")
@@ -289,6 +299,35 @@ class LocalRunner:
                     plain = {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
                     found.append(plain)
         return sorted(found, key=lambda item: (str(item.get("pk")), str(item.get("sk"))))
+
+    def resource_name(self, construct: str) -> str:
+        """The local name of a bucket, queue, topic or bus of the stack: bucket name, queue URL,
+        topic ARN or bus name.
+
+        :param construct: Its construct path (``Stack/Alerts``) or logical ID.
+        """
+        wanted = construct.strip("/")
+        for logical_id, name in getattr(self, "_resources", {}).items():
+            path = self._spec.stack.paths.get(logical_id, "")
+            if wanted in (logical_id, path, path.removesuffix("/Resource")):
+                return str(name)
+        raise LocalRunnerError(
+            f"No bucket, queue, topic or event bus at {construct!r} in the local run."
+        )
+
+    def objects(self) -> dict[str, Any]:
+        """The archived answers, ``"<bucket>/<key>"`` → parsed JSON body, of every bucket
+        the downloader puts objects in."""
+        if self._stack is None:
+            raise LocalRunnerError("objects() needs an open runner (inside the `with` block).")
+        s3 = self._client("s3")
+        found: dict[str, Any] = {}
+        for bucket in self._spec.buckets:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for entry in page.get("Contents", []):
+                    body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+                    found[f"{bucket}/{entry['Key']}"] = json.loads(body)
+        return dict(sorted(found.items()))
 
     def resolve_secrets(self, text: str) -> str:
         """``text`` with each ``{{resolve:secretsmanager:...}}`` replaced by its local value."""

@@ -29,6 +29,9 @@ URL_SUFFIX = "amazonaws.com"
 APIGATEWAY_INVOKE = "states:::apigateway:invoke"
 HTTP_INVOKE = "states:::http:invoke"
 DYNAMODB_PUT_ITEM = "states:::dynamodb:putItem"
+S3_PUT_OBJECT = "states:::aws-sdk:s3:putObject"
+ON_DEMAND = "on-demand"
+"""The schedule name of a downloader started on demand only (it has no schedule)."""
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
@@ -174,6 +177,14 @@ class Resolver:
             return secret_arn(f"{name}-{suffix[:6]}")
         if kind == "AWS::Events::Connection":
             return str(props.get("Name") or f"{logical_id}-{suffix}")
+        if kind == "AWS::S3::Bucket":
+            return str(props.get("BucketName") or generated_name(self._stack.name, logical_id, 63))
+        if kind == "AWS::SQS::Queue":
+            name = props.get("QueueName") or generated_name(self._stack.name, logical_id, 80)
+            return f"https://sqs.{LOCAL_REGION}.{URL_SUFFIX}/{LOCAL_ACCOUNT}/{name}"
+        if kind == "AWS::SNS::Topic":
+            name = props.get("TopicName") or generated_name(self._stack.name, logical_id, 256)
+            return f"arn:{PARTITION}:sns:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}"
         return str(props.get("Name") or f"{self._stack.name}-{logical_id}-{suffix}")
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -185,6 +196,22 @@ class Resolver:
         ref = self.ref(logical_id)
         if attribute == "RootResourceId":
             return f"{ref}-root"
+        if kind == "AWS::SQS::Queue":
+            name = ref.rsplit("/", 1)[-1]
+            attributes = {
+                "Arn": f"arn:{PARTITION}:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}",
+                "QueueName": name,
+                "QueueUrl": ref,
+            }
+            return attributes.get(attribute, f"{ref}.{attribute}")
+        if kind == "AWS::SNS::Topic" and attribute in ("TopicArn", "TopicName"):
+            return ref if attribute == "TopicArn" else ref.rsplit(":", 1)[-1]
+        if kind == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:{PARTITION}:s3:::{ref}"
+        if kind == "AWS::Events::EventBus" and attribute == "Arn":
+            return f"arn:{PARTITION}:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:event-bus/{ref}"
+        if kind == "AWS::Events::EventBus" and attribute == "Name":
+            return ref
         if attribute == "Arn":
             if ref.startswith("arn:"):
                 return ref
@@ -245,6 +272,14 @@ class Resolver:
         return re.sub(r"\$\{([^!}][^}]*)\}", substitute, str(text))
 
 
+def generated_name(stack: str, logical_id: str, length: int) -> str:
+    """A name like CloudFormation generates (``stack-logicalid-suffix``), valid for S3, SQS
+    and SNS: lowercase letters, digits and '-'."""
+    suffix = physical_id(stack, logical_id)
+    base = re.sub(r"[^a-z0-9-]", "-", f"{stack}-{logical_id}".lower())
+    return f"{base[: length - len(suffix) - 1]}-{suffix}"
+
+
 def secret_arn(name_with_suffix: str) -> str:
     """The ARN of a secret in the local account."""
     return (
@@ -265,7 +300,8 @@ class DownloaderSpec:
     state_machine_type: str
     state_machine_arn: str
     schedule_input: str
-    """The schedule target's Input, placeholders like ``<aws.scheduler.scheduled-time>`` intact."""
+    """The schedule target's Input, placeholders like ``<aws.scheduler.scheduled-time>`` intact;
+    without a schedule, the on-demand contract ``{"scheduledTime": ...}``."""
     schedule_name: str
     tables: Mapping[str, Mapping[str, Any]]
     """Table name → the table's CloudFormation properties (resolved)."""
@@ -275,6 +311,8 @@ class DownloaderSpec:
     """EventBridge connection ARN (local) → its logical ID (the HTTP Task's connections)."""
     role_statements: tuple[Mapping[str, Any], ...]
     """The state machine role's IAM policy statements (resolved)."""
+    buckets: tuple[str, ...] = ()
+    """The buckets the definition puts objects in (``aws-sdk:s3:putObject``), local names."""
 
     @property
     def resolver(self) -> Resolver:
@@ -403,6 +441,15 @@ def _spec(
         apis=apis,
         connections=connections,
         role_statements=tuple(statements),
+        buckets=tuple(
+            sorted(
+                {
+                    str(s.get("Parameters", {}).get("Bucket"))
+                    for s in states
+                    if str(s.get("Resource", "")).endswith(S3_PUT_OBJECT)
+                }
+            )
+        ),
     )
 
 
@@ -416,7 +463,6 @@ def _schedule_of(
         if resolver.resolve(target.get("Arn")) == state_machine_arn:
             name = resource["Properties"].get("Name") or f"{logical_id}-{physical_id('', '')}"
             return str(resolver.resolve(target.get("Input", "{}"))), str(name)
-    raise LocalRunnerError(
-        f"Downloader {path}: no AWS::Scheduler::Schedule in the template targets its state "
-        "machine, so there is no execution input to replay."
-    )
+    # Started on demand only (scheduled=False): the input an on-demand caller must send.
+    del path
+    return json.dumps({"scheduledTime": SCHEDULED_TIME}), ON_DEMAND

@@ -1,0 +1,279 @@
+"""Post-processing, the S3 sink and on-demand starts: template assertions and bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match
+
+from sfn_downloader import DownloaderConfigError, DownloaderPattern
+
+from scenarios import EVE_PROPS, MARKET_PATH, Scenario, definition
+
+
+def states(scenario: Scenario, key: str = "p") -> dict[str, Any]:
+    return definition(scenario, key)["States"]  # type: ignore[no-any-return]
+
+
+def role_statements(scenario: Scenario, pattern_key: str = "p") -> list[dict[str, Any]]:
+    role = scenario.patterns[pattern_key].state_machine.role
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    logical_id = scenario.stack.get_logical_id(policy)  # type: ignore[arg-type]
+    document = scenario.json["Resources"][logical_id]["Properties"]["PolicyDocument"]
+    return document["Statement"]  # type: ignore[no-any-return]
+
+
+# Post-processing
+
+
+def test_post_processing_runs_after_persist_and_archive(composed: Scenario) -> None:
+    found = states(composed)
+    assert definition(composed)["StartAt"] == "Download"
+    assert found["Download"]["Next"] == "Persist"
+    assert found["Persist"]["Next"] == "Archive"
+    assert found["Archive"]["Next"] == "SendToQueue"
+    assert found["SendToQueue"]["Next"] == "PublishCount"
+    assert found["PutEvent"]["End"] is True
+
+
+def test_post_processing_input_is_result_and_item_key(composed: Scenario) -> None:
+    found = states(composed)
+    assert found["Download"]["ResultPath"] == "$.result"
+    assert found["Persist"]["ResultPath"] == "$.key"
+    assert found["Persist"]["ResultSelector"] == {
+        "pk": "eve/player-count",
+        "sk.$": "$$.Execution.Input.scheduledTime",
+    }
+    # the item's paths are rebased onto the kept result
+    assert found["Persist"]["Parameters"]["Item"]["count"] == {
+        "N.$": "States.Format('{}', $.result.players)"
+    }
+
+
+def test_post_processing_tasks_grant_their_own_permissions(composed: Scenario) -> None:
+    actions = {str(s["Action"]) for s in role_statements(composed)}
+    assert {"sqs:SendMessage", "sns:Publish", "events:PutEvents"} <= actions
+
+
+def test_default_has_no_post_processing_states(default: Scenario) -> None:
+    assert set(states(default)) == {"Download", "Persist"}
+
+
+# S3 sink
+
+
+def test_archive_puts_the_result_keyed_by_downloader_and_time(composed: Scenario) -> None:
+    archive = states(composed)["Archive"]
+    assert archive["Resource"].endswith(":states:::aws-sdk:s3:putObject")
+    key = "States.Format('eve/player-count/{}.json', $$.Execution.Input.scheduledTime)"
+    assert archive["Parameters"]["Key.$"] == key
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.result)"
+    assert archive["ResultPath"] == "$.object"
+    assert archive["ResultSelector"]["key.$"] == key
+
+
+def test_archive_may_put_objects_under_its_prefix_only(composed: Scenario) -> None:
+    bucket = composed.patterns["p"].bucket
+    assert bucket is not None
+    bucket_id = composed.stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+    [statement] = [s for s in role_statements(composed) if "s3:" in str(s["Action"])]
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/eve/player-count/*"]]
+    }
+
+
+def test_created_bucket_has_secure_defaults(composed: Scenario) -> None:
+    composed.template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        ]
+                    },
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    "LifecycleConfiguration": {
+                        "Rules": Match.array_with(
+                            [
+                                Match.object_like(
+                                    {"NoncurrentVersionExpiration": {"NoncurrentDays": 30}}
+                                ),
+                                Match.object_like({"ExpirationInDays": 365}),
+                            ]
+                        )
+                    },
+                }
+            ),
+        },
+    )  # fmt: skip
+    composed.template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_own_bucket_is_used_and_its_key_granted(own_bucket: Scenario) -> None:
+    own_bucket.template.resource_count_is("AWS::S3::Bucket", 1)
+    archive = states(own_bucket)["Archive"]
+    # no result_selector: the whole response is archived, the item reads the raw response
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.result)"
+    assert states(own_bucket)["Persist"]["Parameters"]["Item"]["count"] == {
+        "N.$": "States.Format('{}', $.result.ResponseBody.players)"
+    }
+    actions = [s["Action"] for s in role_statements(own_bucket)]
+    assert "s3:PutObject" in actions
+    assert any("kms:GenerateDataKey*" in a for a in actions if isinstance(a, list))
+
+
+def test_no_bucket_by_default(default: Scenario) -> None:
+    default.template.resource_count_is("AWS::S3::Bucket", 0)
+    assert default.patterns["p"].bucket is None
+
+
+# On-demand starts
+
+
+def test_on_demand_only_has_no_schedule_nor_dead_letter_queue(on_demand: Scenario) -> None:
+    only, both = on_demand.patterns["p"], on_demand.patterns["both"]
+    assert only.schedule is None and only.dead_letter_queue is None
+    assert "dead_letter_queue" not in only.alarms
+    assert both.schedule is not None and both.dead_letter_queue is not None
+    on_demand.template.resource_count_is("AWS::Scheduler::Schedule", 1)
+
+
+def test_on_demand_checks_the_input_first(on_demand: Scenario) -> None:
+    for key in ("p", "both"):
+        asl = definition(on_demand, key)
+        assert asl["StartAt"] == "CheckInput"
+        check = asl["States"]["CheckInput"]
+        assert check["Choices"][0]["Next"] == "Download"
+        assert check["Default"] == "InvalidInput"
+        assert asl["States"]["InvalidInput"]["Error"] == "Downloader.InvalidInput"
+
+
+def test_grant_start_execution_allows_start_on_this_state_machine(on_demand: Scenario) -> None:
+    machine = on_demand.patterns["p"].state_machine.node.default_child
+    on_demand.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": Match.string_like_regexp("^Caller")}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "states:StartExecution",
+                        "Effect": "Allow",
+                        "Resource": {"Ref": on_demand.stack.get_logical_id(machine)},  # type: ignore[arg-type]
+                    }
+                ]
+            },
+        },
+    )
+
+
+# Bad input
+
+
+def build(**props: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "Bad")
+    merged = {**EVE_PROPS, **props}
+    for name, value in list(merged.items()):
+        if callable(value) and name != "item":
+            merged[name] = value(stack)
+    return DownloaderPattern(stack, "P", **merged)
+
+
+def a_pass(name: str = "Notify") -> Any:
+    return lambda stack: sfn.Pass(stack, name)
+
+
+@pytest.mark.parametrize(
+    ("props", "match"),
+    [
+        ({"post_process": "notify"}, r"post_process='notify': is not a Step Functions state"),
+        ({"post_process": a_pass("Persist")}, r"post_process='Persist': reuses the name"),
+        (
+            {"post_process": a_pass(), "path": MARKET_PATH, "path_values": {"region_id": [1]}},
+            r"post_process='given': is not supported with several requests a run \(path_values\)",
+        ),
+        (
+            {"archive": False, "bucket": lambda stack: s3.Bucket(stack, "B")},
+            r"bucket='Bad/B': is given together with archive=False",
+        ),
+        (
+            {
+                "bucket": lambda stack: s3.Bucket(stack, "B"),
+                "archive_retention": cdk.Duration.days(7),
+            },
+            r"bucket='Bad/B': is given together with bucket settings \(archive_retention\)",
+        ),
+        (
+            {"archive_retention": cdk.Duration.days(7)},
+            r"archive_retention='7 days': is given, but nothing is archived",
+        ),
+        (
+            {"archive": True, "archive_retention": cdk.Duration.hours(5)},
+            r"archive_retention='5 hours': is not a positive whole number of days",
+        ),
+        (
+            {"archive": True, "downloader_id": "it's"},
+            r"downloader_id=\"it's\": contains a quote",
+        ),
+        ({"scheduled": False}, r"scheduled=False: leaves no way to start a run"),
+        (
+            {
+                "scheduled": False, "on_demand": True,
+                "schedule": scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
+            },
+            r"schedule='rate\(1 hour\)': is given together with scheduled=False",
+        ),
+        (
+            {
+                "scheduled": False, "on_demand": True,
+                "dead_letter_queue": lambda stack: sqs.Queue(stack, "Q"),
+            },
+            r"dead_letter_queue='Bad/Q': is given together with scheduled=False",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_input_is_reported(props: dict[str, Any], match: str) -> None:
+    with pytest.raises(DownloaderConfigError, match=match):
+        build(**props)
+
+
+def test_a_state_used_by_another_downloader_is_reported() -> None:
+    stack = cdk.Stack(cdk.App(), "Bad")
+    notify = sfn.Pass(stack, "Notify")
+    DownloaderPattern(stack, "First", **EVE_PROPS, post_process=notify)
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"post_process='Bad/Notify': already belongs to another state machine",
+    ):
+        DownloaderPattern(stack, "Second", **EVE_PROPS, post_process=notify)
