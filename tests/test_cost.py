@@ -409,3 +409,19 @@ def test_bad_parameters(patterns: dict[str, DownloaderPattern]) -> None:
         estimate_monthly_cost(patterns["default"], duration_ms=0)
     with pytest.raises(CostModelError, match="runs_per_month must not be negative"):
         estimate_monthly_cost(patterns["default"], runs_per_month=-1)
+
+
+def test_on_demand_only_pays_no_scheduler_and_follows_the_input_check() -> None:
+    stack = cdk.Stack(cdk.App(), "OnDemand")
+    pattern = DownloaderPattern(
+        stack, "P", endpoint="https://esi.evetech.net", path="/v2/status",
+        item={"count": ItemField.number("$.ResponseBody.players")},
+        scheduled=False, on_demand=True,
+    )  # fmt: skip
+    estimate = pattern.estimate_monthly_cost(runs_per_month=1000)
+    names = [item.service for item in estimate.line_items]
+    assert "EventBridge Scheduler" not in names
+    # CheckInput (its valid branch, not the InvalidInput Fail), Download, Persist.
+    assert estimate.transitions_per_run == 3
+    assert estimate.line_item("API Gateway REST").quantity == 1000
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == 1000

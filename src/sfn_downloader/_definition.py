@@ -31,6 +31,7 @@ from ._download import (
     default_download_retry,
     retry_kwargs,
 )
+from ._overrides import QUERY_PATH, query_overrides
 from ._props import (
     KEY_SEPARATOR,
     PARTITION_KEY,
@@ -210,7 +211,12 @@ def build_definition(
         run = _run(
             scope, downloads=downloads, persists=persists, request=request,
             result_selector=result_selector, pagination=pagination,
+            query_path=QUERY_PATH if afterwards.overridable_query else None,
         )  # fmt: skip
+    if afterwards.overridable_query:
+        run = query_overrides(
+            scope, query=request.query, overridable=afterwards.overridable_query, run=run
+        )
     expiry = persists.expiry(scope)
     if expiry is not None:
         run = expiry.next(run)
@@ -230,6 +236,7 @@ class Afterwards:
     downloader_id: str = ""
     post_process: sfn.IChainable | None = None
     on_demand: bool = False
+    overridable_query: tuple[str, ...] = ()
 
 
 def _stored_then(
@@ -248,7 +255,9 @@ def _stored_then(
     post-processing states.
     """
     download = downloads.task(
-        scope, "Download", path=request.path, query=request.query or None,
+        scope, "Download", path=request.path,
+        query=None if afterwards.overridable_query else request.query or None,
+        query_path=QUERY_PATH if afterwards.overridable_query else None,
         result_selector=result_selector, result_path=f"$.{RESULT_FIELD}",
     )  # fmt: skip
     persist = persists.task(
@@ -276,6 +285,7 @@ def _run(
     request: Request,
     result_selector: Mapping[str, Any] | None,
     pagination: Pagination | None,
+    query_path: str | None = None,
 ) -> sfn.IChainable:
     if request.targets:
         from ._fanout import build_fanout
@@ -295,7 +305,8 @@ def _run(
         scope,
         "Download",
         path=request.path,
-        query=request.query or None,
+        query=None if query_path else request.query or None,
+        query_path=query_path,
         result_selector=result_selector,
     )
     persist = persists.task(scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH))

@@ -69,6 +69,7 @@ class Props:
     pagination: Pagination | None = None
     transport: Transport | None = None
     retention: Duration | None = None
+    overridable_query: Sequence[str] | None = None
     post_process: sfn.IChainable | None = None
     archive: bool | None = None
     bucket: s3.IBucket | None = None

@@ -75,6 +75,7 @@ def validate(scope: Construct, construct_id: str, props: Props) -> Request:
     problems += _check_transport(props)
     problems += _check_afterwards(scope, props)
     problems += _check_starts(props)
+    problems += _check_overrides(props, query)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Request(
@@ -945,3 +946,41 @@ def _check_starts(props: Props) -> Iterator[Problem]:
             "leaves no way to start a run: no schedule, and on_demand is not set.",
             "add on_demand=True (and grant_start_execution(role)), or drop scheduled=False.",
         )
+
+
+def _check_overrides(props: Props, query: Mapping[str, list[str]]) -> Iterator[Problem]:
+    names = props.overridable_query
+    if not names:
+        return
+    if isinstance(names, str):
+        yield Problem("overridable_query", names, "is a string, not a list of names.",
+                      f"use overridable_query=[{names!r}].")  # fmt: skip
+        return
+    if not props.on_demand:
+        yield Problem("overridable_query", list(names),
+                      "has no effect: only an on-demand run's input can override parameters.",
+                      "add on_demand=True, or drop overridable_query.")  # fmt: skip
+    several = props.paths is not None or props.path_values is not None or props.pagination
+    if several:
+        yield Problem("overridable_query", list(names),
+                      "is not supported with paths, path_values or pagination yet.",
+                      "use one path, or drop overridable_query.")  # fmt: skip
+    if props.transport is not None and props.transport.is_http_task:
+        yield Problem("overridable_query", list(names),
+                      "is not supported with the HTTP Task transport yet.",
+                      "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
+    if props.path is None or Token.is_unresolved(props.path) or several:
+        return
+    for name in names:
+        values = query.get(name)
+        if values is None:
+            yield Problem(f"overridable_query[{name!r}]", name,
+                          f"is not a query parameter of path {props.path!r}, so it has no "
+                          "default.",
+                          f"add it to the path with a default ('?{name}=...'), or drop it.",
+                          )  # fmt: skip
+        elif len(values) != 1:
+            yield Problem(f"overridable_query[{name!r}]", name,
+                          f"has {len(values)} values in path {props.path!r}; an override "
+                          "replaces exactly one.",
+                          "give it one default value, or drop it.")  # fmt: skip

@@ -202,6 +202,10 @@ class CostEstimate:
         return self.table()
 
 
+ON_DEMAND = "on demand"
+"""The schedule expression of a downloader started on demand only: no Scheduler charge."""
+
+
 def estimate_monthly_cost(
     pattern: DownloaderPattern,
     *,
@@ -243,7 +247,7 @@ def estimate_monthly_cost(
         if runs_per_month is None:
             raise CostModelError("the downloader has no schedule (on demand): pass runs_per_month.")
         schedule: Any = None
-        expression: Any = "on demand"
+        expression: Any = ON_DEMAND
     else:
         schedule = pattern.schedule.node.default_child
         expression = stack.resolve(schedule.schedule_expression)
@@ -324,15 +328,20 @@ def estimate_cost(
     put_items = sum(1 for state in path if _is_dynamodb_write(_resource(state)))
     units_per_write = max(1, math.ceil(item_size_bytes / 1024))
 
-    items = [
-        LineItem(
-            "EventBridge Scheduler",
-            runs,
-            "invocations",
-            price.scheduler_per_invocation,
-            price.scheduler_free_invocations,
-        )
-    ]
+    on_demand_only = schedule_expression == ON_DEMAND
+    items = (
+        []
+        if on_demand_only
+        else [
+            LineItem(
+                "EventBridge Scheduler",
+                runs,
+                "invocations",
+                price.scheduler_per_invocation,
+                price.scheduler_free_invocations,
+            )
+        ]
+    )
     assumptions = [
         f"{DAYS_PER_MONTH}-day month: {_number(runs)} runs of {schedule_expression}.",
         "Successful runs only: a retry adds a transition (Standard), an API Gateway request "
@@ -469,13 +478,23 @@ def _walk(machine: Mapping[str, Any], where: str) -> Iterator[Mapping[str, Any]]
             )
         if kind in ("Succeed", "Fail") or state.get("End") is True:
             return
-        following = state.get("Default") if kind == "Choice" else state.get("Next")
+        following = _choice_next(states, state) if kind == "Choice" else state.get("Next")
         if following is None:
             raise CostModelError(
                 f"{where}: state {name!r} has no "
                 + ("Default; pass transitions_per_run." if kind == "Choice" else "Next or End.")
             )
         name = following
+
+
+def _choice_next(states: Mapping[str, Any], choice: Mapping[str, Any]) -> Any:
+    """A successful run leaves a Choice by its ``Default``, unless the Default fails the run
+    (an input check such as ``CheckInput``): then by its first rule."""
+    default = choice.get("Default")
+    if isinstance(default, str) and states.get(default, {}).get("Type") == "Fail":
+        rules = choice.get("Choices") or [{}]
+        return rules[0].get("Next")
+    return default
 
 
 def _all_states(machine: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

@@ -135,6 +135,10 @@ class DownloaderPattern(Construct):
         ``grant_start_execution``), with input ``{"scheduledTime": "<ISO 8601 UTC>"}``; a run
         first checks it (``CheckInput``) and fails with ``Downloader.InvalidInput`` without it.
         Default: ``False``: only the schedule starts runs, and no input check is added.
+    :param overridable_query: Names of ``path``'s query parameters an on-demand run may
+        change: its input's ``"query": {"<name>": "<value>"}`` replaces their defaults; other
+        names are ignored and the path never changes (needs ``on_demand=True``; adds three
+        Pass states and a Choice). Default: a run's input changes nothing of the request.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -180,6 +184,7 @@ class DownloaderPattern(Construct):
         archive_retention: Duration | None = None,
         scheduled: bool | None = None,
         on_demand: bool | None = None,
+        overridable_query: Sequence[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         props = Props(
@@ -192,7 +197,7 @@ class DownloaderPattern(Construct):
             child_workflow_type=child_workflow_type, pagination=pagination, transport=transport,
             retention=retention, post_process=post_process, archive=archive, bucket=bucket,
             archive_retention=archive_retention, scheduled=scheduled, on_demand=on_demand,
-            dead_letter_queue=dead_letter_queue,
+            dead_letter_queue=dead_letter_queue, overridable_query=overridable_query,
         )  # fmt: skip
         request = validate(self, construct_id, props)
         transport = transport or Transport.api_gateway()
@@ -224,6 +229,7 @@ class DownloaderPattern(Construct):
             afterwards=Afterwards(
                 bucket=self._bucket, downloader_id=self._downloader_id,
                 post_process=post_process, on_demand=bool(on_demand),
+                overridable_query=tuple(overridable_query or ()),
             ),
         )  # fmt: skip
         self._state_machine, self._log_group = self._build_state_machine(

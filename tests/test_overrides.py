@@ -1,0 +1,133 @@
+"""overridable_query: an on-demand run may change the allowed query parameters, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from local_helpers import Answer, Upstream, running_upstream
+from sfn_downloader import DownloaderConfigError, DownloaderPattern, Transport
+from sfn_downloader.local import LocalRunner
+
+from scenarios import EVE_PROPS, rendered_definition
+
+PROPS: dict[str, Any] = {
+    **EVE_PROPS,
+    "path": "/v2/status?datasource=tranquility&language=en",
+    "on_demand": True,
+    "overridable_query": ["datasource"],
+}
+SCHEDULED = "2026-11-27T05:30:00Z"
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    DownloaderPattern(cdk.Stack(app, "Overrides"), "Status", **PROPS)
+    return app
+
+
+@pytest.fixture(scope="module")
+def asl(app: cdk.App) -> dict[str, Any]:
+    import json
+
+    stack = app.node.find_child("Overrides")
+    return json.loads(rendered_definition(Template.from_stack(stack).to_json()))  # type: ignore[arg-type]
+
+
+def test_download_reads_its_query_from_the_state(asl: dict[str, Any]) -> None:
+    download = asl["States"]["Download"]
+    assert download["Parameters"]["QueryParameters.$"] == "$.query"
+    assert download["Parameters"]["Path"] == "/v2/status"  # the path never comes from input
+    assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "HasQueryOverrides"
+
+
+def test_only_allowed_names_are_read_from_the_input(asl: dict[str, Any]) -> None:
+    override = asl["States"]["OverrideQuery"]["Parameters"]["query"]
+    assert override == {
+        "language": ["en"],
+        "datasource.$": "States.Array($.queryMerged.merged.datasource)",
+    }
+    assert asl["States"]["QueryDefaults"]["Result"] == {"datasource": "tranquility"}
+    assert asl["States"]["DefaultQuery"]["Parameters"]["query"] == {
+        "datasource": ["tranquility"], "language": ["en"],
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture
+def runner(app: cdk.App, upstream: Upstream) -> Iterator[LocalRunner]:
+    upstream.script(default=Answer(200, {"players": 100}))
+    with LocalRunner(app, upstream=upstream.url, pattern="Overrides/Status") as opened:
+        yield opened
+
+
+def test_an_on_demand_run_overrides_an_allowed_parameter(
+    runner: LocalRunner, upstream: Upstream
+) -> None:
+    sent = {"scheduledTime": SCHEDULED, "query": {"datasource": "singularity", "language": "de",
+                                                  "path": "/v1/secret"}}  # fmt: skip
+    execution = runner.run(input=sent)
+    assert execution.status == "SUCCEEDED", execution.cause
+    [seen] = upstream.requests
+    assert seen.path == "/v2/status"
+    assert seen.query == {"datasource": ["singularity"], "language": ["en"]}
+    assert "path" not in seen.query
+
+
+def test_without_overrides_the_defaults_are_sent(runner: LocalRunner, upstream: Upstream) -> None:
+    execution = runner.run(SCHEDULED)  # as the schedule starts it: no "query"
+    assert execution.status == "SUCCEEDED", execution.cause
+    [seen] = upstream.requests
+    assert seen.query == {"datasource": ["tranquility"], "language": ["en"]}
+    [item] = runner.items()
+    assert item["count"] == 100
+
+
+def build(**overrides: Any) -> DownloaderPattern:
+    return DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **{**PROPS, **overrides})
+
+
+def test_overrides_need_on_demand_starts() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"overridable_query=\['datasource'\]: has no effect.*on_demand=True",
+    ):
+        build(on_demand=None)
+
+
+def test_an_overridable_name_needs_a_default_in_the_path() -> None:
+    with pytest.raises(
+        DownloaderConfigError, match=r"overridable_query\['page'\]='page': is not a query parameter"
+    ):
+        build(overridable_query=["page"])
+
+
+def test_an_overridable_name_has_one_default() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"has 2 values in path"):
+        build(path="/v2/status?datasource=a&datasource=b")
+
+
+def test_overrides_are_refused_with_several_requests_and_the_http_task() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"not supported with paths"):
+        build(path=None, paths=["/a?datasource=x"])
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = cdk.aws_events.Connection(
+        stack, "C", authorization=cdk.aws_events.Authorization.api_key(
+            "X-Key", cdk.SecretValue.secrets_manager("k")))  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=r"not supported with the HTTP Task"):
+        DownloaderPattern(stack, "P", **PROPS, transport=Transport.http_task(connection))
+
+
+def test_a_string_is_not_a_list_of_names() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"is a string, not a list of names"):
+        build(overridable_query="datasource")
