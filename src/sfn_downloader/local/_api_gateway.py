@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import email.utils
 import fnmatch
-import http.client
 import json
 import re
-import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._http import SEND_ERRORS, send
 from ._moto_apigateway import ApiRequest, ApiResponse
 from ._template import LOCAL_ACCOUNT, LOCAL_REGION, PARTITION, DownloaderSpec
 from .errors import LocalRunnerError
@@ -348,25 +347,15 @@ def _forward(
     headers: list[tuple[str, str]],
     body: bytes | None,
 ) -> ApiResponse:
-    connection_type = (
-        http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_type(netloc, timeout=INTEGRATION_TIMEOUT_SECONDS)
     try:
-        connection.putrequest(method, target, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
-        answer = connection.getresponse()
-        status, upstream_headers, payload = answer.status, answer.getheaders(), answer.read()
+        answer = send(
+            scheme, netloc, method, target, headers, body, timeout=INTEGRATION_TIMEOUT_SECONDS
+        )
     except TimeoutError:
         return _json_response(504, "Endpoint request timed out")
-    except (OSError, http.client.HTTPException, socket.gaierror):
+    except SEND_ERRORS:
         return _json_response(500, "Internal server error")
-    finally:
-        connection.close()
+    status, upstream_headers, payload = answer.status, answer.headers, answer.body
     out: list[tuple[str, str]] = []
     for name, value in upstream_headers:
         lowered = name.lower()

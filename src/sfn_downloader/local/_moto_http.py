@@ -20,9 +20,7 @@ then create the connections in moto's EventBridge mock and keep only a URL route
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from ._http import SEND_ERRORS, send
 from ._moto_apigateway import ApiResponse, check_moto_version, invoke_output
 from .errors import LocalRunnerError
 
@@ -416,25 +415,12 @@ def _send(
     headers: list[tuple[str, str]],
     body: bytes | None,
 ) -> ApiResponse:
-    connection_type = (
-        http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_type(netloc, timeout=REQUEST_TIMEOUT_SECONDS)
     try:
-        connection.putrequest(method, target, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
-        answer = connection.getresponse()
-        return ApiResponse(answer.status, answer.getheaders(), answer.read())
-    except (TimeoutError, OSError, http.client.HTTPException, socket.gaierror) as error:
+        return send(scheme, netloc, method, target, headers, body, timeout=REQUEST_TIMEOUT_SECONDS)
+    except SEND_ERRORS as error:
         raise _HttpTaskError(
             "States.Http.Socket", f"{method} {scheme}://{netloc}: {type(error).__name__}: {error}"
         ) from None
-    finally:
-        connection.close()
 
 
 def _fetch_token(name: str, oauth: OAuthClient, upstream_for: UpstreamLookup) -> str:
