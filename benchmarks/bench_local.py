@@ -58,7 +58,11 @@ def main() -> int:
         synth = time.perf_counter() - started
 
         started = time.perf_counter()
-        runner = LocalRunner(app, upstream=f"http://127.0.0.1:{server.server_port}")
+        runner = LocalRunner(
+            app,
+            upstream=f"http://127.0.0.1:{server.server_port}",
+            pattern="EvePlayerCount/PlayerCount",
+        )
         runner.__enter__()
         startup = time.perf_counter() - started
         try:

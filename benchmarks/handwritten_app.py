@@ -50,11 +50,13 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
     api = apigw.RestApi(
         root,
         "Proxy",
+        rest_api_name=f"{cdk.Names.unique_id(root)}-proxy",
         description=f"Downloader proxy to {ENDPOINT}",
         endpoint_types=[apigw.EndpointType.REGIONAL],
         cloud_watch_role=False,
         deploy_options=apigw.StageOptions(stage_name="prod", tracing_enabled=True),
     )
+    api.node.try_remove_child("Endpoint")
     validator = api.add_request_validator(
         "Validator", validate_request_body=True, validate_request_parameters=True
     )

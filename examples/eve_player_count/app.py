@@ -17,6 +17,28 @@ THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
 
 
+def player_count(scope: Construct) -> DownloaderPattern:
+    """The article's downloader: GET https://esi.evetech.net/v2/status every minute."""
+    return DownloaderPattern(
+        scope,
+        "PlayerCount",
+        endpoint="https://esi.evetech.net",
+        path="/v2/status?datasource=tranquility",
+        result_selector={
+            "players.$": "$.ResponseBody.players",
+            "serverVersion.$": "$.ResponseBody.server_version",
+            "date.$": "$.Headers.Date[0]",
+        },
+        item={
+            "count": ItemField.number("$.players"),
+            "serverVersion": ItemField.string("$.serverVersion"),
+            "responseDate": ItemField.string("$.date"),
+        },
+        headers={"Accept": "application/json"},
+        downloader_id="eve/player-count",
+    )
+
+
 class EvePlayerCountStack(cdk.Stack):
     """Two downloaders sharing one table.
 
@@ -27,24 +49,7 @@ class EvePlayerCountStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.player_count = DownloaderPattern(
-            self,
-            "PlayerCount",
-            endpoint="https://esi.evetech.net",
-            path="/v2/status?datasource=tranquility",
-            result_selector={
-                "players.$": "$.ResponseBody.players",
-                "serverVersion.$": "$.ResponseBody.server_version",
-                "date.$": "$.Headers.Date[0]",
-            },
-            item={
-                "count": ItemField.number("$.players"),
-                "serverVersion": ItemField.string("$.serverVersion"),
-                "responseDate": ItemField.string("$.date"),
-            },
-            headers={"Accept": "application/json"},
-            downloader_id="eve/player-count",
-        )
+        self.player_count = player_count(self)
         # Why the type list and not the orders themselves (/v1/markets/{region}/orders/):
         # Step Functions refuses a task result over 256 KiB (States.DataLimitExceeded), and it
         # checks the whole answer before result_selector trims it. ESI pages orders 1,000 at a
