@@ -47,13 +47,17 @@ FONT = "DejaVu Sans"
 
 
 def synthesize() -> dict[str, Any]:
-    """Synthesize the example app (unchanged) and return its template."""
+    """Synthesize the example's player count downloader (``player_count``, unchanged) alone:
+    what one DownloaderPattern deploys."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     sys.path.insert(0, str(EXAMPLE))
-    from app import build_app  # type: ignore[import-not-found]
+    import aws_cdk as cdk
+    from app import player_count  # type: ignore[import-not-found]
 
     with tempfile.TemporaryDirectory() as outdir:
-        build_app(outdir).synth()
+        app = cdk.App(outdir=outdir)
+        player_count(cdk.Stack(app, STACK))
+        app.synth()
         template: dict[str, Any] = json.loads((Path(outdir) / f"{STACK}.template.json").read_text())
     return template
 

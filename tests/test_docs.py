@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pdoc.doc
@@ -163,3 +166,15 @@ def test_no_docstring_says_default_none() -> None:
         if re.search(r"Default:\s*``?None``?", member.docstring)
     ]
     assert not offenders, f"'Default: None' says nothing about the behaviour: {offenders}"
+
+
+def test_make_docs_draws_both_pictures(tmp_path: Path) -> None:
+    """``make docs`` still runs against the current example (the pictures are not compared
+    byte for byte: a matplotlib release may move a pixel)."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, str(root / "scripts" / "docs_diagrams.py"), "--outdir", str(tmp_path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for name in ("architecture.png", "state-machine.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
