@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples" / "eve_player_count"))
 
 PER_STACK = 10
 
@@ -23,26 +26,9 @@ def build_app(kind: str, count: int, outdir: str | None = None) -> cdk.App:
             stack = cdk.Stack(app, f"Scaling{index // PER_STACK}")
         downloader_id = f"eve/player-count-{index}"
         if kind == "construct":
-            from sfn_downloader import DownloaderPattern, ItemField
+            from app import player_count  # the example's downloader, as the user writes it
 
-            DownloaderPattern(
-                stack,
-                f"PlayerCount{index}",
-                endpoint="https://esi.evetech.net",
-                path="/v2/status?datasource=tranquility",
-                result_selector={
-                    "players.$": "$.ResponseBody.players",
-                    "serverVersion.$": "$.ResponseBody.server_version",
-                    "date.$": "$.Headers.Date[0]",
-                },
-                item={
-                    "count": ItemField.number("$.players"),
-                    "serverVersion": ItemField.string("$.serverVersion"),
-                    "responseDate": ItemField.string("$.date"),
-                },
-                headers={"Accept": "application/json"},
-                downloader_id=downloader_id,
-            )
+            player_count(stack, f"PlayerCount{index}", downloader_id=downloader_id)
         elif kind == "handwritten":
             from handwritten_app import add_downloader
 

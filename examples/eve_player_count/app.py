@@ -17,11 +17,16 @@ THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
 
 
-def player_count(scope: Construct) -> DownloaderPattern:
+def player_count(
+    scope: Construct,
+    construct_id: str = "PlayerCount",
+    *,
+    downloader_id: str = "eve/player-count",
+) -> DownloaderPattern:
     """The article's downloader: GET https://esi.evetech.net/v2/status every minute."""
     return DownloaderPattern(
         scope,
-        "PlayerCount",
+        construct_id,
         endpoint="https://esi.evetech.net",
         path="/v2/status?datasource=tranquility",
         result_selector={
@@ -35,7 +40,7 @@ def player_count(scope: Construct) -> DownloaderPattern:
             "responseDate": ItemField.string("$.date"),
         },
         headers={"Accept": "application/json"},
-        downloader_id="eve/player-count",
+        downloader_id=downloader_id,
     )
 
 
