@@ -22,6 +22,7 @@ lint: venv
 	$(BIN)/ruff check src tests examples scripts
 	$(BIN)/ruff format --check src tests examples scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest -q

@@ -56,18 +56,21 @@ def _app(sizes: list[int]) -> Any:
     import aws_cdk as cdk
     from aws_cdk import aws_stepfunctions as sfn
 
-    from sfn_downloader import DownloaderPattern, ItemField
+    from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 
     app = cdk.App()
     for size in sizes:
         # 10 at once keeps 100 paths inline; 1,000 paths at 100 at once need a Distributed Map
         # (children STANDARD: moto's grammar refuses EXPRESS children).
-        concurrency = 10 if size <= 100 else 100
-        distributed = {"child_workflow_type": sfn.StateMachineType.STANDARD} if size > 100 else {}
+        concurrency = (
+            Concurrency.inline(10)
+            if size <= 100
+            else Concurrency.distributed(100, child_workflow_type=sfn.StateMachineType.STANDARD)
+        )
         DownloaderPattern(
             cdk.Stack(app, f"Fanout{size}"), "Many", endpoint="https://api.example.com",
-            paths=[f"/v1/items/{n}" for n in range(size)], max_concurrency=concurrency,
-            **distributed,  # type: ignore[arg-type]
+            fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(size)]),
+            concurrency=concurrency,
             result_selector={"value.$": "$.ResponseBody.value"},
             item={"value": ItemField.number("$.value")},
         )  # fmt: skip

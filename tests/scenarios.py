@@ -23,7 +23,17 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Template
 
-from sfn_downloader import AuthHeader, DownloaderPattern, ItemField, Pagination, Transport
+from sfn_downloader import (
+    Archive,
+    AuthHeader,
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Starts,
+    Transport,
+)
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -86,7 +96,7 @@ def build_full(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
             "MyCustomAuth", cdk.SecretValue.secrets_manager("example/api-token")
         ),
         workflow_type=sfn.StateMachineType.STANDARD,
-        schedule=scheduler.ScheduleExpression.cron(minute="*/15"),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(minute="*/15")),
         timeout=cdk.Duration.minutes(10),
         removal_policy=cdk.RemovalPolicy.DESTROY,
         encryption_key=key,
@@ -95,7 +105,7 @@ def build_full(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         retry=sfn.RetryProps(max_attempts=5, interval=cdk.Duration.seconds(1)),
         alarm_topic=topic,
         log_retention=logs.RetentionDays.ONE_YEAR,
-        api_logging=True,
+        transport=Transport.api_gateway(logging=True),
     )
     return {"p": pattern}
 
@@ -184,7 +194,8 @@ def build_fanout(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """A path template over three region ids, at most 2 requests at once (inline Map)."""
     pattern = DownloaderPattern(
         stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
-        path_values={"region_id": [10000002, 10000043, 10000032]}, max_concurrency=2,
+        fan_out=FanOut.path_values({"region_id": [10000002, 10000043, 10000032]}),
+        concurrency=Concurrency.inline(2),
         item=ORDERS_ITEM,
     )  # fmt: skip
     return {"p": pattern}
@@ -194,7 +205,8 @@ def build_distributed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """A list of paths over the inline Map's ceiling: a Distributed Map, Standard by default."""
     pattern = DownloaderPattern(
         stack, "Many", endpoint="https://api.example.com",
-        paths=[f"/v1/items/{n}" for n in range(5)], max_concurrency=100,
+        fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(5)]),
+        concurrency=Concurrency.distributed(100),
         result_selector={"value.$": "$.ResponseBody.value"},
         item={"value": ItemField.number("$.value")},
     )  # fmt: skip
@@ -206,7 +218,8 @@ def build_pages(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     pattern = DownloaderPattern(
         stack, "Orders", endpoint="https://esi.evetech.net",
         path="/v1/markets/10000002/orders/?order_type=all",
-        pagination=Pagination.page_count(header="X-Pages", max_pages=50), max_concurrency=4,
+        pagination=Pagination.page_count(header="X-Pages", max_pages=50),
+        concurrency=Concurrency.inline(4),
         item=ORDERS_ITEM,
     )  # fmt: skip
     return {"p": pattern}
@@ -262,7 +275,8 @@ def build_http_task_pages(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     pattern = DownloaderPattern(
         stack, "Orders", endpoint="https://esi.evetech.net",
         path="/v1/markets/10000002/orders/?order_type=all",
-        pagination=Pagination.page_count(header="X-Pages", max_pages=50), max_concurrency=4,
+        pagination=Pagination.page_count(header="X-Pages", max_pages=50),
+        concurrency=Concurrency.inline(4),
         item=ORDERS_ITEM, transport=Transport.http_task(connection),
     )  # fmt: skip
     return {"p": pattern}
@@ -273,7 +287,7 @@ def build_retained(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     single = DownloaderPattern(stack, "Status", **EVE_PROPS, retention=cdk.Duration.days(30))
     fanout = DownloaderPattern(
         stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
-        path_values={"region_id": [10000002, 10000043]}, item=ORDERS_ITEM,
+        fan_out=FanOut.path_values({"region_id": [10000002, 10000043]}), item=ORDERS_ITEM,
         table=single.table, retention=cdk.Duration.days(30),
     )  # fmt: skip
     return {"p": single, "fanout": fanout}
@@ -316,7 +330,7 @@ def build_composed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Post-processing (SQS, SNS, EventBridge) after both sinks: DynamoDB and a created bucket."""
     pattern = DownloaderPattern(
         stack, "PlayerCount", **EVE_PROPS, downloader_id="eve/player-count",
-        archive=True, archive_retention=cdk.Duration.days(365),
+        archive=Archive.to_new_bucket(retention=cdk.Duration.days(365)),
         post_process=notifications(stack),
     )  # fmt: skip
     return {"p": pattern}
@@ -334,7 +348,8 @@ def build_own_bucket(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     )
     pattern = DownloaderPattern(
         stack, "Raw", endpoint="https://esi.evetech.net", path="/v2/status",
-        item={"count": ItemField.number("$.ResponseBody.players")}, bucket=bucket,
+        item={"count": ItemField.number("$.ResponseBody.players")},
+        archive=Archive.to_bucket(bucket),
     )  # fmt: skip
     return {"p": pattern}
 
@@ -342,11 +357,11 @@ def build_own_bucket(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 def build_on_demand(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Started on demand only, by a role granted StartExecution."""
     pattern = DownloaderPattern(
-        stack, "OnDemand", **EVE_PROPS, scheduled=False, on_demand=True,
+        stack, "OnDemand", **EVE_PROPS, starts=Starts.on_demand(),
     )  # fmt: skip
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     pattern.grant_start_execution(caller)
     both = DownloaderPattern(
-        stack, "Both", **EVE_PROPS, on_demand=True, table=pattern.table,
+        stack, "Both", **EVE_PROPS, starts=Starts.scheduled_and_on_demand(), table=pattern.table,
     )  # fmt: skip
     return {"p": pattern, "both": both}

@@ -6,13 +6,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match
 
-from sfn_downloader import DownloaderConfigError, DownloaderPattern
+from sfn_downloader import Archive, DownloaderConfigError, DownloaderPattern, FanOut, Starts
 
 from scenarios import EVE_PROPS, MARKET_PATH, Scenario, definition
 
@@ -218,48 +216,32 @@ def a_pass(name: str = "Notify") -> Any:
     ("props", "match"),
     [
         ({"post_process": "notify"}, r"post_process='notify': is not a Step Functions state"),
-        ({"post_process": a_pass("Persist")}, r"post_process='Persist': reuses the name"),
+        ({"post_process": a_pass("Persist")}, r"post_process='Bad/Persist': has a state named "
+                                              r"'Persist', the name of one of the downloader's"),
         (
-            {"post_process": a_pass(), "path": MARKET_PATH, "path_values": {"region_id": [1]}},
-            r"post_process='given': is not supported with several requests a run \(path_values\)",
+            {"post_process": a_pass(), "path": MARKET_PATH,
+             "fan_out": FanOut.path_values({"region_id": [1]})},
+            r"post_process='given': is not supported with several requests a run "
+            r"\(fan_out or pagination\)",
         ),
         (
-            {"archive": False, "bucket": lambda stack: s3.Bucket(stack, "B")},
-            r"bucket='Bad/B': is given together with archive=False",
+            {"archive": True},
+            r"archive=True: is not an Archive\. Fix: use Archive\.to_new_bucket\(\) or "
+            r"Archive\.to_bucket\(bucket\)",
         ),
         (
-            {
-                "bucket": lambda stack: s3.Bucket(stack, "B"),
-                "archive_retention": cdk.Duration.days(7),
-            },
-            r"bucket='Bad/B': is given together with bucket settings \(archive_retention\)",
+            {"archive": Archive.to_new_bucket(retention=cdk.Duration.hours(5))},
+            r"archive='5 hours': retention is not a positive whole number of days",
         ),
         (
-            {"archive_retention": cdk.Duration.days(7)},
-            r"archive_retention='7 days': is given, but nothing is archived",
-        ),
-        (
-            {"archive": True, "archive_retention": cdk.Duration.hours(5)},
-            r"archive_retention='5 hours': is not a positive whole number of days",
-        ),
-        (
-            {"archive": True, "downloader_id": "it's"},
+            {"archive": Archive.to_new_bucket(), "downloader_id": "it's"},
             r"downloader_id=\"it's\": contains a quote",
         ),
-        ({"scheduled": False}, r"scheduled=False: leaves no way to start a run"),
+        ({"starts": "on_demand"}, r"starts='on_demand': is not a Starts\. Fix: use Starts"),
         (
-            {
-                "scheduled": False, "on_demand": True,
-                "schedule": scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
-            },
-            r"schedule='rate\(1 hour\)': is given together with scheduled=False",
-        ),
-        (
-            {
-                "scheduled": False, "on_demand": True,
-                "dead_letter_queue": lambda stack: sqs.Queue(stack, "Q"),
-            },
-            r"dead_letter_queue='Bad/Q': is given together with scheduled=False",
+            {"starts": Starts.scheduled(
+                scheduler.ScheduleExpression.expression("rate(30 seconds)"))},
+            r"starts='rate\(30 seconds\)': the schedule is more frequent than once a minute",
         ),
     ],
 )  # fmt: skip
@@ -277,3 +259,50 @@ def test_a_state_used_by_another_downloader_is_reported() -> None:
         match=r"post_process='Bad/Notify': already belongs to another state machine",
     ):
         DownloaderPattern(stack, "Second", **EVE_PROPS, post_process=notify)
+
+
+# Regressions of the architecture issue (#11)
+
+
+@pytest.mark.parametrize(
+    ("props", "name"),
+    [
+        ({"retention": cdk.Duration.days(30)}, "ComputeExpiry"),
+        (
+            {"path": "/v2/status?datasource=tranquility",
+             "starts": Starts.on_demand(overridable_query=["datasource"])},
+            "HasQueryOverrides",
+        ),
+        ({"starts": Starts.on_demand()}, "CheckInput"),
+        ({"archive": Archive.to_new_bucket()}, "Archive"),
+    ],
+)  # fmt: skip
+def test_a_post_process_state_named_like_an_own_state_is_refused(
+    props: dict[str, Any], name: str
+) -> None:
+    """The downloader's own state names come from its built chain, not from a list."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=rf"post_process='Bad/{name}': has a state named '{name}', the name of one of the "
+        r"downloader's own states.*Fix: give the state another id",
+    ):
+        build(post_process=a_pass(name), **props)
+
+
+def test_own_table_with_an_archive_bucket_to_delete() -> None:
+    """removal_policy is the created table's; the archive's bucket has its own."""
+    stack = cdk.Stack(cdk.App(), "Own")
+    table = cdk.aws_dynamodb.Table(
+        stack, "T", partition_key=cdk.aws_dynamodb.Attribute(
+            name="pk", type=cdk.aws_dynamodb.AttributeType.STRING),
+        sort_key=cdk.aws_dynamodb.Attribute(name="sk", type=cdk.aws_dynamodb.AttributeType.STRING),
+    )  # fmt: skip
+    pattern = DownloaderPattern(
+        stack, "P", **EVE_PROPS, table=table,
+        archive=Archive.to_new_bucket(removal_policy=cdk.RemovalPolicy.DESTROY),
+    )  # fmt: skip
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    bucket_id = stack.get_logical_id(pattern.bucket.node.default_child)  # type: ignore[union-attr, arg-type]
+    assert template["Resources"][bucket_id]["DeletionPolicy"] == "Delete"
+    table_id = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+    assert template["Resources"][table_id]["DeletionPolicy"] == "Retain"

@@ -16,6 +16,7 @@ from sfn_downloader import (
     DownloaderPattern,
     ItemField,
     Prices,
+    Starts,
     estimate_monthly_cost,
 )
 from sfn_downloader.cost import (
@@ -54,21 +55,23 @@ def patterns() -> dict[str, DownloaderPattern]:
         "every5": _downloader(
             stack,
             "Every5",
-            schedule=scheduler.ScheduleExpression.rate(cdk.Duration.minutes(5)),
+            starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.minutes(5))),
         ),
         "cron": _downloader(
             stack,
             "Cron",
-            schedule=scheduler.ScheduleExpression.cron(
-                minute="0/15", hour="9-17", week_day="MON-FRI"
+            starts=Starts.scheduled(
+                scheduler.ScheduleExpression.cron(minute="0/15", hour="9-17", week_day="MON-FRI")
             ),
         ),
         "disabled": disabled,
         "deploy_time": _downloader(
             stack,
             "DeployTime",
-            schedule=scheduler.ScheduleExpression.expression(
-                cdk.CfnParameter(stack, "Expression").value_as_string
+            starts=Starts.scheduled(
+                scheduler.ScheduleExpression.expression(
+                    cdk.CfnParameter(stack, "Expression").value_as_string
+                )
             ),
         ),
     }
@@ -416,7 +419,7 @@ def test_on_demand_only_pays_no_scheduler_and_follows_the_input_check() -> None:
     pattern = DownloaderPattern(
         stack, "P", endpoint="https://esi.evetech.net", path="/v2/status",
         item={"count": ItemField.number("$.ResponseBody.players")},
-        scheduled=False, on_demand=True,
+        starts=Starts.on_demand(),
     )  # fmt: skip
     estimate = pattern.estimate_monthly_cost(runs_per_month=1000)
     names = [item.service for item in estimate.line_items]

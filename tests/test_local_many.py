@@ -15,7 +15,7 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Seen, Upstream, running_upstream
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
 from scenarios import build_cursor, build_fanout, build_pages
@@ -33,8 +33,10 @@ def app() -> cdk.App:
     distributed = cdk.Stack(app, "Distributed")
     DownloaderPattern(
         distributed, "Many", endpoint="https://api.example.com",
-        paths=[f"/v1/items/{n}" for n in range(6)], max_concurrency=50,
-        child_workflow_type=cdk.aws_stepfunctions.StateMachineType.STANDARD,
+        fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(6)]),
+        concurrency=Concurrency.distributed(
+            50, child_workflow_type=cdk.aws_stepfunctions.StateMachineType.STANDARD
+        ),
         result_selector={"value.$": "$.ResponseBody.value"},
         item={"value": ItemField.number("$.value")},
     )  # fmt: skip

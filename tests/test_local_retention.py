@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Upstream, running_upstream
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
 from scenarios import EVE_PROPS, MARKET_PATH
@@ -26,7 +26,7 @@ def app() -> cdk.App:
     single = DownloaderPattern(stack, "Status", **EVE_PROPS, retention=RETENTION)
     DownloaderPattern(
         stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
-        path_values={"region_id": [10000002, 10000043]}, table=single.table,
+        fan_out=FanOut.path_values({"region_id": [10000002, 10000043]}), table=single.table,
         result_selector={"count.$": "$.ResponseBody.count"},
         item={"count": ItemField.number("$.count")}, retention=RETENTION,
     )  # fmt: skip

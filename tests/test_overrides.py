@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from local_helpers import Answer, Upstream, running_upstream
-from sfn_downloader import DownloaderConfigError, DownloaderPattern, Transport
+from sfn_downloader import DownloaderConfigError, DownloaderPattern, FanOut, Starts, Transport
 from sfn_downloader.local import LocalRunner
 
 from scenarios import EVE_PROPS, rendered_definition
@@ -18,8 +18,7 @@ from scenarios import EVE_PROPS, rendered_definition
 PROPS: dict[str, Any] = {
     **EVE_PROPS,
     "path": "/v2/status?datasource=tranquility&language=en",
-    "on_demand": True,
-    "overridable_query": ["datasource"],
+    "starts": Starts.scheduled_and_on_demand(overridable_query=["datasource"]),
 }
 SCHEDULED = "2026-11-27T05:30:00Z"
 
@@ -97,19 +96,11 @@ def build(**overrides: Any) -> DownloaderPattern:
     return DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **{**PROPS, **overrides})
 
 
-def test_overrides_need_on_demand_starts() -> None:
-    with pytest.raises(
-        DownloaderConfigError,
-        match=r"overridable_query=\['datasource'\]: has no effect.*on_demand=True",
-    ):
-        build(on_demand=None)
-
-
 def test_an_overridable_name_needs_a_default_in_the_path() -> None:
     with pytest.raises(
         DownloaderConfigError, match=r"overridable_query\['page'\]='page': is not a query parameter"
     ):
-        build(overridable_query=["page"])
+        build(starts=Starts.on_demand(overridable_query=["page"]))
 
 
 def test_an_overridable_name_has_one_default() -> None:
@@ -118,8 +109,8 @@ def test_an_overridable_name_has_one_default() -> None:
 
 
 def test_overrides_are_refused_with_several_requests_and_the_http_task() -> None:
-    with pytest.raises(DownloaderConfigError, match=r"not supported with paths"):
-        build(path=None, paths=["/a?datasource=x"])
+    with pytest.raises(DownloaderConfigError, match=r"not supported with fan_out or pagination"):
+        build(path=None, fan_out=FanOut.paths(["/a?datasource=x"]))
     stack = cdk.Stack(cdk.App(), "S")
     connection = cdk.aws_events.Connection(
         stack, "C", authorization=cdk.aws_events.Authorization.api_key(
@@ -130,4 +121,4 @@ def test_overrides_are_refused_with_several_requests_and_the_http_task() -> None
 
 def test_a_string_is_not_a_list_of_names() -> None:
     with pytest.raises(DownloaderConfigError, match=r"is a string, not a list of names"):
-        build(overridable_query="datasource")
+        build(starts=Starts.on_demand(overridable_query="datasource"))

@@ -23,10 +23,11 @@ from scenarios import EVE_PROPS, Scenario
 
 def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
-        "AuthHeader", "CostEstimate", "DownloaderConfigError", "DownloaderPattern", "ItemField",
-        "Pagination", "Prices", "Problem", "Transport", "estimate_monthly_cost",
+        "Archive", "AuthHeader", "Concurrency", "CostEstimate", "DownloaderConfigError",
+        "DownloaderPattern", "FanOut", "ItemField", "Pagination", "Prices", "Problem", "Starts",
+        "Transport", "estimate_monthly_cost",
     ]  # fmt: skip
-    assert sfn_downloader.__version__ == "0.1.0"
+    assert sfn_downloader.__version__ == "0.2.0"
 
 
 def test_props_are_keyword_only() -> None:

@@ -13,7 +13,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from sfn_downloader import AuthHeader, DownloaderConfigError, DownloaderPattern, ItemField
+from sfn_downloader import AuthHeader, DownloaderConfigError, DownloaderPattern, ItemField, Starts
 
 from scenarios import EVE_PROPS
 
@@ -224,14 +224,14 @@ def test_express_timeout_over_five_minutes() -> None:
 @pytest.mark.parametrize("expression", ["rate(30 seconds)", "rate(1 second)", "rate(0 minutes)"])
 def test_schedule_more_frequent_than_a_minute(expression: str) -> None:
     with pytest.raises(
-        DownloaderConfigError, match=rf"schedule='{re.escape(expression)}'.*more frequent than once"
+        DownloaderConfigError, match=rf"starts='{re.escape(expression)}'.*more frequent than once"
     ):
-        build(schedule=scheduler.ScheduleExpression.expression(expression))
+        build(starts=Starts.scheduled(scheduler.ScheduleExpression.expression(expression)))
 
 
 def test_schedule_of_the_wrong_type() -> None:
     with pytest.raises(DownloaderConfigError, match=r"not an aws_scheduler.ScheduleExpression"):
-        build(schedule=events.Schedule.rate(cdk.Duration.minutes(1)))
+        build(starts=Starts.scheduled(events.Schedule.rate(cdk.Duration.minutes(1))))
 
 
 def test_unresolved_tokens_are_skipped() -> None:

@@ -14,7 +14,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import Archive, DownloaderPattern, ItemField
 
 PLAYER_THRESHOLD = 30_000
 """Notify when more players than this are online."""
@@ -56,8 +56,7 @@ class EvePlayerCountAlertsStack(cdk.Stack):
             result_selector={"players.$": "$.ResponseBody.players"},
             item={"count": ItemField.number("$.players")},
             downloader_id="eve/player-count-alerts",
-            archive=True,
-            archive_retention=cdk.Duration.days(365),
+            archive=Archive.to_new_bucket(retention=cdk.Duration.days(365)),
             post_process=crowded,
         )
 

@@ -11,7 +11,7 @@ import os
 import aws_cdk as cdk
 from constructs import Construct
 
-from sfn_downloader import DownloaderPattern, ItemField, Pagination
+from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination
 
 THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
@@ -68,7 +68,7 @@ class EvePlayerCountStack(cdk.Stack):
             endpoint="https://esi.evetech.net",
             path=f"/v1/markets/{THE_FORGE}/types/?datasource=tranquility",
             pagination=Pagination.page_count(header="X-Pages", param="page", max_pages=50),
-            max_concurrency=4,
+            concurrency=Concurrency.inline(4),
             # Per page, what ASL JSONPath can compute without a Lambda: how many types, the
             # first and last id (ESI lists them ascending), and the page count announced.
             result_selector={

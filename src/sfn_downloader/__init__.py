@@ -14,37 +14,49 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auth import AuthHeader
+    from .concurrency import Concurrency
     from .cost import CostEstimate, Prices, estimate_monthly_cost
     from .errors import DownloaderConfigError, Problem
+    from .fanout import FanOut
     from .item import ItemField
     from .pagination import Pagination
     from .pattern import DownloaderPattern
+    from .sinks.s3 import Archive
+    from .starts import Starts
     from .transport import Transport
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "Archive",
     "AuthHeader",
+    "Concurrency",
     "CostEstimate",
     "DownloaderConfigError",
     "DownloaderPattern",
+    "FanOut",
     "ItemField",
     "Pagination",
     "Prices",
     "Problem",
+    "Starts",
     "Transport",
     "estimate_monthly_cost",
 ]
 
 _MODULE_OF = {
+    "Archive": "sinks.s3",
     "AuthHeader": "auth",
+    "Concurrency": "concurrency",
     "CostEstimate": "cost",
     "DownloaderConfigError": "errors",
     "DownloaderPattern": "pattern",
+    "FanOut": "fanout",
     "ItemField": "item",
     "Pagination": "pagination",
     "Prices": "cost",
     "Problem": "errors",
+    "Starts": "starts",
     "Transport": "transport",
     "estimate_monthly_cost": "cost",
 }

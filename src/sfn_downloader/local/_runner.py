@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from .._contract import PARTITION_KEY, SORT_KEY
 from . import _moto_apigateway, _moto_http, _moto_jsonata
 from ._api_gateway import LocalRestApi
 from ._resources import create_resources
@@ -298,7 +299,9 @@ class LocalRunner:
                 for item in page["Items"]:
                     plain = {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
                     found.append(plain)
-        return sorted(found, key=lambda item: (str(item.get("pk")), str(item.get("sk"))))
+        return sorted(
+            found, key=lambda item: (str(item.get(PARTITION_KEY)), str(item.get(SORT_KEY)))
+        )
 
     def resource_name(self, construct: str) -> str:
         """The local name of a bucket, queue, topic or bus of the stack: bucket name, queue URL,

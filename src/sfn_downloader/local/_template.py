@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._contract import PARTITION_KEY, SCHEDULED_TIME_KEY, SORT_KEY
 from .errors import LocalRunnerError
 
 LOCAL_ACCOUNT = "123456789012"
@@ -408,12 +409,12 @@ def _spec(
         # A table the user brought (imported by name): the construct's documented key schema.
         tables[name] = {
             "KeySchema": [
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
             ],
             "AttributeDefinitions": [
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
             ],
             "BillingMode": "PAY_PER_REQUEST",
         }
@@ -463,6 +464,6 @@ def _schedule_of(
         if resolver.resolve(target.get("Arn")) == state_machine_arn:
             name = resource["Properties"].get("Name") or f"{logical_id}-{physical_id('', '')}"
             return str(resolver.resolve(target.get("Input", "{}"))), str(name)
-    # Started on demand only (scheduled=False): the input an on-demand caller must send.
+    # Started on demand only (Starts.on_demand()): the input an on-demand caller must send.
     del path
-    return json.dumps({"scheduledTime": SCHEDULED_TIME}), ON_DEMAND
+    return json.dumps({SCHEDULED_TIME_KEY: SCHEDULED_TIME}), ON_DEMAND

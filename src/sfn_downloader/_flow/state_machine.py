@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._acknowledge import acknowledge
-
-DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+from .._acknowledge import acknowledge
 
 
 def build_state_machine(
@@ -19,7 +16,6 @@ def build_state_machine(
     definition: sfn.IChainable,
     workflow_type: sfn.StateMachineType,
     timeout: Duration,
-    table: dynamodb.ITable,
     include_execution_data: bool,
     definition_substitutions: dict[str, str] | None,
     log_retention: logs.RetentionDays,
@@ -52,13 +48,9 @@ def build_state_machine(
         "actions are on '*': AWS supports no resource-level permissions for them. Everything "
         "else is scoped to this downloader's API method, table and key.",
     )
-    if table.encryption_key is not None:
-        # putItem on a table with a customer-managed key needs the key too.
-        table.encryption_key.grant_encrypt_decrypt(state_machine)
-        reason = (
-            "aws-cdk-lib's grant_encrypt_decrypt on the table's own key (kms:ReEncrypt*, "
-            "kms:GenerateDataKey*): the actions DynamoDB uses with a customer-managed key."
-        )
-        acknowledge(policy, "IAM5[Action::kms:ReEncrypt*]", reason)
-        acknowledge(policy, "IAM5[Action::kms:GenerateDataKey*]", reason)
     return state_machine, log_group
+
+
+def already_used(error: Exception) -> bool:
+    """True for aws-cdk-lib's error when a state already belongs to another state machine."""
+    return "Every state can only be used in one graph" in str(error)

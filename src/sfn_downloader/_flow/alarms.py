@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-PERIOD_MINUTES = 5
+from .._defaults import ALARM_PERIOD_MINUTES
 
 
 def build_alarms(
@@ -26,7 +26,7 @@ def build_alarms(
     (no runs in the period) is not a breach. With ``topic``, alarms and recoveries notify it.
     Without a schedule there is no dead-letter queue, and no alarm on it.
     """
-    period = Duration.minutes(PERIOD_MINUTES)
+    period = Duration.minutes(ALARM_PERIOD_MINUTES)
     metrics = {
         "failed": ("ExecutionsFailedAlarm", state_machine.metric_failed(period=period),
                    "A download run failed after its retries (see the state machine's logs)."),

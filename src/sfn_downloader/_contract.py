@@ -1,0 +1,79 @@
+"""The contract: every name a run's states, its input, its items and its errors agree on.
+
+One home for the table's attribute names, the execution input's keys, the layout of a run's
+state data and the construct's own error names, so that the construct, ``sfn_downloader.local``
+and ``sfn_downloader.cost`` cannot drift apart. No aws-cdk-lib import: plain strings and numbers.
+"""
+
+from __future__ import annotations
+
+# --- The table -------------------------------------------------------------------------------
+PARTITION_KEY = "pk"
+"""Partition key attribute: the downloader's id, so several downloaders share one table."""
+SORT_KEY = "sk"
+"""Sort key attribute: the run's scheduled time (ISO 8601, UTC), so a time range is one Query."""
+KEY_SEPARATOR = "#"
+"""With several answers a run, ``sk = <scheduled time>#<path or page>``."""
+TTL_ATTRIBUTE = "expiresAt"
+"""With ``retention``: the item's expiry, epoch seconds, the table's time-to-live attribute."""
+
+# --- The execution input ---------------------------------------------------------------------
+SCHEDULED_TIME_KEY = "scheduledTime"
+"""The execution input's key holding the run's scheduled time (the schedule sets it)."""
+QUERY_KEY = "query"
+"""The on-demand input's key holding query parameter overrides."""
+SCHEDULED_TIME_PATH = f"$$.Execution.Input.{SCHEDULED_TIME_KEY}"
+"""Where every state finds the run's scheduled time."""
+INPUT_QUERY_PATH = f"$$.Execution.Input.{QUERY_KEY}"
+"""Where an on-demand run's query overrides are."""
+
+# --- A run's state data ----------------------------------------------------------------------
+RESULT_FIELD = "result"
+"""With post-processing or an S3 archive: where the selected result sits in the state."""
+KEY_FIELD = "key"
+"""With post-processing or an S3 archive: where the stored item's key sits in the state."""
+OBJECT_FIELD = "object"
+"""With an S3 archive: where the stored object's location (``bucket``, ``key``) sits."""
+QUERY_PATH = f"$.{QUERY_KEY}"
+"""With query overrides: where the download finds its query parameters."""
+QUERY_DEFAULTS_PATH = "$.queryDefaults"
+QUERY_MERGED_PATH = "$.queryMerged"
+RESPONSE_FIELD = "response"
+"""Inside a Map iteration (and under ``first``/``current``): the selected answer."""
+RESPONSE_PATH = f"$.{RESPONSE_FIELD}"
+REQUEST_PATH = "$.request"
+"""A fan-out iteration's request: ``{"path", "query", "key"}``."""
+REQUESTS_PATH = "$.requests"
+"""The fan-out's list of requests (``ListRequests``)."""
+MAP_SCHEDULED_TIME_PATH = f"$.{SCHEDULED_TIME_KEY}"
+"""Inside a Map iteration: the scheduled time its item carries."""
+PAGE_PATH = "$.page"
+"""A page's number (the Map item, or the cursor loop's counter)."""
+PAGES_PATH = "$.pages"
+"""Page count pagination: the pages to fetch."""
+FIRST_PATH = "$.first"
+"""Page count pagination: the first page (``response``, ``pages``)."""
+CURRENT_PATH = "$.current"
+"""Cursor pagination: the page being stored (``response``, ``next``)."""
+FAILURE_PATH = "$.failure"
+"""Inside a Map iteration: the caught error of a failed request."""
+EXPIRES_VARIABLE = "expiresAt"
+"""With ``retention``: the run's expiry (epoch seconds), assigned by ``ComputeExpiry``."""
+
+# --- Error names a run may end with ----------------------------------------------------------
+REQUESTS_FAILED_ERROR = "Downloader.RequestsFailed"
+"""Some requests of a fan-out (or some pages) failed; the others' items are stored."""
+INVALID_INPUT_ERROR = "Downloader.InvalidInput"
+"""An on-demand start without a valid ``scheduledTime``."""
+
+# --- Step Functions limits the construct designs around ---------------------------------------
+STATE_DATA_LIMIT_BYTES = 256 * 1024
+"""A state's input or output, and a task's result, at most 256 KiB (service quotas)."""
+INLINE_MAP_MAX_CONCURRENCY = 40
+"""An inline Map runs at most 40 iterations at once."""
+DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
+"""A Distributed Map runs at most 10,000 child executions at once."""
+EXPRESS_MAX_MINUTES = 5
+"""An Express workflow runs at most 5 minutes."""
+STAGE_NAME = "prod"
+"""The proxy's stage (API Gateway transport)."""

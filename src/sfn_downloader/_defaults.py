@@ -1,0 +1,28 @@
+"""Defaults, apart from the builders that use them (as aws-solutions-constructs keeps them).
+
+Plain numbers only: jsii objects are not built at import time. The resolved configuration
+(``_flow.config``) turns each into its aws-cdk-lib value, once.
+"""
+
+from __future__ import annotations
+
+TIMEOUT_MINUTES = 5
+"""A run's timeout: the Express maximum."""
+SCHEDULE_MINUTES = 1
+"""A run a minute, the article's schedule."""
+MAX_CONCURRENCY = 10
+"""Requests in flight at once in a fan-out or a page Map: polite to the third party."""
+MAX_PAGES = 100
+"""A run fetches at most this many pages unless ``max_pages`` says otherwise."""
+LOG_RETENTION = "THREE_MONTHS"
+"""``logs.RetentionDays`` member of the construct's log groups."""
+DEAD_LETTER_RETENTION_DAYS = 14
+MAX_DELIVERY_AGE_MINUTES = 5
+"""How long the scheduler keeps retrying a start. The API answers with its state *now*, so an
+answer fetched long after the scheduled time would be stored under the wrong time."""
+NONCURRENT_VERSION_DAYS = 30
+"""An archived object rewritten by a re-delivered run keeps its previous version this long."""
+ALARM_PERIOD_MINUTES = 5
+DOWNLOAD_TASK_TIMEOUT_SECONDS = 35
+"""API Gateway gives up on the integration after 29 s; this bounds a hung call (States.Timeout).
+The HTTP Task's own limit is 60 s per request; 35 s bounds it the same way."""

@@ -1,0 +1,81 @@
+"""Assembly: the run's states, from the features, in the order a run meets them.
+
+    [CheckInput] → [ComputeExpiry] → [query overrides] → the shape's states → [afterwards]
+
+The shape (one request, a fan-out, the pages of one path) builds its own states from the
+transport's tasks, the item sink's putItem tasks and the concurrency's Map; the starts add the
+input check and the overrides, the item sink the expiry, the archive and the user's states
+follow a single answer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._parts import Downloads, RunParts
+from ..errors import Problem
+from ..sinks.dynamodb import ItemWriter
+from .config import Config
+
+
+def build_definition(
+    scope: Construct,
+    config: Config,
+    *,
+    downloads: Downloads,
+    writer: ItemWriter,
+    bucket: s3.IBucket | None,
+) -> sfn.IChainable:
+    """Return the run's states."""
+
+    def afterwards(inner: Construct) -> list[sfn.IChainable]:
+        states: list[sfn.IChainable] = []
+        if config.archive is not None and bucket is not None:
+            states.append(
+                config.archive.task(inner, bucket=bucket, downloader_id=config.downloader_id)
+            )
+        if config.post_process is not None:
+            states.append(config.post_process)
+        return states
+
+    parts = RunParts(
+        downloads=downloads, persists=writer, maps=config.concurrency, request=config.request,
+        result_selector=config.result_selector, query_path=config.starts.query_path,
+        keeps_result=config.keeps_result, afterwards=afterwards,
+    )  # fmt: skip
+    run = config.shape.build(scope, parts)
+    run = config.starts.with_overrides(scope, run, config.request.query)
+    run = writer.with_expiry(scope, run)
+    return config.starts.with_input_check(scope, run)
+
+
+def state_name_clashes(definition: sfn.IChainable, own: Construct) -> list[Problem]:
+    """States of the user's (``post_process``) named like one of the downloader's own states.
+
+    The downloader's states are the ones built in its scope (``own``); their names come from
+    the built chain, so a new state can never be missing from a hand-written list.
+    """
+    by_name: defaultdict[str, list[sfn.State]] = defaultdict(list)
+    for state in sfn.State.find_reachable_states(definition.start_state):
+        by_name[state.state_id].append(state)
+    prefix = own.node.path + "/"
+    problems = []
+    for name, states in sorted(by_name.items()):
+        if len(states) < 2:
+            continue
+        foreign = [s for s in states if not s.node.path.startswith(prefix)]
+        if foreign:
+            problems.append(
+                Problem(
+                    "post_process",
+                    foreign[0].node.path,
+                    f"has a state named {name!r}, the name of one of the downloader's own "
+                    "states (state names are unique in a state machine).",
+                    "give the state another id (or state_name).",
+                )
+            )
+    return problems

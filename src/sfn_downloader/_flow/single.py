@@ -1,0 +1,54 @@
+"""One request a run (the default shape): Download → Persist, exactly two state transitions
+on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
+states], the selected result kept under ``$.result`` and the item's key under ``$.key``."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._contract import KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._parts import Request, RunParts
+
+
+class SingleRequest:
+    """The run's shape without fan-out or pagination."""
+
+    several_requests = False
+    uses_map = False
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """Download → Persist (→ the afterwards states)."""
+        keeps_result = parts.keeps_result
+        download = parts.downloads.task(
+            scope,
+            "Download",
+            path=parts.request.path,
+            query=None if parts.query_path else parts.request.query or None,
+            query_path=parts.query_path,
+            result_selector=parts.result_selector,
+            result_path=f"$.{RESULT_FIELD}" if keeps_result else None,
+        )
+        if not keeps_result:
+            persist = parts.persists.task(
+                scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+            )
+            return download.next(persist)
+        persist = parts.persists.task(
+            scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(),
+            result_path=f"$.{KEY_FIELD}",
+        )  # fmt: skip
+        chain = download.next(persist)
+        for state in parts.afterwards(scope):  # built after Download and Persist
+            chain = chain.next(state)
+        return chain
+
+    def request_paths(self, request: Request) -> tuple[str, ...]:
+        """The one literal path: the task grants it itself."""
+        del request
+        return ()
+
+    def describe(self, request: Request) -> str:
+        """The path."""
+        return request.path

@@ -1,0 +1,185 @@
+"""Concurrency: how many requests of a run are in flight at once, and which Map runs them.
+
+``Concurrency.inline(n)`` (default ``inline(10)``): an inline Map, up to 40 at once, inside the
+run. ``Concurrency.distributed(n)``: a Distributed Map, up to 10,000 child executions at once;
+it needs a Standard workflow, which then becomes the default ``workflow_type``.
+
+Either Map runs one request's Download → Persist per item (path or page), then fails the run,
+listing the failed requests, if any failed; the others' items stay. Each iteration outputs
+``{"ok": true}``, or ``{"ok": false, "key": ..., "error": ..., "cause": ...}``: small, so
+10,000 outcomes fit the 256 KiB state limit. (A JSONPath filter that matches nothing is an
+error, so the run first asks ``States.ArrayContains`` whether any failed, and filters only then.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ._acknowledge import acknowledge
+from ._contract import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    INLINE_MAP_MAX_CONCURRENCY,
+    REQUESTS_FAILED_ERROR,
+)
+from ._defaults import MAX_CONCURRENCY
+from ._parts import CheckContext
+from .errors import Problem
+
+
+class Concurrency:
+    """Requests in flight at once in a fan-out or over pages, and the Map that runs them.
+
+    Use the static methods to create one.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_concurrency: int,
+        distributed: bool,
+        child_workflow_type: sfn.StateMachineType | None = None,
+    ) -> None:
+        self.max_concurrency = max_concurrency
+        """The most requests in flight at once."""
+        self.is_distributed = distributed
+        """True for a Distributed Map (child executions)."""
+        self.child_workflow_type = child_workflow_type
+        """The Distributed Map's child executions (``None`` for an inline Map)."""
+
+    @staticmethod
+    def inline(max_concurrency: int = MAX_CONCURRENCY) -> Concurrency:
+        """An inline Map running at most ``max_concurrency`` requests at once (1 to 40).
+
+        :param max_concurrency: Default: 10, polite to the third party.
+        """
+        return Concurrency(max_concurrency=max_concurrency, distributed=False)
+
+    @staticmethod
+    def distributed(
+        max_concurrency: int, *, child_workflow_type: sfn.StateMachineType | None = None
+    ) -> Concurrency:
+        """A Distributed Map running at most ``max_concurrency`` child executions at once
+        (1 to 10,000). Needs a Standard workflow (then the default ``workflow_type``).
+
+        :param child_workflow_type: Default: ``StateMachineType.EXPRESS`` (billed per request,
+            not per transition).
+        """
+        return Concurrency(
+            max_concurrency=max_concurrency,
+            distributed=True,
+            child_workflow_type=child_workflow_type or sfn.StateMachineType.EXPRESS,
+        )
+
+    @property
+    def default_workflow_type(self) -> sfn.StateMachineType:
+        """Standard for a Distributed Map (only Standard runs one), else Express."""
+        return (
+            sfn.StateMachineType.STANDARD if self.is_distributed else sfn.StateMachineType.EXPRESS
+        )
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """A range the Map supports, a run with a Map, a workflow that can run it."""
+        shown = self._shown()
+        if not context.uses_map:
+            yield Problem(
+                "concurrency",
+                shown,
+                "only applies to a run of several requests in a Map.",
+                "pass fan_out=FanOut.paths([...])/FanOut.path_values({...}) or "
+                "pagination=Pagination.page_count(...), or drop concurrency.",
+            )
+        ceiling = (
+            DISTRIBUTED_MAP_MAX_CONCURRENCY if self.is_distributed else INLINE_MAP_MAX_CONCURRENCY
+        )
+        value = self.max_concurrency
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= ceiling:
+            yield Problem(
+                "concurrency",
+                shown,
+                f"max_concurrency is not an integer from 1 to {ceiling:,}"
+                + (", the most an inline Map runs at once." if not self.is_distributed else "."),
+                "use Concurrency.inline(n) with n up to 40, or Concurrency.distributed(n) with "
+                "n up to 10,000.",
+            )
+        if self.is_distributed and context.workflow_type == sfn.StateMachineType.EXPRESS:
+            yield Problem(
+                "workflow_type",
+                "EXPRESS",
+                "cannot run a Distributed Map (concurrency=Concurrency.distributed(...)); only "
+                "Standard workflows can.",
+                "use workflow_type=StateMachineType.STANDARD (or omit it: a Distributed Map "
+                "makes Standard the default), or Concurrency.inline(n).",
+            )
+
+    def build(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        items_path: str,
+        item_selector: Mapping[str, Any],
+        iteration: sfn.IChainable,
+    ) -> sfn.Chain:
+        """The Map over ``items_path``, then ``AnyFailed?``: Done, or a Fail listing failures."""
+        result_selector = {
+            # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
+            "anyFailed.$": "States.ArrayContains($[*].ok, false)",
+            "outcomes": sfn.JsonPath.entire_payload,
+        }
+        map_state: sfn.MapBase
+        if self.is_distributed:
+            distributed = sfn.DistributedMap(
+                scope, construct_id, items_path=items_path, item_selector=dict(item_selector),
+                max_concurrency=self.max_concurrency, result_selector=result_selector,
+                map_execution_type=self.child_workflow_type,
+            )  # fmt: skip
+            distributed.item_processor(iteration)
+            map_state = distributed
+        else:
+            inline = sfn.Map(
+                scope, construct_id, items_path=items_path, item_selector=dict(item_selector),
+                max_concurrency=self.max_concurrency, result_selector=result_selector,
+            )  # fmt: skip
+            inline.item_processor(iteration)
+            map_state = inline
+        failed = sfn.Fail(
+            scope,
+            "SomeRequestsFailed",
+            error=REQUESTS_FAILED_ERROR,
+            cause_path="States.JsonToString($.outcomes[?(@.ok == false)])",
+        )
+        done = sfn.Succeed(scope, "Done")
+        return map_state.next(
+            sfn.Choice(scope, "AnyFailed")
+            .when(sfn.Condition.boolean_equals("$.anyFailed", True), failed)
+            .otherwise(done)
+        )
+
+    def grant(self, state_machine: sfn.StateMachine) -> None:
+        """aws-cdk-lib's DistributedMap grants its state machine ``states:DescribeExecution``
+        and ``StopExecution`` on its own child executions, ``execution:<name>/*:*``."""
+        if not self.is_distributed:
+            return
+        stack = Stack.of(state_machine)
+        logical_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
+        name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
+        for suffix in ("/*:*", ":*"):
+            acknowledge(
+                state_machine.node.find_child("DistributedMapPolicy"),
+                f"IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                f"execution:{name}{suffix}]",
+                "A Distributed Map's child executions have generated names: aws-cdk-lib scopes "
+                "Describe/StopExecution to this state machine's own executions.",
+            )
+
+    def _shown(self) -> str:
+        kind = "distributed" if self.is_distributed else "inline"
+        return f"Concurrency.{kind}({self.max_concurrency!r})"
+
+    def __repr__(self) -> str:
+        return self._shown()

@@ -1,0 +1,363 @@
+"""The cost model: prices, line items, and the estimate of one downloader's month."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._definition import (
+    _all_states,
+    _is_dynamodb_write,
+    _resource,
+    render_definition,
+    successful_path,
+)
+from ._errors import CostModelError
+from ._prices import Prices, _prices_for
+from ._schedule import DAYS_PER_MONTH, count_runs
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from ..pattern import DownloaderPattern
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One service's usage in a month and what it costs, before and after its free tier."""
+
+    service: str
+    """What is billed, e.g. ``"Step Functions Standard"``."""
+    quantity: float
+    """Units used a month."""
+    unit: str
+    """The billed unit, e.g. ``"state transitions"``."""
+    unit_price: float
+    """USD per unit."""
+    free_quantity: float = 0.0
+    """Units free each month (per account). Default: no free tier."""
+
+    @property
+    def cost(self) -> float:
+        """USD a month, before the free tier."""
+        return self.quantity * self.unit_price
+
+    @property
+    def cost_after_free_tier(self) -> float:
+        """USD a month once the free units are used up by this downloader alone."""
+        return max(0.0, self.quantity - self.free_quantity) * self.unit_price
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A downloader's estimated monthly cost: line items, totals and the assumptions made."""
+
+    region: str
+    """The region priced."""
+    workflow_type: str
+    """``"STANDARD"`` or ``"EXPRESS"``."""
+    schedule_expression: str
+    """The schedule as synthesized, e.g. ``"rate(1 minute)"``."""
+    runs_per_month: float
+    """Runs in a 30-day month."""
+    transitions_per_run: int
+    """States a successful run enters (retries excluded)."""
+    line_items: tuple[LineItem, ...]
+    """One entry a billed service and unit."""
+    assumptions: tuple[str, ...]
+    """What the figures assume, one sentence each."""
+    prices: Prices
+    """The unit prices used."""
+
+    @property
+    def total(self) -> float:
+        """USD a month, before free tiers."""
+        return sum(item.cost for item in self.line_items)
+
+    @property
+    def total_after_free_tier(self) -> float:
+        """USD a month after free tiers (as if this downloader were the account's only user)."""
+        return sum(item.cost_after_free_tier for item in self.line_items)
+
+    def line_item(self, service: str) -> LineItem:
+        """The line item billed as ``service``; ``KeyError`` if there is none."""
+        for item in self.line_items:
+            if item.service == service:
+                return item
+        raise KeyError(f"no line item {service!r}; have {[i.service for i in self.line_items]}")
+
+    def table(self) -> str:
+        """A plain-text table of the line items and totals, then the assumptions."""
+        rows = [("Service", "Usage a month", "Unit price", "Cost", "After free tier")]
+        for item in self.line_items:
+            rows.append(
+                (
+                    item.service,
+                    f"{_number(item.quantity)} {item.unit}",
+                    _price(item),
+                    _usd(item.cost),
+                    _usd(item.cost_after_free_tier),
+                )
+            )
+        rows.append(("Total", "", "", _usd(self.total), _usd(self.total_after_free_tier)))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines = [
+            f"Monthly cost, {self.workflow_type.title()} workflow, {self.region} "
+            f"(prices of {self.prices.date or 'unknown date'}): {self.schedule_expression}, "
+            f"{_number(self.runs_per_month)} runs, {self.transitions_per_run} state "
+            "transitions a run",
+        ]
+        for index, row in enumerate(rows):
+            if index == len(rows) - 1:
+                lines.append("  ".join("-" * width for width in widths))
+            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+            cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+            lines.append("  ".join(cells).rstrip())
+        lines += [f"- {assumption}" for assumption in self.assumptions]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        """The same as ``table()``."""
+        return self.table()
+
+
+ON_DEMAND = "on demand"
+"""The schedule expression of a downloader started on demand only: no Scheduler charge."""
+
+
+def estimate_monthly_cost(
+    pattern: DownloaderPattern,
+    *,
+    region: str = "us-east-1",
+    prices: Prices | None = None,
+    workflow_type: str | sfn.StateMachineType | None = None,
+    runs_per_month: float | None = None,
+    transitions_per_run: int | None = None,
+    duration_ms: float = 300.0,
+    memory_mb: int = 64,
+    item_size_bytes: int = 1024,
+) -> CostEstimate:
+    """Estimate a downloader's monthly cost from its synthesized schedule and state machine.
+
+    :param pattern: The downloader.
+    :param region: Whose prices to use. Default: ``"us-east-1"``; a region missing from
+        ``PRICES`` raises ``CostModelError`` (pass ``prices`` instead).
+    :param prices: Unit prices to use instead of the built-in table.
+        Default: ``PRICES[region]``.
+    :param workflow_type: Price the state machine as this type (``"STANDARD"``/``"EXPRESS"``
+        or ``StateMachineType``), e.g. to compare. Default: the state machine's own type.
+    :param runs_per_month: Default: counted from the schedule expression over a 30-day month
+        (``rate``, ``cron``; ``at`` is one run; a disabled schedule none). Required for a
+        downloader started on demand only (``scheduled=False``).
+    :param transitions_per_run: Default: the states on the successful path from ``StartAt`` to
+        the end of the definition (retries excluded).
+    :param duration_ms: Express: how long a run lasts. Default: 300 ms.
+    :param memory_mb: Express: memory a run uses. Default: 64 MB (the smallest billed step).
+    :param item_size_bytes: Size of each item written. Default: 1024 (1 write request unit).
+    """
+    from aws_cdk import Stack
+
+    stack = Stack.of(pattern)
+    machine: Any = pattern.state_machine.node.default_child
+    definition_value = machine.definition_string
+    if definition_value is None:
+        raise CostModelError("the state machine has no DefinitionString to count states from.")
+    if pattern.schedule is None:  # scheduled=False: started on demand only
+        if runs_per_month is None:
+            raise CostModelError("the downloader has no schedule (on demand): pass runs_per_month.")
+        schedule: Any = None
+        expression: Any = ON_DEMAND
+    else:
+        schedule = pattern.schedule.node.default_child
+        expression = stack.resolve(schedule.schedule_expression)
+    if not isinstance(expression, str):
+        if runs_per_month is None:
+            raise CostModelError(
+                f"the schedule expression is only known at deploy time ({expression!r}): "
+                "pass runs_per_month."
+            )
+        expression = "a deploy-time schedule"
+    disabled = schedule is not None and stack.resolve(schedule.state) == "DISABLED"
+    if disabled and runs_per_month is None:
+        runs_per_month = 0.0
+    alarms = sum(
+        1
+        for child in pattern.node.find_all()
+        if getattr(child, "cfn_resource_type", None) == "AWS::CloudWatch::Alarm"
+    )
+    return estimate_cost(
+        render_definition(stack.resolve(definition_value)),
+        schedule_expression=expression,
+        workflow_type=workflow_type or stack.resolve(machine.state_machine_type) or "STANDARD",
+        region=region,
+        prices=prices,
+        runs_per_month=runs_per_month,
+        transitions_per_run=transitions_per_run,
+        duration_ms=duration_ms,
+        memory_mb=memory_mb,
+        item_size_bytes=item_size_bytes,
+        alarms=alarms,
+    )
+
+
+def estimate_cost(
+    definition: Mapping[str, Any],
+    *,
+    schedule_expression: str,
+    workflow_type: str | sfn.StateMachineType,
+    region: str = "us-east-1",
+    prices: Prices | None = None,
+    runs_per_month: float | None = None,
+    transitions_per_run: int | None = None,
+    duration_ms: float = 300.0,
+    memory_mb: int = 64,
+    item_size_bytes: int = 1024,
+    alarms: int = 0,
+) -> CostEstimate:
+    """Estimate the monthly cost of a scheduled state machine given as plain data.
+
+    ``definition`` is the parsed Amazon States Language document; ``alarms`` the number of
+    CloudWatch alarms (default: none; ``estimate_monthly_cost`` counts the downloader's own).
+    The other parameters are those of ``estimate_monthly_cost``. Default: as there.
+    """
+    price = prices or _prices_for(region)
+    kind = str(getattr(workflow_type, "value", workflow_type)).upper()
+    if kind not in ("STANDARD", "EXPRESS"):
+        raise CostModelError(f"workflow_type must be STANDARD or EXPRESS, not {workflow_type!r}.")
+    for name, value in (
+        ("duration_ms", duration_ms),
+        ("memory_mb", memory_mb),
+        ("item_size_bytes", item_size_bytes),
+    ):
+        if value <= 0:
+            raise CostModelError(f"{name} must be positive, not {value!r}.")
+    runs = count_runs(schedule_expression) if runs_per_month is None else float(runs_per_month)
+    if runs < 0:
+        raise CostModelError(f"runs_per_month must not be negative, not {runs_per_month!r}.")
+    notes = []
+    try:
+        path = successful_path(definition)
+    except CostModelError:
+        if transitions_per_run is None:
+            raise
+        path = list(_all_states(definition))
+        notes.append("The path was not followed: each task's service call counts once a run.")
+    transitions = len(path) if transitions_per_run is None else transitions_per_run
+    api_calls = sum(1 for state in path if _resource(state).endswith(":apigateway:invoke"))
+    put_items = sum(1 for state in path if _is_dynamodb_write(_resource(state)))
+    units_per_write = max(1, math.ceil(item_size_bytes / 1024))
+
+    on_demand_only = schedule_expression == ON_DEMAND
+    items = (
+        []
+        if on_demand_only
+        else [
+            LineItem(
+                "EventBridge Scheduler",
+                runs,
+                "invocations",
+                price.scheduler_per_invocation,
+                price.scheduler_free_invocations,
+            )
+        ]
+    )
+    assumptions = [
+        f"{DAYS_PER_MONTH}-day month: {_number(runs)} runs of {schedule_expression}.",
+        "Successful runs only: a retry adds a transition (Standard), an API Gateway request "
+        "and billed duration (Express).",
+        "Free tiers are per account and month: 'after free tier' assumes nothing else uses them.",
+        *notes,
+    ]
+    if kind == "STANDARD":
+        items.append(
+            LineItem(
+                "Step Functions Standard",
+                runs * transitions,
+                "state transitions",
+                price.standard_per_transition,
+                price.standard_free_transitions,
+            )
+        )
+    else:
+        billed_ms = math.ceil(duration_ms / 100) * 100
+        billed_mb = math.ceil(memory_mb / 64) * 64
+        gb_seconds = runs * billed_ms / 1000 * billed_mb / 1024
+        items.append(
+            LineItem("Step Functions Express requests", runs, "requests", price.express_per_request)
+        )
+        items.append(
+            LineItem(
+                "Step Functions Express duration",
+                gb_seconds,
+                "GB-seconds",
+                price.express_per_gb_second,
+            )
+        )
+        assumptions.append(
+            f"Express: {duration_ms:g} ms at {memory_mb} MB a run, billed as {billed_ms} ms "
+            f"at {billed_mb} MB (first duration tier)."
+        )
+    if api_calls:
+        items.append(
+            LineItem(
+                "API Gateway REST",
+                runs * api_calls,
+                "requests",
+                price.api_gateway_rest_per_request,
+            )
+        )
+    if put_items:
+        items.append(
+            LineItem(
+                "DynamoDB on-demand writes",
+                runs * put_items * units_per_write,
+                "write request units",
+                price.dynamodb_per_write_request_unit,
+            )
+        )
+        assumptions.append(
+            f"DynamoDB: on-demand table, {item_size_bytes}-byte items ({units_per_write} WRU each)."
+        )
+    if alarms:
+        items.append(
+            LineItem(
+                "CloudWatch alarms",
+                alarms,
+                "alarms",
+                price.cloudwatch_alarm_per_month,
+                price.cloudwatch_free_alarms,
+            )
+        )
+    assumptions.append(
+        "Not included: CloudWatch Logs, X-Ray, DynamoDB storage and backups, data transfer."
+    )
+    return CostEstimate(
+        region=price.region,
+        workflow_type=kind,
+        schedule_expression=schedule_expression,
+        runs_per_month=runs,
+        transitions_per_run=transitions,
+        line_items=tuple(items),
+        assumptions=tuple(assumptions),
+        prices=price,
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def _price(item: LineItem) -> str:
+    """The unit price as AWS quotes it: per GB-second, else per thousand or per million."""
+    scale, suffix = 1, ""
+    if item.unit != "GB-seconds" and item.unit_price < 0.01:
+        scale, suffix = (1_000, "/1K") if item.unit_price >= 0.00001 else (1_000_000, "/M")
+    value = item.unit_price * scale
+    text = f"{value:.8f}".rstrip("0")
+    return f"${text if len(text.partition('.')[2]) >= 2 else f'{value:.2f}'}{suffix}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.4f}"

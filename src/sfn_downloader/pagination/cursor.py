@@ -1,0 +1,86 @@
+"""Cursor pagination (``Pagination.cursor``)::
+
+DownloadFirstPage → PersistPage → HasNext? ─ no / page cap ─→ Done
+                      ▲                 └ yes → NextPage (page + 1) → DownloadNextPage ┐
+                      └───────────────────────────────────────────────────────────────┘
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._contract import CURRENT_PATH, PAGE_PATH, RESPONSE_FIELD, SCHEDULED_TIME_PATH
+from .._parts import RunParts
+from .._states import selected, sort_key
+from ..errors import Problem
+from ._base import Pagination
+
+
+class CursorPagination(Pagination):
+    """Follow the cursor each answer holds at ``next_path``."""
+
+    kind = "cursor"
+
+    def __init__(self, *, next_path: str, param: str, max_pages: int) -> None:
+        super().__init__(param=param, max_pages=max_pages)
+        self.next_path = next_path
+        """JSONPath of the next cursor in the raw response."""
+
+    def _check(self) -> Iterator[Problem]:
+        if not isinstance(self.next_path, str) or not self.next_path.startswith("$."):
+            yield Problem(
+                "pagination.next_path",
+                self.next_path,
+                "is not a JSONPath into the raw response.",
+                "pass e.g. next_path='$.ResponseBody.next_cursor'.",
+            )
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """A Choice loop: download, store, follow the cursor."""
+        request, downloads, persists = parts.request, parts.downloads, parts.persists
+        next_field = f"{CURRENT_PATH}.next"
+        selector = {
+            **selected(parts.result_selector),
+            "next": sfn.JsonPath.string_at(self.next_path),
+        }
+        first = downloads.task(
+            scope, "DownloadFirstPage", path=request.path, query=request.query or None,
+            result_selector=selector, result_path=CURRENT_PATH,
+        )  # fmt: skip
+        number_first = sfn.Pass(
+            scope, "FirstPage", result=sfn.Result.from_number(1), result_path=PAGE_PATH
+        )
+        following = downloads.task(
+            scope, "DownloadNextPage", path=request.path, query=request.query or None,
+            page_param=self.param, page_value=sfn.JsonPath.string_at(next_field),
+            result_selector=selector, result_path=CURRENT_PATH,
+        )  # fmt: skip
+        persist = persists.task(
+            scope, "PersistPage", sort_key=sort_key(SCHEDULED_TIME_PATH, PAGE_PATH),
+            result_under=f"{CURRENT_PATH}.{RESPONSE_FIELD}",
+        )  # fmt: skip
+        next_page = sfn.Pass(
+            scope,
+            "NextPage",
+            parameters={
+                "page": sfn.JsonPath.math_add(sfn.JsonPath.number_at(PAGE_PATH), 1),
+                "current": {"next": sfn.JsonPath.string_at(next_field)},
+            },
+        )
+        done = sfn.Succeed(scope, "Done")
+        has_next = (
+            sfn.Choice(scope, "HasNextPage")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.is_not_present(next_field),
+                    sfn.Condition.is_null(next_field),
+                    sfn.Condition.number_greater_than_equals(PAGE_PATH, self.max_pages),
+                ),
+                done,
+            )
+            .otherwise(next_page.next(following).next(persist))
+        )
+        return first.next(number_first).next(persist).next(has_next)

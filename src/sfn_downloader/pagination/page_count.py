@@ -1,0 +1,133 @@
+"""Page count pagination (``Pagination.page_count``, EVE's ``X-Pages``)::
+
+DownloadFirstPage → PersistFirstPage → CountPages → MorePages? ─ no ─────────────→ OnePage
+                                         ├ over max_pages → CapPages ─┐
+                                         └ yes ───────────────────────┴→ ListPages
+ListPages (States.ArrayRange(2, pages, 1)) → FetchPages (Map: Download → Persist) → AnyFailed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._checks import HTTP_TOKEN
+from .._contract import (
+    FIRST_PATH,
+    KEY_SEPARATOR,
+    MAP_SCHEDULED_TIME_PATH,
+    PAGE_PATH,
+    PAGES_PATH,
+    RESPONSE_FIELD,
+    RESPONSE_PATH,
+    SCHEDULED_TIME_KEY,
+    SCHEDULED_TIME_PATH,
+)
+from .._parts import RunParts
+from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
+from ..errors import Problem
+from ._base import Pagination
+
+
+class PageCountPagination(Pagination):
+    """Pages ``1..N``, ``N`` announced by the first answer's ``header``."""
+
+    kind = "page_count"
+
+    def __init__(self, *, header: str, param: str, max_pages: int) -> None:
+        super().__init__(param=param, max_pages=max_pages)
+        self.header = header
+        """The response header announcing the number of pages."""
+
+    @property
+    def uses_map(self) -> bool:
+        """Pages 2..N are fetched in a Map."""
+        return True
+
+    def _check(self) -> Iterator[Problem]:
+        if not isinstance(self.header, str) or not HTTP_TOKEN.match(self.header):
+            yield Problem(
+                "pagination.header", self.header, "is not a header name.",
+                "pass e.g. header='X-Pages'.",
+            )  # fmt: skip
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The first page, its count, then a Map over the others."""
+        request, downloads, persists = parts.request, parts.downloads, parts.persists
+        first = downloads.task(
+            scope,
+            "DownloadFirstPage",
+            path=request.path,
+            query={**request.query, self.param: ["1"]},
+            result_selector={
+                **selected(parts.result_selector),
+                # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
+                # header names hold '-'; the number is parsed by CountPages (intrinsics take no
+                # brackets).
+                "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
+            },
+            result_path=FIRST_PATH,
+        )
+        persist_first = persists.task(
+            scope,
+            "PersistFirstPage",
+            sort_key=sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+            ),
+            result_under=f"{FIRST_PATH}.{RESPONSE_FIELD}",
+        )
+        done = sfn.Succeed(scope, "OnePage")
+        if self.max_pages == 1:
+            return first.next(persist_first).next(done)
+
+        download = downloads.task(
+            scope, "DownloadPage", path=request.path, query=request.query or None,
+            page_param=self.param,
+            page_value=sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH)),
+            result_selector=parts.result_selector, result_path=RESPONSE_PATH,
+        )  # fmt: skip
+        persist = persists.task(
+            scope, "PersistPage", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH),
+            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+        )  # fmt: skip
+        catch_into(record_failure(scope, "RecordFailure", key_path=PAGE_PATH), download, persist)
+        count_pages = sfn.Pass(
+            scope,
+            "CountPages",
+            parameters={
+                "pages": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at(f"{FIRST_PATH}.pages"))
+            },
+        )
+        list_pages = sfn.Pass(
+            scope,
+            "ListPages",
+            parameters={
+                "pages": sfn.JsonPath.array_range(2, sfn.JsonPath.number_at(PAGES_PATH), 1)
+            },
+        )
+        fetch_pages = parts.maps.build(
+            scope,
+            "FetchPages",
+            items_path=PAGES_PATH,
+            item_selector={
+                "page": sfn.JsonPath.number_at("$$.Map.Item.Value"),
+                SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                **persists.map_item_fields(),
+            },
+            iteration=download.next(persist),
+        )
+        cap = sfn.Pass(
+            scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH
+        )
+        more = (
+            sfn.Choice(scope, "MorePages")
+            .when(
+                sfn.Condition.number_greater_than(PAGES_PATH, self.max_pages), cap.next(list_pages)
+            )
+            .when(sfn.Condition.number_greater_than(PAGES_PATH, 1), list_pages)
+            .otherwise(done)
+        )
+        list_pages.next(fetch_pages)
+        return first.next(persist_first).next(count_pages).next(more)

@@ -1,0 +1,390 @@
+"""The item sink: the DynamoDB table and the putItem tasks that write one item an answer.
+
+The table is the user's, or one created keyed (downloader id, scheduled time) with secure
+defaults. Items: ``pk`` = the downloader's id, ``sk`` = the run's scheduled time (with a
+``#<suffix>`` for several answers a run), the ``item`` attributes, and with ``retention`` an
+``expiresAt`` time to live, computed once a run by ``ComputeExpiry``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._acknowledge import acknowledge
+from .._checks import is_json_path
+from .._contract import (
+    EXPIRES_VARIABLE,
+    PARTITION_KEY,
+    SCHEDULED_TIME_KEY,
+    SCHEDULED_TIME_PATH,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
+from .._parts import CheckContext
+from .._states import retry_kwargs
+from ..errors import Problem
+from ..item import ItemField
+
+ItemValue = ItemField | tasks.DynamoAttributeValue
+
+RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
+_FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
+
+PERSIST_RETRYABLE_ERRORS = (
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerErrorException",
+)
+
+
+def persist_retry() -> sfn.RetryProps:
+    """DynamoDB throttling and its transient server errors: 3 retries from 1 s, full jitter."""
+    return sfn.RetryProps(
+        errors=list(PERSIST_RETRYABLE_ERRORS),
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+class ItemSink:
+    """The table and its items, as the props ``item``, ``table``, ``removal_policy``,
+    ``encryption_key``, ``point_in_time_recovery`` and ``retention`` describe them."""
+
+    def __init__(
+        self,
+        *,
+        item: Mapping[str, ItemValue],
+        result_selector: Mapping[str, Any] | None,
+        table: dynamodb.ITable | None,
+        removal_policy: RemovalPolicy | None,
+        encryption_key: kms.IKey | None,
+        point_in_time_recovery: bool | None,
+        retention: Duration | None,
+    ) -> None:
+        self.item = item
+        self.result_selector = result_selector
+        self.table = table
+        self.removal_policy = removal_policy
+        self.encryption_key = encryption_key
+        self.point_in_time_recovery = point_in_time_recovery
+        self.retention = retention
+
+    @property
+    def retention_seconds(self) -> int | None:
+        """The items' time to live, seconds after their scheduled time (``None``: forever)."""
+        return int(self.retention.to_seconds()) if self.retention is not None else None
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """The item's attributes, the brought table's keys and settings, the retention."""
+        yield from self._check_item(context)
+        yield from self._check_table()
+        yield from self._check_retention()
+
+    def build(self, scope: Construct) -> dynamodb.ITable:
+        """Return the user's table, or a new one keyed (downloader id, scheduled time).
+
+        Defaults: on-demand billing (no cost while idle), point-in-time recovery, RETAIN on
+        stack deletion (downloaded data is never deleted unless asked), AWS-managed
+        encryption, or the customer-managed ``encryption_key`` when given; with
+        ``retention``, time to live on ``expiresAt``.
+        """
+        if self.table is not None:
+            return self.table
+        key = self.encryption_key
+        return dynamodb.Table(
+            scope,
+            "Table",
+            partition_key=dynamodb.Attribute(
+                name=PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=self.point_in_time_recovery is not False
+            ),
+            encryption=(
+                dynamodb.TableEncryption.CUSTOMER_MANAGED
+                if key is not None
+                else dynamodb.TableEncryption.AWS_MANAGED
+            ),
+            encryption_key=key,
+            removal_policy=self.removal_policy or RemovalPolicy.RETAIN,
+            time_to_live_attribute=TTL_ATTRIBUTE if self.retention is not None else None,
+        )
+
+    def bind(self, table: dynamodb.ITable, downloader_id: str) -> ItemWriter:
+        """The putItem task builder for ``table``."""
+        return ItemWriter(
+            table=table, downloader_id=downloader_id, item=self.item,
+            retention_seconds=self.retention_seconds,
+        )  # fmt: skip
+
+    @staticmethod
+    def grant(state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
+        """putItem on a table with a customer-managed key needs the key too."""
+        if table.encryption_key is None:
+            return
+        table.encryption_key.grant_encrypt_decrypt(state_machine)
+        policy = state_machine.role.node.find_child("DefaultPolicy")
+        reason = (
+            "aws-cdk-lib's grant_encrypt_decrypt on the table's own key (kms:ReEncrypt*, "
+            "kms:GenerateDataKey*): the actions DynamoDB uses with a customer-managed key."
+        )
+        acknowledge(policy, "IAM5[Action::kms:ReEncrypt*]", reason)
+        acknowledge(policy, "IAM5[Action::kms:GenerateDataKey*]", reason)
+
+    def _check_item(self, context: CheckContext) -> Iterator[Problem]:
+        item = self.item
+        if not isinstance(item, Mapping) or not item:
+            yield Problem(
+                "item",
+                item,
+                "is empty: nothing of the answer would be stored.",
+                "map at least one attribute, e.g. {'count': ItemField.number('$.players')}.",
+            )
+            return
+        selector = self.result_selector if isinstance(self.result_selector, Mapping) else None
+        fields = (
+            RAW_RESPONSE_FIELDS
+            if selector is None
+            else tuple(key[:-2] if key.endswith(".$") else key for key in selector)
+        )
+        source = "result_selector" if self.result_selector is not None else "the raw response"
+        for name, value in item.items():
+            prop = f"item[{name!r}]"
+            if not isinstance(name, str) or not name:
+                yield Problem("item", name, "has an empty attribute name.", "name every attribute.")
+            elif name in (PARTITION_KEY, SORT_KEY):
+                yield Problem(
+                    prop,
+                    name,
+                    f"collides with the table's key attribute {name!r} "
+                    "(downloader id and scheduled time).",
+                    "rename the attribute.",
+                )
+            if isinstance(value, ItemField):
+                yield from _check_item_path(prop, value.path, fields, source)
+            elif isinstance(value, tasks.DynamoAttributeValue) and context.several_requests:
+                yield Problem(
+                    prop,
+                    "DynamoAttributeValue",
+                    "cannot be used with several requests a run (fan_out or pagination): each "
+                    "answer sits elsewhere in the state, so its paths are rewritten, which only "
+                    "an ItemField allows.",
+                    "use ItemField.string/number/boolean/json(...).",
+                )
+            elif isinstance(value, tasks.DynamoAttributeValue) and context.keeps_result:
+                yield Problem(
+                    prop,
+                    "DynamoAttributeValue",
+                    "cannot be used with post_process or archive: the answer then sits under "
+                    "$.result, so its paths are rewritten, which only an ItemField allows.",
+                    "use ItemField.string/number/boolean/json(...).",
+                )
+            elif not isinstance(value, tasks.DynamoAttributeValue):
+                yield Problem(
+                    prop,
+                    value,
+                    "is neither an ItemField nor a DynamoAttributeValue.",
+                    "use e.g. ItemField.number('$.players').",
+                )
+
+    def _check_table(self) -> Iterator[Problem]:
+        table = self.table
+        if table is None:
+            return
+        settings = {
+            "removal_policy": self.removal_policy,
+            "encryption_key": self.encryption_key,
+            "point_in_time_recovery": self.point_in_time_recovery,
+        }
+        given = [name for name, value in settings.items() if value is not None]
+        if given:
+            yield Problem(
+                "table",
+                table.node.path,
+                f"is given together with table settings "
+                f"({', '.join(given)}), which only apply to a table the construct creates.",
+                "configure your own table directly, or drop `table`.",
+            )
+        if isinstance(table, dynamodb.Table):  # an imported ITable's keys are unknown here
+            schema = table.schema_v2()
+            for key_name, attributes in (
+                (PARTITION_KEY, schema.partition_keys),
+                (SORT_KEY, schema.sort_keys),
+            ):
+                if [(a.name, a.type) for a in attributes] != [
+                    (key_name, dynamodb.AttributeType.STRING)
+                ]:
+                    got = ", ".join(f"{a.name} ({a.type.name})" for a in attributes) or "none"
+                    yield Problem(
+                        "table",
+                        table.node.path,
+                        f"needs key {key_name!r} of type STRING, has {got}.",
+                        f"create the table with partition key {PARTITION_KEY!r} and sort "
+                        f"key {SORT_KEY!r} (both STRING), or let the construct create it.",
+                    )
+
+    def _check_retention(self) -> Iterator[Problem]:
+        retention = self.retention
+        if retention is None:
+            return
+        if not isinstance(retention, Duration):
+            yield Problem(
+                "retention", retention, "is not a Duration.", "use e.g. Duration.days(90)."
+            )
+            return
+        if Token.is_unresolved(retention.to_seconds()):
+            return
+        if retention.to_seconds() < 1:
+            yield Problem(
+                "retention", retention.to_human_string(), "is not positive.",
+                "use e.g. Duration.days(90), or omit it to keep items forever.",
+            )  # fmt: skip
+        if TTL_ATTRIBUTE in (self.item if isinstance(self.item, Mapping) else {}):
+            yield Problem(f"item[{TTL_ATTRIBUTE!r}]", TTL_ATTRIBUTE,
+                          "collides with the expiry attribute that retention writes.",
+                          "rename the attribute.")  # fmt: skip
+        if isinstance(self.table, dynamodb.Table):
+            ttl = self.table.node.default_child.time_to_live_specification  # type: ignore[union-attr]
+            resolved = Stack.of(self.table).resolve(ttl) if ttl is not None else None
+            if (
+                not resolved
+                or resolved.get("attributeName", resolved.get("AttributeName")) != TTL_ATTRIBUTE
+            ):
+                yield Problem("table", self.table.node.path,
+                              f"has no time to live on {TTL_ATTRIBUTE!r}, so retention would not "
+                              "delete anything.",
+                              f"create it with time_to_live_attribute={TTL_ATTRIBUTE!r}, or drop "
+                              "retention.")  # fmt: skip
+
+
+def _check_item_path(
+    prop: str, path: str, fields: tuple[str, ...], source: str
+) -> Iterator[Problem]:
+    if not isinstance(path, str) or not is_json_path(path) or path.startswith("States."):
+        yield Problem(prop, path, "is not a JSONPath.", "use e.g. '$.players'.")
+        return
+    if path.startswith("$$"):
+        return  # the context object (e.g. $$.Execution.Input) is always there
+    match = _FIRST_SEGMENT.match(path)
+    if match:
+        first = match.group(1) or match.group(2)
+        if first not in fields:
+            yield Problem(
+                prop,
+                path,
+                f"reads {first!r}, which {source} does not produce "
+                f"(it produces {', '.join(fields)}).",
+                "fix the path, or add the field to result_selector.",
+            )
+
+
+class ItemWriter:
+    """Builds the putItem tasks of one downloader: same table, partition key and attributes."""
+
+    def __init__(
+        self,
+        *,
+        table: dynamodb.ITable,
+        downloader_id: str,
+        item: Mapping[str, ItemValue],
+        retention_seconds: int | None = None,
+    ) -> None:
+        self._table = table
+        self._downloader_id = downloader_id
+        self._item = item
+        self.retention_seconds = retention_seconds
+
+    def map_item_fields(self) -> dict[str, str]:
+        """What a Map's ItemSelector must pass on so its iterations can persist: the expiry
+        (a Distributed Map's child executions do not see the parent's variables)."""
+        if self.retention_seconds is None:
+            return {}
+        return {EXPIRES_VARIABLE: sfn.JsonPath.string_at(f"${EXPIRES_VARIABLE}")}
+
+    def with_expiry(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
+        """With ``retention``, ``ComputeExpiry`` first: assigns ``$expiresAt``, the scheduled
+        time plus the retention in epoch seconds, and passes its input on unchanged.
+
+        JSONata, because no JSONPath intrinsic turns an ISO 8601 time into epoch seconds.
+        """
+        if self.retention_seconds is None:
+            return run
+        epoch = (
+            f"$floor($toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) / 1000)"
+            f" + {self.retention_seconds}"
+        )
+        expiry = sfn.Pass.jsonata(
+            scope, "ComputeExpiry", assign={EXPIRES_VARIABLE: "{% $string(" + epoch + ") %}"}
+        )
+        return expiry.next(run)
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        sort_key: str,
+        result_under: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+        in_map: bool = False,
+    ) -> tasks.DynamoPutItem:
+        """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
+
+        ``result_under`` is where the selected result is in the state (``$.response``): the
+        item's paths, written relative to the selected result, are rebased onto it. Without a
+        ``result_selector`` the state passes on unchanged (DynamoDB's answer is of no use).
+        ``result_path``: where DynamoDB's answer (after ``result_selector``) goes instead.
+        ``in_map``: inside a Map iteration, which reads the expiry from its item
+        (``map_item_fields``), not from the run's variable.
+        """
+        expiry = {}
+        if self.retention_seconds is not None:
+            where = f"$.{EXPIRES_VARIABLE}" if in_map else f"${EXPIRES_VARIABLE}"
+            expiry[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+                sfn.JsonPath.string_at(where)
+            )
+        persist = tasks.DynamoPutItem(
+            scope,
+            construct_id,
+            table=self._table,
+            item={
+                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
+                SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
+                **{name: _attribute(value, result_under) for name, value in self._item.items()},
+                **expiry,
+            },
+            result_selector=dict(result_selector) if result_selector is not None else None,
+            result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
+        )
+        persist.add_retry(**retry_kwargs(persist_retry()))
+        return persist
+
+    def key_selector(self) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores."""
+        return {
+            PARTITION_KEY: self._downloader_id,
+            SORT_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+        }
+
+
+def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
+    if not isinstance(value, ItemField):
+        return value  # the check refuses raw attribute values when they would need rebasing
+    if result_under is None or value.path.startswith("$$"):
+        return value.to_attribute_value()
+    return ItemField(result_under + value.path[1:], value.kind).to_attribute_value()

@@ -1,0 +1,207 @@
+"""The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``.
+
+Written with the AWS SDK integration (``aws-sdk:s3:putObject``, aws-cdk-lib ``CallAwsService``):
+S3 has no optimized Step Functions integration. The role may put objects under the downloader's
+own key prefix only. The bucket is the user's (``Archive.to_bucket``), or one created with
+secure defaults (``Archive.to_new_bucket``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._acknowledge import acknowledge
+from .._contract import OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._defaults import NONCURRENT_VERSION_DAYS
+from .._parts import CheckContext
+from ..errors import Problem
+
+_INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
+
+
+class Archive:
+    """Also store each answer in S3. Use the static methods to create one."""
+
+    def __init__(
+        self,
+        *,
+        bucket: s3.IBucket | None = None,
+        retention: Duration | None = None,
+        removal_policy: RemovalPolicy | None = None,
+    ) -> None:
+        self.bucket = bucket
+        """The user's bucket (``None``: one is created)."""
+        self.retention = retention
+        """The created bucket's object expiry (``None``: kept forever)."""
+        self.removal_policy = removal_policy
+        """The created bucket's removal policy (``None``: RETAIN)."""
+
+    @staticmethod
+    def to_new_bucket(
+        *, retention: Duration | None = None, removal_policy: RemovalPolicy | None = None
+    ) -> Archive:
+        """A bucket created for the archive: SSE-S3, TLS only, public access blocked, no ACLs,
+        versioned (previous versions kept 30 days).
+
+        :param retention: Objects expire this long after they are written (whole days).
+            Default: kept forever.
+        :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
+        """
+        return Archive(retention=retention, removal_policy=removal_policy)
+
+    @staticmethod
+    def to_bucket(bucket: s3.IBucket) -> Archive:
+        """Your own bucket (its lifecycle and removal policy are yours); a KMS key it uses is
+        granted to the state machine."""
+        return Archive(bucket=bucket)
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """One answer a run; a retention of whole days; a key the intrinsics can build."""
+        if context.several_requests:
+            yield Problem(
+                "archive",
+                repr(self),
+                "is not supported with several requests a run (fan_out or pagination) yet.",
+                "use one path per downloader, or drop it.",
+            )
+        if self.retention is not None and not Token.is_unresolved(self.retention.to_seconds()):
+            seconds = self.retention.to_seconds()
+            if seconds <= 0 or seconds % 86400:
+                yield Problem(
+                    "archive",
+                    self.retention.to_human_string(),
+                    "retention is not a positive whole number of days (S3 lifecycle rules "
+                    "count days).",
+                    "use e.g. Archive.to_new_bucket(retention=Duration.days(365)).",
+                )
+        downloader_id = context.downloader_id
+        if not Token.is_unresolved(downloader_id) and _INTRINSIC_UNSAFE.search(downloader_id):
+            yield Problem(
+                "downloader_id",
+                downloader_id,
+                "contains a quote, brace or backslash, which cannot be part of the archive's "
+                "object key (States.Format).",
+                "use letters, digits, '/', '-', '_' or '.'.",
+            )
+
+    def build(self, scope: Construct) -> s3.IBucket:
+        """Return the user's bucket, or a new one with the secure defaults."""
+        if self.bucket is not None:
+            return self.bucket
+        rules = [
+            s3.LifecycleRule(noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS))
+        ]
+        if self.retention is not None:
+            rules.append(s3.LifecycleRule(expiration=self.retention))
+        bucket = s3.Bucket(
+            scope,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=rules,
+            removal_policy=self.removal_policy or RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            bucket,
+            "S1",
+            "Only this downloader's state machine role writes here, under one key prefix; its "
+            "writes are in the state machine's execution log. Server access logs would need a "
+            "second bucket per downloader: enable them on a bucket you bring (`bucket`) if needed.",
+        )
+        return bucket
+
+    @staticmethod
+    def task(scope: Construct, *, bucket: s3.IBucket, downloader_id: str) -> sfn.TaskStateBase:
+        """``Archive``: put the selected result (JSON text) as the run's object.
+
+        The body goes through ``States.JsonToString``: the SDK integration takes a string body
+        (a JSON object is not serialized by moto's interpreter). The task's output, under
+        ``$.object``, is the object's location (``bucket``, ``key``), for post-processing.
+        """
+        task = tasks.CallAwsService(
+            scope,
+            "Archive",
+            service="s3",
+            action="putObject",
+            parameters={
+                "Bucket": bucket.bucket_name,
+                "Key": _object_key(downloader_id),
+                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.{RESULT_FIELD}")),
+                "ContentType": "application/json",
+            },
+            # Least privilege: s3:PutObject on this downloader's prefix only.
+            iam_action="s3:PutObject",
+            iam_resources=[bucket.arn_for_objects(f"{downloader_id}/*")],
+            result_selector={"bucket": bucket.bucket_name, "key": _object_key(downloader_id)},
+            result_path=f"$.{OBJECT_FIELD}",
+        )
+        task.add_retry(
+            errors=["S3.SdkClientException", "S3.S3Exception"],
+            interval=Duration.seconds(1),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
+    @staticmethod
+    def grant(state_machine: sfn.StateMachine, bucket: s3.IBucket, downloader_id: str) -> None:
+        """The key of a bucket encrypted with KMS, and the IAM5 acknowledgment of the prefix."""
+        if bucket.encryption_key is not None:
+            bucket.encryption_key.grant_encrypt(state_machine)
+        policy = state_machine.role.node.find_child("DefaultPolicy")
+        arn = Stack.of(state_machine).resolve(bucket.arn_for_objects(f"{downloader_id}/*"))
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{_nag_text(arn)}]",
+            "s3:PutObject on this downloader's own key prefix (<downloader id>/*): one object a "
+            "run, keyed by its scheduled time, so the prefix is the narrowest resource.",
+        )
+        if bucket.encryption_key is not None:
+            acknowledge(
+                policy,
+                "IAM5[Action::kms:GenerateDataKey*]",
+                "aws-cdk-lib's grant_encrypt on the archive bucket's own key: the actions S3 uses "
+                "to write an object encrypted with a customer-managed key.",
+            )
+            acknowledge(
+                policy,
+                "IAM5[Action::kms:ReEncrypt*]",
+                "aws-cdk-lib's grant_encrypt on the archive bucket's own key.",
+            )
+
+    def __repr__(self) -> str:
+        if self.bucket is not None:
+            return f"Archive.to_bucket({self.bucket.node.path})"
+        return "Archive.to_new_bucket(...)"
+
+
+def _object_key(downloader_id: str) -> str:
+    """``<downloader id>/<scheduled time>.json`` as a States.Format intrinsic."""
+    return sfn.JsonPath.format(
+        f"{downloader_id}/{{}}.json", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+    )
+
+
+def _nag_text(value: object) -> str:
+    """A resolved token as cdk-nag writes it in finding ids (``<Id.Arn>``, ``<AWS::Region>``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "<" + ".".join(value["Fn::GetAtt"]) + ">"
+    return str(value)

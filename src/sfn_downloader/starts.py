@@ -1,0 +1,329 @@
+"""Starts: on a schedule (default), on demand (``StartExecution``), or both.
+
+A run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``: the schedule passes its scheduled
+time; an on-demand caller passes the time the answer is stored under (its sort key; the same
+time again overwrites the same item). A downloader that may be started on demand checks it
+first (``CheckInput``), so a run without it fails at once with ``Downloader.InvalidInput``.
+
+An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
+``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
+path itself never changes, so a caller cannot reach another resource). States, before the
+download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
+``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``.
+
+Scheduled runs: an EventBridge Scheduler schedule; a start it cannot deliver within 5 minutes
+of retries lands in a dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from aws_cdk import Duration, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ._acknowledge import acknowledge
+from ._contract import (
+    INPUT_QUERY_PATH,
+    INVALID_INPUT_ERROR,
+    QUERY_DEFAULTS_PATH,
+    QUERY_KEY,
+    QUERY_MERGED_PATH,
+    QUERY_PATH,
+    SCHEDULED_TIME_KEY,
+    SCHEDULED_TIME_PATH,
+)
+from ._defaults import DEAD_LETTER_RETENTION_DAYS, MAX_DELIVERY_AGE_MINUTES, SCHEDULE_MINUTES
+from ._parts import CheckContext
+from .errors import Problem
+
+INPUT_CONTRACT = (
+    'The execution input must be {"scheduledTime": "<ISO 8601 UTC time, e.g. '
+    '2026-11-27T05:30:00Z>"}: the time the answer is stored under.'
+)
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-zA-Z]+)\s*\)$")
+
+
+class Starts:
+    """What starts a run. Use the static methods to create one."""
+
+    def __init__(
+        self,
+        *,
+        scheduled: bool,
+        on_demand: bool,
+        schedule: scheduler.ScheduleExpression | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        overridable_query: Sequence[str] | None = None,
+    ) -> None:
+        self.is_scheduled = scheduled
+        """True when a schedule starts runs."""
+        self.is_on_demand = on_demand
+        """True when runs may also be started with ``StartExecution``."""
+        self.expression = schedule
+        """The schedule (``None``: every minute, or no schedule)."""
+        self.dead_letter_queue = dead_letter_queue
+        """The user's dead-letter queue (``None``: one is created with a schedule)."""
+        self.overridable_query = overridable_query
+        """Query parameters an on-demand run may change."""
+
+    @staticmethod
+    def scheduled(
+        schedule: scheduler.ScheduleExpression | None = None,
+        *,
+        dead_letter_queue: sqs.IQueue | None = None,
+    ) -> Starts:
+        """Runs start on ``schedule`` only (the default).
+
+        :param schedule: Default: ``ScheduleExpression.rate(Duration.minutes(1))``.
+        :param dead_letter_queue: Where the schedule puts a start it could not deliver within
+            5 minutes of retries. Default: a new SQS-encrypted, TLS-only queue (14 days).
+        """
+        return Starts(scheduled=True, on_demand=False, schedule=schedule,
+                      dead_letter_queue=dead_letter_queue)  # fmt: skip
+
+    @staticmethod
+    def on_demand(*, overridable_query: Sequence[str] | None = None) -> Starts:
+        """No schedule: runs start with ``StartExecution`` only (see
+        ``grant_start_execution``), with input ``{"scheduledTime": "<ISO 8601 UTC>"}``.
+
+        :param overridable_query: Names of ``path``'s query parameters a run may change: its
+            input's ``"query": {"<name>": "<value>"}`` replaces their defaults (adds three Pass
+            states and a Choice). Default: a run's input changes nothing of the request.
+        """
+        return Starts(scheduled=False, on_demand=True, overridable_query=overridable_query)
+
+    @staticmethod
+    def scheduled_and_on_demand(
+        schedule: scheduler.ScheduleExpression | None = None,
+        *,
+        dead_letter_queue: sqs.IQueue | None = None,
+        overridable_query: Sequence[str] | None = None,
+    ) -> Starts:
+        """Runs start on ``schedule`` and with ``StartExecution``; parameters as
+        ``scheduled`` and ``on_demand``.
+
+        :param schedule: Default: ``ScheduleExpression.rate(Duration.minutes(1))``.
+        :param dead_letter_queue: Default: a new SQS-encrypted, TLS-only queue (14 days).
+        :param overridable_query: Default: a run's input changes nothing of the request.
+        """
+        return Starts(scheduled=True, on_demand=True, schedule=schedule,
+                      dead_letter_queue=dead_letter_queue,
+                      overridable_query=overridable_query)  # fmt: skip
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The overridable query parameter names (empty: none)."""
+        names = self.overridable_query
+        return tuple(names) if names and not isinstance(names, str) else ()
+
+    @property
+    def query_path(self) -> str | None:
+        """Where the download reads its query when overrides are allowed, else ``None``."""
+        return QUERY_PATH if self.overrides else None
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """The schedule, and the overridable parameters against the path."""
+        yield from _check_schedule(self.expression)
+        names = self.overridable_query
+        if not names:
+            return
+        if isinstance(names, str):
+            yield Problem("overridable_query", names, "is a string, not a list of names.",
+                          f"use overridable_query=[{names!r}].")  # fmt: skip
+            return
+        if context.several_requests:
+            yield Problem("overridable_query", list(names),
+                          "is not supported with fan_out or pagination yet.",
+                          "use one path, or drop overridable_query.")  # fmt: skip
+        if not context.transport.supports_query_overrides:
+            yield Problem("overridable_query", list(names),
+                          "is not supported with the HTTP Task transport yet.",
+                          "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
+        path = context.path
+        if path is None or Token.is_unresolved(path) or context.several_requests:
+            return
+        for name in names:
+            values = context.query.get(name)
+            if values is None:
+                yield Problem(f"overridable_query[{name!r}]", name,
+                              f"is not a query parameter of path {path!r}, so it has no "
+                              "default.",
+                              f"add it to the path with a default ('?{name}=...'), or drop it.",
+                              )  # fmt: skip
+            elif len(values) != 1:
+                yield Problem(f"overridable_query[{name!r}]", name,
+                              f"has {len(values)} values in path {path!r}; an override "
+                              "replaces exactly one.",
+                              "give it one default value, or drop it.")  # fmt: skip
+
+    def with_overrides(
+        self, scope: Construct, run: sfn.IChainable, query: Mapping[str, list[str]]
+    ) -> sfn.IChainable:
+        """The states that put the run's query at ``$.query``, then ``run``."""
+        overridable = self.overrides
+        if not overridable:
+            return run
+        return _query_overrides(scope, query=query, overridable=overridable, run=run)
+
+    def with_input_check(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
+        """``CheckInput`` first when started on demand: go on when ``scheduledTime`` is an
+        ISO 8601 time, else fail with ``Downloader.InvalidInput``."""
+        if not self.is_on_demand:
+            return run
+        invalid = sfn.Fail(scope, "InvalidInput", error=INVALID_INPUT_ERROR, cause=INPUT_CONTRACT)
+        valid = sfn.Condition.and_(
+            sfn.Condition.is_present(SCHEDULED_TIME_PATH),
+            sfn.Condition.is_timestamp(SCHEDULED_TIME_PATH),
+        )
+        return sfn.Choice(scope, "CheckInput").when(valid, run).otherwise(invalid)
+
+    def build(
+        self, scope: Construct, *, state_machine: sfn.IStateMachine, description: str
+    ) -> tuple[scheduler.Schedule | None, sqs.IQueue | None]:
+        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule)."""
+        if not self.is_scheduled:
+            return None, None
+        queue = self.dead_letter_queue or _dead_letter_queue(scope)
+        schedule = scheduler.Schedule(
+            scope,
+            "Schedule",
+            schedule=self.expression
+            or scheduler.ScheduleExpression.rate(Duration.minutes(SCHEDULE_MINUTES)),
+            description=description,
+            target=targets.StepFunctionsStartExecution(
+                state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {SCHEDULED_TIME_KEY: scheduler.ContextAttribute.scheduled_time}
+                ),
+                dead_letter_queue=queue,
+                max_event_age=Duration.minutes(MAX_DELIVERY_AGE_MINUTES),
+            ),
+        )
+        return schedule, queue
+
+    @staticmethod
+    def grant_start_execution(
+        state_machine: sfn.StateMachine, grantee: iam.IGrantable
+    ) -> iam.Grant:
+        """``states:StartExecution`` on the state machine (aws-cdk-lib's grant)."""
+        return state_machine.grant_start_execution(grantee)
+
+    def __repr__(self) -> str:
+        kind = (
+            "scheduled_and_on_demand"
+            if self.is_scheduled and self.is_on_demand
+            else "scheduled"
+            if self.is_scheduled
+            else "on_demand"
+        )
+        return f"Starts.{kind}(...)"
+
+
+def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
+    if schedule is None:
+        return
+    if not isinstance(schedule, scheduler.ScheduleExpression):
+        yield Problem(
+            "starts",
+            schedule,
+            "the schedule is not an aws_scheduler.ScheduleExpression.",
+            "use Starts.scheduled(ScheduleExpression.rate(Duration.minutes(5))) or .cron(...).",
+        )
+        return
+    expression = schedule.expression_string
+    if Token.is_unresolved(expression):
+        return
+    match = _RATE.match(expression)
+    if match and (match.group(2).lower().startswith("second") or int(match.group(1)) == 0):
+        yield Problem(
+            "starts",
+            expression,
+            "the schedule is more frequent than once a minute, the most EventBridge Scheduler "
+            "runs a target.",
+            "use ScheduleExpression.rate(Duration.minutes(1)) or longer.",
+        )
+
+
+def _dead_letter_queue(scope: Construct) -> sqs.IQueue:
+    """An SQS-encrypted, TLS-only queue keeping undelivered starts 14 days."""
+    created = sqs.Queue(
+        scope,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(DEAD_LETTER_RETENTION_DAYS),
+    )
+    acknowledge(
+        created,
+        "SQS3",
+        "This queue is the schedule's dead-letter queue (the Scheduler target's "
+        "DeadLetterConfig), which cdk-nag cannot see.",
+    )
+    return created
+
+
+def _query_overrides(
+    scope: Construct,
+    *,
+    query: Mapping[str, list[str]],
+    overridable: Sequence[str],
+    run: sfn.IChainable,
+) -> sfn.IChainable:
+    """``query`` is the path's own query (values are lists, as ``apigateway:invoke`` takes
+    them); each overridable name has exactly one default value (``check`` makes sure)."""
+    scheduled_time = sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+    fixed = {name: list(values) for name, values in query.items() if name not in overridable}
+    default_query = sfn.Pass(
+        scope,
+        "DefaultQuery",
+        parameters={SCHEDULED_TIME_KEY: scheduled_time, QUERY_KEY: dict(query)},
+    )
+    # JSONPath has no "pick these keys": merge the caller's values over the defaults, then read
+    # back only the allowed names (a key the caller added is never read).
+    defaults = sfn.Pass(
+        scope,
+        "QueryDefaults",
+        result=sfn.Result.from_object({name: query[name][0] for name in overridable}),
+        result_path=QUERY_DEFAULTS_PATH,
+    )
+    merge = sfn.Pass(
+        scope,
+        "MergeQuery",
+        parameters={
+            "merged": sfn.JsonPath.json_merge(
+                sfn.JsonPath.object_at(QUERY_DEFAULTS_PATH),
+                sfn.JsonPath.object_at(INPUT_QUERY_PATH),
+            )
+        },
+        result_path=QUERY_MERGED_PATH,
+    )
+    override = sfn.Pass(
+        scope,
+        "OverrideQuery",
+        parameters={
+            SCHEDULED_TIME_KEY: scheduled_time,
+            QUERY_KEY: {
+                **fixed,
+                **{
+                    name: sfn.JsonPath.array(
+                        sfn.JsonPath.string_at(f"{QUERY_MERGED_PATH}.merged.{name}")
+                    )
+                    for name in overridable
+                },
+            },
+        },
+    )
+    default_query.next(run)
+    defaults.next(merge).next(override).next(run)
+    return (
+        sfn.Choice(scope, "HasQueryOverrides")
+        .when(sfn.Condition.is_present(INPUT_QUERY_PATH), defaults)
+        .otherwise(default_query)
+    )

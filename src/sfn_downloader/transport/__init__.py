@@ -1,0 +1,17 @@
+"""Transport: how the state machine reaches the third party.
+
+* ``Transport.api_gateway()`` (default): the article's way, ``apigateway:invoke`` through an
+  IAM-authorized API Gateway REST API that proxies to the endpoint (``api_gateway.py``).
+* ``Transport.http_task(connection)``: the Step Functions HTTP Task (``http:invoke``) with an
+  EventBridge connection holding the credentials (API key, Basic or OAuth, in Secrets Manager).
+  No API Gateway at all (``http_task.py``).
+
+A new transport is one module: a ``Transport`` subclass (checks, ``bind``) and its
+``BoundTransport`` (tasks, grants), plus a static factory on ``Transport``.
+"""
+
+from __future__ import annotations
+
+from ._base import BoundTransport, Transport
+
+__all__ = ["BoundTransport", "Transport"]

@@ -1,0 +1,191 @@
+"""The transport protocol: how requests leave Step Functions.
+
+A ``Transport`` checks itself, then ``bind`` builds what it needs (the API Gateway proxy, or
+nothing for the HTTP Task) and returns a ``BoundTransport``: the task builder the run's shape
+uses (``Downloads``), the transport's grants, and what the state machine must know of it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._checks import check_header_name
+from .._parts import CheckContext, Target
+from .._states import retry_kwargs
+from ..auth import AuthHeader
+from ..errors import Problem
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_events as events
+
+RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
+"""Throttling and server errors. Other 4xx answers will not change on a retry."""
+
+
+def default_download_retry(errors: Sequence[str]) -> sfn.RetryProps:
+    """Three retries after 2, 4 and 8 s (full jitter): about 15 s at most, well inside a minute.
+
+    A function, not a module constant: jsii objects are not built at import time.
+    """
+    return sfn.RetryProps(
+        errors=list(errors),
+        interval=Duration.seconds(2),
+        max_attempts=3,
+        backoff_rate=2,
+        max_delay=Duration.seconds(30),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+class Transport(ABC):
+    """The way requests leave Step Functions. Use the static methods to create one."""
+
+    retryable_errors: tuple[str, ...] = ()
+    """The error names of this transport's retryable failures (429, 5xx, timeouts)."""
+
+    @staticmethod
+    def api_gateway(*, logging: bool = False) -> Transport:
+        """``apigateway:invoke`` through an IAM-authorized REST API proxy (the default).
+
+        Credentials: ``auth_header`` (the proxy sets ``Authorization``).
+        Failures are named ``ApiGateway.<status>``.
+
+        :param logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
+            Needs the account's API Gateway CloudWatch role. Default: ``False``.
+        """
+        from .api_gateway import ApiGatewayTransport
+
+        return ApiGatewayTransport(logging=logging)
+
+    @staticmethod
+    def http_task(connection: events.IConnection) -> Transport:
+        """The HTTP Task (``arn:aws:states:::http:invoke``) with ``connection``'s credentials.
+
+        The connection (``aws_events.Connection`` with ``Authorization.api_key``, ``.basic`` or
+        ``.oauth``) applies the credential to every request; its secret stays in Secrets
+        Manager, never in the template or the state data. Failures are named
+        ``States.Http.StatusCode.<status>``. Each request may take at most 60 s.
+        """
+        from .http_task import HttpTaskTransport
+
+        return HttpTaskTransport(connection=connection)
+
+    @property
+    def supports_query_overrides(self) -> bool:
+        """True when an on-demand run may override query parameters through this transport."""
+        return False
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """The request headers this transport can send."""
+        for name, value in (context.headers or {}).items():
+            prop = f"headers[{name!r}]"
+            yield from check_header_name(prop, name, what="the header name")
+            if not isinstance(value, str):
+                yield Problem(prop, value, "is not a string.", "pass the header value as a string.")
+
+    @abstractmethod
+    def bind(
+        self,
+        scope: Construct,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str] | None,
+        auth_header: AuthHeader | None,
+        retry: sfn.RetryProps | None,
+        log_retention: logs.RetentionDays,
+    ) -> BoundTransport:
+        """Build what this transport needs in ``scope``; return its task builder."""
+
+
+class BoundTransport(ABC):
+    """A transport built into a downloader: the ``Downloads`` of its run's shape."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str] | None,
+        retry: sfn.RetryProps | None,
+        retryable_errors: Sequence[str],
+    ) -> None:
+        self.endpoint = endpoint
+        self.headers = headers
+        self._retry = retry
+        self._retryable_errors = tuple(retryable_errors)
+
+    @property
+    def api(self) -> apigw.RestApi | None:
+        """The API Gateway proxy, if this transport has one."""
+        return None
+
+    @property
+    def credential_in_state(self) -> bool:
+        """True when a credential passes through the state data (then not logged)."""
+        return False
+
+    def definition_substitutions(self) -> dict[str, str] | None:
+        """Values CloudFormation substitutes into the definition on deploy."""
+        return None
+
+    def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
+        """Permissions the tasks do not grant themselves; ``paths`` are the ones a fan-out
+        requests through a JSONPath."""
+        del state_machine, paths
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None = None,
+        query_path: str | None = None,
+        page_param: str | None = None,
+        page_value: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+    ) -> sfn.TaskStateBase:
+        """One GET of ``path`` (a literal or a JSONPath token), with the retry policy."""
+        task = self._task(
+            scope, construct_id, path=path, query=query, query_path=query_path,
+            page_param=page_param, page_value=page_value,
+            result_selector=dict(result_selector) if result_selector is not None else None,
+            result_path=result_path,
+        )  # fmt: skip
+        task.add_retry(**self.retry_kwargs())
+        return task
+
+    def retry_kwargs(self) -> dict[str, Any]:
+        """The user's policy replaces the default; without ``errors`` it keeps the retryable
+        ones of the transport."""
+        kwargs = retry_kwargs(self._retry or default_download_retry(self._retryable_errors))
+        if self._retry is None or not kwargs.get("errors"):
+            kwargs["errors"] = list(self._retryable_errors)
+        return kwargs
+
+    @abstractmethod
+    def listed(self, target: Target) -> dict[str, Any]:
+        """A fan-out request as a Map item holds it."""
+
+    @abstractmethod
+    def _task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None,
+        query_path: str | None,
+        page_param: str | None,
+        page_value: str | None,
+        result_selector: dict[str, Any] | None,
+        result_path: str | None,
+    ) -> sfn.TaskStateBase: ...

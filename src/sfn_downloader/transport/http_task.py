@@ -1,0 +1,167 @@
+"""The HTTP Task transport: ``http:invoke`` with an EventBridge connection, no API Gateway.
+
+The connection holds the credential (API key, Basic or OAuth, in Secrets Manager); the task
+sends the static query in the URL; the role may invoke ``GET <endpoint>/...`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
+from .._parts import CheckContext, Target
+from ..auth import AuthHeader
+from ..errors import Problem
+from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+
+RETRYABLE_ERRORS = (
+    *(f"States.Http.StatusCode.{status}" for status in RETRYABLE_STATUSES),
+    "States.Http.Socket",
+    "States.Timeout",
+)
+"""The HTTP Task's retryable failures: ``States.Http.StatusCode.<status>``, and
+``States.Http.Socket`` when the connection fails."""
+
+
+class HttpTaskTransport(Transport):
+    """The Step Functions HTTP Task with an EventBridge connection (``Transport.http_task``)."""
+
+    retryable_errors = RETRYABLE_ERRORS
+
+    def __init__(self, *, connection: events.IConnection) -> None:
+        self.connection = connection
+        """The EventBridge connection whose credential every request carries."""
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """Headers; the credential belongs in the connection, not in ``auth_header``."""
+        yield from super().check(context)
+        if context.auth_header is not None:
+            yield Problem(
+                "auth_header",
+                "AuthHeader",
+                "conflicts with transport=Transport.http_task(...): the HTTP Task's connection "
+                "sets the credential.",
+                "put the credential in the connection (events.Authorization.api_key/basic/"
+                "oauth) and drop auth_header.",
+            )
+
+    def bind(
+        self,
+        scope: Construct,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str] | None,
+        auth_header: AuthHeader | None,
+        retry: sfn.RetryProps | None,
+        log_retention: logs.RetentionDays,
+    ) -> BoundTransport:
+        """Nothing to build: the task calls the endpoint itself."""
+        del scope, auth_header, log_retention
+        return HttpTaskDownloads(
+            connection=self.connection, endpoint=endpoint, headers=headers, retry=retry
+        )
+
+
+class HttpTaskDownloads(BoundTransport):
+    """The HTTP Task's download tasks (``HttpInvoke``) and the narrowing of their grant."""
+
+    def __init__(
+        self,
+        *,
+        connection: events.IConnection,
+        endpoint: str,
+        headers: Mapping[str, str] | None,
+        retry: sfn.RetryProps | None,
+    ) -> None:
+        super().__init__(
+            endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS
+        )
+        self._connection = connection
+
+    def listed(self, target: Target) -> dict[str, Any]:
+        """The path with its query in the URL, no query object (see ``_path_of``)."""
+        return {"path": _path_of(target.path, target.query), "query": {}, "key": target.key}
+
+    def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
+        """Narrow ``states:InvokeHTTPEndpoint`` to ``GET <endpoint>/...``.
+
+        aws-cdk-lib's HttpInvoke allows it on ``*`` with ``states:HTTPEndpoint`` like
+        ``<endpoint>*`` (which also matches ``<endpoint>.attacker.example``) and no method
+        condition. Explicit denies close both gaps without fighting the generated statement.
+        """
+        del paths
+        action = "states:InvokeHTTPEndpoint"
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=[action],
+                resources=["*"],
+                conditions={"StringNotLike": {"states:HTTPEndpoint": f"{self.endpoint}/*"}},
+            )
+        )
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=[action],
+                resources=["*"],
+                conditions={"StringNotEquals": {"states:HTTPMethod": "GET"}},
+            )
+        )
+
+    def _task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None,
+        query_path: str | None,
+        page_param: str | None,
+        page_value: str | None,
+        result_selector: dict[str, Any] | None,
+        result_path: str | None,
+    ) -> sfn.TaskStateBase:
+        # The static query is in the URL (_path_of); a fan-out's paths carry theirs
+        # (query_path is then unused). Only the page parameter is a QueryParameter.
+        del query_path
+        query_input = (
+            sfn.TaskInput.from_object({page_param: page_value})
+            if page_param is not None and page_value is not None
+            else None
+        )
+        return tasks.HttpInvoke(
+            scope,
+            construct_id,
+            connection=self._connection,
+            api_root=self.endpoint,
+            # HttpInvoke joins api_root and api_endpoint with '/'.
+            api_endpoint=(
+                sfn.TaskInput.from_text(_path_of(path, query))
+                if not path.startswith("$")
+                else sfn.TaskInput.from_json_path_at(path)
+            ),
+            method=sfn.TaskInput.from_text("GET"),
+            headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
+            query_string_parameters=query_input,
+            result_selector=result_selector,
+            result_path=result_path,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
+        )
+
+
+def _path_of(path: str, query: Mapping[str, list[str]] | None = None) -> str:
+    """A path as the HTTP Task takes it. It joins it to the root with '/', and takes the static
+    query in the URL: its ``QueryParameters`` hold one string each, and its ``Transform``
+    encodes request bodies, not query strings, so a repeated parameter (``type=sell&type=buy``)
+    can only be sent as written."""
+    return path.lstrip("/") + (f"?{urlencode(query, doseq=True)}" if query else "")
