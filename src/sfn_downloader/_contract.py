@@ -77,3 +77,15 @@ EXPRESS_MAX_MINUTES = 5
 """An Express workflow runs at most 5 minutes."""
 STAGE_NAME = "prod"
 """The proxy's stage (API Gateway transport)."""
+
+# --- A downloader's memory and a run's identity (used by the features that need them) --------
+STATE_SORT_KEY = "#state"
+"""The downloader's state item (high-water mark, validators, hashes): ``pk = <downloader id>``,
+``sk = "#state"``. ``#`` sorts before every digit, so a time-range ``Query`` of the items
+(``sk BETWEEN <t1> AND <t2>``) never returns it, and the newest item is still the last one."""
+RUN_ATTRIBUTE = "run"
+"""On every item of a run of several answers: the execution's name, so that the items of one
+delivery can be told from a re-delivery's."""
+RUN_STARTED_ATTRIBUTE = "runStartedAt"
+"""On every item of a run of several answers: when its execution started (ISO 8601), so that
+the newest delivery's set of pages is the consistent one."""
