@@ -222,7 +222,7 @@ def test_an_unreachable_upstream_is_the_proxys_integration_failure_504_naming_th
 
 
 def test_an_upstream_without_scheme_is_refused_before_anything_runs(app: cdk.App) -> None:
-    with pytest.raises(LocalRunnerError, match="'127.0.0.1:9' is not a base URL"):
+    with pytest.raises(LocalRunnerError, match=r"'127\.0\.0\.1:9' is not a base URL"):
         LocalRunner(app, upstream="127.0.0.1:9", pattern="Bad/Amount")
 
 

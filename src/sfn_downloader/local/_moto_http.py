@@ -38,7 +38,9 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 HTTP_ERROR_PREFIX = "States.Http."
 
 # Headers an HTTP Task definition may not set (Step Functions developer guide, "Call HTTPS
-# APIs", Headers): the task fails instead of sending them.
+# APIs", Headers): the task fails with States.Runtime instead of sending them. Range is not on
+# that list, but the page says Step Functions sets Range itself (bytes=0-262144): whether a
+# task's own Range is refused or replaced is not documented; it is refused here.
 _FORBIDDEN_HEADERS = frozenset(
     name.lower()
     for name in (
