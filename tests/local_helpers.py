@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import json
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -68,7 +70,8 @@ class Upstream:
                     answer = responder(seen)
                 payload = answer.payload()
                 self.send_response(answer.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if not any(name.lower() == "content-type" for name in answer.headers):
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -122,3 +125,16 @@ def running_upstream() -> Iterator[Upstream]:
 def http_date() -> str:
     """An RFC 7231 date, as servers put in ``Date``."""
     return email.utils.formatdate(usegmt=True)
+
+
+def gzipped(body: Any, status: int = 200) -> Answer:
+    """An answer whose JSON body is gzip-compressed, with ``Content-Encoding: gzip``."""
+    return Answer(status, gzip.compress(json.dumps(body).encode()), {"Content-Encoding": "gzip"})
+
+
+def closed_port_url() -> str:
+    """A loopback base URL where nothing listens (a port just bound and released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

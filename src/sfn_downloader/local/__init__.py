@@ -8,13 +8,14 @@ Importing ``sfn_downloader`` never imports this package (nor moto).
 from . import _moto_apigateway
 from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalExecution, LocalRunner, scheduled_time_text
-from .errors import LocalRunnerError
+from .errors import CompressedAnswerWarning, LocalRunnerError
 
 SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
 """The only moto version the local runner supports (its adapters patch moto's internals)."""
 
 __all__ = [
     "SUPPORTED_MOTO_VERSION",
+    "CompressedAnswerWarning",
     "LocalExecution",
     "LocalRunner",
     "LocalRunnerError",

@@ -11,13 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
 
+from ._http import check_base_url
 from ._runner import LocalRunner, scheduled_time_text, select_downloader
 from ._template import find_downloaders, stacks_of
 from .errors import LocalRunnerError
@@ -47,9 +51,27 @@ def synthesize(app_file: Path, outdir: Path) -> None:
         )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with every usage error on one line: ``PROG: error: MESSAGE``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def unreachable(url: str, timeout: float = 2.0) -> str | None:
+    """Why nothing answers at ``url``'s host and port (``"connection refused"``), or ``None``."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return None
+    except OSError as error:
+        return error.strerror or str(error) or type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m sfn_downloader.local", description=__doc__)
+    parser = _Parser(prog="python -m sfn_downloader.local", description=__doc__)
     parser.add_argument("app", type=Path, help="CDK app file (or a synthesized cdk.out directory)")
     parser.add_argument("--upstream", required=True, help="base URL standing in for the endpoint")
     parser.add_argument("--runs", type=int, default=1, help="runs per downloader (default 1)")
@@ -62,9 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fast-retries", action="store_true", help="skip retry sleeps")
     args = parser.parse_args(argv)
     if args.runs < 1:
-        parser.error("--runs must be at least 1")
-    secrets = dict(item.split("=", 1) for item in args.secret if "=" in item)
-    start = datetime.fromisoformat(scheduled_time_text(args.start)).astimezone(UTC)
+        parser.error(f"argument --runs: must be at least 1, not {args.runs}")
+    try:
+        check_base_url(args.upstream)
+    except ValueError as error:
+        parser.error(f"argument --upstream: {error}")
+    malformed = [item for item in args.secret if "=" not in item or item.startswith("=")]
+    if malformed:
+        parser.error(f"argument --secret: expected NAME=VALUE, got {malformed[0]!r}")
+    secrets = dict(item.split("=", 1) for item in args.secret)
+    try:
+        start = datetime.fromisoformat(scheduled_time_text(args.start)).astimezone(UTC)
+    except ValueError:
+        parser.error(
+            f"argument --start: {args.start!r} is not an ISO 8601 time (like 2026-11-27T05:30:00Z)"
+        )
+    if not args.app.exists():
+        parser.error(f"argument app: {str(args.app)!r} does not exist")
 
     with tempfile.TemporaryDirectory(prefix="sfn-downloader-") as tmp:
         try:
@@ -79,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except LocalRunnerError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        reason = unreachable(args.upstream)
+        if reason is not None:
+            # Not a usage error: the runs go on and fail as they would on AWS with the
+            # endpoint down (the proxy answers 504, the HTTP Task fails States.Http.Socket).
+            print(f"warning: cannot reach the upstream {args.upstream}: {reason}", file=sys.stderr)
         failed = 0
         for spec in chosen:
             runner = LocalRunner(

@@ -353,8 +353,15 @@ def _forward(
         )
     except TimeoutError:
         return _json_response(504, "Endpoint request timed out")
-    except SEND_ERRORS:
-        return _json_response(500, "Internal server error")
+    except SEND_ERRORS as error:
+        # No answer (refused, reset, unknown host): the INTEGRATION_FAILURE gateway response,
+        # 504 by default (API Gateway developer guide, "Gateway response types"). AWS does not
+        # document its message text; this one names the address that could not be reached.
+        return _json_response(
+            504,
+            f"Integration failure: no answer from {scheme}://{netloc} "
+            f"({type(error).__name__}: {error})",
+        )
     status, upstream_headers, payload = answer.status, answer.headers, answer.body
     out: list[tuple[str, str]] = []
     for name, value in upstream_headers:

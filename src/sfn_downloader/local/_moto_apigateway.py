@@ -19,13 +19,14 @@ from __future__ import annotations
 import http
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from .errors import LocalRunnerError
+from .errors import CompressedAnswerWarning, LocalRunnerError
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
 """The only moto version whose interpreter internals this adapter was written against."""
@@ -197,9 +198,29 @@ def _eval_service_task(
             f"(known: {sorted(_handlers)}).",
         )
     response = handler(request)
+    _warn_if_compressed(request, response)
     if not 200 <= response.status < 300:
         raise _ApiGatewayStatusError(response.status, response.body.decode("utf-8", "replace"))
     env.stack.append(invoke_output(response))
+
+
+def _warn_if_compressed(request: ApiRequest, response: ApiResponse) -> None:
+    from ._http import content_coding
+
+    coding = content_coding(response.headers)
+    if coding is None:
+        return
+    warnings.warn(
+        CompressedAnswerWarning(
+            f"{request.method} {request.path}: the answer is {coding}-compressed "
+            f"(Content-Encoding: {coding}). API Gateway passes it through undecompressed and, "
+            "with no binary media types, as UTF-8 text (API Gateway developer guide: 'Receive an "
+            "API response with a compressed payload', 'Content type conversions in API "
+            "Gateway'), so ResponseBody is not the JSON that was compressed, locally as on AWS. "
+            "Make the endpoint answer uncompressed."
+        ),
+        stacklevel=2,
+    )
 
 
 def _from_error(self: Any, env: Any, ex: Exception) -> Any:

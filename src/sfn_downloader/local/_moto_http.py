@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from ._http import SEND_ERRORS, send
+from ._http import SEND_ERRORS, content_coding, media_type, send
 from ._moto_apigateway import ApiResponse, check_moto_version, invoke_output
 from .errors import LocalRunnerError
 
@@ -38,7 +38,9 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 HTTP_ERROR_PREFIX = "States.Http."
 
 # Headers an HTTP Task definition may not set (Step Functions developer guide, "Call HTTPS
-# APIs", Headers): the task fails instead of sending them.
+# APIs", Headers): the task fails with States.Runtime instead of sending them. Range is not on
+# that list, but the page says Step Functions sets Range itself (bytes=0-262144): whether a
+# task's own Range is refused or replaced is not documented; it is refused here.
 _FORBIDDEN_HEADERS = frozenset(
     name.lower()
     for name in (
@@ -52,6 +54,7 @@ _FORBIDDEN_HEADERS = frozenset(
 )  # fmt: skip
 _FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
 _BODY_METHODS = frozenset({"PATCH", "POST", "PUT", "DELETE"})
+_BINARY_MEDIA_PREFIXES = ("image/", "video/", "audio/")
 _PARAMETERS = frozenset(
     {"ApiEndpoint", "Method", "Authentication", "InvocationConfig", "Headers", "QueryParameters",
      "RequestBody", "Transform"}
@@ -263,7 +266,7 @@ def _failure_event(task: Any, env: Any, ex: _HttpTaskError) -> Any:
 
     return FailureEvent(
         env=env,
-        error_name=_error_name_class()(ex.error),
+        error_name=_error_name(ex.error),
         event_type=HistoryEventType.TaskFailed,
         # moto declares EventDetails total=True yet fills one key, as here.
         event_details=EventDetails(  # type: ignore[typeddict-item]
@@ -275,6 +278,19 @@ def _failure_event(task: Any, env: Any, ex: _HttpTaskError) -> Any:
             )
         ),
     )
+
+
+def _error_name(error: str) -> Any:
+    """moto's name object for ``error``: ``States.Runtime`` is one of the States Language's own
+    names (a custom name may not start with ``States.``); ``States.Http.*`` and the
+    ``Events.ConnectionResource.*`` names are the HTTP Task's."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    if error.startswith("States.") and not error.startswith(HTTP_ERROR_PREFIX):
+        return StatesErrorName.from_name(error)
+    return _error_name_class()(error)
 
 
 def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,10 +353,32 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
         raise _HttpTaskError(
             f"States.Http.StatusCode.{response.status}", response.body.decode("utf-8", "replace")
         )
+    text = _readable_text(response)
     output = invoke_output(response)
     if not _is_json(response):
-        output["ResponseBody"] = response.body.decode("utf-8", "replace")
+        output["ResponseBody"] = text
     return output
+
+
+def _readable_text(response: ApiResponse) -> str:
+    """The answer's body as text, or ``States.Runtime`` as the HTTP Task fails on a response it
+    does not support ("Call HTTPS APIs", Unsupported HTTP Task responses): a binary content type,
+    or a body that can't be read as a valid string (a compressed body is not one)."""
+    media = media_type(response.headers)
+    if media == "application/octet-stream" or media.startswith(_BINARY_MEDIA_PREFIXES):
+        raise _HttpTaskError(
+            "States.Runtime",
+            f"The HTTP Task does not support a response of content type {media!r}.",
+        )
+    try:
+        return response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        coding = content_coding(response.headers)
+        compressed = f" (it is {coding}-compressed: Content-Encoding: {coding})" if coding else ""
+        raise _HttpTaskError(
+            "States.Runtime",
+            f"The response can't be read as a valid string{compressed}.",
+        ) from None
 
 
 def _body(

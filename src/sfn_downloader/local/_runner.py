@@ -16,8 +16,16 @@ from decimal import Decimal
 from typing import Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
-from . import _moto_apigateway, _moto_http, _moto_jsonata
+from . import (
+    _moto_apigateway,
+    _moto_distributed,
+    _moto_dynamodb,
+    _moto_http,
+    _moto_jsonata,
+    _moto_jsonpath,
+)
 from ._api_gateway import LocalRestApi
+from ._http import check_base_url
 from ._resources import create_resources
 from ._template import (
     LOCAL_ACCOUNT,
@@ -130,6 +138,11 @@ class LocalRunner:
             for method in self._spec.stack.template.get("Resources", {}).values()
             if method.get("Type") == "AWS::ApiGateway::Method"
         }
+        for url in [upstream] if isinstance(upstream, str) else list(upstream.values()):
+            try:
+                check_base_url(url)
+            except ValueError as error:
+                raise LocalRunnerError(f"upstream: {error}") from None
         self._upstream = upstream
         self._upstreams = (
             {origin: upstream for origin in origins}
@@ -137,7 +150,9 @@ class LocalRunner:
             else {origin.rstrip("/"): url for origin, url in upstream.items()}
         )
         # Resolve every secret now, so a missing one is reported before anything runs.
-        self._definition = self.resolve_secrets(self._spec.definition)
+        self._definition = _moto_distributed.standard_children(
+            self.resolve_secrets(self._spec.definition)
+        )
         self._apis = [
             LocalRestApi(
                 self._spec,
@@ -178,6 +193,8 @@ class LocalRunner:
             stack.enter_context(_moto_apigateway.install({api.host: api for api in self._apis}))
             stack.enter_context(_moto_http.install(self._connections, self._upstream_for))
             stack.enter_context(_moto_jsonata.install())
+            stack.enter_context(_moto_jsonpath.install())
+            stack.enter_context(_moto_dynamodb.install())
             stack.enter_context(_cached_dynamodb_clients())
             if self._fast_retries:
                 stack.enter_context(self._patched_retry_sleep())
