@@ -107,9 +107,11 @@ def _targets() -> dict[str, tuple[Any, str]]:
         iteration_worker,
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return {
+        "details": (Execution, "get_start_state_machine_details"),
         "error_equals": (ErrorEqualsDecl, "_eval_body"),
         "array_range": (ArrayRange, "_eval_body"),
         "environment": (ExecutionWorker, "_get_evaluation_environment"),
@@ -121,6 +123,7 @@ def _targets() -> dict[str, tuple[Any, str]]:
 
 def _patch() -> None:
     replacements = {
+        "details": _state_machine_details,
         "error_equals": _error_equals_eval_body,
         "array_range": _array_range_eval_body,
         "environment": _bounded_environment,
@@ -294,6 +297,19 @@ def _failure(env: Any, error: str, cause: str) -> Exception:
 
 
 # --- Standard executions: at most 25,000 history events ---------------------------------------
+
+
+def _state_machine_details(self: Any) -> Any:
+    """Replacement for moto's ``Execution.get_start_state_machine_details``: the interpreter
+    learns the real workflow type (moto 5.2.5 hard-codes ``sm_type = "STANDARD"`` on its state
+    machines and keeps the real one in ``type``)."""
+    from moto.stepfunctions.parser.api import StateMachineType
+
+    details = _originals["details"](self)
+    actual = getattr(self.state_machine, "type", None)
+    if actual in (StateMachineType.STANDARD.value, StateMachineType.EXPRESS.value):
+        details.typ = StateMachineType(actual)
+    return details
 
 
 def _bounded_environment(self: Any) -> Any:
