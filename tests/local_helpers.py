@@ -138,3 +138,39 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+class DefinitionRunner:
+    """Runs hand-built ASL definitions in the local runner's moto setup (``local_aws``), for
+    rules a synthesized downloader cannot show. Use inside ``local_aws()``."""
+
+    def __init__(self) -> None:
+        import boto3  # type: ignore[import-untyped]
+
+        self.sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        self._count = 0
+
+    def run(
+        self, definition: dict[str, Any], *, input: Any = None, workflow_type: str = "STANDARD"
+    ) -> dict[str, Any]:
+        """Create a state machine for ``definition``, run it once, return describe_execution's
+        answer (``status``, ``error``, ``cause``, ``output``) and the ``executionArn``."""
+        import time
+
+        self._count += 1
+        arn = self.sfn.create_state_machine(
+            name=f"probe-{self._count}",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/probe",
+            type=workflow_type,
+        )["stateMachineArn"]
+        execution = self.sfn.start_execution(
+            stateMachineArn=arn, name=f"run-{self._count}", input=json.dumps(input or {})
+        )["executionArn"]
+        pause = 0.001
+        while True:
+            described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)

@@ -182,6 +182,7 @@ def test_item_field_boolean_stores_a_boolean(
 # --- auth ------------------------------------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="issue 12.13: construct fix pending")
 def test_remap_sends_authorization_and_never_the_custom_header(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:

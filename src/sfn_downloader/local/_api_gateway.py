@@ -4,6 +4,21 @@ It behaves as the template's resources say, in the order API Gateway applies the
 route (``{proxy+}``), the method's authorization type, the request validator's required
 parameters, then the HTTP_PROXY integration with its ``RequestParameters`` mapping, forwarded
 to the loopback server that stands in for the third party.
+
+Two readings of the API Gateway developer guide shape the integration request:
+
+* "Set up a proxy integration with a proxy resource": with HTTP_PROXY "API Gateway simply
+  passes the entire request and response between the frontend and an HTTP backend"; "HTTP
+  integrations for REST APIs in API Gateway": "The request data that is passed through includes
+  the request headers, query string parameters, URL path variables, and payload". So every
+  request header reaches the backend, a header used as a mapping source included, and a
+  mapping adds (or overrides) the integration request's header ("Parameter mapping for REST
+  APIs in API Gateway": mapping works "for proxy and non-proxy integrations").
+* The request path is a URI path: its percent-encoded octets are data, routed on decoded
+  segments and passed on encoded, once (``/v1/names/Jita%20IV/`` reaches the backend as
+  ``/v1/names/Jita%20IV/``). No AWS page says how a greedy path variable is re-encoded; this
+  is the pass-through reading, to check on a real account (README, "Checked on a real
+  account").
 """
 
 from __future__ import annotations
@@ -16,7 +31,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ._http import SEND_ERRORS, send
 from ._moto_apigateway import ApiRequest, ApiResponse
@@ -38,6 +53,16 @@ _HOP_BY_HOP = frozenset(
 )  # fmt: skip
 
 SecretLookup = Callable[[str], str]
+
+# Characters a path segment may hold unencoded (RFC 3986 pchar, besides unreserved ones).
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+
+
+def encode_path(path: str) -> str:
+    """``path`` as a URI path: each segment decoded once and encoded once, so an encoded octet
+    stays encoded (``Jita%20IV``), a raw space is encoded (``Jita IV`` → ``Jita%20IV``), and an
+    encoded ``/`` (``%2F``) stays inside its segment."""
+    return "/".join(quote(unquote(segment), safe=_SEGMENT_SAFE) for segment in path.split("/"))
 
 
 @dataclass(frozen=True)
@@ -225,9 +250,8 @@ class LocalRestApi:
         }
         out_query: dict[str, list[str]] = {name: list(v) for name, v in request.query.items()}
         uri_params: dict[str, str] = {}
-        consumed: set[str] = set()
         for target, source in dict(integration.get("RequestParameters", {})).items():
-            value = self._source_value(str(source), headers, request.query, path_params, consumed)
+            value = self._source_value(str(source), headers, request.query, path_params)
             _, _, location, name = str(target).split(".", 3)
             if value is None:
                 continue
@@ -237,15 +261,10 @@ class LocalRestApi:
                 out_query[name] = [value]
             elif location == "path":
                 uri_params[name] = value
-        # A header used as a mapping source is taken as consumed, so the credential reaches
-        # upstream only as Authorization. Note: a real HTTP_PROXY integration may also pass the
-        # source header through unchanged; this emulation is the stricter reading.
-        for lowered in consumed:
-            if lowered != "authorization":
-                out_headers.pop(lowered, None)
+        # Path parameters hold the request's (encoded) path text: substituted as a URI path.
         uri = re.sub(
             r"\{([^}+]+)\+?\}",
-            lambda m: quote(uri_params.get(m.group(1), ""), safe="/"),
+            lambda m: encode_path(uri_params.get(m.group(1), "")),
             str(integration["Uri"]),
         )
         origin = _origin(uri)
@@ -272,7 +291,6 @@ class LocalRestApi:
         headers: Mapping[str, tuple[str, list[str]]],
         query: Mapping[str, list[str]],
         path_params: Mapping[str, str],
-        consumed: set[str],
     ) -> str | None:
         if source.startswith("'") and source.endswith("'"):
             # A static value; CloudFormation resolves {{resolve:...}} in it at deploy time.
@@ -285,7 +303,6 @@ class LocalRestApi:
             found = headers.get(name.lower())
             if found is None:
                 return None
-            consumed.add(name.lower())
             return ",".join(found[1])
         if location == "querystring":
             values = query.get(name)
@@ -312,7 +329,7 @@ def _match(
             return None
         if part.startswith("{") and part.endswith("}"):
             params[part[1:-1]] = segments[index]
-        elif part != segments[index]:
+        elif part != unquote(segments[index]):
             return None
     return params if len(parts) == len(segments) else None
 

@@ -20,6 +20,7 @@ from . import (
     _moto_apigateway,
     _moto_distributed,
     _moto_dynamodb,
+    _moto_fidelity,
     _moto_http,
     _moto_jsonata,
     _moto_jsonpath,
@@ -150,9 +151,9 @@ class LocalRunner:
             else {origin.rstrip("/"): url for origin, url in upstream.items()}
         )
         # Resolve every secret now, so a missing one is reported before anything runs.
-        self._definition = _moto_distributed.standard_children(
-            self.resolve_secrets(self._spec.definition)
-        )
+        resolved = self.resolve_secrets(self._spec.definition)
+        check_workflow_type(resolved, self._spec.state_machine_type, self._spec.path)
+        self._definition = _moto_distributed.standard_children(resolved)
         self._apis = [
             LocalRestApi(
                 self._spec,
@@ -181,21 +182,15 @@ class LocalRunner:
         return sorted(self._spec.tables)
 
     def __enter__(self) -> LocalRunner:
-        _moto_apigateway.check_moto_version()
-        from moto import mock_aws
-
         stack = contextlib.ExitStack()
         try:
-            # moto logs every exception frame of a failing state at ERROR: a failed download
-            # is an expected outcome here, reported in the execution's error and cause.
-            stack.enter_context(_quiet("moto.stepfunctions.parser"))
-            stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-            stack.enter_context(_moto_apigateway.install({api.host: api for api in self._apis}))
-            stack.enter_context(_moto_http.install(self._connections, self._upstream_for))
-            stack.enter_context(_moto_jsonata.install())
-            stack.enter_context(_moto_jsonpath.install())
-            stack.enter_context(_moto_dynamodb.install())
-            stack.enter_context(_cached_dynamodb_clients())
+            stack.enter_context(
+                local_aws(
+                    apis={api.host: api for api in self._apis},
+                    connections=self._connections,
+                    upstream_for=self._upstream_for,
+                )
+            )
             if self._fast_retries:
                 stack.enter_context(self._patched_retry_sleep())
             self._create_resources()
@@ -439,6 +434,53 @@ class LocalRunner:
         with mock.patch(_RETRY_TIME_MODULE) as fake_time:
             fake_time.sleep.side_effect = record
             yield
+
+
+@contextlib.contextmanager
+def local_aws(
+    *,
+    apis: Mapping[str, _moto_apigateway.ApiHandler] | None = None,
+    connections: Mapping[str, _moto_http.LocalConnection] | None = None,
+    upstream_for: _moto_http.UpstreamLookup | None = None,
+) -> Iterator[None]:
+    """moto with its Step Functions interpreter on, and every adapter of this package: the
+    ``apigateway:invoke`` and ``http:invoke`` tasks (serving ``apis`` and ``connections``),
+    JSONata, and AWS's rules moto lacks (``_moto_fidelity``). What ``LocalRunner`` runs in."""
+    _moto_apigateway.check_moto_version()
+    from moto import mock_aws
+
+    with contextlib.ExitStack() as stack:
+        # moto logs every exception frame of a failing state at ERROR: a failed download
+        # is an expected outcome here, reported in the execution's error and cause.
+        stack.enter_context(_quiet("moto.stepfunctions.parser"))
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(_moto_apigateway.install(dict(apis or {})))
+        stack.enter_context(
+            _moto_http.install(dict(connections or {}), upstream_for or (lambda origin: None))
+        )
+        stack.enter_context(_moto_jsonata.install())
+        stack.enter_context(_moto_jsonpath.install())
+        stack.enter_context(_moto_dynamodb.install())
+        stack.enter_context(_moto_fidelity.install())
+        stack.enter_context(_cached_dynamodb_clients())
+        yield
+
+
+def check_workflow_type(definition: str, state_machine_type: str, path: str) -> None:
+    """Refuse what CreateStateMachine refuses for an Express workflow: ``.sync`` and
+    ``.waitForTaskToken`` integrations ("Choosing workflow type in Step Functions"). AWS
+    answers ``InvalidDefinition`` (botocore's stepfunctions model: "The provided Amazon States
+    Language definition is not valid")."""
+    problems = _moto_fidelity.express_integration_problems(
+        json.loads(definition), state_machine_type
+    )
+    if problems:
+        raise LocalRunnerError(
+            f"{path}: CreateStateMachine would fail with InvalidDefinition: Express workflows "
+            "support neither Run a Job (.sync) nor Wait for Callback (.waitForTaskToken) "
+            f"integrations, found {problems}. Fix: use a STANDARD state machine (or STANDARD "
+            "Distributed Map children), or the Request Response form of these integrations."
+        )
 
 
 def select_downloader(found: list[DownloaderSpec], pattern: str | None) -> DownloaderSpec:
