@@ -65,6 +65,8 @@ REQUESTS_FAILED_ERROR = "Downloader.RequestsFailed"
 """Some requests of a fan-out (or some pages) failed; the others' items are stored."""
 INVALID_INPUT_ERROR = "Downloader.InvalidInput"
 """An on-demand start without a valid ``scheduledTime``."""
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+"""Step Functions' error for a result over 256 KiB: ``States.ALL`` does not catch it."""
 
 # --- Step Functions limits the construct designs around ---------------------------------------
 STATE_DATA_LIMIT_BYTES = 256 * 1024
