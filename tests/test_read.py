@@ -450,3 +450,9 @@ def test_cli_a_failed_read_exits_1_with_one_line() -> None:
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert line.startswith("python -m sfn_downloader.read: NoCredentialsError: ")
+
+
+def test_public_surface_of_the_reader() -> None:
+    import sfn_downloader.read
+
+    assert sfn_downloader.read.__all__ == ["DownloaderTable", "Items"]
