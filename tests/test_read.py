@@ -1,7 +1,7 @@
 """sfn_downloader.read: a downloader's answers read back with Query, over local runs of the example.
 
-The EVE example's player count (one answer a run) and market types (pages), and a fan-out over
-three regions, run on moto against a loopback stand-in; ``runner.table()`` reads what they
+The EVE example's player count (one answer a run), X-Pages pagination and a fan-out over three
+regions run on moto against a loopback stand-in; ``runner.table()`` reads what they
 stored through ``DownloaderTable``, the same Queries a deployed table gets.
 """
 
@@ -29,7 +29,7 @@ from local_helpers import Answer, Seen, Upstream, running_upstream
 from sfn_downloader.local import LocalRunner
 from sfn_downloader.read import DownloaderTable
 
-from scenarios import build_fanout
+from scenarios import build_fanout, build_pages
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count" / "app.py"
 T0 = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
@@ -60,19 +60,18 @@ def app() -> cdk.App:
     spec.loader.exec_module(module)
     app = cdk.App()
     module.EvePlayerCountStack(app, "EvePlayerCount")
-    # The same stack again, for its market types: run side by side with the player count, the
-    # two downloaders of one stack would both create their shared table.
-    module.EvePlayerCountStack(app, "EveMarkets")
+    # Pages from a stack of their own: run side by side with the player count, the example's
+    # market types would create the table the two share a second time.
+    build_pages(cdk.Stack(app, "Pages"))
     build_fanout(cdk.Stack(app, "Fanout"))
     return app
 
 
 def answer(seen: Seen) -> Answer:
-    if seen.path.startswith("/v1/markets/10000002/types/"):
+    if "/orders/" in seen.path:  # the fan-out's regions, and the pages of one of them
         page = int(seen.query.get("page", ["1"])[0])
-        return Answer(200, [page * 1000, page * 1000 + 1], headers={"X-Pages": "12"})
-    if "/orders/" in seen.path:
-        return Answer(200, [{"region": seen.path.split("/")[3]}])
+        return Answer(200, [{"region": seen.path.split("/")[3], "page": page}],
+                      headers={"X-Pages": "12"})  # fmt: skip
     return Answer(200, {"players": 30_000 + int(time.time() * 1000) % 7, "server_version": "1"})
 
 
@@ -85,20 +84,21 @@ def upstream() -> Iterator[Upstream]:
 
 @pytest.fixture(scope="module")
 def runners(app: cdk.App, upstream: Upstream) -> Iterator[dict[str, LocalRunner]]:
-    """The three downloaders, each run and left open for the module's reads."""
+    """The example's player count (one answer a run), X-Pages pages and a fan-out over three
+    regions, each run and left open for the module's reads."""
     with ExitStack() as exits:
         opened = {
             name: exits.enter_context(LocalRunner(app, upstream=upstream.url, pattern=path))
             for name, path in (
                 ("players", "EvePlayerCount/PlayerCount"),
-                ("types", "EveMarkets/MarketTypes"),
+                ("pages", "Pages/Orders"),
                 ("fanout", "Fanout/Markets"),
             )
         }
         for minute in range(MINUTES):
             assert opened["players"].run(at(minute)).succeeded
         for minute in (0, 1):
-            assert opened["types"].run(at(minute)).succeeded
+            assert opened["pages"].run(at(minute)).succeeded
         assert opened["fanout"].run(at(0)).succeeded
         yield opened
 
@@ -184,14 +184,14 @@ def test_bad_ranges_are_refused(players: DownloaderTable) -> None:
 def test_pages_of_a_run_are_in_its_range_and_the_next_run_is_not(
     runners: dict[str, LocalRunner],
 ) -> None:
-    types = runners["types"].table()
+    orders = runners["pages"].table()
 
-    first = sks(types.between(at(0), at(1)))
+    first = sks(orders.between(at(0), at(1)))
 
     pages = [f"{at(0)}#{n}" for n in range(1, 13)]
     assert first == sorted(pages)  # key order: #10, #11, #12 sort before #2
-    assert len(sks(types.between(at(0), at(2)))) == 24
-    assert sks(types.pages(at(0))) == pages  # page order
+    assert len(sks(orders.between(at(0), at(2)))) == 24
+    assert sks(orders.pages(at(0))) == pages  # page order
 
 
 def test_fan_out_paths_of_a_run(runners: dict[str, LocalRunner]) -> None:
@@ -209,14 +209,14 @@ def test_pages_returns_the_newest_delivery_consistent_set(
     runners: dict[str, LocalRunner],
 ) -> None:
     """A re-delivery whose page count shrank: the older delivery's page 3 is not part of it."""
-    runner = runners["types"]
+    runner = runners["pages"]
     table = runner.table()
     client = table._client
     t = at(30)
 
     def put(page: int, **extra: str) -> None:
         item = {"pk": {"S": table.downloader_id}, "sk": {"S": f"{t}#{page}"},
-                "typeCount": {"N": str(page)}}  # fmt: skip
+                "orders": {"S": "[]"}}  # fmt: skip
         item |= {name: {"S": value} for name, value in extra.items()}
         client.put_item(TableName=table.table_name, Item=item)
 
@@ -456,3 +456,14 @@ def test_public_surface_of_the_reader() -> None:
     import sfn_downloader.read
 
     assert sfn_downloader.read.__all__ == ["DownloaderTable", "Items"]
+
+
+def test_latest_reads_a_few_items_not_a_megabyte(players: DownloaderTable) -> None:
+    spy = CountingClient(players._client)
+    table = DownloaderTable(players.table_name, downloader_id="eve/player-count", client=spy)
+
+    latest = table.latest()
+
+    assert latest is not None and latest["sk"] == at(MINUTES - 1)
+    [query] = spy.queries
+    assert (query["Limit"], query["ScanIndexForward"]) == (10, False)

@@ -19,6 +19,9 @@ from ._values import TimeValue, key_suffix, key_text, key_time, plain
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped]
 
+LATEST_PAGE_SIZE = 10
+"""``latest()`` reads this many items a request (expired ones may have to be skipped)."""
+
 Item = dict[str, Any]
 """One stored answer as plain Python values (``pk``, ``sk`` and the ``item`` attributes)."""
 
@@ -111,9 +114,12 @@ class DownloaderTable:
         With several answers a run, the last one of the newest run in key order; its run's
         consistent set is ``pages(item["sk"])``.
         """
+        # A small Limit: without one, the first request would read up to 1 MB of items (and pay
+        # for them) to return one.
         for item in self._query(
-            "#sk >= :floor", {":floor": {"S": ANSWER_SORT_KEY_FLOOR}}, forward=False
-        ):
+            "#sk >= :floor", {":floor": {"S": ANSWER_SORT_KEY_FLOOR}}, forward=False,
+            limit=self._page_size or LATEST_PAGE_SIZE,
+        ):  # fmt: skip
             return item
         return None
 
@@ -143,7 +149,12 @@ class DownloaderTable:
         return sorted(deliveries[newest], key=_page_order)
 
     def _query(
-        self, condition: str, values: Mapping[str, Any], *, forward: bool = True
+        self,
+        condition: str,
+        values: Mapping[str, Any],
+        *,
+        forward: bool = True,
+        limit: int | None = None,
     ) -> Iterator[Item]:
         """Every item of this downloader whose ``sk`` meets ``condition``: one ``Query``
         request per page of results, following ``LastEvaluatedKey``."""
@@ -158,8 +169,8 @@ class DownloaderTable:
             "ScanIndexForward": forward,
             "ConsistentRead": self._consistent_read,
         }
-        if self._page_size is not None:
-            request["Limit"] = self._page_size
+        if limit or self._page_size:
+            request["Limit"] = limit or self._page_size
         if not self._include_expired:
             # DynamoDB applies the filter after reading a page: Limit counts the items read.
             request["FilterExpression"] = "attribute_not_exists(#ttl) OR #ttl > :now"
