@@ -2,7 +2,8 @@
 
 Synthesizes the EVE example (examples/eve_player_count), starts a loopback stand-in for
 esi.evetech.net, runs the downloader once per scheduled minute for a simulated hour on moto,
-then shows what landed in the table: a terminal table and a chart PNG.
+then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable`` (the
+Queries a deployed table gets): a terminal table and a chart PNG.
 
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
 """
@@ -231,15 +232,15 @@ def main() -> int:
                     runner.run(START + timedelta(minutes=minute)) for minute in range(args.runs)
                 ]
                 elapsed = time.perf_counter() - started
-                items = {
-                    item["sk"]: item for item in runner.items() if item["pk"] == "eve/player-count"
-                }
+                # Read back as after a deploy: sfn_downloader.read's Queries, on the local table.
+                hour = runner.table().between(START, START + timedelta(minutes=args.runs))
+                items = {item["sk"]: item for item in hour}
             # The composed downloader: every page of The Forge's market types, once.
             with LocalRunner(
                 app, upstream=upstream, pattern="EvePlayerCount/MarketTypes"
             ) as market:
                 market_run = market.run(START)
-                market_items = [i for i in market.items() if i["pk"].startswith("eve/market")]
+                market_items = market.table().pages(START)  # the run's pages, in page order
     rows = [
         {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
         for e in executions
@@ -261,7 +262,10 @@ def main() -> int:
             f"ids {item['firstTypeId']}..{json.loads(item['lastTypeId'])[0]}"
         )
     source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
-    draw_chart(rows, args.out, f"local run of the synthesized state machine, {source}")
+    draw_chart(
+        rows, args.out,
+        f"local run of the synthesized state machine, {source}; read with DownloaderTable",
+    )  # fmt: skip
     print(f"chart: {args.out}")
     return 0
 

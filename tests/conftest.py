@@ -8,6 +8,7 @@ from scenarios import (
     Scenario,
     build_composed,
     build_cursor,
+    build_dashboards,
     build_default,
     build_distributed,
     build_fanout,
@@ -93,6 +94,12 @@ def composed() -> Scenario:
 def own_bucket() -> Scenario:
     """The raw answer archived in the user's KMS-encrypted bucket."""
     return synth(build_own_bucket)
+
+
+@pytest.fixture(scope="session")
+def dashboards() -> Scenario:
+    """A dashboard of its own, and one shared by two downloaders (proxy pages, HTTP Task)."""
+    return synth(build_dashboards)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -365,3 +366,27 @@ def build_on_demand(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         stack, "Both", **EVE_PROPS, starts=Starts.scheduled_and_on_demand(), table=pattern.table,
     )  # fmt: skip
     return {"p": pattern, "both": both}
+
+
+def build_dashboards(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """A downloader with a dashboard of its own, and two sharing one passed in: X-Pages over the
+    proxy, and the HTTP Task on demand (no proxy, no schedule)."""
+    own = DownloaderPattern(stack, "PlayerCount", **EVE_PROPS, dashboard=True)
+    shared = cloudwatch.Dashboard(stack, "Downloaders", dashboard_name="Downloaders")
+    pages = DownloaderPattern(
+        stack, "Orders", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=50),
+        item=ORDERS_ITEM, table=own.table, dashboard=shared,
+    )  # fmt: skip
+    connection = events.Connection(
+        stack, "EsiConnection",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("esi/api-key")
+        ),
+    )  # fmt: skip
+    http = DownloaderPattern(
+        stack, "Status", **EVE_PROPS, transport=Transport.http_task(connection),
+        starts=Starts.on_demand(), table=own.table, dashboard=shared,
+    )  # fmt: skip
+    return {"p": own, "pages": pages, "http": http}

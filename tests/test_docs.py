@@ -20,8 +20,9 @@ import pytest
 
 import sfn_downloader
 import sfn_downloader.local
+import sfn_downloader.read
 
-MODULES = (sfn_downloader, sfn_downloader.local)
+MODULES = (sfn_downloader, sfn_downloader.local, sfn_downloader.read)
 
 
 def _public(module: ModuleType) -> Iterator[tuple[str, pdoc.doc.Doc[object]]]:

@@ -38,6 +38,8 @@ def _lint(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess
         ("_contract.py", "from ._flow import config  # noqa", "Facade > flow > features"),
         ("pagination/cursor.py", "from .. import fanout  # noqa", "Facade > flow > features"),
         ("local/errors.py", "from .. import pattern  # noqa", "read the contract, never"),
+        ("read/_values.py", "import aws_cdk  # noqa", "The reader runs in a plain script"),
+        ("read/_table.py", "from .. import item  # noqa", "The reader runs in a plain script"),
     ],
 )
 def test_an_import_against_the_layering_breaks_a_contract(

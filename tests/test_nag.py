@@ -15,6 +15,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from scenarios import (
     build_composed,
+    build_dashboards,
     build_default,
     build_distributed,
     build_full,
@@ -81,6 +82,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_composed),
         in_stack(build_own_bucket),
         in_stack(build_on_demand),
+        in_stack(build_dashboards),
     ],
     ids=[
         "eve-example",
@@ -93,6 +95,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         "composed",
         "own-bucket",
         "on-demand",
+        "dashboards",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination
@@ -22,8 +23,10 @@ def player_count(
     construct_id: str = "PlayerCount",
     *,
     downloader_id: str = "eve/player-count",
+    dashboard: cloudwatch.Dashboard | None = None,
 ) -> DownloaderPattern:
-    """The article's downloader: GET https://esi.evetech.net/v2/status every minute."""
+    """The article's downloader: GET https://esi.evetech.net/v2/status every minute; its
+    widgets go on ``dashboard`` when given."""
     return DownloaderPattern(
         scope,
         construct_id,
@@ -41,6 +44,7 @@ def player_count(
         },
         headers={"Accept": "application/json"},
         downloader_id=downloader_id,
+        dashboard=dashboard,
     )
 
 
@@ -50,11 +54,15 @@ class EvePlayerCountStack(cdk.Stack):
     * ``PlayerCount``: GET https://esi.evetech.net/v2/status every minute; players and version.
     * ``MarketTypes``: every page of The Forge's traded item types (ESI's ``X-Pages``), a small
       summary per page.
+
+    Both are watched on one CloudWatch dashboard; the table's name is a stack output
+    (``PlayerCountTable``), for ``sfn_downloader.read`` after deploy.
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.player_count = player_count(self)
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        self.player_count = player_count(self, dashboard=self.dashboard)
         # Why the type list and not the orders themselves (/v1/markets/{region}/orders/):
         # Step Functions refuses a task result over 256 KiB (States.DataLimitExceeded), and it
         # checks the whole answer before result_selector trims it. ESI pages orders 1,000 at a
@@ -86,7 +94,14 @@ class EvePlayerCountStack(cdk.Stack):
             headers={"Accept": "application/json"},
             table=self.player_count.table,
             downloader_id="eve/market-types/the-forge",
+            dashboard=self.dashboard,
         )
+        # The library adds no outputs; the example does, to read the items back after deploy:
+        # python -m sfn_downloader.read <PlayerCountTable> --downloader-id eve/player-count ...
+        cdk.CfnOutput(
+            self, "PlayerCountTable", value=self.player_count.table.table_name,
+            description="The table of both downloaders (sfn_downloader.read.DownloaderTable).",
+        )  # fmt: skip
 
 
 def build_app(outdir: str | None = None) -> cdk.App:

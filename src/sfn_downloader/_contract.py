@@ -91,3 +91,7 @@ delivery can be told from a re-delivery's."""
 RUN_STARTED_ATTRIBUTE = "runStartedAt"
 """On every item of a run of several answers: when its execution started (ISO 8601), so that
 the newest delivery's set of pages is the consistent one."""
+ANSWER_SORT_KEY_FLOOR = "0"
+"""Every stored answer's ``sk`` starts with its scheduled time's year, a digit; the downloader's
+own items (``STATE_SORT_KEY``) start with ``#``, which sorts below ``"0"``. So a ``Query`` with
+``sk >= "0"`` reads answers only (``sfn_downloader.read``)."""

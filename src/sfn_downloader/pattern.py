@@ -24,6 +24,7 @@ from ._contract import PARTITION_KEY, SORT_KEY
 from ._flow.alarms import build_alarms
 from ._flow.assembly import build_definition, state_name_clashes
 from ._flow.config import Props, configure
+from ._flow.monitoring import DownloaderMetrics, build_dashboard
 from ._flow.state_machine import already_used, build_state_machine
 from .auth import AuthHeader
 from .concurrency import Concurrency
@@ -119,6 +120,13 @@ class DownloaderPattern(Construct):
         run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``, checked first
         (``CheckInput``, ``Downloader.InvalidInput``). Default: ``Starts.scheduled()``, every
         minute, with a new dead-letter queue.
+    :param dashboard: ``True`` adds a CloudWatch dashboard of this downloader (``dashboard``):
+        runs succeeded, failed and timed out, run duration p50/p99, the alarms, the proxy's
+        4xx/5xx and latency (API Gateway transport), the table's write throttles, the
+        dead-letter queue's depth (with a schedule), and requests per run (fan-out or
+        pagination, API Gateway transport). A ``cloudwatch.Dashboard`` gets the same widgets
+        as one more section, so several downloaders share one dashboard.
+        Default: no dashboard (the metrics are still there: ``metric_failed()``, ...).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -155,6 +163,7 @@ class DownloaderPattern(Construct):
         post_process: sfn.IChainable | None = None,
         archive: Archive | None = None,
         starts: Starts | None = None,
+        dashboard: bool | cloudwatch.Dashboard | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -165,7 +174,7 @@ class DownloaderPattern(Construct):
             downloader_id=downloader_id, retry=retry, alarm_topic=alarm_topic,
             log_retention=log_retention, fan_out=fan_out, concurrency=concurrency,
             pagination=pagination, transport=transport, retention=retention,
-            post_process=post_process, archive=archive, starts=starts,
+            post_process=post_process, archive=archive, starts=starts, dashboard=dashboard,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id
@@ -203,10 +212,20 @@ class DownloaderPattern(Construct):
             description=f"Starts downloader {config.downloader_id}: "
             f"GET {config.shape.describe(config.request)}",
         )  # fmt: skip
-        self._alarms = MappingProxyType(build_alarms(
-            self, state_machine=self._state_machine, dead_letter_queue=self._dead_letter_queue,
-            topic=config.alarm_topic,
-        ))  # fmt: skip
+        self._metrics = DownloaderMetrics(
+            state_machine=self._state_machine, table=self._table,
+            dead_letter_queue=self._dead_letter_queue, transport=downloads,
+            several_requests=config.shape.several_requests,
+        )  # fmt: skip
+        self._alarms = MappingProxyType(
+            build_alarms(self, metrics=self._metrics, topic=config.alarm_topic)
+        )
+        self._dashboard = build_dashboard(
+            self, config.dashboard, metrics=self._metrics, alarms=list(self._alarms.values()),
+            transport=downloads,
+            title=f"### Downloader `{config.downloader_id}`\n"
+            f"GET {config.shape.describe(config.request)}",
+        )  # fmt: skip
 
     @property
     def table(self) -> dynamodb.ITable:
@@ -257,6 +276,52 @@ class DownloaderPattern(Construct):
         """Alarms by name: ``failed``, ``timed_out``, ``throttled``, ``dead_letter_queue``
         (the last one only with a schedule)."""
         return self._alarms
+
+    @property
+    def dashboard(self) -> cloudwatch.Dashboard | None:
+        """The dashboard this downloader's widgets are on (created with ``dashboard=True``, or
+        the one passed); ``None`` without ``dashboard``."""
+        return self._dashboard
+
+    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
+        """Runs that failed: ``AWS/States ExecutionsFailed`` by ``StateMachineArn``, Sum over
+        5 minutes. The ``failed`` alarm watches it.
+
+        :param props: ``cloudwatch.MetricOptions`` to override (``period``, ``statistic``,
+            ``label``, ``color``, ...). Default: Sum over 5 minutes.
+        """
+        return self._metrics.failed(**props)
+
+    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
+        """Runs that succeeded: ``AWS/States ExecutionsSucceeded``, Sum over 5 minutes.
+
+        :param props: ``cloudwatch.MetricOptions`` to override. Default: Sum over 5 minutes.
+        """
+        return self._metrics.succeeded(**props)
+
+    def metric_timed_out(self, **props: Any) -> cloudwatch.Metric:
+        """Runs that exceeded ``timeout``: ``AWS/States ExecutionsTimedOut``, Sum over
+        5 minutes. The ``timed_out`` alarm watches it.
+
+        :param props: ``cloudwatch.MetricOptions`` to override. Default: Sum over 5 minutes.
+        """
+        return self._metrics.timed_out(**props)
+
+    def metric_duration(self, **props: Any) -> cloudwatch.Metric:
+        """How long runs take, in milliseconds: ``AWS/States ExecutionTime``, Average over
+        5 minutes (``statistic="p99"`` for the slow ones).
+
+        :param props: ``cloudwatch.MetricOptions`` to override. Default: Average over 5 minutes.
+        """
+        return self._metrics.duration(**props)
+
+    def metric_throttled(self, **props: Any) -> cloudwatch.Metric:
+        """State transitions Step Functions throttled: ``AWS/States ExecutionThrottled``, Sum
+        over 5 minutes. The ``throttled`` alarm watches it.
+
+        :param props: ``cloudwatch.MetricOptions`` to override. Default: Sum over 5 minutes.
+        """
+        return self._metrics.throttled(**props)
 
     def estimate_monthly_cost(self, **options: Any) -> CostEstimate:
         """This downloader's monthly cost, read from its synthesized schedule and definition.

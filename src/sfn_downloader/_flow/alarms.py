@@ -6,18 +6,16 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._defaults import ALARM_PERIOD_MINUTES
+from .monitoring import DownloaderMetrics
 
 
 def build_alarms(
     scope: Construct,
     *,
-    state_machine: sfn.StateMachine,
-    dead_letter_queue: sqs.IQueue | None,
+    metrics: DownloaderMetrics,
     topic: sns.ITopic | None,
 ) -> dict[str, cloudwatch.Alarm]:
     """Return one alarm per way a downloader breaks, each raised by a single occurrence.
@@ -27,25 +25,24 @@ def build_alarms(
     Without a schedule there is no dead-letter queue, and no alarm on it.
     """
     period = Duration.minutes(ALARM_PERIOD_MINUTES)
-    metrics = {
-        "failed": ("ExecutionsFailedAlarm", state_machine.metric_failed(period=period),
+    watched = {
+        "failed": ("ExecutionsFailedAlarm", metrics.failed(period=period),
                    "A download run failed after its retries (see the state machine's logs)."),
-        "timed_out": ("ExecutionsTimedOutAlarm", state_machine.metric_timed_out(period=period),
+        "timed_out": ("ExecutionsTimedOutAlarm", metrics.timed_out(period=period),
                       "A download run exceeded its timeout."),
-        "throttled": ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=period),
+        "throttled": ("ExecutionThrottledAlarm", metrics.throttled(period=period),
                       "Step Functions throttled the state machine."),
     }  # fmt: skip
-    if dead_letter_queue is not None:
-        metrics["dead_letter_queue"] = (
+    depth = metrics.dead_letter_queue_depth(period=period)
+    if depth is not None:
+        watched["dead_letter_queue"] = (
             "DeadLetterQueueAlarm",
-            dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=period, statistic=cloudwatch.Stats.MAXIMUM
-            ),
+            depth,
             "The schedule could not start a run; the undelivered start is in the dead-letter "
             "queue.",
         )
     alarms = {}
-    for key, (construct_id, metric, description) in metrics.items():
+    for key, (construct_id, metric, description) in watched.items():
         alarm = metric.create_alarm(
             scope,
             construct_id,

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -66,6 +67,7 @@ class Props:
     post_process: sfn.IChainable | None
     archive: Archive | None
     starts: Starts | None
+    dashboard: bool | cloudwatch.Dashboard | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Config:
     items: ItemSink
     archive: Archive | None
     post_process: sfn.IChainable | None
+    dashboard: cloudwatch.Dashboard | bool = False
+    """``True``: a new dashboard; a ``Dashboard``: add to it; ``False``: none."""
 
     @property
     def keeps_result(self) -> bool:
@@ -156,6 +160,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
     problems += _check_post_process(scope, props.post_process, context)
+    problems += _check_dashboard(props.dashboard)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
@@ -168,7 +173,19 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
         post_process=props.post_process,
+        dashboard=props.dashboard if props.dashboard is not None else False,
     )  # fmt: skip
+
+
+def _check_dashboard(dashboard: object) -> Iterator[Problem]:
+    if dashboard is None or isinstance(dashboard, bool | cloudwatch.Dashboard):
+        return
+    yield Problem(
+        "dashboard",
+        dashboard,
+        "is not True, False or a cloudwatch.Dashboard.",
+        "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share.",
+    )
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:

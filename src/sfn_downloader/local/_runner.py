@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
 from . import (
@@ -28,6 +28,7 @@ from . import (
 from ._api_gateway import LocalRestApi
 from ._http import check_base_url
 from ._resources import create_resources
+from ._table import written_key
 from ._template import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -39,6 +40,9 @@ from ._template import (
     stacks_of,
 )
 from .errors import LocalRunnerError
+
+if TYPE_CHECKING:
+    from ..read import DownloaderTable
 
 SecretValue = str | Mapping[str, Any]
 """A secret's local value: its SecretString, or a mapping for a JSON secret."""
@@ -313,6 +317,22 @@ class LocalRunner:
                     found.append(plain)
         return sorted(
             found, key=lambda item: (str(item.get(PARTITION_KEY)), str(item.get(SORT_KEY)))
+        )
+
+    def table(self, **options: Any) -> DownloaderTable:
+        """The downloader's answers as ``sfn_downloader.read.DownloaderTable`` reads them, on the
+        local table (same Queries as against a deployed one); inside the ``with`` block.
+
+        :param options: ``DownloaderTable``'s keyword options (``page_size``, ``consistent_read``,
+            ``include_expired``). Default: its defaults.
+        """
+        if self._stack is None:
+            raise LocalRunnerError("table() needs an open runner (inside the `with` block).")
+        from ..read import DownloaderTable
+
+        name, downloader_id = written_key(self._definition)
+        return DownloaderTable(
+            name, downloader_id=downloader_id, client=self._client("dynamodb"), **options
         )
 
     def resource_name(self, construct: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -134,6 +135,17 @@ class BoundTransport(ABC):
     def definition_substitutions(self) -> dict[str, str] | None:
         """Values CloudFormation substitutes into the definition on deploy."""
         return None
+
+    def metric_requests(self, **props: Any) -> cloudwatch.Metric | None:
+        """The requests this downloader sent (retries included), counted by the service that
+        carried them; ``None`` when no metric counts this downloader's requests alone."""
+        del props
+        return None
+
+    def widgets(self) -> list[cloudwatch.IWidget]:
+        """Dashboard widgets for what this transport built (e.g. the proxy's errors and
+        latency); none by default."""
+        return []
 
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
         """Permissions the tasks do not grant themselves; ``paths`` are the ones a fan-out

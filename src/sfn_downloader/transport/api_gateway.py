@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_cdk import Duration, Names, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -134,6 +135,29 @@ class ApiGatewayDownloads(BoundTransport):
         if self._auth_header is None or self._auth_header.value is None:
             return None
         return {AUTH_VALUE_SUBSTITUTION: self._auth_header.value.unsafe_unwrap()}
+
+    def metric_requests(self, **props: Any) -> cloudwatch.Metric:
+        """The proxy's requests (API Gateway ``Count``): one per attempt, retries included."""
+        return self._api.metric_count(**{"statistic": cloudwatch.Stats.SUM, **props})
+
+    def widgets(self) -> list[cloudwatch.IWidget]:
+        """The proxy's 4xx and 5xx answers (the third party's pass through it) and latency."""
+        api = self._api
+        return [
+            cloudwatch.GraphWidget(
+                title="Proxy errors (4xx, 5xx)", width=8,
+                left=[api.metric_client_error(label="4xx"), api.metric_server_error(label="5xx")],
+                left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+            ),
+            cloudwatch.GraphWidget(
+                title="Proxy latency (ms)", width=8,
+                left=[api.metric_latency(statistic="p50", label="p50"),
+                      api.metric_latency(statistic="p99", label="p99"),
+                      api.metric_integration_latency(statistic="p99",
+                                                     label="third party p99")],
+                left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+            ),
+        ]  # fmt: skip
 
     def listed(self, target: Target) -> dict[str, Any]:
         """Path as given; query values as lists (``apigateway:invoke`` takes lists)."""

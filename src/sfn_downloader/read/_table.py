@@ -1,0 +1,253 @@
+"""DownloaderTable: one downloader's answers, read back from its DynamoDB table with Query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._contract import (
+    ANSWER_SORT_KEY_FLOOR,
+    PARTITION_KEY,
+    RUN_ATTRIBUTE,
+    RUN_STARTED_ATTRIBUTE,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
+from ._values import TimeValue, key_suffix, key_text, key_time, plain
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped]
+
+LATEST_PAGE_SIZE = 10
+"""``latest()`` reads this many items a request (expired ones may have to be skipped)."""
+
+Item = dict[str, Any]
+"""One stored answer as plain Python values (``pk``, ``sk`` and the ``item`` attributes)."""
+
+
+class DownloaderTable:
+    """One downloader's stored answers, read with DynamoDB ``Query`` (boto3; no aws-cdk-lib).
+
+    ::
+
+        data = DownloaderTable("EvePlayerCount-Table1234", downloader_id="eve/player-count")
+        for item in data.between("2026-11-27T05:00:00Z", "2026-11-27T06:00:00Z"):
+            print(item["sk"], item["count"])
+
+    Items come back as plain Python values: strings, ``bool``, ``None``, lists, dicts, and
+    numbers as ``int`` when integral, else ``decimal.Decimal`` (exact: no float rounding).
+    ``ItemField.json`` attributes are JSON text, as stored. The downloader's own state item
+    (``sk = "#state"``) is never returned. Expired items (``retention``) that DynamoDB has not
+    deleted yet are left out, as if deleted: DynamoDB's time to live deletes them typically
+    within two days of their expiry, and until then they still appear in reads.
+
+    :param table_name: The table's name: in a CDK app, ``pattern.table.table_name`` is a token
+        until deploy, so export it as a stack output (the EVE example's ``PlayerCountTable``)
+        and pass the deployed value.
+    :param downloader_id: The downloader's partition key value (``pattern.downloader_id``).
+    :param client: A boto3 DynamoDB client. Default: ``boto3.client("dynamodb")``, region and
+        credentials from the environment (``AWS_REGION``, ``AWS_PROFILE``, ...), or
+        ``region_name``.
+    :param region_name: The table's region, for the default client. Default: the environment's.
+    :param page_size: ``Limit`` of each ``Query`` request (items evaluated per request).
+        Default: DynamoDB's, up to 1 MB of items a request.
+    :param consistent_read: Strongly consistent reads (twice the read capacity).
+        Default: ``False``, eventually consistent.
+    :param include_expired: Also return items past their ``expiresAt`` that DynamoDB has not
+        deleted yet. Default: ``False``.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        downloader_id: str,
+        client: Any = None,
+        region_name: str | None = None,
+        page_size: int | None = None,
+        consistent_read: bool = False,
+        include_expired: bool = False,
+    ) -> None:
+        if not isinstance(table_name, str) or not table_name:
+            raise ValueError(f"table_name {table_name!r} must be a table's name.")
+        if not isinstance(downloader_id, str) or not downloader_id:
+            raise ValueError(
+                f"downloader_id {downloader_id!r} must be the downloader's partition key value "
+                "(pattern.downloader_id)."
+            )
+        if page_size is not None and (
+            isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1
+        ):
+            raise ValueError(f"page_size {page_size!r} must be a positive integer.")
+        if client is None:
+            import boto3  # type: ignore[import-untyped]
+
+            client = boto3.client("dynamodb", region_name=region_name)
+        self._client = client
+        self.table_name = table_name
+        """The table's name."""
+        self.downloader_id = downloader_id
+        """The downloader's partition key value."""
+        self._page_size = page_size
+        self._consistent_read = consistent_read
+        self._include_expired = include_expired
+
+    def between(self, start: TimeValue, end: TimeValue) -> Items:
+        """The answers of the runs scheduled from ``start`` (included) to ``end`` (excluded),
+        in sort key order: time order, and within one run its paths or pages in key order.
+
+        Half-open, like ``range``: ``between(t0, t1)`` and ``between(t1, t2)`` never share a
+        run and leave none out. Every item of a run in the range comes back, its ``#`` suffixed
+        ones (``<scheduled time>#<path or page>``) included. Times are ``datetime`` (naive =
+        UTC) or ISO 8601 text; a fraction of a second rounds up (scheduled times are whole
+        seconds). Nothing is read until the result is iterated; each iteration queries anew.
+        """
+        low, high = key_text(start, what="start"), key_text(end, what="end")
+        if low > high:
+            raise ValueError(f"start {low} is after end {high}.")
+        return Items(self, low, high)
+
+    def latest(self) -> Item | None:
+        """The newest stored answer (the greatest ``sk``), or ``None`` when there is none.
+
+        With several answers a run, the last one of the newest run in key order; its run's
+        consistent set is ``pages(item["sk"])``.
+        """
+        # A small Limit: without one, the first request would read up to 1 MB of items (and pay
+        # for them) to return one.
+        for item in self._query(
+            "#sk >= :floor", {":floor": {"S": ANSWER_SORT_KEY_FLOOR}}, forward=False,
+            limit=self._page_size or LATEST_PAGE_SIZE,
+        ):  # fmt: skip
+            return item
+        return None
+
+    def pages(self, scheduled_time: TimeValue) -> list[Item]:
+        """The consistent set of answers of the run scheduled at ``scheduled_time``: its pages
+        (pagination) or paths (fan-out), or its one answer.
+
+        A run delivered twice (EventBridge Scheduler and Express workflows deliver at least
+        once) writes its keys twice; when the second delivery stored fewer pages, the first
+        one's extra pages stay beside them. Each item carries the delivery that wrote it
+        (``run``, the execution's name, and ``runStartedAt``): the items of the delivery that
+        started last are the consistent set. Items written before those attributes existed
+        (sfn-downloader 0.1, 0.2) count as one older delivery. Pages come in page order
+        (``#2`` before ``#10``), paths in key order.
+        """
+        key = key_text(scheduled_time, what="scheduled_time")
+        deliveries: dict[tuple[str, str] | None, list[Item]] = {}
+        for item in self._query("begins_with(#sk, :time)", {":time": {"S": key}}):
+            if not _is_of_run(item.get(SORT_KEY), key):
+                continue
+            started, run = item.get(RUN_STARTED_ATTRIBUTE), item.get(RUN_ATTRIBUTE)
+            delivery = (str(started), str(run)) if started is not None and run else None
+            deliveries.setdefault(delivery, []).append(item)
+        if not deliveries:
+            return []
+        newest = max(deliveries, key=lambda d: (d is not None, d or ("", "")))
+        return sorted(deliveries[newest], key=_page_order)
+
+    def _query(
+        self,
+        condition: str,
+        values: Mapping[str, Any],
+        *,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[Item]:
+        """Every item of this downloader whose ``sk`` meets ``condition``: one ``Query``
+        request per page of results, following ``LastEvaluatedKey``."""
+        from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
+
+        deserializer = TypeDeserializer()
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"#pk = :pk AND {condition}",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": self.downloader_id}, **values},
+            "ScanIndexForward": forward,
+            "ConsistentRead": self._consistent_read,
+        }
+        if limit or self._page_size:
+            request["Limit"] = limit or self._page_size
+        if not self._include_expired:
+            # DynamoDB applies the filter after reading a page: Limit counts the items read.
+            request["FilterExpression"] = "attribute_not_exists(#ttl) OR #ttl > :now"
+            request["ExpressionAttributeNames"]["#ttl"] = TTL_ATTRIBUTE
+            request["ExpressionAttributeValues"][":now"] = {"N": str(int(time.time()))}
+        while True:
+            response = self._client.query(**request)
+            for raw in response.get("Items", []):
+                yield {name: plain(deserializer.deserialize(v)) for name, v in raw.items()}
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def __repr__(self) -> str:
+        return f"DownloaderTable({self.table_name!r}, downloader_id={self.downloader_id!r})"
+
+
+class Items:
+    """A time range of one downloader's answers (``DownloaderTable.between``): iterate it, or
+    take it as ``to_rows()`` or ``to_dataframe()``. Each iteration queries the table anew."""
+
+    def __init__(self, table: DownloaderTable, start: str, end: str) -> None:
+        self._table = table
+        self.start = start
+        """The first scheduled time included, as a sort key (``2026-11-27T05:00:00Z``)."""
+        self.end = end
+        """The first scheduled time excluded, as a sort key."""
+
+    def __iter__(self) -> Iterator[Item]:
+        if self.start == self.end:
+            return iter(())
+        # `sk BETWEEN :start AND :end` would miss nothing before `end` but take `end` itself,
+        # and `sk < :end` cannot be combined with a lower bound (one sort key condition a
+        # Query). Keys start with a fixed-width time, so the end bound is `end` without its
+        # final "Z": every key of an earlier second (suffixed or not) differs from it before
+        # that position and sorts below it; every key of `end` itself has it as a prefix and
+        # sorts above it. DynamoDB compares strings by their UTF-8 bytes.
+        return self._table._query(
+            "#sk BETWEEN :start AND :end",
+            {":start": {"S": self.start}, ":end": {"S": self.end[:-1]}},
+        )
+
+    def to_rows(self) -> list[Item]:
+        """Every item of the range, in order, as a list of dicts."""
+        return list(self)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """Every item of the range as a ``pandas.DataFrame``, one row an item, one column an
+        attribute (``pk``, ``sk``, ...), indexed by the scheduled time (``scheduledTime``, UTC
+        timestamps; a run of several answers has one row each). Needs pandas
+        (``pip install 'sfn-downloader[pandas]'``)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError(
+                "to_dataframe() needs pandas: pip install 'sfn-downloader[pandas]' "
+                "(or use to_rows())."
+            ) from None
+        rows = self.to_rows()
+        index = pandas.DatetimeIndex(
+            [key_time(row[SORT_KEY]) for row in rows], name="scheduledTime", tz="UTC"
+        )
+        return (
+            pandas.DataFrame.from_records(rows, index=index)
+            if rows
+            else pandas.DataFrame(index=index)
+        )
+
+    def __repr__(self) -> str:
+        return f"Items({self._table!r}, start={self.start!r}, end={self.end!r})"
+
+
+def _is_of_run(sort_key: Any, key: str) -> bool:
+    return isinstance(sort_key, str) and (sort_key == key or key_suffix(sort_key) is not None)
+
+
+def _page_order(item: Item) -> tuple[int, int, str]:
+    suffix = key_suffix(str(item.get(SORT_KEY))) or ""
+    return (0, int(suffix), suffix) if suffix.isdigit() else (1, 0, suffix)

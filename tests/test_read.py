@@ -1,0 +1,469 @@
+"""sfn_downloader.read: a downloader's answers read back with Query, over local runs of the example.
+
+The EVE example's player count (one answer a run), X-Pages pagination and a fan-out over three
+regions run on moto against a loopback stand-in; ``runner.table()`` reads what they
+stored through ``DownloaderTable``, the same Queries a deployed table gets.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Seen, Upstream, running_upstream
+from sfn_downloader.local import LocalRunner
+from sfn_downloader.read import DownloaderTable
+
+from scenarios import build_fanout, build_pages
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count" / "app.py"
+T0 = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
+MINUTES = 10
+
+
+def at(minute: int) -> str:
+    return (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CountingClient:
+    """A DynamoDB client that records every Query request it passes on."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.queries: list[dict[str, Any]] = []
+
+    def query(self, **request: Any) -> Any:
+        self.queries.append(request)
+        return self._client.query(**request)
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    spec = importlib.util.spec_from_file_location("eve_app_read", EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = cdk.App()
+    module.EvePlayerCountStack(app, "EvePlayerCount")
+    # Pages from a stack of their own: run side by side with the player count, the example's
+    # market types would create the table the two share a second time.
+    build_pages(cdk.Stack(app, "Pages"))
+    build_fanout(cdk.Stack(app, "Fanout"))
+    return app
+
+
+def answer(seen: Seen) -> Answer:
+    if "/orders/" in seen.path:  # the fan-out's regions, and the pages of one of them
+        page = int(seen.query.get("page", ["1"])[0])
+        return Answer(200, [{"region": seen.path.split("/")[3], "page": page}],
+                      headers={"X-Pages": "12"})  # fmt: skip
+    return Answer(200, {"players": 30_000 + int(time.time() * 1000) % 7, "server_version": "1"})
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        server.respond(answer)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def runners(app: cdk.App, upstream: Upstream) -> Iterator[dict[str, LocalRunner]]:
+    """The example's player count (one answer a run), X-Pages pages and a fan-out over three
+    regions, each run and left open for the module's reads."""
+    with ExitStack() as exits:
+        opened = {
+            name: exits.enter_context(LocalRunner(app, upstream=upstream.url, pattern=path))
+            for name, path in (
+                ("players", "EvePlayerCount/PlayerCount"),
+                ("pages", "Pages/Orders"),
+                ("fanout", "Fanout/Markets"),
+            )
+        }
+        for minute in range(MINUTES):
+            assert opened["players"].run(at(minute)).succeeded
+        for minute in (0, 1):
+            assert opened["pages"].run(at(minute)).succeeded
+        assert opened["fanout"].run(at(0)).succeeded
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def players(runners: dict[str, LocalRunner]) -> DownloaderTable:
+    return runners["players"].table()
+
+
+def sks(items: Any) -> list[str]:
+    return [item["sk"] for item in items]
+
+
+# --- time ranges ------------------------------------------------------------------------------
+
+
+def test_a_range_is_start_included_end_excluded_in_time_order(players: DownloaderTable) -> None:
+    items = players.between(at(2), at(7)).to_rows()
+
+    assert sks(items) == [at(m) for m in range(2, 7)]
+    assert all(item["pk"] == "eve/player-count" for item in items)
+    assert all(isinstance(item["count"], int) for item in items)
+
+
+def test_consecutive_ranges_neither_overlap_nor_leave_a_gap(players: DownloaderTable) -> None:
+    first, second = players.between(at(0), at(4)), players.between(at(4), at(MINUTES))
+
+    assert sks(first) + sks(second) == [at(m) for m in range(MINUTES)]
+
+
+def test_times_may_be_datetimes_offsets_or_fractions(players: DownloaderTable) -> None:
+    paris = datetime(2026, 11, 27, 6, 3, tzinfo=timezone(timedelta(hours=1))).isoformat()
+    naive = (T0 + timedelta(minutes=1)).replace(tzinfo=None)
+
+    assert sks(players.between(naive, paris)) == [at(1), at(2)]
+    # 05:00:00.5 rounds up to 05:00:01: the run at 05:00:00 is before it.
+    assert sks(players.between("2026-11-27T05:00:00.5Z", at(2))) == [at(1)]
+    assert sks(players.between("2026-11-27T06:00:00+01:00", at(1))) == [at(0)]
+
+
+def test_more_than_one_result_page_one_query_each(runners: dict[str, LocalRunner]) -> None:
+    runner = runners["players"]
+    spy = CountingClient(runner.table()._client)
+    small = DownloaderTable(
+        runner.table().table_name, downloader_id="eve/player-count", client=spy, page_size=3
+    )
+
+    items = small.between(at(0), at(MINUTES)).to_rows()
+
+    assert sks(items) == [at(m) for m in range(MINUTES)]
+    # 10 items, 3 a page: 4 pages; the last LastEvaluatedKey-less answer ends the loop.
+    assert len(spy.queries) == 4
+    assert [q.get("ExclusiveStartKey", {}).get("sk", {}).get("S") for q in spy.queries] == [
+        None, at(2), at(5), at(8),
+    ]  # fmt: skip
+    assert all(q["Limit"] == 3 for q in spy.queries)
+
+
+def test_an_empty_range_and_a_range_without_runs(players: DownloaderTable) -> None:
+    spy = CountingClient(players._client)
+    table = DownloaderTable(players.table_name, downloader_id="eve/player-count", client=spy)
+
+    assert table.between(at(3), at(3)).to_rows() == []
+    assert spy.queries == []  # nothing to ask DynamoDB
+    assert table.between(at(60), at(120)).to_rows() == []
+    assert DownloaderTable(
+        players.table_name, downloader_id="eve/nobody", client=spy
+    ).between(at(0), at(MINUTES)).to_rows() == []  # fmt: skip
+
+
+def test_bad_ranges_are_refused(players: DownloaderTable) -> None:
+    with pytest.raises(ValueError, match=r"start 2026-11-27T05:05:00Z is after end"):
+        players.between(at(5), at(1))
+    with pytest.raises(ValueError, match=r"start 'yesterday' is not an ISO 8601 time"):
+        players.between("yesterday", at(1))
+    with pytest.raises(TypeError, match="end 1700000000 is not a datetime or ISO 8601"):
+        players.between(at(0), 1700000000)  # type: ignore[arg-type]
+
+
+# --- several answers a run --------------------------------------------------------------------
+
+
+def test_pages_of_a_run_are_in_its_range_and_the_next_run_is_not(
+    runners: dict[str, LocalRunner],
+) -> None:
+    orders = runners["pages"].table()
+
+    first = sks(orders.between(at(0), at(1)))
+
+    pages = [f"{at(0)}#{n}" for n in range(1, 13)]
+    assert first == sorted(pages)  # key order: #10, #11, #12 sort before #2
+    assert len(sks(orders.between(at(0), at(2)))) == 24
+    assert sks(orders.pages(at(0))) == pages  # page order
+
+
+def test_fan_out_paths_of_a_run(runners: dict[str, LocalRunner]) -> None:
+    markets = runners["fanout"].table()
+
+    items = markets.between(at(0), at(1)).to_rows()
+
+    regions = (10000002, 10000032, 10000043)
+    assert sks(items) == [f"{at(0)}#/v1/markets/{r}/orders/?order_type=all" for r in regions]
+    assert sks(markets.pages(at(0))) == sks(items)
+    assert markets.pages(at(1)) == []
+
+
+def test_pages_returns_the_newest_delivery_consistent_set(
+    runners: dict[str, LocalRunner],
+) -> None:
+    """A re-delivery whose page count shrank: the older delivery's page 3 is not part of it."""
+    runner = runners["pages"]
+    table = runner.table()
+    client = table._client
+    t = at(30)
+
+    def put(page: int, **extra: str) -> None:
+        item = {"pk": {"S": table.downloader_id}, "sk": {"S": f"{t}#{page}"},
+                "orders": {"S": "[]"}}  # fmt: skip
+        item |= {name: {"S": value} for name, value in extra.items()}
+        client.put_item(TableName=table.table_name, Item=item)
+
+    for page in (1, 2, 3):  # written by 0.2: no delivery attributes
+        put(page)
+    assert sks(table.pages(t)) == [f"{t}#{n}" for n in (1, 2, 3)]
+    for page in (1, 2, 3):  # the first delivery
+        put(page, run="exec-a", runStartedAt="2026-11-27T05:30:01.100Z")
+    for page in (1, 2):  # its re-delivery, one page fewer, overwriting pages 1 and 2
+        put(page, run="exec-b", runStartedAt="2026-11-27T05:30:02.900Z")
+
+    newest = table.pages(t)
+
+    assert sks(newest) == [f"{t}#1", f"{t}#2"]
+    assert {item["run"] for item in newest} == {"exec-b"}
+    assert len(table.between(t, at(31)).to_rows()) == 3  # between returns what is stored
+
+
+# --- what never comes back, and what comes back exactly ---------------------------------------
+
+
+def test_the_state_item_is_never_returned(runners: dict[str, LocalRunner]) -> None:
+    table = runners["players"].table()
+    client = table._client
+    for pk in ("eve/player-count", "eve/state-only"):
+        client.put_item(TableName=table.table_name, Item={
+            "pk": {"S": pk}, "sk": {"S": "#state"}, "highWaterMark": {"S": at(9)},
+        })  # fmt: skip
+    try:
+        everything = table.between("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z").to_rows()
+        assert "#state" not in sks(everything) and len(everything) == MINUTES
+        assert table.latest() == table.between(at(MINUTES - 1), at(MINUTES)).to_rows()[0]
+        alone = DownloaderTable(table.table_name, downloader_id="eve/state-only", client=client)
+        assert alone.latest() is None
+        assert alone.between(at(0), at(99)).to_rows() == [] and alone.pages(at(0)) == []
+    finally:
+        for pk in ("eve/player-count", "eve/state-only"):
+            client.delete_item(TableName=table.table_name,
+                               Key={"pk": {"S": pk}, "sk": {"S": "#state"}})  # fmt: skip
+
+
+def test_numbers_come_back_exact_and_expired_items_are_left_out(
+    runners: dict[str, LocalRunner],
+) -> None:
+    table = runners["players"].table()
+    client = table._client
+    pk = {"S": "eve/numbers"}
+    client.put_item(TableName=table.table_name, Item={
+        "pk": pk, "sk": {"S": at(0)}, "big": {"N": "12345678901234567890123456789012345678"},
+        "price": {"N": "0.1"}, "ids": {"NS": ["1", "2.5"]}, "ok": {"BOOL": True},
+        "tags": {"L": [{"S": "a"}, {"N": "3"}]}, "expiresAt": {"N": str(int(time.time()) + 3600)},
+    })  # fmt: skip
+    client.put_item(TableName=table.table_name, Item={
+        "pk": pk, "sk": {"S": at(1)}, "expiresAt": {"N": str(int(time.time()) - 60)},
+    })  # fmt: skip
+    numbers = DownloaderTable(table.table_name, downloader_id="eve/numbers", client=client)
+
+    [item] = numbers.between(at(0), at(5)).to_rows()
+
+    assert item["big"] == 12345678901234567890123456789012345678
+    assert type(item["big"]) is int
+    assert item["price"] == Decimal("0.1") and isinstance(item["price"], Decimal)
+    assert item["ids"] == {1, Decimal("2.5")}
+    assert item["ok"] is True and item["tags"] == ["a", 3]
+    assert numbers.latest() == item  # the expired newer one is left out
+    kept = DownloaderTable(
+        table.table_name, downloader_id="eve/numbers", client=client, include_expired=True
+    )
+    assert sks(kept.between(at(0), at(5))) == [at(0), at(1)]
+
+
+def test_to_dataframe_is_indexed_by_scheduled_time(players: DownloaderTable) -> None:
+    frame = players.between(at(0), at(3)).to_dataframe()
+
+    assert list(frame.index.strftime("%H:%M")) == ["05:00", "05:01", "05:02"]
+    assert str(frame.index.tz) == "UTC" and frame.index.name == "scheduledTime"
+    assert list(frame["sk"]) == [at(0), at(1), at(2)]
+    assert frame["count"].between(30_000, 30_006).all()
+    assert players.between(at(50), at(51)).to_dataframe().empty
+
+
+def test_latest_is_the_newest_run(players: DownloaderTable) -> None:
+    latest = players.latest()
+
+    assert latest is not None and latest["sk"] == at(MINUTES - 1)
+
+
+def test_bad_table_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="downloader_id '' must be the downloader's"):
+        DownloaderTable("T", downloader_id="", client=object())
+    with pytest.raises(ValueError, match="page_size 0 must be a positive integer"):
+        DownloaderTable("T", downloader_id="x", client=object(), page_size=0)
+
+
+def test_the_reader_imports_no_aws_cdk_lib() -> None:
+    """A plain script: importing and using the reader loads neither aws-cdk-lib nor moto."""
+    code = (
+        "import sys; from sfn_downloader.read import DownloaderTable; "
+        "DownloaderTable('T', downloader_id='x', region_name='us-east-1'); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'moto'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert json.loads(result.stdout.replace("'", '"')) == []
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sfn_downloader.read", *args],
+        capture_output=True, text=True, check=False, **kwargs,
+    )  # fmt: skip
+
+
+def read_main(players: DownloaderTable, *args: str) -> int:
+    from sfn_downloader.read.__main__ import main
+
+    return main([players.table_name, "--downloader-id", "eve/player-count", *args],
+                client=players._client)  # fmt: skip
+
+
+def test_cli_exports_a_range_as_csv(
+    players: DownloaderTable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = read_main(players, "--from", at(1), "--to", at(4), "--format", "csv")
+
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")  # no progress bar: stderr is not a terminal
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0])[:2] == ["pk", "sk"]
+    assert [row["sk"] for row in rows] == [at(1), at(2), at(3)]
+    expected = players.between(at(1), at(4)).to_rows()
+    assert [int(row["count"]) for row in rows] == [item["count"] for item in expected]
+
+
+def test_cli_exports_jsonl_with_exact_numbers(
+    players: DownloaderTable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = players._client
+    client.put_item(TableName=players.table_name, Item={
+        "pk": {"S": "eve/player-count"}, "sk": {"S": at(20)},
+        "count": {"N": "31000"}, "ratio": {"N": "0.123456789012345678901234567890"},
+    })  # fmt: skip
+    try:
+        status = read_main(players, "--from", at(9), "--to", at(21))
+        out, _ = capsys.readouterr()
+    finally:
+        client.delete_item(TableName=players.table_name,
+                           Key={"pk": {"S": "eve/player-count"}, "sk": {"S": at(20)}})  # fmt: skip
+
+    assert status == 0
+    lines = [json.loads(line, parse_float=Decimal) for line in out.splitlines()]
+    assert [line["sk"] for line in lines] == [at(9), at(20)]
+    assert lines[1]["ratio"] == Decimal("0.123456789012345678901234567890")
+    assert lines[1]["count"] == 31000
+
+
+def test_cli_progress_bar_only_on_a_terminal(
+    players: DownloaderTable, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    assert read_main(players, "--from", at(0), "--to", at(MINUTES)) == 0
+
+    assert len(capsys.readouterr().out.splitlines()) == MINUTES
+    assert "reading:" in terminal.getvalue() and "/600 " in terminal.getvalue()  # 10 minutes
+
+
+def test_cli_draws_a_chart(players: DownloaderTable, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    out = tmp_path / "charts" / "players.png"
+
+    status = read_main(players, "--from", at(0), "--to", at(MINUTES),
+                       "chart", "--field", "count", "--out", str(out))  # fmt: skip
+
+    assert status == 0, capsys.readouterr().err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert capsys.readouterr().err.strip() == f"{out}: {MINUTES} points"
+    assert read_main(players, "--from", at(0), "--to", at(1),
+                     "chart", "--field", "serverVersion", "--out", str(out)) == 1  # fmt: skip
+    assert "is '1', not a number" in capsys.readouterr().err
+
+
+def test_cli_latest(players: DownloaderTable, capsys: pytest.CaptureFixture[str]) -> None:
+    assert read_main(players, "latest") == 0
+
+    assert json.loads(capsys.readouterr().out)["sk"] == at(MINUTES - 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["T", "--from", "2026-11-27T05:00:00Z", "--to", "2026-11-27T06:00:00Z"],
+         "the following arguments are required: --downloader-id"),
+        (["T", "--downloader-id", "x", "--to", "2026-11-27T06:00:00Z"], "export needs --from"),
+        (["T", "--downloader-id", "x", "--from", "noon", "--to", "2026-11-27T06:00:00Z"],
+         "--from 'noon' is not an ISO 8601 time"),
+        (["T", "--downloader-id", "x", "--from", "2026-11-27T07:00:00Z",
+          "--to", "2026-11-27T06:00:00Z"], "--from 2026-11-27T07:00:00Z is after --to"),
+        (["T", "--downloader-id", "x", "--from", "2026-11-27T05:00:00Z",
+          "--to", "2026-11-27T06:00:00Z", "chart", "--field", "count"],
+         "chart needs --field and --out"),
+        (["T", "--downloader-id", "x", "--from", "2026-11-27T05:00:00Z",
+          "--to", "2026-11-27T06:00:00Z", "--format", "xml"], "argument --format: invalid choice"),
+        (["T", "draw", "--downloader-id", "x"], "argument command: invalid choice: 'draw'"),
+    ],
+)  # fmt: skip
+def test_cli_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = cli(*args)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("python -m sfn_downloader.read: error: ") and message in line
+
+
+def test_cli_a_failed_read_exits_1_with_one_line() -> None:
+    result = cli("NoSuchTable", "--downloader-id", "x", "--from", "2026-11-27T05:00:00Z",
+                 "--to", "2026-11-27T06:00:00Z", "--region", "us-east-1",
+                 env={"PATH": os.environ.get("PATH", ""), "AWS_ACCESS_KEY_ID": "",
+                      "AWS_SECRET_ACCESS_KEY": "", "AWS_CONFIG_FILE": "/nonexistent",
+                      "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                      "AWS_EC2_METADATA_DISABLED": "true"})  # fmt: skip
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("python -m sfn_downloader.read: NoCredentialsError: ")
+
+
+def test_public_surface_of_the_reader() -> None:
+    import sfn_downloader.read
+
+    assert sfn_downloader.read.__all__ == ["DownloaderTable", "Items"]
+
+
+def test_latest_reads_a_few_items_not_a_megabyte(players: DownloaderTable) -> None:
+    spy = CountingClient(players._client)
+    table = DownloaderTable(players.table_name, downloader_id="eve/player-count", client=spy)
+
+    latest = table.latest()
+
+    assert latest is not None and latest["sk"] == at(MINUTES - 1)
+    [query] = spy.queries
+    assert (query["Limit"], query["ScanIndexForward"]) == (10, False)
