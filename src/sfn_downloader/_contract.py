@@ -75,6 +75,13 @@ DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
 """A Distributed Map runs at most 10,000 child executions at once."""
 EXPRESS_MAX_MINUTES = 5
 """An Express workflow runs at most 5 minutes."""
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
+"""The state machine's log group name starts so: Step Functions then does not add it to the
+account's CloudWatch Logs resource policy, which is limited to 5,120 characters."""
+LOG_GROUP_NAME_MAX = 180
+"""The longest log group name the construct makes: a state machine's logging configuration takes
+a log group ARN of at most 256 characters, ``arn:<partition>:logs:<region>:<account>:log-group:``
+(up to ~60 characters) before the name and ``:*`` after it."""
 STAGE_NAME = "prod"
 """The proxy's stage (API Gateway transport)."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -35,6 +35,8 @@ from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..transport import Transport
+from . import post_process
+from .alarms import check_alarm_topic
 from .single import SingleRequest
 
 
@@ -155,7 +157,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
-    problems += _check_post_process(scope, props.post_process, context)
+    problems += post_process.check(scope, props.post_process, context)
+    problems += check_alarm_topic(props.alarm_topic)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
@@ -299,36 +302,4 @@ def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
             downloader_id,
             "is empty.",
             "pass a non-empty name, or omit it to use the construct path.",
-        )
-
-
-def _check_post_process(
-    scope: Construct, chainable: object, context: CheckContext
-) -> Iterator[Problem]:
-    """A state or chain of this stack, after one answer. (Name clashes with the downloader's
-    own states are found on the built definition: see ``assembly.check_state_names``.)"""
-    if chainable is None:
-        return
-    if not (hasattr(chainable, "start_state") and hasattr(chainable, "end_states")):
-        yield Problem(
-            "post_process",
-            chainable,
-            "is not a Step Functions state or chain.",
-            "pass e.g. tasks.SnsPublish(...) or first_state.next(second_state).",
-        )
-        return
-    start = chainable.start_state
-    if Stack.of(start) is not Stack.of(scope):
-        yield Problem(
-            "post_process",
-            start.node.path,
-            "is defined in another stack; a state machine's states must be in its stack.",
-            "create the states in the downloader's stack.",
-        )
-    if context.several_requests:
-        yield Problem(
-            "post_process",
-            "given",
-            "is not supported with several requests a run (fan_out or pagination) yet.",
-            "use one path per downloader, or drop it.",
         )
