@@ -141,20 +141,22 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         removal_policy=props.removal_policy, encryption_key=props.encryption_key,
         point_in_time_recovery=props.point_in_time_recovery, retention=props.retention,
     )  # fmt: skip
+    workflow_type = props.workflow_type or concurrency.default_workflow_type
+    timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
         workflow_type=props.workflow_type, several_requests=shape.several_requests,
         uses_map=shape.uses_map,
         keeps_result=props.archive is not None or props.post_process is not None,
-        transport=transport,
+        transport=transport, concurrency=concurrency, run_workflow_type=workflow_type,
+        timeout_seconds=_seconds(timeout),
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += _check_result_selector(props.result_selector)
-    workflow_type = props.workflow_type or concurrency.default_workflow_type
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
     problems += post_process.check(scope, props.post_process, context)
@@ -165,13 +167,20 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         request=Request(endpoint=endpoint, path=path, query=query, given=props.path),
         downloader_id=downloader_id, result_selector=props.result_selector,
         headers=props.headers, auth_header=props.auth_header, retry=props.retry,
-        workflow_type=workflow_type,
-        timeout=props.timeout or Duration.minutes(TIMEOUT_MINUTES),
+        workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
         post_process=props.post_process,
     )  # fmt: skip
+
+
+def _seconds(timeout: object) -> float | None:
+    """A valid timeout's seconds; ``None`` for a token or a bad value (checked elsewhere)."""
+    if not isinstance(timeout, Duration) or Token.is_unresolved(timeout.to_seconds()):
+        return None
+    seconds = float(timeout.to_seconds())
+    return seconds if seconds > 0 else None
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:
