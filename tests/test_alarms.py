@@ -128,3 +128,9 @@ def test_an_alarm_topic_with_the_aws_managed_key_is_refused() -> None:
         DownloaderConfigError, match=r"alarm_topic=.*alias/aws/sns.*customer managed"
     ):
         DownloaderPattern(stack, "PlayerCount", **EVE_PROPS, alarm_topic=topic)
+
+
+def test_an_alarm_topic_that_is_not_a_topic_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "TestStack")
+    with pytest.raises(DownloaderConfigError, match=r"alarm_topic='alerts': is not an SNS topic"):
+        DownloaderPattern(stack, "PlayerCount", **EVE_PROPS, alarm_topic="alerts")  # type: ignore[arg-type]

@@ -170,7 +170,8 @@ def integration_problems(rendered: Rendered, workflow_type: sfn.StateMachineType
         fix = (
             f"use workflow_type=StateMachineType.STANDARD, or {alternative}."
             if express
-            else "use child_workflow_type=StateMachineType.STANDARD for that Map."
+            else "give that Distributed Map Standard children "
+            "(map_execution_type=StateMachineType.STANDARD)."
         )
         problems.append(
             Problem(

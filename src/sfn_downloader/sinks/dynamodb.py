@@ -45,22 +45,17 @@ PERSIST_RETRYABLE_SHAPES = (
     "RequestLimitExceeded",
     "InternalServerError",
 )
-"""PutItem's transient errors, as botocore's DynamoDB model names their shapes (throttling and
-DynamoDB's own server error); its other modeled errors (a failed condition, a missing table,
-an item collection over 10 GB, a transaction conflict) do not change on a retry."""
+"""PutItem's transient errors as botocore's DynamoDB model names them; its other errors (a
+failed condition, a missing table, a transaction conflict) do not change on a retry."""
 
 PERSIST_RETRYABLE_ERRORS = tuple(
     f"DynamoDB.{spelling}"
     for name in PERSIST_RETRYABLE_SHAPES
     for spelling in ((name,) if name.endswith("Exception") else (name, f"{name}Exception"))
 )
-"""The Persist retrier's error names. Step Functions names a DynamoDB failure
-``DynamoDB.<name>``; which name is not settled by its documentation for the optimized
-integration: the service's error code (``InternalServerError``, what moto and LocalStack
-report) or the SDK's exception class, which always ends in ``Exception``
-(``InternalServerErrorException``, the rule "Learning to use AWS service SDK integrations"
-states). A retrier naming an error that never occurs retries nothing, so both spellings are
-listed where they differ."""
+"""``DynamoDB.<name>``, where no AWS page settles whether the name is the error code
+(``InternalServerError``, as moto reports it) or the SDK's exception, which always ends in
+``Exception`` ("Learning to use AWS service SDK integrations"): both, where they differ."""
 
 
 def persist_retry() -> sfn.RetryProps:

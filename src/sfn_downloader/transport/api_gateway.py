@@ -39,8 +39,7 @@ RETRYABLE_ERRORS = (
 )
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
-_HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")
-"""Printable ASCII and spaces: what a header value carries safely."""
+_HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")  # printable ASCII: what a header value carries
 
 EXACT_GRANT_LIMIT = 20
 """Up to this many fan-out paths, the role may invoke exactly them; past it, any GET of the
