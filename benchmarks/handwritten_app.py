@@ -5,9 +5,10 @@ It builds exactly what ``DownloaderPattern`` synthesizes for ``examples/eve_play
 ``GET /{proxy+}`` HTTP_PROXY method, request validator and X-Ray on the stage, an on-demand pk/sk
 table with point-in-time recovery kept on delete, a log group, an Express state machine
 (Download with ``apigateway:invoke`` then Persist with ``putItem``, each with its retries;
-X-Ray; logging ALL), an EventBridge Scheduler schedule that starts it with a dead-letter queue,
-and four alarms. No validation, no helpers: the floor. (cdk-nag acknowledgments are left out:
-they change no template.) ``bench_synth`` checks the two templates are identical.
+X-Ray; logging ALL; a /aws/vendedlogs/ log group), an EventBridge Scheduler schedule that starts
+it with a dead-letter queue, and four alarms (Express: throttled scheduled starts, not
+transitions). No validation, no helpers: the floor. (cdk-nag acknowledgments are left out: they
+change no template.) ``bench_synth`` checks the two templates are identical.
 
 ``python benchmarks/handwritten_app.py`` writes ``$CDK_OUTDIR`` (default ``cdk.out``).
 """
@@ -132,6 +133,8 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
             "DynamoDB.ProvisionedThroughputExceededException",
             "DynamoDB.ThrottlingException",
             "DynamoDB.RequestLimitExceeded",
+            "DynamoDB.RequestLimitExceededException",
+            "DynamoDB.InternalServerError",
             "DynamoDB.InternalServerErrorException",
         ],
         interval=Duration.seconds(1),
@@ -139,7 +142,15 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         backoff_rate=2,
         jitter_strategy=sfn.JitterType.FULL,
     )
-    log_group = logs.LogGroup(root, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
+    log_group = logs.LogGroup(
+        root,
+        "Logs",
+        log_group_name="/aws/vendedlogs/states/"
+        + cdk.Names.unique_resource_name(
+            root, separator="-", allowed_special_characters="-_.", max_length=157
+        ),
+        retention=logs.RetentionDays.THREE_MONTHS,
+    )
     state_machine = sfn.StateMachine(
         root,
         "StateMachine",
@@ -157,6 +168,9 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(14),
+    )
+    schedule_group = scheduler.ScheduleGroup.from_default_schedule_group(
+        root, "DefaultScheduleGroup"
     )
     scheduler.Schedule(
         root,
@@ -178,8 +192,10 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
          "A download run failed after its retries (see the state machine's logs)."),
         ("ExecutionsTimedOutAlarm", state_machine.metric_timed_out(period=period),
          "A download run exceeded its timeout."),
-        ("ExecutionThrottledAlarm", state_machine.metric_throttled(period=period),
-         "Step Functions throttled the state machine."),
+        ("StartsThrottledAlarm", schedule_group.metric_target_throttled(period=period),
+         "Step Functions throttled a scheduled start (StartExecution) in schedule group "
+         "default; the schedule retries it for up to 5 minutes, then sends it to the "
+         "dead-letter queue."),
         ("DeadLetterQueueAlarm",
          dead_letter_queue.metric_approximate_number_of_messages_visible(
              period=period, statistic=cloudwatch.Stats.MAXIMUM),

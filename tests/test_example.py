@@ -81,3 +81,28 @@ def test_the_flags_only_merge_the_state_machine_roles_statements(tmp_path: Path)
             }
 
         assert grants(before) == grants(after)
+
+
+def test_alerts_example_may_use_its_topic_key(tmp_path: Path) -> None:
+    """The alerts topic is encrypted with a customer-managed key: publishing needs
+    kms:GenerateDataKey* and kms:Decrypt on it (SNS developer guide, "Key management")."""
+    spec = importlib.util.spec_from_file_location("eve_alerts", EXAMPLE.parent / "alerts.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = module.cdk.App(outdir=str(tmp_path))
+    stack = module.EvePlayerCountAlertsStack(app, "EvePlayerCountAlerts")
+    template = app.synth().get_stack_by_name("EvePlayerCountAlerts").template
+    key_id = stack.get_logical_id(stack.topic.master_key.node.default_child)
+    role_policies = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Policy"
+        and logical_id.startswith("PlayerCountAlertsStateMachine")
+    ]
+    [statements] = role_policies
+    assert {
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+    } in statements

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios import Scenario
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from sfn_downloader import DownloaderPattern
+
+from scenarios import EVE_PROPS, Scenario
 
 
 def properties(scenario: Scenario) -> dict[str, Any]:
@@ -100,3 +105,35 @@ def test_shared_table_is_written_by_both(shared_table: Scenario) -> None:
     for prefix in ("PlayerCountStateMachineRole", "ServerVersionStateMachineRole"):
         put = [s for s in role_policy(shared_table, prefix) if s["Action"] == "dynamodb:PutItem"]
         assert put[0]["Resource"] == arn("dynamodb", [":table/", {"Ref": table_id}])
+
+
+def log_group_names(scenario: Scenario) -> list[str]:
+    groups = scenario.template.find_resources("AWS::Logs::LogGroup")
+    return sorted(g["Properties"].get("LogGroupName", "<generated>") for g in groups.values())
+
+
+def test_log_group_is_a_vended_logs_group_unique_per_downloader(shared_table: Scenario) -> None:
+    """Step Functions guide, "Avoiding CloudWatch Logs resource policy size restrictions": a
+    log group outside /aws/vendedlogs/ grows the account's 5,120-character Logs resource policy."""
+    names = log_group_names(shared_table)
+    assert len(names) == len(set(names)) == 2
+    for name, pattern in zip(names, ("PlayerCount", "ServerVersion"), strict=True):
+        assert name.startswith(f"/aws/vendedlogs/states/TestStack-{pattern}-")
+    assert shared_table.patterns["first"].log_group.log_group_name != (
+        shared_table.patterns["second"].log_group.log_group_name
+    )
+
+
+def test_log_group_name_carries_the_stack_name_and_fits_the_logging_arn() -> None:
+    """Two deployments of one app (stack names eve-dev, eve-prod) must not share a log group;
+    the logging configuration's log group ARN is at most 256 characters."""
+    names = []
+    for stage in ("dev", "prod"):
+        stack = cdk.Stack(cdk.App(), "Eve", stack_name=f"eve-{stage}")
+        DownloaderPattern(stack, "P" * 200, **EVE_PROPS)
+        [group] = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+        names.append(group["Properties"]["LogGroupName"])
+    assert names[0].startswith("/aws/vendedlogs/states/eve-dev-")
+    assert names[1].startswith("/aws/vendedlogs/states/eve-prod-")
+    longest_arn_prefix = "arn:aws-iso-b:logs:us-isob-east-1:123456789012:log-group:"
+    assert all(len(longest_arn_prefix + name + ":*") <= 256 for name in names)

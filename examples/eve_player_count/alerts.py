@@ -27,6 +27,8 @@ class EvePlayerCountAlertsStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         key = kms.Key(self, "TopicKey", enable_key_rotation=True)
+        # The downloader grants its role kms:GenerateDataKey* and kms:Decrypt on this key: SNS
+        # needs them of every publisher to a topic encrypted with a customer-managed key.
         self.topic = sns.Topic(self, "Crowded", enforce_ssl=True, master_key=key)
         # The post-processing input: {"scheduledTime", "result", "key", "object"}.
         notify = tasks.SnsPublish(

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 from aws_cdk import Token
 
+from ._contract import HISTORY_EVENT_LIMIT, RETRY_EVENTS, RUN_OVERHEAD_EVENTS
+from ._defaults import REQUEST_SECONDS
 from .errors import Problem
 
 HTTP_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -108,3 +110,53 @@ def check_header_name(
             f"{what} is one Step Functions refuses to send.",
             "choose another header name (see the apigateway:invoke docs).",
         )
+
+
+def check_run_length(
+    prop: str,
+    value: object,
+    *,
+    requests: int,
+    noun: str,
+    events_each: int,
+    history_counted: bool,
+    rounds: int,
+    sequence: str,
+    timeout_seconds: float | None,
+    history_fix: str,
+    time_fix: str,
+) -> Iterator[Problem]:
+    """A run of ``requests`` requests (``rounds`` of them one after another) that cannot finish:
+    over a Standard execution's 25,000 history events, or longer than its timeout.
+
+    ``events_each`` is one request's share of the history when nothing is retried; the bound
+    keeps room for one retry of each. ``sequence`` says what the ``rounds`` are ("100 pages one
+    after another"). ``history_counted`` is False where no history is kept
+    (Express) or each request has its own (a Distributed Map's child executions).
+    """
+    if history_counted:
+        each = events_each + RETRY_EVENTS
+        total = requests * each + RUN_OVERHEAD_EVENTS
+        if total > HISTORY_EVENT_LIMIT:
+            most = (HISTORY_EVENT_LIMIT - RUN_OVERHEAD_EVENTS) // each
+            yield Problem(
+                prop,
+                value,
+                f"would need {total:,} history events ({requests:,} {noun} x ({events_each} "
+                f"events + {RETRY_EVENTS} for one retry) + {RUN_OVERHEAD_EVENTS} for the rest of "
+                f"the run), more than the {HISTORY_EVENT_LIMIT:,} a Standard execution holds "
+                f"(Step Functions service quotas): the run would fail after about {most:,}.",
+                history_fix.format(most=most),
+            )
+    if timeout_seconds is not None:
+        seconds = rounds * REQUEST_SECONDS
+        if seconds > timeout_seconds + 1e-9:  # 1,000 x 0.3 s fits 300 s despite float error
+            most = int(timeout_seconds / REQUEST_SECONDS + 1e-9)
+            yield Problem(
+                prop,
+                value,
+                f"means {sequence}: at least {round(seconds, 1):,g} s at {REQUEST_SECONDS:g} s "
+                f"a request (with its putItem), more than the run's timeout of "
+                f"{timeout_seconds:,.0f} s.",
+                time_fix.format(most=most),
+            )

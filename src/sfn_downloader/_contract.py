@@ -77,6 +77,32 @@ DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
 """A Distributed Map runs at most 10,000 child executions at once."""
 EXPRESS_MAX_MINUTES = 5
 """An Express workflow runs at most 5 minutes."""
+HISTORY_EVENT_LIMIT = 25_000
+"""A Standard execution's history holds at most 25,000 events, past which the execution fails
+(service quotas). An Express execution keeps no history of its own: no such limit."""
+ARRAY_RANGE_MAX_ITEMS = 1_000
+"""``States.ArrayRange`` produces at most 1,000 items ("Intrinsic functions")."""
+TASK_EVENTS = 5
+"""History events of a Task that succeeds at once: TaskStateEntered, TaskScheduled, TaskStarted,
+TaskSucceeded, TaskStateExited (Step Functions API reference, "HistoryEvent")."""
+FLOW_STATE_EVENTS = 2
+"""Of a Pass, Choice or Succeed state: <type>StateEntered and <type>StateExited."""
+MAP_ITERATION_EVENTS = 2
+"""Of an inline Map iteration, besides its states': MapIterationStarted, MapIterationSucceeded."""
+RETRY_EVENTS = 3
+"""What a retried attempt adds: TaskFailed, then TaskScheduled and TaskStarted again."""
+RUN_OVERHEAD_EVENTS = 40
+"""Room for a run's events besides its requests: ExecutionStarted/Succeeded, the input check, the
+expiry, the query overrides, a paginated run's first page and counting states, a Map's own four
+(MapStateEntered/Started/Succeeded/Exited) and its AnyFailed choice; page count, the largest,
+needs 40."""
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
+"""The state machine's log group name starts so: Step Functions then does not add it to the
+account's CloudWatch Logs resource policy, which is limited to 5,120 characters."""
+LOG_GROUP_NAME_MAX = 180
+"""The longest log group name the construct makes: a state machine's logging configuration takes
+a log group ARN of at most 256 characters, ``arn:<partition>:logs:<region>:<account>:log-group:``
+(up to ~60 characters) before the name and ``:*`` after it."""
 STAGE_NAME = "prod"
 """The proxy's stage (API Gateway transport)."""
 

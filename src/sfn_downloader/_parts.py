@@ -50,6 +50,20 @@ class TransportTraits(Protocol):
         ...
 
 
+class ConcurrencyTraits(Protocol):
+    """What other features may ask of the concurrency while checking themselves."""
+
+    @property
+    def max_concurrency(self) -> int:
+        """The most requests in flight at once."""
+        ...
+
+    @property
+    def is_distributed(self) -> bool:
+        """True for a Distributed Map (each request in its own child execution)."""
+        ...
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What a feature checks itself against: the user's props, as far as they are resolved."""
@@ -71,6 +85,12 @@ class CheckContext:
     keeps_result: bool
     """True when the run keeps its result for later states (archive, post-processing)."""
     transport: TransportTraits
+    concurrency: ConcurrencyTraits
+    """The concurrency as given, or the default."""
+    run_workflow_type: sfn.StateMachineType
+    """The workflow type a run has: as given, or the default."""
+    timeout_seconds: float | None
+    """A run's timeout: as given, or the default (``None``: a token, known at deploy time)."""
 
 
 class Downloads(Protocol):

@@ -47,6 +47,13 @@ class AuthHeader:
         visible at run time in the deployed definition and in each execution's history (the
         construct keeps execution data out of the logs in this mode). ``from_secret`` keeps it
         out of Step Functions entirely.
+
+        The credential must not contain ``"``, ``\\`` or control characters: CloudFormation
+        substitutes the secret's text into the definition's JSON unescaped, so they would break
+        the definition (the deployment fails) or change the value sent (``\\u0041`` becomes
+        ``A``). The construct cannot see the secret to check it; for such a credential use
+        ``from_secret`` or ``Transport.http_task``. An SSM ``ssm-secure`` reference is refused:
+        CloudFormation does not resolve it in a state machine.
         """
         return AuthHeader(header_name=header_name, value=value, secret=None)
 
@@ -60,6 +67,11 @@ class AuthHeader:
         Gateway integration's configuration at deploy time (a rotated secret needs a stack
         update). ``json_field`` picks one key of a JSON secret (default: the whole secret
         string); ``prefix`` is put before it, e.g. ``"Bearer "`` (default: nothing).
+
+        The credential and the prefix must not contain ``'``: API Gateway's static header value
+        is a single-quoted literal with no documented escape (a quote in the prefix is refused;
+        the secret the construct cannot see). ``"`` and ``\\`` are fine here. For such a
+        credential use ``remap`` or ``Transport.http_task``.
         """
         return AuthHeader(
             header_name=None, value=None, secret=secret, json_field=json_field, prefix=prefix

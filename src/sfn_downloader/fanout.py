@@ -16,14 +16,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._checks import check_path
+from ._checks import check_path, check_run_length
 from ._contract import (
+    MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
     REQUEST_PATH,
     REQUESTS_PATH,
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
+    TASK_EVENTS,
 )
 from ._parts import CheckContext, Request, RunParts, Target
 from ._states import SUCCEEDED, catch_into, record_failure, sort_key
@@ -33,6 +35,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_TARGETS_BYTES = 200 * 1024
 """The fan-out's request list travels in the state data (256 KiB at most): keep room."""
+REQUEST_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
+"""A path's history events in an inline Map: its iteration 2, Download 5, Persist 5."""
 
 
 class FanOut:
@@ -76,8 +80,28 @@ class FanOut:
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The paths (or the template and its values): concrete, unique, small enough."""
         problems: list[Problem] = []
-        self.targets(context.path, problems)
+        targets = self.targets(context.path, problems)
         yield from problems
+        in_flight = context.concurrency.max_concurrency
+        if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):
+            return
+        if in_flight < 1:
+            return  # the concurrency's own check reports it
+        rounds = -(-len(targets) // in_flight)
+        yield from check_run_length(
+            "fan_out", f"<{len(targets):,} paths>", requests=len(targets), noun="paths",
+            events_each=REQUEST_EVENTS,
+            history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD
+            and not context.concurrency.is_distributed,
+            rounds=rounds,
+            sequence=f"{len(targets):,} requests, {in_flight} at a time ({rounds:,} rounds one "
+            "after another)",
+            timeout_seconds=context.timeout_seconds,
+            history_fix="use concurrency=Concurrency.distributed(n) (each path its own child "
+            "execution), or split the paths over several downloaders ({most} or fewer each).",
+            time_fix="use a higher concurrency, a longer timeout (Standard runs up to a year; "
+            "Express at most 5 minutes), or split the paths over several downloaders.",
+        )  # fmt: skip
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         """The requests of a run, adding a problem for each defect."""

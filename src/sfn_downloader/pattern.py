@@ -25,6 +25,7 @@ from ._flow.alarms import build_alarms
 from ._flow.assembly import build_definition, state_name_clashes
 from ._flow.config import Props, configure
 from ._flow.monitoring import DownloaderMetrics, build_dashboard
+from ._flow.post_process import bind as bind_post_process
 from ._flow.state_machine import already_used, build_state_machine
 from .auth import AuthHeader
 from .concurrency import Concurrency
@@ -79,7 +80,9 @@ class DownloaderPattern(Construct):
         the retryable errors (429, 500, 502, 503, 504, timeout) as the transport names them.
         Default: 3 retries after 2, 4 and 8 s with full jitter, on those errors; other 4xx
         answers fail at once.
-    :param alarm_topic: SNS topic notified when an alarm fires and recovers.
+    :param alarm_topic: SNS topic notified when an alarm fires and recovers. With a
+        customer-managed key created in the app, the key policy is extended to let CloudWatch
+        (this account's alarms only) use it; an imported key gets a synth warning.
         Default: alarms without actions (see ``alarms``).
     :param log_retention: Retention of the construct's log groups.
         Default: ``RetentionDays.THREE_MONTHS``.
@@ -202,6 +205,10 @@ class DownloaderPattern(Construct):
             definition_substitutions=downloads.definition_substitutions(),
             log_retention=config.log_retention,
         )
+        if config.post_process is not None:
+            problems = bind_post_process(self._state_machine, config.workflow_type)
+            if problems:
+                raise DownloaderConfigError(construct_id, problems)
         config.items.grant(self._state_machine, self._table)
         downloads.grant(self._state_machine, config.shape.request_paths(config.request))
         config.concurrency.grant(self._state_machine)
@@ -218,7 +225,13 @@ class DownloaderPattern(Construct):
             several_requests=config.shape.several_requests,
         )  # fmt: skip
         self._alarms = MappingProxyType(
-            build_alarms(self, metrics=self._metrics, topic=config.alarm_topic)
+            build_alarms(
+                self,
+                metrics=self._metrics,
+                workflow_type=config.workflow_type,
+                schedule=self._schedule,
+                topic=config.alarm_topic,
+            )
         )
         self._dashboard = build_dashboard(
             self, config.dashboard, metrics=self._metrics, alarms=list(self._alarms.values()),
@@ -273,8 +286,9 @@ class DownloaderPattern(Construct):
 
     @property
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
-        """Alarms by name: ``failed``, ``timed_out``, ``throttled``, ``dead_letter_queue``
-        (the last one only with a schedule)."""
+        """Alarms by name: ``failed``, ``timed_out``, ``throttled`` (Standard: throttled state
+        transitions; Express: throttled scheduled starts, so none when started on demand only),
+        ``dead_letter_queue`` (only with a schedule)."""
         return self._alarms
 
     @property

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -36,6 +36,8 @@ from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..transport import Transport
+from . import post_process
+from .alarms import check_alarm_topic
 from .single import SingleRequest
 
 
@@ -143,32 +145,34 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         removal_policy=props.removal_policy, encryption_key=props.encryption_key,
         point_in_time_recovery=props.point_in_time_recovery, retention=props.retention,
     )  # fmt: skip
+    workflow_type = props.workflow_type or concurrency.default_workflow_type
+    timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
         workflow_type=props.workflow_type, several_requests=shape.several_requests,
         uses_map=shape.uses_map,
         keeps_result=props.archive is not None or props.post_process is not None,
-        transport=transport,
+        transport=transport, concurrency=concurrency, run_workflow_type=workflow_type,
+        timeout_seconds=_seconds(timeout),
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += _check_result_selector(props.result_selector)
-    workflow_type = props.workflow_type or concurrency.default_workflow_type
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
-    problems += _check_post_process(scope, props.post_process, context)
     problems += _check_dashboard(props.dashboard)
+    problems += post_process.check(scope, props.post_process, context)
+    problems += check_alarm_topic(props.alarm_topic)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
         request=Request(endpoint=endpoint, path=path, query=query, given=props.path),
         downloader_id=downloader_id, result_selector=props.result_selector,
         headers=props.headers, auth_header=props.auth_header, retry=props.retry,
-        workflow_type=workflow_type,
-        timeout=props.timeout or Duration.minutes(TIMEOUT_MINUTES),
+        workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
@@ -186,6 +190,14 @@ def _check_dashboard(dashboard: object) -> Iterator[Problem]:
         "is not True, False or a cloudwatch.Dashboard.",
         "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share.",
     )
+
+
+def _seconds(timeout: object) -> float | None:
+    """A valid timeout's seconds; ``None`` for a token or a bad value (checked elsewhere)."""
+    if not isinstance(timeout, Duration) or Token.is_unresolved(timeout.to_seconds()):
+        return None
+    seconds = float(timeout.to_seconds())
+    return seconds if seconds > 0 else None
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:
@@ -316,36 +328,4 @@ def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
             downloader_id,
             "is empty.",
             "pass a non-empty name, or omit it to use the construct path.",
-        )
-
-
-def _check_post_process(
-    scope: Construct, chainable: object, context: CheckContext
-) -> Iterator[Problem]:
-    """A state or chain of this stack, after one answer. (Name clashes with the downloader's
-    own states are found on the built definition: see ``assembly.check_state_names``.)"""
-    if chainable is None:
-        return
-    if not (hasattr(chainable, "start_state") and hasattr(chainable, "end_states")):
-        yield Problem(
-            "post_process",
-            chainable,
-            "is not a Step Functions state or chain.",
-            "pass e.g. tasks.SnsPublish(...) or first_state.next(second_state).",
-        )
-        return
-    start = chainable.start_state
-    if Stack.of(start) is not Stack.of(scope):
-        yield Problem(
-            "post_process",
-            start.node.path,
-            "is defined in another stack; a state machine's states must be in its stack.",
-            "create the states in the downloader's stack.",
-        )
-    if context.several_requests:
-        yield Problem(
-            "post_process",
-            "given",
-            "is not supported with several requests a run (fan_out or pagination) yet.",
-            "use one path per downloader, or drop it.",
         )

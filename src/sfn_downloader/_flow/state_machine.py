@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._acknowledge import acknowledge
+from .._contract import LOG_GROUP_NAME_MAX, VENDED_LOGS_PREFIX
 
 
 def build_state_machine(
@@ -25,7 +26,9 @@ def build_state_machine(
     Every event is logged (level ALL), for Express the only record of a run. Execution data
     (state input and output) is logged unless a credential passes through it.
     """
-    log_group = logs.LogGroup(scope, "Logs", retention=log_retention)
+    log_group = logs.LogGroup(
+        scope, "Logs", log_group_name=log_group_name(scope), retention=log_retention
+    )
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
@@ -49,6 +52,25 @@ def build_state_machine(
         "else is scoped to this downloader's API method, table and key.",
     )
     return state_machine, log_group
+
+
+def log_group_name(scope: Construct) -> str:
+    """``/aws/vendedlogs/states/<stack name>-<path>-<hash>``: unique per downloader and per
+    deployed stack (two stacks from one app never clash), short enough for the log group ARN the
+    state machine's logging configuration takes (256 characters at most).
+
+    Step Functions adds every log group it delivers to to the account's CloudWatch Logs resource
+    policy (5,120 characters at most) unless its name starts with ``/aws/vendedlogs/``; a
+    generated name would make each downloader grow that policy until state machines could no
+    longer be created ("Avoiding CloudWatch Logs resource policy size restrictions").
+    """
+    unique = Names.unique_resource_name(
+        scope,
+        separator="-",
+        allowed_special_characters="-_.",
+        max_length=LOG_GROUP_NAME_MAX - len(VENDED_LOGS_PREFIX),
+    )
+    return VENDED_LOGS_PREFIX + unique
 
 
 def already_used(error: Exception) -> bool:

@@ -47,7 +47,9 @@ class Pagination(ABC):
 
         :param header: Default: ``"X-Pages"``.
         :param param: Default: ``"page"``.
-        :param max_pages: Default: 100.
+        :param max_pages: At most 1,001: pages 2..N come from one ``States.ArrayRange``, which
+            lists at most 1,000 items. The pages, ``concurrency`` at a time, must also fit the
+            run's timeout (at 0.3 s a page at least). Default: 100.
         """
         from .page_count import PageCountPagination
 
@@ -64,7 +66,10 @@ class Pagination(ABC):
         ``"$.Headers.X-Next-Cursor[0]"``. Pages are fetched one after another.
 
         :param param: Default: ``"cursor"``.
-        :param max_pages: Default: 100.
+        :param max_pages: Bounded by what a run can hold: on Standard, 14 history events a page
+            (plus 3 a retry) within the 25,000 an execution keeps (1,468 pages); and the pages,
+            one after another at 0.3 s at least, within the run's timeout (1,000 in Express's 5
+            minutes). Default: 100.
         """
         from .cursor import CursorPagination
 
@@ -105,7 +110,7 @@ class Pagination(ABC):
                 f"is already in the path's query string ({context.path!r}).",
                 "remove it from the path: pagination sets it for every page.",
             )
-        yield from self._check()
+        yield from self._check(context)
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every page is a request of the one literal path: the tasks grant it themselves."""
@@ -116,9 +121,16 @@ class Pagination(ABC):
         """The paginated path."""
         return request.path
 
+    @property
+    def valid_max_pages(self) -> int | None:
+        """``max_pages`` when it is a valid number (else ``check`` reports it)."""
+        value = self.max_pages
+        valid = isinstance(value, int) and not isinstance(value, bool)
+        return value if valid and 1 <= value <= DISTRIBUTED_MAP_MAX_CONCURRENCY else None
+
     @abstractmethod
-    def _check(self) -> Iterator[Problem]:
-        """The kind's own settings."""
+    def _check(self, context: CheckContext) -> Iterator[Problem]:
+        """The kind's own settings, and whether a run of ``max_pages`` pages can finish."""
 
     @abstractmethod
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:

@@ -12,11 +12,23 @@ from collections.abc import Iterator
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._contract import CURRENT_PATH, PAGE_PATH, RESPONSE_FIELD, SCHEDULED_TIME_PATH
-from .._parts import RunParts
+from .._checks import check_run_length
+from .._contract import (
+    CURRENT_PATH,
+    FLOW_STATE_EVENTS,
+    PAGE_PATH,
+    RESPONSE_FIELD,
+    SCHEDULED_TIME_PATH,
+    TASK_EVENTS,
+)
+from .._parts import CheckContext, RunParts
 from .._states import selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+
+PAGE_EVENTS = 2 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
+"""A page's history events: NextPage (Pass) 2, DownloadNextPage 5, PersistPage 5, HasNextPage
+(Choice) 2: 14."""
 
 
 class CursorPagination(Pagination):
@@ -29,7 +41,7 @@ class CursorPagination(Pagination):
         self.next_path = next_path
         """JSONPath of the next cursor in the raw response."""
 
-    def _check(self) -> Iterator[Problem]:
+    def _check(self, context: CheckContext) -> Iterator[Problem]:
         if not isinstance(self.next_path, str) or not self.next_path.startswith("$."):
             yield Problem(
                 "pagination.next_path",
@@ -37,6 +49,20 @@ class CursorPagination(Pagination):
                 "is not a JSONPath into the raw response.",
                 "pass e.g. next_path='$.ResponseBody.next_cursor'.",
             )
+        pages = self.valid_max_pages
+        if pages is None:
+            return
+        yield from check_run_length(
+            "pagination.max_pages", pages, requests=pages, noun="pages",
+            events_each=PAGE_EVENTS,
+            history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD,
+            rounds=pages, sequence=f"{pages:,} pages one after another",
+            timeout_seconds=context.timeout_seconds,
+            history_fix="use max_pages={most} or less, or workflow_type=StateMachineType.EXPRESS "
+            "(no history limit, at most 5 minutes a run).",
+            time_fix="use max_pages={most} or less, or a longer timeout (Standard runs up to a "
+            "year; Express at most 5 minutes).",
+        )  # fmt: skip
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """A Choice loop: download, store, follow the cursor."""

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import HTTP_TOKEN
+from .._checks import HTTP_TOKEN, check_run_length
 from .._contract import (
+    ARRAY_RANGE_MAX_ITEMS,
     FIRST_PATH,
     KEY_SEPARATOR,
+    MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
     PAGE_PATH,
     PAGES_PATH,
@@ -24,11 +26,17 @@ from .._contract import (
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
+    TASK_EVENTS,
 )
-from .._parts import RunParts
+from .._parts import CheckContext, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+
+MAX_PAGES = ARRAY_RANGE_MAX_ITEMS + 1
+"""Page 1, then pages 2..N from one ``States.ArrayRange``: 1,001 at most."""
+PAGE_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
+"""A page's history events in the inline Map: its iteration 2, DownloadPage 5, PersistPage 5."""
 
 
 class PageCountPagination(Pagination):
@@ -46,12 +54,46 @@ class PageCountPagination(Pagination):
         """Pages 2..N are fetched in a Map."""
         return True
 
-    def _check(self) -> Iterator[Problem]:
+    def _check(self, context: CheckContext) -> Iterator[Problem]:
         if not isinstance(self.header, str) or not HTTP_TOKEN.match(self.header):
             yield Problem(
                 "pagination.header", self.header, "is not a header name.",
                 "pass e.g. header='X-Pages'.",
             )  # fmt: skip
+        pages = self.valid_max_pages
+        if pages is None:
+            return
+        if pages > MAX_PAGES:
+            yield Problem(
+                "pagination.max_pages",
+                pages,
+                f"is over {MAX_PAGES:,}: pages 2..N are listed with States.ArrayRange(2, N, 1), "
+                f"which produces at most {ARRAY_RANGE_MAX_ITEMS:,} items (Step Functions "
+                'developer guide, "Intrinsic functions"), so a run announcing more pages would '
+                "fail after storing page 1.",
+                f"use max_pages={MAX_PAGES:,} or less (pages past it are not fetched), or "
+                "Pagination.cursor if the API also pages by cursor.",
+            )
+            return
+        in_flight = context.concurrency.max_concurrency
+        if not isinstance(in_flight, int) or isinstance(in_flight, bool) or in_flight < 1:
+            return  # the concurrency's own check reports it
+        others = pages - 1
+        rounds = 1 + -(-others // in_flight)
+        yield from check_run_length(
+            "pagination.max_pages", pages, requests=others, noun="pages after the first",
+            events_each=PAGE_EVENTS,
+            history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD
+            and not context.concurrency.is_distributed,
+            rounds=rounds,
+            sequence=f"the first page, then {others:,} more, {in_flight} at a time "
+            f"({rounds - 1:,} rounds one after another)",
+            timeout_seconds=context.timeout_seconds,
+            history_fix="use max_pages={most} or less, or concurrency=Concurrency.distributed(n) "
+            "(each page its own child execution).",
+            time_fix="use a higher concurrency, fewer pages or a longer timeout (Standard runs up "
+            "to a year; Express at most 5 minutes).",
+        )  # fmt: skip
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""

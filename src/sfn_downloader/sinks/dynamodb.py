@@ -39,12 +39,23 @@ ItemValue = ItemField | tasks.DynamoAttributeValue
 RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
 _FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
 
-PERSIST_RETRYABLE_ERRORS = (
-    "DynamoDB.ProvisionedThroughputExceededException",
-    "DynamoDB.ThrottlingException",
-    "DynamoDB.RequestLimitExceeded",
-    "DynamoDB.InternalServerErrorException",
+PERSIST_RETRYABLE_SHAPES = (
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
 )
+"""PutItem's transient errors as botocore's DynamoDB model names them; its other errors (a
+failed condition, a missing table, a transaction conflict) do not change on a retry."""
+
+PERSIST_RETRYABLE_ERRORS = tuple(
+    f"DynamoDB.{spelling}"
+    for name in PERSIST_RETRYABLE_SHAPES
+    for spelling in ((name,) if name.endswith("Exception") else (name, f"{name}Exception"))
+)
+"""``DynamoDB.<name>``, where no AWS page settles whether the name is the error code
+(``InternalServerError``, as moto reports it) or the SDK's exception, which always ends in
+``Exception`` ("Learning to use AWS service SDK integrations"): both, where they differ."""
 
 
 def persist_retry() -> sfn.RetryProps:

@@ -25,6 +25,16 @@ from ..errors import Problem
 
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
 
+ARCHIVE_RETRYABLE_ERRORS = ("S3.SdkClientException", "S3.S3Exception")
+"""The Archive retrier's error names. The AWS SDK integration names an error
+``S3.<exception>`` ("Learning to use AWS service SDK integrations"): a modeled error as its
+shape plus ``Exception`` (``S3.NoSuchBucketException``), but every error PutObject models
+(``InvalidRequest``, ``InvalidWriteOffset``, ``TooManyParts``, ``EncryptionTypeMismatch``) is
+permanent. S3's transient failures (500 ``InternalError``, 503 ``SlowDown``) are not modeled:
+they arrive as the SDK's generic service exception, ``S3.S3Exception``, and a request that got
+no answer as ``S3.SdkClientException`` (the Java SDK's names, as public definitions retry them;
+no AWS page lists them)."""
+
 
 class Archive:
     """Also store each answer in S3. Use the static methods to create one."""
@@ -146,7 +156,7 @@ class Archive:
             result_path=f"$.{OBJECT_FIELD}",
         )
         task.add_retry(
-            errors=["S3.SdkClientException", "S3.S3Exception"],
+            errors=list(ARCHIVE_RETRYABLE_ERRORS),
             interval=Duration.seconds(1),
             max_attempts=3,
             backoff_rate=2,

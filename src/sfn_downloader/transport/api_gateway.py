@@ -8,6 +8,7 @@ the download tasks, and grants the state machine what the tasks do not grant the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,8 @@ RETRYABLE_ERRORS = (
     "States.Timeout",
 )
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
+
+_HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")  # printable ASCII: what a header value carries
 
 EXACT_GRANT_LIMIT = 20
 """Up to this many fan-out paths, the role may invoke exactly them; past it, any GET of the
@@ -268,18 +271,43 @@ def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pr
                 "the credential would appear in plaintext in the template.",
                 "store it in Secrets Manager and pass SecretValue.secrets_manager(...).",
             )
-    if auth.secret is not None and "'" in auth.prefix:
+        elif _is_ssm_secure(scope, auth.value):
+            yield Problem(
+                "auth_header",
+                "<ssm-secure SecretValue>",
+                "is an SSM SecureString reference: CloudFormation resolves ssm-secure only in "
+                "the few resource properties it lists, not in a state machine's "
+                "DefinitionSubstitutions, so the deployment would fail.",
+                "store the credential in Secrets Manager and pass "
+                "SecretValue.secrets_manager(...).",
+            )
+    if auth.secret is not None and not isinstance(auth.prefix, str):
+        yield Problem("auth_header", auth.prefix, "the prefix is not a string.",
+                      "pass e.g. prefix='Bearer '.")  # fmt: skip
+    elif auth.secret is not None and "'" in auth.prefix:
         yield Problem(
             "auth_header",
             auth.prefix,
             "the prefix contains a single quote, which ends API Gateway's static header value.",
             "remove the quote.",
         )
+    elif auth.secret is not None and not _HEADER_TEXT.match(auth.prefix):
+        yield Problem(
+            "auth_header",
+            auth.prefix,
+            "the prefix holds a character a header value cannot carry (a control character, "
+            "or one outside printable ASCII).",
+            "use printable ASCII, e.g. prefix='Bearer '.",
+        )
 
 
 def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
     resolved = Stack.of(scope).resolve(value)
     return isinstance(resolved, str) and "{{resolve:" not in resolved
+
+
+def _is_ssm_secure(scope: Construct, value: SecretValue) -> bool:
+    return "{{resolve:ssm-secure:" in str(Stack.of(scope).resolve(value))
 
 
 def build_proxy(

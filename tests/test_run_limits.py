@@ -1,0 +1,118 @@
+"""Runs that cannot finish on AWS are refused at synth, with the arithmetic: a Standard
+execution's 25,000 history events, ``States.ArrayRange``'s 1,000 items, the run's timeout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_stepfunctions as sfn
+
+from sfn_downloader import (
+    Concurrency,
+    DownloaderConfigError,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+)
+
+ITEM = {"body": ItemField.json("$.ResponseBody")}
+STANDARD = sfn.StateMachineType.STANDARD
+HOUR = cdk.Duration.hours(1)
+
+
+def build(**props: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "Limits")
+    merged = {"endpoint": "https://api.example.com", "path": "/v1/feed", "item": ITEM, **props}
+    return DownloaderPattern(stack, "P", **merged)
+
+
+def cursor(max_pages: int) -> Pagination:
+    return Pagination.cursor(next_path="$.ResponseBody.next", max_pages=max_pages)
+
+
+def paths(count: int) -> FanOut:
+    return FanOut.path_values({"n": list(range(count))})
+
+
+def test_a_standard_cursor_loop_over_the_history_quota_is_refused() -> None:
+    """14 events a page (NextPage 2, DownloadNextPage 5, PersistPage 5, HasNextPage 2, per the
+    HistoryEvent types), 3 more for a retry: 2,000 pages need 34,040 of the 25,000."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"pagination\.max_pages=2000: would need 34,040 history events \(2,000 pages x "
+        r"\(14 events \+ 3 for one retry\) \+ 40 for the rest of the run\), more than the "
+        r"25,000 a Standard execution holds.*Fix: use max_pages=1468 or less, or "
+        r"workflow_type=StateMachineType\.EXPRESS",
+    ):
+        build(pagination=cursor(2000), workflow_type=STANDARD, timeout=HOUR)
+
+
+def test_a_standard_cursor_loop_up_to_the_bound_is_accepted() -> None:
+    build(pagination=cursor(1468), workflow_type=STANDARD, timeout=HOUR)
+
+
+def test_an_express_cursor_loop_longer_than_five_minutes_is_refused() -> None:
+    """Express keeps no history, but runs at most 5 minutes: pages one after another at 0.3 s."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"pagination\.max_pages=10000: means 10,000 pages one after another: at least "
+        r"3,000 s at 0\.3 s a request \(with its putItem\), more than the run's timeout of "
+        r"300 s\..*Fix: use max_pages=1000 or less",
+    ):
+        build(pagination=cursor(10_000))
+
+
+def test_an_express_cursor_loop_that_fits_five_minutes_is_accepted() -> None:
+    build(pagination=cursor(1000))
+
+
+def test_page_count_over_array_range_is_refused() -> None:
+    """ "Intrinsic functions": States.ArrayRange produces at most 1,000 items, so ListPages
+    (pages 2..N) can list at most 1,001 pages."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"pagination\.max_pages=1002: is over 1,001: pages 2\.\.N are listed with "
+        r"States\.ArrayRange\(2, N, 1\), which produces at most 1,000 items.*Fix: use "
+        r"max_pages=1,001 or less",
+    ):
+        build(pagination=Pagination.page_count(max_pages=1002))
+
+
+def test_page_count_up_to_array_range_is_accepted() -> None:
+    build(pagination=Pagination.page_count(max_pages=1001))
+
+
+def test_page_count_one_at_a_time_past_the_timeout_is_refused() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"pagination\.max_pages=1001: means the first page, then 1,000 more, 1 at a time "
+        r"\(1,000 rounds one after another\): at least 300.3 s",
+    ):
+        build(pagination=Pagination.page_count(max_pages=1001), concurrency=Concurrency.inline(1))
+
+
+def test_a_standard_inline_fan_out_over_the_history_quota_is_refused() -> None:
+    """An inline Map's iterations are in the parent's history: 12 events a path (iteration 2,
+    Download 5, Persist 5), 3 more for a retry."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"fan_out='<2,000 paths>': would need 30,040 history events \(2,000 paths x "
+        r"\(12 events \+ 3 for one retry\).*Fix: use concurrency=Concurrency\.distributed\(n\)",
+    ):
+        build(path="/v1/items/{n}", fan_out=paths(2000), workflow_type=STANDARD)
+
+
+def test_a_distributed_fan_out_keeps_each_request_in_its_own_history() -> None:
+    build(path="/v1/items/{n}", fan_out=paths(2000), concurrency=Concurrency.distributed(100))
+
+
+def test_an_express_fan_out_one_at_a_time_past_five_minutes_is_refused() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"fan_out='<2,000 paths>': means 2,000 requests, 1 at a time \(2,000 rounds one "
+        r"after another\): at least 600 s.*Fix: use a higher concurrency",
+    ):
+        build(path="/v1/items/{n}", fan_out=paths(2000), concurrency=Concurrency.inline(1))
