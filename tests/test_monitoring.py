@@ -81,11 +81,16 @@ def test_metric_props_override_period_statistic_and_label(default: Scenario) -> 
 def test_the_alarms_watch_the_metric_methods(default: Scenario) -> None:
     pattern = default.patterns["p"]
     five_minutes = cdk.Duration.minutes(5)
-    for key, method in (("failed", pattern.metric_failed), ("timed_out", pattern.metric_timed_out),
-                        ("throttled", pattern.metric_throttled)):  # fmt: skip
+    for key, method in (("failed", pattern.metric_failed), ("timed_out", pattern.metric_timed_out)):
         alarm_metric = pattern.alarms[key].metric
         assert isinstance(alarm_metric, cloudwatch.Metric)
         assert resolved(default, alarm_metric) == resolved(default, method(period=five_minutes))
+    # An Express workflow's state transitions are not throttled ("Choosing workflow type"): its
+    # throttling alarm watches the schedule's throttled starts, not metric_throttled().
+    throttled = pattern.alarms["throttled"].metric
+    assert isinstance(throttled, cloudwatch.Metric)
+    assert throttled.metric_name == "TargetErrorThrottledCount"
+    assert pattern.metric_throttled().metric_name == "ExecutionThrottled"
 
 
 # --- the dashboard ----------------------------------------------------------------------------
