@@ -66,6 +66,26 @@ REQUESTS_FAILED_ERROR = "Downloader.RequestsFailed"
 INVALID_INPUT_ERROR = "Downloader.InvalidInput"
 """An on-demand start without a valid ``scheduledTime``."""
 
+# --- Request headers a transport's task refuses to send -----------------------------------
+HTTP_TASK_FORBIDDEN_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "A-IM", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Authorization",
+        "Cache-Control", "Connection", "Content-Encoding", "Content-MD5", "Date", "Expect",
+        "Forwarded", "From", "Host", "HTTP2-Settings", "If-Match", "If-Modified-Since",
+        "If-None-Match", "If-Range", "If-Unmodified-Since", "Max-Forwards", "Origin", "Pragma",
+        "Proxy-Authorization", "Range", "Referer", "Server", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade", "Via", "Warning",
+    )
+)  # fmt: skip
+"""Headers an HTTP Task may not set (Step Functions developer guide, "Call HTTPS APIs in Step
+Functions workflows", Headers), lower case: the task fails with ``States.Runtime`` instead of
+sending them. ``Range`` is not on that list, but the page says Step Functions sets ``Range``
+itself (``bytes=0-262144``): whether a task's own ``Range`` is refused or replaced is not
+documented, so it is refused."""
+HTTP_TASK_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
+"""Header name prefixes an HTTP Task may not set (same page)."""
+
 # --- Step Functions limits the construct designs around ---------------------------------------
 STATE_DATA_LIMIT_BYTES = 256 * 1024
 """A state's input or output, and a task's result, at most 256 KiB (service quotas)."""

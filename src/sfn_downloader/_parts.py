@@ -71,6 +71,8 @@ class CheckContext:
     keeps_result: bool
     """True when the run keeps its result for later states (archive, post-processing)."""
     transport: TransportTraits
+    retry: sfn.RetryProps | None = None
+    """The download's retry policy, as given."""
 
 
 class Downloads(Protocol):

@@ -31,10 +31,11 @@ from .._contract import (
 )
 from .._parts import CheckContext
 from .._states import retry_kwargs
+from ..constant import Constant, looks_like_a_path
 from ..errors import Problem
 from ..item import ItemField
 
-ItemValue = ItemField | tasks.DynamoAttributeValue
+ItemValue = ItemField | tasks.DynamoAttributeValue | Constant
 
 RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
 _FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
@@ -176,6 +177,21 @@ class ItemSink:
                 )
             if isinstance(value, ItemField):
                 yield from _check_item_path(prop, value.path, fields, source)
+            elif isinstance(value, Constant):
+                if not isinstance(value.value, str):
+                    yield Problem(prop, value.value, "a Constant holds a string.",
+                                  "pass e.g. Constant('v1').")  # fmt: skip
+            elif isinstance(value, tasks.DynamoAttributeValue) and (
+                literal := _path_like_literal(value.to_object())
+            ):
+                yield Problem(
+                    prop,
+                    literal,
+                    "is a constant that looks like a JSONPath: DynamoAttributeValue stores a "
+                    "plain string as written, on every run.",
+                    f"read the path with ItemField.string({literal!r}) (or .number/.boolean/"
+                    f".json), or pass Constant({literal!r}) if it is meant as written.",
+                )
             elif isinstance(value, tasks.DynamoAttributeValue) and context.several_requests:
                 yield Problem(
                     prop,
@@ -197,7 +213,7 @@ class ItemSink:
                 yield Problem(
                     prop,
                     value,
-                    "is neither an ItemField nor a DynamoAttributeValue.",
+                    "is neither an ItemField nor a DynamoAttributeValue (nor a Constant).",
                     "use e.g. ItemField.number('$.players').",
                 )
 
@@ -382,7 +398,23 @@ class ItemWriter:
         }
 
 
+def _path_like_literal(value: object) -> str | None:
+    """The first plain string in a rendered attribute value that starts like a JSONPath."""
+    if isinstance(value, str):
+        return value if looks_like_a_path(value) and not Token.is_unresolved(value) else None
+    elements = (
+        list(value.values())
+        if isinstance(value, Mapping)
+        else list(value)
+        if isinstance(value, list | tuple)
+        else []
+    )
+    return next(filter(None, map(_path_like_literal, elements)), None)
+
+
 def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
+    if isinstance(value, Constant):
+        return tasks.DynamoAttributeValue.from_string(value.value)
     if not isinstance(value, ItemField):
         return value  # the check refuses raw attribute values when they would need rebasing
     if result_under is None or value.path.startswith("$$"):
