@@ -17,7 +17,6 @@ of retries lands in a dead-letter queue.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from aws_cdk import Duration, Token
@@ -41,13 +40,13 @@ from ._contract import (
 )
 from ._defaults import DEAD_LETTER_RETENTION_DAYS, MAX_DELIVERY_AGE_MINUTES, SCHEDULE_MINUTES
 from ._parts import CheckContext
+from ._schedules import check_schedule_expression
 from .errors import Problem
 
 INPUT_CONTRACT = (
     'The execution input must be {"scheduledTime": "<ISO 8601 UTC time, e.g. '
     '2026-11-27T05:30:00Z>"}: the time the answer is stored under.'
 )
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-zA-Z]+)\s*\)$")
 
 
 class Starts:
@@ -240,15 +239,10 @@ def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[P
     expression = schedule.expression_string
     if Token.is_unresolved(expression):
         return
-    match = _RATE.match(expression)
-    if match and (match.group(2).lower().startswith("second") or int(match.group(1)) == 0):
-        yield Problem(
-            "starts",
-            expression,
-            "the schedule is more frequent than once a minute, the most EventBridge Scheduler "
-            "runs a target.",
-            "use ScheduleExpression.rate(Duration.minutes(1)) or longer.",
-        )
+    zone = schedule.time_zone.timezone_name if schedule.time_zone is not None else None
+    yield from check_schedule_expression(
+        "starts", expression, None if zone is None or Token.is_unresolved(zone) else zone
+    )
 
 
 def _dead_letter_queue(scope: Construct) -> sqs.IQueue:

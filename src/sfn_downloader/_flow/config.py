@@ -347,8 +347,7 @@ def _check_constant(where: str, key: str, value: object) -> Iterator[Problem]:
         select = (
             f"name the key {key + '.$'!r} to select the value"
             if key
-            else "a list's elements are constants: select it with a '.$' key and "
-            "States.Array(...)"
+            else "a list's elements are constants: select it with a '.$' key and States.Array(...)"
         )
         yield Problem(
             where,
