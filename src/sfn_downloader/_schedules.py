@@ -70,7 +70,7 @@ def check_schedule_expression(
 def _check_rate(prop: str, expression: str, inside: str) -> Iterator[Problem]:
     parts = inside.split(" ")
     value_text, unit = (parts[0], parts[1]) if len(parts) == 2 else ("", "")
-    if value_text.isdigit() and int(value_text) == 0 or unit.startswith("second"):
+    if (value_text.isdigit() and int(value_text) == 0) or unit.startswith("second"):
         yield Problem(prop, expression, "is more frequent than once a minute, the most "
                       "EventBridge Scheduler runs a target.",
                       "use ScheduleExpression.rate(Duration.minutes(1)) or longer.")  # fmt: skip
