@@ -50,6 +50,11 @@ def check_schedule_expression(
     prop: str, expression: str, time_zone: str | None = None
 ) -> Iterator[Problem]:
     """Every way ``expression`` (and ``time_zone``) is not an EventBridge Scheduler schedule."""
+    for problem in _problems(prop, expression, time_zone):
+        yield Problem(problem.prop, problem.value, f"the schedule {problem.message}", problem.fix)
+
+
+def _problems(prop: str, expression: str, time_zone: str | None) -> Iterator[Problem]:
     if match := _RATE.match(expression):
         yield from _check_rate(prop, expression, match.group(1))
     elif match := _CRON.match(expression):
@@ -62,7 +67,7 @@ def check_schedule_expression(
                       )  # fmt: skip
     zones = zoneinfo.available_timezones()  # empty without the system's tz database: skip
     if time_zone is not None and zones and time_zone not in zones | {"UTC"}:
-        yield Problem(prop, time_zone, "is not an IANA time zone name.",
+        yield Problem(prop, time_zone, "time zone is not an IANA time zone name.",
                       "use e.g. TimeZone.EUROPE_BERLIN, or TimeZone.of('Europe/Berlin').",
                       )  # fmt: skip
 
