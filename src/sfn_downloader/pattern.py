@@ -179,7 +179,8 @@ class DownloaderPattern(Construct):
         self._api = downloads.api
         definition = build_definition(
             self, config, downloads=downloads,
-            writer=config.items.bind(self._table, config.downloader_id), bucket=self._bucket,
+            writer=config.items.bind(self._table, config.downloader_id, self),
+            bucket=self._bucket,
         )  # fmt: skip
         clashes = state_name_clashes(definition, self)
         if clashes:

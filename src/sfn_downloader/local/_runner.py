@@ -18,6 +18,7 @@ from typing import Any
 from .._contract import PARTITION_KEY, SORT_KEY
 from . import (
     _moto_apigateway,
+    _moto_context,
     _moto_distributed,
     _moto_dynamodb,
     _moto_http,
@@ -193,6 +194,7 @@ class LocalRunner:
             stack.enter_context(_moto_apigateway.install({api.host: api for api in self._apis}))
             stack.enter_context(_moto_http.install(self._connections, self._upstream_for))
             stack.enter_context(_moto_jsonata.install())
+            stack.enter_context(_moto_context.install())
             stack.enter_context(_moto_jsonpath.install())
             stack.enter_context(_moto_dynamodb.install())
             stack.enter_context(_cached_dynamodb_clients())

@@ -8,6 +8,7 @@ defaults. Items: ``pk`` = the downloader's id, ``sk`` = the run's scheduled time
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .._acknowledge import acknowledge
 from .._contract import (
@@ -96,8 +97,10 @@ class ItemSink:
         return int(self.retention.to_seconds()) if self.retention is not None else None
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """The item's attributes, the brought table's keys and settings, the retention."""
+        """The item's attributes, the brought table's keys and settings, the retention, and
+        no other downloader of the app writing the same keys to the same table."""
         yield from self._check_item(context)
+        yield from self._check_shared_table(context)
         yield from self._check_table()
         yield from self._check_retention()
 
@@ -133,8 +136,10 @@ class ItemSink:
             time_to_live_attribute=TTL_ATTRIBUTE if self.retention is not None else None,
         )
 
-    def bind(self, table: dynamodb.ITable, downloader_id: str) -> ItemWriter:
-        """The putItem task builder for ``table``."""
+    def bind(self, table: dynamodb.ITable, downloader_id: str, owner: Construct) -> ItemWriter:
+        """The putItem task builder for ``table``; ``owner`` (the downloader) now writes
+        ``downloader_id``'s items there, and no other downloader of the app may."""
+        _writers(owner).setdefault((_table_key(table), downloader_id), owner.node.path)
         return ItemWriter(
             table=table, downloader_id=downloader_id, item=self.item,
             retention_seconds=self.retention_seconds, marks_run=self.marks_run,
@@ -158,6 +163,22 @@ class ItemSink:
         yield from check_item(
             self.item, self.result_selector, context, written=self._written_attributes()
         )
+
+    def _check_shared_table(self, context: CheckContext) -> Iterator[Problem]:
+        table, downloader_id = self.table, context.downloader_id
+        if table is None or Token.is_unresolved(downloader_id):
+            return  # a table of its own: no other downloader writes there (yet)
+        other = _writers(context.scope).get((_table_key(table), downloader_id))
+        if other is not None and other != context.scope.node.path:
+            yield Problem(
+                "downloader_id",
+                downloader_id,
+                f"is also the id of downloader {other!r}, which writes to the same table "
+                f"({table.node.path}): each would overwrite the other's items (same pk, same "
+                "sk) on every run.",
+                "give each downloader of a shared table its own downloader_id, or leave it out "
+                "(the default, the construct path, is unique in the app).",
+            )
 
     def _written_attributes(self) -> tuple[str, ...]:
         run = (RUN_ATTRIBUTE, RUN_STARTED_ATTRIBUTE) if self.marks_run else ()
@@ -231,6 +252,26 @@ class ItemSink:
                               "delete anything.",
                               f"create it with time_to_live_attribute={TTL_ATTRIBUTE!r}, or drop "
                               "retention.")  # fmt: skip
+
+
+_WRITERS: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+"""By app (the construct tree's root): (table, downloader id) → the downloader writing it."""
+
+
+def _writers(scope: Construct) -> dict[tuple[str, str], str]:
+    return _WRITERS.setdefault(scope.node.root, {})
+
+
+def _table_key(table: dynamodb.ITable) -> str:
+    """One table, however it is referenced: by its name when the name is known (two imports
+    of one table), else by its construct (a table the app creates)."""
+    name = table.table_name
+    if Token.is_unresolved(name):
+        return f"construct:{table.node.path}"
+    stack = Stack.of(table)
+    return f"name:{name}@{stack.resolve(stack.account)}/{stack.resolve(stack.region)}"
 
 
 class ItemWriter:
