@@ -125,12 +125,13 @@ class Archive:
         scope: Construct, *, bucket: s3.IBucket, downloader_id: str, name_path: str | None = None
     ) -> sfn.TaskStateBase:
         """``Archive``: put the selected result (JSON text) as the run's object,
-        ``<downloader id>/<name>.json``: the scheduled time, or the string at ``name_path``
-        (the item's sort key, when it carries more than the time).
+        ``<downloader id>/<name>.json``, the name being the item's sort key.
 
         The body goes through ``States.JsonToString``: the SDK integration takes a string body
         (a JSON object is not serialized by moto's interpreter). The task's output, under
         ``$.object``, is the object's location (``bucket``, ``key``), for post-processing.
+
+        :param name_path: Where the state holds the object's name. Default: the scheduled time.
         """
         task = tasks.CallAwsService(
             scope,
