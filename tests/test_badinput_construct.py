@@ -322,3 +322,42 @@ def test_an_item_attribute_named_like_a_written_one_is_refused() -> None:
             path="/v2/status?datasource=tranquility",
             starts=Starts.on_demand(overridable_query=["datasource"]),
             item={"query": ItemField.string("$.players")})  # fmt: skip
+
+
+def test_an_overridable_query_is_part_of_the_key_and_recorded_in_the_item(keyed: Scenario) -> None:
+    states = definition(keyed)["States"]
+    assert states["DefaultQuery"]["Parameters"]["keySuffix"] == "datasource=tranquility&language=en"
+    override = states["OverrideQuery"]["Parameters"]
+    assert override["keySuffix.$"] == (
+        "States.Format('datasource={}&language={}', $.queryMerged.merged.datasource, "
+        "$.queryMerged.merged.language)"
+    )
+    assert override["queryAttribute"]["datasource"] == {
+        "S.$": "States.Format('{}', $.queryMerged.merged.datasource)"
+    }
+    assert states["Download"]["ResultPath"] == "$.result"  # the suffix reaches Persist
+    item = states["Persist"]["Parameters"]["Item"]
+    assert item["sk"] == {"S.$": "States.Format('{}#{}', $$.Execution.Input.scheduledTime, "
+                                 "$.keySuffix)"}  # fmt: skip
+    assert item["query"] == {"M.$": "$.queryAttribute"}
+    # The archived object is named by the same key, so it is not overwritten either.
+    assert (
+        states["Archive"]["Parameters"]["Key.$"]
+        == "States.Format('TestStack/Status/{}.json', $.key.sk)"
+    )
+
+
+def test_check_input_accepts_only_the_canonical_scheduled_time(keyed: Scenario) -> None:
+    [rule] = definition(keyed)["States"]["CheckInput"]["Choices"]
+    conditions = rule["And"]
+    time = "$$.Execution.Input.scheduledTime"
+    assert conditions[:4] == [
+        {"Variable": time, "IsPresent": True},
+        {"Variable": time, "IsTimestamp": True},
+        {"Variable": time, "StringMatches": "*T*Z"},
+        {"Not": {"Variable": time, "StringMatches": "*.*"}},
+    ]
+    assert {"Not": {"And": [
+        {"Variable": "$$.Execution.Input.query.language", "IsPresent": True},
+        {"Variable": "$$.Execution.Input.query.language", "StringMatches": "*&*"},
+    ]}} in conditions  # fmt: skip
