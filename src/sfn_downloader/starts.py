@@ -3,13 +3,18 @@
 A run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``: the schedule passes its scheduled
 time; an on-demand caller passes the time the answer is stored under (its sort key; the same
 time again overwrites the same item). A downloader that may be started on demand checks it
-first (``CheckInput``), so a run without it fails at once with ``Downloader.InvalidInput``.
+first (``CheckInput``): a run without it, or with another form of the instant than the
+schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
+``Downloader.InvalidInput``, so one instant is always one key.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
 path itself never changes, so a caller cannot reach another resource). States, before the
 download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
-``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``.
+``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``. The
+values a run requests with are part of its item's key (``sk = <scheduled time>#<name>=<value>
+&...``, every run, scheduled ones too) and its ``query`` attribute, so runs of other values
+never overwrite each other.
 
 Scheduled runs: an EventBridge Scheduler schedule; a start it cannot deliver within 5 minutes
 of retries lands in a dead-letter queue.

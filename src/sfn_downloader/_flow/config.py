@@ -1,9 +1,10 @@
 """Configure: check every prop at once, apply every default, return one frozen ``Config``.
 
-The constructor and the builders read only the ``Config``. Each feature object (transport,
-shape, concurrency, starts, sinks) checks itself against one ``CheckContext``; this module
-checks what belongs to no feature (endpoint, path, selector, timeout, id, post-processing),
-raises one ``DownloaderConfigError`` listing every problem, or returns the configuration.
+The constructor and the builders read only the ``Config``. Every prop's type is checked
+first (``values.py``); each feature object (transport, shape, concurrency, starts, sinks) then
+checks itself against one ``CheckContext``; this module checks what belongs to no feature
+(endpoint, path, selector, timeout, id, post-processing), raises one ``DownloaderConfigError``
+listing every problem, or returns the configuration.
 Values that are unresolved CDK tokens are skipped: they are only known at deploy time.
 """
 

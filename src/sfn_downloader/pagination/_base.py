@@ -58,10 +58,13 @@ class Pagination(ABC):
         *, next_path: str, param: str = "cursor", max_pages: int = DEFAULT_MAX_PAGES
     ) -> Pagination:
         """Follow a cursor: each answer's ``next_path`` holds the value of ``param`` for the
-        next request; the loop ends when it is missing or null, or after ``max_pages`` pages.
+        next request; the loop ends when it is missing, null or the empty string (Slack's last
+        ``next_cursor``), or after ``max_pages`` pages. The last page is stored either way.
 
-        ``next_path`` is a JSONPath into the raw response, e.g. ``"$.ResponseBody.next"`` or
-        ``"$.Headers.X-Next-Cursor[0]"``. Pages are fetched one after another.
+        ``next_path`` is a JSONPath into the raw response: it starts with ``$.ResponseBody``
+        (``"$.ResponseBody.response_metadata.next_cursor"``) or ``$.Headers``
+        (``"$.Headers['X-Next-Cursor'][0]"``). A ``Link`` header is refused: it holds URLs,
+        not a cursor. Pages are fetched one after another.
 
         :param param: Default: ``"cursor"``.
         :param max_pages: Default: 100.
