@@ -16,7 +16,7 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Upstream, closed_port_url, gzipped, running_upstream
-from sfn_downloader import DownloaderPattern, ItemField
+from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import CompressedAnswerWarning, LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
 from sfn_downloader.local._moto_distributed import standard_children
@@ -53,10 +53,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
             "name": ItemField.string("$.ResponseBody[0].names[1]"),
         },
     )  # fmt: skip
-    # 41+ paths or distributed_map=True: a Distributed Map with EXPRESS children by default.
+    # Concurrency.distributed: a Distributed Map with EXPRESS children by default.
     DownloaderPattern(
         stack, "Regions", endpoint=ENDPOINT, path="/v1/regions/{region}",
-        path_values={"region": [1, 2, 3]}, distributed_map=True,
+        fan_out=FanOut.path_values({"region": [1, 2, 3]}),
+        concurrency=Concurrency.distributed(10),
         item={"amount": ItemField.number("$.ResponseBody.amount")},
     )  # fmt: skip
     app.synth()
