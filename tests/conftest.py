@@ -15,6 +15,7 @@ from scenarios import (
     build_from_secret,
     build_full,
     build_http_task,
+    build_keyed,
     build_on_demand,
     build_own_bucket,
     build_pages,
@@ -106,3 +107,9 @@ def dashboards() -> Scenario:
 def on_demand() -> Scenario:
     """On demand only (granted to a role), and on a schedule plus on demand."""
     return synth(build_on_demand)
+
+
+@pytest.fixture(scope="session")
+def keyed() -> Scenario:
+    """Overridden runs keyed by their values, a Slack-like cursor, one table."""
+    return synth(build_keyed)

@@ -28,6 +28,7 @@ from sfn_downloader import (
     Archive,
     AuthHeader,
     Concurrency,
+    Constant,
     DownloaderPattern,
     FanOut,
     ItemField,
@@ -390,3 +391,20 @@ def build_dashboards(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         starts=Starts.on_demand(), table=own.table, dashboard=shared,
     )  # fmt: skip
     return {"p": own, "pages": pages, "http": http}
+
+
+def build_keyed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Overridden runs keyed by their values (archived alike), next to a Slack-like cursor and
+    a path-like constant header, on one table: what keeps runs from overwriting each other."""
+    status = DownloaderPattern(
+        stack, "Status", **(EVE_PROPS | {"path": "/v2/status?datasource=tranquility&language=en"}),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["datasource", "language"]),
+        archive=Archive.to_new_bucket(), headers={"X-Filter": Constant("$.players")},
+    )  # fmt: skip
+    channels = DownloaderPattern(
+        stack, "Channels", endpoint="https://slack.com", path="/api/conversations.list",
+        pagination=Pagination.cursor(next_path="$.ResponseBody.response_metadata.next_cursor"),
+        result_selector={"channels.$": "$.ResponseBody.channels"},
+        item={"channels": ItemField.json("$.channels")}, table=status.table,
+    )  # fmt: skip
+    return {"p": status, "channels": channels}

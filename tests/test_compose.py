@@ -226,8 +226,8 @@ def a_pass(name: str = "Notify") -> Any:
         ),
         (
             {"archive": True},
-            r"archive=True: is not an Archive\. Fix: use Archive\.to_new_bucket\(\) or "
-            r"Archive\.to_bucket\(bucket\)",
+            r"archive=True: is not an Archive \(it is a bool\)\. Fix: use "
+            r"Archive\.to_new_bucket\(\) or Archive\.to_bucket\(bucket\)",
         ),
         (
             {"archive": Archive.to_new_bucket(retention=cdk.Duration.hours(5))},
@@ -237,7 +237,8 @@ def a_pass(name: str = "Notify") -> Any:
             {"archive": Archive.to_new_bucket(), "downloader_id": "it's"},
             r"downloader_id=\"it's\": contains a quote",
         ),
-        ({"starts": "on_demand"}, r"starts='on_demand': is not a Starts\. Fix: use Starts"),
+        ({"starts": "on_demand"},
+         r"starts='on_demand': is not a Starts \(it is a str\)\. Fix: use Starts"),
         (
             {"starts": Starts.scheduled(
                 scheduler.ScheduleExpression.expression("rate(30 seconds)"))},

@@ -71,8 +71,8 @@ def test_page_count_reads_the_header_and_maps_over_array_range(pages: Scenario) 
 
 def test_cursor_loops_with_a_page_cap(cursor: Scenario) -> None:
     states = definition(cursor)["States"]
-    condition = states["HasNextPage"]["Choices"][0]["Or"]
-    assert {"Variable": "$.page", "NumericGreaterThanEquals": 3} in condition
+    condition = states["HasNextPage"]["Choices"][0]["And"]
+    assert {"Variable": "$.page", "NumericLessThan": 3} in condition  # then SelectLastPage
     assert states["DownloadNextPage"]["Parameters"]["QueryParameters"] == {
         "cursor.$": "States.Array($.current.next)"
     }

@@ -20,6 +20,7 @@ from scenarios import (
     build_distributed,
     build_full,
     build_http_task,
+    build_keyed,
     build_on_demand,
     build_own_bucket,
     build_pages,
@@ -83,6 +84,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_own_bucket),
         in_stack(build_on_demand),
         in_stack(build_dashboards),
+        in_stack(build_keyed),
     ],
     ids=[
         "eve-example",
@@ -96,6 +98,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         "own-bucket",
         "on-demand",
         "dashboards",
+        "keyed",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

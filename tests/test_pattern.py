@@ -23,7 +23,7 @@ from scenarios import EVE_PROPS, Scenario
 
 def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
-        "Archive", "AuthHeader", "Concurrency", "CostEstimate", "DownloaderConfigError",
+        "Archive", "AuthHeader", "Concurrency", "Constant", "CostEstimate", "DownloaderConfigError",
         "DownloaderPattern", "FanOut", "ItemField", "Pagination", "Prices", "Problem", "Starts",
         "Transport", "estimate_monthly_cost",
     ]  # fmt: skip

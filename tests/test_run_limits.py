@@ -38,20 +38,21 @@ def paths(count: int) -> FanOut:
 
 
 def test_a_standard_cursor_loop_over_the_history_quota_is_refused() -> None:
-    """14 events a page (NextPage 2, DownloadNextPage 5, PersistPage 5, HasNextPage 2, per the
-    HistoryEvent types), 3 more for a retry: 2,000 pages need 34,040 of the 25,000."""
+    """16 events a page (HasNextPage 2, SelectPage 2, PersistPage 5, NextPage 2,
+    DownloadNextPage 5, per the HistoryEvent types), 3 more for a retry: 2,000 pages need
+    38,040 of the 25,000."""
     with pytest.raises(
         DownloaderConfigError,
-        match=r"pagination\.max_pages=2000: would need 34,040 history events \(2,000 pages x "
-        r"\(14 events \+ 3 for one retry\) \+ 40 for the rest of the run\), more than the "
-        r"25,000 a Standard execution holds.*Fix: use max_pages=1468 or less, or "
+        match=r"pagination\.max_pages=2000: would need 38,040 history events \(2,000 pages x "
+        r"\(16 events \+ 3 for one retry\) \+ 40 for the rest of the run\), more than the "
+        r"25,000 a Standard execution holds.*Fix: use max_pages=1313 or less, or "
         r"workflow_type=StateMachineType\.EXPRESS",
     ):
         build(pagination=cursor(2000), workflow_type=STANDARD, timeout=HOUR)
 
 
 def test_a_standard_cursor_loop_up_to_the_bound_is_accepted() -> None:
-    build(pagination=cursor(1468), workflow_type=STANDARD, timeout=HOUR)
+    build(pagination=cursor(1313), workflow_type=STANDARD, timeout=HOUR)
 
 
 def test_an_express_cursor_loop_longer_than_five_minutes_is_refused() -> None:

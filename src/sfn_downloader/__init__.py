@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .auth import AuthHeader
     from .concurrency import Concurrency
+    from .constant import Constant
     from .cost import CostEstimate, Prices, estimate_monthly_cost
     from .errors import DownloaderConfigError, Problem
     from .fanout import FanOut
@@ -31,6 +32,7 @@ __all__ = [
     "Archive",
     "AuthHeader",
     "Concurrency",
+    "Constant",
     "CostEstimate",
     "DownloaderConfigError",
     "DownloaderPattern",
@@ -48,6 +50,7 @@ _MODULE_OF = {
     "Archive": "sinks.s3",
     "AuthHeader": "auth",
     "Concurrency": "concurrency",
+    "Constant": "constant",
     "CostEstimate": "cost",
     "DownloaderConfigError": "errors",
     "DownloaderPattern": "pattern",

@@ -84,8 +84,17 @@ def check_header_name(
     what: str,
     forbidden: frozenset[str] = API_GATEWAY_FORBIDDEN_HEADERS,
     forbidden_prefixes: tuple[str, ...] = API_GATEWAY_FORBIDDEN_PREFIXES,
+    refused_by: str = "apigateway:invoke",
+    authorization_fix: str = (
+        "use auth_header=AuthHeader.remap('MyCustomAuth', value) or "
+        "AuthHeader.from_secret(secret): the proxy then sets Authorization."
+    ),
 ) -> Iterator[Problem]:
-    """A header name must be a token, and not one Step Functions refuses to send."""
+    """A header name must be a token, and not one the transport's task refuses to send.
+
+    ``forbidden`` (lower-case names) and ``forbidden_prefixes`` are the transport's own lists;
+    ``refused_by`` names the task in the message.
+    """
     if not isinstance(name, str) or not HTTP_TOKEN.match(name):
         yield Problem(
             prop,
@@ -97,18 +106,15 @@ def check_header_name(
     lower = name.lower()
     if lower == "authorization":
         yield Problem(
-            prop,
-            name,
-            "Step Functions refuses to send an Authorization header.",
-            "use auth_header=AuthHeader.remap('MyCustomAuth', value) or "
-            "AuthHeader.from_secret(secret): the proxy then sets Authorization.",
-        )
+            prop, name, "Step Functions refuses to send an Authorization header.",
+            authorization_fix,
+        )  # fmt: skip
     elif lower in forbidden or lower.startswith(forbidden_prefixes):
         yield Problem(
             prop,
             name,
-            f"{what} is one Step Functions refuses to send.",
-            "choose another header name (see the apigateway:invoke docs).",
+            f"{what} is one Step Functions refuses to send ({refused_by}).",
+            f"choose another header name (see the {refused_by} documentation).",
         )
 
 

@@ -16,6 +16,10 @@ KEY_SEPARATOR = "#"
 """With several answers a run, ``sk = <scheduled time>#<path or page>``."""
 TTL_ATTRIBUTE = "expiresAt"
 """With ``retention``: the item's expiry, epoch seconds, the table's time-to-live attribute."""
+QUERY_ATTRIBUTE = "query"
+"""With ``overridable_query``: the values of the overridable query parameters the answer was
+requested with (a map, name → string), also part of the key:
+``sk = <scheduled time>#<name>=<value>[&<name>=<value>...]``."""
 
 # --- The execution input ---------------------------------------------------------------------
 SCHEDULED_TIME_KEY = "scheduledTime"
@@ -26,6 +30,13 @@ SCHEDULED_TIME_PATH = f"$$.Execution.Input.{SCHEDULED_TIME_KEY}"
 """Where every state finds the run's scheduled time."""
 INPUT_QUERY_PATH = f"$$.Execution.Input.{QUERY_KEY}"
 """Where an on-demand run's query overrides are."""
+EXECUTION_NAME_PATH = "$$.Execution.Name"
+"""The execution's name (the context object): a run's identity."""
+EXECUTION_START_TIME_PATH = "$$.Execution.StartTime"
+"""When the execution started, ISO 8601 with milliseconds (``2019-03-26T20:14:13.192Z``,
+"Accessing execution data from the Context object in Step Functions"). Only in task
+parameters: moto 5.2.5 keeps it as a datetime, which breaks ``describe_execution`` when it is
+in an execution's output (the local runner turns it into the documented text)."""
 
 # --- A run's state data ----------------------------------------------------------------------
 RESULT_FIELD = "result"
@@ -38,6 +49,11 @@ QUERY_PATH = f"$.{QUERY_KEY}"
 """With query overrides: where the download finds its query parameters."""
 QUERY_DEFAULTS_PATH = "$.queryDefaults"
 QUERY_MERGED_PATH = "$.queryMerged"
+KEY_SUFFIX_PATH = "$.keySuffix"
+"""With query overrides: the item key's suffix (``<name>=<value>&...``), set before the
+download: ``sk = <scheduled time>#<suffix>``."""
+QUERY_ATTRIBUTE_PATH = "$.queryAttribute"
+"""With query overrides: the ``query`` attribute, as a DynamoDB map (``{"name": {"S": ...}}``)."""
 RESPONSE_FIELD = "response"
 """Inside a Map iteration (and under ``first``/``current``): the selected answer."""
 RESPONSE_PATH = f"$.{RESPONSE_FIELD}"
@@ -67,6 +83,26 @@ INVALID_INPUT_ERROR = "Downloader.InvalidInput"
 """An on-demand start without a valid ``scheduledTime``."""
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 """Step Functions' error for a result over 256 KiB: ``States.ALL`` does not catch it."""
+
+# --- Request headers a transport's task refuses to send -----------------------------------
+HTTP_TASK_FORBIDDEN_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "A-IM", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Authorization",
+        "Cache-Control", "Connection", "Content-Encoding", "Content-MD5", "Date", "Expect",
+        "Forwarded", "From", "Host", "HTTP2-Settings", "If-Match", "If-Modified-Since",
+        "If-None-Match", "If-Range", "If-Unmodified-Since", "Max-Forwards", "Origin", "Pragma",
+        "Proxy-Authorization", "Range", "Referer", "Server", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade", "Via", "Warning",
+    )
+)  # fmt: skip
+"""Headers an HTTP Task may not set (Step Functions developer guide, "Call HTTPS APIs in Step
+Functions workflows", Headers), lower case: the task fails with ``States.Runtime`` instead of
+sending them. ``Range`` is not on that list, but the page says Step Functions sets ``Range``
+itself (``bytes=0-262144``): whether a task's own ``Range`` is refused or replaced is not
+documented, so it is refused."""
+HTTP_TASK_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
+"""Header name prefixes an HTTP Task may not set (same page)."""
 
 # --- Step Functions limits the construct designs around ---------------------------------------
 STATE_DATA_LIMIT_BYTES = 256 * 1024

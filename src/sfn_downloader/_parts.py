@@ -91,6 +91,8 @@ class CheckContext:
     """The workflow type a run has: as given, or the default."""
     timeout_seconds: float | None
     """A run's timeout: as given, or the default (``None``: a token, known at deploy time)."""
+    retry: sfn.RetryProps | None = None
+    """The download's retry policy, as given."""
 
 
 class Downloads(Protocol):
@@ -135,16 +137,19 @@ class Persists(Protocol):
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
         in_map: bool = False,
+        attributes: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        """putItem with ``sk = sort_key``; the item's paths rebased onto ``result_under``."""
+        """putItem with ``sk = sort_key``; the item's paths rebased onto ``result_under``;
+        ``attributes`` (name → ``DynamoAttributeValue``) added to the item."""
         ...
 
     def map_item_fields(self) -> dict[str, str]:
         """What a Map's ItemSelector must pass on so that its iterations can persist."""
         ...
 
-    def key_selector(self) -> dict[str, str]:
-        """A ResultSelector giving the key of the item a single-path run stores."""
+    def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores (``sort_key``,
+        default: the scheduled time)."""
         ...
 
 
@@ -175,6 +180,12 @@ class RunParts:
     result_selector: Mapping[str, Any] | None
     query_path: str | None = None
     """With query overrides: the download reads its query from the state here."""
+    key_suffix_path: str | None = None
+    """With query overrides: the state holds the item key's suffix here (``sk = <scheduled
+    time>#<suffix>``), so runs requesting other values never share a key."""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    """Attributes the starts add to a single answer's item (``query``), name →
+    ``DynamoAttributeValue``."""
     keeps_result: bool = False
     """True when states follow a single answer's Persist (archive, post-processing): the
     selected result is kept under ``$.result`` for them."""

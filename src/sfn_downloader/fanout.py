@@ -269,6 +269,17 @@ def _targets_of_template(
                 )
             )
             continue
+        texts = [str(option) for option in options]
+        twice = sorted({text for text in texts if texts.count(text) > 1})
+        if twice:
+            problems.append(
+                Problem(
+                    prop,
+                    twice if len(twice) > 1 else twice[0],
+                    "is listed twice: both requests would be the same path, stored under one key.",
+                    "remove the duplicate.",
+                )
+            )
         for option in options:
             text = str(option)
             if (

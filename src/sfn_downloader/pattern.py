@@ -52,12 +52,15 @@ class DownloaderPattern(Construct):
     :param path: The resource to GET, starting with ``/``; may carry a query string
         (``/v2/status?datasource=tranquility``); a template with ``FanOut.path_values``.
         Default: none, and then ``fan_out=FanOut.paths([...])`` is required.
-    :param item: Attribute name → ``ItemField`` (or aws-cdk-lib ``DynamoAttributeValue``).
-        Paths refer to the selected result, or to the raw response when there is no selector.
+    :param item: Attribute name → ``ItemField`` (or aws-cdk-lib ``DynamoAttributeValue``, or a
+        ``Constant`` string). Paths refer to the selected result, or to the raw response when
+        there is no selector.
     :param result_selector: ASL ResultSelector applied to the API Gateway response
-        (``Headers``, ``ResponseBody``, ``StatusCode``, ``StatusText``).
-        Default: the whole response.
-    :param headers: Extra request headers (name → value). Default: none.
+        (``Headers``, ``ResponseBody``, ``StatusCode``, ``StatusText``). Keys ending in ``.$``
+        select; other values are constants, and one that looks like a path (``"$.x"``) is
+        refused unless wrapped in ``Constant``. Default: the whole response.
+    :param headers: Extra request headers (name → value, sent as written; a value that looks
+        like a path needs ``Constant``). Default: none.
         ``Authorization`` cannot be sent this way: use ``auth_header``.
     :param auth_header: How the ``Authorization`` header reaches the third party.
         Default: no ``Authorization`` header.
@@ -120,8 +123,9 @@ class DownloaderPattern(Construct):
     :param starts: What starts a run: ``Starts.scheduled(schedule, dead_letter_queue=...)``,
         ``Starts.on_demand(overridable_query=[...])`` (StartExecution only, see
         ``grant_start_execution``) or ``Starts.scheduled_and_on_demand(...)``. An on-demand
-        run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``, checked first
-        (``CheckInput``, ``Downloader.InvalidInput``). Default: ``Starts.scheduled()``, every
+        run's input is ``{"scheduledTime": "2026-11-27T05:30:00Z"}`` (UTC, upper-case T and Z,
+        whole seconds, as the schedule sends it), checked first (``CheckInput``,
+        ``Downloader.InvalidInput``). Default: ``Starts.scheduled()``, every
         minute, with a new dead-letter queue.
     :param dashboard: ``True`` adds a CloudWatch dashboard of this downloader (``dashboard``):
         runs succeeded, failed and timed out, run duration p50/p99, the alarms, the proxy's
@@ -191,7 +195,8 @@ class DownloaderPattern(Construct):
         self._api = downloads.api
         definition = build_definition(
             self, config, downloads=downloads,
-            writer=config.items.bind(self._table, config.downloader_id), bucket=self._bucket,
+            writer=config.items.bind(self._table, config.downloader_id, self),
+            bucket=self._bucket,
         )  # fmt: skip
         clashes = state_name_clashes(definition, self)
         if clashes:

@@ -3,13 +3,18 @@
 A run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``: the schedule passes its scheduled
 time; an on-demand caller passes the time the answer is stored under (its sort key; the same
 time again overwrites the same item). A downloader that may be started on demand checks it
-first (``CheckInput``), so a run without it fails at once with ``Downloader.InvalidInput``.
+first (``CheckInput``): a run without it, or with another form of the instant than the
+schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
+``Downloader.InvalidInput``, so one instant is always one key.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
 path itself never changes, so a caller cannot reach another resource). States, before the
 download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
-``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``.
+``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``. The
+values a run requests with are part of its item's key (``sk = <scheduled time>#<name>=<value>
+&...``, every run, scheduled ones too) and its ``query`` attribute, so runs of other values
+never overwrite each other.
 
 Scheduled runs: an EventBridge Scheduler schedule; a start it cannot deliver within 5 minutes
 of retries lands in a dead-letter queue.
@@ -26,12 +31,16 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ._acknowledge import acknowledge
 from ._contract import (
     INPUT_QUERY_PATH,
     INVALID_INPUT_ERROR,
+    KEY_SUFFIX_PATH,
+    QUERY_ATTRIBUTE,
+    QUERY_ATTRIBUTE_PATH,
     QUERY_DEFAULTS_PATH,
     QUERY_KEY,
     QUERY_MERGED_PATH,
@@ -41,13 +50,17 @@ from ._contract import (
 )
 from ._defaults import DEAD_LETTER_RETENTION_DAYS, MAX_DELIVERY_AGE_MINUTES, SCHEDULE_MINUTES
 from ._parts import CheckContext
+from ._schedules import check_schedule_expression
 from .errors import Problem
 
 INPUT_CONTRACT = (
-    'The execution input must be {"scheduledTime": "<ISO 8601 UTC time, e.g. '
-    '2026-11-27T05:30:00Z>"}: the time the answer is stored under.'
+    'The execution input must be {"scheduledTime": "<time>"}, the time the answer is stored '
+    "under, in the form the schedule sends: ISO 8601 in UTC, upper-case T and Z, whole seconds "
+    "(e.g. 2026-11-27T05:30:00Z; not 2026-11-27t05:30:00z, +01:00 or 05:30:00.000Z), so that "
+    "one instant is always one key."
 )
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-zA-Z]+)\s*\)$")
+"""``Downloader.InvalidInput``'s cause."""
+_INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
 
 
 class Starts:
@@ -128,6 +141,20 @@ class Starts:
         """Where the download reads its query when overrides are allowed, else ``None``."""
         return QUERY_PATH if self.overrides else None
 
+    @property
+    def key_suffix_path(self) -> str | None:
+        """With overrides: where the state holds the item key's suffix, the values the run
+        requests with (``sk = <scheduled time>#<name>=<value>&...``); else ``None``."""
+        return KEY_SUFFIX_PATH if self.overrides else None
+
+    def item_attributes(self) -> dict[str, tasks.DynamoAttributeValue]:
+        """With overrides: the ``query`` attribute (name → value the run requested with)."""
+        if not self.overrides:
+            return {}
+        return {
+            QUERY_ATTRIBUTE: tasks.DynamoAttributeValue.map_from_json_path(QUERY_ATTRIBUTE_PATH)
+        }
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The schedule, and the overridable parameters against the path."""
         yield from _check_schedule(self.expression)
@@ -150,6 +177,13 @@ class Starts:
         if path is None or Token.is_unresolved(path) or context.several_requests:
             return
         for name in names:
+            if isinstance(name, str) and _INTRINSIC_UNSAFE.search(name):
+                yield Problem(f"overridable_query[{name!r}]", name,
+                              "contains a quote, brace or backslash, which cannot be part of "
+                              "the item's key (States.Format).",
+                              "rename the parameter, or drop it from overridable_query.",
+                              )  # fmt: skip
+                continue
             values = context.query.get(name)
             if values is None:
                 yield Problem(f"overridable_query[{name!r}]", name,
@@ -178,10 +212,25 @@ class Starts:
         if not self.is_on_demand:
             return run
         invalid = sfn.Fail(scope, "InvalidInput", error=INVALID_INPUT_ERROR, cause=INPUT_CONTRACT)
-        valid = sfn.Condition.and_(
+        # IsTimestamp takes any RFC 3339 time (offsets, fractions); the key is the text, so
+        # only the form the schedule sends is one key per instant: "...T..Z", no fraction.
+        conditions = [
             sfn.Condition.is_present(SCHEDULED_TIME_PATH),
             sfn.Condition.is_timestamp(SCHEDULED_TIME_PATH),
-        )
+            sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*T*Z"),
+            sfn.Condition.not_(sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*.*")),
+        ]
+        if len(self.overrides) > 1:  # '&' in a value would make two keys look alike
+            conditions += [
+                sfn.Condition.not_(
+                    sfn.Condition.and_(
+                        sfn.Condition.is_present(f"{INPUT_QUERY_PATH}.{name}"),
+                        sfn.Condition.string_matches(f"{INPUT_QUERY_PATH}.{name}", "*&*"),
+                    )
+                )
+                for name in self.overrides
+            ]
+        valid = sfn.Condition.and_(*conditions)
         return sfn.Choice(scope, "CheckInput").when(valid, run).otherwise(invalid)
 
     def build(
@@ -240,15 +289,10 @@ def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[P
     expression = schedule.expression_string
     if Token.is_unresolved(expression):
         return
-    match = _RATE.match(expression)
-    if match and (match.group(2).lower().startswith("second") or int(match.group(1)) == 0):
-        yield Problem(
-            "starts",
-            expression,
-            "the schedule is more frequent than once a minute, the most EventBridge Scheduler "
-            "runs a target.",
-            "use ScheduleExpression.rate(Duration.minutes(1)) or longer.",
-        )
+    zone = schedule.time_zone.timezone_name if schedule.time_zone is not None else None
+    yield from check_schedule_expression(
+        "starts", expression, None if zone is None or Token.is_unresolved(zone) else zone
+    )
 
 
 def _dead_letter_queue(scope: Construct) -> sqs.IQueue:
@@ -277,13 +321,21 @@ def _query_overrides(
     run: sfn.IChainable,
 ) -> sfn.IChainable:
     """``query`` is the path's own query (values are lists, as ``apigateway:invoke`` takes
-    them); each overridable name has exactly one default value (``check`` makes sure)."""
+    them); each overridable name has exactly one default value (``check`` makes sure).
+
+    Both branches also set the item's key suffix and its ``query`` attribute from the values
+    the run requests with, so that runs of other values never share a key."""
     scheduled_time = sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
     fixed = {name: list(values) for name, values in query.items() if name not in overridable}
     default_query = sfn.Pass(
         scope,
         "DefaultQuery",
-        parameters={SCHEDULED_TIME_KEY: scheduled_time, QUERY_KEY: dict(query)},
+        parameters={
+            SCHEDULED_TIME_KEY: scheduled_time,
+            QUERY_KEY: dict(query),
+            KEY_SUFFIX_PATH[2:]: "&".join(f"{name}={query[name][0]}" for name in overridable),
+            QUERY_ATTRIBUTE_PATH[2:]: {name: {"S": query[name][0]} for name in overridable},
+        },
     )
     # JSONPath has no "pick these keys": merge the caller's values over the defaults, then read
     # back only the allowed names (a key the caller added is never read).
@@ -304,6 +356,7 @@ def _query_overrides(
         },
         result_path=QUERY_MERGED_PATH,
     )
+    merged = {name: f"{QUERY_MERGED_PATH}.merged.{name}" for name in overridable}
     override = sfn.Pass(
         scope,
         "OverrideQuery",
@@ -312,11 +365,17 @@ def _query_overrides(
             QUERY_KEY: {
                 **fixed,
                 **{
-                    name: sfn.JsonPath.array(
-                        sfn.JsonPath.string_at(f"{QUERY_MERGED_PATH}.merged.{name}")
-                    )
-                    for name in overridable
+                    name: sfn.JsonPath.array(sfn.JsonPath.string_at(path))
+                    for name, path in merged.items()
                 },
+            },
+            KEY_SUFFIX_PATH[2:]: sfn.JsonPath.format(
+                "&".join(f"{name}={{}}" for name in overridable),
+                *(sfn.JsonPath.string_at(path) for path in merged.values()),
+            ),
+            QUERY_ATTRIBUTE_PATH[2:]: {
+                name: {"S": sfn.JsonPath.format("{}", sfn.JsonPath.string_at(path))}
+                for name, path in merged.items()
             },
         },
     )

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._contract import KEY_FIELD, SORT_KEY
 from .._parts import Downloads, RunParts
 from ..errors import Problem
 from ..sinks.dynamodb import ItemWriter
@@ -36,7 +37,12 @@ def build_definition(
         states: list[sfn.IChainable] = []
         if config.archive is not None and bucket is not None:
             states.append(
-                config.archive.task(inner, bucket=bucket, downloader_id=config.downloader_id)
+                config.archive.task(
+                    inner,
+                    bucket=bucket,
+                    downloader_id=config.downloader_id,
+                    name_path=f"$.{KEY_FIELD}.{SORT_KEY}" if config.starts.overrides else None,
+                )
             )
         if config.post_process is not None:
             states.append(config.post_process)
@@ -45,6 +51,8 @@ def build_definition(
     parts = RunParts(
         downloads=downloads, persists=writer, maps=config.concurrency, request=config.request,
         result_selector=config.result_selector, query_path=config.starts.query_path,
+        key_suffix_path=config.starts.key_suffix_path,
+        attributes=config.starts.item_attributes(),
         keeps_result=config.keeps_result, afterwards=afterwards,
     )  # fmt: skip
     run = config.shape.build(scope, parts)

@@ -1,9 +1,10 @@
 """Configure: check every prop at once, apply every default, return one frozen ``Config``.
 
-The constructor and the builders read only the ``Config``. Each feature object (transport,
-shape, concurrency, starts, sinks) checks itself against one ``CheckContext``; this module
-checks what belongs to no feature (endpoint, path, selector, timeout, id, post-processing),
-raises one ``DownloaderConfigError`` listing every problem, or returns the configuration.
+The constructor and the builders read only the ``Config``. Every prop's type is checked
+first (``values.py``); each feature object (transport, shape, concurrency, starts, sinks) then
+checks itself against one ``CheckContext``; this module checks what belongs to no feature
+(endpoint, path, selector, timeout, id, post-processing), raises one ``DownloaderConfigError``
+listing every problem, or returns the configuration.
 Values that are unresolved CDK tokens are skipped: they are only known at deploy time.
 """
 
@@ -23,7 +24,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, is_json_path
+from .._checks import check_path
 from .._contract import EXPRESS_MAX_MINUTES
 from .._defaults import LOG_RETENTION, TIMEOUT_MINUTES
 from .._parts import CheckContext, Request, RunShape
@@ -39,6 +40,7 @@ from ..transport import Transport
 from . import post_process
 from .alarms import check_alarm_topic
 from .single import SingleRequest
+from .values import check_result_selector, check_types, unwrapped
 
 
 @dataclass(frozen=True)
@@ -102,26 +104,9 @@ class Config:
         return self.archive is not None or self.post_process is not None
 
 
-_KINDS: tuple[tuple[str, type, str], ...] = (
-    ("transport", Transport, "use Transport.api_gateway() or Transport.http_task(connection)."),
-    ("fan_out", FanOut, "use FanOut.paths([...]) or FanOut.path_values({...})."),
-    ("pagination", Pagination,
-     "use Pagination.page_count(...) or Pagination.cursor(next_path=...)."),
-    ("concurrency", Concurrency, "use Concurrency.inline(10) or Concurrency.distributed(100)."),
-    ("starts", Starts,
-     "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
-    ("archive", Archive, "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
-)  # fmt: skip
-
-
 def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     """Return the resolved configuration, or raise DownloaderConfigError naming every problem."""
-    problems: list[Problem] = []
-    for name, kind, fix in _KINDS:
-        value = getattr(props, name)
-        if value is not None and not isinstance(value, kind):
-            article = "an" if kind.__name__[0] in "AEIOU" else "a"
-            problems.append(Problem(name, value, f"is not {article} {kind.__name__}.", fix))
+    problems = list(check_types(props))
     if problems:  # the checks below call methods of these objects
         raise DownloaderConfigError(construct_id, problems)
     endpoint = _check_endpoint(props.endpoint, problems)
@@ -144,6 +129,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         item=props.item, result_selector=props.result_selector, table=props.table,
         removal_policy=props.removal_policy, encryption_key=props.encryption_key,
         point_in_time_recovery=props.point_in_time_recovery, retention=props.retention,
+        marks_run=shape.several_requests, added_attributes=tuple(starts.item_attributes()),
     )  # fmt: skip
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
@@ -155,12 +141,13 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         keeps_result=props.archive is not None or props.post_process is not None,
         transport=transport, concurrency=concurrency, run_workflow_type=workflow_type,
         timeout_seconds=_seconds(timeout),
+        retry=props.retry,
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
-    problems += _check_result_selector(props.result_selector)
+    problems += check_result_selector(props.result_selector)
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
     problems += _check_dashboard(props.dashboard)
@@ -170,8 +157,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
         request=Request(endpoint=endpoint, path=path, query=query, given=props.path),
-        downloader_id=downloader_id, result_selector=props.result_selector,
-        headers=props.headers, auth_header=props.auth_header, retry=props.retry,
+        downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
+        headers=unwrapped(props.headers), auth_header=props.auth_header, retry=props.retry,
         workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
@@ -259,45 +246,6 @@ def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
             )
         )
     return endpoint.rstrip("/")
-
-
-def _check_result_selector(
-    selector: Mapping[str, Any] | None, where: str = "result_selector"
-) -> Iterator[Problem]:
-    if selector is None:
-        return
-    if not isinstance(selector, Mapping):
-        yield Problem(
-            where, selector, "is not a mapping.",
-            "pass e.g. {'players.$': '$.ResponseBody.players'}.",
-        )  # fmt: skip
-        return
-    if where == "result_selector" and not selector:
-        yield Problem(
-            where,
-            selector,
-            "is empty: the next step would receive {}.",
-            "select at least one field, or omit result_selector.",
-        )
-    for key, value in selector.items():
-        here = f"{where}[{key!r}]"
-        if key.endswith(".$"):
-            if not isinstance(value, str):
-                yield Problem(
-                    here,
-                    value,
-                    "a '.$' key needs a JSONPath string.",
-                    "use e.g. '$.ResponseBody.players', or drop '.$' for a constant.",
-                )
-            elif not Token.is_unresolved(value) and not is_json_path(value):
-                yield Problem(
-                    here,
-                    value,
-                    "is not a JSONPath or intrinsic function.",
-                    "start it with '$.' (e.g. '$.ResponseBody.players').",
-                )
-        elif isinstance(value, Mapping):
-            yield from _check_result_selector(value, here)
 
 
 def _check_timeout(

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from .._contract import KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Request, RunParts
+from .._states import sort_key
 
 
 class SingleRequest:
@@ -20,6 +21,13 @@ class SingleRequest:
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """Download → Persist (→ the afterwards states)."""
         keeps_result = parts.keeps_result
+        # With query overrides the key suffix set before the download must reach Persist.
+        keeps_state = keeps_result or parts.key_suffix_path is not None
+        key = (
+            sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
+            if parts.key_suffix_path is not None
+            else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        )
         download = parts.downloads.task(
             scope,
             "Download",
@@ -27,16 +35,17 @@ class SingleRequest:
             query=None if parts.query_path else parts.request.query or None,
             query_path=parts.query_path,
             result_selector=parts.result_selector,
-            result_path=f"$.{RESULT_FIELD}" if keeps_result else None,
+            result_path=f"$.{RESULT_FIELD}" if keeps_state else None,
         )
         if not keeps_result:
             persist = parts.persists.task(
-                scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            )
+                scope, "Persist", sort_key=key, attributes=parts.attributes,
+                result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
+            )  # fmt: skip
             return download.next(persist)
         persist = parts.persists.task(
-            scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
-            result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(),
+            scope, "Persist", sort_key=key, attributes=parts.attributes,
+            result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
             result_path=f"$.{KEY_FIELD}",
         )  # fmt: skip
         chain = download.next(persist)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
 from ._http import SEND_ERRORS, content_coding, media_type, send
 from ._moto_apigateway import ApiResponse, check_moto_version, invoke_output
 from .errors import LocalRunnerError
@@ -37,22 +38,10 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 
 HTTP_ERROR_PREFIX = "States.Http."
 
-# Headers an HTTP Task definition may not set (Step Functions developer guide, "Call HTTPS
-# APIs", Headers): the task fails with States.Runtime instead of sending them. Range is not on
-# that list, but the page says Step Functions sets Range itself (bytes=0-262144): whether a
-# task's own Range is refused or replaced is not documented; it is refused here.
-_FORBIDDEN_HEADERS = frozenset(
-    name.lower()
-    for name in (
-        "A-IM", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Authorization",
-        "Cache-Control", "Connection", "Content-Encoding", "Content-MD5", "Date", "Expect",
-        "Forwarded", "From", "Host", "HTTP2-Settings", "If-Match", "If-Modified-Since",
-        "If-None-Match", "If-Range", "If-Unmodified-Since", "Max-Forwards", "Origin", "Pragma",
-        "Proxy-Authorization", "Range", "Referer", "Server", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Via", "Warning",
-    )
-)  # fmt: skip
-_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
+# Headers an HTTP Task definition may not set: the task fails with States.Runtime instead of
+# sending them (see _contract; the construct refuses them at synth too).
+_FORBIDDEN_HEADERS = HTTP_TASK_FORBIDDEN_HEADERS
+_FORBIDDEN_HEADER_PREFIXES = HTTP_TASK_FORBIDDEN_HEADER_PREFIXES
 _BODY_METHODS = frozenset({"PATCH", "POST", "PUT", "DELETE"})
 _BINARY_MEDIA_PREFIXES = ("image/", "video/", "audio/")
 _PARAMETERS = frozenset(

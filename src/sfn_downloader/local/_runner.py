@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._contract import PARTITION_KEY, SORT_KEY
 from . import (
     _moto_apigateway,
+    _moto_context,
     _moto_distributed,
     _moto_dynamodb,
     _moto_fidelity,
@@ -479,6 +480,7 @@ def local_aws(
             _moto_http.install(dict(connections or {}), upstream_for or (lambda origin: None))
         )
         stack.enter_context(_moto_jsonata.install())
+        stack.enter_context(_moto_context.install())
         stack.enter_context(_moto_jsonpath.install())
         stack.enter_context(_moto_dynamodb.install())
         stack.enter_context(_moto_fidelity.install())

@@ -60,14 +60,17 @@ class Pagination(ABC):
         *, next_path: str, param: str = "cursor", max_pages: int = DEFAULT_MAX_PAGES
     ) -> Pagination:
         """Follow a cursor: each answer's ``next_path`` holds the value of ``param`` for the
-        next request; the loop ends when it is missing or null, or after ``max_pages`` pages.
+        next request; the loop ends when it is missing, null or the empty string (Slack's last
+        ``next_cursor``), or after ``max_pages`` pages. The last page is stored either way.
 
-        ``next_path`` is a JSONPath into the raw response, e.g. ``"$.ResponseBody.next"`` or
-        ``"$.Headers.X-Next-Cursor[0]"``. Pages are fetched one after another.
+        ``next_path`` is a JSONPath into the raw response: it starts with ``$.ResponseBody``
+        (``"$.ResponseBody.response_metadata.next_cursor"``) or ``$.Headers``
+        (``"$.Headers['X-Next-Cursor'][0]"``). A ``Link`` header is refused: it holds URLs,
+        not a cursor. Pages are fetched one after another.
 
         :param param: Default: ``"cursor"``.
-        :param max_pages: Bounded by what a run can hold: on Standard, 14 history events a page
-            (plus 3 a retry) within the 25,000 an execution keeps (1,468 pages); and the pages,
+        :param max_pages: Bounded by what a run can hold: on Standard, 16 history events a page
+            (plus 3 a retry) within the 25,000 an execution keeps (1,313 pages); and the pages,
             one after another at 0.3 s at least, within the run's timeout (1,000 in Express's 5
             minutes). Default: 100.
         """

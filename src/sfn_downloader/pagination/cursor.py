@@ -1,12 +1,20 @@
 """Cursor pagination (``Pagination.cursor``)::
 
-DownloadFirstPage → PersistPage → HasNext? ─ no / page cap ─→ Done
-                      ▲                 └ yes → NextPage (page + 1) → DownloadNextPage ┐
-                      └───────────────────────────────────────────────────────────────┘
+DownloadFirstPage → FirstPage → HasNextPage? ─ a cursor, under the page cap → SelectPage
+    ▲                                 └ none (missing, null, "") or the cap → SelectLastPage
+    │  SelectPage → PersistPage → NextPage (page + 1) → DownloadNextPage ─┐    → PersistLastPage
+    └─────────────────────────────────────────────────────────────────────┘    → Done
+
+The cursor is looked up in the raw answer (``HasNextPage``) before anything is selected from
+it: a ResultSelector or Parameters path that matches nothing fails the run
+(``States.Runtime``), so an answer without the field could not be selected, and its page
+would be lost. ``SelectPage``/``SelectLastPage`` then apply the ``result_selector`` to the raw
+answer (their ``InputPath``), unchanged, intrinsics and all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -26,9 +34,13 @@ from .._states import selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
 
-PAGE_EVENTS = 2 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
-"""A page's history events: NextPage (Pass) 2, DownloadNextPage 5, PersistPage 5, HasNextPage
-(Choice) 2: 14."""
+PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
+"""A page's history events: HasNextPage (Choice) 2, SelectPage (Pass) 2, PersistPage 5,
+NextPage (Pass) 2, DownloadNextPage 5: 16."""
+
+RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
+"""Where a cursor can be: the answer's body, or its headers (values are lists)."""
+_LINK_HEADER = re.compile(r"^\$\.Headers(\.Link\b|\[['\"]Link['\"]\])", re.IGNORECASE)
 
 
 class CursorPagination(Pagination):
@@ -42,12 +54,33 @@ class CursorPagination(Pagination):
         """JSONPath of the next cursor in the raw response."""
 
     def _check(self, context: CheckContext) -> Iterator[Problem]:
-        if not isinstance(self.next_path, str) or not self.next_path.startswith("$."):
+        path = self.next_path
+        if not isinstance(path, str) or not path.startswith("$."):
             yield Problem(
                 "pagination.next_path",
-                self.next_path,
+                path,
                 "is not a JSONPath into the raw response.",
                 "pass e.g. next_path='$.ResponseBody.next_cursor'.",
+            )
+        elif _LINK_HEADER.match(path):
+            yield Problem(
+                "pagination.next_path",
+                path,
+                "reads the Link header, which holds whole URLs with their rel names "
+                "('<https://...?page=2>; rel=\"next\"'), not a cursor: it would be sent as the "
+                "cursor and every page after the first would be wrong.",
+                "use Pagination.link_header() when available; until then, paginate an API "
+                "that returns a cursor in its body or its own header.",
+            )
+        elif not any(path == root or path.startswith((f"{root}.", f"{root}[")) for root in
+                     RAW_ANSWER_ROOTS):  # fmt: skip
+            yield Problem(
+                "pagination.next_path",
+                path,
+                "is outside the raw answer, which holds only ResponseBody, Headers, StatusCode "
+                "and StatusText: no page would ever have a cursor there.",
+                "start it with $.ResponseBody (e.g. '$.ResponseBody.next_cursor') or $.Headers "
+                "(e.g. \"$.Headers['X-Next-Cursor'][0]\").",
             )
         pages = self.valid_max_pages
         if pages is None:
@@ -65,16 +98,13 @@ class CursorPagination(Pagination):
         )  # fmt: skip
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """A Choice loop: download, store, follow the cursor."""
+        """A Choice loop: download, look for the cursor, select, store, follow it."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
         next_field = f"{CURRENT_PATH}.next"
-        selector = {
-            **selected(parts.result_selector),
-            "next": sfn.JsonPath.string_at(self.next_path),
-        }
+        raw_next = CURRENT_PATH + self.next_path[1:]  # the cursor in the raw answer
         first = downloads.task(
             scope, "DownloadFirstPage", path=request.path, query=request.query or None,
-            result_selector=selector, result_path=CURRENT_PATH,
+            result_path=CURRENT_PATH,
         )  # fmt: skip
         number_first = sfn.Pass(
             scope, "FirstPage", result=sfn.Result.from_number(1), result_path=PAGE_PATH
@@ -82,12 +112,21 @@ class CursorPagination(Pagination):
         following = downloads.task(
             scope, "DownloadNextPage", path=request.path, query=request.query or None,
             page_param=self.param, page_value=sfn.JsonPath.string_at(next_field),
-            result_selector=selector, result_path=CURRENT_PATH,
+            result_path=CURRENT_PATH,
         )  # fmt: skip
-        persist = persists.task(
-            scope, "PersistPage", sort_key=sort_key(SCHEDULED_TIME_PATH, PAGE_PATH),
-            result_under=f"{CURRENT_PATH}.{RESPONSE_FIELD}",
+        select = sfn.Pass(
+            scope, "SelectPage", input_path=CURRENT_PATH, result_path=CURRENT_PATH,
+            parameters={**selected(parts.result_selector),
+                        "next": sfn.JsonPath.string_at(self.next_path)},
         )  # fmt: skip
+        select_last = sfn.Pass(
+            scope, "SelectLastPage", input_path=CURRENT_PATH, result_path=CURRENT_PATH,
+            parameters=selected(parts.result_selector),
+        )  # fmt: skip
+        key = sort_key(SCHEDULED_TIME_PATH, PAGE_PATH)
+        response = f"{CURRENT_PATH}.{RESPONSE_FIELD}"
+        persist = persists.task(scope, "PersistPage", sort_key=key, result_under=response)
+        persist_last = persists.task(scope, "PersistLastPage", sort_key=key, result_under=response)
         next_page = sfn.Pass(
             scope,
             "NextPage",
@@ -96,17 +135,20 @@ class CursorPagination(Pagination):
                 "current": {"next": sfn.JsonPath.string_at(next_field)},
             },
         )
-        done = sfn.Succeed(scope, "Done")
+        # The loop ends the way APIs end it: the field missing, null or "" (Slack's
+        # next_cursor), or max_pages pages stored. The last page is stored either way.
         has_next = (
             sfn.Choice(scope, "HasNextPage")
             .when(
-                sfn.Condition.or_(
-                    sfn.Condition.is_not_present(next_field),
-                    sfn.Condition.is_null(next_field),
-                    sfn.Condition.number_greater_than_equals(PAGE_PATH, self.max_pages),
+                sfn.Condition.and_(
+                    sfn.Condition.is_present(raw_next),
+                    sfn.Condition.not_(sfn.Condition.is_null(raw_next)),
+                    sfn.Condition.not_(sfn.Condition.string_equals(raw_next, "")),
+                    sfn.Condition.number_less_than(PAGE_PATH, self.max_pages),
                 ),
-                done,
+                select.next(persist).next(next_page).next(following),
             )
-            .otherwise(next_page.next(following).next(persist))
+            .otherwise(select_last.next(persist_last).next(sfn.Succeed(scope, "Done")))
         )
-        return first.next(number_first).next(persist).next(has_next)
+        following.next(has_next)
+        return first.next(number_first).next(has_next)

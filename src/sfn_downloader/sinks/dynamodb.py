@@ -8,7 +8,7 @@ defaults. Items: ``pk`` = the downloader's id, ``sk`` = the run's scheduled time
 
 from __future__ import annotations
 
-import re
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,13 +17,16 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .._acknowledge import acknowledge
-from .._checks import is_json_path
 from .._contract import (
+    EXECUTION_NAME_PATH,
+    EXECUTION_START_TIME_PATH,
     EXPIRES_VARIABLE,
     PARTITION_KEY,
+    RUN_ATTRIBUTE,
+    RUN_STARTED_ATTRIBUTE,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
     SORT_KEY,
@@ -31,13 +34,13 @@ from .._contract import (
 )
 from .._parts import CheckContext
 from .._states import retry_kwargs
+from ..constant import Constant
 from ..errors import Problem
 from ..item import ItemField
+from ._item_checks import check_item
 
-ItemValue = ItemField | tasks.DynamoAttributeValue
+ItemValue = ItemField | tasks.DynamoAttributeValue | Constant
 
-RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
-_FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
 
 PERSIST_RETRYABLE_SHAPES = (
     "ProvisionedThroughputExceededException",
@@ -83,7 +86,14 @@ class ItemSink:
         encryption_key: kms.IKey | None,
         point_in_time_recovery: bool | None,
         retention: Duration | None,
+        marks_run: bool = False,
+        added_attributes: tuple[str, ...] = (),
     ) -> None:
+        self.marks_run = marks_run
+        """True for a run of several answers: each item says which run wrote it
+        (``run``, ``runStartedAt``), so a re-delivery's set can be told from the first's."""
+        self.added_attributes = added_attributes
+        """Attributes other features add to every item (the starts' ``query``)."""
         self.item = item
         self.result_selector = result_selector
         self.table = table
@@ -98,8 +108,10 @@ class ItemSink:
         return int(self.retention.to_seconds()) if self.retention is not None else None
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """The item's attributes, the brought table's keys and settings, the retention."""
+        """The item's attributes, the brought table's keys and settings, the retention, and
+        no other downloader of the app writing the same keys to the same table."""
         yield from self._check_item(context)
+        yield from self._check_shared_table(context)
         yield from self._check_table()
         yield from self._check_retention()
 
@@ -135,11 +147,13 @@ class ItemSink:
             time_to_live_attribute=TTL_ATTRIBUTE if self.retention is not None else None,
         )
 
-    def bind(self, table: dynamodb.ITable, downloader_id: str) -> ItemWriter:
-        """The putItem task builder for ``table``."""
+    def bind(self, table: dynamodb.ITable, downloader_id: str, owner: Construct) -> ItemWriter:
+        """The putItem task builder for ``table``; ``owner`` (the downloader) now writes
+        ``downloader_id``'s items there, and no other downloader of the app may."""
+        _writers(owner).setdefault((_table_key(table), downloader_id), owner.node.path)
         return ItemWriter(
             table=table, downloader_id=downloader_id, item=self.item,
-            retention_seconds=self.retention_seconds,
+            retention_seconds=self.retention_seconds, marks_run=self.marks_run,
         )  # fmt: skip
 
     @staticmethod
@@ -157,60 +171,29 @@ class ItemSink:
         acknowledge(policy, "IAM5[Action::kms:GenerateDataKey*]", reason)
 
     def _check_item(self, context: CheckContext) -> Iterator[Problem]:
-        item = self.item
-        if not isinstance(item, Mapping) or not item:
-            yield Problem(
-                "item",
-                item,
-                "is empty: nothing of the answer would be stored.",
-                "map at least one attribute, e.g. {'count': ItemField.number('$.players')}.",
-            )
-            return
-        selector = self.result_selector if isinstance(self.result_selector, Mapping) else None
-        fields = (
-            RAW_RESPONSE_FIELDS
-            if selector is None
-            else tuple(key[:-2] if key.endswith(".$") else key for key in selector)
+        yield from check_item(
+            self.item, self.result_selector, context, written=self._written_attributes()
         )
-        source = "result_selector" if self.result_selector is not None else "the raw response"
-        for name, value in item.items():
-            prop = f"item[{name!r}]"
-            if not isinstance(name, str) or not name:
-                yield Problem("item", name, "has an empty attribute name.", "name every attribute.")
-            elif name in (PARTITION_KEY, SORT_KEY):
-                yield Problem(
-                    prop,
-                    name,
-                    f"collides with the table's key attribute {name!r} "
-                    "(downloader id and scheduled time).",
-                    "rename the attribute.",
-                )
-            if isinstance(value, ItemField):
-                yield from _check_item_path(prop, value.path, fields, source)
-            elif isinstance(value, tasks.DynamoAttributeValue) and context.several_requests:
-                yield Problem(
-                    prop,
-                    "DynamoAttributeValue",
-                    "cannot be used with several requests a run (fan_out or pagination): each "
-                    "answer sits elsewhere in the state, so its paths are rewritten, which only "
-                    "an ItemField allows.",
-                    "use ItemField.string/number/boolean/json(...).",
-                )
-            elif isinstance(value, tasks.DynamoAttributeValue) and context.keeps_result:
-                yield Problem(
-                    prop,
-                    "DynamoAttributeValue",
-                    "cannot be used with post_process or archive: the answer then sits under "
-                    "$.result, so its paths are rewritten, which only an ItemField allows.",
-                    "use ItemField.string/number/boolean/json(...).",
-                )
-            elif not isinstance(value, tasks.DynamoAttributeValue):
-                yield Problem(
-                    prop,
-                    value,
-                    "is neither an ItemField nor a DynamoAttributeValue.",
-                    "use e.g. ItemField.number('$.players').",
-                )
+
+    def _check_shared_table(self, context: CheckContext) -> Iterator[Problem]:
+        table, downloader_id = self.table, context.downloader_id
+        if table is None or Token.is_unresolved(downloader_id):
+            return  # a table of its own: no other downloader writes there (yet)
+        other = _writers(context.scope).get((_table_key(table), downloader_id))
+        if other is not None and other != context.scope.node.path:
+            yield Problem(
+                "downloader_id",
+                downloader_id,
+                f"is also the id of downloader {other!r}, which writes to the same table "
+                f"({table.node.path}): each would overwrite the other's items (same pk, same "
+                "sk) on every run.",
+                "give each downloader of a shared table its own downloader_id, or leave it out "
+                "(the default, the construct path, is unique in the app).",
+            )
+
+    def _written_attributes(self) -> tuple[str, ...]:
+        run = (RUN_ATTRIBUTE, RUN_STARTED_ATTRIBUTE) if self.marks_run else ()
+        return (*run, *self.added_attributes)
 
     def _check_table(self) -> Iterator[Problem]:
         table = self.table
@@ -282,25 +265,24 @@ class ItemSink:
                               "retention.")  # fmt: skip
 
 
-def _check_item_path(
-    prop: str, path: str, fields: tuple[str, ...], source: str
-) -> Iterator[Problem]:
-    if not isinstance(path, str) or not is_json_path(path) or path.startswith("States."):
-        yield Problem(prop, path, "is not a JSONPath.", "use e.g. '$.players'.")
-        return
-    if path.startswith("$$"):
-        return  # the context object (e.g. $$.Execution.Input) is always there
-    match = _FIRST_SEGMENT.match(path)
-    if match:
-        first = match.group(1) or match.group(2)
-        if first not in fields:
-            yield Problem(
-                prop,
-                path,
-                f"reads {first!r}, which {source} does not produce "
-                f"(it produces {', '.join(fields)}).",
-                "fix the path, or add the field to result_selector.",
-            )
+_WRITERS: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+"""By app (the construct tree's root): (table, downloader id) → the downloader writing it."""
+
+
+def _writers(scope: Construct) -> dict[tuple[str, str], str]:
+    return _WRITERS.setdefault(scope.node.root, {})
+
+
+def _table_key(table: dynamodb.ITable) -> str:
+    """One table, however it is referenced: by its name when the name is known (two imports
+    of one table), else by its construct (a table the app creates)."""
+    name = table.table_name
+    if Token.is_unresolved(name):
+        return f"construct:{table.node.path}"
+    stack = Stack.of(table)
+    return f"name:{name}@{stack.resolve(stack.account)}/{stack.resolve(stack.region)}"
 
 
 class ItemWriter:
@@ -313,18 +295,26 @@ class ItemWriter:
         downloader_id: str,
         item: Mapping[str, ItemValue],
         retention_seconds: int | None = None,
+        marks_run: bool = False,
     ) -> None:
         self._table = table
         self._downloader_id = downloader_id
         self._item = item
         self.retention_seconds = retention_seconds
+        self.marks_run = marks_run
+        """Each item gets ``run`` and ``runStartedAt`` (a run of several answers)."""
 
     def map_item_fields(self) -> dict[str, str]:
         """What a Map's ItemSelector must pass on so its iterations can persist: the expiry
-        (a Distributed Map's child executions do not see the parent's variables)."""
-        if self.retention_seconds is None:
-            return {}
-        return {EXPIRES_VARIABLE: sfn.JsonPath.string_at(f"${EXPIRES_VARIABLE}")}
+        (a Distributed Map's child executions do not see the parent's variables) and the run's
+        name and start time (their context object is their own execution's)."""
+        fields = {}
+        if self.retention_seconds is not None:
+            fields[EXPIRES_VARIABLE] = sfn.JsonPath.string_at(f"${EXPIRES_VARIABLE}")
+        if self.marks_run:  # a Distributed Map's children are executions of their own
+            fields[RUN_ATTRIBUTE] = sfn.JsonPath.string_at(EXECUTION_NAME_PATH)
+            fields[RUN_STARTED_ATTRIBUTE] = sfn.JsonPath.string_at(EXECUTION_START_TIME_PATH)
+        return fields
 
     def with_expiry(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
         """With ``retention``, ``ComputeExpiry`` first: assigns ``$expiresAt``, the scheduled
@@ -353,6 +343,7 @@ class ItemWriter:
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
         in_map: bool = False,
+        attributes: Mapping[str, tasks.DynamoAttributeValue] | None = None,
     ) -> tasks.DynamoPutItem:
         """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
 
@@ -361,14 +352,28 @@ class ItemWriter:
         ``result_selector`` the state passes on unchanged (DynamoDB's answer is of no use).
         ``result_path``: where DynamoDB's answer (after ``result_selector``) goes instead.
         ``in_map``: inside a Map iteration, which reads the expiry from its item
-        (``map_item_fields``), not from the run's variable.
+        (``map_item_fields``), not from the run's variable. ``attributes``: more attributes
+        of the item (the starts' ``query``).
         """
-        expiry = {}
+        written = {}  # what the downloader writes itself: the expiry, the run's marks
         if self.retention_seconds is not None:
             where = f"$.{EXPIRES_VARIABLE}" if in_map else f"${EXPIRES_VARIABLE}"
-            expiry[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+            written[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
                 sfn.JsonPath.string_at(where)
             )
+        if self.marks_run:
+            run_path, started_path = (
+                (f"$.{RUN_ATTRIBUTE}", f"$.{RUN_STARTED_ATTRIBUTE}")
+                if in_map
+                else (EXECUTION_NAME_PATH, EXECUTION_START_TIME_PATH)
+            )
+            for attribute, path in (
+                (RUN_ATTRIBUTE, run_path),
+                (RUN_STARTED_ATTRIBUTE, started_path),
+            ):
+                written[attribute] = tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.string_at(path)
+                )
         persist = tasks.DynamoPutItem(
             scope,
             construct_id,
@@ -377,7 +382,8 @@ class ItemWriter:
                 PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
                 SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
                 **{name: _attribute(value, result_under) for name, value in self._item.items()},
-                **expiry,
+                **written,
+                **(attributes or {}),
             },
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
@@ -385,15 +391,18 @@ class ItemWriter:
         persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
 
-    def key_selector(self) -> dict[str, str]:
-        """A ResultSelector giving the key of the item a single-path run stores."""
+    def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores (``sort_key``,
+        default: the scheduled time)."""
         return {
             PARTITION_KEY: self._downloader_id,
-            SORT_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            SORT_KEY: sort_key or sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
         }
 
 
 def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
+    if isinstance(value, Constant):
+        return tasks.DynamoAttributeValue.from_string(value.value)
     if not isinstance(value, ItemField):
         return value  # the check refuses raw attribute values when they would need rebasing
     if result_under is None or value.path.startswith("$$"):

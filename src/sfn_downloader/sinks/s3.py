@@ -131,12 +131,17 @@ class Archive:
         return bucket
 
     @staticmethod
-    def task(scope: Construct, *, bucket: s3.IBucket, downloader_id: str) -> sfn.TaskStateBase:
-        """``Archive``: put the selected result (JSON text) as the run's object.
+    def task(
+        scope: Construct, *, bucket: s3.IBucket, downloader_id: str, name_path: str | None = None
+    ) -> sfn.TaskStateBase:
+        """``Archive``: put the selected result (JSON text) as the run's object,
+        ``<downloader id>/<name>.json``, the name being the item's sort key.
 
         The body goes through ``States.JsonToString``: the SDK integration takes a string body
         (a JSON object is not serialized by moto's interpreter). The task's output, under
         ``$.object``, is the object's location (``bucket``, ``key``), for post-processing.
+
+        :param name_path: Where the state holds the object's name. Default: the scheduled time.
         """
         task = tasks.CallAwsService(
             scope,
@@ -145,14 +150,17 @@ class Archive:
             action="putObject",
             parameters={
                 "Bucket": bucket.bucket_name,
-                "Key": _object_key(downloader_id),
+                "Key": _object_key(downloader_id, name_path),
                 "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.{RESULT_FIELD}")),
                 "ContentType": "application/json",
             },
             # Least privilege: s3:PutObject on this downloader's prefix only.
             iam_action="s3:PutObject",
             iam_resources=[bucket.arn_for_objects(f"{downloader_id}/*")],
-            result_selector={"bucket": bucket.bucket_name, "key": _object_key(downloader_id)},
+            result_selector={
+                "bucket": bucket.bucket_name,
+                "key": _object_key(downloader_id, name_path),
+            },
             result_path=f"$.{OBJECT_FIELD}",
         )
         task.add_retry(
@@ -196,10 +204,11 @@ class Archive:
         return "Archive.to_new_bucket(...)"
 
 
-def _object_key(downloader_id: str) -> str:
-    """``<downloader id>/<scheduled time>.json`` as a States.Format intrinsic."""
+def _object_key(downloader_id: str, name_path: str | None = None) -> str:
+    """``<downloader id>/<scheduled time, or the name at name_path>.json`` as a States.Format
+    intrinsic."""
     return sfn.JsonPath.format(
-        f"{downloader_id}/{{}}.json", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        f"{downloader_id}/{{}}.json", sfn.JsonPath.string_at(name_path or SCHEDULED_TIME_PATH)
     )
 
 

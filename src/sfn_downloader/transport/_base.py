@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
@@ -22,6 +22,7 @@ from .._checks import check_header_name
 from .._parts import CheckContext, Target
 from .._states import retry_kwargs
 from ..auth import AuthHeader
+from ..constant import Constant, looks_like_a_path
 from ..errors import Problem
 
 if TYPE_CHECKING:
@@ -29,6 +30,23 @@ if TYPE_CHECKING:
 
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 """Throttling and server errors. Other 4xx answers will not change on a retry."""
+
+
+def _check_header_value(prop: str, value: object) -> Iterator[Problem]:
+    text = value.value if isinstance(value, Constant) else value
+    if not isinstance(text, str):
+        yield Problem(prop, value, "is not a string.", "pass the header value as a string.")
+        return
+    if Token.is_unresolved(text):
+        return
+    if "\r" in text or "\n" in text:
+        yield Problem(prop, text, "contains a line break (CR or LF), which no HTTP header value "
+                      "may hold: the request would fail on every run.",
+                      "remove the line breaks.")  # fmt: skip
+    elif not isinstance(value, Constant) and looks_like_a_path(text):
+        yield Problem(prop, text, "looks like a JSONPath, but header values are sent as written "
+                      "(they are not read from the answer or the input).",
+                      f"wrap it in Constant({text!r}) if it is meant as written.")  # fmt: skip
 
 
 def default_download_retry(errors: Sequence[str]) -> sfn.RetryProps:
@@ -51,6 +69,10 @@ class Transport(ABC):
 
     retryable_errors: tuple[str, ...] = ()
     """The error names of this transport's retryable failures (429, 5xx, timeouts)."""
+    error_names: str = ""
+    """How this transport's task names a failure (``ApiGateway.<status>``)."""
+    foreign_error_prefixes: tuple[str, ...] = ()
+    """Prefixes of other transports' error names, which this transport's task never raises."""
 
     @staticmethod
     def api_gateway(*, logging: bool = False) -> Transport:
@@ -85,12 +107,38 @@ class Transport(ABC):
         return False
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """The request headers this transport can send."""
+        """The request headers this transport can send, and the errors ``retry`` names."""
+        seen: dict[str, str] = {}
         for name, value in (context.headers or {}).items():
             prop = f"headers[{name!r}]"
-            yield from check_header_name(prop, name, what="the header name")
-            if not isinstance(value, str):
-                yield Problem(prop, value, "is not a string.", "pass the header value as a string.")
+            yield from self._check_header_name(prop, name)
+            if isinstance(name, str) and name.lower() in seen:
+                yield Problem(prop, name,
+                              f"differs from header {seen[name.lower()]!r} only in case: HTTP "
+                              "header names are case-insensitive, so one would replace the "
+                              "other.", "keep one of them.")  # fmt: skip
+            elif isinstance(name, str):
+                seen[name.lower()] = name
+            yield from _check_header_value(prop, value)
+        yield from self._check_retry(context.retry)
+
+    def _check_header_name(self, prop: str, name: str) -> Iterator[Problem]:
+        """The name against this transport's refused headers (API Gateway's by default)."""
+        yield from check_header_name(prop, name, what="the header name")
+
+    def _check_retry(self, retry: sfn.RetryProps | None) -> Iterator[Problem]:
+        """``retry`` must name this transport's errors: another transport's never happen."""
+        if retry is None or Token.is_unresolved(retry.errors) or not retry.errors:
+            return
+        for error in retry.errors:
+            if isinstance(error, str) and error.startswith(self.foreign_error_prefixes):
+                yield Problem(
+                    "retry.errors", error,
+                    "is another transport's error: this transport names its failures "
+                    f"{self.error_names}, so this rule would never retry.",
+                    f"name this transport's errors, e.g. {list(self.retryable_errors[:2])}, or "
+                    "leave `errors` out to retry the retryable ones.",
+                )  # fmt: skip
 
     @abstractmethod
     def bind(

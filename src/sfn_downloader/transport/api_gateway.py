@@ -41,6 +41,16 @@ RETRYABLE_ERRORS = (
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
 _HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")  # printable ASCII: what a header value carries
+_AUTH_SCHEMES = frozenset(
+    scheme.lower()
+    for scheme in (
+        # IANA's HTTP Authentication Scheme Registry, and schemes APIs commonly use
+        "Basic", "Bearer", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate",
+        "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "Token", "ApiKey",
+        "Api-Key", "JWT", "Key", "SSWS", "Splunk", "GenieKey", "Klaviyo-API-Key",
+    )
+)  # fmt: skip
+"""Schemes an ``Authorization`` value starts with, followed by a space and the credential."""
 
 EXACT_GRANT_LIMIT = 20
 """Up to this many fan-out paths, the role may invoke exactly them; past it, any GET of the
@@ -52,6 +62,8 @@ class ApiGatewayTransport(Transport):
     (``Transport.api_gateway``)."""
 
     retryable_errors = RETRYABLE_ERRORS
+    error_names = "ApiGateway.<status>"
+    foreign_error_prefixes = ("States.Http.",)
 
     def __init__(self, *, logging: bool = False) -> None:
         self.logging = logging
@@ -284,7 +296,19 @@ def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pr
     if auth.secret is not None and not isinstance(auth.prefix, str):
         yield Problem("auth_header", auth.prefix, "the prefix is not a string.",
                       "pass e.g. prefix='Bearer '.")  # fmt: skip
-    elif auth.secret is not None and "'" in auth.prefix:
+    elif (
+        auth.secret is not None
+        and isinstance(auth.prefix, str)
+        and auth.prefix.lower() in _AUTH_SCHEMES
+    ):
+        yield Problem(
+            "auth_header",
+            auth.prefix,
+            "the prefix is an authentication scheme without the space that separates it from "
+            f"the credential: the proxy would send 'Authorization: {auth.prefix}<secret>'.",
+            f"use prefix={auth.prefix + ' '!r}.",
+        )
+    if auth.secret is not None and isinstance(auth.prefix, str) and "'" in auth.prefix:
         yield Problem(
             "auth_header",
             auth.prefix,

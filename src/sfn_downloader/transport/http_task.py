@@ -18,6 +18,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from .._checks import check_header_name
+from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import CheckContext, Target
 from ..auth import AuthHeader
@@ -37,6 +39,8 @@ class HttpTaskTransport(Transport):
     """The Step Functions HTTP Task with an EventBridge connection (``Transport.http_task``)."""
 
     retryable_errors = RETRYABLE_ERRORS
+    error_names = "States.Http.StatusCode.<status> (States.Http.Socket when no answer came)"
+    foreign_error_prefixes = ("ApiGateway.",)
 
     def __init__(self, *, connection: events.IConnection) -> None:
         self.connection = connection
@@ -54,6 +58,15 @@ class HttpTaskTransport(Transport):
                 "put the credential in the connection (events.Authorization.api_key/basic/"
                 "oauth) and drop auth_header.",
             )
+
+    def _check_header_name(self, prop: str, name: str) -> Iterator[Problem]:
+        """The headers the HTTP Task refuses ("Call HTTPS APIs in Step Functions workflows")."""
+        yield from check_header_name(
+            prop, name, what="the header name", forbidden=HTTP_TASK_FORBIDDEN_HEADERS,
+            forbidden_prefixes=HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, refused_by="http:invoke",
+            authorization_fix="put the credential in the connection (events.Authorization."
+            "api_key/basic/oauth): it sets the header on every request.",
+        )  # fmt: skip
 
     def bind(
         self,

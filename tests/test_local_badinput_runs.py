@@ -1,0 +1,256 @@
+"""Nothing silently wrong, locally: cursors end the way APIs end them, runs never share a key,
+a re-delivered run's pages can be told from the first delivery's, one instant is one key.
+
+Each scenario's synthesized template runs on moto against a loopback stand-in shaped like the
+real API (Slack's ``response_metadata.next_cursor``, a header cursor, EVE's status).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Seen, Upstream, running_upstream
+from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField, Pagination, Starts
+from sfn_downloader.local import LocalRunner
+
+from scenarios import EVE_PROPS
+
+T0 = "2026-11-27T05:30:00Z"
+CHAIN = {None: "c2", "c2": "c3"}
+"""Cursor → the next page's cursor; the third page ("c3") is the last one."""
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    """One app, one stack per scenario: synthesized once for the module."""
+    app = cdk.App()
+    DownloaderPattern(
+        cdk.Stack(app, "Slack"), "Channels", endpoint="https://slack.com",
+        path="/api/conversations.list?limit=2",
+        pagination=Pagination.cursor(
+            next_path="$.ResponseBody.response_metadata.next_cursor", max_pages=10
+        ),
+        result_selector={"channels.$": "$.ResponseBody.channels"},
+        item={"channels": ItemField.json("$.channels")},
+    )  # fmt: skip
+    DownloaderPattern(
+        cdk.Stack(app, "Header"), "Feed", endpoint="https://api.example.com", path="/v1/feed",
+        pagination=Pagination.cursor(next_path="$.Headers['X-Next-Cursor'][0]", param="after"),
+        item={"entries": ItemField.json("$.ResponseBody.entries")},
+    )  # fmt: skip
+    DownloaderPattern(
+        cdk.Stack(app, "Eve"), "Status", **(EVE_PROPS | {
+            "path": "/v2/status?datasource=tranquility&language=en",
+        }),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["datasource", "language"]),
+    )  # fmt: skip
+    DownloaderPattern(
+        cdk.Stack(app, "Many"), "Items", endpoint="https://api.example.com",
+        fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(3)]),
+        concurrency=Concurrency.distributed(
+            10, child_workflow_type=cdk.aws_stepfunctions.StateMachineType.STANDARD
+        ),
+        item={"value": ItemField.number("$.ResponseBody.value")},
+    )  # fmt: skip
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture
+def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
+    with ExitStack() as exits:
+
+        def open_(pattern: str) -> LocalRunner:
+            return exits.enter_context(LocalRunner(app, upstream=upstream.url, pattern=pattern))
+
+        yield open_
+
+
+def slack_page(seen: Seen, last: dict[str, Any], pages: int = 3) -> Answer:
+    """A conversations.list page; the last one ends with ``last`` as response_metadata."""
+    cursor = seen.query.get("cursor", [None])[0]
+    number = 1 + list(CHAIN).index(cursor) if cursor in CHAIN else 3
+    metadata = {"next_cursor": CHAIN[cursor]} if number < pages else last
+    body: dict[str, Any] = {"ok": True, "channels": [f"C{number}"]}
+    if metadata is not None:
+        body["response_metadata"] = metadata
+    return Answer(200, body)
+
+
+# --- 2. a cursor ends the way APIs end it ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "last",
+    [{"next_cursor": ""}, {"next_cursor": None}, {}, None],
+    ids=["empty string (Slack)", "null", "field missing", "parent missing"],
+)
+def test_a_missing_null_or_empty_cursor_ends_the_loop_and_the_last_page_is_stored(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream, last: dict[str, Any] | None
+) -> None:
+    upstream.respond(lambda seen: slack_page(seen, last))  # type: ignore[arg-type]
+    runner = open_runner("Slack/Channels")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [s.query.get("cursor") for s in upstream.requests] == [None, ["c2"], ["c3"]]
+    assert all(s.query["limit"] == ["2"] for s in upstream.requests)
+    assert [(i["sk"], i["channels"]) for i in runner.items()] == [
+        (f"{T0}#1", '["C1"]'), (f"{T0}#2", '["C2"]'), (f"{T0}#3", '["C3"]'),
+    ]  # fmt: skip
+
+
+def test_one_page_without_a_cursor_is_stored_and_ends_the_run(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: Answer(200, {"ok": True, "channels": ["only"]}))
+    runner = open_runner("Slack/Channels")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(upstream.requests) == 1
+    assert [i["channels"] for i in runner.items()] == ['["only"]']
+
+
+def test_a_header_cursor_ends_the_loop_when_the_header_is_gone(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        after = seen.query.get("after", [None])[0]
+        headers = {"X-Next-Cursor": "p2"} if after is None else {}
+        return Answer(200, {"entries": [after or "first"]}, headers=headers)
+
+    upstream.respond(answer)
+    runner = open_runner("Header/Feed")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [s.query.get("after") for s in upstream.requests] == [None, ["p2"]]
+    assert [i["entries"] for i in runner.items()] == ['["first"]', '["p2"]']
+
+
+# --- 8. a re-delivered run's pages are told apart -----------------------------------------------
+
+
+def newest_delivery(items: list[dict[str, Any]], scheduled_time: str) -> list[dict[str, Any]]:
+    """README, "Data model": one run's consistent set is the group of its items with the
+    newest ``runStartedAt`` (items of one scheduled time, grouped by ``run``)."""
+    runs: defaultdict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        if item["sk"].startswith(f"{scheduled_time}#"):
+            runs[(item["runStartedAt"], item["run"])].append(item)
+    return runs[max(runs)]
+
+
+def test_a_redelivered_run_whose_pages_shrank_leaves_a_set_told_apart_by_run_and_start(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Slack/Channels")
+    upstream.respond(lambda seen: slack_page(seen, {"next_cursor": ""}, pages=3))
+    first = runner.run(T0)
+    upstream.respond(lambda seen: slack_page(seen, {"next_cursor": ""}, pages=2))
+    again = runner.run(T0)  # the same scheduled time: a re-delivery
+
+    assert (first.status, again.status) == ("SUCCEEDED", "SUCCEEDED"), again.cause
+    items = runner.items()
+    assert [i["sk"] for i in items] == [f"{T0}#1", f"{T0}#2", f"{T0}#3"]  # page 3 is stale
+    assert {i["run"] for i in items} == {first.name, again.name}
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # as the context object has it
+    assert all(iso.match(i["runStartedAt"]) for i in items)
+    stale = items[2]
+    assert stale["run"] == first.name
+    consistent = newest_delivery(items, T0)
+    assert [(i["sk"], i["run"]) for i in consistent] == [
+        (f"{T0}#1", again.name), (f"{T0}#2", again.name),
+    ]  # fmt: skip
+    assert stale["runStartedAt"] < consistent[0]["runStartedAt"]
+
+
+def test_a_distributed_maps_children_mark_items_with_the_parent_run(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: Answer(200, {"value": int(seen.path.rsplit("/", 1)[1])}))
+    runner = open_runner("Many/Items")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    items = runner.items()
+    assert [i["value"] for i in items] == [0, 1, 2]
+    assert {i["run"] for i in items} == {execution.name}
+    assert len({i["runStartedAt"] for i in items}) == 1
+
+
+# --- 7. an overridden run never shares a key ----------------------------------------------------
+
+
+def test_a_scheduled_and_an_overridden_run_of_one_minute_store_two_items(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: Answer(200, {"players": len(seen.query["datasource"][0])}))
+    runner = open_runner("Eve/Status")
+
+    scheduled = runner.run(T0)
+    overridden = runner.run(input={"scheduledTime": T0, "query": {"datasource": "singularity"}})
+
+    assert (scheduled.status, overridden.status) == ("SUCCEEDED", "SUCCEEDED"), overridden.cause
+    assert [s.query["datasource"] for s in upstream.requests] == [["tranquility"], ["singularity"]]
+    assert [(i["sk"], i["query"], i["count"]) for i in runner.items()] == [
+        (f"{T0}#datasource=singularity&language=en",
+         {"datasource": "singularity", "language": "en"}, 11),
+        (f"{T0}#datasource=tranquility&language=en",
+         {"datasource": "tranquility", "language": "en"}, 11),
+    ]  # fmt: skip
+
+
+def test_an_override_holding_the_key_separator_is_invalid_input(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: Answer(200, {"players": 1}))
+    runner = open_runner("Eve/Status")
+    # "a=x&language=en" + language "de" would read as the key of datasource "x", language ...
+    sent = {"scheduledTime": T0, "query": {"datasource": "x&language=de"}}
+
+    execution = runner.run(input=sent)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput")
+    assert upstream.requests == [] and runner.items() == []
+
+
+# --- 9. one instant, one key ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scheduled_time",
+    ["2026-11-27t05:30:00z", "2026-11-27T06:30:00+01:00", "2026-11-27T05:30:00.000Z",
+     "2026-11-27T05:30:00+00:00", "2026-11-27T05:30Z", "yesterday", None],
+)  # fmt: skip
+def test_only_the_canonical_scheduled_time_is_accepted(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream, scheduled_time: str | None
+) -> None:
+    upstream.respond(lambda seen: Answer(200, {"players": 1}))
+    runner = open_runner("Eve/Status")
+
+    refused = runner.run(input={"scheduledTime": scheduled_time} if scheduled_time else {})
+    accepted = runner.run(input={"scheduledTime": T0})
+
+    assert (refused.status, refused.error) == ("FAILED", "Downloader.InvalidInput")
+    assert "upper-case T and Z, whole seconds (e.g. 2026-11-27T05:30:00Z" in (refused.cause or "")
+    assert accepted.status == "SUCCEEDED", accepted.cause
+    assert len(upstream.requests) == 1  # the refused run requested nothing
+    assert [i["sk"].split("#")[0] for i in runner.items()] == [T0]
