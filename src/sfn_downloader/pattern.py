@@ -34,6 +34,7 @@ from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
 from .transport import Transport
+from .transport.trim import Trim
 
 if TYPE_CHECKING:
     from .cost import CostEstimate
@@ -119,6 +120,15 @@ class DownloaderPattern(Construct):
         run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``, checked first
         (``CheckInput``, ``Downloader.InvalidInput``). Default: ``Starts.scheduled()``, every
         minute, with a new dead-letter queue.
+    :param trim: Trim each success answer at the API Gateway proxy, before Step Functions sees
+        it (which refuses a result over 256 KiB before ``result_selector`` runs):
+        ``Trim.fields("type_id", "price", items_path="$")`` keeps those fields of each object
+        of a list, ``Trim.template(vtl)`` applies your own mapping template. The proxy's method
+        becomes a non-proxy HTTP integration that still passes on the exact status (every
+        status from 200 to 599), the response headers the downloader reads (plus ``ETag``,
+        ``Link``, ``Expires``, ``X-Pages``, rate-limit headers), and every query parameter and
+        header it sends. API Gateway transport only. Default: answers pass through untrimmed
+        (HTTP_PROXY).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -155,6 +165,7 @@ class DownloaderPattern(Construct):
         post_process: sfn.IChainable | None = None,
         archive: Archive | None = None,
         starts: Starts | None = None,
+        trim: Trim | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -165,7 +176,7 @@ class DownloaderPattern(Construct):
             downloader_id=downloader_id, retry=retry, alarm_topic=alarm_topic,
             log_retention=log_retention, fan_out=fan_out, concurrency=concurrency,
             pagination=pagination, transport=transport, retention=retention,
-            post_process=post_process, archive=archive, starts=starts,
+            post_process=post_process, archive=archive, starts=starts, trim=trim,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id
@@ -174,7 +185,7 @@ class DownloaderPattern(Construct):
         downloads = config.transport.bind(
             self, endpoint=config.request.endpoint, headers=config.headers,
             auth_header=config.auth_header, retry=config.retry,
-            log_retention=config.log_retention,
+            log_retention=config.log_retention, trim=config.trim, exchange=config.exchange,
         )  # fmt: skip
         self._api = downloads.api
         definition = build_definition(

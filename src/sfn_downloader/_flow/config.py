@@ -10,7 +10,7 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,19 +22,21 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, is_json_path
+from .._checks import check_path, headers_read, is_json_path
 from .._contract import EXPRESS_MAX_MINUTES
 from .._defaults import LOG_RETENTION, TIMEOUT_MINUTES
-from .._parts import CheckContext, Request, RunShape
+from .._parts import CheckContext, Exchange, Request, RunShape
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
 from ..fanout import FanOut
+from ..item import ItemField
 from ..pagination import Pagination
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..transport import Transport
+from ..transport.trim import Trim
 from .single import SingleRequest
 
 
@@ -66,6 +68,7 @@ class Props:
     post_process: sfn.IChainable | None
     archive: Archive | None
     starts: Starts | None
+    trim: Trim | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class Config:
     items: ItemSink
     archive: Archive | None
     post_process: sfn.IChainable | None
+    trim: Trim | None = None
+    exchange: Exchange = field(default_factory=Exchange)
 
     @property
     def keeps_result(self) -> bool:
@@ -105,6 +110,7 @@ _KINDS: tuple[tuple[str, type, str], ...] = (
     ("starts", Starts,
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
     ("archive", Archive, "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
+    ("trim", Trim, "use Trim.fields('name', ...) or Trim.template(vtl)."),
 )  # fmt: skip
 
 
@@ -139,13 +145,15 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         removal_policy=props.removal_policy, encryption_key=props.encryption_key,
         point_in_time_recovery=props.point_in_time_recovery, retention=props.retention,
     )  # fmt: skip
+    request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
+    exchange = _exchange(props, shape, request)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
         workflow_type=props.workflow_type, several_requests=shape.several_requests,
         uses_map=shape.uses_map,
         keeps_result=props.archive is not None or props.post_process is not None,
-        transport=transport,
+        transport=transport, trim=props.trim, exchange=exchange,
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive):  # fmt: skip
@@ -159,7 +167,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
-        request=Request(endpoint=endpoint, path=path, query=query, given=props.path),
+        request=request,
         downloader_id=downloader_id, result_selector=props.result_selector,
         headers=props.headers, auth_header=props.auth_header, retry=props.retry,
         workflow_type=workflow_type,
@@ -167,8 +175,35 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
-        post_process=props.post_process,
+        post_process=props.post_process, trim=props.trim, exchange=exchange,
     )  # fmt: skip
+
+
+def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
+    """What requests carry and states read, by name: the shape's own, and the headers the
+    selector (or, without one, the item) reads of the raw answer."""
+    own = shape.exchange(request)
+    if props.result_selector is not None:
+        paths = list(_strings(props.result_selector))
+    else:
+        item = props.item if isinstance(props.item, Mapping) else {}
+        paths = [value.path for value in item.values() if isinstance(value, ItemField)]
+    read = headers_read(paths)
+    return Exchange(
+        query_names=own.query_names,
+        response_headers=tuple(dict.fromkeys([*own.response_headers, *read])),
+    )
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from _strings(inner)
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:

@@ -16,7 +16,7 @@ from constructs import Construct
 from .._checks import HTTP_TOKEN
 from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY
 from .._defaults import MAX_PAGES
-from .._parts import CheckContext, Request, RunParts
+from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
 
 DEFAULT_MAX_PAGES = MAX_PAGES
@@ -115,6 +115,17 @@ class Pagination(ABC):
     def describe(self, request: Request) -> str:
         """The paginated path."""
         return request.path
+
+    def exchange(self, request: Request) -> Exchange:
+        """The path's query parameters and ``param``; the headers ``_headers_read`` names."""
+        names = dict.fromkeys(
+            [*request.query, *([self.param] if isinstance(self.param, str) else [])]
+        )
+        return Exchange(query_names=tuple(names), response_headers=self._headers_read())
+
+    def _headers_read(self) -> tuple[str, ...]:
+        """The response headers this kind reads (none unless it says so)."""
+        return ()
 
     @abstractmethod
     def _check(self) -> Iterator[Problem]:

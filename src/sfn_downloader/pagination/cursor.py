@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._checks import headers_read
 from .._contract import CURRENT_PATH, PAGE_PATH, RESPONSE_FIELD, SCHEDULED_TIME_PATH
 from .._parts import RunParts
 from .._states import selected, sort_key
@@ -37,6 +38,10 @@ class CursorPagination(Pagination):
                 "is not a JSONPath into the raw response.",
                 "pass e.g. next_path='$.ResponseBody.next_cursor'.",
             )
+
+    def _headers_read(self) -> tuple[str, ...]:
+        """A cursor in a header (``$.Headers['X-Next-Cursor'][0]``)."""
+        return headers_read([self.next_path] if isinstance(self.next_path, str) else [])
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """A Choice loop: download, store, follow the cursor."""

@@ -53,6 +53,9 @@ class PageCountPagination(Pagination):
                 "pass e.g. header='X-Pages'.",
             )  # fmt: skip
 
+    def _headers_read(self) -> tuple[str, ...]:
+        return (self.header,) if isinstance(self.header, str) else ()
+
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
