@@ -236,6 +236,7 @@ class LocalRestApi:
         out_query = {name: list(v) for name, v in request.query.items() if proxy}
         uri_params: dict[str, str] = {}
         consumed: set[str] = set()
+        mapped: set[str] = set()
         for target, source in dict(integration.get("RequestParameters", {})).items():
             value = self._source_value(str(source), headers, request.query, path_params, consumed)
             _, _, location, name = str(target).split(".", 3)
@@ -243,6 +244,7 @@ class LocalRestApi:
                 continue
             values = value if isinstance(value, list) else [value]
             if location == "header":
+                mapped.add(name.lower())
                 out_headers[name.lower()] = (name, values[-1:])
             elif location == "querystring":
                 out_query[name] = values
@@ -252,7 +254,7 @@ class LocalRestApi:
         # upstream only as Authorization. Note: a real HTTP_PROXY integration may also pass the
         # source header through unchanged; this emulation is the stricter reading.
         for lowered in consumed:
-            if lowered != "authorization":
+            if lowered != "authorization" and lowered not in mapped:  # mapped onto itself: kept
                 out_headers.pop(lowered, None)
         uri = re.sub(
             r"\{([^}+]+)\+?\}",
