@@ -203,3 +203,26 @@ def test_headers_read_by_the_item_are_forwarded_without_a_selector() -> None:
     scenario = Scenario(stack, cdk.assertions.Template.from_stack(stack), {"p": pattern})
     success = responses_by_pattern(method_of(scenario, "p"))["200"]["ResponseParameters"]
     assert "method.response.header.X-Version" in success
+
+
+def test_fan_out_targets_and_overridable_query_are_mapped() -> None:
+    from sfn_downloader import FanOut, Starts
+
+    stack = cdk.Stack(cdk.App(), "S")
+    fan = DownloaderPattern(
+        stack, "Fan", endpoint="https://api.example.com",
+        fan_out=FanOut.paths(["/v1/a?x=1", "/v1/b?y=2&y=3"]),
+        item={"v": ItemField.json("$.ResponseBody")}, trim=Trim.fields("id"),
+    )  # fmt: skip
+    over = DownloaderPattern(
+        stack, "Over", endpoint="https://api.example.com", path="/v1/c?region=1&kind=a",
+        starts=Starts.on_demand(overridable_query=["region"]),
+        item={"v": ItemField.json("$.ResponseBody")}, trim=Trim.fields("id"),
+    )  # fmt: skip
+    scenario = Scenario(stack, cdk.assertions.Template.from_stack(stack), {"f": fan, "o": over})
+    for key, names in (("f", ["x", "y"]), ("o", ["region", "kind"])):
+        mapped = method_of(scenario, key)["Integration"]["RequestParameters"]
+        for name in names:
+            assert mapped[f"integration.request.querystring.{name}"] == (
+                f"method.request.multivaluequerystring.{name}"
+            )
