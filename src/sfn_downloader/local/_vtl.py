@@ -15,13 +15,12 @@ runs the developer guide's own ``.replaceAll("\\\\'","'")`` idiom, which upstrea
 not. What it lacks fails before the run (``check_template``): ``#break``, ``#include``,
 ``#parse``, ``#evaluate``, ``#return``, and any method this adapter does not provide.
 
-DELETE THIS MODULE if moto (or the runner's own API Gateway emulation) gains a VTL renderer
-with these variables; keep ``check_template``'s refusals there.
+DELETE THIS MODULE (and ``_vtl_values.py``, its Java-like values and ``$util``) if moto gains a
+VTL renderer with these variables; keep ``check_template``'s refusals in front of it.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
@@ -32,10 +31,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
 
 from .._contract import FOREACH_MAX_ITERATIONS, MAPPING_TEMPLATE_MAX_BYTES
+from ._vtl_values import JavaMap, Util, VtlError, java
 from .errors import LocalRunnerError
+
+__all__ = ["JavaMap", "Rendered", "VtlError", "check_template", "context_variables", "render"]
 
 SUPPORTED_AIRSPEED_EXT = "0.6.9"
 """The airspeed-ext version this adapter was written against (it patches one of its methods)."""
@@ -46,74 +47,6 @@ _DIRECTIVE = re.compile(r"(?<!\\)#\{?([a-zA-Z]+)")
 _CALL = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _COMMENTS = re.compile(r"#\*.*?\*#|##[^\n]*", re.S)
 _SIMPLE_PATH = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
-
-
-class VtlError(LocalRunnerError):
-    """A template that cannot be rendered as API Gateway would (the proxy then answers 500)."""
-
-
-class JavaMap(dict[str, Any]):
-    """A JSON object as a Velocity template sees it: a ``java.util.Map``."""
-
-    def containsKey(self, key: object) -> bool:
-        return key in self
-
-    def keySet(self) -> list[str]:
-        return list(self.keys())
-
-    def entrySet(self) -> list[JavaMap]:
-        return [JavaMap(key=k, value=v) for k, v in self.items()]
-
-    def size(self) -> int:
-        return len(self)
-
-    def isEmpty(self) -> bool:
-        return not self
-
-    def put(self, key: str, value: Any) -> Any:
-        previous = self.get(key)
-        self[key] = value
-        return previous
-
-    def putAll(self, other: Mapping[str, Any]) -> None:
-        self.update(other)
-
-    def remove(self, key: str) -> Any:
-        return self.pop(key, None)
-
-    def toString(self) -> str:
-        return str(self)
-
-    def __str__(self) -> str:
-        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in self.items()) + "}"
-
-
-class JavaList(list[Any]):
-    """A JSON array as a Velocity template sees it: a ``java.util.List``."""
-
-    def size(self) -> int:
-        return len(self)
-
-    def isEmpty(self) -> bool:
-        return not self
-
-    def contains(self, value: object) -> bool:
-        return value in self
-
-    def add(self, value: Any) -> bool:
-        self.append(value)
-        return True
-
-    def set(self, index: int, value: Any) -> Any:
-        previous = self[index]
-        self[index] = value
-        return previous
-
-    def toString(self) -> str:
-        return str(self)
-
-    def __str__(self) -> str:
-        return "[" + ", ".join(_java_text(v) for v in self) + "]"
 
 
 # Methods a template may call: the ones airspeed-ext gives strings, lists and maps, the ones
@@ -216,8 +149,8 @@ def render(
     override = JavaMap(status=None, header=JavaMap())
     variables = {
         "input": _Input(text, params),
-        "util": _Util(),
-        "context": JavaMap({**_java(dict(context)), "responseOverride": override}),
+        "util": Util(),
+        "context": JavaMap({**java(dict(context)), "responseOverride": override}),
         "stageVariables": JavaMap(),
     }
     try:
@@ -280,7 +213,7 @@ class _Input:
     def path(self, expression: str) -> Any:
         """The value at ``expression`` as a template object (``null`` when nothing matches)."""
         found = _evaluate(self._document(), expression)
-        return None if found is _MISSING else _java(found)
+        return None if found is _MISSING else java(found)
 
     def json(self, expression: str) -> str:
         """The value at ``expression`` as JSON text."""
@@ -295,7 +228,7 @@ class _Input:
     def params(self, name: str | None = None) -> Any:
         """All parameters, or the one named ``name`` (path, then query string, then header)."""
         if name is None:
-            return _java({kind: dict(values) for kind, values in self._params.items()})
+            return java({kind: dict(values) for kind, values in self._params.items()})
         for kind in ("path", "querystring", "header"):
             values = self._params.get(kind, {})
             found = values.get(name)
@@ -306,75 +239,9 @@ class _Input:
         return ""
 
 
-class _Util:
-    """``$util``."""
-
-    @staticmethod
-    def escapeJavaScript(value: object) -> str:
-        """JavaScript string rules: quotes (single ones too, as the guide warns), backslash,
-        ``/``, control characters, and characters outside ASCII as ``\\uXXXX`` (the guide does
-        not list each; this follows Apache Commons Lang's ``escapeJavaScript``, the Java
-        function of that name)."""
-        return "".join(_ESCAPES.get(ch) or _escape_other(ch) for ch in _java_text(value))
-
-    @staticmethod
-    def parseJson(text: str) -> Any:
-        try:
-            return _java(json.loads(text))
-        except (TypeError, ValueError) as error:
-            raise VtlError(f"$util.parseJson: not JSON ({error})") from None
-
-    @staticmethod
-    def urlEncode(value: object) -> str:
-        """application/x-www-form-urlencoded, as java.net.URLEncoder (UTF-8)."""
-        return quote_plus(_java_text(value), safe="*-._")
-
-    @staticmethod
-    def urlDecode(value: object) -> str:
-        return unquote_plus(_java_text(value))
-
-    @staticmethod
-    def base64Encode(value: object) -> str:
-        return base64.b64encode(_java_text(value).encode()).decode()
-
-    @staticmethod
-    def base64Decode(value: object) -> str:
-        return base64.b64decode(_java_text(value)).decode("utf-8", "replace")
-
-
 _UNPARSED = object()
 _NOT_JSON = object()
 _MISSING = object()
-_ESCAPES = {
-    "'": "\\'", '"': '\\"', "\\": "\\\\", "/": "\\/",
-    "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-}  # fmt: skip
-
-
-def _escape_other(ch: str) -> str:
-    code = ord(ch)
-    if 32 <= code < 127:
-        return ch
-    if code > 0xFFFF:  # UTF-16, as Java strings are
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
-    return f"\\u{code:04X}"
-
-
-def _java(value: Any) -> Any:
-    if isinstance(value, dict):
-        return JavaMap({str(k): _java(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return JavaList(_java(v) for v in value)
-    return value
-
-
-def _java_text(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _evaluate(document: Any, expression: str) -> Any:
