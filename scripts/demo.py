@@ -39,6 +39,9 @@ START = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # EU evening: the daily peak 
 MINUTES = 60
 MARKET_TYPES_PATH = "/v1/markets/10000002/types/"
 MARKET_TYPE_PAGES = 3
+MARKET_ORDERS_PATH = "/v1/markets/10000002/orders/"
+MARKET_ORDER_PAGES = 3
+ORDERS_A_PAGE = 1_000
 
 
 class EsiStandIn:
@@ -54,6 +57,8 @@ class EsiStandIn:
         self._lock = threading.Lock()
         self._calls = 0
         self._failing_calls = {12} | {40, 41, 42, 43}
+        self.order_page_bytes: dict[int, int] = {}
+        """Bytes of each order page served (the size before trimming)."""
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,9 +66,13 @@ class EsiStandIn:
                 extra: dict[str, str] = {}
                 if self.path.startswith(MARKET_TYPES_PATH):
                     status, body, extra = stand_in.market_types(self.path)
+                elif self.path.startswith(MARKET_ORDERS_PATH):
+                    status, body, extra = stand_in.market_orders(self.path)
                 else:
                     status, body = stand_in.answer(self.path)
                 payload = json.dumps(body).encode()
+                if self.path.startswith(MARKET_ORDERS_PATH):
+                    stand_in.order_page_bytes[int(extra["X-Page"])] = len(payload)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
@@ -108,6 +117,15 @@ class EsiStandIn:
             ids = []
         return 200, ids, {"X-Pages": str(MARKET_TYPE_PAGES)}
 
+    def market_orders(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """``GET /v1/markets/10000002/orders/?order_type=all&page=N`` like ESI: 1,000 orders a
+        page with all 12 fields (about 270 KB, over 256 KiB), ``X-Pages`` announcing 3 pages."""
+        query = parse_qs(urlsplit(path).query)
+        page = int(query.get("page", ["1"])[0])
+        if page > MARKET_ORDER_PAGES:
+            return 404, {"error": "Requested page does not exist!"}, {"X-Page": str(page)}
+        return 200, market_orders(page), {"X-Pages": str(MARKET_ORDER_PAGES), "X-Page": str(page)}
+
     @property
     def url(self) -> str:
         """The stand-in's base URL."""
@@ -122,6 +140,31 @@ class EsiStandIn:
         finally:
             self.server.shutdown()
             self.server.server_close()
+
+
+def market_orders(page: int) -> list[dict[str, Any]]:
+    """One page of The Forge's orders as ESI sends them (made up, the same for a page)."""
+    rnd = random.Random(1_000 + page)
+    stations = [60003760, 1028858195912, 60000361, 60008494]
+    orders = []
+    for n in range(ORDERS_A_PAGE):
+        buy = rnd.random() < 0.4
+        orders.append({
+            "duration": rnd.choice([1, 3, 7, 14, 30, 90]),
+            "is_buy_order": buy,
+            "issued": f"2026-11-{rnd.randint(1, 27):02d}T{rnd.randint(0, 23):02d}:"
+            f"{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}Z",
+            "location_id": rnd.choice(stations),
+            "min_volume": rnd.choice([1, 1, 1, 10]),
+            "order_id": 6_700_000_000 + page * 10_000 + n,
+            "price": round(rnd.lognormvariate(11, 3) * (0.9 if buy else 1.1), 2),
+            "range": rnd.choice(["region", "station", "solarsystem", "1", "5", "40"]),
+            "system_id": rnd.choice([30000142, 30000144, 30002187]),
+            "type_id": rnd.randint(18, 60_000),
+            "volume_remain": rnd.randint(1, 10_000_000),
+            "volume_total": 10_000_000,
+        })  # fmt: skip
+    return orders
 
 
 def synthesize_eve(outdir: str) -> Any:
@@ -241,6 +284,23 @@ def main() -> int:
             ) as market:
                 market_run = market.run(START)
                 market_items = market.table().pages(START)  # the run's pages, in page order
+            # The orders themselves, trimmed at the proxy: every page in full, and summarized.
+            if not args.live:
+                with LocalRunner(
+                    app, upstream=upstream, pattern="EvePlayerCount/MarketOrders"
+                ) as orders:
+                    orders_run = orders.run(START)
+                    order_items = [
+                        i for i in orders.items() if i["pk"] == "eve/market-orders/the-forge"
+                    ]
+                with LocalRunner(
+                    app, upstream=upstream, pattern="EvePlayerCount/MarketOrderSummary"
+                ) as summary:
+                    summary_run = summary.run(START)
+                    summary_items = [
+                        i for i in summary.items()
+                        if i["pk"] == "eve/market-order-summary/the-forge"
+                    ]  # fmt: skip
     rows = [
         {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
         for e in executions
@@ -261,6 +321,8 @@ def main() -> int:
             f"  page {item['sk'].split('#')[1]}/{item['pages']}: {item['typeCount']:>5} types, "
             f"ids {item['firstTypeId']}..{json.loads(item['lastTypeId'])[0]}"
         )
+    if not args.live:
+        print_orders(stand_in.order_page_bytes, orders_run, order_items, summary_run, summary_items)
     source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
     draw_chart(
         rows, args.out,
@@ -268,6 +330,41 @@ def main() -> int:
     )  # fmt: skip
     print(f"chart: {args.out}")
     return 0
+
+
+def print_orders(
+    served: dict[int, int],
+    orders_run: Any,
+    order_items: list[dict[str, Any]],
+    summary_run: Any,
+    summary_items: list[dict[str, Any]],
+) -> None:
+    """Each order page: bytes served, bytes stored after trimming; then each page's summary."""
+    print(
+        f"\nmarket orders of The Forge, trimmed at the proxy (Trim.fields), one run at "
+        f"{orders_run.scheduled_time}: {_status(orders_run)}"
+    )
+    for item in sorted(order_items, key=lambda i: int(i["sk"].split("#")[1])):
+        page = int(item["sk"].split("#")[1])
+        stored = len(item["orders"].encode())
+        before = served.get(page, 0)
+        print(
+            f"  page {page}: {len(json.loads(item['orders'])):,} orders, {before:,} bytes from "
+            f"ESI (over 256 KiB: {before > 256 * 1024}) -> {stored:,} bytes stored "
+            f"({stored / before:.0%})"
+            if before
+            else f"  page {page}: {stored:,} bytes stored"
+        )
+    print(
+        f"market order summary (Trim.template), one run at {summary_run.scheduled_time}: "
+        f"{_status(summary_run)}"
+    )
+    for item in sorted(summary_items, key=lambda i: int(i["sk"].split("#")[1])):
+        print(
+            f"  page {item['sk'].split('#')[1]}: {item['orderCount']:,} orders, lowest sell "
+            f"{json.loads(item['minSellPrice']):,.2f} ISK, highest buy "
+            f"{json.loads(item['maxBuyPrice']):,.2f} ISK"
+        )
 
 
 def _status(execution: Any) -> str:

@@ -21,6 +21,7 @@ from scenarios import (
     build_pages,
     build_retained,
     build_shared_table,
+    build_trimmed,
     synth,
 )
 
@@ -113,3 +114,9 @@ def on_demand() -> Scenario:
 def keyed() -> Scenario:
     """Overridden runs keyed by their values, a Slack-like cursor, one table."""
     return synth(build_keyed)
+
+
+@pytest.fixture(scope="session")
+def trimmed() -> Scenario:
+    """trim: every page of the orders, a single request with headers, a cursor, a summary."""
+    return synth(build_trimmed)

@@ -174,3 +174,32 @@ class DefinitionRunner:
                 return described
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
+
+
+def market_orders(page: int, count: int = 1_000, *, seed: int = 17) -> list[dict[str, Any]]:
+    """One page of ESI's ``/v1/markets/{region}/orders/``: ``count`` orders of The Forge with
+    every field ESI sends (about 300 bytes each, so a full page is over 256 KiB)."""
+    import random
+
+    rnd = random.Random(seed * 100_003 + page)
+    orders = []
+    for n in range(count):
+        buy = rnd.random() < 0.4
+        orders.append(
+            {
+                "duration": rnd.choice([1, 3, 7, 14, 30, 90]),
+                "is_buy_order": buy,
+                "issued": f"2026-11-{rnd.randint(1, 27):02d}T{rnd.randint(0, 23):02d}:"
+                f"{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}Z",
+                "location_id": rnd.choice([60003760, 1028858195912, 60000361, 60008494]),
+                "min_volume": rnd.choice([1, 1, 1, 10]),
+                "order_id": 6_700_000_000 + page * 10_000 + n,
+                "price": round(rnd.uniform(0.01, 2_000_000_000.0), 2),
+                "range": rnd.choice(["region", "station", "solarsystem", "1", "5", "40"]),
+                "system_id": rnd.choice([30000142, 30000144, 30002187]),
+                "type_id": rnd.randint(18, 60_000),
+                "volume_remain": rnd.randint(1, 10_000_000),
+                "volume_total": 10_000_000,
+            }
+        )
+    return orders

@@ -35,6 +35,7 @@ from sfn_downloader import (
     Pagination,
     Starts,
     Transport,
+    Trim,
 )
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -408,3 +409,81 @@ def build_keyed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         item={"channels": ItemField.json("$.channels")}, table=status.table,
     )  # fmt: skip
     return {"p": status, "channels": channels}
+
+
+ORDER_FIELDS = ("type_id", "price", "volume_remain", "is_buy_order", "location_id")
+
+
+def build_trimmed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The issue's JitaOrders: every page of The Forge's orders, trimmed at the proxy; a single
+    request trimmed with headers, a remapped credential and a repeated query parameter; a
+    cursor in the body next to the trimmed list; a summary template."""
+    pages = DownloaderPattern(
+        stack, "JitaOrders", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=10),
+        concurrency=Concurrency.inline(2),
+        trim=Trim.fields(*ORDER_FIELDS), item=ORDERS_ITEM,
+    )  # fmt: skip
+    single = DownloaderPattern(
+        stack, "Orders", endpoint="https://api.example.com",
+        path="/v1/orders?type=sell&type=buy&region=10000002",
+        headers={"Accept": "application/json", "User-Agent": "sfn-downloader-test"},
+        auth_header=AuthHeader.remap(
+            "MyCustomAuth", cdk.SecretValue.secrets_manager("example/api-token")
+        ),
+        result_selector={
+            "orders.$": "$.ResponseBody",
+            "etag.$": "$.Headers.ETag[0]",
+            "pages.$": "$.Headers['X-Pages'][0]",
+            "requestId.$": "$.Headers['X-Request-Id'][0]",
+            "status.$": "$.StatusCode",
+        },
+        item={
+            "orders": ItemField.json("$.orders"),
+            "etag": ItemField.string("$.etag"),
+            "pages": ItemField.string("$.pages"),
+            "requestId": ItemField.string("$.requestId"),
+            "status": ItemField.number("$.status"),
+        },
+        trim=Trim.fields("id", "name", "price", "note", "nested", "big", "ratio", "missing"),
+        table=pages.table,
+    )  # fmt: skip
+    feed = DownloaderPattern(
+        stack, "Feed", endpoint="https://api.example.com", path="/v1/feed",
+        pagination=Pagination.cursor(next_path="$.ResponseBody.next", max_pages=5),
+        trim=Trim.fields("id", items_path="$.data"),
+        item={"entries": ItemField.json("$.ResponseBody.data")}, table=pages.table,
+    )  # fmt: skip
+    summary = DownloaderPattern(
+        stack, "OrderSummary", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=10),
+        trim=Trim.template(ORDER_SUMMARY_VTL),
+        item={
+            "count": ItemField.number("$.ResponseBody.count"),
+            "minSell": ItemField.json("$.ResponseBody.minSell"),
+            "maxBuy": ItemField.json("$.ResponseBody.maxBuy"),
+        },
+        table=pages.table,
+    )  # fmt: skip
+    return {"p": pages, "single": single, "feed": feed, "summary": summary}
+
+
+ORDER_SUMMARY_VTL = """\
+#set($orders = $input.path('$'))
+#set($minSell = $null)
+#set($maxBuy = $null)
+#foreach($order in $orders)
+#if($order.is_buy_order)
+#if($maxBuy == $null)#set($maxBuy = $order.price)\
+#elseif($order.price > $maxBuy)#set($maxBuy = $order.price)#end
+#else
+#if($minSell == $null)#set($minSell = $order.price)\
+#elseif($order.price < $minSell)#set($minSell = $order.price)#end
+#end
+#end
+{"count": $orders.size(), "minSell": #if($minSell == $null)null#else$minSell#end, \
+"maxBuy": #if($maxBuy == $null)null#else$maxBuy#end}
+"""
+"""Per page: how many orders, the lowest sell price and the highest buy price."""

@@ -32,9 +32,10 @@ def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> dict[str,
 def test_example_synthesizes(tmp_path: Path) -> None:
     template = synthesize(tmp_path)
     types = sorted(r["Type"] for r in template["Resources"].values())
-    # The player count and, composed with it, The Forge's market types (one shared table).
-    assert types.count("AWS::StepFunctions::StateMachine") == 2
-    assert types.count("AWS::Scheduler::Schedule") == 2
+    # The player count and, composed with it, The Forge's market types and orders (trimmed at
+    # the proxy, in full and summarized): one shared table.
+    assert types.count("AWS::StepFunctions::StateMachine") == 4
+    assert types.count("AWS::Scheduler::Schedule") == 4
     assert types.count("AWS::DynamoDB::Table") == 1
     assert "eve/player-count" in json.dumps(template)
     assert "eve/market-types/the-forge" in json.dumps(template)
@@ -42,6 +43,11 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     assert types.count("AWS::CloudWatch::Dashboard") == 1
     [table] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
     assert template["Outputs"]["PlayerCountTable"]["Value"] == {"Ref": table}
+    methods = [r["Properties"] for r in template["Resources"].values()
+               if r["Type"] == "AWS::ApiGateway::Method"]  # fmt: skip
+    assert sorted(m["Integration"]["Type"] for m in methods) == [
+        "HTTP", "HTTP", "HTTP_PROXY", "HTTP_PROXY",
+    ]  # fmt: skip
 
 
 def test_cdk_json_carries_the_feature_flags_cdk_init_writes() -> None:

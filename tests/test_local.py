@@ -411,5 +411,6 @@ def test_cli_reports_an_unknown_pattern(
     assert status == 2
     assert (
         "No downloader at 'X/Y'. Available: "
-        "['EvePlayerCount/PlayerCount', 'EvePlayerCount/MarketTypes']"
+        "['EvePlayerCount/PlayerCount', 'EvePlayerCount/MarketTypes', "
+        "'EvePlayerCount/MarketOrders', 'EvePlayerCount/MarketOrderSummary']"
     ) in capsys.readouterr().err

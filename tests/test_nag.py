@@ -24,6 +24,7 @@ from scenarios import (
     build_on_demand,
     build_own_bucket,
     build_pages,
+    build_trimmed,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
@@ -85,6 +86,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_on_demand),
         in_stack(build_dashboards),
         in_stack(build_keyed),
+        in_stack(build_trimmed),
     ],
     ids=[
         "eve-example",
@@ -99,6 +101,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         "on-demand",
         "dashboards",
         "keyed",
+        "trimmed",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

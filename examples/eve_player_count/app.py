@@ -1,5 +1,6 @@
 """The article's example: store EVE Online's player count every minute, and, composed with it,
-a paginated downloader of The Forge's market listing sharing the same table.
+paginated downloaders of The Forge's market sharing the same table: the traded types, and the
+orders themselves, trimmed at the proxy (pages of about 300 KB, over Step Functions' 256 KiB).
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth`` (aws-cdk CLI) works too.
 """
@@ -10,12 +11,34 @@ import os
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination
+from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination, Starts, Trim
 
 THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
+ORDER_FIELDS = ("type_id", "price", "volume_remain", "is_buy_order", "location_id")
+"""What MarketOrders keeps of each order (ESI sends 12 fields)."""
+ORDERS_PATH = f"/v1/markets/{THE_FORGE}/orders/?datasource=tranquility&order_type=all"
+ORDER_SUMMARY_TEMPLATE = """\
+## One page of orders -> {"count", "minSell", "maxBuy"}, computed by API Gateway.
+#set($orders = $input.path('$'))
+#set($minSell = $null)
+#set($maxBuy = $null)
+#foreach($order in $orders)
+#if($order.is_buy_order)
+#if($maxBuy == $null)#set($maxBuy = $order.price)\
+#elseif($order.price > $maxBuy)#set($maxBuy = $order.price)#end
+#else
+#if($minSell == $null)#set($minSell = $order.price)\
+#elseif($order.price < $minSell)#set($minSell = $order.price)#end
+#end
+#end
+{"count": $orders.size(), "minSell": #if($minSell == $null)null#else$minSell#end, \
+"maxBuy": #if($maxBuy == $null)null#else$maxBuy#end}
+"""
+"""Trim.template: per page, how many orders, the lowest sell price, the highest buy price."""
 
 
 def player_count(
@@ -49,11 +72,15 @@ def player_count(
 
 
 class EvePlayerCountStack(cdk.Stack):
-    """Two downloaders sharing one table.
+    """Four downloaders sharing one table.
 
     * ``PlayerCount``: GET https://esi.evetech.net/v2/status every minute; players and version.
     * ``MarketTypes``: every page of The Forge's traded item types (ESI's ``X-Pages``), a small
       summary per page.
+    * ``MarketOrders``: every page of The Forge's orders, hourly, each order trimmed at the
+      proxy to five fields (``Trim.fields``).
+    * ``MarketOrderSummary``: the same pages, each summarized by API Gateway
+      (``Trim.template``): order count, lowest sell price, highest buy price.
 
     Both are watched on one CloudWatch dashboard; the table's name is a stack output
     (``PlayerCountTable``), for ``sfn_downloader.read`` after deploy.
@@ -63,13 +90,8 @@ class EvePlayerCountStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
         self.player_count = player_count(self, dashboard=self.dashboard)
-        # Why the type list and not the orders themselves (/v1/markets/{region}/orders/):
-        # Step Functions refuses a task result over 256 KiB (States.DataLimitExceeded), and it
-        # checks the whole answer before result_selector trims it. ESI pages orders 1,000 at a
-        # time and cannot be asked for fewer; a full page of The Forge's orders is about 300 KB,
-        # so every full page would fail the run however small the selected summary. The types
-        # endpoint paginates the same way (X-Pages, ?page=N) but a page is 1,000 integers, about
-        # 8 KB. Orders need a Lambda, or a Distributed Map writing raw pages to S3.
+        # The types endpoint pages like the orders (X-Pages, ?page=N), 1,000 integers a page
+        # (about 8 KB): its summary fits ASL alone. Orders follow, trimmed at the proxy.
         self.market_types = DownloaderPattern(
             self,
             "MarketTypes",
@@ -102,6 +124,43 @@ class EvePlayerCountStack(cdk.Stack):
             self, "PlayerCountTable", value=self.player_count.table.table_name,
             description="The table of both downloaders (sfn_downloader.read.DownloaderTable).",
         )  # fmt: skip
+        # A full page of orders is about 300 KB: Step Functions refuses a task result over
+        # 256 KiB before result_selector runs (States.DataLimitExceeded). Trimmed at the proxy,
+        # an order is about 105 bytes, a page about 105 KB (README, "Trimming at the proxy").
+        hourly = scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))
+        self.market_orders = DownloaderPattern(
+            self,
+            "MarketOrders",
+            endpoint="https://esi.evetech.net",
+            path=ORDERS_PATH,
+            pagination=Pagination.page_count(header="X-Pages", max_pages=1_000),
+            concurrency=Concurrency.inline(10),
+            trim=Trim.fields(*ORDER_FIELDS),
+            item={"orders": ItemField.json("$.ResponseBody")},
+            headers={"Accept": "application/json"},
+            starts=Starts.scheduled(hourly),
+            table=self.player_count.table,
+            downloader_id="eve/market-orders/the-forge",
+        )
+        self.market_order_summary = DownloaderPattern(
+            self,
+            "MarketOrderSummary",
+            endpoint="https://esi.evetech.net",
+            path=ORDERS_PATH,
+            pagination=Pagination.page_count(header="X-Pages", max_pages=1_000),
+            concurrency=Concurrency.inline(10),
+            trim=Trim.template(ORDER_SUMMARY_TEMPLATE),
+            item={
+                "orderCount": ItemField.number("$.ResponseBody.count"),
+                "minSellPrice": ItemField.json("$.ResponseBody.minSell"),
+                "maxBuyPrice": ItemField.json("$.ResponseBody.maxBuy"),
+                "pages": ItemField.string("$.Headers['X-Pages'][0]"),
+            },
+            headers={"Accept": "application/json"},
+            starts=Starts.scheduled(hourly),
+            table=self.player_count.table,
+            downloader_id="eve/market-order-summary/the-forge",
+        )
 
 
 def build_app(outdir: str | None = None) -> cdk.App:

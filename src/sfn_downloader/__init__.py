@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .sinks.s3 import Archive
     from .starts import Starts
     from .transport import Transport
+    from .transport.trim import Trim
 
 __version__ = "0.2.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "Problem",
     "Starts",
     "Transport",
+    "Trim",
     "estimate_monthly_cost",
 ]
 
@@ -61,6 +63,7 @@ _MODULE_OF = {
     "Problem": "errors",
     "Starts": "starts",
     "Transport": "transport",
+    "Trim": "transport.trim",
     "estimate_monthly_cost": "cost",
 }
 

@@ -7,7 +7,7 @@ Each returns or yields ``Problem``s; none raises. The features call them from th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qs
 
 from aws_cdk import Token
@@ -28,6 +28,22 @@ API_GATEWAY_FORBIDDEN_HEADERS = frozenset(
     }
 )  # fmt: skip
 API_GATEWAY_FORBIDDEN_PREFIXES = ("x-forwarded", "x-amz")  # x-amz also covers x-amzn
+
+
+_HEADER_READ = re.compile(
+    r"\.Headers(?:\.([!#$%&*+\-^_`|~0-9A-Za-z]+)|\[\s*(?:'([^']+)'|\"([^\"]+)\")\s*\])"
+)
+
+
+def headers_read(paths: Iterable[object]) -> tuple[str, ...]:
+    """The response header names JSONPaths read (``$.Headers.ETag[0]``,
+    ``$.Headers['X-Pages'][0]``, ``States.Format('{}', $.Headers.Date[0])``), in order."""
+    found: dict[str, None] = {}
+    for path in paths:
+        if isinstance(path, str) and not Token.is_unresolved(path):
+            for match in _HEADER_READ.finditer(path):
+                found[next(group for group in match.groups() if group)] = None
+    return tuple(found)
 
 
 def is_json_path(value: str) -> bool:

@@ -142,6 +142,18 @@ a log group ARN of at most 256 characters, ``arn:<partition>:logs:<region>:<acco
 STAGE_NAME = "prod"
 """The proxy's stage (API Gateway transport)."""
 
+# --- API Gateway REST API limits a trimming proxy designs around (developer guide, "Quotas for
+# configuring and running a REST API in API Gateway") -----------------------------------------
+MAPPING_TEMPLATE_MAX_BYTES = 300_000
+"""A mapping template is at most 300 KB (read as 300,000 bytes: the stricter of the two
+readings of "KB")."""
+FOREACH_MAX_ITERATIONS = 1_000
+"""A ``#foreach ... #end`` loop of a mapping template runs at most 1,000 iterations."""
+API_GATEWAY_PAYLOAD_MAX_BYTES = 10 * 1024 * 1024
+"""A REST API's payload (request or response) is at most 10 MB."""
+INTEGRATION_TIMEOUT_SECONDS = 29
+"""A Regional REST API's integration times out after 29 seconds by default."""
+
 # --- A downloader's memory and a run's identity (used by the features that need them) --------
 STATE_SORT_KEY = "#state"
 """The downloader's state item (high-water mark, validators, hashes): ``pk = <downloader id>``,

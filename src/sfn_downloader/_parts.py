@@ -41,6 +41,17 @@ class Target:
     """The path as given (with its query string): ``sk = <scheduled time>#<key>``."""
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """What a run's requests carry and what its states read of each answer, by name: what a
+    non-proxy integration (``trim``) must map, since it passes nothing through by itself."""
+
+    query_names: tuple[str, ...] = ()
+    """Every query parameter a request may carry (static, page or cursor, fan-out targets')."""
+    response_headers: tuple[str, ...] = ()
+    """Every response header the downloader's own states read (``X-Pages``, a cursor header)."""
+
+
 class TransportTraits(Protocol):
     """What other features may ask of the transport while checking themselves."""
 
@@ -93,6 +104,10 @@ class CheckContext:
     """A run's timeout: as given, or the default (``None``: a token, known at deploy time)."""
     retry: sfn.RetryProps | None = None
     """The download's retry policy, as given."""
+    trim: object | None = None
+    """``trim`` as given (a ``Trim`` of the API Gateway transport)."""
+    exchange: Exchange = field(default_factory=Exchange)
+    """The names the run's requests carry and its own states read (see ``Exchange``)."""
 
 
 class Downloads(Protocol):
@@ -216,6 +231,10 @@ class RunShape(Protocol):
 
     def describe(self, request: Request) -> str:
         """What a run GETs, for the schedule's description."""
+        ...
+
+    def exchange(self, request: Request) -> Exchange:
+        """The query parameters this shape's requests carry, the response headers it reads."""
         ...
 
 

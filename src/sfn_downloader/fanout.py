@@ -27,7 +27,7 @@ from ._contract import (
     SCHEDULED_TIME_PATH,
     TASK_EVENTS,
 )
-from ._parts import CheckContext, Request, RunParts, Target
+from ._parts import CheckContext, Exchange, Request, RunParts, Target
 from ._states import SUCCEEDED, catch_into, record_failure, sort_key
 from .errors import Problem
 
@@ -166,6 +166,11 @@ class FanOut:
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""
         return tuple(t.path for t in self.targets(request.given, []))
+
+    def exchange(self, request: Request) -> Exchange:
+        """Every target's query parameters; no header of its own."""
+        names = dict.fromkeys(n for t in self.targets(request.given, []) for n in t.query)
+        return Exchange(query_names=tuple(names))
 
     def describe(self, request: Request) -> str:
         """The first path, and how many more."""

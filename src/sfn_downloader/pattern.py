@@ -36,6 +36,7 @@ from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
 from .transport import Transport
+from .transport.trim import Trim
 
 if TYPE_CHECKING:
     from .cost import CostEstimate
@@ -134,6 +135,15 @@ class DownloaderPattern(Construct):
         pagination, API Gateway transport). A ``cloudwatch.Dashboard`` gets the same widgets
         as one more section, so several downloaders share one dashboard.
         Default: no dashboard (the metrics are still there: ``metric_failed()``, ...).
+    :param trim: Trim each success answer at the API Gateway proxy, before Step Functions sees
+        it (which refuses a result over 256 KiB before ``result_selector`` runs):
+        ``Trim.fields("type_id", "price", items_path="$")`` keeps those fields of each object
+        of a list, ``Trim.template(vtl)`` applies your own mapping template. The proxy's method
+        becomes a non-proxy HTTP integration that still passes on the exact status (every
+        status from 200 to 599), the response headers the downloader reads (plus ``ETag``,
+        ``Link``, ``Expires``, ``X-Pages``, rate-limit headers), and every query parameter and
+        header it sends. API Gateway transport only. Default: answers pass through untrimmed
+        (HTTP_PROXY).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -171,6 +181,7 @@ class DownloaderPattern(Construct):
         archive: Archive | None = None,
         starts: Starts | None = None,
         dashboard: bool | cloudwatch.Dashboard | None = None,
+        trim: Trim | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -182,6 +193,7 @@ class DownloaderPattern(Construct):
             log_retention=log_retention, fan_out=fan_out, concurrency=concurrency,
             pagination=pagination, transport=transport, retention=retention,
             post_process=post_process, archive=archive, starts=starts, dashboard=dashboard,
+            trim=trim,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id
@@ -190,7 +202,7 @@ class DownloaderPattern(Construct):
         downloads = config.transport.bind(
             self, endpoint=config.request.endpoint, headers=config.headers,
             auth_header=config.auth_header, retry=config.retry,
-            log_retention=config.log_retention,
+            log_retention=config.log_retention, trim=config.trim, exchange=config.exchange,
         )  # fmt: skip
         self._api = downloads.api
         definition = build_definition(

@@ -11,7 +11,7 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,19 +24,21 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path
+from .._checks import check_path, headers_read
 from .._contract import EXPRESS_MAX_MINUTES
 from .._defaults import LOG_RETENTION, TIMEOUT_MINUTES
-from .._parts import CheckContext, Request, RunShape
+from .._parts import CheckContext, Exchange, Request, RunShape
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
 from ..fanout import FanOut
+from ..item import ItemField
 from ..pagination import Pagination
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..transport import Transport
+from ..transport.trim import Trim
 from . import post_process
 from .alarms import check_alarm_topic
 from .single import SingleRequest
@@ -72,6 +74,7 @@ class Props:
     archive: Archive | None
     starts: Starts | None
     dashboard: bool | cloudwatch.Dashboard | None = None
+    trim: Trim | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Config:
     post_process: sfn.IChainable | None
     dashboard: cloudwatch.Dashboard | bool = False
     """``True``: a new dashboard; a ``Dashboard``: add to it; ``False``: none."""
+    trim: Trim | None = None
+    exchange: Exchange = field(default_factory=Exchange)
 
     @property
     def keeps_result(self) -> bool:
@@ -133,6 +138,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
+    request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
+    exchange = _exchange(props, shape, request)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
@@ -142,6 +149,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         transport=transport, concurrency=concurrency, run_workflow_type=workflow_type,
         timeout_seconds=_seconds(timeout),
         retry=props.retry,
+        trim=props.trim, exchange=exchange,
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive):  # fmt: skip
@@ -156,7 +164,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     if problems:
         raise DownloaderConfigError(construct_id, problems)
     return Config(
-        request=Request(endpoint=endpoint, path=path, query=query, given=props.path),
+        request=request,
         downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
         headers=unwrapped(props.headers), auth_header=props.auth_header, retry=props.retry,
         workflow_type=workflow_type, timeout=timeout,
@@ -165,6 +173,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
         post_process=props.post_process,
         dashboard=props.dashboard if props.dashboard is not None else False,
+        trim=props.trim, exchange=exchange,
     )  # fmt: skip
 
 
@@ -185,6 +194,33 @@ def _seconds(timeout: object) -> float | None:
         return None
     seconds = float(timeout.to_seconds())
     return seconds if seconds > 0 else None
+
+
+def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
+    """What requests carry and states read, by name: the shape's own, and the headers the
+    selector (or, without one, the item) reads of the raw answer."""
+    own = shape.exchange(request)
+    if props.result_selector is not None:
+        paths = list(_strings(props.result_selector))
+    else:
+        item = props.item if isinstance(props.item, Mapping) else {}
+        paths = [value.path for value in item.values() if isinstance(value, ItemField)]
+    read = headers_read(paths)
+    return Exchange(
+        query_names=own.query_names,
+        response_headers=tuple(dict.fromkeys([*own.response_headers, *read])),
+    )
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from _strings(inner)
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:

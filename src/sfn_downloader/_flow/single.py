@@ -8,7 +8,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
-from .._parts import Request, RunParts
+from .._parts import Exchange, Request, RunParts
 from .._states import sort_key
 
 
@@ -61,3 +61,7 @@ class SingleRequest:
     def describe(self, request: Request) -> str:
         """The path."""
         return request.path
+
+    def exchange(self, request: Request) -> Exchange:
+        """The path's own query parameters; no header of its own."""
+        return Exchange(query_names=tuple(request.query))

@@ -24,6 +24,7 @@ from ..pagination import Pagination
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..transport import Transport
+from ..transport.trim import Trim
 
 
 def _is(kind: type) -> Callable[[object], bool]:
@@ -82,6 +83,7 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
      "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
     ("starts", _is(Starts), "a Starts",
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
+    ("trim", _is(Trim), "a Trim", "use Trim.fields('name', ...) or Trim.template(vtl)."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

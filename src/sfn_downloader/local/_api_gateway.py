@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+from . import _http
 from ._http import SEND_ERRORS, send
+from ._integration_response import check_integration, respond
 from ._moto_apigateway import ApiRequest, ApiResponse
 from ._template import LOCAL_ACCOUNT, LOCAL_REGION, PARTITION, DownloaderSpec
 from .errors import LocalRunnerError
@@ -73,6 +75,7 @@ class _Method:
     request_parameters: Mapping[str, bool]
     validate_parameters: bool
     integration: Mapping[str, Any]
+    method_responses: Sequence[Mapping[str, Any]] = ()
 
 
 def _json_response(status: int, message: str, key: str = "message") -> ApiResponse:
@@ -141,6 +144,7 @@ class LocalRestApi:
                     validate_parameters=validator is not None
                     and validators.get(resolver.resolve(validator), False),
                     integration=resolver.resolve(props.get("Integration", {})),
+                    method_responses=resolver.resolve(props.get("MethodResponses", [])),
                 )
             )
         self._upstreams = dict(upstreams)
@@ -151,6 +155,8 @@ class LocalRestApi:
                     f"API {self._logical_id} proxies to {origin}, which has no local upstream. "
                     f"Fix: pass upstream='http://127.0.0.1:PORT' or upstream={{{origin!r}: ...}}."
                 )
+            if method.integration.get("Type") == "HTTP":  # non-proxy: trim=...
+                check_integration(method.integration, f"API {self._logical_id}")
 
     @property
     def host(self) -> str:
@@ -242,25 +248,30 @@ class LocalRestApi:
         path_params: Mapping[str, str],
     ) -> ApiResponse:
         integration = method.integration
-        if integration.get("Type") != "HTTP_PROXY":
+        proxy = integration.get("Type") == "HTTP_PROXY"
+        if not proxy and integration.get("Type") != "HTTP":
             return _json_response(500, f"Integration type {integration.get('Type')} not emulated")
-        # HTTP_PROXY passes the method request's headers and query string through.
+        # HTTP_PROXY passes the method request's headers and query string through; a non-proxy
+        # HTTP integration only what its RequestParameters map.
         out_headers: dict[str, tuple[str, list[str]]] = {
-            lowered: value for lowered, value in headers.items() if lowered not in _HOP_BY_HOP
+            lowered: value
+            for lowered, value in headers.items()
+            if lowered not in _HOP_BY_HOP and proxy
         }
-        out_query: dict[str, list[str]] = {name: list(v) for name, v in request.query.items()}
+        out_query = {name: list(v) for name, v in request.query.items() if proxy}
         uri_params: dict[str, str] = {}
         for target, source in dict(integration.get("RequestParameters", {})).items():
             value = self._source_value(str(source), headers, request.query, path_params)
             _, _, location, name = str(target).split(".", 3)
             if value is None:
                 continue
+            values = value if isinstance(value, list) else [value]
             if location == "header":
-                out_headers[name.lower()] = (name, [value])
+                out_headers[name.lower()] = (name, values[-1:])
             elif location == "querystring":
-                out_query[name] = [value]
+                out_query[name] = values
             elif location == "path":
-                uri_params[name] = value
+                uri_params[name] = values[-1]
         # Path parameters hold the request's (encoded) path text: substituted as a URI path.
         uri = re.sub(
             r"\{([^}+]+)\+?\}",
@@ -276,6 +287,16 @@ class LocalRestApi:
         if out_query:
             target += "?" + urlencode(out_query, doseq=True)
         send = [(name, value) for name, values in out_headers.values() for value in values]
+        if not proxy:  # trim=...: the integration and method responses shape the answer
+            return respond(
+                integration, method.method_responses, request=request, headers=headers,
+                path_params=path_params, api_id=self.api_id, resource_path=method.resource_path,
+                call=lambda: _http.send(
+                    upstream.scheme, upstream.netloc,
+                    str(integration.get("IntegrationHttpMethod", request.method)), target,
+                    send, request.body, timeout=INTEGRATION_TIMEOUT_SECONDS,
+                ),
+            )  # fmt: skip
         return _forward(
             upstream.scheme,
             upstream.netloc,
@@ -291,7 +312,7 @@ class LocalRestApi:
         headers: Mapping[str, tuple[str, list[str]]],
         query: Mapping[str, list[str]],
         path_params: Mapping[str, str],
-    ) -> str | None:
+    ) -> str | list[str] | None:
         if source.startswith("'") and source.endswith("'"):
             # A static value; CloudFormation resolves {{resolve:...}} in it at deploy time.
             return self._resolve_secrets(source[1:-1])
@@ -307,6 +328,8 @@ class LocalRestApi:
         if location == "querystring":
             values = query.get(name)
             return values[-1] if values else None
+        if location == "multivaluequerystring":
+            return list(query[name]) if query.get(name) else None
         if location == "path":
             return path_params.get(name)
         raise LocalRunnerError(f"Integration request parameter source {source!r} not emulated")

@@ -16,7 +16,7 @@ from constructs import Construct
 from .._checks import HTTP_TOKEN
 from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY
 from .._defaults import MAX_PAGES
-from .._parts import CheckContext, Request, RunParts
+from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
 
 DEFAULT_MAX_PAGES = MAX_PAGES
@@ -130,6 +130,17 @@ class Pagination(ABC):
         value = self.max_pages
         valid = isinstance(value, int) and not isinstance(value, bool)
         return value if valid and 1 <= value <= DISTRIBUTED_MAP_MAX_CONCURRENCY else None
+
+    def exchange(self, request: Request) -> Exchange:
+        """The path's query parameters and ``param``; the headers ``_headers_read`` names."""
+        names = dict.fromkeys(
+            [*request.query, *([self.param] if isinstance(self.param, str) else [])]
+        )
+        return Exchange(query_names=tuple(names), response_headers=self._headers_read())
+
+    def _headers_read(self) -> tuple[str, ...]:
+        """The response headers this kind reads (none unless it says so)."""
+        return ()
 
     @abstractmethod
     def _check(self, context: CheckContext) -> Iterator[Problem]:

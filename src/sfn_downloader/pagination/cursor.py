@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_run_length
+from .._checks import check_run_length, headers_read
 from .._contract import (
     CURRENT_PATH,
     FLOW_STATE_EVENTS,
@@ -96,6 +96,10 @@ class CursorPagination(Pagination):
             time_fix="use max_pages={most} or less, or a longer timeout (Standard runs up to a "
             "year; Express at most 5 minutes).",
         )  # fmt: skip
+
+    def _headers_read(self) -> tuple[str, ...]:
+        """A cursor in a header (``$.Headers['X-Next-Cursor'][0]``)."""
+        return headers_read([self.next_path] if isinstance(self.next_path, str) else [])
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """A Choice loop: download, look for the cursor, select, store, follow it."""

@@ -95,6 +95,9 @@ class PageCountPagination(Pagination):
             "to a year; Express at most 5 minutes).",
         )  # fmt: skip
 
+    def _headers_read(self) -> tuple[str, ...]:
+        return (self.header,) if isinstance(self.header, str) else ()
+
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists

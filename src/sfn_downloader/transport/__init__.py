@@ -6,6 +6,9 @@
   EventBridge connection holding the credentials (API key, Basic or OAuth, in Secrets Manager).
   No API Gateway at all (``http_task.py``).
 
+``trim.py``: ``Trim``, the API Gateway transport's option to trim each answer at the proxy
+(a non-proxy HTTP integration with a mapping template), for answers over 256 KiB.
+
 A new transport is one module: a ``Transport`` subclass (checks, ``bind``) and its
 ``BoundTransport`` (tasks, grants), plus a static factory on ``Transport``.
 """

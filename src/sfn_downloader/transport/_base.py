@@ -19,7 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_header_name
-from .._parts import CheckContext, Target
+from .._parts import CheckContext, Exchange, Target
 from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
@@ -150,8 +150,16 @@ class Transport(ABC):
         auth_header: AuthHeader | None,
         retry: sfn.RetryProps | None,
         log_retention: logs.RetentionDays,
+        trim: object | None = None,
+        exchange: Exchange | None = None,
     ) -> BoundTransport:
-        """Build what this transport needs in ``scope``; return its task builder."""
+        """Build what this transport needs in ``scope``; return its task builder.
+
+        :param trim: The ``trim`` prop (checked by ``check``), for a transport that trims
+            answers on the way. Default: no trimming.
+        :param exchange: What requests carry and states read, by name (what a trimming proxy
+            must map). Default: nothing beyond the path.
+        """
 
 
 class BoundTransport(ABC):

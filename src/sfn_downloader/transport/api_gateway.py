@@ -25,10 +25,11 @@ from .._acknowledge import acknowledge
 from .._checks import check_header_name
 from .._contract import STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
-from .._parts import CheckContext, Target
+from .._parts import CheckContext, Exchange, Target
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+from .trim import PARAMETER_NAME, Trim, trimming_integration
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -91,6 +92,16 @@ class ApiGatewayTransport(Transport):
                     "remove it from headers: auth_header sets it.",
                 )
         yield from _check_auth_header(context.scope, auth)
+        if isinstance(context.trim, Trim):
+            yield from context.trim.check(context)
+            for name in context.headers or {}:
+                if isinstance(name, str) and not PARAMETER_NAME.match(name):
+                    yield Problem(
+                        f"headers[{name!r}]", name,
+                        "cannot be mapped by the trimming proxy: API Gateway parameter names "
+                        "must match ^[a-zA-Z0-9._$-]+$.",
+                        "rename the header, or drop trim.",
+                    )  # fmt: skip
         if not isinstance(self.logging, bool):
             yield Problem(
                 "transport", self.logging, "logging is not a bool.",
@@ -106,11 +117,15 @@ class ApiGatewayTransport(Transport):
         auth_header: AuthHeader | None,
         retry: sfn.RetryProps | None,
         log_retention: logs.RetentionDays,
+        trim: object | None = None,
+        exchange: Exchange | None = None,
     ) -> BoundTransport:
-        """Build the proxy; return the ``apigateway:invoke`` task builder."""
+        """Build the proxy (trimming with ``trim``); return the ``apigateway:invoke`` task
+        builder."""
         api = build_proxy(
             scope, endpoint=endpoint, auth_header=auth_header, logging=self.logging,
-            log_retention=log_retention,
+            log_retention=log_retention, trim=trim if isinstance(trim, Trim) else None,
+            request_headers=tuple(headers or {}), exchange=exchange or Exchange(),
         )  # fmt: skip
         return ApiGatewayDownloads(
             api=api, endpoint=endpoint, headers=headers, auth_header=auth_header, retry=retry
@@ -341,8 +356,14 @@ def build_proxy(
     auth_header: AuthHeader | None,
     logging: bool,
     log_retention: logs.RetentionDays,
+    trim: Trim | None = None,
+    request_headers: tuple[str, ...] = (),
+    exchange: Exchange | None = None,
 ) -> apigw.RestApi:
     """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``.
+
+    With ``trim``, a non-proxy HTTP integration instead, mapping by name what ``exchange`` and
+    ``request_headers`` list, and trimming each success answer (see ``trim.py``).
 
     With ``logging``, the stage writes JSON access logs to its own log group and execution logs
     at level ERROR (never request data: it would hold the Authorization header). Both need the
@@ -413,17 +434,26 @@ def build_proxy(
         "Validator", validate_request_body=True, validate_request_parameters=True
     )
     resource = api.root.add_resource("{proxy+}")
+    integration = apigw.HttpIntegration(
+        f"{endpoint}/{{proxy}}",
+        http_method="GET",
+        proxy=True,
+        options=apigw.IntegrationOptions(request_parameters=integration_parameters),
+    )
+    method_responses = None
+    if trim is not None:
+        integration, method_parameters, method_responses = trimming_integration(
+            endpoint, trim, method_parameters=method_parameters,
+            integration_parameters=integration_parameters, request_headers=request_headers,
+            exchange=exchange or Exchange(),
+        )  # fmt: skip
     method = resource.add_method(
         "GET",
-        apigw.HttpIntegration(
-            f"{endpoint}/{{proxy}}",
-            http_method="GET",
-            proxy=True,
-            options=apigw.IntegrationOptions(request_parameters=integration_parameters),
-        ),
+        integration,
         authorization_type=apigw.AuthorizationType.IAM,
         request_parameters=method_parameters,
         request_validator=validator,
+        method_responses=method_responses,
     )
     acknowledge(
         method,

@@ -21,7 +21,7 @@ from constructs import Construct
 from .._checks import check_header_name
 from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
-from .._parts import CheckContext, Target
+from .._parts import CheckContext, Exchange, Target
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
@@ -47,8 +47,18 @@ class HttpTaskTransport(Transport):
         """The EventBridge connection whose credential every request carries."""
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """Headers; the credential belongs in the connection, not in ``auth_header``."""
+        """Headers; the credential belongs in the connection, not in ``auth_header``; no
+        ``trim`` (there is no proxy to trim in)."""
         yield from super().check(context)
+        if context.trim is not None:
+            yield Problem(
+                "trim",
+                context.trim,
+                "conflicts with transport=Transport.http_task(...): answers are trimmed by the "
+                "API Gateway proxy, and the HTTP Task calls the third party without one.",
+                "use transport=Transport.api_gateway() (the default) with trim, or drop trim "
+                "and keep each answer under 256 KiB (pagination, fan-out).",
+            )
         if context.auth_header is not None:
             yield Problem(
                 "auth_header",
@@ -77,9 +87,11 @@ class HttpTaskTransport(Transport):
         auth_header: AuthHeader | None,
         retry: sfn.RetryProps | None,
         log_retention: logs.RetentionDays,
+        trim: object | None = None,
+        exchange: Exchange | None = None,
     ) -> BoundTransport:
         """Nothing to build: the task calls the endpoint itself."""
-        del scope, auth_header, log_retention
+        del scope, auth_header, log_retention, trim, exchange
         return HttpTaskDownloads(
             connection=self.connection, endpoint=endpoint, headers=headers, retry=retry
         )

@@ -1,0 +1,304 @@
+"""Trim at the proxy: an option of the API Gateway transport for answers over 256 KiB.
+
+Step Functions refuses a task result over 256 KiB before any ``ResultSelector`` runs. With
+``trim``, the proxy's ``GET /{proxy+}`` is a non-proxy HTTP integration whose integration
+responses apply a mapping template (VTL) to each success answer, so the state machine only ever
+sees the trimmed body (API Gateway itself takes answers up to 10 MB).
+
+A non-proxy integration passes nothing through by itself. This module declares, by name, what
+the downloader relies on (``Exchange``): each query parameter and request header it sends, each
+response header it reads, and an integration response for every status from 200 to 599 mapped
+to the same method response status (``ApiGateway.<status>`` names hold), success statuses
+trimmed. A status the integration responses do not list becomes a 502 whose body names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from aws_cdk import Token
+from aws_cdk import aws_apigateway as apigw
+
+from .._contract import FOREACH_MAX_ITERATIONS, MAPPING_TEMPLATE_MAX_BYTES
+from .._parts import CheckContext, Exchange
+from ..errors import Problem
+
+TRIMMED_STATUSES = (200, 201, 202, 203, 206, 207, 208, 226)
+"""The registered 2xx statuses with a body: trimmed, their headers forwarded."""
+BODYLESS_STATUSES = (204, 205)
+"""Success without a body: headers forwarded, nothing to trim."""
+UNLISTED_STATUS = 502
+"""What an unregistered 2xx status (or one outside 200-599) becomes: a failure naming it."""
+JSON = "application/json"
+
+DEFAULT_RESPONSE_HEADERS = (
+    "Cache-Control", "ETag", "Expires", "Last-Modified", "Link", "X-Pages", "Retry-After",
+    "RateLimit", "RateLimit-Limit", "RateLimit-Policy", "RateLimit-Remaining", "RateLimit-Reset",
+    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+    "X-ESI-Error-Limit-Remain", "X-ESI-Error-Limit-Reset", "X-Total-Count",
+)  # fmt: skip
+"""Response headers every trimming proxy forwards: caching, paging and rate limits. The
+headers the downloader's states read (``Exchange``) are added to them."""
+
+PARAMETER_NAME = re.compile(r"^[a-zA-Z0-9._$-]+$")
+"""API Gateway's rule for a mapped request parameter's name (data mapping reference)."""
+_FIELD = re.compile(r"^[A-Za-z0-9_-]+$")
+_ITEMS_PATH = re.compile(r"^\$(?:\.[A-Za-z0-9_-]+)*$")
+
+
+class Trim:
+    """How the proxy trims each success answer. Use the static methods to create one."""
+
+    def __init__(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        items_path: str = "$",
+        vtl: str | None = None,
+    ) -> None:
+        self.field_names = fields
+        """``Trim.fields``: the fields kept (else ``None``)."""
+        self.items_path = items_path
+        """``Trim.fields``: where the list of objects is in the body."""
+        self._vtl = vtl
+
+    @staticmethod
+    def fields(*names: str, items_path: str = "$") -> Trim:
+        """Keep only ``names`` of each object of the list at ``items_path``.
+
+        The body keeps its shape: with ``items_path="$.data"``, the other members of the object
+        (a cursor, a count) are kept as they are and ``data`` holds the trimmed list. Each value
+        is written by ``$input.json``, API Gateway's JSON serializer, so strings (quotes,
+        backslashes, control characters, unicode), numbers, booleans, nulls and nested objects
+        come out as the same JSON values; a field an object lacks stays absent. At most 1,000
+        objects a list (API Gateway's ``#foreach`` limit).
+
+        :param names: Field names: letters, digits, ``_`` and ``-``.
+        :param items_path: ``$`` or a dotted path of names (``$.data.items``). Default: ``"$"``,
+            the body is the list.
+        """
+        return Trim(fields=names, items_path=items_path)
+
+    @staticmethod
+    def template(vtl: str) -> Trim:
+        """Your own integration response mapping template (Velocity), applied verbatim to each
+        success answer: ``$input.path``/``$input.json``/``$input.body``, ``$util``,
+        ``$context`` as the API Gateway developer guide defines them. At most 300 KB."""
+        return Trim(vtl=vtl)
+
+    @property
+    def vtl(self) -> str:
+        """The mapping template the proxy applies."""
+        if self._vtl is not None:
+            return self._vtl
+        return fields_template(tuple(self.field_names or ()), self.items_path)
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """The settings, the template's size, and the names the proxy must map."""
+        if self._vtl is not None or self.field_names is None:
+            yield from self._check_template()
+        else:
+            yield from self._check_fields()
+        exchange = context.exchange
+        for name in exchange.query_names:
+            if not PARAMETER_NAME.match(name):
+                yield Problem(
+                    "trim", name,
+                    "the query parameter cannot be mapped by the trimming proxy: API Gateway "
+                    "parameter names must match ^[a-zA-Z0-9._$-]+$.",
+                    "drop trim for this endpoint, or send the parameter under another name.",
+                )  # fmt: skip
+
+    def _check_fields(self) -> Iterator[Problem]:
+        names = self.field_names
+        if isinstance(names, str) or not isinstance(names, Sequence) or not names:
+            yield Problem("trim", names, "Trim.fields needs at least one field name.",
+                          "pass e.g. Trim.fields('type_id', 'price').")  # fmt: skip
+            return
+        for name in names:
+            if not isinstance(name, str) or not _FIELD.match(name):
+                yield Problem(
+                    "trim", name, "is not a field name Trim.fields can keep.",
+                    "use letters, digits, '_' and '-' (or Trim.template for other names).",
+                )  # fmt: skip
+        duplicates = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
+        if duplicates:
+            yield Problem("trim", duplicates, "lists a field twice.", "name each field once.")
+        if not isinstance(self.items_path, str) or not _ITEMS_PATH.match(self.items_path):
+            yield Problem(
+                "trim.items_path", self.items_path, "is not '$' or a dotted path of names.",
+                "pass e.g. items_path='$' or items_path='$.data.items'.",
+            )  # fmt: skip
+
+    def _check_template(self) -> Iterator[Problem]:
+        vtl = self._vtl
+        if not isinstance(vtl, str) or (not Token.is_unresolved(vtl) and not vtl.strip()):
+            yield Problem(
+                "trim", vtl, "Trim.template needs a mapping template (a string).",
+                "pass the VTL text, e.g. Trim.template('$input.json(\"$[0]\")').",
+            )  # fmt: skip
+            return
+        if Token.is_unresolved(vtl):
+            return
+        size = len(vtl.encode())
+        if size > MAPPING_TEMPLATE_MAX_BYTES:
+            yield Problem(
+                "trim", f"<template of {size:,} bytes>",
+                f"exceeds {MAPPING_TEMPLATE_MAX_BYTES:,} bytes, API Gateway's largest mapping "
+                "template (300 KB).",
+                "shorten the template (loop with #foreach instead of unrolling).",
+            )  # fmt: skip
+
+    def __repr__(self) -> str:
+        if self._vtl is not None:
+            return f"Trim.template(<{len(self._vtl)} characters>)"
+        return f"Trim.fields({', '.join(map(repr, self.field_names or ()))}, items_path=" + (
+            f"{self.items_path!r})"
+        )
+
+
+def fields_template(names: Sequence[str], items_path: str) -> str:
+    """The mapping template of ``Trim.fields``: every value through ``$input.json``.
+
+    ``$util.escapeJavaScript`` is not used for values: it turns ``'`` into ``\\'`` (invalid
+    JSON) and cannot tell a number from a string. ``$input.json(path)`` returns the value at
+    ``path`` as JSON text, whatever its type.
+    """
+    segments = [s for s in items_path.split(".")[1:] if s]
+    header = (
+        f"## sfn-downloader Trim.fields({', '.join(names)}) at {items_path}: "
+        f"at most {FOREACH_MAX_ITERATIONS} objects.\n"
+    )
+    return header + _level(names, segments, depth=0, path="$") + "\n"
+
+
+def _level(names: Sequence[str], segments: Sequence[str], *, depth: int, path: str) -> str:
+    if not segments:
+        return _trimmed_list(names, path)
+    # An object on the way to the list: its other members are kept as they are.
+    node, key = f"$l{depth}", f"$k{depth}"
+    inner = _level(names, segments[1:], depth=depth + 1, path=f"{path}.{segments[0]}")
+    return (
+        f"#set({node} = $input.path('{path}'))"
+        f"{{#foreach({key} in {node}.keySet())#if($foreach.index > 0),#end"
+        f'"$util.escapeJavaScript({key}).replaceAll("\\\\\'","\'")":'
+        f'#if({key} == "{segments[0]}"){inner}#else$input.json("{path}[\'{key}\']")#end#end}}'
+    )
+
+
+def _trimmed_list(names: Sequence[str], path: str) -> str:
+    kept = "".join(
+        f'#if($item.containsKey("{name}"))$sep"{name}":$input.json("{path}[$i][\'{name}\']")'
+        '#set($sep = ",")#end'
+        for name in names
+    )
+    return (
+        f"[#foreach($item in $input.path('{path}'))#set($i = $foreach.index)#if($i > 0),#end"
+        f'{{#set($sep = ""){kept}}}#end]'
+    )
+
+
+def response_headers(read: Sequence[str]) -> tuple[str, ...]:
+    """The headers the proxy forwards: the defaults and the ones read, each once (by the
+    spelling read: API Gateway maps header names case-sensitively)."""
+    return tuple(dict.fromkeys([*DEFAULT_RESPONSE_HEADERS, *read]))
+
+
+def integration_responses(vtl: str, headers: Sequence[str]) -> list[apigw.IntegrationResponse]:
+    """One integration response a status, 200 to 599, each to the same method response status:
+    success trimmed with ``headers``, other statuses passed through (their body is the task's
+    failure cause), unregistered successes and anything else a 502 naming the status."""
+    forwarded = {
+        f"method.response.header.{name}": f"integration.response.multivalueheader.{name}"
+        for name in headers
+    }
+    responses = []
+    for status in range(200, 600):
+        if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES:
+            responses.append(
+                apigw.IntegrationResponse(
+                    status_code=str(status), selection_pattern=str(status),
+                    response_parameters=forwarded,
+                    response_templates={JSON: vtl} if status in TRIMMED_STATUSES else None,
+                )
+            )  # fmt: skip
+        elif status < 300:
+            responses.append(
+                apigw.IntegrationResponse(
+                    status_code=str(UNLISTED_STATUS), selection_pattern=str(status),
+                    response_templates={JSON: _unlisted(f"HTTP {status}")},
+                )
+            )  # fmt: skip
+        else:
+            responses.append(
+                apigw.IntegrationResponse(status_code=str(status), selection_pattern=str(status))
+            )
+    # The default (no selection pattern): any status not matched above.
+    responses.append(
+        apigw.IntegrationResponse(
+            status_code=str(UNLISTED_STATUS),
+            response_templates={JSON: _unlisted("outside 200-599")},
+        )
+    )
+    return responses
+
+
+def method_responses(headers: Sequence[str]) -> list[apigw.MethodResponse]:
+    """A method response for each status the integration responses map to."""
+    declared: Mapping[str, bool] = {f"method.response.header.{name}": False for name in headers}
+    return [
+        apigw.MethodResponse(
+            status_code=str(status),
+            response_parameters=dict(declared)
+            if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
+            else None,
+        )
+        for status in range(200, 600)
+        if status >= 300 or status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
+    ]
+
+
+def _unlisted(status: str) -> str:
+    return '{"message": "unlisted status ' + status + ': not trimmed, not passed on"}'
+
+
+def trimming_integration(
+    endpoint: str,
+    trim: Trim,
+    *,
+    method_parameters: Mapping[str, bool],
+    integration_parameters: Mapping[str, str],
+    request_headers: Sequence[str],
+    exchange: Exchange,
+) -> tuple[apigw.HttpIntegration, dict[str, bool], list[apigw.MethodResponse]]:
+    """The non-proxy HTTP integration to ``endpoint/{proxy}``: what the method request declares,
+    the integration maps by name, and the method responses.
+
+    ``method_parameters``/``integration_parameters``: the path and the credential, as the proxy
+    integration maps them. Query values are mapped from ``multivaluequerystring`` so that a
+    repeated parameter (``type=sell&type=buy``) reaches the third party whole.
+    """
+    declared = dict(method_parameters)
+    mapped = dict(integration_parameters)
+    for name in exchange.query_names:
+        declared[f"method.request.querystring.{name}"] = False
+        mapped[f"integration.request.querystring.{name}"] = (
+            f"method.request.multivaluequerystring.{name}"
+        )
+    for name in request_headers:
+        declared.setdefault(f"method.request.header.{name}", False)
+        mapped[f"integration.request.header.{name}"] = f"method.request.header.{name}"
+    headers = response_headers(exchange.response_headers)
+    integration = apigw.HttpIntegration(
+        f"{endpoint}/{{proxy}}",
+        http_method="GET",
+        proxy=False,
+        options=apigw.IntegrationOptions(
+            request_parameters=mapped,
+            integration_responses=integration_responses(trim.vtl, headers),
+            # A GET has no body: nothing to pass through to the third party.
+            passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+        ),
+    )
+    return integration, declared, method_responses(headers)

@@ -1,0 +1,228 @@
+"""trim: the proxy's non-proxy HTTP integration, as synthesized, and the props it refuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+
+from sfn_downloader import DownloaderConfigError, DownloaderPattern, ItemField, Transport, Trim
+from sfn_downloader.transport.trim import DEFAULT_RESPONSE_HEADERS, fields_template
+
+from scenarios import EVE_PROPS, ORDER_FIELDS, Scenario, definition
+
+
+def method_of(scenario: Scenario, key: str) -> dict[str, Any]:
+    api = scenario.patterns[key].api
+    assert api is not None
+    resources = scenario.json["Resources"]
+    api_id = scenario.stack.get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+    [method] = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+        and r["Properties"]["RestApiId"] == {"Ref": api_id}
+    ]
+    return method  # type: ignore[no-any-return]
+
+
+def responses_by_pattern(method: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
+    return {r.get("SelectionPattern"): r for r in method["Integration"]["IntegrationResponses"]}
+
+
+def test_the_method_is_a_non_proxy_http_integration(trimmed: Scenario) -> None:
+    method = method_of(trimmed, "p")
+    integration = method["Integration"]
+    assert integration["Type"] == "HTTP"
+    assert integration["IntegrationHttpMethod"] == "GET"
+    assert integration["Uri"] == "https://esi.evetech.net/{proxy}"
+    assert method["AuthorizationType"] == "AWS_IAM"
+
+
+def test_every_query_parameter_is_mapped_by_name(trimmed: Scenario) -> None:
+    """The path's own (repeated ones whole, from multivaluequerystring) and the page number."""
+    pages, single = method_of(trimmed, "p"), method_of(trimmed, "single")
+    assert pages["Integration"]["RequestParameters"] == {
+        "integration.request.path.proxy": "method.request.path.proxy",
+        "integration.request.querystring.order_type": (
+            "method.request.multivaluequerystring.order_type"
+        ),
+        "integration.request.querystring.page": "method.request.multivaluequerystring.page",
+    }
+    assert pages["RequestParameters"] == {
+        "method.request.path.proxy": True,
+        "method.request.querystring.order_type": False,
+        "method.request.querystring.page": False,
+    }
+    mapped = single["Integration"]["RequestParameters"]
+    assert mapped["integration.request.querystring.type"] == (
+        "method.request.multivaluequerystring.type"
+    )
+    assert "integration.request.querystring.region" in mapped
+
+
+def test_headers_and_the_credential_are_mapped_by_name(trimmed: Scenario) -> None:
+    single = method_of(trimmed, "single")
+    mapped = single["Integration"]["RequestParameters"]
+    assert mapped["integration.request.header.Accept"] == "method.request.header.Accept"
+    assert mapped["integration.request.header.User-Agent"] == "method.request.header.User-Agent"
+    assert (
+        mapped["integration.request.header.Authorization"] == "method.request.header.MyCustomAuth"
+    )
+    # The custom header carries the credential to the proxy only: it is not sent on.
+    assert "integration.request.header.MyCustomAuth" not in mapped
+    assert single["RequestParameters"]["method.request.header.MyCustomAuth"] is True
+
+
+def test_every_status_keeps_its_code(trimmed: Scenario) -> None:
+    method = method_of(trimmed, "p")
+    responses = responses_by_pattern(method)
+    assert set(responses) == {str(s) for s in range(200, 600)} | {None}
+    for status in (200, 201, 206, 204, 304, 400, 404, 429, 500, 502, 503, 504, 599):
+        assert responses[str(status)]["StatusCode"] == str(status)
+    declared = {r["StatusCode"] for r in method["MethodResponses"]}
+    assert {r["StatusCode"] for r in responses.values()} <= declared
+
+
+def test_only_success_is_trimmed_and_unlisted_statuses_fail_naming_theirs(
+    trimmed: Scenario,
+) -> None:
+    responses = responses_by_pattern(method_of(trimmed, "p"))
+    template = responses["200"]["ResponseTemplates"]["application/json"]
+    assert template == fields_template(ORDER_FIELDS, "$")
+    assert "ResponseTemplates" not in responses["404"]  # the body is the failure's cause
+    assert "ResponseTemplates" not in responses["204"]  # nothing to trim
+    unlisted = responses["250"]
+    assert unlisted["StatusCode"] == "502"
+    assert "250" in unlisted["ResponseTemplates"]["application/json"]
+    assert responses[None]["StatusCode"] == "502"  # the default: never a 200
+
+
+def test_read_headers_and_the_defaults_are_forwarded(trimmed: Scenario) -> None:
+    """X-Pages (pagination), ETag, Link, Expires, rate limits, and what result_selector reads."""
+    for key, read in (("p", ["X-Pages"]), ("single", ["ETag", "X-Pages", "X-Request-Id"])):
+        method = method_of(trimmed, key)
+        success = responses_by_pattern(method)["200"]["ResponseParameters"]
+        for name in [*DEFAULT_RESPONSE_HEADERS, *read]:
+            assert success[f"method.response.header.{name}"] == (
+                f"integration.response.multivalueheader.{name}"
+            )
+        [ok] = [r for r in method["MethodResponses"] if r["StatusCode"] == "200"]
+        assert f"method.response.header.{read[-1]}" in ok["ResponseParameters"]
+    assert "X-Request-Id" not in DEFAULT_RESPONSE_HEADERS
+
+
+def test_the_generated_template_writes_values_with_input_json() -> None:
+    """Not $util.escapeJavaScript: it turns ' into \\', which is not JSON, and loses types."""
+    vtl = fields_template(("price", "type_id"), "$")
+    assert "escapeJavaScript" not in vtl
+    assert "$input.json(\"$[$i]['price']\")" in vtl
+    assert '$item.containsKey("type_id")' in vtl
+    nested = fields_template(("id",), "$.data.items")
+    assert "$input.path('$.data.items')" in nested and "keySet()" in nested
+
+
+def test_the_state_machine_is_unchanged_by_trim(trimmed: Scenario, pages: Scenario) -> None:
+    """Same states, same tasks: the trim happens in API Gateway."""
+    with_trim, without = definition(trimmed, "p"), definition(pages)
+    assert sorted(with_trim["States"]) == sorted(without["States"])
+    first = with_trim["States"]["DownloadFirstPage"]
+    assert first["Resource"].endswith(":apigateway:invoke")
+
+
+def test_without_trim_the_proxy_is_http_proxy(default: Scenario) -> None:
+    assert method_of(default, "p")["Integration"]["Type"] == "HTTP_PROXY"
+
+
+def _refused(**props: Any) -> str:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(DownloaderConfigError) as raised:
+        DownloaderPattern(stack, "P", **{**EVE_PROPS, **props})
+    return str(raised.value)
+
+
+def test_trim_with_the_http_task_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = events.Connection(
+        stack, "C",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("k")
+        ),
+    )  # fmt: skip
+    with pytest.raises(
+        DownloaderConfigError, match=r"trim=Trim\.fields\('players'.*HTTP Task"
+    ) as e:
+        DownloaderPattern(
+            stack, "P", **EVE_PROPS, trim=Trim.fields("players"),
+            transport=Transport.http_task(connection),
+        )  # fmt: skip
+    assert "Fix: use transport=Transport.api_gateway()" in str(e.value)
+
+
+def test_a_template_over_300_kb_is_refused() -> None:
+    message = _refused(trim=Trim.template("#set($x = 1)" + " " * 300_000))
+    assert "trim='<template of 300,012 bytes>'" in message
+    assert "300 KB" in message and "Fix: shorten the template" in message
+
+
+@pytest.mark.parametrize(
+    ("trim", "expected"),
+    [
+        (Trim.fields(), "needs at least one field name"),
+        (Trim.fields("price", "price"), "lists a field twice"),
+        (Trim.fields("a b"), "trim='a b': is not a field name"),
+        (Trim.fields("id", items_path="data"), "trim.items_path='data'"),
+        (Trim.fields("id", items_path="$..x"), "trim.items_path='$..x'"),
+        (Trim.template("  "), "needs a mapping template"),
+        ("fields", "trim='fields': is not a Trim. Fix: use Trim.fields"),
+    ],
+)
+def test_bad_trim_settings_are_refused(trim: Any, expected: str) -> None:
+    assert expected in _refused(trim=trim)
+
+
+def test_a_query_parameter_api_gateway_cannot_map_is_refused() -> None:
+    message = _refused(path="/v1/x?filter[type]=1", trim=Trim.fields("id"))
+    assert "trim='filter[type]'" in message and "^[a-zA-Z0-9._$-]+$" in message
+
+
+def test_trim_is_json_serializable_in_its_repr() -> None:
+    assert repr(Trim.fields("a", items_path="$.d")) == "Trim.fields('a', items_path='$.d')"
+    assert json.dumps(repr(Trim.template("x")))
+
+
+def test_headers_read_by_the_item_are_forwarded_without_a_selector() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    pattern = DownloaderPattern(
+        stack, "P", endpoint="https://api.example.com", path="/v1/x",
+        item={"v": ItemField.string("$.Headers['X-Version'][0]")}, trim=Trim.fields("id"),
+    )  # fmt: skip
+    scenario = Scenario(stack, cdk.assertions.Template.from_stack(stack), {"p": pattern})
+    success = responses_by_pattern(method_of(scenario, "p"))["200"]["ResponseParameters"]
+    assert "method.response.header.X-Version" in success
+
+
+def test_fan_out_targets_and_overridable_query_are_mapped() -> None:
+    from sfn_downloader import FanOut, Starts
+
+    stack = cdk.Stack(cdk.App(), "S")
+    fan = DownloaderPattern(
+        stack, "Fan", endpoint="https://api.example.com",
+        fan_out=FanOut.paths(["/v1/a?x=1", "/v1/b?y=2&y=3"]),
+        item={"v": ItemField.json("$.ResponseBody")}, trim=Trim.fields("id"),
+    )  # fmt: skip
+    over = DownloaderPattern(
+        stack, "Over", endpoint="https://api.example.com", path="/v1/c?region=1&kind=a",
+        starts=Starts.on_demand(overridable_query=["region"]),
+        item={"v": ItemField.json("$.ResponseBody")}, trim=Trim.fields("id"),
+    )  # fmt: skip
+    scenario = Scenario(stack, cdk.assertions.Template.from_stack(stack), {"f": fan, "o": over})
+    for key, names in (("f", ["x", "y"]), ("o", ["region", "kind"])):
+        mapped = method_of(scenario, key)["Integration"]["RequestParameters"]
+        for name in names:
+            assert mapped[f"integration.request.querystring.{name}"] == (
+                f"method.request.multivaluequerystring.{name}"
+            )
