@@ -132,5 +132,7 @@ def test_an_alarm_topic_with_the_aws_managed_key_is_refused() -> None:
 
 def test_an_alarm_topic_that_is_not_a_topic_is_refused() -> None:
     stack = cdk.Stack(cdk.App(), "TestStack")
-    with pytest.raises(DownloaderConfigError, match=r"alarm_topic='alerts': is not an sns.ITopic \(it is a str\)"):
+    with pytest.raises(
+        DownloaderConfigError, match=r"alarm_topic='alerts': is not an sns.ITopic \(it is a str\)"
+    ):
         DownloaderPattern(stack, "PlayerCount", **EVE_PROPS, alarm_topic="alerts")  # type: ignore[arg-type]

@@ -177,7 +177,7 @@ def test_a_template_over_300_kb_is_refused() -> None:
         (Trim.fields("id", items_path="data"), "trim.items_path='data'"),
         (Trim.fields("id", items_path="$..x"), "trim.items_path='$..x'"),
         (Trim.template("  "), "needs a mapping template"),
-        ("fields", "trim='fields': is not a Trim. Fix: use Trim.fields"),
+        ("fields", "trim='fields': is not a Trim (it is a str). Fix: use Trim.fields"),
     ],
 )
 def test_bad_trim_settings_are_refused(trim: Any, expected: str) -> None:

@@ -419,7 +419,9 @@ def build_proxy(
         # An HTTP_PROXY integration passes the request's headers through ("HTTP integrations
         # for REST APIs in API Gateway"): a static mapping overrides the custom header, so the
         # credential leaves in Authorization only.
-        integration_parameters[f"integration.request.header.{auth_header.header_name}"] = "''"
+        # (A trimming, non-proxy integration passes nothing it does not map: nothing to undo.)
+        if trim is None:
+            integration_parameters[f"integration.request.header.{auth_header.header_name}"] = "''"
     elif auth_header is not None and auth_header.secret is not None:
         secret_value = (
             auth_header.secret.secret_value_from_json(auth_header.json_field)
