@@ -31,8 +31,8 @@ from sfn_downloader.local import (
 )
 from sfn_downloader.local import __main__ as cli
 from sfn_downloader.local._api_gateway import LocalRestApi
+from sfn_downloader.local._execution import select_downloader
 from sfn_downloader.local._moto_apigateway import ApiRequest
-from sfn_downloader.local._runner import select_downloader
 from sfn_downloader.local._template import find_downloaders, stacks_of
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,9 @@ Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
 from . import _moto_apigateway
+from ._execution import LocalExecution, scheduled_time_text
 from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
-from ._runner import LocalExecution, LocalRunner, scheduled_time_text
+from ._runner import LocalRunner
 from .errors import CompressedAnswerWarning, LocalRunnerError
 
 SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION

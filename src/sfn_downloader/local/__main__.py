@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from ._execution import scheduled_time_text, select_downloader
 from ._http import check_base_url
-from ._runner import LocalRunner, scheduled_time_text, select_downloader
+from ._runner import LocalRunner
 from ._template import find_downloaders, stacks_of
 from .errors import LocalRunnerError
 

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
 from . import (
-    _moto_apigateway,
-    _moto_context,
     _moto_distributed,
-    _moto_dynamodb,
-    _moto_fidelity,
     _moto_http,
-    _moto_jsonata,
-    _moto_jsonpath,
 )
 from ._api_gateway import LocalRestApi
+from ._execution import LocalExecution, scheduled_time_text, select_downloader
 from ._http import check_base_url
+from ._moto import check_workflow_type, local_aws
 from ._resources import create_resources
 from ._table import written_key
 from ._template import (
@@ -35,7 +29,6 @@ from ._template import (
     LOCAL_REGION,
     PARTITION,
     SCHEDULED_TIME,
-    DownloaderSpec,
     default_pattern,
     find_downloaders,
     stacks_of,
@@ -51,49 +44,6 @@ SecretValue = str | Mapping[str, Any]
 _RETRY_TIME_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time"
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([A-Za-z-]+):(.*?)\}\}")
 _POLL_MAX_SECONDS = 0.02
-
-
-@dataclass(frozen=True)
-class LocalExecution:
-    """The outcome of one local run."""
-
-    name: str
-    """The execution's name (unique per runner)."""
-    scheduled_time: str
-    """The scheduled time of the run, as the schedule sends it (``2026-11-27T05:30:00Z``)."""
-    input: Any
-    """The execution input the schedule sent (parsed JSON)."""
-    status: str
-    """``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``ABORTED``."""
-    output: Any
-    """The execution output (parsed JSON); ``None`` unless it succeeded."""
-    error: str | None
-    """The Step Functions error name of a failed run (``ApiGateway.500``); ``None`` otherwise."""
-    cause: str | None
-    """The failed run's cause (the answer's body, or the error message); ``None`` otherwise."""
-
-    @property
-    def succeeded(self) -> bool:
-        """True when the run succeeded."""
-        return self.status == "SUCCEEDED"
-
-
-def scheduled_time_text(value: datetime | str | None = None) -> str:
-    """Format a scheduled time as EventBridge Scheduler's ``<aws.scheduler.scheduled-time>``.
-
-    Default: now (UTC) truncated to the minute, like a ``rate(1 minute)`` schedule's tick.
-    A naive datetime is taken as UTC; an ISO 8601 string is parsed and normalized.
-    """
-    if value is None:
-        value = datetime.now(UTC).replace(second=0, microsecond=0)
-    elif isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as error:
-            raise ValueError(f"scheduled_time={value!r} is not ISO 8601: {error}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class LocalRunner:
@@ -457,72 +407,6 @@ class LocalRunner:
             yield
 
 
-@contextlib.contextmanager
-def local_aws(
-    *,
-    apis: Mapping[str, _moto_apigateway.ApiHandler] | None = None,
-    connections: Mapping[str, _moto_http.LocalConnection] | None = None,
-    upstream_for: _moto_http.UpstreamLookup | None = None,
-) -> Iterator[None]:
-    """moto with its Step Functions interpreter on, and every adapter of this package: the
-    ``apigateway:invoke`` and ``http:invoke`` tasks (serving ``apis`` and ``connections``),
-    JSONata, and AWS's rules moto lacks (``_moto_fidelity``). What ``LocalRunner`` runs in."""
-    _moto_apigateway.check_moto_version()
-    from moto import mock_aws
-
-    with contextlib.ExitStack() as stack:
-        # moto logs every exception frame of a failing state at ERROR: a failed download
-        # is an expected outcome here, reported in the execution's error and cause.
-        stack.enter_context(_quiet("moto.stepfunctions.parser"))
-        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_moto_apigateway.install(dict(apis or {})))
-        stack.enter_context(
-            _moto_http.install(dict(connections or {}), upstream_for or (lambda origin: None))
-        )
-        stack.enter_context(_moto_jsonata.install())
-        stack.enter_context(_moto_context.install())
-        stack.enter_context(_moto_jsonpath.install())
-        stack.enter_context(_moto_dynamodb.install())
-        stack.enter_context(_moto_fidelity.install())
-        stack.enter_context(_cached_dynamodb_clients())
-        yield
-
-
-def check_workflow_type(definition: str, state_machine_type: str, path: str) -> None:
-    """Refuse what CreateStateMachine refuses for an Express workflow: ``.sync`` and
-    ``.waitForTaskToken`` integrations ("Choosing workflow type in Step Functions"). AWS
-    answers ``InvalidDefinition`` (botocore's stepfunctions model: "The provided Amazon States
-    Language definition is not valid")."""
-    problems = _moto_fidelity.express_integration_problems(
-        json.loads(definition), state_machine_type
-    )
-    if problems:
-        raise LocalRunnerError(
-            f"{path}: CreateStateMachine would fail with InvalidDefinition: Express workflows "
-            "support neither Run a Job (.sync) nor Wait for Callback (.waitForTaskToken) "
-            f"integrations, found {problems}. Fix: use a STANDARD state machine (or STANDARD "
-            "Distributed Map children), or the Request Response form of these integrations."
-        )
-
-
-def select_downloader(found: list[DownloaderSpec], pattern: str | None) -> DownloaderSpec:
-    """The downloader named ``pattern`` (construct path or logical ID), else the only one."""
-    available = [spec.path for spec in found]
-    if pattern is None:
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise LocalRunnerError(
-                "No downloader (state machine calling apigateway:invoke or http:invoke) found."
-            )
-        raise LocalRunnerError(f"Several downloaders found, choose one with pattern=: {available}")
-    wanted = pattern.strip("/")
-    for spec in found:
-        if wanted in (spec.path, spec.state_machine_id):
-            return spec
-    raise LocalRunnerError(f"No downloader at {pattern!r}. Available: {available}")
-
-
 def _table_request(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {
         "TableName": name,
@@ -554,43 +438,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     return value
-
-
-@contextlib.contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _cached_dynamodb_clients() -> Iterator[None]:
-    """Reuse one boto3 client per (region, service) for moto's DynamoDB tasks.
-
-    moto builds a new client for every putItem, which dominates a run's time; a cached client
-    behaves the same (they are thread-safe) and roughly doubles the runs per second.
-    """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_dynamodb as module,
-    )
-
-    original = getattr(module, "boto_client_for")  # noqa: B009 (not re-exported: mypy)
-    cache: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            key = (region, service)
-            if key not in cache:
-                cache[key] = original(region=region, service=service)
-            return cache[key]
-
-    setattr(module, "boto_client_for", cached)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(module, "boto_client_for", original)  # noqa: B010

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Names, SecretValue, Stack
+from aws_cdk import Duration, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -29,7 +29,8 @@ from .._parts import CheckContext, Exchange, Target
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
-from .trim import PARAMETER_NAME, Trim, trimming_integration
+from ._proxy import build_proxy
+from .trim import PARAMETER_NAME, Trim
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -347,138 +348,3 @@ def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
 
 def _is_ssm_secure(scope: Construct, value: SecretValue) -> bool:
     return "{{resolve:ssm-secure:" in str(Stack.of(scope).resolve(value))
-
-
-def build_proxy(
-    scope: Construct,
-    *,
-    endpoint: str,
-    auth_header: AuthHeader | None,
-    logging: bool,
-    log_retention: logs.RetentionDays,
-    trim: Trim | None = None,
-    request_headers: tuple[str, ...] = (),
-    exchange: Exchange | None = None,
-) -> apigw.RestApi:
-    """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``.
-
-    With ``trim``, a non-proxy HTTP integration instead, mapping by name what ``exchange`` and
-    ``request_headers`` list, and trimming each success answer (see ``trim.py``).
-
-    With ``logging``, the stage writes JSON access logs to its own log group and execution logs
-    at level ERROR (never request data: it would hold the Authorization header). Both need the
-    account's API Gateway CloudWatch role, a per-account singleton the user must set up.
-    """
-    access_logs = (
-        logs.LogGroup(scope, "ProxyAccessLogs", retention=log_retention) if logging else None
-    )
-    api = apigw.RestApi(
-        scope,
-        "Proxy",
-        # The default name is the construct id, "Proxy", for every downloader of an account.
-        rest_api_name=f"{Names.unique_id(scope)}-proxy",
-        description=f"Downloader proxy to {endpoint}",
-        endpoint_types=[apigw.EndpointType.REGIONAL],
-        # The account-wide API Gateway logging role is a singleton: a library must not make one.
-        cloud_watch_role=False,
-        deploy_options=apigw.StageOptions(
-            stage_name=STAGE_NAME,
-            tracing_enabled=True,
-            access_log_destination=(
-                apigw.LogGroupLogDestination(access_logs) if access_logs else None
-            ),
-            access_log_format=(
-                apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                )
-                if access_logs
-                else None
-            ),
-            logging_level=apigw.MethodLoggingLevel.ERROR if logging else None,
-            data_trace_enabled=False if logging else None,
-        ),
-    )
-    # RestApi adds a CfnOutput with its URL; a library adds no outputs (the user decides).
-    api.node.try_remove_child("Endpoint")
-    _acknowledge_proxy_findings(api, logging=logging)
-    method_parameters = {"method.request.path.proxy": True}
-    integration_parameters = {"integration.request.path.proxy": "method.request.path.proxy"}
-    if auth_header is not None and auth_header.header_name is not None:
-        method_parameters[f"method.request.header.{auth_header.header_name}"] = True
-        integration_parameters["integration.request.header.Authorization"] = (
-            f"method.request.header.{auth_header.header_name}"
-        )
-        # An HTTP_PROXY integration passes the request's headers through ("HTTP integrations
-        # for REST APIs in API Gateway"): a static mapping overrides the custom header, so the
-        # credential leaves in Authorization only.
-        # (A trimming, non-proxy integration passes nothing it does not map: nothing to undo.)
-        if trim is None:
-            integration_parameters[f"integration.request.header.{auth_header.header_name}"] = "''"
-    elif auth_header is not None and auth_header.secret is not None:
-        secret_value = (
-            auth_header.secret.secret_value_from_json(auth_header.json_field)
-            if auth_header.json_field
-            else auth_header.secret.secret_value
-        )
-        # A static mapping value is quoted; CloudFormation resolves the dynamic reference.
-        integration_parameters["integration.request.header.Authorization"] = (
-            f"'{auth_header.prefix}{secret_value.unsafe_unwrap()}'"
-        )
-    validator = api.add_request_validator(
-        "Validator", validate_request_body=True, validate_request_parameters=True
-    )
-    resource = api.root.add_resource("{proxy+}")
-    integration = apigw.HttpIntegration(
-        f"{endpoint}/{{proxy}}",
-        http_method="GET",
-        proxy=True,
-        options=apigw.IntegrationOptions(request_parameters=integration_parameters),
-    )
-    method_responses = None
-    if trim is not None:
-        integration, method_parameters, method_responses = trimming_integration(
-            endpoint, trim, method_parameters=method_parameters,
-            integration_parameters=integration_parameters, request_headers=request_headers,
-            exchange=exchange or Exchange(),
-        )  # fmt: skip
-    method = resource.add_method(
-        "GET",
-        integration,
-        authorization_type=apigw.AuthorizationType.IAM,
-        request_parameters=method_parameters,
-        request_validator=validator,
-        method_responses=method_responses,
-    )
-    acknowledge(
-        method,
-        "COG4",
-        "The proxy's only caller is the downloader's state machine, which signs with its IAM "
-        "role (AuthType IAM_ROLE); AWS_IAM authorization, not a Cognito user pool, fits that.",
-    )
-    return api
-
-
-def _acknowledge_proxy_findings(api: apigw.RestApi, *, logging: bool) -> None:
-    stage = api.deployment_stage
-    acknowledge(
-        stage,
-        "APIG3",
-        "Every request must be SigV4-signed by the downloader's state machine role; a WAF web "
-        "ACL would add a monthly charge without traffic to filter.",
-    )
-    if not logging:
-        reason = (
-            "API Gateway logging needs the account-level CloudWatch role, a singleton this "
-            "library must not create; the state machine logs each call and its answer. Enable "
-            "with Transport.api_gateway(logging=True) once the account has the role."
-        )
-        acknowledge(stage, "APIG1", reason)
-        acknowledge(stage, "APIG6", reason)
