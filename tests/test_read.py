@@ -235,6 +235,34 @@ def test_pages_returns_the_newest_delivery_consistent_set(
     assert len(table.between(t, at(31)).to_rows()) == 3  # between returns what is stored
 
 
+def test_pages_after_a_local_redelivery_whose_page_count_shrank(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """The same scheduled time delivered twice, 3 pages then 2: the items carry the run marks the
+    construct writes, and ``pages`` returns the second delivery's two pages only."""
+    runner, t = runners["pages"], at(40)
+    announced = {"pages": "3"}
+
+    def shrinking(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        return Answer(200, [{"page": page}], headers={"X-Pages": announced["pages"]})
+
+    upstream.respond(shrinking)
+    try:
+        assert runner.run(t).succeeded
+        announced["pages"] = "2"
+        again = runner.run(t)
+    finally:
+        upstream.respond(answer)
+    assert again.succeeded, again.cause
+
+    newest = runner.table().pages(t)
+
+    assert sks(newest) == [f"{t}#1", f"{t}#2"]
+    assert {item["run"] for item in newest} == {again.name}
+    assert len(runner.table().between(t, at(41)).to_rows()) == 3  # the stale page 3 is stored
+
+
 # --- what never comes back, and what comes back exactly ---------------------------------------
 
 
