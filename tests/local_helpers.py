@@ -37,6 +37,8 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     """Header names lower-cased."""
+    raw_query: str = ""
+    """The query string as received, byte for byte (``""`` without one)."""
 
 
 class Upstream:
@@ -59,6 +61,7 @@ class Upstream:
                     parts.path,
                     parse_qs(parts.query),
                     {k.lower(): v for k, v in self.headers.items()},
+                    raw_query=parts.query,
                 )
                 with upstream._lock:
                     upstream.requests.append(seen)

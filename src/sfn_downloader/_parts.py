@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, SCHEDULED_TIME_PATH
 from .auth import AuthHeader
 from .errors import Problem
 
@@ -29,6 +30,11 @@ class Request:
     query: Mapping[str, list[str]]
     given: str | None = None
     """``path`` as the user wrote it (with its query string, or a template)."""
+
+
+ANY_PATH = "/*"
+"""In ``request_paths``: requests may go to any path of the endpoint (next-page links choose
+theirs), so the role may GET any path of the proxy."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,15 @@ class TransportTraits(Protocol):
     @property
     def supports_query_overrides(self) -> bool:
         """True when an on-demand run may override query parameters."""
+        ...
+
+    @property
+    def retryable_errors(self) -> tuple[str, ...]:
+        """The error names the default retry policy retries."""
+        ...
+
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...
 
 
@@ -101,6 +116,16 @@ class Downloads(Protocol):
         query as this transport takes them."""
         ...
 
+    def request_from_url(self, url: str) -> str:
+        """A JSONata expression of the request (``{"path", "query"}``, as ``listed`` holds one)
+        for ``url``, a JSONata expression of a same-origin ``/path?query`` whose query is as
+        the API wrote it."""
+        ...
+
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+        ...
+
 
 class Persists(Protocol):
     """The item sink: builds the putItem tasks of one downloader."""
@@ -145,6 +170,42 @@ class Maps(Protocol):
 
 
 @dataclass(frozen=True)
+class Frame:
+    """Where a shape's states run: the whole run, or one iteration of a fan-out's Map (the
+    pages of one of its paths)."""
+
+    in_map: bool = False
+    time_path: str = SCHEDULED_TIME_PATH
+    """Where the run's scheduled time is."""
+    key_path: str | None = None
+    """In a fan-out iteration: the request's key (the path as given); its pages are stored as
+    ``<scheduled time>#<key>#<page>``."""
+
+
+RUN_FRAME = Frame()
+"""The states of the whole run."""
+FAN_OUT_FRAME = Frame(in_map=True, time_path=MAP_SCHEDULED_TIME_PATH, key_path=KEY_PATH)
+"""The states of one fan-out request (its Map item carries the scheduled time and the key)."""
+
+
+class PerRequest(Protocol):
+    """What a fan-out runs for each of its requests instead of one download (fan-out with
+    pagination: the paginator's loop). The flow composes the two."""
+
+    def first_query(self) -> dict[str, list[str]]:
+        """Query parameters the first request of each path carries (``page=1``, ...)."""
+        ...
+
+    def item_fields(self) -> dict[str, Any]:
+        """Fields each Map item starts with, besides the request."""
+        ...
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The states of one request's pages (``parts.frame`` is ``FAN_OUT_FRAME``)."""
+        ...
+
+
+@dataclass(frozen=True)
 class RunParts:
     """What a run's shape builds its states from."""
 
@@ -160,6 +221,10 @@ class RunParts:
     selected result is kept under ``$.result`` for them."""
     afterwards: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states after a single answer is stored (archive, post-processing)."""
+    frame: Frame = RUN_FRAME
+    """Where the shape's states run (the whole run, or a fan-out's iteration)."""
+    per_request: PerRequest | None = None
+    """Fan-out with pagination: what each request of the fan-out runs (else one download)."""
 
 
 class RunShape(Protocol):

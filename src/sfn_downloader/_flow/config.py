@@ -100,7 +100,8 @@ _KINDS: tuple[tuple[str, type, str], ...] = (
     ("transport", Transport, "use Transport.api_gateway() or Transport.http_task(connection)."),
     ("fan_out", FanOut, "use FanOut.paths([...]) or FanOut.path_values({...})."),
     ("pagination", Pagination,
-     "use Pagination.page_count(...) or Pagination.cursor(next_path=...)."),
+     "use Pagination.link_header(), next_url(), offset(), page_number(), page_count() or "
+     "cursor(next_path=...)."),
     ("concurrency", Concurrency, "use Concurrency.inline(10) or Concurrency.distributed(100)."),
     ("starts", Starts,
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),

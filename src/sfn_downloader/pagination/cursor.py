@@ -7,7 +7,7 @@ DownloadFirstPage → PersistPage → HasNext? ─ no / page cap ─→ Done
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -17,6 +17,7 @@ from .._parts import RunParts
 from .._states import selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+from ._loop import answer_path_problems, jsonata_path, set_param, string
 
 
 class CursorPagination(Pagination):
@@ -38,7 +39,27 @@ class CursorPagination(Pagination):
                 "pass e.g. next_path='$.ResponseBody.next_cursor'.",
             )
 
-    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+    def check_query(
+        self, prop: str, path: str | None, query: Mapping[str, list[str]]
+    ) -> Iterator[Problem]:
+        """In a fan-out, the page loop reads ``next_path`` as JSONata: a plain path only."""
+        yield from super().check_query(prop, path, query)
+        if prop != "path":
+            yield from answer_path_problems(
+                "pagination.next_path", self.next_path, "$.ResponseBody.next_cursor"
+            )
+
+    def _step(self, parts: RunParts) -> str:
+        """In a fan-out: follow the cursor until it is missing or null."""
+        del parts
+        return f"""(
+      {set_param()}
+      $cursor := {jsonata_path(self.next_path)};
+      $exists($cursor) and $cursor != null
+        ? {{"next": $setParam($url, {string(self.param or "")}, $string($cursor))}} : {{}}
+    )"""
+
+    def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """A Choice loop: download, store, follow the cursor."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
         next_field = f"{CURRENT_PATH}.next"

@@ -18,6 +18,7 @@ from .._contract import (
     FIRST_PATH,
     KEY_SEPARATOR,
     MAP_SCHEDULED_TIME_PATH,
+    PAGE_COUNT_NOT_FOUND_ERROR,
     PAGE_PATH,
     PAGES_PATH,
     RESPONSE_FIELD,
@@ -29,6 +30,7 @@ from .._parts import RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+from ._loop import header_lookup, set_param, string
 
 
 class PageCountPagination(Pagination):
@@ -53,14 +55,38 @@ class PageCountPagination(Pagination):
                 "pass e.g. header='X-Pages'.",
             )  # fmt: skip
 
-    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+    def first_query(self) -> dict[str, list[str]]:
+        """The first page: 1."""
+        return {str(self.param): ["1"]}
+
+    def _step(self, parts: RunParts) -> str:
+        """In a fan-out: each path's pages one after another (the fan-out's Map runs the paths
+        at once), up to the count its first answer announces."""
+        del parts
+        missing = (
+            f'{{"error": {{"name": {string(PAGE_COUNT_NOT_FOUND_ERROR)}, "cause": "The first '
+            f'answer of " & $url & " has no {self.header} header with a number of pages."}}}}'
+        )
+        return f"""(
+      {set_param()}
+      {header_lookup()}
+      $announced := $header({string(self.header)});
+      $pages := $exists($paging.pages) ? $paging.pages
+        : $contains($string($announced), /^\\s*\\d+\\s*$/) ? $number($trim($announced));
+      $not($exists($pages)) ? {missing} :
+      $page < $pages
+        ? {{"next": $setParam($url, {string(str(self.param))}, $string($page + 1)), "paging": {{"pages": $pages}}}}
+        : {{}}
+    )"""  # noqa: E501
+
+    def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
         first = downloads.task(
             scope,
             "DownloadFirstPage",
             path=request.path,
-            query={**request.query, self.param: ["1"]},
+            query={**request.query, str(self.param): ["1"]},
             result_selector={
                 **selected(parts.result_selector),
                 # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as

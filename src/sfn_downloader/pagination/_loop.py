@@ -1,0 +1,234 @@
+"""The page loop of the paginators that fetch one page after another, without a Lambda::
+
+    [FirstRequest] → DownloadPage → [PageStatus] → NextRequest → [SelectPage] → PersistPage
+                          ▲                                                          │
+                          └──────── more ── MorePages ─ paging error → PagingFailed ─┘
+                                                 └ no more (or max_pages) → Done
+
+``link_header``, ``next_url``, ``offset`` and ``page_number`` run it for one path; in a fan-out
+every paginator runs it for each path (``cursor`` and ``page_count`` too). The state carries
+the request being made twice: ``url`` (``/path?query``, the query as the API wrote it) and
+``request`` (as the transport takes it). ``DownloadPage`` keeps the raw answer under ``raw``;
+``NextRequest``, a JSONata Pass, reads what the paginator needs from it and computes the next
+request (no JSONPath intrinsic can take a substring, match a pattern or percent-decode, which
+a ``Link`` header or a next URL needs). ``SelectPage`` applies the ``result_selector`` to the
+raw answer in place, and ``PersistPage`` stores it, then drops it from the state, so that at
+most one answer is in the state at a time. A page whose answer breaks the paginator's
+contract (a next URL off the endpoint's origin, items not found) is stored, then the run (or,
+in a fan-out, that path) fails with the construct's error name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlencode
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._contract import (
+    MORE_PATH,
+    NEXT_URL_OFF_ORIGIN_ERROR,
+    PAGING_ERROR_PATH,
+    PAGING_FIELD,
+    RAW_PATH,
+    REQUEST_FIELD,
+    STORED_PATH,
+    URL_FIELD,
+)
+from .._parts import RunParts, Target
+from .._states import frame_catch, frame_done, frame_failed, frame_sort_key
+from ..errors import Problem
+
+_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(\d+)\]")
+
+
+def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:
+    """``path`` must be a plain JSONPath into the raw answer: ``$.ResponseBody.next``,
+    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards)."""
+    if not isinstance(path, str) or not path.startswith("$") or _segments(path) is None:
+        yield Problem(
+            prop,
+            path,
+            "is not a plain JSONPath into the raw answer (names and indexes only).",
+            f"pass e.g. {prop.rsplit('.', 1)[-1]}={example!r}.",
+        )
+
+
+def _segments(path: str) -> list[str] | None:
+    rest, segments = path[1:], []
+    while rest:
+        match = _SEGMENT.match(rest)
+        if match is None:
+            return None
+        name, quoted, double, index = match.groups()
+        segments.append(f"[{index}]" if index is not None else f"`{name or quoted or double}`")
+        rest = rest[match.end() :]
+    return segments
+
+
+def jsonata_path(path: str, root: str = "$raw") -> str:
+    """``$.ResponseBody.next`` as JSONata on ``root``: ``$raw.`ResponseBody`.`next```."""
+    segments = _segments(path) or []
+    text = root
+    for segment in segments:
+        text += segment if segment.startswith("[") else f".{segment}"
+    return text
+
+
+def string(value: str) -> str:
+    """A JSONata string literal."""
+    return json.dumps(value)
+
+
+def header_lookup() -> str:
+    """``$header(name)``: a response header's values joined by ``, `` (names compared
+    case-insensitively; ``apigateway:invoke`` gives each header as a list)."""
+    return (
+        "$header := function($name) { $join($each($raw.Headers, function($v, $k) "
+        "{ $lowercase($k) = $lowercase($name) ? $v }), ', ') };"
+    )
+
+
+def set_param() -> str:
+    """``$setParam(url, name, value)``: ``url`` with ``name=value`` (encoded) instead of any
+    ``name`` it had; the other parameters stay as written."""
+    return """$setParam := function($u, $name, $value) { (
+      $q := $contains($u, "?") ? $substringAfter($u, "?") : "";
+      $keep := $filter($split($q, "&"), function($s) {
+        $s != "" and $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) != $name
+      });
+      $substringBefore($u, "?") & "?" & $join($append($keep, [$name & "=" & $encodeUrlComponent($value)]), "&")
+    ) };"""  # noqa: E501
+
+
+def resolve(endpoint: str) -> str:
+    """``$resolve(ref)``: ``{"next": "/path?query"}`` for a reference on the endpoint's origin
+    (absolute, ``//host``, ``/path``, ``?query`` or relative to the current path, resolved as
+    RFC 3986 says, fragment dropped), else ``{"error": {"name", "cause"}}``. Scheme, host and
+    port are compared, not prefixes: ``https://api.example.com.evil``, ``...@evil`` and another
+    port are off the origin; scheme and host case and a default port do not matter."""
+    return f"""$norm := function($o) {{
+      $replace($replace($lowercase($o), /^(https:\\/\\/[^\\/]*):443$/, "$1"), /^(http:\\/\\/[^\\/]*):80$/, "$1")
+    }};
+    $origin := $norm({string(endpoint)});
+    $off := function($ref) {{ {{"error": {{
+      "name": {string(NEXT_URL_OFF_ORIGIN_ERROR)},
+      "cause": "The next page's URL " & $ref & " is not on " & $origin & " (scheme, host and port must be the endpoint's): it was not requested."
+    }}}} }};
+    $resolve := function($ref) {{ (
+      $r := $substringBefore($ref, "#");
+      $scheme := $match($r, /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/);
+      $net := $match($exists($scheme) ? $scheme.groups[1] : $r, /^\\/\\/([^\\/?#]*)(.*)$/);
+      $path := $substringBefore($url, "?");
+      $exists($scheme) and $not($exists($net)) ? $off($ref)
+      : $exists($net) ? (
+          $norm(($exists($scheme) ? $scheme.groups[0] : "https") & "://" & $net.groups[0]) = $origin
+            ? {{"next": $net.groups[1] = "" ? "/" : $substring($net.groups[1], 0, 1) = "?" ? "/" & $net.groups[1] : $net.groups[1]}}
+            : $off($ref)
+        )
+      : $substring($r, 0, 1) = "/" ? {{"next": $r}}
+      : $substring($r, 0, 1) = "?" ? {{"next": $path & $r}}
+      : {{"next": $replace($path, /[^\\/]*$/, "") & $r}}
+    ) }};"""  # noqa: E501
+
+
+def url_with(given: str, query: Mapping[str, list[str]]) -> str:
+    """The path as given, with ``query`` appended (encoded)."""
+    if not query:
+        return given
+    return given + ("&" if "?" in given else "?") + urlencode(query, doseq=True)
+
+
+def build_loop(
+    scope: Construct,
+    parts: RunParts,
+    *,
+    step: str,
+    max_pages: int,
+    first_query: Mapping[str, list[str]] | None = None,
+    paging: Mapping[str, object] | None = None,
+) -> sfn.IChainable:
+    """The page loop. ``step`` is a JSONata expression giving ``{"next": "/path?query"}`` to go
+    on, ``{}`` to stop, or ``{"error": {"name", "cause"}}``, and optionally ``"paging"`` (the
+    state carried to the next page); it reads ``$raw`` (the answer), ``$url`` (the request
+    made), ``$page`` (its number, from 1) and ``$paging``."""
+    frame, downloads, persists = parts.frame, parts.downloads, parts.persists
+    download = downloads.task(
+        scope, "DownloadPage", path=sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"),
+        query_path=f"$.{REQUEST_FIELD}.query", result_path=RAW_PATH,
+    )  # fmt: skip
+    next_request = sfn.Pass.jsonata(
+        scope, "NextRequest", outputs="{% " + _next_request(step, max_pages, parts) + " %}"
+    )
+    persist = persists.task(
+        scope, "PersistPage", sort_key=frame_sort_key(frame, STORED_PATH),
+        result_under=RAW_PATH, result_selector={"stored": True}, result_path=RAW_PATH,
+        in_map=frame.in_map,
+    )  # fmt: skip
+    frame_catch(scope, frame, download, persist)
+    done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    failed = frame_failed(
+        scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
+        cause_path=f"{PAGING_ERROR_PATH}.cause",
+    )  # fmt: skip
+    more = (
+        sfn.Choice(scope, "MorePages")
+        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
+        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
+        .otherwise(done)
+    )
+    chain = download.next(next_request)
+    if parts.result_selector is not None:
+        select = sfn.Pass(
+            scope, "SelectPage", input_path=RAW_PATH, parameters=dict(parts.result_selector),
+            result_path=RAW_PATH,
+        )  # fmt: skip
+        chain = chain.next(select)
+    chain = chain.next(persist).next(more)
+    if frame.in_map:
+        return chain
+    request = parts.request
+    given = request.given or request.path
+    query = {**request.query, **(first_query or {})}
+    listed = downloads.listed(Target(request.path, query, given))
+    first = sfn.Pass(
+        scope,
+        "FirstRequest",
+        result=sfn.Result.from_object(
+            {
+                "page": 1,
+                URL_FIELD: url_with(given, first_query or {}),
+                REQUEST_FIELD: {"path": listed["path"], "query": listed["query"]},
+                **({PAGING_FIELD: dict(paging)} if paging else {}),
+            }
+        ),
+    )
+    return first.next(chain)
+
+
+def _next_request(step: str, max_pages: int, parts: RunParts) -> str:
+    request = parts.downloads.request_from_url("$step.next")
+    return f"""(
+  $in := $states.input;
+  $raw := $in.raw;
+  $url := $in.{URL_FIELD};
+  $page := $in.page;
+  $paging := $in.{PAGING_FIELD};
+  $step := {step};
+  $more := $exists($step.next) and $not($exists($step.error)) and $page < {max_pages};
+  $merge([
+    $in,
+    {{
+      "stored": $page,
+      "page": $page + 1,
+      "more": $more,
+      "{URL_FIELD}": $more ? $step.next : $url,
+      "{REQUEST_FIELD}": $more ? {request} : $in.{REQUEST_FIELD}
+    }},
+    $exists($step.paging) ? {{"{PAGING_FIELD}": $step.paging}} : {{}},
+    $exists($step.error) ? {{"{PAGING_ERROR_PATH[2:]}": $step.error}} : {{}}
+  ])
+)"""
