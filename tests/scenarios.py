@@ -365,3 +365,63 @@ def build_on_demand(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         stack, "Both", **EVE_PROPS, starts=Starts.scheduled_and_on_demand(), table=pattern.table,
     )  # fmt: skip
     return {"p": pattern, "both": both}
+
+
+EXAMPLE_API = "https://api.example.com"
+"""The endpoint of the paginated scenarios."""
+
+
+def api_key_connection(stack: cdk.Stack, construct_id: str = "ApiConnection") -> events.Connection:
+    """An API-key connection for the HTTP Task scenarios (local runs pass its key as a secret)."""
+    return events.Connection(
+        stack, construct_id,
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
+        ),
+    )  # fmt: skip
+
+
+def build_paginators(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """Each next-page paginator, on the proxy (or on the HTTP Task): GitHub's Link header,
+    Django REST's next URL, offset/limit and page numbers, with and without their options
+    (``only``: these of them)."""
+    body = {"page": ItemField.json("$.ResponseBody")}
+    kinds: dict[str, dict[str, Any]] = {
+        "Issues": {"path": "/repos/o/r/issues?per_page=2&state=all",
+                   "pagination": Pagination.link_header(max_pages=10)},
+        "People": {"path": "/api/people/?format=json",
+                   "pagination": Pagination.next_url(path="$.ResponseBody.next", max_pages=10),
+                   "result_selector": {"results.$": "$.ResponseBody.results"},
+                   "item": {"people": ItemField.json("$.results")}},
+        "Offset": {"path": "/v1/items?sort=id",
+                   "pagination": Pagination.offset(limit=2, items_path="$.ResponseBody.results")},
+        "OffsetTotal": {"path": "/v1/items?sort=id",
+                        "pagination": Pagination.offset(
+                            param="start", limit_param="count", limit=2,
+                            items_path="$.ResponseBody.results", total_path="$.ResponseBody.total",
+                        )},
+        "Numbers": {"path": "/v1/events?per_page=2",
+                    "pagination": Pagination.page_number(items_path="$.ResponseBody")},
+        "Sized": {"path": "/v1/events?per_page=2",
+                  "pagination": Pagination.page_number(start=0, page_size=2)},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, **{"item": body, **props}
+        )
+    return patterns
+
+
+def build_paginators_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_paginators`` on the HTTP Task."""
+    return build_paginators(stack, http_task=True)

@@ -93,14 +93,16 @@ def header_lookup() -> str:
 
 
 def set_param() -> str:
-    """``$setParam(url, name, value)``: ``url`` with ``name=value`` (encoded) instead of any
-    ``name`` it had; the other parameters stay as written."""
+    """``$setParam(url, name, value)``: ``url`` with ``name=value`` (the value encoded) where
+    it had ``name``, or at its end; the other parameters stay as written, in their order."""
     return """$setParam := function($u, $name, $value) { (
-      $q := $contains($u, "?") ? $substringAfter($u, "?") : "";
-      $keep := $filter($split($q, "&"), function($s) {
-        $s != "" and $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) != $name
-      });
-      $substringBefore($u, "?") & "?" & $join($append($keep, [$name & "=" & $encodeUrlComponent($value)]), "&")
+      $pairs := $filter($split($contains($u, "?") ? $substringAfter($u, "?") : "", "&"), function($s) { $s != "" });
+      $named := function($s) { $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) = $name };
+      $set := $name & "=" & $encodeUrlComponent($value);
+      $substringBefore($u, "?") & "?" & $join(
+        $count($filter($pairs, $named)) > 0 ? $map($pairs, function($s) { $named($s) ? $set : $s }) : $append($pairs, [$set]),
+        "&"
+      )
     ) };"""  # noqa: E501
 
 

@@ -104,7 +104,7 @@ class OffsetPagination(Pagination):
       $items := {items};
       {f"$total := {jsonata_path(self.total_path)};" if self.total_path else ""}
       $next := $page * {self.limit};
-      $type($items) != "array" ? {missing} :
+      $not($type($items) = "array") ? {missing} :
       {total_check}$count($items) < {self.limit}{total_stop} ? {{}} :
       {{"next": $setParam($url, {string(str(self.param))}, $string($next))}}
     )"""

@@ -74,7 +74,7 @@ class PageNumberPagination(Pagination):
         return f"""(
       {set_param()}
       $items := {jsonata_path(self.items_path)};
-      $type($items) != "array" ? {missing} :
+      $not($type($items) = "array") ? {missing} :
       $count($items) = 0{short} ? {{}} :
       {{"next": $setParam($url, {string(str(self.param))}, $string({self.start} + $page))}}
     )"""
