@@ -17,6 +17,8 @@ from scenarios import (
     build_on_demand,
     build_own_bucket,
     build_pages,
+    build_paginators,
+    build_paginators_http,
     build_retained,
     build_shared_table,
     synth,
@@ -99,3 +101,15 @@ def own_bucket() -> Scenario:
 def on_demand() -> Scenario:
     """On demand only (granted to a role), and on a schedule plus on demand."""
     return synth(build_on_demand)
+
+
+@pytest.fixture(scope="session")
+def paginators() -> Scenario:
+    """Each next-page paginator (Link header, next URL, offset, page number) on the proxy."""
+    return synth(build_paginators)
+
+
+@pytest.fixture(scope="session")
+def paginators_http() -> Scenario:
+    """Each next-page paginator on the HTTP Task."""
+    return synth(build_paginators_http)
