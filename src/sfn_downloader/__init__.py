@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .pattern import DownloaderPattern
     from .sinks.s3 import Archive
     from .starts import Starts
+    from .status import StatusAction
     from .transport import Transport
 
 __version__ = "0.2.0"
@@ -40,6 +41,7 @@ __all__ = [
     "Prices",
     "Problem",
     "Starts",
+    "StatusAction",
     "Transport",
     "estimate_monthly_cost",
 ]
@@ -57,6 +59,7 @@ _MODULE_OF = {
     "Prices": "cost",
     "Problem": "errors",
     "Starts": "starts",
+    "StatusAction": "status",
     "Transport": "transport",
     "estimate_monthly_cost": "cost",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -45,6 +46,13 @@ class Target:
     query: Mapping[str, list[str]]
     key: str
     """The path as given (with its query string): ``sk = <scheduled time>#<key>``."""
+
+
+def with_query(path: str, query: Mapping[str, list[str]]) -> str:
+    """``path`` (as given, with or without a query) with ``query`` appended, encoded."""
+    if not query:
+        return path
+    return path + ("&" if "?" in path else "?") + urlencode(query, doseq=True)
 
 
 class TransportTraits(Protocol):
@@ -86,6 +94,10 @@ class CheckContext:
     keeps_result: bool
     """True when the run keeps its result for later states (archive, post-processing)."""
     transport: TransportTraits
+    retry: sfn.RetryProps | None = None
+    """The download retry policy as given (``None``: the transport's default)."""
+    paginated: bool = False
+    """True with ``pagination`` (a page loop that an action may end)."""
 
 
 class Downloads(Protocol):
@@ -169,6 +181,100 @@ class Maps(Protocol):
         ...
 
 
+class StatusReactions(Protocol):
+    """The actions on given answer statuses (``on_status``), as the shapes wire them around
+    each download: catches for non-2xx statuses, and for a 204 a Choice on the status before
+    anything reads the body."""
+
+    @property
+    def any(self) -> bool:
+        """True when some status has an action."""
+        ...
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The download task's own ResultSelector: ``None`` with a 204 action (the body is
+        read after the status is known)."""
+        ...
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        ...
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
+        ``otherwise`` is left to the caller. ``None`` without one."""
+        ...
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        """``task`` with its actions: catches, then (with a 204 action) ``<name>Status`` and
+        ``Select<name>`` (the selector applied in place). Chain on from the result."""
+        ...
+
+
+class _NoStatusActions:
+    """No ``on_status``: downloads are as they are."""
+
+    any = False
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        return result_selector
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        del task, skip, end
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        del scope, construct_id, status_path, skip, end
+        return None
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        del scope, name, result_selector, result_path, skip, end
+        return sfn.Chain.start(task)
+
+
+NO_STATUS_ACTIONS: StatusReactions = _NoStatusActions()
+"""The reactions of a downloader without ``on_status``."""
+
+
 @dataclass(frozen=True)
 class Frame:
     """Where a shape's states run: the whole run, or one iteration of a fan-out's Map (the
@@ -225,6 +331,8 @@ class RunParts:
     """Where the shape's states run (the whole run, or a fan-out's iteration)."""
     per_request: PerRequest | None = None
     """Fan-out with pagination: what each request of the fan-out runs (else one download)."""
+    on_status: StatusReactions = NO_STATUS_ACTIONS
+    """The actions on given answer statuses, to wire around each download."""
 
 
 class RunShape(Protocol):

@@ -12,20 +12,24 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._checks import check_path
 from ._contract import (
+    KEY_PATH,
     MAP_SCHEDULED_TIME_PATH,
     REQUEST_PATH,
     REQUESTS_PATH,
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
+    URL_FIELD,
 )
-from ._parts import CheckContext, Request, RunParts, Target
+from ._parts import FAN_OUT_FRAME, CheckContext, Request, RunParts, Target, with_query
 from ._states import SUCCEEDED, catch_into, record_failure, sort_key
 from .errors import Problem
 
@@ -106,38 +110,79 @@ class FanOut:
         return _targets_of_template(path, self.placeholder_values, problems)
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """ListRequests → FetchAll (Download → Persist per path) → AnyFailed."""
+        """ListRequests → FetchAll (Download → Persist per path) → AnyFailed; with
+        ``parts.per_request`` (fan-out with pagination), each iteration runs what it builds
+        (every page of its path) instead of one Download → Persist."""
         targets = self.targets(parts.request.given, [])
         requests = sfn.Pass(
             scope,
             "ListRequests",
             result=sfn.Result.from_object(
-                {REQUESTS_PATH[2:]: [parts.downloads.listed(t) for t in targets]}
+                {REQUESTS_PATH[2:]: [self._listed(parts, t) for t in targets]}
             ),
         )
-        download = parts.downloads.task(
-            scope, "Download", path=sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"),
-            query_path=f"{REQUEST_PATH}.query", result_selector=parts.result_selector,
-            result_path=RESPONSE_PATH,
-        )  # fmt: skip
-        persist = parts.persists.task(
-            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, f"{REQUEST_PATH}.key"),
-            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
-        )  # fmt: skip
-        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
-        catch_into(failure, download, persist)
+        item = sfn.JsonPath.object_at("$$.Map.Item.Value")
+        if parts.per_request is None:
+            iteration = self._download_and_persist(scope, parts)
+            fields: dict[str, Any] = {REQUEST_PATH[2:]: item}
+        else:
+            iteration = parts.per_request.build(
+                scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
+            )
+            fields = {
+                REQUEST_PATH[2:]: item,
+                KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
+                URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
+                **parts.per_request.item_fields(),
+            }
         fetch_all = parts.maps.build(
             scope,
             "FetchAll",
             items_path=REQUESTS_PATH,
             item_selector={
-                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                **fields,
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
                 **parts.persists.map_item_fields(),
             },
-            iteration=download.next(persist),
+            iteration=iteration,
         )
         return requests.next(fetch_all)
+
+    @staticmethod
+    def _listed(parts: RunParts, target: Target) -> dict[str, Any]:
+        """A request as its Map item holds it; with pagination, with the first page's query
+        and its ``url`` (the path as given, with that query)."""
+        if parts.per_request is None:
+            return parts.downloads.listed(target)
+        first = parts.per_request.first_query()
+        listed = parts.downloads.listed(Target(target.path, {**target.query, **first}, target.key))
+        return {**listed, URL_FIELD: with_query(target.key, first)}
+
+    @staticmethod
+    def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:
+        reactions = parts.on_status
+        download = parts.downloads.task(
+            scope, "Download", path=sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"),
+            query_path=f"{REQUEST_PATH}.query",
+            result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
+        )  # fmt: skip
+        persist = parts.persists.task(
+            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, f"{REQUEST_PATH}.key"),
+            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+        )  # fmt: skip
+        start: sfn.Chain | sfn.TaskStateBase = download
+        if reactions.any:  # a skipped answer: this path ends well, nothing stored
+            skipped = sfn.Pass(
+                scope, "Skipped",
+                parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(f"{REQUEST_PATH}.key")},
+            )  # fmt: skip
+            start = reactions.guard(
+                scope, "Download", download, result_selector=parts.result_selector,
+                result_path=RESPONSE_PATH, skip=skipped,
+            )  # fmt: skip
+        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
+        catch_into(failure, download, persist)
+        return start.next(persist)
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""

@@ -33,6 +33,7 @@ from .pagination import Pagination
 from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
+from .status import StatusAction
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -119,6 +120,13 @@ class DownloaderPattern(Construct):
         run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``, checked first
         (``CheckInput``, ``Downloader.InvalidInput``). Default: ``Starts.scheduled()``, every
         minute, with a new dead-letter queue.
+    :param on_status: What to do with answers of given statuses:
+        ``{404: StatusAction.SKIP, 204: StatusAction.END}``. ``SKIP`` stores nothing for that
+        request and goes on (a one-request run succeeds; a fan-out's other paths go on; a page
+        loop ends there); ``END`` ends a page loop successfully (pagination only). A non-2xx
+        status is caught by the transport's error name; a 204 is recognised before anything
+        reads the body. Statuses the retry policy retries, and 2xx other than 204, are refused.
+        Default: none, every non-2xx answer fails the request (after its retries).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -155,6 +163,7 @@ class DownloaderPattern(Construct):
         post_process: sfn.IChainable | None = None,
         archive: Archive | None = None,
         starts: Starts | None = None,
+        on_status: Mapping[int, StatusAction] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -165,7 +174,7 @@ class DownloaderPattern(Construct):
             downloader_id=downloader_id, retry=retry, alarm_topic=alarm_topic,
             log_retention=log_retention, fan_out=fan_out, concurrency=concurrency,
             pagination=pagination, transport=transport, retention=retention,
-            post_process=post_process, archive=archive, starts=starts,
+            post_process=post_process, archive=archive, starts=starts, on_status=on_status,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id

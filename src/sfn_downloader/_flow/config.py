@@ -34,7 +34,9 @@ from ..pagination import Pagination
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
+from ..status import OnStatus, StatusAction
 from ..transport import Transport
+from .paged_fan_out import PagedFanOut
 from .single import SingleRequest
 
 
@@ -66,6 +68,7 @@ class Props:
     post_process: sfn.IChainable | None
     archive: Archive | None
     starts: Starts | None
+    on_status: Mapping[int, StatusAction] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Config:
     items: ItemSink
     archive: Archive | None
     post_process: sfn.IChainable | None
+    on_status: OnStatus | None = None
 
     @property
     def keeps_result(self) -> bool:
@@ -146,10 +150,11 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         workflow_type=props.workflow_type, several_requests=shape.several_requests,
         uses_map=shape.uses_map,
         keeps_result=props.archive is not None or props.post_process is not None,
-        transport=transport,
+        transport=transport, retry=props.retry, paginated=props.pagination is not None,
     )  # fmt: skip
+    on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive):  # fmt: skip
+                    items, props.archive, on_status):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += _check_result_selector(props.result_selector)
@@ -168,22 +173,17 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
-        post_process=props.post_process,
+        post_process=props.post_process, on_status=on_status,
     )  # fmt: skip
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:
-    """The run's shape, decided once: a fan-out, the pages of one path, or one request."""
+    """The run's shape, decided once: a fan-out (of paginated paths), the pages of one path,
+    or one request."""
     if props.fan_out is not None and props.pagination is not None:
-        problems.append(
-            Problem(
-                "pagination",
-                props.pagination.kind,
-                "is not supported together with fan_out yet.",
-                "use one paginated downloader per path (they may share a table), or drop "
-                "pagination.",
-            )
-        )
+        paged = PagedFanOut(props.fan_out, props.pagination)
+        problems += paged.check(props.path)
+        return paged
     return props.fan_out or props.pagination or SingleRequest()
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -38,7 +37,7 @@ from .._contract import (
     STORED_PATH,
     URL_FIELD,
 )
-from .._parts import RunParts, Target
+from .._parts import RunParts, Target, with_query
 from .._states import frame_catch, frame_done, frame_failed, frame_sort_key
 from ..errors import Problem
 
@@ -137,13 +136,6 @@ def resolve(endpoint: str) -> str:
     ) }};"""  # noqa: E501
 
 
-def url_with(given: str, query: Mapping[str, list[str]]) -> str:
-    """The path as given, with ``query`` appended (encoded)."""
-    if not query:
-        return given
-    return given + ("&" if "?" in given else "?") + urlencode(query, doseq=True)
-
-
 def build_loop(
     scope: Construct,
     parts: RunParts,
@@ -170,8 +162,10 @@ def build_loop(
         result_under=RAW_PATH, result_selector={"stored": True}, result_path=RAW_PATH,
         in_map=frame.in_map,
     )  # fmt: skip
-    frame_catch(scope, frame, download, persist)
     done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    # Status actions first: Catch rules are tried in order, and the frame's catches all.
+    parts.on_status.catch(download, skip=done)
+    frame_catch(scope, frame, download, persist)
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -182,33 +176,40 @@ def build_loop(
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
         .otherwise(done)
     )
-    chain = download.next(next_request)
+    status = parts.on_status.no_content(
+        scope, "PageStatus", status_path=f"{RAW_PATH}.StatusCode", skip=done
+    )
+    download.next(status.otherwise(next_request) if status else next_request)
+    tail = sfn.Chain.start(next_request)
     if parts.result_selector is not None:
         select = sfn.Pass(
             scope, "SelectPage", input_path=RAW_PATH, parameters=dict(parts.result_selector),
             result_path=RAW_PATH,
         )  # fmt: skip
-        chain = chain.next(select)
-    chain = chain.next(persist).next(more)
-    if frame.in_map:
-        return chain
-    request = parts.request
-    given = request.given or request.path
-    query = {**request.query, **(first_query or {})}
-    listed = downloads.listed(Target(request.path, query, given))
-    first = sfn.Pass(
-        scope,
-        "FirstRequest",
-        result=sfn.Result.from_object(
-            {
-                "page": 1,
-                URL_FIELD: url_with(given, first_query or {}),
-                REQUEST_FIELD: {"path": listed["path"], "query": listed["query"]},
-                **({PAGING_FIELD: dict(paging)} if paging else {}),
-            }
-        ),
-    )
-    return first.next(chain)
+        tail = tail.next(select)
+    tail.next(persist).next(more)
+    start: sfn.State = download
+    if not frame.in_map:
+        request = parts.request
+        given = request.given or request.path
+        query = {**request.query, **(first_query or {})}
+        listed = downloads.listed(Target(request.path, query, given))
+        first = sfn.Pass(
+            scope,
+            "FirstRequest",
+            result=sfn.Result.from_object(
+                {
+                    "page": 1,
+                    URL_FIELD: with_query(given, first_query or {}),
+                    REQUEST_FIELD: {"path": listed["path"], "query": listed["query"]},
+                    **({PAGING_FIELD: dict(paging)} if paging else {}),
+                }
+            ),
+        )
+        first.next(download)
+        start = first
+    # The loop ends in its own states (Done, PagingFailed): nothing follows it.
+    return sfn.Chain.custom(start, [], more)
 
 
 def _next_request(step: str, max_pages: int, parts: RunParts) -> str:

@@ -67,9 +67,11 @@ class CursorPagination(Pagination):
             **selected(parts.result_selector),
             "next": sfn.JsonPath.string_at(self.next_path),
         }
+        reactions = parts.on_status
+        done = sfn.Succeed(scope, "Done")
         first = downloads.task(
             scope, "DownloadFirstPage", path=request.path, query=request.query or None,
-            result_selector=selector, result_path=CURRENT_PATH,
+            result_selector=reactions.selector(selector), result_path=CURRENT_PATH,
         )  # fmt: skip
         number_first = sfn.Pass(
             scope, "FirstPage", result=sfn.Result.from_number(1), result_path=PAGE_PATH
@@ -77,7 +79,7 @@ class CursorPagination(Pagination):
         following = downloads.task(
             scope, "DownloadNextPage", path=request.path, query=request.query or None,
             page_param=self.param, page_value=sfn.JsonPath.string_at(next_field),
-            result_selector=selector, result_path=CURRENT_PATH,
+            result_selector=reactions.selector(selector), result_path=CURRENT_PATH,
         )  # fmt: skip
         persist = persists.task(
             scope, "PersistPage", sort_key=sort_key(SCHEDULED_TIME_PATH, PAGE_PATH),
@@ -91,7 +93,13 @@ class CursorPagination(Pagination):
                 "current": {"next": sfn.JsonPath.string_at(next_field)},
             },
         )
-        done = sfn.Succeed(scope, "Done")
+        # With on_status, an action ends the pages (Done); without, these are the tasks.
+        first_page, next_one = (
+            reactions.guard(
+                scope, name, task, result_selector=selector, result_path=CURRENT_PATH, skip=done
+            )
+            for name, task in (("DownloadFirstPage", first), ("DownloadNextPage", following))
+        )
         has_next = (
             sfn.Choice(scope, "HasNextPage")
             .when(
@@ -102,6 +110,6 @@ class CursorPagination(Pagination):
                 ),
                 done,
             )
-            .otherwise(next_page.next(following).next(persist))
+            .otherwise(next_page.next(next_one).next(persist))
         )
-        return first.next(number_first).next(persist).next(has_next)
+        return first_page.next(number_first).next(persist).next(has_next)

@@ -82,18 +82,20 @@ class PageCountPagination(Pagination):
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
+        reactions = parts.on_status
+        first_selector = {
+            **selected(parts.result_selector),
+            # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
+            # header names hold '-'; the number is parsed by CountPages (intrinsics take no
+            # brackets).
+            "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
+        }
         first = downloads.task(
             scope,
             "DownloadFirstPage",
             path=request.path,
             query={**request.query, str(self.param): ["1"]},
-            result_selector={
-                **selected(parts.result_selector),
-                # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
-                # header names hold '-'; the number is parsed by CountPages (intrinsics take no
-                # brackets).
-                "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
-            },
+            result_selector=reactions.selector(first_selector),
             result_path=FIRST_PATH,
         )
         persist_first = persists.task(
@@ -105,19 +107,31 @@ class PageCountPagination(Pagination):
             result_under=f"{FIRST_PATH}.{RESPONSE_FIELD}",
         )
         done = sfn.Succeed(scope, "OnePage")
+        # With on_status, an action on the first answer ends the run (nothing stored).
+        first_page = reactions.guard(
+            scope, "DownloadFirstPage", first, result_selector=first_selector,
+            result_path=FIRST_PATH, skip=done,
+        )  # fmt: skip
         if self.max_pages == 1:
-            return first.next(persist_first).next(done)
+            return first_page.next(persist_first).next(done)
 
         download = downloads.task(
             scope, "DownloadPage", path=request.path, query=request.query or None,
             page_param=self.param,
             page_value=sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH)),
-            result_selector=parts.result_selector, result_path=RESPONSE_PATH,
+            result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
         persist = persists.task(
             scope, "PersistPage", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH),
             result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
         )  # fmt: skip
+        page: sfn.Chain | sfn.TaskStateBase = download
+        if reactions.any:  # pages are fetched at once: an action skips that page only
+            page = reactions.guard(
+                scope, "DownloadPage", download, result_selector=parts.result_selector,
+                result_path=RESPONSE_PATH,
+                skip=sfn.Pass(scope, "SkippedPage", result=sfn.Result.from_object(SUCCEEDED)),
+            )  # fmt: skip
         catch_into(record_failure(scope, "RecordFailure", key_path=PAGE_PATH), download, persist)
         count_pages = sfn.Pass(
             scope,
@@ -142,7 +156,7 @@ class PageCountPagination(Pagination):
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
                 **persists.map_item_fields(),
             },
-            iteration=download.next(persist),
+            iteration=page.next(persist),
         )
         cap = sfn.Pass(
             scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH
@@ -156,4 +170,4 @@ class PageCountPagination(Pagination):
             .otherwise(done)
         )
         list_pages.next(fetch_pages)
-        return first.next(persist_first).next(count_pages).next(more)
+        return first_page.next(persist_first).next(count_pages).next(more)
