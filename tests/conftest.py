@@ -21,6 +21,8 @@ from scenarios import (
     build_paginators_http,
     build_retained,
     build_shared_table,
+    build_status_actions,
+    build_status_actions_http,
     synth,
 )
 
@@ -113,3 +115,15 @@ def paginators() -> Scenario:
 def paginators_http() -> Scenario:
     """Each next-page paginator on the HTTP Task."""
     return synth(build_paginators_http)
+
+
+@pytest.fixture(scope="session")
+def status_actions() -> Scenario:
+    """on_status on each shape (one request, fan-out of paged paths, page loop, cursor, X-Pages)."""
+    return synth(build_status_actions)
+
+
+@pytest.fixture(scope="session")
+def status_actions_http() -> Scenario:
+    """on_status on each shape, on the HTTP Task."""
+    return synth(build_status_actions_http)

@@ -32,6 +32,7 @@ from sfn_downloader import (
     ItemField,
     Pagination,
     Starts,
+    StatusAction,
     Transport,
 )
 
@@ -425,3 +426,47 @@ def build_paginators(
 def build_paginators_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """``build_paginators`` on the HTTP Task."""
     return build_paginators(stack, http_task=True)
+
+
+def build_status_actions(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """``on_status`` on each shape: one request, a fan-out of paginated paths (GitHub-like Link
+    headers), a page loop, cursor and X-Pages pagination."""
+    skip = {404: StatusAction.SKIP, 204: StatusAction.SKIP}
+    end = {404: StatusAction.END, 204: StatusAction.END}
+    value = {"value": ItemField.json("$.value")}
+    kinds: dict[str, dict[str, Any]] = {
+        "One": {"path": "/v1/thing", "on_status": skip, "item": value,
+                "result_selector": {"value.$": "$.ResponseBody.value"}},
+        "Repos": {"fan_out": FanOut.paths(["/repos/a/issues", "/repos/b/issues",
+                                           "/repos/c/issues?state=all"]),
+                  "pagination": Pagination.link_header(), "on_status": {404: StatusAction.SKIP},
+                  "item": {"page": ItemField.json("$.ResponseBody")}},
+        "Events": {"path": "/v1/events", "on_status": end,
+                   "pagination": Pagination.page_number(items_path="$.ResponseBody.items"),
+                   "result_selector": {"value.$": "$.ResponseBody.items"}, "item": value},
+        "Feed": {"path": "/v1/feed", "on_status": end,
+                 "pagination": Pagination.cursor(next_path="$.ResponseBody.next"),
+                 "item": {"page": ItemField.json("$.ResponseBody")}},
+        "Orders": {"path": "/v1/orders", "on_status": skip, "pagination": Pagination.page_count(),
+                   "item": {"page": ItemField.json("$.ResponseBody")}},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, **props
+        )
+    return patterns
+
+
+def build_status_actions_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_status_actions`` on the HTTP Task."""
+    return build_status_actions(stack, http_task=True)

@@ -21,7 +21,7 @@ IGNORED = ["W3005"]
 SCENARIOS = [
     "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
     "http_task", "retained", "composed", "own_bucket", "on_demand", "paginators",
-    "paginators_http",
+    "paginators_http", "status_actions", "status_actions_http",
 ]  # fmt: skip
 
 

@@ -24,6 +24,8 @@ from scenarios import (
     build_pages,
     build_paginators,
     build_paginators_http,
+    build_status_actions,
+    build_status_actions_http,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
@@ -85,6 +87,8 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_on_demand),
         in_stack(build_paginators),
         in_stack(build_paginators_http),
+        in_stack(build_status_actions),
+        in_stack(build_status_actions_http),
     ],
     ids=[
         "eve-example",
@@ -99,6 +103,8 @@ def eve_alerts_example(app: cdk.App) -> None:
         "on-demand",
         "paginators",
         "paginators-http",
+        "status-actions",
+        "status-actions-http",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:
