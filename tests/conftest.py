@@ -11,6 +11,8 @@ from scenarios import (
     build_default,
     build_distributed,
     build_fanout,
+    build_from_answer,
+    build_from_answer_http,
     build_from_secret,
     build_full,
     build_http_task,
@@ -127,3 +129,15 @@ def status_actions() -> Scenario:
 def status_actions_http() -> Scenario:
     """on_status on each shape, on the HTTP Task."""
     return synth(build_status_actions_http)
+
+
+@pytest.fixture(scope="session")
+def from_answer() -> Scenario:
+    """Requests found in another answer (FanOut.from_answer), with and without pages."""
+    return synth(build_from_answer)
+
+
+@pytest.fixture(scope="session")
+def from_answer_http() -> Scenario:
+    """FanOut.from_answer on the HTTP Task."""
+    return synth(build_from_answer_http)

@@ -470,3 +470,41 @@ def build_status_actions(
 def build_status_actions_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """``build_status_actions`` on the HTTP Task."""
     return build_status_actions(stack, http_task=True)
+
+
+def build_from_answer(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """Requests found in another answer: EVE's market types (X-Pages), then each type's
+    history (the first 3); object items by field, every item, each item paginated."""
+    body = {"page": ItemField.json("$.ResponseBody")}
+    things = {"path": "/v1/things?kind=all", "items": "$.ResponseBody.things",
+              "each": "/v1/things/{item.id}/detail"}  # fmt: skip
+    kinds: dict[str, dict[str, Any]] = {
+        "History": {"fan_out": FanOut.from_answer(
+            path="/v1/markets/10000002/types/", items="$.ResponseBody",
+            each="/v1/markets/10000002/history/?type_id={item}", max_items=3,
+            pages=Pagination.page_count(),
+        )},
+        "Things": {"fan_out": FanOut.from_answer(**things)},
+        "PagedThings": {"fan_out": FanOut.from_answer(**things),
+                        "pagination": Pagination.page_number(items_path="$.ResponseBody")},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, item=body, **props
+        )
+    return patterns
+
+
+def build_from_answer_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_from_answer`` on the HTTP Task."""
+    return build_from_answer(stack, http_task=True)

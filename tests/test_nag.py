@@ -17,6 +17,8 @@ from scenarios import (
     build_composed,
     build_default,
     build_distributed,
+    build_from_answer,
+    build_from_answer_http,
     build_full,
     build_http_task,
     build_on_demand,
@@ -89,6 +91,8 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_paginators_http),
         in_stack(build_status_actions),
         in_stack(build_status_actions_http),
+        in_stack(build_from_answer),
+        in_stack(build_from_answer_http),
     ],
     ids=[
         "eve-example",
@@ -105,6 +109,8 @@ def eve_alerts_example(app: cdk.App) -> None:
         "paginators-http",
         "status-actions",
         "status-actions-http",
+        "from-answer",
+        "from-answer-http",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

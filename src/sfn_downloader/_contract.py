@@ -77,6 +77,8 @@ PAGING_ERROR_PATH = "$.pagingError"
 """A page loop: ``{"name", "cause"}`` when the answer breaks the paginator's contract (a next
 URL off the endpoint's origin, items or total not found); the page is stored, then the run (or
 the fan-out's request) fails with ``name``."""
+FOUND_FIELD = "found"
+"""``FanOut.from_answer``: the items its list request found (all pages of it)."""
 KEY_PATH = "$.key"
 """A fan-out with pagination iteration: the request's key (the path as given)."""
 EXPIRES_VARIABLE = "expiresAt"
@@ -94,6 +96,11 @@ ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
 """``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
 TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"
 """``offset`` pagination: ``total_path`` is not a number in the page's answer."""
+TOO_MANY_ITEMS_ERROR = "Downloader.TooManyItems"
+"""``FanOut.from_answer``: the list holds more items than a run requests (``max_items``);
+nothing is requested."""
+LIST_ITEMS_NOT_FOUND_ERROR = "Downloader.ListItemsNotFound"
+"""``FanOut.from_answer``: ``items`` is not a list in the list request's answer."""
 PAGE_COUNT_NOT_FOUND_ERROR = "Downloader.PageCountNotFound"
 """``page_count`` pagination in a fan-out: a path's first answer has no page count header."""
 

@@ -294,6 +294,24 @@ FAN_OUT_FRAME = Frame(in_map=True, time_path=MAP_SCHEDULED_TIME_PATH, key_path=K
 """The states of one fan-out request (its Map item carries the scheduled time and the key)."""
 
 
+class CollectsPages(Protocol):
+    """A paginator as ``FanOut.from_answer`` uses it for its list request: every page read,
+    nothing stored (``Pagination.collect``)."""
+
+    def collect(
+        self,
+        scope: Construct,
+        parts: RunParts,
+        *,
+        items: str,
+        limit: int | None,
+        then: sfn.IChainable,
+    ) -> sfn.IChainable:
+        """Every page of ``parts.request``, each page's ``items`` (JSONata on ``$raw``)
+        appended to ``$.found`` until the pages end or ``limit`` items; then ``then``."""
+        ...
+
+
 class PerRequest(Protocol):
     """What a fan-out runs for each of its requests instead of one download (fan-out with
     pagination: the paginator's loop). The flow composes the two."""

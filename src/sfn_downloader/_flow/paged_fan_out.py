@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from urllib.parse import parse_qs
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -39,6 +40,11 @@ class PagedFanOut:
         targets = self.fan_out.targets(path, [])
         for index, target in enumerate(targets):
             yield from self.pagination.check_query(f"fan_out[{index}]", target.key, target.query)
+        if self.fan_out.answer is not None:
+            each = self.fan_out.answer.each
+            yield from self.pagination.check_query(
+                "fan_out.each", each, parse_qs(each.partition("?")[2], keep_blank_values=True)
+            )
         first = self.pagination.first_query()
         size = len(
             json.dumps([[t.path, t.query, t.key, with_query(t.key, first)] for t in targets])

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import HTTP_TOKEN
-from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY, PAGING_FIELD
+from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY, LIST_ITEMS_NOT_FOUND_ERROR, PAGING_FIELD
 from .._defaults import MAX_PAGES
 from .._parts import CheckContext, Request, RunParts
 from ..errors import Problem
@@ -253,6 +253,30 @@ class Pagination(ABC):
                 first_query=self.first_query(), paging=self._initial_paging(),
             )  # fmt: skip
         return self._build(scope, parts)
+
+    def collect(
+        self,
+        scope: Construct,
+        parts: RunParts,
+        *,
+        items: str,
+        limit: int | None,
+        then: sfn.IChainable,
+    ) -> sfn.IChainable:
+        """``FanOut.from_answer``'s list request: every page read, its ``items`` collected,
+        nothing stored (pages one after another, whatever the kind); then ``then``."""
+        from ._loop import build_collect, string
+
+        not_a_list = (
+            f'{{"error": {{"name": {string(LIST_ITEMS_NOT_FOUND_ERROR)}, "cause": "The list '
+            f'answer of " & $url & " has no list of items where FanOut.from_answer reads '
+            f'them."}}}}'
+        )
+        step = f'($not($type({items}) = "array") ? {not_a_list} : {self._step(parts)})'
+        return build_collect(
+            scope, parts, step=step, max_pages=self.max_pages, items=items, limit=limit,
+            then=then, first_query=self.first_query(), paging=self._initial_paging(),
+        )  # fmt: skip
 
     @abstractmethod
     def _step(self, parts: RunParts) -> str:

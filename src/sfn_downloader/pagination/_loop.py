@@ -21,13 +21,14 @@ in a fan-out, that path) fails with the construct's error name.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._checks import answer_path_problems, jsonata_path
 from .._contract import (
+    FOUND_FIELD,
     MORE_PATH,
     NEXT_URL_OFF_ORIGIN_ERROR,
     PAGING_ERROR_PATH,
@@ -39,42 +40,6 @@ from .._contract import (
 )
 from .._parts import RunParts, Target, with_query
 from .._states import frame_catch, frame_done, frame_failed, frame_sort_key
-from ..errors import Problem
-
-_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(\d+)\]")
-
-
-def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:
-    """``path`` must be a plain JSONPath into the raw answer: ``$.ResponseBody.next``,
-    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards)."""
-    if not isinstance(path, str) or not path.startswith("$") or _segments(path) is None:
-        yield Problem(
-            prop,
-            path,
-            "is not a plain JSONPath into the raw answer (names and indexes only).",
-            f"pass e.g. {prop.rsplit('.', 1)[-1]}={example!r}.",
-        )
-
-
-def _segments(path: str) -> list[str] | None:
-    rest, segments = path[1:], []
-    while rest:
-        match = _SEGMENT.match(rest)
-        if match is None:
-            return None
-        name, quoted, double, index = match.groups()
-        segments.append(f"[{index}]" if index is not None else f"`{name or quoted or double}`")
-        rest = rest[match.end() :]
-    return segments
-
-
-def jsonata_path(path: str, root: str = "$raw") -> str:
-    """``$.ResponseBody.next`` as JSONata on ``root``: ``$raw.`ResponseBody`.`next```."""
-    segments = _segments(path) or []
-    text = root
-    for segment in segments:
-        text += segment if segment.startswith("[") else f".{segment}"
-    return text
 
 
 def string(value: str) -> str:
@@ -212,7 +177,10 @@ def build_loop(
     return sfn.Chain.custom(start, [], more)
 
 
-def _next_request(step: str, max_pages: int, parts: RunParts) -> str:
+def _next_request(
+    step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
+    extra: str = "",
+) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
     return f"""(
   $in := $states.input;
@@ -220,8 +188,9 @@ def _next_request(step: str, max_pages: int, parts: RunParts) -> str:
   $url := $in.{URL_FIELD};
   $page := $in.page;
   $paging := $in.{PAGING_FIELD};
+  {before}
   $step := {step};
-  $more := $exists($step.next) and $not($exists($step.error)) and $page < {max_pages};
+  $more := $exists($step.next) and $not($exists($step.error)) and $page < {max_pages}{also};
   $merge([
     $in,
     {{
@@ -229,9 +198,80 @@ def _next_request(step: str, max_pages: int, parts: RunParts) -> str:
       "page": $page + 1,
       "more": $more,
       "{URL_FIELD}": $more ? $step.next : $url,
-      "{REQUEST_FIELD}": $more ? {request} : $in.{REQUEST_FIELD}
+      "{REQUEST_FIELD}": $more ? {request} : $in.{REQUEST_FIELD}{", " + extra if extra else ""}
     }},
     $exists($step.paging) ? {{"{PAGING_FIELD}": $step.paging}} : {{}},
     $exists($step.error) ? {{"{PAGING_ERROR_PATH[2:]}": $step.error}} : {{}}
   ])
 )"""
+
+
+__all__ = [
+    "answer_path_problems", "build_collect", "build_loop", "header_lookup", "jsonata_path",
+    "resolve", "set_param", "string",
+]  # fmt: skip
+
+
+def build_collect(
+    scope: Construct,
+    parts: RunParts,
+    *,
+    step: str,
+    max_pages: int,
+    items: str,
+    limit: int | None,
+    then: sfn.IChainable,
+    first_query: Mapping[str, list[str]] | None = None,
+    paging: Mapping[str, object] | None = None,
+) -> sfn.IChainable:
+    """Every page of ``parts.request``, nothing stored: the ``items`` (JSONata on ``$raw``) of
+    each page are appended to ``$.found`` (``FanOut.from_answer``'s list), until the pages end,
+    ``max_pages``, or ``limit`` items; then ``then``."""
+    downloads = parts.downloads
+    request = parts.request
+    given = request.given or request.path
+    listed = downloads.listed(Target(request.path, {**request.query, **(first_query or {})}, given))
+    first = sfn.Pass(
+        scope,
+        "FirstListRequest",
+        result=sfn.Result.from_object(
+            {
+                "page": 1,
+                URL_FIELD: with_query(given, first_query or {}),
+                REQUEST_FIELD: {"path": listed["path"], "query": listed["query"]},
+                FOUND_FIELD: [],
+                **({PAGING_FIELD: dict(paging)} if paging else {}),
+            }
+        ),
+    )
+    download = downloads.task(
+        scope, "DownloadList", path=sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"),
+        query_path=f"$.{REQUEST_FIELD}.query", result_path=RAW_PATH,
+    )  # fmt: skip
+    more_items = "" if limit is None else f" and $count($found) < {limit}"
+    collect = sfn.Pass.jsonata(
+        scope,
+        "CollectList",
+        outputs="{% "
+        + _next_request(
+            step,
+            max_pages,
+            parts,
+            before=f"$found := $append($in.{FOUND_FIELD}, {items});",
+            also=more_items,
+            extra=f'"{FOUND_FIELD}": $found, "raw": null',
+        )
+        + " %}",
+    )
+    failed = sfn.Fail(
+        scope, "ListFailed", error_path=f"{PAGING_ERROR_PATH}.name",
+        cause_path=f"{PAGING_ERROR_PATH}.cause",
+    )  # fmt: skip
+    more = (
+        sfn.Choice(scope, "MoreLists")
+        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
+        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
+        .otherwise(then)
+    )
+    first.next(download).next(collect).next(more)
+    return sfn.Chain.custom(first, [], more)
