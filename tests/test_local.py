@@ -408,5 +408,6 @@ def test_cli_reports_an_unknown_pattern(
     assert status == 2
     assert (
         "No downloader at 'X/Y'. Available: "
-        "['EvePlayerCount/PlayerCount', 'EvePlayerCount/MarketTypes']"
+        "['EvePlayerCount/PlayerCount', 'EvePlayerCount/MarketTypes', "
+        "'EvePlayerCount/MarketHistory']"
     ) in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from scenarios import (
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
+GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
 
 
 def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
@@ -74,10 +76,20 @@ def eve_alerts_example(app: cdk.App) -> None:
     EvePlayerCountAlertsStack(app, "EvePlayerCountAlerts")
 
 
+def github_example(app: cdk.App) -> None:
+    # Loaded by file: the EVE example's module is also named "app".
+    spec = importlib.util.spec_from_file_location("github_issues_app", GITHUB_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.GitHubIssuesStack(app, "GitHubIssues", repository="aws/aws-cdk")
+
+
 @pytest.mark.parametrize(
     "build",
     [
         eve_example,
+        github_example,
         eve_alerts_example,
         in_stack(build_default),
         in_stack(build_full),
@@ -96,6 +108,7 @@ def eve_alerts_example(app: cdk.App) -> None:
     ],
     ids=[
         "eve-example",
+        "github-example",
         "eve-alerts-example",
         "default",
         "fully-configured",

@@ -1,5 +1,6 @@
 """The article's example: store EVE Online's player count every minute, and, composed with it,
-a paginated downloader of The Forge's market listing sharing the same table.
+a paginated downloader of The Forge's market listing and a daily download of the price history
+of a few of its item types, all sharing the same table.
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth`` (aws-cdk CLI) works too.
 """
@@ -9,12 +10,22 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination
+from sfn_downloader import (
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Starts,
+)
 
 THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
+HISTORY_TYPES = 5
+"""How many of The Forge's item types get their price history downloaded each day."""
 
 
 def player_count(
@@ -50,6 +61,8 @@ class EvePlayerCountStack(cdk.Stack):
     * ``PlayerCount``: GET https://esi.evetech.net/v2/status every minute; players and version.
     * ``MarketTypes``: every page of The Forge's traded item types (ESI's ``X-Pages``), a small
       summary per page.
+    * ``MarketHistory``: once a day, the price history of the first ``HISTORY_TYPES`` of those
+      types: the type list is read first (``FanOut.from_answer``), then each type's history.
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
@@ -86,6 +99,32 @@ class EvePlayerCountStack(cdk.Stack):
             headers={"Accept": "application/json"},
             table=self.player_count.table,
             downloader_id="eve/market-types/the-forge",
+        )
+        # Requests found in another answer: list the traded types (every X-Pages page, read
+        # until enough ids are found), then GET each type's daily history (about 400 days,
+        # ~40 KB). ESI's history changes once a day; max_items caps the fan-out on purpose.
+        self.market_history = DownloaderPattern(
+            self,
+            "MarketHistory",
+            endpoint="https://esi.evetech.net",
+            fan_out=FanOut.from_answer(
+                path=f"/v1/markets/{THE_FORGE}/types/?datasource=tranquility",
+                items="$.ResponseBody",
+                each=f"/v1/markets/{THE_FORGE}/history/?datasource=tranquility&type_id={{item}}",
+                max_items=HISTORY_TYPES,
+                pages=Pagination.page_count(header="X-Pages", param="page", max_pages=50),
+            ),
+            concurrency=Concurrency.inline(HISTORY_TYPES),
+            # The last day of each history, and how many days ESI keeps.
+            result_selector={
+                "days.$": "States.ArrayLength($.ResponseBody)",
+                "latest.$": "$.ResponseBody[-1:]",
+            },
+            item={"days": ItemField.number("$.days"), "latest": ItemField.json("$.latest")},
+            headers={"Accept": "application/json"},
+            starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.days(1))),
+            table=self.player_count.table,
+            downloader_id="eve/market-history/the-forge",
         )
 
 
