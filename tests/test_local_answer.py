@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import build_from_answer
@@ -36,22 +36,31 @@ def upstream() -> Iterator[Upstream]:
         yield server
 
 
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[[str, str], LocalRunner]]:
+@pytest.fixture(scope="module")
+def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
+    """One open runner per downloader, for the module (each test runs at its own time)."""
     with ExitStack() as exits:
+        yield RunnerPool(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app,
+                    upstream=upstream.url,
+                    pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )
 
-        def open_(transport: str, name: str) -> LocalRunner:
-            runner = LocalRunner(
-                app, upstream=upstream.url, pattern=f"{transport}/{name}",
-                secrets={f"{transport}/{name}Connection": "key"},
-            )  # fmt: skip
-            return exits.enter_context(runner)
 
-        yield open_
+@pytest.fixture
+def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
+    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
+    when = fresh_time()
+    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
 
 
-def keys(runner: LocalRunner) -> list[str]:
-    return [item["sk"].removeprefix(f"{T0}#") for item in runner.items()]
+def keys(runner: Run) -> list[str]:
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
 
 
 def market(seen: Seen) -> Answer:
@@ -64,7 +73,7 @@ def market(seen: Seen) -> Answer:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_the_list_answer_drives_the_requests(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, transport: str
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(market)
     runner = open_runner(transport, "History")
@@ -96,7 +105,7 @@ def things(count: int) -> Callable[[Seen], Answer]:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_object_items_fill_each_by_field_encoded(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, transport: str
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(things(2))
     runner = open_runner(transport, "Things")
@@ -110,7 +119,7 @@ def test_object_items_fill_each_by_field_encoded(
 
 
 def test_each_request_may_be_paginated(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream
+    open_runner: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(things(2))
     runner = open_runner("Proxy", "PagedThings")
@@ -126,7 +135,7 @@ def test_each_request_may_be_paginated(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_an_empty_list_stores_nothing_and_succeeds(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, transport: str
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(things(0))
     runner = open_runner(transport, "Things")
@@ -138,7 +147,7 @@ def test_an_empty_list_stores_nothing_and_succeeds(
 
 
 def test_a_list_over_the_limit_fails_before_any_item_is_requested(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream
+    open_runner: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(things(1001))
     runner = open_runner("Proxy", "Things")
@@ -156,7 +165,7 @@ def test_a_list_over_the_limit_fails_before_any_item_is_requested(
     ids=["no-field", "no-list"],
 )
 def test_a_list_without_the_items_fails_with_the_constructs_error(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, answer: Answer
+    open_runner: Callable[[str, str], Run], upstream: Upstream, answer: Answer
 ) -> None:
     upstream.respond(lambda seen: answer)
     runner = open_runner("Proxy", "Things")

@@ -16,7 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import EXAMPLE_API, build_paginators
@@ -51,47 +51,27 @@ def elsewhere() -> Iterator[Upstream]:
 
 
 @pytest.fixture(scope="module")
-def runners(
-    app: cdk.App, upstream: Upstream, elsewhere: Upstream
-) -> Iterator[dict[str, LocalRunner]]:
+def runners(app: cdk.App, upstream: Upstream, elsewhere: Upstream) -> Iterator[RunnerPool]:
     """One open runner per downloader, for the module (each test runs at its own time)."""
     with ExitStack() as exits:
-
-        class Lazy(dict[str, LocalRunner]):
-            def __missing__(self, pattern: str) -> LocalRunner:
-                runner = LocalRunner(
-                    app, upstream={EXAMPLE_API: upstream.url, EVIL: elsewhere.url},
-                    pattern=pattern, secrets={f"{pattern}Connection": "key"},
-                )  # fmt: skip
-                self[pattern] = exits.enter_context(runner)
-                return self[pattern]
-
-        yield Lazy()
-
-
-_minutes = iter(range(24 * 60))
+        yield RunnerPool(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app,
+                    upstream={EXAMPLE_API: upstream.url, EVIL: elsewhere.url},
+                    pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )
 
 
 @pytest.fixture
-def open_runner(runners: dict[str, LocalRunner], elsewhere: Upstream) -> Callable[[str, str], Run]:
+def open_runner(runners: RunnerPool, elsewhere: Upstream) -> Callable[[str, str], Run]:
     """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
-    minute = next(_minutes)
-    when = f"2026-11-27T{minute // 60:02d}:{minute % 60:02d}:00Z"
+    when = fresh_time()
     elsewhere.script()
     return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
-
-
-class Run:
-    """One downloader's run at ``when``, and the items it stored."""
-
-    def __init__(self, runner: LocalRunner, when: str) -> None:
-        self.runner, self.when = runner, when
-
-    def run(self, _time: str) -> Any:
-        return self.runner.run(self.when)
-
-    def items(self) -> list[dict[str, Any]]:
-        return [i for i in self.runner.items() if i["sk"].startswith(self.when + "#")]
 
 
 def requests_of(upstream: Upstream) -> list[tuple[str, str]]:
@@ -418,3 +398,18 @@ def test_page_number_with_a_page_size_stops_at_a_short_page(
         "per_page=2&page=0", "per_page=2&page=1", "per_page=2&page=2",
     ]  # fmt: skip
     assert [page for _, page in pages_of(runner)] == [["a", "b"], ["c", "d"], ["e"]]
+
+
+def test_a_malformed_percent_encoding_fails_through_the_proxy_as_on_aws(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    """The proxy's request is decoded once with JSONata's $decodeUrlComponent, which (AWS's
+    JavaScript JSONata) fails on '%ZZ': so does the local run, and nothing is requested."""
+    upstream.respond(lambda seen: Answer(200, {"next": "/api/people/?q=%ZZ", "results": [1]}))
+    runner = open_runner("Proxy", "People")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "FAILED"
+    assert "URI malformed" in (execution.cause or "")
+    assert len(upstream.requests) == 1

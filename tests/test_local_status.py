@@ -15,7 +15,7 @@ from contextlib import ExitStack
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
 from sfn_downloader.local import LocalRunner
 
@@ -45,18 +45,27 @@ def upstream() -> Iterator[Upstream]:
         yield server
 
 
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[[str, str], LocalRunner]]:
+@pytest.fixture(scope="module")
+def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
+    """One open runner per downloader, for the module (each test runs at its own time)."""
     with ExitStack() as exits:
+        yield RunnerPool(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app,
+                    upstream=upstream.url,
+                    pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )
 
-        def open_(transport: str, name: str) -> LocalRunner:
-            runner = LocalRunner(
-                app, upstream=upstream.url, pattern=f"{transport}/{name}",
-                secrets={f"{transport}/{name}Connection": "key"},
-            )  # fmt: skip
-            return exits.enter_context(runner)
 
-        yield open_
+@pytest.fixture
+def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
+    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
+    when = fresh_time()
+    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
 
 
 T0 = "2026-11-27T05:30:00Z"
@@ -64,8 +73,8 @@ EMPTY = Answer(204, b"")
 """No content: a success without a body."""
 
 
-def keys(runner: LocalRunner) -> list[str]:
-    return [item["sk"].removeprefix(f"{T0}#") for item in runner.items()]
+def keys(runner: Run) -> list[str]:
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
 
 
 # --- fan-out with pagination -----------------------------------------------------------------
@@ -84,7 +93,7 @@ def repositories(seen: Seen) -> Answer:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_every_page_of_every_path_and_a_gone_path_skipped(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, transport: str
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(repositories)
     runner = open_runner(transport, "Repos")
@@ -107,7 +116,7 @@ def test_every_page_of_every_path_and_a_gone_path_skipped(
 
 
 def test_without_an_action_the_gone_path_fails_alone(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream
+    open_runner: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(repositories)
     runner = open_runner("Plain", "Repos")
@@ -126,7 +135,7 @@ def test_without_an_action_the_gone_path_fails_alone(
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("answer", [Answer(404, {"message": "gone"}), EMPTY], ids=["404", "204"])
 def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
-    open_runner: Callable[[str, str], LocalRunner],
+    open_runner: Callable[[str, str], Run],
     upstream: Upstream,
     transport: str,
     answer: Answer,
@@ -143,7 +152,7 @@ def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_other_answers_are_stored_or_fail_as_before(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, transport: str
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     runner = open_runner(transport, "One")
 
@@ -174,7 +183,7 @@ def events(empty_at: int, status: int = 204) -> Callable[[Seen], Answer]:
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("status", [204, 404])
 def test_end_stops_the_page_loop_with_the_pages_before_stored(
-    open_runner: Callable[[str, str], LocalRunner],
+    open_runner: Callable[[str, str], Run],
     upstream: Upstream,
     transport: str,
     status: int,
@@ -191,7 +200,7 @@ def test_end_stops_the_page_loop_with_the_pages_before_stored(
 
 @pytest.mark.parametrize("status", [204, 404])
 def test_end_stops_cursor_pagination(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream, status: int
+    open_runner: Callable[[str, str], Run], upstream: Upstream, status: int
 ) -> None:
     def feed(seen: Seen) -> Answer:
         if "cursor" not in seen.query:
@@ -208,7 +217,7 @@ def test_end_stops_cursor_pagination(
 
 
 def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream
+    open_runner: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     def orders(seen: Seen) -> Answer:
         page = int(seen.query["page"][0])
@@ -226,7 +235,7 @@ def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
 
 
 def test_x_pages_with_an_empty_first_answer_stores_nothing(
-    open_runner: Callable[[str, str], LocalRunner], upstream: Upstream
+    open_runner: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(lambda seen: EMPTY)
     runner = open_runner("Proxy", "Orders")
