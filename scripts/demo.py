@@ -2,8 +2,11 @@
 
 Synthesizes the EVE example (examples/eve_player_count), starts a loopback stand-in for
 esi.evetech.net, runs the downloader once per scheduled minute for a simulated hour on moto,
-then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable`` (the
-Queries a deployed table gets): a terminal table and a chart PNG.
+then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable``: a
+terminal table and a chart PNG. Then the composed downloaders (The Forge's market types, its
+orders trimmed at the proxy, a few types' price history) run once, and the GitHub example
+(examples/github_issues) reads every page of a repository's issues from a stand-in for
+api.github.com that pages with a ``Link`` header.
 
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
 """
@@ -34,6 +37,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parent.parent
 EVE_APP = ROOT / "examples" / "eve_player_count" / "app.py"
+GITHUB_APP = ROOT / "examples" / "github_issues" / "app.py"
+GITHUB_API = "https://api.github.com"
+GITHUB_TOKEN = "github_pat_local_demo"
+"""The local value of the example's github/token secret: the stand-in checks it arrives."""
 LIVE_ENDPOINT = "https://esi.evetech.net"
 START = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # EU evening: the daily peak builds up
 MINUTES = 60
@@ -42,6 +49,7 @@ MARKET_TYPE_PAGES = 3
 MARKET_ORDERS_PATH = "/v1/markets/10000002/orders/"
 MARKET_ORDER_PAGES = 3
 ORDERS_A_PAGE = 1_000
+MARKET_HISTORY_PATH = "/v1/markets/10000002/history/"
 
 
 class EsiStandIn:
@@ -68,6 +76,8 @@ class EsiStandIn:
                     status, body, extra = stand_in.market_types(self.path)
                 elif self.path.startswith(MARKET_ORDERS_PATH):
                     status, body, extra = stand_in.market_orders(self.path)
+                elif self.path.startswith(MARKET_HISTORY_PATH):
+                    status, body = stand_in.market_history(self.path)
                 else:
                     status, body = stand_in.answer(self.path)
                 payload = json.dumps(body).encode()
@@ -126,6 +136,20 @@ class EsiStandIn:
             return 404, {"error": "Requested page does not exist!"}, {"X-Page": str(page)}
         return 200, market_orders(page), {"X-Pages": str(MARKET_ORDER_PAGES), "X-Page": str(page)}
 
+    def market_history(self, path: str) -> tuple[int, Any]:
+        """``GET /v1/markets/10000002/history/?type_id=N`` like ESI: a year of daily prices."""
+        type_id = int(parse_qs(urlsplit(path).query)["type_id"][0])
+        days = [
+            {
+                "date": (START - timedelta(days=365 - day)).strftime("%Y-%m-%d"),
+                "average": round(4.0 + type_id / 100 + 0.3 * math.sin(day / 9), 2),
+                "volume": 1_000_000 + 1_000 * day,
+                "order_count": 900 + day,
+            }
+            for day in range(365)
+        ]
+        return 200, days
+
     @property
     def url(self) -> str:
         """The stand-in's base URL."""
@@ -167,15 +191,111 @@ def market_orders(page: int) -> list[dict[str, Any]]:
     return orders
 
 
-def synthesize_eve(outdir: str) -> Any:
-    """The EVE example app, synthesized into ``outdir``."""
-    spec = importlib.util.spec_from_file_location("eve_player_count_app", EVE_APP)
+class GitHubStandIn:
+    """Answers ``GET /repos/aws/aws-cdk/issues`` like api.github.com: 237 issues, 100 a page,
+    next pages linked with ``Link: <...>; rel="next"`` under ``/repositories/4139637/issues``
+    (as GitHub's own links are); 401 without the token the proxy must inject."""
+
+    ISSUES = 237
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stand_in.requests.append(self.path)
+                status, body, extra = stand_in.answer(self.path, self.headers.get("Authorization"))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    def answer(self, path: str, authorization: str | None) -> tuple[int, Any, dict[str, str]]:
+        """The status, JSON body and Link header of one page."""
+        if authorization != f"Bearer {GITHUB_TOKEN}":
+            return 401, {"message": "Requires authentication"}, {}
+        parts = urlsplit(path)
+        query = parse_qs(parts.query)
+        page, per_page = int(query.get("page", ["1"])[0]), int(query["per_page"][0])
+        last = -(-self.ISSUES // per_page)
+        first_number = (page - 1) * per_page + 1
+        issues = [
+            {"number": n, "title": f"Issue {n}", "state": "open" if n % 3 else "closed",
+             "updated_at": f"2026-11-{1 + n % 27:02d}T10:00:00Z"}
+            for n in range(first_number, min(first_number + per_page, self.ISSUES + 1))
+        ]  # fmt: skip
+        base = f"{GITHUB_API}/repositories/4139637/issues?state=all&sort=updated&direction=asc"
+        links = [f'<{base}&per_page={per_page}&page={p}>; rel="{rel}"'
+                 for p, rel in ((page + 1, "next"), (last, "last")) if page < last]  # fmt: skip
+        if page > 1:
+            links.append(f'<{base}&per_page={per_page}&page=1>; rel="first"')
+        return 200, issues, {"Link": ", ".join(links)} if links else {}
+
+    @property
+    def url(self) -> str:
+        """The stand-in's base URL."""
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    @contextmanager
+    def serving(self) -> Iterator[GitHubStandIn]:
+        """Serve on loopback for the duration."""
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def _synthesize(path: Path, name: str, outdir: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     app = module.build_app(outdir)
     app.synth()
     return app
+
+
+def synthesize_eve(outdir: str) -> Any:
+    """The EVE example app, synthesized into ``outdir``."""
+    return _synthesize(EVE_APP, "eve_player_count_app", outdir)
+
+
+def run_github_example() -> None:
+    """The GitHub example against its stand-in: every page of the issues, one run."""
+    from sfn_downloader.local import LocalRunner
+
+    with tempfile.TemporaryDirectory(prefix="github-cdk-out-") as outdir:
+        app = _synthesize(GITHUB_APP, "github_issues_app", outdir)
+        stand_in = GitHubStandIn()
+        with (
+            stand_in.serving(),
+            LocalRunner(
+                app, upstream={GITHUB_API: stand_in.url}, secrets={"github/token": GITHUB_TOKEN}
+            ) as runner,
+        ):
+            run = runner.run(START)
+            items = runner.items()
+    print(f"\nGitHub issues of aws/aws-cdk (Link header pagination), one run: {_status(run)}")
+    for path in stand_in.requests:
+        print(f"  GET {path}")
+    for item in items:
+        issues = json.loads(item["issues"])
+        print(
+            f"  page {item['sk'].split('#')[1]}: {len(issues):>3} issues, "
+            f"#{issues[0]['number']}..#{issues[-1]['number']}"
+        )
 
 
 def check_live() -> None:
@@ -301,6 +421,14 @@ def main() -> int:
                         i for i in summary.items()
                         if i["pk"] == "eve/market-order-summary/the-forge"
                     ]  # fmt: skip
+            # Requests found in another answer: the type list, then a few types' history.
+            with LocalRunner(
+                app, upstream=upstream, pattern="EvePlayerCount/MarketHistory"
+            ) as history:
+                history_run = history.run(START)
+                history_items = [
+                    i for i in history.items() if i["pk"] == "eve/market-history/the-forge"
+                ]
     rows = [
         {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
         for e in executions
@@ -323,12 +451,23 @@ def main() -> int:
         )
     if not args.live:
         print_orders(stand_in.order_page_bytes, orders_run, order_items, summary_run, summary_items)
+    print(
+        f"\nprice history of {len(history_items)} of those types, one run: {_status(history_run)}"
+    )
+    for item in history_items:
+        [latest] = json.loads(item["latest"])
+        print(
+            f"  type {item['sk'].rsplit('=', 1)[1]:>5}: {item['days']} days, "
+            f"{latest['date']} average {latest['average']}"
+        )
     source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
     draw_chart(
         rows, args.out,
         f"local run of the synthesized state machine, {source}; read with DownloaderTable",
     )  # fmt: skip
     print(f"chart: {args.out}")
+    if not args.live:
+        run_github_example()
     return 0
 
 

@@ -12,6 +12,8 @@ from scenarios import (
     build_default,
     build_distributed,
     build_fanout,
+    build_from_answer,
+    build_from_answer_http,
     build_from_secret,
     build_full,
     build_http_task,
@@ -19,8 +21,12 @@ from scenarios import (
     build_on_demand,
     build_own_bucket,
     build_pages,
+    build_paginators,
+    build_paginators_http,
     build_retained,
     build_shared_table,
+    build_status_actions,
+    build_status_actions_http,
     build_trimmed,
     synth,
 )
@@ -120,3 +126,39 @@ def keyed() -> Scenario:
 def trimmed() -> Scenario:
     """trim: every page of the orders, a single request with headers, a cursor, a summary."""
     return synth(build_trimmed)
+
+
+@pytest.fixture(scope="session")
+def paginators() -> Scenario:
+    """Each next-page paginator (Link header, next URL, offset, page number) on the proxy."""
+    return synth(build_paginators)
+
+
+@pytest.fixture(scope="session")
+def paginators_http() -> Scenario:
+    """Each next-page paginator on the HTTP Task."""
+    return synth(build_paginators_http)
+
+
+@pytest.fixture(scope="session")
+def status_actions() -> Scenario:
+    """on_status on each shape (one request, fan-out of paged paths, page loop, cursor, X-Pages)."""
+    return synth(build_status_actions)
+
+
+@pytest.fixture(scope="session")
+def status_actions_http() -> Scenario:
+    """on_status on each shape, on the HTTP Task."""
+    return synth(build_status_actions_http)
+
+
+@pytest.fixture(scope="session")
+def from_answer() -> Scenario:
+    """Requests found in another answer (FanOut.from_answer), with and without pages."""
+    return synth(build_from_answer)
+
+
+@pytest.fixture(scope="session")
+def from_answer_http() -> Scenario:
+    """FanOut.from_answer on the HTTP Task."""
+    return synth(build_from_answer_http)

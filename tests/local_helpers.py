@@ -39,6 +39,8 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     """Header names lower-cased."""
+    raw_query: str = ""
+    """The query string as received, byte for byte (``""`` without one)."""
 
 
 class Upstream:
@@ -61,6 +63,7 @@ class Upstream:
                     parts.path,
                     parse_qs(parts.query),
                     {k.lower(): v for k, v in self.headers.items()},
+                    raw_query=parts.query,
                 )
                 with upstream._lock:
                     upstream.requests.append(seen)
@@ -203,3 +206,40 @@ def market_orders(page: int, count: int = 1_000, *, seed: int = 17) -> list[dict
             }
         )
     return orders
+
+
+class Run:
+    """One downloader's run at a time of its own, and the items that run stored: tests sharing
+    one open runner do not see each other's items."""
+
+    def __init__(self, runner: Any, when: str) -> None:
+        self.runner, self.when = runner, when
+
+    def run(self, _time: str | None = None) -> Any:
+        """Run at this test's own time (the given one is ignored)."""
+        return self.runner.run(self.when)
+
+    def items(self) -> list[dict[str, Any]]:
+        return [i for i in self.runner.items() if i["sk"].startswith(self.when)]
+
+
+class RunnerPool(dict[str, Any]):
+    """``LocalRunner``s opened on first use and kept open (each takes seconds to open)."""
+
+    def __init__(self, opener: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._opener = opener
+
+    def __missing__(self, pattern: str) -> Any:
+        self[pattern] = self._opener(pattern)
+        return self[pattern]
+
+
+_minutes = iter(range(10**6))
+
+
+def fresh_time() -> str:
+    """A scheduled time no other run of the session uses."""
+    minute = next(_minutes)
+    day, minute = divmod(minute, 24 * 60)
+    return f"2026-{11 + day // 28:02d}-{1 + day % 28:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z"

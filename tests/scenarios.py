@@ -34,6 +34,7 @@ from sfn_downloader import (
     ItemField,
     Pagination,
     Starts,
+    StatusAction,
     Transport,
     Trim,
 )
@@ -487,3 +488,145 @@ ORDER_SUMMARY_VTL = """\
 "maxBuy": #if($maxBuy == $null)null#else$maxBuy#end}
 """
 """Per page: how many orders, the lowest sell price and the highest buy price."""
+
+
+EXAMPLE_API = "https://api.example.com"
+"""The endpoint of the paginated scenarios."""
+
+
+def api_key_connection(stack: cdk.Stack, construct_id: str = "ApiConnection") -> events.Connection:
+    """An API-key connection for the HTTP Task scenarios (local runs pass its key as a secret)."""
+    return events.Connection(
+        stack, construct_id,
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
+        ),
+    )  # fmt: skip
+
+
+def build_paginators(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """Each next-page paginator, on the proxy (or on the HTTP Task): GitHub's Link header,
+    Django REST's next URL, offset/limit and page numbers, with and without their options
+    (``only``: these of them)."""
+    body = {"page": ItemField.json("$.ResponseBody")}
+    kinds: dict[str, dict[str, Any]] = {
+        "Issues": {"path": "/repos/o/r/issues?per_page=2&state=all",
+                   "pagination": Pagination.link_header(max_pages=10)},
+        "People": {"path": "/api/people/?format=json",
+                   "pagination": Pagination.next_url(path="$.ResponseBody.next", max_pages=10),
+                   "result_selector": {"results.$": "$.ResponseBody.results"},
+                   "item": {"people": ItemField.json("$.results")}},
+        "Offset": {"path": "/v1/items?sort=id",
+                   "pagination": Pagination.offset(limit=2, items_path="$.ResponseBody.results")},
+        "OffsetTotal": {"path": "/v1/items?sort=id",
+                        "pagination": Pagination.offset(
+                            param="start", limit_param="count", limit=2,
+                            items_path="$.ResponseBody.results", total_path="$.ResponseBody.total",
+                        )},
+        "Numbers": {"path": "/v1/events?per_page=2",
+                    "pagination": Pagination.page_number(items_path="$.ResponseBody")},
+        "Sized": {"path": "/v1/events?per_page=2",
+                  "pagination": Pagination.page_number(start=0, page_size=2)},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, **{"item": body, **props}
+        )
+    return patterns
+
+
+def build_paginators_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_paginators`` on the HTTP Task."""
+    return build_paginators(stack, http_task=True)
+
+
+def build_status_actions(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """``on_status`` on each shape: one request, a fan-out of paginated paths (GitHub-like Link
+    headers), a page loop, cursor and X-Pages pagination."""
+    skip = {404: StatusAction.SKIP, 204: StatusAction.SKIP}
+    end = {404: StatusAction.END, 204: StatusAction.END}
+    value = {"value": ItemField.json("$.value")}
+    kinds: dict[str, dict[str, Any]] = {
+        "One": {"path": "/v1/thing", "on_status": skip, "item": value,
+                "result_selector": {"value.$": "$.ResponseBody.value"}},
+        "Repos": {"fan_out": FanOut.paths(["/repos/a/issues", "/repos/b/issues",
+                                           "/repos/c/issues?state=all"]),
+                  "pagination": Pagination.link_header(), "on_status": {404: StatusAction.SKIP},
+                  "item": {"page": ItemField.json("$.ResponseBody")}},
+        "Events": {"path": "/v1/events", "on_status": end,
+                   "pagination": Pagination.page_number(items_path="$.ResponseBody.items"),
+                   "result_selector": {"value.$": "$.ResponseBody.items"}, "item": value},
+        "Feed": {"path": "/v1/feed", "on_status": end,
+                 "pagination": Pagination.cursor(next_path="$.ResponseBody.next"),
+                 "item": {"page": ItemField.json("$.ResponseBody")}},
+        "Orders": {"path": "/v1/orders", "on_status": skip, "pagination": Pagination.page_count(),
+                   "item": {"page": ItemField.json("$.ResponseBody")}},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, **props
+        )
+    return patterns
+
+
+def build_status_actions_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_status_actions`` on the HTTP Task."""
+    return build_status_actions(stack, http_task=True)
+
+
+def build_from_answer(
+    stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
+) -> dict[str, DownloaderPattern]:
+    """Requests found in another answer: EVE's market types (X-Pages), then each type's
+    history (the first 3); object items by field, every item, each item paginated."""
+    body = {"page": ItemField.json("$.ResponseBody")}
+    things = {"path": "/v1/things?kind=all", "items": "$.ResponseBody.things",
+              "each": "/v1/things/{item.id}/detail"}  # fmt: skip
+    kinds: dict[str, dict[str, Any]] = {
+        "History": {"fan_out": FanOut.from_answer(
+            path="/v1/markets/10000002/types/", items="$.ResponseBody",
+            each="/v1/markets/10000002/history/?type_id={item}", max_items=3,
+            pages=Pagination.page_count(),
+        )},
+        "Things": {"fan_out": FanOut.from_answer(**things)},
+        "PagedThings": {"fan_out": FanOut.from_answer(**things),
+                        "pagination": Pagination.page_number(items_path="$.ResponseBody")},
+    }  # fmt: skip
+    patterns = {}
+    for name, props in kinds.items():
+        if only is not None and name not in only:
+            continue
+        transport = (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+        patterns[name] = DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, transport=transport, item=body, **props
+        )
+    return patterns
+
+
+def build_from_answer_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_from_answer`` on the HTTP Task."""
+    return build_from_answer(stack, http_task=True)

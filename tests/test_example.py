@@ -32,13 +32,14 @@ def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> dict[str,
 def test_example_synthesizes(tmp_path: Path) -> None:
     template = synthesize(tmp_path)
     types = sorted(r["Type"] for r in template["Resources"].values())
-    # The player count and, composed with it, The Forge's market types and orders (trimmed at
-    # the proxy, in full and summarized): one shared table.
-    assert types.count("AWS::StepFunctions::StateMachine") == 4
-    assert types.count("AWS::Scheduler::Schedule") == 4
+    # The player count and, composed with it, The Forge's market types, its orders (trimmed at
+    # the proxy, in full and summarized) and the history of a few types: one shared table.
+    assert types.count("AWS::StepFunctions::StateMachine") == 5
+    assert types.count("AWS::Scheduler::Schedule") == 5
     assert types.count("AWS::DynamoDB::Table") == 1
     assert "eve/player-count" in json.dumps(template)
     assert "eve/market-types/the-forge" in json.dumps(template)
+    assert "eve/market-history/the-forge" in json.dumps(template)
     # One dashboard for both, and the table's name as an output for sfn_downloader.read.
     assert types.count("AWS::CloudWatch::Dashboard") == 1
     [table] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
@@ -117,3 +118,48 @@ def test_alerts_example_may_use_its_topic_key(tmp_path: Path) -> None:
         "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
     } in statements
+
+
+GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues" / "app.py"
+
+
+def test_github_example_pages_with_the_link_header_through_the_token_injecting_proxy() -> None:
+    """The GitHub example, run locally against a stand-in paging as api.github.com does."""
+    import aws_cdk as cdk
+
+    from local_helpers import Answer, Seen, running_upstream
+    from sfn_downloader.local import LocalRunner
+
+    spec = importlib.util.spec_from_file_location("github_issues_app", GITHUB_EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = cdk.App()
+    stack = module.GitHubIssuesStack(app, "GitHubIssues", repository="octo/hello")
+    base = "https://api.github.com/repositories/7/issues?state=all&per_page=100"
+
+    def github(seen: Seen) -> Answer:
+        if seen.headers.get("authorization") != "Bearer local-token":
+            return Answer(401, {"message": "Requires authentication"})
+        page = int(seen.query.get("page", ["1"])[0])
+        link = {"Link": f'<{base}&page={page + 1}>; rel="next"'} if page < 2 else {}
+        return Answer(200, [{"number": page}], link)
+
+    with running_upstream() as upstream:
+        upstream.respond(github)
+        with LocalRunner(
+            stack, upstream={"https://api.github.com": upstream.url},
+            secrets={"github/token": "local-token"},
+        ) as runner:  # fmt: skip
+            execution = runner.run("2026-11-27T05:00:00Z")
+            items = runner.items()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [s.path for s in upstream.requests] == [
+        "/repos/octo/hello/issues",
+        "/repositories/7/issues",
+    ]
+    assert "user-agent" in upstream.requests[0].headers
+    assert [(i["pk"], i["sk"][-2:]) for i in items] == [
+        ("github/issues/octo/hello", "#1"), ("github/issues/octo/hello", "#2")
+    ]  # fmt: skip

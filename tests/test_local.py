@@ -412,5 +412,6 @@ def test_cli_reports_an_unknown_pattern(
     assert (
         "No downloader at 'X/Y'. Available: "
         "['EvePlayerCount/PlayerCount', 'EvePlayerCount/MarketTypes', "
-        "'EvePlayerCount/MarketOrders', 'EvePlayerCount/MarketOrderSummary']"
+        "'EvePlayerCount/MarketOrders', 'EvePlayerCount/MarketOrderSummary', "
+        "'EvePlayerCount/MarketHistory']"
     ) in capsys.readouterr().err

@@ -155,8 +155,10 @@ def _error(**props: Any) -> str:
         ({"fan_out": ["/a"], "path": None}, r"fan_out=\['/a'\]: is not a FanOut"),
         ({"concurrency": 5}, r"concurrency=5: is not a Concurrency.*Concurrency.inline\(10\)"),
         (
-            {"fan_out": FanOut.paths(["/a"]), "path": None, "pagination": Pagination.page_count()},
-            r"pagination='page_count'.*not supported together with fan_out",
+            {"fan_out": FanOut.paths(["/a", "/b?page=2"]), "path": None,
+             "pagination": Pagination.page_count()},
+            r"pagination.param='page': is already in the fan_out\[1\]'s query string "
+            r"\('/b\?page=2'\)",
         ),
         ({"pagination": Pagination.page_count(max_pages=0)}, r"pagination.max_pages=0"),
         ({"path": "/x?page=2", "pagination": Pagination.page_count()}, r"already in the path"),

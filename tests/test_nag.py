@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -18,16 +19,23 @@ from scenarios import (
     build_dashboards,
     build_default,
     build_distributed,
+    build_from_answer,
+    build_from_answer_http,
     build_full,
     build_http_task,
     build_keyed,
     build_on_demand,
     build_own_bucket,
     build_pages,
+    build_paginators,
+    build_paginators_http,
+    build_status_actions,
+    build_status_actions_http,
     build_trimmed,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
+GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
 
 
 def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
@@ -71,10 +79,20 @@ def eve_alerts_example(app: cdk.App) -> None:
     EvePlayerCountAlertsStack(app, "EvePlayerCountAlerts")
 
 
+def github_example(app: cdk.App) -> None:
+    # Loaded by file: the EVE example's module is also named "app".
+    spec = importlib.util.spec_from_file_location("github_issues_app", GITHUB_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.GitHubIssuesStack(app, "GitHubIssues", repository="aws/aws-cdk")
+
+
 @pytest.mark.parametrize(
     "build",
     [
         eve_example,
+        github_example,
         eve_alerts_example,
         in_stack(build_default),
         in_stack(build_full),
@@ -87,9 +105,16 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_dashboards),
         in_stack(build_keyed),
         in_stack(build_trimmed),
+        in_stack(build_paginators),
+        in_stack(build_paginators_http),
+        in_stack(build_status_actions),
+        in_stack(build_status_actions_http),
+        in_stack(build_from_answer),
+        in_stack(build_from_answer_http),
     ],
     ids=[
         "eve-example",
+        "github-example",
         "eve-alerts-example",
         "default",
         "fully-configured",
@@ -102,6 +127,12 @@ def eve_alerts_example(app: cdk.App) -> None:
         "dashboards",
         "keyed",
         "trimmed",
+        "paginators",
+        "paginators-http",
+        "status-actions",
+        "status-actions-http",
+        "from-answer",
+        "from-answer-http",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The article's example: store EVE Online's player count every minute, and, composed with it,
-paginated downloaders of The Forge's market sharing the same table: the traded types, and the
-orders themselves, trimmed at the proxy (pages of about 300 KB, over Step Functions' 256 KiB).
+paginated downloaders of The Forge's market sharing the same table: the traded types, the
+orders themselves, trimmed at the proxy (pages of about 300 KB, over Step Functions' 256 KiB),
+and a daily download of the price history of a few of its item types.
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth`` (aws-cdk CLI) works too.
 """
@@ -14,7 +15,15 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Pagination, Starts, Trim
+from sfn_downloader import (
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Starts,
+    Trim,
+)
 
 THE_FORGE = 10000002
 """The region of Jita, EVE's busiest market."""
@@ -39,6 +48,8 @@ ORDER_SUMMARY_TEMPLATE = """\
 "maxBuy": #if($maxBuy == $null)null#else$maxBuy#end}
 """
 """Trim.template: per page, how many orders, the lowest sell price, the highest buy price."""
+HISTORY_TYPES = 5
+"""How many of The Forge's item types get their price history downloaded each day."""
 
 
 def player_count(
@@ -77,6 +88,8 @@ class EvePlayerCountStack(cdk.Stack):
     * ``PlayerCount``: GET https://esi.evetech.net/v2/status every minute; players and version.
     * ``MarketTypes``: every page of The Forge's traded item types (ESI's ``X-Pages``), a small
       summary per page.
+    * ``MarketHistory``: once a day, the price history of the first ``HISTORY_TYPES`` of those
+      types: the type list is read first (``FanOut.from_answer``), then each type's history.
     * ``MarketOrders``: every page of The Forge's orders, hourly, each order trimmed at the
       proxy to five fields (``Trim.fields``).
     * ``MarketOrderSummary``: the same pages, each summarized by API Gateway
@@ -160,6 +173,32 @@ class EvePlayerCountStack(cdk.Stack):
             starts=Starts.scheduled(hourly),
             table=self.player_count.table,
             downloader_id="eve/market-order-summary/the-forge",
+        )
+        # Requests found in another answer: list the traded types (every X-Pages page, read
+        # until enough ids are found), then GET each type's daily history (about 400 days,
+        # ~40 KB). ESI's history changes once a day; max_items caps the fan-out on purpose.
+        self.market_history = DownloaderPattern(
+            self,
+            "MarketHistory",
+            endpoint="https://esi.evetech.net",
+            fan_out=FanOut.from_answer(
+                path=f"/v1/markets/{THE_FORGE}/types/?datasource=tranquility",
+                items="$.ResponseBody",
+                each=f"/v1/markets/{THE_FORGE}/history/?datasource=tranquility&type_id={{item}}",
+                max_items=HISTORY_TYPES,
+                pages=Pagination.page_count(header="X-Pages", param="page", max_pages=50),
+            ),
+            concurrency=Concurrency.inline(HISTORY_TYPES),
+            # The last day of each history, and how many days ESI keeps.
+            result_selector={
+                "days.$": "States.ArrayLength($.ResponseBody)",
+                "latest.$": "$.ResponseBody[-1:]",
+            },
+            item={"days": ItemField.number("$.days"), "latest": ItemField.json("$.latest")},
+            headers={"Accept": "application/json"},
+            starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.days(1))),
+            table=self.player_count.table,
+            downloader_id="eve/market-history/the-forge",
         )
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .pattern import DownloaderPattern
     from .sinks.s3 import Archive
     from .starts import Starts
+    from .status import StatusAction
     from .transport import Transport
     from .transport.trim import Trim
 
@@ -43,6 +44,7 @@ __all__ = [
     "Prices",
     "Problem",
     "Starts",
+    "StatusAction",
     "Transport",
     "Trim",
     "estimate_monthly_cost",
@@ -62,6 +64,7 @@ _MODULE_OF = {
     "Prices": "cost",
     "Problem": "errors",
     "Starts": "starts",
+    "StatusAction": "status",
     "Transport": "transport",
     "Trim": "transport.trim",
     "estimate_monthly_cost": "cost",

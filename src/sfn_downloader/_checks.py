@@ -182,3 +182,39 @@ def check_run_length(
                 f"{timeout_seconds:,.0f} s.",
                 time_fix.format(most=most),
             )
+
+
+_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(\d+)\]")
+
+
+def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:
+    """``path`` must be a plain JSONPath into the raw answer: ``$.ResponseBody.next``,
+    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards)."""
+    if not isinstance(path, str) or not path.startswith("$") or _segments(path) is None:
+        yield Problem(
+            prop,
+            path,
+            "is not a plain JSONPath into the raw answer (names and indexes only).",
+            f"pass e.g. {prop.rsplit('.', 1)[-1]}={example!r}.",
+        )
+
+
+def _segments(path: str) -> list[str] | None:
+    rest, segments = path[1:], []
+    while rest:
+        match = _SEGMENT.match(rest)
+        if match is None:
+            return None
+        name, quoted, double, index = match.groups()
+        segments.append(f"[{index}]" if index is not None else f"`{name or quoted or double}`")
+        rest = rest[match.end() :]
+    return segments
+
+
+def jsonata_path(path: str, root: str = "$raw") -> str:
+    """``$.ResponseBody.next`` as JSONata on ``root``: ``$raw.`ResponseBody`.`next```."""
+    segments = _segments(path) or []
+    text = root
+    for segment in segments:
+        text += segment if segment.startswith("[") else f".{segment}"
+    return text

@@ -73,6 +73,30 @@ CURRENT_PATH = "$.current"
 """Cursor pagination: the page being stored (``response``, ``next``)."""
 FAILURE_PATH = "$.failure"
 """Inside a Map iteration: the caught error of a failed request."""
+RAW_FIELD = "raw"
+"""A page loop (``link_header``, ``next_url``, ``offset``, ``page_number``): the raw answer of
+the page just downloaded, until ``NextRequest`` has read what the paginator needs from it."""
+RAW_PATH = f"$.{RAW_FIELD}"
+KEEP_FIELD = "keep"
+"""A page loop with a ``result_selector``: the loop's state while the raw answer is selected."""
+URL_FIELD = "url"
+"""A page loop: the request being made, as ``/path?query`` (the query as the API wrote it)."""
+REQUEST_FIELD = "request"
+"""A page loop: the request being made, as the transport takes it (``path``, ``query``)."""
+PAGING_FIELD = "paging"
+"""A page loop: what the paginator carries from page to page (offset, page count, ...)."""
+STORED_PATH = "$.stored"
+"""A page loop: the number of the page ``PersistPage`` stores (``$.page`` is the next one)."""
+MORE_PATH = "$.more"
+"""A page loop: true when another page is to be fetched."""
+PAGING_ERROR_PATH = "$.pagingError"
+"""A page loop: ``{"name", "cause"}`` when the answer breaks the paginator's contract (a next
+URL off the endpoint's origin, items or total not found); the page is stored, then the run (or
+the fan-out's request) fails with ``name``."""
+FOUND_FIELD = "found"
+"""``FanOut.from_answer``: the items its list request found (all pages of it)."""
+KEY_PATH = "$.key"
+"""A fan-out with pagination iteration: the request's key (the path as given)."""
 EXPIRES_VARIABLE = "expiresAt"
 """With ``retention``: the run's expiry (epoch seconds), assigned by ``ComputeExpiry``."""
 
@@ -103,6 +127,21 @@ itself (``bytes=0-262144``): whether a task's own ``Range`` is refused or replac
 documented, so it is refused."""
 HTTP_TASK_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
 """Header name prefixes an HTTP Task may not set (same page)."""
+
+NEXT_URL_OFF_ORIGIN_ERROR = "Downloader.NextUrlOffOrigin"
+"""A next-page URL (``Link`` header or body) points off the endpoint's origin (scheme, host and
+port compared exactly): the run stops before any request leaves for it."""
+ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
+"""``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
+TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"
+"""``offset`` pagination: ``total_path`` is not a number in the page's answer."""
+TOO_MANY_ITEMS_ERROR = "Downloader.TooManyItems"
+"""``FanOut.from_answer``: the list holds more items than a run requests (``max_items``);
+nothing is requested."""
+LIST_ITEMS_NOT_FOUND_ERROR = "Downloader.ListItemsNotFound"
+"""``FanOut.from_answer``: ``items`` is not a list in the list request's answer."""
+PAGE_COUNT_NOT_FOUND_ERROR = "Downloader.PageCountNotFound"
+"""``page_count`` pagination in a fan-out: a path's first answer has no page count header."""
 
 # --- Step Functions limits the construct designs around ---------------------------------------
 STATE_DATA_LIMIT_BYTES = 256 * 1024

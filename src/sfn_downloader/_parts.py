@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, SCHEDULED_TIME_PATH
 from .auth import AuthHeader
 from .errors import Problem
 
@@ -29,6 +31,11 @@ class Request:
     query: Mapping[str, list[str]]
     given: str | None = None
     """``path`` as the user wrote it (with its query string, or a template)."""
+
+
+ANY_PATH = "/*"
+"""In ``request_paths``: requests may go to any path of the endpoint (next-page links choose
+theirs), so the role may GET any path of the proxy."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +59,28 @@ class Exchange:
     """Every response header the downloader's own states read (``X-Pages``, a cursor header)."""
 
 
+def with_query(path: str, query: Mapping[str, list[str]]) -> str:
+    """``path`` (as given, with or without a query) with ``query`` appended, encoded."""
+    if not query:
+        return path
+    return path + ("&" if "?" in path else "?") + urlencode(query, doseq=True)
+
+
 class TransportTraits(Protocol):
     """What other features may ask of the transport while checking themselves."""
 
     @property
     def supports_query_overrides(self) -> bool:
         """True when an on-demand run may override query parameters."""
+        ...
+
+    @property
+    def retryable_errors(self) -> tuple[str, ...]:
+        """The error names the default retry policy retries."""
+        ...
+
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...
 
 
@@ -108,6 +131,8 @@ class CheckContext:
     """``trim`` as given (a ``Trim`` of the API Gateway transport)."""
     exchange: Exchange = field(default_factory=Exchange)
     """The names the run's requests carry and its own states read (see ``Exchange``)."""
+    paginated: bool = False
+    """True with ``pagination`` (a page loop that an action may end)."""
 
 
 class Downloads(Protocol):
@@ -136,6 +161,16 @@ class Downloads(Protocol):
     def listed(self, target: Target) -> dict[str, Any]:
         """A fan-out request as a Map item holds it: ``{"path", "query", "key"}``, path and
         query as this transport takes them."""
+        ...
+
+    def request_from_url(self, url: str) -> str:
+        """A JSONata expression of the request (``{"path", "query"}``, as ``listed`` holds one)
+        for ``url``, a JSONata expression of a same-origin ``/path?query`` whose query is as
+        the API wrote it."""
+        ...
+
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...
 
 
@@ -184,6 +219,154 @@ class Maps(Protocol):
         ...
 
 
+class StatusReactions(Protocol):
+    """The actions on given answer statuses (``on_status``), as the shapes wire them around
+    each download: catches for non-2xx statuses, and for a 204 a Choice on the status before
+    anything reads the body."""
+
+    @property
+    def any(self) -> bool:
+        """True when some status has an action."""
+        ...
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The download task's own ResultSelector: ``None`` with a 204 action (the body is
+        read after the status is known)."""
+        ...
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        ...
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
+        ``otherwise`` is left to the caller. ``None`` without one."""
+        ...
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        """``task`` with its actions: catches, then (with a 204 action) ``<name>Status`` and
+        ``Select<name>`` (the selector applied in place). Chain on from the result."""
+        ...
+
+
+class _NoStatusActions:
+    """No ``on_status``: downloads are as they are."""
+
+    any = False
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        return result_selector
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        del task, skip, end
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        del scope, construct_id, status_path, skip, end
+        return None
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        del scope, name, result_selector, result_path, skip, end
+        return sfn.Chain.start(task)
+
+
+NO_STATUS_ACTIONS: StatusReactions = _NoStatusActions()
+"""The reactions of a downloader without ``on_status``."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where a shape's states run: the whole run, or one iteration of a fan-out's Map (the
+    pages of one of its paths)."""
+
+    in_map: bool = False
+    time_path: str = SCHEDULED_TIME_PATH
+    """Where the run's scheduled time is."""
+    key_path: str | None = None
+    """In a fan-out iteration: the request's key (the path as given); its pages are stored as
+    ``<scheduled time>#<key>#<page>``."""
+
+
+RUN_FRAME = Frame()
+"""The states of the whole run."""
+FAN_OUT_FRAME = Frame(in_map=True, time_path=MAP_SCHEDULED_TIME_PATH, key_path=KEY_PATH)
+"""The states of one fan-out request (its Map item carries the scheduled time and the key)."""
+
+
+class CollectsPages(Protocol):
+    """A paginator as ``FanOut.from_answer`` uses it for its list request: every page read,
+    nothing stored (``Pagination.collect``)."""
+
+    def collect(
+        self,
+        scope: Construct,
+        parts: RunParts,
+        *,
+        items: str,
+        limit: int | None,
+        then: sfn.IChainable,
+    ) -> sfn.IChainable:
+        """Every page of ``parts.request``, each page's ``items`` (JSONata on ``$raw``)
+        appended to ``$.found`` until the pages end or ``limit`` items; then ``then``."""
+        ...
+
+
+class PerRequest(Protocol):
+    """What a fan-out runs for each of its requests instead of one download (fan-out with
+    pagination: the paginator's loop). The flow composes the two."""
+
+    def first_query(self) -> dict[str, list[str]]:
+        """Query parameters the first request of each path carries (``page=1``, ...)."""
+        ...
+
+    def item_fields(self) -> dict[str, Any]:
+        """Fields each Map item starts with, besides the request."""
+        ...
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The states of one request's pages (``parts.frame`` is ``FAN_OUT_FRAME``)."""
+        ...
+
+
 @dataclass(frozen=True)
 class RunParts:
     """What a run's shape builds its states from."""
@@ -206,6 +389,12 @@ class RunParts:
     selected result is kept under ``$.result`` for them."""
     afterwards: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states after a single answer is stored (archive, post-processing)."""
+    frame: Frame = RUN_FRAME
+    """Where the shape's states run (the whole run, or a fan-out's iteration)."""
+    per_request: PerRequest | None = None
+    """Fan-out with pagination: what each request of the fan-out runs (else one download)."""
+    on_status: StatusReactions = NO_STATUS_ACTIONS
+    """The actions on given answer statuses, to wire around each download."""
 
 
 class RunShape(Protocol):

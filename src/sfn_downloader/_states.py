@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._contract import DATA_LIMIT_EXCEEDED, FAILURE_PATH, KEY_SEPARATOR, RESPONSE_FIELD
+from ._contract import DATA_LIMIT_EXCEEDED, FAILURE_PATH, KEY_PATH, KEY_SEPARATOR, RESPONSE_FIELD
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
+
+
+class Frame(Protocol):
+    """Where states run (``_parts.Frame``): the whole run, or one fan-out iteration."""
+
+    @property
+    def in_map(self) -> bool: ...
+
+    @property
+    def time_path(self) -> str: ...
+
+    @property
+    def key_path(self) -> str | None: ...
 
 
 def sort_key(time_path: str, suffix_path: str) -> str:
@@ -67,3 +80,50 @@ def selected(result_selector: Mapping[str, Any] | None) -> dict[str, Any]:
     if result_selector is None:
         return {RESPONSE_FIELD: sfn.JsonPath.entire_payload}
     return {RESPONSE_FIELD: dict(result_selector)}
+
+
+def frame_sort_key(frame: Frame, suffix_path: str) -> str:
+    """``<scheduled time>#<suffix>``, or ``<scheduled time>#<key>#<suffix>`` in a fan-out's
+    iteration (the pages of one of its paths)."""
+    if frame.key_path is None:
+        return sort_key(frame.time_path, suffix_path)
+    return sfn.JsonPath.format(
+        "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
+        sfn.JsonPath.string_at(frame.time_path),
+        sfn.JsonPath.string_at(frame.key_path),
+        sfn.JsonPath.string_at(suffix_path),
+    )
+
+
+def frame_done(scope: Construct, frame: Frame, construct_id: str) -> sfn.State:
+    """The frame ends well: the run succeeds, or the iteration's outcome is ``{"ok": true}``."""
+    if not frame.in_map:
+        return sfn.Succeed(scope, construct_id)
+    return sfn.Pass(scope, construct_id, result=sfn.Result.from_object(SUCCEEDED))
+
+
+def frame_failed(
+    scope: Construct, frame: Frame, construct_id: str, *, error_path: str, cause_path: str
+) -> sfn.State:
+    """The frame fails with the error at ``error_path``: the run, or (in a fan-out) only this
+    request, recorded as a failed outcome so that the other paths go on."""
+    if not frame.in_map:
+        return sfn.Fail(scope, construct_id, error_path=error_path, cause_path=cause_path)
+    return sfn.Pass(
+        scope,
+        construct_id,
+        parameters={
+            "ok": False,
+            "key": sfn.JsonPath.string_at(frame.key_path or KEY_PATH),
+            "error": sfn.JsonPath.string_at(error_path),
+            "cause": sfn.JsonPath.string_at(cause_path),
+        },
+    )
+
+
+def frame_catch(scope: Construct, frame: Frame, *states: sfn.TaskStateBase) -> None:
+    """In a fan-out's iteration, a failed request (after its retries) becomes a failed outcome;
+    in the whole run it fails the run (no catch)."""
+    if frame.in_map:
+        catch_into(record_failure(scope, "RecordFailure", key_path=frame.key_path or KEY_PATH),
+                   *states)  # fmt: skip

@@ -35,6 +35,7 @@ from .pagination import Pagination
 from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
+from .status import StatusAction
 from .transport import Transport
 from .transport.trim import Trim
 
@@ -144,6 +145,13 @@ class DownloaderPattern(Construct):
         ``Link``, ``Expires``, ``X-Pages``, rate-limit headers), and every query parameter and
         header it sends. API Gateway transport only. Default: answers pass through untrimmed
         (HTTP_PROXY).
+    :param on_status: What to do with answers of given statuses:
+        ``{404: StatusAction.SKIP, 204: StatusAction.END}``. ``SKIP`` stores nothing for that
+        request and goes on (a one-request run succeeds; a fan-out's other paths go on; a page
+        loop ends there); ``END`` ends a page loop successfully (pagination only). A non-2xx
+        status is caught by the transport's error name; a 204 is recognised before anything
+        reads the body. Statuses the retry policy retries, and 2xx other than 204, are refused.
+        Default: none, every non-2xx answer fails the request (after its retries).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -182,6 +190,7 @@ class DownloaderPattern(Construct):
         starts: Starts | None = None,
         dashboard: bool | cloudwatch.Dashboard | None = None,
         trim: Trim | None = None,
+        on_status: Mapping[int, StatusAction] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -194,6 +203,7 @@ class DownloaderPattern(Construct):
             pagination=pagination, transport=transport, retention=retention,
             post_process=post_process, archive=archive, starts=starts, dashboard=dashboard,
             trim=trim,
+            on_status=on_status,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id

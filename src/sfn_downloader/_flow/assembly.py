@@ -11,6 +11,7 @@ follow a single answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -55,6 +56,8 @@ def build_definition(
         attributes=config.starts.item_attributes(),
         keeps_result=config.keeps_result, afterwards=afterwards,
     )  # fmt: skip
+    if config.on_status is not None:
+        parts = replace(parts, on_status=config.on_status.bind(downloads.status_error))
     run = config.shape.build(scope, parts)
     run = config.starts.with_overrides(scope, run, config.request.query)
     run = writer.with_expiry(scope, run)

@@ -37,10 +37,12 @@ from ..pagination import Pagination
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
+from ..status import OnStatus, StatusAction
 from ..transport import Transport
 from ..transport.trim import Trim
 from . import post_process
 from .alarms import check_alarm_topic
+from .paged_fan_out import PagedFanOut
 from .single import SingleRequest
 from .values import check_result_selector, check_types, unwrapped
 
@@ -75,6 +77,7 @@ class Props:
     starts: Starts | None
     dashboard: bool | cloudwatch.Dashboard | None = None
     trim: Trim | None = None
+    on_status: Mapping[int, StatusAction] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Config:
     """``True``: a new dashboard; a ``Dashboard``: add to it; ``False``: none."""
     trim: Trim | None = None
     exchange: Exchange = field(default_factory=Exchange)
+    on_status: OnStatus | None = None
 
     @property
     def keeps_result(self) -> bool:
@@ -150,9 +154,11 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         timeout_seconds=_seconds(timeout),
         retry=props.retry,
         trim=props.trim, exchange=exchange,
+        paginated=props.pagination is not None,
     )  # fmt: skip
+    on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive):  # fmt: skip
+                    items, props.archive, on_status):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += check_result_selector(props.result_selector)
@@ -174,6 +180,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         post_process=props.post_process,
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
+        on_status=on_status,
     )  # fmt: skip
 
 
@@ -224,17 +231,12 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:
-    """The run's shape, decided once: a fan-out, the pages of one path, or one request."""
+    """The run's shape, decided once: a fan-out (of paginated paths), the pages of one path,
+    or one request."""
     if props.fan_out is not None and props.pagination is not None:
-        problems.append(
-            Problem(
-                "pagination",
-                props.pagination.kind,
-                "is not supported together with fan_out yet.",
-                "use one paginated downloader per path (they may share a table), or drop "
-                "pagination.",
-            )
-        )
+        paged = PagedFanOut(props.fan_out, props.pagination)
+        problems += paged.check(props.path)
+        return paged
     return props.fan_out or props.pagination or SingleRequest()
 
 

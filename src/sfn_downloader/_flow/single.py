@@ -28,15 +28,23 @@ class SingleRequest:
             if parts.key_suffix_path is not None
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )
-        download = parts.downloads.task(
+        reactions = parts.on_status
+        result_path = f"$.{RESULT_FIELD}" if keeps_state else None
+        task = parts.downloads.task(
             scope,
             "Download",
             path=parts.request.path,
             query=None if parts.query_path else parts.request.query or None,
             query_path=parts.query_path,
-            result_selector=parts.result_selector,
-            result_path=f"$.{RESULT_FIELD}" if keeps_state else None,
+            result_selector=reactions.selector(parts.result_selector),
+            result_path=result_path,
         )
+        download: sfn.Chain | sfn.TaskStateBase = task
+        if reactions.any:  # a skipped answer: nothing stored, the run succeeds
+            download = reactions.guard(
+                scope, "Download", task, result_selector=parts.result_selector,
+                result_path=result_path, skip=sfn.Succeed(scope, "Skipped"),
+            )  # fmt: skip
         if not keeps_result:
             persist = parts.persists.task(
                 scope, "Persist", sort_key=key, attributes=parts.attributes,

@@ -72,7 +72,8 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("concurrency", _is(Concurrency), "a Concurrency",
      "use Concurrency.inline(10) or Concurrency.distributed(100)."),
     ("pagination", _is(Pagination), "a Pagination",
-     "use Pagination.page_count(...) or Pagination.cursor(next_path=...)."),
+     "use Pagination.link_header(), next_url(), offset(), page_number(), page_count() or "
+     "cursor(next_path=...)."),
     ("transport", _is(Transport), "a Transport",
      "use Transport.api_gateway() or Transport.http_task(connection)."),
     ("retention", _is(Duration), "a Duration", "use e.g. Duration.days(90)."),

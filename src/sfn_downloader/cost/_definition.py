@@ -30,23 +30,32 @@ def render_definition(value: Any) -> dict[str, Any]:
     return parsed
 
 
-def successful_path(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The states a successful run enters, in order, from ``StartAt`` to the end.
+def successful_path(
+    definition: Mapping[str, Any], *, pages: int | None = None, requests: int | None = None
+) -> list[Mapping[str, Any]]:
+    """The states a successful run enters, in order (repeats included), from ``StartAt`` to
+    the end.
 
-    Parallel branches are included; a Choice follows its ``Default``. A Map, a loop, or a
-    Choice without ``Default`` raises ``CostModelError`` (pass ``transitions_per_run``).
+    Parallel branches are included; a Choice follows its ``Default`` (or, in a page loop, goes
+    round ``pages`` times); a Map runs its iterations: as many as its static request list
+    holds, ``pages - 1`` for the pages after the first (``X-Pages``), or ``requests``. A loop or
+    Map whose count is unknown raises ``CostModelError`` (pass ``pages_per_run`` /
+    ``requests_per_run``, or ``transitions_per_run``).
     """
-    return list(_walk(definition, "definition"))
+    return list(_walk(definition, "definition", pages, requests))
 
 
-def _walk(machine: Mapping[str, Any], where: str) -> Iterator[Mapping[str, Any]]:
+def _walk(
+    machine: Mapping[str, Any], where: str, pages: int | None, requests: int | None
+) -> Iterator[Mapping[str, Any]]:
     states: Mapping[str, Any] = machine.get("States", {})
     name = machine.get("StartAt")
     seen: set[str] = set()
+    laps: dict[str, int] = {}
     while True:
         if not isinstance(name, str) or name not in states:
             raise CostModelError(f"{where}: state {name!r} is not defined.")
-        if name in seen:
+        if name in seen and not laps:
             raise CostModelError(
                 f"{where}: the path loops back to {name!r}; pass transitions_per_run."
             )
@@ -56,15 +65,26 @@ def _walk(machine: Mapping[str, Any], where: str) -> Iterator[Mapping[str, Any]]
         yield state
         if kind == "Parallel":
             for index, branch in enumerate(state.get("Branches", [])):
-                yield from _walk(branch, f"{where}/{name}/branch {index}")
+                yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests)
         elif kind == "Map":
-            raise CostModelError(
-                f"{where}: Map state {name!r} runs an unknown number of iterations; "
-                "pass transitions_per_run."
-            )
+            count = _iterations(states, state, pages, requests)
+            if count is None:
+                raise CostModelError(
+                    f"{where}: Map state {name!r} runs an unknown number of iterations; "
+                    "pass requests_per_run (or transitions_per_run)."
+                )
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            inner = list(_walk(processor, f"{where}/{name}", pages, requests)) if count else []
+            for _ in range(count):
+                yield from inner
         if kind in ("Succeed", "Fail") or state.get("End") is True:
             return
-        following = _choice_next(states, state) if kind == "Choice" else state.get("Next")
+        if kind == "Choice":
+            following = _loop_next(states, name, state, pages, laps, where)
+            if following is None:
+                following = _choice_next(states, state, pages)
+        else:
+            following = state.get("Next")
         if following is None:
             raise CostModelError(
                 f"{where}: state {name!r} has no "
@@ -73,14 +93,97 @@ def _walk(machine: Mapping[str, Any], where: str) -> Iterator[Mapping[str, Any]]
         name = following
 
 
-def _choice_next(states: Mapping[str, Any], choice: Mapping[str, Any]) -> Any:
+def _reaches(states: Mapping[str, Any], start: object, goal: str) -> bool:
+    """True when ``goal`` can be reached from ``start`` (by Next, Default, Choices, Catch)."""
+    todo, found = [start], set()
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, str) or current in found or current not in states:
+            continue
+        if current == goal:
+            return True
+        found.add(current)
+        state = states[current]
+        todo += [state.get("Next"), state.get("Default")]
+        todo += [rule.get("Next") for rule in state.get("Choices", [])]
+    return False
+
+
+def _loop_next(
+    states: Mapping[str, Any],
+    name: str,
+    choice: Mapping[str, Any],
+    pages: int | None,
+    laps: dict[str, int],
+    where: str,
+) -> str | None:
+    """At a Choice closing a page loop: go round again until ``pages`` pages, then leave by the
+    way that does not fail. ``None`` when this Choice closes no loop."""
+    rules = choice.get("Choices", [])
+    if rules and all(str(rule.get("Variable", "")).endswith(".StatusCode") for rule in rules):
+        return None  # a status guard (on_status): a successful page takes its Default
+    targets = [rule.get("Next") for rule in rules] + [choice.get("Default")]
+    around = [t for t in targets if isinstance(t, str) and _reaches(states, t, name)]
+    if not around:
+        return None
+    if pages is None:
+        raise CostModelError(
+            f"{where}: the path loops back through {name!r} (pages); pass pages_per_run "
+            "(or transitions_per_run)."
+        )
+    laps[name] = laps.get(name, 0) + 1
+    if laps[name] < pages:
+        return str(around[0])
+    out = [t for t in targets if t not in around and states.get(t, {}).get("Type") != "Fail"]
+    return str(out[-1]) if out else None
+
+
+def _iterations(
+    states: Mapping[str, Any], map_state: Mapping[str, Any], pages: int | None,
+    requests: int | None,
+) -> int | None:  # fmt: skip
+    """A Map's iterations: the length of a static list a Pass put at its ItemsPath, the pages
+    after the first for ``States.ArrayRange(2, ...)``, else ``requests``."""
+    key = str(map_state.get("ItemsPath", "$"))[2:]
+    for state in states.values():
+        result = state.get("Result")
+        if state.get("Type") == "Pass" and isinstance(result, Mapping) and key in result:
+            return len(result[key])
+        parameters = state.get("Parameters") or {}
+        if "States.ArrayRange(2," in str(parameters.get(f"{key}.$", "")):
+            return None if pages is None else max(0, pages - 1)
+    return requests
+
+
+def _choice_next(
+    states: Mapping[str, Any], choice: Mapping[str, Any], pages: int | None = None
+) -> Any:
     """A successful run leaves a Choice by its ``Default``, unless the Default fails the run
-    (an input check such as ``CheckInput``): then by its first rule."""
+    (an input check such as ``CheckInput``): then by its first rule. With several pages, a
+    Choice whose rule leads to a Map of the other pages (``X-Pages``) takes the nearest such
+    rule."""
     default = choice.get("Default")
+    rules = choice.get("Choices") or [{}]
+    if pages is not None and pages > 1:
+        to_map = [r.get("Next") for r in rules if _reaches_map(states, r.get("Next"))]
+        if to_map and not _reaches_map(states, default):
+            return min(to_map, key=lambda n: _distance_to_map(states, n))
     if isinstance(default, str) and states.get(default, {}).get("Type") == "Fail":
-        rules = choice.get("Choices") or [{}]
         return rules[0].get("Next")
     return default
+
+
+def _distance_to_map(states: Mapping[str, Any], start: object) -> int:
+    steps, current = 0, start
+    while isinstance(current, str) and current in states:
+        if states[current].get("Type") == "Map":
+            return steps
+        current, steps = states[current].get("Next"), steps + 1
+    return 10**6
+
+
+def _reaches_map(states: Mapping[str, Any], start: object) -> bool:
+    return _distance_to_map(states, start) < 10**6
 
 
 def _all_states(machine: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

@@ -138,6 +138,8 @@ def estimate_monthly_cost(
     duration_ms: float = 300.0,
     memory_mb: int = 64,
     item_size_bytes: int = 1024,
+    pages_per_run: int | None = None,
+    requests_per_run: int | None = None,
 ) -> CostEstimate:
     """Estimate a downloader's monthly cost from its synthesized schedule and state machine.
 
@@ -156,6 +158,11 @@ def estimate_monthly_cost(
     :param duration_ms: Express: how long a run lasts. Default: 300 ms.
     :param memory_mb: Express: memory a run uses. Default: 64 MB (the smallest billed step).
     :param item_size_bytes: Size of each item written. Default: 1024 (1 write request unit).
+    :param pages_per_run: With pagination, the pages each paginated request has (page loops go
+        round this many times; X-Pages maps over the pages after the first). Default: none, and
+        a paginated definition raises ``CostModelError``.
+    :param requests_per_run: With ``FanOut.from_answer``, the items its list holds (the
+        fan-out's iterations). Default: none, and such a definition raises ``CostModelError``.
     """
     from aws_cdk import Stack
 
@@ -199,6 +206,8 @@ def estimate_monthly_cost(
         memory_mb=memory_mb,
         item_size_bytes=item_size_bytes,
         alarms=alarms,
+        pages_per_run=pages_per_run,
+        requests_per_run=requests_per_run,
     )
 
 
@@ -215,6 +224,8 @@ def estimate_cost(
     memory_mb: int = 64,
     item_size_bytes: int = 1024,
     alarms: int = 0,
+    pages_per_run: int | None = None,
+    requests_per_run: int | None = None,
 ) -> CostEstimate:
     """Estimate the monthly cost of a scheduled state machine given as plain data.
 
@@ -222,6 +233,12 @@ def estimate_cost(
     CloudWatch alarms (default: none; ``estimate_monthly_cost`` counts the downloader's own).
     The other parameters are those of ``estimate_monthly_cost``. Default: as there.
     """
+    for name, count, least in (("pages_per_run", pages_per_run, 1),
+                               ("requests_per_run", requests_per_run, 0)):  # fmt: skip
+        if count is not None and (not isinstance(count, int) or count < least):
+            raise CostModelError(
+                f"{name} must be a whole number of at least {least}, not {count!r}."
+            )
     price = prices or _prices_for(region)
     kind = str(getattr(workflow_type, "value", workflow_type)).upper()
     if kind not in ("STANDARD", "EXPRESS"):
@@ -238,7 +255,7 @@ def estimate_cost(
         raise CostModelError(f"runs_per_month must not be negative, not {runs_per_month!r}.")
     notes = []
     try:
-        path = successful_path(definition)
+        path = successful_path(definition, pages=pages_per_run, requests=requests_per_run)
     except CostModelError:
         if transitions_per_run is None:
             raise
@@ -270,6 +287,10 @@ def estimate_cost(
         "Free tiers are per account and month: 'after free tier' assumes nothing else uses them.",
         *notes,
     ]
+    if pages_per_run is not None:
+        assumptions.append(f"{pages_per_run} pages for each paginated request.")
+    if requests_per_run is not None:
+        assumptions.append(f"{requests_per_run} items in the list of FanOut.from_answer.")
     if kind == "STANDARD":
         items.append(
             LineItem(

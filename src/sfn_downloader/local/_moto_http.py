@@ -334,9 +334,12 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
         raise _HttpTaskError("States.Http.Socket", f"{origin}: no local upstream for this origin.")
     target = urlsplit(base)
     path = quote(target.path.rstrip("/") + (url.path or "/"), safe="/%:@!$&'()*+,;=-._~")
-    pairs = _query_pairs(url.query, query, array_format)
-    if pairs:
-        path += "?" + urlencode(pairs)
+    # The query written in ApiEndpoint is sent as written (AWS documents no re-encoding of
+    # it: "ApiEndpoint: the URL of the HTTPS API"); QueryParameters are encoded and appended.
+    added = urlencode(_query_pairs("", query, array_format))
+    written = url.query
+    if written or added:
+        path += "?" + "&".join(part for part in (written, added) if part)
     response = _send(target.scheme, target.netloc, method, path, list(headers.values()), body)
     if not 200 <= response.status < 300:
         raise _HttpTaskError(

@@ -2,19 +2,22 @@
 
 Each kind is one module with one ``Pagination`` subclass that checks its own settings and
 builds its states; ``Pagination``'s static factories are the registry. The flow only calls
-``check`` and ``build``.
+``check`` and ``build``; in a fan-out it hands ``build`` a frame (``parts.frame``) in which
+each path's pages are fetched one after another (``_loop.py``), from the request its Map item
+holds.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import HTTP_TOKEN
-from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY
+from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY, LIST_ITEMS_NOT_FOUND_ERROR, PAGING_FIELD
 from .._defaults import MAX_PAGES
 from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
@@ -27,11 +30,13 @@ class Pagination(ABC):
     """How to fetch every page of a paginated endpoint. Use the static methods to create one."""
 
     kind: str = ""
-    """The static method that made it (``"page_count"``, ``"cursor"``)."""
+    """The static method that made it (``"page_count"``, ``"cursor"``, ``"link_header"``,
+    ``"next_url"``, ``"offset"``, ``"page_number"``)."""
 
-    def __init__(self, *, param: str, max_pages: int) -> None:
+    def __init__(self, *, param: str | None, max_pages: int) -> None:
         self.param = param
-        """The query parameter that carries the page number (or the cursor)."""
+        """The query parameter that carries the page number, offset or cursor (``None`` when
+        the API gives the next page's URL)."""
         self.max_pages = max_pages
         """The most pages one run fetches (the first page included)."""
 
@@ -78,6 +83,100 @@ class Pagination(ABC):
 
         return CursorPagination(next_path=next_path, param=param, max_pages=max_pages)
 
+    @staticmethod
+    def link_header(*, rel: str = "next", max_pages: int = DEFAULT_MAX_PAGES) -> Pagination:
+        """Follow the RFC 8288 ``Link`` response header (GitHub, GitLab, Shopify): the next
+        request is the URL whose ``rel`` is ``rel``; no such link ends the run's pages.
+
+        The URL must be on the endpoint's origin (scheme, host and port compared exactly): one
+        elsewhere is not requested, and the run fails with ``Downloader.NextUrlOffOrigin``.
+        Relative URLs resolve against the endpoint; the next request carries the query as the
+        API wrote it. Pages are fetched one after another.
+
+        :param rel: The link relation to follow. Default: ``"next"``.
+        :param max_pages: Default: 100.
+        """
+        from .link_header import LinkHeaderPagination
+
+        return LinkHeaderPagination(rel=rel, max_pages=max_pages)
+
+    @staticmethod
+    def next_url(
+        *, path: str = "$.ResponseBody.next", max_pages: int = DEFAULT_MAX_PAGES
+    ) -> Pagination:
+        """Follow a next-page URL in each answer (Django REST framework, SWAPI, Spotify): the
+        value at ``path`` (absolute, or relative to the endpoint); a null, missing or empty
+        value ends the run's pages. Same-origin and query rules as ``link_header``.
+
+        :param path: A JSONPath into the raw answer (names and indexes).
+            Default: ``"$.ResponseBody.next"``.
+        :param max_pages: Default: 100.
+        """
+        from .next_url import NextUrlPagination
+
+        return NextUrlPagination(path=path, max_pages=max_pages)
+
+    @staticmethod
+    def offset(
+        *,
+        param: str = "offset",
+        limit_param: str = "limit",
+        limit: int = 100,
+        items_path: str = "$.ResponseBody.results",
+        total_path: str | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Pagination:
+        """``param=0, limit, 2·limit, ...`` with ``limit_param=limit`` on every request; the
+        pages end with one holding fewer than ``limit`` items at ``items_path`` (or none), or,
+        with ``total_path``, once ``param`` reaches the total.
+
+        An answer whose ``items_path`` is not a list (or whose ``total_path`` is not a number)
+        is stored, then the run fails with ``Downloader.PageItemsNotFound``
+        (``Downloader.PageTotalNotFound``).
+
+        :param param: Default: ``"offset"``.
+        :param limit_param: Default: ``"limit"``.
+        :param limit: Items a page, 1 to 10,000. Default: 100.
+        :param items_path: Default: ``"$.ResponseBody.results"``.
+        :param total_path: Where the answer gives the total number of items, e.g.
+            ``"$.ResponseBody.count"``. Default: none, a short page ends the pages.
+        :param max_pages: Default: 100.
+        """
+        from .offset import OffsetPagination
+
+        return OffsetPagination(
+            param=param, limit_param=limit_param, limit=limit, items_path=items_path,
+            total_path=total_path, max_pages=max_pages,
+        )  # fmt: skip
+
+    @staticmethod
+    def page_number(
+        *,
+        param: str = "page",
+        start: int = 1,
+        items_path: str = "$.ResponseBody",
+        page_size: int | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Pagination:
+        """``param=start, start+1, ...``; the pages end with an empty one (no items at
+        ``items_path``), or, with ``page_size``, one holding fewer items. An answer whose
+        ``items_path`` is not a list is stored, then the run fails with
+        ``Downloader.PageItemsNotFound``.
+
+        :param param: Default: ``"page"``.
+        :param start: The first page's number (0 or more). Default: 1.
+        :param items_path: Default: ``"$.ResponseBody"`` (the answer is the list).
+        :param page_size: The items of a full page (set it with a parameter of the path, e.g.
+            ``?per_page=100``). Default: none, only an empty page ends the pages.
+        :param max_pages: Default: 100.
+        """
+        from .page_number import PageNumberPagination
+
+        return PageNumberPagination(
+            param=param, start=start, items_path=items_path, page_size=page_size,
+            max_pages=max_pages,
+        )  # fmt: skip
+
     @property
     def several_requests(self) -> bool:
         """Every page is its own item."""
@@ -101,24 +200,95 @@ class Pagination(ABC):
                 f"is not an integer from 1 to {DISTRIBUTED_MAP_MAX_CONCURRENCY:,}.",
                 "pass e.g. max_pages=100.",
             )
-        if not isinstance(self.param, str) or not HTTP_TOKEN.match(self.param):
-            yield Problem(
-                "pagination.param", self.param, "is not a query parameter name.",
-                "pass e.g. param='page'.",
-            )  # fmt: skip
-        elif self.param in context.query:
-            yield Problem(
-                "pagination.param",
-                self.param,
-                f"is already in the path's query string ({context.path!r}).",
-                "remove it from the path: pagination sets it for every page.",
-            )
+        yield from self.check_query("path", context.path, context.query)
         yield from self._check(context)
+
+    def check_query(
+        self, prop: str, path: str | None, query: Mapping[str, list[str]]
+    ) -> Iterator[Problem]:
+        """The parameters pagination sets must be names, and not already in ``path``."""
+        for name, setting in self._query_params():
+            if not isinstance(name, str) or not HTTP_TOKEN.match(name):
+                yield Problem(
+                    f"pagination.{setting}", name, "is not a query parameter name.",
+                    f"pass e.g. {setting}='page'.",
+                )  # fmt: skip
+            elif name in query:
+                yield Problem(
+                    f"pagination.{setting}",
+                    name,
+                    f"is already in the {prop}'s query string ({path!r}).",
+                    "remove it from the path: pagination sets it for every page.",
+                )
+
+    def _query_params(self) -> list[tuple[object, str]]:
+        """The query parameters this kind sets, with the setting that names each."""
+        return [] if self.param is None else [(self.param, "param")]
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every page is a request of the one literal path: the tasks grant it themselves."""
         del request
         return ()
+
+    # --- in a fan-out (PerRequest), and the page loop ------------------------------------------
+
+    @property
+    def follows_links(self) -> bool:
+        """True when the API chooses the next request's path (next-page URLs)."""
+        return False
+
+    def first_query(self) -> dict[str, list[str]]:
+        """Query parameters the first request of each path carries."""
+        return {}
+
+    def item_fields(self) -> dict[str, Any]:
+        """A fan-out's Map item starts at page 1, with the paginator's initial state."""
+        paging = self._initial_paging()
+        return {"page": 1, **({PAGING_FIELD: paging} if paging else {})}
+
+    def _initial_paging(self) -> dict[str, Any]:
+        """What the loop carries from page to page, at the first page."""
+        return {}
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The states that fetch and store every page (of ``parts.request``, or, in a fan-out's
+        iteration, of the request its Map item holds)."""
+        if parts.frame.in_map:
+            from ._loop import build_loop
+
+            return build_loop(
+                scope, parts, step=self._step(parts), max_pages=self.max_pages,
+                first_query=self.first_query(), paging=self._initial_paging(),
+            )  # fmt: skip
+        return self._build(scope, parts)
+
+    def collect(
+        self,
+        scope: Construct,
+        parts: RunParts,
+        *,
+        items: str,
+        limit: int | None,
+        then: sfn.IChainable,
+    ) -> sfn.IChainable:
+        """``FanOut.from_answer``'s list request: every page read, its ``items`` collected,
+        nothing stored (pages one after another, whatever the kind); then ``then``."""
+        from ._loop import build_collect, string
+
+        not_a_list = (
+            f'{{"error": {{"name": {string(LIST_ITEMS_NOT_FOUND_ERROR)}, "cause": "The list '
+            f'answer of " & $url & " has no list of items where FanOut.from_answer reads '
+            f'them."}}}}'
+        )
+        step = f'($not($type({items}) = "array") ? {not_a_list} : {self._step(parts)})'
+        return build_collect(
+            scope, parts, step=step, max_pages=self.max_pages, items=items, limit=limit,
+            then=then, first_query=self.first_query(), paging=self._initial_paging(),
+        )  # fmt: skip
+
+    @abstractmethod
+    def _step(self, parts: RunParts) -> str:
+        """The page loop's step, as JSONata (see ``_loop.build_loop``)."""
 
     def describe(self, request: Request) -> str:
         """The paginated path."""
@@ -147,11 +317,12 @@ class Pagination(ABC):
         """The kind's own settings, and whether a run of ``max_pages`` pages can finish."""
 
     @abstractmethod
-    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """The states that fetch and store every page."""
+    def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The states that fetch and store every page of the run's one path."""
 
     def __repr__(self) -> str:
-        return f"Pagination.{self.kind}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+        shown = {k: v for k, v in vars(self).items() if not (k == "param" and v is None)}
+        return f"Pagination.{self.kind}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and vars(other) == vars(self)

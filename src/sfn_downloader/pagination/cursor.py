@@ -15,7 +15,7 @@ answer (their ``InputPath``), unchanged, intrinsics and all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -33,6 +33,7 @@ from .._parts import CheckContext, RunParts
 from .._states import selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+from ._loop import answer_path_problems, jsonata_path, set_param, string
 
 PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
 """A page's history events: HasNextPage (Choice) 2, SelectPage (Pass) 2, PersistPage 5,
@@ -101,9 +102,30 @@ class CursorPagination(Pagination):
         """A cursor in a header (``$.Headers['X-Next-Cursor'][0]``)."""
         return headers_read([self.next_path] if isinstance(self.next_path, str) else [])
 
-    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+    def check_query(
+        self, prop: str, path: str | None, query: Mapping[str, list[str]]
+    ) -> Iterator[Problem]:
+        """In a fan-out, the page loop reads ``next_path`` as JSONata: a plain path only."""
+        yield from super().check_query(prop, path, query)
+        if prop != "path":
+            yield from answer_path_problems(
+                "pagination.next_path", self.next_path, "$.ResponseBody.next_cursor"
+            )
+
+    def _step(self, parts: RunParts) -> str:
+        """In a fan-out: follow the cursor until it is missing, null or empty."""
+        del parts
+        return f"""(
+      {set_param()}
+      $cursor := {jsonata_path(self.next_path)};
+      $exists($cursor) and $cursor != null and $cursor != ""
+        ? {{"next": $setParam($url, {string(self.param or "")}, $string($cursor))}} : {{}}
+    )"""
+
+    def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """A Choice loop: download, look for the cursor, select, store, follow it."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
+        reactions = parts.on_status
         next_field = f"{CURRENT_PATH}.next"
         raw_next = CURRENT_PATH + self.next_path[1:]  # the cursor in the raw answer
         first = downloads.task(
@@ -139,6 +161,13 @@ class CursorPagination(Pagination):
                 "current": {"next": sfn.JsonPath.string_at(next_field)},
             },
         )
+        # With on_status, an action ends the pages (Done); without, these are the tasks.
+        done = sfn.Succeed(scope, "Done")
+        first_page, next_one = (
+            reactions.guard(scope, name, task, result_selector=None, result_path=CURRENT_PATH,
+                            skip=done)
+            for name, task in (("DownloadFirstPage", first), ("DownloadNextPage", following))
+        )  # fmt: skip
         # The loop ends the way APIs end it: the field missing, null or "" (Slack's
         # next_cursor), or max_pages pages stored. The last page is stored either way.
         has_next = (
@@ -150,9 +179,9 @@ class CursorPagination(Pagination):
                     sfn.Condition.not_(sfn.Condition.string_equals(raw_next, "")),
                     sfn.Condition.number_less_than(PAGE_PATH, self.max_pages),
                 ),
-                select.next(persist).next(next_page).next(following),
+                select.next(persist).next(next_page).next(next_one),
             )
-            .otherwise(select_last.next(persist_last).next(sfn.Succeed(scope, "Done")))
+            .otherwise(select_last.next(persist_last).next(done))
         )
-        following.next(has_next)
-        return first.next(number_first).next(has_next)
+        next_one.next(has_next)
+        return first_page.next(number_first).next(has_next)

@@ -20,6 +20,7 @@ from .._contract import (
     KEY_SEPARATOR,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
+    PAGE_COUNT_NOT_FOUND_ERROR,
     PAGE_PATH,
     PAGES_PATH,
     RESPONSE_FIELD,
@@ -32,6 +33,7 @@ from .._parts import CheckContext, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
 from ._base import Pagination
+from ._loop import header_lookup, set_param, string
 
 MAX_PAGES = ARRAY_RANGE_MAX_ITEMS + 1
 """Page 1, then pages 2..N from one ``States.ArrayRange``: 1,001 at most."""
@@ -98,21 +100,47 @@ class PageCountPagination(Pagination):
     def _headers_read(self) -> tuple[str, ...]:
         return (self.header,) if isinstance(self.header, str) else ()
 
-    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+    def first_query(self) -> dict[str, list[str]]:
+        """The first page: 1."""
+        return {str(self.param): ["1"]}
+
+    def _step(self, parts: RunParts) -> str:
+        """In a fan-out: each path's pages one after another (the fan-out's Map runs the paths
+        at once), up to the count its first answer announces."""
+        del parts
+        missing = (
+            f'{{"error": {{"name": {string(PAGE_COUNT_NOT_FOUND_ERROR)}, "cause": "The first '
+            f'answer of " & $url & " has no {self.header} header with a number of pages."}}}}'
+        )
+        return f"""(
+      {set_param()}
+      {header_lookup()}
+      $announced := $header({string(self.header)});
+      $pages := $exists($paging.pages) ? $paging.pages
+        : $contains($string($announced), /^\\s*\\d+\\s*$/) ? $number($trim($announced));
+      $not($exists($pages)) ? {missing} :
+      $page < $pages
+        ? {{"next": $setParam($url, {string(str(self.param))}, $string($page + 1)), "paging": {{"pages": $pages}}}}
+        : {{}}
+    )"""  # noqa: E501
+
+    def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         request, downloads, persists = parts.request, parts.downloads, parts.persists
+        reactions = parts.on_status
+        first_selector = {
+            **selected(parts.result_selector),
+            # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
+            # header names hold '-'; the number is parsed by CountPages (intrinsics take no
+            # brackets).
+            "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
+        }
         first = downloads.task(
             scope,
             "DownloadFirstPage",
             path=request.path,
-            query={**request.query, self.param: ["1"]},
-            result_selector={
-                **selected(parts.result_selector),
-                # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
-                # header names hold '-'; the number is parsed by CountPages (intrinsics take no
-                # brackets).
-                "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
-            },
+            query={**request.query, str(self.param): ["1"]},
+            result_selector=reactions.selector(first_selector),
             result_path=FIRST_PATH,
         )
         persist_first = persists.task(
@@ -124,19 +152,31 @@ class PageCountPagination(Pagination):
             result_under=f"{FIRST_PATH}.{RESPONSE_FIELD}",
         )
         done = sfn.Succeed(scope, "OnePage")
+        # With on_status, an action on the first answer ends the run (nothing stored).
+        first_page = reactions.guard(
+            scope, "DownloadFirstPage", first, result_selector=first_selector,
+            result_path=FIRST_PATH, skip=done,
+        )  # fmt: skip
         if self.max_pages == 1:
-            return first.next(persist_first).next(done)
+            return first_page.next(persist_first).next(done)
 
         download = downloads.task(
             scope, "DownloadPage", path=request.path, query=request.query or None,
             page_param=self.param,
             page_value=sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH)),
-            result_selector=parts.result_selector, result_path=RESPONSE_PATH,
+            result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
         persist = persists.task(
             scope, "PersistPage", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH),
             result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
         )  # fmt: skip
+        page: sfn.Chain | sfn.TaskStateBase = download
+        if reactions.any:  # pages are fetched at once: an action skips that page only
+            page = reactions.guard(
+                scope, "DownloadPage", download, result_selector=parts.result_selector,
+                result_path=RESPONSE_PATH,
+                skip=sfn.Pass(scope, "SkippedPage", result=sfn.Result.from_object(SUCCEEDED)),
+            )  # fmt: skip
         catch_into(record_failure(scope, "RecordFailure", key_path=PAGE_PATH), download, persist)
         count_pages = sfn.Pass(
             scope,
@@ -161,7 +201,7 @@ class PageCountPagination(Pagination):
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
                 **persists.map_item_fields(),
             },
-            iteration=download.next(persist),
+            iteration=page.next(persist),
         )
         cap = sfn.Pass(
             scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH
@@ -175,4 +215,4 @@ class PageCountPagination(Pagination):
             .otherwise(done)
         )
         list_pages.next(fetch_pages)
-        return first.next(persist_first).next(count_pages).next(more)
+        return first_page.next(persist_first).next(count_pages).next(more)

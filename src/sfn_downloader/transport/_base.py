@@ -8,7 +8,7 @@ uses (``Downloads``), the transport's grants, and what the state machine must kn
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Token
@@ -106,6 +106,10 @@ class Transport(ABC):
         """True when an on-demand run may override query parameters through this transport."""
         return False
 
+    @abstractmethod
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The request headers this transport can send, and the errors ``retry`` names."""
         seen: dict[str, str] = {}
@@ -172,11 +176,13 @@ class BoundTransport(ABC):
         headers: Mapping[str, str] | None,
         retry: sfn.RetryProps | None,
         retryable_errors: Sequence[str],
+        status_error: Callable[[int], str],
     ) -> None:
         self.endpoint = endpoint
         self.headers = headers
         self._retry = retry
         self._retryable_errors = tuple(retryable_errors)
+        self._status_error = status_error
 
     @property
     def api(self) -> apigw.RestApi | None:
@@ -239,9 +245,17 @@ class BoundTransport(ABC):
             kwargs["errors"] = list(self._retryable_errors)
         return kwargs
 
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+        return self._status_error(status)
+
     @abstractmethod
     def listed(self, target: Target) -> dict[str, Any]:
         """A fan-out request as a Map item holds it."""
+
+    @abstractmethod
+    def request_from_url(self, url: str) -> str:
+        """A JSONata expression of the request for ``url`` (a same-origin ``/path?query``)."""
 
     @abstractmethod
     def _task(

@@ -25,7 +25,7 @@ from .._acknowledge import acknowledge
 from .._checks import check_header_name
 from .._contract import STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
-from .._parts import CheckContext, Exchange, Target
+from .._parts import ANY_PATH, CheckContext, Exchange, Target
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
@@ -36,8 +36,14 @@ AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
 reference as a whole property value, not spliced into the middle of the definition string."""
 
+
+def status_error(status: int) -> str:
+    """``apigateway:invoke`` fails a non-2xx answer with ``ApiGateway.<status>``."""
+    return f"ApiGateway.{status}"
+
+
 RETRYABLE_ERRORS = (
-    *(f"ApiGateway.{status}" for status in RETRYABLE_STATUSES),
+    *(status_error(status) for status in RETRYABLE_STATUSES),
     "States.Timeout",
 )
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
@@ -53,6 +59,21 @@ _AUTH_SCHEMES = frozenset(
     )
 )  # fmt: skip
 """Schemes an ``Authorization`` value starts with, followed by a space and the credential."""
+# JSONata: "/path?a=1&a=2&b" -> {"path": "/path", "query": {"a": ["1", "2"], "b": [""]}}.
+_PROXY_REQUEST = """(
+  $u := <URL>;
+  $q := $contains($u, "?") ? $substringAfter($u, "?") : "";
+  $pairs := $filter($split($q, "&"), function($s) { $s != "" });
+  $dec := function($s) { $decodeUrlComponent($replace($s, "+", " ")) };
+  {
+    "path": $decodeUrlComponent($substringBefore($u, "?")),
+    "query": $count($pairs) = 0 ? {} : $reduce($pairs, function($acc, $s) { (
+      $k := $dec($substringBefore($s, "="));
+      $v := $contains($s, "=") ? $dec($substringAfter($s, "=")) : "";
+      $merge([$acc, {$k: $append($exists($lookup($acc, $k)) ? $lookup($acc, $k) : [], [$v])}])
+    ) }, {})
+  }
+)"""
 
 EXACT_GRANT_LIMIT = 20
 """Up to this many fan-out paths, the role may invoke exactly them; past it, any GET of the
@@ -75,6 +96,10 @@ class ApiGatewayTransport(Transport):
     def supports_query_overrides(self) -> bool:
         """An on-demand run may override query parameters (the task takes them as an object)."""
         return True
+
+    def status_error(self, status: int) -> str:
+        """``apigateway:invoke`` names a non-2xx answer ``ApiGateway.<status>``."""
+        return status_error(status)
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Headers, and the auth header the proxy maps onto ``Authorization``."""
@@ -146,8 +171,9 @@ class ApiGatewayDownloads(BoundTransport):
         retry: sfn.RetryProps | None,
     ) -> None:
         super().__init__(
-            endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS
-        )
+            endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
+            status_error=status_error,
+        )  # fmt: skip
         self._api = api
         self._auth_header = auth_header
 
@@ -198,6 +224,12 @@ class ApiGatewayDownloads(BoundTransport):
             "key": target.key,
         }
 
+    def request_from_url(self, url: str) -> str:
+        """``Path`` and ``QueryParameters`` decoded once (``+`` in the query is a space), so
+        that the encoding ``apigateway:invoke`` applies when it builds the URL gives the API
+        its own bytes back; repeated parameters become lists."""
+        return _PROXY_REQUEST.replace("<URL>", url)
+
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
         """Let the role invoke the fan-out's paths on the proxy.
 
@@ -208,19 +240,26 @@ class ApiGatewayDownloads(BoundTransport):
         if not paths:
             return
         api = self._api
-        if len(paths) <= EXACT_GRANT_LIMIT:
+        if len(paths) <= EXACT_GRANT_LIMIT and ANY_PATH not in paths:
             resources = sorted({api.arn_for_execute_api("GET", path, STAGE_NAME) for path in paths})
         else:
-            resources = [api.arn_for_execute_api("GET", "/*", STAGE_NAME)]
+            resources = [api.arn_for_execute_api("GET", ANY_PATH, STAGE_NAME)]
             policy = state_machine.role.node.find_child("DefaultPolicy")
             logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+            why = (
+                "Next-page links choose their own paths on the endpoint (GitHub's point to "
+                "/repositories/<id>/...). The proxy has one method, GET /{proxy+}, to the one "
+                "endpoint, so GET/* of its stage grants nothing more."
+                if ANY_PATH in paths
+                else f"The fan-out requests more than {EXACT_GRANT_LIMIT} paths: listing each "
+                "would outgrow the role's policy size limit. The proxy has one method, GET "
+                "/{proxy+}, to the one endpoint, so GET/* grants nothing more."
+            )
             acknowledge(
                 policy,
                 "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
                 f"<AWS::AccountId>:<{logical_id}>/{STAGE_NAME}/GET/*]",
-                f"The fan-out requests more than {EXACT_GRANT_LIMIT} paths: listing each would "
-                "outgrow the role's policy size limit. The proxy has one method, GET /{proxy+}, "
-                "to the one endpoint, so GET/* grants nothing more.",
+                why,
             )
         state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["execute-api:Invoke"], resources=resources)

@@ -26,8 +26,14 @@ from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
 
+
+def status_error(status: int) -> str:
+    """The HTTP Task fails a non-2xx answer with ``States.Http.StatusCode.<status>``."""
+    return f"States.Http.StatusCode.{status}"
+
+
 RETRYABLE_ERRORS = (
-    *(f"States.Http.StatusCode.{status}" for status in RETRYABLE_STATUSES),
+    *(status_error(status) for status in RETRYABLE_STATUSES),
     "States.Http.Socket",
     "States.Timeout",
 )
@@ -45,6 +51,10 @@ class HttpTaskTransport(Transport):
     def __init__(self, *, connection: events.IConnection) -> None:
         self.connection = connection
         """The EventBridge connection whose credential every request carries."""
+
+    def status_error(self, status: int) -> str:
+        """The HTTP Task names a non-2xx answer ``States.Http.StatusCode.<status>``."""
+        return status_error(status)
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Headers; the credential belongs in the connection, not in ``auth_header``; no
@@ -109,13 +119,19 @@ class HttpTaskDownloads(BoundTransport):
         retry: sfn.RetryProps | None,
     ) -> None:
         super().__init__(
-            endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS
-        )
+            endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
+            status_error=status_error,
+        )  # fmt: skip
         self._connection = connection
 
     def listed(self, target: Target) -> dict[str, Any]:
         """The path with its query in the URL, no query object (see ``_path_of``)."""
         return {"path": _path_of(target.path, target.query), "query": {}, "key": target.key}
+
+    def request_from_url(self, url: str) -> str:
+        """The path and query as the API wrote them, in the task's URL (``ApiEndpoint`` is the
+        endpoint, ``/`` and this path)."""
+        return '{"path": $substring(' + url + ', 1), "query": {}}'
 
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
         """Narrow ``states:InvokeHTTPEndpoint`` to ``GET <endpoint>/...``.

@@ -1,7 +1,8 @@
 """Fan-out: one run fetches many paths, each answer stored as its own item.
 
 ``FanOut.paths([...])`` lists concrete paths (no ``path``); ``FanOut.path_values({...})`` fills
-the ``{name}`` placeholders of ``path`` with every combination of values. A run:
+the ``{name}`` placeholders of ``path`` with every combination of values;
+``FanOut.from_answer(...)`` takes them from a first request's answer (``answer.py``). A run:
 ListRequests (a Pass holding the requests) → FetchAll (a Map: Download → Persist per path) →
 AnyFailed. Items are keyed ``sk = <scheduled time>#<path as given>``.
 """
@@ -12,12 +13,15 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._checks import check_path, check_run_length
-from ._contract import (
+from .._checks import check_path, check_run_length
+from .._contract import (
+    KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
     REQUEST_PATH,
@@ -26,10 +30,24 @@ from ._contract import (
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
     TASK_EVENTS,
+    URL_FIELD,
 )
-from ._parts import CheckContext, Exchange, Request, RunParts, Target
-from ._states import SUCCEEDED, catch_into, record_failure, sort_key
-from .errors import Problem
+from .._parts import (
+    FAN_OUT_FRAME,
+    CheckContext,
+    Exchange,
+    Request,
+    RunParts,
+    Target,
+    with_query,
+)
+from .._states import SUCCEEDED, catch_into, record_failure, sort_key
+from ..errors import Problem
+from . import answer
+from .answer import AnswerSource
+
+if TYPE_CHECKING:
+    from ..pagination import Pagination
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -47,11 +65,14 @@ class FanOut:
         *,
         paths: Sequence[str] | None = None,
         values: Mapping[str, Sequence[str | int]] | None = None,
+        answer: AnswerSource | None = None,
     ) -> None:
         self.listed_paths = paths
         """``FanOut.paths``: the concrete paths (else ``None``)."""
         self.placeholder_values = values
         """``FanOut.path_values``: the placeholders' values (else ``None``)."""
+        self.answer = answer
+        """``FanOut.from_answer``: where the requests are found (else ``None``)."""
 
     @staticmethod
     def paths(paths: Sequence[str]) -> FanOut:
@@ -66,6 +87,39 @@ class FanOut:
         with every combination of ``values`` (``{"region_id": [10000002, 10000043]}``): one
         request a combination, ``sk = <scheduled time>#<concrete path>``."""
         return FanOut(values=values)
+
+    @staticmethod
+    def from_answer(
+        *,
+        path: str,
+        each: str,
+        items: str = "$.ResponseBody",
+        max_items: int | None = None,
+        pages: Pagination | None = None,
+    ) -> FanOut:
+        """Request ``path`` first, then ``each`` for every item of its answer (dlt's resolved
+        parent/child resources, Airbyte's substreams), e.g. the market's type ids, then each
+        type's history::
+
+            FanOut.from_answer(path="/v1/markets/10000002/types/", items="$.ResponseBody",
+                               each="/v1/markets/10000002/history/?type_id={item}")
+
+        ``{item}`` is the item, ``{item.<field>}`` a field of an object item; values are
+        percent-encoded. Each answer is stored as ``<scheduled time>#<filled-in each>``; the
+        list's answer is not stored. An empty list requests and stores nothing (the run
+        succeeds). Instead of ``path`` (the prop).
+
+        :param items: A JSONPath into the list's raw answer (names and indexes).
+            Default: ``"$.ResponseBody"`` (the answer is the list).
+        :param max_items: Request only the first ``max_items`` items (1 to 1,000), leaving the
+            others out on purpose. Default: every item, and a list of more than 1,000 fails
+            the run with ``Downloader.TooManyItems`` before any item is requested.
+        :param pages: The list's own pagination, e.g. ``Pagination.page_count()``: its pages
+            are read one after another, nothing stored. Default: the list is one answer.
+        """
+        return FanOut(
+            answer=AnswerSource(path=path, items=items, each=each, max_items=max_items, pages=pages)
+        )
 
     @property
     def several_requests(self) -> bool:
@@ -104,7 +158,20 @@ class FanOut:
         )  # fmt: skip
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
-        """The requests of a run, adding a problem for each defect."""
+        """The requests of a run (none known before it runs with ``from_answer``), adding a
+        problem for each defect."""
+        if self.answer is not None:
+            if path is not None:
+                problems.append(
+                    Problem(
+                        "fan_out",
+                        repr(self),
+                        "FanOut.from_answer is given together with `path`.",
+                        "drop `path`: FanOut.from_answer(path=...) is the list's path.",
+                    )
+                )
+            problems += answer.check(self.answer)
+            return ()
         if self.listed_paths is not None:
             if path is not None:
                 problems.append(
@@ -130,41 +197,97 @@ class FanOut:
         return _targets_of_template(path, self.placeholder_values, problems)
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """ListRequests → FetchAll (Download → Persist per path) → AnyFailed."""
-        targets = self.targets(parts.request.given, [])
-        requests = sfn.Pass(
-            scope,
-            "ListRequests",
-            result=sfn.Result.from_object(
-                {REQUESTS_PATH[2:]: [parts.downloads.listed(t) for t in targets]}
-            ),
-        )
-        download = parts.downloads.task(
-            scope, "Download", path=sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"),
-            query_path=f"{REQUEST_PATH}.query", result_selector=parts.result_selector,
-            result_path=RESPONSE_PATH,
-        )  # fmt: skip
-        persist = parts.persists.task(
-            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, f"{REQUEST_PATH}.key"),
-            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
-        )  # fmt: skip
-        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
-        catch_into(failure, download, persist)
+        """ListRequests → FetchAll (Download → Persist per path) → AnyFailed; with
+        ``parts.per_request`` (fan-out with pagination), each iteration runs what it builds
+        (every page of its path) instead of one Download → Persist."""
+        start: sfn.State
+        tail: sfn.Pass | sfn.Choice
+        if self.answer is None:
+            targets = self.targets(parts.request.given, [])
+            start = tail = sfn.Pass(
+                scope,
+                "ListRequests",
+                result=sfn.Result.from_object(
+                    {REQUESTS_PATH[2:]: [self._listed(parts, t) for t in targets]}
+                ),
+            )
+        else:
+            listing = Request(
+                endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
+                query=_query(self.answer.path), given=self.answer.path,
+            )  # fmt: skip
+            start, tail = answer.build(scope, replace(parts, request=listing), self.answer)
+        item = sfn.JsonPath.object_at("$$.Map.Item.Value")
+        if parts.per_request is None:
+            iteration = self._download_and_persist(scope, parts)
+            fields: dict[str, Any] = {REQUEST_PATH[2:]: item}
+        else:
+            iteration = parts.per_request.build(
+                scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
+            )
+            fields = {
+                REQUEST_PATH[2:]: item,
+                KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
+                URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
+                **parts.per_request.item_fields(),
+            }
         fetch_all = parts.maps.build(
             scope,
             "FetchAll",
             items_path=REQUESTS_PATH,
             item_selector={
-                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                **fields,
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
                 **parts.persists.map_item_fields(),
             },
-            iteration=download.next(persist),
+            iteration=iteration,
         )
-        return requests.next(fetch_all)
+        if isinstance(tail, sfn.Choice):
+            tail.otherwise(fetch_all)
+        else:
+            tail.next(fetch_all)
+        return sfn.Chain.custom(start, [], fetch_all)
+
+    @staticmethod
+    def _listed(parts: RunParts, target: Target) -> dict[str, Any]:
+        """A request as its Map item holds it; with pagination, with the first page's query
+        and its ``url`` (the path as given, with that query)."""
+        if parts.per_request is None:
+            return parts.downloads.listed(target)
+        first = parts.per_request.first_query()
+        listed = parts.downloads.listed(Target(target.path, {**target.query, **first}, target.key))
+        return {**listed, URL_FIELD: with_query(target.key, first)}
+
+    @staticmethod
+    def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:
+        reactions = parts.on_status
+        download = parts.downloads.task(
+            scope, "Download", path=sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"),
+            query_path=f"{REQUEST_PATH}.query",
+            result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
+        )  # fmt: skip
+        persist = parts.persists.task(
+            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, f"{REQUEST_PATH}.key"),
+            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+        )  # fmt: skip
+        start: sfn.Chain | sfn.TaskStateBase = download
+        if reactions.any:  # a skipped answer: this path ends well, nothing stored
+            skipped = sfn.Pass(
+                scope, "Skipped",
+                parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(f"{REQUEST_PATH}.key")},
+            )  # fmt: skip
+            start = reactions.guard(
+                scope, "Download", download, result_selector=parts.result_selector,
+                result_path=RESPONSE_PATH, skip=skipped,
+            )  # fmt: skip
+        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
+        catch_into(failure, download, persist)
+        return start.next(persist)
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""
+        if self.answer is not None:
+            return answer.request_paths(self.answer)
         return tuple(t.path for t in self.targets(request.given, []))
 
     def exchange(self, request: Request) -> Exchange:
@@ -174,14 +297,24 @@ class FanOut:
 
     def describe(self, request: Request) -> str:
         """The first path, and how many more."""
+        if self.answer is not None:
+            return f"{self.answer.each} for each item of {self.answer.path}"
         targets = self.targets(request.given, [])
         more = len(targets) - 1
         return targets[0].key + (f" and {more} more" if more else "")
 
     def __repr__(self) -> str:
+        if self.answer is not None:
+            shown = ", ".join(f"{k}={v!r}" for k, v in answer.shown(self.answer).items())
+            return f"FanOut.from_answer({shown})"
         if self.listed_paths is not None:
             return f"FanOut.paths({_shown(self.listed_paths)!r})"
         return f"FanOut.path_values({_shown(self.placeholder_values)!r})"
+
+
+def _query(path: str) -> dict[str, list[str]]:
+    problems: list[Problem] = []
+    return check_path(path, problems)[1]
 
 
 def _shown(value: object) -> object:

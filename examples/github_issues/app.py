@@ -1,0 +1,81 @@
+"""Every issue of a GitHub repository, page after page, every hour: GitHub's ``Link`` header.
+
+GitHub pages its REST API with an RFC 8288 ``Link`` header
+(``<https://api.github.com/repositories/4139637/issues?...&page=2>; rel="next"``), and its next
+links change the path (``/repos/aws/aws-cdk/...`` becomes ``/repositories/4139637/...``):
+``Pagination.link_header()`` follows them, on api.github.com only. The token lives in Secrets
+Manager; the proxy injects it as ``Authorization`` (``AuthHeader.from_secret``), so Step
+Functions never sees it.
+
+``python app.py`` writes ``cdk.out``; ``npx cdk synth -c repository=owner/name`` picks another
+repository. Create the secret first: ``aws secretsmanager create-secret --name github/token
+--secret-string <a fine-grained token with read access to issues>``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from sfn_downloader import AuthHeader, DownloaderPattern, ItemField, Pagination, Starts
+
+TOKEN_SECRET = "github/token"
+"""The Secrets Manager secret holding the GitHub token (the whole secret string)."""
+PER_PAGE = 100
+"""GitHub's largest page. An issue is 2 to 4 KB of JSON: a page of 100 stays under the 256 KiB
+a Step Functions task may return unless the issues' bodies are long; if a run fails with
+States.DataLimitExceeded, lower it."""
+
+
+def issues_path(repository: str) -> str:
+    """Every issue (and pull request) of ``repository``, oldest update first."""
+    # TODO(issue 14): plug Incremental in here once it lands, to ask only for what changed
+    # since the last run:
+    #   incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since", ...)
+    # Until then every run reads every page (up to max_pages).
+    return f"/repos/{repository}/issues?state=all&sort=updated&direction=asc&per_page={PER_PAGE}"
+
+
+class GitHubIssuesStack(cdk.Stack):
+    """One downloader: the issues of ``repository``, every hour, a page an item."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, repository: str, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        token = secretsmanager.Secret.from_secret_name_v2(self, "GitHubToken", TOKEN_SECRET)
+        self.issues = DownloaderPattern(
+            self,
+            "Issues",
+            endpoint="https://api.github.com",
+            path=issues_path(repository),
+            pagination=Pagination.link_header(max_pages=50),
+            auth_header=AuthHeader.from_secret(token, prefix="Bearer "),
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "sfn-downloader-example",  # GitHub refuses requests without one
+            },
+            item={"issues": ItemField.json("$.ResponseBody")},
+            starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))),
+            downloader_id=f"github/issues/{repository}",
+        )
+
+
+def build_app(outdir: str | None = None, repository: str | None = None) -> cdk.App:
+    """The example app; ``outdir`` defaults to ``cdk.out`` (or the CLI's CDK_OUTDIR)."""
+    app = cdk.App(outdir=outdir or os.environ.get("CDK_OUTDIR") or "cdk.out")
+    GitHubIssuesStack(
+        app,
+        "GitHubIssues",
+        repository=repository or app.node.try_get_context("repository") or "aws/aws-cdk",
+    )
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

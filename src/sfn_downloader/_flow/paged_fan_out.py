@@ -1,0 +1,82 @@
+"""Fan-out with pagination: every page of every path, composed by the flow.
+
+Neither feature imports the other: the fan-out lists the paths and runs its Map; for each
+path the paginator builds its page loop (``pagination/_loop.py``) from the request the Map
+item holds, in the fan-out's frame (``parts.frame``). Each page is stored as
+``<scheduled time>#<path as given>#<page>``; a path whose request fails (after its retries)
+is recorded as failed, the others go on, and the run then fails with
+``Downloader.RequestsFailed`` listing the failed paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from urllib.parse import parse_qs
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._parts import ANY_PATH, Exchange, Request, RunParts, with_query
+from ..errors import Problem
+from ..fanout import MAX_TARGETS_BYTES, FanOut
+from ..pagination import Pagination
+
+
+class PagedFanOut:
+    """The run's shape with both ``fan_out`` and ``pagination``."""
+
+    several_requests = True
+    uses_map = True
+
+    def __init__(self, fan_out: FanOut, pagination: Pagination) -> None:
+        self.fan_out = fan_out
+        self.pagination = pagination
+
+    def check(self, path: str | None) -> Iterator[Problem]:
+        """Each path's query against the parameters pagination sets; the request list (with
+        each path's first-page URL) against the state data limit."""
+        targets = self.fan_out.targets(path, [])
+        for index, target in enumerate(targets):
+            yield from self.pagination.check_query(f"fan_out[{index}]", target.key, target.query)
+        if self.fan_out.answer is not None:
+            each = self.fan_out.answer.each
+            yield from self.pagination.check_query(
+                "fan_out.each", each, parse_qs(each.partition("?")[2], keep_blank_values=True)
+            )
+        first = self.pagination.first_query()
+        size = len(
+            json.dumps([[t.path, t.query, t.key, with_query(t.key, first)] for t in targets])
+        )
+        if size > MAX_TARGETS_BYTES:
+            yield Problem(
+                "fan_out",
+                f"<{len(targets)} paths, {size // 1024} KiB>",
+                f"the list of requests with their first pages exceeds "
+                f"{MAX_TARGETS_BYTES // 1024} KiB; it travels in the state data, which Step "
+                "Functions limits to 256 KiB.",
+                "split the paths over several downloaders.",
+            )
+
+    def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
+        """The fan-out's Map, each iteration the paginator's page loop of its path."""
+        return self.fan_out.build(scope, replace(parts, per_request=self.pagination))
+
+    def request_paths(self, request: Request) -> tuple[str, ...]:
+        """The fan-out's paths; any path of the endpoint when next links choose theirs."""
+        if self.pagination.follows_links:
+            return (ANY_PATH,)
+        return self.fan_out.request_paths(request)
+
+    def exchange(self, request: Request) -> Exchange:
+        """The fan-out's query parameters and the paginator's, and the headers it reads."""
+        own, pages = self.fan_out.exchange(request), self.pagination.exchange(request)
+        return Exchange(
+            query_names=tuple(dict.fromkeys([*own.query_names, *pages.query_names])),
+            response_headers=pages.response_headers,
+        )
+
+    def describe(self, request: Request) -> str:
+        """The fan-out's paths, every page."""
+        return f"{self.fan_out.describe(request)}, every page"

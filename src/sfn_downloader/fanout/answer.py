@@ -1,0 +1,213 @@
+"""Requests found in another answer (``FanOut.from_answer``): list, then fetch each.
+
+    DownloadList (or every page of it: FirstListRequest → DownloadList → CollectList → MoreLists)
+      → ListRequests (JSONata: one request per item, ``each`` filled in) → CheckList
+      → FetchAll (the fan-out's Map) → AnyFailed
+
+``each`` is a path with ``{item}`` (the item itself) or ``{item.<field>}`` (a field of an
+object item) placeholders; each value is percent-encoded, so an item can never change the
+path's shape. Each answer is stored under ``<scheduled time>#<the filled-in path>``. A run
+requests at most ``MAX_ANSWER_ITEMS`` items: a longer list fails the run with
+``Downloader.TooManyItems`` before any item is requested, unless ``max_items`` says to take the
+first ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._checks import answer_path_problems, check_path, jsonata_path
+from .._contract import (
+    FOUND_FIELD,
+    LIST_ITEMS_NOT_FOUND_ERROR,
+    RAW_PATH,
+    REQUESTS_PATH,
+    TOO_MANY_ITEMS_ERROR,
+    URL_FIELD,
+)
+from .._parts import ANY_PATH, CollectsPages, RunParts
+from ..errors import Problem
+
+MAX_ANSWER_ITEMS = 1_000
+"""The most items a run requests: the requests travel in the state data (256 KiB)."""
+_PLACEHOLDER = re.compile(r"\{item(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}")
+_LIST_ERROR = "$.listError"
+
+
+@dataclass(frozen=True)
+class AnswerSource:
+    """Where ``FanOut.from_answer`` finds its requests."""
+
+    path: str
+    items: str
+    each: str
+    max_items: int | None
+    pages: CollectsPages | None
+
+
+def check(source: AnswerSource) -> Iterator[Problem]:
+    """The list path, the items path, the ``each`` template, ``max_items`` and ``pages``."""
+    problems: list[Problem] = []
+    check_path(source.path, problems, "fan_out.path")
+    yield from problems
+    yield from answer_path_problems("fan_out.items", source.items, "$.ResponseBody")
+    each = source.each
+    fix = "pass e.g. each='/v1/markets/10000002/history/?type_id={item}'."
+    if not isinstance(each, str) or not each.startswith("/"):
+        yield Problem("fan_out.each", each, "is not a path starting with '/'.", fix)
+    elif not _PLACEHOLDER.search(each):
+        yield Problem(
+            "fan_out.each", each, "has no {item} or {item.<field>} placeholder.", fix
+        )  # fmt: skip
+    else:
+        rest = _PLACEHOLDER.sub("", each)
+        if "{" in rest or "}" in rest:
+            yield Problem(
+                "fan_out.each",
+                each,
+                "has a placeholder other than {item} and {item.<field>}.",
+                "use {item} for the item, {item.type_id} for a field of an object item.",
+            )
+        problems = []
+        check_path(rest, problems, "fan_out.each")
+        yield from problems
+    limit = source.max_items
+    if limit is not None and (
+        not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_ANSWER_ITEMS
+    ):
+        yield Problem(
+            "fan_out.max_items", limit, f"is not an integer from 1 to {MAX_ANSWER_ITEMS:,}.",
+            "pass e.g. max_items=100, or omit it to request every item (up to 1,000).",
+        )  # fmt: skip
+    if source.pages is not None and not hasattr(source.pages, "collect"):
+        yield Problem(
+            "fan_out.pages", source.pages, "is not a Pagination.",
+            "pass e.g. pages=Pagination.page_count().",
+        )  # fmt: skip
+
+
+def request_paths(source: AnswerSource) -> tuple[str, ...]:
+    """The list's path, and ``each``'s path if only its query takes the items (else any
+    path: the items choose it)."""
+    path = source.path.partition("?")[0]
+    each_path = source.each.partition("?")[0]
+    return (path, ANY_PATH if _PLACEHOLDER.search(each_path) else each_path)
+
+
+def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.State, sfn.Choice]:
+    """The list states, then ``ListRequests`` and ``CheckList``, whose ``otherwise`` the
+    fan-out sets to its Map."""
+    listed = sfn.Pass.jsonata(
+        scope, "ListRequests", outputs="{% " + _requests(parts, source) + " %}"
+    )
+    refused = sfn.Fail(
+        scope, "ListRefused", error_path=f"{_LIST_ERROR}.name", cause_path=f"{_LIST_ERROR}.cause"
+    )
+    check_list = sfn.Choice(scope, "CheckList").when(sfn.Condition.is_present(_LIST_ERROR), refused)
+    listed.next(check_list)
+    if source.pages is not None:
+        items = jsonata_path(source.items)
+        limit = source.max_items or MAX_ANSWER_ITEMS + 1
+        start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
+        return start.start_state, check_list
+    request = parts.request
+    download = parts.downloads.task(
+        scope, "DownloadList", path=request.path, query=request.query or None,
+        result_path=RAW_PATH,
+    )  # fmt: skip
+    download.next(listed)
+    return download, check_list
+
+
+def _requests(parts: RunParts, source: AnswerSource) -> str:
+    """JSONata: ``{"requests": [...]}`` from the items, or ``{"listError": ...}``."""
+    found = (
+        f"$states.input.{FOUND_FIELD}"
+        if source.pages is not None
+        else jsonata_path(source.items, f"$states.input.{RAW_PATH[2:]}")
+    )
+    first = parts.per_request.first_query() if parts.per_request is not None else {}
+    url = "$u" + (
+        f' & ($contains($u, "?") ? "&" : "?") & {_string(urlencode(first, doseq=True))}'
+        if first
+        else ""
+    )
+    fields = sorted({m.group(1) for m in _PLACEHOLDER.finditer(source.each) if m.group(1)})
+    missing = " or ".join(f"$not($exists($item.`{f}`))" for f in fields)
+    cap = source.max_items
+    too_many = (
+        ""
+        if cap is not None
+        else f"$count($items) > {MAX_ANSWER_ITEMS} ? "
+        + _error(
+            TOO_MANY_ITEMS_ERROR,
+            f'"The list of {source.path} holds " & $count($items) & " items, more than the '
+            f"{MAX_ANSWER_ITEMS:,} a run requests: none was requested (FanOut.from_answer "
+            f'max_items takes the first ones)."',
+        )
+        + " :"
+    )
+    lacking = (
+        f"$count($filter($items, function($item) {{ {missing} }})) > 0 ? "
+        + _error(
+            LIST_ITEMS_NOT_FOUND_ERROR,
+            f'"Some items of the list of {source.path} have no {", ".join(fields)} field."',
+        )
+        + " :"
+        if fields
+        else ""
+    )
+    take = f"$items[[0..{cap - 1}]]" if cap is not None else "$items"
+    return f"""(
+  $items := {found};
+  $not($type($items) = "array") ? {
+        _error(
+            LIST_ITEMS_NOT_FOUND_ERROR,
+            f'"The answer of {source.path} has no list at {source.items}."',
+        )
+    } :
+  {too_many}
+  {lacking}
+  {{"{REQUESTS_PATH[2:]}": [$map({take}, function($item) {{ (
+    $u := {_each(source.each)};
+    $merge([{parts.downloads.request_from_url(url)}, {{"key": $u, "{URL_FIELD}": {url}}}])
+  ) }})]}}
+)"""
+
+
+def _each(each: str) -> str:
+    """JSONata building ``each`` for ``$item``, each value percent-encoded."""
+    parts: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(each):
+        if match.start() > position:
+            parts.append(_string(each[position : match.start()]))
+        value = f"$item.`{match.group(1)}`" if match.group(1) else "$item"
+        parts.append(f"$encodeUrlComponent($string({value}))")
+        position = match.end()
+    if position < len(each):
+        parts.append(_string(each[position:]))
+    return " & ".join(parts)
+
+
+def _error(name: str, cause: str) -> str:
+    return f'{{"listError": {{"name": {_string(name)}, "cause": {cause}}}}}'
+
+
+def _string(value: str) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def shown(source: AnswerSource) -> dict[str, Any]:
+    """The settings, for ``repr``."""
+    return {"path": source.path, "items": source.items, "each": source.each,
+            "max_items": source.max_items}  # fmt: skip

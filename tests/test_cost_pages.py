@@ -1,0 +1,76 @@
+"""Cost model for paginated runs: transitions, API requests and writes per page, per kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfn_downloader import estimate_monthly_cost
+from sfn_downloader.cost import CostModelError
+
+from scenarios import Scenario
+
+RUNS = 43_200  # one run a minute, 30 days
+
+
+def per_run(
+    scenario: Scenario, name: str, pages: int, requests: int | None = None
+) -> tuple[int, float, float]:
+    estimate = estimate_monthly_cost(
+        scenario.patterns[name], workflow_type="STANDARD", pages_per_run=pages,
+        requests_per_run=requests,
+    )  # fmt: skip
+    quantities = {item.service: item.quantity / RUNS for item in estimate.line_items}
+    return (
+        estimate.transitions_per_run,
+        quantities.get("API Gateway REST", 0),
+        quantities.get("DynamoDB on-demand writes", 0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "each"),
+    [("Issues", 6, 4), ("Offset", 6, 4), ("Numbers", 6, 4), ("People", 7, 5)],
+    ids=["link_header", "offset", "page_number", "next_url-with-selector"],
+)
+def test_a_page_loop_costs_four_transitions_a_page(
+    paginators: Scenario, name: str, first: int, each: int
+) -> None:
+    # FirstRequest and Done once; DownloadPage, NextRequest, PersistPage, MorePages a page
+    # (and SelectPage with a result_selector).
+    for pages in (1, 2, 5):
+        assert per_run(paginators, name, pages) == (first + each * (pages - 1), pages, pages)
+
+
+def test_the_http_task_makes_no_api_gateway_requests(paginators_http: Scenario) -> None:
+    assert per_run(paginators_http, "Issues", 3) == (14, 0, 3)
+
+
+def test_x_pages_and_cursor_as_before(pages: Scenario, cursor: Scenario) -> None:
+    # X-Pages: 5 transitions for one page; 8 + 2 a further page (Map iterations).
+    assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [5, 10, 12]
+    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [5, 9, 13]
+
+
+def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
+    # 3 paths: ListRequests, FetchAll, AnyFailed, Done; a path: 4 a page and PathDone.
+    assert per_run(status_actions, "Repos", 2) == (4 + 3 * (4 * 2 + 1), 6, 6)
+
+
+def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:
+    # Events: a result_selector (SelectPage) and a 204 action (PageStatus): 6 a page.
+    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [8, 14]
+
+
+def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:
+    # DownloadList, ListRequests, CheckList, FetchAll, 2 an item, AnyFailed, Done.
+    assert per_run(from_answer, "Things", 1, requests=3) == (12, 4, 3)
+    assert per_run(from_answer, "Things", 1, requests=0) == (6, 1, 0)
+
+
+def test_unknown_counts_ask_for_them(paginators: Scenario, from_answer: Scenario) -> None:
+    with pytest.raises(CostModelError, match=r"loops back through 'MorePages'.*pages_per_run"):
+        estimate_monthly_cost(paginators.patterns["Issues"])
+    with pytest.raises(CostModelError, match=r"Map state 'FetchAll'.*requests_per_run"):
+        estimate_monthly_cost(from_answer.patterns["Things"], pages_per_run=1)
+    with pytest.raises(CostModelError, match=r"pages_per_run must be a whole number of at least 1"):
+        estimate_monthly_cost(paginators.patterns["Issues"], pages_per_run=0)

@@ -1,0 +1,176 @@
+"""End-to-end, locally: requests found in another answer (``FanOut.from_answer``).
+
+EVE's market types (an X-Pages list), then the history of the first three types; a list of
+objects by field, each detail paginated; an empty list; a list over the limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from sfn_downloader.local import LocalRunner
+
+from scenarios import build_from_answer
+
+T0 = "2026-11-27T05:30:00Z"
+TRANSPORTS = ("Proxy", "Http")
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    build_from_answer(cdk.Stack(app, "Proxy"))
+    build_from_answer(cdk.Stack(app, "Http"), http_task=True, only=("History", "Things"))
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
+    """One open runner per downloader, for the module (each test runs at its own time)."""
+    with ExitStack() as exits:
+        yield RunnerPool(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app,
+                    upstream=upstream.url,
+                    pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )
+
+
+@pytest.fixture
+def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
+    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
+    when = fresh_time()
+    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
+
+
+def keys(runner: Run) -> list[str]:
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
+
+
+def market(seen: Seen) -> Answer:
+    """Three pages of type ids (X-Pages), then each type's history."""
+    if seen.path.endswith("/types/"):
+        page = int(seen.query["page"][0])
+        return Answer(200, [10 * page + 1, 10 * page + 2], {"X-Pages": "3"})
+    return Answer(200, [{"type_id": int(seen.query["type_id"][0]), "average": 5.5}])
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_list_answer_drives_the_requests(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    upstream.respond(market)
+    runner = open_runner(transport, "History")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    requests = [(s.path, s.raw_query) for s in upstream.requests]
+    # The list's pages are read until 3 items are found (max_items=3): page 3 is not needed.
+    assert requests[:2] == [("/v1/markets/10000002/types/", "page=1"),
+                            ("/v1/markets/10000002/types/", "page=2")]  # fmt: skip
+    assert sorted(requests[2:]) == [
+        ("/v1/markets/10000002/history/", f"type_id={t}") for t in (11, 12, 21)
+    ]
+    assert keys(runner) == [f"/v1/markets/10000002/history/?type_id={t}" for t in (11, 12, 21)]
+    assert json.loads(runner.items()[0]["page"]) == [{"type_id": 11, "average": 5.5}]
+
+
+def things(count: int) -> Callable[[Seen], Answer]:
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v1/things":
+            return Answer(200, {"things": [{"id": f"t/{n}", "name": "x"} for n in range(count)]})
+        if seen.query.get("page") == ["2"]:
+            return Answer(200, [])
+        return Answer(200, [seen.path])
+
+    return answer
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_object_items_fill_each_by_field_encoded(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    upstream.respond(things(2))
+    runner = open_runner(transport, "Things")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert upstream.requests[0].raw_query == "kind=all"
+    # A '/' in an item is encoded: an item never changes the path's shape.
+    assert keys(runner) == ["/v1/things/t%2F0/detail", "/v1/things/t%2F1/detail"]
+
+
+def test_each_request_may_be_paginated(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.respond(things(2))
+    runner = open_runner("Proxy", "PagedThings")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert keys(runner) == [
+        "/v1/things/t%2F0/detail#1", "/v1/things/t%2F0/detail#2",
+        "/v1/things/t%2F1/detail#1", "/v1/things/t%2F1/detail#2",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_an_empty_list_stores_nothing_and_succeeds(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    upstream.respond(things(0))
+    runner = open_runner(transport, "Things")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(upstream.requests) == 1 and runner.items() == []
+
+
+def test_a_list_over_the_limit_fails_before_any_item_is_requested(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.respond(things(1001))
+    runner = open_runner("Proxy", "Things")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.TooManyItems")
+    assert "1001 items" in (execution.cause or "")
+    assert len(upstream.requests) == 1 and runner.items() == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [Answer(200, {"things": [{"name": "no id"}]}), Answer(200, {"nothing": []})],
+    ids=["no-field", "no-list"],
+)
+def test_a_list_without_the_items_fails_with_the_constructs_error(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, answer: Answer
+) -> None:
+    upstream.respond(lambda seen: answer)
+    runner = open_runner("Proxy", "Things")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.ListItemsNotFound")
+    assert len(upstream.requests) == 1

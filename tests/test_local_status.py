@@ -1,0 +1,246 @@
+"""End-to-end, locally: fan-out with pagination, and the actions on answer statuses.
+
+A fan-out of three repositories, each paged with GitHub's Link header, one of them gone
+(404); ``on_status={404: StatusAction.SKIP}`` lets the others' pages be stored and the run
+succeed. The page loop, cursor and X-Pages pagination and a one-request run each meet their
+actions (a 404 and a 204 without a body), on both transports where the shape is the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader.local import LocalRunner
+
+from scenarios import EXAMPLE_API, build_status_actions
+
+TRANSPORTS = ("Proxy", "Http")
+HTTP_KINDS = ("One", "Repos", "Events")
+REPOS = ("/repos/a/issues", "/repos/b/issues", "/repos/c/issues?state=all")
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    build_status_actions(cdk.Stack(app, "Proxy"))
+    build_status_actions(cdk.Stack(app, "Http"), http_task=True, only=HTTP_KINDS)
+    plain = cdk.Stack(app, "Plain")  # the same fan-out, without on_status
+    DownloaderPattern(
+        plain, "Repos", endpoint=EXAMPLE_API, fan_out=FanOut.paths(list(REPOS)),
+        pagination=Pagination.link_header(), item={"page": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
+    """One open runner per downloader, for the module (each test runs at its own time)."""
+    with ExitStack() as exits:
+        yield RunnerPool(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app,
+                    upstream=upstream.url,
+                    pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )
+
+
+@pytest.fixture
+def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
+    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
+    when = fresh_time()
+    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
+
+
+T0 = "2026-11-27T05:30:00Z"
+EMPTY = Answer(204, b"")
+"""No content: a success without a body."""
+
+
+def keys(runner: Run) -> list[str]:
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
+
+
+# --- fan-out with pagination -----------------------------------------------------------------
+
+
+def repositories(seen: Seen) -> Answer:
+    """Repository a has 3 pages, c has 2, b is gone. Next links keep the query and add page."""
+    if seen.path == "/repos/b/issues":
+        return Answer(404, {"message": "Not Found"})
+    pages = 3 if seen.path == "/repos/a/issues" else 2
+    page = int(seen.query.get("page", ["1"])[0])
+    query = "state=all&" if "state" in seen.query else ""
+    link = f'<{EXAMPLE_API}{seen.path}?{query}page={page + 1}>; rel="next"'
+    return Answer(200, [{"repo": seen.path, "page": page}], {"Link": link} if page < pages else {})
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_page_of_every_path_and_a_gone_path_skipped(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    upstream.respond(repositories)
+    runner = open_runner(transport, "Repos")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert sorted((s.path, s.raw_query) for s in upstream.requests) == [
+        ("/repos/a/issues", ""), ("/repos/a/issues", "page=2"), ("/repos/a/issues", "page=3"),
+        ("/repos/b/issues", ""),
+        ("/repos/c/issues", "state=all"), ("/repos/c/issues", "state=all&page=2"),
+    ]  # fmt: skip
+    assert keys(runner) == [
+        "/repos/a/issues#1", "/repos/a/issues#2", "/repos/a/issues#3",
+        "/repos/c/issues?state=all#1", "/repos/c/issues?state=all#2",
+    ]  # fmt: skip
+    stored = json.loads(runner.items()[2]["page"])
+    assert stored == [{"repo": "/repos/a/issues", "page": 3}]
+    assert {"ok": True} in execution.output["outcomes"]
+
+
+def test_without_an_action_the_gone_path_fails_alone(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.respond(repositories)
+    runner = open_runner("Plain", "Repos")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    [failed] = json.loads(execution.cause or "")
+    assert (failed["key"], failed["error"]) == ("/repos/b/issues", "ApiGateway.404")
+    assert len(keys(runner)) == 5  # the other paths' pages are all stored
+
+
+# --- one request -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("answer", [Answer(404, {"message": "gone"}), EMPTY], ids=["404", "204"])
+def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
+    open_runner: Callable[[str, str], Run],
+    upstream: Upstream,
+    transport: str,
+    answer: Answer,
+) -> None:
+    upstream.script(answer)
+    runner = open_runner(transport, "One")
+
+    execution = runner.run(T0)
+
+    # The result_selector reads $.ResponseBody.value: a 204 has no body, and is decided first.
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert runner.items() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_other_answers_are_stored_or_fail_as_before(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    runner = open_runner(transport, "One")
+
+    upstream.script(Answer(200, {"value": 7}))
+    stored = runner.run(T0)
+    upstream.script(Answer(403, {"message": "Forbidden"}))
+    forbidden = runner.run("2026-11-27T05:31:00Z")
+
+    assert stored.status == "SUCCEEDED", stored.cause
+    assert [item["value"] for item in runner.items()] == ["7"]
+    error = "ApiGateway.403" if transport == "Proxy" else "States.Http.StatusCode.403"
+    assert (forbidden.status, forbidden.error) == ("FAILED", error)
+
+
+# --- ending a page loop ----------------------------------------------------------------------
+
+
+def events(empty_at: int, status: int = 204) -> Callable[[Seen], Answer]:
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        if page == empty_at:
+            return EMPTY if status == 204 else Answer(status, {"message": "no such page"})
+        return Answer(200, {"items": [page]})
+
+    return answer
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("status", [204, 404])
+def test_end_stops_the_page_loop_with_the_pages_before_stored(
+    open_runner: Callable[[str, str], Run],
+    upstream: Upstream,
+    transport: str,
+    status: int,
+) -> None:
+    upstream.respond(events(empty_at=3, status=status))
+    runner = open_runner(transport, "Events")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [s.raw_query for s in upstream.requests] == ["page=1", "page=2", "page=3"]
+    assert keys(runner) == ["1", "2"]
+
+
+@pytest.mark.parametrize("status", [204, 404])
+def test_end_stops_cursor_pagination(
+    open_runner: Callable[[str, str], Run], upstream: Upstream, status: int
+) -> None:
+    def feed(seen: Seen) -> Answer:
+        if "cursor" not in seen.query:
+            return Answer(200, {"next": "c2"})
+        return EMPTY if status == 204 else Answer(404, {})
+
+    upstream.respond(feed)
+    runner = open_runner("Proxy", "Feed")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(upstream.requests) == 2 and keys(runner) == ["1"]
+
+
+def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    def orders(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        if page == 2:
+            return Answer(404, {})
+        return EMPTY if page == 3 else Answer(200, [page], {"X-Pages": "4"})
+
+    upstream.respond(orders)
+    runner = open_runner("Proxy", "Orders")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert keys(runner) == ["1", "4"]
+
+
+def test_x_pages_with_an_empty_first_answer_stores_nothing(
+    open_runner: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: EMPTY)
+    runner = open_runner("Proxy", "Orders")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(upstream.requests) == 1 and runner.items() == []
