@@ -47,7 +47,7 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     methods = [r["Properties"] for r in template["Resources"].values()
                if r["Type"] == "AWS::ApiGateway::Method"]  # fmt: skip
     assert sorted(m["Integration"]["Type"] for m in methods) == [
-        "HTTP", "HTTP", "HTTP_PROXY", "HTTP_PROXY",
+        "HTTP", "HTTP", "HTTP_PROXY", "HTTP_PROXY", "HTTP_PROXY",
     ]  # fmt: skip
 
 
@@ -83,14 +83,16 @@ def test_the_flags_only_merge_the_state_machine_roles_statements(tmp_path: Path)
             t["Resources"][key]["Properties"]["PolicyDocument"]["Statement"]
             for t in (plain, flagged)
         )
-        assert len(after) == len(before) - 1
+        assert len(after) < len(before)
 
         def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
             return {
-                (action, json.dumps(s["Resource"], sort_keys=True))
+                (action, json.dumps(resource, sort_keys=True))
                 for s in statements
                 for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-            }
+                for resource in (s["Resource"] if isinstance(s["Resource"], list)
+                                 else [s["Resource"]])
+            }  # fmt: skip
 
         assert grants(before) == grants(after)
 

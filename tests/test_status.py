@@ -49,8 +49,10 @@ def test_a_204_is_decided_before_the_selector_reads_the_body(status_actions: Sce
 def test_in_a_fan_out_the_action_comes_before_the_catch_all(status_actions: Scenario) -> None:
     processor = definition(status_actions, "Repos")["States"]["FetchAll"]["ItemProcessor"]
     catches = processor["States"]["DownloadPage"]["Catch"]
-    assert [c["ErrorEquals"] for c in catches] == [["ApiGateway.404"], ["States.ALL"]]
-    assert [c["Next"] for c in catches] == ["PathDone", "RecordFailure"]
+    assert [c["ErrorEquals"] for c in catches] == [
+        ["ApiGateway.404"], ["States.DataLimitExceeded"], ["States.ALL"]
+    ]  # fmt: skip
+    assert [c["Next"] for c in catches] == ["PathDone", "RecordFailure", "RecordFailure"]
     assert processor["States"]["PathDone"] == {"Type": "Pass", "Result": {"ok": True}, "End": True}
 
 
