@@ -24,8 +24,8 @@ from scenarios import EVE_PROPS, Scenario
 def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
         "Archive", "AuthHeader", "Concurrency", "CostEstimate", "DownloaderConfigError",
-        "DownloaderPattern", "FanOut", "ItemField", "Pagination", "Prices", "Problem", "Starts",
-        "Transport", "estimate_monthly_cost",
+        "DownloaderPattern", "FanOut", "Incremental", "ItemField", "Pagination", "Prices",
+        "Problem", "Starts", "Transport", "Window", "estimate_monthly_cost",
     ]  # fmt: skip
     assert sfn_downloader.__version__ == "0.2.0"
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .pattern import DownloaderPattern
     from .sinks.s3 import Archive
     from .starts import Starts
+    from .timing import Incremental, Window
     from .transport import Transport
 
 __version__ = "0.2.0"
@@ -35,12 +36,14 @@ __all__ = [
     "DownloaderConfigError",
     "DownloaderPattern",
     "FanOut",
+    "Incremental",
     "ItemField",
     "Pagination",
     "Prices",
     "Problem",
     "Starts",
     "Transport",
+    "Window",
     "estimate_monthly_cost",
 ]
 
@@ -52,12 +55,14 @@ _MODULE_OF = {
     "DownloaderConfigError": "errors",
     "DownloaderPattern": "pattern",
     "FanOut": "fanout",
+    "Incremental": "timing",
     "ItemField": "item",
     "Pagination": "pagination",
     "Prices": "cost",
     "Problem": "errors",
     "Starts": "starts",
     "Transport": "transport",
+    "Window": "timing",
     "estimate_monthly_cost": "cost",
 }
 

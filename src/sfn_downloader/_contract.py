@@ -17,6 +17,9 @@ KEY_SEPARATOR = "#"
 TTL_ATTRIBUTE = "expiresAt"
 """With ``retention``: the item's expiry, epoch seconds, the table's time-to-live attribute."""
 
+RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
+"""What a download's raw answer holds (``apigateway:invoke`` and the HTTP Task alike)."""
+
 # --- The execution input ---------------------------------------------------------------------
 SCHEDULED_TIME_KEY = "scheduledTime"
 """The execution input's key holding the run's scheduled time (the schedule sets it)."""
@@ -89,3 +92,53 @@ delivery can be told from a re-delivery's."""
 RUN_STARTED_ATTRIBUTE = "runStartedAt"
 """On every item of a run of several answers: when its execution started (ISO 8601), so that
 the newest delivery's set of pages is the consistent one."""
+
+# --- Time: requests computed each run (placeholders, a window, an incremental mark) ---------
+PLACEHOLDER_NAMES = ("scheduled_time", "window_start", "window_end")
+"""Placeholders of ``path`` filled from the run's scheduled time (reserved: not fan-out names)."""
+PLACEHOLDER_FORMATS = ("iso", "date", "epoch", "epoch_ms")
+"""``{name:format}``; ``iso`` (the default) is ``2026-11-27T05:30:00Z``: UTC, whole seconds."""
+ISO_PICTURE = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z"
+"""JSONata ``$fromMillis`` picture of ``:iso`` (its default adds milliseconds: ``.000Z``)."""
+DATE_PICTURE = "[Y0001]-[M01]-[D01]"
+"""JSONata ``$fromMillis`` picture of ``:date``."""
+REQUEST_PATH_VARIABLE = "requestPath"
+"""With placeholders in the path: the run's path, assigned by ``ComputeRequest``."""
+REQUEST_QUERY_VARIABLE = "requestQuery"
+"""With placeholders in the query or an incremental mark: the run's query parameters (values
+are lists, as ``apigateway:invoke`` takes them), assigned by ``ComputeRequest``."""
+REQUEST_MARK_VARIABLE = "requestMark"
+"""With ``incremental``: the mark this run sends (the stored one, or ``initial``)."""
+STATE_ITEM_VARIABLE = "stateItem"
+"""The downloader's state item as ``ReadState`` got it: ``{"Item": {...}}``, or ``{}``."""
+CURSOR_VALUES_VARIABLE = "cursorValues"
+"""With ``incremental``: the values at ``cursor_path`` in the answer, assigned by Download."""
+MARK_UPDATE_VARIABLE = "markUpdate"
+"""With ``incremental``: ``{"mark", "order"}`` the run writes, assigned by ``ComputeMark``."""
+MARK_ATTRIBUTE = "mark"
+"""In the state item: the incremental mark as the next run sends it (a string)."""
+MARK_ORDER_ATTRIBUTE = "markOrder"
+"""In the state item: the mark's order (epoch milliseconds of an ISO time, or the number): the
+conditional write compares it, so the mark only moves forward."""
+MARK_SET_BY_ATTRIBUTE = "markSetBy"
+"""In the state item: the scheduled time of the run that last moved the mark."""
+CONDITIONAL_CHECK_FAILED_ERROR = "DynamoDB.ConditionalCheckFailedException"
+"""A conditional write that did not apply (the mark is already as far, or further)."""
+DYNAMODB_RETRYABLE_ERRORS = (
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerErrorException",
+)
+"""DynamoDB throttling and its transient server errors, as a task names them."""
+
+# --- Backfill --------------------------------------------------------------------------------
+BACKFILL_FROM_KEY = "from"
+"""The backfill input's first scheduled time (inclusive)."""
+BACKFILL_TO_KEY = "to"
+"""The backfill input's last scheduled time (inclusive)."""
+BACKFILL_MAX_TIMES = 1_000
+"""Scheduled times one backfill execution runs at most (``States.ArrayRange``'s limit, and well
+inside a Standard execution's 25,000 history events at about 10 events a time)."""
+BACKFILL_TIMES_PATH = "$.times"
+"""The backfill's list of scheduled times (``ListTimes``)."""

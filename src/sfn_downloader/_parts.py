@@ -49,6 +49,12 @@ class TransportTraits(Protocol):
         """True when an on-demand run may override query parameters."""
         ...
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """True when a run's path and query may be computed each run (time placeholders, an
+        incremental mark): the task reads them from variables."""
+        ...
+
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -71,6 +77,15 @@ class CheckContext:
     keeps_result: bool
     """True when the run keeps its result for later states (archive, post-processing)."""
     transport: TransportTraits
+    schedule_expression: str | None = None
+    """The schedule's expression (``rate(1 hour)``, ``cron(0 1 * * ? *)``); ``None`` without a
+    schedule, or when it is only known at deploy time."""
+    schedule_time_zone: str | None = None
+    """The schedule's time zone (``None``: UTC)."""
+    query_overrides: bool = False
+    """True when an on-demand run may override query parameters."""
+    backfill: bool = False
+    """True with ``backfill=True``: a second state machine runs the downloader for past times."""
 
 
 class Downloads(Protocol):
@@ -88,11 +103,13 @@ class Downloads(Protocol):
         page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         """One GET of ``path`` (a literal or a JSONPath token).
 
         The query is ``query`` (static lists) plus ``page_param=page_value`` (a JSONPath
-        token), or the object at ``query_path`` in the state.
+        token), or the object at ``query_path`` in the state (or a variable). ``assign``:
+        workflow variables taken from the answer as the service returned it.
         """
         ...
 
@@ -160,6 +177,13 @@ class RunParts:
     selected result is kept under ``$.result`` for them."""
     afterwards: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states after a single answer is stored (archive, post-processing)."""
+    computed_path: str | None = None
+    """With time placeholders in the path: the download reads its path from here (a variable)."""
+    download_assign: Mapping[str, Any] | None = None
+    """Variables the download takes from the answer (the incremental cursor values)."""
+    stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
+    """The states right after a single answer is stored, before ``afterwards`` (advancing the
+    incremental mark)."""
 
 
 class RunShape(Protocol):

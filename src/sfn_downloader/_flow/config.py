@@ -18,13 +18,14 @@ from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, is_json_path
 from .._contract import EXPRESS_MAX_MINUTES
-from .._defaults import LOG_RETENTION, TIMEOUT_MINUTES
+from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Request, RunShape
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
@@ -34,6 +35,9 @@ from ..pagination import Pagination
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
+from ..timing import Incremental, Window
+from ..timing.backfill import Backfill
+from ..timing.request import TimedRequest
 from ..transport import Transport
 from .single import SingleRequest
 
@@ -66,6 +70,9 @@ class Props:
     post_process: sfn.IChainable | None
     archive: Archive | None
     starts: Starts | None
+    window: Window | None = None
+    incremental: Incremental | None = None
+    backfill: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Config:
     items: ItemSink
     archive: Archive | None
     post_process: sfn.IChainable | None
+    timing: TimedRequest
+    backfill: Backfill
 
     @property
     def keeps_result(self) -> bool:
@@ -105,6 +114,10 @@ _KINDS: tuple[tuple[str, type, str], ...] = (
     ("starts", Starts,
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
     ("archive", Archive, "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
+    ("window", Window, "use Window.last(Duration.hours(1), lookback=...)."),
+    ("incremental", Incremental,
+     "use Incremental(cursor_path='$.ResponseBody[*].updated_at', param='since', "
+     "initial='2026-01-01T00:00:00Z')."),
 )  # fmt: skip
 
 
@@ -127,7 +140,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                                     ))  # fmt: skip
             path, query = "", dict[str, list[str]]()
         else:
-            path, query = check_path(props.path, problems)
+            # Braces are time placeholders here, checked by the timing feature.
+            path, query = check_path(props.path, problems, template=True)
     else:
         path, query = "", {}
     transport = props.transport or Transport.api_gateway()
@@ -139,16 +153,22 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         removal_policy=props.removal_policy, encryption_key=props.encryption_key,
         point_in_time_recovery=props.point_in_time_recovery, retention=props.retention,
     )  # fmt: skip
+    timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
+                          fan_out=props.fan_out is not None)  # fmt: skip
+    backfill = Backfill(enabled=props.backfill, timing=timing,
+                        distributed=concurrency.is_distributed)  # fmt: skip
+    expression, time_zone = _schedule_of(starts)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
         workflow_type=props.workflow_type, several_requests=shape.several_requests,
         uses_map=shape.uses_map,
         keeps_result=props.archive is not None or props.post_process is not None,
-        transport=transport,
+        transport=transport, schedule_expression=expression, schedule_time_zone=time_zone,
+        query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
     )  # fmt: skip
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive):  # fmt: skip
+                    items, props.archive, timing, backfill):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += _check_result_selector(props.result_selector)
@@ -167,8 +187,24 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
         concurrency=concurrency, starts=starts, items=items, archive=props.archive,
-        post_process=props.post_process,
+        post_process=props.post_process, timing=timing, backfill=backfill,
     )  # fmt: skip
+
+
+def _schedule_of(starts: Starts) -> tuple[str | None, str | None]:
+    """The schedule's expression and time zone, when runs start on a known one."""
+    if not starts.is_scheduled:
+        return None, None
+    expression = starts.expression
+    if expression is None:
+        return f"rate({SCHEDULE_MINUTES} minute{'s' if SCHEDULE_MINUTES != 1 else ''})", None
+    if not isinstance(expression, scheduler.ScheduleExpression):
+        return None, None  # Starts.check reports it
+    text = expression.expression_string
+    zone = expression.time_zone
+    return (None if Token.is_unresolved(text) else text), (
+        zone.timezone_name if zone is not None else None
+    )
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:

@@ -1,6 +1,8 @@
 """One request a run (the default shape): Download → Persist, exactly two state transitions
 on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
-states], the selected result kept under ``$.result`` and the item's key under ``$.key``."""
+states], the selected result kept under ``$.result`` and the item's key under ``$.key``.
+States that must follow the stored answer (advancing an incremental mark) come right after
+Persist."""
 
 from __future__ import annotations
 
@@ -23,24 +25,28 @@ class SingleRequest:
         download = parts.downloads.task(
             scope,
             "Download",
-            path=parts.request.path,
+            path=parts.computed_path or parts.request.path,
             query=None if parts.query_path else parts.request.query or None,
             query_path=parts.query_path,
             result_selector=parts.result_selector,
             result_path=f"$.{RESULT_FIELD}" if keeps_result else None,
+            assign=parts.download_assign,
         )
         if not keeps_result:
             persist = parts.persists.task(
                 scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
             )
-            return download.next(persist)
+            chain = download.next(persist)
+            for state in parts.stored(scope):
+                chain = chain.next(state)
+            return chain
         persist = parts.persists.task(
             scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
             result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(),
             result_path=f"$.{KEY_FIELD}",
         )  # fmt: skip
         chain = download.next(persist)
-        for state in parts.afterwards(scope):  # built after Download and Persist
+        for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain
 

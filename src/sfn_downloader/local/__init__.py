@@ -6,6 +6,7 @@ Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
 from . import _moto_apigateway
+from ._backfill import LocalBackfill
 from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalExecution, LocalRunner, scheduled_time_text
 from .errors import LocalRunnerError
@@ -15,6 +16,7 @@ SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
 
 __all__ = [
     "SUPPORTED_MOTO_VERSION",
+    "LocalBackfill",
     "LocalExecution",
     "LocalRunner",
     "LocalRunnerError",

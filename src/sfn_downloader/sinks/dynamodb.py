@@ -22,8 +22,10 @@ from constructs import Construct
 from .._acknowledge import acknowledge
 from .._checks import is_json_path
 from .._contract import (
+    DYNAMODB_RETRYABLE_ERRORS,
     EXPIRES_VARIABLE,
     PARTITION_KEY,
+    RAW_RESPONSE_FIELDS,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
     SORT_KEY,
@@ -36,15 +38,9 @@ from ..item import ItemField
 
 ItemValue = ItemField | tasks.DynamoAttributeValue
 
-RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
 _FIRST_SEGMENT = re.compile(r"^\$(?:\.([^.\[\]]+)|\['([^']+)'\])")
 
-PERSIST_RETRYABLE_ERRORS = (
-    "DynamoDB.ProvisionedThroughputExceededException",
-    "DynamoDB.ThrottlingException",
-    "DynamoDB.RequestLimitExceeded",
-    "DynamoDB.InternalServerErrorException",
-)
+PERSIST_RETRYABLE_ERRORS = DYNAMODB_RETRYABLE_ERRORS
 
 
 def persist_retry() -> sfn.RetryProps:

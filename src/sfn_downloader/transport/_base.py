@@ -83,6 +83,11 @@ class Transport(ABC):
         """True when an on-demand run may override query parameters through this transport."""
         return False
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """True when a run's path and query may be computed each run through this transport."""
+        return False
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The request headers this transport can send."""
         for name, value in (context.headers or {}).items():
@@ -152,13 +157,14 @@ class BoundTransport(ABC):
         page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         """One GET of ``path`` (a literal or a JSONPath token), with the retry policy."""
         task = self._task(
             scope, construct_id, path=path, query=query, query_path=query_path,
             page_param=page_param, page_value=page_value,
             result_selector=dict(result_selector) if result_selector is not None else None,
-            result_path=result_path,
+            result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
         task.add_retry(**self.retry_kwargs())
         return task
@@ -188,4 +194,5 @@ class BoundTransport(ABC):
         page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
+        assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase: ...

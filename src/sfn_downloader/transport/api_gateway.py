@@ -58,6 +58,11 @@ class ApiGatewayTransport(Transport):
         """An on-demand run may override query parameters (the task takes them as an object)."""
         return True
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """The task takes its path and query from variables (``Path.$``, ``QueryParameters.$``)."""
+        return True
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Headers, and the auth header the proxy maps onto ``Authorization``."""
         yield from super().check(context)
@@ -183,6 +188,7 @@ class ApiGatewayDownloads(BoundTransport):
         page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
+        assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         values: dict[str, Any] = dict(query or {})
         if page_param is not None and page_value is not None:
@@ -206,6 +212,7 @@ class ApiGatewayDownloads(BoundTransport):
             auth_type=tasks.AuthType.IAM_ROLE,
             result_selector=result_selector,
             result_path=result_path,
+            assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
