@@ -19,6 +19,7 @@ from scenarios import (
     build_pages,
     build_retained,
     build_shared_table,
+    build_timed,
     synth,
 )
 
@@ -99,3 +100,9 @@ def own_bucket() -> Scenario:
 def on_demand() -> Scenario:
     """On demand only (granted to a role), and on a schedule plus on demand."""
     return synth(build_on_demand)
+
+
+@pytest.fixture(scope="session")
+def timed() -> Scenario:
+    """The day's rates (placeholders, backfill), hourly windows, an incremental mark."""
+    return synth(build_timed)

@@ -37,6 +37,8 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     """Header names lower-cased."""
+    target: str = ""
+    """The request target as sent (path and query, percent-encoded)."""
 
 
 class Upstream:
@@ -59,6 +61,7 @@ class Upstream:
                     parts.path,
                     parse_qs(parts.query),
                     {k.lower(): v for k, v in self.headers.items()},
+                    self.path,
                 )
                 with upstream._lock:
                     upstream.requests.append(seen)

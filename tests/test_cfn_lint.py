@@ -20,7 +20,7 @@ from scenarios import Scenario, rendered_definition, state_machines
 IGNORED = ["W3005"]
 SCENARIOS = [
     "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
-    "http_task", "retained", "composed", "own_bucket", "on_demand",
+    "http_task", "retained", "composed", "own_bucket", "on_demand", "timed",
 ]  # fmt: skip
 
 

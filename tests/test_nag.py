@@ -22,6 +22,7 @@ from scenarios import (
     build_on_demand,
     build_own_bucket,
     build_pages,
+    build_timed,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
@@ -81,6 +82,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         in_stack(build_composed),
         in_stack(build_own_bucket),
         in_stack(build_on_demand),
+        in_stack(build_timed),
     ],
     ids=[
         "eve-example",
@@ -93,6 +95,7 @@ def eve_alerts_example(app: cdk.App) -> None:
         "composed",
         "own-bucket",
         "on-demand",
+        "timed",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

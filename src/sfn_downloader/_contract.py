@@ -27,6 +27,8 @@ QUERY_KEY = "query"
 """The on-demand input's key holding query parameter overrides."""
 SCHEDULED_TIME_PATH = f"$$.Execution.Input.{SCHEDULED_TIME_KEY}"
 """Where every state finds the run's scheduled time."""
+EXECUTION_NAME_PATH = "$$.Execution.Name"
+"""The execution's name: one delivery of a scheduled run (a re-delivery has another)."""
 INPUT_QUERY_PATH = f"$$.Execution.Input.{QUERY_KEY}"
 """Where an on-demand run's query overrides are."""
 

@@ -140,8 +140,9 @@ class Persists(Protocol):
         """What a Map's ItemSelector must pass on so that its iterations can persist."""
         ...
 
-    def key_selector(self) -> dict[str, str]:
-        """A ResultSelector giving the key of the item a single-path run stores."""
+    def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores (``sort_key``
+        when the run's item has one of its own)."""
         ...
 
 
@@ -181,6 +182,9 @@ class RunParts:
     """With time placeholders in the path: the download reads its path from here (a variable)."""
     download_assign: Mapping[str, Any] | None = None
     """Variables the download takes from the answer (the incremental cursor values)."""
+    sort_key: str | None = None
+    """The item's sort key when not the scheduled time alone (with ``incremental``:
+    ``<scheduled time>#<execution name>``, each delivery its own item)."""
     stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states right after a single answer is stored, before ``afterwards`` (advancing the
     incremental mark)."""

@@ -54,6 +54,7 @@ def build_definition(
         query_path=config.starts.query_path or timing.query_path,
         keeps_result=config.keeps_result, afterwards=afterwards,
         computed_path=timing.computed_path, download_assign=timing.download_assign,
+        sort_key=timing.sort_key,
         stored=lambda inner: timing.stored(inner, memory),
     )  # fmt: skip
     run = config.shape.build(scope, parts)

@@ -22,6 +22,7 @@ class SingleRequest:
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """Download → Persist (→ the afterwards states)."""
         keeps_result = parts.keeps_result
+        sort_key = parts.sort_key or sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         download = parts.downloads.task(
             scope,
             "Download",
@@ -33,16 +34,14 @@ class SingleRequest:
             assign=parts.download_assign,
         )
         if not keeps_result:
-            persist = parts.persists.task(
-                scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            )
+            persist = parts.persists.task(scope, "Persist", sort_key=sort_key)
             chain = download.next(persist)
             for state in parts.stored(scope):
                 chain = chain.next(state)
             return chain
         persist = parts.persists.task(
-            scope, "Persist", sort_key=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
-            result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(),
+            scope, "Persist", sort_key=sort_key, result_under=f"$.{RESULT_FIELD}",
+            result_selector=parts.persists.key_selector(parts.sort_key),
             result_path=f"$.{KEY_FIELD}",
         )  # fmt: skip
         chain = download.next(persist)

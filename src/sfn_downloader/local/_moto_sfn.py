@@ -1,4 +1,5 @@
-"""What moto 5.2.5 lacks to run ``arn:aws:states:::states:startExecution.sync:2``.
+"""What moto 5.2.5 lacks to run ``arn:aws:states:::states:startExecution.sync:2``, and to start
+executions side by side.
 
 AWS documents the task's parameters as ``Input``, ``Name`` and ``StateMachineArn`` (Step
 Functions developer guide, "Start a new AWS Step Functions state machine from a running
@@ -11,8 +12,14 @@ holds ``executionArn``; and a start without ``Name`` gets the name ``None`` (AWS
 UUID), so the second one clashes. This module fills in these steps for the Step Functions task
 only.
 
+Concurrent starts: moto parses a definition for each execution, and its parser keeps the query
+language of the scope being parsed in a list shared by every parser (a class attribute of
+``Preprocessor``). Two executions starting at once (the runs of a backfill, two deliveries)
+interleave on it: one fails to parse (``Unsupported declaration in QueryLanguage=JSONPath
+block``) and stays RUNNING forever. Parses are serialized here while a runner is open.
+
 Delete it once moto names these parameters itself (a start of ``startExecution`` from a
-definition then succeeds without it).
+definition then succeeds without it), and its preprocessor keeps the scope per instance.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ def install() -> Iterator[None]:
             for name in _PATCHED:
                 _originals[name] = cls.__dict__.get(name)
                 setattr(cls, name, globals()[name])
+            _serialize_parses()
         _install_count += 1
     try:
         yield
@@ -56,6 +64,27 @@ def install() -> Iterator[None]:
                         delattr(cls, name)
                     else:
                         setattr(cls, name, original)
+                _parser_class().parse = _originals.pop("parse")
+
+
+def _parser_class() -> Any:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    return AmazonStateLanguageParser
+
+
+def _serialize_parses() -> None:
+    parser = _parser_class()
+    original = parser.__dict__["parse"]  # a staticmethod
+    _originals["parse"] = original
+    parse = original.__func__
+    parsing = threading.Lock()
+
+    def serialized(definition: str) -> Any:
+        with parsing:
+            return parse(definition)
+
+    parser.parse = staticmethod(serialized)
 
 
 def _task_class() -> Any:

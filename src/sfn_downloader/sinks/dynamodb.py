@@ -370,11 +370,11 @@ class ItemWriter:
         persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
 
-    def key_selector(self) -> dict[str, str]:
+    def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
         """A ResultSelector giving the key of the item a single-path run stores."""
         return {
             PARTITION_KEY: self._downloader_id,
-            SORT_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            SORT_KEY: sort_key or sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
         }
 
 

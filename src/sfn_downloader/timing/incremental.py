@@ -10,8 +10,9 @@ further than the stored mark: an ``UpdateItem`` of the downloader's state item w
   a float) compare as numbers. The mark is sent as the API wrote it.
 - A run that fails (download or store) never reaches the update: the next run asks again from
   the old mark, so no record is skipped. Records at the mark itself come again (APIs' ``since``
-  is usually inclusive): each run's answer is its own item, so a repeat is a second copy in the
-  next run's item, never a lost or overwritten one.
+  is usually inclusive): each delivery's answer is its own item (``sk = <scheduled time>#<
+  execution name>``), so a repeat is a second copy in another item, never a lost or
+  overwritten one.
 - Two deliveries of one run, or two overlapping runs, each write only if they move the mark
   further: the mark never moves back.
 """

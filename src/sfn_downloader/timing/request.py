@@ -19,12 +19,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import (
+    EXECUTION_NAME_PATH,
     REQUEST_MARK_VARIABLE,
     REQUEST_PATH_VARIABLE,
     REQUEST_QUERY_VARIABLE,
+    SCHEDULED_TIME_PATH,
 )
 from .._memory import StateItem
 from .._parts import CheckContext
+from .._states import sort_key as sort_key_of
 from ..errors import Problem
 from . import _placeholders
 from ._placeholders import SCHEDULED_MILLIS, WINDOW_NAMES, Placeholder, split
@@ -102,6 +105,15 @@ class TimedRequest:
     def query_path(self) -> str | None:
         """Where the download reads its query (``$requestQuery``), or ``None``."""
         return f"${REQUEST_QUERY_VARIABLE}" if self.computes_query else None
+
+    @property
+    def sort_key(self) -> str | None:
+        """With ``incremental``: ``<scheduled time>#<execution name>``. Two deliveries of one
+        scheduled run ask from different marks (or get different answers), so neither may
+        overwrite the other's item: the mark may already have moved past its records."""
+        if self.incremental is None:
+            return None
+        return sort_key_of(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH)
 
     @property
     def download_assign(self) -> dict[str, Any] | None:

@@ -160,6 +160,8 @@ class ApiGatewayDownloads(BoundTransport):
         api = self._api
         if len(paths) <= EXACT_GRANT_LIMIT:
             resources = sorted({api.arn_for_execute_api("GET", path, STAGE_NAME) for path in paths})
+            for path in sorted({path for path in paths if "*" in path}):
+                _acknowledge_computed_path(state_machine, api, path)
         else:
             resources = [api.arn_for_execute_api("GET", "/*", STAGE_NAME)]
             policy = state_machine.role.node.find_child("DefaultPolicy")
@@ -222,6 +224,22 @@ class ApiGatewayDownloads(BoundTransport):
         if self._auth_header is not None and self._auth_header.header_name is not None:
             values[self._auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
         return sfn.TaskInput.from_object(values) if values else None
+
+
+def _acknowledge_computed_path(
+    state_machine: sfn.StateMachine, api: apigw.RestApi, path: str
+) -> None:
+    """A path computed each run (time placeholders) is granted with a ``*`` a placeholder."""
+    policy = state_machine.role.node.find_child("DefaultPolicy")
+    logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+    acknowledge(
+        policy,
+        "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{logical_id}>/{STAGE_NAME}/GET{path}]",
+        "The path holds the run's time (a placeholder), so it cannot be listed: each "
+        "placeholder is a '*'. GET only, on the proxy's one stage, whose one method reaches "
+        "the one endpoint.",
+    )
 
 
 def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Problem]:
