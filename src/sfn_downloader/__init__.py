@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .auth import AuthHeader
     from .concurrency import Concurrency
-    from .cost import CostEstimate, Prices, estimate_monthly_cost
+    from .cost import CostEstimate, Prices, estimate_backfill_cost, estimate_monthly_cost
     from .errors import DownloaderConfigError, Problem
     from .fanout import FanOut
     from .item import ItemField
@@ -44,6 +44,7 @@ __all__ = [
     "Starts",
     "Transport",
     "Window",
+    "estimate_backfill_cost",
     "estimate_monthly_cost",
 ]
 
@@ -63,6 +64,7 @@ _MODULE_OF = {
     "Starts": "starts",
     "Transport": "transport",
     "Window": "timing",
+    "estimate_backfill_cost": "cost",
     "estimate_monthly_cost": "cost",
 }
 

@@ -317,6 +317,13 @@ class DownloaderPattern(Construct):
 
         return estimate_monthly_cost(self, **options)
 
+    def estimate_backfill_cost(self, scheduled_times: int, **options: Any) -> CostEstimate:
+        """What one backfill of ``scheduled_times`` times costs: a run a time, plus the
+        backfill's own transitions. Options as ``sfn_downloader.estimate_backfill_cost``."""
+        from .cost import estimate_backfill_cost
+
+        return estimate_backfill_cost(self, scheduled_times=scheduled_times, **options)
+
     @property
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
