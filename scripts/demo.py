@@ -5,6 +5,8 @@ esi.evetech.net, runs the downloader once per scheduled minute for a simulated h
 then shows what landed in the table: a terminal table and a chart PNG.
 
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
+Then (``scripts/demo_rates.py``) November's exchange rates, backfilled by the exchange-rates
+example's backfill state machine, drawn next to it (``exchange-rates.png``).
 """
 
 from __future__ import annotations
@@ -263,7 +265,10 @@ def main() -> int:
     source = "live esi.evetech.net" if args.live else "offline stand-in for esi.evetech.net"
     draw_chart(rows, args.out, f"local run of the synthesized state machine, {source}")
     print(f"chart: {args.out}")
-    return 0
+    # Downloads that follow time: November's exchange rates, backfilled (offline stand-in).
+    import demo_rates
+
+    return demo_rates.run(args.out.with_name("exchange-rates.png"))
 
 
 def _status(execution: Any) -> str:

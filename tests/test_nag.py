@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from scenarios import (
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
+RATES_EXAMPLE = Path(__file__).parent.parent / "examples" / "exchange_rates"
 
 
 def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
@@ -69,11 +71,21 @@ def eve_alerts_example(app: cdk.App) -> None:
     EvePlayerCountAlertsStack(app, "EvePlayerCountAlerts")
 
 
+def rates_example(app: cdk.App) -> None:
+    # Loaded by file: the EVE example's module is already imported as "app".
+    spec = importlib.util.spec_from_file_location("rates_app", RATES_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.ExchangeRatesStack(app, "ExchangeRates")
+
+
 @pytest.mark.parametrize(
     "build",
     [
         eve_example,
         eve_alerts_example,
+        rates_example,
         in_stack(build_default),
         in_stack(build_full),
         in_stack(build_pages),
@@ -87,6 +99,7 @@ def eve_alerts_example(app: cdk.App) -> None:
     ids=[
         "eve-example",
         "eve-alerts-example",
+        "rates-example",
         "default",
         "fully-configured",
         "pages",
