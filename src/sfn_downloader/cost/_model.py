@@ -93,7 +93,8 @@ class CostEstimate:
 
     def table(self) -> str:
         """A plain-text table of the line items and totals, then the assumptions."""
-        rows = [("Service", "Usage a month", "Unit price", "Cost", "After free tier")]
+        usage = "Usage a month" if self.period == "month" else "Usage"
+        rows = [("Service", usage, "Unit price", "Cost", "After free tier")]
         for item in self.line_items:
             rows.append(
                 (
