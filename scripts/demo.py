@@ -9,6 +9,8 @@ orders trimmed at the proxy, a few types' price history) run once, and the GitHu
 api.github.com that pages with a ``Link`` header.
 
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
+Then (``scripts/demo_rates.py``) November's exchange rates, backfilled by the exchange-rates
+example's backfill state machine, drawn next to it (``exchange-rates.png``).
 """
 
 from __future__ import annotations
@@ -468,6 +470,10 @@ def main() -> int:
     print(f"chart: {args.out}")
     if not args.live:
         run_github_example()
+        # Downloads that follow time: November's exchange rates, backfilled (offline stand-in).
+        import demo_rates
+
+        return demo_rates.run(args.out.with_name("exchange-rates.png"))
     return 0
 
 

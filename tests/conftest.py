@@ -27,6 +27,7 @@ from scenarios import (
     build_shared_table,
     build_status_actions,
     build_status_actions_http,
+    build_timed,
     build_trimmed,
     synth,
 )
@@ -162,3 +163,9 @@ def from_answer() -> Scenario:
 def from_answer_http() -> Scenario:
     """FanOut.from_answer on the HTTP Task."""
     return synth(build_from_answer_http)
+
+
+@pytest.fixture(scope="session")
+def timed() -> Scenario:
+    """The day's rates (placeholders, backfill), hourly windows, an incremental mark."""
+    return synth(build_timed)

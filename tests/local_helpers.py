@@ -41,6 +41,8 @@ class Seen:
     """Header names lower-cased."""
     raw_query: str = ""
     """The query string as received, byte for byte (``""`` without one)."""
+    target: str = ""
+    """The request target as sent (path and query, percent-encoded)."""
 
 
 class Upstream:
@@ -63,6 +65,7 @@ class Upstream:
                     parts.path,
                     parse_qs(parts.query),
                     {k.lower(): v for k, v in self.headers.items()},
+                    target=self.path,
                     raw_query=parts.query,
                 )
                 with upstream._lock:

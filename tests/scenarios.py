@@ -31,12 +31,14 @@ from sfn_downloader import (
     Constant,
     DownloaderPattern,
     FanOut,
+    Incremental,
     ItemField,
     Pagination,
     Starts,
     StatusAction,
     Transport,
     Trim,
+    Window,
 )
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -630,3 +632,35 @@ def build_from_answer(
 def build_from_answer_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """``build_from_answer`` on the HTTP Task."""
     return build_from_answer(stack, http_task=True)
+
+
+RATES_PATH = "/v1/{scheduled_time:date}?base=EUR"
+EVENTS_PATH = "/v2/events?from={window_start}&to={window_end}"
+ISSUES_PATH = "/repos/aws/aws-cdk/issues?state=all&sort=updated&direction=asc"
+
+
+def build_timed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """The issue's examples: the day's rates (daily cron, backfill), hourly windows with a
+    lookback, and an incremental mark; one table."""
+    rates = DownloaderPattern(
+        stack, "Rates", endpoint="https://api.frankfurter.example", path=RATES_PATH,
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(hour="1", minute="0")),
+        result_selector={"date.$": "$.ResponseBody.date", "usd.$": "$.ResponseBody.rates.USD"},
+        item={"date": ItemField.string("$.date"), "usd": ItemField.number("$.usd")},
+        backfill=True, concurrency=Concurrency.inline(4),
+    )  # fmt: skip
+    events = DownloaderPattern(
+        stack, "Events", endpoint="https://api.example.com", path=EVENTS_PATH,
+        window=Window.last(cdk.Duration.hours(1), lookback=cdk.Duration.minutes(5)),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))),
+        item={"events": ItemField.json("$.ResponseBody")}, table=rates.table,
+    )  # fmt: skip
+    issues = DownloaderPattern(
+        stack, "Issues", endpoint="https://api.github.com", path=ISSUES_PATH,
+        incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                                initial="2026-01-01T00:00:00Z"),
+        item={"issues": ItemField.json("$.ResponseBody")}, table=rates.table,
+    )  # fmt: skip
+    caller = iam.Role(stack, "BackfillCaller", assumed_by=iam.AccountRootPrincipal())
+    rates.grant_start_backfill(caller)
+    return {"p": rates, "events": events, "issues": issues}

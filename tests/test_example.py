@@ -51,6 +51,31 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+RATES = Path(__file__).parent.parent / "examples" / "exchange_rates" / "app.py"
+
+
+def test_exchange_rates_example_synthesizes_with_its_backfill(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("rates_app", RATES)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_app(str(tmp_path)).synth()
+    template = json.loads((tmp_path / "ExchangeRates.template.json").read_text())
+    machines = [
+        r["Properties"] for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]  # fmt: skip
+    assert sorted(m.get("StateMachineType", "STANDARD") for m in machines) == [
+        "EXPRESS", "STANDARD"
+    ]  # fmt: skip
+    schedule = next(
+        r["Properties"] for r in template["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    )  # fmt: skip
+    assert schedule["ScheduleExpression"] == "cron(0 1 * * ? *)"
+    assert "rates/eur" in json.dumps(template)
+
+
 def test_cdk_json_carries_the_feature_flags_cdk_init_writes() -> None:
     context = json.loads(CDK_JSON.read_text())["context"]
     # A sample of aws-cdk CLI 2.1148's `cdk init app --language python` (89 keys in all).

@@ -31,11 +31,13 @@ from scenarios import (
     build_paginators_http,
     build_status_actions,
     build_status_actions_http,
+    build_timed,
     build_trimmed,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
+RATES_EXAMPLE = Path(__file__).parent.parent / "examples" / "exchange_rates"
 
 
 def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
@@ -88,12 +90,22 @@ def github_example(app: cdk.App) -> None:
     module.GitHubIssuesStack(app, "GitHubIssues", repository="aws/aws-cdk")
 
 
+def rates_example(app: cdk.App) -> None:
+    # Loaded by file: the EVE example's module is already imported as "app".
+    spec = importlib.util.spec_from_file_location("rates_app", RATES_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.ExchangeRatesStack(app, "ExchangeRates")
+
+
 @pytest.mark.parametrize(
     "build",
     [
         eve_example,
         github_example,
         eve_alerts_example,
+        rates_example,
         in_stack(build_default),
         in_stack(build_full),
         in_stack(build_pages),
@@ -111,11 +123,13 @@ def github_example(app: cdk.App) -> None:
         in_stack(build_status_actions_http),
         in_stack(build_from_answer),
         in_stack(build_from_answer_http),
+        in_stack(build_timed),
     ],
     ids=[
         "eve-example",
         "github-example",
         "eve-alerts-example",
+        "rates-example",
         "default",
         "fully-configured",
         "pages",
@@ -133,6 +147,7 @@ def github_example(app: cdk.App) -> None:
         "status-actions-http",
         "from-answer",
         "from-answer-http",
+        "timed",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -61,7 +61,11 @@ def test_endpoint_must_be_an_https_base_url(endpoint: str, match: str) -> None:
         ("v2/status", r"path='v2/status': does not start with '/'.*Fix: use '/v2/status'"),
         ("/v2/status#x", r"carries a fragment"),
         ("/v2/my status", r"contains white space.*%20"),
-        ("/v1/markets/{region_id}/orders", r"contains '\{' or '\}'"),
+        # Braces are time placeholders; any other name points to FanOut.path_values.
+        (
+            "/v1/markets/{region_id}/orders",
+            r"placeholder \{region_id\}, which is not a time placeholder.*FanOut.path_values",
+        ),
     ],
 )
 def test_path_must_be_absolute_and_concrete(path: str, match: str) -> None:

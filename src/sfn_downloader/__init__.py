@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .auth import AuthHeader
     from .concurrency import Concurrency
     from .constant import Constant
-    from .cost import CostEstimate, Prices, estimate_monthly_cost
+    from .cost import CostEstimate, Prices, estimate_backfill_cost, estimate_monthly_cost
     from .errors import DownloaderConfigError, Problem
     from .fanout import FanOut
     from .item import ItemField
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .sinks.s3 import Archive
     from .starts import Starts
     from .status import StatusAction
+    from .timing import Incremental, Window
     from .transport import Transport
     from .transport.trim import Trim
 
@@ -39,6 +40,7 @@ __all__ = [
     "DownloaderConfigError",
     "DownloaderPattern",
     "FanOut",
+    "Incremental",
     "ItemField",
     "Pagination",
     "Prices",
@@ -47,6 +49,8 @@ __all__ = [
     "StatusAction",
     "Transport",
     "Trim",
+    "Window",
+    "estimate_backfill_cost",
     "estimate_monthly_cost",
 ]
 
@@ -59,6 +63,7 @@ _MODULE_OF = {
     "DownloaderConfigError": "errors",
     "DownloaderPattern": "pattern",
     "FanOut": "fanout",
+    "Incremental": "timing",
     "ItemField": "item",
     "Pagination": "pagination",
     "Prices": "cost",
@@ -67,6 +72,8 @@ _MODULE_OF = {
     "StatusAction": "status",
     "Transport": "transport",
     "Trim": "transport.trim",
+    "Window": "timing",
+    "estimate_backfill_cost": "cost",
     "estimate_monthly_cost": "cost",
 }
 

@@ -21,6 +21,9 @@ QUERY_ATTRIBUTE = "query"
 requested with (a map, name → string), also part of the key:
 ``sk = <scheduled time>#<name>=<value>[&<name>=<value>...]``."""
 
+RAW_RESPONSE_FIELDS = ("Headers", "ResponseBody", "StatusCode", "StatusText")
+"""What a download's raw answer holds (``apigateway:invoke`` and the HTTP Task alike)."""
+
 # --- The execution input ---------------------------------------------------------------------
 SCHEDULED_TIME_KEY = "scheduledTime"
 """The execution input's key holding the run's scheduled time (the schedule sets it)."""
@@ -28,6 +31,8 @@ QUERY_KEY = "query"
 """The on-demand input's key holding query parameter overrides."""
 SCHEDULED_TIME_PATH = f"$$.Execution.Input.{SCHEDULED_TIME_KEY}"
 """Where every state finds the run's scheduled time."""
+EXECUTION_NAME_PATH = "$$.Execution.Name"
+"""The execution's name: one delivery of a scheduled run (a re-delivery has another)."""
 INPUT_QUERY_PATH = f"$$.Execution.Input.{QUERY_KEY}"
 """Where an on-demand run's query overrides are."""
 EXECUTION_NAME_PATH = "$$.Execution.Name"
@@ -208,3 +213,62 @@ ANSWER_SORT_KEY_FLOOR = "0"
 """Every stored answer's ``sk`` starts with its scheduled time's year, a digit; the downloader's
 own items (``STATE_SORT_KEY``) start with ``#``, which sorts below ``"0"``. So a ``Query`` with
 ``sk >= "0"`` reads answers only (``sfn_downloader.read``)."""
+
+# --- Time: requests computed each run (placeholders, a window, an incremental mark) ---------
+PLACEHOLDER_NAMES = ("scheduled_time", "window_start", "window_end")
+"""Placeholders of ``path`` filled from the run's scheduled time (reserved: not fan-out names)."""
+PLACEHOLDER_FORMATS = ("iso", "date", "epoch", "epoch_ms")
+"""``{name:format}``; ``iso`` (the default) is ``2026-11-27T05:30:00Z``: UTC, whole seconds."""
+ISO_PICTURE = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z"
+"""JSONata ``$fromMillis`` picture of ``:iso`` (its default adds milliseconds: ``.000Z``)."""
+DATE_PICTURE = "[Y0001]-[M01]-[D01]"
+"""JSONata ``$fromMillis`` picture of ``:date``."""
+REQUEST_PATH_VARIABLE = "requestPath"
+"""With placeholders in the path: the run's path, assigned by ``ComputeRequest``."""
+REQUEST_QUERY_VARIABLE = "requestQuery"
+"""With placeholders in the query or an incremental mark: the run's query parameters (values
+are lists, as ``apigateway:invoke`` takes them), assigned by ``ComputeRequest``."""
+REQUEST_MARK_VARIABLE = "requestMark"
+"""With ``incremental``: the mark this run sends (the stored one, or ``initial``)."""
+STATE_ITEM_VARIABLE = "stateItem"
+"""The downloader's state item as ``ReadState`` got it: ``{"Item": {...}}``, or ``{}``."""
+CURSOR_VALUES_VARIABLE = "cursorValues"
+"""With ``incremental``: the values at ``cursor_path`` in the answer, assigned by Download."""
+MARK_UPDATE_VARIABLE = "markUpdate"
+"""With ``incremental``: ``{"mark", "order"}`` the run writes, assigned by ``ComputeMark``."""
+MARK_ATTRIBUTE = "mark"
+"""In the state item: the incremental mark as the next run sends it (a string)."""
+MARK_ORDER_ATTRIBUTE = "markOrder"
+"""In the state item: the mark's order (epoch milliseconds of an ISO time, or the number): the
+conditional write compares it, so the mark only moves forward."""
+MARK_SET_BY_ATTRIBUTE = "markSetBy"
+"""In the state item: the scheduled time of the run that last moved the mark."""
+CONDITIONAL_CHECK_FAILED_ERROR = "DynamoDB.ConditionalCheckFailedException"
+DYNAMODB_RETRYABLE_SHAPES = (
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+)
+"""PutItem's and UpdateItem's transient errors as botocore's DynamoDB model names them; their
+other errors (a failed condition, a missing table) do not change on a retry."""
+DYNAMODB_RETRYABLE_ERRORS = tuple(
+    f"DynamoDB.{spelling}"
+    for name in DYNAMODB_RETRYABLE_SHAPES
+    for spelling in ((name,) if name.endswith("Exception") else (name, f"{name}Exception"))
+)
+"""``DynamoDB.<name>``, where no AWS page settles whether the name is the error code
+(``InternalServerError``, as moto reports it) or the SDK's exception, which always ends in
+``Exception`` ("Learning to use AWS service SDK integrations"): both, where they differ."""
+"""A conditional write that did not apply (the mark is already as far, or further)."""
+
+# --- Backfill --------------------------------------------------------------------------------
+BACKFILL_FROM_KEY = "from"
+"""The backfill input's first scheduled time (inclusive)."""
+BACKFILL_TO_KEY = "to"
+"""The backfill input's last scheduled time (inclusive)."""
+BACKFILL_MAX_TIMES = 1_000
+"""Scheduled times one backfill execution runs at most (``States.ArrayRange``'s limit, and well
+inside a Standard execution's 25,000 history events at about 10 events a time)."""
+BACKFILL_TIMES_PATH = "$.times"
+"""The backfill's list of scheduled times (``ListTimes``)."""

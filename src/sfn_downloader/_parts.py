@@ -83,6 +83,12 @@ class TransportTraits(Protocol):
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """True when a run's path and query may be computed each run (time placeholders, an
+        incremental mark): the task reads them from variables."""
+        ...
+
 
 class ConcurrencyTraits(Protocol):
     """What other features may ask of the concurrency while checking themselves."""
@@ -133,6 +139,15 @@ class CheckContext:
     """The names the run's requests carry and its own states read (see ``Exchange``)."""
     paginated: bool = False
     """True with ``pagination`` (a page loop that an action may end)."""
+    schedule_expression: str | None = None
+    """The schedule's expression (``rate(1 hour)``, ``cron(0 1 * * ? *)``); ``None`` without a
+    schedule, or when it is only known at deploy time."""
+    schedule_time_zone: str | None = None
+    """The schedule's time zone (``None``: UTC)."""
+    query_overrides: bool = False
+    """True when an on-demand run may override query parameters."""
+    backfill: bool = False
+    """True with ``backfill=True``: a second state machine runs the downloader for past times."""
 
 
 class Downloads(Protocol):
@@ -150,11 +165,13 @@ class Downloads(Protocol):
         page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         """One GET of ``path`` (a literal or a JSONPath token).
 
         The query is ``query`` (static lists) plus ``page_param=page_value`` (a JSONPath
-        token), or the object at ``query_path`` in the state.
+        token), or the object at ``query_path`` in the state (or a variable). ``assign``:
+        workflow variables taken from the answer as the service returned it.
         """
         ...
 
@@ -395,6 +412,16 @@ class RunParts:
     """Fan-out with pagination: what each request of the fan-out runs (else one download)."""
     on_status: StatusReactions = NO_STATUS_ACTIONS
     """The actions on given answer statuses, to wire around each download."""
+    computed_path: str | None = None
+    """With time placeholders in the path: the download reads its path from here (a variable)."""
+    download_assign: Mapping[str, Any] | None = None
+    """Variables the download takes from the answer (the incremental cursor values)."""
+    sort_key: str | None = None
+    """The item's sort key when not the scheduled time alone (with ``incremental``:
+    ``<scheduled time>#<execution name>``, each delivery its own item)."""
+    stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
+    """The states right after a single answer is stored, before ``afterwards`` (advancing the
+    incremental mark)."""
 
 
 class RunShape(Protocol):

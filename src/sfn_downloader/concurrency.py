@@ -85,13 +85,13 @@ class Concurrency:
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """A range the Map supports, a run with a Map, a workflow that can run it."""
         shown = self._shown()
-        if not context.uses_map:
+        if not context.uses_map and not context.backfill:
             yield Problem(
                 "concurrency",
                 shown,
-                "only applies to a run of several requests in a Map.",
+                "only applies to a run of several requests in a Map (or to a backfill's runs).",
                 "pass fan_out=FanOut.paths([...])/FanOut.path_values({...}) or "
-                "pagination=Pagination.page_count(...), or drop concurrency.",
+                "pagination=Pagination.page_count(...) (or backfill=True), or drop concurrency.",
             )
         ceiling = (
             DISTRIBUTED_MAP_MAX_CONCURRENCY if self.is_distributed else INLINE_MAP_MAX_CONCURRENCY

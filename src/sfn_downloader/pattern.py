@@ -23,10 +23,11 @@ from constructs import Construct
 from ._contract import PARTITION_KEY, SORT_KEY
 from ._flow.alarms import build_alarms
 from ._flow.assembly import build_definition, state_name_clashes
-from ._flow.config import Props, configure
+from ._flow.config import Config, Props, configure
 from ._flow.monitoring import DownloaderMetrics, build_dashboard
 from ._flow.post_process import bind as bind_post_process
 from ._flow.state_machine import already_used, build_state_machine
+from ._memory import StateItem
 from .auth import AuthHeader
 from .concurrency import Concurrency
 from .errors import DownloaderConfigError, Problem
@@ -36,6 +37,7 @@ from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
 from .status import StatusAction
+from .timing import Incremental, Window
 from .transport import Transport
 from .transport.trim import Trim
 
@@ -152,6 +154,20 @@ class DownloaderPattern(Construct):
         status is caught by the transport's error name; a 204 is recognised before anything
         reads the body. Statuses the retry policy retries, and 2xx other than 204, are refused.
         Default: none, every non-2xx answer fails the request (after its retries).
+    :param window: The time range a run asks for, ending at its scheduled time:
+        ``Window.last(Duration.hours(1), lookback=Duration.minutes(5))`` fills
+        ``{window_start}`` and ``{window_end}`` in ``path`` (``[scheduled - 1 h - 5 min,
+        scheduled)``). ``path`` may also hold ``{scheduled_time}``; each takes a format,
+        ``:iso`` (``2026-11-27T05:30:00Z``), ``:date``, ``:epoch`` or ``:epoch_ms``.
+        Default: no window (``{scheduled_time}`` needs none).
+    :param incremental: A high-water mark kept between runs:
+        ``Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+        initial="2026-01-01T00:00:00Z")`` sends ``since=<mark>`` and, once the answer is
+        stored, moves the mark forward to the largest value at ``cursor_path`` (in the
+        downloader's state item, ``sk = "#state"``). Default: no mark.
+    :param backfill: Also create ``backfill_state_machine``, which runs this downloader once
+        for every scheduled time of a past range (input ``{"from": ..., "to": ...}``), under
+        the same keys as scheduled runs. Needs a path that follows the time. Default: ``False``.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -191,6 +207,9 @@ class DownloaderPattern(Construct):
         dashboard: bool | cloudwatch.Dashboard | None = None,
         trim: Trim | None = None,
         on_status: Mapping[int, StatusAction] | None = None,
+        window: Window | None = None,
+        incremental: Incremental | None = None,
+        backfill: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -204,6 +223,7 @@ class DownloaderPattern(Construct):
             post_process=post_process, archive=archive, starts=starts, dashboard=dashboard,
             trim=trim,
             on_status=on_status,
+            window=window, incremental=incremental, backfill=backfill,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id
@@ -219,6 +239,7 @@ class DownloaderPattern(Construct):
             self, config, downloads=downloads,
             writer=config.items.bind(self._table, config.downloader_id, self),
             bucket=self._bucket,
+            memory=StateItem(self._table, config.downloader_id),
         )  # fmt: skip
         clashes = state_name_clashes(definition, self)
         if clashes:
@@ -237,7 +258,10 @@ class DownloaderPattern(Construct):
             if problems:
                 raise DownloaderConfigError(construct_id, problems)
         config.items.grant(self._state_machine, self._table)
-        downloads.grant(self._state_machine, config.shape.request_paths(config.request))
+        downloads.grant(
+            self._state_machine,
+            config.shape.request_paths(config.request) + config.timing.request_paths(),
+        )
         config.concurrency.grant(self._state_machine)
         if self._bucket is not None:
             Archive.grant(self._state_machine, self._bucket, config.downloader_id)
@@ -246,6 +270,7 @@ class DownloaderPattern(Construct):
             description=f"Starts downloader {config.downloader_id}: "
             f"GET {config.shape.describe(config.request)}",
         )  # fmt: skip
+        self._backfill = self._build_backfill(config)
         self._metrics = DownloaderMetrics(
             state_machine=self._state_machine, table=self._table,
             dead_letter_queue=self._dead_letter_queue, transport=downloads,
@@ -294,6 +319,31 @@ class DownloaderPattern(Construct):
         """The bucket each answer is archived in (the user's, or the one created); ``None``
         without ``archive``."""
         return self._bucket
+
+    @property
+    def backfill_state_machine(self) -> sfn.StateMachine | None:
+        """The Standard state machine that runs this downloader once for every scheduled time
+        from ``from`` to ``to`` (input ``{"from": "<ISO 8601>", "to": "<ISO 8601>"}``, both
+        inclusive, at most 1,000 times); ``None`` without ``backfill=True``."""
+        return self._backfill
+
+    def grant_start_backfill(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start a backfill (``states:StartExecution`` on
+        ``backfill_state_machine``). Raises ``DownloaderConfigError`` without ``backfill=True``.
+        """
+        if self._backfill is None:
+            raise DownloaderConfigError(
+                self.node.id,
+                [
+                    Problem(
+                        "backfill",
+                        None,
+                        "is not enabled: there is no backfill to grant.",
+                        "pass backfill=True.",
+                    )
+                ],
+            )
+        return self._backfill.grant_start_execution(grantee)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` start a run on demand (``states:StartExecution`` on this state
@@ -373,10 +423,34 @@ class DownloaderPattern(Construct):
 
         return estimate_monthly_cost(self, **options)
 
+    def estimate_backfill_cost(self, scheduled_times: int, **options: Any) -> CostEstimate:
+        """What one backfill of ``scheduled_times`` times costs: a run a time, plus the
+        backfill's own transitions. Options as ``sfn_downloader.estimate_backfill_cost``."""
+        from .cost import estimate_backfill_cost
+
+        return estimate_backfill_cost(self, scheduled_times=scheduled_times, **options)
+
     @property
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
         return self._downloader_id
+
+    def _build_backfill(self, config: Config) -> sfn.StateMachine | None:
+        """The backfill state machine (Standard: it waits for each run), in ``Backfill/``."""
+        if not config.backfill.is_enabled:
+            return None
+        scope = Construct(self, "Backfill")
+        definition = config.backfill.definition(
+            scope, downloader=self._state_machine, maps=config.concurrency
+        )
+        state_machine, _ = build_state_machine(
+            scope, definition=definition, workflow_type=sfn.StateMachineType.STANDARD,
+            timeout=config.backfill.timeout(config.timeout, config.concurrency.max_concurrency),
+            include_execution_data=True, definition_substitutions=None,
+            log_retention=config.log_retention,
+        )  # fmt: skip
+        config.backfill.acknowledge(state_machine, self._state_machine)
+        return state_machine
 
     def _build_state_machine(
         self, construct_id: str, **kwargs: Any

@@ -1,11 +1,14 @@
 """Assembly: the run's states, from the features, in the order a run meets them.
 
-    [CheckInput] → [ComputeExpiry] → [query overrides] → the shape's states → [afterwards]
+    [CheckInput] → [ReadState] → [ComputeRequest] → [ComputeExpiry] → [query overrides]
+        → the shape's states (→ [ComputeMark → AdvanceMark] after the answer is stored)
+        → [afterwards]
 
 The shape (one request, a fan-out, the pages of one path) builds its own states from the
 transport's tasks, the item sink's putItem tasks and the concurrency's Map; the starts add the
-input check and the overrides, the item sink the expiry, the archive and the user's states
-follow a single answer.
+input check and the overrides, the item sink the expiry, the timing the computed request (and
+the incremental mark, read first and advanced once the answer is stored), the archive and the
+user's states follow a single answer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import KEY_FIELD, SORT_KEY
+from .._memory import StateItem
 from .._parts import Downloads, RunParts
 from ..errors import Problem
 from ..sinks.dynamodb import ItemWriter
@@ -31,6 +35,7 @@ def build_definition(
     downloads: Downloads,
     writer: ItemWriter,
     bucket: s3.IBucket | None,
+    memory: StateItem,
 ) -> sfn.IChainable:
     """Return the run's states."""
 
@@ -49,18 +54,24 @@ def build_definition(
             states.append(config.post_process)
         return states
 
+    timing = config.timing
     parts = RunParts(
         downloads=downloads, persists=writer, maps=config.concurrency, request=config.request,
-        result_selector=config.result_selector, query_path=config.starts.query_path,
+        result_selector=config.result_selector,
+        query_path=config.starts.query_path or timing.query_path,
         key_suffix_path=config.starts.key_suffix_path,
         attributes=config.starts.item_attributes(),
         keeps_result=config.keeps_result, afterwards=afterwards,
+        computed_path=timing.computed_path, download_assign=timing.download_assign,
+        sort_key=timing.sort_key,
+        stored=lambda inner: timing.stored(inner, memory),
     )  # fmt: skip
     if config.on_status is not None:
         parts = replace(parts, on_status=config.on_status.bind(downloads.status_error))
     run = config.shape.build(scope, parts)
     run = config.starts.with_overrides(scope, run, config.request.query)
     run = writer.with_expiry(scope, run)
+    run = timing.with_request(scope, run, memory)
     return config.starts.with_input_check(scope, run)
 
 

@@ -20,13 +20,14 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read
 from .._contract import EXPRESS_MAX_MINUTES
-from .._defaults import LOG_RETENTION, TIMEOUT_MINUTES
+from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
@@ -38,6 +39,9 @@ from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..status import OnStatus, StatusAction
+from ..timing import Incremental, Window
+from ..timing.backfill import Backfill
+from ..timing.request import TimedRequest
 from ..transport import Transport
 from ..transport.trim import Trim
 from . import post_process
@@ -78,6 +82,9 @@ class Props:
     dashboard: bool | cloudwatch.Dashboard | None = None
     trim: Trim | None = None
     on_status: Mapping[int, StatusAction] | None = None
+    window: Window | None = None
+    incremental: Incremental | None = None
+    backfill: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class Config:
     items: ItemSink
     archive: Archive | None
     post_process: sfn.IChainable | None
+    timing: TimedRequest
+    backfill: Backfill
     dashboard: cloudwatch.Dashboard | bool = False
     """``True``: a new dashboard; a ``Dashboard``: add to it; ``False``: none."""
     trim: Trim | None = None
@@ -127,7 +136,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                                     ))  # fmt: skip
             path, query = "", dict[str, list[str]]()
         else:
-            path, query = check_path(props.path, problems)
+            # Braces are time placeholders here, checked by the timing feature.
+            path, query = check_path(props.path, problems, template=True)
     else:
         path, query = "", {}
     transport = props.transport or Transport.api_gateway()
@@ -144,6 +154,11 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
     request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
     exchange = _exchange(props, shape, request)
+    timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
+                          fan_out=props.fan_out is not None)  # fmt: skip
+    backfill = Backfill(enabled=props.backfill, timing=timing,
+                        distributed=concurrency.is_distributed)  # fmt: skip
+    expression, time_zone = _schedule_of(starts)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
@@ -155,10 +170,12 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         retry=props.retry,
         trim=props.trim, exchange=exchange,
         paginated=props.pagination is not None,
+        schedule_expression=expression, schedule_time_zone=time_zone,
+        query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive, on_status):  # fmt: skip
+                    items, props.archive, on_status, timing, backfill):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += check_result_selector(props.result_selector)
@@ -180,7 +197,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         post_process=props.post_process,
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
-        on_status=on_status,
+        on_status=on_status, timing=timing, backfill=backfill,
     )  # fmt: skip
 
 
@@ -228,6 +245,22 @@ def _strings(value: object) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for inner in value:
             yield from _strings(inner)
+
+
+def _schedule_of(starts: Starts) -> tuple[str | None, str | None]:
+    """The schedule's expression and time zone, when runs start on a known one."""
+    if not starts.is_scheduled:
+        return None, None
+    expression = starts.expression
+    if expression is None:
+        return f"rate({SCHEDULE_MINUTES} minute{'s' if SCHEDULE_MINUTES != 1 else ''})", None
+    if not isinstance(expression, scheduler.ScheduleExpression):
+        return None, None  # Starts.check reports it
+    text = expression.expression_string
+    zone = expression.time_zone
+    return (None if Token.is_unresolved(text) else text), (
+        zone.timezone_name if zone is not None else None
+    )
 
 
 def _shape(props: Props, problems: list[Problem]) -> RunShape:

@@ -1,6 +1,8 @@
 """One request a run (the default shape): Download → Persist, exactly two state transitions
 on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
-states], the selected result kept under ``$.result`` and the item's key under ``$.key``."""
+states], the selected result kept under ``$.result`` and the item's key under ``$.key``.
+States that must follow the stored answer (advancing an incremental mark) come right after
+Persist."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ class SingleRequest:
         keeps_result = parts.keeps_result
         # With query overrides the key suffix set before the download must reach Persist.
         keeps_state = keeps_result or parts.key_suffix_path is not None
-        key = (
+        key = parts.sort_key or (
             sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
             if parts.key_suffix_path is not None
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
@@ -33,11 +35,12 @@ class SingleRequest:
         task = parts.downloads.task(
             scope,
             "Download",
-            path=parts.request.path,
+            path=parts.computed_path or parts.request.path,
             query=None if parts.query_path else parts.request.query or None,
             query_path=parts.query_path,
             result_selector=reactions.selector(parts.result_selector),
             result_path=result_path,
+            assign=parts.download_assign,
         )
         download: sfn.Chain | sfn.TaskStateBase = task
         if reactions.any:  # a skipped answer: nothing stored, the run succeeds
@@ -50,14 +53,17 @@ class SingleRequest:
                 scope, "Persist", sort_key=key, attributes=parts.attributes,
                 result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
             )  # fmt: skip
-            return download.next(persist)
+            chain = download.next(persist)
+            for state in parts.stored(scope):
+                chain = chain.next(state)
+            return chain
         persist = parts.persists.task(
             scope, "Persist", sort_key=key, attributes=parts.attributes,
             result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
             result_path=f"$.{KEY_FIELD}",
         )  # fmt: skip
         chain = download.next(persist)
-        for state in parts.afterwards(scope):  # built after Download and Persist
+        for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain
 

@@ -23,6 +23,7 @@ from ..fanout import FanOut
 from ..pagination import Pagination
 from ..sinks.s3 import Archive
 from ..starts import Starts
+from ..timing import Incremental, Window
 from ..transport import Transport
 from ..transport.trim import Trim
 
@@ -85,6 +86,11 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("starts", _is(Starts), "a Starts",
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
     ("trim", _is(Trim), "a Trim", "use Trim.fields('name', ...) or Trim.template(vtl)."),
+    ("window", _is(Window), "a Window", "use Window.last(Duration.hours(1), lookback=...)."),
+    ("incremental", _is(Incremental), "an Incremental",
+     "use Incremental(cursor_path='$.ResponseBody[*].updated_at', param='since', "
+     "initial='2026-01-01T00:00:00Z')."),
+    ("backfill", _is(bool), "a bool", "pass backfill=True or False."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

@@ -6,6 +6,9 @@ successful run enters, and prices each service a run touches: EventBridge Schedu
 Functions (Standard or Express), API Gateway, DynamoDB, and the downloader's CloudWatch alarms.
 A month is 30 days.
 
+``estimate_backfill_cost(pattern, scheduled_times=...)`` prices one backfill: a run of the
+downloader a scheduled time, and the backfill's own transitions.
+
 Not included: CloudWatch Logs (the construct logs every event), X-Ray traces, DynamoDB storage
 and point-in-time-recovery backups, data transfer, and retries (each retry is one more state
 transition, API Gateway request and, for Express, more billed duration).
@@ -13,6 +16,7 @@ transition, API Gateway request and, for Express, more billed duration).
 
 from __future__ import annotations
 
+from ._backfill import backfill_transitions, estimate_backfill_cost
 from ._definition import render_definition, successful_path
 from ._errors import CostModelError
 from ._model import ON_DEMAND, CostEstimate, LineItem, estimate_cost, estimate_monthly_cost
@@ -30,7 +34,9 @@ __all__ = [
     "CostModelError",
     "LineItem",
     "Prices",
+    "backfill_transitions",
     "count_runs",
+    "estimate_backfill_cost",
     "estimate_cost",
     "estimate_monthly_cost",
     "render_definition",

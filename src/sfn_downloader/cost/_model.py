@@ -70,6 +70,9 @@ class CostEstimate:
     """What the figures assume, one sentence each."""
     prices: Prices
     """The unit prices used."""
+    period: str = "month"
+    """What the figures cover: ``"month"`` (a 30-day month of runs), or ``"backfill"`` (one
+    backfill, once)."""
 
     @property
     def total(self) -> float:
@@ -90,7 +93,8 @@ class CostEstimate:
 
     def table(self) -> str:
         """A plain-text table of the line items and totals, then the assumptions."""
-        rows = [("Service", "Usage a month", "Unit price", "Cost", "After free tier")]
+        usage = "Usage a month" if self.period == "month" else "Usage"
+        rows = [("Service", usage, "Unit price", "Cost", "After free tier")]
         for item in self.line_items:
             rows.append(
                 (
@@ -104,7 +108,8 @@ class CostEstimate:
         rows.append(("Total", "", "", _usd(self.total), _usd(self.total_after_free_tier)))
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         lines = [
-            f"Monthly cost, {self.workflow_type.title()} workflow, {self.region} "
+            f"{'Monthly cost' if self.period == 'month' else 'One-off cost'}, "
+            f"{self.workflow_type.title()} workflow, {self.region} "
             f"(prices of {self.prices.date or 'unknown date'}): {self.schedule_expression}, "
             f"{_number(self.runs_per_month)} runs, {self.transitions_per_run} state "
             "transitions a run",

@@ -24,6 +24,7 @@ from .._contract import (
     KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
+    PLACEHOLDER_NAMES,
     REQUEST_PATH,
     REQUESTS_PATH,
     RESPONSE_PATH,
@@ -391,7 +392,17 @@ def _targets_of_template(
             )
     for name, options in values.items():
         prop = f"fan_out.path_values[{name!r}]"
-        if name not in names:
+        if name in PLACEHOLDER_NAMES:
+            problems.append(
+                Problem(
+                    prop,
+                    _shown(options),
+                    f"uses the reserved name {name!r}: {', '.join(PLACEHOLDER_NAMES)} are the "
+                    "run's time placeholders.",
+                    f"rename it (e.g. {name + '_id'!r}) in the path and in FanOut.path_values.",
+                )
+            )
+        elif name not in names:
             problems.append(
                 Problem(
                     prop,

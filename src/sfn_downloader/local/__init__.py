@@ -6,6 +6,7 @@ Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
 from . import _moto_apigateway
+from ._backfill import LocalBackfill
 from ._execution import LocalExecution, scheduled_time_text
 from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalRunner
@@ -17,6 +18,7 @@ SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
 __all__ = [
     "SUPPORTED_MOTO_VERSION",
     "CompressedAnswerWarning",
+    "LocalBackfill",
     "LocalExecution",
     "LocalRunner",
     "LocalRunnerError",

@@ -4,6 +4,9 @@ Synthesizes the CDK app file as the CDK CLI does (runs it with ``CDK_OUTDIR`` se
 directory), runs each downloader (or the one named by ``--pattern``) ``--runs`` times at
 consecutive scheduled minutes, and prints the stored items as JSON lines on stdout. Progress
 goes to stderr. Exit status: 0 if every run succeeded, 1 if one failed, 2 on a usage error.
+
+``--backfill FROM TO`` runs each downloader's backfill state machine (``backfill=True``) for the
+scheduled times FROM to TO (inclusive) instead of ``--runs``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from ._backfill import find_backfill
 from ._execution import scheduled_time_text, select_downloader
 from ._http import check_base_url
 from ._runner import LocalRunner
@@ -83,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="local value of a secret the template references (repeatable)",
     )  # fmt: skip
     parser.add_argument("--fast-retries", action="store_true", help="skip retry sleeps")
+    parser.add_argument(
+        "--backfill", nargs=2, metavar=("FROM", "TO"),
+        help="run the backfill for the scheduled times FROM..TO (ISO 8601) instead of --runs",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"argument --runs: must be at least 1, not {args.runs}")
@@ -93,6 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     malformed = [item for item in args.secret if "=" not in item or item.startswith("=")]
     if malformed:
         parser.error(f"argument --secret: expected NAME=VALUE, got {malformed[0]!r}")
+    for value in args.backfill or ():
+        try:
+            scheduled_time_text(value)
+        except ValueError:
+            parser.error(
+                f"argument --backfill: {value!r} is not an ISO 8601 time (like "
+                "2026-11-27T05:30:00Z)"
+            )
     secrets = dict(item.split("=", 1) for item in args.secret)
     try:
         start = datetime.fromisoformat(scheduled_time_text(args.start)).astimezone(UTC)
@@ -113,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             chosen = [select_downloader(found, args.pattern)] if args.pattern else found
             if not chosen:
                 raise LocalRunnerError(f"{args.app}: no downloader found.")
+            if args.backfill:
+                chosen = [spec for spec in chosen if find_backfill(spec) is not None]
+                if not chosen:
+                    raise LocalRunnerError(f"{args.app}: no downloader with backfill=True.")
         except LocalRunnerError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -131,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fast_retries=args.fast_retries,
             )
             with runner:
-                for index in range(args.runs):
+                if args.backfill:
+                    failed += _backfill(runner, spec.path, args.backfill)
+                for index in range(0 if args.backfill else args.runs):
                     execution = runner.run(start + timedelta(minutes=index))
                     detail = f" {execution.error}: {execution.cause}" if execution.error else ""
                     print(
@@ -142,6 +164,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for item in runner.items():
                     print(json.dumps(item, sort_keys=True, default=str))
     return 1 if failed else 0
+
+
+def _backfill(runner: LocalRunner, path: str, times: Sequence[str]) -> int:
+    """Run the backfill; print each run and the backfill's outcome; 1 if anything failed."""
+    outcome = runner.backfill(times[0], times[1])
+    for run in outcome.runs:
+        detail = f" {run.error}: {run.cause}" if run.error else ""
+        print(f"{path} {run.scheduled_time} {run.status}{detail}", file=sys.stderr)
+    execution = outcome.execution
+    detail = f" {execution.error}: {execution.cause}" if execution.error else ""
+    print(f"{path} backfill {times[0]}..{times[1]} {execution.status}{detail}", file=sys.stderr)
+    return int(not outcome.succeeded)
 
 
 if __name__ == "__main__":

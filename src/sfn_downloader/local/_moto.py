@@ -19,6 +19,7 @@ from . import (
     _moto_http,
     _moto_jsonata,
     _moto_jsonpath,
+    _moto_sfn,
 )
 from .errors import LocalRunnerError
 
@@ -50,6 +51,7 @@ def local_aws(
         stack.enter_context(_moto_jsonpath.install())
         stack.enter_context(_moto_dynamodb.install())
         stack.enter_context(_moto_fidelity.install())
+        stack.enter_context(_moto_sfn.install())
         stack.enter_context(_cached_dynamodb_clients())
         yield
 

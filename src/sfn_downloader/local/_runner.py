@@ -14,10 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
-from . import (
-    _moto_distributed,
-    _moto_http,
-)
+from . import _backfill, _moto_distributed, _moto_http
 from ._api_gateway import LocalRestApi
 from ._execution import LocalExecution, scheduled_time_text, select_downloader
 from ._http import check_base_url
@@ -121,6 +118,8 @@ class LocalRunner:
         self._connections = {
             arn: self._connection(logical_id) for arn, logical_id in self._spec.connections.items()
         }
+        self._backfill = _backfill.find_backfill(self._spec)
+        self._backfill_arn: str | None = None
         self._stack: contextlib.ExitStack | None = None
         self._clients: dict[str, Any] = {}
         self._runs = 0
@@ -190,6 +189,8 @@ class LocalRunner:
             type=self._spec.state_machine_type,
         )
         self._state_machine_arn = response["stateMachineArn"]
+        if self._backfill is not None:
+            self._backfill_arn = _backfill.create(self._backfill, self._client("stepfunctions"))
 
     def run(
         self, scheduled_time: datetime | str | None = None, *, input: Any = None
@@ -248,6 +249,29 @@ class LocalRunner:
             error=described.get("error"),
             cause=described.get("cause"),
         )
+
+    def backfill(self, start: datetime | str, end: datetime | str) -> _backfill.LocalBackfill:
+        """Run the backfill state machine for the scheduled times ``start`` to ``end``
+        (inclusive), as ``StartExecution`` with ``{"from": start, "to": end}`` would; wait for
+        it and for every run it starts.
+
+        :param start: The first scheduled time (a datetime or ISO 8601 text).
+        :param end: The last scheduled time.
+        :returns: The backfill's execution and the downloader's runs, one a scheduled time.
+        """
+        if self._stack is None:
+            raise LocalRunnerError("Use LocalRunner as a context manager: `with LocalRunner(...)`.")
+        if self._backfill_arn is None:
+            raise _backfill.missing(self.downloader_path)
+        first, last = scheduled_time_text(start), scheduled_time_text(end)
+        with self._lock:
+            self._runs += 1
+            number = self._runs
+        return _backfill.run(
+            self._client("stepfunctions"), backfill_arn=self._backfill_arn,
+            downloader_arn=self._state_machine_arn, name=f"backfill-{number}",
+            start=first, end=last, execution=lambda fields: LocalExecution(**fields),
+        )  # fmt: skip
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the downloader's tables as plain Python values, by (pk, sk).

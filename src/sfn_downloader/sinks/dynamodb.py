@@ -21,6 +21,8 @@ from constructs import Construct, IConstruct
 
 from .._acknowledge import acknowledge
 from .._contract import (
+    DYNAMODB_RETRYABLE_ERRORS,
+    DYNAMODB_RETRYABLE_SHAPES,
     EXECUTION_NAME_PATH,
     EXECUTION_START_TIME_PATH,
     EXPIRES_VARIABLE,
@@ -42,23 +44,10 @@ from ._item_checks import check_item
 ItemValue = ItemField | tasks.DynamoAttributeValue | Constant
 
 
-PERSIST_RETRYABLE_SHAPES = (
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-)
-"""PutItem's transient errors as botocore's DynamoDB model names them; its other errors (a
-failed condition, a missing table, a transaction conflict) do not change on a retry."""
-
-PERSIST_RETRYABLE_ERRORS = tuple(
-    f"DynamoDB.{spelling}"
-    for name in PERSIST_RETRYABLE_SHAPES
-    for spelling in ((name,) if name.endswith("Exception") else (name, f"{name}Exception"))
-)
-"""``DynamoDB.<name>``, where no AWS page settles whether the name is the error code
-(``InternalServerError``, as moto reports it) or the SDK's exception, which always ends in
-``Exception`` ("Learning to use AWS service SDK integrations"): both, where they differ."""
+PERSIST_RETRYABLE_SHAPES = DYNAMODB_RETRYABLE_SHAPES
+"""PutItem's transient errors as botocore's DynamoDB model names them."""
+PERSIST_RETRYABLE_ERRORS = DYNAMODB_RETRYABLE_ERRORS
+"""Both spellings of each (see ``_contract.DYNAMODB_RETRYABLE_ERRORS``)."""
 
 
 def persist_retry() -> sfn.RetryProps:

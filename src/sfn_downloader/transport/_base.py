@@ -110,6 +110,11 @@ class Transport(ABC):
     def status_error(self, status: int) -> str:
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """True when a run's path and query may be computed each run through this transport."""
+        return False
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The request headers this transport can send, and the errors ``retry`` names."""
         seen: dict[str, str] = {}
@@ -226,13 +231,14 @@ class BoundTransport(ABC):
         page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         """One GET of ``path`` (a literal or a JSONPath token), with the retry policy."""
         task = self._task(
             scope, construct_id, path=path, query=query, query_path=query_path,
             page_param=page_param, page_value=page_value,
             result_selector=dict(result_selector) if result_selector is not None else None,
-            result_path=result_path,
+            result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
         task.add_retry(**self.retry_kwargs())
         return task
@@ -270,4 +276,5 @@ class BoundTransport(ABC):
         page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
+        assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase: ...

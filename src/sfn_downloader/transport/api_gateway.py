@@ -101,6 +101,11 @@ class ApiGatewayTransport(Transport):
         """``apigateway:invoke`` names a non-2xx answer ``ApiGateway.<status>``."""
         return status_error(status)
 
+    @property
+    def supports_computed_requests(self) -> bool:
+        """The task takes its path and query from variables (``Path.$``, ``QueryParameters.$``)."""
+        return True
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Headers, and the auth header the proxy maps onto ``Authorization``."""
         yield from super().check(context)
@@ -242,6 +247,8 @@ class ApiGatewayDownloads(BoundTransport):
         api = self._api
         if len(paths) <= EXACT_GRANT_LIMIT and ANY_PATH not in paths:
             resources = sorted({api.arn_for_execute_api("GET", path, STAGE_NAME) for path in paths})
+            for path in sorted({path for path in paths if "*" in path}):
+                _acknowledge_computed_path(state_machine, api, path)
         else:
             resources = [api.arn_for_execute_api("GET", ANY_PATH, STAGE_NAME)]
             policy = state_machine.role.node.find_child("DefaultPolicy")
@@ -277,6 +284,7 @@ class ApiGatewayDownloads(BoundTransport):
         page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
+        assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         values: dict[str, Any] = dict(query or {})
         if page_param is not None and page_value is not None:
@@ -300,6 +308,7 @@ class ApiGatewayDownloads(BoundTransport):
             auth_type=tasks.AuthType.IAM_ROLE,
             result_selector=result_selector,
             result_path=result_path,
+            assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
@@ -309,6 +318,22 @@ class ApiGatewayDownloads(BoundTransport):
         if self._auth_header is not None and self._auth_header.header_name is not None:
             values[self._auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
         return sfn.TaskInput.from_object(values) if values else None
+
+
+def _acknowledge_computed_path(
+    state_machine: sfn.StateMachine, api: apigw.RestApi, path: str
+) -> None:
+    """A path computed each run (time placeholders) is granted with a ``*`` a placeholder."""
+    policy = state_machine.role.node.find_child("DefaultPolicy")
+    logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+    acknowledge(
+        policy,
+        "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{logical_id}>/{STAGE_NAME}/GET{path}]",
+        "The path holds the run's time (a placeholder), so it cannot be listed: each "
+        "placeholder is a '*'. GET only, on the proxy's one stage, whose one method reaches "
+        "the one endpoint.",
+    )
 
 
 def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Problem]:

@@ -171,6 +171,7 @@ class HttpTaskDownloads(BoundTransport):
         page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
+        assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
         # The static query is in the URL (_path_of); a fan-out's paths carry theirs
         # (query_path is then unused). Only the page parameter is a QueryParameter.
@@ -196,6 +197,7 @@ class HttpTaskDownloads(BoundTransport):
             query_string_parameters=query_input,
             result_selector=result_selector,
             result_path=result_path,
+            assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 

@@ -1,0 +1,116 @@
+"""The downloader's memory: one state item beside its items, and the states that use it.
+
+The state item is ``pk = <downloader id>``, ``sk = "#state"``: ``#`` sorts before every digit,
+so a time-range ``Query`` of the items never returns it. Every feature that remembers something
+between runs (the incremental mark today; validators and hashes later) keeps its attributes in
+this one item, through these helpers:
+
+- ``read``: one strongly consistent ``GetItem`` at the start of a run, assigning the variable
+  ``$stateItem`` (``{"Item": {...}}``, or ``{}`` before the first write);
+- ``value``: a JSONata expression of one attribute of ``$stateItem``, with a default;
+- ``update``: an ``UpdateItem`` that sets only the named attributes (features never overwrite
+  each other's), under a condition; a condition that does not hold is not an error of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ._contract import (
+    CONDITIONAL_CHECK_FAILED_ERROR,
+    DYNAMODB_RETRYABLE_ERRORS,
+    PARTITION_KEY,
+    SORT_KEY,
+    STATE_ITEM_VARIABLE,
+    STATE_SORT_KEY,
+)
+
+
+class StateItem:
+    """The state item of one downloader in ``table``."""
+
+    def __init__(self, table: dynamodb.ITable, downloader_id: str) -> None:
+        self.table = table
+        self.downloader_id = downloader_id
+
+    def key(self) -> dict[str, tasks.DynamoAttributeValue]:
+        """``{"pk": <downloader id>, "sk": "#state"}``."""
+        return {
+            PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self.downloader_id),
+            SORT_KEY: tasks.DynamoAttributeValue.from_string(STATE_SORT_KEY),
+        }
+
+    def read(self, scope: Construct, construct_id: str = "ReadState") -> tasks.DynamoGetItem:
+        """GetItem (strongly consistent) assigning ``$stateItem``; the state passes unchanged.
+
+        Without a ResultSelector, ``$`` in Assign is the GetItem result whichever way the
+        service orders the two.
+        """
+        read = tasks.DynamoGetItem(
+            scope,
+            construct_id,
+            table=self.table,
+            key=self.key(),
+            consistent_read=True,
+            assign={f"{STATE_ITEM_VARIABLE}.$": "$"},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        _retry(read)
+        return read
+
+    @staticmethod
+    def value(attribute: str, default: str, kind: str = "S") -> str:
+        """JSONata (no ``{% %}``): ``attribute`` of ``$stateItem`` (its ``kind`` member,
+        ``S`` or ``N``), else the JSONata expression ``default``."""
+        path = f"${STATE_ITEM_VARIABLE}.Item.{attribute}.{kind}"
+        return f"($exists({path}) ? {path} : {default})"
+
+    def update(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        values: Mapping[str, tasks.DynamoAttributeValue],
+        condition: str,
+        when_not_applied: str,
+    ) -> sfn.Chain:
+        """UpdateItem ``SET <attribute> = <value>, ...`` if ``condition`` holds; else the Pass
+        ``when_not_applied`` (the run goes on). Both pass the state on unchanged.
+
+        ``condition`` names attributes as ``#<attribute>`` and values as ``:<attribute>``.
+        """
+        names = {f"#{name}": name for name in values}
+        update = tasks.DynamoUpdateItem(
+            scope,
+            construct_id,
+            table=self.table,
+            key=self.key(),
+            update_expression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values={f":{name}": value for name, value in values.items()},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        _retry(update)
+        kept = sfn.Pass(scope, when_not_applied)
+        update.add_catch(
+            kept, errors=[CONDITIONAL_CHECK_FAILED_ERROR], result_path=sfn.JsonPath.DISCARD
+        )
+        return sfn.Chain.custom(update, [update, kept], kept)
+
+
+def _retry(task: sfn.TaskStateBase) -> None:
+    """DynamoDB throttling and its transient server errors: 3 retries from 1 s, full jitter."""
+    task.add_retry(
+        errors=list(DYNAMODB_RETRYABLE_ERRORS),
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )

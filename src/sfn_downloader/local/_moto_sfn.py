@@ -1,0 +1,129 @@
+"""What moto 5.2.5 lacks to run ``arn:aws:states:::states:startExecution.sync:2``, and to start
+executions side by side.
+
+AWS documents the task's parameters as ``Input``, ``Name`` and ``StateMachineArn`` (Step
+Functions developer guide, "Start a new AWS Step Functions state machine from a running
+execution"), and its result as the ``DescribeExecution`` answer. moto's interpreter is
+LocalStack's, whose base class renames parameters to the botocore shape's members and the
+answer's keys back to the task's casing; moto ported that base class with both steps left
+empty. So ``startExecution`` reaches botocore as ``Input=...`` (``KeyError: 'Input'``, a
+``States.Runtime`` failure), and the ``.sync`` poll looks for ``ExecutionArn`` in an answer that
+holds ``executionArn``; and a start without ``Name`` gets the name ``None`` (AWS generates a
+UUID), so the second one clashes. This module fills in these steps for the Step Functions task
+only.
+
+Concurrent starts: moto parses a definition for each execution, and its parser keeps the query
+language of the scope being parsed in a list shared by every parser (a class attribute of
+``Preprocessor``). Two executions starting at once (the runs of a backfill, two deliveries)
+interleave on it: one fails to parse (``Unsupported declaration in QueryLanguage=JSONPath
+block``) and stays RUNNING forever. Parses are serialized here while a runner is open.
+
+Delete it once moto names these parameters itself (a start of ``startExecution`` from a
+definition then succeeds without it), and its preprocessor keeps the scope per instance.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_PARAMETERS = {"Input": "input", "Name": "name", "StateMachineArn": "stateMachineArn"}
+"""The task's parameters → botocore's ``StartExecution`` members."""
+_PATCHED = ("_normalise_parameters", "_normalise_response")
+
+_lock = threading.Lock()
+_install_count = 0
+_originals: dict[str, Any] = {}
+
+
+@contextmanager
+def install() -> Iterator[None]:
+    """Patch moto's Step Functions task while the context is open (re-entrant)."""
+    global _install_count
+    with _lock:
+        if _install_count == 0:
+            cls = _task_class()
+            for name in _PATCHED:
+                _originals[name] = cls.__dict__.get(name)
+                setattr(cls, name, globals()[name])
+            _serialize_parses()
+        _install_count += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _install_count -= 1
+            if _install_count == 0:
+                cls = _task_class()
+                for name in _PATCHED:
+                    original = _originals.pop(name)
+                    if original is None:
+                        delattr(cls, name)
+                    else:
+                        setattr(cls, name, original)
+                _parser_class().parse = _originals.pop("parse")
+
+
+def _parser_class() -> Any:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    return AmazonStateLanguageParser
+
+
+def _serialize_parses() -> None:
+    parser = _parser_class()
+    original = parser.__dict__["parse"]  # a staticmethod
+    _originals["parse"] = original
+    parse = original.__func__
+    parsing = threading.Lock()
+
+    def serialized(definition: str) -> Any:
+        with parsing:
+            return parse(definition)
+
+    parser.parse = staticmethod(serialized)
+
+
+def _task_class() -> Any:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as module,
+    )
+
+    return module.StateTaskServiceSfn
+
+
+def _normalise_parameters(
+    self: Any,
+    parameters: dict[str, Any],
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    """moto's own step (``Input`` as a JSON string), then botocore's member names."""
+    original = _originals.get("_normalise_parameters")
+    if original is not None:
+        original(self, parameters, boto_service_name, service_action_name)
+    if service_action_name is None and self._get_boto_service_action() == "start_execution":
+        for given, member in _PARAMETERS.items():
+            if given in parameters:
+                parameters[member] = parameters.pop(given)
+        # StartExecution without a name: "Step Functions automatically generates a universally
+        # unique identifier (UUID) as the execution name" (API reference); moto names it None.
+        parameters.setdefault("name", str(uuid.uuid4()))
+
+
+def _normalise_response(
+    self: Any,
+    response: Any,
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    """The answer's top-level keys as the task returns them (``executionArn`` →
+    ``ExecutionArn``), in place."""
+    if not isinstance(response, dict):
+        return
+    for key in list(response):
+        if key[:1].islower():
+            response[key[0].upper() + key[1:]] = response.pop(key)

@@ -1,0 +1,133 @@
+"""Time placeholders in a path or query: ``{scheduled_time}``, ``{window_start:date}``, ...
+
+A template is split into literal text and placeholders; each placeholder becomes a JSONata
+expression of the run's scheduled time (or of the window's bounds), formatted as asked. The
+formats only produce ``0-9``, ``A-Z``, ``-`` and ``:``: legal in a path segment as they are
+(RFC 3986 ``pchar``), and passed to ``apigateway:invoke`` as query values, which it encodes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from .._contract import (
+    DATE_PICTURE,
+    ISO_PICTURE,
+    PLACEHOLDER_FORMATS,
+    PLACEHOLDER_NAMES,
+    SCHEDULED_TIME_KEY,
+)
+from ..errors import Problem
+
+_BRACED = re.compile(r"\{([^{}]*)\}")
+SCHEDULED_MILLIS = f"$toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY})"
+"""JSONata: the run's scheduled time, epoch milliseconds."""
+WINDOW_NAMES = ("window_start", "window_end")
+_VALID = ", ".join("{" + name + "}" for name in PLACEHOLDER_NAMES)
+_FORMATS = ", ".join(f":{name}" for name in PLACEHOLDER_FORMATS)
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """``{name:format}``."""
+
+    name: str
+    format: str = "iso"
+
+
+Part = str | Placeholder
+"""A piece of a template: literal text, or a placeholder."""
+
+
+def split(text: str) -> list[Part]:
+    """``text`` as literal pieces and placeholders (``{name}`` / ``{name:format}``)."""
+    parts: list[Part] = []
+    position = 0
+    for match in _BRACED.finditer(text):
+        if match.start() > position:
+            parts.append(text[position : match.start()])
+        name, _, fmt = match.group(1).partition(":")
+        parts.append(Placeholder(name.strip(), fmt.strip() or "iso"))
+        position = match.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return parts
+
+
+def placeholders_of(resource: str, query: Mapping[str, Sequence[str]]) -> list[Placeholder]:
+    """Every placeholder in the resource and the query values."""
+    texts = [resource, *(value for values in query.values() for value in values)]
+    return [part for text in texts for part in split(text) if isinstance(part, Placeholder)]
+
+
+def check(path: str, resource: str, query: Mapping[str, Sequence[str]]) -> Iterator[Problem]:
+    """Known names and formats; none in a query parameter's name; braces that pair up."""
+    if resource.count("{") != resource.count("}") or any(
+        value.count("{") != value.count("}") for values in query.values() for value in values
+    ):
+        yield Problem(
+            "path",
+            path,
+            "has a '{' or '}' that opens or closes no placeholder.",
+            f"write placeholders whole, e.g. {{scheduled_time:date}} ({_VALID}).",
+        )
+    for name in query:
+        if "{" in name or "}" in name:
+            yield Problem(
+                "path",
+                path,
+                f"has a placeholder in the name of query parameter {name!r}.",
+                "put placeholders in values only, e.g. '?from={window_start}'.",
+            )
+    for placeholder in placeholders_of(resource, query):
+        shown = "{" + placeholder.name + "}"
+        if placeholder.name not in PLACEHOLDER_NAMES:
+            yield Problem(
+                "path",
+                path,
+                f"has the placeholder {shown}, which is not a time placeholder "
+                f"(they are {_VALID}).",
+                "use one of them, or FanOut.path_values({...}) for other values.",
+            )
+        elif placeholder.format not in PLACEHOLDER_FORMATS:
+            yield Problem(
+                "path",
+                path,
+                f"formats {shown} as {placeholder.format!r}, which is not a format "
+                f"(they are {_FORMATS}).",
+                f"write e.g. {{{placeholder.name}:date}}, or {shown} for ISO 8601.",
+            )
+
+
+def formatted(millis: str, fmt: str) -> str:
+    """JSONata: the epoch milliseconds ``millis`` as a placeholder's format asks."""
+    if fmt == "date":
+        return f"$fromMillis({millis}, '{DATE_PICTURE}')"
+    if fmt == "epoch":
+        return f"$string($floor({millis} / 1000))"
+    if fmt == "epoch_ms":
+        return f"$string({millis})"
+    return f"$fromMillis({millis}, '{ISO_PICTURE}')"
+
+
+def expression(parts: Sequence[Part], millis_of: Mapping[str, str]) -> str:
+    """JSONata concatenating ``parts``; ``millis_of``: placeholder name → epoch milliseconds."""
+    pieces = [
+        formatted(millis_of[part.name], part.format)
+        if isinstance(part, Placeholder)
+        else literal(part)
+        for part in parts
+    ]
+    return " & ".join(pieces) if pieces else "''"
+
+
+def literal(text: str) -> str:
+    """``text`` as a JSONata string literal: single-quoted when it can be (what AWS's examples
+    write), else with JSON's escapes in double quotes."""
+    if "'" not in text and "\\" not in text:
+        return f"'{text}'"
+    import json
+
+    return json.dumps(text)

@@ -1,0 +1,190 @@
+"""``Incremental``: a high-water mark kept between runs, sent as a query parameter.
+
+A run sends ``param=<mark>`` (the stored mark, or ``initial`` before the first run), stores the
+answer, then moves the mark to the largest value at ``cursor_path`` in the answer, if that is
+further than the stored mark: an ``UpdateItem`` of the downloader's state item whose condition
+(``markOrder`` smaller than the new one, or absent) makes the mark only move forward.
+
+- ISO 8601 timestamps (``initial`` a string) compare as instants (``$toMillis``: offsets and
+  fractions understood; ``markOrder`` holds epoch milliseconds); numbers (``initial`` an int or
+  a float) compare as numbers. The mark is sent as the API wrote it.
+- A run that fails (download or store) never reaches the update: the next run asks again from
+  the old mark, so no record is skipped. Records at the mark itself come again (APIs' ``since``
+  is usually inclusive): each delivery's answer is its own item (``sk = <scheduled time>#<
+  execution name>``), so a repeat is a second copy in another item, never a lost or
+  overwritten one.
+- Two deliveries of one run, or two overlapping runs, each write only if they move the mark
+  further: the mark never moves back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._checks import HTTP_TOKEN
+from .._contract import (
+    CURSOR_VALUES_VARIABLE,
+    MARK_ATTRIBUTE,
+    MARK_ORDER_ATTRIBUTE,
+    MARK_SET_BY_ATTRIBUTE,
+    MARK_UPDATE_VARIABLE,
+    RAW_RESPONSE_FIELDS,
+    REQUEST_MARK_VARIABLE,
+    SCHEDULED_TIME_PATH,
+)
+from .._memory import StateItem
+from .._parts import CheckContext
+from ..errors import Problem
+from ._placeholders import literal
+
+_FIRST_SEGMENT = re.compile(r"^\$\.([A-Za-z]+)")
+
+
+class Incremental:
+    """A high-water mark kept between runs in the downloader's state item.
+
+    :param cursor_path: JSONPath into the raw answer of the values the mark follows, e.g.
+        ``"$.ResponseBody[*].updated_at"`` (a list; an empty one keeps the mark) or
+        ``"$.Headers.X-Last-Id[0]"``.
+    :param param: The query parameter the mark is sent as, e.g. ``"since"``.
+    :param initial: The mark of the first run: an ISO 8601 time (``"2026-01-01T00:00:00Z"``;
+        the values then compare as instants) or a number (they compare as numbers).
+    """
+
+    def __init__(self, cursor_path: str, param: str, initial: str | int | float) -> None:
+        self.cursor_path = cursor_path
+        """Where the answer holds the values the mark follows."""
+        self.param = param
+        """The query parameter carrying the mark."""
+        self.initial = initial
+        """The first run's mark."""
+
+    @property
+    def is_timestamp(self) -> bool:
+        """True when the mark is an ISO 8601 time; False for a number."""
+        return isinstance(self.initial, str)
+
+    @property
+    def initial_text(self) -> str:
+        """The first run's mark as it is sent."""
+        return self.initial if isinstance(self.initial, str) else repr(self.initial)
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """The cursor path, the parameter, the initial mark, and a run that supports them."""
+        path = self.cursor_path
+        match = _FIRST_SEGMENT.match(path) if isinstance(path, str) else None
+        if match is None or match.group(1) not in RAW_RESPONSE_FIELDS:
+            yield Problem(
+                "incremental.cursor_path",
+                path,
+                "is not a JSONPath into the raw answer (it starts with "
+                + " or ".join(f"$.{name}" for name in RAW_RESPONSE_FIELDS)
+                + ").",
+                "pass e.g. cursor_path='$.ResponseBody[*].updated_at': the mark "
+                "follows the answer as the API sent it, before result_selector.",
+            )
+        if not isinstance(self.param, str) or not HTTP_TOKEN.match(self.param):
+            yield Problem(
+                "incremental.param",
+                self.param,
+                "is not a query parameter name.",
+                "pass e.g. param='since'.",
+            )
+        elif self.param in context.query:
+            yield Problem(
+                "incremental.param",
+                self.param,
+                f"is already in the path's query string ({context.path!r}).",
+                "remove it from the path: the mark sets it every run.",
+            )
+        initial = self.initial
+        if isinstance(initial, bool) or not isinstance(initial, str | int | float):
+            yield Problem(
+                "incremental.initial",
+                initial,
+                "is neither an ISO 8601 time nor a number.",
+                "pass e.g. initial='2026-01-01T00:00:00Z' or initial=0.",
+            )
+        elif isinstance(initial, str) and not _is_iso_time(initial):
+            yield Problem(
+                "incremental.initial",
+                initial,
+                "is not an ISO 8601 time with a date, a time and a zone.",
+                "pass e.g. initial='2026-01-01T00:00:00Z' (or a number).",
+            )
+
+    def query_value(self) -> str:
+        """JSONata: the mark this run sends (``$requestMark`` is assigned from it)."""
+        return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text))
+
+    def download_assign(self) -> dict[str, Any]:
+        """What the download keeps of the answer: the values at ``cursor_path``."""
+        return {f"{CURSOR_VALUES_VARIABLE}.$": self.cursor_path}
+
+    def advance(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
+        """``ComputeMark`` (JSONata: the largest value, or the mark sent) → ``AdvanceMark``
+        (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already)."""
+        order = "$toMillis($v)" if self.is_timestamp else "$number($v)"
+        kind = "string" if self.is_timestamp else "number"
+        compute = sfn.Pass.jsonata(
+            scope,
+            "ComputeMark",
+            assign={
+                MARK_UPDATE_VARIABLE: "{% ("
+                f"$order := function($v) {{ {order} }}; "
+                f"$best := $reduce(${CURSOR_VALUES_VARIABLE}, function($a, $v) {{ "
+                f"$type($v) = '{kind}' ? ($order($v) > $order($a) ? $v : $a) : $a }}, "
+                f"${REQUEST_MARK_VARIABLE}); "
+                "{'mark': $string($best), 'order': $string($order($best))}"
+                ") %}"
+            },
+        )
+        update = memory.update(
+            scope,
+            "AdvanceMark",
+            values=_mark_values(),
+            condition=(
+                f"attribute_not_exists(#{MARK_ORDER_ATTRIBUTE}) "
+                f"OR #{MARK_ORDER_ATTRIBUTE} < :{MARK_ORDER_ATTRIBUTE}"
+            ),
+            when_not_applied="MarkKept",
+        )
+        return [compute, update]
+
+    def __repr__(self) -> str:
+        return (
+            f"Incremental(cursor_path={self.cursor_path!r}, param={self.param!r}, "
+            f"initial={self.initial!r})"
+        )
+
+
+def _mark_values() -> Mapping[str, tasks.DynamoAttributeValue]:
+    update = f"${MARK_UPDATE_VARIABLE}"
+    return {
+        MARK_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
+            sfn.JsonPath.string_at(f"{update}.mark")
+        ),
+        MARK_ORDER_ATTRIBUTE: tasks.DynamoAttributeValue.number_from_string(
+            sfn.JsonPath.string_at(f"{update}.order")
+        ),
+        MARK_SET_BY_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
+            sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        ),
+    }
+
+
+def _is_iso_time(text: str) -> bool:
+    if "T" not in text:
+        return False
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None

@@ -1,0 +1,268 @@
+"""The request a run computes: time placeholders filled, a window's bounds, an incremental mark.
+
+``ComputeRequest`` (a JSONata Pass, first in the run) assigns ``$requestPath`` (with
+placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark);
+the download reads them (``Path.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
+comes first (the stored mark), and ``ComputeMark`` → ``AdvanceMark`` follow the stored answer.
+
+JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$fromMillis``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_cdk import Token
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._contract import (
+    EXECUTION_NAME_PATH,
+    REQUEST_MARK_VARIABLE,
+    REQUEST_PATH_VARIABLE,
+    REQUEST_QUERY_VARIABLE,
+    SCHEDULED_TIME_PATH,
+)
+from .._memory import StateItem
+from .._parts import CheckContext
+from .._states import sort_key as sort_key_of
+from ..errors import Problem
+from . import _placeholders
+from ._placeholders import SCHEDULED_MILLIS, WINDOW_NAMES, Placeholder, split
+from .incremental import Incremental
+from .window import Window
+
+
+class TimedRequest:
+    """The time-dependent parts of the request (none, when nothing depends on time)."""
+
+    def __init__(
+        self,
+        *,
+        path: str | None,
+        window: Window | None,
+        incremental: Incremental | None,
+        fan_out: bool = False,
+    ) -> None:
+        self.path = path
+        self.window = window
+        self.incremental = incremental
+        self.fan_out = fan_out
+        """True with ``fan_out``: then ``path`` is the fan-out's template, not ours."""
+
+    def _parts(self) -> tuple[str, dict[str, list[str]]]:
+        path = self.path
+        if not isinstance(path, str) or Token.is_unresolved(path):
+            return "", {}
+        resource, _, query_string = path.partition("?")
+        query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+        return resource, query
+
+    @property
+    def placeholders(self) -> list[Placeholder]:
+        """The time placeholders of the path (none with ``fan_out``)."""
+        if self.fan_out:
+            return []
+        resource, query = self._parts()
+        return _placeholders.placeholders_of(resource, query)
+
+    @property
+    def follows_time(self) -> bool:
+        """True when the request depends on the scheduled time (placeholders, a window)."""
+        return bool(self.placeholders)
+
+    @property
+    def computes_path(self) -> bool:
+        """True when the path has placeholders: it is computed each run."""
+        resource, _ = self._parts()
+        return not self.fan_out and any(isinstance(p, Placeholder) for p in split(resource))
+
+    @property
+    def computes_query(self) -> bool:
+        """True when the query is computed each run (placeholders in it, or a mark)."""
+        _, query = self._parts()
+        has_placeholders = any(
+            isinstance(part, Placeholder)
+            for values in query.values()
+            for value in values
+            for part in split(value)
+        )
+        return not self.fan_out and (has_placeholders or self.incremental is not None)
+
+    @property
+    def active(self) -> bool:
+        """True when the run computes its request."""
+        return self.computes_path or self.computes_query
+
+    @property
+    def computed_path(self) -> str | None:
+        """Where the download reads its path (``$requestPath``), or ``None``."""
+        return sfn.JsonPath.string_at(f"${REQUEST_PATH_VARIABLE}") if self.computes_path else None
+
+    @property
+    def query_path(self) -> str | None:
+        """Where the download reads its query (``$requestQuery``), or ``None``."""
+        return f"${REQUEST_QUERY_VARIABLE}" if self.computes_query else None
+
+    @property
+    def sort_key(self) -> str | None:
+        """With ``incremental``: ``<scheduled time>#<execution name>``. Two deliveries of one
+        scheduled run ask from different marks (or get different answers), so neither may
+        overwrite the other's item: the mark may already have moved past its records."""
+        if self.incremental is None:
+            return None
+        return sort_key_of(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH)
+
+    @property
+    def download_assign(self) -> dict[str, Any] | None:
+        """What the download keeps of the answer (the incremental cursor values)."""
+        return self.incremental.download_assign() if self.incremental is not None else None
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """Placeholders, window and incremental, and a run that can compute its request."""
+        path = self.path
+        if self.fan_out:
+            yield from self._check_fan_out(path)
+            return
+        resource, query = self._parts()
+        if isinstance(path, str) and ("{" in path or "}" in path):
+            yield from _placeholders.check(path, resource, query)
+        names = {p.name for p in self.placeholders}
+        if self.window is not None:
+            yield from self.window.check(context)
+            if not names & set(WINDOW_NAMES):
+                yield Problem(
+                    "window",
+                    repr(self.window),
+                    "is given, but the path has neither {window_start} nor "
+                    "{window_end}: it would change no request.",
+                    "put them in the path (e.g. '?from={window_start}&to="
+                    "{window_end}'), or drop window.",
+                )
+        for name in sorted(names & set(WINDOW_NAMES)):
+            if self.window is None:
+                yield Problem(
+                    "path",
+                    path,
+                    f"has {{{name}}} but no window is given.",
+                    "pass window=Window.last(Duration.hours(1)), or use {scheduled_time}.",
+                )
+        if self.incremental is not None:
+            yield from self.incremental.check(context)
+        if not self.active:
+            return
+        prop = "incremental" if self.incremental is not None and not names else "path"
+        shown: object = self.incremental if prop == "incremental" else path
+        if context.several_requests:
+            yield Problem(
+                prop,
+                shown,
+                "computes the request each run, which is not supported with fan_out "
+                "or pagination yet.",
+                "use one path per downloader (they may share a table).",
+            )
+        if not context.transport.supports_computed_requests:
+            yield Problem(
+                prop,
+                shown,
+                "computes the request each run, which the HTTP Task transport does "
+                "not support yet.",
+                "use transport=Transport.api_gateway() (the default).",
+            )
+        if context.query_overrides:
+            yield Problem(
+                "starts",
+                "overridable_query",
+                "cannot be combined with a request computed each run (time "
+                "placeholders, incremental) yet.",
+                "drop overridable_query, or the placeholders.",
+            )
+
+    def _check_fan_out(self, path: str | None) -> Iterator[Problem]:
+        if self.window is not None or self.incremental is not None:
+            prop = "window" if self.window is not None else "incremental"
+            yield Problem(
+                prop,
+                repr(self.window or self.incremental),
+                "is not supported with fan_out yet.",
+                "use one path per downloader (they may share a table).",
+            )
+        if isinstance(path, str):
+            resource, query = self._parts()
+            used = {p.name for p in _placeholders.placeholders_of(resource, query)}
+            for name in sorted(used & {"scheduled_time", *WINDOW_NAMES}):
+                yield Problem(
+                    "path",
+                    path,
+                    f"has the time placeholder {{{name}}}, which is not supported "
+                    "with fan_out yet.",
+                    "use one path per downloader (they may share a table).",
+                )
+
+    def with_request(
+        self, scope: Construct, run: sfn.IChainable, memory: StateItem
+    ) -> sfn.IChainable:
+        """``[ReadState] → ComputeRequest → run`` when the request is computed; else ``run``."""
+        if not self.active:
+            return run
+        compute = sfn.Pass.jsonata(scope, "ComputeRequest", assign=self._assignments())
+        first: sfn.IChainable = compute
+        if self.incremental is not None:
+            first = memory.read(scope).next(compute)
+        compute.next(run)
+        return first
+
+    def stored(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
+        """The states after the answer is stored: advancing the mark (with ``incremental``)."""
+        return self.incremental.advance(scope, memory) if self.incremental is not None else []
+
+    def request_paths(self) -> tuple[str, ...]:
+        """The paths a run can request, for the transport's grant: each placeholder a ``*``
+        (``/v1/{scheduled_time:date}`` → ``/v1/*``); none when the path is a literal."""
+        if not self.computes_path:
+            return ()
+        resource, _ = self._parts()
+        pattern = "".join("*" if isinstance(p, Placeholder) else p for p in split(resource))
+        while "**" in pattern:
+            pattern = pattern.replace("**", "*")
+        return (pattern,)
+
+    def _assignments(self) -> dict[str, Any]:
+        millis = self._millis()
+        resource, query = self._parts()
+        assign: dict[str, Any] = {}
+        if self.computes_path:
+            assign[REQUEST_PATH_VARIABLE] = _jsonata(
+                _placeholders.expression(split(resource), millis)
+            )
+        if self.computes_query:
+            computed: dict[str, list[str]] = {
+                name: [_value(value, millis) for value in values] for name, values in query.items()
+            }
+            if self.incremental is not None:
+                mark = _jsonata(self.incremental.query_value())
+                computed[self.incremental.param] = [mark]
+                assign[REQUEST_MARK_VARIABLE] = mark
+            assign[REQUEST_QUERY_VARIABLE] = computed
+        return assign
+
+    def _millis(self) -> Mapping[str, str]:
+        span = self.window.span_seconds * 1000 if self.window is not None else 0
+        return {
+            "scheduled_time": SCHEDULED_MILLIS,
+            "window_start": f"({SCHEDULED_MILLIS} - {span})",
+            "window_end": SCHEDULED_MILLIS,
+        }
+
+
+def _value(text: str, millis: Mapping[str, str]) -> str:
+    parts = split(text)
+    if not any(isinstance(part, Placeholder) for part in parts):
+        return text
+    return _jsonata(_placeholders.expression(parts, millis))
+
+
+def _jsonata(expression: str) -> str:
+    return "{% " + expression + " %}"

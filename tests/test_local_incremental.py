@@ -1,0 +1,185 @@
+"""Incremental, run locally: the mark each run sends, where it is kept, and that it only ever
+moves forward, after the answer is stored (runs 1-4 of the issue, and concurrent deliveries)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+
+from local_helpers import Answer, Seen, Upstream, running_upstream
+from sfn_downloader import DownloaderPattern, Incremental, ItemField
+from sfn_downloader.local import LocalExecution, LocalRunner
+
+INITIAL = "2026-01-01T00:00:00Z"
+T = ["2026-11-27T05:30:00Z", "2026-11-27T05:31:00Z", "2026-11-27T05:32:00Z", "2026-11-27T05:33:00Z"]
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Marks")
+    DownloaderPattern(
+        stack,
+        "Issues",
+        endpoint="https://api.github.com",
+        path="/repos/aws/aws-cdk/issues?state=all&sort=updated&direction=asc",
+        incremental=Incremental(
+            cursor_path="$.ResponseBody[*].updated_at", param="since", initial=INITIAL
+        ),
+        result_selector={"issues.$": "$.ResponseBody"},
+        item={"issues": ItemField.json("$.issues")},
+        downloader_id="github/issues",
+    )
+    DownloaderPattern(
+        stack,
+        "Ids",
+        endpoint="https://api.example.com",
+        path="/v1/changes",
+        incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
+        item={"changes": ItemField.json("$.ResponseBody.changes")},
+        downloader_id="ids",
+    )
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+def issues(*updated: str) -> Answer:
+    return Answer(200, [{"id": n, "updated_at": at} for n, at in enumerate(updated)])
+
+
+def state(runner: LocalRunner, pk: str) -> dict[str, Any]:
+    [item] = [i for i in runner.items() if i["pk"] == pk and i["sk"] == "#state"]
+    return item
+
+
+def answers(runner: LocalRunner, pk: str) -> list[dict[str, Any]]:
+    return [i for i in runner.items() if i["pk"] == pk and i["sk"] != "#state"]
+
+
+def test_each_run_sends_the_mark_the_last_stored_answer_reached(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    with LocalRunner(
+        app, upstream=upstream.url, pattern="Marks/Issues", fast_retries=True
+    ) as runner:
+        # Run 1: asks from `initial`, stores, moves the mark to the newest record.
+        upstream.script(issues("2026-02-01T00:00:00Z", "2026-03-01T10:00:00Z"))
+        first = runner.run(T[0])
+        assert first.status == "SUCCEEDED", first.cause
+        assert upstream.requests[0].query["since"] == [INITIAL]
+        assert state(runner, "github/issues")["mark"] == "2026-03-01T10:00:00Z"
+        # Run 2: asks from that mark; an answer written with an offset ("+" must survive the
+        # query's encoding) is compared as an instant and sent back as the API wrote it.
+        upstream.script(
+            issues("2026-03-01T10:00:00Z", "2026-03-01T11:30:00+01:00", "2026-03-01T10:15:00Z")
+        )
+        second = runner.run(T[1])
+        assert second.status == "SUCCEEDED", second.cause
+        assert upstream.requests[0].query["since"] == ["2026-03-01T10:00:00Z"]
+        mark = state(runner, "github/issues")
+        assert mark["mark"] == "2026-03-01T11:30:00+01:00"  # 10:30 UTC, the newest
+        assert mark["markOrder"] == 1772361000000 and mark["markSetBy"] == T[1]
+        # Run 3 fails (the API is down past the retries): nothing stored, the mark stays.
+        upstream.script(default=Answer(503, {"message": "down"}))
+        third = runner.run(T[2])
+        assert third.status == "FAILED" and third.error == "ApiGateway.503"
+        assert state(runner, "github/issues") == mark
+        # Run 4 asks again from the old mark: no gap.
+        upstream.script(
+            issues("2026-03-01T11:30:00+01:00", "2026-03-02T00:00:00Z"), default=Answer(200, [])
+        )
+        fourth = runner.run(T[3])
+        assert fourth.status == "SUCCEEDED", fourth.cause
+        assert upstream.requests[0].query["since"] == ["2026-03-01T11:30:00+01:00"]
+        assert state(runner, "github/issues")["mark"] == "2026-03-02T00:00:00Z"
+        # Three answers stored, each under its scheduled time and its delivery.
+        stored = answers(runner, "github/issues")
+        assert [i["sk"].split("#")[0] for i in stored] == [T[0], T[1], T[3]]
+        assert {i["sk"].split("#", 1)[1] for i in stored} == {first.name, second.name, fourth.name}
+
+
+def test_an_empty_answer_keeps_the_mark(app: cdk.App, upstream: Upstream) -> None:
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Issues") as runner:
+        upstream.script(issues("2026-05-01T00:00:00Z"), default=Answer(200, []))
+        assert runner.run(T[0]).succeeded
+        assert runner.run(T[1]).succeeded
+        assert state(runner, "github/issues")["mark"] == "2026-05-01T00:00:00Z"
+        assert upstream.requests[1].query["since"] == ["2026-05-01T00:00:00Z"]
+
+
+def test_numbers_compare_as_numbers(app: cdk.App, upstream: Upstream) -> None:
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Ids") as runner:
+        upstream.script(Answer(200, {"changes": [{"id": 9}, {"id": 10}, {"id": 2}]}))
+        assert runner.run(T[0]).succeeded
+        assert upstream.requests[0].query["after"] == ["0"]
+        mark = state(runner, "ids")
+        assert (mark["mark"], mark["markOrder"]) == ("10", 10)  # not "9" (text order)
+
+
+def test_concurrent_deliveries_never_move_the_mark_back(app: cdk.App, upstream: Upstream) -> None:
+    """Two deliveries of one scheduled run (EventBridge Scheduler delivers at least once) both
+    read the same mark. The one whose answer reaches further stores and advances first; the
+    other, answered later with an older view, stores its own item and cannot move it back."""
+    arrived = threading.Barrier(2, timeout=120)
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def answer(seen: Seen) -> Answer:
+        del seen
+        arrived.wait()  # both deliveries have read the mark and asked with it
+        with lock:
+            slow = not order
+            order.append("older" if slow else "newer")
+        if slow:
+            time.sleep(1.0)  # answers after the other one has advanced the mark
+            return issues("2026-06-01T00:00:00Z")
+        return issues("2026-06-01T00:00:00Z", "2026-06-03T00:00:00Z")
+
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Issues") as runner:
+        upstream.script(issues("2026-05-01T00:00:00Z"))
+        assert runner.run(T[0]).succeeded
+        upstream.respond(answer)
+        results: list[LocalExecution] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(runner.run(T[1]))) for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        assert [r.status for r in results] == ["SUCCEEDED", "SUCCEEDED"], results
+        assert [s.query["since"] for s in upstream.requests] == [["2026-05-01T00:00:00Z"]] * 2
+        mark = state(runner, "github/issues")
+        assert mark["mark"] == "2026-06-03T00:00:00Z"  # the newer one's, not moved back
+        # Each delivery kept its own answer: the older one overwrote nothing.
+        assert len([i for i in answers(runner, "github/issues") if i["sk"].startswith(T[1])]) == 2
+        # The older delivery reached AdvanceMark and was refused by its condition.
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        entered = {result.name: _states_entered(sfn, result.name) for result in results}
+        assert sorted("MarkKept" in names for names in entered.values()) == [False, True]
+
+
+def _states_entered(sfn: Any, name: str) -> list[str]:
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])[
+            "executions"
+        ]:
+            if execution["name"] == name:
+                events = sfn.get_execution_history(executionArn=execution["executionArn"])
+                return [
+                    e["stateEnteredEventDetails"]["name"]
+                    for e in events["events"]
+                    if "stateEnteredEventDetails" in e
+                ]
+    raise AssertionError(f"no execution {name}")

@@ -1,0 +1,446 @@
+"""Downloads that follow time, as synthesized: the computed request, its grant, the incremental
+mark's states, the backfill state machine, and every refusal (prop, value, fix)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk.assertions import Match
+
+from sfn_downloader import (
+    Concurrency,
+    DownloaderConfigError,
+    DownloaderPattern,
+    FanOut,
+    Incremental,
+    ItemField,
+    Pagination,
+    Starts,
+    Transport,
+    Window,
+)
+
+from scenarios import Scenario, definition, rendered_definition
+
+HOURLY = Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)))
+ITEM = {"body": ItemField.json("$.ResponseBody")}
+MARK = Incremental(
+    cursor_path="$.ResponseBody[*].updated_at", param="since", initial="2026-01-01T00:00:00Z"
+)
+
+
+def build(**props: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "S")
+    return DownloaderPattern(
+        stack, "P", **{"endpoint": "https://api.example.com", "item": ITEM, **props}
+    )
+
+
+def policy_statements(scenario: Scenario, role_path: str) -> list[dict[str, Any]]:
+    for resource in scenario.json["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        roles = json.dumps(resource["Properties"]["Roles"])
+        if role_path in roles:
+            return list(resource["Properties"]["PolicyDocument"]["Statement"])
+    raise AssertionError(f"no policy of {role_path}")
+
+
+def resource_text(statement: dict[str, Any]) -> str:
+    return json.dumps(statement["Resource"])
+
+
+# --- the computed request ----------------------------------------------------------------
+
+
+def test_a_path_placeholder_is_computed_first_and_read_by_the_download(timed: Scenario) -> None:
+    states = definition(timed)["States"]
+    assert definition(timed)["StartAt"] == "ComputeRequest"
+    compute = states["ComputeRequest"]
+    assert compute["QueryLanguage"] == "JSONata"
+    assert compute["Assign"] == {
+        "requestPath": "{% '/v1/' & $fromMillis($toMillis("
+        "$states.context.Execution.Input.scheduledTime), '[Y0001]-[M01]-[D01]') %}"
+    }
+    download = states["Download"]["Parameters"]
+    assert download["Path.$"] == "$requestPath"
+    assert download["QueryParameters"] == {"base": ["EUR"]}  # static values stay literal
+
+
+def test_window_bounds_are_the_scheduled_time_minus_duration_and_lookback(
+    timed: Scenario,
+) -> None:
+    states = definition(timed, "events")["States"]
+    query = states["ComputeRequest"]["Assign"]["requestQuery"]
+    at = "$toMillis($states.context.Execution.Input.scheduledTime)"
+    iso = "'[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z'"
+    assert query == {
+        "from": [f"{{% $fromMillis(({at} - 3900000), {iso}) %}}"],  # 1 h + 5 min
+        "to": [f"{{% $fromMillis({at}, {iso}) %}}"],
+    }
+    assert states["Download"]["Parameters"]["QueryParameters.$"] == "$requestQuery"
+    assert states["Download"]["Parameters"]["Path"] == "/v2/events"
+
+
+def test_a_computed_path_is_granted_a_wildcard_for_each_placeholder_only(
+    timed: Scenario,
+) -> None:
+    statements = policy_statements(timed, "RatesStateMachineRole")
+    invoked = [resource_text(s) for s in statements if s["Action"] == "execute-api:Invoke"]
+    assert any(text.endswith('/prod/GET/v1/*"]]}') for text in invoked), invoked
+    assert not any('/prod/GET/*"' in text for text in invoked)
+    # A literal path with a computed query keeps its exact grant (CDK's own statement).
+    events_invoked = [
+        resource_text(s)
+        for s in policy_statements(timed, "EventsStateMachineRole")
+        if s["Action"] == "execute-api:Invoke"
+    ]
+    assert [t for t in events_invoked if "/prod/GET" in t] == [
+        t for t in events_invoked if t.endswith('/prod/GET/v2/events"]]}')
+    ]
+
+
+def test_every_format_becomes_its_jsonata() -> None:
+    pattern = build(path="/v1/{scheduled_time:epoch}/{scheduled_time:epoch_ms}?d={scheduled_time}")
+    template = cdk.assertions.Template.from_stack(cdk.Stack.of(pattern)).to_json()
+    text = rendered_definition(template)
+    assign = json.loads(text)["States"]["ComputeRequest"]["Assign"]
+    at = "$toMillis($states.context.Execution.Input.scheduledTime)"
+    assert assign["requestPath"] == (
+        f"{{% '/v1/' & $string($floor({at} / 1000)) & '/' & $string({at}) %}}"
+    )
+    assert assign["requestQuery"]["d"] == [
+        f"{{% $fromMillis({at}, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z') %}}"
+    ]
+
+
+# --- the incremental mark ------------------------------------------------------------------
+
+
+def test_incremental_reads_the_state_item_and_advances_it_after_the_answer_is_stored(
+    timed: Scenario,
+) -> None:
+    machine = definition(timed, "issues")
+    states = machine["States"]
+    order, name = [], machine["StartAt"]
+    while name:
+        order.append(name)
+        name = states[name].get("Next")
+    assert order == [
+        "ReadState",
+        "ComputeRequest",
+        "Download",
+        "Persist",
+        "ComputeMark",
+        "AdvanceMark",
+    ]
+    read = states["ReadState"]
+    assert read["Parameters"]["Key"] == {"pk": {"S": "TestStack/Issues"}, "sk": {"S": "#state"}}
+    assert read["Parameters"]["ConsistentRead"] is True
+    assert read["Assign"] == {"stateItem.$": "$"} and read["ResultPath"] is None
+    assert states["Download"]["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
+    since = states["ComputeRequest"]["Assign"]["requestQuery"]["since"]
+    assert since == [
+        "{% ($exists($stateItem.Item.mark.S) ? $stateItem.Item.mark.S : '2026-01-01T00:00:00Z') %}"
+    ]
+    advance = states["AdvanceMark"]
+    assert advance["Parameters"]["ConditionExpression"] == (
+        "attribute_not_exists(#markOrder) OR #markOrder < :markOrder"
+    )
+    assert advance["Parameters"]["Key"]["sk"] == {"S": "#state"}
+    assert advance["Catch"] == [
+        {
+            "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+            "ResultPath": None,
+            "Next": "MarkKept",
+        }
+    ]
+
+
+def test_incremental_is_granted_get_and_update_item_on_its_table(timed: Scenario) -> None:
+    actions = {
+        s["Action"]
+        for s in policy_statements(timed, "IssuesStateMachineRole")
+        if isinstance(s["Action"], str)
+    }
+    assert {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"} <= actions
+    rates_actions = {
+        s["Action"]
+        for s in policy_statements(timed, "RatesStateMachineRole")
+        if isinstance(s["Action"], str)
+    }
+    assert "dynamodb:UpdateItem" not in rates_actions  # only where a mark is kept
+
+
+# --- backfill ------------------------------------------------------------------------------
+
+
+def test_backfill_is_a_standard_state_machine_running_the_downloader_per_time(
+    timed: Scenario,
+) -> None:
+    pattern = timed.patterns["p"]
+    machine = pattern.backfill_state_machine
+    assert machine is not None
+    logical_id = timed.stack.get_logical_id(machine.node.default_child)  # type: ignore[arg-type]
+    resource = timed.json["Resources"][logical_id]
+    assert resource["Properties"]["StateMachineType"] == "STANDARD"
+    backfill = json.loads(rendered_definition(timed.json, logical_id))
+    states = backfill["States"]
+    assert backfill["StartAt"] == "CheckRange"
+    run_all = states["RunAll"]
+    assert run_all["MaxConcurrency"] == 4  # the downloader's concurrency
+    assert run_all["ItemSelector"] == {"scheduledTime.$": "$$.Map.Item.Value"}
+    run_one = run_all["ItemProcessor"]["States"]["RunOne"]
+    assert run_one["Resource"].endswith(":states:::states:startExecution.sync:2")
+    assert run_one["Parameters"]["Input"] == {"scheduledTime.$": "$.scheduledTime"}
+    downloader = timed.stack.get_logical_id(pattern.state_machine.node.default_child)  # type: ignore[arg-type]
+    assert run_one["Parameters"]["StateMachineArn"] == downloader  # rendered Ref
+    # cron(0 1 * * ? *): a day apart, at 01:00 UTC.
+    output = states["ListTimes"]["Output"]
+    assert "/ 86400000) + 1" in output and "($from - 3600000) % 86400000 = 0" in output
+    assert "$count <= 1000" in output
+    choices = {c["Next"]: c for c in states["CheckTimes"]["Choices"]}
+    assert choices["TooManyTimes"]["NumericGreaterThan"] == 1000
+    assert states["TooManyTimes"]["Error"] == "Downloader.InvalidInput"
+
+
+def test_grant_start_backfill_allows_start_execution_on_the_backfill_only(
+    timed: Scenario,
+) -> None:
+    pattern = timed.patterns["p"]
+    machine = pattern.backfill_state_machine
+    assert machine is not None
+    backfill = timed.stack.get_logical_id(machine.node.default_child)  # type: ignore[arg-type]
+    timed.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": Match.string_like_regexp("BackfillCaller")}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "states:StartExecution",
+                        "Effect": "Allow",
+                        "Resource": {"Ref": backfill},
+                    }
+                ]
+            },
+        },
+    )
+
+
+def test_without_backfill_there_is_none_to_grant() -> None:
+    pattern = build(path="/v1/{scheduled_time:date}")
+    assert pattern.backfill_state_machine is None
+    role = iam.Role(pattern, "Caller", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(
+        DownloaderConfigError, match=r"backfill=None: is not enabled.*backfill=True"
+    ):
+        pattern.grant_start_backfill(role)
+
+
+def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -> None:
+    pattern = build(
+        path="/v2/events?from={window_start}&to={window_end}",
+        starts=HOURLY,
+        window=Window.last(cdk.Duration.hours(6)),
+        backfill=True,
+    )
+    machine = pattern.backfill_state_machine
+    assert machine is not None
+    template = cdk.assertions.Template.from_stack(cdk.Stack.of(pattern)).to_json()
+    logical_id = cdk.Stack.of(pattern).get_logical_id(machine.node.default_child)  # type: ignore[arg-type]
+    output = json.loads(rendered_definition(template, logical_id))["States"]["ListTimes"]["Output"]
+    assert "/ 21600000) + 1" in output
+    assert "'aligned': $from % 1000 = 0," in output  # a rate's phase is not known
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "match"),
+    [
+        (
+            {"path": "/v1/{scheduled}"},
+            r"path='/v1/\{scheduled\}': has the placeholder \{scheduled\}, which is not a time "
+            r"placeholder \(they are \{scheduled_time\}, \{window_start\}, \{window_end\}\)\. "
+            r"Fix: use one of them, or FanOut\.path_values",
+        ),
+        (
+            {"path": "/v1/{scheduled_time:day}"},
+            r"formats \{scheduled_time\} as 'day', which is not a format \(they are :iso, :date, "
+            r":epoch, :epoch_ms\)\. Fix: write e\.g\. \{scheduled_time:date\}",
+        ),
+        (
+            {"path": "/v1/x?{scheduled_time}=1"},
+            r"placeholder in the name of query parameter.*Fix: put placeholders in values only",
+        ),
+        ({"path": "/v1/{scheduled_time"}, r"opens or closes no placeholder"),
+        (
+            {"path": "/x/{id}", "fan_out": FanOut.path_values({"scheduled_time": [1], "id": [2]})},
+            r"fan_out\.path_values\['scheduled_time'\]=\[1\]: uses the reserved name "
+            r"'scheduled_time'.*Fix: rename it",
+        ),
+        (
+            {"path": "/x/{scheduled_time}/{id}", "fan_out": FanOut.path_values({"id": [2]})},
+            r"time placeholder \{scheduled_time\}, which is not supported with fan_out yet",
+        ),
+        (
+            {"path": "/v2/events?from={window_start}"},
+            r"path='/v2/events\?from=\{window_start\}': has \{window_start\} but no window is "
+            r"given\. Fix: pass window=Window\.last",
+        ),
+        (
+            {"path": "/v2/events", "window": Window.last(cdk.Duration.hours(1))},
+            r"window='Window\.last\(1 hour\)': is given, but the path has neither "
+            r"\{window_start\} nor \{window_end\}.*Fix: put them in the path",
+        ),
+        (
+            {
+                "path": "/v2/events?from={window_start}",
+                "starts": HOURLY,
+                "window": Window.last(cdk.Duration.minutes(45)),
+            },
+            r"window='Window\.last\(45 minutes\)': is shorter than the schedule's interval "
+            r"\(rate\(1 hour\)\): consecutive windows would leave a gap of 15 minutes.*"
+            r"Fix: use Window\.last\(Duration\.seconds\(3600\)\)",
+        ),
+        (
+            {
+                "path": "/v2/events?from={window_start}",
+                "window": Window.last(cdk.Duration.seconds(0)),
+            },
+            r"duration is not a whole number of seconds of at least 1",
+        ),
+        (
+            {"path": "/v1/issues", "incremental": Incremental("$.items[*].updated", "since", "x")},
+            r"incremental\.cursor_path='\$\.items\[\*\]\.updated': is not a JSONPath into the raw "
+            r"answer \(it starts with \$\.Headers or \$\.ResponseBody.*Fix: pass e\.g\. "
+            r"cursor_path='\$\.ResponseBody\[\*\]\.updated_at'",
+        ),
+        (
+            {
+                "path": "/v1/issues",
+                "incremental": Incremental("$.ResponseBody[*].t", "since", "2026-01-01"),
+            },
+            r"incremental\.initial='2026-01-01': is not an ISO 8601 time with a date, a time and "
+            r"a zone",
+        ),
+        (
+            {
+                "path": "/v1/issues?since=0",
+                "incremental": Incremental("$.ResponseBody[*].id", "since", 0),
+            },
+            r"incremental\.param='since': is already in the path's query string",
+        ),
+        (
+            {
+                "path": "/v1/issues",
+                "incremental": MARK,
+                "pagination": Pagination.cursor(next_path="$.ResponseBody.next"),
+            },
+            r"incremental=Incremental\(.*\): computes the request each run, which is not "
+            r"supported with fan_out or pagination yet",
+        ),
+        (
+            {
+                "path": "/v1/{scheduled_time:date}",
+                "backfill": True,
+                "starts": Starts.scheduled(
+                    scheduler.ScheduleExpression.cron(minute="0", hour="1", week_day="MON-FRI")
+                ),
+            },
+            r"backfill='cron\(0 1 \? \* MON-FRI \*\)': the schedule's times cannot be enumerated "
+            r"with a fixed step.*Fix: schedule with rate\(\.\.\.\)",
+        ),
+        (
+            {
+                "path": "/v1/{scheduled_time:date}",
+                "backfill": True,
+                "starts": Starts.scheduled(
+                    scheduler.ScheduleExpression.cron(
+                        minute="0", hour="1", time_zone=cdk.TimeZone.EUROPE_LONDON
+                    )
+                ),
+            },
+            r"backfill='cron\(0 1 \* \* \? \*\) in time zone Europe/London': the schedule's times "
+            r"cannot be enumerated",
+        ),
+        (
+            {"path": "/v2/status", "backfill": True},
+            r"backfill=True: would store today's answer under past times.*Fix: put "
+            r"\{scheduled_time\}",
+        ),
+        (
+            {"path": "/v1/issues", "incremental": MARK, "backfill": True},
+            r"backfill=True: cannot be combined with incremental",
+        ),
+        (
+            {
+                "path": "/v1/{scheduled_time:date}",
+                "backfill": True,
+                "concurrency": Concurrency.distributed(5),
+            },
+            r"backfill=True: is not supported with Concurrency\.distributed yet",
+        ),
+        (
+            {"path": "/v1/{scheduled_time:date}", "backfill": "yes"},
+            r"backfill='yes': is not a bool\. Fix: pass backfill=True",
+        ),
+        ({"path": "/v1/x", "window": "1h"}, r"window='1h': is not a Window"),
+        ({"path": "/v1/x", "incremental": {"cursor_path": "$"}}, r"is not an Incremental"),
+    ],
+)
+def test_refused_at_synth_with_prop_value_and_fix(props: dict[str, Any], match: str) -> None:
+    with pytest.raises(DownloaderConfigError, match=match):
+        build(**props)
+
+
+def test_http_task_cannot_compute_its_request_yet() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = events.Connection(
+        stack,
+        "C",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("k")
+        ),
+    )
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"path='/v1/\{scheduled_time:date\}': computes the request each run, which the "
+        r"HTTP Task transport does not support yet\. Fix: use transport=Transport\.api_gateway",
+    ):
+        DownloaderPattern(
+            stack,
+            "P",
+            endpoint="https://api.example.com",
+            path="/v1/{scheduled_time:date}",
+            item=ITEM,
+            transport=Transport.http_task(connection),
+        )
+
+
+def test_overridable_query_cannot_be_combined_with_a_computed_request() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"starts='overridable_query': cannot be "):
+        build(
+            path="/v1/x?from={scheduled_time}&q=1",
+            starts=Starts.on_demand(overridable_query=["q"]),
+        )
+
+
+def test_backfill_accepts_concurrency_on_a_single_request() -> None:
+    pattern = build(
+        path="/v1/{scheduled_time:date}",
+        backfill=True,
+        concurrency=Concurrency.inline(3),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(minute="0", hour="1")),
+    )
+    assert pattern.backfill_state_machine is not None
+    with pytest.raises(DownloaderConfigError, match=r"only applies to a run of several"):
+        build(path="/v1/{scheduled_time:date}", concurrency=Concurrency.inline(3))
