@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match
 
 from sfn_downloader import (
@@ -444,3 +445,21 @@ def test_backfill_accepts_concurrency_on_a_single_request() -> None:
     assert pattern.backfill_state_machine is not None
     with pytest.raises(DownloaderConfigError, match=r"only applies to a run of several"):
         build(path="/v1/{scheduled_time:date}", concurrency=Concurrency.inline(3))
+
+
+def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_the_mark() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    notify = sfn.Pass(stack, "Notify")
+    pattern = DownloaderPattern(
+        stack, "P", endpoint="https://api.example.com", path="/v1/issues", item=ITEM,
+        incremental=MARK, post_process=notify,
+    )  # fmt: skip
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    states = json.loads(rendered_definition(template))["States"]
+    per_delivery = "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
+    assert states["Persist"]["Parameters"]["Item"]["sk"] == {"S.$": per_delivery}
+    assert states["Persist"]["ResultSelector"]["sk.$"] == per_delivery  # post_process's key
+    assert states["Persist"]["Next"] == "ComputeMark"
+    assert states["AdvanceMark"]["Next"] == "Notify"
+    assert states["MarkKept"]["Next"] == "Notify"
+    del pattern
