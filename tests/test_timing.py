@@ -463,3 +463,30 @@ def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_th
     assert states["AdvanceMark"]["Next"] == "Notify"
     assert states["MarkKept"]["Next"] == "Notify"
     del pattern
+
+
+@pytest.mark.parametrize(
+    ("expression", "step"),
+    [
+        ("rate(1 hour)", (3600, None)),
+        ("rate(90 minutes)", (5400, None)),
+        ("cron(0 1 * * ? *)", (86400, 3600)),
+        ("cron(*/15 * * * ? *)", (900, 0)),
+        ("cron(5 * * * ? *)", (3600, 300)),
+        ("cron(0 1/6 * * ? *)", (21600, 3600)),
+        ("cron(* * * * ? *)", (60, 0)),
+        ("cron(0 1 ? * MON-FRI *)", None),
+        ("cron(0/15 9-17 * * ? *)", None),
+        ("cron(0 0,12 * * ? *)", None),
+        ("cron(7 */5 * * ? *)", None),  # 5 does not divide 24: the step is not fixed
+        ("at(2026-01-01T00:00:00)", None),
+        (None, None),
+    ],
+)
+def test_the_times_of_a_schedule_with_a_fixed_step(
+    expression: str | None, step: tuple[int, int | None] | None
+) -> None:
+    from sfn_downloader.timing._schedule import step_of
+
+    found = step_of(expression)
+    assert (None if found is None else (found.seconds, found.phase)) == step
