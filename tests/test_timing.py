@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match
 
 from sfn_downloader import (
@@ -444,3 +445,48 @@ def test_backfill_accepts_concurrency_on_a_single_request() -> None:
     assert pattern.backfill_state_machine is not None
     with pytest.raises(DownloaderConfigError, match=r"only applies to a run of several"):
         build(path="/v1/{scheduled_time:date}", concurrency=Concurrency.inline(3))
+
+
+def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_the_mark() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    notify = sfn.Pass(stack, "Notify")
+    pattern = DownloaderPattern(
+        stack, "P", endpoint="https://api.example.com", path="/v1/issues", item=ITEM,
+        incremental=MARK, post_process=notify,
+    )  # fmt: skip
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    states = json.loads(rendered_definition(template))["States"]
+    per_delivery = "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
+    assert states["Persist"]["Parameters"]["Item"]["sk"] == {"S.$": per_delivery}
+    assert states["Persist"]["ResultSelector"]["sk.$"] == per_delivery  # post_process's key
+    assert states["Persist"]["Next"] == "ComputeMark"
+    assert states["AdvanceMark"]["Next"] == "Notify"
+    assert states["MarkKept"]["Next"] == "Notify"
+    del pattern
+
+
+@pytest.mark.parametrize(
+    ("expression", "step"),
+    [
+        ("rate(1 hour)", (3600, None)),
+        ("rate(90 minutes)", (5400, None)),
+        ("cron(0 1 * * ? *)", (86400, 3600)),
+        ("cron(*/15 * * * ? *)", (900, 0)),
+        ("cron(5 * * * ? *)", (3600, 300)),
+        ("cron(0 1/6 * * ? *)", (21600, 3600)),
+        ("cron(* * * * ? *)", (60, 0)),
+        ("cron(0 1 ? * MON-FRI *)", None),
+        ("cron(0/15 9-17 * * ? *)", None),
+        ("cron(0 0,12 * * ? *)", None),
+        ("cron(7 */5 * * ? *)", None),  # 5 does not divide 24: the step is not fixed
+        ("at(2026-01-01T00:00:00)", None),
+        (None, None),
+    ],
+)
+def test_the_times_of_a_schedule_with_a_fixed_step(
+    expression: str | None, step: tuple[int, int | None] | None
+) -> None:
+    from sfn_downloader.timing._schedule import step_of
+
+    found = step_of(expression)
+    assert (None if found is None else (found.seconds, found.phase)) == step

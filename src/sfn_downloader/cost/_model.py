@@ -72,7 +72,7 @@ class CostEstimate:
     """The unit prices used."""
     period: str = "month"
     """What the figures cover: ``"month"`` (a 30-day month of runs), or ``"backfill"`` (one
-    backfill, once)."""
+    backfill, once). Default: ``"month"``."""
 
     @property
     def total(self) -> float:

@@ -57,6 +57,8 @@ NOT_SCHEDULED = (
     f"{BACKFILL_FROM_KEY} is not one of the schedule's times: the items would not have the keys "
     "of scheduled runs."
 )
+EXECUTION_LIMIT_EXCEEDED_ERROR = "StepFunctions.ExecutionLimitExceeded"
+"""StartExecution refused by the account's quota of open executions (retried)."""
 _UTC = ("UTC", "Etc/UTC", "GMT", "Etc/GMT")
 _FIXED_STEPS = (
     "rate(...), or a cron of every day, every hour or every k minutes (k dividing 60) at fixed "
@@ -163,6 +165,15 @@ class Backfill:
                 {SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH)}
             ),
             result_selector={"ok": True},
+        )
+        # "Start workflow executions from a task state": StartExecution's quota may refuse a
+        # start; AWS's own example retries StepFunctions.ExecutionLimitExceeded.
+        run_one.add_retry(
+            errors=[EXECUTION_LIMIT_EXCEEDED_ERROR],
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
         )
         failed = sfn.Pass(
             scope,
