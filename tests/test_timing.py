@@ -392,7 +392,7 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
         ),
         (
             {"path": "/v1/{scheduled_time:date}", "backfill": "yes"},
-            r"backfill='yes': is not a bool\. Fix: pass backfill=True",
+            r"backfill='yes': is not a bool \(it is a str\)\. Fix: pass backfill=True",
         ),
         ({"path": "/v1/x", "window": "1h"}, r"window='1h': is not a Window"),
         ({"path": "/v1/x", "incremental": {"cursor_path": "$"}}, r"is not an Incremental"),
