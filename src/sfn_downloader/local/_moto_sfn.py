@@ -18,6 +18,14 @@ language of the scope being parsed in a list shared by every parser (a class att
 interleave on it: one fails to parse (``Unsupported declaration in QueryLanguage=JSONPath
 block``) and stays RUNNING forever. Parses are serialized here while a runner is open.
 
+Parses are also remembered, by definition text (the last 64): moto parses a definition when the
+state machine is created and again for every execution, about 0.25 s of pure-Python ANTLR each
+time for the construct's definitions. The parsed program holds no execution's state (its
+components keep attempt counters, variables and the like in the execution's ``Environment``,
+which is how moto already runs one program for the concurrent iterations of a Map), so one
+parse serves every execution of the same definition. A definition that fails to parse is not
+remembered: it fails again, as on AWS.
+
 Delete it once moto names these parameters itself (a start of ``startExecution`` from a
 definition then succeeds without it), and its preprocessor keeps the scope per instance.
 """
@@ -37,6 +45,9 @@ _PATCHED = ("_normalise_parameters", "_normalise_response")
 _lock = threading.Lock()
 _install_count = 0
 _originals: dict[str, Any] = {}
+_PARSED_KEPT = 64
+_parsed: dict[str, Any] = {}
+"""Parsed definitions by their text, least recently used first."""
 
 
 @contextmanager
@@ -82,7 +93,13 @@ def _serialize_parses() -> None:
 
     def serialized(definition: str) -> Any:
         with parsing:
-            return parse(definition)
+            parsed = _parsed.pop(definition, None)
+            if parsed is None:
+                parsed = parse(definition)
+            _parsed[definition] = parsed  # the most recent last
+            while len(_parsed) > _PARSED_KEPT:
+                del _parsed[next(iter(_parsed))]
+            return parsed
 
     parser.parse = staticmethod(serialized)
 

@@ -63,21 +63,14 @@ def stacks_of(source: object) -> list[SynthesizedStack]:
         stage = source
     else:
         stage = cdk.Stage.of(source) or _raise_unattached(source)
-    assembly = stage.synth()
-    paths: dict[str, dict[str, str]] = {}
-    for construct in stage.node.find_all():
-        if isinstance(construct, cdk.CfnElement) and cdk.Stage.of(construct) is stage:
-            stack = cdk.Stack.of(construct)
-            logical_id = str(stack.resolve(construct.logical_id))
-            paths.setdefault(stack.artifact_id, {})[logical_id] = construct.node.path
-    stacks = [
-        SynthesizedStack(artifact.stack_name, artifact.template, paths.get(artifact.id, {}))
-        for artifact in assembly.stacks
-    ]
+    # The stage caches its assembly; reading it back from disk (the manifest's logicalId
+    # metadata gives each resource's construct path) costs no call into the jsii kernel.
+    directory = Path(stage.synth().directory)
+    stacks = _from_path(directory, nested=False)
     if not isinstance(source, cdk.Stage):
         # A pattern or stack: only its own stack.
-        own = cdk.Stack.of(source)
-        stacks = [stack for stack in stacks if stack.name == own.stack_name]
+        own = cdk.Stack.of(source).stack_name
+        stacks = [stack for stack in stacks if stack.name == own]
     return stacks
 
 
@@ -107,7 +100,9 @@ def _from_template(template: dict[str, Any], name: str) -> SynthesizedStack:
     return SynthesizedStack(name, template, paths)
 
 
-def _from_path(path: Path) -> list[SynthesizedStack]:
+def _from_path(path: Path, *, nested: bool = True) -> list[SynthesizedStack]:
+    """The stacks of a template file or a cloud assembly (and, if ``nested``, of the
+    assemblies of its nested stages)."""
     if path.is_file():
         return [_from_template(json.loads(path.read_text()), path.name.split(".")[0])]
     manifest_file = path / "manifest.json"
@@ -116,7 +111,7 @@ def _from_path(path: Path) -> list[SynthesizedStack]:
     manifest = json.loads(manifest_file.read_text())
     stacks = []
     for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "cdk:cloud-assembly":  # a nested Stage
+        if nested and artifact.get("type") == "cdk:cloud-assembly":  # a nested Stage
             stacks += _from_path(path / artifact["properties"]["directoryName"])
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
