@@ -25,7 +25,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache
