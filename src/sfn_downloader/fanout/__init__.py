@@ -9,9 +9,6 @@ AnyFailed. Items are keyed ``sk = <scheduled time>#<path as given>``.
 
 from __future__ import annotations
 
-import itertools
-import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -24,7 +21,6 @@ from .._contract import (
     KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
-    PLACEHOLDER_NAMES,
     REQUEST_PATH,
     REQUESTS_PATH,
     RESPONSE_PATH,
@@ -45,15 +41,14 @@ from .._parts import (
 from .._states import SUCCEEDED, catch_into, record_failure, sort_key
 from ..errors import Problem
 from . import answer
+from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
+from ._targets import shown as _shown
+from ._targets import targets_of_paths, targets_of_template
 from .answer import AnswerSource
 
 if TYPE_CHECKING:
     from ..pagination import Pagination
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_TARGETS_BYTES = 200 * 1024
-"""The fan-out's request list travels in the state data (256 KiB at most): keep room."""
 REQUEST_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
 """A path's history events in an inline Map: its iteration 2, Download 5, Persist 5."""
 
@@ -183,7 +178,7 @@ class FanOut:
                         "pass either path='/one' or fan_out=FanOut.paths(['/a', '/b']), not both.",
                     )
                 )
-            return _targets_of_paths(self.listed_paths, problems)
+            return targets_of_paths(self.listed_paths, problems)
         if path is None:
             problems.append(
                 Problem(
@@ -195,7 +190,7 @@ class FanOut:
             )
             return ()
         check_path(path, problems, template=True)
-        return _targets_of_template(path, self.placeholder_values, problems)
+        return targets_of_template(path, self.placeholder_values, problems)
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """ListRequests → FetchAll (Download → Persist per path) → AnyFailed; with
@@ -316,160 +311,3 @@ class FanOut:
 def _query(path: str) -> dict[str, list[str]]:
     problems: list[Problem] = []
     return check_path(path, problems)[1]
-
-
-def _shown(value: object) -> object:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return list(value)
-    return value
-
-
-def _targets_of_paths(paths: Sequence[str], problems: list[Problem]) -> tuple[Target, ...]:
-    if isinstance(paths, str) or not isinstance(paths, Sequence) or not paths:
-        problems.append(
-            Problem(
-                "fan_out",
-                paths,
-                "FanOut.paths takes a non-empty list of paths.",
-                "pass e.g. FanOut.paths(['/v1/a', '/v1/b']), or path='/v1/a' for one.",
-            )
-        )
-        return ()
-    targets = []
-    for index, path in enumerate(paths):
-        resource, query = check_path(path, problems, f"fan_out.paths[{index}]")
-        targets.append(Target(resource, query, str(path)))
-    seen: set[str] = set()
-    for target in targets:
-        if target.key in seen:
-            problems.append(
-                Problem(
-                    "fan_out.paths",
-                    target.key,
-                    "is listed twice: both answers would be stored under one key.",
-                    "remove the duplicate.",
-                )
-            )
-        seen.add(target.key)
-    return _checked_size("fan_out.paths", tuple(targets), problems)
-
-
-def _targets_of_template(
-    path: str, values: Mapping[str, Sequence[str | int]] | None, problems: list[Problem]
-) -> tuple[Target, ...]:
-    if not isinstance(values, Mapping) or not values:
-        problems.append(
-            Problem(
-                "fan_out",
-                values,
-                "FanOut.path_values takes a non-empty mapping of placeholder name to values.",
-                "pass e.g. FanOut.path_values({'region_id': [10000002, 10000043]}).",
-            )
-        )
-        return ()
-    names = _PLACEHOLDER.findall(path)
-    before = len(problems)
-    for name in names:
-        if not _PLACEHOLDER_NAME.match(name):
-            problems.append(
-                Problem(
-                    "path",
-                    path,
-                    f"has a placeholder {{{name}}} that is not a name.",
-                    "use letters, digits and '_', e.g. '/v1/markets/{region_id}/orders/'.",
-                )
-            )
-        elif name not in values:
-            problems.append(
-                Problem(
-                    "path",
-                    path,
-                    f"has the placeholder {{{name}}} but FanOut.path_values has no {name!r}.",
-                    f"add {name!r}: [...] to FanOut.path_values, or write the value into the path.",
-                )
-            )
-    for name, options in values.items():
-        prop = f"fan_out.path_values[{name!r}]"
-        if name in PLACEHOLDER_NAMES:
-            problems.append(
-                Problem(
-                    prop,
-                    _shown(options),
-                    f"uses the reserved name {name!r}: {', '.join(PLACEHOLDER_NAMES)} are the "
-                    "run's time placeholders.",
-                    f"rename it (e.g. {name + '_id'!r}) in the path and in FanOut.path_values.",
-                )
-            )
-        elif name not in names:
-            problems.append(
-                Problem(
-                    prop,
-                    _shown(options),
-                    f"fills no placeholder: path {path!r} has no {{{name}}}.",
-                    f"add {{{name}}} to the path, or remove {name!r} from FanOut.path_values.",
-                )
-            )
-        if isinstance(options, str) or not isinstance(options, Sequence) or not options:
-            problems.append(
-                Problem(
-                    prop, options, "is not a non-empty list of values.", "pass e.g. [10000002]."
-                )
-            )
-            continue
-        texts = [str(option) for option in options]
-        twice = sorted({text for text in texts if texts.count(text) > 1})
-        if twice:
-            problems.append(
-                Problem(
-                    prop,
-                    twice if len(twice) > 1 else twice[0],
-                    "is listed twice: both requests would be the same path, stored under one key.",
-                    "remove the duplicate.",
-                )
-            )
-        for option in options:
-            text = str(option)
-            if (
-                not isinstance(option, str | int)
-                or isinstance(option, bool)
-                or not text
-                or any(ch in text for ch in "/?#{} ")
-            ):
-                problems.append(
-                    Problem(
-                        prop,
-                        option,
-                        "is not a path segment (a non-empty string or int without '/', '?', "
-                        "'#', braces or spaces).",
-                        "pass plain segment values, e.g. 10000002 or 'buy'.",
-                    )
-                )
-    if len(problems) > before:
-        return ()
-    targets = []
-    for combination in itertools.product(*(values[name] for name in values)):
-        concrete = path
-        for name, value in zip(values, combination, strict=True):
-            concrete = concrete.replace("{" + name + "}", str(value))
-        resource, query = check_path(concrete, problems)
-        targets.append(Target(resource, query, concrete))
-    return _checked_size("fan_out.path_values", tuple(targets), problems)
-
-
-def _checked_size(
-    prop: str, targets: tuple[Target, ...], problems: list[Problem]
-) -> tuple[Target, ...]:
-    size = len(json.dumps([[t.path, t.query, t.key] for t in targets]))
-    if size > MAX_TARGETS_BYTES:
-        problems.append(
-            Problem(
-                prop,
-                f"<{len(targets)} paths, {size // 1024} KiB>",
-                f"the list of requests exceeds {MAX_TARGETS_BYTES // 1024} KiB; it travels in "
-                "the state data, which Step Functions limits to 256 KiB.",
-                "split the paths over several downloaders.",
-            )
-        )
-    return targets
