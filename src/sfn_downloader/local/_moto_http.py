@@ -19,22 +19,22 @@ then create the connections in moto's EventBridge mock and keep only a URL route
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
-from ._http import SEND_ERRORS, content_coding, media_type, send
+from ._connections import REQUEST_TIMEOUT_SECONDS as REQUEST_TIMEOUT_SECONDS
+from ._connections import HttpTaskError, send_request
+from ._connections import LocalConnection as LocalConnection
+from ._connections import UpstreamLookup as UpstreamLookup
+from ._connections import connection_from_template as connection_from_template
+from ._http import content_coding, media_type
 from ._moto_apigateway import ApiResponse, check_moto_version, invoke_output
 from .errors import LocalRunnerError
-
-REQUEST_TIMEOUT_SECONDS = 60.0
-"""An HTTP Task request times out after 60 s (``States.Http.Socket``)."""
 
 HTTP_ERROR_PREFIX = "States.Http."
 
@@ -48,77 +48,6 @@ _PARAMETERS = frozenset(
     {"ApiEndpoint", "Method", "Authentication", "InvocationConfig", "Headers", "QueryParameters",
      "RequestBody", "Transform"}
 )  # fmt: skip
-
-UpstreamLookup = Callable[[str], str | None]
-"""Origin of a URL (``https://host[:port]``) → base URL of its local stand-in, or ``None``."""
-
-
-@dataclass(frozen=True)
-class HttpParameter:
-    """One of a connection's header, query string or body parameters (secrets resolved)."""
-
-    key: str
-    value: str
-
-
-@dataclass(frozen=True)
-class OAuthClient:
-    """A connection's ``OAUTH_CLIENT_CREDENTIALS`` parameters (the client secret resolved)."""
-
-    token_endpoint: str
-    method: str
-    client_id: str
-    client_secret: str
-    headers: tuple[HttpParameter, ...] = ()
-    query: tuple[HttpParameter, ...] = ()
-    body: tuple[HttpParameter, ...] = ()
-
-
-@dataclass
-class LocalConnection:
-    """An ``AWS::Events::Connection`` of the template, as the HTTP Task applies it.
-
-    :param authorization_type: ``API_KEY``, ``BASIC`` or ``OAUTH_CLIENT_CREDENTIALS``.
-    """
-
-    name: str
-    authorization_type: str
-    api_key: tuple[str, str] | None = None
-    basic: tuple[str, str] | None = None
-    oauth: OAuthClient | None = None
-    headers: tuple[HttpParameter, ...] = ()
-    query: tuple[HttpParameter, ...] = ()
-    body: tuple[HttpParameter, ...] = ()
-    _token: str | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def credential_header(self, upstream_for: UpstreamLookup) -> tuple[str, str]:
-        """The header carrying the credential: the API key, Basic, or the OAuth bearer token."""
-        if self.api_key is not None:
-            return self.api_key
-        if self.basic is not None:
-            user, password = self.basic
-            encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            return "Authorization", f"Basic {encoded}"
-        if self.oauth is not None:
-            # EventBridge fetches a token once and reuses it until it is refused.
-            with self._lock:
-                if self._token is None:
-                    self._token = _fetch_token(self.name, self.oauth, upstream_for)
-                return "Authorization", f"Bearer {self._token}"
-        raise _HttpTaskError(
-            "States.Runtime",
-            f"Connection {self.name}: authorization type {self.authorization_type} not emulated.",
-        )
-
-
-class _HttpTaskError(Exception):
-    """The task fails with ``error`` (``States.Http.StatusCode.<n>``, ``States.Http.Socket``)."""
-
-    def __init__(self, error: str, cause: str) -> None:
-        super().__init__(cause)
-        self.error = error
-        self.cause = cause
 
 
 _lock = threading.Lock()
@@ -238,7 +167,7 @@ def _task_class() -> Any:
                 env.stack.append(invoke(normalised_parameters))
 
             def _from_error(self, env: Any, ex: Exception) -> Any:
-                if isinstance(ex, _HttpTaskError):
+                if isinstance(ex, HttpTaskError):
                     return _failure_event(self, env, ex)
                 return StateTaskServiceCallback._from_error(self, env=env, ex=ex)
 
@@ -246,7 +175,7 @@ def _task_class() -> Any:
     return _classes["task"]
 
 
-def _failure_event(task: Any, env: Any, ex: _HttpTaskError) -> Any:
+def _failure_event(task: Any, env: Any, ex: HttpTaskError) -> Any:
     from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -293,7 +222,7 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
     with _lock:
         found = _connections.get(arn)
     if found is None:
-        raise _HttpTaskError(
+        raise HttpTaskError(
             "Events.ConnectionResource.ResourceNotFound",
             f"Connection {arn!r} is not in the local run (known: {sorted(_connections)}).",
         )
@@ -301,13 +230,13 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
     method = str(parameters.get("Method", "")).upper()
     url = urlsplit(str(parameters.get("ApiEndpoint", "")))
     if url.scheme not in ("http", "https") or not url.netloc:
-        raise _HttpTaskError("States.Runtime", f"ApiEndpoint {url.geturl()!r} is not an URL.")
+        raise HttpTaskError("States.Runtime", f"ApiEndpoint {url.geturl()!r} is not an URL.")
 
     headers: dict[str, tuple[str, str]] = {}
     for name, value in dict(parameters.get("Headers") or {}).items():
         lowered = str(name).lower()
         if lowered in _FORBIDDEN_HEADERS or lowered.startswith(_FORBIDDEN_HEADER_PREFIXES):
-            raise _HttpTaskError(
+            raise HttpTaskError(
                 "States.Runtime", f"The 'Headers' field contains unsupported values: {name}"
             )
         headers[lowered] = (str(name), _scalar(value))
@@ -331,7 +260,7 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
     base = upstream_for(origin)
     if base is None:
         # As an unresolvable host would on AWS: no answer at all.
-        raise _HttpTaskError("States.Http.Socket", f"{origin}: no local upstream for this origin.")
+        raise HttpTaskError("States.Http.Socket", f"{origin}: no local upstream for this origin.")
     target = urlsplit(base)
     path = quote(target.path.rstrip("/") + (url.path or "/"), safe="/%:@!$&'()*+,;=-._~")
     # The query written in ApiEndpoint is sent as written (AWS documents no re-encoding of
@@ -340,9 +269,11 @@ def invoke(parameters: Mapping[str, Any]) -> dict[str, Any]:
     written = url.query
     if written or added:
         path += "?" + "&".join(part for part in (written, added) if part)
-    response = _send(target.scheme, target.netloc, method, path, list(headers.values()), body)
+    response = send_request(
+        target.scheme, target.netloc, method, path, list(headers.values()), body
+    )
     if not 200 <= response.status < 300:
-        raise _HttpTaskError(
+        raise HttpTaskError(
             f"States.Http.StatusCode.{response.status}", response.body.decode("utf-8", "replace")
         )
     text = _readable_text(response)
@@ -358,7 +289,7 @@ def _readable_text(response: ApiResponse) -> str:
     or a body that can't be read as a valid string (a compressed body is not one)."""
     media = media_type(response.headers)
     if media == "application/octet-stream" or media.startswith(_BINARY_MEDIA_PREFIXES):
-        raise _HttpTaskError(
+        raise HttpTaskError(
             "States.Runtime",
             f"The HTTP Task does not support a response of content type {media!r}.",
         )
@@ -367,7 +298,7 @@ def _readable_text(response: ApiResponse) -> str:
     except UnicodeDecodeError:
         coding = content_coding(response.headers)
         compressed = f" (it is {coding}-compressed: Content-Encoding: {coding})" if coding else ""
-        raise _HttpTaskError(
+        raise HttpTaskError(
             "States.Runtime",
             f"The response can't be read as a valid string{compressed}.",
         ) from None
@@ -387,7 +318,7 @@ def _body(
         return None
     if connection.body:
         if isinstance(raw, str):
-            raise _HttpTaskError(
+            raise HttpTaskError(
                 "States.Runtime",
                 "A string RequestBody cannot take the connection's body parameters.",
             )
@@ -435,114 +366,3 @@ def _is_json(response: ApiResponse) -> bool:
             media = value.split(";", 1)[0].strip().lower()
             return media == "application/json" or media.endswith("+json")
     return False
-
-
-def _send(
-    scheme: str,
-    netloc: str,
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes | None,
-) -> ApiResponse:
-    try:
-        return send(scheme, netloc, method, target, headers, body, timeout=REQUEST_TIMEOUT_SECONDS)
-    except SEND_ERRORS as error:
-        raise _HttpTaskError(
-            "States.Http.Socket", f"{method} {scheme}://{netloc}: {type(error).__name__}: {error}"
-        ) from None
-
-
-def _fetch_token(name: str, oauth: OAuthClient, upstream_for: UpstreamLookup) -> str:
-    """The client-credentials grant EventBridge performs against the token endpoint."""
-    url = urlsplit(oauth.token_endpoint)
-    base = upstream_for(f"{url.scheme}://{url.netloc}")
-    if base is None:
-        raise _HttpTaskError(
-            "Events.ConnectionResource.InvalidConnectionState",
-            f"Connection {name}: no local upstream for its token endpoint {oauth.token_endpoint}.",
-        )
-    target = urlsplit(base)
-    form = [("grant_type", "client_credentials"), *((p.key, p.value) for p in oauth.body)]
-    query = [(p.key, p.value) for p in oauth.query]
-    path = target.path.rstrip("/") + (url.path or "/") + (f"?{urlencode(query)}" if query else "")
-    basic = base64.b64encode(f"{oauth.client_id}:{oauth.client_secret}".encode()).decode("ascii")
-    headers = [
-        ("Authorization", f"Basic {basic}"),
-        ("Content-Type", "application/x-www-form-urlencoded"),
-        *((p.key, p.value) for p in oauth.headers),
-    ]
-    try:
-        response = _send(
-            target.scheme, target.netloc, oauth.method, path, headers, urlencode(form).encode()
-        )
-        token = json.loads(response.body)["access_token"] if response.status < 300 else None
-    except (_HttpTaskError, ValueError, KeyError, TypeError):
-        token = None
-    if not isinstance(token, str) or not token:
-        raise _HttpTaskError(
-            "Events.ConnectionResource.InvalidConnectionState",
-            f"Connection {name}: the token endpoint {oauth.token_endpoint} gave no access_token.",
-        )
-    return token
-
-
-def connection_from_template(
-    name: str,
-    props: Mapping[str, Any],
-    resolve: Callable[[str], str],
-    credential: str | None = None,
-) -> LocalConnection:
-    """A connection from its (token-resolved) ``AWS::Events::Connection`` properties.
-
-    ``resolve`` turns each value into its local one: ``{{resolve:secretsmanager:...}}``
-    references become the runner's secret values. ``credential``, when given, is the local
-    value of the connection's one credential (API key value, Basic password or OAuth client
-    secret), whatever the template says.
-    """
-
-    def secret(value: Any) -> str:
-        return credential if credential is not None else resolve(str(value))
-
-    kind = str(props.get("AuthorizationType", ""))
-    auth: Mapping[str, Any] = props.get("AuthParameters") or {}
-
-    def parameters(section: Mapping[str, Any] | None, key: str) -> tuple[HttpParameter, ...]:
-        return tuple(
-            HttpParameter(str(p["Key"]), resolve(str(p["Value"])))
-            for p in (section or {}).get(key) or []
-        )
-
-    invocation = auth.get("InvocationHttpParameters")
-    connection = LocalConnection(
-        name=name,
-        authorization_type=kind,
-        headers=parameters(invocation, "HeaderParameters"),
-        query=parameters(invocation, "QueryStringParameters"),
-        body=parameters(invocation, "BodyParameters"),
-    )
-    if kind == "API_KEY":
-        key = auth.get("ApiKeyAuthParameters") or {}
-        connection.api_key = (str(key["ApiKeyName"]), secret(key["ApiKeyValue"]))
-    elif kind == "BASIC":
-        basic = auth.get("BasicAuthParameters") or {}
-        connection.basic = (resolve(str(basic["Username"])), secret(basic["Password"]))
-    elif kind == "OAUTH_CLIENT_CREDENTIALS":
-        oauth = auth.get("OAuthParameters") or {}
-        client = oauth.get("ClientParameters") or {}
-        extra = oauth.get("OAuthHttpParameters")
-        connection.oauth = OAuthClient(
-            token_endpoint=str(oauth["AuthorizationEndpoint"]),
-            method=str(oauth.get("HttpMethod", "POST")).upper(),
-            client_id=resolve(str(client["ClientID"])),
-            client_secret=secret(client["ClientSecret"]),
-            headers=parameters(extra, "HeaderParameters"),
-            query=parameters(extra, "QueryStringParameters"),
-            body=parameters(extra, "BodyParameters"),
-        )
-    else:
-        raise LocalRunnerError(
-            f"Connection {name}: AuthorizationType {kind!r} is not emulated "
-            "(API_KEY, BASIC and OAUTH_CLIENT_CREDENTIALS are)."
-        )
-    return connection
