@@ -320,7 +320,8 @@ def build_template() -> dict[str, Any]:
 def probe_statements() -> list[dict[str, Any]]:
     """What the DynamoDB and ``.sync:2`` probes need, and nothing more: PutItem on the probe
     table and on the name of a table that never exists; the documented ``startExecution.sync``
-    permissions ("IAM policies for AWS Step Functions", Synchronous) scoped to the one child."""
+    permissions ("Start a new AWS Step Functions state machine from a running execution", its
+    IAM policies, Synchronous) scoped to the one child."""
     child = "${AWS::StackName}-" + SYNC_CHILD
     return [
         {
@@ -1133,6 +1134,9 @@ def main(
                 except Exception as error:  # the stacks must go even so
                     emit(f"Could not delete the probe state machines: {error}")
             destroy(cloudformation, *reversed(stacks), emit=emit)
+        else:
+            emit(f"Kept {', '.join(stacks)}: delete them when done (each KMS key of an "
+                 "alarm-key stack costs $1 a month until its deletion is scheduled).")  # fmt: skip
 
 
 if __name__ == "__main__":

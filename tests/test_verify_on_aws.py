@@ -795,6 +795,31 @@ def test_skipped_questions_deploy_no_extra_stack_and_a_failed_probe_hides_no_oth
     assert [line for line in printed if "delet" in line.lower()] == ["Deleting probe ..."]
 
 
+def test_keep_deletes_nothing_and_names_what_it_kept(
+    verify: ModuleType, printed: list[str]
+) -> None:
+    cloudformation, sfn = client("cloudformation"), client("stepfunctions")
+    skip = [arg for q in verify.QUESTIONS if q != "alarm-key-source-arn" for arg in ("--skip", q)]
+    with Stubber(cloudformation) as cfn_stub:
+        stub_deploy(cfn_stub, "probe", MAIN_OUTPUTS)
+        stub_deploy(
+            cfn_stub, "probe-alarm-key", {k.removeprefix("AlarmKey"): v for k, v in ALARMS.items()}
+        )
+        cloudwatch = client("cloudwatch")
+        session = Session(cloudformation=cloudformation, stepfunctions=sfn, cloudwatch=cloudwatch)
+        with Stubber(cloudwatch) as cw_stub:
+            for _ in ALARMS:
+                cw_stub.add_response("set_alarm_state", {})
+            for name in ALARMS.values():
+                items = [history_item(name, SUCCEEDED, "{}")]
+                cw_stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
+            verify.main(
+                ["--stack-name", "probe", "--keep", *skip], session=session, emit=printed.append
+            )
+        cfn_stub.assert_no_pending_responses()  # and no deletion asked for
+    assert printed[-1].startswith("Kept probe, probe-alarm-key: delete them when done")
+
+
 def test_a_stack_that_fails_to_delete_keeps_no_other(
     verify: ModuleType, printed: list[str]
 ) -> None:
