@@ -17,11 +17,34 @@ and every call is a boto3 call a test can stub. It holds:
 * ``Connection``: an EventBridge API-key connection for the HTTP Task; ``Role``: the role the
   probe state machines run as.
 
+* ``Table``: an on-demand DynamoDB table the ``dynamodb:putItem`` probes write to (wrongly, on
+  purpose: no item is ever stored).
+
 The probe state machines are created with boto3 once the stack is up (their definitions need
-its outputs) and deleted at the end. A second tiny stack (``<name>-fix``) tries the construct
-fix proposed for the remapped header (a static ``''`` mapping of ``X-Api-Key``): if
-CloudFormation refuses it, that refusal is the answer. Costs: cents, plus about $0.31 for the
-25,000-event Standard execution (``--skip history-quota`` leaves it out).
+its outputs) and deleted at the end. Extra tiny stacks, each deployed on its own so that one
+refused deployment hides no other answer (a refusal is itself the answer), and only when its
+question is asked:
+
+* ``<name>-fix``: the construct fix proposed for the remapped header (a static ``''`` mapping
+  of ``X-Api-Key``);
+* ``<name>-trim-single`` and ``<name>-trim-multi``: a non-proxy HTTP integration shaped like
+  the trimming proxy (``transport/trim.py``), its query mapped from
+  ``method.request.querystring`` (the control) or ``method.request.multivaluequerystring``
+  (what the construct writes), its answer rendered by a template that shows what
+  ``$input.json('$.missing')`` gives for a path that matches nothing;
+* ``<name>-quote-doubled`` and ``<name>-quote-backslash``: a proxy whose static header value
+  holds ``'`` (``'it''s'``, ``'it\\'s'``);
+* ``<name>-alarm-key``: three customer managed KMS keys, each encrypting an SNS topic that an
+  alarm notifies; the keys let ``cloudwatch.amazonaws.com`` use them only with ``aws:SourceArn``
+  = the alarm's ARN, with the construct's condition (``alarms.py``), or unconditionally (the
+  control).
+
+Costs: cents, plus about $0.31 for the 25,000-event Standard execution (``--skip
+history-quota`` leaves it out), plus the three KMS keys: $1 a month each, prorated hourly
+(AWS KMS pricing), so under half a cent for a run; deleting ``<name>-alarm-key``
+schedules their deletion with the minimum waiting period (7 days, ``PendingWindowInDays``).
+``--skip alarm-key-source-arn`` creates no key; with ``--keep`` nothing is deleted, the keys
+included.
 """
 
 from __future__ import annotations
@@ -32,6 +55,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
@@ -46,10 +70,34 @@ QUESTIONS = (
     "array-range",
     "express-patterns",
     "history-quota",
+    "dynamodb-error-names",
+    "express-child-sync",
+    "assign-before-selector",
+    "trim-query-mapping",
+    "proxy-query-encoding",
+    "alarm-key-source-arn",
+    "header-value-quote",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
 HISTORY_WAIT_SECONDS = 900.0
+SYNC_WAIT_SECONDS = 120.0
+ALARM_WAIT_SECONDS = 120.0
+SYNC_CHILD = "sync-child"
+"""The Express child's name after the stack name: the role may start only this machine."""
+QUOTE_HEADER = "X-Probe-Quote"
+QUOTED_VALUES = {"doubled": "'it''s'", "backslash": "'it\\'s'"}
+"""Static header mapping values holding ``'``, by the escape they try (SQL's, or C's)."""
+ALARM_KEY_VARIANTS = ("source-arn", "construct", "open")
+"""The alarm key policies: ``aws:SourceArn`` = the alarm, the construct's, none (control)."""
+TRIM_SOURCES = {"single": "querystring", "multi": "multivaluequerystring"}
+"""The trimming stacks' query sources: the control, and what ``trim.py`` maps."""
+TRIM_TEMPLATE = (
+    "{\"rawQueryString\": $input.json('$.rawQueryString'), "
+    '"missing": "[$util.escapeJavaScript($input.json(\'$.missing\'))]"}'
+)
+"""The trimming stacks' 200 template: ``missing`` shows, between brackets, the text
+``$input.json`` gives for a path matching nothing (``[]`` nothing, ``[null]``, ``[\\"\\"]``)."""
 
 ECHO_CODE = """
 import json
@@ -88,6 +136,14 @@ def _role(service: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
                 }
             ],
         },
+    }
+
+
+def _arn(service: str, resource: str) -> dict[str, Any]:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>`` (``${...}`` substituted)."""
+    return {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:"
+        + resource
     }
 
 
@@ -237,16 +293,61 @@ def build_template() -> dict[str, Any]:
                     "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                     "Resource": connection_secrets,
                 },
+                *probe_statements(),
             ],
         ),
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Delete",
+            "Properties": {
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        },
     }
     outputs = {
         "EchoUrl": {"Value": {"Fn::GetAtt": ["EchoUrl", "FunctionUrl"]}},
         "ApiHost": {"Value": {"Fn::Sub": "${Proxy}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}},
         "ConnectionArn": {"Value": {"Fn::GetAtt": ["Connection", "Arn"]}},
         "RoleArn": {"Value": {"Fn::GetAtt": ["Role", "Arn"]}},
+        "TableName": {"Value": {"Ref": "Table"}},
+        "MissingTableName": {"Value": {"Fn::Sub": "${AWS::StackName}-missing-table"}},
     }
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources, "Outputs": outputs}
+
+
+def probe_statements() -> list[dict[str, Any]]:
+    """What the DynamoDB and ``.sync:2`` probes need, and nothing more: PutItem on the probe
+    table and on the name of a table that never exists; the documented ``startExecution.sync``
+    permissions ("Start a new AWS Step Functions state machine from a running execution", its
+    IAM policies, Synchronous) scoped to the one child."""
+    child = "${AWS::StackName}-" + SYNC_CHILD
+    return [
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": [
+                {"Fn::GetAtt": ["Table", "Arn"]},
+                _arn("dynamodb", "table/${AWS::StackName}-missing-table"),
+            ],
+        },
+        {
+            "Effect": "Allow",
+            "Action": "states:StartExecution",
+            "Resource": _arn("states", f"stateMachine:{child}"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": _arn("states", f"execution:{child}:*"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            "Resource": _arn("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+        },
+    ]
 
 
 def build_fix_template() -> dict[str, Any]:
@@ -264,6 +365,151 @@ def build_fix_template() -> dict[str, Any]:
     }
 
 
+def _with_echo_host(resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"EchoHost": {"Type": "String"}},
+        "Resources": resources,
+        "Outputs": {
+            "ApiHost": {
+                "Value": {"Fn::Sub": "${Proxy}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+            }
+        },
+    }
+
+
+def build_trim_template(source: str) -> dict[str, Any]:
+    """A proxy shaped like the trimming one (``trim.py``): a non-proxy HTTP integration whose
+    ``type`` query is declared as ``method.request.querystring.type`` and mapped from
+    ``method.request.<source>.type``; its 200 answer rendered by ``TRIM_TEMPLATE``."""
+    resources = proxy_resources()
+    method = resources["ProxyMethod"]["Properties"]
+    method["HttpMethod"] = "GET"
+    method["RequestParameters"] = {
+        "method.request.path.proxy": True,
+        "method.request.querystring.type": False,
+    }
+    method["Integration"] = {
+        "Type": "HTTP",
+        "IntegrationHttpMethod": "GET",
+        "Uri": {"Fn::Join": ["", ["https://", {"Ref": "EchoHost"}, "/{proxy}"]]},
+        "RequestParameters": {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.querystring.type": f"method.request.{source}.type",
+        },
+        "PassthroughBehavior": "WHEN_NO_TEMPLATES",
+        "IntegrationResponses": [
+            {"StatusCode": "200", "ResponseTemplates": {"application/json": TRIM_TEMPLATE}}
+        ],
+    }
+    method["MethodResponses"] = [{"StatusCode": "200"}]
+    return _with_echo_host(resources)
+
+
+def build_quote_template(value: str) -> dict[str, Any]:
+    """A proxy mapping the static ``value`` (a quoted literal holding ``'``) onto a header."""
+    return _with_echo_host(proxy_resources({f"integration.request.header.{QUOTE_HEADER}": value}))
+
+
+def alarm_name(variant: str) -> dict[str, Any]:
+    return {"Fn::Sub": "${AWS::StackName}-" + variant}
+
+
+def build_alarm_key_template() -> dict[str, Any]:
+    """For each of ``ALARM_KEY_VARIANTS``: a KMS key, an SNS topic it encrypts, an alarm that
+    notifies the topic. Each key lets ``cloudwatch.amazonaws.com`` use it under one condition;
+    CloudFormation schedules each key's deletion after ``PendingWindowInDays`` (the minimum, 7)
+    when the stack is deleted."""
+    conditions: dict[str, dict[str, Any] | None] = {
+        "source-arn": {
+            "ArnEquals": {"aws:SourceArn": _arn("cloudwatch", "alarm:${AWS::StackName}-source-arn")}
+        },
+        # The construct's statement (``_flow/alarms.py``, ``let_cloudwatch_use_key``).
+        "construct": {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "ArnLike": {"aws:SourceArn": _arn("cloudwatch", "alarm:*")},
+        },
+        "open": None,
+    }
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    for variant in ALARM_KEY_VARIANTS:
+        part = "".join(word.title() for word in variant.split("-"))
+        publisher: dict[str, Any] = {
+            "Sid": "AllowCloudWatchAlarmsToPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+        if conditions[variant] is not None:
+            publisher["Condition"] = conditions[variant]
+        resources[f"Key{part}"] = {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": {"Fn::Sub": "${AWS::StackName}: sfn-downloader verify probe"},
+                "PendingWindowInDays": 7,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministers",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+                                }
+                            },
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        publisher,
+                    ],
+                },
+            },
+        }
+        resources[f"Topic{part}"] = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": [f"Key{part}", "Arn"]}},
+        }
+        resources[f"Alarm{part}"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": alarm_name(variant),
+                "Namespace": "sfn-downloader/verify",
+                "MetricName": "NeverPublished",
+                "Statistic": "Sum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": f"Topic{part}"}],
+            },
+        }
+        outputs[f"Alarm{part}"] = {"Value": {"Ref": f"Alarm{part}"}}
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources, "Outputs": outputs}
+
+
+EXTRA_STACKS: tuple[tuple[str, str, str, Callable[[], dict[str, Any]]], ...] = (
+    ("fix", "Fix", "remap-header", build_fix_template),
+    *(
+        (f"trim-{kind}", f"Trim{kind.title()}", "trim-query-mapping",
+         lambda source=source: build_trim_template(source))
+        for kind, source in TRIM_SOURCES.items()
+    ),
+    *(
+        (f"quote-{kind}", f"Quote{kind.title()}", "header-value-quote",
+         lambda value=value: build_quote_template(value))
+        for kind, value in QUOTED_VALUES.items()
+    ),
+    ("alarm-key", "AlarmKey", "alarm-key-source-arn", build_alarm_key_template),
+)  # fmt: skip
+"""The extra stacks: ``<name>-<suffix>``, the prefix of their outputs in the probes' outputs
+(``<prefix>ApiHost``, or ``<prefix>StackError`` when refused), the question they serve (not
+deployed when it is skipped), their template."""
+
+
 def deploy(
     cloudformation: Any,
     name: str,
@@ -271,6 +517,17 @@ def deploy(
     parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Create stack ``name``, wait for it, return its outputs; raise with the first failure."""
+    start_stack(cloudformation, name, template, parameters)
+    return finish_stack(cloudformation, name)
+
+
+def start_stack(
+    cloudformation: Any,
+    name: str,
+    template: dict[str, Any],
+    parameters: dict[str, str] | None = None,
+) -> None:
+    """Ask CloudFormation to create stack ``name`` (``finish_stack`` waits for it)."""
     cloudformation.create_stack(
         StackName=name,
         TemplateBody=json.dumps(template),
@@ -280,6 +537,10 @@ def deploy(
         Capabilities=["CAPABILITY_IAM"],
         OnFailure="ROLLBACK",  # keeps the failure's events readable; destroy() deletes it
     )
+
+
+def finish_stack(cloudformation: Any, name: str) -> dict[str, str]:
+    """Wait for stack ``name`` to be created and return its outputs; raise if it failed."""
     cloudformation.get_waiter("stack_create_complete").wait(
         StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 90}
     )
@@ -295,21 +556,82 @@ def failure_reason(cloudformation: Any, name: str) -> str:
     return "no failed resource recorded"
 
 
-def destroy(cloudformation: Any, name: str) -> None:
-    cloudformation.delete_stack(StackName=name)
-    cloudformation.get_waiter("stack_delete_complete").wait(
-        StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 90}
-    )
+def extra_stacks(name: str, skip: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The ``EXTRA_STACKS`` whose question is asked: stack name, output prefix, template."""
+    return [
+        (f"{name}-{suffix}", prefix, build())
+        for suffix, prefix, question, build in EXTRA_STACKS
+        if question not in skip
+    ]
+
+
+def deploy_extras(
+    cloudformation: Any, name: str, skip: Sequence[str], echo_host: str
+) -> dict[str, str]:
+    """Create the ``EXTRA_STACKS`` whose question is asked, all at once, then wait for each:
+    their outputs (``<prefix><output>``), or ``<prefix>StackError`` for each one refused."""
+    started: list[tuple[str, str]] = []
+    outputs: dict[str, str] = {}
+    for stack_name, prefix, template in extra_stacks(name, skip):
+        wanted = "EchoHost" in template.get("Parameters", {})
+        parameters = {"EchoHost": echo_host} if wanted else {}
+        try:
+            start_stack(cloudformation, stack_name, template, parameters)
+            started.append((stack_name, prefix))
+        except Exception as error:  # e.g. a template CloudFormation refuses outright
+            outputs[f"{prefix}StackError"] = f"refused: {error}"
+    for stack_name, prefix in started:
+        try:
+            for key, value in finish_stack(cloudformation, stack_name).items():
+                outputs[f"{prefix}{key}"] = value
+        except Exception as error:
+            reason = failure_reason(cloudformation, stack_name)
+            outputs[f"{prefix}StackError"] = f"refused: {reason} ({error})"
+    return outputs
+
+
+def destroy(cloudformation: Any, *names: str, emit: Callable[[str], None] = print) -> list[str]:
+    """Delete stacks ``names`` (all asked first, then each waited for): a stack that fails to
+    delete is reported and the others are still deleted. Returns the names not deleted."""
+    asked = []
+    failed = []
+    for name in names:
+        emit(f"Deleting {name} ...")
+        try:
+            cloudformation.delete_stack(StackName=name)
+            asked.append(name)
+        except Exception as error:
+            emit(f"Could not delete {name}: {error}")
+            failed.append(name)
+    for name in asked:
+        try:
+            cloudformation.get_waiter("stack_delete_complete").wait(
+                StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 90}
+            )
+        except Exception as error:
+            emit(f"Could not delete {name}: {error} (delete it in the console)")
+            failed.append(name)
+    return failed
 
 
 class Probe:
     """Creates small state machines, runs each once, and remembers them for deletion."""
 
-    def __init__(self, sfn: Any, role_arn: str, prefix: str, sleep: Callable[[float], None]):
+    def __init__(
+        self,
+        sfn: Any,
+        role_arn: str,
+        prefix: str,
+        sleep: Callable[[float], None],
+        *,
+        cloudwatch: Any = None,
+    ):
         self.sfn = sfn
         self.role_arn = role_arn
         self.prefix = prefix
         self.sleep = sleep
+        self.cloudwatch = cloudwatch
+        """For the alarm probe (``set_alarm_state``, ``describe_alarm_history``)."""
         self.created: list[str] = []
 
     def create(self, name: str, definition: dict[str, Any], workflow_type: str) -> str:
@@ -557,6 +879,162 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         )
         return {k: v for k, v in answer.items() if k != "output"}
 
+    def dynamodb_error_names(probe: Probe) -> Any:
+        """Settles how a ``dynamodb:putItem`` task names an error PutItem's model lists
+        (``ResourceNotFoundException``) and one it does not (``ValidationException``: the code,
+        or the SDK's generic ``AmazonDynamoDBException`` as the local runner answers). It only
+        suggests the spelling of ``InternalServerError`` and ``RequestLimitExceeded``, which
+        cannot be provoked: the SDK's generic exception (whose cause names
+        ``AmazonDynamoDBv2``, the AWS SDK for Java's service name) means names are the Java
+        SDK's exception classes, ``InternalServerErrorException``; the code means the codes."""
+        put = "arn:aws:states:::dynamodb:putItem"
+        cases = {
+            "missing table": {"TableName": outputs["MissingTableName"], "Item": {"pk": {"S": "x"}}},
+            "item without its key": {"TableName": outputs["TableName"], "Item": {"o": {"S": "x"}}},
+        }  # fmt: skip
+        results: dict[str, Any] = {}
+        for n, (label, params) in enumerate(cases.items()):
+            answer = probe.run(f"dynamodb-{n}", machine(task(put, params)))
+            results[label] = {k: answer[k] for k in ("status", "error", "cause")}
+        unlisted = results["item without its key"]["error"]
+        results["reading"] = (
+            "unlisted codes take the SDK's generic exception (as the local runner): names are "
+            "the SDK's exception classes, which suggests DynamoDB.InternalServerErrorException"
+            if unlisted == "DynamoDB.AmazonDynamoDBException"
+            else "names are the error codes, which suggests DynamoDB.InternalServerError: the "
+            "local runner's DynamoDB.AmazonDynamoDBException is wrong"
+            if unlisted == "DynamoDB.ValidationException"
+            else f"unexpected: {unlisted}"
+        )
+        return results
+
+    def express_child_sync(probe: Probe) -> Any:
+        """Does a Standard parent wait on an Express child with ``startExecution.sync:2`` (the
+        backfill), and what is the task's output? The role has exactly the documented
+        permissions (``probe_statements``), which name ``execution:<child>:*`` and no
+        ``express:`` ARN (an Express execution's): an access error in the cause would mean the
+        backfill's grant (aws-cdk-lib's ``execution:<name>*``) falls short too."""
+        child = {"Type": "Pass", "Parameters": {"child": "done", "input.$": "$"}}
+        child_arn = probe.create(SYNC_CHILD, machine(child), "EXPRESS")
+        start = task(
+            "arn:aws:states:::states:startExecution.sync:2",
+            {"StateMachineArn": child_arn, "Input": {"from": "parent"}},
+        )
+        answer = probe.run(
+            "sync-parent", machine(start), workflow_type="STANDARD", wait_seconds=SYNC_WAIT_SECONDS
+        )
+        output = answer["output"]
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "cause": answer["cause"],
+            "output": output,
+            "output keys": sorted(output) if isinstance(output, dict) else None,
+        }
+
+    def assign_before_selector(probe: Probe) -> Any:
+        """Does ``Assign`` in a JSONPath Task read the raw result, or what ``ResultSelector``
+        kept? The whole ``$`` is assigned, so either answer runs to the end."""
+        download = task(
+            apigw, invoke(host, "/v1/assign"),
+            ResultSelector={"StatusCode.$": "$.StatusCode"},
+            Assign={"whole.$": "$"},
+            Next="Show",
+        )  # fmt: skip
+        show = {
+            "Type": "Pass",
+            "Parameters": {"assigned.$": "$whole", "output.$": "$"},
+            "End": True,
+        }
+        answer = probe.run("assign", machine(download, ("Show", show)))
+        output = answer["output"] if isinstance(answer["output"], dict) else {}
+        assigned = output.get("assigned")
+        keys = sorted(assigned) if isinstance(assigned, dict) else assigned
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "assigned keys": keys,
+            "reading": None
+            if not isinstance(assigned, dict)
+            else "the raw result"
+            if "ResponseBody" in assigned
+            else "what ResultSelector kept",
+        }
+
+    def trim_query_mapping(probe: Probe) -> Any:
+        """Does ``method.request.multivaluequerystring.<name>`` deploy for a non-proxy HTTP
+        integration (trim.py), and what does ``$input.json('$.missing')`` render? The
+        ``querystring`` stack is the control: it answers the second question even if the
+        first stack is refused."""
+        results: dict[str, Any] = {}
+        for kind, source in TRIM_SOURCES.items():
+            prefix = f"Trim{kind.title()}"
+            if f"{prefix}ApiHost" not in outputs:
+                results[source] = outputs.get(f"{prefix}StackError", "not deployed")
+                continue
+            params = invoke(
+                outputs[f"{prefix}ApiHost"], "/v1/trim", QueryParameters={"type": ["sell", "buy"]}
+            )
+            answer = probe.run(f"trim-{kind}", machine(task(apigw, params)))
+            body = (answer["output"] or {}).get("ResponseBody")
+            results[source] = {
+                "deployed": True,
+                "status": answer["status"],
+                "error": answer["error"],
+                "cause": answer["cause"],
+                "rendered": body,
+            }
+        return results
+
+    def proxy_query_encoding(probe: Probe) -> Any:
+        """How ``QueryParameters`` reach the third party through the HTTP_PROXY (Step Functions
+        and API Gateway together), beside what the local runner sends (``urlencode``)."""
+        query = {"space": ["a b"], "plus": ["a+b"], "accent": ["é"], "slash": ["a/b"]}
+        params = invoke(host, "/v1/query", QueryParameters=query)
+        answer = probe.run("query-encoding", machine(task(apigw, params)))
+        body = (answer["output"] or {}).get("ResponseBody") or {}
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "rawQueryString": body.get("rawQueryString") if isinstance(body, dict) else body,
+            "local runner (urlencode)": urlencode(query, doseq=True),
+        }
+
+    def alarm_key_source_arn(probe: Probe) -> Any:
+        """Do CloudWatch's KMS calls for an alarm's encrypted topic carry ``aws:SourceArn``?
+        Each alarm is set to ALARM; its action history says whether it could publish. The
+        ``open`` key (no condition) is the control: if it fails too, the condition is not why."""
+        if "AlarmKeyAlarmOpen" not in outputs:
+            return outputs.get("AlarmKeyStackError", "not deployed")
+        names = {
+            variant: outputs["AlarmKeyAlarm" + "".join(w.title() for w in variant.split("-"))]
+            for variant in ALARM_KEY_VARIANTS
+        }
+        for name in names.values():
+            probe.cloudwatch.set_alarm_state(
+                AlarmName=name, StateValue="ALARM", StateReason="sfn-downloader verify probe"
+            )
+        return {variant: alarm_action(probe, name) for variant, name in names.items()}
+
+    def header_value_quote(probe: Probe) -> Any:
+        """Can a static header mapping value hold ``'``? Deployed or refused, and what the
+        third party received."""
+        results: dict[str, Any] = {}
+        for kind, value in QUOTED_VALUES.items():
+            prefix = f"Quote{kind.title()}"
+            if f"{prefix}ApiHost" not in outputs:
+                results[value] = outputs.get(f"{prefix}StackError", "not deployed")
+                continue
+            seen = seen_path(f"quote-{kind}", "/v1/quote", outputs[f"{prefix}ApiHost"])(probe)
+            found = {str(k).lower(): v for k, v in dict(seen.get("headers") or {}).items()}
+            results[value] = {
+                "deployed": True,
+                "status": seen["status"],
+                "error": seen["error"],
+                "received": found.get(QUOTE_HEADER.lower(), "<absent>"),
+            }
+        return results
+
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
@@ -568,7 +1046,34 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "array-range": array_range,
         "express-patterns": express_patterns,
         "history-quota": history_quota,
+        "dynamodb-error-names": dynamodb_error_names,
+        "express-child-sync": express_child_sync,
+        "assign-before-selector": assign_before_selector,
+        "trim-query-mapping": trim_query_mapping,
+        "proxy-query-encoding": proxy_query_encoding,
+        "alarm-key-source-arn": alarm_key_source_arn,
+        "header-value-quote": header_value_quote,
     }
+
+
+def alarm_action(probe: Probe, name: str) -> Any:
+    """The first action-history item of alarm ``name`` (its summary and data), polled for up
+    to ``ALARM_WAIT_SECONDS``: "Successfully executed action ..." or "Failed to execute ..."."""
+    waited = 0.0
+    while True:
+        items = probe.cloudwatch.describe_alarm_history(
+            AlarmName=name, HistoryItemType="Action", MaxRecords=10
+        )["AlarmHistoryItems"]
+        if items:
+            item = items[0]
+            return {
+                "summary": item.get("HistorySummary"),
+                "data": str(item.get("HistoryData") or "")[:500] or None,
+            }
+        if waited >= ALARM_WAIT_SECONDS:
+            return f"no action recorded within {ALARM_WAIT_SECONDS:.0f} s"
+        probe.sleep(10)
+        waited += 10
 
 
 def _credential_headers(headers: Any) -> dict[str, Any]:
@@ -607,17 +1112,10 @@ def main(
             emit(f"Stack {name} failed: {failure_reason(cloudformation, name)}")
             raise
         echo_host = outputs["EchoUrl"].split("/")[2]
-        stacks.append(f"{name}-fix")
-        try:
-            fix = deploy(
-                cloudformation, f"{name}-fix", build_fix_template(), {"EchoHost": echo_host}
-            )
-            outputs["FixApiHost"] = fix["ApiHost"]
-        except Exception as error:
-            outputs["FixStackError"] = (
-                f"refused: {failure_reason(cloudformation, f'{name}-fix')} ({error})"
-            )
-        probe = Probe(sfn, outputs["RoleArn"], name, sleep)
+        # Listed before they are asked for: each is deleted whatever happens next.
+        stacks.extend(stack_name for stack_name, _, _ in extra_stacks(name, args.skip))
+        outputs.update(deploy_extras(cloudformation, name, args.skip, echo_host))
+        probe = Probe(sfn, outputs["RoleArn"], name, sleep, cloudwatch=session.client("cloudwatch"))
         answers: dict[str, Any] = {}
         for question, ask in questions(outputs).items():
             if question in args.skip:
@@ -631,10 +1129,14 @@ def main(
     finally:
         if not args.keep:
             if probe is not None:
-                probe.delete_all()
-            for stack in reversed(stacks):
-                emit(f"Deleting {stack} ...")
-                destroy(cloudformation, stack)
+                try:
+                    probe.delete_all()
+                except Exception as error:  # the stacks must go even so
+                    emit(f"Could not delete the probe state machines: {error}")
+            destroy(cloudformation, *reversed(stacks), emit=emit)
+        else:
+            emit(f"Kept {', '.join(stacks)}: delete them when done (each KMS key of an "
+                 "alarm-key stack costs $1 a month until its deletion is scheduled).")  # fmt: skip
 
 
 if __name__ == "__main__":

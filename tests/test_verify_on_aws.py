@@ -170,62 +170,583 @@ def printed(verify: ModuleType) -> Iterator[list[str]]:
     yield []
 
 
+class Capture:
+    """An expected parameter that matches anything and keeps what it was compared with."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __eq__(self, other: object) -> bool:
+        self.values.append(other)
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [json.loads(value) for value in self.values]
+
+
+class Session:
+    """A boto3 session handing out the stubbed clients."""
+
+    def __init__(self, **clients: Any) -> None:
+        self.clients = clients
+
+    def client(self, name: str) -> Any:
+        return self.clients[name]
+
+
+def add_machine(
+    stub: Stubber, arn: str, definitions: Capture, workflow_type: str = "EXPRESS"
+) -> None:
+    stub.add_response(
+        "create_state_machine",
+        {"stateMachineArn": arn, "creationDate": NOW},
+        {"name": ANY, "definition": definitions, "roleArn": ROLE_ARN, "type": workflow_type},
+    )
+
+
+def add_sync_run(
+    stub: Stubber, arn: str, definitions: Capture, output: Any = None, error: str | None = None,
+    cause: str = "as AWS said",
+) -> None:  # fmt: skip
+    add_machine(stub, arn, definitions)
+    answer = sync_answer(arn, output, error)
+    if error:
+        answer["cause"] = cause
+    stub.add_response("start_sync_execution", answer)
+
+
+def add_standard_run(stub: Stubber, arn: str, definitions: Capture, answer: dict[str, Any]) -> None:
+    execution = f"{arn}:run".replace(":stateMachine:", ":execution:")
+    add_machine(stub, arn, definitions, "STANDARD")
+    stub.add_response("start_execution", {"executionArn": execution, "startDate": NOW})
+    stub.add_response(
+        "describe_execution",
+        {"executionArn": execution, "stateMachineArn": arn, "startDate": NOW, **answer},
+        {"executionArn": execution},
+    )
+    stub.add_response(
+        "get_execution_history",
+        {"events": [{"timestamp": NOW, "type": "ExecutionSucceeded", "id": 9}]},
+    )
+
+
+def add_failed_wait(stub: Stubber, name: str, reason: str) -> None:
+    stub.add_response("describe_stacks", stack(name, "ROLLBACK_COMPLETE"), {"StackName": name})
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                {
+                    "StackId": name, "EventId": "1", "StackName": name,
+                    "LogicalResourceId": "ProxyMethod", "Timestamp": NOW,
+                    "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": reason,
+                }
+            ]
+        },
+        {"StackName": name},
+    )  # fmt: skip
+
+
+def add_wait(stub: Stubber, name: str, outputs: dict[str, str]) -> None:
+    stub.add_response("describe_stacks", stack(name, "CREATE_COMPLETE"), {"StackName": name})
+    stub.add_response("describe_stacks", stack(name, "CREATE_COMPLETE", outputs))
+
+
+def history_item(name: str, summary: str, data: str) -> dict[str, Any]:
+    return {
+        "AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": NOW,
+        "HistoryItemType": "Action", "HistorySummary": summary, "HistoryData": data,
+    }  # fmt: skip
+
+
+ALARMS = {
+    "AlarmKeyAlarmSourceArn": "probe-alarm-key-source-arn",
+    "AlarmKeyAlarmConstruct": "probe-alarm-key-construct",
+    "AlarmKeyAlarmOpen": "probe-alarm-key-open",
+}
+EXTRA_OUTPUTS = {
+    "TableName": "probe-Table-1",
+    "MissingTableName": "probe-missing-table",
+    "TrimSingleApiHost": "trim1.execute-api.eu-west-1.amazonaws.com",
+    "TrimMultiApiHost": "trim2.execute-api.eu-west-1.amazonaws.com",
+    "QuoteBackslashApiHost": "quote2.execute-api.eu-west-1.amazonaws.com",
+    **ALARMS,
+}
+SUCCEEDED = "Successfully executed action arn:aws:sns:eu-west-1:123456789012:probe-topic"
+FAILED = "Failed to execute action arn:aws:sns:eu-west-1:123456789012:probe-topic"
+KMS_DENIED = (
+    '{"actionState":"Failed","notificationResource":"arn:aws:sns:eu-west-1:123456789012:t",'
+    '"error":"null (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"}'
+)
+
+
+def ask(
+    verify: ModuleType, question: str, outputs: dict[str, str], stubs: Any, cloudwatch: Any = None
+) -> Any:
+    """Answer one question with the stubbed clients; every stubbed answer must be used."""
+    sfn, sfn_stub = stubs
+    probe = verify.Probe(sfn, ROLE_ARN, "probe", lambda seconds: None, cloudwatch=cloudwatch)
+    result = verify.questions({**MAIN_OUTPUTS, **outputs})[question](probe)
+    sfn_stub.assert_no_pending_responses()
+    return result
+
+
+@pytest.fixture
+def sfn_stubbed() -> Iterator[tuple[Any, Stubber]]:
+    sfn = client("stepfunctions")
+    with Stubber(sfn) as stub:
+        yield sfn, stub
+
+
+ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:probe-%s"
+DYNAMODB_CAUSE = (
+    "%s (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: %s; Request ID: R; Proxy: null)"
+)
+
+
+@pytest.mark.parametrize(
+    ("unlisted", "reading"),
+    [
+        ("DynamoDB.AmazonDynamoDBException", "suggests DynamoDB.InternalServerErrorException"),
+        ("DynamoDB.ValidationException", "runner's DynamoDB.AmazonDynamoDBException is wrong"),
+    ],
+)
+def test_dynamodb_error_names_provoke_a_listed_and_an_unlisted_error(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], unlisted: str, reading: str
+) -> None:
+    """A putItem on a table that does not exist, one on an item without its key: both names
+    reported with their causes, and what the unlisted one implies for InternalServerError."""
+    definitions = Capture()
+    stub = sfn_stubbed[1]
+    missing = DYNAMODB_CAUSE % ("Requested resource not found", "ResourceNotFoundException")
+    invalid = DYNAMODB_CAUSE % ("Missing the key pk in the item", "ValidationException")
+    add_sync_run(
+        stub, ARN % 0, definitions, error="DynamoDB.ResourceNotFoundException", cause=missing
+    )
+    add_sync_run(stub, ARN % 1, definitions, error=unlisted, cause=invalid)
+
+    answer = ask(verify, "dynamodb-error-names", EXTRA_OUTPUTS, sfn_stubbed)
+
+    assert answer["missing table"] == {
+        "status": "FAILED", "error": "DynamoDB.ResourceNotFoundException", "cause": missing,
+    }  # fmt: skip
+    assert answer["item without its key"]["error"] == unlisted
+    assert reading in answer["reading"]
+    sent = [d["States"]["Probe"] for d in definitions.definitions()]
+    assert [s["Resource"] for s in sent] == ["arn:aws:states:::dynamodb:putItem"] * 2
+    assert sent[0]["Parameters"]["TableName"] == "probe-missing-table"
+    assert sent[1]["Parameters"] == {"TableName": "probe-Table-1", "Item": {"o": {"S": "x"}}}
+
+
+CHILD_OUTPUT = {
+    "ExecutionArn": "arn:aws:states:eu-west-1:123456789012:express:probe-sync-child:1:2",
+    "Input": {"from": "parent"}, "InputDetails": {"Included": True},
+    "Output": {"child": "done", "input": {"from": "parent"}}, "OutputDetails": {"Included": True},
+    "Status": "SUCCEEDED", "StartDate": 1, "StopDate": 2,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "SUCCEEDED", "output": json.dumps(CHILD_OUTPUT)},
+        {"status": "FAILED", "error": "States.TaskFailed", "cause": "not authorized to perform"},
+    ],
+)
+def test_express_child_sync_runs_a_standard_parent_on_the_probe_child(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], answer: dict[str, Any]
+) -> None:
+    """The child is the one machine the role may start; the parent is Standard and waited on;
+    its status and the shape of the task's output are reported as AWS gave them."""
+    definitions = Capture()
+    stub = sfn_stubbed[1]
+    stub.add_response(
+        "create_state_machine",
+        {"stateMachineArn": ARN % "sync-child", "creationDate": NOW},
+        {"name": "probe-sync-child", "definition": ANY, "roleArn": ROLE_ARN, "type": "EXPRESS"},
+    )
+    add_standard_run(stub, ARN % "sync-parent", definitions, answer)
+
+    result = ask(verify, "express-child-sync", {}, sfn_stubbed)
+
+    [parent] = definitions.definitions()
+    assert parent["States"]["Probe"]["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert parent["States"]["Probe"]["Parameters"]["StateMachineArn"] == ARN % "sync-child"
+    assert result["status"] == answer["status"]
+    if answer["status"] == "SUCCEEDED":
+        assert result["output keys"] == sorted(CHILD_OUTPUT)
+        assert result["output"]["Output"] == {"child": "done", "input": {"from": "parent"}}
+    else:
+        assert (result["error"], result["cause"]) == ("States.TaskFailed", answer["cause"])
+        assert result["output keys"] is None
+
+
+@pytest.mark.parametrize(
+    ("assigned", "reading"),
+    [
+        ({"StatusCode": 200, "Headers": {}, "ResponseBody": {}}, "the raw result"),
+        ({"StatusCode": 200}, "what ResultSelector kept"),
+    ],
+)
+def test_assign_before_selector_shows_what_assign_saw(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], assigned: Any, reading: str
+) -> None:
+    definitions = Capture()
+    output = {"assigned": assigned, "output": {"StatusCode": 200}}
+    add_sync_run(sfn_stubbed[1], ARN % "assign", definitions, output)
+
+    result = ask(verify, "assign-before-selector", {}, sfn_stubbed)
+
+    assert result == {
+        "status": "SUCCEEDED", "error": None, "assigned keys": sorted(assigned), "reading": reading,
+    }  # fmt: skip
+    [definition] = definitions.definitions()
+    download = definition["States"]["Probe"]
+    assert download["ResultSelector"] == {"StatusCode.$": "$.StatusCode"}
+    assert download["Assign"] == {"whole.$": "$"}
+    assert definition["States"]["Show"]["Parameters"]["assigned.$"] == "$whole"
+
+
+def test_trim_query_mapping_answers_from_the_control_when_the_mapping_is_refused(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    rendered = {"rawQueryString": "type=sell", "missing": "[]"}
+    add_sync_run(sfn_stubbed[1], ARN % "trim", definitions, {"ResponseBody": rendered})
+    refused = "refused: ProxyMethod: Invalid mapping expression specified: (Waiter failed)"
+    outputs = {
+        "TrimSingleApiHost": EXTRA_OUTPUTS["TrimSingleApiHost"],
+        "TrimMultiStackError": refused,
+    }
+
+    result = ask(verify, "trim-query-mapping", outputs, sfn_stubbed)
+
+    assert result["querystring"]["rendered"] == rendered
+    assert result["multivaluequerystring"] == refused
+    [params] = [d["States"]["Probe"]["Parameters"] for d in definitions.definitions()]
+    assert params["ApiEndpoint"] == EXTRA_OUTPUTS["TrimSingleApiHost"]
+    assert params["QueryParameters"] == {"type": ["sell", "buy"]}
+
+
+def test_trim_query_mapping_asks_both_stacks_when_both_deploy(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    add_sync_run(sfn_stubbed[1], ARN % "t1", definitions, {"ResponseBody": {"missing": "[]"}})
+    add_sync_run(sfn_stubbed[1], ARN % "t2", definitions, error="ApiGateway.500", cause="{}")
+
+    result = ask(verify, "trim-query-mapping", EXTRA_OUTPUTS, sfn_stubbed)
+
+    assert result["querystring"]["rendered"] == {"missing": "[]"}
+    assert result["multivaluequerystring"] == {
+        "deployed": True, "status": "FAILED", "error": "ApiGateway.500", "cause": "{}",
+        "rendered": None,
+    }  # fmt: skip
+
+
+def test_proxy_query_encoding_reports_the_raw_query_beside_the_local_choice(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    raw = "space=a%20b&plus=a%2Bb&accent=%C3%A9&slash=a%2Fb"
+    add_sync_run(sfn_stubbed[1], ARN % "q", definitions, {"ResponseBody": {"rawQueryString": raw}})
+
+    result = ask(verify, "proxy-query-encoding", {}, sfn_stubbed)
+
+    assert result["rawQueryString"] == raw
+    assert result["local runner (urlencode)"] == "space=a+b&plus=a%2Bb&accent=%C3%A9&slash=a%2Fb"
+    [params] = [d["States"]["Probe"]["Parameters"] for d in definitions.definitions()]
+    assert params["QueryParameters"] == {
+        "space": ["a b"], "plus": ["a+b"], "accent": ["é"], "slash": ["a/b"],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("carries_source_arn", [True, False])
+def test_alarm_key_source_arn_reads_each_alarms_action_history(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], carries_source_arn: bool
+) -> None:
+    """Each alarm is set to ALARM, then its Action history read: success or failure as
+    CloudWatch records it (the open key succeeds either way)."""
+    cloudwatch = client("cloudwatch")
+    with Stubber(cloudwatch) as stub:
+        for name in ALARMS.values():
+            stub.add_response(
+                "set_alarm_state",
+                {},
+                {"AlarmName": name, "StateValue": "ALARM", "StateReason": ANY},
+            )
+        for name in ALARMS.values():
+            works = carries_source_arn or name.endswith("open")
+            item = (
+                history_item(name, SUCCEEDED, "{}")
+                if works
+                else history_item(name, FAILED, KMS_DENIED)
+            )
+            stub.add_response(
+                "describe_alarm_history",
+                {"AlarmHistoryItems": [item]},
+                {"AlarmName": name, "HistoryItemType": "Action", "MaxRecords": 10},
+            )
+        result = ask(verify, "alarm-key-source-arn", ALARMS, sfn_stubbed, cloudwatch)
+        stub.assert_no_pending_responses()
+    assert result["open"]["summary"] == SUCCEEDED
+    for variant in ("source-arn", "construct"):
+        assert result[variant]["summary"] == (SUCCEEDED if carries_source_arn else FAILED)
+    if not carries_source_arn:
+        assert "AccessDeniedException" in result["source-arn"]["data"]
+
+
+def test_alarm_key_source_arn_waits_then_says_no_action_was_recorded(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    cloudwatch = client("cloudwatch")
+    polls = int(verify.ALARM_WAIT_SECONDS / 10) + 1
+    with Stubber(cloudwatch) as stub:
+        for _ in ALARMS:
+            stub.add_response("set_alarm_state", {})
+        for n, name in enumerate(ALARMS.values()):
+            for _ in range(polls if n == 0 else 1):
+                items = [] if n == 0 else [history_item(name, SUCCEEDED, "{}")]
+                stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
+        result = ask(verify, "alarm-key-source-arn", ALARMS, sfn_stubbed, cloudwatch)
+        stub.assert_no_pending_responses()
+    assert result["source-arn"] == "no action recorded within 120 s"
+    assert result["construct"]["summary"] == SUCCEEDED
+
+
+def test_alarm_key_source_arn_reports_a_refused_stack(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    refused = {"AlarmKeyStackError": "refused: KeySourceArn: policy invalid"}
+    assert (
+        ask(verify, "alarm-key-source-arn", refused, sfn_stubbed) == refused["AlarmKeyStackError"]
+    )
+
+
+def test_header_value_quote_reports_a_refusal_and_what_the_echo_received(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    echo = {"rawPath": "/v1/quote", "headers": {"x-probe-quote": "it\\'s"}}
+    add_sync_run(sfn_stubbed[1], ARN % "quote", definitions, {"ResponseBody": echo})
+    outputs = {
+        "QuoteDoubledStackError": "refused: ProxyMethod: Invalid mapping expression specified",
+        "QuoteBackslashApiHost": EXTRA_OUTPUTS["QuoteBackslashApiHost"],
+    }
+
+    result = ask(verify, "header-value-quote", outputs, sfn_stubbed)
+
+    assert result == {
+        "'it''s'": outputs["QuoteDoubledStackError"],
+        "'it\\'s'": {"deployed": True, "status": "SUCCEEDED", "error": None, "received": "it\\'s"},
+    }
+    [params] = [d["States"]["Probe"]["Parameters"] for d in definitions.definitions()]
+    assert params["ApiEndpoint"] == EXTRA_OUTPUTS["QuoteBackslashApiHost"]
+
+
+def statements_of(template: dict[str, Any]) -> list[dict[str, Any]]:
+    [policy] = template["Resources"]["Role"]["Properties"]["Policies"]
+    return list(policy["PolicyDocument"]["Statement"])
+
+
+def test_the_role_may_do_only_what_the_new_probes_need(verify: ModuleType) -> None:
+    """PutItem on the probe table and the missing table's name only; the documented
+    startExecution.sync permissions on the one child machine and its executions only."""
+    by_action = {
+        json.dumps(s["Action"]): s["Resource"] for s in statements_of(verify.build_template())
+    }
+    sub = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+    assert by_action['"dynamodb:PutItem"'] == [
+        {"Fn::GetAtt": ["Table", "Arn"]},
+        {"Fn::Sub": sub % ("dynamodb", "table/${AWS::StackName}-missing-table")},
+    ]
+    child = "${AWS::StackName}-" + verify.SYNC_CHILD
+    assert by_action['"states:StartExecution"'] == {
+        "Fn::Sub": sub % ("states", f"stateMachine:{child}")
+    }
+    assert by_action['["states:DescribeExecution", "states:StopExecution"]'] == {
+        "Fn::Sub": sub % ("states", f"execution:{child}:*")
+    }
+    assert by_action['["events:PutTargets", "events:PutRule", "events:DescribeRule"]'] == {
+        "Fn::Sub": sub % ("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
+    }
+    # No new statement grants a whole service or every resource.
+    for statement in verify.probe_statements():
+        assert statement["Resource"] != "*"
+        assert not any(
+            action.endswith(":*") for action in json.dumps(statement["Action"]).split('"')
+        )
+    outputs = verify.build_template()["Outputs"]
+    assert outputs["MissingTableName"]["Value"] == {"Fn::Sub": "${AWS::StackName}-missing-table"}
+
+
+def test_the_alarm_key_stack_pairs_each_key_with_its_alarm(verify: ModuleType) -> None:
+    template = verify.build_alarm_key_template()
+    resources = template["Resources"]
+    alarm_arn = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:%s"
+    expected = {
+        "SourceArn": {
+            "ArnEquals": {"aws:SourceArn": {"Fn::Sub": alarm_arn % "${AWS::StackName}-source-arn"}}
+        },
+        "Construct": {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "ArnLike": {"aws:SourceArn": {"Fn::Sub": alarm_arn % "*"}},
+        },
+        "Open": None,
+    }  # fmt: skip
+    for part, condition in expected.items():
+        key = resources[f"Key{part}"]["Properties"]
+        assert key["PendingWindowInDays"] == 7  # the minimum: deletion scheduled at destroy
+        admin, publisher = key["KeyPolicy"]["Statement"]
+        assert admin["Principal"] == {
+            "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+        }
+        assert publisher["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert publisher["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert publisher.get("Condition") == condition
+        topic = resources[f"Topic{part}"]["Properties"]
+        assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [f"Key{part}", "Arn"]}
+        alarm = resources[f"Alarm{part}"]["Properties"]
+        assert alarm["AlarmActions"] == [{"Ref": f"Topic{part}"}]
+        assert template["Outputs"][f"Alarm{part}"] == {"Value": {"Ref": f"Alarm{part}"}}
+    # The source-arn key names exactly the alarm that uses it.
+    name = resources["AlarmSourceArn"]["Properties"]["AlarmName"]["Fn::Sub"]
+    assert expected["SourceArn"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":alarm:{name}")
+
+
+def test_the_trimming_stacks_differ_only_by_the_query_source(verify: ModuleType) -> None:
+    single, multi = (
+        verify.build_trim_template(s) for s in ("querystring", "multivaluequerystring")
+    )
+    for template, source in ((single, "querystring"), (multi, "multivaluequerystring")):
+        method = template["Resources"]["ProxyMethod"]["Properties"]
+        assert method["RequestParameters"]["method.request.querystring.type"] is False
+        integration = method["Integration"]
+        assert integration["Type"] == "HTTP"  # non-proxy, as trim.py builds it
+        assert integration["RequestParameters"]["integration.request.querystring.type"] == (
+            f"method.request.{source}.type"
+        )
+        [response] = integration["IntegrationResponses"]
+        assert "$input.json('$.missing')" in response["ResponseTemplates"]["application/json"]
+    assert json.dumps(single).replace('method.request.querystring.type"}', "") != json.dumps(multi)
+
+
+def test_the_quote_stacks_map_a_static_value_holding_a_quote(verify: ModuleType) -> None:
+    for value in ("'it''s'", "'it\\'s'"):
+        method = verify.build_quote_template(value)["Resources"]["ProxyMethod"]["Properties"]
+        assert (
+            method["Integration"]["RequestParameters"]["integration.request.header.X-Probe-Quote"]
+            == value
+        )
+    assert set(verify.QUOTED_VALUES.values()) == {"'it''s'", "'it\\'s'"}
+
+
+def test_the_echo_template_renders_what_missing_returns_as_json_text(verify: ModuleType) -> None:
+    """Whatever ``$input.json`` gives (nothing, null, "") the rendered answer stays JSON."""
+    for text in ("", "null", '""'):
+        escaped = text.replace('"', '\\"')  # what $util.escapeJavaScript does to it
+        rendered = verify.TRIM_TEMPLATE.replace(
+            "$input.json('$.rawQueryString')", '"type=sell"'
+        ).replace("$util.escapeJavaScript($input.json('$.missing'))", escaped)
+        assert json.loads(rendered)["missing"] == f"[{text}]"
+
+
+EXTRA_NAMES = ["probe-fix", "probe-trim-single", "probe-trim-multi", "probe-quote-doubled",
+               "probe-quote-backslash", "probe-alarm-key"]  # fmt: skip
+
+
 def test_main_asks_every_question_then_deletes_everything(
     verify: ModuleType, printed: list[str]
 ) -> None:
-    """The whole flow: both stacks, one state machine per probe, every answer printed, and
-    every state machine and both stacks deleted (the fix stack refused, as AWS might)."""
-    cloudformation, sfn = client("cloudformation"), client("stepfunctions")
+    """The whole flow: every stack, one state machine per probe, every answer printed, and
+    every state machine and every stack deleted (two extra stacks refused, as AWS might)."""
+    cloudformation, sfn, cloudwatch = (
+        client("cloudformation"), client("stepfunctions"), client("cloudwatch")
+    )  # fmt: skip
     echo = {"rawPath": "/v1/names/Jita%20IV/", "rawQueryString": "static=1", "headers": {}}
     created: list[str] = []
+    extra = {
+        "probe-trim-single": {"ApiHost": EXTRA_OUTPUTS["TrimSingleApiHost"]},
+        "probe-trim-multi": {"ApiHost": EXTRA_OUTPUTS["TrimMultiApiHost"]},
+        "probe-quote-backslash": {"ApiHost": EXTRA_OUTPUTS["QuoteBackslashApiHost"]},
+        "probe-alarm-key": {k.removeprefix("AlarmKey"): v for k, v in ALARMS.items()},
+    }
+    definitions = Capture()
 
-    with Stubber(cloudformation) as cfn_stub, Stubber(sfn) as sfn_stub:
-        stub_deploy(cfn_stub, "probe", MAIN_OUTPUTS)
-        cfn_stub.add_response("create_stack", {"StackId": "probe-fix"})
-        cfn_stub.add_response("describe_stacks", stack("probe-fix", "ROLLBACK_COMPLETE"))
-        cfn_stub.add_response(
-            "describe_stack_events",
-            {
-                "StackEvents": [
-                    {
-                        "StackId": "probe-fix", "EventId": "1", "StackName": "probe-fix",
-                        "LogicalResourceId": "ProxyMethod", "Timestamp": NOW,
-                        "ResourceStatus": "CREATE_FAILED",
-                        "ResourceStatusReason": "Invalid mapping expression specified",
-                    }
-                ]
-            },
-        )  # fmt: skip
-        sync_probes = 1 + 1 + 2 + 3 + 1 + 4 + 1 + 1  # the fix stack failed: one remap probe
-        for n in range(sync_probes):
-            arn = f"arn:aws:states:eu-west-1:123456789012:stateMachine:probe-{n}"
-            created.append(arn)
-            sfn_stub.add_response(
-                "create_state_machine",
-                {"stateMachineArn": arn, "creationDate": NOW},
-                {"name": ANY, "definition": ANY, "roleArn": ROLE_ARN, "type": "EXPRESS"},
-            )
-            if n == 8:  # the catch probes: the first one not caught, as AWS documents
-                sfn_stub.add_response(
-                    "start_sync_execution", sync_answer(arn, error="States.DataLimitExceeded")
-                )
+    with (
+        Stubber(cloudformation) as cfn_stub,
+        Stubber(sfn) as sfn_stub,
+        Stubber(cloudwatch) as cw_stub,
+    ):
+        stub_deploy(cfn_stub, "probe", {**MAIN_OUTPUTS, "TableName": "probe-Table-1",
+                                        "MissingTableName": "probe-missing-table"})  # fmt: skip
+        for name in EXTRA_NAMES:  # all asked for at once ...
+            host = {"ParameterKey": "EchoHost", "ParameterValue": ECHO_URL.split("/")[2]}
+            parameters = [] if name == "probe-alarm-key" else [host]
+            cfn_stub.add_response(
+                "create_stack", {"StackId": name},
+                {"StackName": name, "TemplateBody": ANY, "Parameters": parameters,
+                 "Capabilities": ["CAPABILITY_IAM"], "OnFailure": "ROLLBACK"},
+            )  # fmt: skip
+        for name in EXTRA_NAMES:  # ... then waited for
+            if name in extra:
+                add_wait(cfn_stub, name, extra[name])
             else:
-                sfn_stub.add_response(
-                    "start_sync_execution", sync_answer(arn, {"ResponseBody": echo, "Headers": {}})
-                )
+                add_failed_wait(cfn_stub, name, "Invalid mapping expression specified")
+
+        def run(output: Any = None, error: str | None = None) -> None:
+            arn = ARN % len(created)
+            created.append(arn)
+            add_sync_run(sfn_stub, arn, definitions, output, error)
+
+        body = {"ResponseBody": echo, "Headers": {}}
+        for _ in range(1 + 1 + 2 + 3 + 1):  # headers, query, slash, encoding, remap (fix refused)
+            run(body)
+        run(error="States.DataLimitExceeded")  # the first catch probe: not caught, as documented
+        for _ in range(3 + 1 + 1):  # the other catch probes, the inline map, the array range
+            run(body)
         for _ in range(2):
             sfn_stub.add_client_error(
                 "create_state_machine",
                 service_error_code="InvalidDefinition",
                 service_message="Express state machine does not support '.sync'",
             )
+        run(error="DynamoDB.ResourceNotFoundException")
+        run(error="DynamoDB.AmazonDynamoDBException")
+        for workflow in ("EXPRESS", "STANDARD"):  # the sync child, then its parent
+            arn = ARN % len(created)
+            created.append(arn)
+            if workflow == "EXPRESS":
+                add_machine(sfn_stub, arn, definitions)
+            else:
+                done = {"status": "SUCCEEDED", "output": json.dumps(CHILD_OUTPUT)}
+                add_standard_run(sfn_stub, arn, definitions, done)
+        run({"assigned": {"StatusCode": 200, "ResponseBody": {}}, "output": {}})
+        run({"ResponseBody": {"missing": "[]"}})
+        run({"ResponseBody": {"missing": "[]"}})
+        run(body)  # the query encoding
+        for _ in ALARMS:
+            cw_stub.add_response("set_alarm_state", {})
+        for name in ALARMS.values():
+            items = [history_item(name, SUCCEEDED, "{}")]
+            cw_stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
+        run({"ResponseBody": {"headers": {"X-Probe-Quote": "it's"}}})  # backslash; doubled refused
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
-        stub_destroy(cfn_stub, "probe-fix")
-        stub_destroy(cfn_stub, "probe")
+        everything = [*reversed(EXTRA_NAMES), "probe"]
+        for name in everything:
+            cfn_stub.add_response("delete_stack", {}, {"StackName": name})
+        for name in everything:
+            cfn_stub.add_response(
+                "describe_stacks", stack(name, "DELETE_COMPLETE"), {"StackName": name}
+            )
 
-        session = type("Session", (), {"client": lambda self, name: {
-            "cloudformation": cloudformation, "stepfunctions": sfn}[name]})()  # fmt: skip
+        session = Session(cloudformation=cloudformation, stepfunctions=sfn, cloudwatch=cloudwatch)
         code = verify.main(
             ["--stack-name", "probe", "--skip", "history-quota"],
             session=session, sleep=lambda seconds: None, emit=printed.append,
@@ -233,6 +754,7 @@ def test_main_asks_every_question_then_deletes_everything(
 
         cfn_stub.assert_no_pending_responses()
         sfn_stub.assert_no_pending_responses()
+        cw_stub.assert_no_pending_responses()
     assert code == 0
     text = "\n".join(printed)
     for question in set(verify.QUESTIONS) - {"history-quota"}:
@@ -240,8 +762,80 @@ def test_main_asks_every_question_then_deletes_everything(
     assert "InvalidDefinition: Express state machine does not support '.sync'" in text
     assert "refused: ProxyMethod: Invalid mapping expression specified" in text
     assert '"DataLimitExceeded, Catch States.ALL": {\n    "status": "FAILED"' in text
+    assert '"reading": "unlisted codes take the SDK\'s generic exception' in text
+    assert '"received": "it\'s"' in text
     assert "probe failed" not in text
-    assert printed[-2:] == ["Deleting probe-fix ...", "Deleting probe ..."]
+    assert "Could not delete" not in text
+    assert printed[-7:] == [f"Deleting {name} ..." for name in everything]
+
+
+def test_skipped_questions_deploy_no_extra_stack_and_a_failed_probe_hides_no_other(
+    verify: ModuleType, printed: list[str]
+) -> None:
+    """Only the main stack for the two questions asked; the first probe's failure is
+    printed, the second still answers, and the stack is deleted."""
+    cloudformation, sfn = client("cloudformation"), client("stepfunctions")
+    asked = {"array-range", "proxy-query-encoding"}
+    skip = [arg for q in verify.QUESTIONS if q not in asked for arg in ("--skip", q)]
+    with Stubber(cloudformation) as cfn_stub, Stubber(sfn) as sfn_stub:
+        stub_deploy(cfn_stub, "probe", MAIN_OUTPUTS)
+        sfn_stub.add_client_error("create_state_machine", service_error_code="InvalidDefinition")
+        arn = ARN % "q"
+        add_sync_run(sfn_stub, arn, Capture(), {"ResponseBody": {"rawQueryString": "space=a%20b"}})
+        sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
+        stub_destroy(cfn_stub, "probe")
+        session = Session(cloudformation=cloudformation, stepfunctions=sfn, cloudwatch=None)
+        assert verify.main(["--stack-name", "probe", *skip], session=session,
+                           sleep=lambda seconds: None, emit=printed.append) == 0  # fmt: skip
+        cfn_stub.assert_no_pending_responses()
+        sfn_stub.assert_no_pending_responses()
+    text = "\n".join(printed)
+    assert 'array-range: "probe failed: InvalidDefinition' in text
+    assert '"rawQueryString": "space=a%20b"' in text
+    assert [line for line in printed if "delet" in line.lower()] == ["Deleting probe ..."]
+
+
+def test_keep_deletes_nothing_and_names_what_it_kept(
+    verify: ModuleType, printed: list[str]
+) -> None:
+    cloudformation, sfn = client("cloudformation"), client("stepfunctions")
+    skip = [arg for q in verify.QUESTIONS if q != "alarm-key-source-arn" for arg in ("--skip", q)]
+    with Stubber(cloudformation) as cfn_stub:
+        stub_deploy(cfn_stub, "probe", MAIN_OUTPUTS)
+        stub_deploy(
+            cfn_stub, "probe-alarm-key", {k.removeprefix("AlarmKey"): v for k, v in ALARMS.items()}
+        )
+        cloudwatch = client("cloudwatch")
+        session = Session(cloudformation=cloudformation, stepfunctions=sfn, cloudwatch=cloudwatch)
+        with Stubber(cloudwatch) as cw_stub:
+            for _ in ALARMS:
+                cw_stub.add_response("set_alarm_state", {})
+            for name in ALARMS.values():
+                items = [history_item(name, SUCCEEDED, "{}")]
+                cw_stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
+            verify.main(
+                ["--stack-name", "probe", "--keep", *skip], session=session, emit=printed.append
+            )
+        cfn_stub.assert_no_pending_responses()  # and no deletion asked for
+    assert printed[-1].startswith("Kept probe, probe-alarm-key: delete them when done")
+
+
+def test_a_stack_that_fails_to_delete_keeps_no_other(
+    verify: ModuleType, printed: list[str]
+) -> None:
+    cloudformation = client("cloudformation")
+    with Stubber(cloudformation) as stub:
+        stub.add_client_error("delete_stack", service_error_code="AccessDenied")
+        stub.add_response("delete_stack", {}, {"StackName": "probe"})
+        stub.add_response("describe_stacks", stack("probe", "DELETE_COMPLETE"))
+        failed = verify.destroy(cloudformation, "probe-alarm-key", "probe", emit=printed.append)
+        stub.assert_no_pending_responses()
+    assert failed == ["probe-alarm-key"]
+    assert printed[0] == "Deleting probe-alarm-key ..."
+    assert printed[1].startswith(
+        "Could not delete probe-alarm-key: An error occurred (AccessDenied)"
+    )
+    assert printed[2] == "Deleting probe ..."
 
 
 def test_main_deletes_the_stack_when_it_fails_to_deploy(
@@ -253,8 +847,7 @@ def test_main_deletes_the_stack_when_it_fails_to_deploy(
         cfn_stub.add_response("describe_stacks", stack("probe", "ROLLBACK_COMPLETE"))
         cfn_stub.add_response("describe_stack_events", {"StackEvents": []})
         stub_destroy(cfn_stub, "probe")
-        session = type("Session", (), {"client": lambda self, name: {
-            "cloudformation": cloudformation, "stepfunctions": sfn}[name]})()  # fmt: skip
+        session = Session(cloudformation=cloudformation, stepfunctions=sfn)
         with pytest.raises(Exception, match="Waiter StackCreateComplete failed"):
             verify.main(["--stack-name", "probe"], session=session, emit=printed.append)
         cfn_stub.assert_no_pending_responses()
