@@ -24,7 +24,6 @@ Two readings of the API Gateway developer guide shape the integration request:
 from __future__ import annotations
 
 import email.utils
-import fnmatch
 import json
 import re
 import uuid
@@ -37,6 +36,7 @@ from . import _http
 from ._http import SEND_ERRORS, send
 from ._integration_response import check_integration, respond
 from ._moto_apigateway import ApiRequest, ApiResponse
+from ._routing import allowed, match_resource
 from ._template import LOCAL_ACCOUNT, LOCAL_REGION, PARTITION, DownloaderSpec
 from .errors import LocalRunnerError
 
@@ -195,7 +195,9 @@ class LocalRestApi:
         for method in self._methods:
             if method.http_method not in (http_method, "ANY"):
                 continue
-            params = _match(method.resource_path, segments, trailing_slash=path.endswith("/"))
+            params = match_resource(
+                method.resource_path, segments, trailing_slash=path.endswith("/")
+            )
             if params is not None:
                 # Literal segments win over {param}, which wins over {proxy+}.
                 greedy = "+}" in method.resource_path
@@ -215,7 +217,7 @@ class LocalRestApi:
             f"arn:{PARTITION}:execute-api:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{self.api_id}/"
             f"{request.stage}/{request.method}{request.path}"
         )
-        if _allowed(self._spec.role_statements, "execute-api:Invoke", resource):
+        if allowed(self._spec.role_statements, "execute-api:Invoke", resource):
             return None
         return _json_response(
             403,
@@ -333,45 +335,6 @@ class LocalRestApi:
         if location == "path":
             return path_params.get(name)
         raise LocalRunnerError(f"Integration request parameter source {source!r} not emulated")
-
-
-def _match(
-    resource_path: str, segments: Sequence[str], *, trailing_slash: bool = False
-) -> dict[str, str] | None:
-    parts = [p for p in resource_path.split("/") if p]
-    params: dict[str, str] = {}
-    for index, part in enumerate(parts):
-        if part.startswith("{") and part.endswith("+}"):
-            rest = segments[index:]
-            if not rest:
-                return None
-            # A greedy variable keeps the trailing slash (ESI's paths end in one).
-            params[part[1:-2]] = "/".join(rest) + ("/" if trailing_slash else "")
-            return params
-        if index >= len(segments):
-            return None
-        if part.startswith("{") and part.endswith("}"):
-            params[part[1:-1]] = segments[index]
-        elif part != unquote(segments[index]):
-            return None
-    return params if len(parts) == len(segments) else None
-
-
-def _allowed(statements: Sequence[Mapping[str, Any]], action: str, resource: str) -> bool:
-    allowed = False
-    for statement in statements:
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        allowed = True
-    return allowed
 
 
 def _origin(url: str) -> str:
