@@ -34,6 +34,7 @@ from sfn_downloader import (
     Incremental,
     ItemField,
     Pagination,
+    RetryAfter,
     Starts,
     StatusAction,
     Transport,
@@ -415,6 +416,27 @@ def build_keyed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 
 ORDER_FIELDS = ("type_id", "price", "volume_remain", "is_buy_order", "location_id")
+
+
+def build_retry_after(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """retry_after: a status with a result_selector; a rate-limited path with a reset header, an
+    on_status action and a remapped credential."""
+    status = DownloaderPattern(
+        stack, "Status", endpoint="https://api.example.com", path="/v1/status",
+        result_selector={"players.$": "$.ResponseBody.players"},
+        item={"players": ItemField.number("$.players")},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    limited = DownloaderPattern(
+        stack, "Limited", endpoint="https://api.example.com", path="/v1/limited?region=1",
+        auth_header=AuthHeader.remap(
+            "MyCustomAuth", cdk.SecretValue.secrets_manager("example/api-token")
+        ),
+        item={"body": ItemField.json("$.ResponseBody")},
+        on_status={404: StatusAction.SKIP},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2), reset_header="X-RateLimit-Reset"),
+    )  # fmt: skip
+    return {"status": status, "limited": limited}
 
 
 def build_trimmed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:

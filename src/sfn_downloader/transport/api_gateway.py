@@ -87,6 +87,8 @@ class ApiGatewayTransport(Transport):
     retryable_errors = RETRYABLE_ERRORS
     error_names = "ApiGateway.<status>"
     foreign_error_prefixes = ("States.Http.",)
+    # The proxy hands a 429/503 over as a marked 200 with its headers (trim.py).
+    relays_throttled_answers = True
 
     def __init__(self, *, logging: bool = False) -> None:
         self.logging = logging
@@ -125,13 +127,14 @@ class ApiGatewayTransport(Transport):
         yield from _check_auth_header(context.scope, auth)
         if isinstance(context.trim, Trim):
             yield from context.trim.check(context)
+        if isinstance(context.trim, Trim) or context.exchange.throttled_statuses:
             for name in context.headers or {}:
                 if isinstance(name, str) and not PARAMETER_NAME.match(name):
                     yield Problem(
                         f"headers[{name!r}]", name,
                         "cannot be mapped by the trimming proxy: API Gateway parameter names "
                         "must match ^[a-zA-Z0-9._$-]+$.",
-                        "rename the header, or drop trim.",
+                        "rename the header, or drop trim (and retry_after).",
                     )  # fmt: skip
         if not isinstance(self.logging, bool):
             yield Problem(
