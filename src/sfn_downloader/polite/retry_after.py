@@ -136,11 +136,11 @@ class RetryAfter:
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
         wait = self.max_wait
-        if not isinstance(wait, Duration) or Token.is_unresolved(wait.to_seconds()):
+        if not isinstance(wait, Duration) or Token.is_unresolved(wait.to_milliseconds()):
             yield Problem("retry_after.max_wait", wait, "is not a Duration known at synth.",
                           "pass e.g. max_wait=Duration.minutes(2).")  # fmt: skip
             return
-        seconds = float(wait.to_seconds())
+        seconds = float(wait.to_milliseconds()) / 1000
         if seconds < 1 or seconds != int(seconds):
             yield Problem(
                 "retry_after.max_wait", f"{seconds:g} s",
