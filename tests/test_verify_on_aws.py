@@ -101,6 +101,8 @@ def test_the_echo_answers_what_it_received(verify: ModuleType) -> None:
     assert body == event
     big = json.loads(namespace["handler"]({**event, "rawQueryString": "big=1"}, None)["body"])
     assert len(big["padding"]) == 300 * 1024
+    throttled = namespace["handler"]({**event, "rawQueryString": "throttle=1"}, None)
+    assert (throttled["statusCode"], throttled["headers"]["Retry-After"]) == (429, "7")
 
 
 def test_deploy_waits_for_the_stack_and_returns_its_outputs(verify: ModuleType) -> None:
@@ -196,7 +198,7 @@ def test_main_asks_every_question_then_deletes_everything(
                 ]
             },
         )  # fmt: skip
-        sync_probes = 1 + 1 + 2 + 3 + 1 + 4 + 1 + 1  # the fix stack failed: one remap probe
+        sync_probes = 1 + 1 + 2 + 3 + 1 + 4 + 1 + 1 + 3  # the fix stack failed: one remap probe
         for n in range(sync_probes):
             arn = f"arn:aws:states:eu-west-1:123456789012:stateMachine:probe-{n}"
             created.append(arn)
