@@ -181,3 +181,16 @@ def test_other_statuses_are_unchanged_retried_or_skipped(
     assert runner.waits[waits:] == []
     assert skipped.status == "SUCCEEDED", skipped.cause
     assert stored(runner, skipped_at) == []
+
+
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_the_backoff(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "soon"}), Answer(200, {"players": 5})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1 and 0 <= runner.waits[waits] <= 2

@@ -70,7 +70,7 @@ class RetryAfter:
         242 s with the default 5-minute timeout (an Express run lasts at most 5 minutes).
     :param reset_header: A header holding the epoch second at which the server takes requests
         again (e.g. ``"X-RateLimit-Reset"``), read when ``Retry-After`` is absent.
-        Default: ``None``, ``Retry-After`` only.
+        Default: no reset header, ``Retry-After`` only.
     :param max_waits: How many server-asked waits a run accepts before it fails with
         ``Downloader.RetryAfterExhausted``, from 1 to 10. Default: ``3``, the download retry
         policy's default attempts.
