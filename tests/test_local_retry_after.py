@@ -51,7 +51,7 @@ def runners(retry_after: Scenario, upstream: Upstream) -> Iterator[dict[str, Loc
                     secrets={"example/api-token": "local-token"},
                 )
             )
-            for name in ("Status", "Limited")
+            for name in ("Status", "Limited", "Issues")
         }
 
 
@@ -170,14 +170,15 @@ def test_other_statuses_are_unchanged_retried_or_skipped(
     runners: dict[str, LocalRunner], upstream: Upstream
 ) -> None:
     runner = runners["Limited"]
-    waits, retries = len(runner.waits), len(runner.retry_intervals)
+    waits = len(runner.waits)
     upstream.script(Answer(500, {"message": "oops"}), Answer(200, [3]))
     retried = runner.run(fresh_time())
+    requests = len(upstream.requests)
     upstream.script(Answer(404, {"message": "gone"}))
     skipped_at = fresh_time()
     skipped = runner.run(skipped_at)
     assert retried.status == "SUCCEEDED", retried.cause
-    assert len(runner.retry_intervals[retries:]) == 1  # the Retry policy, as before
+    assert requests == 2  # the Retry policy, as before (no Wait state)
     assert runner.waits[waits:] == []
     assert skipped.status == "SUCCEEDED", skipped.cause
     assert stored(runner, skipped_at) == []
@@ -194,3 +195,21 @@ def test_a_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_the_back
     execution = runner.run(when)
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(runner.waits[waits:]) == 1 and 0 <= runner.waits[waits] <= 2
+
+
+def test_an_incremental_mark_is_sent_on_every_attempt_and_advanced_once_stored(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Issues"], fresh_time()
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "1"}),
+        Answer(200, [{"updated_at": "2026-02-01T00:00:00Z"}]),
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    # The non-proxy integration maps `since` by name: dropped, every run would ask from scratch.
+    assert [seen.query for seen in upstream.requests] == [
+        {"since": ["2026-01-01T00:00:00Z"]}, {"since": ["2026-01-01T00:00:00Z"]}
+    ]  # fmt: skip
+    [state] = [item for item in runner.items() if item["sk"] == "#state"]
+    assert state["mark"] == "2026-02-01T00:00:00Z"

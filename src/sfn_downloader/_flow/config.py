@@ -237,8 +237,13 @@ def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
     waits = props.retry_after
     if isinstance(waits, RetryAfter):  # the proxy hands a 429/503 over with these headers
         read = (*read, *waits.response_headers)
+    queried = own.query_names
+    mark = props.incremental
+    if isinstance(mark, Incremental) and isinstance(mark.param, str):
+        # Sent each run (``since=<mark>``): a non-proxy integration passes only mapped names.
+        queried = tuple(dict.fromkeys([*queried, mark.param]))
     return Exchange(
-        query_names=own.query_names,
+        query_names=queried,
         response_headers=tuple(dict.fromkeys([*own.response_headers, *read])),
         throttled_statuses=RETRY_AFTER_STATUSES if isinstance(waits, RetryAfter) else (),
     )
