@@ -230,3 +230,13 @@ def test_a_wrong_type_is_refused() -> None:
             cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS,
             retry_after=cdk.Duration.minutes(2),  # type: ignore[arg-type]
         )  # fmt: skip
+
+
+def test_names_the_non_proxy_integration_cannot_map_are_refused() -> None:
+    message = refused(
+        path="/v2/status/?filter[state]=open", headers={"X~Trace": "1"},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    assert "path='filter[state]': the query parameter cannot be mapped" in message
+    assert "headers['X~Trace']='X~Trace': the header cannot be mapped" in message
+    assert "Fix: rename it, or drop retry_after" in message

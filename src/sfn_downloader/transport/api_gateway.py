@@ -30,7 +30,7 @@ from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
 from ._proxy import build_proxy
-from .trim import PARAMETER_NAME, Trim
+from .trim import PARAMETER_NAME, Trim, check_mappable
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -127,15 +127,17 @@ class ApiGatewayTransport(Transport):
         yield from _check_auth_header(context.scope, auth)
         if isinstance(context.trim, Trim):
             yield from context.trim.check(context)
-        if isinstance(context.trim, Trim) or context.exchange.throttled_statuses:
+        if isinstance(context.trim, Trim):
             for name in context.headers or {}:
                 if isinstance(name, str) and not PARAMETER_NAME.match(name):
                     yield Problem(
                         f"headers[{name!r}]", name,
                         "cannot be mapped by the trimming proxy: API Gateway parameter names "
                         "must match ^[a-zA-Z0-9._$-]+$.",
-                        "rename the header, or drop trim (and retry_after).",
+                        "rename the header, or drop trim.",
                     )  # fmt: skip
+        elif context.exchange.throttled_statuses:
+            yield from check_mappable(context)
         if not isinstance(self.logging, bool):
             yield Problem(
                 "transport", self.logging, "logging is not a bool.",

@@ -324,3 +324,19 @@ def trimming_integration(
         ),
     )
     return integration, declared, method_responses(headers, exchange.throttled_statuses)
+
+
+def check_mappable(context: CheckContext) -> Iterator[Problem]:
+    """``retry_after`` makes the proxy a non-proxy integration (as ``trim`` does): each query
+    parameter and header is mapped by name, and API Gateway maps only these names."""
+    named = [("headers", name) for name in context.headers or {}]
+    named += [("path", name) for name in context.exchange.query_names]
+    for where, name in named:
+        if isinstance(name, str) and not PARAMETER_NAME.match(name):
+            yield Problem(
+                f"headers[{name!r}]" if where == "headers" else "path", name,
+                f"the {'header' if where == 'headers' else 'query parameter'} cannot be mapped "
+                "by the proxy's non-proxy integration, which retry_after needs: API Gateway "
+                "parameter names must match ^[a-zA-Z0-9._$-]+$.",
+                "rename it, or drop retry_after.",
+            )  # fmt: skip
