@@ -16,6 +16,7 @@ from sfn_downloader import (
     Pagination,
     RetryAfter,
     Transport,
+    estimate_monthly_cost,
 )
 
 from scenarios import EVE_PROPS, Scenario, definition
@@ -240,3 +241,11 @@ def test_names_the_non_proxy_integration_cannot_map_are_refused() -> None:
     assert "path='filter[state]': the query parameter cannot be mapped" in message
     assert "headers['X~Trace']='X~Trace': the header cannot be mapped" in message
     assert "Fix: rename it, or drop retry_after" in message
+
+
+def test_the_cost_model_counts_the_states_of_an_answer_not_throttled(
+    retry_after: Scenario,
+) -> None:
+    """Download, DownloadThrottled, [SelectDownload], Persist: the wait loop is not entered."""
+    assert estimate_monthly_cost(retry_after.patterns["status"]).transitions_per_run == 4
+    assert estimate_monthly_cost(retry_after.patterns["limited"]).transitions_per_run == 3
