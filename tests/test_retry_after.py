@@ -15,6 +15,7 @@ from sfn_downloader import (
     FanOut,
     Pagination,
     RetryAfter,
+    StatusAction,
     Transport,
     estimate_monthly_cost,
 )
@@ -249,3 +250,12 @@ def test_the_cost_model_counts_the_states_of_an_answer_not_throttled(
     """Download, DownloadThrottled, [SelectDownload], Persist: the wait loop is not entered."""
     assert estimate_monthly_cost(retry_after.patterns["status"]).transitions_per_run == 4
     assert estimate_monthly_cost(retry_after.patterns["limited"]).transitions_per_run == 3
+
+
+def test_an_action_on_a_waited_status_is_refused() -> None:
+    message = refused(
+        retry=sfn.RetryProps(errors=["ApiGateway.500"]), on_status={429: StatusAction.SKIP},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    assert "on_status[429]=429: is waited for by retry_after" in message
+    assert "Fix: remove it from on_status, or drop retry_after" in message
