@@ -11,7 +11,7 @@ and every call is a boto3 call a test can stub. It holds:
 
 * ``Echo``: a Lambda function behind a function URL (auth NONE) that answers with what it
   received: the raw path and query string and the headers. It stands in for the third party;
-  ``?big=1`` makes it answer 300 KiB.
+  ``?big=1`` makes it answer 300 KiB, ``?throttle=1`` a ``429`` with ``Retry-After: 7``.
 * ``Proxy``: a REGIONAL REST API shaped like the construct's proxy: ``{proxy+}`` ANY method,
   AWS_IAM authorization, HTTP_PROXY to the echo, ``X-Api-Key`` mapped onto ``Authorization``.
 * ``Connection``: an EventBridge API-key connection for the HTTP Task; ``Role``: the role the
@@ -68,6 +68,7 @@ QUESTIONS = (
     "catch-rules",
     "inline-map-data-limit",
     "array-range",
+    "throttled-answers",
     "express-patterns",
     "history-quota",
     "dynamodb-error-names",
@@ -110,6 +111,9 @@ def handler(event, context):
     }
     if "big=1" in (event.get("rawQueryString") or ""):
         body["padding"] = "x" * (300 * 1024)
+    if "throttle=1" in (event.get("rawQueryString") or ""):
+        return {"statusCode": 429, "body": json.dumps({"message": "slow down"}),
+                "headers": {"Content-Type": "application/json", "Retry-After": "7"}}
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
             "body": json.dumps(body)}
 """
@@ -844,6 +848,35 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         state = {"Type": "Pass", "Parameters": {"r.$": "States.ArrayRange(1, 1001, 1)"}}
         return {k: v for k, v in probe.run("array-range", machine(state)).items() if k != "output"}
 
+    def throttled_answers(probe: Probe) -> Any:
+        """retry_after: does a failed task's cause hold the 429's headers (HTTP Task,
+        apigateway:invoke), and does AWS's JSONata read an HTTP-date with the picture the
+        construct uses (``$toMillis``), next to the Context object's ``State.EnteredTime``?"""
+        picture = "[FNn,*-3], [D01] [MNn,*-3] [Y0001] [H01]:[m01]:[s01] GMT"
+        throttled = {"ApiEndpoint": f"{echo}/throttled?throttle=1", "Method": "GET",
+                     "Authentication": http_auth}  # fmt: skip
+        via_proxy = invoke(host, "/v1/throttled", QueryParameters={"throttle": ["1"]})
+        date = {
+            "Type": "Pass", "QueryLanguage": "JSONata",
+            "Output": "{% {'date': $toMillis('Wed, 21 Oct 2015 07:28:00 GMT', '" + picture
+            + "'), 'entered': $states.context.State.EnteredTime} %}",
+        }  # fmt: skip
+        keep = ("status", "error", "cause")
+        return {
+            "HTTP Task 429": {
+                k: v for k, v in probe.run("throttled-http", machine(task(http, throttled))).items()
+                if k in keep
+            },
+            "apigateway:invoke 429": {
+                k: v
+                for k, v in probe.run("throttled-apigw", machine(task(apigw, via_proxy))).items()
+                if k in keep
+            },
+            "JSONata HTTP-date (1445412480000 expected)": probe.run(
+                "http-date", machine(date)
+            )["output"],
+        }  # fmt: skip
+
     def express_patterns(probe: Probe) -> Any:
         account = outputs["RoleArn"].split(":")[4]
         region = host.split(".")[2]
@@ -1044,6 +1077,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "catch-rules": catch_rules,
         "inline-map-data-limit": inline_map_data_limit,
         "array-range": array_range,
+        "throttled-answers": throttled_answers,
         "express-patterns": express_patterns,
         "history-quota": history_quota,
         "dynamodb-error-names": dynamodb_error_names,

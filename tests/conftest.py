@@ -24,6 +24,7 @@ from scenarios import (
     build_paginators,
     build_paginators_http,
     build_retained,
+    build_retry_after,
     build_shared_table,
     build_status_actions,
     build_status_actions_http,
@@ -121,6 +122,12 @@ def on_demand() -> Scenario:
 def keyed() -> Scenario:
     """Overridden runs keyed by their values, a Slack-like cursor, one table."""
     return synth(build_keyed)
+
+
+@pytest.fixture(scope="session")
+def retry_after() -> Scenario:
+    """retry_after: a status with a selector; a reset header with on_status and a credential."""
+    return synth(build_retry_after)
 
 
 @pytest.fixture(scope="session")

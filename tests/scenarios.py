@@ -34,6 +34,7 @@ from sfn_downloader import (
     Incremental,
     ItemField,
     Pagination,
+    RetryAfter,
     Starts,
     StatusAction,
     Transport,
@@ -415,6 +416,35 @@ def build_keyed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 
 ORDER_FIELDS = ("type_id", "price", "volume_remain", "is_buy_order", "location_id")
+
+
+def build_retry_after(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """retry_after: a status with a result_selector; a rate-limited path with a reset header, an
+    on_status action and a remapped credential; an incremental mark (a query name computed each
+    run, which the non-proxy integration must map)."""
+    status = DownloaderPattern(
+        stack, "Status", endpoint="https://api.example.com", path="/v1/status",
+        result_selector={"players.$": "$.ResponseBody.players"},
+        item={"players": ItemField.number("$.players")},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    limited = DownloaderPattern(
+        stack, "Limited", endpoint="https://api.example.com", path="/v1/limited?region=1",
+        auth_header=AuthHeader.remap(
+            "MyCustomAuth", cdk.SecretValue.secrets_manager("example/api-token")
+        ),
+        item={"body": ItemField.json("$.ResponseBody")},
+        on_status={404: StatusAction.SKIP},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2), reset_header="X-RateLimit-Reset"),
+    )  # fmt: skip
+    issues = DownloaderPattern(
+        stack, "Issues", endpoint="https://api.github.com", path="/repos/o/r/issues",
+        incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                                initial="2026-01-01T00:00:00Z"),
+        item={"issues": ItemField.json("$.ResponseBody")},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+    )  # fmt: skip
+    return {"status": status, "limited": limited, "issues": issues}
 
 
 def build_trimmed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:

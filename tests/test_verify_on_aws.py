@@ -101,6 +101,8 @@ def test_the_echo_answers_what_it_received(verify: ModuleType) -> None:
     assert body == event
     big = json.loads(namespace["handler"]({**event, "rawQueryString": "big=1"}, None)["body"])
     assert len(big["padding"]) == 300 * 1024
+    throttled = namespace["handler"]({**event, "rawQueryString": "throttle=1"}, None)
+    assert (throttled["statusCode"], throttled["headers"]["Retry-After"]) == (429, "7")
 
 
 def test_deploy_waits_for_the_stack_and_returns_its_outputs(verify: ModuleType) -> None:
@@ -709,6 +711,8 @@ def test_main_asks_every_question_then_deletes_everything(
             run(body)
         run(error="States.DataLimitExceeded")  # the first catch probe: not caught, as documented
         for _ in range(3 + 1 + 1):  # the other catch probes, the inline map, the array range
+            run(body)
+        for _ in range(3):  # throttled answers: HTTP Task, apigateway:invoke, the HTTP-date
             run(body)
         for _ in range(2):
             sfn_stub.add_client_error(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .item import ItemField
     from .pagination import Pagination
     from .pattern import DownloaderPattern
+    from .polite import RetryAfter
     from .sinks.s3 import Archive
     from .starts import Starts
     from .status import StatusAction
@@ -45,6 +46,7 @@ __all__ = [
     "Pagination",
     "Prices",
     "Problem",
+    "RetryAfter",
     "Starts",
     "StatusAction",
     "Transport",
@@ -68,6 +70,7 @@ _MODULE_OF = {
     "Pagination": "pagination",
     "Prices": "cost",
     "Problem": "errors",
+    "RetryAfter": "polite",
     "Starts": "starts",
     "StatusAction": "status",
     "Transport": "transport",

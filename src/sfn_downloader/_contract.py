@@ -147,6 +147,25 @@ LIST_ITEMS_NOT_FOUND_ERROR = "Downloader.ListItemsNotFound"
 """``FanOut.from_answer``: ``items`` is not a list in the list request's answer."""
 PAGE_COUNT_NOT_FOUND_ERROR = "Downloader.PageCountNotFound"
 """``page_count`` pagination in a fan-out: a path's first answer has no page count header."""
+RETRY_AFTER_TOO_LONG_ERROR = "Downloader.RetryAfterTooLong"
+"""``retry_after``: the server asked for a wait longer than ``max_wait`` (or than what is left
+of the run's timeout); the cause holds its status, its header and its body."""
+RETRY_AFTER_EXHAUSTED_ERROR = "Downloader.RetryAfterExhausted"
+"""``retry_after``: the server still throttled after ``max_waits`` waits; the cause holds its
+last answer."""
+
+# --- retry_after: how the proxy hands a throttled answer to the state machine ------------------
+RETRY_AFTER_STATUSES = (429, 503)
+"""The statuses whose wait the server may set (``Retry-After``, RFC 9110 section 10.2.3)."""
+RETRY_AFTER_HEADER = "Retry-After"
+"""Delta-seconds or an HTTP-date (IMF-fixdate)."""
+THROTTLED_HEADER = "X-Downloader-Throttled"
+"""With ``retry_after``, the proxy answers a ``429``/``503`` as a ``200`` carrying this header
+(the real status as its value), the server's headers and its body: ``apigateway:invoke`` gives a
+failed task only the body as cause ("Call API Gateway with Step Functions", Error handling), so
+a failure could never show the state machine the ``Retry-After`` header."""
+RETRY_AFTER_FIELD = "retryAfter"
+"""With ``retry_after``: the state field ``ComputeRetryAfter`` writes (seconds, waits, cause)."""
 
 # --- Step Functions limits the construct designs around ---------------------------------------
 STATE_DATA_LIMIT_BYTES = 256 * 1024

@@ -57,6 +57,8 @@ class Exchange:
     """Every query parameter a request may carry (static, page or cursor, fan-out targets')."""
     response_headers: tuple[str, ...] = ()
     """Every response header the downloader's own states read (``X-Pages``, a cursor header)."""
+    throttled_statuses: tuple[int, ...] = ()
+    """With ``retry_after``: statuses the proxy hands over as a marked ``200`` with headers."""
 
 
 def with_query(path: str, query: Mapping[str, list[str]]) -> str:
@@ -87,6 +89,11 @@ class TransportTraits(Protocol):
     def supports_computed_requests(self) -> bool:
         """True when a run's path and query may be computed each run (time placeholders, an
         incremental mark): the task reads them from variables."""
+        ...
+
+    @property
+    def relays_throttled_answers(self) -> bool:
+        """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
         ...
 
 
@@ -188,6 +195,10 @@ class Downloads(Protocol):
 
     def status_error(self, status: int) -> str:
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+        ...
+
+    def retry_kwargs(self) -> dict[str, Any]:
+        """The download retry policy, as ``add_retry`` keyword arguments."""
         ...
 
 
@@ -384,6 +395,16 @@ class PerRequest(Protocol):
         ...
 
 
+class ServerWaits(Protocol):
+    """``retry_after`` as a shape wires it around a download that keeps its raw answer under
+    ``$.result``."""
+
+    def around(self, scope: Construct, name: str, task: sfn.TaskStateBase) -> sfn.Chain:
+        """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
+        chain's end goes on with any other answer."""
+        ...
+
+
 @dataclass(frozen=True)
 class RunParts:
     """What a run's shape builds its states from."""
@@ -422,6 +443,8 @@ class RunParts:
     stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states right after a single answer is stored, before ``afterwards`` (advancing the
     incremental mark)."""
+    server_waits: ServerWaits | None = None
+    """With ``retry_after``: the states that wait what a throttling server asks."""
 
 
 class RunShape(Protocol):

@@ -33,6 +33,7 @@ from .concurrency import Concurrency
 from .errors import DownloaderConfigError, Problem
 from .fanout import FanOut
 from .pagination import Pagination
+from .polite import RetryAfter
 from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
@@ -168,6 +169,14 @@ class DownloaderPattern(Construct):
     :param backfill: Also create ``backfill_state_machine``, which runs this downloader once
         for every scheduled time of a past range (input ``{"from": ..., "to": ...}``), under
         the same keys as scheduled runs. Needs a path that follows the time. Default: ``False``.
+    :param retry_after: Wait as long as the server asks: ``RetryAfter(max_wait=
+        Duration.minutes(2))``. A ``429`` or ``503`` with ``Retry-After`` (seconds or an
+        HTTP-date), or the ``reset_header`` (epoch seconds), waits that long in a ``Wait``
+        state and asks again (at most ``max_waits`` times); without either, the retry policy's
+        backoff. A wait over ``max_wait`` (or what is left of the run) fails the run with
+        ``Downloader.RetryAfterTooLong``, the server's answer as cause. The proxy becomes a
+        non-proxy HTTP integration, as with ``trim``. API Gateway transport, one request a
+        run. Default: none, a ``429``/``503`` is retried by the retry policy (2, 4, 8 s).
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -210,6 +219,7 @@ class DownloaderPattern(Construct):
         window: Window | None = None,
         incremental: Incremental | None = None,
         backfill: bool | None = None,
+        retry_after: RetryAfter | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -224,6 +234,7 @@ class DownloaderPattern(Construct):
             trim=trim,
             on_status=on_status,
             window=window, incremental=incremental, backfill=backfill,
+            retry_after=retry_after,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id

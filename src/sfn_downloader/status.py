@@ -83,6 +83,13 @@ class OnStatus:
                     "content) may have an action.",
                     "remove it from on_status (select what to keep with result_selector).",
                 )
+            elif status in context.exchange.throttled_statuses:
+                yield Problem(
+                    prop, status,
+                    "is waited for by retry_after (the proxy hands it over as a throttled "
+                    "answer, never as a failure): an action would never apply.",
+                    "remove it from on_status, or drop retry_after.",
+                )  # fmt: skip
             elif status >= 300:
                 error = context.transport.status_error(status)
                 matched = next((e for e in retried if e in (error, *_RETRY_ALL)), None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from aws_cdk import Token
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -68,6 +69,15 @@ def build_definition(
     )  # fmt: skip
     if config.on_status is not None:
         parts = replace(parts, on_status=config.on_status.bind(downloads.status_error))
+    if config.retry_after is not None:
+        waits = config.retry_after.bind(
+            retry=downloads.retry_kwargs(), status_error=downloads.status_error,
+            timeout_seconds=(
+                None if Token.is_unresolved(config.timeout.to_seconds())
+                else float(config.timeout.to_seconds())
+            ),
+        )  # fmt: skip
+        parts = replace(parts, server_waits=waits)
     run = config.shape.build(scope, parts)
     run = config.starts.with_overrides(scope, run, config.request.query)
     run = writer.with_expiry(scope, run)

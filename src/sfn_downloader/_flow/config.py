@@ -26,7 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read
-from .._contract import EXPRESS_MAX_MINUTES
+from .._contract import EXPRESS_MAX_MINUTES, RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
 from ..auth import AuthHeader
@@ -35,6 +35,7 @@ from ..errors import DownloaderConfigError, Problem
 from ..fanout import FanOut
 from ..item import ItemField
 from ..pagination import Pagination
+from ..polite import RetryAfter
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
@@ -85,6 +86,7 @@ class Props:
     window: Window | None = None
     incremental: Incremental | None = None
     backfill: bool | None = None
+    retry_after: RetryAfter | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Config:
     trim: Trim | None = None
     exchange: Exchange = field(default_factory=Exchange)
     on_status: OnStatus | None = None
+    retry_after: RetryAfter | None = None
 
     @property
     def keeps_result(self) -> bool:
@@ -175,7 +178,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive, on_status, timing, backfill):  # fmt: skip
+                    items, props.archive, on_status, timing, backfill,
+                    props.retry_after):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += check_result_selector(props.result_selector)
@@ -197,7 +201,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         post_process=props.post_process,
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
-        on_status=on_status, timing=timing, backfill=backfill,
+        on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
     )  # fmt: skip
 
 
@@ -230,9 +234,18 @@ def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
         item = props.item if isinstance(props.item, Mapping) else {}
         paths = [value.path for value in item.values() if isinstance(value, ItemField)]
     read = headers_read(paths)
+    waits = props.retry_after
+    if isinstance(waits, RetryAfter):  # the proxy hands a 429/503 over with these headers
+        read = (*read, *waits.response_headers)
+    queried = own.query_names
+    mark = props.incremental
+    if isinstance(mark, Incremental) and isinstance(mark.param, str):
+        # Sent each run (``since=<mark>``): a non-proxy integration passes only mapped names.
+        queried = tuple(dict.fromkeys([*queried, mark.param]))
     return Exchange(
-        query_names=own.query_names,
+        query_names=queried,
         response_headers=tuple(dict.fromkeys([*own.response_headers, *read])),
+        throttled_statuses=RETRY_AFTER_STATUSES if isinstance(waits, RetryAfter) else (),
     )
 
 

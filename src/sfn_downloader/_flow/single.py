@@ -23,8 +23,10 @@ class SingleRequest:
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """Download → Persist (→ the afterwards states)."""
         keeps_result = parts.keeps_result
-        # With query overrides the key suffix set before the download must reach Persist.
-        keeps_state = keeps_result or parts.key_suffix_path is not None
+        waits = parts.server_waits
+        # With query overrides the key suffix set before the download must reach Persist; with
+        # retry_after the input must survive the answer, for the download to be asked again.
+        keeps_state = keeps_result or parts.key_suffix_path is not None or waits is not None
         key = parts.sort_key or (
             sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
             if parts.key_suffix_path is not None
@@ -38,12 +40,14 @@ class SingleRequest:
             path=parts.computed_path or parts.request.path,
             query=None if parts.query_path else parts.request.query or None,
             query_path=parts.query_path,
-            result_selector=reactions.selector(parts.result_selector),
+            result_selector=None if waits else reactions.selector(parts.result_selector),
             result_path=result_path,
             assign=parts.download_assign,
         )
         download: sfn.Chain | sfn.TaskStateBase = task
-        if reactions.any:  # a skipped answer: nothing stored, the run succeeds
+        if waits is not None:
+            download = _with_waits(scope, parts, task, f"$.{RESULT_FIELD}")
+        elif reactions.any:  # a skipped answer: nothing stored, the run succeeds
             download = reactions.guard(
                 scope, "Download", task, result_selector=parts.result_selector,
                 result_path=result_path, skip=sfn.Succeed(scope, "Skipped"),
@@ -79,3 +83,36 @@ class SingleRequest:
     def exchange(self, request: Request) -> Exchange:
         """The path's own query parameters; no header of its own."""
         return Exchange(query_names=tuple(request.query))
+
+
+def _with_waits(
+    scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where: str
+) -> sfn.Chain:
+    """With ``retry_after``: the download keeps its raw answer (a throttled one must not meet
+    ``result_selector``); any other answer goes on to the 204 Choice (``on_status``) and then
+    ``SelectDownload``, which applies ``result_selector``."""
+    reactions = parts.on_status
+    assert parts.server_waits is not None
+    skip = sfn.Succeed(scope, "Skipped") if reactions.any else None
+    if skip is not None:
+        reactions.catch(task, skip=skip)
+    chain = parts.server_waits.around(scope, "Download", task)
+    select = None
+    if parts.result_selector is not None:
+        select = sfn.Pass(
+            scope, "SelectDownload", input_path=where, parameters=dict(parts.result_selector),
+            result_path=where,
+        )  # fmt: skip
+    choice = (
+        reactions.no_content(scope, "DownloadStatus", status_path=f"{where}.StatusCode", skip=skip)
+        if skip is not None
+        else None
+    )
+    if choice is not None:
+        chain = chain.next(choice)
+        if select is None:
+            after = choice.afterwards(include_otherwise=True)
+            return sfn.Chain.custom(chain.start_state, after.end_states, choice)
+        choice.otherwise(select)
+        return sfn.Chain.custom(chain.start_state, [select], select)
+    return chain.next(select) if select is not None else chain

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._contract import THROTTLED_HEADER
 from ._errors import CostModelError
 
 
@@ -122,6 +123,8 @@ def _loop_next(
     rules = choice.get("Choices", [])
     if rules and all(str(rule.get("Variable", "")).endswith(".StatusCode") for rule in rules):
         return None  # a status guard (on_status): a successful page takes its Default
+    if rules and all(THROTTLED_HEADER in str(rule.get("Variable", "")) for rule in rules):
+        return None  # retry_after: an answer not throttled takes its Default
     targets = [rule.get("Next") for rule in rules] + [choice.get("Default")]
     around = [t for t in targets if isinstance(t, str) and _reaches(states, t, name)]
     if not around:

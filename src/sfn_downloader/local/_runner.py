@@ -30,6 +30,7 @@ from ._template import (
     find_downloaders,
     stacks_of,
 )
+from ._waits import recorded_waits
 from .errors import LocalRunnerError
 
 if TYPE_CHECKING:
@@ -65,8 +66,9 @@ class LocalRunner:
         logical ID. A JSON secret may be given as a mapping. For the HTTP Task, the credential
         of an EventBridge connection (API key value, Basic password, OAuth client secret) may
         also be keyed by the connection's construct path or logical ID. Default: none.
-    :param fast_retries: Skip the Retry intervals instead of sleeping them, and record them in
-        ``retry_intervals`` (every attempt still runs). Default: ``False``, real sleeps.
+    :param fast_retries: Skip the Retry intervals and Wait states instead of sleeping them, and
+        record them in ``retry_intervals`` and ``waits`` (every attempt still runs).
+        Default: ``False``, real sleeps.
     """
 
     def __init__(
@@ -86,6 +88,8 @@ class LocalRunner:
         self._fast_retries = fast_retries
         self.retry_intervals: list[float] = []
         """Retry intervals the interpreter asked to sleep (recorded with ``fast_retries``)."""
+        self.waits: list[int] = []
+        """Seconds each Wait state asked to wait (recorded with ``fast_retries``)."""
         origins = {
             str(method["Properties"].get("Integration", {}).get("Uri", "")).split("/{")[0]
             for method in self._spec.stack.template.get("Resources", {}).values()
@@ -148,6 +152,8 @@ class LocalRunner:
             if self._fast_retries:
                 stack.enter_context(self._patched_retry_sleep())
             self._create_resources()
+            if self._fast_retries:
+                stack.enter_context(recorded_waits(self._state_machine_arn, self.waits))
         except BaseException:
             stack.close()
             raise

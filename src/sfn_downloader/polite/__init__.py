@@ -9,3 +9,5 @@ long as the server asks.
 
 Each remembers what it needs in the downloader's state item (``_memory.StateItem``).
 """
+
+from .retry_after import RetryAfter as RetryAfter

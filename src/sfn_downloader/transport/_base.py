@@ -73,6 +73,8 @@ class Transport(ABC):
     """How this transport's task names a failure (``ApiGateway.<status>``)."""
     foreign_error_prefixes: tuple[str, ...] = ()
     """Prefixes of other transports' error names, which this transport's task never raises."""
+    relays_throttled_answers: bool = False
+    """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
 
     @staticmethod
     def api_gateway(*, logging: bool = False) -> Transport:

@@ -32,8 +32,9 @@ def build_proxy(
 ) -> apigw.RestApi:
     """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``.
 
-    With ``trim``, a non-proxy HTTP integration instead, mapping by name what ``exchange`` and
-    ``request_headers`` list, and trimming each success answer (see ``trim.py``).
+    With ``trim`` (or throttled statuses in ``exchange``: ``retry_after``), a non-proxy HTTP
+    integration instead, mapping by name what ``exchange`` and ``request_headers`` list, and
+    trimming each success answer (see ``trim.py``).
 
     With ``logging``, the stage writes JSON access logs to its own log group and execution logs
     at level ERROR (never request data: it would hold the Authorization header). Both need the
@@ -79,6 +80,8 @@ def build_proxy(
     # RestApi adds a CfnOutput with its URL; a library adds no outputs (the user decides).
     api.node.try_remove_child("Endpoint")
     _acknowledge_proxy_findings(api, logging=logging)
+    # retry_after needs a non-proxy integration too: it hands a 429/503 over as a marked 200.
+    mapped = trim is not None or bool(exchange is not None and exchange.throttled_statuses)
     method_parameters = {"method.request.path.proxy": True}
     integration_parameters = {"integration.request.path.proxy": "method.request.path.proxy"}
     if auth_header is not None and auth_header.header_name is not None:
@@ -90,7 +93,7 @@ def build_proxy(
         # for REST APIs in API Gateway"): a static mapping overrides the custom header, so the
         # credential leaves in Authorization only.
         # (A trimming, non-proxy integration passes nothing it does not map: nothing to undo.)
-        if trim is None:
+        if not mapped:
             integration_parameters[f"integration.request.header.{auth_header.header_name}"] = "''"
     elif auth_header is not None and auth_header.secret is not None:
         secret_value = (
@@ -113,7 +116,7 @@ def build_proxy(
         options=apigw.IntegrationOptions(request_parameters=integration_parameters),
     )
     method_responses = None
-    if trim is not None:
+    if mapped:
         integration, method_parameters, method_responses = trimming_integration(
             endpoint, trim, method_parameters=method_parameters,
             integration_parameters=integration_parameters, request_headers=request_headers,

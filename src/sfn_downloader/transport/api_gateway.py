@@ -30,7 +30,7 @@ from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
 from ._proxy import build_proxy
-from .trim import PARAMETER_NAME, Trim
+from .trim import PARAMETER_NAME, Trim, check_mappable
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -87,6 +87,8 @@ class ApiGatewayTransport(Transport):
     retryable_errors = RETRYABLE_ERRORS
     error_names = "ApiGateway.<status>"
     foreign_error_prefixes = ("States.Http.",)
+    # The proxy hands a 429/503 over as a marked 200 with its headers (trim.py).
+    relays_throttled_answers = True
 
     def __init__(self, *, logging: bool = False) -> None:
         self.logging = logging
@@ -125,6 +127,7 @@ class ApiGatewayTransport(Transport):
         yield from _check_auth_header(context.scope, auth)
         if isinstance(context.trim, Trim):
             yield from context.trim.check(context)
+        if isinstance(context.trim, Trim):
             for name in context.headers or {}:
                 if isinstance(name, str) and not PARAMETER_NAME.match(name):
                     yield Problem(
@@ -133,6 +136,8 @@ class ApiGatewayTransport(Transport):
                         "must match ^[a-zA-Z0-9._$-]+$.",
                         "rename the header, or drop trim.",
                     )  # fmt: skip
+        elif context.exchange.throttled_statuses:
+            yield from check_mappable(context)
         if not isinstance(self.logging, bool):
             yield Problem(
                 "transport", self.logging, "logging is not a bool.",

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from aws_cdk import Token
 from aws_cdk import aws_apigateway as apigw
 
-from .._contract import FOREACH_MAX_ITERATIONS, MAPPING_TEMPLATE_MAX_BYTES
+from .._contract import FOREACH_MAX_ITERATIONS, MAPPING_TEMPLATE_MAX_BYTES, THROTTLED_HEADER
 from .._parts import CheckContext, Exchange
 from ..errors import Problem
 
@@ -205,22 +205,35 @@ def response_headers(read: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*DEFAULT_RESPONSE_HEADERS, *read]))
 
 
-def integration_responses(vtl: str, headers: Sequence[str]) -> list[apigw.IntegrationResponse]:
+def integration_responses(
+    vtl: str | None, headers: Sequence[str], throttled: Sequence[int] = ()
+) -> list[apigw.IntegrationResponse]:
     """One integration response a status, 200 to 599, each to the same method response status:
-    success trimmed with ``headers``, other statuses passed through (their body is the task's
-    failure cause), unregistered successes and anything else a 502 naming the status."""
+    success trimmed with ``headers`` (passed through when ``vtl`` is ``None``), other statuses
+    passed through (their body is the task's failure cause), unregistered successes and
+    anything else a 502 naming the status. ``throttled`` statuses (``retry_after``) become a
+    ``200`` marked ``X-Downloader-Throttled: <status>``, with ``headers`` and the body as is."""
     forwarded = {
         f"method.response.header.{name}": f"integration.response.multivalueheader.{name}"
         for name in headers
     }
     responses = []
     for status in range(200, 600):
-        if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES:
+        if status in throttled:
+            marked = {**forwarded, f"method.response.header.{THROTTLED_HEADER}": f"'{status}'"}
+            responses.append(
+                apigw.IntegrationResponse(
+                    status_code="200", selection_pattern=str(status), response_parameters=marked
+                )
+            )
+        elif status in TRIMMED_STATUSES or status in BODYLESS_STATUSES:
             responses.append(
                 apigw.IntegrationResponse(
                     status_code=str(status), selection_pattern=str(status),
                     response_parameters=forwarded,
-                    response_templates={JSON: vtl} if status in TRIMMED_STATUSES else None,
+                    response_templates=(
+                        {JSON: vtl} if vtl is not None and status in TRIMMED_STATUSES else None
+                    ),
                 )
             )  # fmt: skip
         elif status < 300:
@@ -244,18 +257,24 @@ def integration_responses(vtl: str, headers: Sequence[str]) -> list[apigw.Integr
     return responses
 
 
-def method_responses(headers: Sequence[str]) -> list[apigw.MethodResponse]:
-    """A method response for each status the integration responses map to."""
+def method_responses(
+    headers: Sequence[str], throttled: Sequence[int] = ()
+) -> list[apigw.MethodResponse]:
+    """A method response for each status the integration responses map to (``200`` also
+    declaring the throttled mark when there are ``throttled`` statuses)."""
     declared: Mapping[str, bool] = {f"method.response.header.{name}": False for name in headers}
+    marked = {**declared, f"method.response.header.{THROTTLED_HEADER}": False}
     return [
         apigw.MethodResponse(
             status_code=str(status),
-            response_parameters=dict(declared)
+            response_parameters=(marked if throttled and status == 200 else dict(declared))
             if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
             else None,
         )
         for status in range(200, 600)
-        if status >= 300 or status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
+        if (status >= 300 and status not in throttled)
+        or status in TRIMMED_STATUSES
+        or status in BODYLESS_STATUSES
     ]
 
 
@@ -265,7 +284,7 @@ def _unlisted(status: str) -> str:
 
 def trimming_integration(
     endpoint: str,
-    trim: Trim,
+    trim: Trim | None,
     *,
     method_parameters: Mapping[str, bool],
     integration_parameters: Mapping[str, str],
@@ -273,7 +292,8 @@ def trimming_integration(
     exchange: Exchange,
 ) -> tuple[apigw.HttpIntegration, dict[str, bool], list[apigw.MethodResponse]]:
     """The non-proxy HTTP integration to ``endpoint/{proxy}``: what the method request declares,
-    the integration maps by name, and the method responses.
+    the integration maps by name, and the method responses. Without ``trim`` (``retry_after``
+    alone) success answers pass through untrimmed.
 
     ``method_parameters``/``integration_parameters``: the path and the credential, as the proxy
     integration maps them. Query values are mapped from ``multivaluequerystring`` so that a
@@ -296,9 +316,27 @@ def trimming_integration(
         proxy=False,
         options=apigw.IntegrationOptions(
             request_parameters=mapped,
-            integration_responses=integration_responses(trim.vtl, headers),
+            integration_responses=integration_responses(
+                trim.vtl if trim is not None else None, headers, exchange.throttled_statuses
+            ),
             # A GET has no body: nothing to pass through to the third party.
             passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
         ),
     )
-    return integration, declared, method_responses(headers)
+    return integration, declared, method_responses(headers, exchange.throttled_statuses)
+
+
+def check_mappable(context: CheckContext) -> Iterator[Problem]:
+    """``retry_after`` makes the proxy a non-proxy integration (as ``trim`` does): each query
+    parameter and header is mapped by name, and API Gateway maps only these names."""
+    named = [("headers", name) for name in context.headers or {}]
+    named += [("path", name) for name in context.exchange.query_names]
+    for where, name in named:
+        if isinstance(name, str) and not PARAMETER_NAME.match(name):
+            yield Problem(
+                f"headers[{name!r}]" if where == "headers" else "path", name,
+                f"the {'header' if where == 'headers' else 'query parameter'} cannot be mapped "
+                "by the proxy's non-proxy integration, which retry_after needs: API Gateway "
+                "parameter names must match ^[a-zA-Z0-9._$-]+$.",
+                "rename it, or drop retry_after.",
+            )  # fmt: skip

@@ -1,0 +1,307 @@
+"""``retry_after=RetryAfter(max_wait=...)``: a ``429`` or ``503`` waits what the server asks.
+
+``apigateway:invoke`` fails a non-2xx answer with ``ApiGateway.<status>`` and only the body as
+cause ("Call API Gateway with Step Functions", Error handling): a failed task never shows the
+state machine a ``Retry-After`` header. So the downloader's own proxy answers a ``429``/``503``
+as a ``200`` marked with ``X-Downloader-Throttled: <status>``, with the server's headers and its
+body (``transport/trim.py``), and the download keeps its raw answer:
+
+``Download → DownloadThrottled?`` — an answer with the mark goes to ``ComputeRetryAfter``
+(JSONata: the wait from ``Retry-After`` as delta-seconds or an HTTP-date, else the reset
+header as epoch seconds, compared with the state's entered time; without either, the retry
+policy's backoff), then ``RetryAfterAllowed?``: ``WaitRetryAfter`` (a ``Wait`` of those
+seconds) and the download again, or ``RetryAfterFailed`` (``Downloader.RetryAfterTooLong``
+past ``max_wait`` or what is left of the run's timeout, ``Downloader.RetryAfterExhausted`` past
+``max_waits``, ``ApiGateway.<status>`` once the backoff's attempts are spent), the server's
+answer as cause. Every other answer goes on unchanged.
+
+The HTTP Task has no proxy in between: its failure's cause is documented as nothing more than
+the body, so ``retry_after`` is refused with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from aws_cdk import Duration, Token
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._contract import (
+    EXPRESS_MAX_MINUTES,
+    INTEGRATION_TIMEOUT_SECONDS,
+    RETRY_AFTER_EXHAUSTED_ERROR,
+    RETRY_AFTER_FIELD,
+    RETRY_AFTER_HEADER,
+    RETRY_AFTER_STATUSES,
+    RETRY_AFTER_TOO_LONG_ERROR,
+    THROTTLED_HEADER,
+)
+from .._parts import CheckContext
+from ..errors import Problem
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_|~-]+$")
+"""An HTTP field name (RFC 9110 token) that API Gateway can also map (no backtick)."""
+_IMF_FIXDATE = "[FNn,*-3], [D01] [MNn,*-3] [Y0001] [H01]:[m01]:[s01] GMT"
+"""RFC 9110 section 5.6.7's preferred HTTP-date, as a JSONata ``$toMillis`` picture."""
+_REQUESTS_AROUND = 2
+"""A wait sits between two requests, each up to API Gateway's integration timeout."""
+_CAUSE_BODY_CHARACTERS = 30_000
+"""A Fail cause holds at most 32,768 characters: the body is cut to leave room."""
+_ALL = ("States.ALL", "States.TaskFailed")
+
+
+class RetryAfter:
+    """Wait as long as the server asks before asking again (``429`` and ``503``).
+
+    The server's ``Retry-After`` (delta-seconds, or an HTTP-date compared with the time the
+    run looks at it) sets the wait; without it, ``reset_header`` (epoch seconds); without
+    either, the download retry policy's backoff, as without ``retry_after``. A wait longer
+    than ``max_wait``, or than what is left of the run's timeout, fails the run with
+    ``Downloader.RetryAfterTooLong`` and the server's answer (status, header, body) as cause.
+
+    API Gateway transport only (its proxy hands the throttled answer's headers over), and one
+    request a run (no pagination, no fan-out).
+
+    :param max_wait: The longest wait the downloader accepts from the server, from 1 s. It must
+        fit the run's timeout with the two requests around it (29 s each at most): at most
+        242 s with the default 5-minute timeout (an Express run lasts at most 5 minutes).
+    :param reset_header: A header holding the epoch second at which the server takes requests
+        again (e.g. ``"X-RateLimit-Reset"``), read when ``Retry-After`` is absent.
+        Default: no reset header, ``Retry-After`` only.
+    :param max_waits: How many server-asked waits a run accepts before it fails with
+        ``Downloader.RetryAfterExhausted``, from 1 to 10. Default: ``3``, the download retry
+        policy's default attempts.
+    """
+
+    def __init__(
+        self, *, max_wait: Duration, reset_header: str | None = None, max_waits: int = 3
+    ) -> None:
+        self.max_wait = max_wait
+        """The longest server-asked wait accepted."""
+        self.reset_header = reset_header
+        """The epoch-seconds reset header read without ``Retry-After`` (or ``None``)."""
+        self.max_waits = max_waits
+        """Server-asked waits a run accepts."""
+
+    @property
+    def max_wait_seconds(self) -> int:
+        """``max_wait`` in whole seconds."""
+        return int(self.max_wait.to_seconds())
+
+    @property
+    def response_headers(self) -> tuple[str, ...]:
+        """The headers the proxy must hand over for the wait."""
+        return (RETRY_AFTER_HEADER, *([self.reset_header] if self.reset_header else []))
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """``max_wait`` positive and within the run's timeout, the header names, the transport
+        and the run's shape."""
+        yield from self._check_max_wait(context)
+        reset = self.reset_header
+        if reset is not None and (
+            not isinstance(reset, str) or not _HEADER_NAME.match(reset)
+            or reset.lower() in (RETRY_AFTER_HEADER.lower(), THROTTLED_HEADER.lower())
+        ):  # fmt: skip
+            yield Problem(
+                "retry_after.reset_header", reset,
+                "is not a response header name the proxy can hand over (letters, digits and "
+                f"!#$%&'*+.^_|~- only; not {RETRY_AFTER_HEADER!r}, which is always read).",
+                "pass the header's name as the API sends it, e.g. "
+                "reset_header='X-RateLimit-Reset', or leave it out.",
+            )  # fmt: skip
+        waits = self.max_waits
+        if not isinstance(waits, int) or isinstance(waits, bool) or not 1 <= waits <= 10:
+            yield Problem("retry_after.max_waits", waits, "is not an integer from 1 to 10.",
+                          "pass e.g. max_waits=3.")  # fmt: skip
+        if not context.transport.relays_throttled_answers:
+            yield Problem(
+                "retry_after", "Transport.http_task(...)",
+                "needs the throttled answer's headers, and the HTTP Task hands a failed "
+                "request to the state machine with its body only (no document says its cause "
+                "holds Retry-After), with no proxy in between to hand them over.",
+                "use Transport.api_gateway() (the default), or drop retry_after (the retry "
+                "policy's backoff then applies).",
+            )  # fmt: skip
+        if context.several_requests:
+            yield Problem(
+                "retry_after", "pagination/fan_out",
+                "is supported for one request a run: a page loop or a fan-out would need the "
+                "wait inside each request's loop, which this version does not build.",
+                "drop retry_after (the retry policy's backoff applies), or download one path "
+                "a run.",
+            )  # fmt: skip
+
+    def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
+        wait = self.max_wait
+        if not isinstance(wait, Duration) or Token.is_unresolved(wait.to_milliseconds()):
+            yield Problem("retry_after.max_wait", wait, "is not a Duration known at synth.",
+                          "pass e.g. max_wait=Duration.minutes(2).")  # fmt: skip
+            return
+        seconds = float(wait.to_milliseconds()) / 1000
+        if seconds < 1 or seconds != int(seconds):
+            yield Problem(
+                "retry_after.max_wait", f"{seconds:g} s",
+                "is not a whole number of seconds from 1 s (a Wait state waits whole seconds).",
+                "pass e.g. max_wait=Duration.minutes(2).",
+            )  # fmt: skip
+            return
+        around = _REQUESTS_AROUND * INTEGRATION_TIMEOUT_SECONDS
+        timeout = context.timeout_seconds
+        if timeout is None:
+            return
+        express = context.run_workflow_type == sfn.StateMachineType.EXPRESS
+        if seconds + around > timeout:
+            limit = (
+                f" (an Express run lasts at most {EXPRESS_MAX_MINUTES} minutes)" if express else ""
+            )
+            yield Problem(
+                "retry_after.max_wait", f"{seconds:g} s",
+                f"cannot fit the run: {seconds:g} s + {_REQUESTS_AROUND} x "
+                f"{INTEGRATION_TIMEOUT_SECONDS} s for the requests around it = "
+                f"{seconds + around:g} s > the run's timeout of {timeout:g} s{limit}.",
+                f"lower max_wait to at most {max(timeout - around, 0):g} s"
+                + (", or use workflow_type=sfn.StateMachineType.STANDARD with a longer "
+                   "timeout" if express else ", or raise timeout")
+                + ".",
+            )  # fmt: skip
+
+    def bind(
+        self,
+        *,
+        retry: Mapping[str, Any],
+        status_error: Callable[[int], str],
+        timeout_seconds: float | None,
+    ) -> BoundRetryAfter:
+        """The states for one downloader: ``retry`` is the download retry policy's keyword
+        arguments (its backoff applies without a header), ``status_error`` the transport's
+        error names."""
+        errors = tuple(retry.get("errors") or ())
+        backed_off = tuple(
+            status for status in RETRY_AFTER_STATUSES
+            if status_error(status) in errors or any(e in errors for e in _ALL)
+        )  # fmt: skip
+        return BoundRetryAfter(
+            self, retry=retry, backed_off=backed_off, status_error=status_error,
+            timeout_seconds=timeout_seconds,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        reset = f", reset_header={self.reset_header!r}" if self.reset_header else ""
+        return f"RetryAfter(max_wait={self.max_wait_seconds} s{reset}, max_waits={self.max_waits})"
+
+
+class BoundRetryAfter:
+    """``retry_after`` built into one downloader: the states around its download."""
+
+    def __init__(
+        self,
+        options: RetryAfter,
+        *,
+        retry: Mapping[str, Any],
+        backed_off: tuple[int, ...],
+        status_error: Callable[[int], str],
+        timeout_seconds: float | None,
+    ) -> None:
+        self._options = options
+        self._retry = retry
+        self._backed_off = backed_off
+        self._status_error = status_error
+        self._timeout = timeout_seconds
+
+    def around(self, scope: Construct, name: str, task: sfn.TaskStateBase) -> sfn.Chain:
+        """``task`` (keeping its raw answer under ``$.result``), then ``<name>Throttled?``: a
+        marked answer waits and loops back to ``task``; the chain goes on with any other."""
+        throttled = sfn.Choice(scope, f"{name}Throttled")
+        wait = sfn.Wait(
+            scope, "WaitRetryAfter",
+            time=sfn.WaitTime.seconds_path(f"$.{RETRY_AFTER_FIELD}.seconds"),
+        )  # fmt: skip
+        failed = sfn.Fail(
+            scope, "RetryAfterFailed", error_path=f"$.{RETRY_AFTER_FIELD}.error",
+            cause_path=f"$.{RETRY_AFTER_FIELD}.cause",
+        )  # fmt: skip
+        allowed = sfn.Choice(scope, "RetryAfterAllowed")
+        allowed.when(sfn.Condition.is_present(f"$.{RETRY_AFTER_FIELD}.error"), failed)
+        allowed.otherwise(wait.next(task))
+        compute = sfn.Pass.jsonata(
+            scope, "ComputeRetryAfter", outputs="{% " + self._expression() + " %}"
+        ).next(allowed)
+        task.next(throttled)
+        throttled.when(sfn.Condition.is_present(f"$.result.Headers['{THROTTLED_HEADER}']"), compute)
+        after = throttled.afterwards(include_otherwise=True)
+        return sfn.Chain.custom(task, after.end_states, throttled)
+
+    def _expression(self) -> str:
+        """The JSONata of ``ComputeRetryAfter``: the input, plus ``retryAfter``: ``seconds``,
+        ``waits`` (this one included), ``cause``, and ``error`` when the run must stop."""
+        options, retry = self._options, self._retry
+        interval = _seconds(retry.get("interval"), 1)
+        rate = float(retry.get("backoff_rate") or 2)
+        max_delay = _seconds(retry.get("max_delay"), 3600)
+        given = retry.get("max_attempts")
+        attempts = int(given) if isinstance(given, int | float) else 3
+        full_jitter = str(retry.get("jitter_strategy")) == str(sfn.JitterType.FULL)
+        backoff = f"$min([{interval:g} * $power({rate:g}, $waits - 1), {max_delay:g}])"
+        backoff = f"$ceil($random() * {backoff})" if full_jitter else f"$ceil({backoff})"
+        reset = f"$number($h.`{options.reset_header}`[0])" if options.reset_header else "undefined"
+        reset_said = (
+            f"'{options.reset_header}: ' & $h.`{options.reset_header}`[0]"
+            if options.reset_header
+            else "''"
+        )
+        backed_off = "[" + ", ".join(f"'{s}'" for s in self._backed_off) + "]"
+        prefix = self._status_error(0).removesuffix("0")
+        field, too_long, exhausted = (
+            RETRY_AFTER_FIELD, RETRY_AFTER_TOO_LONG_ERROR, RETRY_AFTER_EXHAUSTED_ERROR
+        )  # fmt: skip
+        left = (
+            f"{self._timeout:g} - ($now - $toMillis($states.context.Execution.StartTime))"
+            f" / 1000 - {INTEGRATION_TIMEOUT_SECONDS}"
+            if self._timeout is not None
+            else "$max"  # a timeout known at deploy time only: max_wait bounds the wait
+        )
+        lines = [
+            "$a := $states.input.result",
+            "$h := $a.Headers",
+            f"$status := $h.`{THROTTLED_HEADER}`[0]",
+            "$now := $toMillis($states.context.State.EnteredTime)",
+            f"$max := {options.max_wait_seconds}",
+            f"$left := {left}",
+            f"$waits := ($exists($states.input.{field}.waits) ? $states.input.{field}.waits"
+            " : 0) + 1",
+            f"$ra := $trim($h.`{RETRY_AFTER_HEADER}`[0])",
+            # Only digits (no `$` anchor: moto refuses a lone `$` as a variable reference).
+            "$delta := $exists($ra) and $ra != '' and $not($contains($ra, /[^0-9]/))",
+            f"$date := $exists($ra) and $not($delta) ? $toMillis($ra, '{_IMF_FIXDATE}')",
+            f"$reset := {reset}",
+            "$asked := $delta ? $number($ra) : $exists($date) ? $ceil(($date - $now) / 1000)"
+            " : $exists($reset) ? $ceil($reset - $now / 1000)",
+            f"$seconds := $exists($asked) ? ($asked < 0 ? 0 : $asked) : {backoff}",
+            f"$said := $exists($ra) ? '{RETRY_AFTER_HEADER}: ' & $ra"
+            f" : $exists($reset) ? {reset_said} : 'no {RETRY_AFTER_HEADER}'",
+            "$body := $type($a.ResponseBody) = 'string' ? $a.ResponseBody"
+            " : $string($a.ResponseBody)",
+            f"$error := $exists($asked) ? ($seconds > $max or $seconds > $left ? '{too_long}'"
+            f" : $waits > {options.max_waits} ? '{exhausted}')"
+            f" : ($status in {backed_off} and $waits <= {attempts} ? undefined"
+            f" : '{prefix}' & $status)",
+            f"$why := $error = '{too_long}' ? ($seconds > $max"
+            " ? ', ' & $string($seconds) & ' s is over max_wait (' & $string($max) & ' s)'"
+            " : ', ' & $string($seconds) & ' s is more than the run has left ('"
+            " & $string($floor($left)) & ' s)')"
+            f" : $error = '{exhausted}' ? ', still throttled after {options.max_waits} waits'"
+            " : ''",
+            f"$merge([$states.input, {{'{field}': {{'seconds': $seconds, 'waits': $waits,"
+            " 'error': $error, 'cause': 'HTTP ' & $status & ' (' & $said & ')' & $why & ': '"
+            f" & $substring($body, 0, {_CAUSE_BODY_CHARACTERS})}}}}])",
+        ]
+        return "(" + "; ".join(lines) + ")"
+
+
+def _seconds(value: object, default: float) -> float:
+    if isinstance(value, Duration) and not Token.is_unresolved(value.to_seconds()):
+        return float(value.to_seconds())
+    return default

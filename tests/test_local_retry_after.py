@@ -1,0 +1,215 @@
+"""retry_after, locally: the synthesized proxy and states against a stand-in that throttles.
+
+The stand-in answers 429/503 with ``Retry-After`` (delta-seconds or an HTTP-date) or
+``X-RateLimit-Reset`` (epoch seconds); the runner (``fast_retries``) records each Wait state's
+seconds in ``runner.waits`` instead of sleeping them, and each Retry interval in
+``retry_intervals``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from itertools import count
+
+import pytest
+
+from local_helpers import Answer, Upstream, running_upstream
+from sfn_downloader.local import LocalRunner
+
+from scenarios import Scenario
+
+SLOW_DOWN = {"message": "slow down"}
+_minutes = count(1)
+
+
+def fresh_time() -> str:
+    """A scheduled time of its own for each run (items are keyed by it)."""
+    minute = next(_minutes)
+    return f"2026-11-27T{5 + minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def runners(retry_after: Scenario, upstream: Upstream) -> Iterator[dict[str, LocalRunner]]:
+    """The session's synthesized scenario (conftest), one runner a downloader."""
+    with ExitStack() as exits:
+        yield {
+            name: exits.enter_context(
+                LocalRunner(
+                    retry_after.stack,
+                    upstream=upstream.url,
+                    pattern=f"TestStack/{name}",
+                    fast_retries=True,
+                    secrets={"example/api-token": "local-token"},
+                )
+            )
+            for name in ("Status", "Limited", "Issues")
+        }
+
+
+def stored(runner: LocalRunner, when: str) -> list[dict[str, object]]:
+    return [item for item in runner.items() if item["sk"] == when]
+
+
+def test_retry_after_seconds_waits_that_long_then_stores_one_item(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "3"}), Answer(200, {"players": 7})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [item["players"] for item in stored(runner, when)] == [7]
+    assert runner.waits[waits:] == [3]
+    assert len(upstream.requests) == 2  # the wait replaced the 2-4-8 s backoff: no retry
+
+
+def test_a_wait_over_max_wait_fails_the_run_with_the_server_answer_as_cause(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(Answer(429, SLOW_DOWN, headers={"Retry-After": "600"}))
+    execution = runner.run(when)
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RetryAfterTooLong")
+    assert "HTTP 429 (Retry-After: 600), 600 s is over max_wait (120 s)" in execution.cause
+    assert "slow down" in execution.cause
+    assert len(upstream.requests) == 1
+    assert runner.waits[waits:] == []
+    assert stored(runner, when) == []
+
+
+def test_an_http_date_is_compared_with_the_time_the_run_reads_it(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    date = email.utils.formatdate(time.time() + 6, usegmt=True)  # IMF-fixdate
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": date}), Answer(200, {"players": 8})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1
+    assert 3 <= runner.waits[waits] <= 6  # whole seconds, less the time the run took so far
+    assert len(upstream.requests) == 2
+
+
+def test_503_with_retry_after_waits_too(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(503, "maintenance", headers={"Retry-After": "2", "Content-Type": "text/plain"}),
+        Answer(200, {"players": 9}),
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert runner.waits[waits:] == [2]
+    assert [item["players"] for item in stored(runner, when)] == [9]
+
+
+def test_more_waits_than_max_waits_fail_the_run(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(default=Answer(429, SLOW_DOWN, headers={"Retry-After": "1"}))
+    execution = runner.run(when)
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RetryAfterExhausted")
+    assert "still throttled after 3 waits" in execution.cause
+    assert runner.waits[waits:] == [1, 1, 1]
+    assert len(upstream.requests) == 4
+
+
+def test_without_a_header_the_retry_policy_backoff_applies(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(default=Answer(429, SLOW_DOWN))
+    execution = runner.run(when)
+    # As without retry_after: three waits of 2, 4, 8 s at most (full jitter), then ApiGateway.429.
+    assert (execution.status, execution.error) == ("FAILED", "ApiGateway.429")
+    backoff = runner.waits[waits:]
+    assert len(backoff) == 3
+    assert all(0 <= wait <= bound for wait, bound in zip(backoff, (2, 4, 8), strict=True))
+    assert len(upstream.requests) == 4
+    assert "no Retry-After" in execution.cause
+
+
+def test_the_reset_header_gives_the_epoch_second_to_wait_for(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Limited"], fresh_time()
+    waits = len(runner.waits)
+    reset = str(int(time.time()) + 5)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"X-RateLimit-Reset": reset}), Answer(200, [1, 2])
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1
+    assert 3 <= runner.waits[waits] <= 5
+    assert [item["body"] for item in stored(runner, when)] == ["[1,2]"]
+    assert upstream.requests[-1].headers["authorization"] == "local-token"
+
+
+def test_other_statuses_are_unchanged_retried_or_skipped(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner = runners["Limited"]
+    waits = len(runner.waits)
+    upstream.script(Answer(500, {"message": "oops"}), Answer(200, [3]))
+    retried = runner.run(fresh_time())
+    requests = len(upstream.requests)
+    upstream.script(Answer(404, {"message": "gone"}))
+    skipped_at = fresh_time()
+    skipped = runner.run(skipped_at)
+    assert retried.status == "SUCCEEDED", retried.cause
+    assert requests == 2  # the Retry policy, as before (no Wait state)
+    assert runner.waits[waits:] == []
+    assert skipped.status == "SUCCEEDED", skipped.cause
+    assert stored(runner, skipped_at) == []
+
+
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_the_backoff(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "soon"}), Answer(200, {"players": 5})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1 and 0 <= runner.waits[waits] <= 2
+
+
+def test_an_incremental_mark_is_sent_on_every_attempt_and_advanced_once_stored(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    runner, when = runners["Issues"], fresh_time()
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "1"}),
+        Answer(200, [{"updated_at": "2026-02-01T00:00:00Z"}]),
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    # The non-proxy integration maps `since` by name: dropped, every run would ask from scratch.
+    assert [seen.query for seen in upstream.requests] == [
+        {"since": ["2026-01-01T00:00:00Z"]}, {"since": ["2026-01-01T00:00:00Z"]}
+    ]  # fmt: skip
+    [state] = [item for item in runner.items() if item["sk"] == "#state"]
+    assert state["mark"] == "2026-02-01T00:00:00Z"

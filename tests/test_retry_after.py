@@ -1,0 +1,261 @@
+"""retry_after: the proxy that hands a throttled answer over, the states that wait, the refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_stepfunctions as sfn
+
+from sfn_downloader import (
+    DownloaderConfigError,
+    DownloaderPattern,
+    FanOut,
+    Pagination,
+    RetryAfter,
+    StatusAction,
+    Transport,
+    estimate_monthly_cost,
+)
+
+from scenarios import EVE_PROPS, Scenario, definition
+
+THROTTLED = "method.response.header.X-Downloader-Throttled"
+
+
+def method_of(scenario: Scenario, key: str) -> dict[str, Any]:
+    api = scenario.patterns[key].api
+    assert api is not None
+    api_id = scenario.stack.get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+    [method] = [
+        r["Properties"]
+        for r in scenario.json["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+        and r["Properties"]["RestApiId"] == {"Ref": api_id}
+    ]
+    return method  # type: ignore[no-any-return]
+
+
+def by_pattern(method: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
+    return {r.get("SelectionPattern"): r for r in method["Integration"]["IntegrationResponses"]}
+
+
+# --- the proxy ---------------------------------------------------------------------------------
+
+
+def test_429_and_503_reach_the_state_machine_as_a_marked_200_with_their_headers(
+    retry_after: Scenario,
+) -> None:
+    method = method_of(retry_after, "limited")
+    assert method["Integration"]["Type"] == "HTTP"  # non-proxy: it can map a status to another
+    responses = by_pattern(method)
+    for status in ("429", "503"):
+        response = responses[status]
+        assert response["StatusCode"] == "200"
+        assert response["ResponseParameters"][THROTTLED] == f"'{status}'"
+        assert response["ResponseParameters"]["method.response.header.Retry-After"] == (
+            "integration.response.multivalueheader.Retry-After"
+        )
+        assert response["ResponseParameters"]["method.response.header.X-RateLimit-Reset"] == (
+            "integration.response.multivalueheader.X-RateLimit-Reset"
+        )
+        assert "ResponseTemplates" not in response  # the body passes through: the cause
+    # Other statuses keep their own (ApiGateway.500 is retried, ApiGateway.404 skipped).
+    assert responses["500"]["StatusCode"] == "500" and responses["404"]["StatusCode"] == "404"
+    assert "ResponseTemplates" not in responses["200"]  # no trim: success answers untouched
+    declared = {r["StatusCode"]: r.get("ResponseParameters") for r in method["MethodResponses"]}
+    assert "429" not in declared and "503" not in declared
+    assert declared["200"][THROTTLED] is False and THROTTLED not in declared["201"]
+
+
+def test_the_credential_is_mapped_and_not_sent_twice(retry_after: Scenario) -> None:
+    mapped = method_of(retry_after, "limited")["Integration"]["RequestParameters"]
+    assert mapped["integration.request.header.Authorization"] == (
+        "method.request.header.MyCustomAuth"
+    )
+    # A non-proxy integration passes on only what it maps: no '' override needed.
+    assert "integration.request.header.MyCustomAuth" not in mapped
+    assert mapped["integration.request.querystring.region"] == (
+        "method.request.multivaluequerystring.region"
+    )
+
+
+def test_without_retry_after_nothing_is_marked(default: Scenario, trimmed: Scenario) -> None:
+    assert method_of(default, "p")["Integration"]["Type"] == "HTTP_PROXY"
+    assert "X-Downloader-Throttled" not in str(trimmed.json)
+    assert "WaitRetryAfter" not in str(default.json) and "WaitRetryAfter" not in str(trimmed.json)
+    responses = by_pattern(method_of(trimmed, "single"))
+    assert responses["429"]["StatusCode"] == "429" and responses["503"]["StatusCode"] == "503"
+
+
+# --- the states ----------------------------------------------------------------------------
+
+
+def test_the_download_keeps_its_raw_answer_and_a_choice_routes_the_throttled_one(
+    retry_after: Scenario,
+) -> None:
+    states = definition(retry_after, "status")["States"]
+    download = states["Download"]
+    assert download["ResultPath"] == "$.result" and "ResultSelector" not in download
+    assert download["Next"] == "DownloadThrottled"
+    [choice] = states["DownloadThrottled"]["Choices"]
+    assert choice == {
+        "Variable": "$.result.Headers['X-Downloader-Throttled']",
+        "IsPresent": True,
+        "Next": "ComputeRetryAfter",
+    }
+    assert states["DownloadThrottled"]["Default"] == "SelectDownload"
+    assert states["SelectDownload"]["Parameters"] == {"players.$": "$.ResponseBody.players"}
+    assert states["SelectDownload"]["InputPath"] == states["SelectDownload"]["ResultPath"]
+    assert states["WaitRetryAfter"] == {
+        "Type": "Wait", "SecondsPath": "$.retryAfter.seconds", "Next": "Download",
+    }  # fmt: skip
+    assert states["RetryAfterFailed"] == {
+        "Type": "Fail", "ErrorPath": "$.retryAfter.error", "CausePath": "$.retryAfter.cause",
+    }  # fmt: skip
+    compute = states["ComputeRetryAfter"]
+    assert compute["QueryLanguage"] == "JSONata"
+    output = compute["Output"]
+    assert "$max := 120" in output and "$waits > 3" in output
+    assert "[FNn,*-3], [D01] [MNn,*-3] [Y0001] [H01]:[m01]:[s01] GMT" in output
+    assert "$states.context.State.EnteredTime" in output
+    assert "$left := 300 - " in output  # the run's timeout bounds the wait too
+    assert "X-RateLimit-Reset" not in output
+
+
+def test_the_reset_header_and_on_status_fit_in(retry_after: Scenario) -> None:
+    states = definition(retry_after, "limited")["States"]
+    assert "$number($h.`X-RateLimit-Reset`[0])" in states["ComputeRetryAfter"]["Output"]
+    assert states["DownloadThrottled"]["Default"] == "Persist"  # no selector: nothing to apply
+    assert states["Download"]["Catch"] == [
+        {"ErrorEquals": ["ApiGateway.404"], "ResultPath": None, "Next": "Skipped"}
+    ]
+
+
+# --- refused at synth ------------------------------------------------------------------------
+
+
+def refused(**props: Any) -> str:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(DownloaderConfigError) as raised:
+        DownloaderPattern(stack, "P", **{**EVE_PROPS, **props})
+    return str(raised.value)
+
+
+def test_a_max_wait_that_cannot_fit_an_express_run_is_refused_with_the_arithmetic() -> None:
+    message = refused(retry_after=RetryAfter(max_wait=cdk.Duration.minutes(5)))
+    assert "retry_after.max_wait='300 s'" in message
+    assert "300 s + 2 x 29 s for the requests around it = 358 s > the run's timeout of 300 s" in (
+        message
+    )
+    assert "Express run lasts at most 5 minutes" in message
+    assert "Fix: lower max_wait to at most 242 s, or use workflow_type=" in message
+
+
+def test_a_long_max_wait_fits_a_standard_run_with_a_longer_timeout() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(
+        stack, "P", **EVE_PROPS, workflow_type=sfn.StateMachineType.STANDARD,
+        timeout=cdk.Duration.minutes(30),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(20)),
+    )  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=r"timeout of 600 s.*Fix: lower max_wait"):
+        DownloaderPattern(
+            stack, "Q", **EVE_PROPS, workflow_type=sfn.StateMachineType.STANDARD,
+            timeout=cdk.Duration.minutes(10),
+            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(20)),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (RetryAfter(max_wait=cdk.Duration.seconds(0)), r"max_wait='0 s': is not a whole number"),
+        (RetryAfter(max_wait=cdk.Duration.millis(1500)), r"max_wait='1.5 s'"),
+        (RetryAfter(max_wait=120), r"max_wait=120: is not a Duration"),  # type: ignore[arg-type]
+        (
+            RetryAfter(max_wait=cdk.Duration.minutes(1), reset_header="X RateLimit"),
+            r"reset_header='X RateLimit': is not a response header name.*Fix: pass the header",
+        ),
+        (
+            RetryAfter(max_wait=cdk.Duration.minutes(1), reset_header="retry-after"),
+            r"reset_header='retry-after'.*always read",
+        ),
+        (
+            RetryAfter(max_wait=cdk.Duration.minutes(1), max_waits=0),
+            r"max_waits=0: is not an integer from 1 to 10.*Fix: pass e.g. max_waits=3",
+        ),
+    ],
+)
+def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
+    with pytest.raises(DownloaderConfigError, match=expected):
+        DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS, retry_after=options)
+
+
+def test_the_http_task_is_refused_with_the_reason() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = events.Connection(
+        stack, "C",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("k")
+        ),
+    )  # fmt: skip
+    with pytest.raises(
+        DownloaderConfigError, match=r"retry_after='Transport.http_task\(...\)'.*body only"
+    ) as raised:
+        DownloaderPattern(
+            stack, "P", **EVE_PROPS, transport=Transport.http_task(connection),
+            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+        )  # fmt: skip
+    assert "Fix: use Transport.api_gateway() (the default)" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"pagination": Pagination.link_header()},
+        {"path": None, "fan_out": FanOut.paths(["/v1/a", "/v1/b"])},
+    ],
+    ids=["pagination", "fan-out"],
+)
+def test_several_requests_a_run_are_refused(shape: dict[str, Any]) -> None:
+    message = refused(retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)), **shape)
+    assert "retry_after='pagination/fan_out': is supported for one request a run" in message
+    assert "Fix: drop retry_after" in message
+
+
+def test_a_wrong_type_is_refused() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"retry_after=.*is not a RetryAfter"):
+        DownloaderPattern(
+            cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS,
+            retry_after=cdk.Duration.minutes(2),  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def test_names_the_non_proxy_integration_cannot_map_are_refused() -> None:
+    message = refused(
+        path="/v2/status/?filter[state]=open", headers={"X~Trace": "1"},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    assert "path='filter[state]': the query parameter cannot be mapped" in message
+    assert "headers['X~Trace']='X~Trace': the header cannot be mapped" in message
+    assert "Fix: rename it, or drop retry_after" in message
+
+
+def test_the_cost_model_counts_the_states_of_an_answer_not_throttled(
+    retry_after: Scenario,
+) -> None:
+    """Download, DownloadThrottled, [SelectDownload], Persist: the wait loop is not entered."""
+    assert estimate_monthly_cost(retry_after.patterns["status"]).transitions_per_run == 4
+    assert estimate_monthly_cost(retry_after.patterns["limited"]).transitions_per_run == 3
+
+
+def test_an_action_on_a_waited_status_is_refused() -> None:
+    message = refused(
+        retry=sfn.RetryProps(errors=["ApiGateway.500"]), on_status={429: StatusAction.SKIP},
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    assert "on_status[429]=429: is waited for by retry_after" in message
+    assert "Fix: remove it from on_status, or drop retry_after" in message
