@@ -17,7 +17,15 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Seen, Upstream, running_upstream
-from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField, Pagination, Starts
+from sfn_downloader import (
+    Archive,
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Starts,
+)
 from sfn_downloader.local import LocalRunner
 
 from scenarios import EVE_PROPS
@@ -50,6 +58,13 @@ def app() -> cdk.App:
             "path": "/v2/status?datasource=tranquility&language=en",
         }),
         starts=Starts.scheduled_and_on_demand(overridable_query=["datasource", "language"]),
+    )  # fmt: skip
+    DownloaderPattern(
+        cdk.Stack(app, "Archived"), "Status", **(EVE_PROPS | {
+            "path": "/v2/status?datasource=tranquility&language=en",
+        }),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["datasource"]),
+        archive=Archive.to_new_bucket(),
     )  # fmt: skip
     DownloaderPattern(
         cdk.Stack(app, "Many"), "Items", endpoint="https://api.example.com",
@@ -216,6 +231,30 @@ def test_a_scheduled_and_an_overridden_run_of_one_minute_store_two_items(
         (f"{T0}#datasource=tranquility&language=en",
          {"datasource": "tranquility", "language": "en"}, 11),
     ]  # fmt: skip
+
+
+def test_archived_scheduled_and_overridden_runs_each_keep_their_own_item_and_object(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """With an archive, the stored item's key (``$.key``) comes from the state's key suffix: a
+    Persist ResultSelector cannot read it (it sees only putItem's ``{}``), so on AWS and here
+    every run failed after storing its item."""
+    upstream.respond(lambda seen: Answer(200, {"players": len(seen.query["datasource"][0])}))
+    runner = open_runner("Archived/Status")
+
+    scheduled = runner.run(T0)
+    overridden = runner.run(input={"scheduledTime": T0, "query": {"datasource": "singularity"}})
+
+    assert (scheduled.status, overridden.status) == ("SUCCEEDED", "SUCCEEDED"), (
+        scheduled.cause or overridden.cause
+    )
+    keys = [f"{T0}#datasource=singularity", f"{T0}#datasource=tranquility"]
+    assert [i["sk"] for i in runner.items()] == keys
+    assert scheduled.output["key"]["sk"] == keys[1] and overridden.output["key"]["sk"] == keys[0]
+    objects = {name.split("/", 1)[1]: body for name, body in runner.objects().items()}
+    assert objects == {f"Archived/Status/{keys[0]}.json": {"players": 11},
+                       f"Archived/Status/{keys[1]}.json": {"players": 11}}  # fmt: skip
+    assert overridden.output["object"]["key"] == f"Archived/Status/{keys[0]}.json"
 
 
 def test_an_override_holding_the_key_separator_is_invalid_input(

@@ -61,12 +61,26 @@ class SingleRequest:
             for state in parts.stored(scope):
                 chain = chain.next(state)
             return chain
-        persist = parts.persists.task(
-            scope, "Persist", sort_key=key, attributes=parts.attributes,
-            result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
-            result_path=f"$.{KEY_FIELD}",
-        )  # fmt: skip
-        chain = download.next(persist)
+        if parts.key_suffix_path is None:
+            # The key only reads the Context object: Persist's ResultSelector can write it.
+            persist = parts.persists.task(
+                scope, "Persist", sort_key=key, attributes=parts.attributes,
+                result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
+                result_path=f"$.{KEY_FIELD}",
+            )  # fmt: skip
+            chain = download.next(persist)
+        else:
+            # A ResultSelector sees only the task's result (putItem's {}), never the state's
+            # key suffix: a Pass, which reads the state, writes the stored item's key.
+            persist = parts.persists.task(
+                scope, "Persist", sort_key=key, attributes=parts.attributes,
+                result_under=f"$.{RESULT_FIELD}", result_path=sfn.JsonPath.DISCARD,
+            )  # fmt: skip
+            stored_key = sfn.Pass(
+                scope, "StoredKey", parameters=parts.persists.key_selector(key),
+                result_path=f"$.{KEY_FIELD}",
+            )  # fmt: skip
+            chain = download.next(persist).next(stored_key)
         for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain

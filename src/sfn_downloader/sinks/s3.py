@@ -133,7 +133,7 @@ class Archive:
     @staticmethod
     def task(
         scope: Construct, *, bucket: s3.IBucket, downloader_id: str, name_path: str | None = None
-    ) -> sfn.TaskStateBase:
+    ) -> sfn.IChainable:
         """``Archive``: put the selected result (JSON text) as the run's object,
         ``<downloader id>/<name>.json``, the name being the item's sort key.
 
@@ -142,7 +142,10 @@ class Archive:
         ``$.object``, is the object's location (``bucket``, ``key``), for post-processing.
 
         :param name_path: Where the state holds the object's name. Default: the scheduled time.
+            A ResultSelector sees only the task's result, never the state, so with a
+            ``name_path`` the location is written by a Pass after the task (``ArchivedObject``).
         """
+        location = {"bucket": bucket.bucket_name, "key": _object_key(downloader_id, name_path)}
         task = tasks.CallAwsService(
             scope,
             "Archive",
@@ -157,11 +160,8 @@ class Archive:
             # Least privilege: s3:PutObject on this downloader's prefix only.
             iam_action="s3:PutObject",
             iam_resources=[bucket.arn_for_objects(f"{downloader_id}/*")],
-            result_selector={
-                "bucket": bucket.bucket_name,
-                "key": _object_key(downloader_id, name_path),
-            },
-            result_path=f"$.{OBJECT_FIELD}",
+            result_selector=location if name_path is None else None,
+            result_path=f"$.{OBJECT_FIELD}" if name_path is None else sfn.JsonPath.DISCARD,
         )
         task.add_retry(
             errors=list(ARCHIVE_RETRYABLE_ERRORS),
@@ -170,7 +170,12 @@ class Archive:
             backoff_rate=2,
             jitter_strategy=sfn.JitterType.FULL,
         )
-        return task
+        if name_path is None:
+            return task
+        written = sfn.Pass(
+            scope, "ArchivedObject", parameters=location, result_path=f"$.{OBJECT_FIELD}"
+        )
+        return task.next(written)
 
     @staticmethod
     def grant(state_machine: sfn.StateMachine, bucket: s3.IBucket, downloader_id: str) -> None:
