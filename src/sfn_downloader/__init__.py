@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .item import ItemField
     from .pagination import Pagination
     from .pattern import DownloaderPattern
+    from .polite import Store
     from .sinks.s3 import Archive
     from .starts import Starts
     from .status import StatusAction
@@ -47,6 +48,7 @@ __all__ = [
     "Problem",
     "Starts",
     "StatusAction",
+    "Store",
     "Transport",
     "Trim",
     "Window",
@@ -70,6 +72,7 @@ _MODULE_OF = {
     "Problem": "errors",
     "Starts": "starts",
     "StatusAction": "status",
+    "Store": "polite",
     "Transport": "transport",
     "Trim": "transport.trim",
     "Window": "timing",

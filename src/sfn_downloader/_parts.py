@@ -57,6 +57,9 @@ class Exchange:
     """Every query parameter a request may carry (static, page or cursor, fan-out targets')."""
     response_headers: tuple[str, ...] = ()
     """Every response header the downloader's own states read (``X-Pages``, a cursor header)."""
+    computed_headers: tuple[str, ...] = ()
+    """Request headers a run computes (``conditional``'s ``If-None-Match``,
+    ``If-Modified-Since``): the download then reads all its headers from ``$requestHeaders``."""
 
 
 def with_query(path: str, query: Mapping[str, list[str]]) -> str:
@@ -188,6 +191,10 @@ class Downloads(Protocol):
 
     def status_error(self, status: int) -> str:
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+        ...
+
+    def static_headers(self) -> dict[str, list[str]]:
+        """The headers every request carries, as the task takes them (values are lists)."""
         ...
 
 
@@ -330,6 +337,40 @@ NO_STATUS_ACTIONS: StatusReactions = _NoStatusActions()
 """The reactions of a downloader without ``on_status``."""
 
 
+class AnswerMemory(Protocol):
+    """What the polite features (``conditional``, ``store``, ``respect_expires``) wire around a
+    single answer: a catch on the download, the states between it and Persist."""
+
+    @property
+    def any(self) -> bool:
+        """True when a polite feature is on."""
+        ...
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        """Catches on the download (a ``304`` ending the run successfully)."""
+        ...
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        """The states from after the download to ``persist`` (the chain ends at it); the
+        selected result is at ``selected_path``."""
+        ...
+
+
+class _NoAnswerMemory:
+    any = False
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        del scope, task
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        del scope, selected_path
+        return sfn.Chain.start(persist)
+
+
+NO_ANSWER_MEMORY: AnswerMemory = _NoAnswerMemory()
+"""No polite feature: the download goes straight to Persist."""
+
+
 @dataclass(frozen=True)
 class Frame:
     """Where a shape's states run: the whole run, or one iteration of a fan-out's Map (the
@@ -422,6 +463,8 @@ class RunParts:
     stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states right after a single answer is stored, before ``afterwards`` (advancing the
     incremental mark)."""
+    memory: AnswerMemory = NO_ANSWER_MEMORY
+    """The polite features' states around a single answer (remembering it)."""
 
 
 class RunShape(Protocol):

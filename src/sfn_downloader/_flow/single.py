@@ -42,6 +42,7 @@ class SingleRequest:
             result_path=result_path,
             assign=parts.download_assign,
         )
+        parts.memory.guard(scope, task)
         download: sfn.Chain | sfn.TaskStateBase = task
         if reactions.any:  # a skipped answer: nothing stored, the run succeeds
             download = reactions.guard(
@@ -53,7 +54,7 @@ class SingleRequest:
                 scope, "Persist", sort_key=key, attributes=parts.attributes,
                 result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
             )  # fmt: skip
-            chain = download.next(persist)
+            chain = download.next(parts.memory.store(scope, persist, result_path or "$"))
             for state in parts.stored(scope):
                 chain = chain.next(state)
             return chain
@@ -62,7 +63,7 @@ class SingleRequest:
             result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
             result_path=f"$.{KEY_FIELD}",
         )  # fmt: skip
-        chain = download.next(persist)
+        chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
         for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain

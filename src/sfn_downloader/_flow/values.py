@@ -21,6 +21,7 @@ from ..constant import Constant, looks_like_a_path
 from ..errors import Problem
 from ..fanout import FanOut
 from ..pagination import Pagination
+from ..polite import Store
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..timing import Incremental, Window
@@ -91,6 +92,9 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
      "use Incremental(cursor_path='$.ResponseBody[*].updated_at', param='since', "
      "initial='2026-01-01T00:00:00Z')."),
     ("backfill", _is(bool), "a bool", "pass backfill=True or False."),
+    ("conditional", _is(bool), "a bool", "pass conditional=True or False."),
+    ("store", _is(Store), "a Store", "use Store.every_answer() or Store.changes_only()."),
+    ("respect_expires", _is(bool), "a bool", "pass respect_expires=True or False."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

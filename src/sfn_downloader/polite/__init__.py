@@ -9,3 +9,7 @@ long as the server asks.
 
 Each remembers what it needs in the downloader's state item (``_memory.StateItem``).
 """
+
+from .store import Store
+
+__all__ = ["Store"]
