@@ -19,6 +19,7 @@ from scenarios import (
     build_http_task,
     build_keyed,
     build_on_demand,
+    build_polite,
     build_own_bucket,
     build_pages,
     build_paginators,
@@ -169,3 +170,9 @@ def from_answer_http() -> Scenario:
 def timed() -> Scenario:
     """The day's rates (placeholders, backfill), hourly windows, an incremental mark."""
     return synth(build_timed)
+
+
+@pytest.fixture(scope="session")
+def polite() -> Scenario:
+    """Issue 16: conditional (ETag, Last-Modified through trim), changes only, freshness."""
+    return synth(build_polite)

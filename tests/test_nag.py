@@ -29,6 +29,7 @@ from scenarios import (
     build_pages,
     build_paginators,
     build_paginators_http,
+    build_polite,
     build_status_actions,
     build_status_actions_http,
     build_timed,
@@ -124,6 +125,7 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_from_answer),
         in_stack(build_from_answer_http),
         in_stack(build_timed),
+        in_stack(build_polite),
     ],
     ids=[
         "eve-example",
@@ -148,6 +150,7 @@ def rates_example(app: cdk.App) -> None:
         "from-answer",
         "from-answer-http",
         "timed",
+        "polite",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -253,6 +253,8 @@ class BoundPoliteRun:
     def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
         """``ReadAnswer → [HashAnswer → Unchanged] → persist``: a chain ending at ``persist``."""
         run = self._run
+        if not run.active:
+            return sfn.Chain.start(persist)
         read = sfn.Pass.jsonata(
             scope, "ReadAnswer", assign={MEMORY_UPDATE_VARIABLE: self._update_expression()}
         )
