@@ -696,4 +696,11 @@ def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
             store=Store.changes_only(), respect_expires=True, downloader_id="all",
             archive=Archive.to_new_bucket(), **body,
         ),
+        "marks": DownloaderPattern(
+            stack, "Marks", endpoint="https://api.github.com", path="/repos/a/b/issues",
+            incremental=Incremental("$.ResponseBody[*].updated_at", "since", 0),
+            store=Store.changes_only(), downloader_id="marks",
+            result_selector={"issues.$": "$.ResponseBody"},
+            item={"issues": ItemField.json("$.issues")},
+        ),
     }  # fmt: skip
