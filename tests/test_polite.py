@@ -13,6 +13,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 
 from scenarios import Scenario, definition
+from sfn_downloader.cost import CostModelError, estimate_monthly_cost
 from sfn_downloader import (
     DownloaderConfigError,
     DownloaderPattern,
@@ -264,3 +265,49 @@ def test_backfill_is_refused() -> None:
 )  # fmt: skip
 def test_wrong_types_are_refused(props: dict[str, Any], match: str) -> None:
     refused(match, **props)
+
+
+# --- the cost model -----------------------------------------------------------------------
+def test_the_cost_model_shows_what_unchanged_and_fresh_runs_save(polite: Scenario) -> None:
+    every = estimate_monthly_cost(polite.patterns["all"])
+    mixed = estimate_monthly_cost(polite.patterns["all"], unchanged_ratio=0.5, fresh_ratio=0.25)
+    runs = mixed.runs_per_month
+    # A 304 still asks (1 request, no write); a fresh run asks nothing and writes nothing.
+    assert mixed.requests_saved == pytest.approx(0.25 * runs)
+    assert mixed.item_writes_saved == pytest.approx(0.75 * runs)
+    assert every.requests_saved == every.item_writes_saved == 0
+    requests = mixed.line_item("API Gateway REST").quantity
+    assert requests == pytest.approx(every.line_item("API Gateway REST").quantity - 0.25 * runs)
+    # What the features cost: one GetItem a run, and Remember on the runs that store.
+    assert mixed.line_item("DynamoDB on-demand reads").quantity == pytest.approx(runs)
+    assert every.line_item("DynamoDB on-demand writes").quantity == pytest.approx(2 * runs)
+    assert mixed.line_item("DynamoDB on-demand writes").quantity == pytest.approx(0.5 * runs)
+    assert mixed.total < every.total
+    assert "Saved a month:" in mixed.table() and "50% of runs unchanged" in mixed.table()
+
+
+def test_changes_only_saves_writes_not_requests(polite: Scenario) -> None:
+    estimate = estimate_monthly_cost(polite.patterns["changes"], unchanged_ratio=0.5)
+    runs = estimate.runs_per_month
+    assert estimate.requests_saved == 0
+    assert estimate.item_writes_saved == pytest.approx(0.5 * runs)
+    # Persist + Remember, or RememberUnchanged alone.
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == pytest.approx(1.5 * runs)
+
+
+@pytest.mark.parametrize(
+    ("key", "options", "match"),
+    [
+        ("all", {"unchanged_ratio": 1.5}, r"unchanged_ratio must be a number from 0 to 1"),
+        ("all", {"unchanged_ratio": True}, r"unchanged_ratio must be a number from 0 to 1"),
+        ("all", {"fresh_ratio": -0.1}, r"fresh_ratio must be a number from 0 to 1"),
+        ("all", {"unchanged_ratio": 0.8, "fresh_ratio": 0.3}, r"must be at most 1"),
+        ("fresh", {"unchanged_ratio": 0.5}, r"neither conditional=True nor store=Store"),
+        ("changes", {"fresh_ratio": 0.5}, r"has no respect_expires=True"),
+    ],
+)
+def test_bad_ratios_are_refused(
+    polite: Scenario, key: str, options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(CostModelError, match=match):
+        estimate_monthly_cost(polite.patterns[key], **options)
