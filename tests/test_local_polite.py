@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from local_helpers import Answer, Upstream, running_upstream
-from scenarios import Scenario
 from sfn_downloader.local import LocalRunner
+
+from scenarios import Scenario
 
 T = [f"2026-11-27T05:{minute:02d}:00Z" for minute in range(30, 40)]
 

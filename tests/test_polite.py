@@ -12,8 +12,6 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 
-from scenarios import Scenario, definition
-from sfn_downloader.cost import CostModelError, estimate_monthly_cost
 from sfn_downloader import (
     DownloaderConfigError,
     DownloaderPattern,
@@ -24,6 +22,9 @@ from sfn_downloader import (
     Store,
     Transport,
 )
+from sfn_downloader.cost import CostModelError, estimate_monthly_cost
+
+from scenarios import Scenario, definition
 
 BODY: dict[str, Any] = {
     "result_selector": {"body.$": "$.ResponseBody"},
@@ -122,9 +123,10 @@ def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
         "#rememberedOrder = :rememberedOrder"
     )
     # The static headers are part of the computed ones.
-    assert '"Accept": ["application/json"]' in etag["States"]["ComputeHeaders"]["Assign"][
-        "requestHeaders"
-    ]
+    assert (
+        '"Accept": ["application/json"]'
+        in etag["States"]["ComputeHeaders"]["Assign"]["requestHeaders"]
+    )
 
 
 def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: Scenario) -> None:
@@ -185,8 +187,10 @@ def test_conditional_with_the_http_task_is_refused() -> None:
         match=r"conditional=True: sends If-None-Match / If-Modified-Since, which the HTTP "
         r"Task refuses.*Fix: use transport=Transport.api_gateway\(\)",
     ):
-        DownloaderPattern(stack, "P", endpoint="https://esi.evetech.net", path="/v2/status",
-                          conditional=True, transport=Transport.http_task(connection), **BODY)  # fmt: skip
+        DownloaderPattern(
+            stack, "P", endpoint="https://esi.evetech.net", path="/v2/status", conditional=True,
+            transport=Transport.http_task(connection), **BODY,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -241,8 +245,10 @@ def test_on_status_304_with_conditional_is_refused() -> None:
 
 
 def test_a_retry_of_every_error_with_conditional_is_refused() -> None:
-    refused(r"retry.errors='States.ALL': retries ApiGateway.304.*Fix: name the errors",
-            conditional=True, retry=sfn.RetryProps(errors=["States.ALL"], max_attempts=2))  # fmt: skip
+    refused(
+        r"retry.errors='States.ALL': retries ApiGateway.304.*Fix: name the errors",
+        conditional=True, retry=sfn.RetryProps(errors=["States.ALL"], max_attempts=2),
+    )  # fmt: skip
 
 
 def test_a_request_computed_each_run_is_refused_for_validators_and_freshness() -> None:
@@ -251,8 +257,10 @@ def test_a_request_computed_each_run_is_refused_for_validators_and_freshness() -
 
 
 def test_backfill_is_refused() -> None:
-    refused(r"store='Store.changes_only\(\)': remembers the newest answer; a backfill",
-            store=Store.changes_only(), backfill=True, path="/v1/day/{scheduled_time:date}")  # fmt: skip
+    refused(
+        r"store='Store.changes_only\(\)': remembers the newest answer; a backfill",
+        store=Store.changes_only(), backfill=True, path="/v1/day/{scheduled_time:date}",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

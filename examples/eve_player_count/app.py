@@ -59,8 +59,8 @@ def player_count(
     downloader_id: str = "eve/player-count",
     dashboard: cloudwatch.Dashboard | None = None,
 ) -> DownloaderPattern:
-    """The article's downloader: GET https://esi.evetech.net/v2/status every minute; its
-    widgets go on ``dashboard`` when given."""
+    """The article's downloader: GET https://esi.evetech.net/v2/status every minute, politely
+    (ETag and Expires honoured); its widgets go on ``dashboard`` when given."""
     return DownloaderPattern(
         scope,
         construct_id,
@@ -79,6 +79,10 @@ def player_count(
         headers={"Accept": "application/json"},
         downloader_id=downloader_id,
         dashboard=dashboard,
+        # ESI asks clients to send the ETag back (If-None-Match: a 304 stores nothing) and to
+        # respect Expires (a run while the last answer is fresh makes no request at all).
+        conditional=True,
+        respect_expires=True,
     )
 
 
