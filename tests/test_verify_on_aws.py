@@ -99,6 +99,12 @@ def test_the_echo_answers_what_it_received(verify: ModuleType) -> None:
     answer = namespace["handler"](event, None)
     body = json.loads(answer["body"])
     assert body == event
+    assert answer["headers"]["ETag"] == '"probe-etag"'
+    conditional = {**event, "headers": {"if-none-match": '"probe-etag"'}}
+    assert namespace["handler"](conditional, None) == {
+        "statusCode": 304,
+        "headers": {"ETag": '"probe-etag"'},
+    }
     big = json.loads(namespace["handler"]({**event, "rawQueryString": "big=1"}, None)["body"])
     assert len(big["padding"]) == 300 * 1024
 
@@ -219,6 +225,22 @@ def test_main_asks_every_question_then_deletes_everything(
                 service_error_code="InvalidDefinition",
                 service_message="Express state machine does not support '.sync'",
             )
+        # conditional-304: a 200 with an ETag, then ApiGateway.304 (as the guide documents).
+        for n, answer in enumerate(({"error": None}, {"error": "ApiGateway.304"})):
+            arn = f"arn:aws:states:eu-west-1:123456789012:stateMachine:cond-{n}"
+            created.append(arn)
+            sfn_stub.add_response(
+                "create_state_machine", {"stateMachineArn": arn, "creationDate": NOW},
+                {"name": ANY, "definition": ANY, "roleArn": ROLE_ARN, "type": "EXPRESS"},
+            )  # fmt: skip
+            if answer["error"]:
+                sfn_stub.add_response(
+                    "start_sync_execution", sync_answer(arn, error="ApiGateway.304")
+                )
+            else:
+                sfn_stub.add_response("start_sync_execution", sync_answer(
+                    arn, {"ResponseBody": echo, "Headers": {"ETag": ['"probe-etag"']},
+                          "StatusCode": 200}))  # fmt: skip
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         stub_destroy(cfn_stub, "probe-fix")
@@ -241,6 +263,7 @@ def test_main_asks_every_question_then_deletes_everything(
     assert "refused: ProxyMethod: Invalid mapping expression specified" in text
     assert '"DataLimitExceeded, Catch States.ALL": {\n    "status": "FAILED"' in text
     assert "probe failed" not in text
+    assert '"with If-None-Match": {\n    "status": "FAILED",\n    "error": "ApiGateway.304"' in text
     assert printed[-2:] == ["Deleting probe-fix ...", "Deleting probe ..."]
 
 
