@@ -669,7 +669,8 @@ def build_timed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Issue 16: conditional requests (ETag through the HTTP_PROXY integration, Last-Modified
-    through a trimming proxy), changes only, freshness, and all three together."""
+    through a trimming proxy), changes only, all three together (with an archive), and
+    changes only sharing ReadState with an incremental mark."""
     endpoint = "https://esi.evetech.net"
     body = {"result_selector": {"body.$": "$.ResponseBody"},
             "item": {"players": ItemField.number("$.body.players")}}  # fmt: skip
@@ -686,10 +687,6 @@ def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         "changes": DownloaderPattern(
             stack, "Changes", endpoint=endpoint, path="/v2/status", store=Store.changes_only(),
             downloader_id="changes", **body,
-        ),
-        "fresh": DownloaderPattern(
-            stack, "Fresh", endpoint=endpoint, path="/v2/status", respect_expires=True,
-            downloader_id="fresh", **body,
         ),
         "all": DownloaderPattern(
             stack, "All", endpoint=endpoint, path="/v2/status", conditional=True,

@@ -127,7 +127,9 @@ def test_changes_only_three_identical_answers_then_a_different_one_are_two_items
 def test_a_fresh_answer_means_no_request_until_it_expires(
     polite: Scenario, upstream: Upstream
 ) -> None:
-    for runner in runner_for(polite, upstream, "Fresh"):
+    """On the downloader with all three features (and an archive): freshness first, then
+    changes_only on the answers that were asked for."""
+    for runner in runner_for(polite, upstream, "All"):
         # Expires 05:32:30: the runs at 05:31 and 05:32 make no request at all.
         upstream.script(Answer(200, {"players": 5}, {"Expires": "Fri, 27 Nov 2026 05:32:30 GMT"}))
         assert runner.run(T[0]).succeeded
@@ -135,7 +137,7 @@ def test_a_fresh_answer_means_no_request_until_it_expires(
         assert [e.output["outcome"] for e in skipped] == ["fresh", "fresh"]
         assert skipped[0].output["freshUntil"].startswith("2026-11-27T05:32:30")
         assert len(upstream.requests) == 1
-        assert len(answers(runner, "fresh")) == 1
+        assert len(answers(runner, "all")) == 1
         # 05:33: expired, a request; max-age wins over Expires (RFC 9111), less Age.
         upstream.script(
             Answer(200, {"players": 6}, {"Cache-Control": "public, max-age=150", "Age": "30",
@@ -143,12 +145,24 @@ def test_a_fresh_answer_means_no_request_until_it_expires(
         )  # fmt: skip
         assert runner.run(T[3]).succeeded
         assert len(upstream.requests) == 1
-        assert state(runner, "fresh")["freshUntil"] == millis(T[3]) + 120_000  # 150 s - 30 s
+        assert state(runner, "all")["freshUntil"] == millis(T[3]) + 120_000  # 150 s - 30 s
         assert runner.run(T[4]).output["outcome"] == "fresh"  # 05:34 < 05:35
-        # no-cache: never fresh, every run asks.
-        upstream.script(Answer(200, {"players": 7}, {"Cache-Control": "no-cache"}),
-                        default=Answer(200, {"players": 7}))  # fmt: skip
-        assert runner.run(T[5]).succeeded
-        assert runner.run(T[6]).succeeded
-        assert len(upstream.requests) == 2
-        assert [i["players"] for i in answers(runner, "fresh")] == [5, 6, 7, 7]
+        # no-cache: never fresh; an invalid Expires ("0") is already expired, a malformed Age
+        # is ignored (RFC 9111): every run asks, none fails.
+        upstream.script(
+            Answer(200, {"players": 7}, {"Cache-Control": "no-cache"}),
+            default=Answer(200, {"players": 7}, {"Expires": "0", "Age": "soon"}),
+        )
+        outcomes = []
+        for when in T[5:8]:
+            execution = runner.run(when)
+            assert execution.status == "SUCCEEDED", execution.cause
+            outcomes.append(execution.output.get("outcome"))
+        assert len(upstream.requests) == 3
+        # The same 7 twice more: unchanged, not stored, not archived; its freshness (none)
+        # is still remembered (RememberUnchanged).
+        assert outcomes == [None, "unchanged", "unchanged"]
+        assert state(runner, "all")["freshUntil"] == 0
+        assert [i["players"] for i in answers(runner, "all")] == [5, 6, 7]
+        assert len(runner.objects()) == 3
+        upstream.script(default=Answer())

@@ -3,9 +3,9 @@
 A run whose answer is unchanged ends at ``NotModified`` (``conditional``: after the request, no
 write) or at ``Unchanged`` (``Store.changes_only()``: after the request, the state item's
 update but no item); a run whose last answer is still fresh ends at ``Fresh``
-(``respect_expires``: no request, no write). Each exit is a ``Succeed`` whose ``Output`` has
-``outcome`` (``_contract``); its path is the successful path's, turned off towards it at the
-Choice or Catch that leads there.
+(``respect_expires``: no request, no write). Each exit is a final JSONata ``Pass`` whose
+``Output`` has ``outcome`` (``_contract``); its path is the successful path's, turned off
+towards it at the Choice or Catch that leads there.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ def counts(path: list[Mapping[str, Any]]) -> PathCounts:
 
 
 def exits(definition: Mapping[str, Any]) -> dict[str, str]:
-    """Outcome → the name of the ``Succeed`` state a run taking it ends in (top level)."""
+    """Outcome → the name of the final state a run taking it ends in (top level)."""
     found = {}
     for name, state in definition.get("States", {}).items():
         output = state.get("Output")
-        if state.get("Type") == "Succeed" and isinstance(output, Mapping):
+        if state.get("End") and isinstance(output, Mapping):
             outcome = output.get(OUTCOME_KEY)
             if outcome in (OUTCOME_NOT_MODIFIED, OUTCOME_UNCHANGED, OUTCOME_FRESH):
                 found[outcome] = name

@@ -234,7 +234,7 @@ class BoundPoliteRun:
         """With ``conditional``: ``ApiGateway.304`` → ``NotModified`` (the run succeeds)."""
         if not self._run.conditional:
             return
-        not_modified = sfn.Succeed.jsonata(
+        not_modified = sfn.Pass.jsonata(
             scope,
             "NotModified",
             outputs={
@@ -269,7 +269,7 @@ class BoundPoliteRun:
                 )
             },
         )
-        unchanged = sfn.Succeed.jsonata(
+        unchanged = sfn.Pass.jsonata(
             scope,
             "Unchanged",
             outputs={

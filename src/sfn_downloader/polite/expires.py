@@ -48,7 +48,8 @@ _HTTP_DATE = (
     f"$month := $lookup({_MONTHS!r}, $lowercase($p[2])); ".replace("'", '"')
     + "$iso := $count($p) = 6 and $exists($month) ? "
     "$p[3] & '-' & $month & '-' & $pad($p[1], -2, '0') & 'T' & $p[4] & 'Z' : ''; "
-    "$contains($iso, /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/) "
+    "$contains($iso, /^[0-9]{4}-[0-9]{2}-(0[1-9]|[12][0-9]|3[01])"
+    "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$/) "
     "? $toMillis($iso) : 0 ) }"
 )
 
@@ -61,7 +62,7 @@ def fresh_until() -> str:
         f"$httpDate := {_HTTP_DATE}; "
         "$cc := $lowercase($header('cache-control')); "
         '$maxAge := $match($cc, /(^|[ ,])max-age="?([0-9]+)/); '
-        "$age := $header('age') = '' ? 0 : $number($header('age')); "
+        "$age := $contains($header('age'), /^[0-9]+$/) ? $number($header('age')) : 0; "
         "$string($contains($cc, /(^|[ ,])(no-store|no-cache)/) ? 0 "
         f": $exists($maxAge) ? {SCHEDULED_MILLIS} + ($number($maxAge[0].groups[1]) - $age) * 1000 "
         ": $header('expires') != '' ? $httpDate($header('expires')) : 0) )"
@@ -70,7 +71,7 @@ def fresh_until() -> str:
 
 def still_fresh(scope: Construct, then: sfn.IChainable) -> sfn.Choice:
     """``StillFresh``: the stored deadline is after the run's scheduled time → ``Fresh``."""
-    fresh = sfn.Succeed.jsonata(
+    fresh = sfn.Pass.jsonata(
         scope,
         "Fresh",
         outputs={
