@@ -74,11 +74,6 @@ class PoliteRun:
         self.conditional = bool(conditional)
         self.store = store or Store.every_answer()
         self.respect_expires = bool(respect_expires)
-        self._given = {
-            "conditional": conditional,
-            "store": store,
-            "respect_expires": respect_expires,
-        }
         self._result_selector = result_selector
         self._on_status = on_status
         self._computes_request = computes_request
@@ -109,11 +104,8 @@ class PoliteRun:
         return VALIDATOR_RESPONSE_HEADERS if self.conditional or self.respect_expires else ()
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """Each feature against the run's shape, transport, starts and status actions."""
-        for prop in ("conditional", "respect_expires"):
-            value = self._given[prop]
-            if value is not None and not isinstance(value, bool):
-                yield Problem(prop, value, "is not a bool.", f"pass {prop}=True or False.")
+        """Each feature against the run's shape, transport, starts and status actions (their
+        types are checked before, with every prop's)."""
         if not self.active:
             return
         yield from self.store.check(self._result_selector)
