@@ -70,6 +70,13 @@ def test_etag_goes_back_as_if_none_match_and_a_304_stores_nothing(
         assert [i["players"] for i in answers(runner, "etag")] == [5, 6]
         remembered = state(runner, "etag")
         assert (remembered["etag"], remembered["rememberedFor"]) == ('W/"v2"', T[2])
+        # A late delivery of an older scheduled time stores its answer, but cannot overwrite
+        # the newer run's validators (Remember's condition; MemoryKept).
+        upstream.script(Answer(200, {"players": 4}, {"ETag": '"old"'}))
+        late = runner.run("2026-11-27T05:29:00Z")
+        assert late.status == "SUCCEEDED", late.cause
+        assert state(runner, "etag") == remembered
+        assert len(answers(runner, "etag")) == 3
         # A failed run (API down) never reaches Remember: the validator stays.
         upstream.script(default=Answer(404, {"error": "gone"}))
         assert runner.run(T[3]).status == "FAILED"
