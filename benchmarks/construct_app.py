@@ -15,5 +15,5 @@ from app import player_count
 
 if __name__ == "__main__":
     app = cdk.App(outdir=os.environ.get("CDK_OUTDIR") or "cdk.out")
-    player_count(cdk.Stack(app, "EvePlayerCount"))
+    player_count(cdk.Stack(app, "EvePlayerCount"), polite=False)  # as handwritten_app.py
     app.synth()

@@ -28,7 +28,7 @@ def build_app(kind: str, count: int, outdir: str | None = None) -> cdk.App:
         if kind == "construct":
             from app import player_count  # the example's downloader, as the user writes it
 
-            player_count(stack, f"PlayerCount{index}", downloader_id=downloader_id)
+            player_count(stack, f"PlayerCount{index}", downloader_id=downloader_id, polite=False)
         elif kind == "handwritten":
             from handwritten_app import add_downloader
 

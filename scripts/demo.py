@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import hashlib
 import importlib.util
 import json
 import math
@@ -59,6 +60,10 @@ class EsiStandIn:
 
     One request in the script is a transient 503 (the run retries it), and three minutes of
     outage (four 503s in a row) make one run fail, as the real API sometimes does.
+
+    Like ESI it is a polite server: each answer has an ``ETag`` (a hash of the body) and a
+    ``Cache-Control: max-age`` (here 2 minutes); a request whose ``If-None-Match`` is the
+    current ETag gets ``304 Not Modified``; every fourth refresh finds the count unchanged.
     """
 
     def __init__(self, seed: int = 7) -> None:
@@ -66,7 +71,12 @@ class EsiStandIn:
         self._players = 31_200.0
         self._lock = threading.Lock()
         self._calls = 0
-        self._failing_calls = {12} | {40, 41, 42, 43}
+        self._failing_calls = {12} | {20, 21, 22, 23}
+        self._last: dict[str, Any] | None = None
+        self.status_requests = 0
+        """Requests for /v2/status received (retries included)."""
+        self.not_modified = 0
+        """Of them, answered 304 Not Modified."""
         self.order_page_bytes: dict[int, int] = {}
         """Bytes of each order page served (the size before trimming)."""
         stand_in = self
@@ -81,17 +91,23 @@ class EsiStandIn:
                 elif self.path.startswith(MARKET_HISTORY_PATH):
                     status, body = stand_in.market_history(self.path)
                 else:
-                    status, body = stand_in.answer(self.path)
-                payload = json.dumps(body).encode()
+                    status, body, extra = stand_in.answer(
+                        self.path, self.headers.get("If-None-Match")
+                    )
+                payload = json.dumps(body).encode() if status != 304 else b""
                 if self.path.startswith(MARKET_ORDERS_PATH):
                     stand_in.order_page_bytes[int(extra["X-Page"])] = len(payload)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Cache-Control", "public, max-age=30")
-                self.send_header("Expires", email.utils.formatdate(time.time() + 30, usegmt=True))
+                if status != 304:
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                if "Cache-Control" not in extra:
+                    self.send_header("Cache-Control", "public, max-age=30")
+                    self.send_header(
+                        "Expires", email.utils.formatdate(time.time() + 30, usegmt=True)
+                    )
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -100,22 +116,34 @@ class EsiStandIn:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
-    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
-        """The status code and JSON body for one request."""
+    def answer(
+        self, path: str, if_none_match: str | None = None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The status code, JSON body and caching headers for one request."""
         if not path.startswith("/v2/status") or "datasource=tranquility" not in path:
-            return 404, {"error": "Not found"}
+            return 404, {"error": "Not found"}, {}
         with self._lock:
+            self.status_requests += 1
             self._calls += 1
             if self._calls in self._failing_calls:
-                return 503, {"error": "The datasource tranquility is temporarily unavailable"}
-            # A slow evening rise with a little noise.
-            self._players += 55 + self._random.gauss(0, 140)
-            players = int(self._players + 400 * math.sin(self._calls / 9))
-        return 200, {
-            "players": players,
-            "server_version": "2989401",
-            "start_time": "2026-11-27T11:00:47Z",
-        }
+                error = {"error": "The datasource tranquility is temporarily unavailable"}
+                return 503, error, {}
+            if self._last is None or self._calls % 4:
+                # A slow evening rise with a little noise.
+                self._players += 55 + self._random.gauss(0, 140)
+                players = int(self._players + 400 * math.sin(self._calls / 9))
+                self._last = {
+                    "players": players,
+                    "server_version": "2989401",
+                    "start_time": "2026-11-27T11:00:47Z",
+                }
+            body = self._last
+            tag = '"' + hashlib.sha256(json.dumps(body).encode()).hexdigest()[:16] + '"'
+            caching = {"ETag": tag, "Cache-Control": "public, max-age=120"}
+            if if_none_match == tag:
+                self.not_modified += 1
+                return 304, {}, caching
+        return 200, body, caching
 
     def market_types(self, path: str) -> tuple[int, Any, dict[str, str]]:
         """``GET /v1/markets/10000002/types/?page=N`` like ESI: 1,000 ascending type ids a page,
@@ -334,12 +362,22 @@ def draw_chart(rows: list[dict[str, Any]], path: Path, source: str) -> None:
         return datetime.strptime(row["sk"], "%Y-%m-%dT%H:%M:%SZ")
 
     stored = [row for row in rows if row.get("count") is not None]
-    failed = [row for row in rows if row.get("count") is None]
+    failed = [row for row in rows if row["status"].startswith("FAILED")]
+    # A run that stored nothing on purpose (fresh, 304) means "the same as the last item":
+    # the chart carries the last count forward as a step; a failed run stays a gap.
+    carried, last = [], math.nan
+    for row in rows:
+        last = row["count"] if row.get("count") is not None else last
+        carried.append(math.nan if row in failed else last)
     fig, ax = plt.subplots(figsize=(10, 4.8), dpi=120)
     # NaN for a failed minute breaks the line there: no item, no interpolated value.
     ax.plot(
-        [when(r) for r in rows], [r.get("count", math.nan) for r in rows],
-        color="#1f77b4", linewidth=1.8, marker="o", markersize=3, label="players online",
+        [when(r) for r in rows], carried, drawstyle="steps-post",
+        color="#1f77b4", linewidth=1.8, label="players online (last stored answer)",
+    )  # fmt: skip
+    ax.plot(
+        [when(r) for r in stored], [r["count"] for r in stored], linestyle="none",
+        color="#1f77b4", marker="o", markersize=3, label="item stored",
     )  # fmt: skip
     for index, row in enumerate(failed):
         ax.axvspan(
@@ -437,10 +475,18 @@ def main() -> int:
     ]
     print_table(rows)
     ok = sum(e.succeeded for e in executions)
+    outcomes = [(e.output or {}).get("outcome") for e in executions if e.succeeded]
+    fresh, not_modified = outcomes.count("fresh"), outcomes.count("notModified")
     print(
-        f"\n{ok}/{len(executions)} runs stored an item in {elapsed:.1f} s "
+        f"\n{ok}/{len(executions)} runs succeeded in {elapsed:.1f} s "
         f"({len(executions) / elapsed:.0f} runs/s); retries waited (skipped): "
         f"{sum(runner.retry_intervals):.1f} s"
+    )
+    print(
+        f"polite (conditional, respect_expires): {ok - fresh - not_modified} items stored; "
+        f"{fresh} runs still fresh made no request, {not_modified} got 304 Not Modified: "
+        f"{fresh} requests and {fresh + not_modified} writes saved "
+        f"({stand_in.status_requests} requests reached the stand-in, retries included)"
     )
     print(
         f"\nmarket types of The Forge, one run at {market_run.scheduled_time}: "
@@ -514,7 +560,8 @@ def print_orders(
 
 def _status(execution: Any) -> str:
     if execution.succeeded:
-        return "SUCCEEDED"
+        outcome = (execution.output or {}).get("outcome")
+        return f"SUCCEEDED ({outcome}: no item)" if outcome else "SUCCEEDED"
     return f"FAILED {execution.error}"
 
 

@@ -70,6 +70,7 @@ QUESTIONS = (
     "array-range",
     "throttled-answers",
     "express-patterns",
+    "conditional-304",
     "history-quota",
     "dynamodb-error-names",
     "express-child-sync",
@@ -104,6 +105,9 @@ ECHO_CODE = """
 import json
 
 def handler(event, context):
+    etag = '"probe-etag"'
+    if (event.get("headers") or {}).get("if-none-match") == etag:
+        return {"statusCode": 304, "headers": {"ETag": etag}}
     body = {
         "rawPath": event.get("rawPath"),
         "rawQueryString": event.get("rawQueryString"),
@@ -114,7 +118,7 @@ def handler(event, context):
     if "throttle=1" in (event.get("rawQueryString") or ""):
         return {"statusCode": 429, "body": json.dumps({"message": "slow down"}),
                 "headers": {"Content-Type": "application/json", "Retry-After": "7"}}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json", "ETag": etag},
             "body": json.dumps(body)}
 """
 
@@ -905,6 +909,22 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
                 results[label] = f"{details.get('Code')}: {details.get('Message')}"
         return results
 
+    def conditional_304(probe: Probe) -> Any:
+        """conditional=True: does If-None-Match reach the backend through HTTP_PROXY, and is its
+        304 the task error ApiGateway.304 ("Call API Gateway with Step Functions": every
+        non-2xx status is an error) rather than a success?"""
+        results = {}
+        for n, extra in enumerate(({}, {"Headers": {"If-None-Match": ['"probe-etag"']}})):
+            answer = probe.run(f"cond-{n}", machine(task(apigw, invoke(host, "/v1/cond", **extra))))
+            output = answer["output"] or {}
+            headers = {k.lower(): v for k, v in (output.get("Headers") or {}).items()}
+            results["with If-None-Match" if n else "without"] = {
+                "status": answer["status"], "error": answer["error"], "cause": answer["cause"],
+                "StatusCode": output.get("StatusCode"),
+                "ETag": headers.get("etag"),
+            }  # fmt: skip
+        return results
+
     def history_quota(probe: Probe) -> Any:
         loop = {"StartAt": "Loop", "States": {"Loop": {"Type": "Pass", "Next": "Loop"}}}
         answer = probe.run(
@@ -1079,6 +1099,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "array-range": array_range,
         "throttled-answers": throttled_answers,
         "express-patterns": express_patterns,
+        "conditional-304": conditional_304,
         "history-quota": history_quota,
         "dynamodb-error-names": dynamodb_error_names,
         "express-child-sync": express_child_sync,

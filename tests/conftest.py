@@ -23,6 +23,7 @@ from scenarios import (
     build_pages,
     build_paginators,
     build_paginators_http,
+    build_polite,
     build_retained,
     build_retry_after,
     build_shared_table,
@@ -176,3 +177,9 @@ def from_answer_http() -> Scenario:
 def timed() -> Scenario:
     """The day's rates (placeholders, backfill), hourly windows, an incremental mark."""
     return synth(build_timed)
+
+
+@pytest.fixture(scope="session")
+def polite() -> Scenario:
+    """Issue 16: conditional (ETag, Last-Modified through trim), changes only, freshness."""
+    return synth(build_polite)

@@ -37,6 +37,7 @@ from sfn_downloader import (
     RetryAfter,
     Starts,
     StatusAction,
+    Store,
     Transport,
     Trim,
     Window,
@@ -694,3 +695,39 @@ def build_timed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     caller = iam.Role(stack, "BackfillCaller", assumed_by=iam.AccountRootPrincipal())
     rates.grant_start_backfill(caller)
     return {"p": rates, "events": events, "issues": issues}
+
+
+def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Issue 16: conditional requests (ETag through the HTTP_PROXY integration, Last-Modified
+    through a trimming proxy), changes only, all three together (with an archive), and
+    changes only sharing ReadState with an incremental mark."""
+    endpoint = "https://esi.evetech.net"
+    body = {"result_selector": {"body.$": "$.ResponseBody"},
+            "item": {"players": ItemField.number("$.body.players")}}  # fmt: skip
+    return {
+        "etag": DownloaderPattern(
+            stack, "Etag", endpoint=endpoint, path="/v2/status", conditional=True,
+            headers={"Accept": "application/json"}, downloader_id="etag", **body,
+        ),
+        "modified": DownloaderPattern(
+            stack, "Modified", endpoint=endpoint, path="/v2/status", conditional=True,
+            trim=Trim.fields("players"), downloader_id="modified",
+            item={"players": ItemField.number("$.ResponseBody[0].players")},
+        ),
+        "changes": DownloaderPattern(
+            stack, "Changes", endpoint=endpoint, path="/v2/status", store=Store.changes_only(),
+            downloader_id="changes", **body,
+        ),
+        "all": DownloaderPattern(
+            stack, "All", endpoint=endpoint, path="/v2/status", conditional=True,
+            store=Store.changes_only(), respect_expires=True, downloader_id="all",
+            archive=Archive.to_new_bucket(), **body,
+        ),
+        "marks": DownloaderPattern(
+            stack, "Marks", endpoint="https://api.github.com", path="/repos/a/b/issues",
+            incremental=Incremental("$.ResponseBody[*].updated_at", "since", 0),
+            store=Store.changes_only(), downloader_id="marks",
+            result_selector={"issues.$": "$.ResponseBody"},
+            item={"issues": ItemField.json("$.issues")},
+        ),
+    }  # fmt: skip

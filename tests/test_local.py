@@ -397,7 +397,10 @@ def test_cli_runs_the_example_app(upstream: Upstream, capsys: pytest.CaptureFixt
     out = capsys.readouterr()
     assert status == 0, out.err
     items = [json.loads(line) for line in out.out.splitlines()]
-    assert [(i["pk"], i["sk"], i["count"]) for i in items] == [
+    # The example is polite (conditional, respect_expires): its state item comes first.
+    [memory] = [i for i in items if i["sk"] == "#state"]
+    assert memory["rememberedFor"] == "2026-11-27T05:31:00Z"
+    assert [(i["pk"], i["sk"], i["count"]) for i in items if i["sk"] != "#state"] == [
         ("eve/player-count", "2026-11-27T05:30:00Z", 24449),
         ("eve/player-count", "2026-11-27T05:31:00Z", 24449),
     ]

@@ -29,6 +29,7 @@ from scenarios import (
     build_pages,
     build_paginators,
     build_paginators_http,
+    build_polite,
     build_retry_after,
     build_status_actions,
     build_status_actions_http,
@@ -126,6 +127,7 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_from_answer_http),
         in_stack(build_timed),
         in_stack(build_retry_after),
+        in_stack(build_polite),
     ],
     ids=[
         "eve-example",
@@ -151,6 +153,7 @@ def rates_example(app: cdk.App) -> None:
         "from-answer-http",
         "timed",
         "retry-after",
+        "polite",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

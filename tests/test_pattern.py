@@ -25,7 +25,8 @@ def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
         "Archive", "AuthHeader", "Concurrency", "Constant", "CostEstimate", "DownloaderConfigError",
         "DownloaderPattern", "FanOut", "Incremental", "ItemField", "Pagination", "Prices",
-        "Problem", "RetryAfter", "Starts", "StatusAction", "Transport", "Trim", "Window",
+        "Problem", "RetryAfter", "Starts", "StatusAction", "Store", "Transport", "Trim",
+        "Window",
         "estimate_backfill_cost", "estimate_monthly_cost",
     ]  # fmt: skip
     assert sfn_downloader.__version__ == "0.2.0"

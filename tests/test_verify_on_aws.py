@@ -99,6 +99,12 @@ def test_the_echo_answers_what_it_received(verify: ModuleType) -> None:
     answer = namespace["handler"](event, None)
     body = json.loads(answer["body"])
     assert body == event
+    assert answer["headers"]["ETag"] == '"probe-etag"'
+    conditional = {**event, "headers": {"if-none-match": '"probe-etag"'}}
+    assert namespace["handler"](conditional, None) == {
+        "statusCode": 304,
+        "headers": {"ETag": '"probe-etag"'},
+    }
     big = json.loads(namespace["handler"]({**event, "rawQueryString": "big=1"}, None)["body"])
     assert len(big["padding"]) == 300 * 1024
     throttled = namespace["handler"]({**event, "rawQueryString": "throttle=1"}, None)
@@ -720,6 +726,9 @@ def test_main_asks_every_question_then_deletes_everything(
                 service_error_code="InvalidDefinition",
                 service_message="Express state machine does not support '.sync'",
             )
+        # conditional-304: a 200 with an ETag, then ApiGateway.304 (as the guide documents).
+        run({"ResponseBody": echo, "Headers": {"ETag": ['"probe-etag"']}, "StatusCode": 200})
+        run(error="ApiGateway.304")
         run(error="DynamoDB.ResourceNotFoundException")
         run(error="DynamoDB.AmazonDynamoDBException")
         for workflow in ("EXPRESS", "STANDARD"):  # the sync child, then its parent
@@ -770,6 +779,7 @@ def test_main_asks_every_question_then_deletes_everything(
     assert '"received": "it\'s"' in text
     assert "probe failed" not in text
     assert "Could not delete" not in text
+    assert '"with If-None-Match": {\n    "status": "FAILED",\n    "error": "ApiGateway.304"' in text
     assert printed[-7:] == [f"Deleting {name} ..." for name in everything]
 
 

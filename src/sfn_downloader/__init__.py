@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .item import ItemField
     from .pagination import Pagination
     from .pattern import DownloaderPattern
-    from .polite import RetryAfter
+    from .polite import RetryAfter, Store
     from .sinks.s3 import Archive
     from .starts import Starts
     from .status import StatusAction
@@ -49,6 +49,7 @@ __all__ = [
     "RetryAfter",
     "Starts",
     "StatusAction",
+    "Store",
     "Transport",
     "Trim",
     "Window",
@@ -73,6 +74,7 @@ _MODULE_OF = {
     "RetryAfter": "polite",
     "Starts": "starts",
     "StatusAction": "status",
+    "Store": "polite",
     "Transport": "transport",
     "Trim": "transport.trim",
     "Window": "timing",

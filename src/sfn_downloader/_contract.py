@@ -291,3 +291,64 @@ BACKFILL_MAX_TIMES = 1_000
 inside a Standard execution's 25,000 history events at about 10 events a time)."""
 BACKFILL_TIMES_PATH = "$.times"
 """The backfill's list of scheduled times (``ListTimes``)."""
+
+# --- Polite downloading: conditional requests, change-only storage, freshness (issue 16) ---
+ETAG_ATTRIBUTE = "etag"
+"""In the state item, with ``conditional``: the ``ETag`` of the last stored (or unchanged)
+answer, sent back as ``If-None-Match`` (``""``: none)."""
+LAST_MODIFIED_ATTRIBUTE = "lastModified"
+"""In the state item, with ``conditional``: its ``Last-Modified``, sent back as
+``If-Modified-Since`` (``""``: none)."""
+RESULT_HASH_ATTRIBUTE = "resultHash"
+"""In the state item, with ``Store.changes_only()``: SHA-256 (hex) of the last stored selected
+result, as ``States.JsonToString`` writes it."""
+FRESH_UNTIL_ATTRIBUTE = "freshUntil"
+"""In the state item, with ``respect_expires``: until when (epoch milliseconds) the last answer
+is fresh by its ``Cache-Control: max-age`` or ``Expires`` (``0``: not fresh at all)."""
+REMEMBERED_FOR_ATTRIBUTE = "rememberedFor"
+"""In the state item: the scheduled time of the run that last wrote the attributes above."""
+REMEMBERED_ORDER_ATTRIBUTE = "rememberedOrder"
+"""In the state item: that scheduled time in epoch milliseconds; the write's condition compares
+it, so an older run (a late re-delivery) never overwrites a newer run's validators."""
+REQUEST_HEADERS_VARIABLE = "requestHeaders"
+"""With ``conditional``: the run's request headers (the static ones and the validators),
+assigned by ``ComputeHeaders``; the download reads them (``Headers.$``)."""
+ANSWER_HEADERS_VARIABLE = "answerHeaders"
+"""The raw answer's headers (name → list of values), assigned by the download."""
+ANSWER_HASH_VARIABLE = "answerHash"
+"""With ``Store.changes_only()``: the selected result's hash, assigned by ``HashAnswer``."""
+MEMORY_UPDATE_VARIABLE = "memoryUpdate"
+"""What ``Remember`` writes (``etag``, ``lastModified``, ``freshUntil``, ``order``), assigned by
+``ReadAnswer``."""
+CONDITIONAL_REQUEST_HEADERS = ("If-None-Match", "If-Modified-Since")
+"""The request headers ``conditional`` sends."""
+VALIDATOR_RESPONSE_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Expires", "Age")
+"""The response headers the polite features read (a trimming proxy forwards them)."""
+NOT_MODIFIED_STATUS = 304
+"""``304 Not Modified``: with ``conditional``, a success that stores nothing. ``apigateway:
+invoke`` fails every non-2xx answer (``ApiGateway.304``: "Call API Gateway with Step Functions",
+Error handling), so the download catches that error."""
+VOLATILE_RESPONSE_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Date", "Age", "Expires", "Cache-Control", "ETag", "Last-Modified", "Set-Cookie",
+        "X-Request-Id", "X-Amzn-RequestId", "X-Amzn-Trace-Id", "X-Amz-Cf-Id", "X-Amz-Cf-Pop",
+        "CF-Ray", "Via", "X-Cache", "Server-Timing", "X-ESI-Request-ID", "Retry-After",
+        "RateLimit", "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Remaining",
+        "X-RateLimit-Reset", "X-ESI-Error-Limit-Remain", "X-ESI-Error-Limit-Reset",
+    )
+)  # fmt: skip
+"""Response headers that change from one answer to the next whatever the content (times,
+request ids, counters): a result holding one is never "unchanged"."""
+OUTCOME_KEY = "outcome"
+"""A run that stored nothing on purpose ends with ``{"outcome": <why>, "reason": <text>,
+"scheduledTime": <the run's>}`` (``freshUntil`` too, for ``fresh``)."""
+REASON_KEY = "reason"
+OUTCOME_NOT_MODIFIED = "notModified"
+"""The API answered ``304 Not Modified`` to the conditional request: nothing written."""
+OUTCOME_UNCHANGED = "unchanged"
+"""The selected result equals the last stored one (``Store.changes_only()``): nothing written."""
+OUTCOME_FRESH = "fresh"
+"""The last answer is still fresh (``respect_expires``): no request, nothing written."""
+FRESH_UNTIL_KEY = "freshUntil"
+"""In a ``fresh`` run's output: until when the last answer is fresh (ISO 8601)."""

@@ -59,6 +59,9 @@ class Exchange:
     """Every response header the downloader's own states read (``X-Pages``, a cursor header)."""
     throttled_statuses: tuple[int, ...] = ()
     """With ``retry_after``: statuses the proxy hands over as a marked ``200`` with headers."""
+    computed_headers: tuple[str, ...] = ()
+    """Request headers a run computes (``conditional``'s ``If-None-Match``,
+    ``If-Modified-Since``): the download then reads all its headers from ``$requestHeaders``."""
 
 
 def with_query(path: str, query: Mapping[str, list[str]]) -> str:
@@ -201,6 +204,10 @@ class Downloads(Protocol):
         """The download retry policy, as ``add_retry`` keyword arguments."""
         ...
 
+    def static_headers(self) -> dict[str, list[str]]:
+        """The headers every request carries, as the task takes them (values are lists)."""
+        ...
+
 
 class Persists(Protocol):
     """The item sink: builds the putItem tasks of one downloader."""
@@ -341,6 +348,40 @@ NO_STATUS_ACTIONS: StatusReactions = _NoStatusActions()
 """The reactions of a downloader without ``on_status``."""
 
 
+class AnswerMemory(Protocol):
+    """What the polite features (``conditional``, ``store``, ``respect_expires``) wire around a
+    single answer: a catch on the download, the states between it and Persist."""
+
+    @property
+    def any(self) -> bool:
+        """True when a polite feature is on."""
+        ...
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        """Catches on the download (a ``304`` ending the run successfully)."""
+        ...
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        """The states from after the download to ``persist`` (the chain ends at it); the
+        selected result is at ``selected_path``."""
+        ...
+
+
+class _NoAnswerMemory:
+    any = False
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        del scope, task
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        del scope, selected_path
+        return sfn.Chain.start(persist)
+
+
+NO_ANSWER_MEMORY: AnswerMemory = _NoAnswerMemory()
+"""No polite feature: the download goes straight to Persist."""
+
+
 @dataclass(frozen=True)
 class Frame:
     """Where a shape's states run: the whole run, or one iteration of a fan-out's Map (the
@@ -445,6 +486,8 @@ class RunParts:
     incremental mark)."""
     server_waits: ServerWaits | None = None
     """With ``retry_after``: the states that wait what a throttling server asks."""
+    memory: AnswerMemory = NO_ANSWER_MEMORY
+    """The polite features' states around a single answer (remembering it)."""
 
 
 class RunShape(Protocol):

@@ -33,7 +33,7 @@ from .concurrency import Concurrency
 from .errors import DownloaderConfigError, Problem
 from .fanout import FanOut
 from .pagination import Pagination
-from .polite import RetryAfter
+from .polite import RetryAfter, Store
 from .sinks.dynamodb import ItemValue
 from .sinks.s3 import Archive
 from .starts import Starts
@@ -177,6 +177,18 @@ class DownloaderPattern(Construct):
         ``Downloader.RetryAfterTooLong``, the server's answer as cause. The proxy becomes a
         non-proxy HTTP integration, as with ``trim``. API Gateway transport, one request a
         run. Default: none, a ``429``/``503`` is retried by the retry policy (2, 4, 8 s).
+    :param conditional: Send the ``ETag`` / ``Last-Modified`` of the last remembered answer
+        back as ``If-None-Match`` / ``If-Modified-Since``; a ``304 Not Modified`` ends the run
+        successfully with nothing written (output ``{"outcome": "notModified"}``). The
+        validators live in the downloader's state item. API Gateway transport, one request a
+        run. Default: ``False``.
+    :param store: Which answers become items: ``Store.every_answer()``, or
+        ``Store.changes_only()`` (an answer whose selected result equals the last stored one
+        writes nothing; output ``{"outcome": "unchanged"}``; needs a ``result_selector`` that
+        reads no volatile header). Default: ``Store.every_answer()``.
+    :param respect_expires: Skip the request entirely while the last answer is still fresh by
+        its ``Cache-Control: max-age`` or ``Expires`` (compared with the run's scheduled time;
+        output ``{"outcome": "fresh"}``). Reads the state item every run. Default: ``False``.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -220,6 +232,9 @@ class DownloaderPattern(Construct):
         incremental: Incremental | None = None,
         backfill: bool | None = None,
         retry_after: RetryAfter | None = None,
+        conditional: bool | None = None,
+        store: Store | None = None,
+        respect_expires: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -235,6 +250,7 @@ class DownloaderPattern(Construct):
             on_status=on_status,
             window=window, incremental=incremental, backfill=backfill,
             retry_after=retry_after,
+            conditional=conditional, store=store, respect_expires=respect_expires,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id

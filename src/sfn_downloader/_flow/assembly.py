@@ -1,8 +1,8 @@
 """Assembly: the run's states, from the features, in the order a run meets them.
 
-    [CheckInput] → [ReadState] → [ComputeRequest] → [ComputeExpiry] → [query overrides]
-        → the shape's states (→ [ComputeMark → AdvanceMark] after the answer is stored)
-        → [afterwards]
+    [CheckInput] → [ReadState] → [StillFresh] → [ComputeHeaders] → [ComputeRequest]
+        → [ComputeExpiry] → [query overrides] → the shape's states (→ [Remember]
+        → [ComputeMark → AdvanceMark] after the answer is stored) → [afterwards]
 
 The shape (one request, a fan-out, the pages of one path) builds its own states from the
 transport's tasks, the item sink's putItem tasks and the concurrency's Map; the starts add the
@@ -56,6 +56,9 @@ def build_definition(
         return states
 
     timing = config.timing
+    polite = config.polite
+    remembering = polite.bind(memory, downloads.status_error)
+    download_assign = {**(timing.download_assign or {}), **polite.download_assign()}
     parts = RunParts(
         downloads=downloads, persists=writer, maps=config.concurrency, request=config.request,
         result_selector=config.result_selector,
@@ -63,9 +66,10 @@ def build_definition(
         key_suffix_path=config.starts.key_suffix_path,
         attributes=config.starts.item_attributes(),
         keeps_result=config.keeps_result, afterwards=afterwards,
-        computed_path=timing.computed_path, download_assign=timing.download_assign,
+        computed_path=timing.computed_path, download_assign=download_assign or None,
         sort_key=timing.sort_key,
-        stored=lambda inner: timing.stored(inner, memory),
+        stored=lambda inner: [*remembering.stored(inner), *timing.stored(inner, memory)],
+        memory=remembering,
     )  # fmt: skip
     if config.on_status is not None:
         parts = replace(parts, on_status=config.on_status.bind(downloads.status_error))
@@ -81,7 +85,10 @@ def build_definition(
     run = config.shape.build(scope, parts)
     run = config.starts.with_overrides(scope, run, config.request.query)
     run = writer.with_expiry(scope, run)
-    run = timing.with_request(scope, run, memory)
+    run = timing.with_request(scope, run)
+    run = polite.before_request(scope, run, downloads.static_headers())
+    if timing.reads_state or polite.reads_state:  # one read for every feature that remembers
+        run = memory.read(scope).next(run)
     return config.starts.with_input_check(scope, run)
 
 

@@ -35,7 +35,8 @@ from ..errors import DownloaderConfigError, Problem
 from ..fanout import FanOut
 from ..item import ItemField
 from ..pagination import Pagination
-from ..polite import RetryAfter
+from ..polite import RetryAfter, Store
+from ..polite._run import PoliteRun
 from ..sinks.dynamodb import ItemSink, ItemValue
 from ..sinks.s3 import Archive
 from ..starts import Starts
@@ -87,6 +88,9 @@ class Props:
     incremental: Incremental | None = None
     backfill: bool | None = None
     retry_after: RetryAfter | None = None
+    conditional: bool | None = None
+    store: Store | None = None
+    respect_expires: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,17 @@ class Config:
     exchange: Exchange = field(default_factory=Exchange)
     on_status: OnStatus | None = None
     retry_after: RetryAfter | None = None
+    polite: PoliteRun = field(
+        default_factory=lambda: PoliteRun(
+            conditional=None,
+            store=None,
+            respect_expires=None,
+            result_selector=None,
+            on_status=None,
+            computes_request=False,
+        )
+    )
+    """``conditional``, ``store``, ``respect_expires``."""
 
     @property
     def keeps_result(self) -> bool:
@@ -156,9 +171,14 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
     request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
-    exchange = _exchange(props, shape, request)
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None)  # fmt: skip
+    polite = PoliteRun(
+        conditional=props.conditional, store=props.store,
+        respect_expires=props.respect_expires, result_selector=props.result_selector,
+        on_status=props.on_status, computes_request=timing.active,
+    )  # fmt: skip
+    exchange = _exchange(props, shape, request, polite)
     backfill = Backfill(enabled=props.backfill, timing=timing,
                         distributed=concurrency.is_distributed)  # fmt: skip
     expression, time_zone = _schedule_of(starts)
@@ -178,7 +198,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
-                    items, props.archive, on_status, timing, backfill,
+                    items, props.archive, on_status, timing, backfill, polite,
                     props.retry_after):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
@@ -202,6 +222,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
+        polite=polite,
     )  # fmt: skip
 
 
@@ -224,9 +245,9 @@ def _seconds(timeout: object) -> float | None:
     return seconds if seconds > 0 else None
 
 
-def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
-    """What requests carry and states read, by name: the shape's own, and the headers the
-    selector (or, without one, the item) reads of the raw answer."""
+def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun) -> Exchange:
+    """What requests carry and states read, by name: the shape's own, the headers the
+    selector (or, without one, the item) reads of the raw answer, and the polite features'."""
     own = shape.exchange(request)
     if props.result_selector is not None:
         paths = list(_strings(props.result_selector))
@@ -244,8 +265,11 @@ def _exchange(props: Props, shape: RunShape, request: Request) -> Exchange:
         queried = tuple(dict.fromkeys([*queried, mark.param]))
     return Exchange(
         query_names=queried,
-        response_headers=tuple(dict.fromkeys([*own.response_headers, *read])),
+        response_headers=tuple(
+            dict.fromkeys([*own.response_headers, *read, *polite.response_headers])
+        ),
         throttled_statuses=RETRY_AFTER_STATUSES if isinstance(waits, RetryAfter) else (),
+        computed_headers=polite.request_headers,
     )
 
 

@@ -44,6 +44,7 @@ class SingleRequest:
             result_path=result_path,
             assign=parts.download_assign,
         )
+        parts.memory.guard(scope, task)
         download: sfn.Chain | sfn.TaskStateBase = task
         if waits is not None:
             download = _with_waits(scope, parts, task, f"$.{RESULT_FIELD}")
@@ -57,7 +58,7 @@ class SingleRequest:
                 scope, "Persist", sort_key=key, attributes=parts.attributes,
                 result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
             )  # fmt: skip
-            chain = download.next(persist)
+            chain = download.next(parts.memory.store(scope, persist, result_path or "$"))
             for state in parts.stored(scope):
                 chain = chain.next(state)
             return chain
@@ -68,7 +69,7 @@ class SingleRequest:
                 result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
                 result_path=f"$.{KEY_FIELD}",
             )  # fmt: skip
-            chain = download.next(persist)
+            chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
         else:
             # A ResultSelector sees only the task's result (putItem's {}), never the state's
             # key suffix: a Pass, which reads the state, writes the stored item's key.
@@ -80,7 +81,8 @@ class SingleRequest:
                 scope, "StoredKey", parameters=parts.persists.key_selector(key),
                 result_path=f"$.{KEY_FIELD}",
             )  # fmt: skip
-            chain = download.next(persist).next(stored_key)
+            chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
+            chain = chain.next(stored_key)
         for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain

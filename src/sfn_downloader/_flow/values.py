@@ -21,7 +21,7 @@ from ..constant import Constant, looks_like_a_path
 from ..errors import Problem
 from ..fanout import FanOut
 from ..pagination import Pagination
-from ..polite import RetryAfter
+from ..polite import RetryAfter, Store
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..timing import Incremental, Window
@@ -94,6 +94,9 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("backfill", _is(bool), "a bool", "pass backfill=True or False."),
     ("retry_after", _is(RetryAfter), "a RetryAfter",
      "use RetryAfter(max_wait=Duration.minutes(2))."),
+    ("conditional", _is(bool), "a bool", "pass conditional=True or False."),
+    ("store", _is(Store), "a Store", "use Store.every_answer() or Store.changes_only()."),
+    ("respect_expires", _is(bool), "a bool", "pass respect_expires=True or False."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._contract import OUTCOME_FRESH, OUTCOME_NOT_MODIFIED, OUTCOME_UNCHANGED
 from ._definition import (
     _all_states,
     _is_dynamodb_write,
@@ -15,6 +16,7 @@ from ._definition import (
     successful_path,
 )
 from ._errors import CostModelError
+from ._polite import PathCounts, check_ratio, counts, exits, path_to
 from ._prices import Prices, _prices_for
 from ._schedule import DAYS_PER_MONTH, count_runs
 
@@ -73,6 +75,12 @@ class CostEstimate:
     period: str = "month"
     """What the figures cover: ``"month"`` (a 30-day month of runs), or ``"backfill"`` (one
     backfill, once). Default: ``"month"``."""
+    requests_saved: float = 0.0
+    """Requests a month the polite features save (``unchanged_ratio``, ``fresh_ratio``),
+    compared with the same downloader requesting every run. Default: none saved."""
+    item_writes_saved: float = 0.0
+    """Item writes (putItem) a month they save, compared with storing every answer.
+    Default: none saved."""
 
     @property
     def total(self) -> float:
@@ -120,6 +128,11 @@ class CostEstimate:
             cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
             cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
             lines.append("  ".join(cells).rstrip())
+        if self.requests_saved or self.item_writes_saved:
+            lines.append(
+                f"Saved a {self.period}: {_number(self.requests_saved)} requests, "
+                f"{_number(self.item_writes_saved)} item writes"
+            )
         lines += [f"- {assumption}" for assumption in self.assumptions]
         return "\n".join(lines)
 
@@ -145,6 +158,8 @@ def estimate_monthly_cost(
     item_size_bytes: int = 1024,
     pages_per_run: int | None = None,
     requests_per_run: int | None = None,
+    unchanged_ratio: float = 0.0,
+    fresh_ratio: float = 0.0,
 ) -> CostEstimate:
     """Estimate a downloader's monthly cost from its synthesized schedule and state machine.
 
@@ -168,6 +183,13 @@ def estimate_monthly_cost(
         a paginated definition raises ``CostModelError``.
     :param requests_per_run: With ``FanOut.from_answer``, the items its list holds (the
         fan-out's iterations). Default: none, and such a definition raises ``CostModelError``.
+    :param unchanged_ratio: The share of runs (0 to 1) whose answer is unchanged: with
+        ``conditional`` a ``304`` (a request, no write), else with ``Store.changes_only()`` an
+        unchanged result (a request and the state item's update, no item). Default: ``0``; a
+        downloader with neither raises ``CostModelError`` for more.
+    :param fresh_ratio: With ``respect_expires``, the share of runs (0 to 1) whose last
+        answer is still fresh: no request, no write. Default: ``0``; a downloader without
+        ``respect_expires`` raises ``CostModelError`` for more.
     """
     from aws_cdk import Stack
 
@@ -213,6 +235,8 @@ def estimate_monthly_cost(
         alarms=alarms,
         pages_per_run=pages_per_run,
         requests_per_run=requests_per_run,
+        unchanged_ratio=unchanged_ratio,
+        fresh_ratio=fresh_ratio,
     )
 
 
@@ -231,6 +255,8 @@ def estimate_cost(
     alarms: int = 0,
     pages_per_run: int | None = None,
     requests_per_run: int | None = None,
+    unchanged_ratio: float = 0.0,
+    fresh_ratio: float = 0.0,
 ) -> CostEstimate:
     """Estimate the monthly cost of a scheduled state machine given as plain data.
 
@@ -270,6 +296,24 @@ def estimate_cost(
     api_calls = sum(1 for state in path if _resource(state).endswith(":apigateway:invoke"))
     put_items = sum(1 for state in path if _is_dynamodb_write(_resource(state)))
     units_per_write = max(1, math.ceil(item_size_bytes / 1024))
+    mix = _polite_mix(definition, path, unchanged_ratio, fresh_ratio)
+    per_run = {
+        key: sum(share * getattr(c, key) for share, c in mix)
+        for key in ("transitions", "requests", "item_writes", "state_updates", "state_reads")
+    }
+    if len(mix) > 1:  # the polite features' paths: a weighted run
+        full = mix[0][1]
+        transitions_in_month = runs * (per_run["transitions"] + (transitions - full.transitions))
+        api_calls_in_month = runs * per_run["requests"] if api_calls else 0.0
+        write_units = runs * (per_run["item_writes"] * units_per_write + per_run["state_updates"])
+        saved = (runs * (full.requests - per_run["requests"]),
+                 runs * (full.item_writes - per_run["item_writes"]))  # fmt: skip
+    else:
+        transitions_in_month = runs * transitions
+        api_calls_in_month = runs * api_calls
+        write_units = runs * put_items * units_per_write
+        saved = (0.0, 0.0)
+    reads_in_month = runs * per_run["state_reads"]
 
     on_demand_only = schedule_expression == ON_DEMAND
     items = (
@@ -300,7 +344,7 @@ def estimate_cost(
         items.append(
             LineItem(
                 "Step Functions Standard",
-                runs * transitions,
+                transitions_in_month,
                 "state transitions",
                 price.standard_per_transition,
                 price.standard_free_transitions,
@@ -329,7 +373,7 @@ def estimate_cost(
         items.append(
             LineItem(
                 "API Gateway REST",
-                runs * api_calls,
+                api_calls_in_month,
                 "requests",
                 price.api_gateway_rest_per_request,
             )
@@ -338,13 +382,33 @@ def estimate_cost(
         items.append(
             LineItem(
                 "DynamoDB on-demand writes",
-                runs * put_items * units_per_write,
+                write_units,
                 "write request units",
                 price.dynamodb_per_write_request_unit,
             )
         )
         assumptions.append(
             f"DynamoDB: on-demand table, {item_size_bytes}-byte items ({units_per_write} WRU each)."
+        )
+    if reads_in_month:
+        items.append(
+            LineItem(
+                "DynamoDB on-demand reads",
+                reads_in_month,
+                "read request units",
+                price.dynamodb_per_read_request_unit,
+            )
+        )
+        assumptions.append(
+            "The state item: one strongly consistent GetItem a run (under 4 KB: 1 RRU); its "
+            "updates are 1 WRU each."
+        )
+    if len(mix) > 1:
+        assumptions.append(
+            f"Polite: {unchanged_ratio:.0%} of runs unchanged, {fresh_ratio:.0%} still fresh; "
+            f"saves {_number(saved[0])} requests and {_number(saved[1])} item writes a month, "
+            f"for {_number(reads_in_month)} state-item reads and "
+            f"{_number(runs * per_run['state_updates'])} state-item updates."
         )
     if alarms:
         items.append(
@@ -368,7 +432,48 @@ def estimate_cost(
         line_items=tuple(items),
         assumptions=tuple(assumptions),
         prices=price,
+        requests_saved=saved[0],
+        item_writes_saved=saved[1],
     )
+
+
+def _polite_mix(
+    definition: Mapping[str, Any],
+    path: list[Mapping[str, Any]],
+    unchanged_ratio: float,
+    fresh_ratio: float,
+) -> list[tuple[float, PathCounts]]:
+    """(share of runs, what the run enters and calls): the full path first, then the polite
+    exits the ratios send runs to."""
+    unchanged = check_ratio("unchanged_ratio", unchanged_ratio)
+    fresh = check_ratio("fresh_ratio", fresh_ratio)
+    if unchanged + fresh > 1:
+        raise CostModelError(
+            f"unchanged_ratio + fresh_ratio must be at most 1, not {unchanged + fresh!r}."
+        )
+    found = exits(definition)
+    full = counts(path)
+    mix = [(1.0 - unchanged - fresh, full)]
+    if unchanged:
+        goal = found.get(OUTCOME_NOT_MODIFIED) or found.get(OUTCOME_UNCHANGED)
+        if goal is None:
+            raise CostModelError(
+                f"unchanged_ratio={unchanged_ratio!r}, but the downloader has neither "
+                "conditional=True nor store=Store.changes_only(): an unchanged answer costs "
+                "as much as any other (pass unchanged_ratio=0, or enable one of them)."
+            )
+        mix.append((unchanged, counts(path_to(definition, goal))))
+    if fresh:
+        goal = found.get(OUTCOME_FRESH)
+        if goal is None:
+            raise CostModelError(
+                f"fresh_ratio={fresh_ratio!r}, but the downloader has no respect_expires=True: "
+                "every run requests (pass fresh_ratio=0, or enable it)."
+            )
+        mix.append((fresh, counts(path_to(definition, goal))))
+    if found and len(mix) == 1:
+        mix.append((0.0, full))  # polite, nothing saved: still price its reads and updates
+    return mix
 
 
 def _number(value: float) -> str:

@@ -45,6 +45,9 @@ class Prices:
     """Where the figures come from. Default: none given."""
     date: str = ""
     """When the figures were read (``YYYY-MM``). Default: not known."""
+    dynamodb_per_read_request_unit: float = 0.125 / 1_000_000
+    """DynamoDB on-demand (Standard table class), per read request unit (a strongly
+    consistent read of up to 4 KB). Default: us-east-1's $0.125 per million."""
 
 
 US_EAST_1 = Prices(

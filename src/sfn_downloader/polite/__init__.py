@@ -10,4 +10,7 @@ long as the server asks.
 Each remembers what it needs in the downloader's state item (``_memory.StateItem``).
 """
 
-from .retry_after import RetryAfter as RetryAfter
+from .retry_after import RetryAfter
+from .store import Store
+
+__all__ = ["RetryAfter", "Store"]

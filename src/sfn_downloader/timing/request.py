@@ -201,18 +201,19 @@ class TimedRequest:
                     "use one path per downloader (they may share a table).",
                 )
 
-    def with_request(
-        self, scope: Construct, run: sfn.IChainable, memory: StateItem
-    ) -> sfn.IChainable:
-        """``[ReadState] → ComputeRequest → run`` when the request is computed; else ``run``."""
+    @property
+    def reads_state(self) -> bool:
+        """True when a run reads the state item first (``incremental``: the stored mark); the
+        flow adds the one ``ReadState`` every feature that remembers shares."""
+        return self.incremental is not None
+
+    def with_request(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
+        """``ComputeRequest → run`` when the request is computed; else ``run``."""
         if not self.active:
             return run
         compute = sfn.Pass.jsonata(scope, "ComputeRequest", assign=self._assignments())
-        first: sfn.IChainable = compute
-        if self.incremental is not None:
-            first = memory.read(scope).next(compute)
         compute.next(run)
-        return first
+        return compute
 
     def stored(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
         """The states after the answer is stored: advancing the mark (with ``incremental``)."""

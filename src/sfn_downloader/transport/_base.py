@@ -257,6 +257,10 @@ class BoundTransport(ABC):
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         return self._status_error(status)
 
+    def static_headers(self) -> dict[str, list[str]]:
+        """The headers every request carries (values are lists)."""
+        return {name: [value] for name, value in (self.headers or {}).items()}
+
     @abstractmethod
     def listed(self, target: Target) -> dict[str, Any]:
         """A fan-out request as a Map item holds it."""

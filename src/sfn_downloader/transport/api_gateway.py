@@ -23,7 +23,7 @@ from constructs import Construct
 
 from .._acknowledge import acknowledge
 from .._checks import check_header_name
-from .._contract import STAGE_NAME
+from .._contract import REQUEST_HEADERS_VARIABLE, STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import ANY_PATH, CheckContext, Exchange, Target
 from ..auth import AuthHeader
@@ -161,11 +161,13 @@ class ApiGatewayTransport(Transport):
         api = build_proxy(
             scope, endpoint=endpoint, auth_header=auth_header, logging=self.logging,
             log_retention=log_retention, trim=trim if isinstance(trim, Trim) else None,
-            request_headers=tuple(headers or {}), exchange=exchange or Exchange(),
+            request_headers=(*(headers or {}), *(exchange or Exchange()).computed_headers),
+            exchange=exchange or Exchange(),
         )  # fmt: skip
         return ApiGatewayDownloads(
-            api=api, endpoint=endpoint, headers=headers, auth_header=auth_header, retry=retry
-        )
+            api=api, endpoint=endpoint, headers=headers, auth_header=auth_header, retry=retry,
+            computed_headers=bool(exchange is not None and exchange.computed_headers),
+        )  # fmt: skip
 
 
 class ApiGatewayDownloads(BoundTransport):
@@ -179,6 +181,7 @@ class ApiGatewayDownloads(BoundTransport):
         headers: Mapping[str, str] | None,
         auth_header: AuthHeader | None,
         retry: sfn.RetryProps | None,
+        computed_headers: bool = False,
     ) -> None:
         super().__init__(
             endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
@@ -186,6 +189,7 @@ class ApiGatewayDownloads(BoundTransport):
         )  # fmt: skip
         self._api = api
         self._auth_header = auth_header
+        self._computed_headers = computed_headers
 
     @property
     def api(self) -> apigw.RestApi:
@@ -317,11 +321,19 @@ class ApiGatewayDownloads(BoundTransport):
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
-    def _headers(self) -> sfn.TaskInput | None:
-        """Header values are lists in apigateway:invoke."""
+    def static_headers(self) -> dict[str, list[str]]:
+        """Header values are lists in apigateway:invoke; a remapped credential is the
+        definition substitution holding it."""
         values: dict[str, list[str]] = {name: [v] for name, v in (self.headers or {}).items()}
         if self._auth_header is not None and self._auth_header.header_name is not None:
             values[self._auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
+        return values
+
+    def _headers(self) -> sfn.TaskInput | None:
+        """The static headers; with headers computed each run, ``$requestHeaders``."""
+        if self._computed_headers:
+            return sfn.TaskInput.from_json_path_at(f"${REQUEST_HEADERS_VARIABLE}")
+        values = self.static_headers()
         return sfn.TaskInput.from_object(values) if values else None
 
 

@@ -1,0 +1,331 @@
+"""The polite features of one downloader, together: their checks and their states.
+
+    ReadState → [StillFresh → Fresh] → [ComputeHeaders] → ... → Download (→ [NotModified])
+        → ReadAnswer → [HashAnswer → Unchanged → RememberUnchanged → Unchanged]
+        → Persist → Remember → ...
+
+``ReadState`` is the downloader's one read of its state item (shared with ``incremental``);
+``Remember`` is one ``UpdateItem`` setting only this feature's attributes, under a condition
+that keeps a newer run's memory from an older run's write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._contract import (
+    ANSWER_HASH_VARIABLE,
+    ANSWER_HEADERS_VARIABLE,
+    CONDITIONAL_REQUEST_HEADERS,
+    ETAG_ATTRIBUTE,
+    FRESH_UNTIL_ATTRIBUTE,
+    LAST_MODIFIED_ATTRIBUTE,
+    MEMORY_UPDATE_VARIABLE,
+    NOT_MODIFIED_STATUS,
+    OUTCOME_KEY,
+    OUTCOME_NOT_MODIFIED,
+    OUTCOME_UNCHANGED,
+    REASON_KEY,
+    REMEMBERED_FOR_ATTRIBUTE,
+    REMEMBERED_ORDER_ATTRIBUTE,
+    RESULT_HASH_ATTRIBUTE,
+    SCHEDULED_TIME_KEY,
+    SCHEDULED_TIME_PATH,
+    STATE_ITEM_VARIABLE,
+    VALIDATOR_RESPONSE_HEADERS,
+)
+from .._memory import StateItem
+from .._parts import CheckContext
+from ..errors import Problem
+from . import conditional as _conditional
+from . import expires as _expires
+from .store import Store
+
+_SCHEDULED = f"{{% $states.context.Execution.Input.{SCHEDULED_TIME_KEY} %}}"
+# JSONata: the first value of a response header (all of them joined, for Cache-Control), names
+# compared case-insensitively; '' when absent.
+_HEADER = (
+    "function($name) { ( "
+    f"$h := ${ANSWER_HEADERS_VARIABLE}; "
+    "$k := $filter($keys($h), function($x) { $lowercase($x) = $name }); "
+    "$exists($k) ? $join($map($lookup($h, $k[0]), function($v) { $string($v) }), ', ') : '' "
+    ") }"
+)
+
+
+class PoliteRun:
+    """``conditional``, ``store`` and ``respect_expires`` as given, and what they build."""
+
+    def __init__(
+        self,
+        *,
+        conditional: bool | None,
+        store: Store | None,
+        respect_expires: bool | None,
+        result_selector: Mapping[str, Any] | None,
+        on_status: Mapping[int, object] | None,
+        computes_request: bool,
+    ) -> None:
+        self.conditional = bool(conditional)
+        self.store = store or Store.every_answer()
+        self.respect_expires = bool(respect_expires)
+        self._result_selector = result_selector
+        self._on_status = on_status
+        self._computes_request = computes_request
+
+    @property
+    def changes_only(self) -> bool:
+        """True with ``Store.changes_only()``."""
+        return self.store.skips_unchanged
+
+    @property
+    def active(self) -> bool:
+        """True when any polite feature is on."""
+        return self.conditional or self.changes_only or self.respect_expires
+
+    @property
+    def reads_state(self) -> bool:
+        """True when a run reads the state item first (every polite feature does)."""
+        return self.active
+
+    @property
+    def request_headers(self) -> tuple[str, ...]:
+        """The request headers a run computes (a trimming proxy maps them)."""
+        return CONDITIONAL_REQUEST_HEADERS if self.conditional else ()
+
+    @property
+    def response_headers(self) -> tuple[str, ...]:
+        """The response headers a run reads (a trimming proxy forwards them)."""
+        return VALIDATOR_RESPONSE_HEADERS if self.conditional or self.respect_expires else ()
+
+    def check(self, context: CheckContext) -> Iterator[Problem]:
+        """Each feature against the run's shape, transport, starts and status actions (their
+        types are checked before, with every prop's)."""
+        if not self.active:
+            return
+        yield from self.store.check(self._result_selector)
+        on = [name for name in ("conditional", "store", "respect_expires") if self._on(name)]
+        shown = {name: self._shown(name) for name in on}
+        if context.several_requests:
+            for name in on:
+                yield Problem(
+                    name, shown[name],
+                    "keeps one memory per downloader (one validator, hash or deadline in its "
+                    "state item), but a run with fan_out or pagination stores several answers.",
+                    "use one path per downloader without pagination (they may share a table).",
+                )  # fmt: skip
+        if context.query_overrides:
+            for name in on:
+                yield Problem(
+                    name, shown[name],
+                    "keeps one memory per downloader, but an on-demand run may override the "
+                    "query (overridable_query): another query's answer would be compared.",
+                    "drop overridable_query, or use a downloader per query.",
+                )  # fmt: skip
+        if context.backfill:
+            for name in on:
+                yield Problem(
+                    name, shown[name],
+                    "remembers the newest answer; a backfill runs past times, which must "
+                    "neither be skipped nor compared with it.",
+                    "drop backfill, or use a second downloader for the backfill.",
+                )  # fmt: skip
+        for name in ("conditional", "respect_expires"):
+            if self._on(name) and self._computes_request:
+                yield Problem(
+                    name, True,
+                    "remembers one resource, but the request is computed each run (time "
+                    "placeholders, window or incremental): each run asks for another one.",
+                    f"drop {name} (Store.changes_only() works with computed requests).",
+                )  # fmt: skip
+        if self.conditional:
+            yield from self._check_conditional(context)
+
+    def _check_conditional(self, context: CheckContext) -> Iterator[Problem]:
+        if not context.transport.supports_computed_requests:
+            yield Problem(
+                "conditional", True,
+                "sends If-None-Match / If-Modified-Since, which the HTTP Task refuses to send "
+                "(\"Call HTTPS APIs in Step Functions workflows\": If-* request headers).",
+                "use transport=Transport.api_gateway() (the default), or drop conditional.",
+            )  # fmt: skip
+        error = context.transport.status_error(NOT_MODIFIED_STATUS)
+        if self._on_status is not None and NOT_MODIFIED_STATUS in self._on_status:
+            yield Problem(
+                f"on_status[{NOT_MODIFIED_STATUS}]", self._on_status[NOT_MODIFIED_STATUS],
+                "is given with conditional=True, which already makes a 304 a success that "
+                "stores nothing (output outcome 'notModified').",
+                f"drop {NOT_MODIFIED_STATUS} from on_status.",
+            )  # fmt: skip
+        retry = context.retry
+        errors = retry.errors if retry is not None else None
+        if isinstance(errors, list | tuple):
+            for name in errors:
+                if name in ("States.ALL", error):
+                    yield Problem(
+                        "retry.errors", name,
+                        f"retries {error}, the answer to a conditional request whose resource "
+                        "has not changed: every unchanged run would ask again, and fail.",
+                        f"name the errors to retry without {name!r}, e.g. "
+                        f"{list(context.transport.retryable_errors[:2])}.",
+                    )  # fmt: skip
+
+    def _on(self, name: str) -> bool:
+        return {
+            "conditional": self.conditional,
+            "store": self.changes_only,
+            "respect_expires": self.respect_expires,
+        }[name]
+
+    def _shown(self, name: str) -> object:
+        return repr(self.store) if name == "store" else True
+
+    def download_assign(self) -> dict[str, Any]:
+        """What the download keeps of the raw answer: its headers."""
+        return {f"{ANSWER_HEADERS_VARIABLE}.$": "$.Headers"} if self.active else {}
+
+    def before_request(
+        self, scope: Construct, run: sfn.IChainable, static_headers: Mapping[str, list[str]]
+    ) -> sfn.IChainable:
+        """``[StillFresh] → [ComputeHeaders] → run`` (``ReadState`` comes first, by the flow)."""
+        if self.conditional:
+            compute = _conditional.compute_headers(scope, static_headers)
+            compute.next(run)
+            run = compute
+        if self.respect_expires:
+            run = _expires.still_fresh(scope, run)
+        return run
+
+    def bind(self, memory: StateItem, status_error: Callable[[int], str]) -> BoundPoliteRun:
+        """The states around the one download, for this downloader's state item."""
+        return BoundPoliteRun(self, memory, status_error)
+
+
+class BoundPoliteRun:
+    """``AnswerMemory`` (``_parts``): the states a single-request shape wires around its
+    download and its Persist."""
+
+    def __init__(
+        self, run: PoliteRun, memory: StateItem, status_error: Callable[[int], str]
+    ) -> None:
+        self._run = run
+        self._memory = memory
+        self._status_error = status_error
+
+    @property
+    def any(self) -> bool:
+        """True when a polite feature is on."""
+        return self._run.active
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        """With ``conditional``: ``ApiGateway.304`` → ``NotModified`` (the run succeeds)."""
+        if not self._run.conditional:
+            return
+        not_modified = sfn.Pass.jsonata(
+            scope,
+            "NotModified",
+            outputs={
+                OUTCOME_KEY: OUTCOME_NOT_MODIFIED,
+                REASON_KEY: "The API answered 304 Not Modified to the conditional request: "
+                "nothing was written.",
+                SCHEDULED_TIME_KEY: _SCHEDULED,
+            },
+        )
+        task.add_catch(
+            not_modified,
+            errors=[self._status_error(NOT_MODIFIED_STATUS)],
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        """``ReadAnswer → [HashAnswer → Unchanged] → persist``: a chain ending at ``persist``."""
+        run = self._run
+        if not run.active:
+            return sfn.Chain.start(persist)
+        read = sfn.Pass.jsonata(
+            scope, "ReadAnswer", assign={MEMORY_UPDATE_VARIABLE: self._update_expression()}
+        )
+        if not run.changes_only:
+            return read.next(persist)
+        hashed = sfn.Pass(
+            scope,
+            "HashAnswer",
+            assign={
+                f"{ANSWER_HASH_VARIABLE}.$": (
+                    f"States.Hash(States.JsonToString({selected_path}), 'SHA-256')"
+                )
+            },
+        )
+        unchanged = sfn.Pass.jsonata(
+            scope,
+            "Unchanged",
+            outputs={
+                OUTCOME_KEY: OUTCOME_UNCHANGED,
+                REASON_KEY: "The selected result equals the last stored one: nothing was written.",
+                SCHEDULED_TIME_KEY: _SCHEDULED,
+            },
+        )
+        gate = sfn.Choice.jsonata(scope, "IsUnchanged")
+        stored_hash = f"${STATE_ITEM_VARIABLE}.Item.{RESULT_HASH_ATTRIBUTE}.S"
+        gate.when(
+            sfn.Condition.jsonata(
+                f"{{% $exists({stored_hash}) and ${ANSWER_HASH_VARIABLE} = {stored_hash} %}}"
+            ),
+            self._remember(scope, "RememberUnchanged", "MemoryKeptUnchanged").next(unchanged),
+        )
+        gate.otherwise(persist)
+        read.next(hashed).next(gate)
+        return sfn.Chain.custom(read, [persist], persist)
+
+    def stored(self, scope: Construct) -> list[sfn.IChainable]:
+        """``Remember``, right after ``Persist``."""
+        return [self._remember(scope, "Remember", "MemoryKept")] if self._run.active else []
+
+    def _update_expression(self) -> str:
+        run = self._run
+        fields = {"order": f"$string({_expires.SCHEDULED_MILLIS})"}
+        if run.conditional:
+            fields.update(_conditional.validators())
+        if run.respect_expires:
+            fields[FRESH_UNTIL_ATTRIBUTE] = _expires.fresh_until()
+        body = ", ".join(f"'{name}': {value}" for name, value in fields.items())
+        return f"{{% ( $header := {_HEADER}; {{{body}}} ) %}}"
+
+    def _remember(self, scope: Construct, construct_id: str, kept: str) -> sfn.Chain:
+        run = self._run
+        update = f"${MEMORY_UPDATE_VARIABLE}"
+        values: dict[str, tasks.DynamoAttributeValue] = {}
+        if run.conditional:
+            for name in (ETAG_ATTRIBUTE, LAST_MODIFIED_ATTRIBUTE):
+                values[name] = tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.string_at(f"{update}.{name}")
+                )
+        if run.respect_expires:
+            values[FRESH_UNTIL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+                sfn.JsonPath.string_at(f"{update}.{FRESH_UNTIL_ATTRIBUTE}")
+            )
+        if run.changes_only:
+            values[RESULT_HASH_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at(f"${ANSWER_HASH_VARIABLE}")
+            )
+        values[REMEMBERED_FOR_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
+            sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        )
+        values[REMEMBERED_ORDER_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+            sfn.JsonPath.string_at(f"{update}.order")
+        )
+        return self._memory.update(
+            scope,
+            construct_id,
+            values=values,
+            condition=(
+                f"attribute_not_exists(#{REMEMBERED_ORDER_ATTRIBUTE}) "
+                f"OR #{REMEMBERED_ORDER_ATTRIBUTE} <= :{REMEMBERED_ORDER_ATTRIBUTE}"
+            ),
+            when_not_applied=kept,
+        )

@@ -1,0 +1,327 @@
+"""Polite downloading as synthesized: the states around the one download, the state item's
+read and update, the headers, the trimming proxy's mappings, and every refusal (prop, value,
+fix)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_stepfunctions as sfn
+
+from sfn_downloader import (
+    DownloaderConfigError,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    StatusAction,
+    Store,
+    Transport,
+)
+from sfn_downloader.cost import CostModelError, estimate_monthly_cost
+
+from scenarios import Scenario, definition
+
+BODY: dict[str, Any] = {
+    "result_selector": {"body.$": "$.ResponseBody"},
+    "item": {"players": ItemField.number("$.body.players")},
+}
+
+
+def build(**props: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "S")
+    return DownloaderPattern(
+        stack, "P", **{"endpoint": "https://esi.evetech.net", "path": "/v2/status", **props}
+    )
+
+
+def follow(asl: dict[str, Any], start: str | None = None) -> list[str]:
+    """The states from ``start`` along Next / Default (a Choice's otherwise)."""
+    states, name, seen = asl["States"], start or asl["StartAt"], []
+    while name is not None and name not in seen:
+        seen.append(name)
+        state = states[name]
+        name = state.get("Next") or state.get("Default")
+    return seen
+
+
+# --- the states ---------------------------------------------------------------------------
+def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) -> None:
+    asl = definition(polite, "all")
+    assert follow(asl) == [
+        "ReadState", "StillFresh", "ComputeHeaders", "Download", "ReadAnswer", "HashAnswer",
+        "IsUnchanged", "Persist", "Remember", "Archive",
+    ]  # fmt: skip
+    states = asl["States"]
+    read = states["ReadState"]
+    assert read["Resource"].endswith(":::dynamodb:getItem")
+    assert read["Parameters"]["ConsistentRead"] is True
+    assert read["Parameters"]["Key"]["sk"] == {"S": "#state"}
+    assert read["Assign"] == {"stateItem.$": "$"}
+    # The download's headers are computed each run; a 304 ends the run successfully.
+    download = states["Download"]
+    assert download["Parameters"]["Headers.$"] == "$requestHeaders"
+    assert download["Assign"] == {"answerHeaders.$": "$.Headers"}
+    [catch] = [c for c in download["Catch"] if c["ErrorEquals"] == ["ApiGateway.304"]]
+    # A final JSONata Pass with Output ("Succeed workflow state" allows Output too, but cfn-lint
+    # 1.58's schema refuses QueryLanguage on a Succeed).
+    assert states[catch["Next"]]["Type"] == "Pass" and states[catch["Next"]]["End"] is True
+    assert states[catch["Next"]]["Output"]["outcome"] == "notModified"
+    assert not any("ApiGateway.304" in r["ErrorEquals"] for r in download["Retry"])
+    headers = states["ComputeHeaders"]["Assign"]["requestHeaders"]
+    assert "If-None-Match" in headers and "If-Modified-Since" in headers
+    assert "$stateItem.Item.etag.S" in headers
+    # The hash of the selected result (under $.result: an archive follows), compared with
+    # the remembered one.
+    assert states["HashAnswer"]["Assign"] == {
+        "answerHash.$": "States.Hash(States.JsonToString($.result), 'SHA-256')"
+    }
+    [when] = states["IsUnchanged"]["Choices"]
+    assert "$stateItem.Item.resultHash.S" in when["Condition"]
+    assert follow(asl, when["Next"]) == ["RememberUnchanged", "Unchanged"]
+    assert states["Unchanged"]["Output"]["outcome"] == "unchanged"
+    # Remember: one UpdateItem of the state item, only this feature's attributes, under a
+    # condition that keeps a newer run's memory.
+    remember = states["Remember"]["Parameters"]
+    assert states["Remember"]["Resource"].endswith(":::dynamodb:updateItem")
+    assert remember["Key"]["sk"] == {"S": "#state"}
+    assert remember["UpdateExpression"] == (
+        "SET #etag = :etag, #lastModified = :lastModified, #freshUntil = :freshUntil, "
+        "#resultHash = :resultHash, #rememberedFor = :rememberedFor, "
+        "#rememberedOrder = :rememberedOrder"
+    )
+    assert remember["ConditionExpression"] == (
+        "attribute_not_exists(#rememberedOrder) OR #rememberedOrder <= :rememberedOrder"
+    )
+    [kept] = [c for c in states["Remember"]["Catch"]]
+    assert kept["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    # Fresh: a Choice on the remembered deadline against the scheduled time.
+    [fresh] = states["StillFresh"]["Choices"]
+    assert "$stateItem.Item.freshUntil.N" in fresh["Condition"]
+    assert "$states.context.Execution.Input.scheduledTime" in fresh["Condition"]
+    assert states[fresh["Next"]]["Output"]["outcome"] == "fresh"
+
+
+def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
+    changes = definition(polite, "changes")
+    assert follow(changes) == [
+        "ReadState", "Download", "ReadAnswer", "HashAnswer", "IsUnchanged", "Persist", "Remember"
+    ]  # fmt: skip
+    assert changes["States"]["HashAnswer"]["Assign"] == {
+        "answerHash.$": "States.Hash(States.JsonToString($), 'SHA-256')"
+    }
+    assert "Headers" not in changes["States"]["Download"]["Parameters"]
+    assert "Catch" not in changes["States"]["Download"]
+    etag = definition(polite, "etag")
+    assert etag["States"]["Remember"]["Parameters"]["UpdateExpression"] == (
+        "SET #etag = :etag, #lastModified = :lastModified, #rememberedFor = :rememberedFor, "
+        "#rememberedOrder = :rememberedOrder"
+    )
+    # The static headers are part of the computed ones.
+    assert (
+        '"Accept": ["application/json"]'
+        in etag["States"]["ComputeHeaders"]["Assign"]["requestHeaders"]
+    )
+
+
+def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: Scenario) -> None:
+    asl = definition(polite, "marks")
+    assert follow(asl) == [
+        "ReadState", "ComputeRequest", "Download", "ReadAnswer", "HashAnswer", "IsUnchanged",
+        "Persist", "Remember", "ComputeMark", "AdvanceMark",
+    ]  # fmt: skip
+    reads = [n for n, s in asl["States"].items() if s.get("Resource", "").endswith("getItem")]
+    assert reads == ["ReadState"]
+    assert asl["States"]["Download"]["Assign"] == {
+        "cursorValues.$": "$.ResponseBody[*].updated_at", "answerHeaders.$": "$.Headers",
+    }  # fmt: skip
+
+
+def test_without_polite_features_nothing_changes(default: Scenario) -> None:
+    asl = definition(default)
+    assert follow(asl) == ["Download", "Persist"]
+    assert "Assign" not in asl["States"]["Download"]
+
+
+def test_the_trimming_proxy_maps_the_validators_both_ways(polite: Scenario) -> None:
+    [method] = [
+        r for r in polite.json["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+        and "Modified" in json.dumps(r["Properties"]["RestApiId"])
+    ]  # fmt: skip
+    props = method["Properties"]
+    for name in ("If-None-Match", "If-Modified-Since"):
+        assert props["RequestParameters"][f"method.request.header.{name}"] is False
+        assert props["Integration"]["RequestParameters"][f"integration.request.header.{name}"] == (
+            f"method.request.header.{name}"
+        )
+    [ok] = [r for r in props["Integration"]["IntegrationResponses"] if r["StatusCode"] == "200"]
+    for name in ("ETag", "Last-Modified", "Cache-Control", "Expires", "Age"):
+        assert ok["ResponseParameters"][f"method.response.header.{name}"] == (
+            f"integration.response.multivalueheader.{name}"
+        )
+    # A 304 passes through as itself (apigateway:invoke then fails with ApiGateway.304).
+    assert any(r["StatusCode"] == "304" and r["SelectionPattern"] == "304"
+               for r in props["Integration"]["IntegrationResponses"])  # fmt: skip
+
+
+# --- refusals -----------------------------------------------------------------------------
+def refused(match: str, **props: Any) -> None:
+    with pytest.raises(DownloaderConfigError, match=match):
+        build(**{**BODY, **props})
+
+
+def test_conditional_with_the_http_task_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    connection = events.Connection(
+        stack, "C", authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.secrets_manager("esi/api-key")),
+    )  # fmt: skip
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"conditional=True: sends If-None-Match / If-Modified-Since, which the HTTP "
+        r"Task refuses.*Fix: use transport=Transport.api_gateway\(\)",
+    ):
+        DownloaderPattern(
+            stack, "P", endpoint="https://esi.evetech.net", path="/v2/status", conditional=True,
+            transport=Transport.http_task(connection), **BODY,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("selector", "match"),
+    [
+        (None, r"without a result_selector the result is the raw answer.*Fix: pass "
+               r"result_selector="),
+        ({"all.$": "$"}, r"takes '\$', the raw answer"),
+        ({"h.$": "$.Headers", "b.$": "$.ResponseBody"}, r"takes '\$.Headers': every response"),
+        ({"d.$": "$.Headers.Date[0]", "b.$": "$.ResponseBody"},
+         r"takes '\$.Headers.Date\[0\]': Date changes.*Fix: drop Date"),
+    ],
+)  # fmt: skip
+def test_changes_only_needs_a_selector_that_makes_the_comparison_meaningful(
+    selector: Any, match: str
+) -> None:
+    item = {"players": ItemField.json("$")} if selector else {"p": ItemField.json("$")}
+    with pytest.raises(DownloaderConfigError, match=r"store='Store.changes_only\(\)': .*" + match):
+        build(store=Store.changes_only(), result_selector=selector, item=item)
+
+
+def test_a_stable_header_may_be_compared() -> None:
+    build(store=Store.changes_only(), item={"b": ItemField.json("$.b")},
+          result_selector={"b.$": "$.ResponseBody", "v.$": "$.Headers.X-Version[0]"})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("props", "match"),
+    [
+        ({"fan_out": FanOut.paths(["/v1/a", "/v1/b"]), "path": None},
+         r"conditional=True: keeps one memory per downloader.*fan_out or pagination"),
+        ({"pagination": Pagination.link_header()},
+         r"conditional=True: keeps one memory per downloader.*Fix: use one path"),
+    ],
+)  # fmt: skip
+def test_several_answers_a_run_are_refused(props: dict[str, Any], match: str) -> None:
+    refused(match, conditional=True, **props)
+
+
+def test_changes_only_and_expires_with_fan_out_are_refused_by_name() -> None:
+    with pytest.raises(DownloaderConfigError) as raised:
+        build(**BODY, store=Store.changes_only(), respect_expires=True, path=None,
+              fan_out=FanOut.paths(["/v1/a", "/v1/b"]))  # fmt: skip
+    text = str(raised.value)
+    assert "store='Store.changes_only()': keeps one memory" in text
+    assert "respect_expires=True: keeps one memory" in text
+
+
+def test_on_status_304_with_conditional_is_refused() -> None:
+    refused(r"on_status\[304\]=.*already makes a 304 a success.*Fix: drop 304 from on_status",
+            conditional=True, on_status={304: StatusAction.SKIP})  # fmt: skip
+
+
+def test_a_retry_of_every_error_with_conditional_is_refused() -> None:
+    refused(
+        r"retry.errors='States.ALL': retries ApiGateway.304.*Fix: name the errors",
+        conditional=True, retry=sfn.RetryProps(errors=["States.ALL"], max_attempts=2),
+    )  # fmt: skip
+
+
+def test_a_request_computed_each_run_is_refused_for_validators_and_freshness() -> None:
+    refused(r"respect_expires=True: remembers one resource, but the request is computed",
+            respect_expires=True, path="/v1/day/{scheduled_time:date}")  # fmt: skip
+
+
+def test_backfill_is_refused() -> None:
+    refused(
+        r"store='Store.changes_only\(\)': remembers the newest answer; a backfill",
+        store=Store.changes_only(), backfill=True, path="/v1/day/{scheduled_time:date}",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("props", "match"),
+    [
+        ({"conditional": "yes"}, r"conditional='yes': is not a bool"),
+        ({"respect_expires": 1}, r"respect_expires=1: is not a bool"),
+        ({"store": "changes"}, r"store='changes': is not a Store.*Store.changes_only\(\)"),
+    ],
+)  # fmt: skip
+def test_wrong_types_are_refused(props: dict[str, Any], match: str) -> None:
+    refused(match, **props)
+
+
+# --- the cost model -----------------------------------------------------------------------
+def test_the_cost_model_shows_what_unchanged_and_fresh_runs_save(polite: Scenario) -> None:
+    every = estimate_monthly_cost(polite.patterns["all"])
+    mixed = estimate_monthly_cost(polite.patterns["all"], unchanged_ratio=0.5, fresh_ratio=0.25)
+    runs = mixed.runs_per_month
+    # A 304 still asks (1 request, no write); a fresh run asks nothing and writes nothing.
+    assert mixed.requests_saved == pytest.approx(0.25 * runs)
+    assert mixed.item_writes_saved == pytest.approx(0.75 * runs)
+    assert every.requests_saved == every.item_writes_saved == 0
+    requests = mixed.line_item("API Gateway REST").quantity
+    assert requests == pytest.approx(every.line_item("API Gateway REST").quantity - 0.25 * runs)
+    # What the features cost: one GetItem a run, and Remember on the runs that store.
+    assert mixed.line_item("DynamoDB on-demand reads").quantity == pytest.approx(runs)
+    assert every.line_item("DynamoDB on-demand writes").quantity == pytest.approx(2 * runs)
+    assert mixed.line_item("DynamoDB on-demand writes").quantity == pytest.approx(0.5 * runs)
+    assert mixed.total < every.total
+    assert "Saved a month:" in mixed.table() and "50% of runs unchanged" in mixed.table()
+
+
+def test_changes_only_saves_writes_not_requests(polite: Scenario) -> None:
+    estimate = estimate_monthly_cost(polite.patterns["changes"], unchanged_ratio=0.5)
+    runs = estimate.runs_per_month
+    assert estimate.requests_saved == 0
+    assert estimate.item_writes_saved == pytest.approx(0.5 * runs)
+    # Persist + Remember, or RememberUnchanged alone.
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == pytest.approx(1.5 * runs)
+
+
+@pytest.mark.parametrize(
+    ("key", "options", "match"),
+    [
+        ("all", {"unchanged_ratio": 1.5}, r"unchanged_ratio must be a number from 0 to 1"),
+        ("all", {"unchanged_ratio": True}, r"unchanged_ratio must be a number from 0 to 1"),
+        ("all", {"fresh_ratio": -0.1}, r"fresh_ratio must be a number from 0 to 1"),
+        ("all", {"unchanged_ratio": 0.8, "fresh_ratio": 0.3}, r"must be at most 1"),
+        ("marks", {"fresh_ratio": 0.5}, r"has no respect_expires=True"),
+        ("changes", {"fresh_ratio": 0.5}, r"has no respect_expires=True"),
+    ],
+)
+def test_bad_ratios_are_refused(
+    polite: Scenario, key: str, options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(CostModelError, match=match):
+        estimate_monthly_cost(polite.patterns[key], **options)
+
+
+def test_an_unchanged_ratio_without_a_feature_that_saves_on_it_is_refused(
+    default: Scenario,
+) -> None:
+    with pytest.raises(CostModelError, match=r"neither conditional=True nor store=Store"):
+        estimate_monthly_cost(default.patterns["p"], unchanged_ratio=0.5)
