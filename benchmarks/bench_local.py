@@ -43,6 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     from datetime import UTC, datetime, timedelta
 
+    from sfn_downloader._contract import STATE_SORT_KEY
     from sfn_downloader.local import LocalRunner
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -77,7 +78,8 @@ def main() -> int:
                 if not execution.succeeded:
                     sys.exit(f"run failed: {execution.error}: {execution.cause}")
             total = time.perf_counter() - started
-            stored = len(runner.items())
+            # The items a run stores; the downloader's state item (sk "#state") is not one.
+            stored = len([i for i in runner.items() if i["sk"] != STATE_SORT_KEY])
         finally:
             runner.__exit__(None, None, None)
     server.shutdown()
