@@ -14,9 +14,10 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Trim
 from sfn_downloader.local import LocalRunner
 
-from scenarios import build_from_answer
+from scenarios import EXAMPLE_API, build_from_answer
 
 T0 = "2026-11-27T05:30:00Z"
 TRANSPORTS = ("Proxy", "Http")
@@ -27,6 +28,17 @@ def app() -> cdk.App:
     app = cdk.App()
     build_from_answer(cdk.Stack(app, "Proxy"))
     build_from_answer(cdk.Stack(app, "Http"), http_task=True, only=("History", "Things"))
+    # Through a non-proxy integration (trim), which passes only the query names it maps: the
+    # list's page, and each request's type_id, must be among them.
+    DownloaderPattern(
+        cdk.Stack(app, "Trimmed"), "History", endpoint=EXAMPLE_API,
+        fan_out=FanOut.from_answer(
+            path="/v1/markets/10000002/types/", items="$.ResponseBody",
+            each="/v1/markets/10000002/history/?type_id={item}", max_items=3,
+            pages=Pagination.page_count(),
+        ),
+        trim=Trim.template("$input.json('$')"), item={"page": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
     return app
 
 
@@ -71,7 +83,7 @@ def market(seen: Seen) -> Answer:
     return Answer(200, [{"type_id": int(seen.query["type_id"][0]), "average": 5.5}])
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", [*TRANSPORTS, "Trimmed"])
 def test_the_list_answer_drives_the_requests(
     open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:

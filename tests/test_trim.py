@@ -8,8 +8,16 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
+from aws_cdk.assertions import Template
 
-from sfn_downloader import DownloaderConfigError, DownloaderPattern, ItemField, Transport, Trim
+from sfn_downloader import (
+    DownloaderConfigError,
+    DownloaderPattern,
+    ItemField,
+    Pagination,
+    Transport,
+    Trim,
+)
 from sfn_downloader.transport.trim import DEFAULT_RESPONSE_HEADERS, fields_template
 
 from scenarios import EVE_PROPS, ORDER_FIELDS, Scenario, definition
@@ -187,6 +195,44 @@ def test_bad_trim_settings_are_refused(trim: Any, expected: str) -> None:
 def test_a_query_parameter_api_gateway_cannot_map_is_refused() -> None:
     message = _refused(path="/v1/x?filter[type]=1", trim=Trim.fields("id"))
     assert "trim='filter[type]'" in message and "^[a-zA-Z0-9._$-]+$" in message
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [
+        Pagination.link_header(max_pages=5),
+        Pagination.next_url(path="$.ResponseBody.next"),
+    ],
+    ids=["link_header", "next_url"],
+)
+def test_trim_with_next_page_urls_is_refused(pagination: Pagination) -> None:
+    """A next URL's query (``page=2``, ``after=...``) is the API's choice: the non-proxy
+    integration would drop it, and page 1 would be stored again as pages 2, 3, ... (measured
+    locally before this check: five requests of ``?per_page=2``, five copies of page 1)."""
+    message = _refused(
+        path="/repos/o/r/issues?per_page=2", pagination=pagination, trim=Trim.fields("number"),
+        result_selector=None, item={"issues": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    assert "trim=\"Trim.fields('number', items_path='$')\": makes the proxy" in message
+    assert "query the API chooses" in message
+    assert "Fix: use Transport.http_task(...) for link-following pagination" in message
+
+
+def test_trim_with_a_paginator_whose_parameter_is_known_is_built() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(
+        stack, "P", **{**EVE_PROPS, "result_selector": None, "path": "/v1/issues?per_page=2",
+                       "item": {"issues": ItemField.json("$.ResponseBody")}},
+        pagination=Pagination.page_number(param="page"), trim=Trim.fields("number"),
+    )  # fmt: skip
+    method = next(
+        r for r in Template.from_stack(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+    )  # fmt: skip
+    mapped = method["Properties"]["Integration"]["RequestParameters"]
+    assert mapped["integration.request.querystring.page"] == (
+        "method.request.multivaluequerystring.page"
+    )
 
 
 def test_trim_is_json_serializable_in_its_repr() -> None:

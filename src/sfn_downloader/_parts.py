@@ -62,6 +62,9 @@ class Exchange:
     computed_headers: tuple[str, ...] = ()
     """Request headers a run computes (``conditional``'s ``If-None-Match``,
     ``If-Modified-Since``): the download then reads all its headers from ``$requestHeaders``."""
+    query_chosen_by_api: bool = False
+    """True when the API chooses later requests' query (next-page URLs: ``Pagination.link_header``,
+    ``Pagination.next_url``): their names are unknown at synth, so no integration can map them."""
 
 
 def with_query(path: str, query: Mapping[str, list[str]]) -> str:
@@ -416,6 +419,10 @@ class CollectsPages(Protocol):
     ) -> sfn.IChainable:
         """Every page of ``parts.request``, each page's ``items`` (JSONata on ``$raw``)
         appended to ``$.found`` until the pages end or ``limit`` items; then ``then``."""
+        ...
+
+    def exchange(self, request: Request) -> Exchange:
+        """The query parameters its pages carry and the headers it reads."""
         ...
 
 

@@ -270,6 +270,7 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
         ),
         throttled_statuses=RETRY_AFTER_STATUSES if isinstance(waits, RetryAfter) else (),
         computed_headers=polite.request_headers,
+        query_chosen_by_api=own.query_chosen_by_api,
     )
 
 

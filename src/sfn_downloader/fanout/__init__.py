@@ -287,7 +287,10 @@ class FanOut:
         return tuple(t.path for t in self.targets(request.given, []))
 
     def exchange(self, request: Request) -> Exchange:
-        """Every target's query parameters; no header of its own."""
+        """Every target's query parameters (with ``from_answer``: the list's, its pages' and
+        ``each``'s); no header of its own."""
+        if self.answer is not None:
+            return answer.exchange(self.answer, request.endpoint)
         names = dict.fromkeys(n for t in self.targets(request.given, []) for n in t.query)
         return Exchange(query_names=tuple(names))
 

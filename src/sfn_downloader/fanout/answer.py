@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -32,7 +32,7 @@ from .._contract import (
     TOO_MANY_ITEMS_ERROR,
     URL_FIELD,
 )
-from .._parts import ANY_PATH, CollectsPages, RunParts
+from .._parts import ANY_PATH, CollectsPages, Exchange, Request, RunParts
 from ..errors import Problem
 
 MAX_ANSWER_ITEMS = 1_000
@@ -211,3 +211,24 @@ def shown(source: AnswerSource) -> dict[str, Any]:
     """The settings, for ``repr``."""
     return {"path": source.path, "items": source.items, "each": source.each,
             "max_items": source.max_items}  # fmt: skip
+
+
+def exchange(source: AnswerSource, endpoint: str) -> Exchange:
+    """What a non-proxy integration must map: the list's query parameters (and its
+    paginator's), and the query parameters of ``each``."""
+    names: list[str] = []
+    for path in (source.path, source.each):
+        if isinstance(path, str) and "?" in path:
+            query = _PLACEHOLDER.sub("x", path.split("?", 1)[1])
+            names += parse_qs(query, keep_blank_values=True)
+    if source.pages is None or not isinstance(source.path, str):
+        return Exchange(query_names=tuple(dict.fromkeys(names)))
+    resource, _, text = source.path.partition("?")
+    listed = source.pages.exchange(
+        Request(endpoint=endpoint, path=resource, query=parse_qs(text), given=source.path)
+    )
+    return Exchange(
+        query_names=tuple(dict.fromkeys([*names, *listed.query_names])),
+        response_headers=listed.response_headers,
+        query_chosen_by_api=listed.query_chosen_by_api,
+    )

@@ -306,7 +306,11 @@ class Pagination(ABC):
         names = dict.fromkeys(
             [*request.query, *([self.param] if isinstance(self.param, str) else [])]
         )
-        return Exchange(query_names=tuple(names), response_headers=self._headers_read())
+        return Exchange(
+            query_names=tuple(names),
+            response_headers=self._headers_read(),
+            query_chosen_by_api=self.follows_links,
+        )
 
     def _headers_read(self) -> tuple[str, ...]:
         """The response headers this kind reads (none unless it says so)."""
