@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, RemovalPolicy
@@ -21,16 +20,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._contract import PARTITION_KEY, SORT_KEY
-from ._flow.alarms import build_alarms
-from ._flow.assembly import build_definition, state_name_clashes
-from ._flow.config import Config, Props, configure
-from ._flow.monitoring import DownloaderMetrics, build_dashboard
-from ._flow.post_process import bind as bind_post_process
-from ._flow.state_machine import already_used, build_state_machine
+from ._flow.assembly import build_definition
+from ._flow.config import Props, configure
+from ._flow.machines import build_backfill, build_run_state_machine, grant_run, no_backfill
+from ._flow.observability import build_monitoring
 from ._memory import StateItem
 from .auth import AuthHeader
 from .concurrency import Concurrency
-from .errors import DownloaderConfigError, Problem
 from .fanout import FanOut
 from .pagination import Pagination
 from .polite import RetryAfter, Store
@@ -268,55 +264,22 @@ class DownloaderPattern(Construct):
             bucket=self._bucket,
             memory=StateItem(self._table, config.downloader_id),
         )  # fmt: skip
-        clashes = state_name_clashes(definition, self)
-        if clashes:
-            raise DownloaderConfigError(construct_id, clashes)
-        self._state_machine, self._log_group = self._build_state_machine(
-            construct_id,
-            definition=definition,
-            workflow_type=config.workflow_type,
-            timeout=config.timeout,
-            include_execution_data=not downloads.credential_in_state,
-            definition_substitutions=downloads.definition_substitutions(),
-            log_retention=config.log_retention,
+        self._state_machine, self._log_group = build_run_state_machine(
+            self, construct_id, config, definition=definition, downloads=downloads
         )
-        if config.post_process is not None:
-            problems = bind_post_process(self._state_machine, config.workflow_type)
-            if problems:
-                raise DownloaderConfigError(construct_id, problems)
-        config.items.grant(self._state_machine, self._table)
-        downloads.grant(
-            self._state_machine,
-            config.shape.request_paths(config.request) + config.timing.request_paths(),
+        grant_run(
+            self._state_machine, config, downloads=downloads, table=self._table, bucket=self._bucket
         )
-        config.concurrency.grant(self._state_machine)
-        if self._bucket is not None:
-            Archive.grant(self._state_machine, self._bucket, config.downloader_id)
         self._schedule, self._dead_letter_queue = config.starts.build(
             self, state_machine=self._state_machine,
             description=f"Starts downloader {config.downloader_id}: "
             f"GET {config.shape.describe(config.request)}",
         )  # fmt: skip
-        self._backfill = self._build_backfill(config)
-        self._metrics = DownloaderMetrics(
-            state_machine=self._state_machine, table=self._table,
-            dead_letter_queue=self._dead_letter_queue, transport=downloads,
-            several_requests=config.shape.several_requests,
-        )  # fmt: skip
-        self._alarms = MappingProxyType(
-            build_alarms(
-                self,
-                metrics=self._metrics,
-                workflow_type=config.workflow_type,
-                schedule=self._schedule,
-                topic=config.alarm_topic,
-            )
-        )
-        self._dashboard = build_dashboard(
-            self, config.dashboard, metrics=self._metrics, alarms=list(self._alarms.values()),
-            transport=downloads,
-            title=f"### Downloader `{config.downloader_id}`\n"
-            f"GET {config.shape.describe(config.request)}",
+        self._backfill = build_backfill(self, config, downloader=self._state_machine)
+        self._metrics, self._alarms, self._dashboard = build_monitoring(
+            self, config, state_machine=self._state_machine, table=self._table,
+            dead_letter_queue=self._dead_letter_queue, schedule=self._schedule,
+            downloads=downloads,
         )  # fmt: skip
 
     @property
@@ -359,17 +322,7 @@ class DownloaderPattern(Construct):
         ``backfill_state_machine``). Raises ``DownloaderConfigError`` without ``backfill=True``.
         """
         if self._backfill is None:
-            raise DownloaderConfigError(
-                self.node.id,
-                [
-                    Problem(
-                        "backfill",
-                        None,
-                        "is not enabled: there is no backfill to grant.",
-                        "pass backfill=True.",
-                    )
-                ],
-            )
+            raise no_backfill(self.node.id)
         return self._backfill.grant_start_execution(grantee)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -461,44 +414,6 @@ class DownloaderPattern(Construct):
     def downloader_id(self) -> str:
         """The partition key value of this downloader's items."""
         return self._downloader_id
-
-    def _build_backfill(self, config: Config) -> sfn.StateMachine | None:
-        """The backfill state machine (Standard: it waits for each run), in ``Backfill/``."""
-        if not config.backfill.is_enabled:
-            return None
-        scope = Construct(self, "Backfill")
-        definition = config.backfill.definition(
-            scope, downloader=self._state_machine, maps=config.concurrency
-        )
-        state_machine, _ = build_state_machine(
-            scope, definition=definition, workflow_type=sfn.StateMachineType.STANDARD,
-            timeout=config.backfill.timeout(config.timeout, config.concurrency.max_concurrency),
-            include_execution_data=True, definition_substitutions=None,
-            log_retention=config.log_retention,
-        )  # fmt: skip
-        config.backfill.acknowledge(state_machine, self._state_machine)
-        return state_machine
-
-    def _build_state_machine(
-        self, construct_id: str, **kwargs: Any
-    ) -> tuple[sfn.StateMachine, logs.LogGroup]:
-        try:
-            return build_state_machine(self, **kwargs)
-        except RuntimeError as error:  # jsii wraps aws-cdk-lib's errors
-            post_process = self._config.post_process
-            if post_process is None or not already_used(error):
-                raise
-            raise DownloaderConfigError(
-                construct_id,
-                [
-                    Problem(
-                        "post_process",
-                        post_process.start_state.node.path,
-                        "already belongs to another state machine's definition.",
-                        "build new states for each downloader (e.g. a function returning them).",
-                    )
-                ],
-            ) from None
 
 
 __all__ = ["DownloaderPattern"]

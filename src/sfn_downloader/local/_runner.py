@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
@@ -20,7 +18,8 @@ from ._execution import LocalExecution, scheduled_time_text, select_downloader
 from ._http import check_base_url
 from ._moto import check_workflow_type, local_aws
 from ._resources import create_resources
-from ._table import written_key
+from ._secrets import LocalSecrets, SecretValue
+from ._table import plain_value, table_request, written_key
 from ._template import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -36,11 +35,7 @@ from .errors import LocalRunnerError
 if TYPE_CHECKING:
     from ..read import DownloaderTable
 
-SecretValue = str | Mapping[str, Any]
-"""A secret's local value: its SecretString, or a mapping for a JSON secret."""
-
 _RETRY_TIME_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time"
-_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([A-Za-z-]+):(.*?)\}\}")
 _POLL_MAX_SECONDS = 0.02
 
 
@@ -84,7 +79,7 @@ class LocalRunner:
             find_downloaders(stacks_of(source)), pattern or default_pattern(source)
         )
         self._secrets = dict(secrets or {})
-        self._secret_aliases = self._aliases()
+        self._local_secrets = LocalSecrets(self._spec, self._secrets)
         self._fast_retries = fast_retries
         self.retry_intervals: list[float] = []
         """Retry intervals the interpreter asked to sleep (recorded with ``fast_retries``)."""
@@ -176,7 +171,7 @@ class LocalRunner:
     def _create_resources(self) -> None:
         dynamodb = self._client("dynamodb")
         for name, props in self._spec.tables.items():
-            dynamodb.create_table(**_table_request(name, props))
+            dynamodb.create_table(**table_request(name, props))
             ttl = props.get("TimeToLiveSpecification")
             if ttl and ttl.get("Enabled"):
                 dynamodb.update_time_to_live(
@@ -294,7 +289,7 @@ class LocalRunner:
         for table in self.table_names:
             for page in dynamodb.get_paginator("scan").paginate(TableName=table):
                 for item in page["Items"]:
-                    plain = {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+                    plain = {k: plain_value(deserializer.deserialize(v)) for k, v in item.items()}
                     found.append(plain)
         return sorted(
             found, key=lambda item: (str(item.get(PARTITION_KEY)), str(item.get(SORT_KEY)))
@@ -347,25 +342,7 @@ class LocalRunner:
 
     def resolve_secrets(self, text: str) -> str:
         """``text`` with each ``{{resolve:secretsmanager:...}}`` replaced by its local value."""
-
-        def substitute(match: re.Match[str]) -> str:
-            service, body = match.group(1), match.group(2)
-            if service != "secretsmanager":
-                raise LocalRunnerError(
-                    f"Dynamic reference {match.group(0)!r}: only secretsmanager is emulated."
-                )
-            parts = body.split(":")
-            id_length = 7 if body.startswith("arn:") else 1
-            secret_id = ":".join(parts[:id_length])
-            rest = [*parts[id_length:], "", "", "", ""]
-            json_key = rest[1]
-            value = self._secret_value(secret_id)
-            if json_key:
-                document = value if isinstance(value, Mapping) else json.loads(value)
-                return str(document[json_key])
-            return value if isinstance(value, str) else json.dumps(value)
-
-        return _DYNAMIC_REFERENCE.sub(substitute, text)
+        return self._local_secrets.resolve(text)
 
     def _upstream_for(self, origin: str) -> str | None:
         """The local stand-in of ``origin`` (HTTP Task requests and OAuth token endpoints)."""
@@ -391,39 +368,6 @@ class LocalRunner:
             credential=credential,
         )
 
-    def _aliases(self) -> dict[str, set[str]]:
-        """Secret ARN (local) → names a caller may use for it."""
-        aliases: dict[str, set[str]] = {}
-        stack = self._spec.stack
-        resolver = self._spec.resolver
-        for logical_id, resource in stack.template.get("Resources", {}).items():
-            if resource.get("Type") != "AWS::SecretsManager::Secret":
-                continue
-            names = {logical_id}
-            if resource.get("Properties", {}).get("Name"):
-                names.add(str(resource["Properties"]["Name"]))
-            if logical_id in stack.paths:
-                names |= {
-                    stack.paths[logical_id],
-                    stack.paths[logical_id].removesuffix("/Resource"),
-                }
-            aliases[resolver.ref(logical_id)] = names
-        return aliases
-
-    def _secret_value(self, secret_id: str) -> SecretValue:
-        candidates = [secret_id, *sorted(self._secret_aliases.get(secret_id, ()))]
-        if ":secret:" in secret_id:  # an imported secret's ARN: try its name
-            name = secret_id.split(":secret:", 1)[1]
-            candidates += [name, re.sub(r"-[A-Za-z0-9]{6}$", "", name)]
-        for candidate in candidates:
-            if candidate in self._secrets:
-                return self._secrets[candidate]
-        raise LocalRunnerError(
-            f"The template references secret {secret_id!r}, which has no local value. "
-            f"Fix: LocalRunner(..., secrets={{{candidates[-1]!r}: 'value'}}) "
-            f"(accepted keys: {candidates}); given: {sorted(self._secrets)}."
-        )
-
     @contextlib.contextmanager
     def _patched_retry_sleep(self) -> Iterator[None]:
         from unittest import mock
@@ -435,36 +379,3 @@ class LocalRunner:
         with mock.patch(_RETRY_TIME_MODULE) as fake_time:
             fake_time.sleep.side_effect = record
             yield
-
-
-def _table_request(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "TableName": name,
-        "KeySchema": props["KeySchema"],
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "BillingMode": props.get("BillingMode", "PROVISIONED"),
-    }
-    if request["BillingMode"] == "PROVISIONED":
-        throughput = props.get("ProvisionedThroughput", {})
-        request["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": int(throughput.get("ReadCapacityUnits", 5)),
-            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 5)),
-        }
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if props.get(key):
-            request[key] = props[key]
-    return request
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, set):
-        return {_plain(item) for item in value}
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    return value

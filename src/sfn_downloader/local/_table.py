@@ -1,9 +1,11 @@
-"""Where a synthesized downloader writes: its table and partition key, read from the definition."""
+"""Where a synthesized downloader writes: its table and partition key, read from the definition;
+the local table's CreateTable request, and its items as plain Python values."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from .._contract import PARTITION_KEY
@@ -37,3 +39,38 @@ def _put_items(node: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(node, list):
         for value in node:
             yield from _put_items(value)
+
+
+def table_request(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The CreateTable request of table ``name`` from its CloudFormation properties."""
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if request["BillingMode"] == "PROVISIONED":
+        throughput = props.get("ProvisionedThroughput", {})
+        request["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": int(throughput.get("ReadCapacityUnits", 5)),
+            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 5)),
+        }
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            request[key] = props[key]
+    return request
+
+
+def plain_value(value: Any) -> Any:
+    """A deserialized attribute value with ``Decimal`` numbers as ``int`` or ``float``."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [plain_value(item) for item in value]
+    if isinstance(value, set):
+        return {plain_value(item) for item in value}
+    if isinstance(value, dict):
+        return {key: plain_value(item) for key, item in value.items()}
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return value

@@ -8,11 +8,10 @@ the download tasks, and grants the state machine what the tasks do not grant the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -22,12 +21,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .._acknowledge import acknowledge
-from .._checks import check_header_name
 from .._contract import REQUEST_HEADERS_VARIABLE, STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import ANY_PATH, CheckContext, Exchange, Target
 from ..auth import AuthHeader
 from ..errors import Problem
+from ._auth_check import check_auth_header
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
 from ._proxy import build_proxy
 from .trim import PARAMETER_NAME, Trim, check_mappable
@@ -48,17 +47,6 @@ RETRYABLE_ERRORS = (
 )
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
-_HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")  # printable ASCII: what a header value carries
-_AUTH_SCHEMES = frozenset(
-    scheme.lower()
-    for scheme in (
-        # IANA's HTTP Authentication Scheme Registry, and schemes APIs commonly use
-        "Basic", "Bearer", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate",
-        "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "Token", "ApiKey",
-        "Api-Key", "JWT", "Key", "SSWS", "Splunk", "GenieKey", "Klaviyo-API-Key",
-    )
-)  # fmt: skip
-"""Schemes an ``Authorization`` value starts with, followed by a space and the credential."""
 # JSONata: "/path?a=1&a=2&b" -> {"path": "/path", "query": {"a": ["1", "2"], "b": [""]}}.
 _PROXY_REQUEST = """(
   $u := <URL>;
@@ -124,7 +112,7 @@ class ApiGatewayTransport(Transport):
                     "is also auth_header's header.",
                     "remove it from headers: auth_header sets it.",
                 )
-        yield from _check_auth_header(context.scope, auth)
+        yield from check_auth_header(context.scope, auth)
         if isinstance(context.trim, Trim):
             yield from context.trim.check(context)
         if isinstance(context.trim, Trim):
@@ -351,81 +339,3 @@ def _acknowledge_computed_path(
         "placeholder is a '*'. GET only, on the proxy's one stage, whose one method reaches "
         "the one endpoint.",
     )
-
-
-def _check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Problem]:
-    if auth is None:
-        return
-    if not isinstance(auth, AuthHeader):
-        yield Problem(
-            "auth_header",
-            auth,
-            "is not an AuthHeader.",
-            "use AuthHeader.remap(...) or AuthHeader.from_secret(...).",
-        )
-        return
-    if auth.header_name is not None:
-        yield from check_header_name("auth_header", auth.header_name, what="the custom header")
-        if not isinstance(auth.value, SecretValue):
-            yield Problem(
-                "auth_header",
-                auth.value,
-                "the remapped value is not a SecretValue.",
-                "pass SecretValue.secrets_manager('name') or secret.secret_value.",
-            )
-        elif _is_plaintext(scope, auth.value):
-            yield Problem(
-                "auth_header",
-                "<plaintext SecretValue>",
-                "the credential would appear in plaintext in the template.",
-                "store it in Secrets Manager and pass SecretValue.secrets_manager(...).",
-            )
-        elif _is_ssm_secure(scope, auth.value):
-            yield Problem(
-                "auth_header",
-                "<ssm-secure SecretValue>",
-                "is an SSM SecureString reference: CloudFormation resolves ssm-secure only in "
-                "the few resource properties it lists, not in a state machine's "
-                "DefinitionSubstitutions, so the deployment would fail.",
-                "store the credential in Secrets Manager and pass "
-                "SecretValue.secrets_manager(...).",
-            )
-    if auth.secret is not None and not isinstance(auth.prefix, str):
-        yield Problem("auth_header", auth.prefix, "the prefix is not a string.",
-                      "pass e.g. prefix='Bearer '.")  # fmt: skip
-    elif (
-        auth.secret is not None
-        and isinstance(auth.prefix, str)
-        and auth.prefix.lower() in _AUTH_SCHEMES
-    ):
-        yield Problem(
-            "auth_header",
-            auth.prefix,
-            "the prefix is an authentication scheme without the space that separates it from "
-            f"the credential: the proxy would send 'Authorization: {auth.prefix}<secret>'.",
-            f"use prefix={auth.prefix + ' '!r}.",
-        )
-    if auth.secret is not None and isinstance(auth.prefix, str) and "'" in auth.prefix:
-        yield Problem(
-            "auth_header",
-            auth.prefix,
-            "the prefix contains a single quote, which ends API Gateway's static header value.",
-            "remove the quote.",
-        )
-    elif auth.secret is not None and not _HEADER_TEXT.match(auth.prefix):
-        yield Problem(
-            "auth_header",
-            auth.prefix,
-            "the prefix holds a character a header value cannot carry (a control character, "
-            "or one outside printable ASCII).",
-            "use printable ASCII, e.g. prefix='Bearer '.",
-        )
-
-
-def _is_plaintext(scope: Construct, value: SecretValue) -> bool:
-    resolved = Stack.of(scope).resolve(value)
-    return isinstance(resolved, str) and "{{resolve:" not in resolved
-
-
-def _is_ssm_secure(scope: Construct, value: SecretValue) -> bool:
-    return "{{resolve:ssm-secure:" in str(Stack.of(scope).resolve(value))

@@ -1,0 +1,259 @@
+"""The bound features as a run's shape uses them, and the fan-out target a transport lists.
+
+A shape builds its states from these roles without knowing which feature plays them: the
+transport (``Downloads``), the item sink (``Persists``), the concurrency (``Maps``), the actions
+on given statuses (``StatusReactions``), the polite features' memory of an answer
+(``AnswerMemory``) and the waits a throttling server asks (``ServerWaits``), with the "feature
+off" values a run needs. ``_parts`` re-exports them: ``RunParts`` carries them to the shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Target:
+    """One request of a fan-out: its path, query parameters and the key suffix of its item."""
+
+    path: str
+    query: Mapping[str, list[str]]
+    key: str
+    """The path as given (with its query string): ``sk = <scheduled time>#<key>``."""
+
+
+class Downloads(Protocol):
+    """A bound transport: builds the task that GETs one resource, with its retry policy."""
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        path: str,
+        query: Mapping[str, list[str]] | None = None,
+        query_path: str | None = None,
+        page_param: str | None = None,
+        page_value: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+        assign: Mapping[str, Any] | None = None,
+    ) -> sfn.TaskStateBase:
+        """One GET of ``path`` (a literal or a JSONPath token).
+
+        The query is ``query`` (static lists) plus ``page_param=page_value`` (a JSONPath
+        token), or the object at ``query_path`` in the state (or a variable). ``assign``:
+        workflow variables taken from the answer as the service returned it.
+        """
+        ...
+
+    def listed(self, target: Target) -> dict[str, Any]:
+        """A fan-out request as a Map item holds it: ``{"path", "query", "key"}``, path and
+        query as this transport takes them."""
+        ...
+
+    def request_from_url(self, url: str) -> str:
+        """A JSONata expression of the request (``{"path", "query"}``, as ``listed`` holds one)
+        for ``url``, a JSONata expression of a same-origin ``/path?query`` whose query is as
+        the API wrote it."""
+        ...
+
+    def status_error(self, status: int) -> str:
+        """The error name a download fails with when the API answers ``status`` (non-2xx)."""
+        ...
+
+    def retry_kwargs(self) -> dict[str, Any]:
+        """The download retry policy, as ``add_retry`` keyword arguments."""
+        ...
+
+    def static_headers(self) -> dict[str, list[str]]:
+        """The headers every request carries, as the task takes them (values are lists)."""
+        ...
+
+
+class Persists(Protocol):
+    """The item sink: builds the putItem tasks of one downloader."""
+
+    def task(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        sort_key: str,
+        result_under: str | None = None,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+        in_map: bool = False,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> sfn.TaskStateBase:
+        """putItem with ``sk = sort_key``; the item's paths rebased onto ``result_under``;
+        ``attributes`` (name → ``DynamoAttributeValue``) added to the item."""
+        ...
+
+    def map_item_fields(self) -> dict[str, str]:
+        """What a Map's ItemSelector must pass on so that its iterations can persist."""
+        ...
+
+    def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
+        """A ResultSelector giving the key of the item a single-path run stores (``sort_key``,
+        default: the scheduled time)."""
+        ...
+
+
+class Maps(Protocol):
+    """The bound concurrency: a Map over items, then a Fail listing the failed ones, if any."""
+
+    def build(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        items_path: str,
+        item_selector: Mapping[str, Any],
+        iteration: sfn.IChainable,
+    ) -> sfn.Chain:
+        """The Map over ``items_path``, then ``AnyFailed``."""
+        ...
+
+
+class StatusReactions(Protocol):
+    """The actions on given answer statuses (``on_status``), as the shapes wire them around
+    each download: catches for non-2xx statuses, and for a 204 a Choice on the status before
+    anything reads the body."""
+
+    @property
+    def any(self) -> bool:
+        """True when some status has an action."""
+        ...
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The download task's own ResultSelector: ``None`` with a 204 action (the body is
+        read after the status is known)."""
+        ...
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        ...
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
+        ``otherwise`` is left to the caller. ``None`` without one."""
+        ...
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        """``task`` with its actions: catches, then (with a 204 action) ``<name>Status`` and
+        ``Select<name>`` (the selector applied in place). Chain on from the result."""
+        ...
+
+
+class _NoStatusActions:
+    """No ``on_status``: downloads are as they are."""
+
+    any = False
+
+    def selector(self, result_selector: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        return result_selector
+
+    def catch(
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
+    ) -> None:
+        del task, skip, end
+
+    def no_content(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        status_path: str,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Choice | None:
+        del scope, construct_id, status_path, skip, end
+        return None
+
+    def guard(
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        result_selector: Mapping[str, Any] | None,
+        result_path: str | None,
+        skip: sfn.IChainable,
+        end: sfn.IChainable | None = None,
+    ) -> sfn.Chain:
+        del scope, name, result_selector, result_path, skip, end
+        return sfn.Chain.start(task)
+
+
+NO_STATUS_ACTIONS: StatusReactions = _NoStatusActions()
+"""The reactions of a downloader without ``on_status``."""
+
+
+class AnswerMemory(Protocol):
+    """What the polite features (``conditional``, ``store``, ``respect_expires``) wire around a
+    single answer: a catch on the download, the states between it and Persist."""
+
+    @property
+    def any(self) -> bool:
+        """True when a polite feature is on."""
+        ...
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        """Catches on the download (a ``304`` ending the run successfully)."""
+        ...
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        """The states from after the download to ``persist`` (the chain ends at it); the
+        selected result is at ``selected_path``."""
+        ...
+
+
+class _NoAnswerMemory:
+    any = False
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+        del scope, task
+
+    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+        del scope, selected_path
+        return sfn.Chain.start(persist)
+
+
+NO_ANSWER_MEMORY: AnswerMemory = _NoAnswerMemory()
+"""No polite feature: the download goes straight to Persist."""
+
+
+class ServerWaits(Protocol):
+    """``retry_after`` as a shape wires it around a download that keeps its raw answer under
+    ``$.result``."""
+
+    def around(self, scope: Construct, name: str, task: sfn.TaskStateBase) -> sfn.Chain:
+        """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
+        chain's end goes on with any other answer."""
+        ...
