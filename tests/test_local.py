@@ -19,7 +19,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from local_helpers import Answer, Upstream, http_date, running_upstream
+from local_helpers import Answer, Seen, Upstream, http_date, running_upstream
 from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
 from sfn_downloader.local import (
     SUPPORTED_MOTO_VERSION,
@@ -265,6 +265,30 @@ def test_retryable_answers_are_retried_then_the_run_fails(
         0 <= wait <= cap for wait, cap in zip(runner.retry_intervals, (2, 4, 8), strict=True)
     )
     assert runner.items() == []
+
+
+def test_two_open_runners_each_record_their_own_retry_intervals(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """With ``fast_retries``, a retry interval goes to the runner whose state machine retries,
+    whichever runner was opened last (``local/_retry_sleeps.py``)."""
+
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v2/status" and len(upstream.requests) == 1:
+            return Answer(503, {"error": "busy"})  # Eve's first request only
+        if seen.path == "/v2/status":
+            return Answer(200, {"players": 1, "server_version": "1", "start_time": T0})
+        body = {"stats": {"players": {"online": 1}}, "version": 1, "online": True}
+        return Answer(200, body, {"ETag": '"v1"'})
+
+    upstream.respond(answer)
+    eve = open_runner("Local/Eve", fast_retries=True)
+    raw = open_runner("Local/Raw", fast_retries=True)  # opened last
+
+    assert eve.run(T0).status == "SUCCEEDED" and raw.run(T0).status == "SUCCEEDED"
+
+    assert len(eve.retry_intervals) == 1 and 0 <= eve.retry_intervals[0] <= 2
+    assert raw.retry_intervals == []
 
 
 def test_a_404_is_not_retried(open_runner: Callable[..., LocalRunner], upstream: Upstream) -> None:

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from ._execution import LocalExecution, scheduled_time_text, select_downloader
 from ._http import check_base_url
 from ._moto import check_workflow_type, local_aws
 from ._resources import create_resources
+from ._retry_sleeps import recorded_retry_sleeps
 from ._secrets import LocalSecrets, SecretValue
 from ._table import plain_value, table_request, written_key
 from ._template import (
@@ -35,7 +36,6 @@ from .errors import LocalRunnerError
 if TYPE_CHECKING:
     from ..read import DownloaderTable
 
-_RETRY_TIME_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl.time"
 _POLL_MAX_SECONDS = 0.02
 
 
@@ -144,10 +144,11 @@ class LocalRunner:
                     upstream_for=self._upstream_for,
                 )
             )
-            if self._fast_retries:
-                stack.enter_context(self._patched_retry_sleep())
             self._create_resources()
             if self._fast_retries:
+                stack.enter_context(
+                    recorded_retry_sleeps(self._state_machine_arn, self.retry_intervals)
+                )
                 stack.enter_context(recorded_waits(self._state_machine_arn, self.waits))
         except BaseException:
             stack.close()
@@ -367,15 +368,3 @@ class LocalRunner:
             self.resolve_secrets,
             credential=credential,
         )
-
-    @contextlib.contextmanager
-    def _patched_retry_sleep(self) -> Iterator[None]:
-        from unittest import mock
-
-        def record(seconds: float) -> None:
-            self.retry_intervals.append(seconds)
-
-        # Only the retrier's own `time` module: timeouts and polling keep the real clock.
-        with mock.patch(_RETRY_TIME_MODULE) as fake_time:
-            fake_time.sleep.side_effect = record
-            yield

@@ -25,7 +25,8 @@ _lock = threading.Lock()
 _original: Any = None
 
 
-def _state_machine_of(env: Any) -> str | None:
+def state_machine_of(env: Any) -> str | None:
+    """The ARN of the state machine ``env`` (an execution's Environment) runs, if known."""
     try:
         return str(env.states.context_object.context_object_data["StateMachine"]["Id"])
     except (AttributeError, KeyError, TypeError):
@@ -45,7 +46,7 @@ def recorded_waits(state_machine_arn: str, waits: list[int]) -> Iterator[None]:
             _original = cls._wait_interval
 
             def record(self: Any, env: Any, wait_seconds: int) -> None:
-                target = _recorders.get(_state_machine_of(env) or "")
+                target = _recorders.get(state_machine_of(env) or "")
                 if target is None:
                     _original(self, env, wait_seconds)
                 else:
