@@ -18,7 +18,9 @@ STEPS = {
     "ruff check": [str(BIN / "ruff"), "check", *PATHS],
     "ruff format --check": [str(BIN / "ruff"), "format", "--check", *PATHS],
     "mypy": [str(BIN / "mypy")],
-    "pytest -q": [str(BIN / "pytest"), "-q"],
+    "lint-imports": [str(BIN / "lint-imports")],
+    # As `make test` runs it: one worker a core, each module on one worker.
+    "pytest -n auto": [str(BIN / "pytest"), "-q", "-n", "auto", "--dist", "loadfile"],
 }
 MAX_SECONDS = 180.0
 ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
