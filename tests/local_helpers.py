@@ -8,8 +8,8 @@ import json
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -236,6 +236,21 @@ class RunnerPool(dict[str, Any]):
     def __missing__(self, pattern: str) -> Any:
         self[pattern] = self._opener(pattern)
         return self[pattern]
+
+    @classmethod
+    def of(cls, exits: ExitStack, app: Any, upstream: str | Mapping[str, str]) -> RunnerPool:
+        """Runners on ``app``, closed with ``exits``; an HTTP Task downloader's connection
+        (``<pattern>Connection``) gets the credential ``key``."""
+        from sfn_downloader.local import LocalRunner
+
+        return cls(
+            lambda pattern: exits.enter_context(
+                LocalRunner(
+                    app, upstream=upstream, pattern=pattern,
+                    secrets={f"{pattern}Connection": "key"},
+                )
+            )
+        )  # fmt: skip
 
 
 _minutes = iter(range(10**6))

@@ -17,7 +17,6 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
-from sfn_downloader.local import LocalRunner
 
 from scenarios import EXAMPLE_API, build_paginators
 
@@ -54,16 +53,7 @@ def elsewhere() -> Iterator[Upstream]:
 def runners(app: cdk.App, upstream: Upstream, elsewhere: Upstream) -> Iterator[RunnerPool]:
     """One open runner per downloader, for the module (each test runs at its own time)."""
     with ExitStack() as exits:
-        yield RunnerPool(
-            lambda pattern: exits.enter_context(
-                LocalRunner(
-                    app,
-                    upstream={EXAMPLE_API: upstream.url, EVIL: elsewhere.url},
-                    pattern=pattern,
-                    secrets={f"{pattern}Connection": "key"},
-                )
-            )
-        )
+        yield RunnerPool.of(exits, app, {EXAMPLE_API: upstream.url, EVIL: elsewhere.url})
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import pytest
 
 from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
-from sfn_downloader.local import LocalRunner
 
 from scenarios import EXAMPLE_API, build_status_actions
 
@@ -49,16 +48,7 @@ def upstream() -> Iterator[Upstream]:
 def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
     """One open runner per downloader, for the module (each test runs at its own time)."""
     with ExitStack() as exits:
-        yield RunnerPool(
-            lambda pattern: exits.enter_context(
-                LocalRunner(
-                    app,
-                    upstream=upstream.url,
-                    pattern=pattern,
-                    secrets={f"{pattern}Connection": "key"},
-                )
-            )
-        )
+        yield RunnerPool.of(exits, app, upstream.url)
 
 
 @pytest.fixture
