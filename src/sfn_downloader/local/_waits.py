@@ -14,50 +14,42 @@ backfill's, without ``fast_retries``) waits for real.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-_recorders: dict[str, list[int]] = {}
-"""State machine ARN → the list its waits go to."""
-_lock = threading.Lock()
-_original: Any = None
+from ._recorders import Recorders, state_machine_of
+
+_original: dict[str, Any] = {}
 
 
-def state_machine_of(env: Any) -> str | None:
-    """The ARN of the state machine ``env`` (an execution's Environment) runs, if known."""
-    try:
-        return str(env.states.context_object.context_object_data["StateMachine"]["Id"])
-    except (AttributeError, KeyError, TypeError):
-        return None
-
-
-@contextmanager
-def recorded_waits(state_machine_arn: str, waits: list[int]) -> Iterator[None]:
-    """While open, every Wait state of ``state_machine_arn`` goes to ``waits``, no time
-    passing."""
-    global _original
+def _wait_function() -> Any:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
-    cls = wait_function.WaitFunction
-    with _lock:
-        if not _recorders:
-            _original = cls._wait_interval
+    return wait_function.WaitFunction
 
-            def record(self: Any, env: Any, wait_seconds: int) -> None:
-                target = _recorders.get(state_machine_of(env) or "")
-                if target is None:
-                    _original(self, env, wait_seconds)
-                else:
-                    target.append(wait_seconds)
 
-            cls._wait_interval = record  # type: ignore[method-assign]
-        _recorders[state_machine_arn] = waits
-    try:
-        yield
-    finally:
-        with _lock:
-            _recorders.pop(state_machine_arn, None)
-            if not _recorders:
-                cls._wait_interval = _original  # type: ignore[method-assign]
+def _record(self: Any, env: Any, wait_seconds: int) -> None:
+    target = _WAITS.target(state_machine_of(env))
+    if target is None:
+        _original["wait"](self, env, wait_seconds)
+    else:
+        target.append(wait_seconds)
+
+
+def _patch() -> None:
+    cls = _wait_function()
+    _original["wait"] = cls._wait_interval
+    cls._wait_interval = _record
+
+
+def _unpatch() -> None:
+    _wait_function()._wait_interval = _original.pop("wait")
+
+
+_WAITS = Recorders(_patch, _unpatch)
+
+
+def recorded_waits(state_machine_arn: str, waits: list[int]) -> AbstractContextManager[None]:
+    """While open, every Wait state of ``state_machine_arn`` goes to ``waits``, no time
+    passing."""
+    return _WAITS.recording(state_machine_arn, waits)
