@@ -11,7 +11,7 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,9 +26,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read
-from .._contract import EXPRESS_MAX_MINUTES, RETRY_AFTER_STATUSES
+from .._contract import EXPRESS_MAX_MINUTES, GRAPHQL_ERRORS_PATH, RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
+from .._request import check_body, check_method, is_graphql
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
@@ -53,34 +54,36 @@ from .single import SingleRequest
 from .values import check_result_selector, check_types, unwrapped
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Props:
     """Everything the user passed, as passed (``None`` = not given)."""
 
     endpoint: str
-    path: str | None
+    path: str | None = None
+    method: str | None = None
+    body: Mapping[str, Any] | None = None
     item: Mapping[str, ItemValue]
-    result_selector: Mapping[str, Any] | None
-    headers: Mapping[str, str] | None
-    auth_header: AuthHeader | None
-    workflow_type: sfn.StateMachineType | None
-    timeout: Duration | None
-    table: dynamodb.ITable | None
-    removal_policy: RemovalPolicy | None
-    encryption_key: kms.IKey | None
-    point_in_time_recovery: bool | None
-    downloader_id: str | None
-    retry: sfn.RetryProps | None
-    alarm_topic: sns.ITopic | None
-    log_retention: logs.RetentionDays | None
-    fan_out: FanOut | None
-    concurrency: Concurrency | None
-    pagination: Pagination | None
-    transport: Transport | None
-    retention: Duration | None
-    post_process: sfn.IChainable | None
-    archive: Archive | None
-    starts: Starts | None
+    result_selector: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+    auth_header: AuthHeader | None = None
+    workflow_type: sfn.StateMachineType | None = None
+    timeout: Duration | None = None
+    table: dynamodb.ITable | None = None
+    removal_policy: RemovalPolicy | None = None
+    encryption_key: kms.IKey | None = None
+    point_in_time_recovery: bool | None = None
+    downloader_id: str | None = None
+    retry: sfn.RetryProps | None = None
+    alarm_topic: sns.ITopic | None = None
+    log_retention: logs.RetentionDays | None = None
+    fan_out: FanOut | None = None
+    concurrency: Concurrency | None = None
+    pagination: Pagination | None = None
+    transport: Transport | None = None
+    retention: Duration | None = None
+    post_process: sfn.IChainable | None = None
+    archive: Archive | None = None
+    starts: Starts | None = None
     dashboard: bool | cloudwatch.Dashboard | None = None
     trim: Trim | None = None
     on_status: Mapping[int, StatusAction] | None = None
@@ -91,6 +94,11 @@ class Props:
     conditional: bool | None = None
     store: Store | None = None
     respect_expires: bool | None = None
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> Props:
+        """The props among ``arguments`` (the constructor's ``locals()``)."""
+        return cls(**{f.name: arguments[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,8 @@ class Config:
         )
     )
     """``conditional``, ``store``, ``respect_expires``."""
+    answer_errors: str | None = None
+    """A GraphQL downloader: where its answers list errors (checked before storing)."""
 
     @property
     def keeps_result(self) -> bool:
@@ -170,9 +180,15 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
-    request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
+    problems += check_method(props.method)
+    problems += check_body(props.body, props.method)
+    request = Request(
+        endpoint=endpoint, path=path, query=query, given=props.path,
+        method=props.method or "GET", body=unwrapped(props.body),
+    )  # fmt: skip
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
-                          fan_out=props.fan_out is not None)  # fmt: skip
+                          fan_out=props.fan_out is not None,
+                          body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,
         respect_expires=props.respect_expires, result_selector=props.result_selector,
@@ -195,6 +211,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
+        body=props.body,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
@@ -202,6 +219,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                     props.retry_after):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
+    problems += _check_graphql(props, shape)
     problems += check_result_selector(props.result_selector)
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
@@ -213,7 +231,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     return Config(
         request=request,
         downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
-        headers=unwrapped(props.headers), auth_header=props.auth_header, retry=props.retry,
+        headers=_sent_headers(props), auth_header=props.auth_header, retry=props.retry,
         workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
@@ -222,7 +240,44 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
-        polite=polite,
+        polite=polite, answer_errors=answer_errors(props),
+    )  # fmt: skip
+
+
+def _sent_headers(props: Props) -> Mapping[str, str] | None:
+    """The user's headers; a JSON body says what it is (``Content-Type``), unless they do."""
+    headers = unwrapped(props.headers)
+    if props.body is None or any(str(n).lower() == "content-type" for n in headers or {}):
+        return headers  # type: ignore[no-any-return]
+    return {**(headers or {}), "Content-Type": "application/json"}
+
+
+def answer_errors(props: Props) -> str | None:
+    """A GraphQL downloader's answers are checked for ``errors`` before they are stored, unless
+    its ``result_selector`` selects them itself (then they are data)."""
+    if not is_graphql(props.body):
+        return None
+    selects_errors = any(
+        value == GRAPHQL_ERRORS_PATH or value.startswith((f"{GRAPHQL_ERRORS_PATH}.",
+                                                          f"{GRAPHQL_ERRORS_PATH}["))
+        for value in _strings(props.result_selector or {})
+    )  # fmt: skip
+    return None if selects_errors else GRAPHQL_ERRORS_PATH
+
+
+def _check_graphql(props: Props, shape: RunShape) -> Iterator[Problem]:
+    """GraphQL answers errors with HTTP 200: a shape that stores each answer as it comes
+    cannot keep them out of the table."""
+    if answer_errors(props) is None or shape.checks_answers:
+        return
+    yield Problem(
+        "body", "{'query': ...}",
+        "is a GraphQL request, whose answers may hold `errors` with HTTP 200; this run's "
+        "shape (fan-out, or a paginator other than Pagination.cursor) stores each answer as "
+        "it comes, before any check, so an error answer would be stored as data.",
+        "use one request or Pagination.cursor(next_path=..., body_path=..., has_more_path=...), "
+        "or select the errors yourself (result_selector={'errors.$': '$.ResponseBody.errors', "
+        "...}) to store them as data.",
     )  # fmt: skip
 
 

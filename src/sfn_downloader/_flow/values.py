@@ -46,6 +46,9 @@ def _mapping(value: object) -> bool:
 _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("endpoint", _is(str), "a str", "pass the base URL, e.g. 'https://esi.evetech.net'."),
     ("path", _is(str), "a str", "pass e.g. path='/v2/status'."),
+    ("method", _is(str), "a str", "pass method='POST' (or 'GET', the default)."),
+    ("body", _mapping, "a mapping (a JSON object)",
+     "pass e.g. body={'query': QUERY, 'variables': {'first': 100}}."),
     ("item", _mapping, "a mapping of attribute name to ItemField",
      "pass e.g. item={'count': ItemField.number('$.players')}."),
     ("result_selector", _mapping, "a mapping",

@@ -62,7 +62,12 @@ class Pagination(ABC):
 
     @staticmethod
     def cursor(
-        *, next_path: str, param: str = "cursor", max_pages: int = DEFAULT_MAX_PAGES
+        *,
+        next_path: str,
+        param: str = "cursor",
+        max_pages: int = DEFAULT_MAX_PAGES,
+        body_path: str | None = None,
+        has_more_path: str | None = None,
     ) -> Pagination:
         """Follow a cursor: each answer's ``next_path`` holds the value of ``param`` for the
         next request; the loop ends when it is missing, null or the empty string (Slack's last
@@ -73,7 +78,21 @@ class Pagination(ABC):
         (``"$.Headers['X-Next-Cursor'][0]"``). A ``Link`` header is refused: it holds URLs,
         not a cursor. Pages are fetched one after another.
 
-        :param param: Default: ``"cursor"``.
+        GraphQL (``body={"query": ..., "variables": {...}}`` with ``method="POST"``): the
+        cursor goes into the body (``body_path="$.variables.after"``) and ``has_more_path``
+        (``"$.ResponseBody.data.repository.issues.pageInfo.hasNextPage"``) ends the loop when it
+        reads ``false`` (GraphQL's last ``endCursor`` is not null). The first request carries
+        the body as declared.
+
+        :param param: The query parameter carrying the cursor. Unused with ``body_path``.
+            Default: ``"cursor"``.
+        :param body_path: Where the cursor goes in the JSON body instead of the query: a path
+            of member names from the body's root (``"$.variables.after"``); needs ``body``.
+            Default: none, the cursor is the query parameter ``param``.
+        :param has_more_path: A JSONPath into the raw answer holding a boolean: the loop goes
+            on only while it is ``true``; a page that says there is more but gives no cursor
+            is stored, then the run fails with ``Downloader.CursorMissing``.
+            Default: none, the cursor alone decides.
         :param max_pages: Bounded by what a run can hold: on Standard, 16 history events a page
             (plus 3 a retry) within the 25,000 an execution keeps (1,313 pages); and the pages,
             one after another at 0.3 s at least, within the run's timeout (1,000 in Express's 5
@@ -81,7 +100,10 @@ class Pagination(ABC):
         """
         from .cursor import CursorPagination
 
-        return CursorPagination(next_path=next_path, param=param, max_pages=max_pages)
+        return CursorPagination(
+            next_path=next_path, param=param, max_pages=max_pages, body_path=body_path,
+            has_more_path=has_more_path,
+        )  # fmt: skip
 
     @staticmethod
     def link_header(*, rel: str = "next", max_pages: int = DEFAULT_MAX_PAGES) -> Pagination:
@@ -185,6 +207,11 @@ class Pagination(ABC):
     @property
     def uses_map(self) -> bool:
         """True when pages are fetched in a Map (so ``concurrency`` applies)."""
+        return False
+
+    @property
+    def checks_answers(self) -> bool:
+        """True when each page is checked before it is stored (``answer_errors``)."""
         return False
 
     def check(self, context: CheckContext) -> Iterator[Problem]:

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from .._checks import check_header_name
 from .._parts import CheckContext, Exchange, Target
+from .._request import HttpRequest
 from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
@@ -163,6 +164,7 @@ class Transport(ABC):
         log_retention: logs.RetentionDays,
         trim: object | None = None,
         exchange: Exchange | None = None,
+        method: str = "GET",
     ) -> BoundTransport:
         """Build what this transport needs in ``scope``; return its task builder.
 
@@ -170,6 +172,8 @@ class Transport(ABC):
             answers on the way. Default: no trimming.
         :param exchange: What requests carry and states read, by name (what a trimming proxy
             must map). Default: nothing beyond the path.
+        :param method: The downloader's one method (the proxy's method, the role's grant).
+            Default: ``"GET"``.
         """
 
 
@@ -225,20 +229,15 @@ class BoundTransport(ABC):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None = None,
-        query_path: str | None = None,
-        page_param: str | None = None,
-        page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
         assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        """One GET of ``path`` (a literal or a JSONPath token), with the retry policy."""
+        """The task that makes ``request``, with the retry policy."""
         task = self._task(
-            scope, construct_id, path=path, query=query, query_path=query_path,
-            page_param=page_param, page_value=page_value,
+            scope, construct_id, request,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
@@ -274,12 +273,8 @@ class BoundTransport(ABC):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None,
-        query_path: str | None,
-        page_param: str | None,
-        page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
         assign: dict[str, Any] | None = None,
