@@ -22,6 +22,7 @@ from scenarios import (
     build_from_answer,
     build_from_answer_http,
     build_full,
+    build_graphql,
     build_http_task,
     build_keyed,
     build_on_demand,
@@ -59,6 +60,12 @@ def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
         for violation in plugin["violations"]
         for resource in violation["violatingConstructs"]
     )
+
+
+def posting(app: cdk.App) -> None:
+    """POST downloaders on both transports, in one app (one synth)."""
+    build_graphql(cdk.Stack(app, "Proxy"))
+    build_graphql(cdk.Stack(app, "Http"), http_task=True)
 
 
 def in_stack(build: Callable[[cdk.Stack], Any]) -> Callable[[cdk.App], Any]:
@@ -128,6 +135,7 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_timed),
         in_stack(build_retry_after),
         in_stack(build_polite),
+        posting,
     ],
     ids=[
         "eve-example",
@@ -154,6 +162,7 @@ def rates_example(app: cdk.App) -> None:
         "timed",
         "retry-after",
         "polite",
+        "posting",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -223,7 +223,6 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     problems += check_result_selector(props.result_selector)
     problems += _check_timeout(props.timeout, workflow_type)
     problems += _check_downloader_id(props.downloader_id)
-    problems += _check_dashboard(props.dashboard)
     problems += post_process.check(scope, props.post_process, context)
     problems += check_alarm_topic(props.alarm_topic)
     if problems:
@@ -279,17 +278,6 @@ def _check_graphql(props: Props, shape: RunShape) -> Iterator[Problem]:
         "or select the errors yourself (result_selector={'errors.$': '$.ResponseBody.errors', "
         "...}) to store them as data.",
     )  # fmt: skip
-
-
-def _check_dashboard(dashboard: object) -> Iterator[Problem]:
-    if dashboard is None or isinstance(dashboard, bool | cloudwatch.Dashboard):
-        return
-    yield Problem(
-        "dashboard",
-        dashboard,
-        "is not True, False or a cloudwatch.Dashboard.",
-        "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share.",
-    )
 
 
 def _seconds(timeout: object) -> float | None:

@@ -8,9 +8,11 @@ and one that looks like a path is a forgotten ``.$`` (``Constant`` keeps such a 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from types import UnionType
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 
@@ -29,7 +31,7 @@ from ..transport import Transport
 from ..transport.trim import Trim
 
 
-def _is(kind: type) -> Callable[[object], bool]:
+def _is(kind: type | UnionType) -> Callable[[object], bool]:
     return lambda value: isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
@@ -89,7 +91,11 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
      "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
     ("starts", _is(Starts), "a Starts",
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
+    ("dashboard", _is(bool | cloudwatch.Dashboard), "True, False or a cloudwatch.Dashboard",
+     "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share."),
     ("trim", _is(Trim), "a Trim", "use Trim.fields('name', ...) or Trim.template(vtl)."),
+    ("on_status", _mapping, "a mapping of HTTP status to StatusAction",
+     "pass e.g. on_status={404: StatusAction.SKIP}."),
     ("window", _is(Window), "a Window", "use Window.last(Duration.hours(1), lookback=...)."),
     ("incremental", _is(Incremental), "an Incremental",
      "use Incremental(cursor_path='$.ResponseBody[*].updated_at', param='since', "

@@ -159,11 +159,15 @@ class TimedRequest:
                     "put them in the path (e.g. '?from={window_start}&to="
                     "{window_end}'), or drop window.",
                 )
+        in_body = {p.name for p in _placeholders.body_placeholders(self.body)}
         for name in sorted(names & set(WINDOW_NAMES)):
             if self.window is None:
+                in_path = name not in in_body or name in {
+                    p.name for p in _placeholders.placeholders_of(resource, query)
+                }
                 yield Problem(
-                    "path",
-                    path,
+                    "path" if in_path else "body",
+                    path if in_path else "{" + name + "}",
                     f"has {{{name}}} but no window is given.",
                     "pass window=Window.last(Duration.hours(1)), or use {scheduled_time}.",
                 )
