@@ -10,8 +10,8 @@ holds.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -22,8 +22,26 @@ from .._defaults import MAX_PAGES
 from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
 
+P = TypeVar("P", bound="Pagination")
+
 DEFAULT_MAX_PAGES = MAX_PAGES
 """A run fetches at most this many pages unless ``max_pages`` says otherwise."""
+
+
+_KINDS: dict[str, Callable[..., Pagination]] = {}
+"""The registry: each kind's class by its ``kind`` (``register`` fills it as the package's
+``__init__`` imports each kind's module). The factories look kinds up here, so this module
+imports none of them back."""
+
+
+def register(kind: type[P]) -> type[P]:
+    """Class decorator: ``kind`` is made by the factory named ``kind.kind``."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
+def _made(kind: str, **settings: Any) -> Pagination:
+    return _KINDS[kind](**settings)
 
 
 class Pagination(ABC):
@@ -56,9 +74,7 @@ class Pagination(ABC):
             lists at most 1,000 items. The pages, ``concurrency`` at a time, must also fit the
             run's timeout (at 0.3 s a page at least). Default: 100.
         """
-        from .page_count import PageCountPagination
-
-        return PageCountPagination(header=header, param=param, max_pages=max_pages)
+        return _made("page_count", header=header, param=param, max_pages=max_pages)
 
     @staticmethod
     def cursor(
@@ -98,9 +114,7 @@ class Pagination(ABC):
             one after another at 0.3 s at least, within the run's timeout (1,000 in Express's 5
             minutes). Default: 100.
         """
-        from .cursor import CursorPagination
-
-        return CursorPagination(
+        return _made("cursor",
             next_path=next_path, param=param, max_pages=max_pages, body_path=body_path,
             has_more_path=has_more_path,
         )  # fmt: skip
@@ -118,9 +132,7 @@ class Pagination(ABC):
         :param rel: The link relation to follow. Default: ``"next"``.
         :param max_pages: Default: 100.
         """
-        from .link_header import LinkHeaderPagination
-
-        return LinkHeaderPagination(rel=rel, max_pages=max_pages)
+        return _made("link_header", rel=rel, max_pages=max_pages)
 
     @staticmethod
     def next_url(
@@ -134,9 +146,7 @@ class Pagination(ABC):
             Default: ``"$.ResponseBody.next"``.
         :param max_pages: Default: 100.
         """
-        from .next_url import NextUrlPagination
-
-        return NextUrlPagination(path=path, max_pages=max_pages)
+        return _made("next_url", path=path, max_pages=max_pages)
 
     @staticmethod
     def offset(
@@ -164,9 +174,7 @@ class Pagination(ABC):
             ``"$.ResponseBody.count"``. Default: none, a short page ends the pages.
         :param max_pages: Default: 100.
         """
-        from .offset import OffsetPagination
-
-        return OffsetPagination(
+        return _made("offset",
             param=param, limit_param=limit_param, limit=limit, items_path=items_path,
             total_path=total_path, max_pages=max_pages,
         )  # fmt: skip
@@ -192,9 +200,7 @@ class Pagination(ABC):
             ``?per_page=100``). Default: none, only an empty page ends the pages.
         :param max_pages: Default: 100.
         """
-        from .page_number import PageNumberPagination
-
-        return PageNumberPagination(
+        return _made("page_number",
             param=param, start=start, items_path=items_path, page_size=page_size,
             max_pages=max_pages,
         )  # fmt: skip

@@ -34,7 +34,7 @@ from .._parts import CheckContext, RunParts
 from .._request import body_pointer
 from .._states import answer_errors_check, selected, sort_key
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import answer_path_problems, jsonata_path, set_param, string
 
 PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
@@ -46,6 +46,7 @@ RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
 _LINK_HEADER = re.compile(r"^\$\.Headers(\.Link\b|\[['\"]Link['\"]\])", re.IGNORECASE)
 
 
+@register
 class CursorPagination(Pagination):
     """Follow the cursor each answer holds at ``next_path``."""
 
@@ -118,6 +119,12 @@ class CursorPagination(Pagination):
     def checks_answers(self) -> bool:
         """One path's pages: each answer is looked at (``HasNextPage``) before it is stored."""
         return True
+
+    def __repr__(self) -> str:
+        # The GraphQL settings only when given: the cursor's repr stays as it was without them.
+        shown = {k: v for k, v in vars(self).items()
+                 if not (k in ("param", "body_path", "has_more_path") and v is None)}  # fmt: skip
+        return f"Pagination.cursor({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def _check_body_and_more(self, context: CheckContext) -> Iterator[Problem]:
         """``body_path`` names a member of the body; ``has_more_path`` reads the raw answer."""

@@ -32,7 +32,7 @@ from .._contract import (
 from .._parts import CheckContext, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import header_lookup, set_param, string
 
 MAX_PAGES = ARRAY_RANGE_MAX_ITEMS + 1
@@ -41,6 +41,7 @@ PAGE_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
 """A page's history events in the inline Map: its iteration 2, DownloadPage 5, PersistPage 5."""
 
 
+@register
 class PageCountPagination(Pagination):
     """Pages ``1..N``, ``N`` announced by the first answer's ``header``."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_apigateway as apigw
@@ -65,8 +65,24 @@ def default_download_retry(errors: Sequence[str]) -> sfn.RetryProps:
     )
 
 
+_KINDS: dict[str, Callable[..., Transport]] = {}
+"""The registry: each transport's class by its ``kind`` (``register`` fills it as the package's
+``__init__`` imports each transport's module), so this module imports none of them back."""
+
+T = TypeVar("T", bound="Transport")
+
+
+def register(kind: type[T]) -> type[T]:
+    """Class decorator: ``kind`` is made by the factory named ``kind.kind``."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
 class Transport(ABC):
     """The way requests leave Step Functions. Use the static methods to create one."""
+
+    kind: str = ""
+    """The static method that makes it (``"api_gateway"``, ``"http_task"``)."""
 
     retryable_errors: tuple[str, ...] = ()
     """The error names of this transport's retryable failures (429, 5xx, timeouts)."""
@@ -87,9 +103,7 @@ class Transport(ABC):
         :param logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
             Needs the account's API Gateway CloudWatch role. Default: ``False``.
         """
-        from .api_gateway import ApiGatewayTransport
-
-        return ApiGatewayTransport(logging=logging)
+        return _KINDS["api_gateway"](logging=logging)
 
     @staticmethod
     def http_task(connection: events.IConnection) -> Transport:
@@ -100,9 +114,7 @@ class Transport(ABC):
         Manager, never in the template or the state data. Failures are named
         ``States.Http.StatusCode.<status>``. Each request may take at most 60 s.
         """
-        from .http_task import HttpTaskTransport
-
-        return HttpTaskTransport(connection=connection)
+        return _KINDS["http_task"](connection=connection)
 
     @property
     def supports_query_overrides(self) -> bool:

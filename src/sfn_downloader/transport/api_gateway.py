@@ -29,7 +29,7 @@ from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._auth_check import check_auth_header
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
 from .trim import PARAMETER_NAME, Trim, check_mappable
 
@@ -71,10 +71,12 @@ proxy with the downloader's method (IAM policies are limited in size, and the pr
 reaches the one endpoint anyway)."""
 
 
+@register
 class ApiGatewayTransport(Transport):
     """``apigateway:invoke`` through an IAM-authorized REST API proxy
     (``Transport.api_gateway``)."""
 
+    kind = "api_gateway"
     retryable_errors = RETRYABLE_ERRORS
     error_names = "ApiGateway.<status>"
     foreign_error_prefixes = ("States.Http.",)

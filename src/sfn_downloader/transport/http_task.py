@@ -26,7 +26,7 @@ from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 
 
 def status_error(status: int) -> str:
@@ -43,9 +43,11 @@ RETRYABLE_ERRORS = (
 ``States.Http.Socket`` when the connection fails."""
 
 
+@register
 class HttpTaskTransport(Transport):
     """The Step Functions HTTP Task with an EventBridge connection (``Transport.http_task``)."""
 
+    kind = "http_task"
     retryable_errors = RETRYABLE_ERRORS
     error_names = "States.Http.StatusCode.<status> (States.Http.Socket when no answer came)"
     foreign_error_prefixes = ("ApiGateway.",)
