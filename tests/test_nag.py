@@ -40,6 +40,7 @@ from scenarios import (
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
+GRAPHQL_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_graphql"
 RATES_EXAMPLE = Path(__file__).parent.parent / "examples" / "exchange_rates"
 
 
@@ -99,6 +100,14 @@ def github_example(app: cdk.App) -> None:
     module.GitHubIssuesStack(app, "GitHubIssues", repository="aws/aws-cdk")
 
 
+def github_graphql_example(app: cdk.App) -> None:
+    spec = importlib.util.spec_from_file_location("github_graphql_app", GRAPHQL_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.GitHubGraphqlStack(app, "GitHubGraphql", repository="aws/aws-cdk")
+
+
 def rates_example(app: cdk.App) -> None:
     # Loaded by file: the EVE example's module is already imported as "app".
     spec = importlib.util.spec_from_file_location("rates_app", RATES_EXAMPLE / "app.py")
@@ -113,6 +122,7 @@ def rates_example(app: cdk.App) -> None:
     [
         eve_example,
         github_example,
+        github_graphql_example,
         eve_alerts_example,
         rates_example,
         in_stack(build_default),
@@ -140,6 +150,7 @@ def rates_example(app: cdk.App) -> None:
     ids=[
         "eve-example",
         "github-example",
+        "github-graphql-example",
         "eve-alerts-example",
         "rates-example",
         "default",

@@ -10,10 +10,9 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -26,10 +25,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read
-from .._contract import EXPRESS_MAX_MINUTES, GRAPHQL_ERRORS_PATH, RETRY_AFTER_STATUSES
+from .._contract import RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
-from .._request import check_body, check_method, is_graphql
+from .._request import check_body, check_method
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
@@ -50,8 +49,17 @@ from ..transport.trim import Trim
 from . import post_process
 from .alarms import check_alarm_topic
 from .paged_fan_out import PagedFanOut
+from .request import answer_errors, check_graphql, sent_headers
 from .single import SingleRequest
-from .values import check_result_selector, check_types, unwrapped
+from .values import (
+    check_downloader_id,
+    check_endpoint,
+    check_result_selector,
+    check_timeout,
+    check_types,
+    strings,
+    unwrapped,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,7 +163,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     problems = list(check_types(props))
     if problems:  # the checks below call methods of these objects
         raise DownloaderConfigError(construct_id, problems)
-    endpoint = _check_endpoint(props.endpoint, problems)
+    endpoint = check_endpoint(props.endpoint, problems)
     shape = _shape(props, problems)
     if props.fan_out is None:
         if props.path is None:
@@ -219,10 +227,10 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                     props.retry_after):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
-    problems += _check_graphql(props, shape)
+    problems += check_graphql(props.body, props.result_selector, shape)
     problems += check_result_selector(props.result_selector)
-    problems += _check_timeout(props.timeout, workflow_type)
-    problems += _check_downloader_id(props.downloader_id)
+    problems += check_timeout(props.timeout, workflow_type)
+    problems += check_downloader_id(props.downloader_id)
     problems += post_process.check(scope, props.post_process, context)
     problems += check_alarm_topic(props.alarm_topic)
     if problems:
@@ -230,7 +238,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     return Config(
         request=request,
         downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
-        headers=_sent_headers(props), auth_header=props.auth_header, retry=props.retry,
+        headers=sent_headers(props.headers, props.body), auth_header=props.auth_header,
+        retry=props.retry,
         workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
@@ -239,44 +248,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
-        polite=polite, answer_errors=answer_errors(props),
-    )  # fmt: skip
-
-
-def _sent_headers(props: Props) -> Mapping[str, str] | None:
-    """The user's headers; a JSON body says what it is (``Content-Type``), unless they do."""
-    headers = unwrapped(props.headers)
-    if props.body is None or any(str(n).lower() == "content-type" for n in headers or {}):
-        return headers  # type: ignore[no-any-return]
-    return {**(headers or {}), "Content-Type": "application/json"}
-
-
-def answer_errors(props: Props) -> str | None:
-    """A GraphQL downloader's answers are checked for ``errors`` before they are stored, unless
-    its ``result_selector`` selects them itself (then they are data)."""
-    if not is_graphql(props.body):
-        return None
-    selects_errors = any(
-        value == GRAPHQL_ERRORS_PATH or value.startswith((f"{GRAPHQL_ERRORS_PATH}.",
-                                                          f"{GRAPHQL_ERRORS_PATH}["))
-        for value in _strings(props.result_selector or {})
-    )  # fmt: skip
-    return None if selects_errors else GRAPHQL_ERRORS_PATH
-
-
-def _check_graphql(props: Props, shape: RunShape) -> Iterator[Problem]:
-    """GraphQL answers errors with HTTP 200: a shape that stores each answer as it comes
-    cannot keep them out of the table."""
-    if answer_errors(props) is None or shape.checks_answers:
-        return
-    yield Problem(
-        "body", "{'query': ...}",
-        "is a GraphQL request, whose answers may hold `errors` with HTTP 200; this run's "
-        "shape (fan-out, or a paginator other than Pagination.cursor) stores each answer as "
-        "it comes, before any check, so an error answer would be stored as data.",
-        "use one request or Pagination.cursor(next_path=..., body_path=..., has_more_path=...), "
-        "or select the errors yourself (result_selector={'errors.$': '$.ResponseBody.errors', "
-        "...}) to store them as data.",
+        polite=polite, answer_errors=answer_errors(props.body, props.result_selector),
     )  # fmt: skip
 
 
@@ -293,7 +265,7 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
     selector (or, without one, the item) reads of the raw answer, and the polite features'."""
     own = shape.exchange(request)
     if props.result_selector is not None:
-        paths = list(_strings(props.result_selector))
+        paths = list(strings(props.result_selector))
     else:
         item = props.item if isinstance(props.item, Mapping) else {}
         paths = [value.path for value in item.values() if isinstance(value, ItemField)]
@@ -315,17 +287,6 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
         computed_headers=polite.request_headers,
         query_chosen_by_api=own.query_chosen_by_api,
     )
-
-
-def _strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _strings(inner)
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from _strings(inner)
 
 
 def _schedule_of(starts: Starts) -> tuple[str | None, str | None]:
@@ -352,80 +313,3 @@ def _shape(props: Props, problems: list[Problem]) -> RunShape:
         problems += paged.check(props.path)
         return paged
     return props.fan_out or props.pagination or SingleRequest()
-
-
-def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
-    fix = "pass the base URL only, e.g. 'https://esi.evetech.net' or 'https://host:8443'."
-    if not isinstance(endpoint, str):
-        problems.append(Problem("endpoint", endpoint, "must be a string.", fix))
-        return ""
-    if Token.is_unresolved(endpoint):
-        return endpoint
-    parsed = urlsplit(endpoint)
-    try:
-        parsed.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        problems.append(Problem("endpoint", endpoint, "has an invalid port.", fix))
-    if parsed.scheme != "https":
-        problems.append(Problem("endpoint", endpoint, "is not an https URL.", fix))
-    if not parsed.hostname:
-        problems.append(Problem("endpoint", endpoint, "has no host name.", fix))
-    if parsed.username is not None or parsed.password is not None:
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                "carries credentials in the URL.",
-                "remove them and use auth_header=AuthHeader.from_secret(...).",
-            )
-        )
-    if parsed.path not in ("", "/"):
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                f"carries a path ({parsed.path!r}).",
-                "move the path into the `path` prop.",
-            )
-        )
-    if parsed.query or parsed.fragment or endpoint.endswith(("?", "#")):
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                "carries a query or fragment.",
-                "move query parameters into the `path` prop ('/v2/status?x=1').",
-            )
-        )
-    return endpoint.rstrip("/")
-
-
-def _check_timeout(
-    timeout: Duration | None, workflow_type: sfn.StateMachineType
-) -> Iterator[Problem]:
-    if timeout is None or Token.is_unresolved(timeout.to_seconds()):
-        return
-    seconds = timeout.to_seconds()
-    if workflow_type == sfn.StateMachineType.EXPRESS and seconds > EXPRESS_MAX_MINUTES * 60:
-        yield Problem(
-            "timeout",
-            timeout.to_human_string(),
-            "exceeds 5 minutes, the longest an Express workflow can run.",
-            "use a timeout of at most Duration.minutes(5), or "
-            "workflow_type=StateMachineType.STANDARD.",
-        )
-    if seconds <= 0:
-        yield Problem("timeout", timeout.to_human_string(), "is not positive.",
-                      "use e.g. Duration.minutes(1).")  # fmt: skip
-
-
-def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
-    if downloader_id is None or Token.is_unresolved(downloader_id):
-        return
-    if not downloader_id.strip():
-        yield Problem(
-            "downloader_id",
-            downloader_id,
-            "is empty.",
-            "pass a non-empty name, or omit it to use the construct path.",
-        )
