@@ -23,6 +23,7 @@ lint: venv
 	$(BIN)/ruff format --check src tests examples scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_import_cycles.py
 
 test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile

@@ -8,6 +8,9 @@ orders trimmed at the proxy, a few types' price history) run once, and the GitHu
 (examples/github_issues) reads every page of a repository's issues from a stand-in for
 api.github.com that pages with a ``Link`` header.
 
+Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
+(examples/github_graphql): ``POST /graphql`` pages, the cursor written into the body.
+
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
 Then (``scripts/demo_rates.py``) November's exchange rates, backfilled by the exchange-rates
 example's backfill state machine, drawn next to it (``exchange-rates.png``).
@@ -516,6 +519,11 @@ def main() -> int:
     print(f"chart: {args.out}")
     if not args.live:
         run_github_example()
+        # POST: the same issues through GitHub's GraphQL API, the cursor in the body.
+        import demo_graphql
+
+        if demo_graphql.run() != 0:
+            return 1
         # Downloads that follow time: November's exchange rates, backfilled (offline stand-in).
         import demo_rates
 

@@ -16,6 +16,8 @@ from scenarios import (
     build_from_answer_http,
     build_from_secret,
     build_full,
+    build_graphql,
+    build_graphql_http,
     build_http_task,
     build_keyed,
     build_on_demand,
@@ -183,3 +185,16 @@ def timed() -> Scenario:
 def polite() -> Scenario:
     """Issue 16: conditional (ETag, Last-Modified through trim), changes only, freshness."""
     return synth(build_polite)
+
+
+@pytest.fixture(scope="session")
+def graphql() -> Scenario:
+    """POST downloaders (issue 22): GraphQL with its cursor in the body, a JSON POST paged by a
+    query parameter, a GraphQL request with time placeholders in its variables."""
+    return synth(build_graphql)
+
+
+@pytest.fixture(scope="session")
+def graphql_http() -> Scenario:
+    """The POST downloaders on the HTTP Task."""
+    return synth(build_graphql_http)

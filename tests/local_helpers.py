@@ -43,6 +43,12 @@ class Seen:
     """The query string as received, byte for byte (``""`` without one)."""
     target: str = ""
     """The request target as sent (path and query, percent-encoded)."""
+    body: bytes = b""
+    """The request's body, as received (``b""`` without one)."""
+
+    def json(self) -> Any:
+        """The body, read as JSON."""
+        return json.loads(self.body)
 
 
 class Upstream:
@@ -59,14 +65,22 @@ class Upstream:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
                 parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
                 seen = Seen(
-                    "GET",
+                    method,
                     parts.path,
                     parse_qs(parts.query),
                     {k.lower(): v for k, v in self.headers.items()},
                     target=self.path,
                     raw_query=parts.query,
+                    body=self.rfile.read(length) if length else b"",
                 )
                 with upstream._lock:
                     upstream.requests.append(seen)

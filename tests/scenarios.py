@@ -731,3 +731,62 @@ def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
             item={"issues": ItemField.json("$.issues")},
         ),
     }  # fmt: skip
+
+
+GRAPHQL_QUERY = """query($owner: String!, $name: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    issues(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {
+      nodes { number title updatedAt }
+      pageInfo { endCursor hasNextPage }
+    }
+  }
+}"""
+"""GitHub's GraphQL API: a repository's issues, a page at a time (braces sent as written)."""
+GRAPHQL_ISSUES = "$.ResponseBody.data.repository.issues"
+
+
+def build_graphql(stack: cdk.Stack, *, http_task: bool = False) -> dict[str, DownloaderPattern]:
+    """POST downloaders: GraphQL with the cursor in the body (``Issues``), a GraphQL request
+    with a time placeholder in its variables (``Since``, API Gateway: computed requests), and a
+    plain JSON POST paged by a query parameter (``Search``)."""
+
+    def transport(name: str) -> Transport | None:
+        return (
+            Transport.http_task(api_key_connection(stack, f"{name}Connection"))
+            if http_task
+            else None
+        )
+
+    issues = DownloaderPattern(
+        stack, "Issues", endpoint=EXAMPLE_API, path="/graphql", method="POST",
+        body={"query": GRAPHQL_QUERY, "variables": {"owner": "aws", "name": "cdk", "first": 2}},
+        pagination=Pagination.cursor(
+            next_path=f"{GRAPHQL_ISSUES}.pageInfo.endCursor",
+            has_more_path=f"{GRAPHQL_ISSUES}.pageInfo.hasNextPage",
+            body_path="$.variables.after", max_pages=10,
+        ),
+        result_selector={"issues.$": f"{GRAPHQL_ISSUES}.nodes"},
+        item={"issues": ItemField.json("$.issues")}, transport=transport("Issues"),
+    )  # fmt: skip
+    search = DownloaderPattern(
+        stack, "Search", endpoint=EXAMPLE_API, path="/v1/search?per_page=2", method="POST",
+        body={"filter": {"state": "open", "labels": ["bug"]}, "note": "{not a placeholder}"},
+        pagination=Pagination.page_number(items_path="$.ResponseBody.results"),
+        item={"page": ItemField.json("$.ResponseBody")}, transport=transport("Search"),
+    )  # fmt: skip
+    patterns = {"Issues": issues, "Search": search}
+    if not http_task:
+        patterns["Since"] = DownloaderPattern(
+            stack, "Since", endpoint=EXAMPLE_API, path="/graphql", method="POST",
+            body={"query": "query($since: DateTime!) { viewer { issues(filterBy: {since: $since})"
+                           " { totalCount } } }",
+                  "variables": {"since": "{window_start}", "until": "{window_end:date}"}},
+            window=Window.last(cdk.Duration.hours(1)),
+            item={"answer": ItemField.json("$.ResponseBody.data")},
+        )  # fmt: skip
+    return patterns
+
+
+def build_graphql_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """``build_graphql`` on the HTTP Task."""
+    return build_graphql(stack, http_task=True)

@@ -25,7 +25,7 @@ SCENARIOS = [
     "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
     "http_task", "retained", "composed", "own_bucket", "on_demand", "dashboards", "keyed",
     "trimmed", "paginators", "paginators_http", "status_actions", "status_actions_http",
-    "from_answer", "from_answer_http", "timed", "retry_after", "polite",
+    "from_answer", "from_answer_http", "timed", "retry_after", "polite", "graphql", "graphql_http",
 ]  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from scenarios import (
     build_from_answer,
     build_from_answer_http,
     build_full,
+    build_graphql,
     build_http_task,
     build_keyed,
     build_on_demand,
@@ -39,6 +40,7 @@ from scenarios import (
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
+GRAPHQL_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_graphql"
 RATES_EXAMPLE = Path(__file__).parent.parent / "examples" / "exchange_rates"
 
 
@@ -59,6 +61,12 @@ def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
         for violation in plugin["violations"]
         for resource in violation["violatingConstructs"]
     )
+
+
+def posting(app: cdk.App) -> None:
+    """POST downloaders on both transports, in one app (one synth)."""
+    build_graphql(cdk.Stack(app, "Proxy"))
+    build_graphql(cdk.Stack(app, "Http"), http_task=True)
 
 
 def in_stack(build: Callable[[cdk.Stack], Any]) -> Callable[[cdk.App], Any]:
@@ -92,6 +100,14 @@ def github_example(app: cdk.App) -> None:
     module.GitHubIssuesStack(app, "GitHubIssues", repository="aws/aws-cdk")
 
 
+def github_graphql_example(app: cdk.App) -> None:
+    spec = importlib.util.spec_from_file_location("github_graphql_app", GRAPHQL_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.GitHubGraphqlStack(app, "GitHubGraphql", repository="aws/aws-cdk")
+
+
 def rates_example(app: cdk.App) -> None:
     # Loaded by file: the EVE example's module is already imported as "app".
     spec = importlib.util.spec_from_file_location("rates_app", RATES_EXAMPLE / "app.py")
@@ -106,6 +122,7 @@ def rates_example(app: cdk.App) -> None:
     [
         eve_example,
         github_example,
+        github_graphql_example,
         eve_alerts_example,
         rates_example,
         in_stack(build_default),
@@ -128,10 +145,12 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_timed),
         in_stack(build_retry_after),
         in_stack(build_polite),
+        posting,
     ],
     ids=[
         "eve-example",
         "github-example",
+        "github-graphql-example",
         "eve-alerts-example",
         "rates-example",
         "default",
@@ -154,6 +173,7 @@ def rates_example(app: cdk.App) -> None:
         "timed",
         "retry-after",
         "polite",
+        "posting",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

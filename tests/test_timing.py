@@ -299,8 +299,8 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
         ),
         (
             {"path": "/v2/events", "window": Window.last(cdk.Duration.hours(1))},
-            r"window='Window\.last\(1 hour\)': is given, but the path has neither "
-            r"\{window_start\} nor \{window_end\}.*Fix: put them in the path",
+            r"window='Window\.last\(1 hour\)': is given, but neither the path nor the body has "
+            r"\{window_start\} or \{window_end\}.*Fix: put them in the path",
         ),
         (
             {

@@ -147,6 +147,14 @@ LIST_ITEMS_NOT_FOUND_ERROR = "Downloader.ListItemsNotFound"
 """``FanOut.from_answer``: ``items`` is not a list in the list request's answer."""
 PAGE_COUNT_NOT_FOUND_ERROR = "Downloader.PageCountNotFound"
 """``page_count`` pagination in a fan-out: a path's first answer has no page count header."""
+CURSOR_MISSING_ERROR = "Downloader.CursorMissing"
+"""``Pagination.cursor(has_more_path=...)``: a page says there is more but holds no cursor (it
+is stored; the run fails: asking for the same page again would loop)."""
+ANSWER_ERRORS_ERROR = "Downloader.AnswerErrors"
+"""A GraphQL downloader's answer holds ``errors`` (GraphQL answers errors with HTTP 200): it is
+not stored, the run fails naming the page (the cause holds the errors)."""
+GRAPHQL_ERRORS_PATH = "$.ResponseBody.errors"
+"""Where a GraphQL answer lists its errors ("GraphQL over HTTP": the response's ``errors``)."""
 RETRY_AFTER_TOO_LONG_ERROR = "Downloader.RetryAfterTooLong"
 """``retry_after``: the server asked for a wait longer than ``max_wait`` (or than what is left
 of the run's timeout); the cause holds its status, its header and its body."""
@@ -247,6 +255,8 @@ REQUEST_PATH_VARIABLE = "requestPath"
 REQUEST_QUERY_VARIABLE = "requestQuery"
 """With placeholders in the query or an incremental mark: the run's query parameters (values
 are lists, as ``apigateway:invoke`` takes them), assigned by ``ComputeRequest``."""
+REQUEST_BODY_VARIABLE = "requestBody"
+"""With time placeholders in a POST's body: the run's body, assigned by ``ComputeRequest``."""
 REQUEST_MARK_VARIABLE = "requestMark"
 """With ``incremental``: the mark this run sends (the stored one, or ``initial``)."""
 STATE_ITEM_VARIABLE = "stateItem"

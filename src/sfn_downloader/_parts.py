@@ -18,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, SCHEDULED_TIME_PATH
+from ._request import HttpRequest
 from ._roles import NO_ANSWER_MEMORY as NO_ANSWER_MEMORY
 from ._roles import NO_STATUS_ACTIONS as NO_STATUS_ACTIONS
 from ._roles import AnswerMemory as AnswerMemory
@@ -41,6 +42,16 @@ class Request:
     query: Mapping[str, list[str]]
     given: str | None = None
     """``path`` as the user wrote it (with its query string, or a template)."""
+    method: str = "GET"
+    body: Mapping[str, Any] | None = None
+    """The JSON body as the user wrote it (``None``: no body)."""
+
+    def http(self) -> HttpRequest:
+        """The request value a run's first (or only) download makes, before any feature
+        edits it: the literal path and query, the method and the body."""
+        return HttpRequest(
+            path=self.path, method=self.method, query=self.query or None, body=self.body
+        )
 
 
 ANY_PATH = "/*"
@@ -161,6 +172,8 @@ class CheckContext:
     """True when an on-demand run may override query parameters."""
     backfill: bool = False
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
+    body: object | None = None
+    """``body`` as given (a POST's JSON body)."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +276,22 @@ class RunParts:
     """With ``retry_after``: the states that wait what a throttling server asks."""
     memory: AnswerMemory = NO_ANSWER_MEMORY
     """The polite features' states around a single answer (remembering it)."""
+    answer_errors: str | None = None
+    """A GraphQL downloader's errors (``$.ResponseBody.errors``): an answer holding them fails
+    the run before anything stores it (``Downloader.AnswerErrors``)."""
+    computed_body: str | None = None
+    """With time placeholders in the body: the download reads its body from here (a
+    variable)."""
+
+    def first_request(self) -> HttpRequest:
+        """The run's first (or only) request: the configured one, with what the features
+        compute each run (path, query, body) read from where they put it."""
+        request = self.request.http()
+        if self.computed_path is not None:
+            request = request.with_path(self.computed_path)
+        if self.computed_body is not None:
+            request = request.reading_body(self.computed_body)
+        return request.reading_query(self.query_path)
 
 
 class RunShape(Protocol):
@@ -276,6 +305,11 @@ class RunShape(Protocol):
     @property
     def uses_map(self) -> bool:
         """True when the run has a Map, so that ``concurrency`` applies."""
+        ...
+
+    @property
+    def checks_answers(self) -> bool:
+        """True when the shape checks each answer before it stores it (``answer_errors``)."""
         ...
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:

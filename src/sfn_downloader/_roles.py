@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._request import HttpRequest
+
 
 @dataclass(frozen=True)
 class Target:
@@ -28,27 +30,21 @@ class Target:
 
 
 class Downloads(Protocol):
-    """A bound transport: builds the task that GETs one resource, with its retry policy."""
+    """A bound transport: turns one ``HttpRequest`` into one task, with its retry policy."""
 
     def task(
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None = None,
-        query_path: str | None = None,
-        page_param: str | None = None,
-        page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
         assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        """One GET of ``path`` (a literal or a JSONPath token).
+        """The task that makes ``request`` (see ``HttpRequest``), with the retry policy.
 
-        The query is ``query`` (static lists) plus ``page_param=page_value`` (a JSONPath
-        token), or the object at ``query_path`` in the state (or a variable). ``assign``:
-        workflow variables taken from the answer as the service returned it.
+        ``assign``: workflow variables taken from the answer as the service returned it.
         """
         ...
 

@@ -8,7 +8,14 @@ from typing import Any, Protocol
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._contract import DATA_LIMIT_EXCEEDED, FAILURE_PATH, KEY_PATH, KEY_SEPARATOR, RESPONSE_FIELD
+from ._contract import (
+    ANSWER_ERRORS_ERROR,
+    DATA_LIMIT_EXCEEDED,
+    FAILURE_PATH,
+    KEY_PATH,
+    KEY_SEPARATOR,
+    RESPONSE_FIELD,
+)
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
@@ -127,3 +134,23 @@ def frame_catch(scope: Construct, frame: Frame, *states: sfn.TaskStateBase) -> N
     if frame.in_map:
         catch_into(record_failure(scope, "RecordFailure", key_path=frame.key_path or KEY_PATH),
                    *states)  # fmt: skip
+
+
+def answer_errors_check(
+    scope: Construct, raw_path: str, errors_path: str, *, page_path: str | None = None
+) -> sfn.Choice:
+    """``AnswerHasErrors``: an answer (raw, at ``raw_path``) holding ``errors_path`` (GraphQL's
+    ``$.ResponseBody.errors``, sent with HTTP 200) fails the run with
+    ``Downloader.AnswerErrors`` before anything stores it; the cause names the page (at
+    ``page_path``) and holds the errors. Its ``otherwise`` is left to the caller."""
+    errors = raw_path + errors_path[1:]
+    listed = sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(errors))
+    cause = (
+        sfn.JsonPath.format(
+            "Page {} answered errors: {}", sfn.JsonPath.string_at(page_path), listed
+        )
+        if page_path is not None
+        else sfn.JsonPath.format("The answer holds errors: {}", listed)
+    )
+    failed = sfn.Fail(scope, "AnswerErrors", error=ANSWER_ERRORS_ERROR, cause_path=cause)
+    return sfn.Choice(scope, "AnswerHasErrors").when(sfn.Condition.is_present(errors), failed)

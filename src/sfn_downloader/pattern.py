@@ -45,14 +45,27 @@ if TYPE_CHECKING:
 class DownloaderPattern(Construct):
     """A scheduled, Lambda-free downloader: EventBridge Scheduler → Step Functions → DynamoDB.
 
-    Each run calls ``GET endpoint + path`` through an IAM-authorized API Gateway proxy
-    (``apigateway:invoke``), trims the answer with ``result_selector``, and writes one item:
+    Each run calls ``GET endpoint + path`` (or ``POST`` with a ``body``) through an
+    IAM-authorized API Gateway proxy (``apigateway:invoke``), trims the answer with
+    ``result_selector``, and writes one item:
     ``pk`` = the downloader's id, ``sk`` = the run's scheduled time, plus the ``item`` attributes.
 
     :param endpoint: The third party's base URL, ``https://host[:port]`` (no path, no query).
     :param path: The resource to GET, starting with ``/``; may carry a query string
         (``/v2/status?datasource=tranquility``); a template with ``FanOut.path_values``.
         Default: none, and then ``fan_out=FanOut.paths([...])`` is required.
+    :param method: ``"GET"`` or ``"POST"``. A ``POST`` may carry ``body``; the proxy then
+        has a ``POST`` method (and no ``GET``), and the role may invoke that method only.
+        Default: ``"GET"``.
+    :param body: The JSON body of a ``POST`` (a mapping, sent as written): e.g. a GraphQL
+        request ``{"query": QUERY, "variables": {...}}``. In its string values the time
+        placeholders (``{scheduled_time}``, ``{window_start}``, ``{window_end}``, with their
+        formats) are filled as in ``path``; any other brace text (GraphQL's ``{ number }``) is
+        sent as written. A body with a ``query`` member is a GraphQL request: an answer holding
+        ``errors`` is not stored, the run fails with ``Downloader.AnswerErrors`` (unless
+        ``result_selector`` selects ``$.ResponseBody.errors`` itself). With
+        ``Pagination.cursor(body_path=...)`` each next page's cursor is written into the body.
+        Default: no body.
     :param item: Attribute name → ``ItemField`` (or aws-cdk-lib ``DynamoAttributeValue``, or a
         ``Constant`` string). Paths refer to the selected result, or to the raw response when
         there is no selector.
@@ -199,6 +212,8 @@ class DownloaderPattern(Construct):
         *,
         endpoint: str,
         path: str | None = None,
+        method: str | None = None,
+        body: Mapping[str, Any] | None = None,
         item: Mapping[str, ItemValue],
         result_selector: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -233,21 +248,8 @@ class DownloaderPattern(Construct):
         respect_expires: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        config = configure(self, construct_id, Props(
-            endpoint=endpoint, path=path, item=item, result_selector=result_selector,
-            headers=headers, auth_header=auth_header, workflow_type=workflow_type,
-            timeout=timeout, table=table, removal_policy=removal_policy,
-            encryption_key=encryption_key, point_in_time_recovery=point_in_time_recovery,
-            downloader_id=downloader_id, retry=retry, alarm_topic=alarm_topic,
-            log_retention=log_retention, fan_out=fan_out, concurrency=concurrency,
-            pagination=pagination, transport=transport, retention=retention,
-            post_process=post_process, archive=archive, starts=starts, dashboard=dashboard,
-            trim=trim,
-            on_status=on_status,
-            window=window, incremental=incremental, backfill=backfill,
-            retry_after=retry_after,
-            conditional=conditional, store=store, respect_expires=respect_expires,
-        ))  # fmt: skip
+        # Every keyword argument is a prop (Props declares them; a test keeps the two equal).
+        config = configure(self, construct_id, Props.of(locals()))
         self._config = config
         self._downloader_id = config.downloader_id
         self._table = config.items.build(self)
@@ -256,6 +258,7 @@ class DownloaderPattern(Construct):
             self, endpoint=config.request.endpoint, headers=config.headers,
             auth_header=config.auth_header, retry=config.retry,
             log_retention=config.log_retention, trim=config.trim, exchange=config.exchange,
+            method=config.request.method,
         )  # fmt: skip
         self._api = downloads.api
         definition = build_definition(
@@ -273,7 +276,7 @@ class DownloaderPattern(Construct):
         self._schedule, self._dead_letter_queue = config.starts.build(
             self, state_machine=self._state_machine,
             description=f"Starts downloader {config.downloader_id}: "
-            f"GET {config.shape.describe(config.request)}",
+            f"{config.request.method} {config.shape.describe(config.request)}",
         )  # fmt: skip
         self._backfill = build_backfill(self, config, downloader=self._state_machine)
         self._metrics, self._alarms, self._dashboard = build_monitoring(

@@ -10,10 +10,9 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -26,9 +25,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read
-from .._contract import EXPRESS_MAX_MINUTES, RETRY_AFTER_STATUSES
+from .._contract import RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
+from .._request import check_body, check_method
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
@@ -49,38 +49,49 @@ from ..transport.trim import Trim
 from . import post_process
 from .alarms import check_alarm_topic
 from .paged_fan_out import PagedFanOut
+from .request import answer_errors, check_graphql, sent_headers
 from .single import SingleRequest
-from .values import check_result_selector, check_types, unwrapped
+from .values import (
+    check_downloader_id,
+    check_endpoint,
+    check_result_selector,
+    check_timeout,
+    check_types,
+    strings,
+    unwrapped,
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Props:
     """Everything the user passed, as passed (``None`` = not given)."""
 
     endpoint: str
-    path: str | None
+    path: str | None = None
+    method: str | None = None
+    body: Mapping[str, Any] | None = None
     item: Mapping[str, ItemValue]
-    result_selector: Mapping[str, Any] | None
-    headers: Mapping[str, str] | None
-    auth_header: AuthHeader | None
-    workflow_type: sfn.StateMachineType | None
-    timeout: Duration | None
-    table: dynamodb.ITable | None
-    removal_policy: RemovalPolicy | None
-    encryption_key: kms.IKey | None
-    point_in_time_recovery: bool | None
-    downloader_id: str | None
-    retry: sfn.RetryProps | None
-    alarm_topic: sns.ITopic | None
-    log_retention: logs.RetentionDays | None
-    fan_out: FanOut | None
-    concurrency: Concurrency | None
-    pagination: Pagination | None
-    transport: Transport | None
-    retention: Duration | None
-    post_process: sfn.IChainable | None
-    archive: Archive | None
-    starts: Starts | None
+    result_selector: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+    auth_header: AuthHeader | None = None
+    workflow_type: sfn.StateMachineType | None = None
+    timeout: Duration | None = None
+    table: dynamodb.ITable | None = None
+    removal_policy: RemovalPolicy | None = None
+    encryption_key: kms.IKey | None = None
+    point_in_time_recovery: bool | None = None
+    downloader_id: str | None = None
+    retry: sfn.RetryProps | None = None
+    alarm_topic: sns.ITopic | None = None
+    log_retention: logs.RetentionDays | None = None
+    fan_out: FanOut | None = None
+    concurrency: Concurrency | None = None
+    pagination: Pagination | None = None
+    transport: Transport | None = None
+    retention: Duration | None = None
+    post_process: sfn.IChainable | None = None
+    archive: Archive | None = None
+    starts: Starts | None = None
     dashboard: bool | cloudwatch.Dashboard | None = None
     trim: Trim | None = None
     on_status: Mapping[int, StatusAction] | None = None
@@ -91,6 +102,11 @@ class Props:
     conditional: bool | None = None
     store: Store | None = None
     respect_expires: bool | None = None
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> Props:
+        """The props among ``arguments`` (the constructor's ``locals()``)."""
+        return cls(**{f.name: arguments[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,8 @@ class Config:
         )
     )
     """``conditional``, ``store``, ``respect_expires``."""
+    answer_errors: str | None = None
+    """A GraphQL downloader: where its answers list errors (checked before storing)."""
 
     @property
     def keeps_result(self) -> bool:
@@ -145,7 +163,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     problems = list(check_types(props))
     if problems:  # the checks below call methods of these objects
         raise DownloaderConfigError(construct_id, problems)
-    endpoint = _check_endpoint(props.endpoint, problems)
+    endpoint = check_endpoint(props.endpoint, problems)
     shape = _shape(props, problems)
     if props.fan_out is None:
         if props.path is None:
@@ -170,9 +188,15 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     workflow_type = props.workflow_type or concurrency.default_workflow_type
     timeout = props.timeout or Duration.minutes(TIMEOUT_MINUTES)
-    request = Request(endpoint=endpoint, path=path, query=query, given=props.path)
+    problems += check_method(props.method)
+    problems += check_body(props.body, props.method)
+    request = Request(
+        endpoint=endpoint, path=path, query=query, given=props.path,
+        method=props.method or "GET", body=unwrapped(props.body),
+    )  # fmt: skip
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
-                          fan_out=props.fan_out is not None)  # fmt: skip
+                          fan_out=props.fan_out is not None,
+                          body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,
         respect_expires=props.respect_expires, result_selector=props.result_selector,
@@ -195,6 +219,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
+        body=props.body,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
@@ -202,10 +227,10 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                     props.retry_after):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
+    problems += check_graphql(props.body, props.result_selector, shape)
     problems += check_result_selector(props.result_selector)
-    problems += _check_timeout(props.timeout, workflow_type)
-    problems += _check_downloader_id(props.downloader_id)
-    problems += _check_dashboard(props.dashboard)
+    problems += check_timeout(props.timeout, workflow_type)
+    problems += check_downloader_id(props.downloader_id)
     problems += post_process.check(scope, props.post_process, context)
     problems += check_alarm_topic(props.alarm_topic)
     if problems:
@@ -213,7 +238,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     return Config(
         request=request,
         downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
-        headers=unwrapped(props.headers), auth_header=props.auth_header, retry=props.retry,
+        headers=sent_headers(props.headers, props.body), auth_header=props.auth_header,
+        retry=props.retry,
         workflow_type=workflow_type, timeout=timeout,
         log_retention=props.log_retention or getattr(logs.RetentionDays, LOG_RETENTION),
         alarm_topic=props.alarm_topic, transport=transport, shape=shape,
@@ -222,19 +248,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
-        polite=polite,
+        polite=polite, answer_errors=answer_errors(props.body, props.result_selector),
     )  # fmt: skip
-
-
-def _check_dashboard(dashboard: object) -> Iterator[Problem]:
-    if dashboard is None or isinstance(dashboard, bool | cloudwatch.Dashboard):
-        return
-    yield Problem(
-        "dashboard",
-        dashboard,
-        "is not True, False or a cloudwatch.Dashboard.",
-        "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share.",
-    )
 
 
 def _seconds(timeout: object) -> float | None:
@@ -250,7 +265,7 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
     selector (or, without one, the item) reads of the raw answer, and the polite features'."""
     own = shape.exchange(request)
     if props.result_selector is not None:
-        paths = list(_strings(props.result_selector))
+        paths = list(strings(props.result_selector))
     else:
         item = props.item if isinstance(props.item, Mapping) else {}
         paths = [value.path for value in item.values() if isinstance(value, ItemField)]
@@ -272,17 +287,6 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
         computed_headers=polite.request_headers,
         query_chosen_by_api=own.query_chosen_by_api,
     )
-
-
-def _strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _strings(inner)
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from _strings(inner)
 
 
 def _schedule_of(starts: Starts) -> tuple[str | None, str | None]:
@@ -309,80 +313,3 @@ def _shape(props: Props, problems: list[Problem]) -> RunShape:
         problems += paged.check(props.path)
         return paged
     return props.fan_out or props.pagination or SingleRequest()
-
-
-def _check_endpoint(endpoint: str, problems: list[Problem]) -> str:
-    fix = "pass the base URL only, e.g. 'https://esi.evetech.net' or 'https://host:8443'."
-    if not isinstance(endpoint, str):
-        problems.append(Problem("endpoint", endpoint, "must be a string.", fix))
-        return ""
-    if Token.is_unresolved(endpoint):
-        return endpoint
-    parsed = urlsplit(endpoint)
-    try:
-        parsed.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        problems.append(Problem("endpoint", endpoint, "has an invalid port.", fix))
-    if parsed.scheme != "https":
-        problems.append(Problem("endpoint", endpoint, "is not an https URL.", fix))
-    if not parsed.hostname:
-        problems.append(Problem("endpoint", endpoint, "has no host name.", fix))
-    if parsed.username is not None or parsed.password is not None:
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                "carries credentials in the URL.",
-                "remove them and use auth_header=AuthHeader.from_secret(...).",
-            )
-        )
-    if parsed.path not in ("", "/"):
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                f"carries a path ({parsed.path!r}).",
-                "move the path into the `path` prop.",
-            )
-        )
-    if parsed.query or parsed.fragment or endpoint.endswith(("?", "#")):
-        problems.append(
-            Problem(
-                "endpoint",
-                endpoint,
-                "carries a query or fragment.",
-                "move query parameters into the `path` prop ('/v2/status?x=1').",
-            )
-        )
-    return endpoint.rstrip("/")
-
-
-def _check_timeout(
-    timeout: Duration | None, workflow_type: sfn.StateMachineType
-) -> Iterator[Problem]:
-    if timeout is None or Token.is_unresolved(timeout.to_seconds()):
-        return
-    seconds = timeout.to_seconds()
-    if workflow_type == sfn.StateMachineType.EXPRESS and seconds > EXPRESS_MAX_MINUTES * 60:
-        yield Problem(
-            "timeout",
-            timeout.to_human_string(),
-            "exceeds 5 minutes, the longest an Express workflow can run.",
-            "use a timeout of at most Duration.minutes(5), or "
-            "workflow_type=StateMachineType.STANDARD.",
-        )
-    if seconds <= 0:
-        yield Problem("timeout", timeout.to_human_string(), "is not positive.",
-                      "use e.g. Duration.minutes(1).")  # fmt: skip
-
-
-def _check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
-    if downloader_id is None or Token.is_unresolved(downloader_id):
-        return
-    if not downloader_id.strip():
-        yield Problem(
-            "downloader_id",
-            downloader_id,
-            "is empty.",
-            "pass a non-empty name, or omit it to use the construct path.",
-        )

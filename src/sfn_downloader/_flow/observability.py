@@ -48,6 +48,6 @@ def build_monitoring(
         scope, config.dashboard, metrics=metrics, alarms=list(alarms.values()),
         transport=downloads,
         title=f"### Downloader `{config.downloader_id}`\n"
-        f"GET {config.shape.describe(config.request)}",
+        f"{config.request.method} {config.shape.describe(config.request)}",
     )  # fmt: skip
     return metrics, alarms, dashboard

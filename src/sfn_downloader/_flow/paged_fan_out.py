@@ -29,6 +29,7 @@ class PagedFanOut:
 
     several_requests = True
     uses_map = True
+    checks_answers = False
 
     def __init__(self, fan_out: FanOut, pagination: Pagination) -> None:
         self.fan_out = fan_out

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from .._contract import KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Exchange, Request, RunParts
-from .._states import sort_key
+from .._states import answer_errors_check, sort_key
 
 
 class SingleRequest:
@@ -19,14 +19,18 @@ class SingleRequest:
 
     several_requests = False
     uses_map = False
+    checks_answers = True
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """Download → Persist (→ the afterwards states)."""
         keeps_result = parts.keeps_result
         waits = parts.server_waits
+        # With retry_after (a throttled answer must not meet result_selector) or a GraphQL
+        # errors check, the download keeps the raw answer; the selector is applied after.
+        raw_first = waits is not None or parts.answer_errors is not None
         # With query overrides the key suffix set before the download must reach Persist; with
         # retry_after the input must survive the answer, for the download to be asked again.
-        keeps_state = keeps_result or parts.key_suffix_path is not None or waits is not None
+        keeps_state = keeps_result or parts.key_suffix_path is not None or raw_first
         key = parts.sort_key or (
             sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
             if parts.key_suffix_path is not None
@@ -37,17 +41,15 @@ class SingleRequest:
         task = parts.downloads.task(
             scope,
             "Download",
-            path=parts.computed_path or parts.request.path,
-            query=None if parts.query_path else parts.request.query or None,
-            query_path=parts.query_path,
-            result_selector=None if waits else reactions.selector(parts.result_selector),
+            parts.first_request(),
+            result_selector=None if raw_first else reactions.selector(parts.result_selector),
             result_path=result_path,
             assign=parts.download_assign,
         )
         parts.memory.guard(scope, task)
         download: sfn.Chain | sfn.TaskStateBase = task
-        if waits is not None:
-            download = _with_waits(scope, parts, task, f"$.{RESULT_FIELD}")
+        if raw_first:
+            download = _raw_first(scope, parts, task, f"$.{RESULT_FIELD}")
         elif reactions.any:  # a skipped answer: nothing stored, the run succeeds
             download = reactions.guard(
                 scope, "Download", task, result_selector=parts.result_selector,
@@ -101,18 +103,18 @@ class SingleRequest:
         return Exchange(query_names=tuple(request.query))
 
 
-def _with_waits(
-    scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where: str
-) -> sfn.Chain:
-    """With ``retry_after``: the download keeps its raw answer (a throttled one must not meet
-    ``result_selector``); any other answer goes on to the 204 Choice (``on_status``) and then
-    ``SelectDownload``, which applies ``result_selector``."""
+def _raw_first(scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where: str) -> sfn.Chain:
+    """The download keeps its raw answer at ``where``: with ``retry_after`` a throttled one
+    waits and is asked again (it must not meet ``result_selector``); with a GraphQL errors check
+    an answer holding errors fails the run (``AnswerHasErrors``); any other answer goes on to
+    the 204 Choice (``on_status``) and then ``SelectDownload``, which applies
+    ``result_selector``."""
     reactions = parts.on_status
-    assert parts.server_waits is not None
     skip = sfn.Succeed(scope, "Skipped") if reactions.any else None
     if skip is not None:
         reactions.catch(task, skip=skip)
-    chain = parts.server_waits.around(scope, "Download", task)
+    waits = parts.server_waits
+    chain = waits.around(scope, "Download", task) if waits else sfn.Chain.start(task)
     select = None
     if parts.result_selector is not None:
         select = sfn.Pass(
@@ -124,11 +126,25 @@ def _with_waits(
         if skip is not None
         else None
     )
-    if choice is not None:
+    if parts.answer_errors is not None:
+        errors = answer_errors_check(scope, where, parts.answer_errors)
+        chain.next(errors)
+        if choice is None and select is None:  # nothing follows in this function: a no-op
+            checked = sfn.Pass(scope, "AnswerChecked")
+            errors.otherwise(checked)
+            return sfn.Chain.custom(chain.start_state, [checked], checked)
+        if choice is None:
+            assert select is not None
+            errors.otherwise(select)
+            return sfn.Chain.custom(chain.start_state, [select], select)
+        errors.otherwise(choice)
+        chain = sfn.Chain.custom(chain.start_state, [], choice)
+    elif choice is not None:
         chain = chain.next(choice)
+    if choice is not None:
         if select is None:
-            after = choice.afterwards(include_otherwise=True)
-            return sfn.Chain.custom(chain.start_state, after.end_states, choice)
+            ends = choice.afterwards(include_otherwise=True)
+            return sfn.Chain.custom(chain.start_state, ends.end_states, choice)
         choice.otherwise(select)
         return sfn.Chain.custom(chain.start_state, [select], select)
     return chain.next(select) if select is not None else chain

@@ -1,4 +1,5 @@
-"""Checks of prop values that belong to no feature: every prop's type, the result selector.
+"""Checks of prop values that belong to no feature: every prop's type, the result selector,
+the endpoint, the timeout and the downloader id.
 
 The types come first (one table, prop → the type it must have): every other check calls
 methods of these values. A result selector's value under a key without ``.$`` is a constant,
@@ -8,13 +9,17 @@ and one that looks like a path is a forgotten ``.$`` (``Constant`` keeps such a 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from types import UnionType
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 
 from .._checks import is_json_path
+from .._contract import EXPRESS_MAX_MINUTES
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
 from ..constant import Constant, looks_like_a_path
@@ -29,7 +34,7 @@ from ..transport import Transport
 from ..transport.trim import Trim
 
 
-def _is(kind: type) -> Callable[[object], bool]:
+def _is(kind: type | UnionType) -> Callable[[object], bool]:
     return lambda value: isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
@@ -46,6 +51,9 @@ def _mapping(value: object) -> bool:
 _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("endpoint", _is(str), "a str", "pass the base URL, e.g. 'https://esi.evetech.net'."),
     ("path", _is(str), "a str", "pass e.g. path='/v2/status'."),
+    ("method", _is(str), "a str", "pass method='POST' (or 'GET', the default)."),
+    ("body", _mapping, "a mapping (a JSON object)",
+     "pass e.g. body={'query': QUERY, 'variables': {'first': 100}}."),
     ("item", _mapping, "a mapping of attribute name to ItemField",
      "pass e.g. item={'count': ItemField.number('$.players')}."),
     ("result_selector", _mapping, "a mapping",
@@ -86,7 +94,11 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
      "use Archive.to_new_bucket() or Archive.to_bucket(bucket)."),
     ("starts", _is(Starts), "a Starts",
      "use Starts.scheduled(...), Starts.on_demand() or Starts.scheduled_and_on_demand(...)."),
+    ("dashboard", _is(bool | cloudwatch.Dashboard), "True, False or a cloudwatch.Dashboard",
+     "pass dashboard=True for a dashboard of its own, or a cloudwatch.Dashboard to share."),
     ("trim", _is(Trim), "a Trim", "use Trim.fields('name', ...) or Trim.template(vtl)."),
+    ("on_status", _mapping, "a mapping of HTTP status to StatusAction",
+     "pass e.g. on_status={404: StatusAction.SKIP}."),
     ("window", _is(Window), "a Window", "use Window.last(Duration.hours(1), lookback=...)."),
     ("incremental", _is(Incremental), "an Incremental",
      "use Incremental(cursor_path='$.ResponseBody[*].updated_at', param='since', "
@@ -194,3 +206,92 @@ def unwrapped(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [unwrapped(inner) for inner in value]
     return value
+
+
+def check_endpoint(endpoint: str, problems: list[Problem]) -> str:
+    fix = "pass the base URL only, e.g. 'https://esi.evetech.net' or 'https://host:8443'."
+    if not isinstance(endpoint, str):
+        problems.append(Problem("endpoint", endpoint, "must be a string.", fix))
+        return ""
+    if Token.is_unresolved(endpoint):
+        return endpoint
+    parsed = urlsplit(endpoint)
+    try:
+        parsed.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        problems.append(Problem("endpoint", endpoint, "has an invalid port.", fix))
+    if parsed.scheme != "https":
+        problems.append(Problem("endpoint", endpoint, "is not an https URL.", fix))
+    if not parsed.hostname:
+        problems.append(Problem("endpoint", endpoint, "has no host name.", fix))
+    if parsed.username is not None or parsed.password is not None:
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                "carries credentials in the URL.",
+                "remove them and use auth_header=AuthHeader.from_secret(...).",
+            )
+        )
+    if parsed.path not in ("", "/"):
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                f"carries a path ({parsed.path!r}).",
+                "move the path into the `path` prop.",
+            )
+        )
+    if parsed.query or parsed.fragment or endpoint.endswith(("?", "#")):
+        problems.append(
+            Problem(
+                "endpoint",
+                endpoint,
+                "carries a query or fragment.",
+                "move query parameters into the `path` prop ('/v2/status?x=1').",
+            )
+        )
+    return endpoint.rstrip("/")
+
+
+def check_timeout(
+    timeout: Duration | None, workflow_type: sfn.StateMachineType
+) -> Iterator[Problem]:
+    if timeout is None or Token.is_unresolved(timeout.to_seconds()):
+        return
+    seconds = timeout.to_seconds()
+    if workflow_type == sfn.StateMachineType.EXPRESS and seconds > EXPRESS_MAX_MINUTES * 60:
+        yield Problem(
+            "timeout",
+            timeout.to_human_string(),
+            "exceeds 5 minutes, the longest an Express workflow can run.",
+            "use a timeout of at most Duration.minutes(5), or "
+            "workflow_type=StateMachineType.STANDARD.",
+        )
+    if seconds <= 0:
+        yield Problem("timeout", timeout.to_human_string(), "is not positive.",
+                      "use e.g. Duration.minutes(1).")  # fmt: skip
+
+
+def check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
+    if downloader_id is None or Token.is_unresolved(downloader_id):
+        return
+    if not downloader_id.strip():
+        yield Problem(
+            "downloader_id",
+            downloader_id,
+            "is empty.",
+            "pass a non-empty name, or omit it to use the construct path.",
+        )
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every string in ``value`` (a selector: its paths and constants), depth first."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from strings(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from strings(inner)

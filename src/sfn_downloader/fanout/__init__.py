@@ -127,6 +127,11 @@ class FanOut:
         """The requests run in a Map."""
         return True
 
+    @property
+    def checks_answers(self) -> bool:
+        """Each answer is stored as it comes (a failed check would lose the others)."""
+        return False
+
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The paths (or the template and its values): concrete, unique, small enough."""
         problems: list[Problem] = []
@@ -257,9 +262,13 @@ class FanOut:
     @staticmethod
     def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:
         reactions = parts.on_status
+        request = (
+            parts.first_request()
+            .with_path(sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"))
+            .reading_query(f"{REQUEST_PATH}.query")
+        )
         download = parts.downloads.task(
-            scope, "Download", path=sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"),
-            query_path=f"{REQUEST_PATH}.query",
+            scope, "Download", request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
         persist = parts.persists.task(

@@ -118,10 +118,7 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
         start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
         return start.start_state, check_list
     request = parts.request
-    download = parts.downloads.task(
-        scope, "DownloadList", path=request.path, query=request.query or None,
-        result_path=RAW_PATH,
-    )  # fmt: skip
+    download = parts.downloads.task(scope, "DownloadList", request.http(), result_path=RAW_PATH)
     download.next(listed)
     return download, check_list
 

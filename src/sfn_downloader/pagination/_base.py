@@ -10,8 +10,8 @@ holds.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -22,8 +22,26 @@ from .._defaults import MAX_PAGES
 from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
 
+P = TypeVar("P", bound="Pagination")
+
 DEFAULT_MAX_PAGES = MAX_PAGES
 """A run fetches at most this many pages unless ``max_pages`` says otherwise."""
+
+
+_KINDS: dict[str, Callable[..., Pagination]] = {}
+"""The registry: each kind's class by its ``kind`` (``register`` fills it as the package's
+``__init__`` imports each kind's module). The factories look kinds up here, so this module
+imports none of them back."""
+
+
+def register(kind: type[P]) -> type[P]:
+    """Class decorator: ``kind`` is made by the factory named ``kind.kind``."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
+def _made(kind: str, **settings: Any) -> Pagination:
+    return _KINDS[kind](**settings)
 
 
 class Pagination(ABC):
@@ -56,13 +74,16 @@ class Pagination(ABC):
             lists at most 1,000 items. The pages, ``concurrency`` at a time, must also fit the
             run's timeout (at 0.3 s a page at least). Default: 100.
         """
-        from .page_count import PageCountPagination
-
-        return PageCountPagination(header=header, param=param, max_pages=max_pages)
+        return _made("page_count", header=header, param=param, max_pages=max_pages)
 
     @staticmethod
     def cursor(
-        *, next_path: str, param: str = "cursor", max_pages: int = DEFAULT_MAX_PAGES
+        *,
+        next_path: str,
+        param: str = "cursor",
+        max_pages: int = DEFAULT_MAX_PAGES,
+        body_path: str | None = None,
+        has_more_path: str | None = None,
     ) -> Pagination:
         """Follow a cursor: each answer's ``next_path`` holds the value of ``param`` for the
         next request; the loop ends when it is missing, null or the empty string (Slack's last
@@ -73,15 +94,30 @@ class Pagination(ABC):
         (``"$.Headers['X-Next-Cursor'][0]"``). A ``Link`` header is refused: it holds URLs,
         not a cursor. Pages are fetched one after another.
 
-        :param param: Default: ``"cursor"``.
+        GraphQL (``body={"query": ..., "variables": {...}}`` with ``method="POST"``): the
+        cursor goes into the body (``body_path="$.variables.after"``) and ``has_more_path``
+        (``"$.ResponseBody.data.repository.issues.pageInfo.hasNextPage"``) ends the loop when it
+        reads ``false`` (GraphQL's last ``endCursor`` is not null). The first request carries
+        the body as declared.
+
+        :param param: The query parameter carrying the cursor. Unused with ``body_path``.
+            Default: ``"cursor"``.
+        :param body_path: Where the cursor goes in the JSON body instead of the query: a path
+            of member names from the body's root (``"$.variables.after"``); needs ``body``.
+            Default: none, the cursor is the query parameter ``param``.
+        :param has_more_path: A JSONPath into the raw answer holding a boolean: the loop goes
+            on only while it is ``true``; a page that says there is more but gives no cursor
+            is stored, then the run fails with ``Downloader.CursorMissing``.
+            Default: none, the cursor alone decides.
         :param max_pages: Bounded by what a run can hold: on Standard, 16 history events a page
             (plus 3 a retry) within the 25,000 an execution keeps (1,313 pages); and the pages,
             one after another at 0.3 s at least, within the run's timeout (1,000 in Express's 5
             minutes). Default: 100.
         """
-        from .cursor import CursorPagination
-
-        return CursorPagination(next_path=next_path, param=param, max_pages=max_pages)
+        return _made("cursor",
+            next_path=next_path, param=param, max_pages=max_pages, body_path=body_path,
+            has_more_path=has_more_path,
+        )  # fmt: skip
 
     @staticmethod
     def link_header(*, rel: str = "next", max_pages: int = DEFAULT_MAX_PAGES) -> Pagination:
@@ -96,9 +132,7 @@ class Pagination(ABC):
         :param rel: The link relation to follow. Default: ``"next"``.
         :param max_pages: Default: 100.
         """
-        from .link_header import LinkHeaderPagination
-
-        return LinkHeaderPagination(rel=rel, max_pages=max_pages)
+        return _made("link_header", rel=rel, max_pages=max_pages)
 
     @staticmethod
     def next_url(
@@ -112,9 +146,7 @@ class Pagination(ABC):
             Default: ``"$.ResponseBody.next"``.
         :param max_pages: Default: 100.
         """
-        from .next_url import NextUrlPagination
-
-        return NextUrlPagination(path=path, max_pages=max_pages)
+        return _made("next_url", path=path, max_pages=max_pages)
 
     @staticmethod
     def offset(
@@ -142,9 +174,7 @@ class Pagination(ABC):
             ``"$.ResponseBody.count"``. Default: none, a short page ends the pages.
         :param max_pages: Default: 100.
         """
-        from .offset import OffsetPagination
-
-        return OffsetPagination(
+        return _made("offset",
             param=param, limit_param=limit_param, limit=limit, items_path=items_path,
             total_path=total_path, max_pages=max_pages,
         )  # fmt: skip
@@ -170,9 +200,7 @@ class Pagination(ABC):
             ``?per_page=100``). Default: none, only an empty page ends the pages.
         :param max_pages: Default: 100.
         """
-        from .page_number import PageNumberPagination
-
-        return PageNumberPagination(
+        return _made("page_number",
             param=param, start=start, items_path=items_path, page_size=page_size,
             max_pages=max_pages,
         )  # fmt: skip
@@ -185,6 +213,11 @@ class Pagination(ABC):
     @property
     def uses_map(self) -> bool:
         """True when pages are fetched in a Map (so ``concurrency`` applies)."""
+        return False
+
+    @property
+    def checks_answers(self) -> bool:
+        """True when each page is checked before it is stored (``answer_errors``)."""
         return False
 
     def check(self, context: CheckContext) -> Iterator[Problem]:

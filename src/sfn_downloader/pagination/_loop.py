@@ -39,6 +39,7 @@ from .._contract import (
     URL_FIELD,
 )
 from .._parts import RunParts, Target, with_query
+from .._request import HttpRequest
 from .._states import frame_catch, frame_done, frame_failed, frame_sort_key
 
 
@@ -115,10 +116,7 @@ def build_loop(
     state carried to the next page); it reads ``$raw`` (the answer), ``$url`` (the request
     made), ``$page`` (its number, from 1) and ``$paging``."""
     frame, downloads, persists = parts.frame, parts.downloads, parts.persists
-    download = downloads.task(
-        scope, "DownloadPage", path=sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"),
-        query_path=f"$.{REQUEST_FIELD}.query", result_path=RAW_PATH,
-    )  # fmt: skip
+    download = downloads.task(scope, "DownloadPage", _from_state(parts), result_path=RAW_PATH)
     next_request = sfn.Pass.jsonata(
         scope, "NextRequest", outputs="{% " + _next_request(step, max_pages, parts) + " %}"
     )
@@ -175,6 +173,16 @@ def build_loop(
         start = first
     # The loop ends in its own states (Done, PagingFailed): nothing follows it.
     return sfn.Chain.custom(start, [], more)
+
+
+def _from_state(parts: RunParts) -> HttpRequest:
+    """The request the state holds (``request``: its path and query, as the transport takes
+    them), with the run's method and body."""
+    return (
+        parts.first_request()
+        .with_path(sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"))
+        .reading_query(f"$.{REQUEST_FIELD}.query")
+    )
 
 
 def _next_request(
@@ -244,10 +252,7 @@ def build_collect(
             }
         ),
     )
-    download = downloads.task(
-        scope, "DownloadList", path=sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"),
-        query_path=f"$.{REQUEST_FIELD}.query", result_path=RAW_PATH,
-    )  # fmt: skip
+    download = downloads.task(scope, "DownloadList", _from_state(parts), result_path=RAW_PATH)
     more_items = "" if limit is None else f" and $count($found) < {limit}"
     collect = sfn.Pass.jsonata(
         scope,

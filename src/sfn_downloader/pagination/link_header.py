@@ -16,13 +16,14 @@ from constructs import Construct
 
 from .._parts import ANY_PATH, CheckContext, Request, RunParts
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import build_loop, header_lookup, resolve
 
 _REL = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]*$")
 """RFC 8288 registered relation types (compared case-insensitively)."""
 
 
+@register
 class LinkHeaderPagination(Pagination):
     """Follow ``Link: <url>; rel="next"``."""
 

@@ -13,10 +13,11 @@ from constructs import Construct
 
 from .._parts import ANY_PATH, CheckContext, Request, RunParts
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import answer_path_problems, build_loop, jsonata_path, resolve
 
 
+@register
 class NextUrlPagination(Pagination):
     """Follow the URL at ``path`` in each answer."""
 

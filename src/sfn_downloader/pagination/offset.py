@@ -14,12 +14,13 @@ from constructs import Construct
 from .._contract import ITEMS_NOT_FOUND_ERROR, TOTAL_NOT_FOUND_ERROR
 from .._parts import CheckContext, Request, RunParts
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import answer_path_problems, build_loop, jsonata_path, set_param, string
 
 MAX_LIMIT = 10_000
 
 
+@register
 class OffsetPagination(Pagination):
     """``param`` = 0, ``limit``, 2·``limit``, ... with ``limit_param`` = ``limit``."""
 

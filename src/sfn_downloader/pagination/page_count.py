@@ -32,7 +32,7 @@ from .._contract import (
 from .._parts import CheckContext, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import header_lookup, set_param, string
 
 MAX_PAGES = ARRAY_RANGE_MAX_ITEMS + 1
@@ -41,6 +41,7 @@ PAGE_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
 """A page's history events in the inline Map: its iteration 2, DownloadPage 5, PersistPage 5."""
 
 
+@register
 class PageCountPagination(Pagination):
     """Pages ``1..N``, ``N`` announced by the first answer's ``header``."""
 
@@ -126,7 +127,7 @@ class PageCountPagination(Pagination):
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
-        request, downloads, persists = parts.request, parts.downloads, parts.persists
+        downloads, persists = parts.downloads, parts.persists
         reactions = parts.on_status
         first_selector = {
             **selected(parts.result_selector),
@@ -135,11 +136,11 @@ class PageCountPagination(Pagination):
             # brackets).
             "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
         }
+        first_request = parts.first_request()
         first = downloads.task(
             scope,
             "DownloadFirstPage",
-            path=request.path,
-            query={**request.query, str(self.param): ["1"]},
+            first_request.with_query({**(first_request.query or {}), str(self.param): ["1"]}),
             result_selector=reactions.selector(first_selector),
             result_path=FIRST_PATH,
         )
@@ -161,9 +162,10 @@ class PageCountPagination(Pagination):
             return first_page.next(persist_first).next(done)
 
         download = downloads.task(
-            scope, "DownloadPage", path=request.path, query=request.query or None,
-            page_param=self.param,
-            page_value=sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH)),
+            scope, "DownloadPage",
+            first_request.with_param(
+                str(self.param), sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH))
+            ),
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
         persist = persists.task(

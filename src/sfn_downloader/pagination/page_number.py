@@ -14,11 +14,12 @@ from constructs import Construct
 from .._contract import ITEMS_NOT_FOUND_ERROR
 from .._parts import CheckContext, Request, RunParts
 from ..errors import Problem
-from ._base import Pagination
+from ._base import Pagination, register
 from ._loop import answer_path_problems, build_loop, jsonata_path, set_param, string
 from .offset import MAX_LIMIT, _error
 
 
+@register
 class PageNumberPagination(Pagination):
     """``param`` = ``start``, ``start`` + 1, ..."""
 

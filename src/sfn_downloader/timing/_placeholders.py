@@ -56,6 +56,88 @@ def split(text: str) -> list[Part]:
     return parts
 
 
+_BODY_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDER_NAMES) + r")(?::([^{}]*))?\}")
+
+
+def body_parts(text: str) -> list[Part]:
+    """A body's string as literal pieces and time placeholders: only ``{scheduled_time}``,
+    ``{window_start}`` and ``{window_end}`` (with a format) are placeholders; any other brace
+    text (GraphQL's ``{ number title }``) is literal."""
+    parts: list[Part] = []
+    position = 0
+    for match in _BODY_PLACEHOLDER.finditer(text):
+        if match.start() > position:
+            parts.append(text[position : match.start()])
+        parts.append(Placeholder(match.group(1), (match.group(2) or "").strip() or "iso"))
+        position = match.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return parts
+
+
+def body_strings(body: object) -> Iterator[str]:
+    """Every string value of a JSON body (keys excluded)."""
+    if isinstance(body, str):
+        yield body
+    elif isinstance(body, Mapping):
+        for value in body.values():
+            yield from body_strings(value)
+    elif isinstance(body, list | tuple):
+        for value in body:
+            yield from body_strings(value)
+
+
+def body_placeholders(body: object) -> list[Placeholder]:
+    """Every time placeholder in a body's string values."""
+    return [
+        part
+        for text in body_strings(body)
+        for part in body_parts(text)
+        if isinstance(part, Placeholder)
+    ]
+
+
+def check_body(body: object) -> Iterator[Problem]:
+    """Formats of the body's placeholders; no string that JSONata would read as an expression
+    once the body is computed each run."""
+    placeholders = body_placeholders(body)
+    for placeholder in placeholders:
+        if placeholder.format not in PLACEHOLDER_FORMATS:
+            shown = "{" + placeholder.name + ":" + placeholder.format + "}"
+            yield Problem(
+                "body", shown,
+                f"formats {{{placeholder.name}}} as {placeholder.format!r}, which is not a "
+                f"format (they are {_FORMATS}).",
+                f"write e.g. {{{placeholder.name}:date}}, or {{{placeholder.name}}} for ISO 8601.",
+            )  # fmt: skip
+    if not placeholders:
+        return
+    for text in body_strings(body):
+        if text.startswith("{%") and text.endswith("%}"):
+            yield Problem(
+                "body", text,
+                "is a JSONata expression ('{% ... %}'), which Step Functions would evaluate "
+                "in a body computed each run (the body has time placeholders) instead of "
+                "sending it as written.",
+                "change the text, or move the time placeholders out of the body.",
+            )  # fmt: skip
+
+
+def filled_body(body: object, millis: Mapping[str, str]) -> object:
+    """The body as a JSONata state's ``Assign`` takes it: each string holding a placeholder
+    becomes a ``{% ... %}`` expression of the run's time; everything else is as written."""
+    if isinstance(body, str):
+        parts = body_parts(body)
+        if not any(isinstance(part, Placeholder) for part in parts):
+            return body
+        return "{% " + expression(parts, millis) + " %}"
+    if isinstance(body, Mapping):
+        return {key: filled_body(value, millis) for key, value in body.items()}
+    if isinstance(body, list | tuple):
+        return [filled_body(value, millis) for value in body]
+    return body
+
+
 def placeholders_of(resource: str, query: Mapping[str, Sequence[str]]) -> list[Placeholder]:
     """Every placeholder in the resource and the query values."""
     texts = [resource, *(value for values in query.values() for value in values)]

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from .._contract import (
     EXECUTION_NAME_PATH,
+    REQUEST_BODY_VARIABLE,
     REQUEST_MARK_VARIABLE,
     REQUEST_PATH_VARIABLE,
     REQUEST_QUERY_VARIABLE,
@@ -45,8 +46,11 @@ class TimedRequest:
         window: Window | None,
         incremental: Incremental | None,
         fan_out: bool = False,
+        body: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = path
+        self.body = body
+        """A POST's body, as given (its string values may hold time placeholders)."""
         self.window = window
         self.incremental = incremental
         self.fan_out = fan_out
@@ -62,11 +66,19 @@ class TimedRequest:
 
     @property
     def placeholders(self) -> list[Placeholder]:
-        """The time placeholders of the path (none with ``fan_out``)."""
+        """The time placeholders of the path and the body (none with ``fan_out``)."""
         if self.fan_out:
             return []
         resource, query = self._parts()
-        return _placeholders.placeholders_of(resource, query)
+        return [
+            *_placeholders.placeholders_of(resource, query),
+            *_placeholders.body_placeholders(self.body),
+        ]
+
+    @property
+    def computes_body(self) -> bool:
+        """True when the body has time placeholders: it is computed each run."""
+        return not self.fan_out and bool(_placeholders.body_placeholders(self.body))
 
     @property
     def follows_time(self) -> bool:
@@ -94,12 +106,17 @@ class TimedRequest:
     @property
     def active(self) -> bool:
         """True when the run computes its request."""
-        return self.computes_path or self.computes_query
+        return self.computes_path or self.computes_query or self.computes_body
 
     @property
     def computed_path(self) -> str | None:
         """Where the download reads its path (``$requestPath``), or ``None``."""
         return sfn.JsonPath.string_at(f"${REQUEST_PATH_VARIABLE}") if self.computes_path else None
+
+    @property
+    def computed_body(self) -> str | None:
+        """Where the download reads its body (``$requestBody``), or ``None``."""
+        return f"${REQUEST_BODY_VARIABLE}" if self.computes_body else None
 
     @property
     def query_path(self) -> str | None:
@@ -129,6 +146,7 @@ class TimedRequest:
         resource, query = self._parts()
         if isinstance(path, str) and ("{" in path or "}" in path):
             yield from _placeholders.check(path, resource, query)
+        yield from _placeholders.check_body(self.body)
         names = {p.name for p in self.placeholders}
         if self.window is not None:
             yield from self.window.check(context)
@@ -136,16 +154,20 @@ class TimedRequest:
                 yield Problem(
                     "window",
                     repr(self.window),
-                    "is given, but the path has neither {window_start} nor "
+                    "is given, but neither the path nor the body has {window_start} or "
                     "{window_end}: it would change no request.",
                     "put them in the path (e.g. '?from={window_start}&to="
                     "{window_end}'), or drop window.",
                 )
+        in_body = {p.name for p in _placeholders.body_placeholders(self.body)}
         for name in sorted(names & set(WINDOW_NAMES)):
             if self.window is None:
+                in_path = name not in in_body or name in {
+                    p.name for p in _placeholders.placeholders_of(resource, query)
+                }
                 yield Problem(
-                    "path",
-                    path,
+                    "path" if in_path else "body",
+                    path if in_path else "{" + name + "}",
                     f"has {{{name}}} but no window is given.",
                     "pass window=Window.last(Duration.hours(1)), or use {scheduled_time}.",
                 )
@@ -153,8 +175,13 @@ class TimedRequest:
             yield from self.incremental.check(context)
         if not self.active:
             return
-        prop = "incremental" if self.incremental is not None and not names else "path"
-        shown: object = self.incremental if prop == "incremental" else path
+        path_names = {p.name for p in _placeholders.placeholders_of(resource, query)}
+        prop = (
+            "incremental" if self.incremental is not None and not names
+            else "path" if path_names or not self.computes_body
+            else "body"
+        )  # fmt: skip
+        shown: object = {"incremental": self.incremental, "path": path, "body": self.body}[prop]
         if context.several_requests:
             yield Problem(
                 prop,
@@ -189,6 +216,12 @@ class TimedRequest:
                 "is not supported with fan_out yet.",
                 "use one path per downloader (they may share a table).",
             )
+        for placeholder in _placeholders.body_placeholders(self.body):
+            yield Problem(
+                "body", "{" + placeholder.name + "}",
+                "is a time placeholder, which is not supported with fan_out yet.",
+                "use one path per downloader (they may share a table).",
+            )  # fmt: skip
         if isinstance(path, str):
             resource, query = self._parts()
             used = {p.name for p in _placeholders.placeholders_of(resource, query)}
@@ -238,6 +271,8 @@ class TimedRequest:
             assign[REQUEST_PATH_VARIABLE] = _jsonata(
                 _placeholders.expression(split(resource), millis)
             )
+        if self.computes_body:
+            assign[REQUEST_BODY_VARIABLE] = _placeholders.filled_body(self.body, millis)
         if self.computes_query:
             computed: dict[str, list[str]] = {
                 name: [_value(value, millis) for value in values] for name, values in query.items()

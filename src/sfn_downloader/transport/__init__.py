@@ -10,11 +10,15 @@
 (a non-proxy HTTP integration with a mapping template), for answers over 256 KiB.
 
 A new transport is one module: a ``Transport`` subclass (checks, ``bind``) and its
-``BoundTransport`` (tasks, grants), plus a static factory on ``Transport``.
+``BoundTransport`` (tasks, grants), marked ``@register``, its import here, and a static
+factory on ``Transport`` that names its ``kind``.
 """
 
 from __future__ import annotations
 
+# The transports register themselves with the factories (one line each: the registration).
+from . import api_gateway as api_gateway
+from . import http_task as http_task
 from ._base import BoundTransport, Transport
 
 __all__ = ["BoundTransport", "Transport"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_apigateway as apigw
@@ -20,6 +20,7 @@ from constructs import Construct
 
 from .._checks import check_header_name
 from .._parts import CheckContext, Exchange, Target
+from .._request import HttpRequest
 from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
@@ -64,8 +65,24 @@ def default_download_retry(errors: Sequence[str]) -> sfn.RetryProps:
     )
 
 
+_KINDS: dict[str, Callable[..., Transport]] = {}
+"""The registry: each transport's class by its ``kind`` (``register`` fills it as the package's
+``__init__`` imports each transport's module), so this module imports none of them back."""
+
+T = TypeVar("T", bound="Transport")
+
+
+def register(kind: type[T]) -> type[T]:
+    """Class decorator: ``kind`` is made by the factory named ``kind.kind``."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
 class Transport(ABC):
     """The way requests leave Step Functions. Use the static methods to create one."""
+
+    kind: str = ""
+    """The static method that makes it (``"api_gateway"``, ``"http_task"``)."""
 
     retryable_errors: tuple[str, ...] = ()
     """The error names of this transport's retryable failures (429, 5xx, timeouts)."""
@@ -86,9 +103,7 @@ class Transport(ABC):
         :param logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
             Needs the account's API Gateway CloudWatch role. Default: ``False``.
         """
-        from .api_gateway import ApiGatewayTransport
-
-        return ApiGatewayTransport(logging=logging)
+        return _KINDS["api_gateway"](logging=logging)
 
     @staticmethod
     def http_task(connection: events.IConnection) -> Transport:
@@ -99,9 +114,7 @@ class Transport(ABC):
         Manager, never in the template or the state data. Failures are named
         ``States.Http.StatusCode.<status>``. Each request may take at most 60 s.
         """
-        from .http_task import HttpTaskTransport
-
-        return HttpTaskTransport(connection=connection)
+        return _KINDS["http_task"](connection=connection)
 
     @property
     def supports_query_overrides(self) -> bool:
@@ -163,6 +176,7 @@ class Transport(ABC):
         log_retention: logs.RetentionDays,
         trim: object | None = None,
         exchange: Exchange | None = None,
+        method: str = "GET",
     ) -> BoundTransport:
         """Build what this transport needs in ``scope``; return its task builder.
 
@@ -170,6 +184,8 @@ class Transport(ABC):
             answers on the way. Default: no trimming.
         :param exchange: What requests carry and states read, by name (what a trimming proxy
             must map). Default: nothing beyond the path.
+        :param method: The downloader's one method (the proxy's method, the role's grant).
+            Default: ``"GET"``.
         """
 
 
@@ -225,20 +241,15 @@ class BoundTransport(ABC):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None = None,
-        query_path: str | None = None,
-        page_param: str | None = None,
-        page_value: str | None = None,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
         assign: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        """One GET of ``path`` (a literal or a JSONPath token), with the retry policy."""
+        """The task that makes ``request``, with the retry policy."""
         task = self._task(
-            scope, construct_id, path=path, query=query, query_path=query_path,
-            page_param=page_param, page_value=page_value,
+            scope, construct_id, request,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
@@ -274,12 +285,8 @@ class BoundTransport(ABC):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None,
-        query_path: str | None,
-        page_param: str | None,
-        page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
         assign: dict[str, Any] | None = None,

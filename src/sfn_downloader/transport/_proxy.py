@@ -1,7 +1,8 @@
 """The API Gateway transport's proxy: the REST API the state machine calls.
 
-Regional (``apigateway:invoke`` does not support edge-optimized APIs), one ``GET`` method on
-``{proxy+}``, IAM authorization (not an open relay), an HTTP_PROXY integration to the endpoint
+Regional (``apigateway:invoke`` does not support edge-optimized APIs), one method on
+``{proxy+}`` (the downloader's: ``GET``, or ``POST`` for one that posts), IAM authorization
+(not an open relay), an HTTP_PROXY integration to the endpoint
 (or, with ``trim``, a non-proxy HTTP integration that trims each answer: ``trim.py``).
 """
 
@@ -29,8 +30,10 @@ def build_proxy(
     trim: Trim | None = None,
     request_headers: tuple[str, ...] = (),
     exchange: Exchange | None = None,
+    method: str = "GET",
 ) -> apigw.RestApi:
-    """Return the REST API proxying ``GET /{proxy+}`` to ``endpoint/{proxy}``.
+    """Return the REST API proxying ``<method> /{proxy+}`` to ``endpoint/{proxy}``: one
+    method, the downloader's (``GET``, or ``POST`` for a downloader that posts).
 
     With ``trim`` (or throttled statuses in ``exchange``: ``retry_after``), a non-proxy HTTP
     integration instead, mapping by name what ``exchange`` and ``request_headers`` list, and
@@ -111,7 +114,7 @@ def build_proxy(
     resource = api.root.add_resource("{proxy+}")
     integration = apigw.HttpIntegration(
         f"{endpoint}/{{proxy}}",
-        http_method="GET",
+        http_method=method,
         proxy=True,
         options=apigw.IntegrationOptions(request_parameters=integration_parameters),
     )
@@ -120,10 +123,10 @@ def build_proxy(
         integration, method_parameters, method_responses = trimming_integration(
             endpoint, trim, method_parameters=method_parameters,
             integration_parameters=integration_parameters, request_headers=request_headers,
-            exchange=exchange or Exchange(),
+            exchange=exchange or Exchange(), method=method,
         )  # fmt: skip
-    method = resource.add_method(
-        "GET",
+    proxy_method = resource.add_method(
+        method,
         integration,
         authorization_type=apigw.AuthorizationType.IAM,
         request_parameters=method_parameters,
@@ -131,7 +134,7 @@ def build_proxy(
         method_responses=method_responses,
     )
     acknowledge(
-        method,
+        proxy_method,
         "COG4",
         "The proxy's only caller is the downloader's state machine, which signs with its IAM "
         "role (AuthType IAM_ROLE); AWS_IAM authorization, not a Cognito user pool, fits that.",

@@ -1,9 +1,10 @@
 """The API Gateway transport: the article's way, ``apigateway:invoke`` through a proxy.
 
 The proxy is a REST API, regional (``apigateway:invoke`` does not support edge-optimized APIs),
-with one ``GET`` method on ``{proxy+}``, IAM authorization (not an open relay) and an HTTP_PROXY
-integration to the endpoint. This module checks the transport's props, builds the proxy,
-the download tasks, and grants the state machine what the tasks do not grant themselves.
+with one method on ``{proxy+}`` (the downloader's: ``GET`` or ``POST``), IAM authorization (not
+an open relay) and an HTTP_PROXY integration to the endpoint. This module checks the
+transport's props, builds the proxy, the download tasks, and grants the state machine what the
+tasks do not grant themselves.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from .._acknowledge import acknowledge
 from .._contract import REQUEST_HEADERS_VARIABLE, STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import ANY_PATH, CheckContext, Exchange, Target
+from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._auth_check import check_auth_header
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
 from .trim import PARAMETER_NAME, Trim, check_mappable
 
@@ -64,14 +66,17 @@ _PROXY_REQUEST = """(
 )"""
 
 EXACT_GRANT_LIMIT = 20
-"""Up to this many fan-out paths, the role may invoke exactly them; past it, any GET of the
-proxy (IAM policies are limited in size, and the proxy only reaches the one endpoint anyway)."""
+"""Up to this many fan-out paths, the role may invoke exactly them; past it, any path of the
+proxy with the downloader's method (IAM policies are limited in size, and the proxy only
+reaches the one endpoint anyway)."""
 
 
+@register
 class ApiGatewayTransport(Transport):
     """``apigateway:invoke`` through an IAM-authorized REST API proxy
     (``Transport.api_gateway``)."""
 
+    kind = "api_gateway"
     retryable_errors = RETRYABLE_ERRORS
     error_names = "ApiGateway.<status>"
     foreign_error_prefixes = ("States.Http.",)
@@ -143,6 +148,7 @@ class ApiGatewayTransport(Transport):
         log_retention: logs.RetentionDays,
         trim: object | None = None,
         exchange: Exchange | None = None,
+        method: str = "GET",
     ) -> BoundTransport:
         """Build the proxy (trimming with ``trim``); return the ``apigateway:invoke`` task
         builder."""
@@ -150,11 +156,12 @@ class ApiGatewayTransport(Transport):
             scope, endpoint=endpoint, auth_header=auth_header, logging=self.logging,
             log_retention=log_retention, trim=trim if isinstance(trim, Trim) else None,
             request_headers=(*(headers or {}), *(exchange or Exchange()).computed_headers),
-            exchange=exchange or Exchange(),
+            exchange=exchange or Exchange(), method=method,
         )  # fmt: skip
         return ApiGatewayDownloads(
             api=api, endpoint=endpoint, headers=headers, auth_header=auth_header, retry=retry,
             computed_headers=bool(exchange is not None and exchange.computed_headers),
+            method=method,
         )  # fmt: skip
 
 
@@ -170,6 +177,7 @@ class ApiGatewayDownloads(BoundTransport):
         auth_header: AuthHeader | None,
         retry: sfn.RetryProps | None,
         computed_headers: bool = False,
+        method: str = "GET",
     ) -> None:
         super().__init__(
             endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
@@ -178,6 +186,7 @@ class ApiGatewayDownloads(BoundTransport):
         self._api = api
         self._auth_header = auth_header
         self._computed_headers = computed_headers
+        self._method = method
 
     @property
     def api(self) -> apigw.RestApi:
@@ -241,28 +250,30 @@ class ApiGatewayDownloads(BoundTransport):
         """
         if not paths:
             return
-        api = self._api
+        api, method = self._api, self._method
         if len(paths) <= EXACT_GRANT_LIMIT and ANY_PATH not in paths:
-            resources = sorted({api.arn_for_execute_api("GET", path, STAGE_NAME) for path in paths})
+            resources = sorted(
+                {api.arn_for_execute_api(method, path, STAGE_NAME) for path in paths}
+            )
             for path in sorted({path for path in paths if "*" in path}):
-                _acknowledge_computed_path(state_machine, api, path)
+                _acknowledge_computed_path(state_machine, api, path, method)
         else:
-            resources = [api.arn_for_execute_api("GET", ANY_PATH, STAGE_NAME)]
+            resources = [api.arn_for_execute_api(method, ANY_PATH, STAGE_NAME)]
             policy = state_machine.role.node.find_child("DefaultPolicy")
             logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
             why = (
                 "Next-page links choose their own paths on the endpoint (GitHub's point to "
-                "/repositories/<id>/...). The proxy has one method, GET /{proxy+}, to the one "
-                "endpoint, so GET/* of its stage grants nothing more."
+                f"/repositories/<id>/...). The proxy has one method, {method} /{{proxy+}}, to the "
+                f"one endpoint, so {method}/* of its stage grants nothing more."
                 if ANY_PATH in paths
                 else f"The fan-out requests more than {EXACT_GRANT_LIMIT} paths: listing each "
-                "would outgrow the role's policy size limit. The proxy has one method, GET "
-                "/{proxy+}, to the one endpoint, so GET/* grants nothing more."
+                f"would outgrow the role's policy size limit. The proxy has one method, {method} "
+                f"/{{proxy+}}, to the one endpoint, so {method}/* grants nothing more."
             )
             acknowledge(
                 policy,
                 "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-                f"<AWS::AccountId>:<{logical_id}>/{STAGE_NAME}/GET/*]",
+                f"<AWS::AccountId>:<{logical_id}>/{STAGE_NAME}/{method}/*]",
                 why,
             )
         state_machine.add_to_role_policy(
@@ -273,22 +284,20 @@ class ApiGatewayDownloads(BoundTransport):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None,
-        query_path: str | None,
-        page_param: str | None,
-        page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
         assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        values: dict[str, Any] = dict(query or {})
-        if page_param is not None and page_value is not None:
-            values[page_param] = sfn.JsonPath.array(page_value)  # values are lists
+        # A query read whole from the state cannot take more parameters in JSONPath.
+        assert not (request.query_at and request.params), "query_at with params"
+        values: dict[str, Any] = dict(request.query or {})
+        for name, value in request.params.items():
+            values[name] = sfn.JsonPath.array(value)  # values are lists
         query_input = (
-            sfn.TaskInput.from_json_path_at(query_path)
-            if query_path
+            sfn.TaskInput.from_json_path_at(request.query_at)
+            if request.query_at
             else sfn.TaskInput.from_object(values)
             if values
             else None
@@ -298,10 +307,11 @@ class ApiGatewayDownloads(BoundTransport):
             construct_id,
             api=self._api,
             stage_name=STAGE_NAME,
-            method=tasks.HttpMethod.GET,
-            api_path=path,
+            method=tasks.HttpMethod(request.method),
+            api_path=request.path,
             query_parameters=query_input,
             headers=self._headers(),
+            request_body=_body(request),
             auth_type=tasks.AuthType.IAM_ROLE,
             result_selector=result_selector,
             result_path=result_path,
@@ -325,8 +335,15 @@ class ApiGatewayDownloads(BoundTransport):
         return sfn.TaskInput.from_object(values) if values else None
 
 
+def _body(request: HttpRequest) -> sfn.TaskInput | None:
+    """The request's JSON body: read whole from the state, or as written (with its tokens)."""
+    if request.body_at is not None:
+        return sfn.TaskInput.from_json_path_at(request.body_at)
+    return sfn.TaskInput.from_object(dict(request.body)) if request.body is not None else None
+
+
 def _acknowledge_computed_path(
-    state_machine: sfn.StateMachine, api: apigw.RestApi, path: str
+    state_machine: sfn.StateMachine, api: apigw.RestApi, path: str, method: str = "GET"
 ) -> None:
     """A path computed each run (time placeholders) is granted with a ``*`` a placeholder."""
     policy = state_machine.role.node.find_child("DefaultPolicy")
@@ -334,8 +351,8 @@ def _acknowledge_computed_path(
     acknowledge(
         policy,
         "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-        f"<{logical_id}>/{STAGE_NAME}/GET{path}]",
+        f"<{logical_id}>/{STAGE_NAME}/{method}{path}]",
         "The path holds the run's time (a placeholder), so it cannot be listed: each "
-        "placeholder is a '*'. GET only, on the proxy's one stage, whose one method reaches "
+        f"placeholder is a '*'. {method} only, on the proxy's one stage, whose one method reaches "
         "the one endpoint.",
     )

@@ -1,7 +1,8 @@
 """The HTTP Task transport: ``http:invoke`` with an EventBridge connection, no API Gateway.
 
 The connection holds the credential (API key, Basic or OAuth, in Secrets Manager); the task
-sends the static query in the URL; the role may invoke ``GET <endpoint>/...`` only.
+sends the static query in the URL; the role may invoke ``<method> <endpoint>/...`` only (the
+downloader's one method).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from .._checks import check_header_name
 from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import CheckContext, Exchange, Target
+from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport
+from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 
 
 def status_error(status: int) -> str:
@@ -41,9 +43,11 @@ RETRYABLE_ERRORS = (
 ``States.Http.Socket`` when the connection fails."""
 
 
+@register
 class HttpTaskTransport(Transport):
     """The Step Functions HTTP Task with an EventBridge connection (``Transport.http_task``)."""
 
+    kind = "http_task"
     retryable_errors = RETRYABLE_ERRORS
     error_names = "States.Http.StatusCode.<status> (States.Http.Socket when no answer came)"
     foreign_error_prefixes = ("ApiGateway.",)
@@ -99,12 +103,14 @@ class HttpTaskTransport(Transport):
         log_retention: logs.RetentionDays,
         trim: object | None = None,
         exchange: Exchange | None = None,
+        method: str = "GET",
     ) -> BoundTransport:
         """Nothing to build: the task calls the endpoint itself."""
         del scope, auth_header, log_retention, trim, exchange
         return HttpTaskDownloads(
-            connection=self.connection, endpoint=endpoint, headers=headers, retry=retry
-        )
+            connection=self.connection, endpoint=endpoint, headers=headers, retry=retry,
+            method=method,
+        )  # fmt: skip
 
 
 class HttpTaskDownloads(BoundTransport):
@@ -117,12 +123,14 @@ class HttpTaskDownloads(BoundTransport):
         endpoint: str,
         headers: Mapping[str, str] | None,
         retry: sfn.RetryProps | None,
+        method: str = "GET",
     ) -> None:
         super().__init__(
             endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
             status_error=status_error,
         )  # fmt: skip
         self._connection = connection
+        self._method = method
 
     def listed(self, target: Target) -> dict[str, Any]:
         """The path with its query in the URL, no query object (see ``_path_of``)."""
@@ -134,7 +142,7 @@ class HttpTaskDownloads(BoundTransport):
         return '{"path": $substring(' + url + ', 1), "query": {}}'
 
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
-        """Narrow ``states:InvokeHTTPEndpoint`` to ``GET <endpoint>/...``.
+        """Narrow ``states:InvokeHTTPEndpoint`` to ``<method> <endpoint>/...``.
 
         aws-cdk-lib's HttpInvoke allows it on ``*`` with ``states:HTTPEndpoint`` like
         ``<endpoint>*`` (which also matches ``<endpoint>.attacker.example``) and no method
@@ -155,7 +163,7 @@ class HttpTaskDownloads(BoundTransport):
                 effect=iam.Effect.DENY,
                 actions=[action],
                 resources=["*"],
-                conditions={"StringNotEquals": {"states:HTTPMethod": "GET"}},
+                conditions={"StringNotEquals": {"states:HTTPMethod": self._method}},
             )
         )
 
@@ -163,22 +171,22 @@ class HttpTaskDownloads(BoundTransport):
         self,
         scope: Construct,
         construct_id: str,
+        request: HttpRequest,
         *,
-        path: str,
-        query: Mapping[str, list[str]] | None,
-        query_path: str | None,
-        page_param: str | None,
-        page_value: str | None,
         result_selector: dict[str, Any] | None,
         result_path: str | None,
         assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        # The static query is in the URL (_path_of); a fan-out's paths carry theirs
-        # (query_path is then unused). Only the page parameter is a QueryParameter.
-        del query_path
-        query_input = (
-            sfn.TaskInput.from_object({page_param: page_value})
-            if page_param is not None and page_value is not None
+        # The static query is in the URL (_path_of); a fan-out's paths carry theirs (its
+        # query_at is then unused). Only the parameters read from the state are
+        # QueryParameters (one string each).
+        path = request.path
+        query_input = sfn.TaskInput.from_object(dict(request.params)) if request.params else None
+        body = (
+            sfn.TaskInput.from_json_path_at(request.body_at)
+            if request.body_at is not None
+            else sfn.TaskInput.from_object(dict(request.body))
+            if request.body is not None
             else None
         )
         return tasks.HttpInvoke(
@@ -188,13 +196,14 @@ class HttpTaskDownloads(BoundTransport):
             api_root=self.endpoint,
             # HttpInvoke joins api_root and api_endpoint with '/'.
             api_endpoint=(
-                sfn.TaskInput.from_text(_path_of(path, query))
+                sfn.TaskInput.from_text(_path_of(path, request.query))
                 if not path.startswith("$")
                 else sfn.TaskInput.from_json_path_at(path)
             ),
-            method=sfn.TaskInput.from_text("GET"),
+            method=sfn.TaskInput.from_text(request.method),
             headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
             query_string_parameters=query_input,
+            body=body,
             result_selector=result_selector,
             result_path=result_path,
             assign=assign,

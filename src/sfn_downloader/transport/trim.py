@@ -291,6 +291,7 @@ def trimming_integration(
     integration_parameters: Mapping[str, str],
     request_headers: Sequence[str],
     exchange: Exchange,
+    method: str = "GET",
 ) -> tuple[apigw.HttpIntegration, dict[str, bool], list[apigw.MethodResponse]]:
     """The non-proxy HTTP integration to ``endpoint/{proxy}``: what the method request declares,
     the integration maps by name, and the method responses. Without ``trim`` (``retry_after``
@@ -313,14 +314,15 @@ def trimming_integration(
     headers = response_headers(exchange.response_headers)
     integration = apigw.HttpIntegration(
         f"{endpoint}/{{proxy}}",
-        http_method="GET",
+        http_method=method,
         proxy=False,
         options=apigw.IntegrationOptions(
             request_parameters=mapped,
             integration_responses=integration_responses(
                 trim.vtl if trim is not None else None, headers, exchange.throttled_statuses
             ),
-            # A GET has no body: nothing to pass through to the third party.
+            # No request template: a POST's body passes through as sent ("Integration
+            # passthrough behaviors"); a GET has none.
             passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
         ),
     )
