@@ -7,7 +7,7 @@ Each returns or yields ``Problem``s; none raises. The features call them from th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import parse_qs
 
 from aws_cdk import Token
@@ -218,3 +218,16 @@ def jsonata_path(path: str, root: str = "$raw") -> str:
     for segment in segments:
         text += segment if segment.startswith("[") else f".{segment}"
     return text
+
+
+def strings_in(value: object) -> Iterator[str]:
+    """Every string value in a JSON-like value (a selector's paths and constants, a body's
+    texts), depth first; mapping keys excluded."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from strings_in(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from strings_in(inner)

@@ -24,7 +24,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, headers_read
+from .._checks import check_path, headers_read, strings_in
 from .._contract import RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunShape
@@ -57,7 +57,6 @@ from .values import (
     check_result_selector,
     check_timeout,
     check_types,
-    strings,
     unwrapped,
 )
 
@@ -265,7 +264,7 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
     selector (or, without one, the item) reads of the raw answer, and the polite features'."""
     own = shape.exchange(request)
     if props.result_selector is not None:
-        paths = list(strings(props.result_selector))
+        paths = list(strings_in(props.result_selector))
     else:
         item = props.item if isinstance(props.item, Mapping) else {}
         paths = [value.path for value in item.values() if isinstance(value, ItemField)]

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._checks import strings_in
 from .._contract import GRAPHQL_ERRORS_PATH
 from .._parts import RunShape
 from .._request import is_graphql
 from ..errors import Problem
-from .values import strings, unwrapped
+from .values import unwrapped
 
 
 def sent_headers(headers: Mapping[str, str] | None, body: object) -> Mapping[str, str] | None:
@@ -33,7 +34,7 @@ def answer_errors(body: object, result_selector: Mapping[str, Any] | None) -> st
     selects_errors = any(
         value == GRAPHQL_ERRORS_PATH or value.startswith((f"{GRAPHQL_ERRORS_PATH}.",
                                                           f"{GRAPHQL_ERRORS_PATH}["))
-        for value in strings(result_selector or {})
+        for value in strings_in(result_selector or {})
     )  # fmt: skip
     return None if selects_errors else GRAPHQL_ERRORS_PATH
 

@@ -283,15 +283,3 @@ def check_downloader_id(downloader_id: str | None) -> Iterator[Problem]:
             "is empty.",
             "pass a non-empty name, or omit it to use the construct path.",
         )
-
-
-def strings(value: object) -> Iterator[str]:
-    """Every string in ``value`` (a selector: its paths and constants), depth first."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from strings(inner)
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from strings(inner)

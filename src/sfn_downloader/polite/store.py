@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._checks import strings_in
 from .._contract import VOLATILE_RESPONSE_HEADERS
 from ..errors import Problem
 
@@ -59,7 +60,7 @@ class Store:
                 "pass result_selector={'body.$': '$.ResponseBody'} (or the fields you keep).",
             )
             return
-        for path in _paths(result_selector):
+        for path in strings_in(result_selector):
             if path.strip() == "$":
                 yield Problem(
                     "store",
@@ -91,14 +92,3 @@ class Store:
 
     def __repr__(self) -> str:
         return "Store.changes_only()" if self.skips_unchanged else "Store.every_answer()"
-
-
-def _paths(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _paths(inner)
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from _paths(inner)

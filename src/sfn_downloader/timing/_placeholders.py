@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from .._checks import strings_in
 from .._contract import (
     DATE_PICTURE,
     ISO_PICTURE,
@@ -75,23 +76,11 @@ def body_parts(text: str) -> list[Part]:
     return parts
 
 
-def body_strings(body: object) -> Iterator[str]:
-    """Every string value of a JSON body (keys excluded)."""
-    if isinstance(body, str):
-        yield body
-    elif isinstance(body, Mapping):
-        for value in body.values():
-            yield from body_strings(value)
-    elif isinstance(body, list | tuple):
-        for value in body:
-            yield from body_strings(value)
-
-
 def body_placeholders(body: object) -> list[Placeholder]:
     """Every time placeholder in a body's string values."""
     return [
         part
-        for text in body_strings(body)
+        for text in strings_in(body)
         for part in body_parts(text)
         if isinstance(part, Placeholder)
     ]
@@ -112,7 +101,7 @@ def check_body(body: object) -> Iterator[Problem]:
             )  # fmt: skip
     if not placeholders:
         return
-    for text in body_strings(body):
+    for text in strings_in(body):
         if text.startswith("{%") and text.endswith("%}"):
             yield Problem(
                 "body", text,
