@@ -74,7 +74,8 @@ def claims(text: str) -> Iterator[tuple[str, str]]:
 
 def _sections(docstring: str) -> dict[str, str]:
     found = re.split(r"^\s*:param (\w+):", docstring, flags=re.MULTILINE)
-    return {name: " ".join(text.split()) for name, text in zip(found[1::2], found[2::2])}
+    pairs = zip(found[1::2], found[2::2], strict=True)
+    return {name: " ".join(text.split()) for name, text in pairs}
 
 
 def _markdown(text: str) -> str:
