@@ -15,6 +15,7 @@ claimed by exactly one page.
 
 from __future__ import annotations
 
+import html
 import importlib
 import inspect
 import re
@@ -78,10 +79,18 @@ def _sections(docstring: str) -> dict[str, str]:
     return {name: " ".join(text.split()) for name, text in pairs}
 
 
+def _code(text: str) -> str:
+    """Inline code for a table cell: HTML, because a ``|`` escaped inside a Markdown code span
+    would show its backslash."""
+    return "<code>" + html.escape(text).replace("|", "&#124;") + "</code>"
+
+
 def _markdown(text: str) -> str:
     """reST inline code to Markdown, safe inside a table cell."""
-    text = re.sub(r":(?:class|meth|func|attr):`~?([^`]+)`", r"`\1`", text)
-    return text.replace("``", "`").replace("|", "\\|")
+    text = re.sub(r":(?:class|meth|func|attr):`~?([^`]+)`", r"``\1``", text)
+    text = re.sub(r"``(.+?)``", lambda m: _code(m.group(1)) if "|" in m.group(1) else
+                  f"`{m.group(1)}`", text)  # fmt: skip
+    return text.replace("|", "\\|")  # a bare one; those in code are &#124; by now
 
 
 def _split_default(text: str) -> tuple[str, str]:
@@ -97,7 +106,7 @@ def _annotation(parameter: inspect.Parameter) -> str:
     if annotation is inspect.Parameter.empty:
         return ""
     text = annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
-    return f"`{text}`".replace("|", "\\|")
+    return _code(text.removesuffix(" | None"))
 
 
 def _rows(function: Callable[..., Any], docstring: str, *, keyword_only: bool) -> list[str]:
