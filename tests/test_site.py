@@ -122,6 +122,16 @@ def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
     assert _broken_links(site) == []
 
 
+def test_no_escaped_pipe_shows_in_code(site: Path) -> None:
+    """GitHub reads ``\\|`` in a table's code span as ``|``; MkDocs shows the backslash."""
+    shown = [
+        str(path.relative_to(site))
+        for path in _html_pages(site)
+        if re.search(r"<code>[^<]*\\\|", path.read_text(encoding="utf-8"))
+    ]
+    assert shown == []
+
+
 def _claims() -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
     for page in PAGES:
