@@ -25,7 +25,7 @@ from typing import Any
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 INLINE_CEILING = 40
-"""Up to this ``max_concurrency`` the construct keeps the Map inline (README)."""
+"""Up to this ``max_concurrency`` the construct keeps the Map inline (docs/features/fan-out.md)."""
 
 
 class _Handler(BaseHTTPRequestHandler):

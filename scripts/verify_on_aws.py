@@ -1,4 +1,4 @@
-"""Ask a real AWS account what no document settles (README, "Checked on a real account").
+"""Ask a real AWS account what no document settles (docs/checked-on-aws.md).
 
 Deploys a small throwaway stack, runs one small execution per open question, prints what AWS
 answered, then deletes everything it made::

@@ -102,7 +102,7 @@ def test_a_header_value_or_raw_attribute_that_looks_like_a_path_is_refused() -> 
 @pytest.mark.parametrize(
     ("next_path", "match"),
     [
-        ("$.Headers.Link[0]", r"reads the Link header.*Pagination\.link_header\(\) when available"),
+        ("$.Headers.Link[0]", r"reads the Link header.*Pagination\.link_header\(\), which follows"),
         ("$.Headers['link'][0]", r"reads the Link header"),
         ("$.next", r"is outside the raw answer.*start it with \$\.ResponseBody"),
         ("$.StatusText", r"is outside the raw answer"),

@@ -1,53 +1,83 @@
 """The API reference: every public name is documented, and every optional prop says its default.
 
-Reads the docstrings the way ``make docs`` (pdoc) renders them, including attribute docstrings
-of dataclass fields and constants. STYLE.md: "one-line summary, then ``Default: <behaviour>``
-(never ``Default: None``)".
+Reads the docstrings as the documentation site's reference (mkdocstrings, through griffe)
+renders them, including attribute docstrings of dataclass fields and constants; a method
+without its own docstring inherits its parent's, as ``inspect.getdoc`` (and the reference) do.
+STYLE.md: "one-line summary, then ``Default: <behaviour>`` (never ``Default: None``)".
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
-import pdoc.doc
+import griffe
 import pytest
 
 import sfn_downloader
-import sfn_downloader.local
-import sfn_downloader.read
 
-MODULES = (sfn_downloader, sfn_downloader.local, sfn_downloader.read)
+SRC = Path(__file__).resolve().parent.parent / "src"
+MODULES = ("sfn_downloader", "sfn_downloader.local", "sfn_downloader.read")
+PACKAGE = griffe.load("sfn_downloader", search_paths=[str(SRC)], resolve_aliases=True,
+                      resolve_external=False)  # fmt: skip
 
 
-def _public(module: ModuleType) -> Iterator[tuple[str, pdoc.doc.Doc[object]]]:
+@dataclass(frozen=True)
+class Member:
+    """One documented name: its path as users import it, griffe's object and the runtime one."""
+
+    fullname: str
+    doc: griffe.Object
+    obj: object
+    owner: griffe.Object | None = None
+
+    @property
+    def docstring(self) -> str:
+        if self.doc.docstring is not None and self.doc.docstring.value.strip():
+            return self.doc.docstring.value
+        if self.doc.is_function or self.doc.is_class:  # inherited, as inspect.getdoc does
+            return inspect.getdoc(self.obj) or ""
+        return ""
+
+
+def _public(module_name: str) -> Iterator[Member]:
+    module = importlib.import_module(module_name)
+    doc = PACKAGE if module_name == "sfn_downloader" else PACKAGE[module_name.split(".", 1)[1]]
     for name in module.__all__:  # sfn_downloader imports its names on first use (PEP 562)
-        getattr(module, name)
-    doc = pdoc.doc.Module(module)
-    for name in module.__all__:
-        member = doc.get(name)
-        assert member is not None, f"{module.__name__}.{name} is in __all__ but not found"
-        yield f"{module.__name__}.{name}", member
+        value = getattr(module, name)
+        assert name in doc.members, f"{module_name}.{name} is in __all__ but not found"
+        target = doc.members[name]
+        target = target.final_target if target.is_alias else target
+        yield Member(f"{module_name}.{name}", target, value)
 
 
-def _members(doc: pdoc.doc.Doc[object]) -> Iterator[tuple[str, pdoc.doc.Doc[object]]]:
+def _members(top: Member) -> Iterator[tuple[str, Member]]:
     """The public name itself, and for a class its own public members."""
-    yield doc.qualname, doc
-    if isinstance(doc, pdoc.doc.Class):
-        for member in doc.own_members:
-            if not member.name.startswith("_"):
-                yield member.qualname, member
+    yield top.doc.name, top
+    if top.doc.is_class:
+        cls = top.obj
+        for name, member in top.doc.members.items():
+            if name.startswith("_") or member.is_alias:
+                continue
+            raw = inspect.getattr_static(cls, name, None) if isinstance(cls, type) else None
+            if isinstance(raw, staticmethod | classmethod):
+                raw = raw.__func__
+            if isinstance(raw, property):
+                raw = raw.fget
+            qualname = f"{top.doc.name}.{name}"
+            yield qualname, Member(f"{top.fullname}.{name}", member, raw, top.doc)
 
 
 PUBLIC = [
-    pytest.param(member, id=f"{module.__name__}.{qualname}")
+    pytest.param(member, id=f"{module}.{qualname}")
     for module in MODULES
-    for _, top in _public(module)
+    for top in _public(module)
     for qualname, member in _members(top)
 ]
 
@@ -70,7 +100,7 @@ def _with_known_gaps(params: list[object]) -> list[object]:
 
 
 @pytest.mark.parametrize("member", _with_known_gaps(PUBLIC))
-def test_public_name_has_a_docstring(member: pdoc.doc.Doc[object]) -> None:
+def test_public_name_has_a_docstring(member: Member) -> None:
     assert member.docstring.strip(), f"{member.fullname} has no docstring"
 
 
@@ -111,26 +141,27 @@ def test_every_documented_prop_exists() -> None:
 DEFAULTED = [
     pytest.param(member, id=f"field-{qualname}")
     for module in MODULES
-    for _, top in _public(module)
+    for top in _public(module)
     for qualname, member in _members(top)
-    if isinstance(member, pdoc.doc.Variable)
-    and isinstance(top, pdoc.doc.Class)
-    and member.default_value_str
-    and member.name in getattr(top.obj, "__dataclass_fields__", {})
+    if member.doc.is_attribute
+    and top.doc.is_class
+    and member.doc.value is not None
+    and member.doc.name in getattr(top.obj, "__dataclass_fields__", {})
 ]
 
 
 @pytest.mark.parametrize("member", _with_known_gaps(DEFAULTED))
-def test_dataclass_fields_with_a_default_say_it(member: pdoc.doc.Variable) -> None:
+def test_dataclass_fields_with_a_default_say_it(member: Member) -> None:
     assert "Default:" in member.docstring, f"{member.fullname}: no 'Default:' in its docstring"
 
 
 CALLABLES_WITH_DEFAULTS = [
     pytest.param(member, id=f"param-{qualname}")
     for module in MODULES
-    for _, top in _public(module)
+    for top in _public(module)
     for qualname, member in _members(top)
-    if isinstance(member, pdoc.doc.Function)
+    if member.doc.is_function
+    and callable(member.obj)
     and not qualname.endswith("__init__")
     and _optional_parameters(member.obj)
 ]
@@ -138,7 +169,7 @@ CALLABLES_WITH_DEFAULTS = [
 
 @pytest.mark.parametrize("member", _with_known_gaps(CALLABLES_WITH_DEFAULTS))
 def test_optional_parameters_are_documented_with_their_default(
-    member: pdoc.doc.Function,
+    member: Member,
 ) -> None:
     """Each optional parameter says its default: in its ``:param:`` section, in a sentence that
     names it, or (a function with one optional parameter) in a ``Default:`` line."""
@@ -162,7 +193,7 @@ def test_no_docstring_says_default_none() -> None:
     offenders = [
         member.fullname
         for module in MODULES
-        for _, top in _public(module)
+        for top in _public(module)
         for _, member in _members(top)
         if re.search(r"Default:\s*``?None``?", member.docstring)
     ]

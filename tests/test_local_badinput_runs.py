@@ -163,7 +163,7 @@ def test_a_header_cursor_ends_the_loop_when_the_header_is_gone(
 
 
 def newest_delivery(items: list[dict[str, Any]], scheduled_time: str) -> list[dict[str, Any]]:
-    """README, "Data model": one run's consistent set is the group of its items with the
+    """docs/data-model.md: one run's consistent set is the group of its items with the
     newest ``runStartedAt`` (items of one scheduled time, grouped by ``run``)."""
     runs: defaultdict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for item in items:

@@ -200,8 +200,8 @@ def test_runtime_dependencies_are_ranges_with_a_tested_floor(wheel: Path) -> Non
     for req in requires.values():
         operators = {spec.operator for spec in req.specifier}
         assert operators == {">=", "<"}, f"{req}: a range with a floor and a major cap"
-    # The floors the suite was run against (README, "Supported versions"): change them together
-    # with that text, after running the suite against the new floor.
+    # The floors the suite was run against (docs/compatibility.md, "Supported versions"): change
+    # them together with that text, after running the suite against the new floor.
     assert str(requires["aws-cdk-lib"].specifier) == "<3,>=2.252.0"
     assert str(requires["constructs"].specifier) == "<11,>=10.5.0"
 

@@ -88,8 +88,8 @@ def substituted(template: dict[str, Any], credential: str) -> str:
 
 
 def test_remap_splices_the_credential_unescaped_into_the_definition(full: Scenario) -> None:
-    """Why the README refuses '"' and '\\' in a remapped credential: they break the definition
-    (CreateStateMachine refuses it) or silently change the credential sent."""
+    """Why the docs (security.md) refuse '"' and '\\' in a remapped credential: they break the
+    definition (CreateStateMachine refuses it) or silently change the credential sent."""
     sent = json.loads(substituted(full.json, "tok-3n_X.y~Z+/="))["States"]["Download"]
     assert sent["Parameters"]["Headers"]["MyCustomAuth"] == ["tok-3n_X.y~Z+/="]
     with pytest.raises(json.JSONDecodeError):

@@ -146,7 +146,7 @@ class EvePlayerCountStack(cdk.Stack):
         )  # fmt: skip
         # A full page of orders is about 300 KB: Step Functions refuses a task result over
         # 256 KiB before result_selector runs (States.DataLimitExceeded). Trimmed at the proxy,
-        # an order is about 105 bytes, a page about 105 KB (README, "Trimming at the proxy").
+        # an order is about 105 bytes, a page about 105 KB (docs/features/trim.md).
         hourly = scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))
         self.market_orders = DownloaderPattern(
             self,

@@ -1,7 +1,7 @@
 """AuthHeader: how a credential reaches the third party's ``Authorization`` header.
 
 Step Functions' ``apigateway:invoke`` refuses to send an ``Authorization`` header, so the
-credential goes through the proxy in one of two ways (see README, "Security model"):
+credential goes through the proxy in one of two ways (see docs/security.md):
 
 * ``AuthHeader.remap``: the state machine sends the credential in a custom header and the
   proxy maps that header onto ``Authorization`` (the article's workaround).

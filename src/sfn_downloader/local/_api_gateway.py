@@ -17,8 +17,7 @@ Two readings of the API Gateway developer guide shape the integration request:
 * The request path is a URI path: its percent-encoded octets are data, routed on decoded
   segments and passed on encoded, once (``/v1/names/Jita%20IV/`` reaches the backend as
   ``/v1/names/Jita%20IV/``). No AWS page says how a greedy path variable is re-encoded; this
-  is the pass-through reading, to check on a real account (README, "Checked on a real
-  account").
+  is the pass-through reading, to check on a real account (docs/checked-on-aws.md).
 """
 
 from __future__ import annotations

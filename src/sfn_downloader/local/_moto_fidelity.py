@@ -61,7 +61,7 @@ quotas"; a hard quota)."""
 
 HISTORY_LIMIT_ERROR = RUNTIME
 """The error the local run reports when a Standard execution reaches ``HISTORY_EVENT_LIMIT``.
-No AWS document names it: see README, "Checked on a real account"."""
+No AWS document names it: see docs/checked-on-aws.md."""
 
 HISTORY_LIMIT_CAUSE = (
     "The execution reached the maximum number of history events ({limit}) of a Standard "

@@ -86,8 +86,7 @@ class CursorPagination(Pagination):
                 "reads the Link header, which holds whole URLs with their rel names "
                 "('<https://...?page=2>; rel=\"next\"'), not a cursor: it would be sent as the "
                 "cursor and every page after the first would be wrong.",
-                "use Pagination.link_header() when available; until then, paginate an API "
-                "that returns a cursor in its body or its own header.",
+                "use Pagination.link_header(), which follows the Link header's next URL.",
             )
         elif not any(path == root or path.startswith((f"{root}.", f"{root}[")) for root in
                      RAW_ANSWER_ROOTS):  # fmt: skip
