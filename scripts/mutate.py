@@ -197,7 +197,10 @@ def main() -> None:
     args = parser.parse_args()
     args.module = os.path.relpath(Path(args.module).resolve(), ROOT)
     if not Path(ROOT, args.module).exists() or not args.module.startswith("src/"):
-        raise SystemExit(f"mutate: MODULE={args.module!r} is not a path under src/.")
+        raise SystemExit(
+            f"mutate: MODULE={args.module!r} is not an existing module or package under src/ "
+            "(e.g. MODULE=src/sfn_downloader/polite)."
+        )
     tests = args.tests.split() if args.tests else list(tests_for(args.module))
     if missing := [t for t in tests if not Path(ROOT, t).is_file()]:
         raise SystemExit(f"mutate: no such test module: {' '.join(missing)} (see TESTS).")
