@@ -187,11 +187,25 @@ def test_a_long_max_wait_fits_a_standard_run_with_a_longer_timeout() -> None:
             RetryAfter(max_wait=cdk.Duration.minutes(1), max_waits=0),
             r"max_waits=0: is not an integer from 1 to 10.*Fix: pass e.g. max_waits=3",
         ),
+        (RetryAfter(max_wait=cdk.Duration.minutes(1), max_waits=11), r"max_waits=11: is not"),
+        (RetryAfter(max_wait=cdk.Duration.seconds(243)), r"= 301 s > the run's timeout of 300 s"),
     ],
 )
 def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
     with pytest.raises(DownloaderConfigError, match=expected):
         DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS, retry_after=options)
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    """242 s + 2 x 29 s is exactly the Express run's 300 s; 1 s and 1 to 10 waits."""
+    stack = cdk.Stack(cdk.App(), "S")
+    for name, options in {
+        "Longest": RetryAfter(max_wait=cdk.Duration.seconds(242), max_waits=10),
+        "Shortest": RetryAfter(max_wait=cdk.Duration.seconds(1), max_waits=1),
+    }.items():
+        DownloaderPattern(
+            stack, name, **{**EVE_PROPS, "downloader_id": name.lower()}, retry_after=options
+        )
 
 
 def test_the_http_task_is_refused_with_the_reason() -> None:
