@@ -52,8 +52,8 @@ bench: venv
 	$(BIN)/python benchmarks/bench_tests.py
 
 # make mutate MODULE=src/sfn_downloader/polite [SAMPLE=40] [SINCE=main] [TESTS='tests/test_x.py']
-# [ALL=1]: mutation testing of one module or package (scripts/mutate.py, CONTRIBUTING.md). Slow
-# (each mutant runs its tests in a fresh process): not part of make test or CI.
+# [ALL=1] [REPORT=1]: mutation testing of one module or package (scripts/mutate.py,
+# CONTRIBUTING.md). Slow (each mutant runs its tests in a fresh process): not in make test or CI.
 .PHONY: mutate
 $(BIN)/.mutate-installed: $(BIN)/.installed
 	$(BIN)/pip install -q -e '.[dev,mutate]'
@@ -62,4 +62,4 @@ $(BIN)/.mutate-installed: $(BIN)/.installed
 mutate: $(BIN)/.mutate-installed
 	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=src/sfn_downloader/<module or package>"; exit 2; }
 	nice $(BIN)/python scripts/mutate.py $(MODULE) $(if $(SAMPLE),--sample $(SAMPLE)) \
-		$(if $(SINCE),--since $(SINCE)) $(if $(TESTS),--tests '$(TESTS)') $(if $(ALL),--all-operators)
+		$(if $(SINCE),--since $(SINCE)) $(if $(TESTS),--tests '$(TESTS)') $(if $(ALL),--all-operators) $(if $(REPORT),--report)

@@ -136,7 +136,7 @@ def where(item: WorkItem) -> str:
     return f"{mutation.module_path}:{mutation.start_pos[0]}"
 
 
-def report(db: WorkDB, skipped: Counter[str], seconds: float) -> None:
+def report(db: WorkDB, skipped: Counter[str], seconds: float | None) -> None:
     outcomes: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = {}
     survivors = []
@@ -161,8 +161,11 @@ def report(db: WorkDB, skipped: Counter[str], seconds: float) -> None:
     print(
         f"\nkilled {ran - outcomes['survived']} (of which timed out {outcomes['timeout']}, "
         f"broke the tests' start {outcomes['incompetent']}), survived {outcomes['survived']}: "
-        f"kill rate {rate} of {ran} mutants run in {seconds / 60:.0f} min"
+        f"kill rate {rate} of {ran} mutants run"
+        + (f" in {seconds / 60:.0f} min" if seconds is not None else "")
     )
+    if pending := db.num_work_items - db.num_results:
+        print(f"not run yet: {pending} (an interrupted session)")
     for reason, count in skipped.items():
         print(f"skipped {count}: {reason}")
 
@@ -194,6 +197,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29, help="the sample's seed (default: 29)")
     parser.add_argument("--since", help="mutate only lines changed since this git ref, e.g. main")
     parser.add_argument("--all-operators", action="store_true", help="every cosmic-ray operator")
+    parser.add_argument(
+        "--report", action="store_true", help="print the last session's report, run nothing"
+    )
     args = parser.parse_args()
     args.module = os.path.relpath(Path(args.module).resolve(), ROOT)
     if not Path(ROOT, args.module).exists() or not args.module.startswith("src/"):
@@ -201,6 +207,14 @@ def main() -> None:
             f"mutate: MODULE={args.module!r} is not an existing module or package under src/ "
             "(e.g. MODULE=src/sfn_downloader/polite)."
         )
+    slug = args.module.removeprefix("src/").replace("/", ".").removesuffix(".py")
+    config, session = SESSIONS / f"{slug}.toml", SESSIONS / f"{slug}.sqlite"
+    if args.report:
+        if not session.exists():
+            raise SystemExit(f"mutate: no session for {args.module} in {SESSIONS}.")
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            report(db, Counter(), None)
+        return
     tests = args.tests.split() if args.tests else list(tests_for(args.module))
     if missing := [t for t in tests if not Path(ROOT, t).is_file()]:
         raise SystemExit(f"mutate: no such test module: {' '.join(missing)} (see TESTS).")
@@ -209,8 +223,6 @@ def main() -> None:
          "--no-header", "--tb=line", *tests]
     )  # fmt: skip
     SESSIONS.mkdir(exist_ok=True)
-    slug = args.module.removeprefix("src/").replace("/", ".").removesuffix(".py")
-    config, session = SESSIONS / f"{slug}.toml", SESSIONS / f"{slug}.sqlite"
     config.write_text(
         f"[cosmic-ray]\nmodule-path = {json.dumps(args.module)}\ntimeout = 600.0\n"
         f"excluded-modules = []\ntest-command = {json.dumps(command)}\n\n"
