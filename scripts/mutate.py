@@ -47,7 +47,12 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_timing.py", "tests/test_schedule.py", "tests/test_local_timing.py",
         "tests/test_local_incremental.py", "tests/test_local_backfill.py",
     ),
-    "src/sfn_downloader/pagination": ("tests/test_paginators.py", "tests/test_local_pages.py"),
+    # Each paginator (test_paginators), X-Pages in a Map and beside a fan-out (test_many), and
+    # their local runs: a page loop, a Map of pages, a fan-out of paged paths.
+    "src/sfn_downloader/pagination": (
+        "tests/test_paginators.py", "tests/test_many.py", "tests/test_local_pages.py",
+        "tests/test_local_many.py", "tests/test_local_status.py", "tests/test_local_answer.py",
+    ),
     "src/sfn_downloader/transport/trim.py": (
         "tests/test_trim.py", "tests/test_vtl.py", "tests/test_local_trim.py",
     ),
@@ -66,6 +71,10 @@ _BOUNDARY = re.compile(
 ``+``, ``n + 1``, ``not``, ``and`` for ``or``, ...). ``--all-operators`` adds every other
 replacement (``+`` to each of ``*``, ``/``, ``%``, ``<<``, ...) and decorator removal: three times
 as many mutants, rarely a different answer."""
+
+
+_KEYWORD_ONLY = re.compile(r"\*\s*(,|\)|$)")
+"""A bare ``*`` in a signature, which Cosmic Ray takes for a multiplication."""
 
 
 def tests_for(module: str) -> tuple[str, ...]:
@@ -108,6 +117,8 @@ def select(db: WorkDB, args: argparse.Namespace) -> Counter[str]:
         reason = (
             "operator not in the default set (--all-operators)"
             if not args.all_operators and not _BOUNDARY.match(mutation.operator_name)
+            else "a keyword-only marker (*), not an operator"
+            if _KEYWORD_ONLY.match(source[mutation.start_pos[1] :])
             else "# pragma: no mutate"
             if "pragma: no mutate" in source
             else f"line unchanged since {args.since}"
