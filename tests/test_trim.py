@@ -120,6 +120,11 @@ def test_read_headers_and_the_defaults_are_forwarded(trimmed: Scenario) -> None:
             )
         [ok] = [r for r in method["MethodResponses"] if r["StatusCode"] == "200"]
         assert f"method.response.header.{read[-1]}" in ok["ResponseParameters"]
+        # Declared optional (false: "not required"): an API may leave any of them out.
+        assert {
+            required for r in method["MethodResponses"]
+            for required in r.get("ResponseParameters", {}).values()
+        } == {False}  # fmt: skip
     assert "X-Request-Id" not in DEFAULT_RESPONSE_HEADERS
 
 
@@ -174,6 +179,16 @@ def test_a_template_over_300_kb_is_refused() -> None:
     message = _refused(trim=Trim.template("#set($x = 1)" + " " * 300_000))
     assert "trim='<template of 300,012 bytes>'" in message
     assert "300 KB" in message and "Fix: shorten the template" in message
+    # 300,001 bytes are too many; 300,000 are not.
+    assert "<template of 300,001 bytes>" in _refused(
+        trim=Trim.template("#set($x = 1)".ljust(300_001))
+    )
+    DownloaderPattern(
+        cdk.Stack(cdk.App(), "S"),
+        "P",
+        **EVE_PROPS,
+        trim=Trim.template("#set($x = 1)".ljust(300_000)),
+    )
 
 
 @pytest.mark.parametrize(
