@@ -53,8 +53,10 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_paginators.py", "tests/test_many.py", "tests/test_local_pages.py",
         "tests/test_local_many.py", "tests/test_local_status.py", "tests/test_local_answer.py",
     ),
+    # trim.py also builds the non-proxy integration retry_after needs (check_mappable).
     "src/sfn_downloader/transport/trim.py": (
-        "tests/test_trim.py", "tests/test_vtl.py", "tests/test_local_trim.py",
+        "tests/test_trim.py", "tests/test_vtl.py", "tests/test_retry_after.py",
+        "tests/test_local_trim.py",
     ),
     "src/sfn_downloader/_flow/post_process.py": ("tests/test_post_process.py",),
 }  # fmt: skip
