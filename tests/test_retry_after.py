@@ -19,6 +19,7 @@ from sfn_downloader import (
     Transport,
     estimate_monthly_cost,
 )
+from sfn_downloader.cost import render_definition
 
 from scenarios import EVE_PROPS, Scenario, definition
 
@@ -194,6 +195,21 @@ def test_a_long_max_wait_fits_a_standard_run_with_a_longer_timeout() -> None:
 def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
     with pytest.raises(DownloaderConfigError, match=expected):
         DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS, retry_after=options)
+
+
+def test_a_retry_without_its_numbers_backs_off_as_step_functions_defaults() -> None:
+    """Without a Retry-After, the wait is the retry policy's backoff; a policy that leaves out
+    max_attempts, interval and backoff_rate gets Step Functions' defaults (3, 1 s, 2.0)."""
+    stack = cdk.Stack(cdk.App(), "S")
+    pattern = DownloaderPattern(
+        stack, "P", **EVE_PROPS, retry=sfn.RetryProps(errors=["ApiGateway.429"]),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    machine: Any = pattern.state_machine.node.default_child
+    states = render_definition(stack.resolve(machine.definition_string))["States"]
+    output = states["ComputeRetryAfter"]["Output"]
+    assert "$waits <= 3 ?" in output
+    assert "$ceil($min([1 * $power(2, $waits - 1), " in output
 
 
 def test_the_bounds_themselves_are_accepted() -> None:
