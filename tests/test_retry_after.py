@@ -198,18 +198,27 @@ def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
 
 
 def test_a_retry_without_its_numbers_backs_off_as_step_functions_defaults() -> None:
-    """Without a Retry-After, the wait is the retry policy's backoff; a policy that leaves out
-    max_attempts, interval and backoff_rate gets Step Functions' defaults (3, 1 s, 2.0)."""
+    """Without a Retry-After, the wait is the retry policy's backoff: its own numbers, or
+    Step Functions' defaults for those it leaves out (3 attempts, 1 s, a rate of 2.0)."""
     stack = cdk.Stack(cdk.App(), "S")
-    pattern = DownloaderPattern(
-        stack, "P", **EVE_PROPS, retry=sfn.RetryProps(errors=["ApiGateway.429"]),
-        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    given = sfn.RetryProps(
+        errors=["ApiGateway.429"], max_attempts=4, interval=cdk.Duration.seconds(5),
+        backoff_rate=3, max_delay=cdk.Duration.seconds(20),
     )  # fmt: skip
-    machine: Any = pattern.state_machine.node.default_child
-    states = render_definition(stack.resolve(machine.definition_string))["States"]
-    output = states["ComputeRetryAfter"]["Output"]
-    assert "$waits <= 3 ?" in output
-    assert "$ceil($min([1 * $power(2, $waits - 1), " in output
+    outputs = []
+    for name, retry in (("P", sfn.RetryProps(errors=["ApiGateway.429"])), ("Q", given)):
+        pattern = DownloaderPattern(
+            stack, name, **{**EVE_PROPS, "downloader_id": name}, retry=retry,
+            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+        )  # fmt: skip
+        machine: Any = pattern.state_machine.node.default_child
+        states = render_definition(stack.resolve(machine.definition_string))["States"]
+        outputs.append(states["ComputeRetryAfter"]["Output"])
+    defaults, own = outputs
+    assert "$waits <= 3 ?" in defaults
+    assert "$ceil($min([1 * $power(2, $waits - 1), " in defaults
+    assert "$waits <= 4 ?" in own
+    assert "$ceil($min([5 * $power(3, $waits - 1), 20]))" in own
 
 
 def test_the_bounds_themselves_are_accepted() -> None:

@@ -481,6 +481,7 @@ def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_th
         ("cron(*/15 */2 * * ? *)", None),  # every other hour: gaps of 75 minutes
         ("cron(30 */6 * * ? *)", (21600, 1800)),
         ("cron(0 0 * * ? *)", (86400, 0)),
+        ("cron(*/0 * * * ? *)", None),
         ("cron(0/1 3 * * ? *)", None),
         ("cron(0 1 ? * MON-FRI *)", None),
         ("cron(0/15 9-17 * * ? *)", None),
