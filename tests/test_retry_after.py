@@ -197,7 +197,7 @@ def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
         DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS, retry_after=options)
 
 
-def test_a_retry_without_its_numbers_backs_off_as_step_functions_defaults() -> None:
+def test_the_backoff_takes_the_retry_policy_numbers_or_step_functions_defaults() -> None:
     """Without a Retry-After, the wait is the retry policy's backoff: its own numbers, or
     Step Functions' defaults for those it leaves out (3 attempts, 1 s, a rate of 2.0)."""
     stack = cdk.Stack(cdk.App(), "S")
