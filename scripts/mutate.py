@@ -47,10 +47,12 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_timing.py", "tests/test_schedule.py", "tests/test_local_timing.py",
         "tests/test_local_incremental.py", "tests/test_local_backfill.py",
     ),
-    # Each paginator (test_paginators), X-Pages in a Map and beside a fan-out (test_many), and
-    # their local runs: a page loop, a Map of pages, a fan-out of paged paths.
+    # Each paginator (test_paginators), X-Pages in a Map and beside a fan-out (test_many), the
+    # expiry of pages in a Map (test_retention), and their local runs: a page loop, a Map of
+    # pages, a fan-out of paged paths.
     "src/sfn_downloader/pagination": (
-        "tests/test_paginators.py", "tests/test_many.py", "tests/test_local_pages.py",
+        "tests/test_paginators.py", "tests/test_many.py", "tests/test_retention.py",
+        "tests/test_local_pages.py",
         "tests/test_local_many.py", "tests/test_local_status.py", "tests/test_local_answer.py",
     ),
     # trim.py also builds the non-proxy integration retry_after needs (check_mappable).
