@@ -202,6 +202,8 @@ def test_conditional_with_the_http_task_is_refused() -> None:
         ({"h.$": "$.Headers", "b.$": "$.ResponseBody"}, r"takes '\$.Headers': every response"),
         ({"d.$": "$.Headers.Date[0]", "b.$": "$.ResponseBody"},
          r"takes '\$.Headers.Date\[0\]': Date changes.*Fix: drop Date"),
+        ({"b.$": "$.ResponseBody", "meta": [{"d.$": "$.Headers.Date[0]"}]},
+         r"takes '\$.Headers.Date\[0\]': Date changes"),  # inside a list too
     ],
 )  # fmt: skip
 def test_changes_only_needs_a_selector_that_makes_the_comparison_meaningful(
