@@ -48,10 +48,11 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_local_incremental.py", "tests/test_local_backfill.py",
     ),
     # Each paginator (test_paginators), X-Pages in a Map and beside a fan-out (test_many), the
-    # expiry of pages in a Map (test_retention), and their local runs: a page loop, a Map of
-    # pages, a fan-out of paged paths.
+    # run's limits (test_run_limits), the expiry of pages in a Map (test_retention), and their
+    # local runs: a page loop, a Map of pages, a fan-out of paged paths.
     "src/sfn_downloader/pagination": (
-        "tests/test_paginators.py", "tests/test_many.py", "tests/test_retention.py",
+        "tests/test_paginators.py", "tests/test_run_limits.py", "tests/test_many.py",
+        "tests/test_retention.py",
         "tests/test_local_pages.py",
         "tests/test_local_many.py", "tests/test_local_status.py", "tests/test_local_answer.py",
     ),
