@@ -29,7 +29,7 @@ test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile
 
 clean:
-	rm -rf $(VENV) cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .mutate cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache site
 
 # make docs: the diagrams (docs/*.png, committed), then the documentation site into site/ (not
 # committed), strictly: a warning (a broken link or anchor, a missing page) fails the build.
@@ -51,3 +51,16 @@ bench: venv
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_tests.py
+
+# make mutate MODULE=src/sfn_downloader/polite [SAMPLE=40] [SINCE=main] [TESTS='tests/test_x.py']
+# [ALL=1] [REPORT=1]: mutation testing of one module or package (scripts/mutate.py,
+# CONTRIBUTING.md). Slow (each mutant runs its tests in a fresh process): not in make test or CI.
+.PHONY: mutate
+$(BIN)/.mutate-installed: $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[dev,mutate]'
+	touch $@
+
+mutate: $(BIN)/.mutate-installed
+	@test -n "$(MODULE)" || { echo "usage: make mutate MODULE=src/sfn_downloader/<module or package>"; exit 2; }
+	nice $(BIN)/python scripts/mutate.py $(MODULE) $(if $(SAMPLE),--sample $(SAMPLE)) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(TESTS),--tests '$(TESTS)') $(if $(ALL),--all-operators) $(if $(REPORT),--report)

@@ -291,14 +291,20 @@ def build_http_task_pages(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 
 def build_retained(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
-    """retention=30 days on one path and on a fan-out sharing its table."""
+    """retention=30 days on one path, on a fan-out and on X-Pages pages sharing its table."""
     single = DownloaderPattern(stack, "Status", **EVE_PROPS, retention=cdk.Duration.days(30))
     fanout = DownloaderPattern(
         stack, "Markets", endpoint="https://esi.evetech.net", path=MARKET_PATH,
         fan_out=FanOut.path_values({"region_id": [10000002, 10000043]}), item=ORDERS_ITEM,
         table=single.table, retention=cdk.Duration.days(30),
     )  # fmt: skip
-    return {"p": single, "fanout": fanout}
+    pages = DownloaderPattern(
+        stack, "Pages", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all", downloader_id="pages",
+        pagination=Pagination.page_count(header="X-Pages", max_pages=10), item=ORDERS_ITEM,
+        table=single.table, retention=cdk.Duration.days(30),
+    )  # fmt: skip
+    return {"p": single, "fanout": fanout, "pages": pages}
 
 
 def notifications(stack: cdk.Stack, prefix: str = "") -> sfn.IChainable:

@@ -154,10 +154,13 @@ def test_a_fresh_answer_means_no_request_until_it_expires(
         assert len(upstream.requests) == 1
         assert state(runner, "all")["freshUntil"] == millis(T[3]) + 120_000  # 150 s - 30 s
         assert runner.run(T[4]).output["outcome"] == "fresh"  # 05:34 < 05:35
-        # no-cache: never fresh; an invalid Expires ("0") is already expired, a malformed Age
-        # is ignored (RFC 9111): every run asks, none fails.
+        # 05:35 is exactly freshUntil: stale, it asks (StillFresh compares with ">").
+        # no-cache and no-store: never fresh, even with a max-age beside them (RFC 9111 5.2.2.4
+        # and 5.2.2.5: no cache may answer from it without asking); an invalid Expires ("0") is
+        # already expired, a malformed Age is ignored (RFC 9111): every run asks, none fails.
         upstream.script(
-            Answer(200, {"players": 7}, {"Cache-Control": "no-cache"}),
+            Answer(200, {"players": 7}, {"Cache-Control": "no-cache, max-age=600"}),
+            Answer(200, {"players": 7}, {"Cache-Control": "no-store, max-age=600"}),
             default=Answer(200, {"players": 7}, {"Expires": "0", "Age": "soon"}),
         )
         outcomes = []

@@ -77,16 +77,34 @@ def test_retry_after_seconds_waits_that_long_then_stores_one_item(
 def test_a_wait_over_max_wait_fails_the_run_with_the_server_answer_as_cause(
     runners: dict[str, LocalRunner], upstream: Upstream
 ) -> None:
+    """180 s: over max_wait (120 s) but well within what the 5-minute run has left, so only
+    max_wait can refuse it."""
     runner, when = runners["Status"], fresh_time()
     waits = len(runner.waits)
-    upstream.script(Answer(429, SLOW_DOWN, headers={"Retry-After": "600"}))
+    upstream.script(Answer(429, SLOW_DOWN, headers={"Retry-After": "180"}))
     execution = runner.run(when)
     assert (execution.status, execution.error) == ("FAILED", "Downloader.RetryAfterTooLong")
-    assert "HTTP 429 (Retry-After: 600), 600 s is over max_wait (120 s)" in execution.cause
+    assert "HTTP 429 (Retry-After: 180), 180 s is over max_wait (120 s)" in execution.cause
     assert "slow down" in execution.cause
     assert len(upstream.requests) == 1
     assert runner.waits[waits:] == []
     assert stored(runner, when) == []
+
+
+def test_a_wait_of_exactly_max_wait_is_waited(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """max_wait is the longest wait accepted: the bound itself is allowed."""
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": "120"}), Answer(200, {"players": 4})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert runner.waits[waits:] == [120]
+    assert len(upstream.requests) == 2
+    assert [item["players"] for item in stored(runner, when)] == [4]
 
 
 def test_an_http_date_is_compared_with_the_time_the_run_reads_it(

@@ -114,6 +114,18 @@ def _error(**props: Any) -> str:
     return str(raised.value)
 
 
+def test_one_page_is_a_max_pages_and_one_item_a_page_size() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    for name, pagination in {
+        "Cursor": Pagination.cursor(next_path="$.ResponseBody.next", max_pages=1),
+        "Numbers": Pagination.page_number(page_size=1, max_pages=1),
+    }.items():
+        DownloaderPattern(
+            stack, name, endpoint=EXAMPLE_API, path="/v1/items", downloader_id=name.lower(),
+            item={"page": ItemField.json("$.ResponseBody")}, pagination=pagination,
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("pagination", "path", "pattern"),
     [
@@ -141,6 +153,10 @@ def _error(**props: Any) -> str:
         (Pagination.page_number(start=-1), None,
          r"pagination.start=-1: is not an integer, 0 or more"),
         (Pagination.page_number(page_size=0), None, r"pagination.page_size=0"),
+        (Pagination.page_number(page_size=True), None,
+         r"pagination.page_size=True: is not an integer from 1"),
+        (Pagination.page_number(page_size="10"), None,  # type: ignore[arg-type]
+         r"pagination.page_size='10': is not an integer from 1"),
         (Pagination.page_number(), "/v1/items?page=1",
          r"pagination.param='page': is already in the path's query string"),
     ],

@@ -18,6 +18,7 @@ from sfn_downloader import (
     FanOut,
     ItemField,
     Pagination,
+    Starts,
     StatusAction,
     Store,
     Transport,
@@ -201,6 +202,8 @@ def test_conditional_with_the_http_task_is_refused() -> None:
         ({"h.$": "$.Headers", "b.$": "$.ResponseBody"}, r"takes '\$.Headers': every response"),
         ({"d.$": "$.Headers.Date[0]", "b.$": "$.ResponseBody"},
          r"takes '\$.Headers.Date\[0\]': Date changes.*Fix: drop Date"),
+        ({"b.$": "$.ResponseBody", "meta": [{"d.$": "$.Headers.Date[0]"}]},
+         r"takes '\$.Headers.Date\[0\]': Date changes"),  # inside a list too
     ],
 )  # fmt: skip
 def test_changes_only_needs_a_selector_that_makes_the_comparison_meaningful(
@@ -253,6 +256,19 @@ def test_a_retry_of_every_error_with_conditional_is_refused() -> None:
 def test_a_request_computed_each_run_is_refused_for_validators_and_freshness() -> None:
     refused(r"respect_expires=True: remembers one resource, but the request is computed",
             respect_expires=True, path="/v1/day/{scheduled_time:date}")  # fmt: skip
+
+
+def test_an_overridable_query_is_refused_for_each_feature() -> None:
+    with pytest.raises(DownloaderConfigError) as raised:
+        build(**BODY, path="/v2/status?datasource=tranquility", conditional=True,
+              store=Store.changes_only(), respect_expires=True,
+              starts=Starts.scheduled_and_on_demand(overridable_query=["datasource"]))  # fmt: skip
+    text = str(raised.value)
+    for shown in ("conditional=True", "store='Store.changes_only()'", "respect_expires=True"):
+        assert f"{shown}: keeps one memory per downloader, but an on-demand run may override" in (
+            text
+        )
+    assert "Fix: drop overridable_query, or use a downloader per query." in text
 
 
 def test_backfill_is_refused() -> None:

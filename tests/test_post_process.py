@@ -35,6 +35,14 @@ def run_job(stack: cdk.Stack) -> sfn.IChainable:
     )  # fmt: skip
 
 
+def glue_job(stack: cdk.Stack) -> sfn.IChainable:
+    """A plain ``.sync`` (``glue:startJobRun.sync``), not ``.sync:2`` as StartExecution's."""
+    return tasks.GlueStartJobRun(
+        stack, "RunGlue", glue_job_name="nightly",
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+    )  # fmt: skip
+
+
 def run_job_in_parallel(stack: cdk.Stack) -> sfn.IChainable:
     return sfn.Parallel(stack, "Both").branch(sfn.Pass(stack, "Other")).branch(run_job(stack))
 
@@ -67,6 +75,7 @@ def with_post_process(build: Build, **props: Any) -> tuple[cdk.Stack, Downloader
     [
         (run_job, "StartChild", r"the Run a Job \(\.sync\) integration pattern"),
         (run_job_in_parallel, "StartChild", r"the Run a Job \(\.sync\) integration pattern"),
+        (glue_job, "RunGlue", r"the Run a Job \(\.sync\) integration pattern"),
         (
             callback_in_map,
             "AskChild",

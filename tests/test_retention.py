@@ -50,6 +50,15 @@ def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> N
     assert processor["Persist"]["Parameters"]["Item"]["expiresAt"] == {"N.$": "$.expiresAt"}
 
 
+def test_x_pages_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> None:
+    """Pages 2..N are persisted inside a Map: the expiry comes with the item, as in a fan-out."""
+    states = definition(retained, "pages")["States"]
+    [page_map] = [s for s in states.values() if "ItemProcessor" in s]
+    assert page_map["ItemSelector"]["expiresAt.$"] == "$expiresAt"
+    persist = page_map["ItemProcessor"]["States"]["PersistPage"]
+    assert persist["Parameters"]["Item"]["expiresAt"] == {"N.$": "$.expiresAt"}
+
+
 def test_without_retention_no_expiry(default: Scenario) -> None:
     asl = definition(default)
     assert "ComputeExpiry" not in asl["States"]

@@ -19,6 +19,7 @@ from sfn_downloader import (
     Transport,
     estimate_monthly_cost,
 )
+from sfn_downloader.cost import render_definition
 
 from scenarios import EVE_PROPS, Scenario, definition
 
@@ -187,11 +188,49 @@ def test_a_long_max_wait_fits_a_standard_run_with_a_longer_timeout() -> None:
             RetryAfter(max_wait=cdk.Duration.minutes(1), max_waits=0),
             r"max_waits=0: is not an integer from 1 to 10.*Fix: pass e.g. max_waits=3",
         ),
+        (RetryAfter(max_wait=cdk.Duration.minutes(1), max_waits=11), r"max_waits=11: is not"),
+        (RetryAfter(max_wait=cdk.Duration.seconds(243)), r"= 301 s > the run's timeout of 300 s"),
     ],
 )
 def test_bad_options_are_refused(options: RetryAfter, expected: str) -> None:
     with pytest.raises(DownloaderConfigError, match=expected):
         DownloaderPattern(cdk.Stack(cdk.App(), "S"), "P", **EVE_PROPS, retry_after=options)
+
+
+def test_the_backoff_takes_the_retry_policy_numbers_or_step_functions_defaults() -> None:
+    """Without a Retry-After, the wait is the retry policy's backoff: its own numbers, or
+    Step Functions' defaults for those it leaves out (3 attempts, 1 s, a rate of 2.0)."""
+    stack = cdk.Stack(cdk.App(), "S")
+    given = sfn.RetryProps(
+        errors=["ApiGateway.429"], max_attempts=4, interval=cdk.Duration.seconds(5),
+        backoff_rate=3, max_delay=cdk.Duration.seconds(20),
+    )  # fmt: skip
+    outputs = []
+    for name, retry in (("P", sfn.RetryProps(errors=["ApiGateway.429"])), ("Q", given)):
+        pattern = DownloaderPattern(
+            stack, name, **{**EVE_PROPS, "downloader_id": name}, retry=retry,
+            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+        )  # fmt: skip
+        machine: Any = pattern.state_machine.node.default_child
+        states = render_definition(stack.resolve(machine.definition_string))["States"]
+        outputs.append(states["ComputeRetryAfter"]["Output"])
+    defaults, own = outputs
+    assert "$waits <= 3 ?" in defaults
+    assert "$ceil($min([1 * $power(2, $waits - 1), " in defaults
+    assert "$waits <= 4 ?" in own
+    assert "$ceil($min([5 * $power(3, $waits - 1), 20]))" in own
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    """242 s + 2 x 29 s is exactly the Express run's 300 s; 1 s and 1 to 10 waits."""
+    stack = cdk.Stack(cdk.App(), "S")
+    for name, options in {
+        "Longest": RetryAfter(max_wait=cdk.Duration.seconds(242), max_waits=10),
+        "Shortest": RetryAfter(max_wait=cdk.Duration.seconds(1), max_waits=1),
+    }.items():
+        DownloaderPattern(
+            stack, name, **{**EVE_PROPS, "downloader_id": name.lower()}, retry_after=options
+        )
 
 
 def test_the_http_task_is_refused_with_the_reason() -> None:

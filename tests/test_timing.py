@@ -475,6 +475,14 @@ def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_th
         ("cron(5 * * * ? *)", (3600, 300)),
         ("cron(0 1/6 * * ? *)", (21600, 3600)),
         ("cron(* * * * ? *)", (60, 0)),
+        ("cron(*/15 0/1 * * ? *)", (900, 0)),  # 0/1: every hour, as *
+        ("cron(0/1 * * * ? *)", (60, 0)),
+        ("cron(5 */1 * * ? *)", (3600, 300)),
+        ("cron(*/15 */2 * * ? *)", None),  # every other hour: gaps of 75 minutes
+        ("cron(30 */6 * * ? *)", (21600, 1800)),
+        ("cron(0 0 * * ? *)", (86400, 0)),
+        ("cron(*/0 * * * ? *)", None),
+        ("cron(0/1 3 * * ? *)", None),
         ("cron(0 1 ? * MON-FRI *)", None),
         ("cron(0/15 9-17 * * ? *)", None),
         ("cron(0 0,12 * * ? *)", None),

@@ -89,7 +89,7 @@ def test_every_status_keeps_its_code(trimmed: Scenario) -> None:
     method = method_of(trimmed, "p")
     responses = responses_by_pattern(method)
     assert set(responses) == {str(s) for s in range(200, 600)} | {None}
-    for status in (200, 201, 206, 204, 304, 400, 404, 429, 500, 502, 503, 504, 599):
+    for status in (200, 201, 206, 204, 300, 304, 400, 404, 429, 500, 502, 503, 504, 599):
         assert responses[str(status)]["StatusCode"] == str(status)
     declared = {r["StatusCode"] for r in method["MethodResponses"]}
     assert {r["StatusCode"] for r in responses.values()} <= declared
@@ -103,9 +103,10 @@ def test_only_success_is_trimmed_and_unlisted_statuses_fail_naming_theirs(
     assert template == fields_template(ORDER_FIELDS, "$")
     assert "ResponseTemplates" not in responses["404"]  # the body is the failure's cause
     assert "ResponseTemplates" not in responses["204"]  # nothing to trim
-    unlisted = responses["250"]
-    assert unlisted["StatusCode"] == "502"
-    assert "250" in unlisted["ResponseTemplates"]["application/json"]
+    for status in ("250", "299"):  # a 2xx that is neither trimmed nor bodyless; 300 is kept
+        unlisted = responses[status]
+        assert unlisted["StatusCode"] == "502"
+        assert status in unlisted["ResponseTemplates"]["application/json"]
     assert responses[None]["StatusCode"] == "502"  # the default: never a 200
 
 
@@ -120,6 +121,11 @@ def test_read_headers_and_the_defaults_are_forwarded(trimmed: Scenario) -> None:
             )
         [ok] = [r for r in method["MethodResponses"] if r["StatusCode"] == "200"]
         assert f"method.response.header.{read[-1]}" in ok["ResponseParameters"]
+        # Declared optional (false: "not required"): an API may leave any of them out.
+        assert {
+            required for r in method["MethodResponses"]
+            for required in r.get("ResponseParameters", {}).values()
+        } == {False}  # fmt: skip
     assert "X-Request-Id" not in DEFAULT_RESPONSE_HEADERS
 
 
@@ -174,6 +180,16 @@ def test_a_template_over_300_kb_is_refused() -> None:
     message = _refused(trim=Trim.template("#set($x = 1)" + " " * 300_000))
     assert "trim='<template of 300,012 bytes>'" in message
     assert "300 KB" in message and "Fix: shorten the template" in message
+    # 300,001 bytes are too many; 300,000 are not.
+    assert "<template of 300,001 bytes>" in _refused(
+        trim=Trim.template("#set($x = 1)".ljust(300_001))
+    )
+    DownloaderPattern(
+        cdk.Stack(cdk.App(), "S"),
+        "P",
+        **EVE_PROPS,
+        trim=Trim.template("#set($x = 1)".ljust(300_000)),
+    )
 
 
 @pytest.mark.parametrize(

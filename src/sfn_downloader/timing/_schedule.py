@@ -53,22 +53,23 @@ def _cron_step(fields: list[str]) -> Step | None:
     if minutes is None or hours is None:
         return None
     (minute_step, minute_start), (hour_step, hour_start) = minutes, hours
-    if minute_step == 1 and minute_start is None:  # every minute
-        return Step(60, 0) if hour_step == 1 and hour_start is None else None
+    if minute_step == 1:  # every minute
+        return Step(60, 0) if hour_step == 1 else None
     if minute_step != 60:  # every k minutes: every hour of the day
-        if hour_step != 1 or hour_start is not None:
+        if hour_step != 1:
             return None
         return Step(minute_step * 60, (minute_start or 0) * 60)
     # One fixed minute: every hour, every k hours, or once a day.
     minute_offset = (minute_start or 0) * 60
-    if hour_step == 1 and hour_start is None:
+    if hour_step == 1:
         return Step(3600, minute_offset)
     return Step(hour_step * 3600, (hour_start or 0) * 3600 + minute_offset)
 
 
 def _every(field: str, size: int) -> tuple[int, int | None] | None:
     """``(step, start)`` of a cron field: ``*`` → (1, None); ``n`` → (size, n);
-    ``*/k`` or ``n/k`` with k dividing ``size`` → (k, n or 0); else ``None``."""
+    ``*/k`` or ``n/k`` with k dividing ``size`` → (k, n or 0), (1, None) for k = 1; else
+    ``None``. So a step of 1 always has no start: "every one" is tested on the step alone."""
     if field == "*":
         return 1, None
     if field.isdigit():
@@ -81,4 +82,4 @@ def _every(field: str, size: int) -> tuple[int, int | None] | None:
     start = 0 if base == "*" else int(base)
     if every < 1 or size % every != 0 or start >= every:
         return None
-    return every, start
+    return (1, None) if every == 1 else (every, start)
