@@ -21,6 +21,7 @@ from . import (
     _moto_jsonpath,
     _moto_sfn,
 )
+from ._clients import local_client
 from .errors import LocalRunnerError
 
 
@@ -52,7 +53,7 @@ def local_aws(
         stack.enter_context(_moto_dynamodb.install())
         stack.enter_context(_moto_fidelity.install())
         stack.enter_context(_moto_sfn.install())
-        stack.enter_context(_cached_dynamodb_clients())
+        stack.enter_context(_local_clients())
         yield
 
 
@@ -84,30 +85,58 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
+# The modules of moto's interpreter that import boto_client_for by name (grep
+# "import boto_client_for"): each task of a local run makes its clients there.
+_CLIENT_IMPORTERS = tuple(
+    "moto.stepfunctions.parser.asl.component.state.exec." + name
+    for name in (
+        "state_map.result_writer.resource_eval.resource_eval_s3",
+        "state_map.item_reader.eval.resource_eval_s3",
+        "state_task.lambda_eval_utils",
+        *(
+            f"state_task.service.state_task_service_{service}"
+            for service in (
+                "unsupported", "glue", "events", "ecs", "sqs", "sfn", "dynamodb", "batch",
+                "sns", "aws_sdk",
+            )
+        ),
+    )
+)  # fmt: skip
+
+
 @contextlib.contextmanager
-def _cached_dynamodb_clients() -> Iterator[None]:
-    """Reuse one boto3 client per (region, service) for moto's DynamoDB tasks.
+def _local_clients() -> Iterator[None]:
+    """moto's tasks make their clients with ``local_client``: pinned to the in-process mock
+    (moto's own follow ``AWS_ENDPOINT_URL`` and the profile), and one a (region, service) reused.
 
     moto builds a new client for every putItem, which dominates a run's time; a cached client
     behaves the same (they are thread-safe) and roughly doubles the runs per second.
     """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_dynamodb as module,
-    )
+    import importlib
 
-    original = getattr(module, "boto_client_for")  # noqa: B009 (not re-exported: mypy)
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
     cache: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
 
-    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+    def pinned(region: str, service: str, state_credentials: Any = None) -> Any:
         with lock:
             key = (region, service)
             if key not in cache:
-                cache[key] = original(region=region, service=service)
+                cache[key] = local_client(
+                    service,
+                    region,
+                    parameter_validation=False,
+                    retries={"max_attempts": 0, "total_max_attempts": 1},
+                )
             return cache[key]
 
-    setattr(module, "boto_client_for", cached)  # noqa: B010
+    modules = [importlib.import_module(name) for name in _CLIENT_IMPORTERS]
+    for module in [boto_client, *modules]:
+        setattr(module, "boto_client_for", pinned)  # noqa: B010
     try:
         yield
     finally:
-        setattr(module, "boto_client_for", original)  # noqa: B010
+        for module in [boto_client, *modules]:
+            setattr(module, "boto_client_for", original)  # noqa: B010
