@@ -5,18 +5,14 @@ third party. Needs the ``local`` extra: ``pip install 'sfn-downloader[local]'``.
 Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
-from . import _moto_apigateway
 from ._backfill import LocalBackfill
 from ._execution import LocalExecution, scheduled_time_text
-from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
+from ._patch import SUPPORTED_MOTO_RANGE, UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalRunner
 from .errors import CompressedAnswerWarning, LocalRunnerError
 
-SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
-"""The only moto version the local runner supports (its adapters patch moto's internals)."""
-
 __all__ = [
-    "SUPPORTED_MOTO_VERSION",
+    "SUPPORTED_MOTO_RANGE",
     "CompressedAnswerWarning",
     "LocalBackfill",
     "LocalExecution",

@@ -7,35 +7,52 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from . import (
+    _clients,
     _moto_apigateway,
-    _moto_context,
     _moto_dynamodb,
     _moto_fidelity,
     _moto_http,
     _moto_jsonata,
     _moto_jsonpath,
     _moto_sfn,
+    _retry_sleeps,
+    _waits,
 )
-from ._clients import local_client
+from ._invoke import ApiHandler
+from ._patch import Patches, check_moto_version
 from .errors import LocalRunnerError
+
+REGISTRY = Patches(
+    (
+        *_moto_apigateway.PATCHES,
+        *_moto_http.PATCHES,
+        *_moto_jsonata.PATCHES,
+        *_moto_jsonpath.PATCHES,
+        *_moto_dynamodb.PATCHES,
+        *_moto_fidelity.PATCHES,
+        *_moto_sfn.PATCHES,
+        *_clients.PATCHES,
+        *_retry_sleeps.PATCHES,
+        *_waits.PATCHES,
+    )
+)
+"""Every change the local runner makes to moto, installed once while any runner is open."""
 
 
 @contextlib.contextmanager
 def local_aws(
     *,
-    apis: Mapping[str, _moto_apigateway.ApiHandler] | None = None,
+    apis: Mapping[str, ApiHandler] | None = None,
     connections: Mapping[str, _moto_http.LocalConnection] | None = None,
     upstream_for: _moto_http.UpstreamLookup | None = None,
 ) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and every adapter of this package: the
     ``apigateway:invoke`` and ``http:invoke`` tasks (serving ``apis`` and ``connections``),
     JSONata, and AWS's rules moto lacks (``_moto_fidelity``). What ``LocalRunner`` runs in."""
-    _moto_apigateway.check_moto_version()
+    check_moto_version()
     from moto import mock_aws
 
     with contextlib.ExitStack() as stack:
@@ -43,17 +60,11 @@ def local_aws(
         # is an expected outcome here, reported in the execution's error and cause.
         stack.enter_context(_quiet("moto.stepfunctions.parser"))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_moto_apigateway.install(dict(apis or {})))
+        stack.enter_context(REGISTRY.installed())
+        stack.enter_context(_moto_apigateway.serving(dict(apis or {})))
         stack.enter_context(
-            _moto_http.install(dict(connections or {}), upstream_for or (lambda origin: None))
+            _moto_http.serving(dict(connections or {}), upstream_for or (lambda origin: None))
         )
-        stack.enter_context(_moto_jsonata.install())
-        stack.enter_context(_moto_context.install())
-        stack.enter_context(_moto_jsonpath.install())
-        stack.enter_context(_moto_dynamodb.install())
-        stack.enter_context(_moto_fidelity.install())
-        stack.enter_context(_moto_sfn.install())
-        stack.enter_context(_local_clients())
         yield
 
 
@@ -83,60 +94,3 @@ def _quiet(logger_name: str) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-# The modules of moto's interpreter that import boto_client_for by name (grep
-# "import boto_client_for"): each task of a local run makes its clients there.
-_CLIENT_IMPORTERS = tuple(
-    "moto.stepfunctions.parser.asl.component.state.exec." + name
-    for name in (
-        "state_map.result_writer.resource_eval.resource_eval_s3",
-        "state_map.item_reader.eval.resource_eval_s3",
-        "state_task.lambda_eval_utils",
-        *(
-            f"state_task.service.state_task_service_{service}"
-            for service in (
-                "unsupported", "glue", "events", "ecs", "sqs", "sfn", "dynamodb", "batch",
-                "sns", "aws_sdk",
-            )
-        ),
-    )
-)  # fmt: skip
-
-
-@contextlib.contextmanager
-def _local_clients() -> Iterator[None]:
-    """moto's tasks make their clients with ``local_client``: pinned to the in-process mock
-    (moto's own follow ``AWS_ENDPOINT_URL`` and the profile), and one a (region, service) reused.
-
-    moto builds a new client for every putItem, which dominates a run's time; a cached client
-    behaves the same (they are thread-safe) and roughly doubles the runs per second.
-    """
-    import importlib
-
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
-    original = boto_client.boto_client_for
-    cache: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def pinned(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            key = (region, service)
-            if key not in cache:
-                cache[key] = local_client(
-                    service,
-                    region,
-                    parameter_validation=False,
-                    retries={"max_attempts": 0, "total_max_attempts": 1},
-                )
-            return cache[key]
-
-    modules = [importlib.import_module(name) for name in _CLIENT_IMPORTERS]
-    for module in [boto_client, *modules]:
-        setattr(module, "boto_client_for", pinned)  # noqa: B010
-    try:
-        yield
-    finally:
-        for module in [boto_client, *modules]:
-            setattr(module, "boto_client_for", original)  # noqa: B010
