@@ -213,3 +213,19 @@ def test_an_incremental_mark_is_sent_on_every_attempt_and_advanced_once_stored(
     ]  # fmt: skip
     [state] = [item for item in runner.items() if item["sk"] == "#state"]
     assert state["mark"] == "2026-02-01T00:00:00Z"
+
+
+def test_an_http_date_in_upper_case_fails_the_run_as_on_aws(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """Issue 25, point 5: jsonata 2.0.6's $toMillis with the IMF-fixdate picture fails on
+    "FRI, 27 NOV 2026 ..." (D3136), so the run fails locally as on AWS (jsonata-python read
+    it)."""
+    runner, when = runners["Status"], fresh_time()
+    date = email.utils.formatdate(time.time() + 6, usegmt=True).upper()
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": date}), Answer(200, {"players": 8})
+    )
+    execution = runner.run(when)
+    assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
+    assert "D3136" in (execution.cause or "")
