@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import jsii
-from aws_cdk import IStableAnyProducer, Lazy, Stack
+from aws_cdk import IAnyProducer, IResolveContext, Lazy, Stack
 from aws_cdk import aws_stepfunctions as sfn
 
 _OPEN, _CLOSE = "{%", "%}"
@@ -84,12 +84,12 @@ def one_line_definition(resolved: Any) -> Any:
     return {"Fn::Join": ["", pieces]}
 
 
-@jsii.implements(IStableAnyProducer)
+@jsii.implements(IAnyProducer)
 class _OneLineDefinition:
     def __init__(self, stack: Stack, original: str) -> None:
         self._stack, self._original = stack, original
 
-    def produce(self) -> Any:
+    def produce(self, context: IResolveContext) -> Any:
         return one_line_definition(self._stack.resolve(self._original))
 
 
@@ -100,5 +100,8 @@ def render_jsonata_on_one_line(state_machine: sfn.StateMachine) -> None:
     original = cfn.definition_string
     assert original is not None
     cfn.add_property_override(
-        "DefinitionString", Lazy.any(_OneLineDefinition(Stack.of(state_machine), original))
+        # Uncached: produced again at each resolution, so that cross-stack references (found
+        # in a first pass, then turned into imports) resolve as they do without the override.
+        "DefinitionString",
+        Lazy.uncached_any(_OneLineDefinition(Stack.of(state_machine), original)),
     )
