@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint clean test-moto-latest
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,7 +13,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-venv: $(BIN)/.installed
+# npm tools the local runner and the tests use, in .venv/node_modules (offline once there):
+# jsonata 2.0.6, what Step Functions runs (local/_jsonata_node.py); asl-validator 4.0.0, run
+# over every definition by tests/test_asl_validator.py.
+NPM_TOOLS := jsonata@2.0.6 asl-validator@4.0.0
+$(VENV)/node_modules/.installed: Makefile | $(BIN)/.installed
+	npm install --prefix $(VENV) --no-audit --no-fund --no-save --loglevel=error $(NPM_TOOLS)
+	touch $@
+
+venv: $(BIN)/.installed $(VENV)/node_modules/.installed
 
 demo: venv
 	$(BIN)/python scripts/demo.py
@@ -28,8 +36,16 @@ lint: venv
 test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile
 
+# The local runner against the newest moto of the local extra's range (make test runs the lowest,
+# the dev extra's pin): that moto in .moto-latest, ahead of .venv's on the path.
+test-moto-latest: venv
+	rm -rf .moto-latest
+	$(BIN)/pip install -q --no-deps --target .moto-latest 'moto>=5.2.5,<5.3'
+	PYTHONPATH=.moto-latest $(BIN)/pytest -q -n auto --dist loadfile tests/test_moto_patches.py \
+		$(wildcard tests/test_local*.py)
+
 clean:
-	rm -rf $(VENV) .mutate cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .mutate .moto-latest cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache site
 
 # make docs: the diagrams (docs/*.png, committed), then the documentation site into site/ (not
 # committed), strictly: a warning (a broken link or anchor, a missing page) fails the build.

@@ -1,7 +1,10 @@
-"""cfn-lint on every synthesized template, with the state machine definition as a literal.
+"""cfn-lint on every synthesized template, with the state machine definition as a literal;
+and asl-validator 4.0.0 (npm, default options) on every state machine definition.
 
 cfn-lint does not look inside a definition that is an Fn::Join (how CDK emits it), so the
-definition is rendered to a JSON string first: then E3601 checks its states.
+definition is rendered to a JSON string first: then E3601 checks its states. asl-validator gets
+the same literal definitions (``Ref``/``Fn::GetAtt`` as placeholder ARNs); ``make venv`` installs
+it in ``.venv/node_modules`` (all scenarios in one Node run).
 """
 
 from __future__ import annotations
@@ -9,9 +12,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import aws_stepfunctions as sfn
 from cfnlint.config import ConfigMixIn
 from cfnlint.decode.decode import decode_str
 from cfnlint.runner import Runner
@@ -66,3 +74,79 @@ def test_the_rendered_definition_is_really_checked(default: Scenario) -> None:
             '"Type":"Task"', '"Type":"Taskk"', 1
         )
     assert any(finding.startswith("E3601") for finding in lint_template(broken))
+
+
+ASL_VALIDATOR = Path(sys.prefix) / "node_modules" / ".bin" / "asl-validator"
+
+
+def asl_validator(definitions: dict[str, str], directory: Path) -> dict[str, str]:
+    """asl-validator 4.0.0 with its default options over ``definitions`` (name → JSON text):
+    the report of each invalid one."""
+    assert ASL_VALIDATOR.exists(), f"{ASL_VALIDATOR} missing: run make venv"
+    paths = {}
+    for name, text in definitions.items():
+        paths[name] = directory / f"{name}.json"
+        paths[name].write_text(text)
+    arguments = [argument for path in paths.values() for argument in ("--json-path", str(path))]
+    done = subprocess.run(
+        [str(ASL_VALIDATOR), *arguments], capture_output=True, text=True, check=False
+    )
+    report = done.stdout + done.stderr
+    invalid = {name for name, path in paths.items() if f'"{path}" is invalid' in report}
+    assert done.returncode == (1 if invalid else 0), report
+    return {name: report for name in invalid}
+
+
+def test_asl_validator_accepts_every_definition(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Issue 25, point 7: asl-validator 4 checks JSONata strings with ``^\\{% .+ %\\}$`` (no
+    dotAll): the construct renders each JSONata expression on one line."""
+    definitions = {}
+    for name in SCENARIOS:
+        template = request.getfixturevalue(name).json
+        for logical_id in state_machines(template):
+            definitions[f"{name}-{logical_id}"] = rendered_definition(template, logical_id)
+    assert len(definitions) >= len(SCENARIOS)
+    assert asl_validator(definitions, tmp_path) == {}
+
+
+def test_asl_validator_really_checks_jsonata_strings(tmp_path: Path) -> None:
+    """The check that multi-line JSONata strings failed (so the test above can fail)."""
+    one = '{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass",'
+    definitions = {
+        "one-line": one + '"Output":"{% 1 + 2 %}","End":true}}}',
+        "two-lines": one + '"Output":"{% 1 +\\n 2 %}","End":true}}}',
+    }
+    assert set(asl_validator(definitions, tmp_path)) == {"two-lines"}
+
+
+def _normalized(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("{%"):
+        return re.sub(r"\s+", " ", value)
+    if isinstance(value, list):
+        return [_normalized(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _normalized(item) for key, item in value.items()}
+    return value
+
+
+def test_only_whitespace_in_jsonata_strings_changed(request: pytest.FixtureRequest) -> None:
+    """Each definition as its states render it, against the synthesized one: the same JSON but
+    for the JSONata strings, which lost their line breaks and nothing else."""
+    changed = 0
+    for name in SCENARIOS:
+        scenario: Scenario = request.getfixturevalue(name)
+        for cfn in scenario.stack.node.find_all():
+            if not isinstance(cfn, sfn.CfnStateMachine):
+                continue
+            logical_id = scenario.stack.get_logical_id(cfn)
+            source = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                "DefinitionString": scenario.resolve(cfn.definition_string)}}  # fmt: skip
+            as_rendered = rendered_definition(
+                {"Resources": {logical_id: source}}, logical_id, substitute=False
+            )
+            synthesized = rendered_definition(scenario.json, logical_id, substitute=False)
+            assert _normalized(json.loads(synthesized)) == _normalized(json.loads(as_rendered))
+            changed += synthesized != as_rendered
+    assert changed > 0  # some definitions had multi-line JSONata in the source

@@ -22,7 +22,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from local_helpers import Answer, Seen, Upstream, http_date, running_upstream
 from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
 from sfn_downloader.local import (
-    SUPPORTED_MOTO_VERSION,
+    SUPPORTED_MOTO_RANGE,
     LocalRunner,
     LocalRunnerError,
     UnsupportedMotoVersionError,
@@ -32,7 +32,7 @@ from sfn_downloader.local import (
 from sfn_downloader.local import __main__ as cli
 from sfn_downloader.local._api_gateway import LocalRestApi
 from sfn_downloader.local._execution import select_downloader
-from sfn_downloader.local._moto_apigateway import ApiRequest
+from sfn_downloader.local._invoke import ApiRequest
 from sfn_downloader.local._template import find_downloaders, stacks_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -399,10 +399,19 @@ def test_unknown_pattern_names_the_available_ones(stack: cdk.Stack) -> None:
 # --- errors, isolation, CLI --------------------------------------------------------------
 
 
-def test_another_moto_version_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(UnsupportedMotoVersionError, match=r"moto==5\.2\.5 only.*moto 5\.3\.0"):
-        check_moto_version("5.3.0")
-    check_moto_version(SUPPORTED_MOTO_VERSION)
+@pytest.mark.parametrize("version", ["5.2.4", "5.3.0", "6.0.0"])
+def test_a_moto_outside_the_tested_range_is_refused_with_a_clear_message(version: str) -> None:
+    with pytest.raises(
+        UnsupportedMotoVersionError,
+        match=rf"moto>=5\.2\.5,<5\.3 \(tested: 5\.2\.5, 5\.2\.6\), but moto {version}",
+    ):
+        check_moto_version(version)
+
+
+@pytest.mark.parametrize("version", ["5.2.5", "5.2.6", "5.2.7.dev3"])
+def test_a_moto_within_the_range_is_accepted(version: str) -> None:
+    assert SUPPORTED_MOTO_RANGE == ">=5.2.5,<5.3"
+    check_moto_version(version)
 
 
 def test_importing_the_library_does_not_import_moto() -> None:

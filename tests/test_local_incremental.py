@@ -183,3 +183,39 @@ def _states_entered(sfn: Any, name: str) -> list[str]:
                     if "stateEnteredEventDetails" in e
                 ]
     raise AssertionError(f"no execution {name}")
+
+
+# --- issue 25: the marks as jsonata 2.0.6 (AWS's JSONata) computes them -----------------------
+
+
+def test_a_cursor_value_jsonata_cannot_read_fails_the_run_as_on_aws(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """Issue 25, point 2: jsonata 2.0.6's $toMillis refuses "2026-01-06 10:00:00" (D3110), so
+    ComputeMark fails after the answer is stored and the mark never moves (jsonata-python read
+    it: the local run succeeded and moved the mark)."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Issues") as runner:
+        upstream.script(issues("2026-01-06 10:00:00"))
+        execution = runner.run(T[0])
+        assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
+        assert "D3110" in (execution.cause or "")
+        marks = [i.get("mark") for i in runner.items() if i["sk"] == "#state"]
+        assert all(mark in (None, INITIAL) for mark in marks)
+
+
+def test_a_16_digit_numeric_mark_is_sent_with_its_exact_digits(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """Issue 25, point 3: $string(1764221400123456) is "1764221400123460" in jsonata 2.0.6 (15
+    significant digits: an exclusive since_id would skip records; jsonata-python wrote
+    "1.76422140012346e+15"): integers up to 2^53 - 1 are written with $formatInteger."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Ids") as runner:
+        upstream.script(
+            Answer(200, {"changes": [{"id": 1764221400123456}, {"id": 9}]}),
+            default=Answer(200, {"changes": []}),
+        )
+        assert runner.run(T[0]).succeeded
+        assert runner.run(T[1]).succeeded
+        assert upstream.requests[1].query["after"] == ["1764221400123456"]
+        mark = state(runner, "ids")
+        assert (mark["mark"], mark["markOrder"]) == ("1764221400123456", 1764221400123456)

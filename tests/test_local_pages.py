@@ -401,5 +401,5 @@ def test_a_malformed_percent_encoding_fails_through_the_proxy_as_on_aws(
     execution = runner.run(T0)
 
     assert execution.status == "FAILED"
-    assert "URI malformed" in (execution.cause or "")
+    assert "D3140: Malformed URL passed to $decodeUrlComponent()" in (execution.cause or "")
     assert len(upstream.requests) == 1

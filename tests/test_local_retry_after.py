@@ -231,3 +231,41 @@ def test_an_incremental_mark_is_sent_on_every_attempt_and_advanced_once_stored(
     ]  # fmt: skip
     [state] = [item for item in runner.items() if item["sk"] == "#state"]
     assert state["mark"] == "2026-02-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "FRI, 27 NOV 2026 10:00:00 GMT",  # jsonata 2.0.6's $toMillis: D3136
+        "Fri, 7 Nov 2026 10:00:00 GMT",  # one-digit day: $toMillis gives nothing
+        "Friday, 27-Nov-26 10:00:00 GMT",  # RFC 850, obsolete
+    ],
+)
+def test_a_retry_after_not_in_imf_fixdate_letter_case_counts_as_absent(
+    runners: dict[str, LocalRunner], upstream: Upstream, header: str
+) -> None:
+    """Issue 25, point 5: a Retry-After that is neither delta-seconds nor an IMF-fixdate as RFC
+    9110 writes it counts as no header: the retry policy's backoff applies (the run failed
+    before, evaluated by jsonata 2.0.6 as on AWS)."""
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"Retry-After": header}), Answer(200, {"players": 8})
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1 and 0 <= runner.waits[waits] <= 2
+
+
+def test_a_reset_header_that_is_not_digits_counts_as_absent(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """Issue 25, point 5: X-RateLimit-Reset "soon" ($number failed: D3030) is no header."""
+    runner, when = runners["Limited"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(
+        Answer(429, SLOW_DOWN, headers={"X-RateLimit-Reset": "soon"}), Answer(200, [1, 2])
+    )
+    execution = runner.run(when)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.waits[waits:]) == 1 and 0 <= runner.waits[waits] <= 2

@@ -335,6 +335,15 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
         ),
         (
             {
+                "path": "/v1/issues",
+                "incremental": Incremental("$.ResponseBody[*].t", "since", "2026-01-01T00:00Z"),
+            },
+            # Python reads it; jsonata 2.0.6's $toMillis (AWS's) fails with D3110.
+            r"incremental\.initial='2026-01-01T00:00Z': is not an ISO 8601 time with a date, a "
+            r"time and a zone",
+        ),
+        (
+            {
                 "path": "/v1/issues?since=0",
                 "incremental": Incremental("$.ResponseBody[*].id", "since", 0),
             },

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from .._acknowledge import acknowledge
 from .._contract import LOG_GROUP_NAME_MAX, VENDED_LOGS_PREFIX
+from .._one_line import render_jsonata_on_one_line
 
 
 def build_state_machine(
@@ -43,6 +44,7 @@ def build_state_machine(
             include_execution_data=include_execution_data,
         ),
     )
+    render_jsonata_on_one_line(state_machine)  # asl-validator 4 rejects multi-line JSONata
     policy = state_machine.role.node.find_child("DefaultPolicy")
     acknowledge(
         policy,

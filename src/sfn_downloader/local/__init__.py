@@ -5,18 +5,19 @@ third party. Needs the ``local`` extra: ``pip install 'sfn-downloader[local]'``.
 Importing ``sfn_downloader`` never imports this package (nor moto).
 """
 
-from . import _moto_apigateway
+from . import _patch
 from ._backfill import LocalBackfill
 from ._execution import LocalExecution, scheduled_time_text
-from ._moto_apigateway import UnsupportedMotoVersionError, check_moto_version
+from ._patch import UnsupportedMotoVersionError, check_moto_version
 from ._runner import LocalRunner
 from .errors import CompressedAnswerWarning, LocalRunnerError
 
-SUPPORTED_MOTO_VERSION = _moto_apigateway.SUPPORTED_MOTO_VERSION
-"""The only moto version the local runner supports (its adapters patch moto's internals)."""
+SUPPORTED_MOTO_RANGE = _patch.SUPPORTED_MOTO_RANGE
+"""The moto versions the local runner supports (its patches replace moto internals; tested on
+the range's lowest and newest releases)."""
 
 __all__ = [
-    "SUPPORTED_MOTO_VERSION",
+    "SUPPORTED_MOTO_RANGE",
     "CompressedAnswerWarning",
     "LocalBackfill",
     "LocalExecution",

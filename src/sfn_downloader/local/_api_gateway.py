@@ -34,7 +34,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from . import _http
 from ._http import SEND_ERRORS, send
 from ._integration_response import check_integration, respond
-from ._moto_apigateway import ApiRequest, ApiResponse
+from ._invoke import ApiRequest, ApiResponse
 from ._routing import allowed, match_resource
 from ._template import LOCAL_ACCOUNT, LOCAL_REGION, PARTITION, DownloaderSpec
 from .errors import LocalRunnerError

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ._http import SEND_ERRORS, send
-from ._moto_apigateway import ApiResponse
+from ._invoke import ApiResponse
 from .errors import LocalRunnerError
 
 REQUEST_TIMEOUT_SECONDS = 60.0

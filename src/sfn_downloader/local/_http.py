@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from ._moto_apigateway import ApiResponse
+from ._invoke import ApiResponse
 
 SEND_ERRORS = (TimeoutError, OSError, http.client.HTTPException, socket.gaierror)
 """What ``send`` raises when no answer comes back (``TimeoutError`` first: it is an OSError)."""

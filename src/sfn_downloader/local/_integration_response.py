@@ -20,7 +20,7 @@ from typing import Any
 
 from .._contract import API_GATEWAY_PAYLOAD_MAX_BYTES
 from ._http import SEND_ERRORS
-from ._moto_apigateway import ApiRequest, ApiResponse
+from ._invoke import ApiRequest, ApiResponse
 from ._template import LOCAL_ACCOUNT, LOCAL_REGION
 from ._vtl import VtlError, check_template, context_variables, render
 from .errors import LocalRunnerError

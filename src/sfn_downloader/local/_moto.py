@@ -7,34 +7,52 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from . import (
+    _clients,
     _moto_apigateway,
-    _moto_context,
     _moto_dynamodb,
     _moto_fidelity,
     _moto_http,
     _moto_jsonata,
     _moto_jsonpath,
     _moto_sfn,
+    _retry_sleeps,
+    _waits,
 )
+from ._invoke import ApiHandler
+from ._patch import Patches, check_moto_version
 from .errors import LocalRunnerError
+
+REGISTRY = Patches(
+    (
+        *_moto_apigateway.PATCHES,
+        *_moto_http.PATCHES,
+        *_moto_jsonata.PATCHES,
+        *_moto_jsonpath.PATCHES,
+        *_moto_dynamodb.PATCHES,
+        *_moto_fidelity.PATCHES,
+        *_moto_sfn.PATCHES,
+        *_clients.PATCHES,
+        *_retry_sleeps.PATCHES,
+        *_waits.PATCHES,
+    )
+)
+"""Every change the local runner makes to moto, installed once while any runner is open."""
 
 
 @contextlib.contextmanager
 def local_aws(
     *,
-    apis: Mapping[str, _moto_apigateway.ApiHandler] | None = None,
+    apis: Mapping[str, ApiHandler] | None = None,
     connections: Mapping[str, _moto_http.LocalConnection] | None = None,
     upstream_for: _moto_http.UpstreamLookup | None = None,
 ) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and every adapter of this package: the
     ``apigateway:invoke`` and ``http:invoke`` tasks (serving ``apis`` and ``connections``),
     JSONata, and AWS's rules moto lacks (``_moto_fidelity``). What ``LocalRunner`` runs in."""
-    _moto_apigateway.check_moto_version()
+    check_moto_version()
     from moto import mock_aws
 
     with contextlib.ExitStack() as stack:
@@ -42,17 +60,11 @@ def local_aws(
         # is an expected outcome here, reported in the execution's error and cause.
         stack.enter_context(_quiet("moto.stepfunctions.parser"))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_moto_apigateway.install(dict(apis or {})))
+        stack.enter_context(REGISTRY.installed())
+        stack.enter_context(_moto_apigateway.serving(dict(apis or {})))
         stack.enter_context(
-            _moto_http.install(dict(connections or {}), upstream_for or (lambda origin: None))
+            _moto_http.serving(dict(connections or {}), upstream_for or (lambda origin: None))
         )
-        stack.enter_context(_moto_jsonata.install())
-        stack.enter_context(_moto_context.install())
-        stack.enter_context(_moto_jsonpath.install())
-        stack.enter_context(_moto_dynamodb.install())
-        stack.enter_context(_moto_fidelity.install())
-        stack.enter_context(_moto_sfn.install())
-        stack.enter_context(_cached_dynamodb_clients())
         yield
 
 
@@ -82,32 +94,3 @@ def _quiet(logger_name: str) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _cached_dynamodb_clients() -> Iterator[None]:
-    """Reuse one boto3 client per (region, service) for moto's DynamoDB tasks.
-
-    moto builds a new client for every putItem, which dominates a run's time; a cached client
-    behaves the same (they are thread-safe) and roughly doubles the runs per second.
-    """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_dynamodb as module,
-    )
-
-    original = getattr(module, "boto_client_for")  # noqa: B009 (not re-exported: mypy)
-    cache: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            key = (region, service)
-            if key not in cache:
-                cache[key] = original(region=region, service=service)
-            return cache[key]
-
-    setattr(module, "boto_client_for", cached)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(module, "boto_client_for", original)  # noqa: B010

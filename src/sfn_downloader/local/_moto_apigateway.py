@@ -1,9 +1,10 @@
-"""What moto 5.2.5 lacks to run ``arn:aws:states:::apigateway:invoke``: one isolated adapter.
+"""What moto (5.2.5, 5.2.6) lacks to run ``arn:aws:states:::apigateway:invoke``: one adapter.
 
 moto's handler for this integration is broken (getmoto/moto issue 10163): it is called with
 ``state_credentials`` but declares ``task_credentials``, builds ``FailureEvent`` without
 ``env`` (so every failure becomes ``States.Runtime``/``TypeError``), drops Stage, Path,
-QueryParameters and Headers, and posts to a LocalStack-style URL. This module replaces the
+QueryParameters and Headers, and posts to a LocalStack-style URL (5.2.6 takes the
+parameters but still posts to ``.../<stage>/_user_request_/<path>``). This module replaces the
 broken methods of moto's own task class, so everything else (parameters, retries, timeouts,
 the 256 KiB result check, history events) stays moto's, and hands each request to a handler
 registered for the API's host (``<api-id>.execute-api.<region>.amazonaws.com``): the runner
@@ -11,25 +12,22 @@ registers an emulation of the synthesized REST API there.
 
 DELETE THIS MODULE once moto ships a working ``apigateway:invoke`` (issue 10163 closed): then
 register the REST API in moto's own API Gateway mock, or keep only a thin URL router, and drop
-``install`` from ``LocalRunner.__enter__``. ``http:invoke`` (HTTP Task) is not handled here.
+``PATCHES`` from the registry (``_moto.REGISTRY``). ``http:invoke`` (HTTP Task) is not handled here.
 """
 
 from __future__ import annotations
 
-import http
 import json
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
+from ._http import content_coding
+from ._invoke import ApiHandler, ApiRequest, ApiResponse, invoke_output
+from ._patch import Patch, constant
 from .errors import CompressedAnswerWarning, LocalRunnerError
-
-SUPPORTED_MOTO_VERSION = "5.2.5"
-"""The only moto version whose interpreter internals this adapter was written against."""
 
 _FORBIDDEN_HEADERS = frozenset(
     name.lower()
@@ -46,61 +44,6 @@ _PARAMETERS = frozenset(
     {"ApiEndpoint", "Method", "Headers", "Stage", "Path", "QueryParameters", "RequestBody",
      "AllowNullValues", "AuthType"}
 )  # fmt: skip
-_PATCHED = ("_eval_service_task", "_from_error", "_get_supported_parameters")
-
-
-class UnsupportedMotoVersionError(LocalRunnerError):
-    """The installed moto is not the version the apigateway:invoke adapter supports."""
-
-
-def check_moto_version(installed: str | None = None) -> None:
-    """Raise ``UnsupportedMotoVersionError`` unless moto ``SUPPORTED_MOTO_VERSION`` is installed.
-
-    The adapter replaces private methods of moto's interpreter; on another version they may
-    have moved or been fixed, and a silent mismatch would make local runs lie.
-
-    :param installed: The version to check. Default: the installed moto's version.
-    """
-    if installed is None:
-        try:
-            installed = metadata.version("moto")
-        except metadata.PackageNotFoundError:
-            installed = None
-    if installed != SUPPORTED_MOTO_VERSION:
-        found = f"moto {installed} is installed" if installed else "moto is not installed"
-        raise UnsupportedMotoVersionError(
-            f"sfn_downloader.local supports moto=={SUPPORTED_MOTO_VERSION} only, but {found}. "
-            f"Fix: pip install 'sfn-downloader[local]' (pins moto=={SUPPORTED_MOTO_VERSION}); "
-            "if moto was upgraded on purpose, check whether getmoto/moto issue 10163 is fixed and "
-            "update sfn_downloader/local/_moto_apigateway.py."
-        )
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One ``apigateway:invoke`` call, as Step Functions sends it to API Gateway."""
-
-    host: str
-    stage: str
-    method: str
-    path: str
-    query: Mapping[str, list[str]]
-    headers: Mapping[str, list[str]]
-    body: bytes | None
-    auth_type: str
-    """``NO_AUTH``, ``IAM_ROLE`` (SigV4, the state machine's role) or ``RESOURCE_POLICY``."""
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """API Gateway's answer: status, headers in order (names may repeat), body."""
-
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-
-
-ApiHandler = Callable[[ApiRequest], ApiResponse]
 
 
 class _ApiGatewayStatusError(Exception):
@@ -123,25 +66,16 @@ class _ApiGatewayCallError(Exception):
 
 _lock = threading.Lock()
 _handlers: dict[str, ApiHandler] = {}
-_install_count = 0
-_originals: dict[str, Any] = {}
 
 
 @contextmanager
-def install(handlers: Mapping[str, ApiHandler]) -> Iterator[None]:
-    """Patch moto's apigateway:invoke task and route ``handlers`` (host → handler) meanwhile.
-
-    Re-entrant: nested or concurrent runners share the patch, each with its own hosts.
-    """
-    check_moto_version()
-    global _install_count
+def serving(handlers: Mapping[str, ApiHandler]) -> Iterator[None]:
+    """Route ``handlers`` (host → handler) meanwhile; nested or concurrent runners each serve
+    their own hosts (the task itself is patched once, by ``PATCHES``)."""
     with _lock:
         clash = set(handlers) & set(_handlers)
         if clash:
             raise LocalRunnerError(f"API hosts already served by another runner: {sorted(clash)}")
-        if _install_count == 0:
-            _patch()
-        _install_count += 1
         _handlers.update(handlers)
     try:
         yield
@@ -149,30 +83,6 @@ def install(handlers: Mapping[str, ApiHandler]) -> Iterator[None]:
         with _lock:
             for host in handlers:
                 _handlers.pop(host, None)
-            _install_count -= 1
-            if _install_count == 0:
-                _unpatch()
-
-
-def _patch() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_api_gateway as module,
-    )
-
-    cls = module.StateTaskServiceApiGateway
-    for name in _PATCHED:
-        _originals[name] = cls.__dict__[name]
-        setattr(cls, name, globals()[name])
-
-
-def _unpatch() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_api_gateway as module,
-    )
-
-    cls = module.StateTaskServiceApiGateway
-    for name in _PATCHED:
-        setattr(cls, name, _originals.pop(name))
 
 
 def _get_supported_parameters(self: Any) -> set[str]:
@@ -205,8 +115,6 @@ def _eval_service_task(
 
 
 def _warn_if_compressed(request: ApiRequest, response: ApiResponse) -> None:
-    from ._http import content_coding
-
     coding = content_coding(response.headers)
     if coding is None:
         return
@@ -314,27 +222,25 @@ def _lists(value: Any, field_name: str) -> dict[str, list[str]]:
     return result
 
 
-def invoke_output(response: ApiResponse) -> dict[str, Any]:
-    """The task result AWS documents: Headers (lists), ResponseBody (JSON or text), status."""
-    headers: dict[str, list[str]] = {}
-    for name, value in response.headers:
-        headers.setdefault(name, []).append(value)
-    text = response.body.decode("utf-8", "replace")
-    body: Any
-    try:
-        body = json.loads(text) if text else ""
-    except ValueError:
-        body = text
-    return {
-        "Headers": headers,
-        "ResponseBody": body,
-        "StatusCode": response.status,
-        "StatusText": _status_text(response.status),
-    }
-
-
-def _status_text(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+_TASK = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+    "state_task_service_api_gateway:StateTaskServiceApiGateway"
+)
+PATCHES = (
+    Patch(
+        name="apigateway-invoke",
+        targets={
+            f"{_TASK}._eval_service_task": constant(_eval_service_task),
+            f"{_TASK}._from_error": constant(_from_error),
+            f"{_TASK}._get_supported_parameters": constant(_get_supported_parameters),
+        },
+        reason=(
+            "moto's apigateway:invoke task fails every call (5.2.5: TypeError, FailureEvent "
+            "without env; 5.2.6: a LocalStack-style .../_user_request_/ URL) and drops Stage, "
+            "Path, QueryParameters and Headers (5.2.5); AWS documents the parameters, the "
+            "ApiGateway.<status> errors and the output shape ('Call API Gateway with Step "
+            "Functions'). Calls go to the REST API emulation registered for the host."
+        ),
+        upstream="getmoto/moto#10163 (apigateway:invoke), and a router to execute-api hosts",
+    ),
+)

@@ -1,19 +1,18 @@
-"""The context object's ``Execution.StartTime`` as text, for moto 5.2.5's interpreter.
+"""The context object's ``Execution.StartTime`` as text, for moto's interpreter.
 
 Step Functions documents ``$$.Execution.StartTime`` as an ISO 8601 string,
 ``"2019-03-26T20:14:13.192Z"`` ("Accessing execution data from the Context object in Step
 Functions"). moto puts the execution's ``datetime`` there: a ``putItem`` of it fails
 (``Object of type datetime is not JSON serializable``) and an execution output holding it
 breaks ``describe_execution``. While a runner is open, each execution's context gets the
-documented text: UTC, milliseconds, ``Z``.
+documented text: UTC, milliseconds, ``Z`` (``_moto_fidelity``'s ``environment`` patch calls
+``with_text_start_time``).
 
 Delete this module once moto's context object holds the text itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,23 +23,10 @@ def iso_text(value: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-@contextmanager
-def install() -> Iterator[None]:
-    """Give every execution started while the context is open a text ``StartTime``."""
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    original = ExecutionWorker._get_evaluation_environment
-
-    def environment(self: Any) -> Any:
-        env = original(self)
-        execution = env.states.context_object.context_object_data["Execution"]
-        started: Any = execution.get("StartTime")
-        if isinstance(started, datetime):
-            execution["StartTime"] = iso_text(started)
-        return env
-
-    ExecutionWorker._get_evaluation_environment = environment  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ExecutionWorker._get_evaluation_environment = original  # type: ignore[method-assign]
+def with_text_start_time(env: Any) -> Any:
+    """``env`` (an execution's Environment), its context's ``Execution.StartTime`` as text."""
+    execution = env.states.context_object.context_object_data["Execution"]
+    started: Any = execution.get("StartTime")
+    if isinstance(started, datetime):
+        execution["StartTime"] = iso_text(started)
+    return env

@@ -1,4 +1,4 @@
-"""DynamoDB's refusals for moto 5.2.5's DynamoDB tasks (``dynamodb:putItem`` and the others).
+"""DynamoDB's refusals for moto's DynamoDB tasks (``dynamodb:putItem`` and the others).
 
 moto's DynamoDB mock accepts attribute values DynamoDB refuses: ``{"BOOL": "yes"}``, a number
 of 40 significant digits (``items()`` then fails with ``decimal.Inexact``), ``1E+126``, a value
@@ -36,14 +36,12 @@ import binascii
 import functools
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ._moto_apigateway import check_moto_version
+from ._patch import Patch, keeping
 
 GENERIC_ERROR = "DynamoDB.AmazonDynamoDBException"
 """The Step Functions error of a DynamoDB error its service model does not list."""
@@ -56,7 +54,6 @@ MIN_MAGNITUDE = Decimal("1E-130")
 _TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 # What DynamoDB's JSON protocol accepts as a number (no NaN, Infinity, hex or spaces).
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_PATCHED = ("_eval_service_task", "_from_error")
 
 
 class DynamoDBRefusal(Exception):
@@ -248,49 +245,7 @@ def modeled_errors(action: str) -> frozenset[str]:
     return frozenset(shape.name for shape in operation.error_shapes)
 
 
-_lock = threading.Lock()
-_install_count = 0
 _originals: dict[str, Any] = {}
-
-
-@contextmanager
-def install() -> Iterator[None]:
-    """Make moto's DynamoDB tasks refuse and name errors as DynamoDB does (re-entrant)."""
-    check_moto_version()
-    global _install_count
-    with _lock:
-        if _install_count == 0:
-            _patch()
-        _install_count += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _install_count -= 1
-            if _install_count == 0:
-                _unpatch()
-
-
-def _task_class() -> Any:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_dynamodb as module,
-    )
-
-    return module.StateTaskServiceDynamoDB
-
-
-def _patch() -> None:
-    cls = _task_class()
-    for name in _PATCHED:
-        _originals[name] = cls.__dict__[name]
-    cls._eval_service_task = _eval_service_task
-    cls._from_error = _from_error
-
-
-def _unpatch() -> None:
-    cls = _task_class()
-    for name in _PATCHED:
-        setattr(cls, name, _originals.pop(name))
 
 
 def _eval_service_task(
@@ -349,3 +304,27 @@ def _from_error(self: Any, env: Any, ex: Exception) -> Any:
             )
         ),
     )
+
+
+_TASK = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+    "state_task_service_dynamodb:StateTaskServiceDynamoDB"
+)
+PATCHES = (
+    Patch(
+        name="dynamodb-refusals",
+        targets={
+            f"{_TASK}._eval_service_task": keeping(
+                _originals, "_eval_service_task", _eval_service_task
+            ),
+            f"{_TASK}._from_error": keeping(_originals, "_from_error", _from_error),
+        },
+        reason=(
+            "moto's DynamoDB stores attribute values DynamoDB refuses (BOOL 'yes', 40 "
+            "significant digits, empty sets) and names every error DynamoDB.<code>; the "
+            "DynamoDB developer guide's data type rules and quotas, and Step Functions' generic "
+            "DynamoDB.AmazonDynamoDBException for unmodelled codes."
+        ),
+        upstream="moto's DynamoDB validating attribute values as DynamoDB does",
+    ),
+)

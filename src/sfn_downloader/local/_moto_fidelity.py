@@ -44,7 +44,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._express import express_integration_problems as express_integration_problems
-from ._moto_apigateway import check_moto_version
+from ._moto_context import with_text_start_time
+from ._patch import Patch, constant, keeping
 
 STATES_ALL = "States.ALL"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
@@ -70,74 +71,8 @@ HISTORY_LIMIT_CAUSE = (
 )
 
 
-_lock = threading.Lock()
-_install_count = 0
 _originals: dict[str, Any] = {}
 _limits = {"history": HISTORY_EVENT_LIMIT}
-
-
-@contextmanager
-def install() -> Iterator[None]:
-    """Apply the rules above to moto's interpreter while the context is open (re-entrant)."""
-    check_moto_version()
-    global _install_count
-    with _lock:
-        if _install_count == 0:
-            _patch()
-        _install_count += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _install_count -= 1
-            if _install_count == 0:
-                _unpatch()
-
-
-def _targets() -> dict[str, tuple[Any, str]]:
-    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
-        ErrorEqualsDecl,
-    )
-    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.array.array_range import (  # noqa: E501
-        ArrayRange,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
-        distributed_iteration_component,
-        iteration_worker,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
-    from moto.stepfunctions.parser.backend.execution import Execution
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    return {
-        "details": (Execution, "get_start_state_machine_details"),
-        "error_equals": (ErrorEqualsDecl, "_eval_body"),
-        "array_range": (ArrayRange, "_eval_body"),
-        "environment": (ExecutionWorker, "_get_evaluation_environment"),
-        "iteration_error": (iteration_worker, "CustomErrorName"),
-        "branch_error": (branches_decl, "CustomErrorName"),
-        "map_run": (distributed_iteration_component.DistributedIterationComponent, "_map_run"),
-    }
-
-
-def _patch() -> None:
-    replacements = {
-        "details": _state_machine_details,
-        "error_equals": _error_equals_eval_body,
-        "array_range": _array_range_eval_body,
-        "environment": _bounded_environment,
-        "iteration_error": _propagated_error_name,
-        "branch_error": _propagated_error_name,
-        "map_run": _map_run_with_threshold,
-    }
-    for key, (cls, name) in _targets().items():
-        _originals[key] = vars(cls)[name]
-        setattr(cls, name, replacements[key])
-
-
-def _unpatch() -> None:
-    for key, (cls, name) in _targets().items():
-        setattr(cls, name, _originals.pop(key))
 
 
 # --- Retry and Catch: what States.ALL and a named error match ---------------------------------
@@ -312,10 +247,11 @@ def _state_machine_details(self: Any) -> Any:
 
 
 def _bounded_environment(self: Any) -> Any:
-    """Replacement for moto's ``ExecutionWorker._get_evaluation_environment``: a Standard
+    """Replacement for moto's ``ExecutionWorker._get_evaluation_environment``: the context's
+    ``StartTime`` as text (``_moto_context``), and a Standard
     execution's history is bounded (inline Map and Parallel iterations share it; Distributed
     Map child executions have histories of their own, as on AWS, and are not bounded here)."""
-    env = _originals["environment"](self)
+    env = with_text_start_time(_originals["environment"](self))
     if env.is_standard_workflow():
         env.event_manager = _bounded_event_manager(env)
     return env
@@ -387,3 +323,102 @@ def history_event_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         _limits["history"] = previous
+
+
+_ASL = "moto.stepfunctions.parser.asl.component."
+_BACKEND = "moto.stepfunctions.parser.backend."
+_HANDLING_ERRORS = "'Handling errors in Step Functions workflows'"
+PATCHES = (
+    Patch(
+        name="error-matching",
+        targets={
+            f"{_ASL}common.error_name.error_equals_decl:ErrorEqualsDecl._eval_body": keeping(
+                _originals, "error_equals", _error_equals_eval_body
+            ),
+        },
+        reason=(
+            "moto's States.ALL catches and retries States.DataLimitExceeded and States.Runtime, "
+            f"and a Retrier naming States.Runtime retries it; {_HANDLING_ERRORS}: neither is "
+            "caught by States.ALL, and States.Runtime is never retried or caught."
+        ),
+        upstream="moto's ErrorEqualsDecl applying the terminal error rules",
+    ),
+    Patch(
+        name="array-range",
+        targets={
+            f"{_ASL}intrinsic.function.statesfunction.array.array_range:ArrayRange._eval_body": (
+                constant(_array_range_eval_body)
+            ),
+        },
+        reason=(
+            "moto names a States.ArrayRange of over 1,000 items States.Runtime; 'Intrinsic "
+            "functions' limits it to 1,000 and the States Language names a failed intrinsic "
+            "States.IntrinsicFailure."
+        ),
+        upstream="moto raising States.IntrinsicFailure for failed intrinsic functions",
+    ),
+    Patch(
+        name="error-names",
+        targets={
+            f"{_ASL}state.exec.state_map.iteration.iteration_worker:CustomErrorName": constant(
+                _propagated_error_name
+            ),
+            f"{_ASL}state.exec.state_parallel.branches_decl:CustomErrorName": constant(
+                _propagated_error_name
+            ),
+        },
+        reason=(
+            "moto rebuilds a failed Map iteration's or Parallel branch's error as a custom name, "
+            "which refuses States.* names, so every such failure became States.Runtime; 'Map "
+            "workflow state', 'Parallel workflow state': the state fails with the error."
+        ),
+        upstream="moto propagating the iteration's or branch's error name",
+    ),
+    Patch(
+        name="map-run-threshold",
+        targets={
+            f"{_ASL}state.exec.state_map.iteration.distributed_iteration_component:"
+            "DistributedIterationComponent._map_run": keeping(
+                _originals, "map_run", _map_run_with_threshold
+            ),
+        },
+        reason=(
+            "moto counts a failed child execution of a Distributed Map and carries on; a Map Run "
+            "fails past ToleratedFailureCount/Percentage (default 0) with "
+            "States.ExceedToleratedFailureThreshold ('Using Map state in Distributed mode', "
+            "UpdateMapRun)."
+        ),
+        upstream="moto applying the tolerated failure threshold",
+    ),
+    Patch(
+        name="workflow-type",
+        targets={
+            f"{_BACKEND}execution:Execution.get_start_state_machine_details": keeping(
+                _originals, "details", _state_machine_details
+            ),
+        },
+        reason=(
+            "moto hard-codes sm_type STANDARD in the interpreter's state machine details, so an "
+            "Express execution runs as a Standard one (the history quota below is Standard's)."
+        ),
+        upstream="moto passing the state machine's real type to the interpreter",
+    ),
+    Patch(
+        name="environment",
+        targets={
+            f"{_BACKEND}execution_worker:ExecutionWorker._get_evaluation_environment": keeping(
+                _originals, "environment", _bounded_environment
+            ),
+        },
+        reason=(
+            "moto puts a datetime in $$.Execution.StartTime ('Accessing execution data from the "
+            "Context object': ISO 8601 text), and a Standard execution's history has no bound "
+            "('Step Functions service quotas': 25,000 events). One patch owns the method for "
+            "both (they were two, correct only by install order)."
+        ),
+        upstream=(
+            "moto writing StartTime as text (the probe) and bounding a Standard history; drop "
+            "each part as moto gains it"
+        ),
+    ),
+)

@@ -33,7 +33,8 @@ from ._connections import LocalConnection as LocalConnection
 from ._connections import UpstreamLookup as UpstreamLookup
 from ._connections import connection_from_template as connection_from_template
 from ._http import content_coding, media_type
-from ._moto_apigateway import ApiResponse, check_moto_version, invoke_output
+from ._invoke import ApiResponse, invoke_output
+from ._patch import Patch
 from .errors import LocalRunnerError
 
 HTTP_ERROR_PREFIX = "States.Http."
@@ -52,28 +53,19 @@ _PARAMETERS = frozenset(
 
 _lock = threading.Lock()
 _connections: dict[str, tuple[LocalConnection, UpstreamLookup]] = {}
-_install_count = 0
-_originals: dict[str, Any] = {}
 
 
 @contextmanager
-def install(
+def serving(
     connections: Mapping[str, LocalConnection], upstream_for: UpstreamLookup
 ) -> Iterator[None]:
-    """Teach moto the HTTP Task and serve ``connections`` (connection ARN → connection) meanwhile.
-
-    Requests go to ``upstream_for(origin)``. Re-entrant: runners share the patch, each with its
-    own connection ARNs.
-    """
-    check_moto_version()
-    global _install_count
+    """Serve ``connections`` (connection ARN → connection) meanwhile; requests go to
+    ``upstream_for(origin)``. Runners side by side each serve their own connection ARNs (the
+    task is taught to moto once, by ``PATCHES``)."""
     with _lock:
         clash = set(connections) & set(_connections)
         if clash:
             raise LocalRunnerError(f"Connections already served by another runner: {sorted(clash)}")
-        if _install_count == 0:
-            _patch()
-        _install_count += 1
         _connections.update({arn: (c, upstream_for) for arn, c in connections.items()})
     try:
         yield
@@ -81,42 +73,17 @@ def install(
         with _lock:
             for arn in connections:
                 _connections.pop(arn, None)
-            _install_count -= 1
-            if _install_count == 0:
-                _unpatch()
 
 
-def _patch() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_factory as factory,
-    )
-    from moto.stepfunctions.parser.asl.parse import preprocessor
-
-    original = factory.state_task_service_for
-    task_class = _task_class()
+def _service_for(original: Any) -> Any:
+    """moto's ``state_task_service_for``, also knowing the ``http`` service."""
 
     def service_for(service_name: str) -> Any:
-        return task_class() if service_name == "http" else original(service_name=service_name)
+        if service_name == "http":
+            return _task_class()()
+        return original(service_name=service_name)
 
-    # state_task_factory imported the function by name: replace it there too.
-    _originals["factory"] = original
-    factory.state_task_service_for = service_for
-    state_task_factory.state_task_service_for = service_for  # type: ignore[attr-defined]
-    _originals["CustomErrorName"] = preprocessor.CustomErrorName  # type: ignore[attr-defined]
-    preprocessor.CustomErrorName = _error_name_class()  # type: ignore[attr-defined]
-
-
-def _unpatch() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_factory as factory,
-    )
-    from moto.stepfunctions.parser.asl.parse import preprocessor
-
-    factory.state_task_service_for = _originals.pop("factory")
-    state_task_factory.state_task_service_for = factory.state_task_service_for  # type: ignore[attr-defined]
-    preprocessor.CustomErrorName = _originals.pop("CustomErrorName")  # type: ignore[attr-defined]
+    return service_for
 
 
 _classes: dict[str, Any] = {}
@@ -366,3 +333,26 @@ def _is_json(response: ApiResponse) -> bool:
             media = value.split(";", 1)[0].strip().lower()
             return media == "application/json" or media.endswith("+json")
     return False
+
+
+_SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+PATCHES = (
+    Patch(
+        name="http-invoke",
+        targets={
+            f"{_SERVICE}.service.state_task_service_factory:state_task_service_for": _service_for,
+            # state_task_factory imported the function by name: replaced there too.
+            f"{_SERVICE}.state_task_factory:state_task_service_for": _service_for,
+            "moto.stepfunctions.parser.asl.parse.preprocessor:CustomErrorName": (
+                lambda original: _error_name_class()
+            ),
+        },
+        reason=(
+            "moto has no http:invoke task (create_state_machine: Unknown service 'http') and its "
+            "parser refuses the States.Http.* error names in Retry and Catch; AWS documents the "
+            "task, its connection's credentials and its errors ('Call HTTPS APIs in Step "
+            "Functions workflows', 'Handling errors in Step Functions workflows')."
+        ),
+        upstream="moto implementing http:invoke and accepting States.Http.* error names",
+    ),
+)

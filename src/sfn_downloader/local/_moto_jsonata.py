@@ -1,66 +1,174 @@
-"""JSONata for moto 5.2.5's States Language interpreter.
+"""JSONata for moto's States Language interpreter, evaluated as Step Functions evaluates it.
 
 moto parses JSONata states and ``{% %}`` expressions (its interpreter is LocalStack's), but
 ships no evaluator: ``eval_jsonata_expression`` calls a function pointer left ``None`` (LocalStack
-fills it with a JVM bridge), so every JSONata expression fails with ``TypeError``. This module
-plugs in jsonata-python, a pure-Python JSONata, for as long as a runner is open.
+fills it with a JVM bridge), so every JSONata expression fails with ``TypeError``. Where moto
+evaluates an expression (``StringJSONata``, a ``{% %}`` field; ``StringVariableSample``, a
+``$variable`` reference), this module evaluates it with npm ``jsonata`` 2.0.6, the JavaScript
+implementation Step Functions runs ("Transforming data with JSONata in Step Functions"), in one
+long-lived Node process (``_jsonata_node``): the expression compiled once, ``$states`` and the
+workflow variables it references passed as bindings (moto splices every variable into the
+expression's text, unescaped). So a local run agrees with AWS on ``$toMillis`` (a
+``"2026-01-06 10:00:00"`` is D3110), ``$string`` of big numbers (15 significant digits),
+``$decodeUrlComponent`` of a malformed ``%`` sequence, date pictures and regexes.
 
-The construct uses JSONata where JSONPath intrinsics cannot do the work: ``ComputeExpiry``
-(with ``retention``: no intrinsic turns an ISO 8601 time into epoch seconds, ``$toMillis``), and
-the page loop's ``NextRequest`` and ``FanOut.from_answer``'s ``ListRequests`` (matching a
-``Link`` header, resolving and percent-decoding next URLs).
-
-Step Functions runs JSONata 2.0.6 ("Transforming data with JSONata in Step Functions"), the
-JavaScript implementation, whose ``$decodeUrlComponent`` is ECMAScript's
-``decodeURIComponent``: a malformed ``%`` sequence or one that is not UTF-8 fails the
-expression. jsonata-python leaves ``%ZZ`` as it is; the stricter function below is used instead,
-so that a local run fails where AWS would.
+A failed, undefined or function-valued expression fails the state with
+``States.QueryEvaluationError`` ("Handling errors in Step Functions workflows"), as moto's own
+validation would.
 
 Delete this module once moto evaluates JSONata itself.
 """
 
 from __future__ import annotations
 
-import re
-import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-_ENCODED = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*", re.S)
+from ._jsonata_node import Evaluation, process
+from ._patch import Patch, constant
+
+_STATES = "$states"
+_STATES_PARTS = ("input", "context", "result", "errorOutput")
 
 
-def _decode_url_component(text: str | None) -> str | None:
-    """``decodeURIComponent``: a malformed or non-UTF-8 percent-encoding is an error."""
-    if text is None:
-        return None
-    if not isinstance(text, str) or not _ENCODED.fullmatch(text):
-        raise ValueError(f"URIError: URI malformed: {text!r}")
-    return urllib.parse.unquote(text, errors="strict")
+def bindings(env: Any, expression: str, *, with_states: bool = True) -> dict[str, Any]:
+    """``$states`` (the parts ``expression`` references) and the workflow variables it
+    references, as JSONata bindings."""
+    from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import (
+        extract_jsonata_variable_references,
+    )
+
+    references = extract_jsonata_variable_references(expression)
+    found: dict[str, Any] = {}
+    if with_states:
+        data = env.states._states_data
+        if _STATES in references:
+            found["states"] = data
+        else:
+            parts = {
+                part: data[part]
+                for part in _STATES_PARTS
+                if part in data and any(r.startswith(f"{_STATES}.{part}") for r in references)
+            }
+            if parts:
+                found["states"] = parts
+    for reference in references:
+        name = reference[1:].split(".", 1)[0]
+        if name == "states" or name in found:
+            continue
+        try:
+            found[name] = env.variable_store.get(name)
+        except NoSuchVariable:
+            continue  # a function parameter, a built-in function or an unknown name
+    return found
 
 
-def _evaluate(expression: str) -> Any:
-    import jsonata  # type: ignore[import-untyped]
+def _failure(env: Any, expression: str, cause: str) -> Exception:
+    from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    details = EvaluationFailedEventDetails(error=error.error_name, cause=cause)
+    failure = FailureEvent(
+        env=env,
+        error_name=error,
+        event_type=HistoryEventType.EvaluationFailed,
+        # moto declares EventDetails total=True yet fills one key, as here.
+        event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
+    )
+    return FailureEventException(failure_event=failure)
+
+
+def evaluated(env: Any, expression: str, outcome: Evaluation) -> Any:
+    """The value of a ``{% %}`` field, or its ``States.QueryEvaluationError``."""
+    if outcome.error is not None:
+        code, message = outcome.error.get("code", ""), outcome.error.get("message", "")
+        raise _failure(
+            env,
+            expression,
+            f"The JSONata expression '{expression}' threw an error during evaluation: "
+            f"{code}: {message}",
+        )
+    if outcome.undefined:
+        raise _failure(
+            env, expression, f"The JSONata expression '{expression}' returned nothing (undefined)."
+        )
+    if outcome.function:
+        raise _failure(
+            env,
+            expression,
+            f"The JSONata expression '{expression}' returned an unsupported result type.",
+        )
+    return outcome.value
+
+
+def _jsonata_eval_body(self: Any, env: Any) -> None:
+    """Replacement for moto's ``StringJSONata._eval_body`` (a ``{% %}`` field)."""
+    outcome = process().evaluate(self.expression, bindings(env, self.expression))
+    env.stack.append(evaluated(env, self.expression, outcome))
+
+
+def _variable_sample_eval_body(self: Any, env: Any) -> None:
+    """Replacement for moto's ``StringVariableSample._eval_body`` (a ``$variable`` reference,
+    in a JSONata or a JSONPath state)."""
+    from moto.stepfunctions.parser.asl.component.common.query_language import (
+        QueryLanguageMode,
+    )
+
+    jsonata_mode = self.query_language_mode == QueryLanguageMode.JSONata
+    outcome = process().evaluate(
+        self.expression, bindings(env, self.expression, with_states=jsonata_mode)
+    )
+    if outcome.error is not None:
+        raise _failure(
+            env,
+            self.expression,
+            f"{self.expression}: {outcome.error.get('code', '')}: {outcome.error.get('message')}",
+        )
+    env.stack.append(None if outcome.undefined else outcome.value)
+
+
+def _evaluate_text(expression: str) -> Any:
+    """moto's ``eval_jsonata_expression`` (variables spliced into the text): what is left of
+    moto's own callers (its output validation), with the same evaluator."""
     from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
 
-    try:
-        # moto composes the expression with its variables ($states, ...) declared inline,
-        # and evaluates it against no input, as its JVM bridge does.
-        compiled = jsonata.Jsonata(expression)
-        compiled.register_lambda("decodeUrlComponent", _decode_url_component)
-        return compiled.evaluate(None)
-    except Exception as error:  # jsonata-python raises its own JException
-        raise JSONataException("States.QueryEvaluationError", str(error)) from error
+    outcome = process().evaluate(expression, {})
+    if outcome.error is not None:
+        raise JSONataException("States.QueryEvaluationError", str(outcome.error.get("message")))
+    return None if outcome.undefined else outcome.value
 
 
-@contextmanager
-def install() -> Iterator[None]:
-    """Give moto's interpreter a JSONata evaluator while the context is open."""
-    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
-
-    previous = moto_jsonata._eval_jsonata
-    moto_jsonata._eval_jsonata = _evaluate
-    try:
-        yield
-    finally:
-        moto_jsonata._eval_jsonata = previous
+_STRING = "moto.stepfunctions.parser.asl.component.common.string.string_expression"
+PATCHES = (
+    Patch(
+        name="jsonata",
+        targets={
+            f"{_STRING}:StringJSONata._eval_body": constant(_jsonata_eval_body),
+            f"{_STRING}:StringVariableSample._eval_body": constant(_variable_sample_eval_body),
+            "moto.stepfunctions.parser.asl.jsonata.jsonata:_eval_jsonata": constant(_evaluate_text),
+        },
+        reason=(
+            "moto parses JSONata but evaluates none (its evaluator is a function pointer left "
+            "None: TypeError); Step Functions runs npm jsonata 2.0.6 ('Transforming data with "
+            "JSONata in Step Functions'), here in one Node process, each expression compiled "
+            "once and its variables passed as bindings."
+        ),
+        upstream="moto evaluating JSONata itself (LocalStack fills the pointer with a JVM bridge)",
+    ),
+)

@@ -1,4 +1,4 @@
-"""JSONPath as Step Functions evaluates it, for moto 5.2.5's States Language interpreter.
+"""JSONPath as Step Functions evaluates it, for moto's States Language interpreter.
 
 Step Functions' paths follow JsonPath (Step Functions developer guide, "Using JSONPath paths"
 and its "Reference paths"): a path that can identify only a single node, written with dot and
@@ -20,34 +20,23 @@ DELETE THIS MODULE once moto returns the node of a definite path itself (check w
 from __future__ import annotations
 
 import functools
-import importlib
-import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from ._moto_apigateway import check_moto_version
+from ._patch import Patch
 
-# The modules of moto 5.2.5 that import extract_json by name (grep "import extract_json").
-_IMPORTERS = (
-    "moto.stepfunctions.parser.asl.utils.json_path",
-    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
-    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations."
-    "timestamp_operators",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations."
-    "boolean_equals",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations."
-    "numeric",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations."
-    "string_operators",
-    "moto.stepfunctions.parser.asl.eval.states",
+_PARSER = "moto.stepfunctions.parser.asl."
+# The modules of moto's parser that hold extract_json (grep "extract_json"), its own included.
+_HOLDERS = (
+    "utils.json_path",
+    "component.intrinsic.argument.argument",
+    "component.common.string.string_expression",
+    *(
+        f"component.state.choice.comparison.operator.implementations.{name}"
+        for name in ("timestamp_operators", "boolean_equals", "numeric", "string_operators")
+    ),
+    "eval.states",
 )
-_PARSER_PACKAGE = "moto.stepfunctions.parser."
-
-_lock = threading.Lock()
-_install_count = 0
 _original: list[Callable[[str, Any], Any]] = []
 
 
@@ -93,46 +82,20 @@ def extract_json(path: str, data: Any) -> Any:
     return matches[0].value
 
 
-@contextmanager
-def install() -> Iterator[None]:
-    """Evaluate definite paths as Step Functions does while the context is open (re-entrant)."""
-    check_moto_version()
-    global _install_count
-    with _lock:
-        if _install_count == 0:
-            _patch()
-        _install_count += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _install_count -= 1
-            if _install_count == 0:
-                _unpatch()
-
-
-def _modules() -> list[Any]:
-    for name in _IMPORTERS:
-        importlib.import_module(name)
-    return [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith(_PARSER_PACKAGE) and module is not None
-    ]
-
-
-def _patch() -> None:
-    from moto.stepfunctions.parser.asl.utils import json_path
-
-    original = json_path.extract_json
+def _replacing(original: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
     _original[:] = [original]
-    for module in _modules():
-        if getattr(module, "extract_json", None) is original:
-            setattr(module, "extract_json", extract_json)  # noqa: B010
+    return extract_json
 
 
-def _unpatch() -> None:
-    original = _original[0]
-    for module in _modules():
-        if getattr(module, "extract_json", None) is extract_json:
-            setattr(module, "extract_json", original)  # noqa: B010
+PATCHES = (
+    Patch(
+        name="definite-jsonpath",
+        targets={f"{_PARSER}{holder}:extract_json": _replacing for holder in _HOLDERS},
+        reason=(
+            "moto wraps a definite path's value in a list when the step before the last is an "
+            "index ($.a[0].b gives [34]); 'Using JSONPath paths' (Reference Paths): a path "
+            "identifying a single node returns that node's value (34)."
+        ),
+        upstream="moto's extract_json returning the node of a definite path (after issue 7825)",
+    ),
+)

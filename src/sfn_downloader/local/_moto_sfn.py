@@ -34,61 +34,22 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+from ._patch import Patch, keeping
 
 _PARAMETERS = {"Input": "input", "Name": "name", "StateMachineArn": "stateMachineArn"}
 """The task's parameters → botocore's ``StartExecution`` members."""
-_PATCHED = ("_normalise_parameters", "_normalise_response")
-
-_lock = threading.Lock()
-_install_count = 0
-_originals: dict[str, Any] = {}
 _PARSED_KEPT = 64
 _parsed: dict[str, Any] = {}
 """Parsed definitions by their text, least recently used first."""
+_originals: dict[str, Any] = {}
 
 
-@contextmanager
-def install() -> Iterator[None]:
-    """Patch moto's Step Functions task while the context is open (re-entrant)."""
-    global _install_count
-    with _lock:
-        if _install_count == 0:
-            cls = _task_class()
-            for name in _PATCHED:
-                _originals[name] = cls.__dict__.get(name)
-                setattr(cls, name, globals()[name])
-            _serialize_parses()
-        _install_count += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _install_count -= 1
-            if _install_count == 0:
-                cls = _task_class()
-                for name in _PATCHED:
-                    original = _originals.pop(name)
-                    if original is None:
-                        delattr(cls, name)
-                    else:
-                        setattr(cls, name, original)
-                _parser_class().parse = _originals.pop("parse")
-
-
-def _parser_class() -> Any:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    return AmazonStateLanguageParser
-
-
-def _serialize_parses() -> None:
-    parser = _parser_class()
-    original = parser.__dict__["parse"]  # a staticmethod
-    _originals["parse"] = original
-    parse = original.__func__
+def _serialized_parse(original: Any) -> Any:
+    """moto's ``AmazonStateLanguageParser.parse`` (a staticmethod), one parse at a time, each
+    definition's parse reused."""
+    parse = original.__func__ if isinstance(original, staticmethod) else original
     parsing = threading.Lock()
 
     def serialized(definition: str) -> Any:
@@ -101,15 +62,7 @@ def _serialize_parses() -> None:
                 del _parsed[next(iter(_parsed))]
             return parsed
 
-    parser.parse = staticmethod(serialized)
-
-
-def _task_class() -> Any:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_sfn as module,
-    )
-
-    return module.StateTaskServiceSfn
+    return staticmethod(serialized)
 
 
 def _normalise_parameters(
@@ -144,3 +97,47 @@ def _normalise_response(
     for key in list(response):
         if key[:1].islower():
             response[key[0].upper() + key[1:]] = response.pop(key)
+
+
+_TASK = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+    "state_task_service_sfn:StateTaskServiceSfn"
+)
+PATCHES = (
+    Patch(
+        name="start-execution",
+        targets={
+            f"{_TASK}._normalise_parameters": keeping(
+                _originals, "_normalise_parameters", _normalise_parameters
+            ),
+            f"{_TASK}._normalise_response": keeping(
+                _originals, "_normalise_response", _normalise_response
+            ),
+        },
+        reason=(
+            "moto passes the task's Input/Name/StateMachineArn to botocore unrenamed (KeyError: "
+            "'Input'), names an unnamed execution None and reads its answer with the wrong "
+            "casing; 'Start a new AWS Step Functions state machine from a running execution', "
+            "StartExecution (API reference)."
+        ),
+        upstream="moto's StateTaskServiceSfn normalising parameters and answers (LocalStack does)",
+    ),
+    Patch(
+        name="parse",
+        targets={
+            "moto.stepfunctions.parser.asl.parse.asl_parser:AmazonStateLanguageParser.parse": (
+                _serialized_parse
+            ),
+        },
+        reason=(
+            "moto's Preprocessor keeps the query language scope in a class attribute shared by "
+            "every parser: two executions starting at once interleave on it and one stays "
+            "RUNNING forever. Parses are serialized, and reused by definition text (0.25 s "
+            "each)."
+        ),
+        upstream=(
+            "moto keeping Preprocessor._query_language_per_scope per instance (then keep only "
+            "the reuse of parses, a speed-up)"
+        ),
+    ),
+)

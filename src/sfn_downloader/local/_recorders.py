@@ -1,12 +1,12 @@
 """Sleeps of moto's interpreter recorded instead of slept (``fast_retries``), each by the runner
 whose state machine sleeps: the registry ``_waits`` (Wait states) and ``_retry_sleeps`` (retry
-intervals) share. A patch of the interpreter is applied while any runner records and removed
-when the last one stops."""
+intervals) share. Their patches are installed with every other (``_patch``); a sleep no runner
+records is slept."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,8 +23,7 @@ def state_machine_of(env: Any) -> str | None:
 class Recorders:
     """State machine ARN → the list its sleeps go to, in the order the runners opened."""
 
-    def __init__(self, patch: Callable[[], None], unpatch: Callable[[], None]) -> None:
-        self._patch, self._unpatch = patch, unpatch
+    def __init__(self) -> None:
         self._lists: dict[str, list[Any]] = {}
         self._lock = threading.Lock()
 
@@ -40,13 +39,9 @@ class Recorders:
     def recording(self, state_machine_arn: str, into: list[Any]) -> Iterator[None]:
         """While open, the sleeps of ``state_machine_arn`` go to ``into``."""
         with self._lock:
-            if not self._lists:
-                self._patch()
             self._lists[state_machine_arn] = into
         try:
             yield
         finally:
             with self._lock:
                 self._lists.pop(state_machine_arn, None)
-                if not self._lists:
-                    self._unpatch()

@@ -19,6 +19,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ._patch import Patch, constant, keeping
 from ._recorders import Recorders, state_machine_of
 
 _current = threading.local()
@@ -39,12 +40,6 @@ class _Clock:
             target.append(seconds)
 
 
-def _module() -> Any:
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-    return retrier_decl
-
-
 def _eval_body(self: Any, env: Any) -> None:
     previous = getattr(_current, "state_machine", None)
     _current.state_machine = state_machine_of(env)
@@ -54,20 +49,20 @@ def _eval_body(self: Any, env: Any) -> None:
         _current.state_machine = previous
 
 
-def _patch() -> None:
-    module = _module()
-    _originals["time"], _originals["eval"] = module.time, module.RetrierDecl._eval_body
-    module.RetrierDecl._eval_body = _eval_body
-    module.time = _Clock()
-
-
-def _unpatch() -> None:
-    module = _module()
-    module.time = _originals.pop("time")
-    module.RetrierDecl._eval_body = _originals.pop("eval")
-
-
-_RETRIES = Recorders(_patch, _unpatch)
+_RETRIES = Recorders()
+_RETRIER = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
+PATCHES = (
+    Patch(
+        name="retry-sleeps",
+        targets={
+            f"{_RETRIER}:time": constant(_Clock()),
+            f"{_RETRIER}:RetrierDecl._eval_body": keeping(_originals, "eval", _eval_body),
+        },
+        reason="fast_retries: a runner records its state machine's retry intervals unslept.",
+        upstream="stays: the runner's own feature (moto sleeps as Step Functions waits)",
+        kind="feature",
+    ),
+)
 
 
 def recorded_retry_sleeps(

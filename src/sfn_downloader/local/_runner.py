@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .._contract import PARTITION_KEY, SORT_KEY
 from . import _backfill, _moto_distributed, _moto_http
 from ._api_gateway import LocalRestApi
+from ._clients import local_client
 from ._execution import LocalExecution, scheduled_time_text, select_downloader
 from ._http import check_base_url
 from ._moto import check_workflow_type, local_aws
@@ -164,9 +165,7 @@ class LocalRunner:
 
     def _client(self, service: str) -> Any:
         if service not in self._clients:
-            import boto3  # type: ignore[import-untyped]
-
-            self._clients[service] = boto3.client(service, region_name=LOCAL_REGION)
+            self._clients[service] = local_client(service)
         return self._clients[service]
 
     def _create_resources(self) -> None:

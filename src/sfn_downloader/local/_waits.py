@@ -17,15 +17,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ._patch import Patch, keeping
 from ._recorders import Recorders, state_machine_of
 
 _original: dict[str, Any] = {}
-
-
-def _wait_function() -> Any:
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
-    return wait_function.WaitFunction
 
 
 def _record(self: Any, env: Any, wait_seconds: int) -> None:
@@ -36,17 +31,19 @@ def _record(self: Any, env: Any, wait_seconds: int) -> None:
         target.append(wait_seconds)
 
 
-def _patch() -> None:
-    cls = _wait_function()
-    _original["wait"] = cls._wait_interval
-    cls._wait_interval = _record
-
-
-def _unpatch() -> None:
-    _wait_function()._wait_interval = _original.pop("wait")
-
-
-_WAITS = Recorders(_patch, _unpatch)
+_WAITS = Recorders()
+PATCHES = (
+    Patch(
+        name="waits",
+        targets={
+            "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function:"
+            "WaitFunction._wait_interval": keeping(_original, "wait", _record),
+        },
+        reason="fast_retries: a runner records its state machine's Wait seconds unslept.",
+        upstream="stays: the runner's own feature (moto waits as Step Functions does)",
+        kind="feature",
+    ),
+)
 
 
 def recorded_waits(state_machine_arn: str, waits: list[int]) -> AbstractContextManager[None]:

@@ -46,6 +46,11 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_|~-]+$")
 """An HTTP field name (RFC 9110 token) that API Gateway can also map (no backtick)."""
 _IMF_FIXDATE = "[FNn,*-3], [D01] [MNn,*-3] [Y0001] [H01]:[m01]:[s01] GMT"
 """RFC 9110 section 5.6.7's preferred HTTP-date, as a JSONata ``$toMillis`` picture."""
+_IMF_FIXDATE_TEXT = (
+    "/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    " [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT/"
+)
+"""RFC 9110's IMF-fixdate (no ``$`` anchor: moto refuses a lone ``$``; the length is checked)."""
 _REQUESTS_AROUND = 2
 """A wait sits between two requests, each up to API Gateway's integration timeout."""
 _CAUSE_BODY_CHARACTERS = 30_000
@@ -246,7 +251,13 @@ class BoundRetryAfter:
         full_jitter = str(retry.get("jitter_strategy")) == str(sfn.JitterType.FULL)
         backoff = f"$min([{interval:g} * $power({rate:g}, $waits - 1), {max_delay:g}])"
         backoff = f"$ceil($random() * {backoff})" if full_jitter else f"$ceil({backoff})"
-        reset = f"$number($h.`{options.reset_header}`[0])" if options.reset_header else "undefined"
+        # A reset header that is not digits counts as absent (as an unreadable Retry-After).
+        reset = (
+            f"$digits($trim($h.`{options.reset_header}`[0])) ? "
+            f"$number($trim($h.`{options.reset_header}`[0]))"
+            if options.reset_header
+            else "undefined"
+        )
         reset_said = (
             f"'{options.reset_header}: ' & $h.`{options.reset_header}`[0]"
             if options.reset_header
@@ -274,8 +285,13 @@ class BoundRetryAfter:
             " : 0) + 1",
             f"$ra := $trim($h.`{RETRY_AFTER_HEADER}`[0])",
             # Only digits (no `$` anchor: moto refuses a lone `$` as a variable reference).
-            "$delta := $exists($ra) and $ra != '' and $not($contains($ra, /[^0-9]/))",
-            f"$date := $exists($ra) and $not($delta) ? $toMillis($ra, '{_IMF_FIXDATE}')",
+            "$digits := function($v) {"
+            " $exists($v) and $v != '' and $not($contains($v, /[^0-9]/)) }",
+            "$delta := $digits($ra)",
+            # An IMF-fixdate as RFC 9110 writes it (29 characters, this letter case); any other
+            # text counts as no Retry-After: jsonata 2.0.6's $toMillis fails on other cases.
+            f"$date := $exists($ra) and $length($ra) = 29 and $contains($ra, {_IMF_FIXDATE_TEXT})"
+            f" ? $toMillis($ra, '{_IMF_FIXDATE}')",
             f"$reset := {reset}",
             "$asked := $delta ? $number($ra) : $exists($date) ? $ceil(($date - $now) / 1000)"
             " : $exists($reset) ? $ceil($reset - $now / 1000)",

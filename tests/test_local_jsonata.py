@@ -1,0 +1,103 @@
+"""JSONata, locally, as Step Functions runs it: npm jsonata 2.0.6 in one Node process
+("Transforming data with JSONata in Step Functions" names the version), each expression
+compiled once, its variables passed as bindings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local_helpers import DefinitionRunner
+from sfn_downloader.local._jsonata_node import JSONATA_VERSION, node_modules, process
+from sfn_downloader.local._moto import local_aws
+
+
+def evaluate(expression: str, **bindings: Any) -> Any:
+    outcome = process().evaluate(expression, bindings)
+    return outcome.error["code"] if outcome.error else outcome.value
+
+
+def test_the_evaluator_is_npm_jsonata_2_0_6() -> None:
+    manifest = json.loads((node_modules() / "jsonata" / "package.json").read_text())
+    assert manifest["version"] == JSONATA_VERSION == "2.0.6"
+
+
+@pytest.mark.parametrize("text", ["2026-01-06 10:00:00", "20260101T000000Z", "2026-01-01T00:00Z"])
+def test_to_millis_refuses_what_jsonata_2_0_6_refuses(text: str) -> None:
+    """Issue 25, point 2: jsonata-python read these; 2.0.6 fails with D3110."""
+    assert evaluate("$toMillis($t)", t=text) == "D3110"
+
+
+def test_to_millis_reads_iso_8601() -> None:
+    assert evaluate('$toMillis("2026-01-01T00:00:00Z")') == 1767225600000
+
+
+def test_string_of_a_16_digit_number_has_15_significant_digits() -> None:
+    """Issue 25, point 3: 2.0.6 gives "1764221400123460" (jsonata-python: 1.76422140012346e+15)."""
+    assert evaluate("$string($n)", n=1764221400123456) == "1764221400123460"
+
+
+def test_decode_url_component_refuses_a_malformed_sequence() -> None:
+    """ECMAScript's decodeURIComponent (jsonata-python left "%ZZ" as it was)."""
+    assert process().evaluate('$decodeUrlComponent("%ZZ")', {}).error is not None
+
+
+# --- in moto's interpreter ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def machines() -> Iterator[DefinitionRunner]:
+    with local_aws():
+        yield DefinitionRunner()
+
+
+def jsonata_pass(output: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": output, "End": True, **fields}},
+    }
+
+
+def test_a_jsonata_state_outputs_what_2_0_6_computes(machines: DefinitionRunner) -> None:
+    described = machines.run(
+        jsonata_pass("{% {'s': $string($states.input.n), 'm': $toMillis($states.input.t)} %}"),
+        input={"n": 1764221400123456, "t": "2026-01-01T00:00:00Z"},
+    )
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == {"s": "1764221400123460", "m": 1767225600000}
+
+
+def test_a_failing_expression_fails_the_state_with_query_evaluation_error(
+    machines: DefinitionRunner,
+) -> None:
+    described = machines.run(
+        jsonata_pass("{% $toMillis($states.input.t) %}"), input={"t": "2026-01-06 10:00:00"}
+    )
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "D3110" in described["cause"]
+
+
+def test_undefined_fails_the_state(machines: DefinitionRunner) -> None:
+    described = machines.run(jsonata_pass("{% $states.input.missing %}"), input={})
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "returned nothing (undefined)" in described["cause"]
+
+
+def test_variables_are_bindings_not_text(machines: DefinitionRunner) -> None:
+    """moto spliced a string variable into the expression unescaped: a quote broke it."""
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"said": "{% $states.input.said %}"}, "Next": "Get"},
+            "Get": {"Type": "Pass", "Output": "{% {'said': $said} %}", "End": True},
+        },
+    }
+    said = 'he said "hi" \\ and left'
+    described = machines.run(definition, input={"said": said})
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == {"said": said}
