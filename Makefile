@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test test-fast lint clean matrix
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,14 @@ lint: venv
 
 test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile
+
+# make test-fast: the inner loop, without the slow tooling tests (pytest -m slow lists them).
+test-fast: venv
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not slow"
+
+# make matrix: docs/compatibility-matrix.md, every pair of features built (tests check it).
+matrix: venv
+	$(BIN)/python scripts/compat_matrix.py --write
 
 clean:
 	rm -rf $(VENV) cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache
