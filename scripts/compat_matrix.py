@@ -14,6 +14,7 @@ Features of one kind (two paginators, two fan-out kinds) are not pairs.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import sys
@@ -238,7 +239,7 @@ def _reason(problem: Problem) -> str:
     prop = re.sub(r"\[\d+\]", "[i]", problem.prop)
     message = re.sub(rf"\{{{_TIME_NAME}(:\w+)?\}}", "{<time>}", problem.message)
     message = re.sub(rf"'{_TIME_NAME}'", "'<time>'", message)
-    return f"`{prop}`: {message}"
+    return f"`{prop}`: {html.escape(message, quote=False)}"  # Markdown: <time> is no tag
 
 
 @dataclass
@@ -317,8 +318,9 @@ def render(matrix: Matrix) -> str:
         "",
         "Every pair of features passed to `DownloaderPattern` together, each with the minimal",
         "props it needs alone (`scripts/compat_matrix.py` lists them). **ok**: it constructs;",
-        "**R<n>**: refused at synth with the reasons below; **—**: one kind, not a pair (two",
-        "paginators, two fan-out kinds); **(alone)**: refused only because one of the two is",
+        "**R1**, **R2**, ...: refused at synth, for the reasons listed below; **—**: one kind,",
+        "not a pair (two paginators, two fan-out kinds); **(alone)**: refused only because one of",
+        "the two is",
         f"invalid alone ({', '.join(invalid_alone)} needs a Map), as it is on the diagonal.",
         "",
         f"**Refused {len(refused)} of {len(pairs)} pairs**, {len(for_itself)} of them only "
