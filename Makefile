@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: venv demo test lint clean test-moto-latest
+.PHONY: venv demo test test-fast lint clean matrix test-moto-latest
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -42,7 +42,15 @@ test-moto-latest: venv
 	rm -rf .moto-latest
 	$(BIN)/pip install -q --no-deps --target .moto-latest 'moto>=5.2.5,<5.3'
 	PYTHONPATH=.moto-latest $(BIN)/pytest -q -n auto --dist loadfile tests/test_moto_patches.py \
-		$(wildcard tests/test_local*.py)
+		$(wildcard tests/test_local*.py tests/test_*_local.py)
+
+# make test-fast: the inner loop, without the slow tooling tests (pytest -m slow lists them).
+test-fast: venv
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not slow"
+
+# make matrix: docs/compatibility-matrix.md, every pair of features built (tests check it).
+matrix: venv
+	$(BIN)/python scripts/compat_matrix.py --write
 
 clean:
 	rm -rf $(VENV) .mutate .moto-latest cdk.out examples/*/cdk.out .pytest_cache .mypy_cache .ruff_cache site

@@ -36,6 +36,9 @@ from scenarios import (
     synth,
 )
 
+pytest_plugins = ["local_fixtures"]
+"""The local-run fixtures (stand-in upstream, runners): defined once for every module."""
+
 
 @pytest.fixture(scope="session")
 def default() -> Scenario:

@@ -28,6 +28,7 @@ def test_hand_written_baseline_is_the_same_template_as_the_construct() -> None:
     assert Template.from_stack(construct).to_json() == Template.from_stack(by_hand).to_json()
 
 
+@pytest.mark.slow  # runs a benchmark
 def test_local_benchmark_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,6 +26,8 @@ from cfnlint.runner import Runner
 
 from scenarios import Scenario, rendered_definition, state_machines
 
+pytestmark = pytest.mark.slow  # cfn-lint over every scenario
+
 # W3005 ("dependency already enforced by a GetAtt") comes from aws-cdk-lib's StateMachine,
 # which adds DependsOn on its role's policy; it is harmless and not ours to change.
 IGNORED = ["W3005"]

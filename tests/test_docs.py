@@ -200,6 +200,7 @@ def test_no_docstring_says_default_none() -> None:
     assert not offenders, f"'Default: None' says nothing about the behaviour: {offenders}"
 
 
+@pytest.mark.slow  # draws the pictures
 def test_make_docs_draws_both_pictures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``make docs`` still runs against the current example (the pictures are not compared
     byte for byte: a matplotlib release may move a pixel)."""

@@ -10,8 +10,7 @@ import importlib.util
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from local_helpers import Answer, Seen, Upstream, http_date, running_upstream
+from local_helpers import Answer, Seen, Upstream, http_date
 from sfn_downloader import AuthHeader, DownloaderPattern, ItemField
 from sfn_downloader.local import (
     SUPPORTED_MOTO_RANGE,
@@ -88,22 +87,8 @@ def stack() -> cdk.Stack:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(stack: cdk.Stack, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    """Open a runner on the module's app (closed after the test)."""
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            source = kwargs.pop("source", stack.node.root)
-            runner = LocalRunner(source, upstream=upstream.url, pattern=pattern, **kwargs)
-            return exits.enter_context(runner)
-
-        yield open_
+def local_source(stack: cdk.Stack) -> cdk.App:
+    return stack.node.root  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
@@ -419,6 +404,7 @@ def test_importing_the_library_does_not_import_moto() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
+@pytest.mark.slow  # the CLI synthesizes the example app
 def test_cli_runs_the_example_app(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
     upstream.script(default=Answer(200, STATUS, headers={"Date": http_date()}))
 

@@ -38,6 +38,8 @@ from scenarios import (
     build_trimmed,
 )
 
+pytestmark = pytest.mark.slow  # cdk-nag over every scenario and example
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
 GRAPHQL_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_graphql"

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader import DownloaderConfigError, DownloaderPattern, FanOut, Starts, Transport
 from sfn_downloader.local import LocalRunner
 
@@ -55,12 +55,6 @@ def test_only_allowed_names_are_read_from_the_input(asl: dict[str, Any]) -> None
     assert asl["States"]["DefaultQuery"]["Parameters"]["query"] == {
         "datasource": ["tranquility"], "language": ["en"],
     }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 @pytest.fixture

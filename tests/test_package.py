@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.slow  # builds the sdist and the wheel, installs it, synthesizes with it
+
 ROOT = Path(__file__).resolve().parent.parent
 DIST_NAME = "sfn_downloader"
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -97,6 +97,7 @@ def test_snapshot_fully_configured(full: Scenario, snapshot_json: SnapshotAssert
     assert full.json == snapshot_json
 
 
+@pytest.mark.slow  # a fresh interpreter imports aws-cdk-lib
 def test_import_loads_no_aws_cdk_module_until_a_name_is_used() -> None:
     code = (
         "import sys, sfn_downloader;"

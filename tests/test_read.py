@@ -419,6 +419,7 @@ def test_cli_progress_bar_only_on_a_terminal(
     assert "reading:" in terminal.getvalue() and "/600 " in terminal.getvalue()  # 10 minutes
 
 
+@pytest.mark.slow  # draws a picture
 def test_cli_draws_a_chart(players: DownloaderTable, tmp_path: Path,
                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     out = tmp_path / "charts" / "players.png"
@@ -440,6 +441,7 @@ def test_cli_latest(players: DownloaderTable, capsys: pytest.CaptureFixture[str]
     assert json.loads(capsys.readouterr().out)["sk"] == at(MINUTES - 1)
 
 
+@pytest.mark.slow  # a CLI subprocess each
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -467,6 +469,7 @@ def test_cli_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -
     assert line.startswith("python -m sfn_downloader.read: error: ") and message in line
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_cli_a_failed_read_exits_1_with_one_line() -> None:
     result = cli("NoSuchTable", "--downloader-id", "x", "--from", "2026-11-27T05:00:00Z",
                  "--to", "2026-11-27T06:00:00Z", "--region", "us-east-1",

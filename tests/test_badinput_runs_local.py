@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import (
     Archive,
     Concurrency,
@@ -75,22 +74,6 @@ def app() -> cdk.App:
         item={"value": ItemField.number("$.ResponseBody.value")},
     )  # fmt: skip
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str) -> LocalRunner:
-            return exits.enter_context(LocalRunner(app, upstream=upstream.url, pattern=pattern))
-
-        yield open_
 
 
 def slack_page(seen: Seen, last: dict[str, Any], pages: int = 3) -> Answer:

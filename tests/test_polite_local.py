@@ -8,20 +8,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
-
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import Scenario
 
 T = [f"2026-11-27T05:{minute:02d}:00Z" for minute in range(30, 40)]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 def runner_for(polite: Scenario, upstream: Upstream, name: str) -> Iterator[LocalRunner]:

@@ -9,13 +9,12 @@ actions (a 404 and a 204 without a body), on both transports where the shape is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from local_helpers import Answer, Run, Seen, Upstream
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
 
 from scenarios import EXAMPLE_API, build_status_actions
@@ -36,26 +35,6 @@ def app() -> cdk.App:
         pagination=Pagination.link_header(), item={"page": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
-    """One open runner per downloader, for the module (each test runs at its own time)."""
-    with ExitStack() as exits:
-        yield RunnerPool.of(exits, app, upstream.url)
-
-
-@pytest.fixture
-def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
-    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
-    when = fresh_time()
-    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
 
 
 T0 = "2026-11-27T05:30:00Z"
@@ -83,10 +62,10 @@ def repositories(seen: Seen) -> Answer:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_every_page_of_every_path_and_a_gone_path_skipped(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(repositories)
-    runner = open_runner(transport, "Repos")
+    runner = open_run(transport, "Repos")
 
     execution = runner.run(T0)
 
@@ -106,10 +85,10 @@ def test_every_page_of_every_path_and_a_gone_path_skipped(
 
 
 def test_without_an_action_the_gone_path_fails_alone(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(repositories)
-    runner = open_runner("Plain", "Repos")
+    runner = open_run("Plain", "Repos")
 
     execution = runner.run(T0)
 
@@ -125,13 +104,13 @@ def test_without_an_action_the_gone_path_fails_alone(
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("answer", [Answer(404, {"message": "gone"}), EMPTY], ids=["404", "204"])
 def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
-    open_runner: Callable[[str, str], Run],
+    open_run: Callable[[str, str], Run],
     upstream: Upstream,
     transport: str,
     answer: Answer,
 ) -> None:
     upstream.script(answer)
-    runner = open_runner(transport, "One")
+    runner = open_run(transport, "One")
 
     execution = runner.run(T0)
 
@@ -142,9 +121,9 @@ def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_other_answers_are_stored_or_fail_as_before(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
-    runner = open_runner(transport, "One")
+    runner = open_run(transport, "One")
 
     upstream.script(Answer(200, {"value": 7}))
     stored = runner.run(T0)
@@ -173,13 +152,13 @@ def events(empty_at: int, status: int = 204) -> Callable[[Seen], Answer]:
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("status", [204, 404])
 def test_end_stops_the_page_loop_with_the_pages_before_stored(
-    open_runner: Callable[[str, str], Run],
+    open_run: Callable[[str, str], Run],
     upstream: Upstream,
     transport: str,
     status: int,
 ) -> None:
     upstream.respond(events(empty_at=3, status=status))
-    runner = open_runner(transport, "Events")
+    runner = open_run(transport, "Events")
 
     execution = runner.run(T0)
 
@@ -190,7 +169,7 @@ def test_end_stops_the_page_loop_with_the_pages_before_stored(
 
 @pytest.mark.parametrize("status", [204, 404])
 def test_end_stops_cursor_pagination(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, status: int
+    open_run: Callable[[str, str], Run], upstream: Upstream, status: int
 ) -> None:
     def feed(seen: Seen) -> Answer:
         if "cursor" not in seen.query:
@@ -198,7 +177,7 @@ def test_end_stops_cursor_pagination(
         return EMPTY if status == 204 else Answer(404, {})
 
     upstream.respond(feed)
-    runner = open_runner("Proxy", "Feed")
+    runner = open_run("Proxy", "Feed")
 
     execution = runner.run(T0)
 
@@ -207,7 +186,7 @@ def test_end_stops_cursor_pagination(
 
 
 def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     def orders(seen: Seen) -> Answer:
         page = int(seen.query["page"][0])
@@ -216,7 +195,7 @@ def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
         return EMPTY if page == 3 else Answer(200, [page], {"X-Pages": "4"})
 
     upstream.respond(orders)
-    runner = open_runner("Proxy", "Orders")
+    runner = open_run("Proxy", "Orders")
 
     execution = runner.run(T0)
 
@@ -225,10 +204,10 @@ def test_x_pages_skips_a_missing_or_empty_page_and_keeps_the_others(
 
 
 def test_x_pages_with_an_empty_first_answer_stores_nothing(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(lambda seen: EMPTY)
-    runner = open_runner("Proxy", "Orders")
+    runner = open_run("Proxy", "Orders")
 
     execution = runner.run(T0)
 

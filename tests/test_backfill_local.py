@@ -5,7 +5,6 @@ alone; bad ranges fail at once; and the CLI's ``--backfill FROM TO``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_scheduler as scheduler
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Starts, Window
 from sfn_downloader.local import LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
@@ -65,12 +64,6 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     app.synth()
     return outdir
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 def counting(seen: Seen) -> Answer:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import build_http_task, build_http_task_basic, build_http_task_pages
@@ -38,21 +37,8 @@ def app() -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            kwargs.setdefault("upstream", upstream.url)
-            kwargs.setdefault("secrets", {"esi/api-key": API_KEY})
-            return exits.enter_context(LocalRunner(app, pattern=pattern, **kwargs))
-
-        yield open_
+def runner_options() -> dict[str, Any]:
+    return {"secrets": {"esi/api-key": API_KEY}}
 
 
 def test_api_key_connection_sends_the_key_header_and_nothing_else_secret(

@@ -7,14 +7,13 @@ server answering by path and page.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
@@ -41,23 +40,6 @@ def app() -> cdk.App:
         item={"value": ItemField.number("$.value")},
     )  # fmt: skip
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            runner = LocalRunner(app, upstream=upstream.url, pattern=pattern, **kwargs)
-            return exits.enter_context(runner)
-
-        yield open_
 
 
 def orders_of(seen: Seen) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -12,7 +11,7 @@ import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader import DownloaderPattern
 from sfn_downloader.local import LocalRunner
 
@@ -26,12 +25,6 @@ class Transient(DynamodbException):
 
     def __init__(self, code: str) -> None:
         super().__init__(ERROR_TYPE_PREFIX + code, message=f"{code} (injected)")
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

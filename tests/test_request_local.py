@@ -9,15 +9,14 @@ does). It answers GraphQL errors with HTTP 200, as GraphQL servers do.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from local_helpers import Answer, Run, Seen, Upstream
 
 from scenarios import EXAMPLE_API, GRAPHQL_QUERY, build_graphql
 
@@ -39,22 +38,8 @@ def app() -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
-    with ExitStack() as exits:
-        yield RunnerPool.of(exits, app, {EXAMPLE_API: upstream.url})
-
-
-@pytest.fixture
-def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
-    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
-    when = fresh_time()
-    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
+def upstream_routes(upstream: Upstream) -> dict[str, str]:
+    return {EXAMPLE_API: upstream.url}
 
 
 def graphql(seen: Seen, *, errors_on: int | None = None, no_cursor_on: int | None = None) -> Answer:
@@ -93,10 +78,10 @@ def pages_of(run: Run, attribute: str) -> list[tuple[int, Any]]:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_graphql_cursor_in_the_body_pages_until_has_next_page_is_false(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(graphql)
-    run = open_runner(transport, "Issues")
+    run = open_run(transport, "Issues")
 
     execution = run.run()
 
@@ -115,10 +100,10 @@ def test_graphql_cursor_in_the_body_pages_until_has_next_page_is_false(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_graphql_errors_answer_is_not_stored_and_fails_the_run_naming_its_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(lambda seen: graphql(seen, errors_on=2))
-    run = open_runner(transport, "Issues")
+    run = open_run(transport, "Issues")
 
     execution = run.run()
 
@@ -132,10 +117,10 @@ def test_a_graphql_errors_answer_is_not_stored_and_fails_the_run_naming_its_page
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_more_pages_without_a_cursor_stores_the_page_then_fails(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(lambda seen: graphql(seen, no_cursor_on=2))
-    run = open_runner(transport, "Issues")
+    run = open_run(transport, "Issues")
 
     execution = run.run()
 
@@ -148,7 +133,7 @@ def test_more_pages_without_a_cursor_stores_the_page_then_fails(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_json_post_keeps_its_body_on_every_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     def search(seen: Seen) -> Answer:
         if seen.method != "POST":
@@ -157,7 +142,7 @@ def test_a_json_post_keeps_its_body_on_every_page(
         return Answer(200, {"results": [page] * (2 if page < 3 else 0)})
 
     upstream.respond(search)
-    run = open_runner(transport, "Search")
+    run = open_run(transport, "Search")
 
     execution = run.run()
 
@@ -171,10 +156,10 @@ def test_a_json_post_keeps_its_body_on_every_page(
 
 
 def test_time_placeholders_in_a_graphql_body_are_filled_and_other_braces_kept(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.script(Answer(200, {"data": {"viewer": {"issues": {"totalCount": 7}}}}))
-    run = open_runner("Proxy", "Since")
+    run = open_run("Proxy", "Since")
 
     execution = run.run()
 
@@ -189,10 +174,10 @@ def test_time_placeholders_in_a_graphql_body_are_filled_and_other_braces_kept(
 
 
 def test_a_graphql_errors_answer_of_a_single_request_is_not_stored(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.script(Answer(200, {"errors": [{"message": "Field 'viewer' is missing"}]}))
-    run = open_runner("Proxy", "Since")
+    run = open_run("Proxy", "Since")
 
     execution = run.run()
 

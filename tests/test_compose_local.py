@@ -7,13 +7,12 @@ answer in a bucket, all from the synthesized definition of the ``composed`` scen
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import Scenario
@@ -21,12 +20,6 @@ from scenarios import Scenario
 SCHEDULED = "2026-11-27T05:30:00Z"
 STATUS = {"players": 31000, "server_version": "2345678"}
 KEY = {"pk": "eve/player-count", "sk": SCHEDULED}
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 def subscribe_queue(runner: LocalRunner, name: str) -> str:

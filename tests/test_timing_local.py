@@ -4,8 +4,7 @@ consecutive runs, and the role's grant of a computed path (the runner's IAM chec
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_scheduler as scheduler
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader import DownloaderPattern, ItemField, Starts, Window
 from sfn_downloader.local import LocalRunner
 
@@ -56,22 +55,6 @@ def app() -> cdk.App:
         window=Window.last(cdk.Duration.hours(1), lookback=cdk.Duration.minutes(5)),
     )
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str, source: object = app) -> LocalRunner:
-            return exits.enter_context(LocalRunner(source, upstream=upstream.url, pattern=pattern))
-
-        yield open_
 
 
 def run_once(runner: LocalRunner, upstream: Upstream, when: str = T0) -> Any:

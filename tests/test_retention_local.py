@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader import DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
@@ -31,12 +30,6 @@ def app() -> cdk.App:
         item={"count": ItemField.number("$.count")}, retention=RETENTION,
     )  # fmt: skip
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 def test_one_path_item_expires_after_the_retention(app: cdk.App, upstream: Upstream) -> None:

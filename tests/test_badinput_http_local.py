@@ -8,15 +8,14 @@ all is ``States.Http.Socket``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 
-from local_helpers import Answer, Upstream, closed_port_url, gzipped, running_upstream
+from local_helpers import Answer, Upstream, closed_port_url, gzipped
 from sfn_downloader import DownloaderPattern, ItemField, Transport
 from sfn_downloader.local import LocalRunner
 
@@ -44,6 +43,16 @@ def template() -> dict[str, Any]:
     return app.synth().get_stack_by_name("BadHttp").template
 
 
+@pytest.fixture(scope="module")
+def local_source(template: dict[str, Any]) -> dict[str, Any]:
+    return template
+
+
+@pytest.fixture(scope="module")
+def runner_options() -> dict[str, Any]:
+    return {"secrets": {"api/key": API_KEY}}
+
+
 def with_task_header(template: dict[str, Any], name: str, value: str) -> dict[str, Any]:
     """``template`` with the HTTP Task's request header ``X-Probe`` replaced by ``name``.
 
@@ -55,27 +64,6 @@ def with_task_header(template: dict[str, Any], name: str, value: str) -> dict[st
     assert escaped in text
     replacement = json.dumps(f'"{name}":"{value}"')[1:-1]
     return dict(json.loads(text.replace(escaped, replacement)))
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(
-    template: dict[str, Any], upstream: Upstream
-) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(**kwargs: Any) -> LocalRunner:
-            kwargs.setdefault("source", template)
-            kwargs.setdefault("upstream", upstream.url)
-            kwargs.setdefault("secrets", {"api/key": API_KEY})
-            return exits.enter_context(LocalRunner(kwargs.pop("source"), **kwargs))
-
-        yield open_
 
 
 @pytest.mark.parametrize(

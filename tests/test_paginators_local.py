@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from local_helpers import Answer, Run, Seen, Upstream, running_upstream
 
 from scenarios import EXAMPLE_API, build_paginators
 
@@ -37,12 +36,6 @@ def app() -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def elsewhere() -> Iterator[Upstream]:
     """Another host: it must receive nothing."""
     with running_upstream() as server:
@@ -50,18 +43,13 @@ def elsewhere() -> Iterator[Upstream]:
 
 
 @pytest.fixture(scope="module")
-def runners(app: cdk.App, upstream: Upstream, elsewhere: Upstream) -> Iterator[RunnerPool]:
-    """One open runner per downloader, for the module (each test runs at its own time)."""
-    with ExitStack() as exits:
-        yield RunnerPool.of(exits, app, {EXAMPLE_API: upstream.url, EVIL: elsewhere.url})
+def upstream_routes(upstream: Upstream, elsewhere: Upstream) -> dict[str, str]:
+    return {EXAMPLE_API: upstream.url, EVIL: elsewhere.url}
 
 
-@pytest.fixture
-def open_runner(runners: RunnerPool, elsewhere: Upstream) -> Callable[[str, str], Run]:
-    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
-    when = fresh_time()
+@pytest.fixture(autouse=True)
+def _forget_elsewhere(elsewhere: Upstream) -> None:
     elsewhere.script()
-    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
 
 
 def requests_of(upstream: Upstream) -> list[tuple[str, str]]:
@@ -98,10 +86,10 @@ def github(seen: Seen) -> Answer:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_link_header_follows_next_until_the_last_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(github)
-    runner = open_runner(transport, "Issues")
+    runner = open_run(transport, "Issues")
 
     execution = runner.run(T0)
 
@@ -118,14 +106,14 @@ def test_link_header_follows_next_until_the_last_page(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_link_header_stops_at_max_pages_and_stores_the_last_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     def endless(seen: Seen) -> Answer:
         page = int(seen.query.get("page", ["1"])[0])
         return Answer(200, [page], {"Link": f'<{GITHUB}?per_page=2&page={page + 1}>; rel="next"'})
 
     upstream.respond(endless)
-    runner = open_runner(transport, "Issues")
+    runner = open_run(transport, "Issues")
 
     execution = runner.run(T0)
 
@@ -136,7 +124,7 @@ def test_link_header_stops_at_max_pages_and_stores_the_last_page(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_link_header_relations_are_read_as_rfc_8288_writes_them(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     """Unquoted, upper-case and multi-valued rel, other parameters, two header lines; a
     "next-archive" relation is not "next"."""
@@ -151,7 +139,7 @@ def test_link_header_relations_are_read_as_rfc_8288_writes_them(
         return Answer(200, [page], {"Link": ", ".join(links[page])})
 
     upstream.respond(answer)
-    runner = open_runner(transport, "Issues")
+    runner = open_run(transport, "Issues")
 
     execution = runner.run(T0)
 
@@ -162,10 +150,10 @@ def test_link_header_relations_are_read_as_rfc_8288_writes_them(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_one_page_without_a_link_header_is_the_only_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(lambda seen: Answer(200, [{"number": 1}]))
-    runner = open_runner(transport, "Issues")
+    runner = open_run(transport, "Issues")
 
     execution = runner.run(T0)
 
@@ -179,7 +167,7 @@ def test_one_page_without_a_link_header_is_the_only_page(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_next_url_resolves_absolute_and_relative_urls_against_the_endpoint(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     nexts = {
         "1": f"{EXAMPLE_API}/api/people/?format=json&page=2",  # absolute
@@ -196,7 +184,7 @@ def test_next_url_resolves_absolute_and_relative_urls_against_the_endpoint(
         return Answer(200, {"count": 7, "next": nexts[page], "results": [{"page": int(page)}]})
 
     upstream.respond(answer)
-    runner = open_runner(transport, "People")
+    runner = open_run(transport, "People")
 
     execution = runner.run(T0)
 
@@ -232,7 +220,7 @@ def test_next_url_resolves_absolute_and_relative_urls_against_the_endpoint(
     ],
 )
 def test_a_next_url_off_the_endpoints_origin_fails_the_run_and_is_never_requested(
-    open_runner: Callable[[str, str], Run],
+    open_run: Callable[[str, str], Run],
     upstream: Upstream,
     elsewhere: Upstream,
     transport: str,
@@ -240,7 +228,7 @@ def test_a_next_url_off_the_endpoints_origin_fails_the_run_and_is_never_requeste
 ) -> None:
     upstream.respond(lambda seen: Answer(200, {"next": next_url, "results": [{"page": 1}]}))
     elsewhere.respond(lambda seen: Answer(200, {"next": None, "results": [{"stolen": True}]}))
-    runner = open_runner(transport, "People")
+    runner = open_run(transport, "People")
 
     execution = runner.run(T0)
 
@@ -254,7 +242,7 @@ def test_a_next_url_off_the_endpoints_origin_fails_the_run_and_is_never_requeste
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("last", [None, "", "missing"])
 def test_next_url_stops_on_a_null_empty_or_missing_url(
-    open_runner: Callable[[str, str], Run],
+    open_run: Callable[[str, str], Run],
     upstream: Upstream,
     transport: str,
     last: str | None,
@@ -267,7 +255,7 @@ def test_next_url_stops_on_a_null_empty_or_missing_url(
         )
 
     upstream.respond(answer)
-    runner = open_runner(transport, "People")
+    runner = open_run(transport, "People")
 
     execution = runner.run(T0)
 
@@ -290,10 +278,10 @@ def items_by_offset(total: int, *, start: str = "offset", count: str = "limit") 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_offset_stops_at_a_short_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(items_by_offset(5))
-    runner = open_runner(transport, "Offset")
+    runner = open_run(transport, "Offset")
 
     execution = runner.run(T0)
 
@@ -308,10 +296,10 @@ def test_offset_stops_at_a_short_page(
 
 @pytest.mark.parametrize("transport", ["Proxy"])
 def test_offset_with_a_total_stops_when_the_offset_reaches_it(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(items_by_offset(4, start="start", count="count"))
-    runner = open_runner(transport, "OffsetTotal")
+    runner = open_run(transport, "OffsetTotal")
 
     execution = runner.run(T0)
 
@@ -325,10 +313,10 @@ def test_offset_with_a_total_stops_when_the_offset_reaches_it(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_offset_fails_with_the_page_stored_when_the_items_are_not_a_list(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(lambda seen: Answer(200, {"error": "maintenance"}))
-    runner = open_runner(transport, "Offset")
+    runner = open_run(transport, "Offset")
 
     execution = runner.run(T0)
 
@@ -339,10 +327,10 @@ def test_offset_fails_with_the_page_stored_when_the_items_are_not_a_list(
 
 @pytest.mark.parametrize("transport", ["Proxy"])
 def test_offset_total_not_a_number_fails_the_run(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(lambda seen: Answer(200, {"results": [1, 2]}))
-    runner = open_runner(transport, "OffsetTotal")
+    runner = open_run(transport, "OffsetTotal")
 
     execution = runner.run(T0)
 
@@ -358,10 +346,10 @@ def events_by_page(pages: dict[int, list[str]]) -> Callable[[Seen], Answer]:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_page_number_stops_at_an_empty_page_and_stores_it(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(events_by_page({1: ["a", "b"], 2: ["c"], 3: []}))
-    runner = open_runner(transport, "Numbers")
+    runner = open_run(transport, "Numbers")
 
     execution = runner.run(T0)
 
@@ -376,10 +364,10 @@ def test_page_number_stops_at_an_empty_page_and_stores_it(
 
 @pytest.mark.parametrize("transport", ["Proxy"])
 def test_page_number_with_a_page_size_stops_at_a_short_page(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(events_by_page({0: ["a", "b"], 1: ["c", "d"], 2: ["e"], 3: ["never"]}))
-    runner = open_runner(transport, "Sized")
+    runner = open_run(transport, "Sized")
 
     execution = runner.run(T0)
 
@@ -391,12 +379,12 @@ def test_page_number_with_a_page_size_stops_at_a_short_page(
 
 
 def test_a_malformed_percent_encoding_fails_through_the_proxy_as_on_aws(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     """The proxy's request is decoded once with JSONata's $decodeUrlComponent, which (AWS's
     JavaScript JSONata) fails on '%ZZ': so does the local run, and nothing is requested."""
     upstream.respond(lambda seen: Answer(200, {"next": "/api/people/?q=%ZZ", "results": [1]}))
-    runner = open_runner("Proxy", "People")
+    runner = open_run("Proxy", "People")
 
     execution = runner.run(T0)
 

@@ -7,14 +7,13 @@ proxy it is stored, and every kept field is the stand-in's own, value for value.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, market_orders, running_upstream
+from local_helpers import Answer, Seen, Upstream, market_orders
 from sfn_downloader import DownloaderPattern, ItemField, Trim
 from sfn_downloader.local import LocalRunner
 from sfn_downloader.local.errors import LocalRunnerError
@@ -34,23 +33,8 @@ def app() -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            runner = LocalRunner(
-                app, upstream=upstream.url, pattern=pattern,
-                secrets={"example/api-token": TOKEN}, **kwargs,
-            )  # fmt: skip
-            return exits.enter_context(runner)
-
-        yield open_
+def runner_options() -> dict[str, Any]:
+    return {"secrets": {"example/api-token": TOKEN}}
 
 
 def order_pages(pages: int) -> Callable[[Seen], Answer]:

@@ -7,15 +7,14 @@ What the runner must reproduce comes from the AWS documentation, named in each t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Upstream, closed_port_url, gzipped, running_upstream
+from local_helpers import Answer, Upstream, closed_port_url, gzipped
 from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import CompressedAnswerWarning, LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
@@ -64,24 +63,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     return app
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    """Open a runner on one of the module's downloaders (closed after the test)."""
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            kwargs.setdefault("upstream", upstream.url)
-            return exits.enter_context(LocalRunner(app, pattern=f"Bad/{pattern}", **kwargs))
-
-        yield open_
-
-
 # --- 4. DynamoDB refuses what the putItem sends; the run fails and stores nothing -------------
 
 
@@ -93,7 +74,7 @@ def test_a_string_stored_as_boolean_fails_the_put_as_dynamodb_refuses_it(
     # refusal is not one PutItem's model lists, so Step Functions names it with the generic
     # DynamoDB.AmazonDynamoDBException.
     upstream.script(default=Answer(200, {"flag": flag}))
-    runner = open_runner("Flag")
+    runner = open_runner("Bad/Flag")
 
     execution = runner.run(T0)
 
@@ -118,7 +99,7 @@ def test_a_number_dynamodb_cannot_store_fails_the_put(
     # "Supported data types and naming rules in Amazon DynamoDB": up to 38 digits of
     # precision, magnitude from 1E-130 to 9.9999999999999999999999999999999999999E+125.
     upstream.script(default=Answer(200, {"amount": amount}))
-    runner = open_runner("Amount")
+    runner = open_runner("Bad/Amount")
 
     execution = runner.run(T0)
 
@@ -133,7 +114,7 @@ def test_a_number_of_38_significant_digits_after_leading_zeros_is_stored(
     # "Leading and trailing zeroes are trimmed": they are not significant digits.
     amount = "000" + "12345678901234567890123456789012345678"
     upstream.script(default=Answer(200, {"amount": amount}))
-    runner = open_runner("Amount")
+    runner = open_runner("Bad/Amount")
 
     execution = runner.run(T0)
 
@@ -175,7 +156,7 @@ def test_a_definite_path_through_an_index_reads_the_value_not_a_list(
     # "Reference paths" identify a single node: $.ResponseBody[0].type_id is 34, not [34].
     body = [{"type_id": 34, "names": ["Tritanium", "Trit"]}, {"type_id": 35, "names": []}]
     upstream.script(default=Answer(200, body))
-    runner = open_runner("FirstType")
+    runner = open_runner("Bad/FirstType")
 
     execution = runner.run(T0)
 
@@ -194,7 +175,7 @@ def test_a_gzip_answer_reaches_the_task_undecompressed_and_the_runner_warns(
     # ("Receive an API response with a compressed payload"), and without binary media types
     # passes it on as UTF-8 text ("Content type conversions in API Gateway").
     upstream.script(default=gzipped({"amount": 7}))
-    runner = open_runner("Amount", fast_retries=True)
+    runner = open_runner("Bad/Amount", fast_retries=True)
 
     with pytest.warns(CompressedAnswerWarning, match="gzip-compressed"):
         execution = runner.run(T0)
@@ -213,7 +194,7 @@ def test_an_unreachable_upstream_is_the_proxys_integration_failure_504_naming_th
     # "Gateway response types": INTEGRATION_FAILURE answers 504 by default; Step Functions
     # names a non-2xx answer ApiGateway.<status> ("Call API Gateway").
     nowhere = closed_port_url()
-    runner = open_runner("Amount", upstream=nowhere, fast_retries=True)
+    runner = open_runner("Bad/Amount", upstream=nowhere, fast_retries=True)
 
     execution = runner.run(T0)
 
@@ -236,7 +217,7 @@ def test_a_distributed_map_with_express_children_runs_every_item(
     template = app.synth().get_stack_by_name("Bad").template
     assert '\\"ExecutionType\\":\\"EXPRESS\\"' in json.dumps(template)
     upstream.respond(lambda seen: Answer(200, {"amount": int(seen.path.rsplit("/", 1)[1])}))
-    runner = open_runner("Regions")
+    runner = open_runner("Bad/Regions")
 
     execution = runner.run(T0)
 

@@ -7,13 +7,12 @@ objects by field, each detail paginated; an empty list; a list over the limit.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, RunnerPool, Seen, Upstream, fresh_time, running_upstream
+from local_helpers import Answer, Run, Seen, Upstream
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Trim
 
 from scenarios import EXAMPLE_API, build_from_answer
@@ -41,26 +40,6 @@ def app() -> cdk.App:
     return app
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def runners(app: cdk.App, upstream: Upstream) -> Iterator[RunnerPool]:
-    """One open runner per downloader, for the module (each test runs at its own time)."""
-    with ExitStack() as exits:
-        yield RunnerPool.of(exits, app, upstream.url)
-
-
-@pytest.fixture
-def open_runner(runners: RunnerPool) -> Callable[[str, str], Run]:
-    """``open_runner(transport, name)``: a run of that downloader at a time of its own."""
-    when = fresh_time()
-    return lambda transport, name: Run(runners[f"{transport}/{name}"], when)
-
-
 def keys(runner: Run) -> list[str]:
     return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
 
@@ -75,10 +54,10 @@ def market(seen: Seen) -> Answer:
 
 @pytest.mark.parametrize("transport", [*TRANSPORTS, "Trimmed"])
 def test_the_list_answer_drives_the_requests(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(market)
-    runner = open_runner(transport, "History")
+    runner = open_run(transport, "History")
 
     execution = runner.run(T0)
 
@@ -107,10 +86,10 @@ def things(count: int) -> Callable[[Seen], Answer]:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_object_items_fill_each_by_field_encoded(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(things(2))
-    runner = open_runner(transport, "Things")
+    runner = open_run(transport, "Things")
 
     execution = runner.run(T0)
 
@@ -121,10 +100,10 @@ def test_object_items_fill_each_by_field_encoded(
 
 
 def test_each_request_may_be_paginated(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(things(2))
-    runner = open_runner("Proxy", "PagedThings")
+    runner = open_run("Proxy", "PagedThings")
 
     execution = runner.run(T0)
 
@@ -137,10 +116,10 @@ def test_each_request_may_be_paginated(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_an_empty_list_stores_nothing_and_succeeds(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, transport: str
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
 ) -> None:
     upstream.respond(things(0))
-    runner = open_runner(transport, "Things")
+    runner = open_run(transport, "Things")
 
     execution = runner.run(T0)
 
@@ -149,10 +128,10 @@ def test_an_empty_list_stores_nothing_and_succeeds(
 
 
 def test_a_list_over_the_limit_fails_before_any_item_is_requested(
-    open_runner: Callable[[str, str], Run], upstream: Upstream
+    open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
     upstream.respond(things(1001))
-    runner = open_runner("Proxy", "Things")
+    runner = open_run("Proxy", "Things")
 
     execution = runner.run(T0)
 
@@ -167,10 +146,10 @@ def test_a_list_over_the_limit_fails_before_any_item_is_requested(
     ids=["no-field", "no-list"],
 )
 def test_a_list_without_the_items_fails_with_the_constructs_error(
-    open_runner: Callable[[str, str], Run], upstream: Upstream, answer: Answer
+    open_run: Callable[[str, str], Run], upstream: Upstream, answer: Answer
 ) -> None:
     upstream.respond(lambda seen: answer)
-    runner = open_runner("Proxy", "Things")
+    runner = open_run("Proxy", "Things")
 
     execution = runner.run(T0)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import aws_cdk as cdk
 import boto3
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import DownloaderPattern, Incremental, ItemField
 from sfn_downloader.local import LocalExecution, LocalRunner
 
@@ -46,12 +45,6 @@ def app() -> cdk.App:
         downloader_id="ids",
     )
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 def issues(*updated: str) -> Answer:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, DefinitionRunner, Seen, Upstream, running_upstream
+from local_helpers import Answer, DefinitionRunner, Seen, Upstream
 from sfn_downloader import AuthHeader, Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner, LocalRunnerError
 from sfn_downloader.local import _moto_fidelity as fidelity
@@ -63,24 +62,6 @@ def app() -> cdk.App:
         path="/v1/names/Jita%20IV/", item={"value": ItemField.number("$.ResponseBody.value")},
     )  # fmt: skip
     return app
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
-
-
-@pytest.fixture
-def open_runner(app: cdk.App, upstream: Upstream) -> Iterator[Callable[..., LocalRunner]]:
-    with ExitStack() as exits:
-
-        def open_(pattern: str, **kwargs: Any) -> LocalRunner:
-            source = kwargs.pop("source", app)
-            runner = LocalRunner(source, upstream=upstream.url, pattern=pattern, **kwargs)
-            return exits.enter_context(runner)
-
-        yield open_
 
 
 def one_big_answer(seen: Seen) -> Answer:

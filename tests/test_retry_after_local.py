@@ -16,7 +16,7 @@ from itertools import count
 
 import pytest
 
-from local_helpers import Answer, Upstream, running_upstream
+from local_helpers import Answer, Upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import Scenario
@@ -29,12 +29,6 @@ def fresh_time() -> str:
     """A scheduled time of its own for each run (items are keyed by it)."""
     minute = next(_minutes)
     return f"2026-11-27T{5 + minute // 60:02d}:{minute % 60:02d}:00Z"
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    with running_upstream() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
