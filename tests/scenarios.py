@@ -721,7 +721,12 @@ def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         "all": DownloaderPattern(
             stack, "All", endpoint=endpoint, path="/v2/status", conditional=True,
             store=Store.changes_only(), respect_expires=True, downloader_id="all",
-            archive=Archive.to_new_bucket(), **body,
+            archive=Archive.to_new_bucket(), max_fresh=cdk.Duration.minutes(10), **body,
+        ),
+        "bounded": DownloaderPattern(
+            stack, "Bounded", endpoint=endpoint, path="/v2/status", conditional=True,
+            store=Store.changes_only(), respect_expires=True, downloader_id="bounded",
+            starts=Starts.scheduled_and_on_demand(), **body,
         ),
         "marks": DownloaderPattern(
             stack, "Marks", endpoint="https://api.github.com", path="/repos/a/b/issues",

@@ -3,6 +3,7 @@ moves forward, after the answer is stored (runs 1-4 of the issue, and concurrent
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -183,3 +184,26 @@ def _states_entered(sfn: Any, name: str) -> list[str]:
                     if "stateEnteredEventDetails" in e
                 ]
     raise AssertionError(f"no execution {name}")
+
+
+def test_a_value_to_come_or_unreadable_never_becomes_the_mark(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """Issue 26, 3: one record dated 9999 would make every later run ask for nothing; an
+    unreadable one used to fail the run after its page was stored. Both are skipped: the
+    answer is stored whole, the mark follows the other values (at most the scheduled time
+    + 60 s)."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Issues") as runner:
+        upstream.script(
+            issues("2026-05-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday",
+                   "2026-13-01T00:00:00Z", "2026-11-27T05:31:30Z", "2026-11-27T05:30:30Z"),
+            Answer(200, [{"updated_at": "9999-12-31T23:59:59Z"}, {"updated_at": 7}]),
+        )  # fmt: skip
+        first = runner.run(T[0])
+        assert first.status == "SUCCEEDED", first.cause
+        assert len(json.loads(answers(runner, "github/issues")[0]["issues"])) == 6
+        assert state(runner, "github/issues")["mark"] == "2026-11-27T05:30:30Z"
+        second = runner.run(T[1])
+        assert second.status == "SUCCEEDED", second.cause
+        assert state(runner, "github/issues")["mark"] == "2026-11-27T05:30:30Z"
+        assert upstream.requests[1].query["since"] == ["2026-11-27T05:30:30Z"]

@@ -185,6 +185,9 @@ class DownloaderPattern(Construct):
     :param respect_expires: Skip the request entirely while the last answer is still fresh by
         its ``Cache-Control: max-age`` or ``Expires`` (compared with the run's scheduled time;
         output ``{"outcome": "fresh"}``). Reads the state item every run. Default: ``False``.
+    :param max_fresh: With ``respect_expires``: an answer stays fresh at most this long after
+        its run's scheduled time, whatever ``max-age`` or ``Expires`` say. Default: two
+        intervals of a rate schedule; an hour with a cron or on demand only.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -231,6 +234,7 @@ class DownloaderPattern(Construct):
         conditional: bool | None = None,
         store: Store | None = None,
         respect_expires: bool | None = None,
+        max_fresh: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = configure(self, construct_id, Props(
@@ -247,6 +251,7 @@ class DownloaderPattern(Construct):
             window=window, incremental=incremental, backfill=backfill,
             retry_after=retry_after,
             conditional=conditional, store=store, respect_expires=respect_expires,
+            max_fresh=max_fresh,
         ))  # fmt: skip
         self._config = config
         self._downloader_id = config.downloader_id

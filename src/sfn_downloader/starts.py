@@ -5,7 +5,10 @@ time; an on-demand caller passes the time the answer is stored under (its sort k
 time again overwrites the same item). A downloader that may be started on demand checks it
 first (``CheckInput``): a run without it, or with another form of the instant than the
 schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
-``Downloader.InvalidInput``, so one instant is always one key.
+``Downloader.InvalidInput``, so one instant is always one key. ``CheckInputTime`` (JSONata: no
+JSONPath condition adds to a time) then refuses a ``scheduledTime`` later than the execution's
+start plus ``INPUT_TIME_SKEW_SECONDS`` (the same error): a run never stores, nor remembers
+(``freshUntil``, validators, hashes, marks), anything under a time that has not come yet.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
@@ -48,7 +51,12 @@ from ._contract import (
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
-from ._defaults import DEAD_LETTER_RETENTION_DAYS, MAX_DELIVERY_AGE_MINUTES, SCHEDULE_MINUTES
+from ._defaults import (
+    DEAD_LETTER_RETENTION_DAYS,
+    INPUT_TIME_SKEW_SECONDS,
+    MAX_DELIVERY_AGE_MINUTES,
+    SCHEDULE_MINUTES,
+)
 from ._parts import CheckContext
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -60,6 +68,13 @@ INPUT_CONTRACT = (
     "one instant is always one key."
 )
 """``Downloader.InvalidInput``'s cause."""
+FUTURE_INPUT = (
+    "The execution input's scheduledTime is later than the execution's start plus "
+    f"{INPUT_TIME_SKEW_SECONDS} s: a run stores and remembers its answer under that time, so "
+    "a time to come would be returned as the newest answer and would keep later runs from "
+    "storing (freshness, marks). Pass a scheduledTime at or before the start."
+)
+"""``Downloader.InvalidInput``'s cause for a time to come."""
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
 
 
@@ -231,7 +246,18 @@ class Starts:
                 for name in self.overrides
             ]
         valid = sfn.Condition.and_(*conditions)
-        return sfn.Choice(scope, "CheckInput").when(valid, run).otherwise(invalid)
+        future = sfn.Fail(scope, "InputInFuture", error=INVALID_INPUT_ERROR, cause=FUTURE_INPUT)
+        not_later = sfn.Condition.jsonata(
+            f"{{% $toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) <= "
+            "$toMillis($states.context.Execution.StartTime) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000} %}}"
+        )
+        in_time = sfn.Choice.jsonata(scope, "CheckInputTime").when(not_later, run)
+        return (
+            sfn.Choice(scope, "CheckInput")
+            .when(valid, in_time.otherwise(future))
+            .otherwise(invalid)
+        )
 
     def build(
         self, scope: Construct, *, state_machine: sfn.IStateMachine, description: str
