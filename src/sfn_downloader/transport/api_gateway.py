@@ -20,7 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .._acknowledge import acknowledge
+from .._acknowledge import acknowledge, arn_prefix
 from .._contract import REQUEST_HEADERS_VARIABLE, STAGE_NAME
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import ANY_PATH, CheckContext, Exchange, Target
@@ -261,8 +261,8 @@ class ApiGatewayDownloads(BoundTransport):
             )
             acknowledge(
                 policy,
-                "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-                f"<AWS::AccountId>:<{logical_id}>/{STAGE_NAME}/GET/*]",
+                f"IAM5[Resource::{arn_prefix(policy, 'execute-api')}<{logical_id}>/"
+                f"{STAGE_NAME}/GET/*]",
                 why,
             )
         state_machine.add_to_role_policy(
@@ -333,8 +333,7 @@ def _acknowledge_computed_path(
     logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
     acknowledge(
         policy,
-        "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-        f"<{logical_id}>/{STAGE_NAME}/GET{path}]",
+        f"IAM5[Resource::{arn_prefix(policy, 'execute-api')}<{logical_id}>/{STAGE_NAME}/GET{path}]",
         "The path holds the run's time (a placeholder), so it cannot be listed: each "
         "placeholder is a '*'. GET only, on the proxy's one stage, whose one method reaches "
         "the one endpoint.",
