@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from local_helpers import Answer, Seen, Upstream, running_upstream
-from sfn_downloader import DownloaderPattern, Incremental, ItemField
+from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField
 from sfn_downloader.local import LocalExecution, LocalRunner
 
 INITIAL = "2026-01-01T00:00:00Z"
@@ -45,6 +45,16 @@ def app() -> cdk.App:
         incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
         item={"changes": ItemField.json("$.ResponseBody.changes")},
         downloader_id="ids",
+    )
+    DownloaderPattern(
+        stack,
+        "Archived",
+        endpoint="https://api.example.com",
+        path="/v1/changes",
+        incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
+        item={"changes": ItemField.json("$.ResponseBody.changes")},
+        archive=Archive.to_new_bucket(),
+        downloader_id="archived",
     )
     return app
 
@@ -207,3 +217,20 @@ def test_a_value_to_come_or_unreadable_never_becomes_the_mark(
         assert second.status == "SUCCEEDED", second.cause
         assert state(runner, "github/issues")["mark"] == "2026-11-27T05:30:30Z"
         assert upstream.requests[1].query["since"] == ["2026-11-27T05:30:30Z"]
+
+
+def test_each_delivery_archives_its_own_object(app: cdk.App, upstream: Upstream) -> None:
+    """Issue 26, 9: two deliveries of one scheduled time keep two items (keyed by time and
+    execution); their objects carry the same key suffix, so neither overwrites the other."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Archived") as runner:
+        upstream.script(
+            Answer(200, {"changes": [{"id": 1}]}), Answer(200, {"changes": [{"id": 2}]})
+        )
+        first, second = runner.run(T[0]), runner.run(T[0])
+        assert first.succeeded and second.succeeded
+        stored = {i["sk"]: json.loads(i["changes"]) for i in answers(runner, "archived")}
+        assert sorted(stored) == sorted(f"{T[0]}#{e.name}" for e in (first, second))
+        objects = {key.split("/", 1)[1]: body for key, body in runner.objects().items()}
+        assert {name: body["ResponseBody"]["changes"] for name, body in objects.items()} == {
+            f"archived/{sk}.json": changes for sk, changes in stored.items()
+        }

@@ -117,7 +117,8 @@ class DownloaderPattern(Construct):
         plus ``"object": {"bucket": ..., "key": ...}`` with ``archive``.
         Default: none, the run ends after Persist.
     :param archive: Also store each answer (the selected result, or the whole response without
-        ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json``, with
+        ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json`` (with
+        ``incremental``, ``<scheduled time>#<execution name>.json``, as its item), with
         ``aws-sdk:s3:putObject`` and ``s3:PutObject`` on that prefix only (one path only):
         ``Archive.to_new_bucket(retention=..., removal_policy=...)`` or
         ``Archive.to_bucket(bucket)``. Default: no archive.

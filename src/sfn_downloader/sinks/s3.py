@@ -1,4 +1,5 @@
-"""The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``.
+"""The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``
+(``<time>#<suffix>.json`` when the item's key has a suffix: one object per stored item).
 
 Written with the AWS SDK integration (``aws-sdk:s3:putObject``, aws-cdk-lib ``CallAwsService``):
 S3 has no optimized Step Functions integration. The role may put objects under the downloader's
@@ -18,7 +19,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .._acknowledge import acknowledge
-from .._contract import OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._contract import KEY_SEPARATOR, OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._defaults import NONCURRENT_VERSION_DAYS
 from .._parts import CheckContext
 from ..errors import Problem
@@ -132,7 +133,12 @@ class Archive:
 
     @staticmethod
     def task(
-        scope: Construct, *, bucket: s3.IBucket, downloader_id: str, name_path: str | None = None
+        scope: Construct,
+        *,
+        bucket: s3.IBucket,
+        downloader_id: str,
+        name_path: str | None = None,
+        run_suffix_path: str | None = None,
     ) -> sfn.IChainable:
         """``Archive``: put the selected result (JSON text) as the run's object,
         ``<downloader id>/<name>.json``, the name being the item's sort key.
@@ -144,8 +150,12 @@ class Archive:
         :param name_path: Where the state holds the object's name. Default: the scheduled time.
             A ResultSelector sees only the task's result, never the state, so with a
             ``name_path`` the location is written by a Pass after the task (``ArchivedObject``).
+        :param run_suffix_path: With ``incremental``, whose items are ``<scheduled time>#<
+            execution name>``: the Context path of the suffix (``$$.Execution.Name``), so that
+            each delivery's object has its item's name and none overwrites another's.
         """
-        location = {"bucket": bucket.bucket_name, "key": _object_key(downloader_id, name_path)}
+        key = _object_key(downloader_id, name_path, run_suffix_path)
+        location = {"bucket": bucket.bucket_name, "key": key}
         task = tasks.CallAwsService(
             scope,
             "Archive",
@@ -153,7 +163,7 @@ class Archive:
             action="putObject",
             parameters={
                 "Bucket": bucket.bucket_name,
-                "Key": _object_key(downloader_id, name_path),
+                "Key": key,
                 "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.{RESULT_FIELD}")),
                 "ContentType": "application/json",
             },
@@ -209,9 +219,17 @@ class Archive:
         return "Archive.to_new_bucket(...)"
 
 
-def _object_key(downloader_id: str, name_path: str | None = None) -> str:
+def _object_key(
+    downloader_id: str, name_path: str | None = None, run_suffix_path: str | None = None
+) -> str:
     """``<downloader id>/<scheduled time, or the name at name_path>.json`` as a States.Format
     intrinsic."""
+    if run_suffix_path is not None and name_path is None:
+        return sfn.JsonPath.format(
+            f"{downloader_id}/{{}}{KEY_SEPARATOR}{{}}.json",
+            sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            sfn.JsonPath.string_at(run_suffix_path),
+        )
     return sfn.JsonPath.format(
         f"{downloader_id}/{{}}.json", sfn.JsonPath.string_at(name_path or SCHEDULED_TIME_PATH)
     )
