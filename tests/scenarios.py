@@ -129,12 +129,14 @@ def build_from_secret(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 
 def build_shared_table(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
-    """Two downloaders in one stack, the second writing to the first one's table."""
+    """Two downloaders in one stack, the second writing to the first one's table, with its own
+    key for everything else it creates (log group, dead-letter queue, archive bucket)."""
     first = DownloaderPattern(stack, "PlayerCount", **EVE_PROPS)
     second = DownloaderPattern(
         stack, "ServerVersion", endpoint="https://esi.evetech.net", path="/v2/status",
         item={"version": ItemField.string("$.ResponseBody.server_version")},
-        table=first.table,
+        table=first.table, archive=Archive.to_new_bucket(),
+        encryption_key=kms.Key(stack, "VersionKey", enable_key_rotation=True),
     )  # fmt: skip
     return {"first": first, "second": second}
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
@@ -260,12 +261,31 @@ class Starts:
         )
 
     def build(
-        self, scope: Construct, *, state_machine: sfn.IStateMachine, description: str
+        self,
+        scope: Construct,
+        *,
+        state_machine: sfn.IStateMachine,
+        description: str,
+        encryption_key: kms.IKey | None = None,
     ) -> tuple[scheduler.Schedule | None, sqs.IQueue | None]:
-        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule)."""
+        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule); a
+        created queue is encrypted with ``encryption_key`` when given."""
         if not self.is_scheduled:
             return None, None
-        queue = self.dead_letter_queue or _dead_letter_queue(scope)
+        queue = self.dead_letter_queue or _dead_letter_queue(scope, encryption_key)
+        role = None
+        if encryption_key is not None and self.dead_letter_queue is None:
+            # The queue's sender is the schedule's role: it must use the queue's key
+            # ("Configuring a schedule's dead-letter queue"). aws-cdk-lib's shared role per
+            # stack cannot be reached, so a key-encrypted queue gets a role of its own.
+            role = iam.Role(
+                scope, "ScheduleRole",
+                assumed_by=iam.ServicePrincipal(
+                    "scheduler.amazonaws.com",
+                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}},
+                ),
+            )  # fmt: skip
+            encryption_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
         schedule = scheduler.Schedule(
             scope,
             "Schedule",
@@ -279,6 +299,7 @@ class Starts:
                 ),
                 dead_letter_queue=queue,
                 max_event_age=Duration.minutes(MAX_DELIVERY_AGE_MINUTES),
+                role=role,
             ),
         )
         return schedule, queue
@@ -321,12 +342,15 @@ def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[P
     )
 
 
-def _dead_letter_queue(scope: Construct) -> sqs.IQueue:
-    """An SQS-encrypted, TLS-only queue keeping undelivered starts 14 days."""
+def _dead_letter_queue(scope: Construct, key: kms.IKey | None) -> sqs.IQueue:
+    """An SQS-encrypted (or ``key``-encrypted), TLS-only queue keeping undelivered starts 14
+    days. The schedule's role, its sender, gets ``sqs:SendMessage`` and the key's use from
+    aws-cdk-lib ("Configuring a schedule's dead-letter queue")."""
     created = sqs.Queue(
         scope,
         "DeadLetterQueue",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.SQS_MANAGED if key is None else sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(DEAD_LETTER_RETENTION_DAYS),
     )

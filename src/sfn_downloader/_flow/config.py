@@ -11,7 +11,7 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -183,6 +183,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         max_fresh=props.max_fresh, rate_seconds=_rate_seconds(expression),
     )  # fmt: skip
     exchange = _exchange(props, shape, request, polite)
+    if shape.uses_map and isinstance(concurrency.max_concurrency, int):
+        exchange = replace(exchange, in_flight=max(1, concurrency.max_concurrency))
     backfill = Backfill(enabled=props.backfill, timing=timing,
                         distributed=concurrency.is_distributed)  # fmt: skip
     context = CheckContext(

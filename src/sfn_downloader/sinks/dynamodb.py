@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -59,6 +60,10 @@ def persist_retry() -> sfn.RetryProps:
         backoff_rate=2,
         jitter_strategy=sfn.JitterType.FULL,
     )
+
+
+_ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+"""The item writes a downloader's role may make in its own partition only."""
 
 
 class ItemSink:
@@ -146,8 +151,26 @@ class ItemSink:
         )  # fmt: skip
 
     @staticmethod
-    def grant(state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
-        """putItem on a table with a customer-managed key needs the key too."""
+    def grant(
+        state_machine: sfn.StateMachine, table: dynamodb.ITable, downloader_id: str | None = None
+    ) -> None:
+        """putItem on a table with a customer-managed key needs the key too. With
+        ``downloader_id``, the role may write no partition but its own: an explicit deny of
+        every item write whose partition key (``dynamodb:LeadingKeys``) is another, so that
+        downloaders sharing a table cannot write each other's items (the tasks' own grants
+        cover the whole table)."""
+        if downloader_id is not None:
+            state_machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="WriteOnlyThisDownloadersPartition",
+                    effect=iam.Effect.DENY,
+                    actions=[f"dynamodb:{action}" for action in _ITEM_WRITES],
+                    resources=[table.table_arn],
+                    conditions={
+                        "ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id]}
+                    },
+                )
+            )
         if table.encryption_key is None:
             return
         table.encryption_key.grant_encrypt_decrypt(state_machine)
@@ -190,7 +213,6 @@ class ItemSink:
             return
         settings = {
             "removal_policy": self.removal_policy,
-            "encryption_key": self.encryption_key,
             "point_in_time_recovery": self.point_in_time_recovery,
         }
         given = [name for name, value in settings.items() if value is not None]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -102,8 +103,9 @@ class Archive:
                 "use letters, digits, '/', '-', '_' or '.'.",
             )
 
-    def build(self, scope: Construct) -> s3.IBucket:
-        """Return the user's bucket, or a new one with the secure defaults."""
+    def build(self, scope: Construct, encryption_key: kms.IKey | None = None) -> s3.IBucket:
+        """Return the user's bucket, or a new one with the secure defaults (encrypted with
+        ``encryption_key`` when given, with an S3 Bucket Key: fewer KMS requests)."""
         if self.bucket is not None:
             return self.bucket
         rules = [
@@ -114,7 +116,13 @@ class Archive:
         bucket = s3.Bucket(
             scope,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=(
+                s3.BucketEncryption.S3_MANAGED
+                if encryption_key is None
+                else s3.BucketEncryption.KMS
+            ),
+            encryption_key=encryption_key,
+            bucket_key_enabled=encryption_key is not None or None,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
