@@ -268,8 +268,11 @@ class Starts:
         description: str,
         encryption_key: kms.IKey | None = None,
     ) -> tuple[scheduler.Schedule | None, sqs.IQueue | None]:
-        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule); a
-        created queue is encrypted with ``encryption_key`` when given."""
+        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule).
+
+        :param encryption_key: The created queue's key (its schedule then gets a role of its
+            own that may use it). Default: SQS-managed encryption.
+        """
         if not self.is_scheduled:
             return None, None
         queue = self.dead_letter_queue or _dead_letter_queue(scope, encryption_key)

@@ -104,8 +104,11 @@ class Archive:
             )
 
     def build(self, scope: Construct, encryption_key: kms.IKey | None = None) -> s3.IBucket:
-        """Return the user's bucket, or a new one with the secure defaults (encrypted with
-        ``encryption_key`` when given, with an S3 Bucket Key: fewer KMS requests)."""
+        """Return the user's bucket, or a new one with the secure defaults.
+
+        :param encryption_key: The created bucket's key (SSE-KMS, with an S3 Bucket Key: fewer
+            KMS requests). Default: SSE-S3.
+        """
         if self.bucket is not None:
             return self.bucket
         rules = [
@@ -161,6 +164,7 @@ class Archive:
         :param run_suffix_path: With ``incremental``, whose items are ``<scheduled time>#<
             execution name>``: the Context path of the suffix (``$$.Execution.Name``), so that
             each delivery's object has its item's name and none overwrites another's.
+            Default: no suffix.
         """
         key = _object_key(downloader_id, name_path, run_suffix_path)
         location = {"bucket": bucket.bucket_name, "key": key}
