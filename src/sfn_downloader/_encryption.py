@@ -1,4 +1,4 @@
-"""``encryption_key``: one customer-managed key for everything the construct creates that holds
+"""Hardening (issue 26): one customer-managed key for everything the construct creates that holds
 data (the table, the log groups, the dead-letter queue, the archive bucket), with the key policy
 statements the services need.
 
@@ -14,7 +14,8 @@ statements the services need.
   and the table (``ItemSink.grant``) as before.
 
 A key this app does not manage (imported) cannot get statements added: synth warns, and the
-README's Security model gives the statement to add.
+README's Security model gives the statement to add. Also here: each downloader's role may write
+only its own partition of a shared table (``own_partition_only``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import cast
 
 from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -83,5 +85,36 @@ def let_logs_use_key(scope: Construct, key: kms.IKey) -> None:
     )
 
 
+def dead_letter_sender_role(scope: Construct, key: kms.IKey) -> iam.Role:
+    """The schedule's role when its dead-letter queue is on ``key``: the queue's sender must use
+    the key ("Configuring a schedule's dead-letter queue"), and aws-cdk-lib's shared role per
+    stack cannot be reached, so the schedule gets a role of its own, assumable by EventBridge
+    Scheduler for this account only."""
+    role = iam.Role(
+        scope, "ScheduleRole",
+        assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com",
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}},
+        ),
+    )  # fmt: skip
+    key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+    return role
+
+
+def own_partition_only(table: dynamodb.ITable, downloader_id: str) -> iam.PolicyStatement:
+    """Deny every item write on ``table`` whose partition key (``dynamodb:LeadingKeys``) is not
+    ``downloader_id``: downloaders sharing a table cannot write each other's items, whatever
+    the tasks' own table-wide grants allow."""
+    return iam.PolicyStatement(
+        sid="WriteOnlyThisDownloadersPartition",
+        effect=iam.Effect.DENY,
+        actions=[f"dynamodb:{action}" for action in _ITEM_WRITES],
+        resources=[table.table_arn],
+        conditions={"ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id]}},
+    )
+
+
+_ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+"""The item writes a downloader's role may make in its own partition only."""
 _MARK = "SfnDownloaderLogsStatement"
 """A child construct marking a key whose policy already has the statement."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
@@ -58,6 +58,7 @@ from ._defaults import (
     MAX_DELIVERY_AGE_MINUTES,
     SCHEDULE_MINUTES,
 )
+from ._encryption import dead_letter_sender_role
 from ._parts import CheckContext
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -278,17 +279,7 @@ class Starts:
         queue = self.dead_letter_queue or _dead_letter_queue(scope, encryption_key)
         role = None
         if encryption_key is not None and self.dead_letter_queue is None:
-            # The queue's sender is the schedule's role: it must use the queue's key
-            # ("Configuring a schedule's dead-letter queue"). aws-cdk-lib's shared role per
-            # stack cannot be reached, so a key-encrypted queue gets a role of its own.
-            role = iam.Role(
-                scope, "ScheduleRole",
-                assumed_by=iam.ServicePrincipal(
-                    "scheduler.amazonaws.com",
-                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}},
-                ),
-            )  # fmt: skip
-            encryption_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+            role = dead_letter_sender_role(scope, encryption_key)
         schedule = scheduler.Schedule(
             scope,
             "Schedule",

@@ -14,7 +14,6 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -35,6 +34,7 @@ from .._contract import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
+from .._encryption import own_partition_only
 from .._parts import CheckContext
 from .._states import retry_kwargs
 from ..constant import Constant
@@ -60,10 +60,6 @@ def persist_retry() -> sfn.RetryProps:
         backoff_rate=2,
         jitter_strategy=sfn.JitterType.FULL,
     )
-
-
-_ITEM_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
-"""The item writes a downloader's role may make in its own partition only."""
 
 
 class ItemSink:
@@ -160,17 +156,7 @@ class ItemSink:
         downloaders sharing a table cannot write each other's items (the tasks' own grants
         cover the whole table)."""
         if downloader_id is not None:
-            state_machine.add_to_role_policy(
-                iam.PolicyStatement(
-                    sid="WriteOnlyThisDownloadersPartition",
-                    effect=iam.Effect.DENY,
-                    actions=[f"dynamodb:{action}" for action in _ITEM_WRITES],
-                    resources=[table.table_arn],
-                    conditions={
-                        "ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id]}
-                    },
-                )
-            )
+            state_machine.add_to_role_policy(own_partition_only(table, downloader_id))
         if table.encryption_key is None:
             return
         table.encryption_key.grant_encrypt_decrypt(state_machine)
