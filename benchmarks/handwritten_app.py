@@ -22,6 +22,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -55,7 +56,13 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         description=f"Downloader proxy to {ENDPOINT}",
         endpoint_types=[apigw.EndpointType.REGIONAL],
         cloud_watch_role=False,
-        deploy_options=apigw.StageOptions(stage_name="prod", tracing_enabled=True),
+        deploy_options=apigw.StageOptions(
+            stage_name="prod",
+            tracing_enabled=True,
+            # A rate budget: one request at once, so 4/s (ceil(1 / 0.3 s)), a burst of 2.
+            throttling_rate_limit=4,
+            throttling_burst_limit=2,
+        ),
     )
     api.node.try_remove_child("Endpoint")
     validator = api.add_request_validator(
@@ -162,6 +169,19 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
             destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
         ),
     )
+    # The role writes no partition but its own, even in a shared table.
+    state_machine.add_to_role_policy(
+        iam.PolicyStatement(
+            sid="WriteOnlyThisDownloadersPartition",
+            effect=iam.Effect.DENY,
+            actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                     "dynamodb:BatchWriteItem"],
+            resources=[table.table_arn],
+            conditions={
+                "ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id]}
+            },
+        )
+    )  # fmt: skip
     dead_letter_queue = sqs.Queue(
         root,
         "DeadLetterQueue",

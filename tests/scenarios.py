@@ -129,12 +129,14 @@ def build_from_secret(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 
 def build_shared_table(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
-    """Two downloaders in one stack, the second writing to the first one's table."""
+    """Two downloaders in one stack, the second writing to the first one's table, with its own
+    key for everything else it creates (log group, dead-letter queue, archive bucket)."""
     first = DownloaderPattern(stack, "PlayerCount", **EVE_PROPS)
     second = DownloaderPattern(
         stack, "ServerVersion", endpoint="https://esi.evetech.net", path="/v2/status",
         item={"version": ItemField.string("$.ResponseBody.server_version")},
-        table=first.table,
+        table=first.table, archive=Archive.to_new_bucket(),
+        encryption_key=kms.Key(stack, "VersionKey", enable_key_rotation=True),
     )  # fmt: skip
     return {"first": first, "second": second}
 
@@ -727,7 +729,12 @@ def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         "all": DownloaderPattern(
             stack, "All", endpoint=endpoint, path="/v2/status", conditional=True,
             store=Store.changes_only(), respect_expires=True, downloader_id="all",
-            archive=Archive.to_new_bucket(), **body,
+            archive=Archive.to_new_bucket(), max_fresh=cdk.Duration.minutes(10), **body,
+        ),
+        "bounded": DownloaderPattern(
+            stack, "Bounded", endpoint=endpoint, path="/v2/status", conditional=True,
+            store=Store.changes_only(), respect_expires=True, downloader_id="bounded",
+            starts=Starts.scheduled_and_on_demand(), **body,
         ),
         "marks": DownloaderPattern(
             stack, "Marks", endpoint="https://api.github.com", path="/repos/a/b/issues",

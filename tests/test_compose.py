@@ -172,9 +172,20 @@ def test_on_demand_checks_the_input_first(on_demand: Scenario) -> None:
         asl = definition(on_demand, key)
         assert asl["StartAt"] == "CheckInput"
         check = asl["States"]["CheckInput"]
-        assert check["Choices"][0]["Next"] == "Download"
+        assert check["Choices"][0]["Next"] == "CheckInputTime"
         assert check["Default"] == "InvalidInput"
         assert asl["States"]["InvalidInput"]["Error"] == "Downloader.InvalidInput"
+        # Then no later than the execution's start + 60 s (issue 26: a time to come would
+        # be the newest answer, and the memory of every later run).
+        in_time = asl["States"]["CheckInputTime"]
+        assert in_time["QueryLanguage"] == "JSONata"
+        assert in_time["Choices"] == [{
+            "Condition": "{% $toMillis($states.context.Execution.Input.scheduledTime) <= "
+                         "$toMillis($states.context.Execution.StartTime) + 60000 %}",
+            "Next": "Download",
+        }]  # fmt: skip
+        assert in_time["Default"] == "InputInFuture"
+        assert asl["States"]["InputInFuture"]["Error"] == "Downloader.InvalidInput"
 
 
 def test_grant_start_execution_allows_start_on_this_state_machine(on_demand: Scenario) -> None:

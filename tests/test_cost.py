@@ -424,7 +424,8 @@ def test_on_demand_only_pays_no_scheduler_and_follows_the_input_check() -> None:
     estimate = pattern.estimate_monthly_cost(runs_per_month=1000)
     names = [item.service for item in estimate.line_items]
     assert "EventBridge Scheduler" not in names
-    # CheckInput (its valid branch, not the InvalidInput Fail), Download, Persist.
-    assert estimate.transitions_per_run == 3
+    # CheckInput and CheckInputTime (their valid branches, not the Fail states), Download,
+    # Persist.
+    assert estimate.transitions_per_run == 4
     assert estimate.line_item("API Gateway REST").quantity == 1000
     assert estimate.line_item("DynamoDB on-demand writes").quantity == 1000

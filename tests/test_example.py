@@ -51,6 +51,28 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_example_alarms_notify_a_topic_and_one_key_encrypts_everything(tmp_path: Path) -> None:
+    """Issue 26, 11: the example's 20 alarms notify one SNS topic, and its one key encrypts the
+    table, every log group, every dead-letter queue and the topic."""
+    resources = synthesize(tmp_path)["Resources"]
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in resources.values() if r["Type"] == kind]
+
+    [key] = [i for i, r in resources.items() if r["Type"] == "AWS::KMS::Key"]
+    [topic] = [i for i, r in resources.items() if r["Type"] == "AWS::SNS::Topic"]
+    key_arn = {"Fn::GetAtt": [key, "Arn"]}
+    alarms = of("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 20
+    assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms)
+    assert all(lg["KmsKeyId"] == key_arn for lg in of("AWS::Logs::LogGroup"))
+    assert len(of("AWS::SQS::Queue")) == 5
+    assert all(q["KmsMasterKeyId"] == key_arn for q in of("AWS::SQS::Queue"))
+    [table] = of("AWS::DynamoDB::Table")
+    assert table["SSESpecification"]["KMSMasterKeyId"] == key_arn
+    assert of("AWS::SNS::Topic")[0]["KmsMasterKeyId"] == key_arn
+
+
 RATES = Path(__file__).parent.parent / "examples" / "exchange_rates" / "app.py"
 
 

@@ -3,6 +3,7 @@ moves forward, after the answer is stored (runs 1-4 of the issue, and concurrent
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -12,7 +13,7 @@ import boto3
 import pytest
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import DownloaderPattern, Incremental, ItemField
+from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField
 from sfn_downloader.local import LocalExecution, LocalRunner
 
 INITIAL = "2026-01-01T00:00:00Z"
@@ -43,6 +44,16 @@ def app() -> cdk.App:
         incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
         item={"changes": ItemField.json("$.ResponseBody.changes")},
         downloader_id="ids",
+    )
+    DownloaderPattern(
+        stack,
+        "Archived",
+        endpoint="https://api.example.com",
+        path="/v1/changes",
+        incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
+        item={"changes": ItemField.json("$.ResponseBody.changes")},
+        archive=Archive.to_new_bucket(),
+        downloader_id="archived",
     )
     return app
 
@@ -212,3 +223,43 @@ def test_a_16_digit_numeric_mark_is_sent_with_its_exact_digits(
         assert upstream.requests[1].query["after"] == ["1764221400123456"]
         mark = state(runner, "ids")
         assert (mark["mark"], mark["markOrder"]) == ("1764221400123456", 1764221400123456)
+
+
+def test_a_value_to_come_or_unreadable_never_becomes_the_mark(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """Issue 26, 3: one record dated 9999 would make every later run ask for nothing; an
+    unreadable one used to fail the run after its page was stored. Both are skipped: the
+    answer is stored whole, the mark follows the other values (at most the scheduled time
+    + 60 s)."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Issues") as runner:
+        upstream.script(
+            issues("2026-05-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday",
+                   "2026-13-01T00:00:00Z", "2026-11-27T05:31:30Z", "2026-11-27T05:30:30Z"),
+            Answer(200, [{"updated_at": "9999-12-31T23:59:59Z"}, {"updated_at": 7}]),
+        )  # fmt: skip
+        first = runner.run(T[0])
+        assert first.status == "SUCCEEDED", first.cause
+        assert len(json.loads(answers(runner, "github/issues")[0]["issues"])) == 6
+        assert state(runner, "github/issues")["mark"] == "2026-11-27T05:30:30Z"
+        second = runner.run(T[1])
+        assert second.status == "SUCCEEDED", second.cause
+        assert state(runner, "github/issues")["mark"] == "2026-11-27T05:30:30Z"
+        assert upstream.requests[1].query["since"] == ["2026-11-27T05:30:30Z"]
+
+
+def test_each_delivery_archives_its_own_object(app: cdk.App, upstream: Upstream) -> None:
+    """Issue 26, 9: two deliveries of one scheduled time keep two items (keyed by time and
+    execution); their objects carry the same key suffix, so neither overwrites the other."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Archived") as runner:
+        upstream.script(
+            Answer(200, {"changes": [{"id": 1}]}), Answer(200, {"changes": [{"id": 2}]})
+        )
+        first, second = runner.run(T[0]), runner.run(T[0])
+        assert first.succeeded and second.succeeded
+        stored = {i["sk"]: json.loads(i["changes"]) for i in answers(runner, "archived")}
+        assert sorted(stored) == sorted(f"{T[0]}#{e.name}" for e in (first, second))
+        objects = {key.split("/", 1)[1]: body for key, body in runner.objects().items()}
+        assert {name: body["ResponseBody"]["changes"] for name, body in objects.items()} == {
+            f"archived/{sk}.json": changes for sk, changes in stored.items()
+        }

@@ -106,8 +106,9 @@ def test_http_task_role_holds_exactly_its_statements(http_task: Scenario) -> Non
     assert statements[3]["Action"] == "dynamodb:PutItem"
     assert [s["Action"][0] for s in statements[4:6]] == ["logs:CreateLogDelivery",
                                                          "xray:PutTraceSegments"]  # fmt: skip
+    assert statements[6]["Sid"] == "WriteOnlyThisDownloadersPartition"  # issue 26
     # ...so the construct denies anything but GET under the endpoint itself.
-    assert statements[6:] == [
+    assert statements[7:] == [
         {"Action": invoke, "Effect": "Deny", "Resource": "*",
          "Condition": {"StringNotLike": {"states:HTTPEndpoint": "https://esi.evetech.net/*"}}},
         {"Action": invoke, "Condition": {"StringNotEquals": {"states:HTTPMethod": "GET"}},

@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
 
 from scenarios import (
     build_composed,
@@ -73,6 +74,21 @@ def posting(app: cdk.App) -> None:
 
 def in_stack(build: Callable[[cdk.Stack], Any]) -> Callable[[cdk.App], Any]:
     return lambda app: build(cdk.Stack(app, "TestStack"))
+
+
+ENV_BOUND_SCENARIOS = (build_paginators, build_distributed, build_timed, build_own_bucket)
+"""Every scenario whose acknowledgments name the region or account in an ARN: a link_header
+and a computed path (execute-api ``GET/*``), a Distributed Map and a backfill (``execution:``),
+an archive prefix (S3)."""
+
+
+def env_bound(app: cdk.App) -> None:
+    """Issue 26, 10: with an explicit ``env`` the ARNs hold literal values, not the
+    pseudo-parameters. One stack holds the scenarios (one synth), each under its own scope."""
+    env = cdk.Environment(account="123456789012", region="eu-west-1")
+    stack = cdk.Stack(app, "EnvStack", env=env)
+    for build in ENV_BOUND_SCENARIOS:
+        build(Construct(stack, build.__name__.removeprefix("build_")))
 
 
 def eve_example(app: cdk.App) -> None:
@@ -148,6 +164,7 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_retry_after),
         in_stack(build_polite),
         posting,
+        env_bound,
     ],
     ids=[
         "eve-example",
@@ -176,6 +193,7 @@ def rates_example(app: cdk.App) -> None:
         "retry-after",
         "polite",
         "posting",
+        "env-bound",
     ],
 )
 def test_no_findings(build: Callable[[cdk.App], Any], tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ def test_download_reads_its_query_from_the_state(asl: dict[str, Any]) -> None:
     download = asl["States"]["Download"]
     assert download["Parameters"]["QueryParameters.$"] == "$.query"
     assert download["Parameters"]["Path"] == "/v2/status"  # the path never comes from input
-    assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "HasQueryOverrides"
+    assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "CheckInputTime"
+    assert asl["States"]["CheckInputTime"]["Choices"][0]["Next"] == "HasQueryOverrides"
 
 
 def test_only_allowed_names_are_read_from_the_input(asl: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 
 from sfn_downloader import (
@@ -284,10 +285,38 @@ def test_backfill_is_refused() -> None:
         ({"conditional": "yes"}, r"conditional='yes': is not a bool"),
         ({"respect_expires": 1}, r"respect_expires=1: is not a bool"),
         ({"store": "changes"}, r"store='changes': is not a Store.*Store.changes_only\(\)"),
+        ({"respect_expires": True, "max_fresh": 600},
+         r"max_fresh=600: is not a Duration.*Duration.minutes\(10\)"),
+        ({"max_fresh": cdk.Duration.minutes(5)},
+         r"max_fresh=.*without respect_expires=True.*Fix: pass respect_expires=True"),
+        ({"respect_expires": True, "max_fresh": cdk.Duration.millis(10)},
+         r"max_fresh=.*is shorter than a second"),
     ],
 )  # fmt: skip
 def test_wrong_types_are_refused(props: dict[str, Any], match: str) -> None:
     refused(match, **props)
+
+
+def test_freshness_is_capped_by_max_fresh_or_two_rate_intervals_or_an_hour(
+    polite: Scenario,
+) -> None:
+    """Issue 26, 2: ReadAnswer caps freshUntil at the scheduled time + max_fresh."""
+    cap = "$cap := $toMillis($states.context.Execution.Input.scheduledTime) + {}; "
+
+    def read_answer(asl: dict[str, Any]) -> str:
+        return str(asl["States"]["ReadAnswer"]["Assign"])
+
+    assert cap.format(600000) in read_answer(definition(polite, "all"))  # max_fresh: 10 min
+    assert cap.format(120000) in read_answer(definition(polite, "bounded"))  # rate(1 minute)
+    assert "$string($min([$until, $cap]))" in read_answer(definition(polite, "all"))
+    daily = build(
+        **BODY,
+        respect_expires=True,
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(hour="1", minute="0")),
+    )
+    machine: Any = daily.state_machine.node.default_child
+    rendered = json.dumps(cdk.Stack.of(daily).resolve(machine.definition_string))
+    assert cap.format(3600000).replace('"', '\\"') in rendered  # a cron: an hour
 
 
 # --- the cost model -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ run that stores nothing says."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local_helpers import Answer, Upstream
@@ -167,4 +167,42 @@ def test_a_fresh_answer_means_no_request_until_it_expires(
         assert state(runner, "all")["freshUntil"] == 0
         assert [i["players"] for i in answers(runner, "all")] == [5, 6, 7]
         assert len(runner.objects()) == 3
+        upstream.script(default=Answer())
+
+
+def test_no_start_nor_header_can_make_an_answer_fresh_for_long(
+    polite: Scenario, upstream: Upstream
+) -> None:
+    """Issue 26, 1-2: a scheduledTime to come is refused before anything is read or written;
+    a century of max-age, an Expires in year 9999 and a max-age past year 9999 all end at the
+    scheduled time + max_fresh (default: two intervals of the 1-minute rate)."""
+    for runner in runner_for(polite, upstream, "Bounded"):
+        refused = runner.run("2099-01-01T00:00:00Z")
+        assert (refused.status, refused.error) == ("FAILED", "Downloader.InvalidInput")
+        assert "later than the execution's start" in (refused.cause or "")
+        assert upstream.requests == [] and runner.items() == []
+        upstream.script(Answer(200, {"players": 1}, {"Cache-Control": "max-age=3153600000"}))
+        assert runner.run(T[0]).succeeded
+        assert state(runner, "bounded")["freshUntil"] == millis(T[0]) + 120_000
+        assert runner.run(T[1]).output["outcome"] == "fresh"
+        upstream.script(Answer(200, {"players": 2}, {"Expires": "Fri, 31 Dec 9999 23:59:59 GMT"}))
+        assert runner.run(T[2]).succeeded  # 05:32 is not before 05:32: asked
+        assert len(upstream.requests) == 1
+        assert state(runner, "bounded")["freshUntil"] == millis(T[2]) + 120_000
+        upstream.script(
+            Answer(200, {"players": 3}, {"Cache-Control": "max-age=99999999999999999999",
+                                         "Age": "99999999999999999999"})
+        )  # fmt: skip
+        beyond = runner.run(T[4])
+        assert beyond.status == "SUCCEEDED", beyond.cause
+        assert state(runner, "bounded")["freshUntil"] == millis(T[4]) + 120_000
+        upstream.script(Answer(200, {"players": 4}))
+        assert runner.run(T[6]).succeeded  # and the downloader goes on
+        # Within the skew (60 s) a time just after the start is accepted; past it, refused.
+        now = datetime.now(UTC).replace(microsecond=0)
+        late = runner.run((now + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        assert (late.status, late.error) == ("FAILED", "Downloader.InvalidInput")
+        upstream.script(Answer(200, {"players": 5}))
+        soon = runner.run((now + timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        assert soon.status == "SUCCEEDED", soon.cause
         upstream.script(default=Answer())

@@ -85,7 +85,11 @@ def test_stage_is_traced_and_logs_nothing_by_default(default: Scenario) -> None:
     props = stage(default)
     assert props["TracingEnabled"] is True
     assert "AccessLogSetting" not in props
-    assert "MethodSettings" not in props
+    # Only the rate budget (issue 26): no logging level, no data trace.
+    assert props["MethodSettings"] == [
+        {"DataTraceEnabled": False, "HttpMethod": "*", "ResourcePath": "/*",
+         "ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 4}
+    ]  # fmt: skip
 
 
 def test_api_logging_writes_access_and_error_logs_without_request_data(full: Scenario) -> None:
@@ -96,6 +100,6 @@ def test_api_logging_writes_access_and_error_logs_without_request_data(full: Sce
     assert '"status":"$context.status"' in props["AccessLogSetting"]["Format"]
     assert props["MethodSettings"] == [
         {"DataTraceEnabled": False, "HttpMethod": "*", "LoggingLevel": "ERROR",
-         "ResourcePath": "/*"}
+         "ResourcePath": "/*", "ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 4}
     ]  # fmt: skip
     full.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})

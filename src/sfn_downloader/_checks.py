@@ -30,6 +30,27 @@ API_GATEWAY_FORBIDDEN_HEADERS = frozenset(
 API_GATEWAY_FORBIDDEN_PREFIXES = ("x-forwarded", "x-amz")  # x-amz also covers x-amzn
 
 
+CREDENTIAL_QUERY_NAMES = frozenset(
+    {
+        "key", "api_key", "apikey", "x_api_key", "app_key", "appkey", "app_secret", "api_secret",
+        "apisecret", "access_key", "secret_key", "secret", "client_secret", "token",
+        "access_token", "auth_token", "id_token", "refresh_token", "session_token",
+        "private_token", "sig", "signature", "password", "passwd", "pwd", "auth", "credential",
+        "credentials", "hapikey", "subscription_key", "appid",
+    }
+)  # fmt: skip
+"""Query parameter names (lower case, ``-`` read as ``_``) that carry a credential in common
+APIs: in ``path`` one would be plaintext in the template, the definition, every execution's
+history and the logs. (Pagination cursors such as ``page_token`` are not among them.)"""
+_CREDENTIAL_FIX = (
+    "send it as a header with auth_header=AuthHeader.from_secret(secret) or "
+    "AuthHeader.remap(name, SecretValue) (API Gateway transport), or with "
+    "Transport.http_task(connection) whose events.Connection sends it as a query string "
+    "parameter (query_string_parameters={name: events.HttpParameter.from_secret(...)}): the "
+    "secret then stays in Secrets Manager."
+)
+
+
 _HEADER_READ = re.compile(
     r"\.Headers(?:\.([!#$%&*+\-^_`|~0-9A-Za-z]+)|\[\s*(?:'([^']+)'|\"([^\"]+)\")\s*\])"
 )
@@ -90,6 +111,11 @@ def check_path(
         )
     resource, _, query_string = path.partition("?")
     query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+    for name in query:
+        if name.lower().replace("-", "_") in CREDENTIAL_QUERY_NAMES:
+            shown = f"{resource}?{name}=***"  # never echo the secret (CI logs keep errors)
+            problems.append(Problem(prop, shown, f"carries a query parameter named like a "
+                                    f"credential ({name!r}).", _CREDENTIAL_FIX))  # fmt: skip
     return resource, query
 
 

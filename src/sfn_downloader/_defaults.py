@@ -20,6 +20,10 @@ DEAD_LETTER_RETENTION_DAYS = 14
 MAX_DELIVERY_AGE_MINUTES = 5
 """How long the scheduler keeps retrying a start. The API answers with its state *now*, so an
 answer fetched long after the scheduled time would be stored under the wrong time."""
+INPUT_TIME_SKEW_SECONDS = 60
+"""How much later than its execution's start a run's ``scheduledTime`` may be (clocks of
+Scheduler, Step Functions and callers differ by far less); later is ``Downloader.InvalidInput``.
+An incremental mark moves at most this far past the run's scheduled time."""
 NONCURRENT_VERSION_DAYS = 30
 """An archived object rewritten by a re-delivered run keeps its previous version this long."""
 ALARM_PERIOD_MINUTES = 5

@@ -20,7 +20,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._acknowledge import acknowledge
+from ._acknowledge import acknowledge, arn_prefix
 from ._contract import (
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
     INLINE_MAP_MAX_CONCURRENCY,
@@ -171,8 +171,7 @@ class Concurrency:
         for suffix in ("/*:*", ":*"):
             acknowledge(
                 state_machine.node.find_child("DistributedMapPolicy"),
-                f"IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-                f"execution:{name}{suffix}]",
+                f"IAM5[Resource::{arn_prefix(state_machine, 'states')}execution:{name}{suffix}]",
                 "A Distributed Map's child executions have generated names: aws-cdk-lib scopes "
                 "Describe/StopExecution to this state machine's own executions.",
             )

@@ -20,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._contract import PARTITION_KEY, SORT_KEY
+from ._encryption import encrypt_log_groups
 from ._flow.assembly import build_definition
 from ._flow.config import Props, configure
 from ._flow.machines import build_backfill, build_run_state_machine, grant_run, no_backfill
@@ -88,8 +89,10 @@ class DownloaderPattern(Construct):
         Default: a new table (see ``removal_policy``, ``encryption_key`` and
         ``point_in_time_recovery``).
     :param removal_policy: For the created table. Default: ``RemovalPolicy.RETAIN``.
-    :param encryption_key: Customer-managed KMS key for the created table.
-        Default: AWS-managed encryption.
+    :param encryption_key: Customer-managed KMS key for everything created that holds data:
+        the table, the log groups, the dead-letter queue and the archive bucket (the key
+        policy gets the CloudWatch Logs statement; with a brought ``table``, everything but
+        the table). Default: AWS-managed encryption.
     :param point_in_time_recovery: For the created table. Default: ``True``.
     :param downloader_id: The partition key value of this downloader's items.
         Default: the construct's path (e.g. ``EveStack/PlayerCount``).
@@ -130,7 +133,8 @@ class DownloaderPattern(Construct):
         plus ``"object": {"bucket": ..., "key": ...}`` with ``archive``.
         Default: none, the run ends after Persist.
     :param archive: Also store each answer (the selected result, or the whole response without
-        ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json``, with
+        ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json`` (with
+        ``incremental``, ``<scheduled time>#<execution name>.json``, as its item), with
         ``aws-sdk:s3:putObject`` and ``s3:PutObject`` on that prefix only (one path only):
         ``Archive.to_new_bucket(retention=..., removal_policy=...)`` or
         ``Archive.to_bucket(bucket)``. Default: no archive.
@@ -198,6 +202,9 @@ class DownloaderPattern(Construct):
     :param respect_expires: Skip the request entirely while the last answer is still fresh by
         its ``Cache-Control: max-age`` or ``Expires`` (compared with the run's scheduled time;
         output ``{"outcome": "fresh"}``). Reads the state item every run. Default: ``False``.
+    :param max_fresh: With ``respect_expires``: an answer stays fresh at most this long after
+        its run's scheduled time, whatever ``max-age`` or ``Expires`` say. Default: two
+        intervals of a rate schedule; an hour with a cron or on demand only.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -246,6 +253,7 @@ class DownloaderPattern(Construct):
         conditional: bool | None = None,
         store: Store | None = None,
         respect_expires: bool | None = None,
+        max_fresh: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Every keyword argument is a prop (Props declares them; a test keeps the two equal).
@@ -253,7 +261,8 @@ class DownloaderPattern(Construct):
         self._config = config
         self._downloader_id = config.downloader_id
         self._table = config.items.build(self)
-        self._bucket = config.archive.build(self) if config.archive is not None else None
+        key = config.items.encryption_key
+        self._bucket = config.archive.build(self, key) if config.archive is not None else None
         downloads = config.transport.bind(
             self, endpoint=config.request.endpoint, headers=config.headers,
             auth_header=config.auth_header, retry=config.retry,
@@ -277,8 +286,11 @@ class DownloaderPattern(Construct):
             self, state_machine=self._state_machine,
             description=f"Starts downloader {config.downloader_id}: "
             f"{config.request.method} {config.shape.describe(config.request)}",
+            encryption_key=key,
         )  # fmt: skip
         self._backfill = build_backfill(self, config, downloader=self._state_machine)
+        if key is not None:
+            encrypt_log_groups(self, key)
         self._metrics, self._alarms, self._dashboard = build_monitoring(
             self, config, state_machine=self._state_machine, table=self._table,
             dead_letter_queue=self._dead_letter_queue, schedule=self._schedule,

@@ -5,7 +5,10 @@ time; an on-demand caller passes the time the answer is stored under (its sort k
 time again overwrites the same item). A downloader that may be started on demand checks it
 first (``CheckInput``): a run without it, or with another form of the instant than the
 schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
-``Downloader.InvalidInput``, so one instant is always one key.
+``Downloader.InvalidInput``, so one instant is always one key. ``CheckInputTime`` (JSONata: no
+JSONPath condition adds to a time) then refuses a ``scheduledTime`` later than the execution's
+start plus ``INPUT_TIME_SKEW_SECONDS`` (the same error): a run never stores, nor remembers
+(``freshUntil``, validators, hashes, marks), anything under a time that has not come yet.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
@@ -27,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
@@ -48,7 +52,13 @@ from ._contract import (
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
-from ._defaults import DEAD_LETTER_RETENTION_DAYS, MAX_DELIVERY_AGE_MINUTES, SCHEDULE_MINUTES
+from ._defaults import (
+    DEAD_LETTER_RETENTION_DAYS,
+    INPUT_TIME_SKEW_SECONDS,
+    MAX_DELIVERY_AGE_MINUTES,
+    SCHEDULE_MINUTES,
+)
+from ._encryption import dead_letter_sender_role
 from ._parts import CheckContext
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -60,6 +70,13 @@ INPUT_CONTRACT = (
     "one instant is always one key."
 )
 """``Downloader.InvalidInput``'s cause."""
+FUTURE_INPUT = (
+    "The execution input's scheduledTime is later than the execution's start plus "
+    f"{INPUT_TIME_SKEW_SECONDS} s: a run stores and remembers its answer under that time, so "
+    "a time to come would be returned as the newest answer and would keep later runs from "
+    "storing (freshness, marks). Pass a scheduledTime at or before the start."
+)
+"""``Downloader.InvalidInput``'s cause for a time to come."""
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
 
 
@@ -231,15 +248,38 @@ class Starts:
                 for name in self.overrides
             ]
         valid = sfn.Condition.and_(*conditions)
-        return sfn.Choice(scope, "CheckInput").when(valid, run).otherwise(invalid)
+        future = sfn.Fail(scope, "InputInFuture", error=INVALID_INPUT_ERROR, cause=FUTURE_INPUT)
+        not_later = sfn.Condition.jsonata(
+            f"{{% $toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) <= "
+            "$toMillis($states.context.Execution.StartTime) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000} %}}"
+        )
+        in_time = sfn.Choice.jsonata(scope, "CheckInputTime").when(not_later, run)
+        return (
+            sfn.Choice(scope, "CheckInput")
+            .when(valid, in_time.otherwise(future))
+            .otherwise(invalid)
+        )
 
     def build(
-        self, scope: Construct, *, state_machine: sfn.IStateMachine, description: str
+        self,
+        scope: Construct,
+        *,
+        state_machine: sfn.IStateMachine,
+        description: str,
+        encryption_key: kms.IKey | None = None,
     ) -> tuple[scheduler.Schedule | None, sqs.IQueue | None]:
-        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule)."""
+        """The schedule and its dead-letter queue (``None``, ``None`` without a schedule).
+
+        :param encryption_key: The created queue's key (its schedule then gets a role of its
+            own that may use it). Default: SQS-managed encryption.
+        """
         if not self.is_scheduled:
             return None, None
-        queue = self.dead_letter_queue or _dead_letter_queue(scope)
+        queue = self.dead_letter_queue or _dead_letter_queue(scope, encryption_key)
+        role = None
+        if encryption_key is not None and self.dead_letter_queue is None:
+            role = dead_letter_sender_role(scope, encryption_key)
         schedule = scheduler.Schedule(
             scope,
             "Schedule",
@@ -253,6 +293,7 @@ class Starts:
                 ),
                 dead_letter_queue=queue,
                 max_event_age=Duration.minutes(MAX_DELIVERY_AGE_MINUTES),
+                role=role,
             ),
         )
         return schedule, queue
@@ -295,12 +336,15 @@ def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[P
     )
 
 
-def _dead_letter_queue(scope: Construct) -> sqs.IQueue:
-    """An SQS-encrypted, TLS-only queue keeping undelivered starts 14 days."""
+def _dead_letter_queue(scope: Construct, key: kms.IKey | None) -> sqs.IQueue:
+    """An SQS-encrypted (or ``key``-encrypted), TLS-only queue keeping undelivered starts 14
+    days. The schedule's role, its sender, gets ``sqs:SendMessage`` and the key's use from
+    aws-cdk-lib ("Configuring a schedule's dead-letter queue")."""
     created = sqs.Queue(
         scope,
         "DeadLetterQueue",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.SQS_MANAGED if key is None else sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(DEAD_LETTER_RETENTION_DAYS),
     )

@@ -21,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._contract import KEY_FIELD, SORT_KEY
+from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, SORT_KEY
 from .._memory import StateItem
 from .._parts import Downloads, RunParts
 from ..errors import Problem
@@ -49,6 +49,8 @@ def build_definition(
                     bucket=bucket,
                     downloader_id=config.downloader_id,
                     name_path=f"$.{KEY_FIELD}.{SORT_KEY}" if config.starts.overrides else None,
+                    # incremental: one item per delivery, so one object per delivery too
+                    run_suffix_path=EXECUTION_NAME_PATH if config.timing.sort_key else None,
                 )
             )
         if config.post_process is not None:

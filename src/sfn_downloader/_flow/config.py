@@ -11,7 +11,7 @@ Values that are unresolved CDK tokens are skipped: they are only known at deploy
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Token
@@ -42,6 +42,7 @@ from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..status import OnStatus, StatusAction
 from ..timing import Incremental, Window
+from ..timing._schedule import step_of
 from ..timing.backfill import Backfill
 from ..timing.request import TimedRequest
 from ..transport import Transport
@@ -101,6 +102,7 @@ class Props:
     conditional: bool | None = None
     store: Store | None = None
     respect_expires: bool | None = None
+    max_fresh: Duration | None = None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> Props:
@@ -196,15 +198,18 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None,
                           body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
+    expression, time_zone = _schedule_of(starts)
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,
         respect_expires=props.respect_expires, result_selector=props.result_selector,
         on_status=props.on_status, computes_request=timing.active,
+        max_fresh=props.max_fresh, rate_seconds=_rate_seconds(expression),
     )  # fmt: skip
     exchange = _exchange(props, shape, request, polite)
+    if shape.uses_map and isinstance(concurrency.max_concurrency, int):
+        exchange = replace(exchange, in_flight=max(1, concurrency.max_concurrency))
     backfill = Backfill(enabled=props.backfill, timing=timing,
                         distributed=concurrency.is_distributed)  # fmt: skip
-    expression, time_zone = _schedule_of(starts)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,
@@ -249,6 +254,12 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
         polite=polite, answer_errors=answer_errors(props.body, props.result_selector),
     )  # fmt: skip
+
+
+def _rate_seconds(expression: str | None) -> int | None:
+    """A ``rate(...)`` schedule's interval in seconds; ``None`` for a cron or no schedule."""
+    step = step_of(expression) if expression and expression.startswith("rate(") else None
+    return step.seconds if step is not None else None
 
 
 def _seconds(timeout: object) -> float | None:

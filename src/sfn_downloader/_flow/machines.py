@@ -65,7 +65,7 @@ def grant_run(
 ) -> None:
     """Each feature's statements on the run's state machine: the table, the requested paths,
     the concurrency, the archive."""
-    config.items.grant(state_machine, table)
+    config.items.grant(state_machine, table, config.downloader_id)
     downloads.grant(
         state_machine,
         config.shape.request_paths(config.request) + config.timing.request_paths(),

@@ -109,6 +109,7 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("conditional", _is(bool), "a bool", "pass conditional=True or False."),
     ("store", _is(Store), "a Store", "use Store.every_answer() or Store.changes_only()."),
     ("respect_expires", _is(bool), "a bool", "pass respect_expires=True or False."),
+    ("max_fresh", _is(Duration), "a Duration", "use e.g. max_fresh=Duration.minutes(10)."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from aws_cdk import Duration, Token
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -47,6 +48,8 @@ from . import expires as _expires
 from .store import Store
 
 _SCHEDULED = f"{{% $states.context.Execution.Input.{SCHEDULED_TIME_KEY} %}}"
+_DEFAULT_MAX_FRESH_SECONDS = 3600
+"""``max_fresh`` without a rate schedule (a cron, or on demand only)."""
 # JSONata: the first value of a response header (all of them joined, for Cache-Control), names
 # compared case-insensitively; '' when absent.
 _HEADER = (
@@ -70,6 +73,8 @@ class PoliteRun:
         result_selector: Mapping[str, Any] | None,
         on_status: Mapping[int, object] | None,
         computes_request: bool,
+        max_fresh: Duration | None = None,
+        rate_seconds: int | None = None,
     ) -> None:
         self.conditional = bool(conditional)
         self.store = store or Store.every_answer()
@@ -77,6 +82,18 @@ class PoliteRun:
         self._result_selector = result_selector
         self._on_status = on_status
         self._computes_request = computes_request
+        self._max_fresh = max_fresh
+        self._rate_seconds = rate_seconds
+
+    @property
+    def max_fresh_millis(self) -> int:
+        """How long past its scheduled time an answer may stay fresh, at most: ``max_fresh``,
+        else two intervals of a rate schedule, else an hour (a cron, or on demand only)."""
+        given = self._max_fresh
+        if isinstance(given, Duration) and not Token.is_unresolved(given.to_milliseconds()):
+            return int(given.to_milliseconds())
+        rate = self._rate_seconds
+        return 2 * rate * 1000 if rate else _DEFAULT_MAX_FRESH_SECONDS * 1000
 
     @property
     def changes_only(self) -> bool:
@@ -106,6 +123,7 @@ class PoliteRun:
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Each feature against the run's shape, transport, starts and status actions (their
         types are checked before, with every prop's)."""
+        yield from self._check_max_fresh()
         if not self.active:
             return
         yield from self.store.check(self._result_selector)
@@ -145,6 +163,19 @@ class PoliteRun:
                 )  # fmt: skip
         if self.conditional:
             yield from self._check_conditional(context)
+
+    def _check_max_fresh(self) -> Iterator[Problem]:
+        given = self._max_fresh
+        if given is None:
+            return
+        if not self.respect_expires:
+            yield Problem("max_fresh", given, "is given without respect_expires=True, which is "
+                          "the only thing it bounds.",
+                          "pass respect_expires=True, or drop max_fresh.")  # fmt: skip
+        millis = given.to_milliseconds() if isinstance(given, Duration) else None
+        if millis is not None and not Token.is_unresolved(millis) and millis < 1000:
+            yield Problem("max_fresh", given, "is shorter than a second.",
+                          "pass e.g. max_fresh=Duration.minutes(10).")  # fmt: skip
 
     def _check_conditional(self, context: CheckContext) -> Iterator[Problem]:
         if not context.transport.supports_computed_requests:
@@ -292,7 +323,7 @@ class BoundPoliteRun:
         if run.conditional:
             fields.update(_conditional.validators())
         if run.respect_expires:
-            fields[FRESH_UNTIL_ATTRIBUTE] = _expires.fresh_until()
+            fields[FRESH_UNTIL_ATTRIBUTE] = _expires.fresh_until(run.max_fresh_millis)
         body = ", ".join(f"'{name}': {value}" for name, value in fields.items())
         return f"{{% ( $header := {_HEADER}; {{{body}}} ) %}}"
 

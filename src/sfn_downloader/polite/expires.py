@@ -8,7 +8,13 @@ response's freshness lifetime (RFC 9111, 4.2.1):
 - ``Cache-Control: max-age=N``: the run's scheduled time + N s - ``Age`` (the scheduled time
   is at or before the request, so the deadline is never later than the server meant);
 - else ``Expires: <HTTP date>``: that instant (an invalid date, e.g. ``0``, is in the past);
-- else ``0``.
+- else ``0``;
+
+and never later than the run's scheduled time + ``max_fresh`` (default: two intervals of a
+rate schedule, else an hour): a third party's ``max-age`` of a century, or an ``Expires`` in
+year 9999, stops the downloader for ``max_fresh`` at most, never for good (an over-long
+``max-age`` or ``Age``, more than 12 digits, counts as ``max_fresh`` / is ignored, so no
+arithmetic overflows).
 
 The next run's ``StillFresh`` (a Choice, right after ``ReadState``) compares its scheduled
 time with ``freshUntil``: before it, the run ends in ``Fresh`` (no request, no write, output
@@ -54,18 +60,21 @@ _HTTP_DATE = (
 )
 
 
-def fresh_until() -> str:
+def fresh_until(max_fresh_millis: int) -> str:
     """JSONata (inside ``ReadAnswer``, ``$header`` defined): the answer's freshness deadline,
-    epoch milliseconds as a string."""
+    epoch milliseconds as a string, at most the scheduled time + ``max_fresh_millis``."""
     return (
         "( "
         f"$httpDate := {_HTTP_DATE}; "
+        f"$cap := {SCHEDULED_MILLIS} + {max_fresh_millis}; "
         "$cc := $lowercase($header('cache-control')); "
         '$maxAge := $match($cc, /(^|[ ,])max-age="?([0-9]+)/); '
-        "$age := $contains($header('age'), /^[0-9]+$/) ? $number($header('age')) : 0; "
-        "$string($contains($cc, /(^|[ ,])(no-store|no-cache)/) ? 0 "
-        f": $exists($maxAge) ? {SCHEDULED_MILLIS} + ($number($maxAge[0].groups[1]) - $age) * 1000 "
-        ": $header('expires') != '' ? $httpDate($header('expires')) : 0) )"
+        "$age := $contains($header('age'), /^[0-9]{1,12}$/) ? $number($header('age')) : 0; "
+        "$until := $contains($cc, /(^|[ ,])(no-store|no-cache)/) ? 0 "
+        ": $exists($maxAge) ? ($length($maxAge[0].groups[1]) > 12 ? $cap "
+        f": {SCHEDULED_MILLIS} + ($number($maxAge[0].groups[1]) - $age) * 1000) "
+        ": $header('expires') != '' ? $httpDate($header('expires')) : 0; "
+        "$string($min([$until, $cap])) )"
     )
 
 

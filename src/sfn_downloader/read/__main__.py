@@ -6,8 +6,10 @@
     python -m sfn_downloader.read TABLE --downloader-id ID latest
 
 The range is ``T1 <= scheduled time < T2``. Rows go to stdout; a progress bar goes to stderr
-when stderr is a terminal. Exit status: 0 done, 1 the read or the chart failed (one line on
-stderr), 2 bad arguments (one line on stderr).
+when stderr is a terminal. The answers are third-party text: CSV cells that a spreadsheet would
+run as a formula get a leading ``'`` (OWASP), and on a terminal every control character is
+shown as an escape (``\\x1b``), never sent to it. Exit status: 0 done, 1 the read or the chart
+failed (one line on stderr), 2 bad arguments, a bad time among them (one line on stderr).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import csv
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, Protocol
 
 from .._contract import PARTITION_KEY, SORT_KEY
 from ._table import DownloaderTable, Item, Items
-from ._values import json_text, key_text, key_time
+from ._values import json_text, key_text, key_time, terminal_text
 
 PROG = "python -m sfn_downloader.read"
 COMMANDS = ("export", "chart", "latest")
@@ -31,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with any mistake reported on one line (then exit status 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, terminal_text(f"{self.prog}: error: {message} (see --help)") + "\n")
 
 
 def _parser() -> _Parser:
@@ -82,6 +84,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         parser.error("chart needs --field and --out")
     if args.page_size is not None and args.page_size < 1:
         parser.error(f"--page-size {args.page_size} must be a positive integer")
+    out: _Writer = _Escaped(sys.stdout) if sys.stdout.isatty() else sys.stdout
     try:
         table = DownloaderTable(
             args.table, downloader_id=args.downloader_id, client=client,
@@ -91,7 +94,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         if args.command == "latest":
             item = table.latest()
             if item is not None:
-                sys.stdout.write(json_text(item) + "\n")
+                out.write(json_text(item) + "\n")
             return 0
         items = table.between(start, end)
         if args.command == "chart":
@@ -101,12 +104,13 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
             points = draw_chart(_progress(items), field=args.field, out=args.out, title=title)
             print(f"{args.out}: {points} points", file=sys.stderr)
         elif args.format == "csv":
-            _write_csv(_progress(items), sys.stdout)
+            _write_csv(_progress(items), out)
         else:
             for item in _progress(items):
-                sys.stdout.write(json_text(item) + "\n")
+                out.write(json_text(item) + "\n")
     except Exception as error:  # boto3's (no credentials, no table, ...) or the chart's
-        print(f"{PROG}: {type(error).__name__}: {_one_line(error)}", file=sys.stderr)
+        line = f"{PROG}: {type(error).__name__}: {_one_line(error)}"
+        print(terminal_text(line), file=sys.stderr)
         return 1
     return 0
 
@@ -128,7 +132,7 @@ def _progress(items: Items) -> Iterator[Item]:
         bar.update(total - bar.n)
 
 
-def _write_csv(items: Iterator[Item], out: TextIO) -> None:
+def _write_csv(items: Iterator[Item], out: _Writer) -> None:
     """One row an item; the columns are ``pk``, ``sk``, then every other attribute in the order
     first seen (the items are read first, to know every column)."""
     from ._values import cell_text
@@ -141,6 +145,20 @@ def _write_csv(items: Iterator[Item], out: TextIO) -> None:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([cell_text(row.get(name)) for name in columns])
+
+
+class _Writer(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+
+class _Escaped:
+    """A terminal's stdout: third-party text reaches it with its control characters escaped."""
+
+    def __init__(self, stream: _Writer) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_text(text))
 
 
 def _one_line(error: BaseException) -> str:

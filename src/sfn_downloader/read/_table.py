@@ -14,7 +14,7 @@ from .._contract import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
-from ._values import TimeValue, key_suffix, key_text, key_time, plain
+from ._values import TimeValue, is_answer_key, key_suffix, key_text, key_time, plain
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped]
@@ -38,7 +38,9 @@ class DownloaderTable:
     Items come back as plain Python values: strings, ``bool``, ``None``, lists, dicts, and
     numbers as ``int`` when integral, else ``decimal.Decimal`` (exact: no float rounding).
     ``ItemField.json`` attributes are JSON text, as stored. The downloader's own state item
-    (``sk = "#state"``) is never returned. Expired items (``retention``) that DynamoDB has not
+    (``sk = "#state"``), and any item whose ``sk`` is not one the downloader writes for an
+    answer (``<scheduled time>`` or ``<scheduled time>#<suffix>``), is never returned.
+    Expired items (``retention``) that DynamoDB has not
     deleted yet are left out, as if deleted: DynamoDB's time to live deletes them typically
     within two days of their expiry, and until then they still appear in reads.
 
@@ -179,7 +181,10 @@ class DownloaderTable:
         while True:
             response = self._client.query(**request)
             for raw in response.get("Items", []):
-                yield {name: plain(deserializer.deserialize(v)) for name, v in raw.items()}
+                # Only keys the downloader writes: another writer's item in this partition
+                # ("zzz", "2026-11-27T05:30:00Zjunk") is never taken for an answer.
+                if is_answer_key(raw.get(SORT_KEY, {}).get("S")):
+                    yield {name: plain(deserializer.deserialize(v)) for name, v in raw.items()}
             last = response.get("LastEvaluatedKey")
             if not last:
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,27 @@ TimeValue = datetime | str
 
 KEY_TIME_LENGTH = len("2026-11-27T05:30:00Z")
 """Every answer's ``sk`` starts with its scheduled time in this fixed-width form."""
+_ANSWER_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z(?:#.*)?", re.S)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+"""OWASP "CSV Injection" (ASVS 1.2.10): a cell starting with one of these is a formula to a
+spreadsheet."""
+_TERMINAL_UNSAFE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+"""Control characters (C0 but the line feed, DEL, C1) and bidirectional overrides: on a
+terminal they move the cursor, recolour, retitle or reorder what is shown."""
+
+
+def is_answer_key(sort_key: object) -> bool:
+    """True for a sort key the downloader writes for an answer: ``<scheduled time>`` (a real
+    instant, ``2026-11-27T05:30:00Z``) or ``<scheduled time>#<suffix>``."""
+    if not isinstance(sort_key, str) or not _ANSWER_KEY.fullmatch(sort_key):
+        return False
+    try:
+        key_time(sort_key)
+    except ValueError:
+        return False
+    return True
 
 
 def key_text(value: TimeValue, *, what: str = "time") -> str:
@@ -43,9 +65,15 @@ def key_text(value: TimeValue, *, what: str = "time") -> str:
         )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
-    if parsed.microsecond:
-        parsed = parsed.replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        parsed = parsed.astimezone(UTC)
+        if parsed.microsecond:
+            parsed = parsed.replace(microsecond=0) + timedelta(seconds=1)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00, 9999-12-31T23:59:59.5Z
+        raise ValueError(
+            f"{what} {value!r} is outside the years 1 to 9999 in UTC (whole seconds); "
+            "use e.g. '2026-11-27T05:30:00Z'."
+        ) from None
     return (
         f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}T"
         f"{parsed.hour:02d}:{parsed.minute:02d}:{parsed.second:02d}Z"
@@ -112,11 +140,13 @@ def json_text(value: Any) -> str:
 
 def cell_text(value: Any) -> str:
     """``value`` as one CSV cell: numbers exact, booleans ``true``/``false``, nothing as an
-    empty cell, lists, maps and sets as JSON."""
+    empty cell, lists, maps and sets as JSON. A text starting with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return gets a leading ``'`` (OWASP "CSV Injection"), so that a
+    spreadsheet shows it as text instead of running it as a formula."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | Decimal):
@@ -129,3 +159,11 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, int | Decimal):
         return (0, value)
     return (1, value) if isinstance(value, str) else (2, value)
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with every control character but the line feed (and every bidirectional
+    override) written as a ``\\xNN`` / ``\\uNNNN`` escape, for a terminal."""
+    return _TERMINAL_UNSAFE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )

@@ -34,6 +34,7 @@ from .._contract import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
+from .._encryption import own_partition_only
 from .._parts import CheckContext
 from .._states import retry_kwargs
 from ..constant import Constant
@@ -146,8 +147,16 @@ class ItemSink:
         )  # fmt: skip
 
     @staticmethod
-    def grant(state_machine: sfn.StateMachine, table: dynamodb.ITable) -> None:
-        """putItem on a table with a customer-managed key needs the key too."""
+    def grant(
+        state_machine: sfn.StateMachine, table: dynamodb.ITable, downloader_id: str | None = None
+    ) -> None:
+        """putItem on a table with a customer-managed key needs the key too. With
+        ``downloader_id``, the role may write no partition but its own: an explicit deny of
+        every item write whose partition key (``dynamodb:LeadingKeys``) is another, so that
+        downloaders sharing a table cannot write each other's items (the tasks' own grants
+        cover the whole table)."""
+        if downloader_id is not None:
+            state_machine.add_to_role_policy(own_partition_only(table, downloader_id))
         if table.encryption_key is None:
             return
         table.encryption_key.grant_encrypt_decrypt(state_machine)
@@ -190,7 +199,6 @@ class ItemSink:
             return
         settings = {
             "removal_policy": self.removal_policy,
-            "encryption_key": self.encryption_key,
             "point_in_time_recovery": self.point_in_time_recovery,
         }
         given = [name for name, value in settings.items() if value is not None]

@@ -1,4 +1,5 @@
-"""The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``.
+"""The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``
+(``<time>#<suffix>.json`` when the item's key has a suffix: one object per stored item).
 
 Written with the AWS SDK integration (``aws-sdk:s3:putObject``, aws-cdk-lib ``CallAwsService``):
 S3 has no optimized Step Functions integration. The role may put objects under the downloader's
@@ -12,13 +13,14 @@ import re
 from collections.abc import Iterator
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .._acknowledge import acknowledge
-from .._contract import OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._contract import KEY_SEPARATOR, OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._defaults import NONCURRENT_VERSION_DAYS
 from .._parts import CheckContext
 from ..errors import Problem
@@ -101,8 +103,12 @@ class Archive:
                 "use letters, digits, '/', '-', '_' or '.'.",
             )
 
-    def build(self, scope: Construct) -> s3.IBucket:
-        """Return the user's bucket, or a new one with the secure defaults."""
+    def build(self, scope: Construct, encryption_key: kms.IKey | None = None) -> s3.IBucket:
+        """Return the user's bucket, or a new one with the secure defaults.
+
+        :param encryption_key: The created bucket's key (SSE-KMS, with an S3 Bucket Key: fewer
+            KMS requests). Default: SSE-S3.
+        """
         if self.bucket is not None:
             return self.bucket
         rules = [
@@ -113,7 +119,13 @@ class Archive:
         bucket = s3.Bucket(
             scope,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=(
+                s3.BucketEncryption.S3_MANAGED
+                if encryption_key is None
+                else s3.BucketEncryption.KMS
+            ),
+            encryption_key=encryption_key,
+            bucket_key_enabled=encryption_key is not None or None,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -132,7 +144,12 @@ class Archive:
 
     @staticmethod
     def task(
-        scope: Construct, *, bucket: s3.IBucket, downloader_id: str, name_path: str | None = None
+        scope: Construct,
+        *,
+        bucket: s3.IBucket,
+        downloader_id: str,
+        name_path: str | None = None,
+        run_suffix_path: str | None = None,
     ) -> sfn.IChainable:
         """``Archive``: put the selected result (JSON text) as the run's object,
         ``<downloader id>/<name>.json``, the name being the item's sort key.
@@ -144,8 +161,13 @@ class Archive:
         :param name_path: Where the state holds the object's name. Default: the scheduled time.
             A ResultSelector sees only the task's result, never the state, so with a
             ``name_path`` the location is written by a Pass after the task (``ArchivedObject``).
+        :param run_suffix_path: With ``incremental``, whose items are ``<scheduled time>#<
+            execution name>``: the Context path of the suffix (``$$.Execution.Name``), so that
+            each delivery's object has its item's name and none overwrites another's.
+            Default: no suffix.
         """
-        location = {"bucket": bucket.bucket_name, "key": _object_key(downloader_id, name_path)}
+        key = _object_key(downloader_id, name_path, run_suffix_path)
+        location = {"bucket": bucket.bucket_name, "key": key}
         task = tasks.CallAwsService(
             scope,
             "Archive",
@@ -153,7 +175,7 @@ class Archive:
             action="putObject",
             parameters={
                 "Bucket": bucket.bucket_name,
-                "Key": _object_key(downloader_id, name_path),
+                "Key": key,
                 "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.{RESULT_FIELD}")),
                 "ContentType": "application/json",
             },
@@ -209,9 +231,17 @@ class Archive:
         return "Archive.to_new_bucket(...)"
 
 
-def _object_key(downloader_id: str, name_path: str | None = None) -> str:
+def _object_key(
+    downloader_id: str, name_path: str | None = None, run_suffix_path: str | None = None
+) -> str:
     """``<downloader id>/<scheduled time, or the name at name_path>.json`` as a States.Format
     intrinsic."""
+    if run_suffix_path is not None and name_path is None:
+        return sfn.JsonPath.format(
+            f"{downloader_id}/{{}}{KEY_SEPARATOR}{{}}.json",
+            sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            sfn.JsonPath.string_at(run_suffix_path),
+        )
     return sfn.JsonPath.format(
         f"{downloader_id}/{{}}.json", sfn.JsonPath.string_at(name_path or SCHEDULED_TIME_PATH)
     )

@@ -27,7 +27,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .._acknowledge import acknowledge
+from .._acknowledge import acknowledge, arn_prefix
 from .._contract import (
     BACKFILL_FROM_KEY,
     BACKFILL_MAX_TIMES,
@@ -230,8 +230,7 @@ class Backfill:
         name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
         acknowledge(
             state_machine.role.node.find_child("DefaultPolicy"),
-            f"IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-            f"execution:{name}*]",
+            f"IAM5[Resource::{arn_prefix(downloader, 'states')}execution:{name}*]",
             "The backfill waits for each run it starts (startExecution.sync:2): aws-cdk-lib "
             "scopes Describe/StopExecution to the downloader's own executions, whose names are "
             "generated.",

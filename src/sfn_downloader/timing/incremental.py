@@ -15,6 +15,11 @@ further than the stored mark: an ``UpdateItem`` of the downloader's state item w
   overwritten one.
 - Two deliveries of one run, or two overlapping runs, each write only if they move the mark
   further: the mark never moves back.
+- A value that cannot be the mark is skipped (the answer is stored whole; the mark follows the
+  other values): a timestamp not of the form ``2026-01-01T00:00:00[.fff](Z|+01:00)``, or later
+  than the run's scheduled time plus ``INPUT_TIME_SKEW_SECONDS`` (one record dated 9999 would
+  otherwise make every later run ask for nothing); a value of the other kind. Skipping a value
+  can only make the next run ask for a record again, never lose one.
 """
 
 from __future__ import annotations
@@ -37,14 +42,21 @@ from .._contract import (
     MARK_UPDATE_VARIABLE,
     RAW_RESPONSE_FIELDS,
     REQUEST_MARK_VARIABLE,
+    SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
+from .._defaults import INPUT_TIME_SKEW_SECONDS
 from .._memory import StateItem
 from .._parts import CheckContext
 from ..errors import Problem
 from ._placeholders import literal
 
 _FIRST_SEGMENT = re.compile(r"^\$\.([A-Za-z]+)")
+# JSONata: the ISO 8601 forms both npm jsonata's and jsonata-python's $toMillis read alike.
+_ISO_TIME = (
+    "/^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:"
+    "[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$/"
+)
 
 
 class Incremental:
@@ -132,7 +144,13 @@ class Incremental:
         """``ComputeMark`` (JSONata: the largest value, or the mark sent) → ``AdvanceMark``
         (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already)."""
         order = "$toMillis($v)" if self.is_timestamp else "$number($v)"
-        kind = "string" if self.is_timestamp else "number"
+        usable = (
+            f"($type($v) = 'string' and $contains($v, {_ISO_TIME})) ? $toMillis($v) <= "
+            f"$toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000} : false"
+            if self.is_timestamp
+            else "$type($v) = 'number'"
+        )
         compute = sfn.Pass.jsonata(
             scope,
             "ComputeMark",
@@ -140,7 +158,7 @@ class Incremental:
                 MARK_UPDATE_VARIABLE: "{% ("
                 f"$order := function($v) {{ {order} }}; "
                 f"$best := $reduce(${CURSOR_VALUES_VARIABLE}, function($a, $v) {{ "
-                f"$type($v) = '{kind}' ? ($order($v) > $order($a) ? $v : $a) : $a }}, "
+                f"({usable}) ? ($order($v) > $order($a) ? $v : $a) : $a }}, "
                 f"${REQUEST_MARK_VARIABLE}); "
                 # Integers up to 2^53 - 1 with every digit ($string keeps 15 significant).
                 "$text := function($v) { $type($v) = 'number' and $v = $floor($v) and "

@@ -94,7 +94,9 @@ class Transport(ABC):
     """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
 
     @staticmethod
-    def api_gateway(*, logging: bool = False) -> Transport:
+    def api_gateway(
+        *, logging: bool = False, rate_limit: float | None = None, burst: int | None = None
+    ) -> Transport:
         """``apigateway:invoke`` through an IAM-authorized REST API proxy (the default).
 
         Credentials: ``auth_header`` (the proxy sets ``Authorization``).
@@ -102,8 +104,14 @@ class Transport(ABC):
 
         :param logging: Access logs (JSON) and ERROR-level execution logs for the proxy stage.
             Needs the account's API Gateway CloudWatch role. Default: ``False``.
+        :param rate_limit: The proxy stage's steady rate, requests per second: more is answered
+            429 by API Gateway (retried, never sent on), so on-demand starts cannot turn into
+            a burst at the third party. Default: ``ceil(n / 0.3)``, ``n`` the requests a run
+            sends at once (1, or the Map's ``max_concurrency``; 0.3 s the shortest request).
+        :param burst: The stage's burst, at least ``n``. Default: ``2 * n`` (a re-delivered
+            run too).
         """
-        return _KINDS["api_gateway"](logging=logging)
+        return _KINDS["api_gateway"](logging=logging, rate_limit=rate_limit, burst=burst)
 
     @staticmethod
     def http_task(connection: events.IConnection) -> Transport:

@@ -27,6 +27,7 @@ def build_proxy(
     auth_header: AuthHeader | None,
     logging: bool,
     log_retention: logs.RetentionDays,
+    throttling: tuple[float, int] | None = None,
     trim: Trim | None = None,
     request_headers: tuple[str, ...] = (),
     exchange: Exchange | None = None,
@@ -58,6 +59,9 @@ def build_proxy(
         deploy_options=apigw.StageOptions(
             stage_name=STAGE_NAME,
             tracing_enabled=True,
+            # The rate budget: what exceeds it is answered 429 here, never sent on.
+            throttling_rate_limit=throttling[0] if throttling else None,
+            throttling_burst_limit=throttling[1] if throttling else None,
             access_log_destination=(
                 apigw.LogGroupLogDestination(access_logs) if access_logs else None
             ),

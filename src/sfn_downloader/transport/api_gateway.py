@@ -9,6 +9,7 @@ tasks do not grant themselves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -21,9 +22,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .._acknowledge import acknowledge
+from .._acknowledge import acknowledge, arn_prefix
 from .._contract import REQUEST_HEADERS_VARIABLE, STAGE_NAME
-from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
+from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS, REQUEST_SECONDS
 from .._parts import ANY_PATH, CheckContext, Exchange, Target
 from .._request import HttpRequest
 from ..auth import AuthHeader
@@ -83,9 +84,22 @@ class ApiGatewayTransport(Transport):
     # The proxy hands a 429/503 over as a marked 200 with its headers (trim.py).
     relays_throttled_answers = True
 
-    def __init__(self, *, logging: bool = False) -> None:
+    def __init__(
+        self, *, logging: bool = False, rate_limit: float | None = None, burst: int | None = None
+    ) -> None:
         self.logging = logging
         """Access logs and ERROR-level execution logs on the proxy stage."""
+        self.rate_limit = rate_limit
+        """The stage's steady rate (``None``: from the requests a run sends at once)."""
+        self.burst = burst
+        """The stage's burst (``None``: twice the requests a run sends at once)."""
+
+    def throttling(self, in_flight: int) -> tuple[float, int]:
+        """The stage's ``(rate_limit, burst)`` for a run sending ``in_flight`` requests at once."""
+        rate = self.rate_limit
+        if rate is None:
+            rate = float(math.ceil(in_flight / REQUEST_SECONDS))
+        return rate, self.burst if self.burst is not None else 2 * in_flight
 
     @property
     def supports_query_overrides(self) -> bool:
@@ -136,6 +150,7 @@ class ApiGatewayTransport(Transport):
                 "transport", self.logging, "logging is not a bool.",
                 "use Transport.api_gateway(logging=True).",
             )  # fmt: skip
+        yield from _check_throttling(self.rate_limit, self.burst, context.exchange.in_flight)
 
     def bind(
         self,
@@ -154,6 +169,7 @@ class ApiGatewayTransport(Transport):
         builder."""
         api = build_proxy(
             scope, endpoint=endpoint, auth_header=auth_header, logging=self.logging,
+            throttling=self.throttling((exchange or Exchange()).in_flight),
             log_retention=log_retention, trim=trim if isinstance(trim, Trim) else None,
             request_headers=(*(headers or {}), *(exchange or Exchange()).computed_headers),
             exchange=exchange or Exchange(), method=method,
@@ -163,6 +179,24 @@ class ApiGatewayTransport(Transport):
             computed_headers=bool(exchange is not None and exchange.computed_headers),
             method=method,
         )  # fmt: skip
+
+
+def _check_throttling(rate: object, burst: object, in_flight: int) -> Iterator[Problem]:
+    """A positive rate; a whole burst no smaller than what a run sends at once."""
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0
+    ):
+        yield Problem("transport", rate, "rate_limit is not a positive number of requests a "
+                      "second.", "use e.g. Transport.api_gateway(rate_limit=2).")  # fmt: skip
+    if burst is None:
+        return
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+        yield Problem("transport", burst, "burst is not a positive whole number.",
+                      "use e.g. Transport.api_gateway(burst=4).")  # fmt: skip
+    elif burst < in_flight:
+        yield Problem("transport", burst, f"burst is below the {in_flight} requests a run sends "
+                      "at once: the proxy would refuse (429) the downloader's own requests.",
+                      f"use burst={in_flight} or more, or lower the concurrency.")  # fmt: skip
 
 
 class ApiGatewayDownloads(BoundTransport):
@@ -272,8 +306,8 @@ class ApiGatewayDownloads(BoundTransport):
             )
             acknowledge(
                 policy,
-                "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-                f"<AWS::AccountId>:<{logical_id}>/{STAGE_NAME}/{method}/*]",
+                f"IAM5[Resource::{arn_prefix(policy, 'execute-api')}<{logical_id}>/"
+                f"{STAGE_NAME}/{method}/*]",
                 why,
             )
         state_machine.add_to_role_policy(
@@ -350,8 +384,8 @@ def _acknowledge_computed_path(
     logical_id = Stack.of(api).get_logical_id(api.node.default_child)  # type: ignore[arg-type]
     acknowledge(
         policy,
-        "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-        f"<{logical_id}>/{STAGE_NAME}/{method}{path}]",
+        f"IAM5[Resource::{arn_prefix(policy, 'execute-api')}<{logical_id}>/{STAGE_NAME}/"
+        f"{method}{path}]",
         "The path holds the run's time (a placeholder), so it cannot be listed: each "
         f"placeholder is a '*'. {method} only, on the proxy's one stage, whose one method reaches "
         "the one endpoint.",
