@@ -31,13 +31,13 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from _stand_in import LoopbackStandIn
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -58,7 +58,7 @@ ORDERS_A_PAGE = 1_000
 MARKET_HISTORY_PATH = "/v1/markets/10000002/history/"
 
 
-class EsiStandIn:
+class EsiStandIn(LoopbackStandIn):
     """Answers ``GET /v2/status?datasource=tranquility`` like ESI: a slowly rising evening crowd.
 
     One request in the script is a transient 503 (the run retries it), and three minutes of
@@ -183,21 +183,6 @@ class EsiStandIn:
         ]
         return 200, days
 
-    @property
-    def url(self) -> str:
-        """The stand-in's base URL."""
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    @contextmanager
-    def serving(self) -> Iterator[EsiStandIn]:
-        """Serve on loopback for the duration."""
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
-
 
 def market_orders(page: int) -> list[dict[str, Any]]:
     """One page of The Forge's orders as ESI sends them (made up, the same for a page)."""
@@ -224,7 +209,7 @@ def market_orders(page: int) -> list[dict[str, Any]]:
     return orders
 
 
-class GitHubStandIn:
+class GitHubStandIn(LoopbackStandIn):
     """Answers ``GET /repos/aws/aws-cdk/issues`` like api.github.com: 237 issues, 100 a page,
     next pages linked with ``Link: <...>; rel="next"`` under ``/repositories/4139637/issues``
     (as GitHub's own links are); 401 without the token the proxy must inject."""
@@ -273,21 +258,6 @@ class GitHubStandIn:
         if page > 1:
             links.append(f'<{base}&per_page={per_page}&page=1>; rel="first"')
         return 200, issues, {"Link": ", ".join(links)} if links else {}
-
-    @property
-    def url(self) -> str:
-        """The stand-in's base URL."""
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    @contextmanager
-    def serving(self) -> Iterator[GitHubStandIn]:
-        """Serve on loopback for the duration."""
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def _synthesize(path: Path, name: str, outdir: str) -> Any:

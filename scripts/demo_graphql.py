@@ -12,13 +12,12 @@ import base64
 import importlib.util
 import json
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from _stand_in import LoopbackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "github_graphql" / "app.py"
@@ -36,7 +35,7 @@ def _load_app_module() -> Any:
     return module
 
 
-class GraphqlStandIn:
+class GraphqlStandIn(LoopbackStandIn):
     """``POST /graphql`` like api.github.com for ``repository.issues``."""
 
     ISSUES = 237
@@ -94,19 +93,6 @@ class GraphqlStandIn:
         end = base64.b64encode(f"cursor:{numbers[-1]}".encode()).decode()
         page_info = {"endCursor": end, "hasNextPage": numbers[-1] < self.ISSUES}
         return 200, {"data": {"repository": {"issues": {"nodes": nodes, "pageInfo": page_info}}}}
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    @contextmanager
-    def serving(self) -> Iterator[GraphqlStandIn]:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def run() -> int:

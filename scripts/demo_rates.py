@@ -13,13 +13,13 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from _stand_in import LoopbackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 RATES_APP = ROOT / "examples" / "exchange_rates" / "app.py"
@@ -27,7 +27,7 @@ FROM, TO = "2026-11-01T01:00:00Z", "2026-11-30T01:00:00Z"
 START_RATES = {"USD": 1.0530, "GBP": 0.8420, "JPY": 161.20, "CHF": 0.9380}
 
 
-class FrankfurterStandIn:
+class FrankfurterStandIn(LoopbackStandIn):
     """Answers ``GET /v1/<date>?base=EUR&symbols=...`` like Frankfurter: rates of working days
     (a seeded random walk), and a weekend's request with the Friday before."""
 
@@ -79,21 +79,6 @@ class FrankfurterStandIn:
         rates = {code: self._rates[day][code] for code in symbols if code in self._rates[day]}
         return 200, {"amount": 1.0, "base": query.get("base", ["EUR"])[0],
                      "date": day.isoformat(), "rates": rates}  # fmt: skip
-
-    @property
-    def url(self) -> str:
-        """The stand-in's base URL."""
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    @contextmanager
-    def serving(self) -> Iterator[FrankfurterStandIn]:
-        """Serve on loopback for the duration."""
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def synthesize_rates(outdir: str) -> Any:
