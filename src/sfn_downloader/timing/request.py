@@ -11,6 +11,7 @@ JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,7 +27,7 @@ from .._contract import (
     REQUEST_QUERY_VARIABLE,
 )
 from .._memory import StateItem
-from .._parts import CheckContext, PageFold
+from .._parts import Built, CheckContext, PageFold, RunFeature, RunParts, then_stored
 from ..errors import Problem
 from . import _placeholders
 from ._placeholders import SCHEDULED_MILLIS, WINDOW_NAMES, Placeholder, split
@@ -34,7 +35,7 @@ from .incremental import Incremental
 from .window import Window
 
 
-class TimedRequest:
+class TimedRequest(RunFeature):
     """The time-dependent parts of the request (none, when nothing depends on time)."""
 
     def __init__(
@@ -273,6 +274,26 @@ class TimedRequest:
         """True when a run reads the state item first (``incremental``: the stored mark); the
         flow adds the one ``ReadState`` every feature that remembers shares."""
         return self.incremental is not None
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """Where the download reads what the run computes (path, query, body), the cursor
+        values it keeps (first, before any other feature's), each delivery's own items, the
+        pages' fold, and advancing the mark once the answer (or every page) is stored."""
+        assign = self.download_assign
+        return replace(
+            parts,
+            computed_path=self.computed_path, computed_body=self.computed_body,
+            query_path=parts.query_path or self.query_path,
+            download_assign={**assign, **(parts.download_assign or {})} if assign
+            else parts.download_assign,
+            per_delivery=self.per_delivery, page_fold=self.page_fold,
+            stored=then_stored(parts, lambda scope: self.stored(scope, built.memory)),
+        )  # fmt: skip
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``ComputeRequest`` before the run, when the request is computed."""
+        del built
+        return self.with_request(scope, run)
 
     def with_request(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
         """``ComputeRequest → run`` when the request is computed; else ``run``."""
