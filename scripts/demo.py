@@ -5,7 +5,7 @@ esi.evetech.net, runs the downloader once per scheduled minute for a simulated h
 then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable``: a
 terminal table and a chart PNG. Then the composed downloaders (The Forge's market types, its
 orders trimmed at the proxy, a few types' price history) run once, and the GitHub example
-(examples/github_issues) reads every page of a repository's issues from a stand-in for
+(examples/github_issues) reads the issues changed since its mark, twice, from a stand-in for
 api.github.com that pages with a ``Link`` header.
 
 Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
