@@ -28,6 +28,7 @@ from ._roles import Persists as Persists
 from ._roles import ServerWaits as ServerWaits
 from ._roles import StatusReactions as StatusReactions
 from ._roles import Target as Target
+from ._roles import WritesRecords as WritesRecords
 from .auth import AuthHeader
 from .errors import Problem
 
@@ -177,6 +178,9 @@ class CheckContext:
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
     body: object | None = None
     """``body`` as given (a POST's JSON body)."""
+    remembers_answers: bool = False
+    """True with ``conditional``, ``store`` or ``respect_expires``: states follow (and
+    remember) a single answer's stored item."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +302,9 @@ class RunParts:
     computed_body: str | None = None
     """With time placeholders in the body: the download reads its body from here (a
     variable)."""
+    records: WritesRecords | None = None
+    """With ``records``: the states writing each record of an answer (or page) as an item,
+    after the answer's Persist (or instead of it, ``keep_answers=False``)."""
 
     def first_request(self) -> HttpRequest:
         """The run's first (or only) request: the configured one, with what the features

@@ -61,6 +61,11 @@ def build_definition(
     polite = config.polite
     remembering = polite.bind(memory, downloads.status_error)
     download_assign = {**(timing.download_assign or {}), **polite.download_assign()}
+    records = (
+        config.records.bind(writer.table, config.downloader_id,
+                            max_concurrency=config.concurrency.max_concurrency)
+        if config.records is not None else None
+    )  # fmt: skip
     parts = RunParts(
         downloads=downloads, persists=writer, maps=config.concurrency, request=config.request,
         result_selector=config.result_selector,
@@ -74,6 +79,7 @@ def build_definition(
         per_delivery=timing.per_delivery, page_fold=timing.page_fold,
         stored=lambda inner: [*remembering.stored(inner), *timing.stored(inner, memory)],
         memory=remembering,
+        records=records,
     )  # fmt: skip
     if config.on_status is not None:
         parts = replace(parts, on_status=config.on_status.bind(downloads.status_error))

@@ -38,6 +38,7 @@ from ..pagination import Pagination
 from ..polite import RetryAfter, Store
 from ..polite._run import PoliteRun
 from ..sinks.dynamodb import ItemSink, ItemValue
+from ..sinks.records import Records
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..status import OnStatus, StatusAction
@@ -103,6 +104,7 @@ class Props:
     store: Store | None = None
     respect_expires: bool | None = None
     max_fresh: Duration | None = None
+    records: Records | None = None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> Props:
@@ -152,6 +154,7 @@ class Config:
     """``conditional``, ``store``, ``respect_expires``."""
     answer_errors: str | None = None
     """A GraphQL downloader: where its answers list errors (checked before storing)."""
+    records: Records | None = None
 
     @property
     def keeps_result(self) -> bool:
@@ -224,12 +227,12 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
-        body=props.body,
+        body=props.body, remembers_answers=polite.active,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive, on_status, timing, backfill, polite,
-                    props.retry_after):  # fmt: skip
+                    props.retry_after, props.records):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += check_graphql(props.body, props.result_selector, shape)
@@ -254,6 +257,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
         polite=polite, answer_errors=answer_errors(props.body, props.result_selector),
+        records=props.records,
     )  # fmt: skip
 
 

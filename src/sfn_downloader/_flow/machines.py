@@ -65,7 +65,8 @@ def grant_run(
 ) -> None:
     """Each feature's statements on the run's state machine: the table, the requested paths,
     the concurrency, the archive."""
-    config.items.grant(state_machine, table, config.downloader_id)
+    records = config.records.partitions(config.downloader_id) if config.records else ()
+    config.items.grant(state_machine, table, config.downloader_id, also=records)
     computed = config.timing.request_paths()  # a path with placeholders: its pattern
     own = tuple(
         p for p in config.shape.request_paths(config.request) if not computed or "{" not in p
