@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import aws_cdk as cdk
@@ -215,3 +216,47 @@ def test_records_of_link_header_pages_without_answers(
     assert run.status == "SUCCEEDED", run.cause
     assert sorted(records(runner, "linked")) == sorted(f"{n}#{T[0]}" for n in (1, 2, 3))
     assert answers(runner, "linked") == []
+
+
+def test_reading_records_back(
+    open_runner: Callable[..., Any], upstream: Upstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``DownloaderTable.records()``, ``record(key)``, ``history(key)`` and the CLI, paginated
+    (``page_size=1``: one item a Query request)."""
+    history_runner = open_runner("Recs/History", fast_retries=True)
+    for n, when in enumerate(T):
+        upstream.script(
+            Answer(200, [{"id": "a", "price": n}, {"id": "a#b", "price": 1.5}, {"id": 7}])
+        )
+        assert history_runner.run(when).succeeded
+    table = history_runner.table(page_size=1)
+    assert table.records().to_rows() == [
+        {"id": 7},
+        {"id": "a", "price": 2},
+        {"id": "a#b", "price": Decimal("1.5")},
+    ]
+    assert table.record("a") == {"id": "a", "price": 2}
+    assert table.record(7) == {"id": 7}
+    assert table.record("zz") is None
+    assert table.history("a") == [(t, {"id": "a", "price": n}) for n, t in enumerate(T)]
+    assert [t for t, _ in table.history("a#b")] == T  # not mixed with "a"'s versions
+
+    merged = open_runner("Recs/Compound", fast_retries=True)
+    upstream.script(Answer(200, b'{"data": [{"region": "eu", "id": 12345678901234567}]}'))
+    assert merged.run(T[0]).succeeded
+    reader = merged.table()
+    assert reader.record(("eu", 12345678901234567)) == {"region": "eu", "id": 12345678901234567}
+    assert reader.record(("eu", 1)) is None
+    assert reader.history(("eu", 12345678901234567)) == [
+        (T[0], {"region": "eu", "id": 12345678901234567})
+    ]
+    with pytest.raises(ValueError, match="must be a string or an integer"):
+        reader.record(True)
+
+    from sfn_downloader.read.__main__ import main
+
+    args = [reader.table_name, "records", "--downloader-id", "compound"]
+    assert main(args, client=reader._client) == 0
+    assert capsys.readouterr().out == '{"region":"eu","id":12345678901234567}\n'
+    assert main([*args, "--format", "csv"], client=reader._client) == 0
+    assert capsys.readouterr().out == "region,id\neu,12345678901234567\n"
