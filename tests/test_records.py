@@ -235,3 +235,46 @@ def test_repr() -> None:
     assert repr(Records.append(items="$.x", key=("a", "b"), keep_answers=False)) == (
         "Records.append(items='$.x', key=('a', 'b'), keep_answers=False)"
     )
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+def per_run(estimate: Any, service: str, runs: float) -> float:
+    [line] = [li for li in estimate.line_items if li.service == service]
+    return float(line.quantity) / runs
+
+
+def test_the_cost_model_counts_a_transition_and_a_write_a_record(records: Scenario) -> None:
+    """Per answer: ReadRecords, RecordsValid and WriteRecords (3 transitions); per record one
+    PutRecord (a transition and a putItem)."""
+    pattern = records.patterns["p"]
+    runs = 43_200.0  # every minute, 30 days
+    costs = {
+        n: pattern.estimate_monthly_cost(workflow_type="STANDARD", records_per_answer=n)
+        for n in (0, 1, 1000)
+    }
+    transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
+    writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
+    assert transitions == {0: 5.0, 1: 6.0, 1000: 1005.0}  # Download, Persist + 3 + n
+    assert writes == {0: 1.0, 1: 2.0, 1000: 1001.0}
+    assert "1000 records in each answer (or page)." in costs[1000].assumptions
+
+
+def test_the_cost_model_asks_for_the_records_per_answer(records: Scenario) -> None:
+    from sfn_downloader.cost import CostModelError
+
+    with pytest.raises(CostModelError, match=r"WriteRecords.*pass records_per_answer"):
+        records.patterns["p"].estimate_monthly_cost()
+
+
+def test_pages_of_records_without_the_answers(records: Scenario) -> None:
+    cost = records.patterns["pages"].estimate_monthly_cost(
+        workflow_type="STANDARD", pages_per_run=10, records_per_answer=100
+    )
+    runs = 43_200.0
+    assert per_run(cost, "DynamoDB on-demand writes", runs) == 1000.0  # no page item
+    # Each page: DownloadPage, NextRequest, MorePages; ReadRecords, RecordsValid, WriteRecords
+    # and its 100 PutRecord. Once: FirstRequest and Done.
+    transitions = per_run(cost, "Step Functions Standard", runs)
+    assert transitions == 10 * (3 + 3 + 100) + 2
