@@ -149,6 +149,15 @@ def test_a_key_of_the_wrong_type_or_a_missing_version_fails(
     run = runner.run(T[1])
     assert run.error == "Downloader.BadRecord"
     assert "Record 1 has no version field 'updated_at'" in run.cause
+    upstream.script(Answer(200, issue(1, "2026-03-01T10:00:00Z")))  # one record, not a list
+    run = runner.run(T[2])
+    assert run.error == "Downloader.BadRecord"
+    assert run.cause == "The records at $.issues are not a list (JSON type object)."
+    upstream.script(Answer(200, [issue(1, "2026-03-01T10:00:00+25:00")]))
+    run = runner.run(T[2])
+    assert run.error == "Downloader.BadRecord"
+    assert "its version field 'updated_at' is neither a number nor an ISO 8601 time" in run.cause
+    assert records(runner, "merged") == {}
 
 
 def test_compound_keys_and_long_numbers_are_exact(

@@ -360,11 +360,13 @@ class RecordWriter:
             )
         body = " : ".join(checks) + " : null"
         missing = json.dumps(f"No list of records at {records.items} in the answer.")
+        not_a_list = json.dumps(f"The records at {records.items} are not a list (JSON type ")
         return (
             f"( $list := {listed}; $found := $filter([$map($list, function($r, $i) {{ "
             f"$type($r) != 'object' ? {says(' is not an object.')} : {body} }})], "
             "function($p) { $type($p) = 'string' }); "
-            f"$exists($list) ? ($count($found) > 0 ? $found[0] : null) : {missing} )"
+            f"$not($exists($list)) ? {missing} : $type($list) != 'array' ? {not_a_list} & "
+            "$type($list) & ').' : $count($found) > 0 ? $found[0] : null )"
         )
 
     def _orders(self, listed: str) -> str:
@@ -374,7 +376,10 @@ class RecordWriter:
         return (
             "( $text := function($v) { $type($v) = 'number' and $v = $floor($v) and "
             f"$abs($v) <= {_MAX_SAFE_INTEGER} ? $formatInteger($v, '0') : $string($v) }}; "
-            f"$order := function($v) {{ $type($v) = 'string' ? $toMillis($v) : $v }}; "
+            # A version of neither kind orders as 0: RecordsValid fails the run before any
+            # write, and $toMillis of a text that is not a time would fail it here, unnamed.
+            f"$order := function($v) {{ $type($v) = 'number' ? $v : ($type($v) = 'string' and "
+            f"$contains($v, {_ISO_TIME})) ? $toMillis($v) : 0 }}; "
             f"[$map({listed}, function($r) {{ $text($order($lookup($r, {name}))) }})] )"
         )
 
