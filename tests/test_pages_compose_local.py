@@ -76,6 +76,13 @@ def app() -> cdk.App:
         downloader_id="trades",
     )  # fmt: skip
     DownloaderPattern(
+        stack, "Dated", endpoint="https://api.example.com",
+        path="/v1/{scheduled_time:date}/items?lang=en",
+        pagination=Pagination.page_number(items_path="$.ResponseBody.items", page_size=2),
+        item={"items": ItemField.json("$.ResponseBody.items")},
+        downloader_id="dated",
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "Feed", endpoint="https://api.example.com",
         path="/v1/{scheduled_time:date}/feed",
         pagination=Pagination.cursor(next_path="$.ResponseBody.next"),
@@ -251,6 +258,22 @@ def test_a_window_is_sent_on_every_page(
     window = "from=2026-11-27T05%3A00%3A00Z&to=2026-11-27T06%3A00%3A00Z"
     assert queries == [f"{window}&page=1", f"{window}&page=2", f"{window}&page=3"]
     assert [i["sk"] for i in items(runner, "trades")] == [f"{T[1]}#{n}" for n in (1, 2, 3)]
+
+
+def test_a_dated_path_with_a_literal_query_is_filled_on_every_page(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """The path is computed, its query is not: the first page's URL is the filled path with
+    the query as given (found by the HTTP Task's engineer: the template was requested)."""
+    runner = open_runner("Jobs/Dated")
+    upstream.respond(
+        lambda seen: Answer(200, {"items": [1, 2] if seen.query["page"] == ["1"] else [3]})
+    )
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    assert [(s.path, s.raw_query) for s in upstream.requests] == [
+        ("/v1/2026-11-27/items", "lang=en&page=1"), ("/v1/2026-11-27/items", "lang=en&page=2"),
+    ]  # fmt: skip
 
 
 def test_a_cursor_feed_under_a_dated_path_with_a_numeric_mark(

@@ -277,6 +277,9 @@ def _first_request(
     if parts.query_path is not None:
         query = f"$merge([{parts.query_path}, {json.dumps(dict(first_query))}])"
         url = f"({QUERY_STRING} $s := $qs({query}); $s ? {path} & '?' & $s : {path})"
+    elif parts.computed_path is not None:  # the path filled each run, its query as given
+        static = with_query("", {**request.query, **first_query})
+        url = f"{path} & {string(static)}" if static else path
     else:
         url = string(with_query(given, first_query))
     paging_field = f", {string(PAGING_FIELD)}: {json.dumps(dict(paging))}" if paging else ""
