@@ -87,7 +87,9 @@ def build_definition(
         )  # fmt: skip
         parts = replace(parts, server_waits=waits)
     run = config.shape.build(scope, parts)
-    run = config.starts.with_overrides(scope, run, config.request.query)
+    run = config.starts.with_overrides(
+        scope, run, config.request.query, form=config.transport.request_form
+    )
     run = writer.with_expiry(scope, run)
     run = timing.with_request(scope, run)
     run = polite.before_request(scope, run, downloads.static_headers())

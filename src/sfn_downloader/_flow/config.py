@@ -197,7 +197,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None,
-                          body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
+                          body=props.body if isinstance(props.body, Mapping) else None,
+                          form=transport.request_form)  # fmt: skip
     expression, time_zone = _schedule_of(starts)
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,

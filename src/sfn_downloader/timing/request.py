@@ -1,8 +1,10 @@
 """The request a run computes: time placeholders filled, a window's bounds, an incremental mark.
 
 ``ComputeRequest`` (a JSONata Pass, first in the run) assigns ``$requestPath`` (with
-placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark);
-the download reads them (``Path.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
+placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark),
+in the form the transport's task reads (``RequestForm``: ``apigateway:invoke`` takes ``/v1/...``
+and lists, the HTTP Task ``v1/...`` and one string a name); the download reads them
+(``Path.$`` or ``ApiEndpoint.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
 comes first (the stored mark), and ``ComputeMark`` → ``AdvanceMark`` follow the stored answer.
 
 JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$fromMillis``).
@@ -28,6 +30,7 @@ from .._contract import (
 )
 from .._memory import StateItem
 from .._parts import CheckContext
+from .._request import RequestForm
 from .._states import sort_key as sort_key_of
 from ..errors import Problem
 from . import _placeholders
@@ -47,6 +50,7 @@ class TimedRequest:
         incremental: Incremental | None,
         fan_out: bool = False,
         body: Mapping[str, Any] | None = None,
+        form: RequestForm | None = None,
     ) -> None:
         self.path = path
         self.body = body
@@ -55,6 +59,8 @@ class TimedRequest:
         self.incremental = incremental
         self.fan_out = fan_out
         """True with ``fan_out``: then ``path`` is the fan-out's template, not ours."""
+        self.form = form or RequestForm()
+        """How the transport's task reads the computed path and query."""
 
     def _parts(self) -> tuple[str, dict[str, list[str]]]:
         path = self.path
@@ -194,10 +200,11 @@ class TimedRequest:
             yield Problem(
                 prop,
                 shown,
-                "computes the request each run, which the HTTP Task transport does "
-                "not support yet.",
+                "computes the request each run, which this transport cannot send.",
                 "use transport=Transport.api_gateway() (the default).",
             )
+        elif self.computes_path or self.computes_query:
+            yield from context.transport.check_computed_query(prop, shown, query)
         if context.query_overrides:
             yield Problem(
                 "starts",
@@ -267,19 +274,21 @@ class TimedRequest:
         millis = self._millis()
         resource, query = self._parts()
         assign: dict[str, Any] = {}
+        form = self.form
         if self.computes_path:
             assign[REQUEST_PATH_VARIABLE] = _jsonata(
-                _placeholders.expression(split(resource), millis)
+                _placeholders.expression(split(form.path(resource)), millis)
             )
         if self.computes_body:
             assign[REQUEST_BODY_VARIABLE] = _placeholders.filled_body(self.body, millis)
         if self.computes_query:
-            computed: dict[str, list[str]] = {
-                name: [_value(value, millis) for value in values] for name, values in query.items()
+            computed = {
+                name: form.values([_value(value, millis) for value in values])
+                for name, values in query.items()
             }
             if self.incremental is not None:
                 mark = _jsonata(self.incremental.query_value())
-                computed[self.incremental.param] = [mark]
+                computed[self.incremental.param] = form.values([mark])
                 assign[REQUEST_MARK_VARIABLE] = mark
             assign[REQUEST_QUERY_VARIABLE] = computed
         return assign

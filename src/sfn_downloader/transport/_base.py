@@ -20,7 +20,7 @@ from constructs import Construct
 
 from .._checks import check_header_name
 from .._parts import CheckContext, Exchange, Target
-from .._request import HttpRequest
+from .._request import HttpRequest, RequestForm
 from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
@@ -92,6 +92,9 @@ class Transport(ABC):
     """Prefixes of other transports' error names, which this transport's task never raises."""
     relays_throttled_answers: bool = False
     """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
+    request_form: RequestForm = RequestForm()
+    """How this transport's task reads a request computed each run (time placeholders, an
+    incremental mark, query overrides): what ``ComputeRequest`` and the overrides assign."""
 
     @staticmethod
     def api_gateway(
@@ -137,6 +140,19 @@ class Transport(ABC):
     def supports_computed_requests(self) -> bool:
         """True when a run's path and query may be computed each run through this transport."""
         return False
+
+    def check_computed_query(
+        self, prop: str, shown: object, query: Mapping[str, Sequence[str]]
+    ) -> Iterator[Problem]:
+        """``query`` (every parameter of a request computed each run, or of one whose query an
+        on-demand run may override) against this transport's ``request_form``: nothing to
+        refuse by default."""
+        del prop, shown, query
+        yield from ()
+
+    def refuses_header(self, name: str) -> bool:
+        """True when this transport's task refuses to send the request header ``name``."""
+        return any(self._check_header_name("headers", name))
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The request headers this transport can send, and the errors ``retry`` names."""
