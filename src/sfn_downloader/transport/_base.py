@@ -123,7 +123,10 @@ class Transport(ABC):
         The connection (``aws_events.Connection`` with ``Authorization.api_key``, ``.basic`` or
         ``.oauth``) applies the credential to every request; its secret stays in Secrets
         Manager, never in the template or the state data. Failures are named
-        ``States.Http.StatusCode.<status>``. Each request may take at most 60 s.
+        ``States.Http.StatusCode.<status>``. Each request may take at most 60 s. A request
+        computed each run (time placeholders, a window, an incremental mark, query overrides)
+        reaches the task as ``ApiEndpoint.$`` and ``QueryParameters.$`` (one string a name: a
+        computed query may not repeat a name).
         """
         return _KINDS["http_task"](connection=connection)
 
