@@ -249,8 +249,13 @@ HOUR = Window.last(cdk.Duration.hours(1))
             # QueryParameters take one string a name; a list there is not documented.
             {"path": "/v1/orders?type=sell&type=buy&from={window_start}", "window": HOUR},
             r"path='/v1/orders\?type=sell&type=buy&from=\{window_start\}': sends query parameter "
-            r"'type' 2 times, but a query computed each run \(or overridden\) reaches the HTTP "
-            r"Task as QueryParameters, one string a name .* Fix: send 'type' once",
+            r"'type' 2 times, but the query of a request computed each run \(or overridden\) "
+            r"reaches the HTTP Task as QueryParameters, one string a name .* Fix: send 'type' once",
+        ),
+        (
+            # A computed path makes the static query QueryParameters too.
+            {"path": "/v1/{scheduled_time:date}?type=sell&type=buy"},
+            r"sends query parameter 'type' 2 times, but the query of a request computed each run",
         ),
         (
             # The HTTP Task refuses If-* request headers (R22).

@@ -141,9 +141,9 @@ def test_the_http_task_refuses_a_repeated_name_with_overrides() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     with pytest.raises(
         DownloaderConfigError,
-        match=r"overridable_query=\['datasource'\]: sends query parameter 'type' 2 times, but a "
-        r"query computed each run \(or overridden\) reaches the HTTP Task as QueryParameters, "
-        r"one string a name",
+        match=r"overridable_query=\['datasource'\]: sends query parameter 'type' 2 times, but the "
+        r"query of a request computed each run \(or overridden\) reaches the HTTP Task as "
+        r"QueryParameters, one string a name",
     ):
         DownloaderPattern(
             stack, "P", **{**PROPS, "path": "/v2/status?datasource=x&type=a&type=b"},

@@ -92,10 +92,10 @@ class HttpTaskTransport(Transport):
             if not isinstance(values, str) and len(values) > 1:
                 yield Problem(
                     prop, shown,
-                    f"sends query parameter {name!r} {len(values)} times, but a query computed "
-                    "each run (or overridden) reaches the HTTP Task as QueryParameters, one "
-                    "string a name (\"Call HTTPS APIs in Step Functions workflows\"; a list "
-                    "there is not documented).",
+                    f"sends query parameter {name!r} {len(values)} times, but the query of a "
+                    "request computed each run (or overridden) reaches the HTTP Task as "
+                    "QueryParameters, one string a name (\"Call HTTPS APIs in Step Functions "
+                    "workflows\"; a list there is not documented).",
                     f"send {name!r} once (e.g. comma-separated, if the API reads that), or use "
                     "transport=Transport.api_gateway() (the default).",
                 )  # fmt: skip
