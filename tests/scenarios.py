@@ -725,8 +725,8 @@ def oauth_connection(stack: cdk.Stack, construct_id: str = "OAuthConnection") ->
 def build_timed_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Issue 23: ``build_timed``'s requests through the HTTP Task (each its own connection: a
     local runner serves a connection to one downloader at a time), an hourly window through an
-    OAuth client-credentials connection, a POST body with a placeholder and an on-demand run
-    overriding a query parameter."""
+    OAuth client-credentials connection, a POST body with a placeholder (alone, and with a
+    cursor in the body page after page) and an on-demand run overriding a query parameter."""
     rates = DownloaderPattern(
         stack, "Rates", endpoint="https://api.frankfurter.example", path=RATES_PATH,
         starts=Starts.scheduled(scheduler.ScheduleExpression.cron(hour="1", minute="0")),
@@ -761,7 +761,18 @@ def build_timed_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         item={"orders": ItemField.json("$.ResponseBody")}, table=rates.table,
         transport=Transport.http_task(api_key_connection(stack, "OrdersConnection")),
     )  # fmt: skip
-    return {"p": rates, "events": events_, "issues": issues, "report": report, "orders": orders}
+    search = DownloaderPattern(
+        stack, "Search", endpoint=EXAMPLE_API, path="/v1/search", method="POST",
+        body={"day": "{scheduled_time:date}"},
+        pagination=Pagination.cursor(next_path="$.ResponseBody.next", body_path="$.after",
+                                     max_pages=5),
+        item={"hits": ItemField.json("$.ResponseBody.hits")}, table=rates.table,
+        transport=Transport.http_task(api_key_connection(stack, "SearchConnection")),
+    )  # fmt: skip
+    return {
+        "p": rates, "events": events_, "issues": issues, "report": report, "orders": orders,
+        "search": search,
+    }  # fmt: skip
 
 
 def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:

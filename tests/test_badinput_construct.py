@@ -279,23 +279,21 @@ def test_every_prop_of_the_wrong_type_is_reported_at_once() -> None:
 
 
 def test_cursor_pagination_looks_for_the_cursor_in_the_raw_answer(cursor: Scenario) -> None:
+    """The page loop: the raw answer is kept (no selector on the download), NextRequest reads
+    the cursor from it before SelectPage applies the result_selector to it in place."""
     states = definition(cursor)["States"]
-    assert "ResultSelector" not in states["DownloadFirstPage"]
-    assert states["DownloadFirstPage"]["ResultPath"] == "$.current"
-    [rule] = states["HasNextPage"]["Choices"]
-    assert rule["And"] == [
-        {"Variable": "$.current.ResponseBody.next", "IsPresent": True},
-        {"Not": {"Variable": "$.current.ResponseBody.next", "IsNull": True}},
-        {"Not": {"Variable": "$.current.ResponseBody.next", "StringEquals": ""}},
-        {"Variable": "$.page", "NumericLessThan": 3},
-    ]
-    assert rule["Next"] == "SelectPage" and states["HasNextPage"]["Default"] == "SelectLastPage"
-    assert states["SelectPage"]["InputPath"] == "$.current"
-    assert states["SelectPage"]["Parameters"] == {
-        "response": {"entries.$": "$.ResponseBody.entries"}, "next.$": "$.ResponseBody.next",
-    }  # fmt: skip
-    assert states["SelectLastPage"]["Next"] == "PersistLastPage"
-    assert states["DownloadNextPage"]["Next"] == "HasNextPage"
+    download = states["DownloadPage"]
+    assert "ResultSelector" not in download and download["ResultPath"] == "$.raw"
+    assert download["Next"] == "NextRequest"
+    step = states["NextRequest"]["Output"]
+    assert "$cursor := $raw.`ResponseBody`.`next`;" in step
+    assert '$exists($cursor) and $cursor != null and $cursor != ""' in step
+    assert "$page < 3" in step  # max_pages: the third page is the last one requested
+    assert states["NextRequest"]["Next"] == "SelectPage"
+    assert states["SelectPage"]["InputPath"] == "$.raw"
+    assert states["SelectPage"]["Parameters"] == {"entries.$": "$.ResponseBody.entries"}
+    assert states["SelectPage"]["Next"] == "PersistPage"
+    assert states["PersistPage"]["Next"] == "MorePages"
 
 
 def test_items_of_a_multi_answer_run_carry_the_run_and_its_start(

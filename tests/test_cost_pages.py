@@ -45,12 +45,12 @@ def test_the_http_task_makes_no_api_gateway_requests(paginators_http: Scenario) 
     assert per_run(paginators_http, "Issues", 3) == (14, 0, 3)
 
 
-def test_x_pages_and_cursor_as_before(pages: Scenario, cursor: Scenario) -> None:
+def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
     # X-Pages: 5 transitions for one page; 8 + 2 a further page (Map iterations).
     assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [5, 10, 12]
-    # Cursor: the cursor is looked up in the raw answer before selecting (HasNextPage, then
-    # SelectPage or SelectLastPage): 6 for one page, 5 a further page.
-    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [6, 11, 16]
+    # Cursor: the page loop (FirstRequest and Done once; DownloadPage, NextRequest, SelectPage,
+    # PersistPage, MorePages a page): 7 for one page, 5 a further page.
+    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [7, 12, 17]
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:

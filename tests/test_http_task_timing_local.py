@@ -197,6 +197,31 @@ def test_a_body_placeholder_is_filled(
     assert seen.json() == {"day": "2026-11-27", "format": "json"}
 
 
+def test_a_body_placeholder_stays_on_every_page_of_a_body_cursor(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """A computed body (no computed path or query) with a cursor in the body: the page loop
+    carries the body in the state, so the HTTP Task pages too (``RequestBody.$``)."""
+
+    def search(seen: Seen) -> Answer:
+        body = seen.json()
+        after = body.get("after")
+        following = {None: "c1", "c1": "c2"}.get(after)
+        return Answer(200, {"hits": [after or "first"], "next": following})
+
+    upstream.respond(search)
+    runner = open_runner("Timed/Search")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [s.json() for s in upstream.requests] == [
+        {"day": "2026-11-27"}, {"day": "2026-11-27", "after": "c1"},
+        {"day": "2026-11-27", "after": "c2"},
+    ]  # fmt: skip
+    assert len(runner.items()) == 3
+
+
 def test_an_on_demand_run_overrides_a_query_parameter(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:

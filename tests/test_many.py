@@ -71,10 +71,15 @@ def test_page_count_reads_the_header_and_maps_over_array_range(pages: Scenario) 
 
 def test_cursor_loops_with_a_page_cap(cursor: Scenario) -> None:
     states = definition(cursor)["States"]
-    condition = states["HasNextPage"]["Choices"][0]["And"]
-    assert {"Variable": "$.page", "NumericLessThan": 3} in condition  # then SelectLastPage
-    assert states["DownloadNextPage"]["Parameters"]["QueryParameters"] == {
-        "cursor.$": "States.Array($.current.next)"
+    step = states["NextRequest"]["Output"]
+    assert "$page < 3" in step  # max_pages
+    assert '$setParam($url, "cursor", $string($cursor))' in step
+    assert states["DownloadPage"]["Parameters"]["QueryParameters.$"] == "$.request.query"
+    more = states["MorePages"]
+    assert more["Choices"][1] == {
+        "Variable": "$.more",
+        "BooleanEquals": True,
+        "Next": "DownloadPage",
     }
 
 

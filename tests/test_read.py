@@ -235,6 +235,19 @@ def test_pages_returns_the_newest_delivery_consistent_set(
     assert len(table.between(t, at(31)).to_rows()) == 3  # between returns what is stored
 
 
+def test_a_delivery_keyed_run_reads_back_in_page_order(runners: dict[str, LocalRunner]) -> None:
+    """With ``incremental``, a run's pages are ``<time>#<execution name>#<page>`` (each delivery
+    its own): ``pages`` puts #2 before #10 within the delivery, as for plain pages."""
+    table = runners["pages"].table()
+    t = at(35)
+    for page in (1, 2, 10):
+        table._client.put_item(TableName=table.table_name, Item={
+            "pk": {"S": table.downloader_id}, "sk": {"S": f"{t}#exec-a#{page}"},
+            "run": {"S": "exec-a"}, "runStartedAt": {"S": "2026-11-27T05:30:01.100Z"},
+        })  # fmt: skip
+    assert sks(table.pages(t)) == [f"{t}#exec-a#{n}" for n in (1, 2, 10)]
+
+
 def test_pages_after_a_local_redelivery_whose_page_count_shrank(
     runners: dict[str, LocalRunner], upstream: Upstream
 ) -> None:

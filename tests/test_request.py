@@ -86,16 +86,21 @@ def test_the_first_page_sends_the_body_as_declared_and_the_next_one_the_cursor_i
 ) -> None:
     scenario: Scenario = request.getfixturevalue(fixture)
     states = definition(scenario, "Issues")["States"]
-    first, following = states["DownloadFirstPage"], states["DownloadNextPage"]
-    assert first["Parameters"]["Method"] == "POST"
-    assert first["Parameters"]["RequestBody"] == BODY
-    assert following["Parameters"]["RequestBody"] == {
-        "query": GRAPHQL_QUERY,
-        "variables": {"owner": "aws", "name": "cdk", "first": 2, "after.$": "$.current.next"},
-    }
+    # The page loop carries the body in its state: the first page's as declared, ...
+    assert states["FirstRequest"]["Result"]["request"]["body"] == BODY
+    download = states["DownloadPage"]
+    assert download["Parameters"]["Method"] == "POST"
+    assert download["Parameters"]["RequestBody.$"] == "$.request.body"
+    # ... each next one with the cursor written into it (the other members kept).
+    step = states["NextRequest"]["Output"]
+    assert (
+        '{"next": $url, "body": $merge([$in.request.body, {"variables": '
+        '$merge([$in.request.body.`variables`, {"after": $cursor}])}])}'
+    ) in step
+    assert "{'body': $exists($step.body) ? $step.body : $in.request.body}" in step
     # No cursor query parameter: body_path replaces `param`.
-    assert "QueryParameters" not in following["Parameters"]
-    headers = first["Parameters"]["Headers"]
+    assert "$setParam($url" not in step.split("$cursor :=")[1]
+    headers = download["Parameters"]["Headers"]
     assert headers == ({"Content-Type": ["application/json"]} if fixture == "graphql"
                        else {"Content-Type": "application/json"})  # fmt: skip
 
@@ -104,14 +109,13 @@ def test_graphql_answers_are_checked_for_errors_before_anything_is_stored(
     graphql: Scenario,
 ) -> None:
     states = definition(graphql, "Issues")["States"]
-    assert states["DownloadFirstPage"]["Next"] == "FirstPage"
-    assert states["FirstPage"]["Next"] == "AnswerHasErrors"
-    assert states["DownloadNextPage"]["Next"] == "AnswerHasErrors"
+    assert states["DownloadPage"]["Next"] == "AnswerHasErrors"
     assert states["AnswerHasErrors"]["Choices"] == [
-        {"Variable": "$.current.ResponseBody.errors", "IsPresent": True, "Next": "AnswerErrors"}
+        {"Variable": "$.raw.ResponseBody.errors", "IsPresent": True, "Next": "AnswerErrors"}
     ]
-    assert states["AnswerHasErrors"]["Default"] == "HasNextPage"
+    assert states["AnswerHasErrors"]["Default"] == "NextRequest"
     assert states["AnswerErrors"]["Error"] == "Downloader.AnswerErrors"
+    assert "$.page" in states["AnswerErrors"]["CausePath"]  # names the page
     # A plain JSON POST (no `query` member) is not GraphQL: no check.
     assert "AnswerHasErrors" not in definition(graphql, "Search")["States"]
 
@@ -119,16 +123,15 @@ def test_graphql_answers_are_checked_for_errors_before_anything_is_stored(
 def test_has_more_path_false_ends_the_loop_and_true_without_a_cursor_fails(
     graphql: Scenario,
 ) -> None:
-    choices = definition(graphql, "Issues")["States"]["HasNextPage"]["Choices"]
-    more = "$.current.ResponseBody.data.repository.issues.pageInfo.hasNextPage"
-    go_on, missing = choices
-    assert {"Variable": more, "BooleanEquals": True} in go_on["And"]
-    assert go_on["Next"] == "SelectPage"
-    assert {"Variable": more, "BooleanEquals": True} in missing["And"]
-    assert missing["Next"] == "SelectPageWithoutCursor"
+    step = definition(graphql, "Issues")["States"]["NextRequest"]["Output"]
+    more = "$raw.`ResponseBody`.`data`.`repository`.`issues`.`pageInfo`.`hasNextPage`"
+    assert f"{more} = true ? ($exists($cursor)" in step
+    assert '"name": "Downloader.CursorMissing"' in step
+    # A paging error is stored first (SelectPage, PersistPage), then MorePages fails the run.
     states = definition(graphql, "Issues")["States"]
-    assert states["PersistPageWithoutCursor"]["Next"] == "CursorMissing"
-    assert states["CursorMissing"]["Error"] == "Downloader.CursorMissing"
+    assert states["MorePages"]["Choices"][0] == {
+        "Variable": "$.pagingError", "IsPresent": True, "Next": "PagingFailed"
+    }  # fmt: skip
 
 
 def test_time_placeholders_in_a_body_are_computed_and_other_braces_sent_as_written(
@@ -194,8 +197,8 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
                            "pagination": Pagination.cursor(next_path="$.ResponseBody.next",
                                                            body_path="$.variables.after")},
      r"pagination\.body_path='\$\.variables\.after': is not supported in a fan-out yet"),
-    ("graphql-page-number", {"method": "POST", "body": BODY,
-                             "pagination": Pagination.page_number()},
+    ("graphql-page-count", {"method": "POST", "body": BODY,
+                            "pagination": Pagination.page_count()},
      r"body=.*: is a GraphQL request, whose answers may hold `errors` with HTTP 200"),
     ("placeholder-format", {"method": "POST", "body": {"since": "{window_start:day}"},
                             "window": Window.last(cdk.Duration.hours(1))},

@@ -126,7 +126,7 @@ def test_more_pages_without_a_cursor_stores_the_page_then_fails(
 
     assert execution.status == "FAILED"
     assert execution.error == "Downloader.CursorMissing"
-    assert "Page 2 says there are more pages" in execution.cause
+    assert "Page 2 of /graphql says there are more pages but gives no cursor" in execution.cause
     assert len(upstream.requests) == 2  # never the first page again
     assert pages_of(run, "issues") == [(1, ISSUES[0:2]), (2, ISSUES[2:4])]
 

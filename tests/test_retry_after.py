@@ -254,14 +254,17 @@ def test_the_http_task_is_refused_with_the_reason() -> None:
 @pytest.mark.parametrize(
     "shape",
     [
-        {"pagination": Pagination.link_header()},
+        {"pagination": Pagination.page_count()},
         {"path": None, "fan_out": FanOut.paths(["/v1/a", "/v1/b"])},
     ],
-    ids=["pagination", "fan-out"],
+    ids=["page-count", "fan-out"],
 )
-def test_several_requests_a_run_are_refused(shape: dict[str, Any]) -> None:
+def test_requests_in_a_map_are_refused(shape: dict[str, Any]) -> None:
     message = refused(retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)), **shape)
-    assert "retry_after='pagination/fan_out': is supported for one request a run" in message
+    assert (
+        "retry_after='pagination/fan_out': is supported for one request a run and for the "
+        "pages of one path" in message
+    )
     assert "Fix: drop retry_after" in message
 
 

@@ -38,8 +38,8 @@ def paths(count: int) -> FanOut:
 
 
 def test_a_standard_cursor_loop_over_the_history_quota_is_refused() -> None:
-    """16 events a page (HasNextPage 2, SelectPage 2, PersistPage 5, NextPage 2,
-    DownloadNextPage 5, per the HistoryEvent types), 3 more for a retry: 2,000 pages need
+    """16 events a page (DownloadPage 5, NextRequest 2, SelectPage 2, PersistPage 5,
+    MorePages 2, per the HistoryEvent types), 3 more for a retry: 2,000 pages need
     38,040 of the 25,000."""
     with pytest.raises(
         DownloaderConfigError,

@@ -35,8 +35,6 @@ EXECUTION_NAME_PATH = "$$.Execution.Name"
 """The execution's name: one delivery of a scheduled run (a re-delivery has another)."""
 INPUT_QUERY_PATH = f"$$.Execution.Input.{QUERY_KEY}"
 """Where an on-demand run's query overrides are."""
-EXECUTION_NAME_PATH = "$$.Execution.Name"
-"""The execution's name (the context object): a run's identity."""
 EXECUTION_START_TIME_PATH = "$$.Execution.StartTime"
 """When the execution started, ISO 8601 with milliseconds (``2019-03-26T20:14:13.192Z``,
 "Accessing execution data from the Context object in Step Functions"). Only in task
@@ -263,6 +261,9 @@ STATE_ITEM_VARIABLE = "stateItem"
 """The downloader's state item as ``ReadState`` got it: ``{"Item": {...}}``, or ``{}``."""
 CURSOR_VALUES_VARIABLE = "cursorValues"
 """With ``incremental``: the values at ``cursor_path`` in the answer, assigned by Download."""
+CURSOR_BEST_VARIABLE = "cursorBest"
+"""With ``incremental`` over pages: the furthest usable cursor value of the pages stored so far
+(the mark sent, before any), folded by each page's ``NextRequest``."""
 MARK_UPDATE_VARIABLE = "markUpdate"
 """With ``incremental``: ``{"mark", "order"}`` the run writes, assigned by ``ComputeMark``."""
 MARK_ATTRIBUTE = "mark"

@@ -122,7 +122,12 @@ class TransportTraits(Protocol):
         ...
 
     def check_computed_query(
-        self, prop: str, shown: object, query: Mapping[str, Sequence[str]]
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
     ) -> Iterator[Problem]:
         """A computed (or overridable) query's parameters against the ``request_form``."""
         ...
@@ -253,6 +258,15 @@ class PerRequest(Protocol):
 
 
 @dataclass(frozen=True)
+class PageFold:
+    """Variables a page loop folds over its pages: assigned at its first request (``start``)
+    and after each page (``each``), JSONata, name → ``{% ... %}``."""
+
+    start: Mapping[str, str]
+    each: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class RunParts:
     """What a run's shape builds its states from."""
 
@@ -285,9 +299,13 @@ class RunParts:
     """With time placeholders in the path: the download reads its path from here (a variable)."""
     download_assign: Mapping[str, Any] | None = None
     """Variables the download takes from the answer (the incremental cursor values)."""
-    sort_key: str | None = None
-    """The item's sort key when not the scheduled time alone (with ``incremental``:
-    ``<scheduled time>#<execution name>``, each delivery its own item)."""
+    per_delivery: bool = False
+    """True when each delivery of a run stores its own items (``incremental``: two deliveries
+    ask from different marks): the execution's name joins the sort key
+    (``<scheduled time>#<execution name>``, a page's ``...#<execution name>#<page>``)."""
+    page_fold: PageFold | None = None
+    """What a page loop carries from page to page in variables (the incremental mark's
+    furthest value), and ``stored`` then reads once the pages end."""
     stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
     """The states right after a single answer is stored, before ``afterwards`` (advancing the
     incremental mark)."""

@@ -246,10 +246,12 @@ NO_ANSWER_MEMORY: AnswerMemory = _NoAnswerMemory()
 
 
 class ServerWaits(Protocol):
-    """``retry_after`` as a shape wires it around a download that keeps its raw answer under
-    ``$.result``."""
+    """``retry_after`` as a shape wires it around a download that keeps its raw answer (at
+    ``raw_path``: a single answer's ``$.result``, a page's ``$.raw``)."""
 
-    def around(self, scope: Construct, name: str, task: sfn.TaskStateBase) -> sfn.Chain:
+    def around(
+        self, scope: Construct, name: str, task: sfn.TaskStateBase, *, raw_path: str = "$.result"
+    ) -> sfn.Chain:
         """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
         chain's end goes on with any other answer."""
         ...

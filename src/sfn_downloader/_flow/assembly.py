@@ -50,7 +50,7 @@ def build_definition(
                     downloader_id=config.downloader_id,
                     name_path=f"$.{KEY_FIELD}.{SORT_KEY}" if config.starts.overrides else None,
                     # incremental: one item per delivery, so one object per delivery too
-                    run_suffix_path=EXECUTION_NAME_PATH if config.timing.sort_key else None,
+                    run_suffix_path=EXECUTION_NAME_PATH if config.timing.per_delivery else None,
                 )
             )
         if config.post_process is not None:
@@ -71,7 +71,7 @@ def build_definition(
         computed_path=timing.computed_path, computed_body=timing.computed_body,
         answer_errors=config.answer_errors,
         download_assign=download_assign or None,
-        sort_key=timing.sort_key,
+        per_delivery=timing.per_delivery, page_fold=timing.page_fold,
         stored=lambda inner: [*remembering.stored(inner), *timing.stored(inner, memory)],
         memory=remembering,
     )  # fmt: skip

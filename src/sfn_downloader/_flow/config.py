@@ -197,6 +197,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     )  # fmt: skip
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None,
+                          pages=props.pagination is not None and props.fan_out is None,
                           body=props.body if isinstance(props.body, Mapping) else None,
                           form=transport.request_form)  # fmt: skip
     expression, time_zone = _schedule_of(starts)

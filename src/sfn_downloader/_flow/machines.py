@@ -66,10 +66,11 @@ def grant_run(
     """Each feature's statements on the run's state machine: the table, the requested paths,
     the concurrency, the archive."""
     config.items.grant(state_machine, table, config.downloader_id)
-    downloads.grant(
-        state_machine,
-        config.shape.request_paths(config.request) + config.timing.request_paths(),
+    computed = config.timing.request_paths()  # a path with placeholders: its pattern
+    own = tuple(
+        p for p in config.shape.request_paths(config.request) if not computed or "{" not in p
     )
+    downloads.grant(state_machine, own + computed)
     config.concurrency.grant(state_machine)
     if bucket is not None:
         Archive.grant(state_machine, bucket, config.downloader_id)

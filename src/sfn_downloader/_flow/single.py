@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._contract import KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Exchange, Request, RunParts
 from .._states import answer_errors_check, sort_key
 
@@ -31,11 +31,12 @@ class SingleRequest:
         # With query overrides the key suffix set before the download must reach Persist; with
         # retry_after the input must survive the answer, for the download to be asked again.
         keeps_state = keeps_result or parts.key_suffix_path is not None or raw_first
-        key = parts.sort_key or (
-            sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
+        key = (
+            sort_key(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH) if parts.per_delivery
+            else sort_key(SCHEDULED_TIME_PATH, parts.key_suffix_path)
             if parts.key_suffix_path is not None
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-        )
+        )  # fmt: skip
         reactions = parts.on_status
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
         task = parts.downloads.task(

@@ -217,8 +217,9 @@ class Pagination(ABC):
 
     @property
     def checks_answers(self) -> bool:
-        """True when each page is checked before it is stored (``answer_errors``)."""
-        return False
+        """True when each page is checked before it is stored (``answer_errors``): the page
+        loop checks every page."""
+        return True
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """``max_pages`` and ``param``, then the kind's own settings."""
@@ -259,9 +260,8 @@ class Pagination(ABC):
         return [] if self.param is None else [(self.param, "param")]
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
-        """Every page is a request of the one literal path: the tasks grant it themselves."""
-        del request
-        return ()
+        """The page loop's task takes the one path from the state: it is granted here."""
+        return (request.path,)
 
     # --- in a fan-out (PerRequest), and the page loop ------------------------------------------
 

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from .._checks import answer_path_problems, jsonata_path
 from .._contract import (
+    EXECUTION_NAME_PATH,
     FOUND_FIELD,
     MORE_PATH,
     NEXT_URL_OFF_ORIGIN_ERROR,
@@ -35,12 +36,14 @@ from .._contract import (
     PAGING_FIELD,
     RAW_PATH,
     REQUEST_FIELD,
+    REQUEST_PATH_VARIABLE,
+    RETRY_AFTER_FIELD,
     STORED_PATH,
     URL_FIELD,
 )
-from .._parts import RunParts, Target, with_query
+from .._parts import Frame, RunParts, Target, with_query
 from .._request import HttpRequest
-from .._states import frame_catch, frame_done, frame_failed, frame_sort_key
+from .._states import answer_errors_check, frame_catch, frame_done, frame_failed, frame_sort_key
 
 
 def string(value: str) -> str:
@@ -110,22 +113,35 @@ def build_loop(
     max_pages: int,
     first_query: Mapping[str, list[str]] | None = None,
     paging: Mapping[str, object] | None = None,
+    body_in_state: bool = False,
 ) -> sfn.IChainable:
     """The page loop. ``step`` is a JSONata expression giving ``{"next": "/path?query"}`` to go
     on, ``{}`` to stop, or ``{"error": {"name", "cause"}}``, and optionally ``"paging"`` (the
-    state carried to the next page); it reads ``$raw`` (the answer), ``$url`` (the request
-    made), ``$page`` (its number, from 1) and ``$paging``."""
+    state carried to the next page) and ``"body"`` (the next request's body); it reads
+    ``$raw`` (the answer), ``$url`` (the request made), ``$page`` (its number, from 1) and
+    ``$paging``.
+
+    What the features bring: ``retry_after``'s waits around each page's download, the GraphQL
+    errors check before a page is stored, the first request computed each run (time
+    placeholders, a window, an incremental mark), and variables folded page by page whose
+    states (``stored``: advancing the mark) run once every page is stored. ``body_in_state``:
+    the request's body travels in the state (``request.body``), for a step that edits it."""
     frame, downloads, persists = parts.frame, parts.downloads, parts.persists
-    download = downloads.task(scope, "DownloadPage", _from_state(parts), result_path=RAW_PATH)
-    next_request = sfn.Pass.jsonata(
-        scope, "NextRequest", outputs="{% " + _next_request(step, max_pages, parts) + " %}"
-    )
-    persist = persists.task(
-        scope, "PersistPage", sort_key=frame_sort_key(frame, STORED_PATH),
-        result_under=RAW_PATH, result_selector={"stored": True}, result_path=RAW_PATH,
-        in_map=frame.in_map,
+    fold = parts.page_fold
+    download = downloads.task(
+        scope, "DownloadPage", _from_state(parts, body_in_state), result_path=RAW_PATH,
+        assign=parts.download_assign,
     )  # fmt: skip
-    done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    next_request = sfn.Pass.jsonata(
+        scope, "NextRequest",
+        outputs="{% " + _next_request(step, max_pages, parts, body=body_in_state) + " %}",
+        assign=dict(fold.each) if fold is not None else None,
+    )  # fmt: skip
+    persist = persists.task(
+        scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
+        result_selector={"stored": True}, result_path=RAW_PATH, in_map=frame.in_map,
+    )  # fmt: skip
+    done = _done(scope, parts)
     # Status actions first: Catch rules are tried in order, and the frame's catches all.
     parts.on_status.catch(download, skip=done)
     frame_catch(scope, frame, download, persist)
@@ -142,7 +158,15 @@ def build_loop(
     status = parts.on_status.no_content(
         scope, "PageStatus", status_path=f"{RAW_PATH}.StatusCode", skip=done
     )
-    download.next(status.otherwise(next_request) if status else next_request)
+    answered: sfn.IChainable = status.otherwise(next_request) if status else next_request
+    if parts.answer_errors is not None:  # checked before anything stores the page
+        errors = answer_errors_check(scope, RAW_PATH, parts.answer_errors, page_path="$.page")
+        answered = errors.otherwise(answered)
+    waits = parts.server_waits
+    if waits is not None:
+        waits.around(scope, "DownloadPage", download, raw_path=RAW_PATH).next(answered)
+    else:
+        download.next(answered)
     tail = sfn.Chain.start(next_request)
     if parts.result_selector is not None:
         select = sfn.Pass(
@@ -153,45 +177,131 @@ def build_loop(
     tail.next(persist).next(more)
     start: sfn.State = download
     if not frame.in_map:
-        request = parts.request
-        given = request.given or request.path
-        query = {**request.query, **(first_query or {})}
-        listed = downloads.listed(Target(request.path, query, given))
-        first = sfn.Pass(
-            scope,
-            "FirstRequest",
-            result=sfn.Result.from_object(
-                {
-                    "page": 1,
-                    URL_FIELD: with_query(given, first_query or {}),
-                    REQUEST_FIELD: {"path": listed["path"], "query": listed["query"]},
-                    **({PAGING_FIELD: dict(paging)} if paging else {}),
-                }
-            ),
-        )
+        first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
         first.next(download)
         start = first
     # The loop ends in its own states (Done, PagingFailed): nothing follows it.
     return sfn.Chain.custom(start, [], more)
 
 
-def _from_state(parts: RunParts) -> HttpRequest:
+def _page_key(parts: RunParts) -> str:
+    """``<scheduled time>#<page>`` (in a fan-out ``...#<key>#<page>``); a run whose every
+    delivery keeps its own items: ``<scheduled time>#<execution name>#<page>``."""
+    if parts.per_delivery and not parts.frame.in_map:
+        return frame_sort_key(
+            Frame(time_path=parts.frame.time_path, key_path=EXECUTION_NAME_PATH), STORED_PATH
+        )
+    return frame_sort_key(parts.frame, STORED_PATH)
+
+
+def _done(scope: Construct, parts: RunParts) -> sfn.State:
+    """Where the pages end well: the states that follow every stored page (``stored``:
+    advancing an incremental mark), then ``Done``; in a fan-out, the iteration's outcome."""
+    frame = parts.frame
+    done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    after = [] if frame.in_map else parts.stored(scope)
+    if not after:
+        return done
+    chain = sfn.Chain.start(after[0])
+    for state in after[1:]:
+        chain = chain.next(state)
+    chain.next(done)
+    return chain.start_state
+
+
+def _first_request(
+    scope: Construct,
+    parts: RunParts,
+    first_query: Mapping[str, list[str]],
+    paging: Mapping[str, object] | None,
+    body_in_state: bool = False,
+) -> sfn.Pass:
+    """``FirstRequest``: the state the loop starts from (``page``, ``url``, ``request``). A
+    literal, or, when the run computes its request (``$requestPath``, ``$requestQuery``), a
+    JSONata Pass that writes the URL of the computed request, encoded once, and the request
+    the transport takes of it, as a next-page URL is taken."""
+    request = parts.request
+    given = request.given or request.path
+    computed = parts.computed_path is not None or parts.query_path is not None
+    body = body_in_state and request.body is not None
+    if body and parts.computed_body is not None:
+        computed = True  # the body is read from $requestBody
+    if not computed and parts.page_fold is None:
+        target = Target(request.path, {**request.query, **first_query}, given)
+        listed = parts.downloads.listed(target)
+        carried = {"body": dict(request.body or {})} if body else {}
+        return sfn.Pass(
+            scope,
+            "FirstRequest",
+            result=sfn.Result.from_object(
+                {
+                    "page": 1,
+                    URL_FIELD: with_query(given, first_query),
+                    REQUEST_FIELD: {"path": listed["path"], "query": listed["query"], **carried},
+                    **({PAGING_FIELD: dict(paging)} if paging else {}),
+                }
+            ),
+        )
+    path = f"${REQUEST_PATH_VARIABLE}" if parts.computed_path is not None else string(request.path)
+    if parts.query_path is not None:
+        query = f"$merge([{parts.query_path}, {json.dumps(dict(first_query))}])"
+        url = f"({QUERY_STRING} $s := $qs({query}); $s ? {path} & '?' & $s : {path})"
+    else:
+        url = string(with_query(given, first_query))
+    paging_field = f", {string(PAGING_FIELD)}: {json.dumps(dict(paging))}" if paging else ""
+    request_of = parts.downloads.request_from_url("$url")
+    if body:
+        given_body = parts.computed_body or json.dumps(dict(request.body or {}))
+        request_of = f"$merge([{request_of}, {{'body': {given_body}}}])"
+    outputs = (
+        f"{{% ($url := {url}; {{'page': 1, {string(URL_FIELD)}: $url, {string(REQUEST_FIELD)}: "
+        f"{request_of}{paging_field}}}) %}}"
+    )
+    fold = parts.page_fold
+    return sfn.Pass.jsonata(
+        scope, "FirstRequest", outputs=outputs,
+        assign=dict(fold.start) if fold is not None else None,
+    )  # fmt: skip
+
+
+QUERY_STRING = (
+    "$qs := function($q) { $join($reduce($keys($q), function($acc, $k) { $append($acc, "
+    "$map($lookup($q, $k), function($v) { $encodeUrlComponent($k) & '=' & "
+    "$encodeUrlComponent($v) })) }, []), '&') };"
+)
+"""JSONata ``$qs(query)``: ``{"a": ["1", "2"], "b": ["x y"]}`` → ``a=1&a=2&b=x%20y``, each name
+and value percent-encoded (``encodeURIComponent``), names in their order."""
+
+
+def _from_state(parts: RunParts, body_in_state: bool = False) -> HttpRequest:
     """The request the state holds (``request``: its path and query, as the transport takes
-    them), with the run's method and body."""
-    return (
+    them, and its body when the loop edits it), with the run's method and body."""
+    request = (
         parts.first_request()
         .with_path(sfn.JsonPath.string_at(f"$.{REQUEST_FIELD}.path"))
         .reading_query(f"$.{REQUEST_FIELD}.query")
     )
+    return request.reading_body(f"$.{REQUEST_FIELD}.body") if body_in_state else request
 
 
 def _next_request(
     step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
-    extra: str = "",
+    extra: str = "", body: bool = False,
 ) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
+    if body:  # the step may give the next body (a cursor in it); else the body stays
+        request = (
+            f"$merge([{request}, {{'body': $exists($step.body) ? $step.body : "
+            f"$in.{REQUEST_FIELD}.body}}])"
+        )
+    # With retry_after, each page counts its own waits: the last page's count is dropped.
+    given = (
+        f'$sift($states.input, function($v, $k) {{ $k != "{RETRY_AFTER_FIELD}" }})'
+        if parts.server_waits is not None
+        else "$states.input"
+    )
     return f"""(
-  $in := $states.input;
+  $in := {given};
   $raw := $in.raw;
   $url := $in.{URL_FIELD};
   $page := $in.page;

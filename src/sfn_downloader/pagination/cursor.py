@@ -1,15 +1,9 @@
-"""Cursor pagination (``Pagination.cursor``)::
-
-DownloadFirstPage → FirstPage → HasNextPage? ─ a cursor, under the page cap → SelectPage
-    ▲                                 └ none (missing, null, "") or the cap → SelectLastPage
-    │  SelectPage → PersistPage → NextPage (page + 1) → DownloadNextPage ─┐    → PersistLastPage
-    └─────────────────────────────────────────────────────────────────────┘    → Done
-
-The cursor is looked up in the raw answer (``HasNextPage``) before anything is selected from
-it: a ResultSelector or Parameters path that matches nothing fails the run
-(``States.Runtime``), so an answer without the field could not be selected, and its page
-would be lost. ``SelectPage``/``SelectLastPage`` then apply the ``result_selector`` to the raw
-answer (their ``InputPath``), unchanged, intrinsics and all.
+"""Cursor pagination (``Pagination.cursor``): the page loop (``_loop.py``), the cursor read
+from each raw answer by ``NextRequest`` (JSONata) before anything is selected from it, and
+sent as the query parameter ``param`` or written into the body (``body_path``, GraphQL's
+``$.variables.after``). ``has_more_path`` ends the pages when it reads ``false``; a page that
+says there is more but gives no cursor is stored, then the run fails
+(``Downloader.CursorMissing``).
 """
 
 from __future__ import annotations
@@ -21,25 +15,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_run_length, headers_read
-from .._contract import (
-    CURRENT_PATH,
-    CURSOR_MISSING_ERROR,
-    FLOW_STATE_EVENTS,
-    PAGE_PATH,
-    RESPONSE_FIELD,
-    SCHEDULED_TIME_PATH,
-    TASK_EVENTS,
-)
+from .._contract import CURSOR_MISSING_ERROR, FLOW_STATE_EVENTS, REQUEST_FIELD, TASK_EVENTS
 from .._parts import CheckContext, RunParts
 from .._request import body_pointer
-from .._states import answer_errors_check, selected, sort_key
 from ..errors import Problem
 from ._base import Pagination, register
-from ._loop import answer_path_problems, jsonata_path, set_param, string
+from ._loop import answer_path_problems, build_loop, jsonata_path, set_param, string
 
 PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
-"""A page's history events: HasNextPage (Choice) 2, SelectPage (Pass) 2, PersistPage 5,
-NextPage (Pass) 2, DownloadNextPage 5: 16."""
+"""A page's history events: DownloadPage 5, NextRequest (Pass) 2, SelectPage (Pass) 2,
+PersistPage 5, MorePages (Choice) 2: 16."""
 
 RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
 """Where a cursor can be: the answer's body, or its headers (values are lists)."""
@@ -114,11 +99,6 @@ class CursorPagination(Pagination):
             "year; Express at most 5 minutes).",
         )  # fmt: skip
 
-    @property
-    def checks_answers(self) -> bool:
-        """One path's pages: each answer is looked at (``HasNextPage``) before it is stored."""
-        return True
-
     def __repr__(self) -> str:
         # The GraphQL settings only when given: the cursor's repr stays as it was without them.
         shown = {k: v for k, v in vars(self).items()
@@ -169,22 +149,26 @@ class CursorPagination(Pagination):
     def check_query(
         self, prop: str, path: str | None, query: Mapping[str, list[str]]
     ) -> Iterator[Problem]:
-        """In a fan-out, the page loop reads ``next_path`` as JSONata: a plain path only."""
+        """The page loop reads ``next_path`` (and ``has_more_path``) as JSONata: plain paths."""
         yield from super().check_query(prop, path, query)
-        if prop != "path":
+        yield from answer_path_problems(
+            "pagination.next_path", self.next_path, "$.ResponseBody.next_cursor"
+        )
+        if self.has_more_path is not None:
             yield from answer_path_problems(
-                "pagination.next_path", self.next_path, "$.ResponseBody.next_cursor"
+                "pagination.has_more_path", self.has_more_path, "$.ResponseBody.has_more"
             )
-            if self.has_more_path is not None:
-                yield from answer_path_problems(
-                    "pagination.has_more_path", self.has_more_path, "$.ResponseBody.has_more"
-                )
 
     def _step(self, parts: RunParts) -> str:
-        """In a fan-out: follow the cursor until it is missing, null or empty."""
+        """Follow the cursor until it is missing, null or empty (or ``has_more_path`` false)."""
         del parts
         given = '$exists($cursor) and $cursor != null and $cursor != ""'
-        follow = f'{{"next": $setParam($url, {string(self.param or "")}, $string($cursor))}}'
+        pointer = body_pointer(self.body_path) if self.body_path is not None else None
+        follow = (
+            f'{{"next": $url, "body": {_with_member(f"$in.{REQUEST_FIELD}.body", pointer)}}}'
+            if pointer is not None
+            else f'{{"next": $setParam($url, {string(self.param or "")}, $string($cursor))}}'
+        )
         if self.has_more_path is None:
             decide = f"{given} ? {follow} : {{}}"
         else:
@@ -204,103 +188,18 @@ class CursorPagination(Pagination):
     )"""
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """A Choice loop: download, look for the cursor, select, store, follow it."""
-        downloads, persists = parts.downloads, parts.persists
-        reactions = parts.on_status
-        next_field = f"{CURRENT_PATH}.next"
-        raw_next = CURRENT_PATH + self.next_path[1:]  # the cursor in the raw answer
-        first_request = parts.first_request()
-        first = downloads.task(scope, "DownloadFirstPage", first_request, result_path=CURRENT_PATH)
-        number_first = sfn.Pass(
-            scope, "FirstPage", result=sfn.Result.from_number(1), result_path=PAGE_PATH
-        )
-        cursor = sfn.JsonPath.string_at(next_field)
-        pointer = body_pointer(self.body_path) if self.body_path is not None else None
-        following = downloads.task(
-            scope, "DownloadNextPage",
-            first_request.with_body_value(pointer, cursor) if pointer is not None
-            else first_request.with_param(str(self.param), cursor),
-            result_path=CURRENT_PATH,
+        """The page loop, following each answer's cursor (in the query, or in the body)."""
+        return build_loop(
+            scope, parts, step=self._step(parts), max_pages=self.max_pages,
+            body_in_state=self.body_path is not None,
         )  # fmt: skip
-        select = sfn.Pass(
-            scope, "SelectPage", input_path=CURRENT_PATH, result_path=CURRENT_PATH,
-            parameters={**selected(parts.result_selector),
-                        "next": sfn.JsonPath.string_at(self.next_path)},
-        )  # fmt: skip
-        select_last = sfn.Pass(
-            scope, "SelectLastPage", input_path=CURRENT_PATH, result_path=CURRENT_PATH,
-            parameters=selected(parts.result_selector),
-        )  # fmt: skip
-        key = sort_key(SCHEDULED_TIME_PATH, PAGE_PATH)
-        response = f"{CURRENT_PATH}.{RESPONSE_FIELD}"
-        persist = persists.task(scope, "PersistPage", sort_key=key, result_under=response)
-        persist_last = persists.task(scope, "PersistLastPage", sort_key=key, result_under=response)
-        next_page = sfn.Pass(
-            scope,
-            "NextPage",
-            parameters={
-                "page": sfn.JsonPath.math_add(sfn.JsonPath.number_at(PAGE_PATH), 1),
-                "current": {"next": sfn.JsonPath.string_at(next_field)},
-            },
-        )
-        # With on_status, an action ends the pages (Done); without, these are the tasks.
-        done = sfn.Succeed(scope, "Done")
-        first_page, next_one = (
-            reactions.guard(scope, name, task, result_selector=None, result_path=CURRENT_PATH,
-                            skip=done)
-            for name, task in (("DownloadFirstPage", first), ("DownloadNextPage", following))
-        )  # fmt: skip
-        # The loop ends the way APIs end it: the field missing, null or "" (Slack's
-        # next_cursor), has_more_path false, or max_pages pages stored. The last page is stored
-        # either way.
-        cursor_given = [
-            sfn.Condition.is_present(raw_next),
-            sfn.Condition.not_(sfn.Condition.is_null(raw_next)),
-            sfn.Condition.not_(sfn.Condition.string_equals(raw_next, "")),
-        ]
-        under_cap = sfn.Condition.number_less_than(PAGE_PATH, self.max_pages)
-        has_next = sfn.Choice(scope, "HasNextPage")
-        if parts.answer_errors is not None:  # checked before anything stores the page
-            errors = answer_errors_check(
-                scope, CURRENT_PATH, parts.answer_errors, page_path=PAGE_PATH
-            )
-            errors.otherwise(has_next)
-            next_one.next(errors)
-            check: sfn.State = errors
-        else:
-            next_one.next(has_next)
-            check = has_next
-        go_on = select.next(persist).next(next_page).next(next_one)
-        if self.has_more_path is None:
-            has_next.when(sfn.Condition.and_(*cursor_given, under_cap), go_on)
-        else:
-            raw_more = CURRENT_PATH + self.has_more_path[1:]
-            more = [
-                sfn.Condition.is_present(raw_more),
-                sfn.Condition.boolean_equals(raw_more, True),
-            ]
-            has_next.when(sfn.Condition.and_(*more, *cursor_given, under_cap), go_on)
-            has_next.when(sfn.Condition.and_(*more, under_cap), self._missing(scope, parts))
-        has_next.otherwise(select_last.next(persist_last).next(done))
-        return first_page.next(number_first).next(check)
 
-    def _missing(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """A page that says there is more but gives no cursor: stored, then the run fails
-        (asking for the first page again would loop)."""
-        select = sfn.Pass(
-            scope, "SelectPageWithoutCursor", input_path=CURRENT_PATH, result_path=CURRENT_PATH,
-            parameters=selected(parts.result_selector),
-        )  # fmt: skip
-        persist = parts.persists.task(
-            scope, "PersistPageWithoutCursor", sort_key=sort_key(SCHEDULED_TIME_PATH, PAGE_PATH),
-            result_under=f"{CURRENT_PATH}.{RESPONSE_FIELD}",
-        )  # fmt: skip
-        failed = sfn.Fail(
-            scope, "CursorMissing", error=CURSOR_MISSING_ERROR,
-            cause_path=sfn.JsonPath.format(
-                "Page {} says there are more pages (has_more_path) but gives no cursor "
-                "(next_path): it was stored, and the run stops.",
-                sfn.JsonPath.string_at(PAGE_PATH),
-            ),
-        )  # fmt: skip
-        return select.next(persist).next(failed)
+
+def _with_member(value: str, pointer: tuple[str, ...]) -> str:
+    """JSONata: ``value`` (an object) with the member at ``pointer`` set to ``$cursor``, the
+    objects on the way kept (``("variables", "after")`` → ``$merge([b, {"variables":
+    $merge([b.variables, {"after": $cursor}])}])``)."""
+    name, rest = pointer[0], pointer[1:]
+    inner = f"{value}.`{name}`"
+    member = _with_member(inner, rest) if rest else "$cursor"
+    return f"$merge([{value}, {{{string(name)}: {member}}}])"

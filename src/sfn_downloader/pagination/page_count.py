@@ -29,7 +29,7 @@ from .._contract import (
     SCHEDULED_TIME_PATH,
     TASK_EVENTS,
 )
-from .._parts import CheckContext, RunParts
+from .._parts import CheckContext, Request, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
 from ..errors import Problem
 from ._base import Pagination, register
@@ -124,6 +124,16 @@ class PageCountPagination(Pagination):
         ? {{"next": $setParam($url, {string(str(self.param))}, $string($page + 1)), "paging": {{"pages": $pages}}}}
         : {{}}
     )"""  # noqa: E501
+
+    def request_paths(self, request: Request) -> tuple[str, ...]:
+        """Every page is a request of the one path: the tasks grant it themselves."""
+        del request
+        return ()
+
+    @property
+    def checks_answers(self) -> bool:
+        """Pages 2..N are stored by a Map as they come: no page is checked first."""
+        return False
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""

@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import ITEMS_NOT_FOUND_ERROR
-from .._parts import CheckContext, Request, RunParts
+from .._parts import CheckContext, RunParts
 from ..errors import Problem
 from ._base import Pagination, register
 from ._loop import answer_path_problems, build_loop, jsonata_path, set_param, string
@@ -53,10 +53,6 @@ class PageNumberPagination(Pagination):
                 "or omit it.",
             )  # fmt: skip
         yield from answer_path_problems("pagination.items_path", self.items_path, "$.ResponseBody")
-
-    def request_paths(self, request: Request) -> tuple[str, ...]:
-        """The loop's task takes the one path from the state: it is granted here."""
-        return (request.path,)
 
     def first_query(self) -> dict[str, list[str]]:
         """The first page: ``start``."""

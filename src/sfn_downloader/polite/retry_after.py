@@ -67,8 +67,9 @@ class RetryAfter:
     than ``max_wait``, or than what is left of the run's timeout, fails the run with
     ``Downloader.RetryAfterTooLong`` and the server's answer (status, header, body) as cause.
 
-    API Gateway transport only (its proxy hands the throttled answer's headers over), and one
-    request a run (no pagination, no fan-out).
+    API Gateway transport only (its proxy hands the throttled answer's headers over); one
+    request a run, or the pages of one path fetched one after another (each page's download
+    waits on its own; not in a Map: no fan-out, no ``Pagination.page_count``).
 
     :param max_wait: The longest wait the downloader accepts from the server, from 1 s. It must
         fit the run's timeout with the two requests around it (29 s each at most): at most
@@ -76,9 +77,9 @@ class RetryAfter:
     :param reset_header: A header holding the epoch second at which the server takes requests
         again (e.g. ``"X-RateLimit-Reset"``), read when ``Retry-After`` is absent.
         Default: no reset header, ``Retry-After`` only.
-    :param max_waits: How many server-asked waits a run accepts before it fails with
-        ``Downloader.RetryAfterExhausted``, from 1 to 10. Default: ``3``, the download retry
-        policy's default attempts.
+    :param max_waits: How many server-asked waits a request accepts (each page its own) before
+        the run fails with ``Downloader.RetryAfterExhausted``, from 1 to 10. Default: ``3``, the
+        download retry policy's default attempts.
     """
 
     def __init__(
@@ -130,13 +131,15 @@ class RetryAfter:
                 "use Transport.api_gateway() (the default), or drop retry_after (the retry "
                 "policy's backoff then applies).",
             )  # fmt: skip
-        if context.several_requests:
+        if context.uses_map:
             yield Problem(
                 "retry_after", "pagination/fan_out",
-                "is supported for one request a run: a page loop or a fan-out would need the "
-                "wait inside each request's loop, which this version does not build.",
-                "drop retry_after (the retry policy's backoff applies), or download one path "
-                "a run.",
+                "is supported for one request a run and for the pages of one path: a Map "
+                "(fan_out, Pagination.page_count) would need the wait inside each iteration, "
+                "which this version does not build.",
+                "drop retry_after (the retry policy's backoff applies), or use a paginator "
+                "that fetches pages one after another (page_number, offset, cursor, "
+                "link_header, next_url).",
             )  # fmt: skip
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
@@ -216,8 +219,10 @@ class BoundRetryAfter:
         self._status_error = status_error
         self._timeout = timeout_seconds
 
-    def around(self, scope: Construct, name: str, task: sfn.TaskStateBase) -> sfn.Chain:
-        """``task`` (keeping its raw answer under ``$.result``), then ``<name>Throttled?``: a
+    def around(
+        self, scope: Construct, name: str, task: sfn.TaskStateBase, *, raw_path: str = "$.result"
+    ) -> sfn.Chain:
+        """``task`` (keeping its raw answer at ``raw_path``), then ``<name>Throttled?``: a
         marked answer waits and loops back to ``task``; the chain goes on with any other."""
         throttled = sfn.Choice(scope, f"{name}Throttled")
         wait = sfn.Wait(
@@ -232,14 +237,16 @@ class BoundRetryAfter:
         allowed.when(sfn.Condition.is_present(f"$.{RETRY_AFTER_FIELD}.error"), failed)
         allowed.otherwise(wait.next(task))
         compute = sfn.Pass.jsonata(
-            scope, "ComputeRetryAfter", outputs="{% " + self._expression() + " %}"
+            scope, "ComputeRetryAfter", outputs="{% " + self._expression(raw_path) + " %}"
         ).next(allowed)
         task.next(throttled)
-        throttled.when(sfn.Condition.is_present(f"$.result.Headers['{THROTTLED_HEADER}']"), compute)
+        throttled.when(
+            sfn.Condition.is_present(f"{raw_path}.Headers['{THROTTLED_HEADER}']"), compute
+        )
         after = throttled.afterwards(include_otherwise=True)
         return sfn.Chain.custom(task, after.end_states, throttled)
 
-    def _expression(self) -> str:
+    def _expression(self, raw_path: str) -> str:
         """The JSONata of ``ComputeRetryAfter``: the input, plus ``retryAfter``: ``seconds``,
         ``waits`` (this one included), ``cause``, and ``error`` when the run must stop."""
         options, retry = self._options, self._retry
@@ -275,7 +282,7 @@ class BoundRetryAfter:
             else "$max"  # a timeout known at deploy time only: max_wait bounds the wait
         )
         lines = [
-            "$a := $states.input.result",
+            f"$a := $states.input.{raw_path[2:]}",
             "$h := $a.Headers",
             f"$status := $h.`{THROTTLED_HEADER}`[0]",
             "$now := $toMillis($states.context.State.EnteredTime)",

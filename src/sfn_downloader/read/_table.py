@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._contract import (
     ANSWER_SORT_KEY_FLOOR,
+    KEY_SEPARATOR,
     PARTITION_KEY,
     RUN_ATTRIBUTE,
     RUN_STARTED_ATTRIBUTE,
@@ -253,6 +254,9 @@ def _is_of_run(sort_key: Any, key: str) -> bool:
     return isinstance(sort_key, str) and (sort_key == key or key_suffix(sort_key) is not None)
 
 
-def _page_order(item: Item) -> tuple[int, int, str]:
+def _page_order(item: Item) -> tuple[str, int, int]:
+    """Pages by number within their prefix: ``#2`` before ``#10``, and so for a delivery's own
+    pages (``#<execution name>#2``, with ``incremental``); paths in key order."""
     suffix = key_suffix(str(item.get(SORT_KEY))) or ""
-    return (0, int(suffix), suffix) if suffix.isdigit() else (1, 0, suffix)
+    prefix, _, last = suffix.rpartition(KEY_SEPARATOR)
+    return (prefix, 0, int(last)) if last.isdigit() else (suffix, 1, 0)

@@ -35,6 +35,7 @@ from constructs import Construct
 
 from .._checks import HTTP_TOKEN
 from .._contract import (
+    CURSOR_BEST_VARIABLE,
     CURSOR_VALUES_VARIABLE,
     MARK_ATTRIBUTE,
     MARK_ORDER_ATTRIBUTE,
@@ -140,26 +141,23 @@ class Incremental:
         """What the download keeps of the answer: the values at ``cursor_path``."""
         return {f"{CURSOR_VALUES_VARIABLE}.$": self.cursor_path}
 
-    def advance(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
+    def advance(
+        self, scope: Construct, memory: StateItem, *, over_pages: bool = False
+    ) -> list[sfn.IChainable]:
         """``ComputeMark`` (JSONata: the largest value, or the mark sent) → ``AdvanceMark``
-        (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already)."""
-        order = "$toMillis($v)" if self.is_timestamp else "$number($v)"
-        usable = (
-            f"($type($v) = 'string' and $contains($v, {_ISO_TIME})) ? $toMillis($v) <= "
-            f"$toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) + "
-            f"{INPUT_TIME_SKEW_SECONDS * 1000} : false"
-            if self.is_timestamp
-            else "$type($v) = 'number'"
-        )
+        (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already).
+
+        :param over_pages: True when the values are the pages' fold (``page_fold``), not one
+            answer's. Default: False.
+        """
+        values = f"[${CURSOR_BEST_VARIABLE}]" if over_pages else f"${CURSOR_VALUES_VARIABLE}"
         compute = sfn.Pass.jsonata(
             scope,
             "ComputeMark",
             assign={
                 MARK_UPDATE_VARIABLE: "{% ("
-                f"$order := function($v) {{ {order} }}; "
-                f"$best := $reduce(${CURSOR_VALUES_VARIABLE}, function($a, $v) {{ "
-                f"({usable}) ? ($order($v) > $order($a) ? $v : $a) : $a }}, "
-                f"${REQUEST_MARK_VARIABLE}); "
+                f"{self._order()} "
+                f"$best := {self._furthest(values, f'${REQUEST_MARK_VARIABLE}')}; "
                 # Integers up to 2^53 - 1 with every digit ($string keeps 15 significant).
                 "$text := function($v) { $type($v) = 'number' and $v = $floor($v) and "
                 f"$abs($v) <= {MAX_SAFE_INTEGER} ? $formatInteger($v, '0') : $string($v) }}; "
@@ -178,6 +176,37 @@ class Incremental:
             when_not_applied="MarkKept",
         )
         return [compute, update]
+
+    def page_fold(self) -> dict[str, str]:
+        """What a page loop assigns: ``start`` at its first request (the mark sent), ``each``
+        after every page (the furthest usable value so far). One value travels, never the
+        pages' values: a variable holds at most 256 KiB."""
+        return {
+            "start": "{% $" + REQUEST_MARK_VARIABLE + " %}",
+            "each": "{% ("
+            + self._order()
+            + " "
+            + self._furthest(f"${CURSOR_VALUES_VARIABLE}", f"${CURSOR_BEST_VARIABLE}")
+            + ") %}",
+        }
+
+    def _order(self) -> str:
+        order = "$toMillis($v)" if self.is_timestamp else "$number($v)"
+        return f"$order := function($v) {{ {order} }};"
+
+    def _furthest(self, values: str, start: str) -> str:
+        """JSONata: the furthest usable value of ``values`` and ``start`` (``$order`` bound)."""
+        usable = (
+            f"($type($v) = 'string' and $contains($v, {_ISO_TIME})) ? $toMillis($v) <= "
+            f"$toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000} : false"
+            if self.is_timestamp
+            else "$type($v) = 'number'"
+        )
+        return (
+            f"$reduce({values}, function($a, $v) {{ "
+            f"({usable}) ? ($order($v) > $order($a) ? $v : $a) : $a }}, {start})"
+        )
 
     def __repr__(self) -> str:
         return (

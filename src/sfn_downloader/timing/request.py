@@ -21,17 +21,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import (
-    EXECUTION_NAME_PATH,
+    CURSOR_BEST_VARIABLE,
     REQUEST_BODY_VARIABLE,
     REQUEST_MARK_VARIABLE,
     REQUEST_PATH_VARIABLE,
     REQUEST_QUERY_VARIABLE,
-    SCHEDULED_TIME_PATH,
 )
 from .._memory import StateItem
-from .._parts import CheckContext
+from .._parts import CheckContext, PageFold
 from .._request import RequestForm
-from .._states import sort_key as sort_key_of
 from ..errors import Problem
 from . import _placeholders
 from ._placeholders import SCHEDULED_MILLIS, WINDOW_NAMES, Placeholder, split
@@ -50,6 +48,7 @@ class TimedRequest:
         incremental: Incremental | None,
         fan_out: bool = False,
         body: Mapping[str, Any] | None = None,
+        pages: bool = False,
         form: RequestForm | None = None,
     ) -> None:
         self.path = path
@@ -59,6 +58,8 @@ class TimedRequest:
         self.incremental = incremental
         self.fan_out = fan_out
         """True with ``fan_out``: then ``path`` is the fan-out's template, not ours."""
+        self.pages = pages
+        """True with ``pagination`` (one path's pages): the mark follows every page."""
         self.form = form or RequestForm()
         """How the transport's task reads the computed path and query."""
 
@@ -130,13 +131,22 @@ class TimedRequest:
         return f"${REQUEST_QUERY_VARIABLE}" if self.computes_query else None
 
     @property
-    def sort_key(self) -> str | None:
-        """With ``incremental``: ``<scheduled time>#<execution name>``. Two deliveries of one
-        scheduled run ask from different marks (or get different answers), so neither may
-        overwrite the other's item: the mark may already have moved past its records."""
-        if self.incremental is None:
+    def per_delivery(self) -> bool:
+        """With ``incremental``: each delivery's items are its own (``<scheduled time>#<
+        execution name>``). Two deliveries of one scheduled run ask from different marks (or
+        get different answers), so neither may overwrite the other's items: the mark may
+        already have moved past their records."""
+        return self.incremental is not None
+
+    @property
+    def page_fold(self) -> PageFold | None:
+        """With ``incremental`` over pages: the furthest cursor value, folded page by page."""
+        if self.incremental is None or not self.pages:
             return None
-        return sort_key_of(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH)
+        fold = self.incremental.page_fold()
+        return PageFold(
+            start={CURSOR_BEST_VARIABLE: fold["start"]}, each={CURSOR_BEST_VARIABLE: fold["each"]}
+        )
 
     @property
     def download_assign(self) -> dict[str, Any] | None:
@@ -188,13 +198,37 @@ class TimedRequest:
             else "body"
         )  # fmt: skip
         shown: object = {"incremental": self.incremental, "path": path, "body": self.body}[prop]
-        if context.several_requests:
+        if context.uses_map and context.concurrency.is_distributed:
             yield Problem(
                 prop,
                 shown,
-                "computes the request each run, which is not supported with fan_out "
-                "or pagination yet.",
-                "use one path per downloader (they may share a table).",
+                "computes the request each run into variables, and pages 2..N run in a "
+                "Distributed Map, whose child workflows cannot read the run's variables "
+                '(AWS: "Passing data between states with variables", Variable scope).',
+                "use Concurrency.inline(...) for the pages, or Pagination.page_number(), "
+                "which fetches them one after another.",
+            )
+        elif context.uses_map and self.computes_query and self.incremental is None:
+            yield Problem(
+                prop,
+                shown,
+                "computes the query each run, and Pagination.page_count() names its page "
+                "number beside the query of each request of its Map: an apigateway:invoke "
+                "task takes its QueryParameters either whole from one path or name by name, "
+                "not both, and the Map's requests have no state to merge them in.",
+                "put the time in the path, or use Pagination.page_number(), which sets the "
+                "page number in the computed query one page after another.",
+            )
+        elif context.uses_map and self.incremental is not None:
+            yield Problem(
+                "incremental",
+                self.incremental,
+                "follows the cursor values of every page, and Pagination.page_count() fetches "
+                "pages 2..N in a Map, whose iterations' variables stay inside each iteration "
+                '(AWS: "Passing data between states with variables", Variable scope): the mark '
+                "would only see the first page.",
+                "use Pagination.page_number(), which fetches the pages one after another in "
+                "the run's scope.",
             )
         if not context.transport.supports_computed_requests:
             yield Problem(
@@ -204,7 +238,9 @@ class TimedRequest:
                 "use transport=Transport.api_gateway() (the default).",
             )
         elif self.computes_path or self.computes_query:
-            yield from context.transport.check_computed_query(prop, shown, query)
+            yield from context.transport.check_computed_query(
+                prop, shown, query, paged=context.paginated
+            )
         if context.query_overrides:
             yield Problem(
                 "starts",
@@ -257,7 +293,9 @@ class TimedRequest:
 
     def stored(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
         """The states after the answer is stored: advancing the mark (with ``incremental``)."""
-        return self.incremental.advance(scope, memory) if self.incremental is not None else []
+        if self.incremental is None:
+            return []
+        return self.incremental.advance(scope, memory, over_pages=self.pages)
 
     def request_paths(self) -> tuple[str, ...]:
         """The paths a run can request, for the transport's grant: each placeholder a ``*``

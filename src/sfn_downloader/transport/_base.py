@@ -145,12 +145,21 @@ class Transport(ABC):
         return False
 
     def check_computed_query(
-        self, prop: str, shown: object, query: Mapping[str, Sequence[str]]
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
     ) -> Iterator[Problem]:
         """``query`` (every parameter of a request computed each run, or of one whose query an
         on-demand run may override) against this transport's ``request_form``: nothing to
-        refuse by default."""
-        del prop, shown, query
+        refuse by default.
+
+        :param paged: True when a paginator's pages follow the computed first request (the
+            page loop carries each request as the transport lists it). Default: one request.
+        """
+        del prop, shown, query, paged
         yield from ()
 
     def refuses_header(self, name: str) -> bool:

@@ -32,7 +32,7 @@ from ..errors import Problem
 from ._auth_check import check_auth_header
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
-from .trim import PARAMETER_NAME, Trim, check_mappable
+from .trim import PARAMETER_NAME, Trim, check_mappable, check_query_chosen_by_api
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -145,6 +145,12 @@ class ApiGatewayTransport(Transport):
                     )  # fmt: skip
         elif context.exchange.throttled_statuses:
             yield from check_mappable(context)
+            yield from check_query_chosen_by_api(
+                context, "retry_after", "RetryAfter(...)",
+                fix="use a paginator whose parameter is known (Pagination.page_number/offset/"
+                "cursor: GitHub's REST lists also page by ?page=N), or drop retry_after (the "
+                "retry policy's backoff applies).",
+            )  # fmt: skip
         if not isinstance(self.logging, bool):
             yield Problem(
                 "transport", self.logging, "logging is not a bool.",

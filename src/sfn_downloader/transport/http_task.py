@@ -83,11 +83,29 @@ class HttpTaskTransport(Transport):
         return True
 
     def check_computed_query(
-        self, prop: str, shown: object, query: Mapping[str, Sequence[str]]
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
     ) -> Iterator[Problem]:
         """A computed query is sent as ``QueryParameters``, one string a name: a parameter
         given several values is refused (how the task would send a list there is not
-        documented: ``Transform``'s array encodings are for request bodies)."""
+        documented: ``Transform``'s array encodings are for request bodies). Pages after a
+        computed request are refused: a page loop carries each request as the task's URL
+        (``listed``, ``request_from_url``), and a computed query never goes into the URL."""
+        if paged:
+            yield Problem(
+                prop, shown,
+                "computes the request each run, and a page loop carries each page's request as "
+                "the HTTP Task's URL (ApiEndpoint, with its query): through the HTTP Task a "
+                "computed path and query are sent as ApiEndpoint.$ and QueryParameters on one "
+                "request a run only, since no document says how the task encodes a query "
+                "written into ApiEndpoint (\"Call HTTPS APIs in Step Functions workflows\").",
+                "use transport=Transport.api_gateway() (the default) for the pages, or one "
+                "request a run.",
+            )  # fmt: skip
         for name, values in query.items():
             if not isinstance(values, str) and len(values) > 1:
                 yield Problem(
