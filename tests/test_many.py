@@ -60,7 +60,14 @@ def test_page_count_reads_the_header_and_maps_over_array_range(pages: Scenario) 
     states = definition(pages)["States"]
     first = states["DownloadFirstPage"]
     assert first["Parameters"]["QueryParameters"] == {"order_type": ["all"], "page": ["1"]}
-    assert first["ResultSelector"]["pages.$"] == "$.Headers['X-Pages'][0]"
+    assert first["ResultSelector"]["headers.$"] == "$.Headers"
+    count = states["CountPages"]
+    assert count["QueryLanguage"] == "JSONata"
+    assert '$announced := $header("X-Pages");' in count["Output"]
+    assert states["MorePages"]["Choices"][0] == {
+        "Variable": "$.pagingError", "IsPresent": True, "Next": "PageCountNotFound"
+    }  # fmt: skip
+    assert states["PageCountNotFound"]["ErrorPath"] == "$.pagingError.name"
     assert states["ListPages"]["Parameters"] == {"pages.$": "States.ArrayRange(2, $.pages, 1)"}
     assert states["CapPages"]["Result"] == 50
     page = states["FetchPages"]["ItemProcessor"]["States"]["DownloadPage"]

@@ -127,6 +127,36 @@ def test_x_pages_fetches_every_page_once(
     assert sorted(json.loads(i["orders"])[0]["page"] for i in items) == list(range(1, pages + 1))
 
 
+def test_x_pages_in_any_letter_case_is_the_count(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(lambda seen: Answer(200, orders_of(seen), headers={"x-pages": " 3 "}))
+    runner = open_runner("Pages/Orders")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(runner.items()) == 3
+
+
+@pytest.mark.parametrize("announced", [None, "many"])
+def test_a_first_page_without_a_count_is_stored_then_the_run_fails_as_in_a_fan_out(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream, announced: str | None
+) -> None:
+    """One error name for page_count alone and in a fan-out: Downloader.PageCountNotFound,
+    after the first page is stored (no States.Runtime from a path that matched nothing)."""
+    headers = {"X-Pages": announced} if announced is not None else {}
+    upstream.respond(lambda seen: Answer(200, orders_of(seen), headers=headers))
+    runner = open_runner("Pages/Orders")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "FAILED"
+    assert execution.error == "Downloader.PageCountNotFound"
+    assert "has no X-Pages header with a number of pages" in execution.cause
+    assert [i["sk"] for i in runner.items()] == [f"{T0}#1"]
+
+
 def test_x_pages_stops_at_max_pages(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:

@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, SCHEDULED_TIME_PATH
-from ._request import HttpRequest, RequestForm
+from ._request import HttpRequest
 from ._roles import NO_ANSWER_MEMORY as NO_ANSWER_MEMORY
 from ._roles import NO_STATUS_ACTIONS as NO_STATUS_ACTIONS
 from ._roles import AnswerMemory as AnswerMemory
@@ -116,11 +116,6 @@ class TransportTraits(Protocol):
         """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
         ...
 
-    @property
-    def request_form(self) -> RequestForm:
-        """How the task reads a request computed each run (path, query: lists or strings)."""
-        ...
-
     def check_computed_query(
         self,
         prop: str,
@@ -129,7 +124,8 @@ class TransportTraits(Protocol):
         *,
         paged: bool = False,
     ) -> Iterator[Problem]:
-        """A computed (or overridable) query's parameters against the ``request_form``."""
+        """A computed (or overridable) query's parameters against the form the task reads
+        (``Downloads.request_form``)."""
         ...
 
     def refuses_header(self, name: str) -> bool:
@@ -380,3 +376,69 @@ class Checked(Protocol):
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Every problem of this feature's settings in ``context``."""
         ...
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the features' states are built with, once the resources exist: the transport's
+    tasks, the item sink's, the state item, the archive's bucket."""
+
+    downloads: Downloads
+    persists: Persists
+    memory: Any
+    """The downloader's state item (``_memory.StateItem``: one read, named updates)."""
+    downloader_id: str
+    request: Request
+    bucket: Any = None
+    """The archive's bucket (``s3.IBucket``), or ``None``."""
+    timeout_seconds: float | None = None
+    """A run's timeout (``None``: a token, known at deploy time)."""
+
+
+class RunFeature:
+    """One optional feature of a run, as the flow sees it: the flow iterates the run's features
+    (in the order a run meets them) and never names one.
+
+    - ``check``: its settings against the facts of the run (``CheckContext``, computed once).
+    - ``around``: what the shape wires around each download and each stored answer (variables
+      the download assigns, waits, reactions, states after storing), as edits of ``RunParts``.
+    - ``before``: its states before the request (an input check, a read, a computation).
+    - ``grant_run``: its statements on the run's state machine.
+    Each hook does nothing unless the feature says otherwise.
+    """
+
+    @property
+    def reads_state(self) -> bool:
+        """True when a run reads the downloader's state item first (``ReadState``, one for
+        all)."""
+        return False
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """``parts`` with what this feature wires around the downloads."""
+        del built
+        return parts
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``run`` with this feature's states before it."""
+        del scope, built
+        return run
+
+    def grant_run(self, state_machine: sfn.StateMachine, built: Built) -> None:
+        """Add this feature's statements to the run's state machine role."""
+        del state_machine, built
+
+
+def then_stored(
+    parts: RunParts, states: Callable[[Construct], list[sfn.IChainable]]
+) -> Callable[[Construct], list[sfn.IChainable]]:
+    """``parts.stored`` followed by ``states``."""
+    earlier = parts.stored
+    return lambda scope: [*earlier(scope), *states(scope)]
+
+
+def then_afterwards(
+    parts: RunParts, states: Callable[[Construct], list[sfn.IChainable]]
+) -> Callable[[Construct], list[sfn.IChainable]]:
+    """``parts.afterwards`` followed by ``states``."""
+    earlier = parts.afterwards
+    return lambda scope: [*earlier(scope), *states(scope)]

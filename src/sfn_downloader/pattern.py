@@ -26,6 +26,7 @@ from ._flow.config import Props, configure
 from ._flow.machines import build_backfill, build_run_state_machine, grant_run, no_backfill
 from ._flow.observability import build_monitoring
 from ._memory import StateItem
+from ._parts import Built
 from .auth import AuthHeader
 from .concurrency import Concurrency
 from .fanout import FanOut
@@ -270,18 +271,18 @@ class DownloaderPattern(Construct):
             method=config.request.method,
         )  # fmt: skip
         self._api = downloads.api
-        definition = build_definition(
-            self, config, downloads=downloads,
-            writer=config.items.bind(self._table, config.downloader_id, self),
-            bucket=self._bucket,
+        built = Built(
+            downloads=downloads,
+            persists=config.items.bind(self._table, config.downloader_id, self),
             memory=StateItem(self._table, config.downloader_id),
+            downloader_id=config.downloader_id, request=config.request, bucket=self._bucket,
+            timeout_seconds=config.timeout_seconds,
         )  # fmt: skip
+        definition = build_definition(self, config, built)
         self._state_machine, self._log_group = build_run_state_machine(
             self, construct_id, config, definition=definition, downloads=downloads
         )
-        grant_run(
-            self._state_machine, config, downloads=downloads, table=self._table, bucket=self._bucket
-        )
+        grant_run(self._state_machine, config, built=built, downloads=downloads, table=self._table)
         self._schedule, self._dead_letter_queue = config.starts.build(
             self, state_machine=self._state_machine,
             description=f"Starts downloader {config.downloader_id}: "

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
@@ -61,7 +62,7 @@ from ._defaults import (
     SCHEDULE_MINUTES,
 )
 from ._encryption import dead_letter_sender_role
-from ._parts import CheckContext
+from ._parts import Built, CheckContext, RunFeature, RunParts
 from ._request import RequestForm
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -83,7 +84,7 @@ FUTURE_INPUT = (
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
 
 
-class Starts:
+class Starts(RunFeature):
     """What starts a run. Use the static methods to create one."""
 
     def __init__(
@@ -220,6 +221,29 @@ class Starts:
                               "replaces exactly one.",
                               "give it one default value, or drop it.")  # fmt: skip
 
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """With query overrides: the download reads the query the run put at ``$.query`` (the
+        overrides win over a computed query), and the item's key and ``query`` attribute say
+        which values were requested."""
+        del built
+        if not self.overrides:
+            return parts
+        return replace(
+            parts, query_path=self.query_path or parts.query_path,
+            key_suffix_path=self.key_suffix_path, attributes=self.item_attributes(),
+        )  # fmt: skip
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """The states that put the run's query at ``$.query`` (with query overrides), in the
+        form the transport's task reads it."""
+        return self.with_overrides(
+            scope, run, built.request.query, form=built.downloads.request_form
+        )
+
+    def input_check(self) -> RunFeature:
+        """``CheckInput`` first in a run started on demand (the first feature a run meets)."""
+        return _InputCheck(self)
+
     def with_overrides(
         self,
         scope: Construct,
@@ -331,6 +355,18 @@ class Starts:
             else "on_demand"
         )
         return f"Starts.{kind}(...)"
+
+
+class _InputCheck(RunFeature):
+    """``Starts.with_input_check`` as the first feature a run meets."""
+
+    def __init__(self, starts: Starts) -> None:
+        self._starts = starts
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``CheckInput`` → ``CheckInputTime`` → ``run`` when started on demand."""
+        del built
+        return self._starts.with_input_check(scope, run)
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:

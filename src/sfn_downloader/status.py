@@ -17,13 +17,14 @@ Statuses the retry policy retries, and 2xx answers other than 204, cannot have a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._parts import CheckContext, StatusReactions
+from ._parts import Built, CheckContext, RunFeature, RunParts, StatusReactions
 from .errors import Problem
 
 NO_CONTENT = 204
@@ -40,7 +41,7 @@ class StatusAction(Enum):
     """End the page loop successfully, the pages before stored (pagination only)."""
 
 
-class OnStatus:
+class OnStatus(RunFeature):
     """The ``on_status`` prop: status → ``StatusAction``."""
 
     def __init__(self, actions: Mapping[int, StatusAction]) -> None:
@@ -109,6 +110,10 @@ class OnStatus:
                     "ends a pagination loop, and this downloader has no pagination.",
                     "use StatusAction.SKIP (store nothing, the run succeeds), or add pagination.",
                 )
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The actions, wired by the shape around each download."""
+        return replace(parts, on_status=self.bind(built.downloads.status_error))
 
     def bind(self, status_error: Callable[[int], str]) -> StatusReactions:
         """The reactions the shapes wire, with the transport's error names

@@ -27,7 +27,7 @@ from constructs import Construct
 from .._checks import check_path, headers_read, strings_in
 from .._contract import RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
-from .._parts import CheckContext, Exchange, Request, RunShape
+from .._parts import CheckContext, Exchange, Request, RunFeature, RunShape
 from .._request import check_body, check_method
 from ..auth import AuthHeader
 from ..concurrency import Concurrency
@@ -49,6 +49,7 @@ from ..transport import Transport
 from ..transport.trim import Trim
 from . import post_process
 from .alarms import check_alarm_topic
+from .features import run_features
 from .paged_fan_out import PagedFanOut
 from .request import answer_errors, check_graphql, sent_headers
 from .single import SingleRequest
@@ -152,6 +153,14 @@ class Config:
     """``conditional``, ``store``, ``respect_expires``."""
     answer_errors: str | None = None
     """A GraphQL downloader: where its answers list errors (checked before storing)."""
+    features: tuple[RunFeature, ...] = ()
+    """The run's optional features, in the order a run meets them (``features.py``)."""
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        """A run's timeout in seconds (``None``: a token, known at deploy time)."""
+        seconds = self.timeout.to_seconds()
+        return None if Token.is_unresolved(seconds) else float(seconds)
 
     @property
     def keeps_result(self) -> bool:
@@ -198,8 +207,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None,
                           pages=props.pagination is not None and props.fan_out is None,
-                          body=props.body if isinstance(props.body, Mapping) else None,
-                          form=transport.request_form)  # fmt: skip
+                          body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
     expression, time_zone = _schedule_of(starts)
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,
@@ -241,6 +249,12 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     problems += check_alarm_topic(props.alarm_topic)
     if problems:
         raise DownloaderConfigError(construct_id, problems)
+    errors_path = answer_errors(props.body, props.result_selector)
+    features = run_features(
+        input_check=starts.input_check(), polite=polite, timing=timing, items=items,
+        starts=starts, on_status=on_status, retry_after=props.retry_after, archive=props.archive,
+        post_process=props.post_process, answer_errors=errors_path,
+    )  # fmt: skip
     return Config(
         request=request,
         downloader_id=downloader_id, result_selector=unwrapped(props.result_selector),
@@ -254,7 +268,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
-        polite=polite, answer_errors=answer_errors(props.body, props.result_selector),
+        polite=polite, answer_errors=errors_path, features=features,
     )  # fmt: skip
 
 

@@ -12,12 +12,11 @@ from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._parts import Built
 from ..errors import DownloaderConfigError, Problem
-from ..sinks.s3 import Archive
 from ..transport import BoundTransport
 from .assembly import state_name_clashes
 from .config import Config
@@ -59,12 +58,12 @@ def grant_run(
     state_machine: sfn.StateMachine,
     config: Config,
     *,
+    built: Built,
     downloads: BoundTransport,
     table: dynamodb.ITable,
-    bucket: s3.IBucket | None,
 ) -> None:
     """Each feature's statements on the run's state machine: the table, the requested paths,
-    the concurrency, the archive."""
+    the concurrency, then each optional feature's own (the archive's bucket)."""
     config.items.grant(state_machine, table, config.downloader_id)
     computed = config.timing.request_paths()  # a path with placeholders: its pattern
     own = tuple(
@@ -72,8 +71,8 @@ def grant_run(
     )
     downloads.grant(state_machine, own + computed)
     config.concurrency.grant(state_machine)
-    if bucket is not None:
-        Archive.grant(state_machine, bucket, config.downloader_id)
+    for feature in config.features:
+        feature.grant_run(state_machine, built)
 
 
 def build_backfill(

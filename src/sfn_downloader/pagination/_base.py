@@ -66,7 +66,9 @@ class Pagination(ABC):
 
         The first page is requested with ``param=1``; pages ``2..min(N, max_pages)`` follow in a
         Map (the downloader's ``concurrency`` at a time). Pages past ``max_pages`` are not
-        fetched. An answer without the header fails the run (``States.Runtime``).
+        fetched. A first answer without the header (looked up in any letter case), or whose
+        value is not a number, is stored, then the run fails with
+        ``Downloader.PageCountNotFound``, as each path does in a fan-out.
 
         :param header: Default: ``"X-Pages"``.
         :param param: Default: ``"page"``.

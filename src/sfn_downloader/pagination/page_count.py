@@ -23,6 +23,7 @@ from .._contract import (
     PAGE_COUNT_NOT_FOUND_ERROR,
     PAGE_PATH,
     PAGES_PATH,
+    PAGING_ERROR_PATH,
     RESPONSE_FIELD,
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
@@ -105,14 +106,33 @@ class PageCountPagination(Pagination):
         """The first page: 1."""
         return {str(self.param): ["1"]}
 
+    def _missing(self) -> str:
+        """JSONata: the paging error of a first answer without a count (``$url`` its request)."""
+        return (
+            f'{{"error": {{"name": {string(PAGE_COUNT_NOT_FOUND_ERROR)}, "cause": "The first '
+            f'answer of " & $url & " has no {self.header} header with a number of pages."}}}}'
+        )
+
+    def _count(self, parts: RunParts) -> str:
+        """``CountPages`` (one path): ``{"pages": N}`` from the first answer's header, named
+        in any letter case, or ``{"pagingError": ...}`` (``Downloader.PageCountNotFound``, as
+        in a fan-out): the first page is stored either way."""
+        url = string(parts.request.given or parts.request.path)
+        return rf"""(
+      $raw := {{"Headers": $states.input.{FIRST_PATH[2:]}.headers}};
+      $url := {url};
+      {header_lookup()}
+      $announced := $header({string(self.header)});
+      $contains($string($announced), /^\s*\d+\s*$/)
+        ? {{"pages": $number($trim($announced))}}
+        : {{"{PAGING_ERROR_PATH[2:]}": {self._missing()}.error}}
+    )"""
+
     def _step(self, parts: RunParts) -> str:
         """In a fan-out: each path's pages one after another (the fan-out's Map runs the paths
         at once), up to the count its first answer announces."""
         del parts
-        missing = (
-            f'{{"error": {{"name": {string(PAGE_COUNT_NOT_FOUND_ERROR)}, "cause": "The first '
-            f'answer of " & $url & " has no {self.header} header with a number of pages."}}}}'
-        )
+        missing = self._missing()
         return f"""(
       {set_param()}
       {header_lookup()}
@@ -141,10 +161,9 @@ class PageCountPagination(Pagination):
         reactions = parts.on_status
         first_selector = {
             **selected(parts.result_selector),
-            # Header values are strings in lists: "X-Pages": ["3"]. Bracket notation, as
-            # header names hold '-'; the number is parsed by CountPages (intrinsics take no
-            # brackets).
-            "pages": sfn.JsonPath.string_at(f"$.Headers['{self.header}'][0]"),
+            # Every header: CountPages looks the count up by name in any letter case (a
+            # JSONPath to one header fails the run with States.Runtime when it is missing).
+            "headers": sfn.JsonPath.object_at("$.Headers"),
         }
         first_request = parts.first_request()
         first = downloads.task(
@@ -190,13 +209,13 @@ class PageCountPagination(Pagination):
                 skip=sfn.Pass(scope, "SkippedPage", result=sfn.Result.from_object(SUCCEEDED)),
             )  # fmt: skip
         catch_into(record_failure(scope, "RecordFailure", key_path=PAGE_PATH), download, persist)
-        count_pages = sfn.Pass(
-            scope,
-            "CountPages",
-            parameters={
-                "pages": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at(f"{FIRST_PATH}.pages"))
-            },
+        count_pages = sfn.Pass.jsonata(
+            scope, "CountPages", outputs="{% " + self._count(parts) + " %}"
         )
+        not_found = sfn.Fail(
+            scope, "PageCountNotFound", error_path=f"{PAGING_ERROR_PATH}.name",
+            cause_path=f"{PAGING_ERROR_PATH}.cause",
+        )  # fmt: skip
         list_pages = sfn.Pass(
             scope,
             "ListPages",
@@ -220,6 +239,7 @@ class PageCountPagination(Pagination):
         )
         more = (
             sfn.Choice(scope, "MorePages")
+            .when(sfn.Condition.is_present(PAGING_ERROR_PATH), not_found)
             .when(
                 sfn.Condition.number_greater_than(PAGES_PATH, self.max_pages), cap.next(list_pages)
             )

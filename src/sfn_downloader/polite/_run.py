@@ -12,6 +12,7 @@ that keeps a newer run's memory from an older run's write.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Duration, Token
@@ -41,7 +42,7 @@ from .._contract import (
     VALIDATOR_RESPONSE_HEADERS,
 )
 from .._memory import StateItem
-from .._parts import CheckContext
+from .._parts import Built, CheckContext, RunFeature, RunParts, then_stored
 from ..errors import Problem
 from . import conditional as _conditional
 from . import expires as _expires
@@ -61,7 +62,7 @@ _HEADER = (
 )
 
 
-class PoliteRun:
+class PoliteRun(RunFeature):
     """``conditional``, ``store`` and ``respect_expires`` as given, and what they build."""
 
     def __init__(
@@ -231,6 +232,20 @@ class PoliteRun:
         if self.respect_expires:
             run = _expires.still_fresh(scope, run)
         return run
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The answer's memory around a single answer (``guard``, ``store``, ``stored``), and
+        the headers the download keeps for it."""
+        remembering = self.bind(built.memory, built.downloads.status_error)
+        return replace(
+            parts, memory=remembering,
+            download_assign={**(parts.download_assign or {}), **self.download_assign()} or None,
+            stored=then_stored(parts, remembering.stored),
+        )  # fmt: skip
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``[StillFresh] → [ComputeHeaders] → run``."""
+        return self.before_request(scope, run, built.downloads.static_headers())
 
     def bind(self, memory: StateItem, status_error: Callable[[int], str]) -> BoundPoliteRun:
         """The states around the one download, for this downloader's state item."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Duration, Token
@@ -39,7 +40,7 @@ from .._contract import (
     RETRY_AFTER_TOO_LONG_ERROR,
     THROTTLED_HEADER,
 )
-from .._parts import CheckContext
+from .._parts import Built, CheckContext, RunFeature, RunParts
 from ..errors import Problem
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_|~-]+$")
@@ -58,7 +59,7 @@ _CAUSE_BODY_CHARACTERS = 30_000
 _ALL = ("States.ALL", "States.TaskFailed")
 
 
-class RetryAfter:
+class RetryAfter(RunFeature):
     """Wait as long as the server asks before asking again (``429`` and ``503``).
 
     The server's ``Retry-After`` (delta-seconds, or an HTTP-date compared with the time the
@@ -175,6 +176,14 @@ class RetryAfter:
                    "timeout" if express else ", or raise timeout")
                 + ".",
             )  # fmt: skip
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The waits, wired by the shape around each download."""
+        waits = self.bind(
+            retry=built.downloads.retry_kwargs(), status_error=built.downloads.status_error,
+            timeout_seconds=built.timeout_seconds,
+        )  # fmt: skip
+        return replace(parts, server_waits=waits)
 
     def bind(
         self,

@@ -35,7 +35,7 @@ from .._contract import (
     TTL_ATTRIBUTE,
 )
 from .._encryption import own_partition_only
-from .._parts import CheckContext
+from .._parts import Built, CheckContext, RunFeature
 from .._states import retry_kwargs
 from ..constant import Constant
 from ..errors import Problem
@@ -62,7 +62,7 @@ def persist_retry() -> sfn.RetryProps:
     )
 
 
-class ItemSink:
+class ItemSink(RunFeature):
     """The table and its items, as the props ``item``, ``table``, ``removal_policy``,
     ``encryption_key``, ``point_in_time_recovery`` and ``retention`` describe them."""
 
@@ -96,6 +96,11 @@ class ItemSink:
     def retention_seconds(self) -> int | None:
         """The items' time to live, seconds after their scheduled time (``None``: forever)."""
         return int(self.retention.to_seconds()) if self.retention is not None else None
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """With ``retention``: ``ComputeExpiry`` before the run (``ItemWriter.with_expiry``)."""
+        writer = built.persists
+        return writer.with_expiry(scope, run) if isinstance(writer, ItemWriter) else run
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The item's attributes, the brought table's keys and settings, the retention, and

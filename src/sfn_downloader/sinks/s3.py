@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_kms as kms
@@ -20,9 +21,17 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .._acknowledge import acknowledge
-from .._contract import KEY_SEPARATOR, OBJECT_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._contract import (
+    EXECUTION_NAME_PATH,
+    KEY_FIELD,
+    KEY_SEPARATOR,
+    OBJECT_FIELD,
+    RESULT_FIELD,
+    SCHEDULED_TIME_PATH,
+    SORT_KEY,
+)
 from .._defaults import NONCURRENT_VERSION_DAYS
-from .._parts import CheckContext
+from .._parts import Built, CheckContext, RunFeature, RunParts, then_afterwards
 from ..errors import Problem
 
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
@@ -38,7 +47,7 @@ no answer as ``S3.SdkClientException`` (the Java SDK's names, as public definiti
 no AWS page lists them)."""
 
 
-class Archive:
+class Archive(RunFeature):
     """Also store each answer in S3. Use the static methods to create one."""
 
     def __init__(
@@ -141,6 +150,27 @@ class Archive:
             "second bucket per downloader: enable them on a bucket you bring (`bucket`) if needed.",
         )
         return bucket
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """After a single answer is stored: ``Archive`` (the selected result kept for it),
+        named as its item (with query overrides, the item's key; with ``incremental``, the
+        delivery too)."""
+        bucket = built.bucket
+        if bucket is None:
+            return parts
+        name_path = f"$.{KEY_FIELD}.{SORT_KEY}" if parts.key_suffix_path is not None else None
+        # incremental: one item per delivery, so one object per delivery too
+        run_suffix_path = EXECUTION_NAME_PATH if parts.per_delivery else None
+        archive = lambda scope: [  # noqa: E731
+            self.task(scope, bucket=bucket, downloader_id=built.downloader_id,
+                      name_path=name_path, run_suffix_path=run_suffix_path)
+        ]  # fmt: skip
+        return replace(parts, keeps_result=True, afterwards=then_afterwards(parts, archive))
+
+    def grant_run(self, state_machine: sfn.StateMachine, built: Built) -> None:
+        """``s3:PutObject`` on the downloader's prefix (the task's own), the bucket's key."""
+        if built.bucket is not None:
+            Archive.grant(state_machine, built.bucket, built.downloader_id)
 
     @staticmethod
     def task(

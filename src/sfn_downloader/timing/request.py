@@ -13,6 +13,7 @@ JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -28,7 +29,7 @@ from .._contract import (
     REQUEST_QUERY_VARIABLE,
 )
 from .._memory import StateItem
-from .._parts import CheckContext, PageFold
+from .._parts import Built, CheckContext, PageFold, RunFeature, RunParts, then_stored
 from .._request import RequestForm
 from ..errors import Problem
 from . import _placeholders
@@ -37,7 +38,7 @@ from .incremental import Incremental
 from .window import Window
 
 
-class TimedRequest:
+class TimedRequest(RunFeature):
     """The time-dependent parts of the request (none, when nothing depends on time)."""
 
     def __init__(
@@ -49,7 +50,6 @@ class TimedRequest:
         fan_out: bool = False,
         body: Mapping[str, Any] | None = None,
         pages: bool = False,
-        form: RequestForm | None = None,
     ) -> None:
         self.path = path
         self.body = body
@@ -60,8 +60,6 @@ class TimedRequest:
         """True with ``fan_out``: then ``path`` is the fan-out's template, not ours."""
         self.pages = pages
         """True with ``pagination`` (one path's pages): the mark follows every page."""
-        self.form = form or RequestForm()
-        """How the transport's task reads the computed path and query."""
 
     def _parts(self) -> tuple[str, dict[str, list[str]]]:
         path = self.path
@@ -283,11 +281,39 @@ class TimedRequest:
         flow adds the one ``ReadState`` every feature that remembers shares."""
         return self.incremental is not None
 
-    def with_request(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
-        """``ComputeRequest → run`` when the request is computed; else ``run``."""
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """Where the download reads what the run computes (path, query, body), the cursor
+        values it keeps (first, before any other feature's), each delivery's own items, the
+        pages' fold, and advancing the mark once the answer (or every page) is stored."""
+        assign = self.download_assign
+        return replace(
+            parts,
+            computed_path=self.computed_path, computed_body=self.computed_body,
+            query_path=parts.query_path or self.query_path,
+            download_assign={**assign, **(parts.download_assign or {})} if assign
+            else parts.download_assign,
+            per_delivery=self.per_delivery, page_fold=self.page_fold,
+            stored=then_stored(parts, lambda scope: self.stored(scope, built.memory)),
+        )  # fmt: skip
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``ComputeRequest`` before the run, when the request is computed, in the form the
+        transport's task reads it (``built.downloads.request_form``)."""
+        return self.with_request(scope, run, built.downloads.request_form)
+
+    def with_request(
+        self, scope: Construct, run: sfn.IChainable, form: RequestForm | None = None
+    ) -> sfn.IChainable:
+        """``ComputeRequest → run`` when the request is computed; else ``run``.
+
+        :param form: How the transport's task reads the computed path and query. Default:
+            ``apigateway:invoke``'s (``/v1/...``, lists).
+        """
         if not self.active:
             return run
-        compute = sfn.Pass.jsonata(scope, "ComputeRequest", assign=self._assignments())
+        compute = sfn.Pass.jsonata(
+            scope, "ComputeRequest", assign=self._assignments(form or RequestForm())
+        )
         compute.next(run)
         return compute
 
@@ -308,11 +334,10 @@ class TimedRequest:
             pattern = pattern.replace("**", "*")
         return (pattern,)
 
-    def _assignments(self) -> dict[str, Any]:
+    def _assignments(self, form: RequestForm) -> dict[str, Any]:
         millis = self._millis()
         resource, query = self._parts()
         assign: dict[str, Any] = {}
-        form = self.form
         if self.computes_path:
             assign[REQUEST_PATH_VARIABLE] = _jsonata(
                 _placeholders.expression(split(form.path(resource)), millis)

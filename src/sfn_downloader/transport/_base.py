@@ -228,6 +228,9 @@ class Transport(ABC):
 class BoundTransport(ABC):
     """A transport built into a downloader: the ``Downloads`` of its run's shape."""
 
+    request_form: RequestForm = RequestForm()
+    """How this transport's tasks read a request computed each run (its ``Transport``'s)."""
+
     def __init__(
         self,
         *,

@@ -174,6 +174,8 @@ class HttpTaskTransport(Transport):
 class HttpTaskDownloads(BoundTransport):
     """The HTTP Task's download tasks (``HttpInvoke``) and the narrowing of their grant."""
 
+    request_form = HttpTaskTransport.request_form
+
     def __init__(
         self,
         *,

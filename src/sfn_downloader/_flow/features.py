@@ -1,0 +1,94 @@
+"""The run's optional features, in the order a run meets them: the one place they are listed.
+
+    CheckInput (starts) → ReadState (one read, for every feature that remembers) → StillFresh,
+    ComputeHeaders (polite) → ComputeRequest (timing) → ComputeExpiry (retention) → the query
+    overrides (starts) → the shape, with what on_status, retry_after, the polite features, the
+    timing, the archive and the user's states wire around each download and stored answer
+
+Each is a ``RunFeature`` (``_parts``): the assembly threads ``RunParts`` through their
+``around`` hooks in this order, builds the shape, then wraps it in their ``before`` hooks from
+the innermost (the last listed) out, and grants each its own statements. A new feature is one
+object with those hooks and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._memory import StateItem
+from .._parts import Built, RunFeature, RunParts, then_afterwards
+
+
+class StateRead(RunFeature):
+    """``ReadState``: the downloader's state item, read once before the features that remember
+    (the incremental mark, the polite features' memory) look at it."""
+
+    def __init__(self, features: Sequence[RunFeature]) -> None:
+        self._reads = any(feature.reads_state for feature in features)
+
+    def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
+        """``ReadState → run`` when a feature remembers; else ``run``."""
+        if not self._reads:
+            return run
+        memory: StateItem = built.memory
+        return memory.read(scope).next(run)
+
+
+class UserStates(RunFeature):
+    """``post_process``: the user's states after a single answer is stored (and archived)."""
+
+    def __init__(self, states: sfn.IChainable) -> None:
+        self.states = states
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The selected result kept under ``$.result``, the user's states last."""
+        del built
+        return replace(
+            parts, keeps_result=True, afterwards=then_afterwards(parts, lambda _: [self.states])
+        )
+
+
+class AnswerErrors(RunFeature):
+    """A GraphQL downloader: each answer is checked for ``errors`` before it is stored."""
+
+    def __init__(self, errors_path: str) -> None:
+        self.errors_path = errors_path
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """Where the shape looks for the errors (``$.ResponseBody.errors``)."""
+        del built
+        return replace(parts, answer_errors=self.errors_path)
+
+
+def run_features(
+    *,
+    input_check: RunFeature,
+    polite: RunFeature,
+    timing: RunFeature,
+    items: RunFeature,
+    starts: RunFeature,
+    on_status: RunFeature | None,
+    retry_after: RunFeature | None,
+    archive: RunFeature | None,
+    post_process: sfn.IChainable | None,
+    answer_errors: str | None,
+) -> tuple[RunFeature, ...]:
+    """The run's features, in the order a run meets them (those not configured left out)."""
+    remembering = (polite, timing)
+    listed: list[RunFeature | None] = [
+        input_check,
+        StateRead(remembering),
+        *remembering,
+        items,
+        starts,
+        on_status,
+        retry_after,
+        archive,
+        UserStates(post_process) if post_process is not None else None,
+        AnswerErrors(answer_errors) if answer_errors is not None else None,
+    ]
+    return tuple(feature for feature in listed if feature is not None)
