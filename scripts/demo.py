@@ -5,7 +5,7 @@ esi.evetech.net, runs the downloader once per scheduled minute for a simulated h
 then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable``: a
 terminal table and a chart PNG. Then the composed downloaders (The Forge's market types, its
 orders trimmed at the proxy, a few types' price history) run once, and the GitHub example
-(examples/github_issues) reads every page of a repository's issues from a stand-in for
+(examples/github_issues) reads the issues changed since its mark, twice, from a stand-in for
 api.github.com that pages with a ``Link`` header.
 
 Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
@@ -213,13 +213,15 @@ def market_orders(page: int) -> list[dict[str, Any]]:
 
 class GitHubStandIn(LoopbackStandIn):
     """Answers ``GET /repos/aws/aws-cdk/issues`` like api.github.com: 237 issues, 100 a page,
-    next pages linked with ``Link: <...>; rel="next"`` under ``/repositories/4139637/issues``
-    (as GitHub's own links are); 401 without the token the proxy must inject."""
+    only those updated at or after ``since``, next pages linked with ``Link: <...>;
+    rel="next"`` under ``/repositories/4139637/issues`` (as GitHub's own links are, ``since``
+    kept); 401 without the token the proxy must inject. ``touch`` updates issues."""
 
     ISSUES = 237
 
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self.updated = {n: f"2026-11-{1 + n % 27:02d}T10:00:00Z" for n in range(1, self.ISSUES + 1)}
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -247,14 +249,17 @@ class GitHubStandIn(LoopbackStandIn):
         parts = urlsplit(path)
         query = parse_qs(parts.query)
         page, per_page = int(query.get("page", ["1"])[0]), int(query["per_page"][0])
-        last = -(-self.ISSUES // per_page)
-        first_number = (page - 1) * per_page + 1
+        since = query.get("since", [""])[0]
+        changed = sorted((at, n) for n, at in self.updated.items() if at >= since)
+        last = max(1, -(-len(changed) // per_page))
         issues = [
             {"number": n, "title": f"Issue {n}", "state": "open" if n % 3 else "closed",
-             "updated_at": f"2026-11-{1 + n % 27:02d}T10:00:00Z"}
-            for n in range(first_number, min(first_number + per_page, self.ISSUES + 1))
+             "updated_at": at}
+            for at, n in changed[(page - 1) * per_page : page * per_page]
         ]  # fmt: skip
-        base = f"{GITHUB_API}/repositories/4139637/issues?state=all&sort=updated&direction=asc"
+        base = f"{GITHUB_API}/repositories/4139637/issues?state=all&sort=updated&direction=asc" + (
+            f"&since={since}" if since else ""
+        )
         links = [f'<{base}&per_page={per_page}&page={p}>; rel="{rel}"'
                  for p, rel in ((page + 1, "next"), (last, "last")) if page < last]  # fmt: skip
         if page > 1:
@@ -278,7 +283,8 @@ def synthesize_eve(outdir: str) -> Any:
 
 
 def run_github_example() -> None:
-    """The GitHub example against its stand-in: every page of the issues, one run."""
+    """The GitHub example against its stand-in: every page of the issues changed since the
+    mark, two runs an hour apart (three issues updated in between)."""
     from sfn_downloader.local import LocalRunner
 
     with tempfile.TemporaryDirectory(prefix="github-cdk-out-") as outdir:
@@ -290,17 +296,21 @@ def run_github_example() -> None:
                 app, upstream={GITHUB_API: stand_in.url}, secrets={"github/token": GITHUB_TOKEN}
             ) as runner,
         ):
-            run = runner.run(START)
-            items = runner.items()
-    print(f"\nGitHub issues of aws/aws-cdk (Link header pagination), one run: {_status(run)}")
-    for path in stand_in.requests:
-        print(f"  GET {path}")
-    for item in items:
-        issues = json.loads(item["issues"])
-        print(
-            f"  page {item['sk'].split('#')[1]}: {len(issues):>3} issues, "
-            f"#{issues[0]['number']}..#{issues[-1]['number']}"
-        )
+            print("\nGitHub issues of aws/aws-cdk (Link pages, incremental since), two runs:")
+            for hour, touched in ((0, ()), (1, (5, 42, 199))):
+                for number in touched:
+                    stand_in.updated[number] = "2026-11-27T18:30:00Z"  # between the runs
+                stand_in.requests.clear()
+                run = runner.run(START + timedelta(hours=hour))
+                items = [i for i in runner.items() if i["sk"] != "#state"
+                         and i["sk"].startswith(run.scheduled_time)]  # fmt: skip
+                [state] = [i for i in runner.items() if i["sk"] == "#state"]
+                print(f"  run {hour + 1}: {_status(run)}, mark now since={state['mark']}")
+                for path in stand_in.requests:
+                    print(f"    GET {path}")
+                for item in sorted(items, key=lambda i: int(i["sk"].rsplit("#", 1)[1])):
+                    issues = json.loads(item["issues"])
+                    print(f"    page {item['sk'].rsplit('#', 1)[1]}: {len(issues):>3} issues")
 
 
 def check_live() -> None:

@@ -173,7 +173,9 @@ GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues" / "
 
 
 def test_github_example_pages_with_the_link_header_through_the_token_injecting_proxy() -> None:
-    """The GitHub example, run locally against a stand-in paging as api.github.com does."""
+    """The GitHub example, run locally against a stand-in paging as api.github.com does:
+    ``since`` on the first page (GitHub keeps it in its links), the mark moved to the newest
+    ``updated_at`` of every page, and the next run asking from there."""
     import aws_cdk as cdk
 
     from local_helpers import Answer, Seen, running_upstream
@@ -187,12 +189,16 @@ def test_github_example_pages_with_the_link_header_through_the_token_injecting_p
     stack = module.GitHubIssuesStack(app, "GitHubIssues", repository="octo/hello")
     base = "https://api.github.com/repositories/7/issues?state=all&per_page=100"
 
+    updated = {1: "2026-11-20T10:00:00Z", 2: "2026-11-26T10:00:00Z"}
+
     def github(seen: Seen) -> Answer:
         if seen.headers.get("authorization") != "Bearer local-token":
             return Answer(401, {"message": "Requires authentication"})
         page = int(seen.query.get("page", ["1"])[0])
-        link = {"Link": f'<{base}&page={page + 1}>; rel="next"'} if page < 2 else {}
-        return Answer(200, [{"number": page}], link)
+        since = seen.query["since"][0]
+        link = f'<{base}&since={since}&page={page + 1}>; rel="next"'
+        issue = {"number": page, "updated_at": updated[page]}
+        return Answer(200, [issue], {"Link": link} if page < 2 else {})
 
     with running_upstream() as upstream:
         upstream.respond(github)
@@ -201,17 +207,24 @@ def test_github_example_pages_with_the_link_header_through_the_token_injecting_p
             secrets={"github/token": "local-token"},
         ) as runner:  # fmt: skip
             execution = runner.run("2026-11-27T05:00:00Z")
+            first_requests = list(upstream.requests)
+            updated[2] = "2026-11-27T06:00:00Z"
+            upstream.respond(github)
+            later = runner.run("2026-11-27T06:00:00Z")
             items = runner.items()
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert [s.path for s in upstream.requests] == [
-        "/repos/octo/hello/issues",
-        "/repositories/7/issues",
+    assert [(s.path, s.query["since"]) for s in first_requests] == [
+        ("/repos/octo/hello/issues", ["2026-01-01T00:00:00Z"]),
+        ("/repositories/7/issues", ["2026-01-01T00:00:00Z"]),
     ]
-    assert "user-agent" in upstream.requests[0].headers
-    assert [(i["pk"], i["sk"][-2:]) for i in items] == [
-        ("github/issues/octo/hello", "#1"), ("github/issues/octo/hello", "#2")
-    ]  # fmt: skip
+    assert "user-agent" in first_requests[0].headers
+    assert later.status == "SUCCEEDED", later.cause
+    assert upstream.requests[0].query["since"] == ["2026-11-26T10:00:00Z"]  # the newest of run 1
+    [state] = [i for i in items if i["sk"] == "#state"]
+    assert state["mark"] == "2026-11-27T06:00:00Z"
+    pages = sorted(i["sk"] for i in items if i["sk"].startswith("2026-11-27T05:00:00Z"))
+    assert pages == [f"2026-11-27T05:00:00Z#{execution.name}#{n}" for n in (1, 2)]
 
 
 OAUTH_EXAMPLE = Path(__file__).parent.parent / "examples" / "oauth_window" / "app.py"

@@ -1,11 +1,18 @@
-"""Every issue of a GitHub repository, page after page, every hour: GitHub's ``Link`` header.
+"""The issues of a GitHub repository that changed since the last run, every hour, page after page.
 
 GitHub pages its REST API with an RFC 8288 ``Link`` header
 (``<https://api.github.com/repositories/4139637/issues?...&page=2>; rel="next"``), and its next
 links change the path (``/repos/aws/aws-cdk/...`` becomes ``/repositories/4139637/...``):
-``Pagination.link_header()`` follows them, on api.github.com only. The token lives in Secrets
-Manager; the proxy injects it as ``Authorization`` (``AuthHeader.from_secret``), so Step
-Functions never sees it.
+``Pagination.link_header()`` follows them, on api.github.com only. Each run asks only for what
+changed since the newest ``updated_at`` the last run stored (``Incremental``: ``since=`` on the
+first page; GitHub writes it into its next links), and the mark moves once every page is
+stored. The token lives in Secrets Manager; the proxy injects it as ``Authorization``
+(``AuthHeader.from_secret``), so Step Functions never sees it.
+
+(``retry_after`` is refused with ``Link`` pages: the proxy that hands a 429's headers over
+maps query parameters by name, and a next link's are GitHub's choice. GitHub's lists page by
+``?page=N`` too: ``Pagination.page_number(page_size=100)`` with ``retry_after`` is the other
+way.)
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth -c repository=owner/name`` picks another
 repository. Create the secret first: ``aws secretsmanager create-secret --name github/token
@@ -21,7 +28,14 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from sfn_downloader import AuthHeader, DownloaderPattern, ItemField, Pagination, Starts
+from sfn_downloader import (
+    AuthHeader,
+    DownloaderPattern,
+    Incremental,
+    ItemField,
+    Pagination,
+    Starts,
+)
 
 TOKEN_SECRET = "github/token"
 """The Secrets Manager secret holding the GitHub token (the whole secret string)."""
@@ -31,17 +45,19 @@ a Step Functions task may return unless the issues' bodies are long; if a run fa
 States.DataLimitExceeded, lower it."""
 
 
+SINCE = "2026-01-01T00:00:00Z"
+"""The first run asks for the issues updated since then."""
+
+
 def issues_path(repository: str) -> str:
-    """Every issue (and pull request) of ``repository``, oldest update first."""
-    # TODO(issue 14): plug Incremental in here once it lands, to ask only for what changed
-    # since the last run:
-    #   incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since", ...)
-    # Until then every run reads every page (up to max_pages).
+    """Every issue (and pull request) of ``repository``, oldest update first (``since`` is
+    added by ``Incremental``)."""
     return f"/repos/{repository}/issues?state=all&sort=updated&direction=asc&per_page={PER_PAGE}"
 
 
 class GitHubIssuesStack(cdk.Stack):
-    """One downloader: the issues of ``repository``, every hour, a page an item."""
+    """One downloader: the issues of ``repository`` changed since the last run, every hour, a
+    page an item."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, repository: str, **kwargs: object
@@ -54,6 +70,9 @@ class GitHubIssuesStack(cdk.Stack):
             endpoint="https://api.github.com",
             path=issues_path(repository),
             pagination=Pagination.link_header(max_pages=50),
+            incremental=Incremental(
+                cursor_path="$.ResponseBody[*].updated_at", param="since", initial=SINCE
+            ),
             auth_header=AuthHeader.from_secret(token, prefix="Bearer "),
             headers={
                 "Accept": "application/vnd.github+json",
