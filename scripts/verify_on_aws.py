@@ -76,6 +76,7 @@ QUESTIONS = (
     "dynamodb-error-names",
     "express-child-sync",
     "assign-before-selector",
+    "assign-no-match",
     "trim-query-mapping",
     "proxy-query-encoding",
     "alarm-key-source-arn",
@@ -1044,6 +1045,33 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             else "what ResultSelector kept",
         }
 
+    def assign_no_match(probe: Probe) -> Any:
+        """What does a JSONPath ``Assign`` with a wildcard path that matches nothing assign (a
+        throttled page's body has no records): ``[]``, or does the state fail
+        ``States.Runtime``? Incremental's ``DownloadPage`` assigns ``$cursorValues`` before its
+        throttle check; nothing depends on the answer yet: locally it assigns ``[]``."""
+        bodies = {
+            "object": {"message": "slow down"},  # [*] over an object's values, none has it
+            "missing": {"items_elsewhere": []},  # the list's parent is absent
+        }
+        answers = {}
+        for name, body in bodies.items():
+            given = {
+                "Type": "Pass",
+                "Result": {"ResponseBody": body},
+                "Assign": {"values.$": "$.ResponseBody.items[*].updated_at"
+                           if name == "missing" else "$.ResponseBody[*].updated_at"},
+                "Next": "Show",
+            }  # fmt: skip
+            show = {"Type": "Pass", "Parameters": {"assigned.$": "$values"}, "End": True}
+            answer = probe.run(f"assign-{name}", machine(given, ("Show", show)))
+            output = answer["output"] if isinstance(answer["output"], dict) else {}
+            answers[name] = {
+                "status": answer["status"], "error": answer["error"],
+                "assigned": output.get("assigned"),
+            }  # fmt: skip
+        return answers
+
     def trim_query_mapping(probe: Probe) -> Any:
         """Does ``method.request.multivaluequerystring.<name>`` deploy for a non-proxy HTTP
         integration (trim.py), and what does ``$input.json('$.missing')`` render? The
@@ -1135,6 +1163,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "dynamodb-error-names": dynamodb_error_names,
         "express-child-sync": express_child_sync,
         "assign-before-selector": assign_before_selector,
+        "assign-no-match": assign_no_match,
         "trim-query-mapping": trim_query_mapping,
         "proxy-query-encoding": proxy_query_encoding,
         "alarm-key-source-arn": alarm_key_source_arn,

@@ -255,16 +255,14 @@ def test_the_http_task_is_refused_with_the_reason() -> None:
     "shape",
     [
         {"pagination": Pagination.page_count()},
-        {"path": None, "fan_out": FanOut.paths(["/v1/a", "/v1/b"])},
+        {"path": None, "fan_out": FanOut.from_answer(path="/v1/types", each="/v1/t/{item}")},
+        {"path": None, "fan_out": FanOut.paths(["/v1/a"]), "pagination": Pagination.page_count()},
     ],
-    ids=["page-count", "fan-out"],
+    ids=["page-count", "from-answer", "fan-out-page-count"],
 )
-def test_requests_in_a_map_are_refused(shape: dict[str, Any]) -> None:
+def test_a_request_not_waited_on_is_refused(shape: dict[str, Any]) -> None:
     message = refused(retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)), **shape)
-    assert (
-        "retry_after='pagination/fan_out': is supported for one request a run and for the "
-        "pages of one path" in message
-    )
+    assert "retry_after='pagination/fan_out': needs every request of the run waited on" in message
     assert "Fix: drop retry_after" in message
 
 

@@ -420,6 +420,24 @@ def test_assign_before_selector_shows_what_assign_saw(
     assert definition["States"]["Show"]["Parameters"]["assigned.$"] == "$whole"
 
 
+def test_assign_no_match_shows_what_each_body_assigned(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    add_sync_run(sfn_stubbed[1], ARN % "assign-object", definitions, {"assigned": []})
+    add_sync_run(sfn_stubbed[1], ARN % "assign-missing", definitions, error="States.Runtime")
+
+    result = ask(verify, "assign-no-match", {}, sfn_stubbed)
+
+    assert result == {
+        "object": {"status": "SUCCEEDED", "error": None, "assigned": []},
+        "missing": {"status": "FAILED", "error": "States.Runtime", "assigned": None},
+    }
+    first, second = definitions.definitions()
+    assert first["States"]["Probe"]["Assign"] == {"values.$": "$.ResponseBody[*].updated_at"}
+    assert second["States"]["Probe"]["Assign"] == {"values.$": "$.ResponseBody.items[*].updated_at"}
+
+
 def test_trim_query_mapping_answers_from_the_control_when_the_mapping_is_refused(
     verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
 ) -> None:
@@ -741,6 +759,8 @@ def test_main_asks_every_question_then_deletes_everything(
                 done = {"status": "SUCCEEDED", "output": json.dumps(CHILD_OUTPUT)}
                 add_standard_run(sfn_stub, arn, definitions, done)
         run({"assigned": {"StatusCode": 200, "ResponseBody": {}}, "output": {}})
+        run({"assigned": []})  # assign-no-match: a wildcard over an object's values
+        run(error="States.Runtime")  # ... and over a missing parent
         run({"ResponseBody": {"missing": "[]"}})
         run({"ResponseBody": {"missing": "[]"}})
         run(body)  # the query encoding

@@ -193,6 +193,8 @@ class CheckContext:
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
     body: object | None = None
     """``body`` as given (a POST's JSON body)."""
+    waits_each_request: bool = True
+    """True when the shape wires ``retry_after``'s waits around every download of a run."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,11 @@ class RunShape(Protocol):
     @property
     def checks_answers(self) -> bool:
         """True when the shape checks each answer before it stores it (``answer_errors``)."""
+        ...
+
+    @property
+    def waits_each_request(self) -> bool:
+        """True when the shape wires ``retry_after``'s waits around every download."""
         ...
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:

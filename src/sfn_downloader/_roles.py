@@ -256,7 +256,13 @@ class ServerWaits(Protocol):
     ``raw_path``: a single answer's ``$.result``, a page's ``$.raw``)."""
 
     def around(
-        self, scope: Construct, name: str, task: sfn.TaskStateBase, *, raw_path: str = "$.result"
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        raw_path: str = "$.result",
+        failed: sfn.State | None = None,
     ) -> sfn.Chain:
         """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
         chain's end goes on with any other answer."""

@@ -15,6 +15,7 @@ from ._contract import (
     KEY_PATH,
     KEY_SEPARATOR,
     RESPONSE_FIELD,
+    RETRY_AFTER_FIELD,
 )
 
 SUCCEEDED = {"ok": True}
@@ -65,6 +66,21 @@ def record_failure(scope: Construct, construct_id: str, *, key_path: str) -> sfn
             "ok": False,
             "key": sfn.JsonPath.string_at(key_path),
             "error": sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
+        },
+    )
+
+
+def waits_failed(scope: Construct, *, key_path: str) -> sfn.Pass:
+    """A Map iteration's outcome when ``retry_after`` refused a wait (too long, too many):
+    which request, and the error's name (the cause, with the server's answer, is in the
+    history, as ``record_failure`` leaves it)."""
+    return sfn.Pass(
+        scope,
+        "RetryAfterFailed",
+        parameters={
+            "ok": False,
+            "key": sfn.JsonPath.string_at(key_path),
+            "error": sfn.JsonPath.string_at(f"$.{RETRY_AFTER_FIELD}.error"),
         },
     )
 

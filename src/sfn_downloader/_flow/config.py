@@ -233,7 +233,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
-        body=props.body,
+        body=props.body, waits_each_request=shape.waits_each_request,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,

@@ -35,6 +35,12 @@ class PagedFanOut:
         self.fan_out = fan_out
         self.pagination = pagination
 
+    @property
+    def waits_each_request(self) -> bool:
+        """Each path's page loop waits on its pages; the fan-out's own requests are waited on
+        unless a list request (``from_answer``) comes first; ``page_count`` is not."""
+        return self.fan_out.waits_each_request and self.pagination.kind != "page_count"
+
     def check(self, path: str | None) -> Iterator[Problem]:
         """Each path's query against the parameters pagination sets; the request list (with
         each path's first-page URL) against the state data limit."""

@@ -38,7 +38,8 @@ from .._parts import (
     Target,
     with_query,
 )
-from .._states import SUCCEEDED, catch_into, record_failure, sort_key
+from .._request import HttpRequest
+from .._states import SUCCEEDED, catch_into, record_failure, sort_key, waits_failed
 from ..errors import Problem
 from . import answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
@@ -126,6 +127,11 @@ class FanOut:
     def uses_map(self) -> bool:
         """The requests run in a Map."""
         return True
+
+    @property
+    def waits_each_request(self) -> bool:
+        """Each path's download is waited on; ``from_answer``'s list request is not."""
+        return self.answer is None
 
     @property
     def checks_answers(self) -> bool:
@@ -267,6 +273,8 @@ class FanOut:
             .with_path(sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"))
             .reading_query(f"{REQUEST_PATH}.query")
         )
+        if parts.server_waits is not None:
+            return FanOut._waited(scope, parts, request)
         download = parts.downloads.task(
             scope, "Download", request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
@@ -288,6 +296,55 @@ class FanOut:
         failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
         catch_into(failure, download, persist)
         return start.next(persist)
+
+    @staticmethod
+    def _waited(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
+        """``retry_after`` in each path's iteration: the download keeps its raw answer, a
+        throttled one waits and asks again (a wait refused ends this path as a failed
+        outcome, the other paths go on), then [the 204 action] → [``SelectDownload``] →
+        ``Persist``."""
+        waits, reactions = parts.server_waits, parts.on_status
+        assert waits is not None
+        key_path = f"{REQUEST_PATH}.key"
+        download = parts.downloads.task(
+            scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH
+        )
+        persist = parts.persists.task(
+            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, key_path),
+            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+        )  # fmt: skip
+        catch_into(record_failure(scope, "RecordFailure", key_path=key_path), download, persist)
+        skipped = None
+        if reactions.any:  # a skipped answer: this path ends well, nothing stored
+            skipped = sfn.Pass(
+                scope, "Skipped",
+                parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(key_path)},
+            )  # fmt: skip
+            reactions.catch(download, skip=skipped)
+        waited = waits.around(
+            scope, "Download", download, raw_path=RESPONSE_PATH,
+            failed=waits_failed(scope, key_path=key_path),
+        )  # fmt: skip
+        stored: sfn.State = persist
+        if parts.result_selector is not None:
+            stored = sfn.Pass(
+                scope, "SelectDownload", input_path=RESPONSE_PATH,
+                parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
+            )  # fmt: skip
+            stored.next(persist)
+        choice = (
+            reactions.no_content(
+                scope, "DownloadStatus", status_path=f"{RESPONSE_PATH}.StatusCode", skip=skipped
+            )
+            if skipped is not None
+            else None
+        )
+        if choice is not None:
+            waited.next(choice)
+            choice.otherwise(stored)
+        else:
+            waited.next(stored)
+        return sfn.Chain.custom(waited.start_state, [persist], persist)
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""

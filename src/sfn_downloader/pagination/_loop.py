@@ -30,6 +30,7 @@ from .._checks import answer_path_problems, jsonata_path
 from .._contract import (
     EXECUTION_NAME_PATH,
     FOUND_FIELD,
+    KEY_PATH,
     MORE_PATH,
     NEXT_URL_OFF_ORIGIN_ERROR,
     PAGING_ERROR_PATH,
@@ -43,7 +44,14 @@ from .._contract import (
 )
 from .._parts import Frame, RunParts, Target, with_query
 from .._request import HttpRequest
-from .._states import answer_errors_check, frame_catch, frame_done, frame_failed, frame_sort_key
+from .._states import (
+    answer_errors_check,
+    frame_catch,
+    frame_done,
+    frame_failed,
+    frame_sort_key,
+    waits_failed,
+)
 
 
 def string(value: str) -> str:
@@ -164,7 +172,12 @@ def build_loop(
         answered = errors.otherwise(answered)
     waits = parts.server_waits
     if waits is not None:
-        waits.around(scope, "DownloadPage", download, raw_path=RAW_PATH).next(answered)
+        failed_wait = (
+            waits_failed(scope, key_path=frame.key_path or KEY_PATH) if frame.in_map else None
+        )
+        waits.around(scope, "DownloadPage", download, raw_path=RAW_PATH, failed=failed_wait).next(
+            answered
+        )
     else:
         download.next(answered)
     tail = sfn.Chain.start(next_request)

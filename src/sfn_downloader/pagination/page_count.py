@@ -151,6 +151,11 @@ class PageCountPagination(Pagination):
         return ()
 
     @property
+    def waits_each_request(self) -> bool:
+        """The first page and the Map's pages are not waited on (``retry_after`` refused)."""
+        return False
+
+    @property
     def checks_answers(self) -> bool:
         """Pages 2..N are stored by a Map as they come: no page is checked first."""
         return False

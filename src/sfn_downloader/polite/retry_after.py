@@ -132,15 +132,15 @@ class RetryAfter(RunFeature):
                 "use Transport.api_gateway() (the default), or drop retry_after (the retry "
                 "policy's backoff then applies).",
             )  # fmt: skip
-        if context.uses_map:
+        if not context.waits_each_request:
             yield Problem(
                 "retry_after", "pagination/fan_out",
-                "is supported for one request a run and for the pages of one path: a Map "
-                "(fan_out, Pagination.page_count) would need the wait inside each iteration, "
-                "which this version does not build.",
+                "needs every request of the run waited on (the proxy answers every 429/503 "
+                "as a marked 200, which a request not waited on would store as data), and "
+                "Pagination.page_count() and FanOut.from_answer's list request are not.",
                 "drop retry_after (the retry policy's backoff applies), or use a paginator "
-                "that fetches pages one after another (page_number, offset, cursor, "
-                "link_header, next_url).",
+                "that fetches pages one after another (page_number, offset, cursor) or "
+                "FanOut.paths/path_values.",
             )  # fmt: skip
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
@@ -229,16 +229,24 @@ class BoundRetryAfter:
         self._timeout = timeout_seconds
 
     def around(
-        self, scope: Construct, name: str, task: sfn.TaskStateBase, *, raw_path: str = "$.result"
+        self,
+        scope: Construct,
+        name: str,
+        task: sfn.TaskStateBase,
+        *,
+        raw_path: str = "$.result",
+        failed: sfn.State | None = None,
     ) -> sfn.Chain:
         """``task`` (keeping its raw answer at ``raw_path``), then ``<name>Throttled?``: a
-        marked answer waits and loops back to ``task``; the chain goes on with any other."""
+        marked answer waits and loops back to ``task``; the chain goes on with any other.
+        ``failed``: where a wait that is not allowed goes (in a fan-out's iteration, that
+        request's failed outcome); by default the run fails (``RetryAfterFailed``)."""
         throttled = sfn.Choice(scope, f"{name}Throttled")
         wait = sfn.Wait(
             scope, "WaitRetryAfter",
             time=sfn.WaitTime.seconds_path(f"$.{RETRY_AFTER_FIELD}.seconds"),
         )  # fmt: skip
-        failed = sfn.Fail(
+        failed = failed or sfn.Fail(
             scope, "RetryAfterFailed", error_path=f"$.{RETRY_AFTER_FIELD}.error",
             cause_path=f"$.{RETRY_AFTER_FIELD}.cause",
         )  # fmt: skip
@@ -253,7 +261,10 @@ class BoundRetryAfter:
             sfn.Condition.is_present(f"{raw_path}.Headers['{THROTTLED_HEADER}']"), compute
         )
         after = throttled.afterwards(include_otherwise=True)
-        return sfn.Chain.custom(task, after.end_states, throttled)
+        # A refused wait ends where `failed` leads (a Fail, or a fan-out path's outcome): the
+        # chain goes on from the other ends only.
+        ends = [state for state in after.end_states if state is not failed]
+        return sfn.Chain.custom(task, ends, throttled)
 
     def _expression(self, raw_path: str) -> str:
         """The JSONata of ``ComputeRetryAfter``: the input, plus ``retryAfter``: ``seconds``,
