@@ -41,6 +41,7 @@ from sfn_downloader import (
     ItemField,
     Pagination,
     Problem,
+    Records,
     RetryAfter,
     Starts,
     StatusAction,
@@ -196,6 +197,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("distributed", _set(concurrency=Concurrency.distributed(10)), invalid_alone=True),
     Feature("STANDARD", _set(workflow_type=sfn.StateMachineType.STANDARD)),
     Feature("dashboard", _set(dashboard=True)),
+    Feature("records", _set(records=Records.merge(items="$.body", key="id", version="updated_at"))),
 )
 
 

@@ -40,6 +40,7 @@ FACTORIES: dict[str, tuple[str, ...]] = {
     "RetryAfter": ("__init__",),
     "Store": ("every_answer", "changes_only"),
     "Archive": ("to_new_bucket", "to_bucket"),
+    "Records": ("merge", "append"),
     "Starts": ("scheduled", "on_demand", "scheduled_and_on_demand"),
     "AuthHeader": ("remap", "from_secret"),
     "ItemField": ("number", "string", "boolean", "json"),

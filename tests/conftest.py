@@ -26,6 +26,7 @@ from scenarios import (
     build_paginators,
     build_paginators_http,
     build_polite,
+    build_records,
     build_retained,
     build_retry_after,
     build_shared_table,
@@ -208,3 +209,9 @@ def graphql() -> Scenario:
 def graphql_http() -> Scenario:
     """The POST downloaders on the HTTP Task."""
     return synth(build_graphql_http)
+
+
+@pytest.fixture(scope="session")
+def records() -> Scenario:
+    """Records merged from one answer and appended from pages, in a shared table."""
+    return synth(build_records)

@@ -11,6 +11,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -34,6 +35,7 @@ from sfn_downloader import (
     Incremental,
     ItemField,
     Pagination,
+    Records,
     RetryAfter,
     Starts,
     StatusAction,
@@ -873,3 +875,39 @@ def build_graphql(stack: cdk.Stack, *, http_task: bool = False) -> dict[str, Dow
 def build_graphql_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """``build_graphql`` on the HTTP Task."""
     return build_graphql(stack, http_task=True)
+
+
+def build_records(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Records (issue 24): merged by version from one answer (API Gateway), appended from every
+    page of one path without the answers (HTTP Task), both in one shared table."""
+    table = dynamodb.Table(
+        stack, "Shared",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )  # fmt: skip
+    merged = DownloaderPattern(
+        stack, "Issues", endpoint="https://api.github.com", path="/repos/o/r/issues",
+        result_selector={"issues.$": "$.ResponseBody"},
+        item={"issues": ItemField.json("$.issues")},
+        records=Records.merge(items="$.issues", key="number", version="updated_at"),
+        table=table, downloader_id="github/issues",
+    )  # fmt: skip
+    connection = events.Connection(
+        stack, "Connection",
+        authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.unsafe_plain_text("k")
+        ),
+    )  # fmt: skip
+    appended = DownloaderPattern(
+        stack, "Orders", endpoint="https://api.example.com", path="/orders",
+        pagination=Pagination.page_number(param="page", items_path="$.ResponseBody.data"),
+        item={"status": ItemField.number("$.StatusCode")},
+        records=Records.append(items="$.ResponseBody.data", key=("region", "id"),
+                               keep_answers=False),
+        transport=Transport.http_task(connection), table=table, downloader_id="orders",
+    )  # fmt: skip
+    return {"p": merged, "pages": appended}

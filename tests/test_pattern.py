@@ -25,7 +25,7 @@ def test_public_surface() -> None:
     assert sorted(sfn_downloader.__all__) == [
         "Archive", "AuthHeader", "Concurrency", "Constant", "CostEstimate", "DownloaderConfigError",
         "DownloaderPattern", "FanOut", "Incremental", "ItemField", "Pagination", "Prices",
-        "Problem", "RetryAfter", "Starts", "StatusAction", "Store", "Transport", "Trim",
+        "Problem", "Records", "RetryAfter", "Starts", "StatusAction", "Store", "Transport", "Trim",
         "Window",
         "estimate_backfill_cost", "estimate_monthly_cost",
     ]  # fmt: skip

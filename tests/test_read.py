@@ -503,7 +503,7 @@ def test_cli_a_failed_read_exits_1_with_one_line() -> None:
 def test_public_surface_of_the_reader() -> None:
     import sfn_downloader.read
 
-    assert sfn_downloader.read.__all__ == ["DownloaderTable", "Items"]
+    assert sfn_downloader.read.__all__ == ["DownloaderTable", "Items", "RecordItems"]
 
 
 def test_latest_reads_a_few_items_not_a_megabyte(players: DownloaderTable) -> None:

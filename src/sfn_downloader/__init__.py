@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .pagination import Pagination
     from .pattern import DownloaderPattern
     from .polite import RetryAfter, Store
+    from .sinks.records import Records
     from .sinks.s3 import Archive
     from .starts import Starts
     from .status import StatusAction
@@ -46,6 +47,7 @@ __all__ = [
     "Pagination",
     "Prices",
     "Problem",
+    "Records",
     "RetryAfter",
     "Starts",
     "StatusAction",
@@ -71,6 +73,7 @@ _MODULE_OF = {
     "Pagination": "pagination",
     "Prices": "cost",
     "Problem": "errors",
+    "Records": "sinks.records",
     "RetryAfter": "polite",
     "Starts": "starts",
     "StatusAction": "status",

@@ -225,6 +225,12 @@ def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Prob
         )
 
 
+def is_plain_path(path: object) -> bool:
+    """True for a plain JSONPath (``$``, ``$.a.b``, ``$.a[0]``, ``$['x-y']``): names and indexes
+    only, no filters or wildcards."""
+    return isinstance(path, str) and path.startswith("$") and _segments(path) is not None
+
+
 def _segments(path: str) -> list[str] | None:
     rest, segments = path[1:], []
     while rest:

@@ -363,3 +363,21 @@ OUTCOME_FRESH = "fresh"
 """The last answer is still fresh (``respect_expires``): no request, nothing written."""
 FRESH_UNTIL_KEY = "freshUntil"
 """In a ``fresh`` run's output: until when the last answer is fresh (ISO 8601)."""
+
+# --- Records (``records=Records.merge(...)`` / ``Records.append(...)``) ----------------------
+RECORDS_PARTITION_SUFFIX = "#records"
+"""The records of a downloader live in a partition of their own:
+``pk = <downloader id>#records``, apart from its answers and its state item."""
+RECORD_ATTRIBUTE = "record"
+"""On a record item: the record as JSON text, exactly as the API wrote its values (numbers
+keep every digit)."""
+RECORD_VERSION_ORDER_ATTRIBUTE = "versionOrder"
+"""On a merged record with a ``version``: the version's order (epoch milliseconds of an ISO
+8601 time, or the number), which the conditional write compares."""
+RECORD_SCHEDULED_TIME_ATTRIBUTE = "scheduledTime"
+"""On a record item: the scheduled time of the run that wrote it."""
+RECORDS_MAP_STATE = "WriteRecords"
+"""The inline Map that writes one answer's (or page's) records, one putItem a record."""
+BAD_RECORD_ERROR = "Downloader.BadRecord"
+"""A record without its key (or version) field, or with one of the wrong type: the run fails
+before any record of that answer is written."""

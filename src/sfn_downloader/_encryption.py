@@ -101,16 +101,21 @@ def dead_letter_sender_role(scope: Construct, key: kms.IKey) -> iam.Role:
     return role
 
 
-def own_partition_only(table: dynamodb.ITable, downloader_id: str) -> iam.PolicyStatement:
+def own_partition_only(
+    table: dynamodb.ITable, downloader_id: str, *also: str
+) -> iam.PolicyStatement:
     """Deny every item write on ``table`` whose partition key (``dynamodb:LeadingKeys``) is not
-    ``downloader_id``: downloaders sharing a table cannot write each other's items, whatever
-    the tasks' own table-wide grants allow."""
+    ``downloader_id`` (or one of ``also``, the downloader's other partitions: its records'):
+    downloaders sharing a table cannot write each other's items, whatever the tasks' own
+    table-wide grants allow."""
     return iam.PolicyStatement(
         sid="WriteOnlyThisDownloadersPartition",
         effect=iam.Effect.DENY,
         actions=[f"dynamodb:{action}" for action in _ITEM_WRITES],
         resources=[table.table_arn],
-        conditions={"ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id]}},
+        conditions={
+            "ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": [downloader_id, *also]}
+        },
     )
 
 

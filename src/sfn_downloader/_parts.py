@@ -28,6 +28,7 @@ from ._roles import Persists as Persists
 from ._roles import ServerWaits as ServerWaits
 from ._roles import StatusReactions as StatusReactions
 from ._roles import Target as Target
+from ._roles import WritesRecords as WritesRecords
 from .auth import AuthHeader
 from .errors import Problem
 
@@ -195,6 +196,9 @@ class CheckContext:
     """``body`` as given (a POST's JSON body)."""
     waits_each_request: bool = True
     """True when the shape wires ``retry_after``'s waits around every download of a run."""
+    remembers_answers: bool = False
+    """True with ``conditional``, ``store`` or ``respect_expires``: states follow (and
+    remember) a single answer's stored item."""
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,9 @@ class RunParts:
     computed_body: str | None = None
     """With time placeholders in the body: the download reads its body from here (a
     variable)."""
+    records: WritesRecords | None = None
+    """With ``records``: the states writing each record of an answer (or page) as an item,
+    after the answer's Persist (or instead of it, ``keep_answers=False``)."""
 
     def first_request(self) -> HttpRequest:
         """The run's first (or only) request: the configured one, with what the features
@@ -400,6 +407,10 @@ class Built:
     """The archive's bucket (``s3.IBucket``), or ``None``."""
     timeout_seconds: float | None = None
     """A run's timeout (``None``: a token, known at deploy time)."""
+    table: Any = None
+    """The items' table (``dynamodb.ITable``)."""
+    max_concurrency: int = 1
+    """The most requests (or writes) a Map runs at once (the concurrency's)."""
 
 
 class RunFeature:

@@ -251,6 +251,28 @@ NO_ANSWER_MEMORY: AnswerMemory = _NoAnswerMemory()
 """No polite feature: the download goes straight to Persist."""
 
 
+class WritesRecords(Protocol):
+    """``records``: the states that write each record of one answer (or page) as its own item,
+    placed right after the answer is stored (or instead of storing it)."""
+
+    @property
+    def keeps_answers(self) -> bool:
+        """True when the answer is still stored as an item besides its records."""
+        ...
+
+    def states(
+        self,
+        scope: Construct,
+        *,
+        under: str,
+        result_selector: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+    ) -> sfn.Chain:
+        """The states writing the records of the selected result at ``under``; the state passes
+        on unchanged unless ``result_selector``/``result_path`` place the Map's result."""
+        ...
+
+
 class ServerWaits(Protocol):
     """``retry_after`` as a shape wires it around a download that keeps its raw answer (at
     ``raw_path``: a single answer's ``$.result``, a page's ``$.raw``)."""

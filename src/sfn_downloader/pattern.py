@@ -33,6 +33,7 @@ from .fanout import FanOut
 from .pagination import Pagination
 from .polite import RetryAfter, Store
 from .sinks.dynamodb import ItemValue
+from .sinks.records import Records
 from .sinks.s3 import Archive
 from .starts import Starts
 from .status import StatusAction
@@ -206,6 +207,14 @@ class DownloaderPattern(Construct):
     :param max_fresh: With ``respect_expires``: an answer stays fresh at most this long after
         its run's scheduled time, whatever ``max-age`` or ``Expires`` say. Default: two
         intervals of a rate schedule; an hour with a cron or on demand only.
+    :param records: Also store each record of an answer (or page) as its own item, keyed by
+        its own key, in the downloader's records partition (``pk = <downloader id>#records``):
+        ``Records.merge(items="$.ResponseBody", key="id", version="updated_at")`` keeps one item
+        per key, never overwriting a newer version; ``Records.append(items=..., key="id")``
+        keeps every version (``sk = <key>#<scheduled time>``). A record without its key (or of
+        the wrong type) fails the run naming it, before that answer's records are written.
+        Read them with ``DownloaderTable.records()``. One path (alone or with a paginator
+        other than ``page_count``). Default: no records, one item an answer.
     """
 
     PARTITION_KEY = PARTITION_KEY
@@ -255,6 +264,7 @@ class DownloaderPattern(Construct):
         store: Store | None = None,
         respect_expires: bool | None = None,
         max_fresh: Duration | None = None,
+        records: Records | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Every keyword argument is a prop (Props declares them; a test keeps the two equal).
@@ -276,7 +286,8 @@ class DownloaderPattern(Construct):
             persists=config.items.bind(self._table, config.downloader_id, self),
             memory=StateItem(self._table, config.downloader_id),
             downloader_id=config.downloader_id, request=config.request, bucket=self._bucket,
-            timeout_seconds=config.timeout_seconds,
+            timeout_seconds=config.timeout_seconds, table=self._table,
+            max_concurrency=config.concurrency.max_concurrency,
         )  # fmt: skip
         definition = build_definition(self, config, built)
         self._state_machine, self._log_group = build_run_state_machine(

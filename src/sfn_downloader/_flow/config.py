@@ -38,6 +38,7 @@ from ..pagination import Pagination
 from ..polite import RetryAfter, Store
 from ..polite._run import PoliteRun
 from ..sinks.dynamodb import ItemSink, ItemValue
+from ..sinks.records import Records
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..status import OnStatus, StatusAction
@@ -104,6 +105,7 @@ class Props:
     store: Store | None = None
     respect_expires: bool | None = None
     max_fresh: Duration | None = None
+    records: Records | None = None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> Props:
@@ -153,6 +155,7 @@ class Config:
     """``conditional``, ``store``, ``respect_expires``."""
     answer_errors: str | None = None
     """A GraphQL downloader: where its answers list errors (checked before storing)."""
+    records: Records | None = None
     features: tuple[RunFeature, ...] = ()
     """The run's optional features, in the order a run meets them (``features.py``)."""
 
@@ -234,11 +237,12 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
         body=props.body, waits_each_request=shape.waits_each_request,
+        remembers_answers=polite.active,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,
                     items, props.archive, on_status, timing, backfill, polite,
-                    props.retry_after):  # fmt: skip
+                    props.retry_after, props.records):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
     problems += check_graphql(props.body, props.result_selector, shape)
@@ -253,7 +257,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     features = run_features(
         input_check=starts.input_check(), polite=polite, timing=timing, items=items,
         starts=starts, on_status=on_status, retry_after=props.retry_after, archive=props.archive,
-        post_process=props.post_process, answer_errors=errors_path,
+        post_process=props.post_process, answer_errors=errors_path, records=props.records,
     )  # fmt: skip
     return Config(
         request=request,
@@ -268,7 +272,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         dashboard=props.dashboard if props.dashboard is not None else False,
         trim=props.trim, exchange=exchange,
         on_status=on_status, timing=timing, backfill=backfill, retry_after=props.retry_after,
-        polite=polite, answer_errors=errors_path, features=features,
+        polite=polite, answer_errors=errors_path, features=features, records=props.records,
     )  # fmt: skip
 
 

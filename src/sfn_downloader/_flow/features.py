@@ -3,7 +3,8 @@
     CheckInput (starts) → ReadState (one read, for every feature that remembers) → StillFresh,
     ComputeHeaders (polite) → ComputeRequest (timing) → ComputeExpiry (retention) → the query
     overrides (starts) → the shape, with what on_status, retry_after, the polite features, the
-    timing, the archive and the user's states wire around each download and stored answer
+    timing, the records, the archive and the user's states wire around each download and stored
+    answer
 
 Each is a ``RunFeature`` (``_parts``): the assembly threads ``RunParts`` through their
 ``around`` hooks in this order, builds the shape, then wraps it in their ``before`` hooks from
@@ -76,6 +77,7 @@ def run_features(
     archive: RunFeature | None,
     post_process: sfn.IChainable | None,
     answer_errors: str | None,
+    records: RunFeature | None = None,
 ) -> tuple[RunFeature, ...]:
     """The run's features, in the order a run meets them (those not configured left out)."""
     remembering = (polite, timing)
@@ -87,6 +89,7 @@ def run_features(
         starts,
         on_status,
         retry_after,
+        records,
         archive,
         UserStates(post_process) if post_process is not None else None,
         AnswerErrors(answer_errors) if answer_errors is not None else None,

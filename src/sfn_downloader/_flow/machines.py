@@ -63,8 +63,10 @@ def grant_run(
     table: dynamodb.ITable,
 ) -> None:
     """Each feature's statements on the run's state machine: the table, the requested paths,
-    the concurrency, then each optional feature's own (the archive's bucket)."""
-    config.items.grant(state_machine, table, config.downloader_id)
+    the concurrency, then each optional feature's own (the archive's bucket; the records'
+    partition joins the table's own-partition condition)."""
+    records = config.records.partitions(config.downloader_id) if config.records else ()
+    config.items.grant(state_machine, table, config.downloader_id, also=records)
     computed = config.timing.request_paths()  # a path with placeholders: its pattern
     own = tuple(
         p for p in config.shape.request_paths(config.request) if not computed or "{" not in p

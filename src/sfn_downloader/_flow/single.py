@@ -2,7 +2,8 @@
 on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
 states], the selected result kept under ``$.result`` and the item's key under ``$.key``.
 States that must follow the stored answer (advancing an incremental mark) come right after
-Persist."""
+Persist; with ``records``, the answer's records are written first (instead of Persist with
+``keep_answers=False``)."""
 
 from __future__ import annotations
 
@@ -57,12 +58,19 @@ class SingleRequest:
                 scope, "Download", task, result_selector=parts.result_selector,
                 result_path=result_path, skip=sfn.Succeed(scope, "Skipped"),
             )  # fmt: skip
+        records = parts.records
         if not keeps_result:
-            persist = parts.persists.task(
-                scope, "Persist", sort_key=key, attributes=parts.attributes,
-                result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
-            )  # fmt: skip
-            chain = download.next(parts.memory.store(scope, persist, result_path or "$"))
+            selected = f"$.{RESULT_FIELD}" if keeps_state else "$"
+            if records is not None and not records.keeps_answers:  # records instead of Persist
+                chain = download.next(records.states(scope, under=selected))
+            else:
+                persist = parts.persists.task(
+                    scope, "Persist", sort_key=key, attributes=parts.attributes,
+                    result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
+                )  # fmt: skip
+                chain = download.next(parts.memory.store(scope, persist, result_path or "$"))
+                if records is not None:
+                    chain = chain.next(records.states(scope, under=selected))
             for state in parts.stored(scope):
                 chain = chain.next(state)
             return chain
@@ -87,6 +95,8 @@ class SingleRequest:
             )  # fmt: skip
             chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
             chain = chain.next(stored_key)
+        if records is not None:  # keep_answers=False is refused here (checked)
+            chain = chain.next(records.states(scope, under=f"$.{RESULT_FIELD}"))
         for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
         return chain

@@ -27,6 +27,7 @@ from ..errors import Problem
 from ..fanout import FanOut
 from ..pagination import Pagination
 from ..polite import RetryAfter, Store
+from ..sinks.records import Records
 from ..sinks.s3 import Archive
 from ..starts import Starts
 from ..timing import Incremental, Window
@@ -110,6 +111,8 @@ _TYPES: tuple[tuple[str, Callable[[object], bool], str, str], ...] = (
     ("store", _is(Store), "a Store", "use Store.every_answer() or Store.changes_only()."),
     ("respect_expires", _is(bool), "a bool", "pass respect_expires=True or False."),
     ("max_fresh", _is(Duration), "a Duration", "use e.g. max_fresh=Duration.minutes(10)."),
+    ("records", _is(Records), "a Records",
+     "use Records.merge(items=..., key=..., version=...) or Records.append(items=..., key=...)."),
 )  # fmt: skip
 """Every prop, the type it must have, and how to pass one: checked first, as every other check
 calls methods of these values."""

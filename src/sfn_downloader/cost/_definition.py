@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .._contract import THROTTLED_HEADER
+from .._contract import RECORDS_MAP_STATE, THROTTLED_HEADER
 from ._errors import CostModelError
 
 
@@ -32,22 +32,31 @@ def render_definition(value: Any) -> dict[str, Any]:
 
 
 def successful_path(
-    definition: Mapping[str, Any], *, pages: int | None = None, requests: int | None = None
+    definition: Mapping[str, Any],
+    *,
+    pages: int | None = None,
+    requests: int | None = None,
+    records: int | None = None,
 ) -> list[Mapping[str, Any]]:
     """The states a successful run enters, in order (repeats included), from ``StartAt`` to
     the end.
 
     Parallel branches are included; a Choice follows its ``Default`` (or, in a page loop, goes
     round ``pages`` times); a Map runs its iterations: as many as its static request list
-    holds, ``pages - 1`` for the pages after the first (``X-Pages``), or ``requests``. A loop or
+    holds, ``pages - 1`` for the pages after the first (``X-Pages``), or ``requests``; the Map
+    writing an answer's records (``WriteRecords``) runs ``records`` iterations. A loop or
     Map whose count is unknown raises ``CostModelError`` (pass ``pages_per_run`` /
-    ``requests_per_run``, or ``transitions_per_run``).
+    ``requests_per_run`` / ``records_per_answer``, or ``transitions_per_run``).
     """
-    return list(_walk(definition, "definition", pages, requests))
+    return list(_walk(definition, "definition", pages, requests, records))
 
 
 def _walk(
-    machine: Mapping[str, Any], where: str, pages: int | None, requests: int | None
+    machine: Mapping[str, Any],
+    where: str,
+    pages: int | None,
+    requests: int | None,
+    records: int | None = None,
 ) -> Iterator[Mapping[str, Any]]:
     states: Mapping[str, Any] = machine.get("States", {})
     name = machine.get("StartAt")
@@ -66,16 +75,23 @@ def _walk(
         yield state
         if kind == "Parallel":
             for index, branch in enumerate(state.get("Branches", [])):
-                yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests)
+                yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests, records)
         elif kind == "Map":
-            count = _iterations(states, state, pages, requests)
+            count = (
+                records if name == RECORDS_MAP_STATE
+                else _iterations(states, state, pages, requests)
+            )  # fmt: skip
             if count is None:
                 raise CostModelError(
-                    f"{where}: Map state {name!r} runs an unknown number of iterations; "
-                    "pass requests_per_run (or transitions_per_run)."
+                    f"{where}: Map state {name!r} runs an unknown number of iterations; pass "
+                    + ("records_per_answer" if name == RECORDS_MAP_STATE else "requests_per_run")
+                    + " (or transitions_per_run)."
                 )
             processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-            inner = list(_walk(processor, f"{where}/{name}", pages, requests)) if count else []
+            inner = (
+                list(_walk(processor, f"{where}/{name}", pages, requests, records))
+                if count else []
+            )  # fmt: skip
             for _ in range(count):
                 yield from inner
         if kind in ("Succeed", "Fail") or state.get("End") is True:

@@ -47,6 +47,7 @@ def estimate_monthly_cost(
     requests_per_run: int | None = None,
     unchanged_ratio: float = 0.0,
     fresh_ratio: float = 0.0,
+    records_per_answer: int | None = None,
 ) -> CostEstimate:
     """Estimate a downloader's monthly cost from its synthesized schedule and state machine.
 
@@ -77,6 +78,9 @@ def estimate_monthly_cost(
     :param fresh_ratio: With ``respect_expires``, the share of runs (0 to 1) whose last
         answer is still fresh: no request, no write. Default: ``0``; a downloader without
         ``respect_expires`` raises ``CostModelError`` for more.
+    :param records_per_answer: With ``records``, the records each answer (or page) holds: each
+        is one putItem (of ``item_size_bytes``) and one state transition of ``WriteRecords``.
+        Default: none, and a downloader with ``records`` raises ``CostModelError``.
     """
     from aws_cdk import Stack
 
@@ -124,6 +128,7 @@ def estimate_monthly_cost(
         requests_per_run=requests_per_run,
         unchanged_ratio=unchanged_ratio,
         fresh_ratio=fresh_ratio,
+        records_per_answer=records_per_answer,
     )
 
 
@@ -144,6 +149,7 @@ def estimate_cost(
     requests_per_run: int | None = None,
     unchanged_ratio: float = 0.0,
     fresh_ratio: float = 0.0,
+    records_per_answer: int | None = None,
 ) -> CostEstimate:
     """Estimate the monthly cost of a scheduled state machine given as plain data.
 
@@ -152,7 +158,8 @@ def estimate_cost(
     The other parameters are those of ``estimate_monthly_cost``. Default: as there.
     """
     for name, count, least in (("pages_per_run", pages_per_run, 1),
-                               ("requests_per_run", requests_per_run, 0)):  # fmt: skip
+                               ("requests_per_run", requests_per_run, 0),
+                               ("records_per_answer", records_per_answer, 0)):  # fmt: skip
         if count is not None and (not isinstance(count, int) or count < least):
             raise CostModelError(
                 f"{name} must be a whole number of at least {least}, not {count!r}."
@@ -173,7 +180,9 @@ def estimate_cost(
         raise CostModelError(f"runs_per_month must not be negative, not {runs_per_month!r}.")
     notes = []
     try:
-        path = successful_path(definition, pages=pages_per_run, requests=requests_per_run)
+        path = successful_path(
+            definition, pages=pages_per_run, requests=requests_per_run, records=records_per_answer
+        )
     except CostModelError:
         if transitions_per_run is None:
             raise
@@ -227,6 +236,8 @@ def estimate_cost(
         assumptions.append(f"{pages_per_run} pages for each paginated request.")
     if requests_per_run is not None:
         assumptions.append(f"{requests_per_run} items in the list of FanOut.from_answer.")
+    if records_per_answer is not None:
+        assumptions.append(f"{records_per_answer} records in each answer (or page).")
     if kind == "STANDARD":
         items.append(
             LineItem(

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .._contract import PARTITION_KEY
+from .._contract import PARTITION_KEY, RECORDS_PARTITION_SUFFIX
 from .errors import LocalRunnerError
 
 PUT_ITEM = ":::dynamodb:putItem"
@@ -17,8 +17,12 @@ PUT_ITEM = ":::dynamodb:putItem"
 
 def written_key(definition: str) -> tuple[str, str]:
     """``(table name, downloader id)`` of the putItem states of ``definition`` (resolved), which
-    all write one partition key to one table (inside Maps and loops too)."""
-    found = set(_put_items(json.loads(definition)))
+    all write one partition key to one table (inside Maps and loops too); its records'
+    partition (``<downloader id>#records``) is the downloader's too."""
+    found = {
+        (table, pk.removesuffix(RECORDS_PARTITION_SUFFIX))
+        for table, pk in _put_items(json.loads(definition))
+    }
     if len(found) != 1:
         raise LocalRunnerError(
             f"Expected the downloader's putItem states to write one partition key to one table; "

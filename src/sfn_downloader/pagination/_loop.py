@@ -13,15 +13,18 @@ the request being made twice: ``url`` (``/path?query``, the query as the API wro
 request (no JSONPath intrinsic can take a substring, match a pattern or percent-decode, which
 a ``Link`` header or a next URL needs). ``SelectPage`` applies the ``result_selector`` to the
 raw answer in place, and ``PersistPage`` stores it, then drops it from the state, so that at
-most one answer is in the state at a time. A page whose answer breaks the paginator's
-contract (a next URL off the endpoint's origin, items not found) is stored, then the run (or,
-in a fan-out, that path) fails with the construct's error name.
+most one answer is in the state at a time (with ``records``, ``WriteRecords`` writes the
+page's records after ``PersistPage``, or instead of it, and drops the page). A page whose
+answer breaks the paginator's contract (a next URL off the endpoint's origin, items not
+found) is stored, then the run (or, in a fan-out, that path) fails with the construct's error
+name.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -145,14 +148,23 @@ def build_loop(
         outputs="{% " + _next_request(step, max_pages, parts, body=body_in_state) + " %}",
         assign=dict(fold.each) if fold is not None else None,
     )  # fmt: skip
-    persist = persists.task(
-        scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
-        result_selector={"stored": True}, result_path=RAW_PATH, in_map=frame.in_map,
+    records = parts.records
+    # The page is dropped from the state once stored: by PersistPage, or with records by
+    # WriteRecords after it (PersistPage then leaves the state as it is).
+    dropped: dict[str, Any] = {"stored": True}
+    persist = (
+        persists.task(
+            scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
+            in_map=frame.in_map, result_selector=None if records is not None else dropped,
+            result_path=None if records is not None else RAW_PATH,
+        )
+        if records is None or records.keeps_answers
+        else None
     )  # fmt: skip
     done = _done(scope, parts)
     # Status actions first: Catch rules are tried in order, and the frame's catches all.
     parts.on_status.catch(download, skip=done)
-    frame_catch(scope, frame, download, persist)
+    frame_catch(scope, frame, download, *([persist] if persist is not None else []))
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -187,7 +199,13 @@ def build_loop(
             result_path=RAW_PATH,
         )  # fmt: skip
         tail = tail.next(select)
-    tail.next(persist).next(more)
+    if persist is not None:
+        tail = tail.next(persist)
+    if records is not None:
+        tail = tail.next(
+            records.states(scope, under=RAW_PATH, result_selector=dropped, result_path=RAW_PATH)
+        )
+    tail.next(more)
     start: sfn.State = download
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)

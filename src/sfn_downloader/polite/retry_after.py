@@ -263,7 +263,8 @@ class BoundRetryAfter:
         after = throttled.afterwards(include_otherwise=True)
         # A refused wait ends where `failed` leads (a Fail, or a fan-out path's outcome): the
         # chain goes on from the other ends only.
-        ends = [state for state in after.end_states if state is not failed]
+        refused: object = failed
+        ends = [state for state in after.end_states if state is not refused]
         return sfn.Chain.custom(task, ends, throttled)
 
     def _expression(self, raw_path: str) -> str:

@@ -15,6 +15,6 @@ From the command line (``python -m sfn_downloader.read --help``)::
 
 from __future__ import annotations
 
-from ._table import DownloaderTable, Items
+from ._table import DownloaderTable, Items, RecordItems
 
-__all__ = ["DownloaderTable", "Items"]
+__all__ = ["DownloaderTable", "Items", "RecordItems"]

@@ -4,8 +4,10 @@
     python -m sfn_downloader.read TABLE --downloader-id ID --from T1 --to T2 \\
         chart --field count --out chart.png
     python -m sfn_downloader.read TABLE --downloader-id ID latest
+    python -m sfn_downloader.read TABLE records --downloader-id ID [--format csv|jsonl]
 
-The range is ``T1 <= scheduled time < T2``. Rows go to stdout; a progress bar goes to stderr
+The range is ``T1 <= scheduled time < T2``; ``records`` takes no range (every current record,
+``records=Records.merge``/``append``). Rows go to stdout; a progress bar goes to stderr
 when stderr is a terminal. The answers are third-party text: CSV cells that a spreadsheet would
 run as a formula get a leading ``'`` (OWASP), and on a terminal every control character is
 shown as an escape (``\\x1b``), never sent to it. Exit status: 0 done, 1 the read or the chart
@@ -26,7 +28,7 @@ from ._table import DownloaderTable, Item, Items
 from ._values import json_text, key_text, key_time, terminal_text
 
 PROG = "python -m sfn_downloader.read"
-COMMANDS = ("export", "chart", "latest")
+COMMANDS = ("export", "chart", "latest", "records")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,7 +47,8 @@ def _parser() -> _Parser:
     parser.add_argument("table", metavar="TABLE", help="the table's name (a stack output)")
     parser.add_argument(
         "command", nargs="?", choices=COMMANDS, default="export",
-        help="export (default): rows to stdout; chart: a PNG of --field; latest: the newest item",
+        help="export (default): rows to stdout; chart: a PNG of --field; latest: the newest "
+        "item; records: every current record (records=Records...)",
     )  # fmt: skip
     parser.add_argument("--downloader-id", required=True, help="the downloader's partition key")
     parser.add_argument("--from", dest="start", metavar="T1", help="first scheduled time, ISO 8601")
@@ -70,7 +73,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     """
     parser = _parser()
     args = parser.parse_intermixed_args(argv)
-    if args.command != "latest":
+    if args.command not in ("latest", "records"):
         for option, value in (("--from", args.start), ("--to", args.end)):
             if value is None:
                 parser.error(f"{args.command} needs {option}")
@@ -91,6 +94,13 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
             region_name=args.region, page_size=args.page_size,
             include_expired=args.include_expired,
         )  # fmt: skip
+        if args.command == "records":
+            if args.format == "csv":
+                _write_csv(iter(table.records()), out, first=())
+            else:
+                for record in table.records():
+                    out.write(json_text(record) + "\n")
+            return 0
         if args.command == "latest":
             item = table.latest()
             if item is not None:
@@ -132,13 +142,15 @@ def _progress(items: Items) -> Iterator[Item]:
         bar.update(total - bar.n)
 
 
-def _write_csv(items: Iterator[Item], out: _Writer) -> None:
-    """One row an item; the columns are ``pk``, ``sk``, then every other attribute in the order
-    first seen (the items are read first, to know every column)."""
+def _write_csv(
+    items: Iterator[Item], out: _Writer, first: tuple[str, ...] = (PARTITION_KEY, SORT_KEY)
+) -> None:
+    """One row an item; the columns are ``first`` (``pk``, ``sk``), then every other attribute
+    in the order first seen (the items are read first, to know every column)."""
     from ._values import cell_text
 
     rows = list(items)
-    columns = [PARTITION_KEY, SORT_KEY]
+    columns = list(first)
     for row in rows:
         columns += [name for name in row if name not in columns]
     writer = csv.writer(out, lineterminator="\n")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._contract import (
     ANSWER_SORT_KEY_FLOOR,
     KEY_SEPARATOR,
     PARTITION_KEY,
+    RECORD_ATTRIBUTE,
+    RECORD_SCHEDULED_TIME_ATTRIBUTE,
+    RECORDS_PARTITION_SUFFIX,
     RUN_ATTRIBUTE,
     RUN_STARTED_ATTRIBUTE,
     SORT_KEY,
@@ -151,24 +156,82 @@ class DownloaderTable:
         newest = max(deliveries, key=lambda d: (d is not None, d or ("", "")))
         return sorted(deliveries[newest], key=_page_order)
 
+    def records(self) -> RecordItems:
+        """Every current record (``records=Records.merge`` or ``Records.append``), in key
+        order: with ``append``, each key's newest version. Each record is a dict of its own
+        fields, numbers exact (``int``, or ``decimal.Decimal``). Nothing is read until the
+        result is iterated (paginated ``Query`` requests on the records partition,
+        ``pk = <downloader id>#records``); each iteration queries anew."""
+        return RecordItems(self)
+
+    def record(self, key: RecordKey) -> Record | None:
+        """The record stored under ``key`` (``Records.merge``), or, with ``Records.append``,
+        its newest version; ``None`` when there is none.
+
+        :param key: The key's value (a string or an integer), or for a compound key a tuple of
+            values in the order of ``Records.merge(key=(...))``.
+        """
+        versions = self._versions(key)
+        return _record_of(versions[-1]) if versions else None
+
+    def history(self, key: RecordKey) -> list[tuple[str, Record]]:
+        """Every stored version of the record ``key`` (``Records.append``), oldest first, each
+        as ``(scheduled time of the run that stored it, record)``; with ``Records.merge``, the
+        one current version.
+
+        :param key: As for ``record``.
+        """
+        return [
+            (str(item.get(RECORD_SCHEDULED_TIME_ATTRIBUTE)), _record_of(item))
+            for item in self._versions(key)
+        ]
+
+    def _versions(self, key: RecordKey) -> list[Item]:
+        """The items of the record ``key``, in sk order (an appended record's oldest first):
+        one ``Query`` on ``begins_with(sk, <key>)``, other keys with that prefix left out."""
+        for text in _key_texts(key):
+            found = [
+                item
+                for item in self._records_query("begins_with(#sk, :key)", {":key": {"S": text}})
+                if item.get(SORT_KEY) == text or _appended_key(item) == text
+            ]
+            if found:
+                return found
+        return []
+
+    def _records_query(self, condition: str | None, values: Mapping[str, Any]) -> Iterator[Item]:
+        return self._query(
+            condition, values, partition=self.downloader_id + RECORDS_PARTITION_SUFFIX,
+            answers_only=False,
+        )  # fmt: skip
+
     def _query(
         self,
-        condition: str,
+        condition: str | None,
         values: Mapping[str, Any],
         *,
         forward: bool = True,
         limit: int | None = None,
+        partition: str | None = None,
+        answers_only: bool = True,
     ) -> Iterator[Item]:
-        """Every item of this downloader whose ``sk`` meets ``condition``: one ``Query``
-        request per page of results, following ``LastEvaluatedKey``."""
+        """Every item of this downloader (or of ``partition``) whose ``sk`` meets
+        ``condition``: one ``Query`` request per page of results, following
+        ``LastEvaluatedKey``."""
         from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 
         deserializer = TypeDeserializer()
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": f"#pk = :pk AND {condition}",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": self.downloader_id}, **values},
+            "KeyConditionExpression": "#pk = :pk" + (f" AND {condition}" if condition else ""),
+            "ExpressionAttributeNames": {
+                "#pk": PARTITION_KEY,
+                **({"#sk": SORT_KEY} if condition else {}),
+            },
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition or self.downloader_id},
+                **values,
+            },
             "ScanIndexForward": forward,
             "ConsistentRead": self._consistent_read,
         }
@@ -184,7 +247,7 @@ class DownloaderTable:
             for raw in response.get("Items", []):
                 # Only keys the downloader writes: another writer's item in this partition
                 # ("zzz", "2026-11-27T05:30:00Zjunk") is never taken for an answer.
-                if is_answer_key(raw.get(SORT_KEY, {}).get("S")):
+                if not answers_only or is_answer_key(raw.get(SORT_KEY, {}).get("S")):
                     yield {name: plain(deserializer.deserialize(v)) for name, v in raw.items()}
             last = response.get("LastEvaluatedKey")
             if not last:
@@ -248,6 +311,87 @@ class Items:
 
     def __repr__(self) -> str:
         return f"Items({self._table!r}, start={self.start!r}, end={self.end!r})"
+
+
+RecordKey = str | int | tuple[str | int, ...]
+"""A record's key as ``record``/``history`` take it: a value, or a tuple for a compound key."""
+Record = dict[str, Any]
+"""One record: its own fields, as the API wrote them (numbers exact)."""
+
+
+class RecordItems:
+    """Every current record of a downloader (``DownloaderTable.records``): iterate it, or take
+    it as ``to_rows()`` or ``to_dataframe()``. Each iteration queries the table anew."""
+
+    def __init__(self, table: DownloaderTable) -> None:
+        self._table = table
+
+    def __iter__(self) -> Iterator[Record]:
+        # Append: a key's versions are consecutive in sk order (<key>#<time>); keep the last.
+        pending: tuple[str, Item] | None = None
+        for item in self._table._records_query(None, {}):
+            key = _appended_key(item) or str(item.get(SORT_KEY))
+            if pending is not None and pending[0] != key:
+                yield _record_of(pending[1])
+            pending = (key, item)
+        if pending is not None:
+            yield _record_of(pending[1])
+
+    def to_rows(self) -> list[Record]:
+        """Every current record, in key order, as a list of dicts."""
+        return list(self)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """Every current record as a ``pandas.DataFrame``, one row a record, one column a field.
+        Needs pandas (``pip install 'sfn-downloader[pandas]'``)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError(
+                "to_dataframe() needs pandas: pip install 'sfn-downloader[pandas]' "
+                "(or use to_rows())."
+            ) from None
+        return pandas.DataFrame.from_records(self.to_rows())
+
+    def __repr__(self) -> str:
+        return f"RecordItems({self._table!r})"
+
+
+def _record_of(item: Item) -> Record:
+    """The record an item holds (its JSON text), numbers exact."""
+    value = json.loads(str(item.get(RECORD_ATTRIBUTE, "{}")), parse_float=Decimal)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _appended_key(item: Item) -> str | None:
+    """An appended record's key text (``sk = <key>#<scheduled time>``); ``None`` for a merged
+    record (``sk = <key>``)."""
+    sort_key, when = str(item.get(SORT_KEY)), item.get(RECORD_SCHEDULED_TIME_ATTRIBUTE)
+    suffix = f"{KEY_SEPARATOR}{when}"
+    return sort_key[: -len(suffix)] if isinstance(when, str) and sort_key.endswith(suffix) else None
+
+
+def _key_texts(key: RecordKey) -> list[str]:
+    """The sort key texts a key may be stored under: a value's own text; a compound key's JSON
+    array text, as Step Functions' ``States.JsonToString`` writes it (compact; non-ASCII
+    characters as they are, or escaped: both are tried)."""
+    if isinstance(key, tuple):
+        if not key:
+            raise ValueError("key () must hold the value of each field of the compound key.")
+        values = [_key_value(v) for v in key]
+        texts = [json.dumps(values, separators=(",", ":"), ensure_ascii=False)]
+        escaped = json.dumps(values, separators=(",", ":"))
+        return texts + ([escaped] if escaped != texts[0] else [])
+    value = _key_value(key)
+    return [value if isinstance(value, str) else str(value)]
+
+
+def _key_value(value: object) -> str | int | Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError(
+            f"key value {value!r} must be a string or an integer (a record's key field)."
+        )
+    return value
 
 
 def _is_of_run(sort_key: Any, key: str) -> bool:

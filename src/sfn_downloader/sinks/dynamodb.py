@@ -153,15 +153,18 @@ class ItemSink(RunFeature):
 
     @staticmethod
     def grant(
-        state_machine: sfn.StateMachine, table: dynamodb.ITable, downloader_id: str | None = None
+        state_machine: sfn.StateMachine,
+        table: dynamodb.ITable,
+        downloader_id: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> None:
         """putItem on a table with a customer-managed key needs the key too. With
-        ``downloader_id``, the role may write no partition but its own: an explicit deny of
-        every item write whose partition key (``dynamodb:LeadingKeys``) is another, so that
-        downloaders sharing a table cannot write each other's items (the tasks' own grants
-        cover the whole table)."""
+        ``downloader_id``, the role may write no partition but its own (and ``also``: its
+        records' partition): an explicit deny of every item write whose partition key
+        (``dynamodb:LeadingKeys``) is another, so that downloaders sharing a table cannot write
+        each other's items (the tasks' own grants cover the whole table)."""
         if downloader_id is not None:
-            state_machine.add_to_role_policy(own_partition_only(table, downloader_id))
+            state_machine.add_to_role_policy(own_partition_only(table, downloader_id, *also))
         if table.encryption_key is None:
             return
         table.encryption_key.grant_encrypt_decrypt(state_machine)
@@ -305,6 +308,11 @@ class ItemWriter:
         self.retention_seconds = retention_seconds
         self.marks_run = marks_run
         """Each item gets ``run`` and ``runStartedAt`` (a run of several answers)."""
+
+    @property
+    def table(self) -> dynamodb.ITable:
+        """The table the items are written to."""
+        return self._table
 
     def map_item_fields(self) -> dict[str, str]:
         """What a Map's ItemSelector must pass on so its iterations can persist: the expiry

@@ -1,0 +1,280 @@
+"""Records (issue 24): the states that write each record as its own item, their keys, their
+grants, and what is refused at synth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from sfn_downloader import (
+    Archive,
+    DownloaderConfigError,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Records,
+    Store,
+)
+
+from scenarios import EVE_PROPS, Scenario, definition
+
+
+def role_statements(scenario: Scenario, key: str) -> list[dict[str, Any]]:
+    role = scenario.patterns[key].state_machine.role
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    logical_id = scenario.stack.get_logical_id(policy)  # type: ignore[arg-type]
+    document = scenario.json["Resources"][logical_id]["Properties"]["PolicyDocument"]
+    return document["Statement"]  # type: ignore[no-any-return]
+
+
+def test_records_follow_the_stored_answer(records: Scenario) -> None:
+    states = definition(records)["States"]
+    assert states["Persist"]["Next"] == "ReadRecords"
+    read = states["ReadRecords"]
+    assert (read["Type"], read["QueryLanguage"], read["Next"]) == (
+        "Pass",
+        "JSONata",
+        "RecordsValid",
+    )
+    assert set(read["Assign"]) == {"recordProblem", "recordOrders"}
+    valid = states["RecordsValid"]
+    assert valid["Choices"][0]["Next"] == "BadRecord" and valid["Default"] == "WriteRecords"
+    assert states["BadRecord"]["Error"] == "Downloader.BadRecord"
+    assert states["WriteRecords"]["End"] is True
+
+
+def test_the_map_writes_one_record_an_iteration_at_the_downloaders_concurrency(
+    records: Scenario,
+) -> None:
+    write = definition(records)["States"]["WriteRecords"]
+    assert write["Type"] == "Map"
+    assert write["ItemsPath"] == "$.issues"  # the selected result is the whole state
+    assert write["MaxConcurrency"] == 10  # Concurrency.inline()'s default
+    assert write["ResultPath"] is None  # the state passes on unchanged
+    assert write["ItemSelector"] == {
+        "record.$": "$$.Map.Item.Value",
+        "order.$": "States.ArrayGetItem($recordOrders, $$.Map.Item.Index)",
+    }
+    inner = write["ItemProcessor"]["States"]
+    assert set(inner) == {"PutRecord", "RecordKept"}
+
+
+def test_merge_puts_conditionally_and_a_refused_write_is_not_a_failure(records: Scenario) -> None:
+    inner = definition(records)["States"]["WriteRecords"]["ItemProcessor"]["States"]
+    put = inner["PutRecord"]["Parameters"]
+    assert put["Item"]["pk"] == {"S": "github/issues#records"}
+    assert put["Item"]["sk"] == {"S.$": "States.Format('{}', $.record.number)"}
+    assert put["Item"]["record"] == {"S.$": "States.JsonToString($.record)"}
+    assert put["Item"]["versionOrder"] == {"N.$": "$.order"}
+    assert put["ConditionExpression"] == "attribute_not_exists(#sk) OR #order < :order"
+    assert put["ExpressionAttributeNames"] == {"#sk": "sk", "#order": "versionOrder"}
+    assert put["ExpressionAttributeValues"] == {":order": {"N.$": "$.order"}}
+    [catch] = inner["PutRecord"]["Catch"]
+    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert catch["Next"] == "RecordKept"
+    assert (
+        "DynamoDB.ProvisionedThroughputExceededException"
+        in (inner["PutRecord"]["Retry"][0]["ErrorEquals"])
+    )
+
+
+def test_iso_versions_are_ordered_as_instants(records: Scenario) -> None:
+    orders = definition(records)["States"]["ReadRecords"]["Assign"]["recordOrders"]
+    assert "$toMillis($v)" in orders and "$formatInteger($v, '0')" in orders
+
+
+def test_append_keys_by_record_and_scheduled_time_and_drops_the_page(records: Scenario) -> None:
+    states = definition(records, "pages")["States"]
+    assert "PersistPage" not in states  # keep_answers=False
+    assert states["NextRequest"]["Next"] == "ReadRecords"
+    write = states["WriteRecords"]
+    assert write["ItemsPath"] == "$.raw.ResponseBody.data"
+    assert (write["ResultSelector"], write["ResultPath"]) == ({"stored": True}, "$.raw")
+    assert write["Next"] == "MorePages"
+    assert "order.$" not in write["ItemSelector"]
+    put = write["ItemProcessor"]["States"]["PutRecord"]
+    assert "ConditionExpression" not in put["Parameters"]
+    assert put["Parameters"]["Item"]["sk"] == {
+        "S.$": "States.Format('{}#{}', States.JsonToString(States.Array($.record.region, "
+        "$.record.id)), $$.Execution.Input.scheduledTime)"
+    }
+    assert "Catch" not in put
+
+
+def test_a_kept_page_is_stored_before_its_records_are_written() -> None:
+    pattern = build(
+        path="/items", result_selector=None, item={"items": ItemField.json("$.ResponseBody")},
+        pagination=Pagination.link_header(),
+        records=Records.merge(items="$.ResponseBody", key="id"),
+    )  # fmt: skip
+    states = asl(pattern)["States"]
+    assert states["PersistPage"]["Next"] == "ReadRecords"
+    assert "ResultPath" not in states["PersistPage"] or states["PersistPage"]["ResultPath"] is None
+    assert states["WriteRecords"]["ResultPath"] == "$.raw"
+
+
+def test_the_role_may_write_its_records_partition_and_nothing_else(records: Scenario) -> None:
+    for key, partitions in (("p", ["github/issues", "github/issues#records"]),
+                            ("pages", ["orders", "orders#records"])):  # fmt: skip
+        [deny] = [
+            s for s in role_statements(records, key)
+            if s.get("Sid") == "WriteOnlyThisDownloadersPartition"
+        ]  # fmt: skip
+        assert deny["Condition"] == {
+            "ForAnyValue:StringNotEquals": {"dynamodb:LeadingKeys": partitions}
+        }
+
+
+def test_without_records_the_partition_stays_the_downloaders_own(default: Scenario) -> None:
+    [deny] = [
+        s for s in role_statements(default, "p")
+        if s.get("Sid") == "WriteOnlyThisDownloadersPartition"
+    ]  # fmt: skip
+    assert deny["Condition"]["ForAnyValue:StringNotEquals"]["dynamodb:LeadingKeys"] == [
+        default.patterns["p"].downloader_id
+    ]
+
+
+def test_the_check_names_the_first_bad_record_by_index_and_field(records: Scenario) -> None:
+    problem = definition(records)["States"]["ReadRecords"]["Assign"]["recordProblem"]
+    assert "has no key field 'number'." in problem
+    assert "has no version field 'updated_at'." in problem
+    assert "$states.input.`issues`" in problem
+
+
+# --- Refused at synth -----------------------------------------------------------------------
+
+
+def build(**overrides: Any) -> DownloaderPattern:
+    stack = cdk.Stack(cdk.App(), "S")
+    return DownloaderPattern(stack, "P", **{**EVE_PROPS, **overrides})
+
+
+def asl(pattern: DownloaderPattern) -> dict[str, Any]:
+    import json
+
+    stack = cdk.Stack.of(pattern)
+    resource = stack.resolve(pattern.state_machine.node.default_child.definition_string)  # type: ignore[union-attr]
+    separator, parts = resource["Fn::Join"]
+    return json.loads(separator.join(p if isinstance(p, str) else "0" for p in parts))  # type: ignore[no-any-return]
+
+
+MERGE = Records.merge(items="$.ResponseBody", key="id")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"path": None, "fan_out": FanOut.paths(["/a", "/b"])},
+        {"pagination": Pagination.page_count(header="X-Pages")},
+        {"path": "/markets/{region}", "fan_out": FanOut.path_values({"region": [1, 2]})},
+    ],
+    ids=["fan-out", "page-count", "path-values"],
+)
+def test_a_run_with_a_map_is_refused_for_now(shape: dict[str, Any]) -> None:
+    with pytest.raises(DownloaderConfigError, match=r"records=.*not supported yet with a fan-out"):
+        build(result_selector=None, item={"n": ItemField.number("$.StatusCode")}, records=MERGE,
+              **shape)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        (Records.merge(items="ResponseBody", key="id"), r"records\.items=.*not a plain JSONPath"),
+        (Records.merge(items="$.a[*].b", key="id"), r"records\.items"),
+        (Records.merge(items="$.x", key="a.b"), r"records\.key=.*not a field name"),
+        (Records.merge(items="$.x", key=()), r"records\.key"),
+        (Records.append(items="$.x", key=("a", "a")), r"records\.key=.*names a field twice"),
+        (Records.merge(items="$.x", key="id", version="id"), r"records\.version=.*key field"),
+        (Records.merge(items="$.x", key="id", version="a-b"), r"records\.version"),
+        (Records.merge(items="$.x", key="id", keep_answers="no"),  # type: ignore[arg-type]
+         r"records\.keep_answers=.*not a bool"),
+    ],
+    ids=["items-no-dollar", "items-wildcard", "key-dotted", "key-empty", "key-twice",
+         "version-is-key", "version-name", "keep-answers-type"],
+)  # fmt: skip
+def test_bad_records_settings_are_refused(records: Records, message: str) -> None:
+    with pytest.raises(DownloaderConfigError, match=message):
+        build(records=records)
+
+
+@pytest.mark.parametrize(
+    "feature",
+    [{"archive": Archive.to_new_bucket()}, {"store": Store.changes_only()}],
+    ids=["archive", "changes-only"],
+)
+def test_dropping_the_answers_is_refused_where_a_feature_follows_them(
+    feature: dict[str, Any],
+) -> None:
+    with pytest.raises(DownloaderConfigError, match=r"records\.keep_answers=.*cannot be False"):
+        build(records=Records.merge(items="$.players", key="id", keep_answers=False), **feature)
+
+
+def test_records_is_a_records() -> None:
+    with pytest.raises(DownloaderConfigError, match=r"records=.*is not a Records"):
+        build(records={"items": "$.x"})
+
+
+def test_records_are_written_between_persist_and_the_archive() -> None:
+    pattern = build(
+        records=Records.merge(items="$.players", key="id"), archive=Archive.to_new_bucket()
+    )
+    states = asl(pattern)["States"]
+    assert states["Persist"]["Next"] == "ReadRecords"
+    assert states["WriteRecords"]["Next"] == "Archive"
+    assert states["WriteRecords"]["ItemsPath"] == "$.result.players"
+
+
+def test_repr() -> None:
+    assert repr(Records.merge(items="$.x", key="id", version="v")) == (
+        "Records.merge(items='$.x', key='id', version='v')"
+    )
+    assert repr(Records.append(items="$.x", key=("a", "b"), keep_answers=False)) == (
+        "Records.append(items='$.x', key=('a', 'b'), keep_answers=False)"
+    )
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+def per_run(estimate: Any, service: str, runs: float) -> float:
+    [line] = [li for li in estimate.line_items if li.service == service]
+    return float(line.quantity) / runs
+
+
+def test_the_cost_model_counts_a_transition_and_a_write_a_record(records: Scenario) -> None:
+    """Per answer: ReadRecords, RecordsValid and WriteRecords (3 transitions); per record one
+    PutRecord (a transition and a putItem)."""
+    pattern = records.patterns["p"]
+    runs = 43_200.0  # every minute, 30 days
+    costs = {
+        n: pattern.estimate_monthly_cost(workflow_type="STANDARD", records_per_answer=n)
+        for n in (0, 1, 1000)
+    }
+    transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
+    writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
+    assert transitions == {0: 5.0, 1: 6.0, 1000: 1005.0}  # Download, Persist + 3 + n
+    assert writes == {0: 1.0, 1: 2.0, 1000: 1001.0}
+    assert "1000 records in each answer (or page)." in costs[1000].assumptions
+
+
+def test_the_cost_model_asks_for_the_records_per_answer(records: Scenario) -> None:
+    from sfn_downloader.cost import CostModelError
+
+    with pytest.raises(CostModelError, match=r"WriteRecords.*pass records_per_answer"):
+        records.patterns["p"].estimate_monthly_cost()
+
+
+def test_pages_of_records_without_the_answers(records: Scenario) -> None:
+    cost = records.patterns["pages"].estimate_monthly_cost(
+        workflow_type="STANDARD", pages_per_run=10, records_per_answer=100
+    )
+    runs = 43_200.0
+    assert per_run(cost, "DynamoDB on-demand writes", runs) == 1000.0  # no page item
+    # Each page: DownloadPage, NextRequest, MorePages; ReadRecords, RecordsValid, WriteRecords
+    # and its 100 PutRecord. Once: FirstRequest and Done.
+    transitions = per_run(cost, "Step Functions Standard", runs)
+    assert transitions == 10 * (3 + 3 + 100) + 2
