@@ -13,7 +13,9 @@ Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
 
 Offline by default. ``--live`` points the proxy at the real https://esi.evetech.net instead.
 Then (``scripts/demo_rates.py``) November's exchange rates, backfilled by the exchange-rates
-example's backfill state machine, drawn next to it (``exchange-rates.png``).
+example's backfill state machine, drawn next to it (``exchange-rates.png``). Last
+(``scripts/demo_oauth.py``), an OAuth2 API with a time window (examples/oauth_window): the HTTP
+Task with an EventBridge OAuth connection, three hourly windows.
 """
 
 from __future__ import annotations
@@ -507,7 +509,12 @@ def main() -> int:
         # Downloads that follow time: November's exchange rates, backfilled (offline stand-in).
         import demo_rates
 
-        return demo_rates.run(args.out.with_name("exchange-rates.png"))
+        if demo_rates.run(args.out.with_name("exchange-rates.png")) != 0:
+            return 1
+        # The HTTP Task with an OAuth2 connection, a window computed each run.
+        import demo_oauth
+
+        return demo_oauth.run()
     return 0
 
 

@@ -44,7 +44,8 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_local_polite.py",
     ),
     "src/sfn_downloader/timing": (
-        "tests/test_timing.py", "tests/test_schedule.py", "tests/test_local_timing.py",
+        "tests/test_timing.py", "tests/test_http_task_timing.py", "tests/test_schedule.py",
+        "tests/test_local_timing.py",
         "tests/test_local_incremental.py", "tests/test_local_backfill.py",
     ),
     # Each paginator (test_paginators), X-Pages in a Map and beside a fan-out (test_many), the
@@ -62,6 +63,12 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_local_trim.py",
     ),
     "src/sfn_downloader/_flow/post_process.py": ("tests/test_post_process.py",),
+    # The HTTP Task: its requests (static, listed, computed each run), denies and refusals.
+    "src/sfn_downloader/transport/http_task.py": (
+        "tests/test_http_task_timing.py", "tests/test_overrides.py",
+        "tests/test_badinput_construct.py", "tests/test_request.py",
+        "tests/test_http_task_local.py", "tests/test_http_task_timing_local.py",
+    ),
 }  # fmt: skip
 """Source path -> the test modules that cover it."""
 

@@ -62,6 +62,7 @@ from botocore.exceptions import ClientError
 QUESTIONS = (
     "http-task-headers",
     "http-task-query",
+    "http-task-computed-query",
     "invoke-path-slash",
     "invoke-path-encoding",
     "remap-header",
@@ -766,6 +767,35 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             "query": body.get("rawQueryString"),
         }
 
+    def http_task_computed_query(probe: Probe) -> Any:
+        """A request computed each run, as the construct sends it through the HTTP Task
+        (issue 23): ``ApiEndpoint.$`` an intrinsic over a variable, ``QueryParameters.$`` the
+        whole variable (one string a name). How does the task encode the values (``:``, ``+``
+        of an offset, a space, ``&``, ``/``, non-ASCII)? The local runner's choice is Python's
+        ``urlencode``; no document settles it."""
+        query = {
+            "from": "2026-11-27T03:55:00Z", "since": "2026-03-01T11:30:00+01:00",
+            "q": "a b&c=d/é",
+        }  # fmt: skip
+        compute = {
+            "Type": "Pass",
+            "Assign": {"requestPath": "v1/2026-11-27", "requestQuery": query},
+            "Next": "Download",
+        }
+        download = task(http, {
+            "ApiEndpoint.$": f"States.Format('{{}}/{{}}', '{echo}', $requestPath)",
+            "Method": "GET", "Authentication": http_auth, "QueryParameters.$": "$requestQuery",
+        }, End=True)  # fmt: skip
+        answer = probe.run("http-computed-query", machine(compute, ("Download", download)))
+        body = (answer["output"] or {}).get("ResponseBody") or {}
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "rawPath": body.get("rawPath") if isinstance(body, dict) else body,
+            "rawQueryString": body.get("rawQueryString") if isinstance(body, dict) else None,
+            "local runner (urlencode)": urlencode(query),
+        }
+
     def seen_path(name: str, path: str, api: str = host, **extra: Any) -> Any:
         def ask(probe: Probe) -> Any:
             answer = probe.run(name, machine(task(apigw, invoke(api, path, **extra))))
@@ -1119,6 +1149,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
+        "http-task-computed-query": http_task_computed_query,
         "invoke-path-slash": invoke_path_slash,
         "invoke-path-encoding": invoke_path_encoding,
         "remap-header": remap_header,

@@ -33,6 +33,7 @@ from scenarios import (
     build_status_actions,
     build_status_actions_http,
     build_timed,
+    build_timed_http,
     build_trimmed,
     synth,
 )
@@ -183,6 +184,12 @@ def from_answer_http() -> Scenario:
 def timed() -> Scenario:
     """The day's rates (placeholders, backfill), hourly windows, an incremental mark."""
     return synth(build_timed)
+
+
+@pytest.fixture(scope="session")
+def timed_http() -> Scenario:
+    """The same through the HTTP Task (OAuth for the window), a POST body, query overrides."""
+    return synth(build_timed_http)
 
 
 @pytest.fixture(scope="session")

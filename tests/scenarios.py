@@ -707,6 +707,76 @@ def build_timed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     return {"p": rates, "events": events, "issues": issues}
 
 
+OAUTH_TOKEN_ENDPOINT = "https://auth.example.com/oauth/token"
+"""The OAuth client-credentials token endpoint of ``build_timed_http``'s window downloader."""
+
+
+def oauth_connection(stack: cdk.Stack, construct_id: str = "OAuthConnection") -> events.Connection:
+    """An OAuth client-credentials connection (the client secret in Secrets Manager): only an
+    EventBridge connection can hold one, so only the HTTP Task can send its token."""
+    return events.Connection(
+        stack, construct_id,
+        authorization=events.Authorization.oauth(
+            authorization_endpoint=OAUTH_TOKEN_ENDPOINT, http_method=events.HttpMethod.POST,
+            client_id="downloader",
+            client_secret=cdk.SecretValue.secrets_manager("example/oauth-client-secret"),
+        ),
+    )  # fmt: skip
+
+
+def build_timed_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Issue 23: ``build_timed``'s requests through the HTTP Task (each its own connection: a
+    local runner serves a connection to one downloader at a time), an hourly window through an
+    OAuth client-credentials connection, a POST body with a placeholder (alone, and with a
+    cursor in the body page after page) and an on-demand run overriding a query parameter."""
+    rates = DownloaderPattern(
+        stack, "Rates", endpoint="https://api.frankfurter.example", path=RATES_PATH,
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(hour="1", minute="0")),
+        result_selector={"date.$": "$.ResponseBody.date", "usd.$": "$.ResponseBody.rates.USD"},
+        item={"date": ItemField.string("$.date"), "usd": ItemField.number("$.usd")},
+        backfill=True, concurrency=Concurrency.inline(4),
+        transport=Transport.http_task(api_key_connection(stack, "RatesConnection")),
+    )  # fmt: skip
+    events_ = DownloaderPattern(
+        stack, "Events", endpoint=EXAMPLE_API, path=EVENTS_PATH + "&lang=en",
+        window=Window.last(cdk.Duration.hours(1), lookback=cdk.Duration.minutes(5)),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))),
+        item={"events": ItemField.json("$.ResponseBody")}, table=rates.table,
+        transport=Transport.http_task(oauth_connection(stack)),
+    )  # fmt: skip
+    issues = DownloaderPattern(
+        stack, "Issues", endpoint="https://api.github.com", path=ISSUES_PATH,
+        incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                                initial="2026-01-01T00:00:00Z"),
+        item={"issues": ItemField.json("$.ResponseBody")}, table=rates.table,
+        transport=Transport.http_task(api_key_connection(stack, "IssuesConnection")),
+    )  # fmt: skip
+    report = DownloaderPattern(
+        stack, "Report", endpoint=EXAMPLE_API, path="/v1/reports", method="POST",
+        body={"day": "{scheduled_time:date}", "format": "json"},
+        item={"report": ItemField.json("$.ResponseBody")}, table=rates.table,
+        transport=Transport.http_task(api_key_connection(stack, "ReportConnection")),
+    )  # fmt: skip
+    orders = DownloaderPattern(
+        stack, "Orders", endpoint=EXAMPLE_API, path="/v1/orders?region=10000002&type=all",
+        starts=Starts.scheduled_and_on_demand(overridable_query=["region"]),
+        item={"orders": ItemField.json("$.ResponseBody")}, table=rates.table,
+        transport=Transport.http_task(api_key_connection(stack, "OrdersConnection")),
+    )  # fmt: skip
+    search = DownloaderPattern(
+        stack, "Search", endpoint=EXAMPLE_API, path="/v1/search", method="POST",
+        body={"day": "{scheduled_time:date}"},
+        pagination=Pagination.cursor(next_path="$.ResponseBody.next", body_path="$.after",
+                                     max_pages=5),
+        item={"hits": ItemField.json("$.ResponseBody.hits")}, table=rates.table,
+        transport=Transport.http_task(api_key_connection(stack, "SearchConnection")),
+    )  # fmt: skip
+    return {
+        "p": rates, "events": events_, "issues": issues, "report": report, "orders": orders,
+        "search": search,
+    }  # fmt: skip
+
+
 def build_polite(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Issue 16: conditional requests (ETag through the HTTP_PROXY integration, Last-Modified
     through a trimming proxy), changes only, all three together (with an archive), and

@@ -35,8 +35,8 @@ SCENARIOS = [
     "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
     "http_task", "retained", "composed", "own_bucket", "on_demand", "dashboards", "keyed",
     "trimmed", "paginators", "paginators_http", "status_actions", "status_actions_http",
-    "from_answer", "from_answer_http", "timed", "retry_after", "polite", "graphql", "graphql_http",
-    "records",
+    "from_answer", "from_answer_http", "timed", "timed_http", "retry_after", "polite", "graphql",
+    "graphql_http", "records",
 ]  # fmt: skip
 
 
@@ -67,6 +67,22 @@ def lint_template(template: dict[str, Any]) -> list[str]:
 def test_no_errors_or_warnings(name: str, request: pytest.FixtureRequest) -> None:
     scenario: Scenario = request.getfixturevalue(name)
     assert lint_template(with_literal_definitions(scenario.json)) == []
+
+
+OAUTH_EXAMPLE = Path(__file__).parent.parent / "examples" / "oauth_window" / "app.py"
+
+
+def test_the_oauth_window_example_has_no_errors_or_warnings(tmp_path: Path) -> None:
+    """The HTTP Task example (an OAuth connection, a window computed each run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("oauth_window_app", OAUTH_EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_app(str(tmp_path)).synth()
+    template = json.loads((tmp_path / "OAuthWindow.template.json").read_text())
+    assert lint_template(with_literal_definitions(template)) == []
 
 
 def test_the_rendered_definition_is_really_checked(default: Scenario) -> None:

@@ -225,3 +225,77 @@ def test_github_example_pages_with_the_link_header_through_the_token_injecting_p
     assert state["mark"] == "2026-11-27T06:00:00Z"
     pages = sorted(i["sk"] for i in items if i["sk"].startswith("2026-11-27T05:00:00Z"))
     assert pages == [f"2026-11-27T05:00:00Z#{execution.name}#{n}" for n in (1, 2)]
+
+
+OAUTH_EXAMPLE = Path(__file__).parent.parent / "examples" / "oauth_window" / "app.py"
+
+
+def oauth_module() -> Any:
+    spec = importlib.util.spec_from_file_location("oauth_window_app", OAUTH_EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_oauth_window_example_synthesizes_an_http_task_with_an_oauth_connection(
+    tmp_path: Path,
+) -> None:
+    """Issue 23's example: OAuth2 client credentials (only an EventBridge connection holds
+    them, only the HTTP Task uses one) and an hourly window computed each run."""
+    module = oauth_module()
+    module.build_app(str(tmp_path)).synth()
+    template = json.loads((tmp_path / "OAuthWindow.template.json").read_text())
+    resources = template["Resources"].values()
+    [connection] = [r["Properties"] for r in resources if r["Type"] == "AWS::Events::Connection"]
+    assert connection["AuthorizationType"] == "OAUTH_CLIENT_CREDENTIALS"
+    oauth = connection["AuthParameters"]["OAuthParameters"]
+    assert oauth["AuthorizationEndpoint"] == module.TOKEN_ENDPOINT
+    # The client secret is a dynamic reference to Secrets Manager, never a value.
+    assert "{{resolve:secretsmanager:" in json.dumps(oauth["ClientParameters"]["ClientSecret"])
+    assert module.CLIENT_SECRET in json.dumps(oauth["ClientParameters"]["ClientSecret"])
+    assert not [r for r in resources if r["Type"].startswith("AWS::ApiGateway::")]
+    [machine] = [r for r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    text = json.dumps(machine["Properties"]["DefinitionString"])
+    assert "http:invoke" in text and '\\"QueryParameters.$\\":\\"$requestQuery\\"' in text
+
+
+def test_oauth_window_example_asks_each_hour_with_the_token() -> None:
+    """Two hourly runs against a stand-in for the token endpoint and the API: one token, each
+    request carries it and asks for the hour before its scheduled time."""
+    import aws_cdk as cdk
+
+    from local_helpers import Answer, Seen, running_upstream
+    from sfn_downloader.local import LocalRunner
+
+    module = oauth_module()
+    app = cdk.App()
+    stack = module.OAuthWindowStack(app, "OAuthWindow")
+
+    def both(seen: Seen) -> Answer:
+        if seen.path == "/oauth2/token":
+            assert "scope=readings%3Aread" in seen.body.decode()
+            return Answer(200, {"access_token": "tok", "token_type": "Bearer"})
+        if seen.headers.get("authorization") != "Bearer tok":
+            return Answer(401, {"message": "token required"})
+        return Answer(200, {"readings": [{"at": seen.query["start"][0]}]})
+
+    with running_upstream() as upstream:
+        upstream.respond(both)
+        routes = {module.ENDPOINT: upstream.url, "https://auth.telemetry.example": upstream.url}
+        with LocalRunner(
+            stack, upstream=routes, secrets={module.CLIENT_SECRET: "local-secret"}
+        ) as runner:
+            runs = [runner.run(f"2026-11-27T{h:02d}:00:00Z") for h in (5, 6)]
+            items = sorted(runner.items(), key=lambda i: i["sk"])
+
+    assert [r.status for r in runs] == ["SUCCEEDED", "SUCCEEDED"], [r.cause for r in runs]
+    token, *api = upstream.requests
+    assert token.path == "/oauth2/token"
+    assert [(s.query["start"], s.query["end"]) for s in api] == [
+        (["2026-11-27T04:00:00Z"], ["2026-11-27T05:00:00Z"]),
+        (["2026-11-27T05:00:00Z"], ["2026-11-27T06:00:00Z"]),
+    ]
+    assert [(i["sk"], i["count"]) for i in items] == [
+        ("2026-11-27T05:00:00Z", 1), ("2026-11-27T06:00:00Z", 1),
+    ]  # fmt: skip

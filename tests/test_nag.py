@@ -37,6 +37,7 @@ from scenarios import (
     build_status_actions,
     build_status_actions_http,
     build_timed,
+    build_timed_http,
     build_trimmed,
 )
 
@@ -46,6 +47,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count"
 GITHUB_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_issues"
 GRAPHQL_EXAMPLE = Path(__file__).parent.parent / "examples" / "github_graphql"
 RATES_EXAMPLE = Path(__file__).parent.parent / "examples" / "exchange_rates"
+OAUTH_EXAMPLE = Path(__file__).parent.parent / "examples" / "oauth_window"
 
 
 def findings(outdir: Path, build: Callable[[cdk.App], Any]) -> list[str]:
@@ -136,6 +138,14 @@ def rates_example(app: cdk.App) -> None:
     module.ExchangeRatesStack(app, "ExchangeRates")
 
 
+def oauth_window_example(app: cdk.App) -> None:
+    spec = importlib.util.spec_from_file_location("oauth_window_app", OAUTH_EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.OAuthWindowStack(app, "OAuthWindow")
+
+
 @pytest.mark.parametrize(
     "build",
     [
@@ -144,6 +154,7 @@ def rates_example(app: cdk.App) -> None:
         github_graphql_example,
         eve_alerts_example,
         rates_example,
+        oauth_window_example,
         in_stack(build_default),
         in_stack(build_full),
         in_stack(build_pages),
@@ -162,6 +173,7 @@ def rates_example(app: cdk.App) -> None:
         in_stack(build_from_answer),
         in_stack(build_from_answer_http),
         in_stack(build_timed),
+        in_stack(build_timed_http),
         in_stack(build_retry_after),
         in_stack(build_polite),
         in_stack(build_records),
@@ -174,6 +186,7 @@ def rates_example(app: cdk.App) -> None:
         "github-graphql-example",
         "eve-alerts-example",
         "rates-example",
+        "oauth-window-example",
         "default",
         "fully-configured",
         "pages",
@@ -192,6 +205,7 @@ def rates_example(app: cdk.App) -> None:
         "from-answer",
         "from-answer-http",
         "timed",
+        "timed-http",
         "retry-after",
         "polite",
         "records",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,8 +33,6 @@ def app() -> cdk.App:
 
 @pytest.fixture(scope="module")
 def asl(app: cdk.App) -> dict[str, Any]:
-    import json
-
     stack = app.node.find_child("Overrides")
     return json.loads(rendered_definition(Template.from_stack(stack).to_json()))  # type: ignore[arg-type]
 
@@ -103,15 +102,53 @@ def test_an_overridable_name_has_one_default() -> None:
         build(path="/v2/status?datasource=a&datasource=b")
 
 
-def test_overrides_are_refused_with_several_requests_and_the_http_task() -> None:
+def test_overrides_are_refused_with_several_requests() -> None:
     with pytest.raises(DownloaderConfigError, match=r"not supported with fan_out or pagination"):
         build(path=None, fan_out=FanOut.paths(["/a?datasource=x"]))
-    stack = cdk.Stack(cdk.App(), "S")
+
+
+def http_task(stack: cdk.Stack) -> Transport:
     connection = cdk.aws_events.Connection(
         stack, "C", authorization=cdk.aws_events.Authorization.api_key(
             "X-Key", cdk.SecretValue.secrets_manager("k")))  # fmt: skip
-    with pytest.raises(DownloaderConfigError, match=r"not supported with the HTTP Task"):
-        DownloaderPattern(stack, "P", **PROPS, transport=Transport.http_task(connection))
+    return Transport.http_task(connection)
+
+
+def test_the_http_task_reads_the_overridden_query_one_string_a_name() -> None:
+    """Issue 23 (R23 lifted): the HTTP Task's QueryParameters take one string a name, so
+    ``$.query`` holds strings, and the task reads it whole (``QueryParameters.$``)."""
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(stack, "P", **PROPS, transport=http_task(stack))
+    asl = json.loads(rendered_definition(Template.from_stack(stack).to_json()))
+    download = asl["States"]["Download"]["Parameters"]
+    assert download["QueryParameters.$"] == "$.query"
+    # The path is the definition's own: never read from the input.
+    assert (
+        download["ApiEndpoint.$"]
+        == "States.Format('{}/{}', 'https://esi.evetech.net', 'v2/status')"
+    )
+    assert asl["States"]["DefaultQuery"]["Parameters"]["query"] == {
+        "datasource": "tranquility", "language": "en",
+    }  # fmt: skip
+    assert asl["States"]["OverrideQuery"]["Parameters"]["query"] == {
+        "language": "en", "datasource.$": "$.queryMerged.merged.datasource",
+    }  # fmt: skip
+
+
+def test_the_http_task_refuses_a_repeated_name_with_overrides() -> None:
+    """An overridden query is QueryParameters, one string a name: ``type=a&type=b`` cannot be
+    sent there (a list in QueryParameters is not documented)."""
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"overridable_query=\['datasource'\]: sends query parameter 'type' 2 times, but the "
+        r"query of a request computed each run \(or overridden\) reaches the HTTP Task as "
+        r"QueryParameters, one string a name",
+    ):
+        DownloaderPattern(
+            stack, "P", **{**PROPS, "path": "/v2/status?datasource=x&type=a&type=b"},
+            transport=http_task(stack),
+        )  # fmt: skip
 
 
 def test_a_string_is_not_a_list_of_names() -> None:

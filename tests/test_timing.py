@@ -8,7 +8,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
@@ -23,7 +22,6 @@ from sfn_downloader import (
     ItemField,
     Pagination,
     Starts,
-    Transport,
     Window,
 )
 
@@ -422,30 +420,6 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
 def test_refused_at_synth_with_prop_value_and_fix(props: dict[str, Any], match: str) -> None:
     with pytest.raises(DownloaderConfigError, match=match):
         build(**props)
-
-
-def test_http_task_cannot_compute_its_request_yet() -> None:
-    stack = cdk.Stack(cdk.App(), "S")
-    connection = events.Connection(
-        stack,
-        "C",
-        authorization=events.Authorization.api_key(
-            "X-Api-Key", cdk.SecretValue.secrets_manager("k")
-        ),
-    )
-    with pytest.raises(
-        DownloaderConfigError,
-        match=r"path='/v1/\{scheduled_time:date\}': computes the request each run, which the "
-        r"HTTP Task transport does not support yet\. Fix: use transport=Transport\.api_gateway",
-    ):
-        DownloaderPattern(
-            stack,
-            "P",
-            endpoint="https://api.example.com",
-            path="/v1/{scheduled_time:date}",
-            item=ITEM,
-            transport=Transport.http_task(connection),
-        )
 
 
 def test_overridable_query_cannot_be_combined_with_a_computed_request() -> None:

@@ -9,7 +9,7 @@ from. The features implement ``Downloads`` (a transport), ``Persists`` (the item
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -115,6 +115,22 @@ class TransportTraits(Protocol):
     @property
     def relays_throttled_answers(self) -> bool:
         """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
+        ...
+
+    def check_computed_query(
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
+    ) -> Iterator[Problem]:
+        """A computed (or overridable) query's parameters against the form the task reads
+        (``Downloads.request_form``)."""
+        ...
+
+    def refuses_header(self, name: str) -> bool:
+        """True when the task refuses to send the request header ``name``."""
         ...
 
 
@@ -262,7 +278,8 @@ class RunParts:
     request: Request
     result_selector: Mapping[str, Any] | None
     query_path: str | None = None
-    """With query overrides: the download reads its query from the state here."""
+    """With query overrides or a query computed each run: the download reads its query from
+    the state here, in the transport's ``RequestForm``."""
     key_suffix_path: str | None = None
     """With query overrides: the state holds the item key's suffix here (``sk = <scheduled
     time>#<suffix>``), so runs requesting other values never share a key."""
@@ -316,7 +333,7 @@ class RunParts:
             request = request.with_path(self.computed_path)
         if self.computed_body is not None:
             request = request.reading_body(self.computed_body)
-        return request.reading_query(self.query_path)
+        return request.reading_computed_query(self.query_path)
 
 
 class RunShape(Protocol):

@@ -10,15 +10,19 @@ Each part is a literal or read from the state: ``path`` is a literal or a JSONPa
 (``JsonPath.string_at``); the query is literal lists (``query``) plus single values read from
 the state (``params``), or one object read whole (``query_at``); the body is a literal JSON
 object, possibly holding JSONPath tokens (``body``), or one object read whole (``body_at``).
+
+A request computed each run (time placeholders, an incremental mark, an on-demand run's query
+overrides) is written into the state in the form its transport reads (``RequestForm``): the
+features ask the transport for the form, never for its kind.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import Problem
 
@@ -42,6 +46,10 @@ class HttpRequest:
     """Literal query parameters (values are lists)."""
     query_at: str | None = None
     """Where the whole query object is (a state path or a ``$variable``); replaces ``query``."""
+    query_computed: bool = False
+    """True when ``query_at`` holds a query computed each run, in the transport's
+    ``RequestForm`` (``$requestQuery``, an on-demand run's overrides); False: a request the
+    transport listed itself (``Downloads.listed``, ``request_from_url``), in its own form."""
     params: Mapping[str, str] = field(default_factory=dict)
     """Query parameters whose one value is read from the state (name → JSONPath token)."""
     body: Mapping[str, Any] | None = None
@@ -62,10 +70,18 @@ class HttpRequest:
         return replace(self, path=path)
 
     def reading_query(self, query_at: str | None) -> HttpRequest:
-        """This request with its whole query read from ``query_at`` (``None``: as it is)."""
+        """This request with its whole query read from ``query_at`` (``None``: as it is), where
+        a request the transport listed keeps it."""
         if query_at is None:
             return self
-        return replace(self, query=None, query_at=query_at)
+        return replace(self, query=None, query_at=query_at, query_computed=False)
+
+    def reading_computed_query(self, query_at: str | None) -> HttpRequest:
+        """This request with its whole query read from ``query_at`` (``None``: as it is), a
+        query computed each run in the transport's ``RequestForm``."""
+        if query_at is None:
+            return self
+        return replace(self, query=None, query_at=query_at, query_computed=True)
 
     def reading_body(self, body_at: str) -> HttpRequest:
         """This request with its whole body read from ``body_at``."""
@@ -81,6 +97,33 @@ class HttpRequest:
     def has_body(self) -> bool:
         """True when the request carries a body."""
         return self.body is not None or self.body_at is not None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """How a transport's task reads a request computed each run: the path and query
+    ``ComputeRequest`` assigns (``$requestPath``, ``$requestQuery``) and the query an on-demand
+    run's overrides put in the state (``$.query``). Each transport says its own
+    (``Transport.request_form``)."""
+
+    path_slash: bool = True
+    """True: the path starts with ``/`` (``apigateway:invoke``'s ``Path``); False: without it
+    (the HTTP Task's ``ApiEndpoint`` is the endpoint, ``/`` and the path)."""
+    query_lists: bool = True
+    """True: each query parameter's values as a list (``apigateway:invoke``'s
+    ``QueryParameters``); False: one string a name (the HTTP Task's ``QueryParameters``: the
+    transport refuses a name with several values in a computed query)."""
+
+    def path(self, resource: str) -> str:
+        """``resource`` (``/v1/...``, as the user wrote it) as the task takes it."""
+        return resource if self.path_slash else resource.removeprefix("/")
+
+    def values(self, values: Sequence[T]) -> list[T] | T:
+        """One parameter's values as the task takes them: the list, or its one value."""
+        return list(values) if self.query_lists else values[0]
 
 
 def _set_in(target: dict[str, Any], pointer: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._request import HttpRequest
+from ._request import HttpRequest, RequestForm
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,12 @@ class Downloads(Protocol):
 
     def static_headers(self) -> dict[str, list[str]]:
         """The headers every request carries, as the task takes them (values are lists)."""
+        ...
+
+    @property
+    def request_form(self) -> RequestForm:
+        """How the task reads a request computed each run (``ComputeRequest``'s variables, the
+        query overrides' ``$.query``)."""
         ...
 
 

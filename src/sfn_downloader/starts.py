@@ -14,7 +14,9 @@ An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
 path itself never changes, so a caller cannot reach another resource). States, before the
 download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
-``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query``. The
+``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query`` (in the
+transport's ``RequestForm``: lists for ``apigateway:invoke``, one string a name for the HTTP
+Task). The
 values a run requests with are part of its item's key (``sk = <scheduled time>#<name>=<value>
 &...``, every run, scheduled ones too) and its ``query`` attribute, so runs of other values
 never overwrite each other.
@@ -61,6 +63,7 @@ from ._defaults import (
 )
 from ._encryption import dead_letter_sender_role
 from ._parts import Built, CheckContext, RunFeature, RunParts
+from ._request import RequestForm
 from ._schedules import check_schedule_expression
 from .errors import Problem
 
@@ -189,11 +192,14 @@ class Starts(RunFeature):
                           "use one path, or drop overridable_query.")  # fmt: skip
         if not context.transport.supports_query_overrides:
             yield Problem("overridable_query", list(names),
-                          "is not supported with the HTTP Task transport yet.",
+                          "is not supported by this transport.",
                           "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
         path = context.path
         if path is None or Token.is_unresolved(path) or context.several_requests:
             return
+        yield from context.transport.check_computed_query(
+            "overridable_query", list(names), context.query
+        )
         for name in names:
             if isinstance(name, str) and _INTRINSIC_UNSAFE.search(name):
                 yield Problem(f"overridable_query[{name!r}]", name,
@@ -228,21 +234,35 @@ class Starts(RunFeature):
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """The states that put the run's query at ``$.query`` (with query overrides)."""
-        return self.with_overrides(scope, run, built.request.query)
+        """The states that put the run's query at ``$.query`` (with query overrides), in the
+        form the transport's task reads it."""
+        return self.with_overrides(
+            scope, run, built.request.query, form=built.downloads.request_form
+        )
 
     def input_check(self) -> RunFeature:
         """``CheckInput`` first in a run started on demand (the first feature a run meets)."""
         return _InputCheck(self)
 
     def with_overrides(
-        self, scope: Construct, run: sfn.IChainable, query: Mapping[str, list[str]]
+        self,
+        scope: Construct,
+        run: sfn.IChainable,
+        query: Mapping[str, list[str]],
+        *,
+        form: RequestForm | None = None,
     ) -> sfn.IChainable:
-        """The states that put the run's query at ``$.query``, then ``run``."""
+        """The states that put the run's query at ``$.query``, then ``run``.
+
+        :param form: How the transport's task reads the query (``Transport.request_form``).
+            Default: values as lists (``apigateway:invoke``).
+        """
         overridable = self.overrides
         if not overridable:
             return run
-        return _query_overrides(scope, query=query, overridable=overridable, run=run)
+        return _query_overrides(
+            scope, query=query, overridable=overridable, run=run, form=form or RequestForm()
+        )
 
     def with_input_check(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
         """``CheckInput`` first when started on demand: go on when ``scheduledTime`` is an
@@ -396,20 +416,23 @@ def _query_overrides(
     query: Mapping[str, list[str]],
     overridable: Sequence[str],
     run: sfn.IChainable,
+    form: RequestForm,
 ) -> sfn.IChainable:
-    """``query`` is the path's own query (values are lists, as ``apigateway:invoke`` takes
-    them); each overridable name has exactly one default value (``check`` makes sure).
+    """``query`` is the path's own query (values are lists); each overridable name has exactly
+    one default value (``check`` makes sure). ``$.query`` holds it in ``form``: lists, as
+    ``apigateway:invoke`` takes them, or one string a name, as the HTTP Task does (its
+    ``check_computed_query`` refused names with several values).
 
     Both branches also set the item's key suffix and its ``query`` attribute from the values
     the run requests with, so that runs of other values never share a key."""
     scheduled_time = sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-    fixed = {name: list(values) for name, values in query.items() if name not in overridable}
+    fixed = {name: form.values(values) for name, values in query.items() if name not in overridable}
     default_query = sfn.Pass(
         scope,
         "DefaultQuery",
         parameters={
             SCHEDULED_TIME_KEY: scheduled_time,
-            QUERY_KEY: dict(query),
+            QUERY_KEY: {name: form.values(values) for name, values in query.items()},
             KEY_SUFFIX_PATH[2:]: "&".join(f"{name}={query[name][0]}" for name in overridable),
             QUERY_ATTRIBUTE_PATH[2:]: {name: {"S": query[name][0]} for name in overridable},
         },
@@ -443,6 +466,8 @@ def _query_overrides(
                 **fixed,
                 **{
                     name: sfn.JsonPath.array(sfn.JsonPath.string_at(path))
+                    if form.query_lists
+                    else sfn.JsonPath.string_at(path)
                     for name, path in merged.items()
                 },
             },

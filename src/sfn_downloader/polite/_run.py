@@ -179,7 +179,7 @@ class PoliteRun(RunFeature):
                           "pass e.g. max_fresh=Duration.minutes(10).")  # fmt: skip
 
     def _check_conditional(self, context: CheckContext) -> Iterator[Problem]:
-        if not context.transport.supports_computed_requests:
+        if any(context.transport.refuses_header(name) for name in CONDITIONAL_REQUEST_HEADERS):
             yield Problem(
                 "conditional", True,
                 "sends If-None-Match / If-Modified-Since, which the HTTP Task refuses to send "

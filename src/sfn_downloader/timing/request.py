@@ -1,8 +1,10 @@
 """The request a run computes: time placeholders filled, a window's bounds, an incremental mark.
 
 ``ComputeRequest`` (a JSONata Pass, first in the run) assigns ``$requestPath`` (with
-placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark);
-the download reads them (``Path.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
+placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark),
+in the form the transport's task reads (``RequestForm``: ``apigateway:invoke`` takes ``/v1/...``
+and lists, the HTTP Task ``v1/...`` and one string a name); the download reads them
+(``Path.$`` or ``ApiEndpoint.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
 comes first (the stored mark), and ``ComputeMark`` → ``AdvanceMark`` follow the stored answer.
 
 JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$fromMillis``).
@@ -28,6 +30,7 @@ from .._contract import (
 )
 from .._memory import StateItem
 from .._parts import Built, CheckContext, PageFold, RunFeature, RunParts, then_stored
+from .._request import RequestForm
 from ..errors import Problem
 from . import _placeholders
 from ._placeholders import SCHEDULED_MILLIS, WINDOW_NAMES, Placeholder, split
@@ -229,9 +232,12 @@ class TimedRequest(RunFeature):
             yield Problem(
                 prop,
                 shown,
-                "computes the request each run, which the HTTP Task transport does "
-                "not support yet.",
+                "computes the request each run, which this transport cannot send.",
                 "use transport=Transport.api_gateway() (the default).",
+            )
+        elif self.computes_path or self.computes_query:
+            yield from context.transport.check_computed_query(
+                prop, shown, query, paged=context.paginated
             )
         if context.query_overrides:
             yield Problem(
@@ -291,15 +297,23 @@ class TimedRequest(RunFeature):
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``ComputeRequest`` before the run, when the request is computed."""
-        del built
-        return self.with_request(scope, run)
+        """``ComputeRequest`` before the run, when the request is computed, in the form the
+        transport's task reads it (``built.downloads.request_form``)."""
+        return self.with_request(scope, run, built.downloads.request_form)
 
-    def with_request(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
-        """``ComputeRequest → run`` when the request is computed; else ``run``."""
+    def with_request(
+        self, scope: Construct, run: sfn.IChainable, form: RequestForm | None = None
+    ) -> sfn.IChainable:
+        """``ComputeRequest → run`` when the request is computed; else ``run``.
+
+        :param form: How the transport's task reads the computed path and query. Default:
+            ``apigateway:invoke``'s (``/v1/...``, lists).
+        """
         if not self.active:
             return run
-        compute = sfn.Pass.jsonata(scope, "ComputeRequest", assign=self._assignments())
+        compute = sfn.Pass.jsonata(
+            scope, "ComputeRequest", assign=self._assignments(form or RequestForm())
+        )
         compute.next(run)
         return compute
 
@@ -320,23 +334,24 @@ class TimedRequest(RunFeature):
             pattern = pattern.replace("**", "*")
         return (pattern,)
 
-    def _assignments(self) -> dict[str, Any]:
+    def _assignments(self, form: RequestForm) -> dict[str, Any]:
         millis = self._millis()
         resource, query = self._parts()
         assign: dict[str, Any] = {}
         if self.computes_path:
             assign[REQUEST_PATH_VARIABLE] = _jsonata(
-                _placeholders.expression(split(resource), millis)
+                _placeholders.expression(split(form.path(resource)), millis)
             )
         if self.computes_body:
             assign[REQUEST_BODY_VARIABLE] = _placeholders.filled_body(self.body, millis)
         if self.computes_query:
-            computed: dict[str, list[str]] = {
-                name: [_value(value, millis) for value in values] for name, values in query.items()
+            computed = {
+                name: form.values([_value(value, millis) for value in values])
+                for name, values in query.items()
             }
             if self.incremental is not None:
                 mark = _jsonata(self.incremental.query_value())
-                computed[self.incremental.param] = [mark]
+                computed[self.incremental.param] = form.values([mark])
                 assign[REQUEST_MARK_VARIABLE] = mark
             assign[REQUEST_QUERY_VARIABLE] = computed
         return assign

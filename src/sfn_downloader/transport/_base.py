@@ -20,7 +20,7 @@ from constructs import Construct
 
 from .._checks import check_header_name
 from .._parts import CheckContext, Exchange, Target
-from .._request import HttpRequest
+from .._request import HttpRequest, RequestForm
 from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
@@ -92,6 +92,9 @@ class Transport(ABC):
     """Prefixes of other transports' error names, which this transport's task never raises."""
     relays_throttled_answers: bool = False
     """True when a throttled answer's headers can reach the state machine (``retry_after``)."""
+    request_form: RequestForm = RequestForm()
+    """How this transport's task reads a request computed each run (time placeholders, an
+    incremental mark, query overrides): what ``ComputeRequest`` and the overrides assign."""
 
     @staticmethod
     def api_gateway(
@@ -120,7 +123,10 @@ class Transport(ABC):
         The connection (``aws_events.Connection`` with ``Authorization.api_key``, ``.basic`` or
         ``.oauth``) applies the credential to every request; its secret stays in Secrets
         Manager, never in the template or the state data. Failures are named
-        ``States.Http.StatusCode.<status>``. Each request may take at most 60 s.
+        ``States.Http.StatusCode.<status>``. Each request may take at most 60 s. A request
+        computed each run (time placeholders, a window, an incremental mark, query overrides)
+        reaches the task as ``ApiEndpoint.$`` and ``QueryParameters.$`` (one string a name: a
+        computed query may not repeat a name).
         """
         return _KINDS["http_task"](connection=connection)
 
@@ -137,6 +143,28 @@ class Transport(ABC):
     def supports_computed_requests(self) -> bool:
         """True when a run's path and query may be computed each run through this transport."""
         return False
+
+    def check_computed_query(
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
+    ) -> Iterator[Problem]:
+        """``query`` (every parameter of a request computed each run, or of one whose query an
+        on-demand run may override) against this transport's ``request_form``: nothing to
+        refuse by default.
+
+        :param paged: True when a paginator's pages follow the computed first request (the
+            page loop carries each request as the transport lists it). Default: one request.
+        """
+        del prop, shown, query, paged
+        yield from ()
+
+    def refuses_header(self, name: str) -> bool:
+        """True when this transport's task refuses to send the request header ``name``."""
+        return any(self._check_header_name("headers", name))
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The request headers this transport can send, and the errors ``retry`` names."""
@@ -199,6 +227,9 @@ class Transport(ABC):
 
 class BoundTransport(ABC):
     """A transport built into a downloader: the ``Downloads`` of its run's shape."""
+
+    request_form: RequestForm = RequestForm()
+    """How this transport's tasks read a request computed each run (its ``Transport``'s)."""
 
     def __init__(
         self,

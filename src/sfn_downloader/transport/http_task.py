@@ -3,6 +3,13 @@
 The connection holds the credential (API key, Basic or OAuth, in Secrets Manager); the task
 sends the static query in the URL; the role may invoke ``<method> <endpoint>/...`` only (the
 downloader's one method).
+
+A request computed each run (time placeholders, a window, an incremental mark, query overrides)
+reaches the task as the HTTP Task's own fields ("Call HTTPS APIs in Step Functions workflows"):
+``ApiEndpoint.$`` is ``States.Format('<endpoint>/{}', $requestPath)`` (a reference path, which
+the page allows), and the whole query is ``QueryParameters.$`` (one string a name, encoded and
+appended by the task, as the page says of that field). Nothing of a computed query is written
+into ``ApiEndpoint``: how the task treats a query string there is not documented.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -23,7 +30,7 @@ from .._checks import check_header_name
 from .._contract import HTTP_TASK_FORBIDDEN_HEADER_PREFIXES, HTTP_TASK_FORBIDDEN_HEADERS
 from .._defaults import DOWNLOAD_TASK_TIMEOUT_SECONDS
 from .._parts import CheckContext, Exchange, Target
-from .._request import HttpRequest
+from .._request import HttpRequest, RequestForm
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
@@ -51,6 +58,9 @@ class HttpTaskTransport(Transport):
     retryable_errors = RETRYABLE_ERRORS
     error_names = "States.Http.StatusCode.<status> (States.Http.Socket when no answer came)"
     foreign_error_prefixes = ("ApiGateway.",)
+    request_form = RequestForm(path_slash=False, query_lists=False)
+    """``ApiEndpoint`` joins the endpoint and the path with ``/`` (aws-cdk-lib's HttpInvoke);
+    ``QueryParameters`` take one string a name."""
 
     def __init__(self, *, connection: events.IConnection) -> None:
         self.connection = connection
@@ -59,6 +69,54 @@ class HttpTaskTransport(Transport):
     def status_error(self, status: int) -> str:
         """The HTTP Task names a non-2xx answer ``States.Http.StatusCode.<status>``."""
         return status_error(status)
+
+    @property
+    def supports_computed_requests(self) -> bool:
+        """The task reads its path (``ApiEndpoint.$``) and query (``QueryParameters.$``) from
+        the variables ``ComputeRequest`` assigns."""
+        return True
+
+    @property
+    def supports_query_overrides(self) -> bool:
+        """An on-demand run may override query parameters: the task reads its query from the
+        state (``QueryParameters.$``), one string a name."""
+        return True
+
+    def check_computed_query(
+        self,
+        prop: str,
+        shown: object,
+        query: Mapping[str, Sequence[str]],
+        *,
+        paged: bool = False,
+    ) -> Iterator[Problem]:
+        """A computed query is sent as ``QueryParameters``, one string a name: a parameter
+        given several values is refused (how the task would send a list there is not
+        documented: ``Transform``'s array encodings are for request bodies). Pages after a
+        computed request are refused: a page loop carries each request as the task's URL
+        (``listed``, ``request_from_url``), and a computed query never goes into the URL."""
+        if paged:
+            yield Problem(
+                prop, shown,
+                "computes the request each run, and a page loop carries each page's request as "
+                "the HTTP Task's URL (ApiEndpoint, with its query): through the HTTP Task a "
+                "computed path and query are sent as ApiEndpoint.$ and QueryParameters on one "
+                "request a run only, since no document says how the task encodes a query "
+                "written into ApiEndpoint (\"Call HTTPS APIs in Step Functions workflows\").",
+                "use transport=Transport.api_gateway() (the default) for the pages, or one "
+                "request a run.",
+            )  # fmt: skip
+        for name, values in query.items():
+            if not isinstance(values, str) and len(values) > 1:
+                yield Problem(
+                    prop, shown,
+                    f"sends query parameter {name!r} {len(values)} times, but the query of a "
+                    "request computed each run (or overridden) reaches the HTTP Task as "
+                    "QueryParameters, one string a name (\"Call HTTPS APIs in Step Functions "
+                    "workflows\"; a list there is not documented).",
+                    f"send {name!r} once (e.g. comma-separated, if the API reads that), or use "
+                    "transport=Transport.api_gateway() (the default).",
+                )  # fmt: skip
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """Headers; the credential belongs in the connection, not in ``auth_header``; no
@@ -115,6 +173,8 @@ class HttpTaskTransport(Transport):
 
 class HttpTaskDownloads(BoundTransport):
     """The HTTP Task's download tasks (``HttpInvoke``) and the narrowing of their grant."""
+
+    request_form = HttpTaskTransport.request_form
 
     def __init__(
         self,
@@ -177,11 +237,33 @@ class HttpTaskDownloads(BoundTransport):
         result_path: str | None,
         assign: dict[str, Any] | None = None,
     ) -> sfn.TaskStateBase:
-        # The static query is in the URL (_path_of); a fan-out's paths carry theirs (its
-        # query_at is then unused). Only the parameters read from the state are
-        # QueryParameters (one string each).
         path = request.path
-        query_input = sfn.TaskInput.from_object(dict(request.params)) if request.params else None
+        computed = request.query_at is not None and request.query_computed
+        assert not (computed and request.params), "a computed query takes no more parameters"
+        # HttpInvoke joins api_root and api_endpoint with '/' (States.Format('{}/{}', ...)), so
+        # ApiEndpoint always starts with '<endpoint>/': what the role's deny requires.
+        endpoint: sfn.TaskInput
+        query_input: sfn.TaskInput | None
+        if Token.is_unresolved(path) or path.startswith("$"):
+            # A path read from the state (a fan-out's, a page link's, ComputeRequest's) takes
+            # no literal query after it: the literal one (one value a name: check_computed_query
+            # refused others) and the parameters read from the state are QueryParameters.
+            endpoint = sfn.TaskInput.from_json_path_at(path)
+            literal = dict(request.query or {})
+            assert all(len(values) == 1 for values in literal.values()), "one value a name"
+            values: dict[str, Any] = {name: items[0] for name, items in literal.items()}
+            values.update(request.params)
+            query_input = sfn.TaskInput.from_object(values) if values else None
+        else:
+            # A static query is in the URL (_path_of); only the parameters read from the
+            # state (a page number, a cursor) are QueryParameters (one string each).
+            endpoint = sfn.TaskInput.from_text(_path_of(path, request.query))
+            query_input = (
+                sfn.TaskInput.from_object(dict(request.params)) if request.params else None
+            )
+        if computed:
+            # ComputeRequest's (or the overrides') whole query, one string a name.
+            query_input = sfn.TaskInput.from_json_path_at(str(request.query_at))
         body = (
             sfn.TaskInput.from_json_path_at(request.body_at)
             if request.body_at is not None
@@ -194,12 +276,7 @@ class HttpTaskDownloads(BoundTransport):
             construct_id,
             connection=self._connection,
             api_root=self.endpoint,
-            # HttpInvoke joins api_root and api_endpoint with '/'.
-            api_endpoint=(
-                sfn.TaskInput.from_text(_path_of(path, request.query))
-                if not path.startswith("$")
-                else sfn.TaskInput.from_json_path_at(path)
-            ),
+            api_endpoint=endpoint,
             method=sfn.TaskInput.from_text(request.method),
             headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
             query_string_parameters=query_input,
