@@ -5,8 +5,8 @@ esi.evetech.net, runs the downloader once per scheduled minute for a simulated h
 then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable``: a
 terminal table and a chart PNG. Then the composed downloaders (The Forge's market types, its
 orders trimmed at the proxy, a few types' price history) run once, and the GitHub example
-(examples/github_issues) reads the issues changed since its mark, twice, from a stand-in for
-api.github.com that pages with a ``Link`` header.
+(examples/github_issues) reads the issues changed since its mark (each kept as a record),
+twice, from a stand-in for api.github.com that pages with a ``Link`` header.
 
 Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
 (examples/github_graphql): ``POST /graphql`` pages, the cursor written into the body.
@@ -296,8 +296,10 @@ def run_github_example() -> None:
                 app, upstream={GITHUB_API: stand_in.url}, secrets={"github/token": GITHUB_TOKEN}
             ) as runner,
         ):
-            print("\nGitHub issues of aws/aws-cdk (Link pages, incremental since), two runs:")
-            for hour, touched in ((0, ()), (1, (5, 42, 199))):
+            print(
+                "\nGitHub issues of aws/aws-cdk (Link pages, incremental since, records), two runs:"
+            )
+            for hour, touched in ((0, ()), (1, (5, 42, 199, 238))):  # 3 updated, #238 new
                 for number in touched:
                     stand_in.updated[number] = "2026-11-27T18:30:00Z"  # between the runs
                 stand_in.requests.clear()
@@ -311,6 +313,12 @@ def run_github_example() -> None:
                 for item in sorted(items, key=lambda i: int(i["sk"].rsplit("#", 1)[1])):
                     issues = json.loads(item["issues"])
                     print(f"    page {item['sk'].rsplit('#', 1)[1]}: {len(issues):>3} issues")
+                records = list(runner.table().records())
+                print(f"    records: {len(records)} issues, one item each")
+            for number in (5, 42, 199, 238):
+                record = runner.table().record(number)
+                assert record is not None
+                print(f"    record #{number}: updated_at {record['updated_at']}")
 
 
 def check_live() -> None:

@@ -212,6 +212,7 @@ def test_github_example_pages_with_the_link_header_through_the_token_injecting_p
             upstream.respond(github)
             later = runner.run("2026-11-27T06:00:00Z")
             items = runner.items()
+            records = {r["number"]: r["updated_at"] for r in runner.table().records()}
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert [(s.path, s.query["since"]) for s in first_requests] == [
@@ -225,6 +226,8 @@ def test_github_example_pages_with_the_link_header_through_the_token_injecting_p
     assert state["mark"] == "2026-11-27T06:00:00Z"
     pages = sorted(i["sk"] for i in items if i["sk"].startswith("2026-11-27T05:00:00Z"))
     assert pages == [f"2026-11-27T05:00:00Z#{execution.name}#{n}" for n in (1, 2)]
+    # Records: one item an issue, the newer version of #2 kept.
+    assert records == {1: "2026-11-20T10:00:00Z", 2: "2026-11-27T06:00:00Z"}
 
 
 OAUTH_EXAMPLE = Path(__file__).parent.parent / "examples" / "oauth_window" / "app.py"

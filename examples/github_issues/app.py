@@ -7,7 +7,9 @@ links change the path (``/repos/aws/aws-cdk/...`` becomes ``/repositories/413963
 changed since the newest ``updated_at`` the last run stored (``Incremental``: ``since=`` on the
 first page; GitHub writes it into its next links), and the mark moves once every page is
 stored. The token lives in Secrets Manager; the proxy injects it as ``Authorization``
-(``AuthHeader.from_secret``), so Step Functions never sees it.
+(``AuthHeader.from_secret``), so Step Functions never sees it. Each issue is also stored as
+its own record (``Records.merge`` keyed by ``number``, the newest ``updated_at`` kept), so the
+table holds every issue as it is now, whatever page it came in.
 
 (``retry_after`` is refused with ``Link`` pages: the proxy that hands a 429's headers over
 maps query parameters by name, and a next link's are GitHub's choice. GitHub's lists page by
@@ -34,6 +36,7 @@ from sfn_downloader import (
     Incremental,
     ItemField,
     Pagination,
+    Records,
     Starts,
 )
 
@@ -73,6 +76,9 @@ class GitHubIssuesStack(cdk.Stack):
             incremental=Incremental(
                 cursor_path="$.ResponseBody[*].updated_at", param="since", initial=SINCE
             ),
+            # Each issue its own item, the newest version kept: "issue #1234 as it is now" is
+            # one GetItem (DownloaderTable.record(1234)), every issue one Query.
+            records=Records.merge(items="$.ResponseBody", key="number", version="updated_at"),
             auth_header=AuthHeader.from_secret(token, prefix="Bearer "),
             headers={
                 "Accept": "application/vnd.github+json",
