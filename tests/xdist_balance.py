@@ -9,10 +9,13 @@ while the other waited. Here the heaviest go first (longest processing time firs
 tests times ``PER_TEST``. A wrong weight only costs time, never a test.
 
 The session fixtures of conftest.py (each scenario synthesized once) are built once per
-worker that asks for them. Every file that asks for one (a test or fixture parameter naming a
-scenario fixture, or ``request.getfixturevalue``) goes to one unit, ``SCENARIOS``, so that one
-worker synthesizes each scenario and the other none (a file missed here still passes: it
-synthesizes its scenarios where it runs).
+worker that asks for them: on two workers, both synthesized nearly all 27. With two workers,
+every file that asks for one (a test or fixture parameter naming a scenario fixture, or
+``request.getfixturevalue``) goes to one unit, ``SCENARIOS``, handed out first: one worker
+synthesizes each scenario, the other none and runs the rest meanwhile (a file missed here still
+passes: it synthesizes its scenarios where it runs). That unit was 45% of the suite in 2026-12:
+were it to outgrow half, it would bound the run. With more workers it would, so there each
+file stays a unit of its own.
 """
 
 from __future__ import annotations
@@ -30,37 +33,41 @@ SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
 """The unit of every file that uses a scenario fixture."""
 
 SECONDS = {
-    "tests/test_compat_matrix.py": 30.0,
-    "tests/test_package.py": 17.0,
-    "tests/test_local.py": 16.0,
-    "tests/test_backfill_local.py": 15.0,
-    "tests/test_docs.py": 13.0,
-    "tests/test_nag.py": 13.0,
-    "tests/test_site.py": 8.0,
-    "tests/test_read.py": 7.0,
-    "tests/test_example.py": 7.0,
-    "tests/test_run_limits.py": 6.0,
-    "tests/test_fidelity_local.py": 5.0,
-    "tests/test_status_local.py": 5.0,
-    "tests/test_incremental_local.py": 4.0,
-    "tests/test_answer_local.py": 4.0,
-    "tests/test_request_local.py": 4.0,
-    "tests/test_cost.py": 3.0,
+    "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
+    "tests/test_local.py": 24.0,
+    "tests/test_compat_matrix.py": 23.0,
+    "tests/test_nag.py": 12.0,
+    "tests/test_backfill_local.py": 12.0,
+    "tests/test_package.py": 11.0,
+    "tests/test_site.py": 7.5,
+    "tests/test_read.py": 5.5,
+    "tests/test_incremental_local.py": 3.5,
+    "tests/test_run_limits.py": 3.0,
+    "tests/test_example.py": 3.0,
+    "tests/test_docs.py": 3.0,
+    "tests/test_status_local.py": 3.0,
+    "tests/test_fidelity_local.py": 2.5,
+    "tests/test_request_local.py": 2.5,
+    "tests/test_answer_local.py": 2.5,
+    "tests/test_benchmarks.py": 2.0,
 }
-"""CPU seconds of the heaviest files outside ``SCENARIOS`` (2026-12, 2 shared cores)."""
+"""Seconds of the heaviest files (2026-12-07, 2 cores, machine quiet); the first file a worker
+runs also pays its jsii and moto start (~6 s)."""
 
-PER_TEST = 0.1
+PER_TEST = 0.06
 """The weight of a test in a file not in ``SECONDS`` (most take a few hundredths)."""
 
 
 @functools.cache
 def scenario_fixtures() -> frozenset[str]:
-    """The names of conftest.py's session fixtures: the scenarios."""
+    """The names of conftest.py's scenarios: its session fixtures that return a ``Scenario``."""
     tree = ast.parse((TESTS / "conftest.py").read_text())
     return frozenset(
         node.name
         for node in tree.body
         if isinstance(node, ast.FunctionDef)
+        and node.returns is not None
+        and ast.unparse(node.returns) == "Scenario"
         and any("session" in ast.unparse(decorator) for decorator in node.decorator_list)
     )
 
@@ -104,15 +111,18 @@ def _scheduler() -> type:
         def __init__(self, config: pytest.Config, log: Any = None) -> None:
             super().__init__(config, log)
             self._root = Path(str(config.rootpath))
+            self._group = self.numnodes <= 2
             self.workqueue = _HeaviestFirst(self._weight)
 
         def _split_scope(self, nodeid: str) -> str:
             file = super()._split_scope(nodeid)
-            return SCENARIOS if uses_scenarios(self._root / file) else file
+            if self._group and uses_scenarios(self._root / file):
+                return SCENARIOS
+            return file
 
         def _weight(self, scope: str, tests: dict[str, bool]) -> float:
             if scope == SCENARIOS:
-                return float("inf")  # the largest unit (a third of the suite): first
+                return float("inf")  # the largest unit: first
             return SECONDS.get(scope, PER_TEST * len(tests))
 
     return BalancedFileScheduling
