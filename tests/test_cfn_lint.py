@@ -19,15 +19,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk import aws_stepfunctions as sfn
-from cfnlint.config import ConfigMixIn
-from cfnlint.decode.decode import decode_str
-from cfnlint.runner import Runner
 
 from scenarios import Scenario, rendered_definition, state_machines
+
+if TYPE_CHECKING:
+    from cfnlint.runner import Runner
 
 pytestmark = pytest.mark.slow  # cfn-lint over every scenario
 
@@ -54,12 +54,18 @@ def with_literal_definitions(template: dict[str, Any]) -> dict[str, Any]:
 @functools.cache
 def _runner() -> Runner:
     """One cfn-lint runner for every template: loading its rules takes ~0.5 s, and cfn-lint's
-    own command line reuses them across templates the same way."""
+    own command line reuses them across templates the same way. cfn-lint is imported here, not
+    at collection (0.6 s on each worker, most of which never lints)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
     return Runner(ConfigMixIn(regions=["us-east-1"], ignore_checks=IGNORED))
 
 
 def lint_template(template: dict[str, Any]) -> list[str]:
     """What ``cfnlint.api.lint`` does, with the rules loaded once."""
+    from cfnlint.decode.decode import decode_str
+
     decoded, errors = decode_str(json.dumps(template))
     matches = errors or list(_runner().validate_template(decoded))
     return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches]
