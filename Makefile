@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 
 # npm tools the local runner and the tests use, in .venv/node_modules (offline once there):
 # jsonata 2.0.6, what Step Functions runs (local/_jsonata_node.py); asl-validator 4.0.0, run
-# over every definition by tests/test_asl_validator.py.
+# over every definition by tests/test_cfn_lint.py (tests/asl_validator.js).
 NPM_TOOLS := jsonata@2.0.6 asl-validator@4.0.0
 $(VENV)/node_modules/.installed: Makefile | $(BIN)/.installed
 	npm install --prefix $(VENV) --no-audit --no-fund --no-save --loglevel=error $(NPM_TOOLS)

@@ -19,7 +19,9 @@ STEPS = {
     "ruff format --check": [str(BIN / "ruff"), "format", "--check", *PATHS],
     "mypy": [str(BIN / "mypy")],
     "lint-imports": [str(BIN / "lint-imports")],
-    # As `make test` runs it: one worker a core, each module on one worker.
+    "import cycles": [str(BIN / "python"), "scripts/check_import_cycles.py"],
+    # As `make test` runs it: one worker a core, each module on one worker, the heaviest
+    # first (tests/xdist_balance.py).
     "pytest -n auto": [str(BIN / "pytest"), "-q", "-n", "auto", "--dist", "loadfile"],
 }
 MAX_SECONDS = 180.0

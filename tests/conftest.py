@@ -38,8 +38,9 @@ from scenarios import (
     synth,
 )
 
-pytest_plugins = ["local_fixtures"]
-"""The local-run fixtures (stand-in upstream, runners): defined once for every module."""
+pytest_plugins = ["local_fixtures", "xdist_balance"]
+"""The local-run fixtures (stand-in upstream, runners): defined once for every module; the order
+in which ``make test``'s workers get the test files (``xdist_balance.py``)."""
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count" / "app.py"
 CDK_JSON = EXAMPLE.with_name("cdk.json")
@@ -29,8 +30,15 @@ def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> dict[str,
     return json.loads((outdir / "EvePlayerCount.template.json").read_text())  # type: ignore[no-any-return]
 
 
-def test_example_synthesizes(tmp_path: Path) -> None:
-    template = synthesize(tmp_path)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``build_app``'s template as JSON text: synthesized once for the module's tests that read
+    it (each gets its own copy)."""
+    return json.dumps(synthesize(tmp_path_factory.mktemp("eve-cdk-out")))
+
+
+def test_example_synthesizes(built: str) -> None:
+    template = json.loads(built)
     types = sorted(r["Type"] for r in template["Resources"].values())
     # The player count and, composed with it, The Forge's market types, its orders (trimmed at
     # the proxy, in full and summarized) and the history of a few types: one shared table.
@@ -51,10 +59,10 @@ def test_example_synthesizes(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_example_alarms_notify_a_topic_and_one_key_encrypts_everything(tmp_path: Path) -> None:
+def test_example_alarms_notify_a_topic_and_one_key_encrypts_everything(built: str) -> None:
     """Issue 26, 11: the example's 20 alarms notify one SNS topic, and its one key encrypts the
     table, every log group, every dead-letter queue and the topic."""
-    resources = synthesize(tmp_path)["Resources"]
+    resources = json.loads(built)["Resources"]
 
     def of(kind: str) -> list[dict[str, Any]]:
         return [r["Properties"] for r in resources.values() if r["Type"] == kind]
@@ -107,11 +115,13 @@ def test_cdk_json_carries_the_feature_flags_cdk_init_writes() -> None:
     assert context["@aws-cdk/core:enableAdditionalMetadataCollection"] is True
 
 
-def test_the_flags_only_merge_the_state_machine_roles_statements(tmp_path: Path) -> None:
+def test_the_flags_only_merge_the_state_machine_roles_statements(
+    built: str, tmp_path: Path
+) -> None:
     """`cdk synth` passes cdk.json's context to the app; of every flag, only
     @aws-cdk/aws-iam:minimizePolicies changes the template: it merges each role's log-delivery
     and X-Ray statements (both on `*`) into one. Same actions, same resources."""
-    plain = synthesize(tmp_path / "plain")
+    plain = json.loads(built)
     flagged = synthesize(tmp_path / "flagged", json.loads(CDK_JSON.read_text())["context"])
 
     assert plain["Outputs"] == flagged["Outputs"]

@@ -1,0 +1,136 @@
+"""The order in which ``make test`` (``pytest -n auto --dist loadfile``) hands test files to its
+workers: a pytest plugin, loaded by conftest.py; without xdist it does nothing.
+
+xdist's ``loadfile`` keeps each file on one worker (its module fixtures are built once) and
+hands out files by number of tests, most first. On two workers that left the heaviest files
+(the compatibility matrix, 2 tests; the wheel, 9 tests) for the end, one worker running them
+while the other waited. Here the heaviest go first (longest processing time first), from
+``SECONDS``, what each file took (measured, rounded); a file not listed weighs its number of
+tests times ``PER_TEST``. A wrong weight only costs time, never a test.
+
+The session fixtures of conftest.py (each scenario synthesized once) are built once per
+worker that asks for them: on two workers, both synthesized nearly all 27. With two workers,
+every file that asks for one (a test or fixture parameter naming a scenario fixture, or
+``request.getfixturevalue``) goes to one unit, ``SCENARIOS``, handed out first: one worker
+synthesizes each scenario, the other none and runs the rest meanwhile (a file missed here still
+passes: it synthesizes its scenarios where it runs). That unit was 45% of the suite in 2026-12:
+were it to outgrow half, it would bound the run. With more workers it would, so there each
+file stays a unit of its own.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
+"""The unit of every file that uses a scenario fixture."""
+
+SECONDS = {
+    "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
+    "tests/test_local.py": 24.0,
+    "tests/test_compat_matrix.py": 23.0,
+    "tests/test_nag.py": 12.0,
+    "tests/test_backfill_local.py": 12.0,
+    "tests/test_package.py": 11.0,
+    "tests/test_site.py": 7.5,
+    "tests/test_read.py": 5.5,
+    "tests/test_incremental_local.py": 3.5,
+    "tests/test_run_limits.py": 3.0,
+    "tests/test_example.py": 3.0,
+    "tests/test_docs.py": 3.0,
+    "tests/test_status_local.py": 3.0,
+    "tests/test_fidelity_local.py": 2.5,
+    "tests/test_request_local.py": 2.5,
+    "tests/test_answer_local.py": 2.5,
+    "tests/test_benchmarks.py": 2.0,
+}
+"""Seconds of the heaviest files (2026-12-07, 2 cores, machine quiet); the first file a worker
+runs also pays its jsii and moto start (~6 s)."""
+
+PER_TEST = 0.06
+"""The weight of a test in a file not in ``SECONDS`` (most take a few hundredths)."""
+
+
+@functools.cache
+def scenario_fixtures() -> frozenset[str]:
+    """The names of conftest.py's scenarios: its session fixtures that return a ``Scenario``."""
+    tree = ast.parse((TESTS / "conftest.py").read_text())
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and node.returns is not None
+        and ast.unparse(node.returns) == "Scenario"
+        and any("session" in ast.unparse(decorator) for decorator in node.decorator_list)
+    )
+
+
+@functools.cache
+def uses_scenarios(path: Path) -> bool:
+    """True when a function of the file takes a scenario fixture or looks fixtures up by name."""
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError):
+        return False
+    names = scenario_fixtures()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if any(arg.arg in names for arg in node.args.args + node.args.kwonlyargs):
+                return True
+        elif isinstance(node, ast.Attribute) and node.attr == "getfixturevalue":
+            return True
+    return False
+
+
+class _HeaviestFirst(OrderedDict[str, Any]):
+    """xdist's queue of units (``scope -> {nodeid: done}``); its next unit is the heaviest."""
+
+    def __init__(self, weight: Any) -> None:
+        super().__init__()
+        self._weight = weight
+
+    def popitem(self, last: bool = True) -> tuple[str, Any]:
+        del last  # xdist pops the first; here the heaviest (the first of equals)
+        scope = max(self, key=lambda unit: self._weight(unit, self[unit]))
+        return scope, self.pop(scope)
+
+
+def _scheduler() -> type:
+    from xdist.scheduler import LoadFileScheduling
+
+    class BalancedFileScheduling(LoadFileScheduling):  # type: ignore[misc]
+        """``loadfile`` with the heaviest unit first and the scenario files in one unit."""
+
+        def __init__(self, config: pytest.Config, log: Any = None) -> None:
+            super().__init__(config, log)
+            self._root = Path(str(config.rootpath))
+            self._group = self.numnodes <= 2
+            self.workqueue = _HeaviestFirst(self._weight)
+
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            if self._group and uses_scenarios(self._root / file):
+                return SCENARIOS
+            return file
+
+        def _weight(self, scope: str, tests: dict[str, bool]) -> float:
+            if scope == SCENARIOS:
+                return float("inf")  # the largest unit: first
+            return SECONDS.get(scope, PER_TEST * len(tests))
+
+    return BalancedFileScheduling
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` balanced as above; any other mode is xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return _scheduler()(config, log)
