@@ -34,12 +34,12 @@ import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from _stand_in import LoopbackStandIn
+from _stand_in import LoopbackStandIn, QuietHandler
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -86,7 +86,7 @@ class EsiStandIn(LoopbackStandIn):
         """Bytes of each order page served (the size before trimming)."""
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 extra: dict[str, str] = {}
                 if self.path.startswith(MARKET_TYPES_PATH):
@@ -115,9 +115,6 @@ class EsiStandIn(LoopbackStandIn):
                     )
                 self.end_headers()
                 self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
@@ -224,21 +221,11 @@ class GitHubStandIn(LoopbackStandIn):
         self.updated = {n: f"2026-11-{1 + n % 27:02d}T10:00:00Z" for n in range(1, self.ISSUES + 1)}
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 stand_in.requests.append(self.path)
                 status, body, extra = stand_in.answer(self.path, self.headers.get("Authorization"))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_json(status, body, extra, "application/json; charset=utf-8")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 

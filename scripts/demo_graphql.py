@@ -13,11 +13,11 @@ import importlib.util
 import json
 import tempfile
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from _stand_in import LoopbackStandIn
+from _stand_in import LoopbackStandIn, QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "github_graphql" / "app.py"
@@ -45,7 +45,7 @@ class GraphqlStandIn(LoopbackStandIn):
         self.bodies: list[dict[str, Any]] = []
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -53,15 +53,7 @@ class GraphqlStandIn(LoopbackStandIn):
                     self.path, self.headers.get("Authorization"),
                     self.headers.get("Content-Type", ""), raw,
                 )  # fmt: skip
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_json(status, body, content_type="application/json; charset=utf-8")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 

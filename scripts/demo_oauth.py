@@ -17,12 +17,12 @@ import json
 import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from _stand_in import LoopbackStandIn
+from _stand_in import LoopbackStandIn, QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "oauth_window" / "app.py"
@@ -53,7 +53,7 @@ class TelemetryStandIn(LoopbackStandIn):
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = self.rfile.read(length).decode()
@@ -63,15 +63,7 @@ class TelemetryStandIn(LoopbackStandIn):
                 self._send(*stand_in.readings(self.path, self.headers.get("Authorization")))
 
             def _send(self, status: int, body: Any) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_json(status, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 

@@ -8,18 +8,17 @@ working day's rates, or on a weekend the Friday's, with the date they are of.
 from __future__ import annotations
 
 import importlib.util
-import json
 import random
 import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from _stand_in import LoopbackStandIn
+from _stand_in import LoopbackStandIn, QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 RATES_APP = ROOT / "examples" / "exchange_rates" / "app.py"
@@ -47,18 +46,10 @@ class FrankfurterStandIn(LoopbackStandIn):
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 status, body = stand_in.answer(self.path)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_json(status, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
