@@ -50,7 +50,9 @@ def retry_kwargs(retry: sfn.RetryProps) -> dict[str, Any]:
     return {name: getattr(retry, name) for name in names if getattr(retry, name) is not None}
 
 
-def record_failure(scope: Construct, construct_id: str, *, key_path: str) -> sfn.Pass:
+def record_failure(
+    scope: Construct, construct_id: str, *, key_path: str, error_path: str = f"{FAILURE_PATH}.Error"
+) -> sfn.Pass:
     """A Map iteration's outcome when its request failed: which one, and the error's name.
 
     The error's cause (often the third party's whole error body) is left out, so that the Map's
@@ -65,23 +67,16 @@ def record_failure(scope: Construct, construct_id: str, *, key_path: str) -> sfn
         parameters={
             "ok": False,
             "key": sfn.JsonPath.string_at(key_path),
-            "error": sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
+            "error": sfn.JsonPath.string_at(error_path),
         },
     )
 
 
 def waits_failed(scope: Construct, *, key_path: str) -> sfn.Pass:
-    """A Map iteration's outcome when ``retry_after`` refused a wait (too long, too many):
-    which request, and the error's name (the cause, with the server's answer, is in the
-    history, as ``record_failure`` leaves it)."""
-    return sfn.Pass(
-        scope,
-        "RetryAfterFailed",
-        parameters={
-            "ok": False,
-            "key": sfn.JsonPath.string_at(key_path),
-            "error": sfn.JsonPath.string_at(f"$.{RETRY_AFTER_FIELD}.error"),
-        },
+    """A Map iteration's outcome when ``retry_after`` refused a wait (too long, too many): a
+    failed request as ``record_failure`` writes it, the error from ``$.retryAfter``."""
+    return record_failure(
+        scope, "RetryAfterFailed", key_path=key_path, error_path=f"$.{RETRY_AFTER_FIELD}.error"
     )
 
 
