@@ -212,13 +212,16 @@ class GitHubStandIn(LoopbackStandIn):
     """Answers ``GET /repos/aws/aws-cdk/issues`` like api.github.com: 237 issues, 100 a page,
     only those updated at or after ``since``, next pages linked with ``Link: <...>;
     rel="next"`` under ``/repositories/4139637/issues`` (as GitHub's own links are, ``since``
-    kept); 401 without the token the proxy must inject. ``touch`` updates issues."""
+    kept); 401 without the token the proxy must inject. ``touch`` updates issues.
+    ``rate_limit_page``: that page answers once with GitHub's primary rate limit (``403``,
+    ``x-ratelimit-remaining: 0``, the reset 2 s away)."""
 
     ISSUES = 237
 
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.updated = {n: f"2026-11-{1 + n % 27:02d}T10:00:00Z" for n in range(1, self.ISSUES + 1)}
+        self.rate_limit_page: int | None = None
         stand_in = self
 
         class Handler(QuietHandler):
@@ -236,6 +239,11 @@ class GitHubStandIn(LoopbackStandIn):
         parts = urlsplit(path)
         query = parse_qs(parts.query)
         page, per_page = int(query.get("page", ["1"])[0]), int(query["per_page"][0])
+        if page == self.rate_limit_page:
+            self.rate_limit_page = None
+            reset = str(int(time.time()) + 2)
+            limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
+            return 403, {"message": "API rate limit exceeded for user ID 1."}, limited
         since = query.get("since", [""])[0]
         changed = sorted((at, n) for n, at in self.updated.items() if at >= since)
         last = max(1, -(-len(changed) // per_page))
@@ -284,19 +292,29 @@ def run_github_example() -> None:
             ) as runner,
         ):
             print(
-                "\nGitHub issues of aws/aws-cdk (Link pages, incremental since, records), two runs:"
+                "\nGitHub issues of aws/aws-cdk (Link pages, incremental since, records, rate "
+                "limits waited), two runs:"
             )
             for hour, touched in ((0, ()), (1, (5, 42, 199, 238))):  # 3 updated, #238 new
                 for number in touched:
                     stand_in.updated[number] = "2026-11-27T18:30:00Z"  # between the runs
                 stand_in.requests.clear()
+                stand_in.rate_limit_page = 2 if hour == 0 else None
+                began = time.monotonic()
                 run = runner.run(START + timedelta(hours=hour))
+                took = time.monotonic() - began
                 items = [i for i in runner.items() if i["sk"] != "#state"
                          and i["sk"].startswith(run.scheduled_time)]  # fmt: skip
                 [state] = [i for i in runner.items() if i["sk"] == "#state"]
-                print(f"  run {hour + 1}: {_status(run)}, mark now since={state['mark']}")
-                for path in stand_in.requests:
-                    print(f"    GET {path}")
+                print(
+                    f"  run {hour + 1}: {_status(run)} in {took:.1f} s, mark now "
+                    f"since={state['mark']}"
+                )
+                throttled = [p for p in stand_in.requests if stand_in.requests.count(p) > 1]
+                for index, path in enumerate(stand_in.requests):
+                    limited = path in throttled and stand_in.requests.index(path) == index
+                    print(f"    GET {path}" + ("  -> 403 rate limit, waited until the reset"
+                                               if limited else ""))  # fmt: skip
                 for item in sorted(items, key=lambda i: int(i["sk"].rsplit("#", 1)[1])):
                     issues = json.loads(item["issues"])
                     print(f"    page {item['sk'].rsplit('#', 1)[1]}: {len(issues):>3} issues")

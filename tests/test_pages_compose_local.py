@@ -6,14 +6,18 @@ any page, and the mark moved once, to the newest record of every page, only when
 stored. And a time window over page numbers, and a cursor feed under a dated path with a
 numeric mark. The stand-ins page as the real APIs do and record every request's query.
 
-``retry_after`` with ``Link`` pages is refused (the proxy that hands a 429's headers over maps
-query parameters by name, and a next link's are the API's choice): GitHub's lists page by
-``?page=N`` as well, which is what the ``Issues`` downloader does.
+``retry_after`` with ``Link`` pages goes through the proxy that hands a 429's headers over, a
+non-proxy integration mapping query parameters by name: the next links' names are declared
+(``query_names``, or the common ones), and a link carrying another is never requested
+(``Downloader.UnmappedQueryName``, after its page is stored). GitHub answers its primary rate
+limit with ``403`` and ``x-ratelimit-remaining: 0``: ``limited_statuses=[403]`` waits until
+``x-ratelimit-reset``; a ``403`` without it is a failure.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -68,6 +72,31 @@ def app() -> cdk.App:
         downloader_id="github/linked",
     )  # fmt: skip
     DownloaderPattern(
+        stack, "Limited", endpoint=GITHUB,
+        path=f"{ISSUES}?state=all&sort=updated&direction=asc&per_page=2",
+        pagination=Pagination.link_header(max_pages=10),
+        incremental=Incremental(
+            cursor_path="$.ResponseBody[*].updated_at", param="since", initial=INITIAL
+        ),
+        retry_after=RetryAfter(
+            max_wait=cdk.Duration.minutes(2), reset_header="X-RateLimit-Reset",
+            remaining_header="X-RateLimit-Remaining", limited_statuses=[403],
+        ),
+        item={"issues": ItemField.json("$.ResponseBody")},
+        downloader_id="github/limited",
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Charges", endpoint="https://api.stripe.com",
+        path="/v1/charges?limit=2&created[gte]={window_start:epoch}&created[lt]={window_end:epoch}",
+        window=Window.last(cdk.Duration.hours(1)),
+        pagination=Pagination.cursor(
+            next_path="$.ResponseBody.data[-1].id", param="starting_after",
+            has_more_path="$.ResponseBody.has_more",
+        ),
+        item={"charges": ItemField.json("$.ResponseBody.data")},
+        downloader_id="stripe/charges",
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "Trades", endpoint="https://api.example.com",
         path="/v1/trades?from={window_start}&to={window_end}",
         window=Window.last(cdk.Duration.hours(1)),
@@ -99,23 +128,32 @@ def runner_options() -> dict[str, Any]:
 
 
 def github(
-    pages: list[list[str]], *, throttle: dict[int, int] | None = None
+    pages: list[list[str]],
+    *,
+    throttle: dict[int, int] | None = None,
+    refuse: dict[int, list[Answer]] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Callable[[Seen], Answer]:
     """GitHub's issues, ``per_page`` at a time, each page linking the next (the query as
-    GitHub writes it, ``since`` kept); ``throttle``: page → how many 429s it answers first."""
+    GitHub writes it, ``since`` kept); ``throttle``: page → how many 429s it answers first;
+    ``refuse``: page → the answers it gives first; ``extra``: more parameters in the links."""
     left = dict(throttle or {})
+    refusals = {page: list(answers) for page, answers in (refuse or {}).items()}
 
     def answer(seen: Seen) -> Answer:
         page = int(seen.query.get("page", ["1"])[0])
         if left.get(page, 0) > 0:
             left[page] -= 1
             return Answer(429, SLOW_DOWN, headers={"Retry-After": "7"})
+        if refusals.get(page):
+            return refusals[page].pop(0)
         records = [
             {"number": page * 10 + i, "updated_at": at} for i, at in enumerate(pages[page - 1])
         ]
         headers = {}
         if page < len(pages):
             query = {k: v[0] for k, v in seen.query.items()} | {"page": str(page + 1)}
+            query |= extra or {}
             headers["Link"] = f'<{GITHUB}{ISSUES}?{urlencode(query)}>; rel="next"'
         return Answer(200, records, headers=headers)
 
@@ -240,6 +278,112 @@ def test_link_pages_follow_the_since_the_api_wrote_into_them(
     upstream.respond(github([["2026-02-10T00:00:00Z"]]))
     assert runner.run(T[1]).succeeded
     assert upstream.requests[0].query["since"] == ["2026-02-09T00:00:00Z"]
+
+
+def rate_limited(remaining: str = "0", **headers: str) -> Answer:
+    """GitHub's 403 with its rate-limit headers (the reset 9 s from now)."""
+    reset = str(int(time.time()) + 9)
+    return Answer(
+        403, {"message": "API rate limit exceeded"},
+        headers={"X-RateLimit-Remaining": remaining, "X-RateLimit-Reset": reset, **headers},
+    )  # fmt: skip
+
+
+def test_link_pages_since_and_rate_limits_through_the_proxy(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """dlt's quick start on the default transport: every Link page followed with the query
+    GitHub wrote (page and since through the non-proxy integration's mapped names), a 429
+    waited by its Retry-After, a 403 at x-ratelimit-remaining 0 waited until the reset, a
+    secondary limit's 403 with Retry-After waited, and the mark moved once."""
+    runner = open_runner("Jobs/Limited")
+    upstream.respond(github(
+        [["2026-02-01T00:00:00Z", "2026-02-02T00:00:00Z"],
+         ["2026-02-09T00:00:00Z", "2026-02-03T00:00:00Z"],
+         ["2026-02-05T00:00:00Z"]],
+        throttle={2: 1},
+        refuse={3: [rate_limited(), rate_limited(remaining="12", **{"Retry-After": "4"})]},
+    ))  # fmt: skip
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    sent = [(s.query.get("page"), s.query["since"], s.query["per_page"]) for s in upstream.requests]
+    assert sent == [
+        (None, [INITIAL], ["2"]), (["2"], [INITIAL], ["2"]), (["2"], [INITIAL], ["2"]),
+        (["3"], [INITIAL], ["2"]), (["3"], [INITIAL], ["2"]), (["3"], [INITIAL], ["2"]),
+    ]  # fmt: skip
+    assert runner.waits[0] == 7 and 8 <= runner.waits[1] <= 10 and runner.waits[2] == 4
+    assert len(runner.waits) == 3
+    stored = items(runner, "github/limited")
+    assert [len(i["issues"]) > 2 for i in stored] == [True] * 3
+    assert [i["sk"].rsplit("#", 1)[1] for i in stored] == ["1", "2", "3"]
+    assert mark(runner, "github/limited") == "2026-02-09T00:00:00Z"
+
+
+def test_a_403_that_is_no_rate_limit_fails_the_run_and_keeps_the_mark(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """A 403 whose x-ratelimit-remaining is not 0 and that has no Retry-After is a refusal
+    (a token without access): not waited, not retried; the pages before it stay stored, the
+    mark stays, and the run fails as the download would have."""
+    runner = open_runner("Jobs/Limited")
+    upstream.respond(github(
+        [["2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"], ["2026-03-03T00:00:00Z"]],
+        refuse={2: [rate_limited(remaining="4999")]},
+    ))  # fmt: skip
+    run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "ApiGateway.403")
+    assert "API rate limit exceeded" in (run.cause or "")
+    assert runner.waits == [] and len(upstream.requests) == 2
+    assert [i["sk"].rsplit("#", 1)[1] for i in items(runner, "github/limited")] == ["1"]
+    assert mark(runner, "github/limited") is None  # never moved: the next run asks again
+
+
+def test_a_next_link_with_a_name_the_proxy_does_not_map_is_not_requested(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """The non-proxy integration passes on only the names it maps: a link carrying another
+    (``after_token``) would lose it, and the page asked would not be the one linked. Its page
+    is stored, then the run fails naming the parameter and the fix; nothing else is asked."""
+    runner = open_runner("Jobs/Limited")
+    upstream.respond(github(
+        [["2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"], ["2026-03-03T00:00:00Z"]],
+        extra={"after_token": "x1"},
+    ))  # fmt: skip
+    run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "Downloader.UnmappedQueryName")
+    assert "after_token" in (run.cause or "") and "query_names" in (run.cause or "")
+    assert len(upstream.requests) == 1
+    assert [i["sk"].rsplit("#", 1)[1] for i in items(runner, "github/limited")] == ["1"]
+    assert mark(runner, "github/limited") is None
+
+
+def test_stripe_charges_a_window_in_bracketed_names_and_the_last_id_as_cursor(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """Stripe's list API: ``created[gte]``/``created[lt]`` (brackets in the names, sent
+    percent-encoded) hold the window as epoch seconds on every page; the next page starts
+    after the last charge's id (``data[-1].id``) while ``has_more`` is true."""
+    runner = open_runner("Jobs/Charges")
+    charges = [{"id": f"ch_{n}", "amount": n} for n in range(5)]
+
+    def stripe(seen: Seen) -> Answer:
+        after = seen.query.get("starting_after", [None])[0]
+        start = 0 if after is None else int(after.removeprefix("ch_")) + 1
+        page = charges[start : start + 2]
+        return Answer(200, {"object": "list", "data": page, "has_more": start + 2 < 5})
+
+    upstream.respond(stripe)
+    run = runner.run(T[1])
+    assert run.status == "SUCCEEDED", run.cause
+    window = "limit=2&created%5Bgte%5D=1795755600&created%5Blt%5D=1795759200"
+    assert [s.raw_query for s in upstream.requests] == [
+        window, f"{window}&starting_after=ch_1", f"{window}&starting_after=ch_3",
+    ]  # fmt: skip
+    assert [s.query["created[gte]"] for s in upstream.requests] == [["1795755600"]] * 3
+    stored = [json.loads(i["charges"]) for i in items(runner, "stripe/charges")]
+    assert [[c["id"] for c in page] for page in stored] == [
+        ["ch_0", "ch_1"], ["ch_2", "ch_3"], ["ch_4"]
+    ]  # fmt: skip
 
 
 def test_a_window_is_sent_on_every_page(

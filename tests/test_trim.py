@@ -18,6 +18,7 @@ from sfn_downloader import (
     Transport,
     Trim,
 )
+from sfn_downloader._defaults import NEXT_LINK_QUERY_NAMES
 from sfn_downloader.transport.trim import DEFAULT_RESPONSE_HEADERS, fields_template
 
 from scenarios import EVE_PROPS, ORDER_FIELDS, Scenario, definition
@@ -213,25 +214,72 @@ def test_a_query_parameter_api_gateway_cannot_map_is_refused() -> None:
     assert "trim='filter[type]'" in message and "^[a-zA-Z0-9._$-]+$" in message
 
 
+def _mapped_names(pagination: Pagination) -> set[str]:
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(
+        stack, "P", **{**EVE_PROPS, "result_selector": None, "path": "/v1/issues?per_page=2",
+                       "item": {"issues": ItemField.json("$.ResponseBody")}},
+        pagination=pagination, trim=Trim.fields("number"),
+    )  # fmt: skip
+    method = next(
+        r for r in Template.from_stack(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+    )  # fmt: skip
+    mapped = method["Properties"]["Integration"]["RequestParameters"]
+    prefix = "integration.request.querystring."
+    for name, source in mapped.items():
+        if name.startswith(prefix):
+            assert source == f"method.request.multivaluequerystring.{name[len(prefix) :]}"
+    return {name[len(prefix) :] for name in mapped if name.startswith(prefix)}
+
+
 @pytest.mark.parametrize(
     "pagination",
-    [
-        Pagination.link_header(max_pages=5),
-        Pagination.next_url(path="$.ResponseBody.next"),
-    ],
+    [Pagination.link_header(max_pages=5), Pagination.next_url(path="$.ResponseBody.next")],
     ids=["link_header", "next_url"],
 )
-def test_trim_with_next_page_urls_is_refused(pagination: Pagination) -> None:
-    """A next URL's query (``page=2``, ``after=...``) is the API's choice: the non-proxy
-    integration would drop it, and page 1 would be stored again as pages 2, 3, ... (measured
-    locally before this check: five requests of ``?per_page=2``, five copies of page 1)."""
+def test_trim_with_next_page_urls_maps_the_names_next_links_carry(
+    pagination: Pagination,
+) -> None:
+    """A next URL's query (``page=2``, ``after=...``) is the API's choice, and the non-proxy
+    integration passes on only the names it maps (dropping another would store page 1 again
+    as pages 2, 3, ...: measured locally before names were mapped). By default the names APIs
+    commonly write into next links are mapped, beside the path's own; a link with another
+    fails the run (``Downloader.UnmappedQueryName``, see test_pages_compose_local)."""
+    names = _mapped_names(pagination)
+    assert {"per_page", "page", "cursor", "after", "page_token", "since"} <= names
+    assert names == {"per_page", *NEXT_LINK_QUERY_NAMES}
+
+
+def test_declared_query_names_are_the_only_ones_mapped() -> None:
+    names = _mapped_names(Pagination.link_header(query_names=["page", "after_token"]))
+    assert names == {"per_page", "page", "after_token"}
+
+
+@pytest.mark.parametrize(
+    ("pagination", "expected"),
+    [
+        (
+            Pagination.link_header(query_names="page"),  # type: ignore[arg-type]
+            "pagination.query_names='page': is not a list of query parameter names",
+        ),
+        (
+            Pagination.next_url(query_names=["a b"]),
+            "pagination.query_names=('a b',): is not a list of query parameter names",
+        ),
+        (
+            Pagination.link_header(query_names=["page[x]"]),
+            "trim='page[x]': the query parameter cannot be mapped by the trimming proxy",
+        ),
+    ],
+    ids=["a string", "white space", "brackets, through a non-proxy integration"],
+)
+def test_bad_query_names_are_refused(pagination: Pagination, expected: str) -> None:
     message = _refused(
         path="/repos/o/r/issues?per_page=2", pagination=pagination, trim=Trim.fields("number"),
         result_selector=None, item={"issues": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
-    assert "trim=\"Trim.fields('number', items_path='$')\": makes the proxy" in message
-    assert "query the API chooses" in message
-    assert "Fix: use Transport.http_task(...) for link-following pagination" in message
+    assert expected in message
 
 
 def test_trim_with_a_paginator_whose_parameter_is_known_is_built() -> None:

@@ -11,10 +11,12 @@ stored. The token lives in Secrets Manager; the proxy injects it as ``Authorizat
 its own record (``Records.merge`` keyed by ``number``, the newest ``updated_at`` kept), so the
 table holds every issue as it is now, whatever page it came in.
 
-(``retry_after`` is refused with ``Link`` pages: the proxy that hands a 429's headers over
-maps query parameters by name, and a next link's are GitHub's choice. GitHub's lists page by
-``?page=N`` too: ``Pagination.page_number(page_size=100)`` with ``retry_after`` is the other
-way.)
+GitHub's rate limits are waited out (``retry_after``): a ``429`` or a secondary limit's
+``403`` with ``retry-after``, and the primary limit's ``403`` with ``x-ratelimit-remaining:
+0``, until ``x-ratelimit-reset``; a ``403`` without them (no access) fails the run. The proxy
+that hands a throttled answer's headers over maps query parameters by name: GitHub's next
+links carry the path's own (``state``, ``sort``, ``direction``, ``per_page``), ``since`` and
+``page``; a link with any other is not requested (``Downloader.UnmappedQueryName``).
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth -c repository=owner/name`` picks another
 repository. Create the secret first: ``aws secretsmanager create-secret --name github/token
@@ -37,6 +39,7 @@ from sfn_downloader import (
     ItemField,
     Pagination,
     Records,
+    RetryAfter,
     Starts,
 )
 
@@ -72,13 +75,22 @@ class GitHubIssuesStack(cdk.Stack):
             "Issues",
             endpoint="https://api.github.com",
             path=issues_path(repository),
-            pagination=Pagination.link_header(max_pages=50),
+            pagination=Pagination.link_header(max_pages=50, query_names=["page"]),
             incremental=Incremental(
                 cursor_path="$.ResponseBody[*].updated_at", param="since", initial=SINCE
             ),
             # Each issue its own item, the newest version kept: "issue #1234 as it is now" is
             # one GetItem (DownloaderTable.record(1234)), every issue one Query.
             records=Records.merge(items="$.ResponseBody", key="number", version="updated_at"),
+            # GitHub's rate limits (REST API docs, "Rate limits for the REST API"): 429, or 403
+            # with x-ratelimit-remaining 0 (wait until x-ratelimit-reset) or retry-after. A
+            # reset further away than max_wait fails the run; the next hourly run asks again.
+            retry_after=RetryAfter(
+                max_wait=cdk.Duration.minutes(3),
+                reset_header="x-ratelimit-reset",
+                remaining_header="x-ratelimit-remaining",
+                limited_statuses=[403],
+            ),
             auth_header=AuthHeader.from_secret(token, prefix="Bearer "),
             headers={
                 "Accept": "application/vnd.github+json",

@@ -17,6 +17,11 @@ from ._defaults import REQUEST_SECONDS
 from .errors import Problem
 
 HTTP_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+QUERY_NAME = re.compile(r"^[^\s&=#%\x00-\x1f\x7f]+$")
+"""A query parameter's name as the construct takes it, decoded: any text but white space,
+control characters and the query's own delimiters (``&``, ``=``, ``#``; ``%``: write the name
+decoded). It is percent-encoded when sent (RFC 3986 section 3.4), so Stripe's ``created[gte]``
+goes out as ``created%5Bgte%5D``."""
 """An RFC 9110 token: header names, query parameter names."""
 
 # Headers Step Functions' apigateway:invoke refuses to send (Step Functions developer guide).
@@ -210,7 +215,11 @@ def check_run_length(
             )
 
 
-_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(\d+)\]")
+_SEGMENT = re.compile(
+    r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(-?\d+)\]"
+)
+"""A name (``.a``, ``['a-b']``) or an index (``[0]``; ``[-1]`` is the last item, as Stripe's
+``starting_after`` needs its page's last id)."""
 
 
 def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:

@@ -134,6 +134,10 @@ HTTP_TASK_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
 NEXT_URL_OFF_ORIGIN_ERROR = "Downloader.NextUrlOffOrigin"
 """A next-page URL (``Link`` header or body) points off the endpoint's origin (scheme, host and
 port compared exactly): the run stops before any request leaves for it."""
+UNMAPPED_QUERY_ERROR = "Downloader.UnmappedQueryName"
+"""A next-page URL carries a query parameter the proxy does not pass on: with ``trim`` or
+``retry_after`` it is a non-proxy integration, which maps only the names it declares
+(``Pagination.link_header(query_names=...)``): the URL is not requested."""
 ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
 """``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
 TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"

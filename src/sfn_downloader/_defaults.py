@@ -14,6 +14,16 @@ MAX_CONCURRENCY = 10
 """Requests in flight at once in a fan-out or a page Map: polite to the third party."""
 MAX_PAGES = 100
 """A run fetches at most this many pages unless ``max_pages`` says otherwise."""
+NEXT_LINK_QUERY_NAMES = (
+    "page", "per_page", "page_size", "pageSize", "size", "limit", "offset", "start", "count",
+    "cursor", "after", "before", "starting_after", "ending_before", "page_token", "pageToken",
+    "next_token", "nextToken", "continuation", "since", "until", "since_id", "max_id",
+)  # fmt: skip
+"""The query parameters a next link may carry through a non-proxy proxy (``trim``,
+``retry_after``) unless the paginator's ``query_names`` says otherwise: what GitHub, GitLab,
+Shopify, Django REST framework, Stripe-like, Google-like and Twitter-like APIs write into
+their next links. A link with another name fails the run, naming it
+(``Downloader.UnmappedQueryName``)."""
 LOG_RETENTION = "THREE_MONTHS"
 """``logs.RetentionDays`` member of the construct's log groups."""
 DEAD_LETTER_RETENTION_DAYS = 14

@@ -74,9 +74,6 @@ class Exchange:
     computed_headers: tuple[str, ...] = ()
     """Request headers a run computes (``conditional``'s ``If-None-Match``,
     ``If-Modified-Since``): the download then reads all its headers from ``$requestHeaders``."""
-    query_chosen_by_api: bool = False
-    """True when the API chooses later requests' query (next-page URLs: ``Pagination.link_header``,
-    ``Pagination.next_url``): their names are unknown at synth, so no integration can map them."""
     in_flight: int = 1
     """Requests a run sends at once: 1, or the Map's ``max_concurrency`` (the proxy's default
     rate budget follows it)."""

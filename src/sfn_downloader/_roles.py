@@ -63,6 +63,12 @@ class Downloads(Protocol):
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...
 
+    @property
+    def passed_query_names(self) -> tuple[str, ...] | None:
+        """The only query parameters a request reaches the API with, when the transport passes
+        on names it maps (a non-proxy integration); ``None``: every name."""
+        ...
+
     def retry_kwargs(self) -> dict[str, Any]:
         """The download retry policy, as ``add_retry`` keyword arguments."""
         ...

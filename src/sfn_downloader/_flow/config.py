@@ -25,7 +25,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_path, headers_read, strings_in
-from .._contract import RETRY_AFTER_STATUSES
 from .._defaults import LOG_RETENTION, SCHEDULE_MINUTES, TIMEOUT_MINUTES
 from .._parts import CheckContext, Exchange, Request, RunFeature, RunShape
 from .._request import check_body, check_method
@@ -313,9 +312,8 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
         response_headers=tuple(
             dict.fromkeys([*own.response_headers, *read, *polite.response_headers])
         ),
-        throttled_statuses=RETRY_AFTER_STATUSES if isinstance(waits, RetryAfter) else (),
+        throttled_statuses=waits.statuses if isinstance(waits, RetryAfter) else (),
         computed_headers=polite.request_headers,
-        query_chosen_by_api=own.query_chosen_by_api,
     )
 
 

@@ -82,7 +82,6 @@ class PagedFanOut:
         return Exchange(
             query_names=tuple(dict.fromkeys([*own.query_names, *pages.query_names])),
             response_headers=pages.response_headers,
-            query_chosen_by_api=pages.query_chosen_by_api,
         )
 
     def describe(self, request: Request) -> str:

@@ -227,5 +227,4 @@ def exchange(source: AnswerSource, endpoint: str) -> Exchange:
     return Exchange(
         query_names=tuple(dict.fromkeys([*names, *listed.query_names])),
         response_headers=listed.response_headers,
-        query_chosen_by_api=listed.query_chosen_by_api,
     )

@@ -10,15 +10,15 @@ holds.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import HTTP_TOKEN
+from .._checks import QUERY_NAME
 from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY, LIST_ITEMS_NOT_FOUND_ERROR, PAGING_FIELD
-from .._defaults import MAX_PAGES
+from .._defaults import MAX_PAGES, NEXT_LINK_QUERY_NAMES
 from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
 
@@ -51,12 +51,19 @@ class Pagination(ABC):
     """The static method that made it (``"page_count"``, ``"cursor"``, ``"link_header"``,
     ``"next_url"``, ``"offset"``, ``"page_number"``)."""
 
-    def __init__(self, *, param: str | None, max_pages: int) -> None:
+    def __init__(
+        self, *, param: str | None, max_pages: int, query_names: Sequence[str] | None = None
+    ) -> None:
         self.param = param
         """The query parameter that carries the page number, offset or cursor (``None`` when
         the API gives the next page's URL)."""
         self.max_pages = max_pages
         """The most pages one run fetches (the first page included)."""
+        self.query_names: object = (
+            tuple(query_names) if isinstance(query_names, list | tuple) else query_names
+        )
+        """Next links' query parameters declared for a non-proxy integration (``None``: the
+        common ones, ``NEXT_LINK_QUERY_NAMES``)."""
 
     @staticmethod
     def page_count(
@@ -122,7 +129,12 @@ class Pagination(ABC):
         )  # fmt: skip
 
     @staticmethod
-    def link_header(*, rel: str = "next", max_pages: int = DEFAULT_MAX_PAGES) -> Pagination:
+    def link_header(
+        *,
+        rel: str = "next",
+        max_pages: int = DEFAULT_MAX_PAGES,
+        query_names: Sequence[str] | None = None,
+    ) -> Pagination:
         """Follow the RFC 8288 ``Link`` response header (GitHub, GitLab, Shopify): the next
         request is the URL whose ``rel`` is ``rel``; no such link ends the run's pages.
 
@@ -133,12 +145,24 @@ class Pagination(ABC):
 
         :param rel: The link relation to follow. Default: ``"next"``.
         :param max_pages: Default: 100.
+        :param query_names: The query parameters the API's next links may carry beyond
+            ``path``'s own (GitHub: ``["page"]``). Used with ``trim`` or ``retry_after``
+            through the API Gateway proxy, which then passes on only the names it maps (a
+            non-proxy integration, "Set up data mappings for REST APIs"); a next link carrying
+            another name is not requested, and the run fails with
+            ``Downloader.UnmappedQueryName`` (naming it) after storing the page that held it.
+            The HTTP Task and the plain proxy pass every name. Default: the names APIs commonly
+            write into next links (``page``, ``per_page``, ``cursor``, ``after``,
+            ``page_token``, ``since``, ...: ``NEXT_LINK_QUERY_NAMES`` in the docs).
         """
-        return _made("link_header", rel=rel, max_pages=max_pages)
+        return _made("link_header", rel=rel, max_pages=max_pages, query_names=query_names)
 
     @staticmethod
     def next_url(
-        *, path: str = "$.ResponseBody.next", max_pages: int = DEFAULT_MAX_PAGES
+        *,
+        path: str = "$.ResponseBody.next",
+        max_pages: int = DEFAULT_MAX_PAGES,
+        query_names: Sequence[str] | None = None,
     ) -> Pagination:
         """Follow a next-page URL in each answer (Django REST framework, SWAPI, Spotify): the
         value at ``path`` (absolute, or relative to the endpoint); a null, missing or empty
@@ -147,8 +171,10 @@ class Pagination(ABC):
         :param path: A JSONPath into the raw answer (names and indexes).
             Default: ``"$.ResponseBody.next"``.
         :param max_pages: Default: 100.
+        :param query_names: As ``link_header``'s: the query parameters next URLs may carry
+            (Django REST: ``["page"]``), needed with ``trim`` or ``retry_after``.
         """
-        return _made("next_url", path=path, max_pages=max_pages)
+        return _made("next_url", path=path, max_pages=max_pages, query_names=query_names)
 
     @staticmethod
     def offset(
@@ -242,16 +268,34 @@ class Pagination(ABC):
                 "pass e.g. max_pages=100.",
             )
         yield from self.check_query("path", context.path, context.query)
+        yield from self._check_query_names()
         yield from self._check(context)
+
+    def _check_query_names(self) -> Iterator[Problem]:
+        """``query_names`` (of the kinds whose next links the API writes): a list of names."""
+        names = self.query_names
+        if names is None:
+            return
+        if not isinstance(names, tuple) or not all(
+            isinstance(name, str) and QUERY_NAME.match(name) for name in names
+        ):
+            yield Problem(
+                "pagination.query_names", names,
+                "is not a list of query parameter names (any text but white space, control "
+                "characters, '&', '=', '#' and '%').",
+                "pass e.g. query_names=['page'].",
+            )  # fmt: skip
 
     def check_query(
         self, prop: str, path: str | None, query: Mapping[str, list[str]]
     ) -> Iterator[Problem]:
         """The parameters pagination sets must be names, and not already in ``path``."""
         for name, setting in self._query_params():
-            if not isinstance(name, str) or not HTTP_TOKEN.match(name):
+            if not isinstance(name, str) or not QUERY_NAME.match(name):
                 yield Problem(
-                    f"pagination.{setting}", name, "is not a query parameter name.",
+                    f"pagination.{setting}", name,
+                    "is not a query parameter name (any text but white space, control "
+                    "characters, '&', '=', '#' and '%': write it decoded).",
                     f"pass e.g. {setting}='page'.",
                 )  # fmt: skip
             elif name in query:
@@ -324,6 +368,7 @@ class Pagination(ABC):
         return build_collect(
             scope, parts, step=step, max_pages=self.max_pages, items=items, limit=limit,
             then=then, first_query=self.first_query(), paging=self._initial_paging(),
+            api_chooses_query=self.follows_links,
         )  # fmt: skip
 
     @abstractmethod
@@ -344,13 +389,25 @@ class Pagination(ABC):
     def exchange(self, request: Request) -> Exchange:
         """The path's query parameters and ``param``; the headers ``_headers_read`` names."""
         names = dict.fromkeys(
-            [*request.query, *([self.param] if isinstance(self.param, str) else [])]
-        )
-        return Exchange(
-            query_names=tuple(names),
-            response_headers=self._headers_read(),
-            query_chosen_by_api=self.follows_links,
-        )
+            [
+                *request.query, *([self.param] if isinstance(self.param, str) else []),
+                *self.next_query_names,
+            ]
+        )  # fmt: skip
+        return Exchange(query_names=tuple(names), response_headers=self._headers_read())
+
+    @property
+    def next_query_names(self) -> tuple[str, ...]:
+        """The names next links may carry (``query_names``, or the common ones); none for the
+        kinds that set their own parameter."""
+        if not self.follows_links:
+            return ()
+        names = self.query_names
+        if names is None:
+            return NEXT_LINK_QUERY_NAMES
+        if isinstance(names, tuple) and all(isinstance(name, str) for name in names):
+            return names
+        return ()  # check reports it
 
     def _headers_read(self) -> tuple[str, ...]:
         """The response headers this kind reads (none unless it says so)."""
@@ -365,7 +422,10 @@ class Pagination(ABC):
         """The states that fetch and store every page of the run's one path."""
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in vars(self).items() if not (k == "param" and v is None)}
+        shown = {
+            k: v for k, v in vars(self).items()
+            if not (k in ("param", "query_names") and v is None)
+        }  # fmt: skip
         return f"Pagination.{self.kind}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def __eq__(self, other: object) -> bool:

@@ -43,6 +43,7 @@ from .._contract import (
     REQUEST_PATH_VARIABLE,
     RETRY_AFTER_FIELD,
     STORED_PATH,
+    UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
 from .._parts import Frame, RunParts, Target, with_query
@@ -125,6 +126,7 @@ def build_loop(
     first_query: Mapping[str, list[str]] | None = None,
     paging: Mapping[str, object] | None = None,
     body_in_state: bool = False,
+    api_chooses_query: bool = False,
 ) -> sfn.IChainable:
     """The page loop. ``step`` is a JSONata expression giving ``{"next": "/path?query"}`` to go
     on, ``{}`` to stop, or ``{"error": {"name", "cause"}}``, and optionally ``"paging"`` (the
@@ -136,7 +138,9 @@ def build_loop(
     errors check before a page is stored, the first request computed each run (time
     placeholders, a window, an incremental mark), and variables folded page by page whose
     states (``stored``: advancing the mark) run once every page is stored. ``body_in_state``:
-    the request's body travels in the state (``request.body``), for a step that edits it."""
+    the request's body travels in the state (``request.body``), for a step that edits it.
+    ``api_chooses_query``: the next URL's query is the API's (next links): through a proxy
+    that passes on only the names it maps, a next URL carrying another is a paging error."""
     frame, downloads, persists = parts.frame, parts.downloads, parts.persists
     fold = parts.page_fold
     download = downloads.task(
@@ -145,7 +149,11 @@ def build_loop(
     )  # fmt: skip
     next_request = sfn.Pass.jsonata(
         scope, "NextRequest",
-        outputs="{% " + _next_request(step, max_pages, parts, body=body_in_state) + " %}",
+        outputs="{% "
+        + _next_request(
+            step, max_pages, parts, body=body_in_state, api_chooses_query=api_chooses_query
+        )
+        + " %}",
         assign=dict(fold.each) if fold is not None else None,
     )  # fmt: skip
     records = parts.records
@@ -320,9 +328,12 @@ def _from_state(parts: RunParts, body_in_state: bool = False) -> HttpRequest:
 
 def _next_request(
     step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
-    extra: str = "", body: bool = False,
+    extra: str = "", body: bool = False, api_chooses_query: bool = False,
 ) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
+    passed = parts.downloads.passed_query_names
+    if api_chooses_query and passed is not None:
+        step = f"($s := {step}; {_unmapped_check(passed)})"
     if body:  # the step may give the next body (a cursor in it); else the body stays
         request = (
             f"$merge([{request}, {{'body': $exists($step.body) ? $step.body : "
@@ -358,6 +369,24 @@ def _next_request(
 )"""
 
 
+def _unmapped_check(passed: tuple[str, ...]) -> str:
+    """JSONata on ``$s`` (a step's result): ``$s``, or a paging error when its next URL carries
+    a query parameter outside ``passed`` (the only names a non-proxy integration maps, API
+    Gateway "Set up data mappings for REST APIs": the others would be dropped, and the page
+    asked again would be another one than the link says)."""
+    names = json.dumps(list(passed))
+    return f"""$exists($s.next) and $contains($s.next, "?") ? (
+      $unmapped := $distinct($filter($map(
+        $filter($split($substringAfter($s.next, "?"), "&"), function($p) {{ $p != "" }}),
+        function($p) {{ $decodeUrlComponent($replace($substringBefore($p & "=", "="), "+", " ")) }}
+      ), function($n) {{ $not($n in {names}) }}));
+      $count($unmapped) > 0 ? {{"error": {{
+        "name": {string(UNMAPPED_QUERY_ERROR)},
+        "cause": "The next page's URL " & $s.next & " carries the query parameter(s) " & $join($unmapped, ", ") & ", which the proxy does not pass on: with trim or retry_after it is a non-proxy integration, which maps only the names it declares. It was not requested. Add them to the paginator's query_names (e.g. Pagination.link_header(query_names=[...]))."
+      }}}} : $s
+    ) : $s"""  # noqa: E501
+
+
 __all__ = [
     "answer_path_problems", "build_collect", "build_loop", "header_lookup", "jsonata_path",
     "resolve", "set_param", "string",
@@ -375,6 +404,7 @@ def build_collect(
     then: sfn.IChainable,
     first_query: Mapping[str, list[str]] | None = None,
     paging: Mapping[str, object] | None = None,
+    api_chooses_query: bool = False,
 ) -> sfn.IChainable:
     """Every page of ``parts.request``, nothing stored: the ``items`` (JSONata on ``$raw``) of
     each page are appended to ``$.found`` (``FanOut.from_answer``'s list), until the pages end,
@@ -409,6 +439,7 @@ def build_collect(
             before=f"$found := $append($in.{FOUND_FIELD}, {items});",
             also=more_items,
             extra=f'"{FOUND_FIELD}": $found, "raw": null',
+            api_chooses_query=api_chooses_query,
         )
         + " %}",
     )

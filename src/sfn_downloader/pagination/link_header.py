@@ -9,7 +9,7 @@ follows the one whose ``rel`` is ``next``, until an answer has none::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -29,8 +29,10 @@ class LinkHeaderPagination(Pagination):
 
     kind = "link_header"
 
-    def __init__(self, *, rel: str, max_pages: int) -> None:
-        super().__init__(param=None, max_pages=max_pages)
+    def __init__(
+        self, *, rel: str, max_pages: int, query_names: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(param=None, max_pages=max_pages, query_names=query_names)
         self.rel = rel
         """The link relation followed."""
 
@@ -55,7 +57,10 @@ class LinkHeaderPagination(Pagination):
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The page loop, following each answer's next link."""
-        return build_loop(scope, parts, step=self._step(parts), max_pages=self.max_pages)
+        return build_loop(
+            scope, parts, step=self._step(parts), max_pages=self.max_pages,
+            api_chooses_query=True,
+        )  # fmt: skip
 
     def _step(self, parts: RunParts) -> str:
         rel = re.escape(self.rel.lower())

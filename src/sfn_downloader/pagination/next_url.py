@@ -6,7 +6,7 @@ the page loop (``_loop.py``) follows it until it is null, missing or empty.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -23,8 +23,10 @@ class NextUrlPagination(Pagination):
 
     kind = "next_url"
 
-    def __init__(self, *, path: str, max_pages: int) -> None:
-        super().__init__(param=None, max_pages=max_pages)
+    def __init__(
+        self, *, path: str, max_pages: int, query_names: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(param=None, max_pages=max_pages, query_names=query_names)
         self.path = path
         """JSONPath of the next page's URL in the raw answer."""
 
@@ -44,7 +46,10 @@ class NextUrlPagination(Pagination):
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The page loop, following each answer's next URL."""
-        return build_loop(scope, parts, step=self._step(parts), max_pages=self.max_pages)
+        return build_loop(
+            scope, parts, step=self._step(parts), max_pages=self.max_pages,
+            api_chooses_query=True,
+        )  # fmt: skip
 
     def _step(self, parts: RunParts) -> str:
         return f"""(

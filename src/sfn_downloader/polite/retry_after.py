@@ -22,7 +22,7 @@ the body, so ``retry_after`` is refused with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -60,7 +60,8 @@ _ALL = ("States.ALL", "States.TaskFailed")
 
 
 class RetryAfter(RunFeature):
-    """Wait as long as the server asks before asking again (``429`` and ``503``).
+    """Wait as long as the server asks before asking again (``429`` and ``503``, and the
+    ``limited_statuses`` that say they are a rate limit).
 
     The server's ``Retry-After`` (delta-seconds, or an HTTP-date compared with the time the
     run looks at it) sets the wait; without it, ``reset_header`` (epoch seconds); without
@@ -81,10 +82,25 @@ class RetryAfter(RunFeature):
     :param max_waits: How many server-asked waits a request accepts (each page its own) before
         the run fails with ``Downloader.RetryAfterExhausted``, from 1 to 10. Default: ``3``, the
         download retry policy's default attempts.
+    :param remaining_header: A header holding how many requests are left (e.g.
+        ``"X-RateLimit-Remaining"``): ``0`` in an answer of a ``limited_statuses`` status says it
+        is a rate limit. Default: none.
+    :param limited_statuses: Statuses that are a rate limit only when the answer says so: it
+        carries ``Retry-After``, or ``remaining_header`` reads ``0``. GitHub answers its rate
+        limits with ``403`` (``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``, or
+        ``retry-after``); a ``403`` without either stays the failure it is
+        (``ApiGateway.403``), not retried. Such a status cannot also have an ``on_status``
+        action. Default: none (``429`` and ``503`` only).
     """
 
     def __init__(
-        self, *, max_wait: Duration, reset_header: str | None = None, max_waits: int = 3
+        self,
+        *,
+        max_wait: Duration,
+        reset_header: str | None = None,
+        max_waits: int = 3,
+        remaining_header: str | None = None,
+        limited_statuses: Sequence[int] = (),
     ) -> None:
         self.max_wait = max_wait
         """The longest server-asked wait accepted."""
@@ -92,6 +108,13 @@ class RetryAfter(RunFeature):
         """The epoch-seconds reset header read without ``Retry-After`` (or ``None``)."""
         self.max_waits = max_waits
         """Server-asked waits a run accepts."""
+        self.remaining_header = remaining_header
+        """The header whose ``0`` makes a ``limited_statuses`` answer a rate limit (or ``None``)."""
+        self.limited_statuses: object = (
+            tuple(limited_statuses) if isinstance(limited_statuses, list | tuple)
+            else limited_statuses
+        )  # fmt: skip
+        """Statuses that are a rate limit when the answer says so."""
 
     @property
     def max_wait_seconds(self) -> int:
@@ -101,23 +124,46 @@ class RetryAfter(RunFeature):
     @property
     def response_headers(self) -> tuple[str, ...]:
         """The headers the proxy must hand over for the wait."""
-        return (RETRY_AFTER_HEADER, *([self.reset_header] if self.reset_header else []))
+        return (
+            RETRY_AFTER_HEADER,
+            *([self.reset_header] if self.reset_header else []),
+            *([self.remaining_header] if self.remaining_header else []),
+        )
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        """Every status the proxy hands over as a marked ``200``: ``429``, ``503`` and the valid
+        ``limited_statuses``."""
+        limited = self.limited_statuses
+        extra = limited if isinstance(limited, tuple) else ()
+        return tuple(dict.fromkeys([*RETRY_AFTER_STATUSES, *(s for s in extra if _status(s))]))
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """``max_wait`` positive and within the run's timeout, the header names, the transport
         and the run's shape."""
         yield from self._check_max_wait(context)
-        reset = self.reset_header
-        if reset is not None and (
-            not isinstance(reset, str) or not _HEADER_NAME.match(reset)
-            or reset.lower() in (RETRY_AFTER_HEADER.lower(), THROTTLED_HEADER.lower())
-        ):  # fmt: skip
+        for prop, header, example in (
+            ("reset_header", self.reset_header, "X-RateLimit-Reset"),
+            ("remaining_header", self.remaining_header, "X-RateLimit-Remaining"),
+        ):
+            if header is not None and (
+                not isinstance(header, str) or not _HEADER_NAME.match(header)
+                or header.lower() in (RETRY_AFTER_HEADER.lower(), THROTTLED_HEADER.lower())
+            ):  # fmt: skip
+                yield Problem(
+                    f"retry_after.{prop}", header,
+                    "is not a response header name the proxy can hand over (letters, digits "
+                    f"and !#$%&'*+.^_|~- only; not {RETRY_AFTER_HEADER!r}, which is always "
+                    "read).",
+                    f"pass the header's name as the API sends it, e.g. {prop}={example!r}, or "
+                    "leave it out.",
+                )  # fmt: skip
+        limited = self.limited_statuses
+        if not isinstance(limited, tuple) or not all(_status(s) for s in limited):
             yield Problem(
-                "retry_after.reset_header", reset,
-                "is not a response header name the proxy can hand over (letters, digits and "
-                f"!#$%&'*+.^_|~- only; not {RETRY_AFTER_HEADER!r}, which is always read).",
-                "pass the header's name as the API sends it, e.g. "
-                "reset_header='X-RateLimit-Reset', or leave it out.",
+                "retry_after.limited_statuses", limited,
+                "is not a list of 4xx/5xx statuses other than 429 and 503 (which always wait).",
+                "pass e.g. limited_statuses=[403].",
             )  # fmt: skip
         waits = self.max_waits
         if not isinstance(waits, int) or isinstance(waits, bool) or not 1 <= waits <= 10:
@@ -207,6 +253,10 @@ class RetryAfter(RunFeature):
 
     def __repr__(self) -> str:
         reset = f", reset_header={self.reset_header!r}" if self.reset_header else ""
+        if self.remaining_header:
+            reset += f", remaining_header={self.remaining_header!r}"
+        if isinstance(self.limited_statuses, tuple) and self.limited_statuses:
+            reset += f", limited_statuses={list(self.limited_statuses)!r}"
         return f"RetryAfter(max_wait={self.max_wait_seconds} s{reset}, max_waits={self.max_waits})"
 
 
@@ -292,6 +342,13 @@ class BoundRetryAfter:
             else "''"
         )
         backed_off = "[" + ", ".join(f"'{s}'" for s in self._backed_off) + "]"
+        limited = "[" + ", ".join(f"'{s}'" for s in self._options.statuses
+                                  if s not in RETRY_AFTER_STATUSES) + "]"  # fmt: skip
+        # A limited status (GitHub's 403) is a rate limit only when the answer says so.
+        remaining = (
+            f"$trim($h.`{options.remaining_header}`[0]) = '0'"
+            if options.remaining_header else "false"
+        )  # fmt: skip
         prefix = self._status_error(0).removesuffix("0")
         field, too_long, exhausted = (
             RETRY_AFTER_FIELD, RETRY_AFTER_TOO_LONG_ERROR, RETRY_AFTER_EXHAUSTED_ERROR
@@ -328,9 +385,12 @@ class BoundRetryAfter:
             f" : $exists($reset) ? {reset_said} : 'no {RETRY_AFTER_HEADER}'",
             "$body := $type($a.ResponseBody) = 'string' ? $a.ResponseBody"
             " : $string($a.ResponseBody)",
-            f"$error := $exists($asked) ? ($seconds > $max or $seconds > $left ? '{too_long}'"
+            f"$limited := $status in {limited}",
+            f"$limit := $limited and ($exists($ra) or {remaining})",
+            f"$error := $limited and $not($limit) ? '{prefix}' & $status"
+            f" : $exists($asked) ? ($seconds > $max or $seconds > $left ? '{too_long}'"
             f" : $waits > {options.max_waits} ? '{exhausted}')"
-            f" : ($status in {backed_off} and $waits <= {attempts} ? undefined"
+            f" : (($status in {backed_off} or $limit) and $waits <= {attempts} ? undefined"
             f" : '{prefix}' & $status)",
             f"$why := $error = '{too_long}' ? ($seconds > $max"
             " ? ', ' & $string($seconds) & ' s is over max_wait (' & $string($max) & ' s)'"
@@ -343,6 +403,14 @@ class BoundRetryAfter:
             f" & $substring($body, 0, {_CAUSE_BODY_CHARACTERS})}}}}])",
         ]
         return "(" + "; ".join(lines) + ")"
+
+
+def _status(value: object) -> bool:
+    """A status ``limited_statuses`` may name: 4xx or 5xx, not one that always waits."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599
+        and value not in RETRY_AFTER_STATUSES
+    )  # fmt: skip
 
 
 def _seconds(value: object, default: float) -> float:

@@ -33,7 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .._checks import HTTP_TOKEN
+from .._checks import QUERY_NAME
 from .._contract import (
     CURSOR_BEST_VARIABLE,
     CURSOR_VALUES_VARIABLE,
@@ -103,7 +103,7 @@ class Incremental:
                 "pass e.g. cursor_path='$.ResponseBody[*].updated_at': the mark "
                 "follows the answer as the API sent it, before result_selector.",
             )
-        if not isinstance(self.param, str) or not HTTP_TOKEN.match(self.param):
+        if not isinstance(self.param, str) or not QUERY_NAME.match(self.param):
             yield Problem(
                 "incremental.param",
                 self.param,

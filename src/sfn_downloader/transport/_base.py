@@ -256,6 +256,12 @@ class BoundTransport(ABC):
         """True when a credential passes through the state data (then not logged)."""
         return False
 
+    @property
+    def passed_query_names(self) -> tuple[str, ...] | None:
+        """The only query parameters a request reaches the API with, when the transport passes
+        on names it maps (``None``: every name it is given)."""
+        return None
+
     def definition_substitutions(self) -> dict[str, str] | None:
         """Values CloudFormation substitutes into the definition on deploy."""
         return None

@@ -32,7 +32,7 @@ from ..errors import Problem
 from ._auth_check import check_auth_header
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
-from .trim import PARAMETER_NAME, Trim, check_mappable, check_query_chosen_by_api
+from .trim import PARAMETER_NAME, Trim, check_mappable
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
 """Definition substitution holding the remapped credential: CloudFormation resolves its dynamic
@@ -145,12 +145,6 @@ class ApiGatewayTransport(Transport):
                     )  # fmt: skip
         elif context.exchange.throttled_statuses:
             yield from check_mappable(context)
-            yield from check_query_chosen_by_api(
-                context, "retry_after", "RetryAfter(...)",
-                fix="use a paginator whose parameter is known (Pagination.page_number/offset/"
-                "cursor: GitHub's REST lists also page by ?page=N), or drop retry_after (the "
-                "retry policy's backoff applies).",
-            )  # fmt: skip
         if not isinstance(self.logging, bool):
             yield Problem(
                 "transport", self.logging, "logging is not a bool.",
@@ -180,10 +174,12 @@ class ApiGatewayTransport(Transport):
             request_headers=(*(headers or {}), *(exchange or Exchange()).computed_headers),
             exchange=exchange or Exchange(), method=method,
         )  # fmt: skip
+        exchange = exchange or Exchange()
+        mapped = isinstance(trim, Trim) or bool(exchange.throttled_statuses)
         return ApiGatewayDownloads(
             api=api, endpoint=endpoint, headers=headers, auth_header=auth_header, retry=retry,
-            computed_headers=bool(exchange is not None and exchange.computed_headers),
-            method=method,
+            computed_headers=bool(exchange.computed_headers), method=method,
+            passed_query_names=exchange.query_names if mapped else None,
         )  # fmt: skip
 
 
@@ -218,6 +214,7 @@ class ApiGatewayDownloads(BoundTransport):
         retry: sfn.RetryProps | None,
         computed_headers: bool = False,
         method: str = "GET",
+        passed_query_names: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(
             endpoint=endpoint, headers=headers, retry=retry, retryable_errors=RETRYABLE_ERRORS,
@@ -227,6 +224,12 @@ class ApiGatewayDownloads(BoundTransport):
         self._auth_header = auth_header
         self._computed_headers = computed_headers
         self._method = method
+        self._passed_query_names = passed_query_names
+
+    @property
+    def passed_query_names(self) -> tuple[str, ...] | None:
+        """With ``trim`` or ``retry_after`` (a non-proxy integration), the names it maps."""
+        return self._passed_query_names
 
     @property
     def api(self) -> apigw.RestApi:

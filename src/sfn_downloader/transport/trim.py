@@ -101,7 +101,6 @@ class Trim:
         else:
             yield from self._check_fields()
         exchange = context.exchange
-        yield from check_query_chosen_by_api(context, "trim", repr(self))
         for name in exchange.query_names:
             if not PARAMETER_NAME.match(name):
                 yield Problem(
@@ -327,26 +326,6 @@ def trimming_integration(
         ),
     )
     return integration, declared, method_responses(headers, exchange.throttled_statuses)
-
-
-def check_query_chosen_by_api(
-    context: CheckContext, prop: str, value: object, *, fix: str | None = None
-) -> Iterator[Problem]:
-    """A non-proxy integration passes only the query parameters it maps by name (API Gateway,
-    "Set up data mappings for REST APIs": ``integration.request.querystring.<name>``); next-page
-    URLs carry names the API chooses (``page``, ``after``, ``cursor`` ...), which would be
-    dropped: every later page would be the first one again, stored as a new page."""
-    if context.exchange.query_chosen_by_api:
-        yield Problem(
-            prop, value,
-            "makes the proxy a non-proxy integration, which passes on only the query "
-            "parameters it maps by name, and this pagination follows next-page URLs whose "
-            "query the API chooses: their parameters would be dropped, and every page after the "
-            "first would be the first one again, stored as a new page.",
-            fix or "use Transport.http_task(...) for link-following pagination (it sends each "
-            "URL as the API wrote it), or a paginator whose parameter is known "
-            "(Pagination.page_number/offset/cursor/page_count), or drop it.",
-        )  # fmt: skip
 
 
 def check_mappable(context: CheckContext) -> Iterator[Problem]:
