@@ -295,12 +295,6 @@ HOUR = Window.last(cdk.Duration.hours(1))
              "incremental": Incremental("$.ResponseBody[*].t", "since", 0)},
             r"incremental=Incremental\(.*\): computes the request each run, and a page loop",
         ),
-        (
-            # Fan-out with a computed request: refused on both transports (fan-out's own).
-            {"path": "/v1/{r}?from={window_start}", "fan_out": FanOut.path_values({"r": [1, 2]}),
-             "window": HOUR},
-            r"window=.*: is not supported with fan_out yet",
-        ),
     ],
 )  # fmt: skip
 def test_stays_refused_with_prop_value_reason_and_fix(props: dict[str, Any], match: str) -> None:

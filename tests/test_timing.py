@@ -287,8 +287,9 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
             r"'scheduled_time'.*Fix: rename it",
         ),
         (
-            {"path": "/x/{scheduled_time}/{id}", "fan_out": FanOut.path_values({"id": [2]})},
-            r"time placeholder \{scheduled_time\}, which is not supported with fan_out yet",
+            {"path": "/x/{scheduled_time:yyyy}/{id}", "fan_out": FanOut.path_values({"id": [2]})},
+            r"fan_out='\{scheduled_time:yyyy\}': formats \{scheduled_time\} as 'yyyy', which is "
+            r"not a format",
         ),
         (
             {"path": "/v2/events?from={window_start}"},

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from aws_cdk import Token
 
-from ._contract import HISTORY_EVENT_LIMIT, RETRY_EVENTS, RUN_OVERHEAD_EVENTS
+from ._contract import HISTORY_EVENT_LIMIT, PLACEHOLDER_NAMES, RETRY_EVENTS, RUN_OVERHEAD_EVENTS
 from ._defaults import REQUEST_SECONDS
 from .errors import Problem
 
@@ -258,6 +258,25 @@ def jsonata_path(path: str, root: str = "$raw") -> str:
     text = root
     for segment in segments:
         text += segment if segment.startswith("[") else f".{segment}"
+    return text
+
+
+_BRACED = re.compile(r"\{([^{}]*)\}")
+
+
+def time_tokens(text: str) -> list[str]:
+    """The time placeholders of ``text`` as written (``{scheduled_time:date}``), once each, in
+    order; other braces (``{item}``, ``{region_id}``) are not time placeholders."""
+    found = [m.group(0) for m in _BRACED.finditer(text)
+             if m.group(1).partition(":")[0].strip() in PLACEHOLDER_NAMES]  # fmt: skip
+    return list(dict.fromkeys(found))
+
+
+def masked_times(text: str) -> str:
+    """``text`` with each time placeholder replaced by ``x``: what the path checks read of a
+    request whose time placeholders are filled each run."""
+    for token in time_tokens(text):
+        text = text.replace(token, "x")
     return text
 
 

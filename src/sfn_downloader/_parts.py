@@ -321,6 +321,10 @@ class RunParts:
     records: WritesRecords | None = None
     """With ``records``: the states writing each record of an answer (or page) as an item,
     after the answer's Persist (or instead of it, ``keep_answers=False``)."""
+    time_fill: Callable[[Sequence[str]], str] | None = None
+    """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
+    defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's
+    listing computes every request with it)."""
 
     def first_request(self) -> HttpRequest:
         """The run's first (or only) request: the configured one, with what the features

@@ -209,7 +209,9 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     timing = TimedRequest(path=props.path, window=props.window, incremental=props.incremental,
                           fan_out=props.fan_out is not None,
                           pages=props.pagination is not None and props.fan_out is None,
-                          body=props.body if isinstance(props.body, Mapping) else None)  # fmt: skip
+                          body=props.body if isinstance(props.body, Mapping) else None,
+                          templates=props.fan_out.templates(props.path)
+                          if isinstance(props.fan_out, FanOut) else ())  # fmt: skip
     expression, time_zone = _schedule_of(starts)
     polite = PoliteRun(
         conditional=props.conditional, store=props.store,

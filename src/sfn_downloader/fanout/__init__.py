@@ -9,14 +9,17 @@ AnyFailed. Items are keyed ``sk = <scheduled time>#<path as given>``.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, check_run_length
+from .._checks import check_path, check_run_length, time_tokens
 from .._contract import (
     KEY_PATH,
     MAP_ITERATION_EVENTS,
@@ -118,6 +121,16 @@ class FanOut:
             answer=AnswerSource(path=path, items=items, each=each, max_items=max_items, pages=pages)
         )
 
+    def templates(self, path: str | None) -> tuple[str, ...]:
+        """The requests as written, before any value is filled in: the listed paths, the
+        ``path_values`` template (``path``), or ``from_answer``'s ``each``."""
+        if self.answer is not None:
+            return (self.answer.each,)
+        if self.listed_paths is not None:
+            listed = self.listed_paths
+            return tuple(listed) if isinstance(listed, list | tuple) else ()
+        return (path,) if isinstance(path, str) else ()
+
     @property
     def several_requests(self) -> bool:
         """Every path is its own item."""
@@ -211,13 +224,17 @@ class FanOut:
         tail: sfn.Pass | sfn.Choice
         if self.answer is None:
             targets = self.targets(parts.request.given, [])
-            start = tail = sfn.Pass(
-                scope,
-                "ListRequests",
-                result=sfn.Result.from_object(
-                    {REQUESTS_PATH[2:]: [self._listed(parts, t) for t in targets]}
-                ),
-            )
+            computed = parts.time_fill is not None and any(time_tokens(t.key) for t in targets)
+            start = tail = (
+                self._computed_listing(scope, parts, targets)
+                if computed
+                else sfn.Pass(
+                    scope, "ListRequests",
+                    result=sfn.Result.from_object(
+                        {REQUESTS_PATH[2:]: [self._listed(parts, t) for t in targets]}
+                    ),
+                )
+            )  # fmt: skip
         else:
             listing = Request(
                 endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
@@ -264,6 +281,31 @@ class FanOut:
         first = parts.per_request.first_query()
         listed = parts.downloads.listed(Target(target.path, {**target.query, **first}, target.key))
         return {**listed, URL_FIELD: with_query(target.key, first)}
+
+    @staticmethod
+    def _computed_listing(
+        scope: Construct, parts: RunParts, targets: tuple[Target, ...]
+    ) -> sfn.Pass:
+        """``ListRequests`` as a JSONata Pass, when requests hold time placeholders: each
+        request's URL is its path as given with the run's times filled in (``$fill``), taken
+        as a next-page URL is (``request_from_url``); its key stays the path as given, so a
+        request's items line up run after run under their scheduled times."""
+        assert parts.time_fill is not None
+        first = parts.per_request.first_query() if parts.per_request is not None else {}
+        url = "$u" + (
+            f' & ($contains($u, "?") ? "&" : "?") & {json.dumps(urlencode(first, doseq=True))}'
+            if first
+            else ""
+        )
+        pages = f', "{URL_FIELD}": {url}' if parts.per_request is not None else ""
+        listed = json.dumps([t.key for t in targets])
+        fill = parts.time_fill([t.key for t in targets])
+        outputs = (
+            f"{{% ({fill} {{'{REQUESTS_PATH[2:]}': [$map({listed}, function($key) {{ ("
+            f"$u := $fill($key); $merge([{parts.downloads.request_from_url(url)}, "
+            f"{{'key': $key{pages}}}]) ) }})]}}) %}}"
+        )
+        return sfn.Pass.jsonata(scope, "ListRequests", outputs=outputs)
 
     @staticmethod
     def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:
@@ -350,7 +392,8 @@ class FanOut:
         """Every path: the download task takes them from the state, so it grants none."""
         if self.answer is not None:
             return answer.request_paths(self.answer)
-        return tuple(t.path for t in self.targets(request.given, []))
+        # A time placeholder in a path is any segment text: granted as '*'.
+        return tuple(dict.fromkeys(_granted(t.path) for t in self.targets(request.given, [])))
 
     def exchange(self, request: Request) -> Exchange:
         """Every target's query parameters (with ``from_answer``: the list's, its pages' and
@@ -375,6 +418,13 @@ class FanOut:
         if self.listed_paths is not None:
             return f"FanOut.paths({_shown(self.listed_paths)!r})"
         return f"FanOut.path_values({_shown(self.placeholder_values)!r})"
+
+
+def _granted(path: str) -> str:
+    """``path`` as the role is granted it: each time placeholder a ``*``."""
+    for token in time_tokens(path):
+        path = path.replace(token, "*")
+    return re.sub(r"\*+", "*", path)
 
 
 def _query(path: str) -> dict[str, list[str]]:

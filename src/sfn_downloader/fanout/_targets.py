@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from .._checks import check_path
+from .._checks import masked_times as masked
+from .._checks import time_tokens as tokens
 from .._contract import PLACEHOLDER_NAMES
 from .._parts import Target
 from ..errors import Problem
@@ -40,7 +42,10 @@ def targets_of_paths(paths: Sequence[str], problems: list[Problem]) -> tuple[Tar
         return ()
     targets = []
     for index, path in enumerate(paths):
-        resource, query = check_path(path, problems, f"fan_out.paths[{index}]")
+        # Time placeholders ({scheduled_time:date}) are filled each run by the listing.
+        shown = masked(path) if isinstance(path, str) else path
+        check_path(shown, problems, f"fan_out.paths[{index}]")
+        resource, query = check_path(path, [], template=True)
         targets.append(Target(resource, query, str(path)))
     seen: set[str] = set()
     for target in targets:
@@ -70,7 +75,8 @@ def targets_of_template(
             )
         )
         return ()
-    names = _PLACEHOLDER.findall(path)
+    times = set(tokens(path))
+    names = [name for name in _PLACEHOLDER.findall(path) if "{" + name + "}" not in times]
     before = len(problems)
     for name in names:
         if not _PLACEHOLDER_NAME.match(name):
@@ -154,7 +160,8 @@ def targets_of_template(
         concrete = path
         for name, value in zip(values, combination, strict=True):
             concrete = concrete.replace("{" + name + "}", str(value))
-        resource, query = check_path(concrete, problems)
+        check_path(masked(concrete), problems)
+        resource, query = check_path(concrete, [], template=True)
         targets.append(Target(resource, query, concrete))
     return _checked_size("fan_out.path_values", tuple(targets), problems)
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import answer_path_problems, check_path, jsonata_path
+from .._checks import answer_path_problems, check_path, jsonata_path, masked_times, time_tokens
 from .._contract import (
     FOUND_FIELD,
     LIST_ITEMS_NOT_FOUND_ERROR,
@@ -67,13 +67,15 @@ def check(source: AnswerSource) -> Iterator[Problem]:
             "fan_out.each", each, "has no {item} or {item.<field>} placeholder.", fix
         )  # fmt: skip
     else:
-        rest = _PLACEHOLDER.sub("", each)
+        # Time placeholders ({scheduled_time:date}) are filled each run, as in any path.
+        rest = masked_times(_PLACEHOLDER.sub("", each))
         if "{" in rest or "}" in rest:
             yield Problem(
                 "fan_out.each",
                 each,
-                "has a placeholder other than {item} and {item.<field>}.",
-                "use {item} for the item, {item.type_id} for a field of an object item.",
+                "has a placeholder other than {item}, {item.<field>} and the time ones.",
+                "use {item} for the item, {item.type_id} for a field of an object item, "
+                "{scheduled_time}, {window_start} or {window_end} for the run's time.",
             )
         problems = []
         check_path(rest, problems, "fan_out.each")
@@ -162,6 +164,13 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
         else ""
     )
     take = f"$items[[0..{cap - 1}]]" if cap is not None else "$items"
+    # The run's times are filled into the template, before the items: an item's own braces
+    # are percent-encoded, so no item can add a placeholder.
+    each = _each(source.each)
+    fill = ""
+    if parts.time_fill is not None and time_tokens(source.each):
+        fill = parts.time_fill([source.each])
+        each = _each(source.each, filled=True)
     return f"""(
   $items := {found};
   $not($type($items) = "array") ? {
@@ -172,25 +181,31 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     } :
   {too_many}
   {lacking}
+  {fill}
   {{"{REQUESTS_PATH[2:]}": [$map({take}, function($item) {{ (
-    $u := {_each(source.each)};
+    $u := {each};
     $merge([{parts.downloads.request_from_url(url)}, {{"key": $u, "{URL_FIELD}": {url}}}])
   ) }})]}}
 )"""
 
 
-def _each(each: str) -> str:
-    """JSONata building ``each`` for ``$item``, each value percent-encoded."""
+def _each(each: str, *, filled: bool = False) -> str:
+    """JSONata building ``each`` for ``$item``, each value percent-encoded; ``filled``: the
+    literal pieces passed through ``$fill`` (the run's time placeholders)."""
+
+    def text(piece: str) -> str:
+        return f"$fill({_string(piece)})" if filled else _string(piece)
+
     parts: list[str] = []
     position = 0
     for match in _PLACEHOLDER.finditer(each):
         if match.start() > position:
-            parts.append(_string(each[position : match.start()]))
+            parts.append(text(each[position : match.start()]))
         value = f"$item.`{match.group(1)}`" if match.group(1) else "$item"
         parts.append(f"$encodeUrlComponent($string({value}))")
         position = match.end()
     if position < len(each):
-        parts.append(_string(each[position:]))
+        parts.append(text(each[position:]))
     return " & ".join(parts)
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from .._checks import strings_in
+from .._checks import strings_in, time_tokens
 from .._contract import (
     DATE_PICTURE,
     ISO_PICTURE,
@@ -192,6 +192,23 @@ def expression(parts: Sequence[Part], millis_of: Mapping[str, str]) -> str:
         for part in parts
     ]
     return " & ".join(pieces) if pieces else "''"
+
+
+def filler(templates: Sequence[str], millis_of: Mapping[str, str]) -> str:
+    """JSONata defining ``$fill(text)``: ``text`` with each time placeholder of ``templates``
+    replaced by its value for this run (each value computed once). The formats write only
+    ``0-9``, ``A-Z``, ``-`` and ``:``, legal as they are in a path and in a query (RFC 3986)."""
+    found = list(dict.fromkeys(token for text in templates for token in time_tokens(text)))
+    lines = []
+    body = "$t"
+    for index, token in enumerate(found):
+        placeholder = split(token)[0]
+        assert isinstance(placeholder, Placeholder)
+        lines.append(
+            f"$time{index} := {formatted(millis_of[placeholder.name], placeholder.format)};"
+        )
+        body = f"$replace({body}, {literal(token)}, $time{index})"
+    return " ".join(lines) + f" $fill := function($t) {{ {body} }};"
 
 
 def literal(text: str) -> str:

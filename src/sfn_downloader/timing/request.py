@@ -12,7 +12,7 @@ JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,8 +21,10 @@ from aws_cdk import Token
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._checks import time_tokens
 from .._contract import (
     CURSOR_BEST_VARIABLE,
+    PLACEHOLDER_FORMATS,
     REQUEST_BODY_VARIABLE,
     REQUEST_MARK_VARIABLE,
     REQUEST_PATH_VARIABLE,
@@ -50,8 +52,12 @@ class TimedRequest(RunFeature):
         fan_out: bool = False,
         body: Mapping[str, Any] | None = None,
         pages: bool = False,
+        templates: Sequence[str] = (),
     ) -> None:
         self.path = path
+        self.templates = tuple(t for t in templates if isinstance(t, str))
+        """With ``fan_out``: its requests as written (the listed paths, the ``path_values``
+        template, ``from_answer``'s ``each``), whose time placeholders its listing fills."""
         self.body = body
         """A POST's body, as given (its string values may hold time placeholders)."""
         self.window = window
@@ -71,9 +77,16 @@ class TimedRequest(RunFeature):
 
     @property
     def placeholders(self) -> list[Placeholder]:
-        """The time placeholders of the path and the body (none with ``fan_out``)."""
+        """The time placeholders of the path and the body (with ``fan_out``: of its
+        requests)."""
         if self.fan_out:
-            return []
+            return [
+                part
+                for text in self.templates
+                for token in time_tokens(text)
+                for part in split(token)
+                if isinstance(part, Placeholder)
+            ]
         resource, query = self._parts()
         return [
             *_placeholders.placeholders_of(resource, query),
@@ -155,7 +168,7 @@ class TimedRequest(RunFeature):
         """Placeholders, window and incremental, and a run that can compute its request."""
         path = self.path
         if self.fan_out:
-            yield from self._check_fan_out(path)
+            yield from self._check_fan_out(context)
             return
         resource, query = self._parts()
         if isinstance(path, str) and ("{" in path or "}" in path):
@@ -248,12 +261,13 @@ class TimedRequest(RunFeature):
                 "drop overridable_query, or the placeholders.",
             )
 
-    def _check_fan_out(self, path: str | None) -> Iterator[Problem]:
-        if self.window is not None or self.incremental is not None:
-            prop = "window" if self.window is not None else "incremental"
+    def _check_fan_out(self, context: CheckContext) -> Iterator[Problem]:
+        """A fan-out's listing fills the time placeholders of every request it lists: their
+        formats, and a window that some request uses."""
+        if self.incremental is not None:
             yield Problem(
-                prop,
-                repr(self.window or self.incremental),
+                "incremental",
+                repr(self.incremental),
                 "is not supported with fan_out yet.",
                 "use one path per downloader (they may share a table).",
             )
@@ -263,17 +277,33 @@ class TimedRequest(RunFeature):
                 "is a time placeholder, which is not supported with fan_out yet.",
                 "use one path per downloader (they may share a table).",
             )  # fmt: skip
-        if isinstance(path, str):
-            resource, query = self._parts()
-            used = {p.name for p in _placeholders.placeholders_of(resource, query)}
-            for name in sorted(used & {"scheduled_time", *WINDOW_NAMES}):
+        for placeholder in self.placeholders:
+            if placeholder.format not in PLACEHOLDER_FORMATS:
+                shown = "{" + placeholder.name + ":" + placeholder.format + "}"
                 yield Problem(
-                    "path",
-                    path,
-                    f"has the time placeholder {{{name}}}, which is not supported "
-                    "with fan_out yet.",
-                    "use one path per downloader (they may share a table).",
-                )
+                    "fan_out", shown,
+                    f"formats {{{placeholder.name}}} as {placeholder.format!r}, which is not a "
+                    f"format (they are {', '.join(':' + f for f in PLACEHOLDER_FORMATS)}).",
+                    f"write e.g. {{{placeholder.name}:date}}, or {{{placeholder.name}}} for "
+                    "ISO 8601.",
+                )  # fmt: skip
+        names = {p.name for p in self.placeholders}
+        if self.window is not None:
+            yield from self.window.check(context)
+            if not names & set(WINDOW_NAMES):
+                yield Problem(
+                    "window", repr(self.window),
+                    "is given, but no request of the fan-out has {window_start} or "
+                    "{window_end}: it would change no request.",
+                    "put them in the paths (e.g. '?from={window_start}&to={window_end}'), or "
+                    "drop window.",
+                )  # fmt: skip
+        for name in sorted(names & set(WINDOW_NAMES)):
+            if self.window is None:
+                yield Problem(
+                    "fan_out", "{" + name + "}", f"has {{{name}}} but no window is given.",
+                    "pass window=Window.last(Duration.hours(1)), or use {scheduled_time}.",
+                )  # fmt: skip
 
     @property
     def reads_state(self) -> bool:
@@ -286,6 +316,11 @@ class TimedRequest(RunFeature):
         values it keeps (first, before any other feature's), each delivery's own items, the
         pages' fold, and advancing the mark once the answer (or every page) is stored."""
         assign = self.download_assign
+        if self.fan_out and self.placeholders:
+            millis = self._millis()
+            parts = replace(
+                parts, time_fill=lambda templates: _placeholders.filler(templates, millis)
+            )
         return replace(
             parts,
             computed_path=self.computed_path, computed_body=self.computed_body,
