@@ -229,6 +229,13 @@ INTEGRATION_TIMEOUT_SECONDS = 29
 
 # --- A downloader's memory and a run's identity (used by the features that need them) --------
 STATE_SORT_KEY = "#state"
+MARK_SORT_KEY_PREFIX = "#mark#"
+MARK_KEY_VARIABLE = "markKey"
+"""In a fan-out's iteration: the sort key of its path's mark item (``ReadMark`` assigns it,
+``AdvanceMark`` writes there once the path's answer is stored and the state holds only the
+iteration's outcome)."""
+"""A fan-out's incremental marks, one item per request: ``sk = #mark#<the request's key>``
+(beside the state item, below every time)."""
 """The downloader's state item (high-water mark, validators, hashes): ``pk = <downloader id>``,
 ``sk = "#state"``. ``#`` sorts before every digit, so a time-range ``Query`` of the items
 (``sk BETWEEN <t1> AND <t2>``) never returns it, and the newest item is still the last one."""

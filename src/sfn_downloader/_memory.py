@@ -79,18 +79,23 @@ class StateItem:
         values: Mapping[str, tasks.DynamoAttributeValue],
         condition: str,
         when_not_applied: str,
+        sort_key: str | None = None,
     ) -> sfn.Chain:
         """UpdateItem ``SET <attribute> = <value>, ...`` if ``condition`` holds; else the Pass
         ``when_not_applied`` (the run goes on). Both pass the state on unchanged.
 
         ``condition`` names attributes as ``#<attribute>`` and values as ``:<attribute>``.
+        ``sort_key``: another item of the downloader's (a JSONPath ``States.Format``), e.g. a
+        fan-out path's mark. Default: the state item.
         """
         names = {f"#{name}": name for name in values}
         update = tasks.DynamoUpdateItem(
             scope,
             construct_id,
             table=self.table,
-            key=self.key(),
+            key=self.key()
+            if sort_key is None
+            else {**self.key(), SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key)},
             update_expression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
             condition_expression=condition,
             expression_attribute_names=names,

@@ -24,6 +24,7 @@ from ._roles import NO_STATUS_ACTIONS as NO_STATUS_ACTIONS
 from ._roles import AnswerMemory as AnswerMemory
 from ._roles import Downloads as Downloads
 from ._roles import Maps as Maps
+from ._roles import PathMarks as PathMarks
 from ._roles import Persists as Persists
 from ._roles import ServerWaits as ServerWaits
 from ._roles import StatusReactions as StatusReactions
@@ -321,6 +322,8 @@ class RunParts:
     records: WritesRecords | None = None
     """With ``records``: the states writing each record of an answer (or page) as an item,
     after the answer's Persist (or instead of it, ``keep_answers=False``)."""
+    path_marks: PathMarks | None = None
+    """``incremental`` in a fan-out: each path's own mark, read and advanced in its iteration."""
     time_fill: Callable[[Sequence[str]], str] | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's

@@ -210,3 +210,17 @@ def _keys(value: object) -> Iterator[str]:
 def _shown(body: object) -> str:
     text = repr(body)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def set_param() -> str:
+    """``$setParam(url, name, value)``: ``url`` with ``name=value`` (the value encoded) where
+    it had ``name``, or at its end; the other parameters stay as written, in their order."""
+    return """$setParam := function($u, $name, $value) { (
+      $pairs := $filter($split($contains($u, "?") ? $substringAfter($u, "?") : "", "&"), function($s) { $s != "" });
+      $named := function($s) { $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) = $name };
+      $set := $encodeUrlComponent($name) & "=" & $encodeUrlComponent($value);
+      $substringBefore($u, "?") & "?" & $join(
+        $count($filter($pairs, $named)) > 0 ? $map($pairs, function($s) { $named($s) ? $set : $s }) : $append($pairs, [$set]),
+        "&"
+      )
+    ) };"""  # noqa: E501

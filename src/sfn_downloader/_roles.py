@@ -279,6 +279,25 @@ class WritesRecords(Protocol):
         ...
 
 
+class PathMarks(Protocol):
+    """``incremental`` in a fan-out: each request (path) keeps its own mark, read at the start
+    of its iteration and advanced once its answer (or every page) is stored."""
+
+    def read(
+        self, scope: Construct, *, key_path: str, url_path: str, request_path: str,
+        request_from_url: str,
+    ) -> sfn.TaskStateBase:  # fmt: skip
+        """The state that reads the mark of the request at ``key_path`` and sets it into the
+        URL at ``url_path`` and the request at ``request_path`` (``request_from_url``: the
+        transport's JSONata of a request for the URL ``$u``)."""
+        ...
+
+    def advance(self, scope: Construct, *, over_pages: bool) -> list[sfn.IChainable]:
+        """The states that move the mark ``read`` read forward (``over_pages``: the pages'
+        fold, else the one answer's values)."""
+        ...
+
+
 class ServerWaits(Protocol):
     """``retry_after`` as a shape wires it around a download that keeps its raw answer (at
     ``raw_path``: a single answer's ``$.result``, a page's ``$.raw``)."""

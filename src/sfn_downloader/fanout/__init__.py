@@ -21,6 +21,7 @@ from constructs import Construct
 
 from .._checks import check_path, check_run_length, time_tokens
 from .._contract import (
+    EXECUTION_NAME_PATH,
     KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
@@ -249,6 +250,14 @@ class FanOut:
             iteration = parts.per_request.build(
                 scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
             )
+            if parts.path_marks is not None:  # each path from its own mark
+                iteration = sfn.Chain.start(
+                    parts.path_marks.read(
+                        scope, key_path=KEY_PATH, url_path=f"$.{URL_FIELD}",
+                        request_path=REQUEST_PATH,
+                        request_from_url=parts.downloads.request_from_url("$u"),
+                    )
+                ).next(iteration)  # fmt: skip
             fields = {
                 REQUEST_PATH[2:]: item,
                 KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
@@ -277,7 +286,9 @@ class FanOut:
         """A request as its Map item holds it; with pagination, with the first page's query
         and its ``url`` (the path as given, with that query)."""
         if parts.per_request is None:
-            return parts.downloads.listed(target)
+            listed = parts.downloads.listed(target)
+            # With a mark per path, ReadMark sets it into the URL as written.
+            return {**listed, URL_FIELD: target.key} if parts.path_marks is not None else listed
         first = parts.per_request.first_query()
         listed = parts.downloads.listed(Target(target.path, {**target.query, **first}, target.key))
         return {**listed, URL_FIELD: with_query(target.key, first)}
@@ -297,7 +308,11 @@ class FanOut:
             if first
             else ""
         )
-        pages = f', "{URL_FIELD}": {url}' if parts.per_request is not None else ""
+        pages = (
+            f', "{URL_FIELD}": {url}'
+            if parts.per_request is not None or parts.path_marks is not None
+            else ""
+        )
         listed = json.dumps([t.key for t in targets])
         fill = parts.time_fill([t.key for t in targets])
         outputs = (
@@ -320,10 +335,11 @@ class FanOut:
         download = parts.downloads.task(
             scope, "Download", request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
+            assign=parts.download_assign,
         )  # fmt: skip
         persist = parts.persists.task(
-            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, f"{REQUEST_PATH}.key"),
-            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+            scope, "Persist", sort_key=_answer_key(parts), result_under=RESPONSE_PATH,
+            result_selector=SUCCEEDED, in_map=True,
         )  # fmt: skip
         start: sfn.Chain | sfn.TaskStateBase = download
         if reactions.any:  # a skipped answer: this path ends well, nothing stored
@@ -337,7 +353,7 @@ class FanOut:
             )  # fmt: skip
         failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
         catch_into(failure, download, persist)
-        return start.next(persist)
+        return _with_mark(scope, parts, start.next(persist), persist)
 
     @staticmethod
     def _waited(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
@@ -349,11 +365,12 @@ class FanOut:
         assert waits is not None
         key_path = f"{REQUEST_PATH}.key"
         download = parts.downloads.task(
-            scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH
-        )
+            scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH,
+            assign=parts.download_assign,
+        )  # fmt: skip
         persist = parts.persists.task(
-            scope, "Persist", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, key_path),
-            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+            scope, "Persist", sort_key=_answer_key(parts), result_under=RESPONSE_PATH,
+            result_selector=SUCCEEDED, in_map=True,
         )  # fmt: skip
         catch_into(record_failure(scope, "RecordFailure", key_path=key_path), download, persist)
         skipped = None
@@ -386,7 +403,9 @@ class FanOut:
             choice.otherwise(stored)
         else:
             waited.next(stored)
-        return sfn.Chain.custom(waited.start_state, [persist], persist)
+        return _with_mark(
+            scope, parts, sfn.Chain.custom(waited.start_state, [persist], persist), persist
+        )
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""
@@ -418,6 +437,41 @@ class FanOut:
         if self.listed_paths is not None:
             return f"FanOut.paths({_shown(self.listed_paths)!r})"
         return f"FanOut.path_values({_shown(self.placeholder_values)!r})"
+
+
+def _answer_key(parts: RunParts) -> str:
+    """``<scheduled time>#<key>``; with ``per_delivery`` (``incremental``: deliveries ask from
+    different marks) ``<scheduled time>#<execution name>#<key>``, so that no delivery
+    overwrites another's answer."""
+    key = f"{REQUEST_PATH}.key"
+    if not parts.per_delivery:
+        return sort_key(MAP_SCHEDULED_TIME_PATH, key)
+    return sfn.JsonPath.format(
+        "{}#{}#{}", sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH),
+        sfn.JsonPath.string_at(EXECUTION_NAME_PATH), sfn.JsonPath.string_at(key),
+    )  # fmt: skip
+
+
+def _with_mark(
+    scope: Construct, parts: RunParts, chain: sfn.IChainable, persist: sfn.INextable
+) -> sfn.IChainable:
+    """``chain`` (a path's download ... ``persist``), from the path's mark and advancing it
+    once the answer is stored, with ``incremental``; else ``chain`` as it is."""
+    marks = parts.path_marks
+    if marks is None:
+        return chain
+    key = f"{REQUEST_PATH}.key"
+    read = marks.read(
+        scope, key_path=key, url_path=f"{REQUEST_PATH}.{URL_FIELD}", request_path=REQUEST_PATH,
+        request_from_url=parts.downloads.request_from_url("$u"),
+    )  # fmt: skip
+    after = marks.advance(scope, over_pages=False)
+    tail: sfn.Chain = sfn.Chain.start(after[0])
+    for state in after[1:]:
+        tail = tail.next(state)
+    persist.next(tail)
+    read.next(chain)
+    return sfn.Chain.custom(read, tail.end_states, tail)
 
 
 def _granted(path: str) -> str:

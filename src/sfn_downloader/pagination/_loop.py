@@ -47,7 +47,7 @@ from .._contract import (
     URL_FIELD,
 )
 from .._parts import Frame, RunParts, Target, with_query
-from .._request import HttpRequest
+from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
     frame_catch,
@@ -70,20 +70,6 @@ def header_lookup() -> str:
         "$header := function($name) { $join($each($raw.Headers, function($v, $k) "
         "{ $lowercase($k) = $lowercase($name) ? $v }), ', ') };"
     )
-
-
-def set_param() -> str:
-    """``$setParam(url, name, value)``: ``url`` with ``name=value`` (the value encoded) where
-    it had ``name``, or at its end; the other parameters stay as written, in their order."""
-    return """$setParam := function($u, $name, $value) { (
-      $pairs := $filter($split($contains($u, "?") ? $substringAfter($u, "?") : "", "&"), function($s) { $s != "" });
-      $named := function($s) { $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) = $name };
-      $set := $name & "=" & $encodeUrlComponent($value);
-      $substringBefore($u, "?") & "?" & $join(
-        $count($filter($pairs, $named)) > 0 ? $map($pairs, function($s) { $named($s) ? $set : $s }) : $append($pairs, [$set]),
-        "&"
-      )
-    ) };"""  # noqa: E501
 
 
 def resolve(endpoint: str) -> str:
@@ -225,11 +211,19 @@ def build_loop(
 
 def _page_key(parts: RunParts) -> str:
     """``<scheduled time>#<page>`` (in a fan-out ``...#<key>#<page>``); a run whose every
-    delivery keeps its own items: ``<scheduled time>#<execution name>#<page>``."""
+    delivery keeps its own items: ``<scheduled time>#<execution name>#<page>`` (in a fan-out
+    ``...#<execution name>#<key>#<page>``)."""
     if parts.per_delivery and not parts.frame.in_map:
         return frame_sort_key(
             Frame(time_path=parts.frame.time_path, key_path=EXECUTION_NAME_PATH), STORED_PATH
         )
+    if parts.per_delivery:  # a fan-out path's pages, each delivery its own
+        return sfn.JsonPath.format(
+            "{}#{}#{}#{}", sfn.JsonPath.string_at(parts.frame.time_path),
+            sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
+            sfn.JsonPath.string_at(parts.frame.key_path or KEY_PATH),
+            sfn.JsonPath.string_at(STORED_PATH),
+        )  # fmt: skip
     return frame_sort_key(parts.frame, STORED_PATH)
 
 
@@ -238,7 +232,11 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     advancing an incremental mark), then ``Done``; in a fan-out, the iteration's outcome."""
     frame = parts.frame
     done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
-    after = [] if frame.in_map else parts.stored(scope)
+    marks = parts.path_marks
+    if frame.in_map:  # a fan-out path's own mark, over its pages
+        after = marks.advance(scope, over_pages=True) if marks is not None else []
+    else:
+        after = parts.stored(scope)
     if not after:
         return done
     chain = sfn.Chain.start(after[0])

@@ -38,17 +38,22 @@ from .._contract import (
     CURSOR_BEST_VARIABLE,
     CURSOR_VALUES_VARIABLE,
     MARK_ATTRIBUTE,
+    MARK_KEY_VARIABLE,
     MARK_ORDER_ATTRIBUTE,
     MARK_SET_BY_ATTRIBUTE,
+    MARK_SORT_KEY_PREFIX,
     MARK_UPDATE_VARIABLE,
+    PARTITION_KEY,
     RAW_RESPONSE_FIELDS,
     REQUEST_MARK_VARIABLE,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
+    SORT_KEY,
 )
 from .._defaults import INPUT_TIME_SKEW_SECONDS
 from .._memory import StateItem
 from .._parts import CheckContext
+from .._request import set_param
 from ..errors import Problem
 from ._placeholders import literal
 
@@ -142,13 +147,16 @@ class Incremental:
         return {f"{CURSOR_VALUES_VARIABLE}.$": self.cursor_path}
 
     def advance(
-        self, scope: Construct, memory: StateItem, *, over_pages: bool = False
-    ) -> list[sfn.IChainable]:
+        self, scope: Construct, memory: StateItem, *, over_pages: bool = False,
+        sort_key: str | None = None,
+    ) -> list[sfn.IChainable]:  # fmt: skip
         """``ComputeMark`` (JSONata: the largest value, or the mark sent) → ``AdvanceMark``
         (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already).
 
         :param over_pages: True when the values are the pages' fold (``page_fold``), not one
             answer's. Default: False.
+        :param sort_key: The item holding the mark (a fan-out path's, ``#mark#<key>``).
+            Default: the state item.
         """
         values = f"[${CURSOR_BEST_VARIABLE}]" if over_pages else f"${CURSOR_VALUES_VARIABLE}"
         compute = sfn.Pass.jsonata(
@@ -174,8 +182,13 @@ class Incremental:
                 f"OR #{MARK_ORDER_ATTRIBUTE} < :{MARK_ORDER_ATTRIBUTE}"
             ),
             when_not_applied="MarkKept",
+            sort_key=sort_key,
         )
         return [compute, update]
+
+    def path_marks(self, memory: StateItem) -> PathMarkItems:
+        """The marks of a fan-out's paths, one item each (see ``PathMarkItems``)."""
+        return PathMarkItems(self, memory)
 
     def page_fold(self) -> dict[str, str]:
         """What a page loop assigns: ``start`` at its first request (the mark sent), ``each``
@@ -213,6 +226,73 @@ class Incremental:
             f"Incremental(cursor_path={self.cursor_path!r}, param={self.param!r}, "
             f"initial={self.initial!r})"
         )
+
+
+class PathMarkItems:
+    """``incremental`` in a fan-out: each request (a path, a ``path_values`` combination, an
+    item of ``from_answer``) is its own partition with its own mark, in its own item beside the
+    state item (``sk = #mark#<the request's key>``). Its iteration reads it (``ReadMark``, one
+    strongly consistent GetItem: 1 read unit), sends it, folds the answer's (or every page's)
+    values, and advances it once its answer (every page) is stored (``AdvanceMark``, one
+    conditional UpdateItem: 1 write unit). A path that fails leaves its mark; the others move
+    on theirs. A shared mark would make a path that lags behind the others skip its records.
+    Items, not attributes of the state item: each iteration writes only its own (no 400 KB
+    item limit, no write contention between iterations, a Distributed Map's children alike).
+    """
+
+    def __init__(self, incremental: Incremental, memory: StateItem) -> None:
+        self._incremental = incremental
+        self._memory = memory
+
+    def read(
+        self, scope: Construct, *, key_path: str, url_path: str, request_path: str,
+        request_from_url: str,
+    ) -> sfn.TaskStateBase:  # fmt: skip
+        """``ReadMark``: the path's mark (or ``initial``) as ``$requestMark`` (and the pages'
+        fold's start, ``$cursorBest``), set into the URL and the request the iteration sends."""
+        incremental = self._incremental
+        key = "{% " + literal(MARK_SORT_KEY_PREFIX) + f" & {_jsonata(key_path)} %}}"
+        stored = f"$states.result.Item.{MARK_ATTRIBUTE}.S"
+        mark = f"($exists({stored}) ? {stored} : {literal(incremental.initial_text)})"
+        url = f"$setParam({_jsonata(url_path)}, {literal(incremental.param)}, $m)"
+        request = f"$merge([{_jsonata(request_path)}, {request_from_url}])"
+        # The request first (it reads the old URL's fields), then the URL.
+        output = _set_at(_set_at("$states.input", request_path, request), url_path, "$u")
+        read = tasks.DynamoGetItem.jsonata(
+            scope, "ReadMark", table=self._memory.table,
+            key={
+                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(
+                    self._memory.downloader_id
+                ),
+                SORT_KEY: tasks.DynamoAttributeValue.from_string(key),
+            },
+            consistent_read=True,
+            assign={REQUEST_MARK_VARIABLE: "{% " + mark + " %}",
+                    CURSOR_BEST_VARIABLE: "{% " + mark + " %}", MARK_KEY_VARIABLE: key},
+            outputs="{% (" + set_param() + f" $m := {mark}; $u := {url}; {output}) %}}",
+        )  # fmt: skip
+        return read
+
+    def advance(self, scope: Construct, *, over_pages: bool) -> list[sfn.IChainable]:
+        """``ComputeMark`` → ``AdvanceMark`` on the path's own mark item (its key as
+        ``ReadMark`` assigned it: the state then holds only the iteration's outcome)."""
+        return self._incremental.advance(
+            scope, self._memory, over_pages=over_pages,
+            sort_key=sfn.JsonPath.string_at(f"${MARK_KEY_VARIABLE}"),
+        )  # fmt: skip
+
+
+def _jsonata(path: str) -> str:
+    """A JSONPath of the state (``$.request.key``) as JSONata on ``$states.input``."""
+    return "$states.input" + path[1:]
+
+
+def _set_at(base: str, path: str, value: str) -> str:
+    """JSONata: ``base`` (an object) with ``value`` at the JSONPath ``path`` (``$.a.b``)."""
+    head, _, rest = path[2:].partition(".")
+    inner = f"{base}.{head}"
+    placed = value if not rest else _set_at(inner, "$." + rest, value)
+    return f"$merge([{base}, {{{literal(head)}: {placed}}}])"
 
 
 def _mark_values() -> Mapping[str, tasks.DynamoAttributeValue]:

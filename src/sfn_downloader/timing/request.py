@@ -265,12 +265,7 @@ class TimedRequest(RunFeature):
         """A fan-out's listing fills the time placeholders of every request it lists: their
         formats, and a window that some request uses."""
         if self.incremental is not None:
-            yield Problem(
-                "incremental",
-                repr(self.incremental),
-                "is not supported with fan_out yet.",
-                "use one path per downloader (they may share a table).",
-            )
+            yield from self.incremental.check(context)
         for placeholder in _placeholders.body_placeholders(self.body):
             yield Problem(
                 "body", "{" + placeholder.name + "}",
@@ -309,7 +304,7 @@ class TimedRequest(RunFeature):
     def reads_state(self) -> bool:
         """True when a run reads the state item first (``incremental``: the stored mark); the
         flow adds the one ``ReadState`` every feature that remembers shares."""
-        return self.incremental is not None
+        return self.incremental is not None and not self.fan_out
 
     def around(self, parts: RunParts, built: Built) -> RunParts:
         """Where the download reads what the run computes (path, query, body), the cursor
@@ -321,6 +316,15 @@ class TimedRequest(RunFeature):
             parts = replace(
                 parts, time_fill=lambda templates: _placeholders.filler(templates, millis)
             )
+        if self.fan_out and self.incremental is not None:
+            # Each path its own mark, read and advanced in its iteration (PathMarkItems).
+            fold = self.incremental.page_fold()
+            return replace(
+                parts, path_marks=self.incremental.path_marks(built.memory),
+                download_assign={**(assign or {}), **(parts.download_assign or {})},
+                per_delivery=True,
+                page_fold=PageFold(start={}, each={CURSOR_BEST_VARIABLE: fold["each"]}),
+            )  # fmt: skip
         return replace(
             parts,
             computed_path=self.computed_path, computed_body=self.computed_body,
