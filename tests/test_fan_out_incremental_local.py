@@ -89,9 +89,7 @@ def test_each_region_keeps_its_own_mark_over_its_pages(
     }))  # fmt: skip
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
-    sent = sorted(
-        (s.path, s.query.get("page", ["1"]), s.query["since"]) for s in upstream.requests
-    )
+    sent = sorted((s.path, s.query.get("page", ["1"]), s.query["since"]) for s in upstream.requests)
     assert sent == [
         ("/v1/regions/10/orders", ["1"], [INITIAL]), ("/v1/regions/10/orders", ["2"], [INITIAL]),
         ("/v1/regions/20/orders", ["1"], [INITIAL]),
