@@ -77,14 +77,12 @@ def _walk(
             for index, branch in enumerate(state.get("Branches", [])):
                 yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests, records)
         elif kind == "Map":
-            count = (
-                records if name == RECORDS_MAP_STATE
-                else _iterations(states, state, pages, requests)
-            )  # fmt: skip
+            writes_records = name.endswith(RECORDS_MAP_STATE)  # FirstPageWriteRecords too
+            count = records if writes_records else _iterations(states, state, pages, requests)
             if count is None:
                 raise CostModelError(
                     f"{where}: Map state {name!r} runs an unknown number of iterations; pass "
-                    + ("records_per_answer" if name == RECORDS_MAP_STATE else "requests_per_run")
+                    + ("records_per_answer" if writes_records else "requests_per_run")
                     + " (or transitions_per_run)."
                 )
             processor = state.get("ItemProcessor") or state.get("Iterator") or {}
