@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, market_orders
 from sfn_downloader import (
     DownloaderPattern,
     FanOut,
@@ -60,6 +60,12 @@ def app() -> cdk.App:
         item={"n": ItemField.number("$.StatusCode")},
         records=Records.merge(items="$.ResponseBody", key="order_id", version="issued"),
         downloader_id="counted",
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Big", endpoint="https://api.example.com", path="/orders",
+        item={"n": ItemField.number("$.StatusCode")},
+        records=Records.append(items="$.ResponseBody", key="order_id"),
+        downloader_id="big",
     )  # fmt: skip
     DownloaderPattern(
         stack, "Paths", endpoint="https://api.example.com",
@@ -223,3 +229,84 @@ def test_records_of_paths_and_redelivery(
     assert {k: v["record"] for k, v in records(runner, "paths").items()} == {
         k: v["record"] for k, v in before.items()
     }
+
+
+def test_a_page_of_1000_records(open_runner: Callable[..., Any], upstream: Upstream) -> None:
+    """Every record stored; one putItem a record (and one for the answer); 3 state transitions
+    for the answer's records and 1 a record (``PutRecord``), as the cost model counts them."""
+    import time
+    from unittest import mock
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    runner = open_runner("Shapes/Big", fast_retries=True)
+    # ESI orders cut to four fields (about 90 bytes each): the page is 88 KiB of state.
+    page = [{k: o[k] for k in ("order_id", "type_id", "price", "issued")}
+            for o in market_orders(1, count=1_000)]  # fmt: skip
+    upstream.script(Answer(200, page))
+    original = DynamoDBBackend.put_item
+    calls: list[str] = []
+
+    def counted(self: Any, table_name: str, item_attrs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(item_attrs["pk"]["S"])
+        return original(self, table_name, item_attrs, *args, **kwargs)
+
+    with mock.patch.object(DynamoDBBackend, "put_item", counted):
+        started = time.monotonic()
+        run = runner.run(T[0])
+        seconds = time.monotonic() - started
+    assert run.status == "SUCCEEDED", run.cause
+    assert len(records(runner, "big")) == 1_000
+    assert (calls.count("big#records"), calls.count("big")) == (1_000, 1)
+    sfn = runner._client("stepfunctions")
+    arn = next(
+        e["executionArn"]
+        for e in sfn.list_executions(stateMachineArn=runner._state_machine_arn)["executions"]
+        if e["name"] == run.name
+    )
+    events: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **token)
+        events += page["events"]
+        if "nextToken" not in page:
+            break
+        token = {"nextToken": page["nextToken"]}
+    entered = [e for e in events if e["type"].endswith("StateEntered")]
+    # Download, Persist; ReadRecords, RecordsValid, WriteRecords; 1,000 PutRecord.
+    assert len(entered) == 2 + 3 + 1_000
+    print(
+        f"\n1,000 records: {len(entered)} transitions, {len(events)} history events, "
+        f"{len(calls)} putItem, {seconds:.1f} s"
+    )
+
+
+def test_a_record_write_failing_fails_its_path_only(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """A putItem of one record refused (after its retries) is that path's failed outcome: the
+    run ends ``Downloader.RequestsFailed`` naming the path and DynamoDB's error."""
+    from unittest import mock
+
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    runner = open_runner("Shapes/Paths", fast_retries=True)
+    upstream.respond(lambda seen: Answer(200, [{"id": f"{seen.path[1:]}{n}"} for n in (1, 2)]))
+    original = DynamoDBBackend.put_item
+
+    def refusing(self: Any, table_name: str, item_attrs: Any, *args: Any, **kwargs: Any) -> Any:
+        if item_attrs["sk"]["S"].startswith("b2#"):
+            raise MockValidationException("refused")
+        return original(self, table_name, item_attrs, *args, **kwargs)
+
+    with mock.patch.object(DynamoDBBackend, "put_item", refusing):
+        run = runner.run(T[2])
+    assert (run.status, run.error) == ("FAILED", "Downloader.RequestsFailed")
+    # PutItem's model has no ValidationException: Step Functions names it so (as the runner).
+    assert json.loads(run.cause) == [
+        {"ok": False, "key": "/b", "error": "DynamoDB.AmazonDynamoDBException"}
+    ]
+    assert sorted(records(runner, "paths")) == sorted(
+        f"{k}#{T[2]}" for k in ("a1", "a2", "b1", "c1", "c2")
+    )
