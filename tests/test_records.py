@@ -377,3 +377,22 @@ def test_page_counts_most_pages_leave_room_for_records_on_standard() -> None:
         workflow_type=sfn.StateMachineType.STANDARD, timeout=cdk.Duration.hours(1),
         records=MERGE,
     )  # fmt: skip
+
+
+def test_the_cost_model_counts_every_pages_records_in_a_fan_out(records: Scenario) -> None:
+    """2 paths x 2 pages, 10 records a page: each page's records (3 + 10 transitions, 10
+    writes), not only the first page's (RecordsValid is a guard inside the page loop, not the
+    Choice that closes it)."""
+    pattern, runs = records.patterns["fanned"], 43_200.0
+    costs = {
+        n: pattern.estimate_monthly_cost(
+            workflow_type="STANDARD", pages_per_run=2, records_per_answer=n
+        )
+        for n in (0, 10)
+    }
+    writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
+    transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
+    assert writes == {0: 4.0, 10: 44.0}
+    # ListRequests, FetchAll, AnyFailed, Done; each path: 2 x (DownloadPage, NextRequest,
+    # PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages) and PathDone.
+    assert transitions == {0: 4 + 2 * (2 * 7 + 1), 10: 34 + 4 * 10}

@@ -141,7 +141,9 @@ def _loop_next(
         return None  # retry_after: an answer not throttled takes its Default
     targets = [rule.get("Next") for rule in rules] + [choice.get("Default")]
     around = [t for t in targets if isinstance(t, str) and _reaches(states, t, name)]
-    if not around:
+    if not around or choice.get("Default") in around:
+        # A guard inside the loop (RecordsValid, AnswerHasErrors): a successful page goes on
+        # by its Default; only a Choice whose Default leaves the loop closes it.
         return None
     if pages is None:
         raise CostModelError(
