@@ -879,7 +879,8 @@ def build_graphql_http(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
 
 def build_records(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     """Records (issue 24): merged by version from one answer (API Gateway), appended from every
-    page of one path without the answers (HTTP Task), both in one shared table."""
+    page of one path without the answers (HTTP Task), merged from every page of every path of a
+    fan-out, appended from page_count's pages in a Distributed Map, all in one shared table."""
     table = dynamodb.Table(
         stack, "Shared",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
@@ -910,4 +911,19 @@ def build_records(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
                                keep_answers=False),
         transport=Transport.http_task(connection), table=table, downloader_id="orders",
     )  # fmt: skip
-    return {"p": merged, "pages": appended}
+    fanned = DownloaderPattern(
+        stack, "Regions", endpoint="https://api.example.com", path="/regions/{region}/orders",
+        fan_out=FanOut.path_values({"region": ["eu", "us"]}),
+        pagination=Pagination.page_number(param="page", items_path="$.ResponseBody"),
+        item={"n": ItemField.number("$.StatusCode")}, concurrency=Concurrency.inline(4),
+        records=Records.merge(items="$.ResponseBody", key="id", version="rev"),
+        table=table, downloader_id="regions",
+    )  # fmt: skip
+    counted = DownloaderPattern(
+        stack, "Markets", endpoint="https://api.example.com", path="/markets",
+        pagination=Pagination.page_count(), concurrency=Concurrency.distributed(20),
+        item={"n": ItemField.number("$.StatusCode")},
+        records=Records.append(items="$.ResponseBody", key="order_id", keep_answers=False),
+        table=table, downloader_id="markets",
+    )  # fmt: skip
+    return {"p": merged, "pages": appended, "fanned": fanned, "counted": counted}

@@ -7,6 +7,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_stepfunctions as sfn
 
 from sfn_downloader import (
     Archive,
@@ -165,19 +166,82 @@ def asl(pattern: DownloaderPattern) -> dict[str, Any]:
 MERGE = Records.merge(items="$.ResponseBody", key="id")
 
 
-@pytest.mark.parametrize(
-    "shape",
-    [
-        {"path": None, "fan_out": FanOut.paths(["/a", "/b"])},
-        {"pagination": Pagination.page_count(header="X-Pages")},
-        {"path": "/markets/{region}", "fan_out": FanOut.path_values({"region": [1, 2]})},
-    ],
-    ids=["fan-out", "page-count", "path-values"],
-)
-def test_a_run_with_a_map_is_refused_for_now(shape: dict[str, Any]) -> None:
-    with pytest.raises(DownloaderConfigError, match=r"records=.*not supported yet with a fan-out"):
-        build(result_selector=None, item={"n": ItemField.number("$.StatusCode")}, records=MERGE,
-              **shape)  # fmt: skip
+def test_each_path_writes_its_pages_records_and_a_bad_one_fails_that_path(
+    records: Scenario,
+) -> None:
+    """Fan-out x pages: inside each path's iteration, after each page's PersistPage; a bad
+    record, or a write failing after its retries, is that path's failed outcome."""
+    fetch = definition(records, "fanned")["States"]["FetchAll"]
+    states = fetch["ItemProcessor"]["States"]
+    assert states["PersistPage"]["Next"] == "ReadRecords"
+    assert states["RecordsValid"]["Choices"][0]["Next"] == "BadRecord"
+    bad = states["BadRecord"]
+    assert (bad["Type"], bad["QueryLanguage"], bad["End"]) == ("Pass", "JSONata", True)
+    assert bad["Output"] == (
+        "{% {'ok': false, 'key': $states.input.`key`, 'error': \"Downloader.BadRecord\", "
+        "'cause': $recordProblem} %}"
+    )
+    write = states["WriteRecords"]
+    assert write["MaxConcurrency"] == 4  # the downloader's concurrency
+    assert write["ItemSelector"]["scheduledTime.$"] == "$.scheduledTime"  # the Map item's
+    assert [c["ErrorEquals"] for c in write["Catch"]] == [["States.DataLimitExceeded"],
+                                                          ["States.ALL"]]  # fmt: skip
+    assert {c["Next"] for c in write["Catch"]} == {"RecordsFailed"}
+    assert states["RecordsFailed"]["Parameters"] == {
+        "ok": False, "key.$": "$.key", "error.$": "$.failure.Error"
+    }  # fmt: skip
+    put = write["ItemProcessor"]["States"]["PutRecord"]
+    assert put["Parameters"]["Item"]["scheduledTime"] == {"S.$": "$.scheduledTime"}
+    assert put["OutputPath"] is None  # each iteration's result is {}, whatever the record
+    assert write["ItemProcessor"]["States"]["RecordKept"]["OutputPath"] is None
+
+
+def test_page_count_writes_the_first_pages_records_and_each_other_pages_in_the_map(
+    records: Scenario,
+) -> None:
+    """page_count: page 1's records at the run's level (``FirstPage...`` states: a bad record
+    fails the run), pages 2..N's inside the Map (here a Distributed Map's child executions,
+    which read the scheduled time from their item)."""
+    states = definition(records, "counted")["States"]
+    assert "PersistFirstPage" not in states  # keep_answers=False
+    assert states["DownloadFirstPage"]["Next"] == "FirstPageReadRecords"
+    assert set(states["FirstPageReadRecords"]["Assign"]) == {"firstPageRecordProblem"}
+    assert states["FirstPageBadRecord"]["Type"] == "Fail"
+    assert states["FirstPageWriteRecords"]["Next"] == "CountPages"
+    first_put = states["FirstPageWriteRecords"]["ItemProcessor"]["States"]["FirstPagePutRecord"]
+    assert first_put["Parameters"]["Item"]["sk"] == {
+        "S.$": "States.Format('{}#{}', States.Format('{}', $.record.order_id), "
+        "$$.Execution.Input.scheduledTime)"
+    }
+    fetch = states["FetchPages"]
+    assert fetch["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    inner = fetch["ItemProcessor"]["States"]
+    assert "PersistPage" not in inner
+    assert inner["DownloadPage"]["Next"] == "ReadRecords"
+    assert inner["BadRecord"]["Output"].startswith("{% {'ok': false, 'key': $states.input.`page`")
+    write = inner["WriteRecords"]
+    assert (write["ResultSelector"], write["ResultPath"]) == ({"ok": True}, "$")
+    put = write["ItemProcessor"]["States"]["PutRecord"]
+    assert put["Parameters"]["Item"]["sk"] == {
+        "S.$": "States.Format('{}#{}', States.Format('{}', $.record.order_id), $.scheduledTime)"
+    }
+    assert write["MaxConcurrency"] == 20  # min(the downloader's concurrency, 40)
+
+
+def test_a_fan_out_path_writes_its_records_after_persist() -> None:
+    pattern = build(
+        path=None, result_selector=None, item={"n": ItemField.number("$.StatusCode")},
+        fan_out=FanOut.paths(["/a", "/b"]), records=MERGE,
+    )  # fmt: skip
+    states = asl(pattern)["States"]["FetchAll"]["ItemProcessor"]["States"]
+    assert "ResultSelector" not in states["Persist"]  # the answer stays for its records
+    assert states["Persist"]["Next"] == "ReadRecords"
+    assert [c["Next"] for c in states["Persist"]["Catch"]] == ["RecordFailure"] * 2
+    assert states["WriteRecords"]["ItemsPath"] == "$.response.ResponseBody"
+    assert (states["WriteRecords"]["ResultSelector"], states["WriteRecords"]["End"]) == (
+        {"ok": True}, True,
+    )  # fmt: skip
+    assert "$states.input.`request`.`key`" in states["BadRecord"]["Output"]
 
 
 @pytest.mark.parametrize(
@@ -278,3 +342,57 @@ def test_pages_of_records_without_the_answers(records: Scenario) -> None:
     # and its 100 PutRecord. Once: FirstRequest and Done.
     transitions = per_run(cost, "Step Functions Standard", runs)
     assert transitions == 10 * (3 + 3 + 100) + 2
+
+
+# --- What a Standard run's history can hold --------------------------------------------------
+
+
+def test_records_count_in_a_standard_fan_outs_history() -> None:
+    """1,200 paths fit a Standard run's 25,000 events (15 a path with a retry), not with each
+    path's records (8 more at least): refused with the arithmetic."""
+    shape: dict[str, Any] = {
+        "path": None, "fan_out": FanOut.paths([f"/p/{n}" for n in range(1_200)]),
+        "result_selector": None, "item": {"n": ItemField.number("$.StatusCode")},
+        "workflow_type": sfn.StateMachineType.STANDARD,
+        "timeout": cdk.Duration.hours(1),
+    }  # fmt: skip
+    build(**shape)  # without records: fits
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"fan_out='<1,200 paths>': would need 27,640 history events \(1,200 paths x "
+        r"\(12 events \+ 8 for its records' states \+ 3 for one retry\) \+ 40 for the rest of "
+        r"the run\).*fail after about 1,085, fewer with records \(each record adds 7 events\)",
+    ):
+        build(**shape, records=MERGE)
+    express = {"workflow_type": sfn.StateMachineType.EXPRESS, "timeout": cdk.Duration.minutes(5)}
+    build(**{**shape, **express}, records=MERGE)  # no history limit
+
+
+def test_page_counts_most_pages_leave_room_for_records_on_standard() -> None:
+    """1,000 pages x (12 + 8 + 3) + 40 = 23,040 events: page_count's 1,001 pages fit with
+    records, leaving 1,960 events for the records themselves (about 280 at 7 each)."""
+    build(
+        pagination=Pagination.page_count(max_pages=1_001), result_selector=None,
+        item={"n": ItemField.number("$.StatusCode")},
+        workflow_type=sfn.StateMachineType.STANDARD, timeout=cdk.Duration.hours(1),
+        records=MERGE,
+    )  # fmt: skip
+
+
+def test_the_cost_model_counts_every_pages_records_in_a_fan_out(records: Scenario) -> None:
+    """2 paths x 2 pages, 10 records a page: each page's records (3 + 10 transitions, 10
+    writes), not only the first page's (RecordsValid is a guard inside the page loop, not the
+    Choice that closes it)."""
+    pattern, runs = records.patterns["fanned"], 43_200.0
+    costs = {
+        n: pattern.estimate_monthly_cost(
+            workflow_type="STANDARD", pages_per_run=2, records_per_answer=n
+        )
+        for n in (0, 10)
+    }
+    writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
+    transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
+    assert writes == {0: 4.0, 10: 44.0}
+    # ListRequests, FetchAll, AnyFailed, Done; each path: 2 x (DownloadPage, NextRequest,
+    # PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages) and PathDone.
+    assert transitions == {0: 4 + 2 * (2 * 7 + 1), 10: 34 + 4 * 10}

@@ -12,7 +12,13 @@ from urllib.parse import parse_qs
 
 from aws_cdk import Token
 
-from ._contract import HISTORY_EVENT_LIMIT, PLACEHOLDER_NAMES, RETRY_EVENTS, RUN_OVERHEAD_EVENTS
+from ._contract import (
+    HISTORY_EVENT_LIMIT,
+    PLACEHOLDER_NAMES,
+    RECORD_EVENTS,
+    RETRY_EVENTS,
+    RUN_OVERHEAD_EVENTS,
+)
 from ._defaults import REQUEST_SECONDS
 from .errors import Problem
 
@@ -178,6 +184,7 @@ def check_run_length(
     timeout_seconds: float | None,
     history_fix: str,
     time_fix: str,
+    records_events: int = 0,
 ) -> Iterator[Problem]:
     """A run of ``requests`` requests (``rounds`` of them one after another) that cannot finish:
     over a Standard execution's 25,000 history events, or longer than its timeout.
@@ -186,19 +193,27 @@ def check_run_length(
     keeps room for one retry of each. ``sequence`` says what the ``rounds`` are ("100 pages one
     after another"). ``history_counted`` is False where no history is kept
     (Express) or each request has its own (a Distributed Map's child executions).
+    ``records_events``: what each answer's records add at least (``records``, with no record
+    at all): each record adds ``RECORD_EVENTS`` more, which no count known at synth bounds.
     """
     if history_counted:
-        each = events_each + RETRY_EVENTS
+        each = events_each + records_events + RETRY_EVENTS
         total = requests * each + RUN_OVERHEAD_EVENTS
         if total > HISTORY_EVENT_LIMIT:
             most = (HISTORY_EVENT_LIMIT - RUN_OVERHEAD_EVENTS) // each
+            records = f" + {records_events} for its records' states" if records_events else ""
+            each_record = (
+                f", fewer with records (each record adds {RECORD_EVENTS} events)"
+                if records_events else ""
+            )  # fmt: skip
             yield Problem(
                 prop,
                 value,
                 f"would need {total:,} history events ({requests:,} {noun} x ({events_each} "
-                f"events + {RETRY_EVENTS} for one retry) + {RUN_OVERHEAD_EVENTS} for the rest of "
-                f"the run), more than the {HISTORY_EVENT_LIMIT:,} a Standard execution holds "
-                f"(Step Functions service quotas): the run would fail after about {most:,}.",
+                f"events{records} + {RETRY_EVENTS} for one retry) + {RUN_OVERHEAD_EVENTS} for the "
+                f"rest of the run), more than the {HISTORY_EVENT_LIMIT:,} a Standard execution "
+                f"holds (Step Functions service quotas): the run would fail after about "
+                f"{most:,}{each_record}.",
                 history_fix.format(most=most),
             )
     if timeout_seconds is not None:

@@ -198,6 +198,12 @@ FLOW_STATE_EVENTS = 2
 """Of a Pass, Choice or Succeed state: <type>StateEntered and <type>StateExited."""
 MAP_ITERATION_EVENTS = 2
 """Of an inline Map iteration, besides its states': MapIterationStarted, MapIterationSucceeded."""
+RECORDS_ANSWER_EVENTS = 4 * FLOW_STATE_EVENTS
+"""What ``records`` adds to each answer (or page) at least, with no record: ReadRecords and
+RecordsValid (2 each), and the WriteRecords Map's own four (MapStateEntered, MapStateStarted,
+MapStateSucceeded, MapStateExited)."""
+RECORD_EVENTS = MAP_ITERATION_EVENTS + TASK_EVENTS
+"""What each record adds: its WriteRecords iteration (2) and its PutRecord task (5)."""
 RETRY_EVENTS = 3
 """What a retried attempt adds: TaskFailed, then TaskScheduled and TaskStarted again."""
 RUN_OVERHEAD_EVENTS = 40

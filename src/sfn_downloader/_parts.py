@@ -197,6 +197,9 @@ class CheckContext:
     remembers_answers: bool = False
     """True with ``conditional``, ``store`` or ``respect_expires``: states follow (and
     remember) a single answer's stored item."""
+    records_events: int = 0
+    """With ``records``: the history events each stored answer's records add at least (their
+    states, with no record); each record adds ``RECORD_EVENTS`` more."""
 
 
 @dataclass(frozen=True)

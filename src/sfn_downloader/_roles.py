@@ -273,9 +273,15 @@ class WritesRecords(Protocol):
         under: str,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        failed_key: str | None = None,
+        time_path: str = ...,
+        prefix: str = "",
     ) -> sfn.Chain:
         """The states writing the records of the selected result at ``under``; the state passes
-        on unchanged unless ``result_selector``/``result_path`` place the Map's result."""
+        on unchanged unless ``result_selector``/``result_path`` place the Map's result. In a
+        Map iteration, ``failed_key`` (the path of its key) makes a bad record or a failed
+        write a failed outcome of that iteration, and ``time_path`` is where the iteration
+        holds the run's scheduled time; ``prefix`` names a second set of these states."""
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -17,6 +17,9 @@ from ._contract import (
     RESPONSE_FIELD,
     RETRY_AFTER_FIELD,
 )
+
+if TYPE_CHECKING:
+    from ._roles import Persists, WritesRecords
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
@@ -80,7 +83,7 @@ def waits_failed(scope: Construct, *, key_path: str) -> sfn.Pass:
     )
 
 
-def catch_into(failure: sfn.Pass, *states: sfn.TaskStateBase) -> None:
+def catch_into(failure: sfn.Pass, *states: sfn.TaskStateBase | sfn.Map) -> None:
     """A failure of any of ``states`` (after its retries) ends the iteration in ``failure``.
 
     ``States.ALL`` does not catch ``States.DataLimitExceeded`` ("Handling errors in Step
@@ -165,3 +168,41 @@ def answer_errors_check(
     )
     failed = sfn.Fail(scope, "AnswerErrors", error=ANSWER_ERRORS_ERROR, cause_path=cause)
     return sfn.Choice(scope, "AnswerHasErrors").when(sfn.Condition.is_present(errors), failed)
+
+
+def stored_in_map(
+    scope: Construct,
+    *,
+    persists: Persists,
+    records: WritesRecords | None,
+    sort_key: str,
+    under: str,
+    key_path: str,
+    failure: sfn.Pass,
+    time_path: str,
+    persist_id: str = "Persist",
+) -> sfn.Chain:
+    """What a Map iteration (a fan-out's path, a page of ``page_count``) does with its answer at
+    ``under``: ``Persist``, its outcome ``{"ok": true}``; with ``records``, ``Persist`` (unless
+    ``keep_answers=False``), then the answer's records, then ``{"ok": true}``. A failed
+    ``Persist`` ends in ``failure``; a bad record, or a record write that fails after its
+    retries, ends the iteration as a failed outcome naming ``key_path``'s value, so that the
+    run fails with ``Downloader.RequestsFailed`` and the other iterations go on."""
+    if records is None:
+        persist = persists.task(
+            scope, persist_id, sort_key=sort_key, result_under=under,
+            result_selector=SUCCEEDED, in_map=True,
+        )  # fmt: skip
+        catch_into(failure, persist)
+        return sfn.Chain.start(persist)
+    written = records.states(
+        scope, under=under, result_selector=SUCCEEDED, result_path="$", failed_key=key_path,
+        time_path=time_path,
+    )  # fmt: skip
+    if not records.keeps_answers:
+        return written
+    persist = persists.task(
+        scope, persist_id, sort_key=sort_key, result_under=under, in_map=True,
+    )  # fmt: skip
+    catch_into(failure, persist)
+    return persist.next(written)

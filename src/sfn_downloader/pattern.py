@@ -212,9 +212,11 @@ class DownloaderPattern(Construct):
         ``Records.merge(items="$.ResponseBody", key="id", version="updated_at")`` keeps one item
         per key, never overwriting a newer version; ``Records.append(items=..., key="id")``
         keeps every version (``sk = <key>#<scheduled time>``). A record without its key (or of
-        the wrong type) fails the run naming it, before that answer's records are written.
-        Read them with ``DownloaderTable.records()``. One path (alone or with a paginator
-        other than ``page_count``). Default: no records, one item an answer.
+        the wrong type) fails the run naming it, before that answer's records are written;
+        inside a fan-out's path (or a page of ``page_count``'s Map) it fails that path only
+        (``Downloader.RequestsFailed``). Read them with ``DownloaderTable.records()``. Every
+        shape: one path, its pages, a fan-out, its paths' pages, ``page_count``.
+        Default: no records, one item an answer.
     """
 
     PARTITION_KEY = PARTITION_KEY

@@ -239,6 +239,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
         body=props.body, waits_each_request=shape.waits_each_request,
         remembers_answers=polite.active,
+        records_events=props.records.answer_events if props.records is not None else 0,
     )  # fmt: skip
     on_status = OnStatus(props.on_status) if props.on_status is not None else None
     for feature in (transport, props.fan_out, props.pagination, props.concurrency, starts,

@@ -77,14 +77,12 @@ def _walk(
             for index, branch in enumerate(state.get("Branches", [])):
                 yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests, records)
         elif kind == "Map":
-            count = (
-                records if name == RECORDS_MAP_STATE
-                else _iterations(states, state, pages, requests)
-            )  # fmt: skip
+            writes_records = name.endswith(RECORDS_MAP_STATE)  # FirstPageWriteRecords too
+            count = records if writes_records else _iterations(states, state, pages, requests)
             if count is None:
                 raise CostModelError(
                     f"{where}: Map state {name!r} runs an unknown number of iterations; pass "
-                    + ("records_per_answer" if name == RECORDS_MAP_STATE else "requests_per_run")
+                    + ("records_per_answer" if writes_records else "requests_per_run")
                     + " (or transitions_per_run)."
                 )
             processor = state.get("ItemProcessor") or state.get("Iterator") or {}
@@ -143,7 +141,9 @@ def _loop_next(
         return None  # retry_after: an answer not throttled takes its Default
     targets = [rule.get("Next") for rule in rules] + [choice.get("Default")]
     around = [t for t in targets if isinstance(t, str) and _reaches(states, t, name)]
-    if not around:
+    if not around or choice.get("Default") in around:
+        # A guard inside the loop (RecordsValid, AnswerHasErrors): a successful page goes on
+        # by its Default; only a Choice whose Default leaves the loop closes it.
         return None
     if pages is None:
         raise CostModelError(

@@ -43,7 +43,14 @@ from .._parts import (
     with_query,
 )
 from .._request import HttpRequest
-from .._states import SUCCEEDED, catch_into, record_failure, sort_key, waits_failed
+from .._states import (
+    SUCCEEDED,
+    catch_into,
+    record_failure,
+    sort_key,
+    stored_in_map,
+    waits_failed,
+)
 from ..errors import Problem
 from . import answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
@@ -165,7 +172,7 @@ class FanOut:
         rounds = -(-len(targets) // in_flight)
         yield from check_run_length(
             "fan_out", f"<{len(targets):,} paths>", requests=len(targets), noun="paths",
-            events_each=REQUEST_EVENTS,
+            events_each=REQUEST_EVENTS, records_events=context.records_events,
             history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD
             and not context.concurrency.is_distributed,
             rounds=rounds,
@@ -337,10 +344,8 @@ class FanOut:
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
             assign=parts.download_assign,
         )  # fmt: skip
-        persist = parts.persists.task(
-            scope, "Persist", sort_key=_answer_key(parts), result_under=RESPONSE_PATH,
-            result_selector=SUCCEEDED, in_map=True,
-        )  # fmt: skip
+        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
+        persist = _stored(scope, parts, failure)
         start: sfn.Chain | sfn.TaskStateBase = download
         if reactions.any:  # a skipped answer: this path ends well, nothing stored
             skipped = sfn.Pass(
@@ -351,8 +356,7 @@ class FanOut:
                 scope, "Download", download, result_selector=parts.result_selector,
                 result_path=RESPONSE_PATH, skip=skipped,
             )  # fmt: skip
-        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
-        catch_into(failure, download, persist)
+        catch_into(failure, download)
         return _with_mark(scope, parts, start.next(persist), persist)
 
     @staticmethod
@@ -368,11 +372,9 @@ class FanOut:
             scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH,
             assign=parts.download_assign,
         )  # fmt: skip
-        persist = parts.persists.task(
-            scope, "Persist", sort_key=_answer_key(parts), result_under=RESPONSE_PATH,
-            result_selector=SUCCEEDED, in_map=True,
-        )  # fmt: skip
-        catch_into(record_failure(scope, "RecordFailure", key_path=key_path), download, persist)
+        failure = record_failure(scope, "RecordFailure", key_path=key_path)
+        persist = _stored(scope, parts, failure)
+        catch_into(failure, download)
         skipped = None
         if reactions.any:  # a skipped answer: this path ends well, nothing stored
             skipped = sfn.Pass(
@@ -384,13 +386,13 @@ class FanOut:
             scope, "Download", download, raw_path=RESPONSE_PATH,
             failed=waits_failed(scope, key_path=key_path),
         )  # fmt: skip
-        stored: sfn.State = persist
+        stored: sfn.IChainable = persist
         if parts.result_selector is not None:
-            stored = sfn.Pass(
+            select = sfn.Pass(
                 scope, "SelectDownload", input_path=RESPONSE_PATH,
                 parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
             )  # fmt: skip
-            stored.next(persist)
+            stored = select.next(persist)
         choice = (
             reactions.no_content(
                 scope, "DownloadStatus", status_path=f"{RESPONSE_PATH}.StatusCode", skip=skipped
@@ -404,8 +406,9 @@ class FanOut:
         else:
             waited.next(stored)
         return _with_mark(
-            scope, parts, sfn.Chain.custom(waited.start_state, [persist], persist), persist
-        )
+            scope, parts, sfn.Chain.custom(waited.start_state, persist.end_states, persist),
+            persist,
+        )  # fmt: skip
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """Every path: the download task takes them from the state, so it grants none."""
@@ -472,6 +475,15 @@ def _with_mark(
     persist.next(tail)
     read.next(chain)
     return sfn.Chain.custom(read, tail.end_states, tail)
+
+
+def _stored(scope: Construct, parts: RunParts, failure: sfn.Pass) -> sfn.Chain:
+    """A path's answer (at ``$.response``) stored: Persist, and with ``records`` its records."""
+    return stored_in_map(
+        scope, persists=parts.persists, records=parts.records, sort_key=_answer_key(parts),
+        under=RESPONSE_PATH, key_path=f"{REQUEST_PATH}.key", failure=failure,
+        time_path=MAP_SCHEDULED_TIME_PATH,
+    )  # fmt: skip
 
 
 def _granted(path: str) -> str:

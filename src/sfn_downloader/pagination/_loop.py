@@ -196,9 +196,14 @@ def build_loop(
     if persist is not None:
         tail = tail.next(persist)
     if records is not None:
+        # In a fan-out's iteration, a bad record or a failed write fails this path only.
         tail = tail.next(
-            records.states(scope, under=RAW_PATH, result_selector=dropped, result_path=RAW_PATH)
-        )
+            records.states(
+                scope, under=RAW_PATH, result_selector=dropped, result_path=RAW_PATH,
+                failed_key=frame.key_path or KEY_PATH if frame.in_map else None,
+                time_path=frame.time_path,
+            )
+        )  # fmt: skip
     tail.next(more)
     start: sfn.State = download
     if not frame.in_map:

@@ -89,7 +89,7 @@ class CursorPagination(Pagination):
             return
         yield from check_run_length(
             "pagination.max_pages", pages, requests=pages, noun="pages",
-            events_each=PAGE_EVENTS,
+            events_each=PAGE_EVENTS, records_events=context.records_events,
             history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD,
             rounds=pages, sequence=f"{pages:,} pages one after another",
             timeout_seconds=context.timeout_seconds,

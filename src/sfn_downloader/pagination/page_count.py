@@ -31,7 +31,7 @@ from .._contract import (
     TASK_EVENTS,
 )
 from .._parts import CheckContext, Request, RunParts
-from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key
+from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key, stored_in_map
 from ..errors import Problem
 from ._base import Pagination, register
 from ._loop import header_lookup, set_param, string
@@ -86,7 +86,7 @@ class PageCountPagination(Pagination):
         rounds = 1 + -(-others // in_flight)
         yield from check_run_length(
             "pagination.max_pages", pages, requests=others, noun="pages after the first",
-            events_each=PAGE_EVENTS,
+            events_each=PAGE_EVENTS, records_events=context.records_events,
             history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD
             and not context.concurrency.is_distributed,
             rounds=rounds,
@@ -160,6 +160,28 @@ class PageCountPagination(Pagination):
         """Pages 2..N are stored by a Map as they come: no page is checked first."""
         return False
 
+    @staticmethod
+    def _first_stored(scope: Construct, parts: RunParts) -> sfn.Chain:
+        """``PersistFirstPage``; with ``records``, then (or instead, ``keep_answers=False``)
+        the first page's records (states named ``FirstPage...``: the Map's pages have their
+        own). A bad record there fails the run, as on one path."""
+        under = f"{FIRST_PATH}.{RESPONSE_FIELD}"
+        records = parts.records
+        written = (
+            records.states(scope, under=under, prefix="FirstPage") if records is not None else None
+        )
+        if written is not None and records is not None and not records.keeps_answers:
+            return written
+        persist = parts.persists.task(
+            scope,
+            "PersistFirstPage",
+            sort_key=sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+            ),
+            result_under=under,
+        )
+        return persist.next(written) if written is not None else sfn.Chain.start(persist)
+
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
         downloads, persists = parts.downloads, parts.persists
@@ -178,14 +200,7 @@ class PageCountPagination(Pagination):
             result_selector=reactions.selector(first_selector),
             result_path=FIRST_PATH,
         )
-        persist_first = persists.task(
-            scope,
-            "PersistFirstPage",
-            sort_key=sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            ),
-            result_under=f"{FIRST_PATH}.{RESPONSE_FIELD}",
-        )
+        persist_first = self._first_stored(scope, parts)
         done = sfn.Succeed(scope, "OnePage")
         # With on_status, an action on the first answer ends the run (nothing stored).
         first_page = reactions.guard(
@@ -202,9 +217,12 @@ class PageCountPagination(Pagination):
             ),
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
-        persist = persists.task(
-            scope, "PersistPage", sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH),
-            result_under=RESPONSE_PATH, result_selector=SUCCEEDED, in_map=True,
+        failure = record_failure(scope, "RecordFailure", key_path=PAGE_PATH)
+        persist = stored_in_map(
+            scope, persists=persists, records=parts.records,
+            sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH), under=RESPONSE_PATH,
+            key_path=PAGE_PATH, failure=failure, time_path=MAP_SCHEDULED_TIME_PATH,
+            persist_id="PersistPage",
         )  # fmt: skip
         page: sfn.Chain | sfn.TaskStateBase = download
         if reactions.any:  # pages are fetched at once: an action skips that page only
@@ -213,7 +231,7 @@ class PageCountPagination(Pagination):
                 result_path=RESPONSE_PATH,
                 skip=sfn.Pass(scope, "SkippedPage", result=sfn.Result.from_object(SUCCEEDED)),
             )  # fmt: skip
-        catch_into(record_failure(scope, "RecordFailure", key_path=PAGE_PATH), download, persist)
+        catch_into(failure, download)
         count_pages = sfn.Pass.jsonata(
             scope, "CountPages", outputs="{% " + self._count(parts) + " %}"
         )

@@ -47,13 +47,15 @@ from .._contract import (
     RECORD_ATTRIBUTE,
     RECORD_SCHEDULED_TIME_ATTRIBUTE,
     RECORD_VERSION_ORDER_ATTRIBUTE,
+    RECORDS_ANSWER_EVENTS,
     RECORDS_MAP_STATE,
     RECORDS_PARTITION_SUFFIX,
+    SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
     SORT_KEY,
 )
 from .._parts import Built, CheckContext, RunFeature, RunParts
-from .._states import retry_kwargs
+from .._states import catch_into, record_failure, retry_kwargs
 from ..errors import Problem
 from .dynamodb import persist_retry
 
@@ -145,6 +147,12 @@ class Records(RunFeature):
         return Records(mode=APPEND, items=items, key=key, version=None, keep_answers=keep_answers)
 
     @property
+    def answer_events(self) -> int:
+        """History events each answer's records add at least (with no record): ReadRecords,
+        RecordsValid and the WriteRecords Map's own; each record adds ``RECORD_EVENTS``."""
+        return RECORDS_ANSWER_EVENTS
+
+    @property
     def key_fields(self) -> tuple[str, ...]:
         """The key's fields, in order."""
         return (self.key,) if isinstance(self.key, str) else tuple(self.key)
@@ -152,15 +160,6 @@ class Records(RunFeature):
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The items path, the key and version fields, ``keep_answers``, and a run shape that
         writes records (one request, or the page loop of one path)."""
-        if context.uses_map:
-            yield Problem(
-                "records",
-                self,
-                "is not supported yet with a fan-out (FanOut.paths, path_values, from_answer) "
-                "or Pagination.page_count (a run with a Map).",
-                "download one path, alone or with another paginator (link_header, next_url, "
-                "offset, page_number, cursor), or drop records.",
-            )
         if not is_plain_path(self.items):
             yield Problem(
                 "records.items",
@@ -249,42 +248,72 @@ class RecordWriter:
         under: str,
         result_selector: Mapping[str, Any] | None = None,
         result_path: str | None = None,
+        failed_key: str | None = None,
+        time_path: str = SCHEDULED_TIME_PATH,
+        prefix: str = "",
     ) -> sfn.Chain:
         """``ReadRecords → RecordsValid → WriteRecords``; the selected result (or raw answer)
         is at ``under`` (``$``, ``$.result``, ``$.raw``). The Map's own result is discarded
         unless ``result_selector``/``result_path`` say where it goes (a page loop drops the page
-        that way)."""
+        that way).
+
+        ``failed_key``: in a Map iteration (a fan-out's path, a page of ``page_count``), the
+        path of the iteration's key: a bad record, or a write that fails after its retries,
+        ends the iteration as a failed outcome (``{"ok": false, "key", "error"[, "cause"]}``,
+        which the Map's ``AnyFailed`` turns into ``Downloader.RequestsFailed``), instead of
+        failing the run. ``time_path``: where the run's scheduled time is (a Map item carries
+        it). ``prefix``: before every state and variable name, for a second set of these
+        states in one state machine (``page_count``'s first page)."""
         records = self._records
+        names = _Names(prefix)
         items = _rebased(records.items, under)
         listed = jsonata_path(records.items, _jsonata_root(under))
-        assign = {_PROBLEM_VARIABLE: "{% " + self._problem(listed) + " %}"}
+        assign = {names.problem: "{% " + self._problem(listed) + " %}"}
         if records.version is not None:
-            assign[_ORDERS_VARIABLE] = "{% " + self._orders(listed) + " %}"
-        read = sfn.Pass.jsonata(scope, "ReadRecords", assign=assign)
-        bad = sfn.Fail.jsonata(
-            scope, "BadRecord", error=BAD_RECORD_ERROR, cause="{% $" + _PROBLEM_VARIABLE + " %}"
-        )
+            assign[names.orders] = "{% " + self._orders(listed) + " %}"
+        read = sfn.Pass.jsonata(scope, names.state("ReadRecords"), assign=assign)
+        bad: sfn.State
+        if failed_key is None:
+            bad = sfn.Fail.jsonata(
+                scope, names.state("BadRecord"), error=BAD_RECORD_ERROR,
+                cause="{% $" + names.problem + " %}",
+            )  # fmt: skip
+        else:  # this iteration fails (the others go on), as a failed request does
+            key = jsonata_path(failed_key, "$states.input")
+            bad = sfn.Pass.jsonata(
+                scope, names.state("BadRecord"),
+                outputs="{% {'ok': false, 'key': " + key + ", 'error': "
+                + json.dumps(BAD_RECORD_ERROR) + ", 'cause': $" + names.problem + "} %}",
+            )  # fmt: skip
         selector: dict[str, Any] = {
             f"{_RECORD}.$": "$$.Map.Item.Value",
         }
         if records.version is not None:
-            selector[f"{_ORDER}.$"] = f"States.ArrayGetItem(${_ORDERS_VARIABLE}, $$.Map.Item.Index)"
+            selector[f"{_ORDER}.$"] = f"States.ArrayGetItem(${names.orders}, $$.Map.Item.Index)"
+        if time_path != SCHEDULED_TIME_PATH:  # the iteration's input holds the time, not $$
+            selector[f"{SCHEDULED_TIME_KEY}.$"] = time_path
         write = sfn.Map(
-            scope, RECORDS_MAP_STATE, items_path=items, item_selector=selector,
+            scope, names.state(RECORDS_MAP_STATE), items_path=items, item_selector=selector,
             max_concurrency=self._max_concurrency,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
         )  # fmt: skip
-        write.item_processor(self._put(scope))
+        inner_time = (
+            SCHEDULED_TIME_PATH if time_path == SCHEDULED_TIME_PATH else f"$.{SCHEDULED_TIME_KEY}"
+        )
+        write.item_processor(self._put(scope, names, inner_time))
+        if failed_key is not None:
+            failed = record_failure(scope, names.state("RecordsFailed"), key_path=failed_key)
+            catch_into(failed, write)
         valid = (
-            sfn.Choice.jsonata(scope, "RecordsValid")
-            .when(sfn.Condition.jsonata("{% $" + _PROBLEM_VARIABLE + " != null %}"), bad)
+            sfn.Choice.jsonata(scope, names.state("RecordsValid"))
+            .when(sfn.Condition.jsonata("{% $" + names.problem + " != null %}"), bad)
             .otherwise(write)
         )
         read.next(valid)
         return sfn.Chain.custom(read, [write], write)
 
-    def _put(self, scope: Construct) -> sfn.IChainable:
+    def _put(self, scope: Construct, names: _Names, time_path: str) -> sfn.IChainable:
         records = self._records
         record = f"$.{_RECORD}"
         fields = records.key_fields
@@ -295,7 +324,7 @@ class RecordWriter:
                 sfn.JsonPath.array(*(sfn.JsonPath.string_at(f"{record}.{f}") for f in fields))
             )
         if records.mode == APPEND:
-            key = sfn.JsonPath.format("{}#{}", key, sfn.JsonPath.string_at(SCHEDULED_TIME_PATH))
+            key = sfn.JsonPath.format("{}#{}", key, sfn.JsonPath.string_at(time_path))
         item = {
             PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._partition),
             SORT_KEY: tasks.DynamoAttributeValue.from_string(key),
@@ -303,7 +332,7 @@ class RecordWriter:
                 sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(record))
             ),
             RECORD_SCHEDULED_TIME_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
-                sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+                sfn.JsonPath.string_at(time_path)
             ),
         }
         conditional = records.version is not None
@@ -311,8 +340,10 @@ class RecordWriter:
             item[RECORD_VERSION_ORDER_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
                 sfn.JsonPath.string_at(f"$.{_ORDER}")
             )
+        # Each iteration's output is {} (OutputPath null): the Map's result stays a few bytes a
+        # record, never the records again (a page near 256 KiB would exceed it otherwise).
         put = tasks.DynamoPutItem(
-            scope, "PutRecord", table=self._table, item=item,
+            scope, names.state("PutRecord"), table=self._table, item=item,
             condition_expression=(
                 f"attribute_not_exists(#{SORT_KEY}) OR #{_ORDER} < :{_ORDER}"
                 if conditional else None
@@ -326,12 +357,12 @@ class RecordWriter:
                     sfn.JsonPath.string_at(f"$.{_ORDER}"))}
                 if conditional else None
             ),
-            result_path=sfn.JsonPath.DISCARD,
+            result_path=sfn.JsonPath.DISCARD, output_path=sfn.JsonPath.DISCARD,
         )  # fmt: skip
         put.add_retry(**retry_kwargs(persist_retry()))
         if conditional:  # a newer (or the same) version is stored: nothing to do
             put.add_catch(
-                sfn.Pass(scope, "RecordKept"),
+                sfn.Pass(scope, names.state("RecordKept"), output_path=sfn.JsonPath.DISCARD),
                 errors=[CONDITIONAL_CHECK_FAILED_ERROR],
                 result_path=sfn.JsonPath.DISCARD,
             )
@@ -389,6 +420,19 @@ class RecordWriter:
             f"$contains($v, {_ISO_TIME})) ? $toMillis($v) : 0 }}; "
             f"[$map({listed}, function($r) {{ $text($order($lookup($r, {name}))) }})] )"
         )
+
+
+class _Names:
+    """The records states' and variables' names, with a prefix for a second set of them."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        lower = prefix[:1].lower() + prefix[1:]
+        self.problem = (lower + "RecordProblem") if prefix else _PROBLEM_VARIABLE
+        self.orders = (lower + "RecordOrders") if prefix else _ORDERS_VARIABLE
+
+    def state(self, name: str) -> str:
+        return self._prefix + name
 
 
 def _rebased(path: str, under: str) -> str:
