@@ -134,6 +134,10 @@ HTTP_TASK_FORBIDDEN_HEADER_PREFIXES = ("x-forwarded", "x-amz", "x-amzn")
 NEXT_URL_OFF_ORIGIN_ERROR = "Downloader.NextUrlOffOrigin"
 """A next-page URL (``Link`` header or body) points off the endpoint's origin (scheme, host and
 port compared exactly): the run stops before any request leaves for it."""
+NEXT_URL_MALFORMED_ERROR = "Downloader.NextUrlMalformed"
+"""A next-page URL (``Link`` header or body) cannot be made into a request (a control
+character, a ``%`` that starts no percent-encoded character the transport can decode): the page
+that carried it is stored, then the run (in a fan-out, that path) fails; nothing is requested."""
 ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
 """``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
 TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"

@@ -32,6 +32,7 @@ from ..errors import Problem
 from ._auth_check import check_auth_header
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
+from ._url import url_problem
 from .trim import PARAMETER_NAME, Trim, check_mappable, check_query_chosen_by_api
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
@@ -280,6 +281,11 @@ class ApiGatewayDownloads(BoundTransport):
         that the encoding ``apigateway:invoke`` applies when it builds the URL gives the API
         its own bytes back; repeated parameters become lists."""
         return _PROXY_REQUEST.replace("<URL>", url)
+
+    def url_problem(self, url: str) -> str:
+        """Also a ``%`` that does not start a percent-encoded UTF-8 character: the link is
+        decoded once (``$decodeUrlComponent``, which throws on it)."""
+        return url_problem(url, utf8=True)
 
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
         """Let the role invoke the fan-out's paths on the proxy.
