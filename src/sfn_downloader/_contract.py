@@ -138,6 +138,10 @@ NEXT_URL_MALFORMED_ERROR = "Downloader.NextUrlMalformed"
 """A next-page URL (``Link`` header or body) cannot be made into a request (a control
 character, a ``%`` that starts no percent-encoded character the transport can decode): the page
 that carried it is stored, then the run (in a fan-out, that path) fails; nothing is requested."""
+UNSAFE_ITEM_ERROR = "Downloader.UnsafeItem"
+"""``FanOut.from_answer``: an item would fill a path segment of ``each`` with ``.`` or ``..``
+(a dot segment, which moves the request to another path): that request is not made and is
+recorded as failed; the other requests go on."""
 ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
 """``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
 TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"

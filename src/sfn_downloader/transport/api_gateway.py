@@ -52,13 +52,17 @@ RETRYABLE_ERRORS = (
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
 # JSONata: "/path?a=1&a=2&b" -> {"path": "/path", "query": {"a": ["1", "2"], "b": [""]}}.
+# The path is decoded once but for the octets that would change its shape once decoded: "/"
+# (a segment's end), "\\" (one to some servers), "?", "#" and "%" itself stay encoded, so that
+# "t%2F0" (an item) stays one segment whether apigateway:invoke sends Path as written or
+# encodes it (AWS documents neither: docs/checked-on-aws.md, invoke-path-encoding).
 _PROXY_REQUEST = """(
   $u := <URL>;
   $q := $contains($u, "?") ? $substringAfter($u, "?") : "";
   $pairs := $filter($split($q, "&"), function($s) { $s != "" });
   $dec := function($s) { $decodeUrlComponent($replace($s, "+", " ")) };
   {
-    "path": $decodeUrlComponent($substringBefore($u, "?")),
+    "path": $decodeUrlComponent($replace($substringBefore($u, "?"), /%(25|2F|3F|23|5C)/i, "%25$1")),
     "query": $count($pairs) = 0 ? {} : $reduce($pairs, function($acc, $s) { (
       $k := $dec($substringBefore($s, "="));
       $v := $contains($s, "=") ? $dec($substringAfter($s, "=")) : "";
