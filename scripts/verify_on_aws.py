@@ -816,7 +816,10 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         }
 
     def invoke_path_encoding(probe: Probe) -> Any:
-        paths = ("/v1/names/Jita%20IV/", "/v1/names/Jita IV/", "/v1/a%2Fb")
+        paths = (
+            "/v1/names/Jita%20IV/", "/v1/names/Jita IV/", "/v1/a%2Fb",
+            "/v1/things/t%2F0/detail", "/v1/things/%252e%252e/detail",
+        )  # fmt: skip
         return {
             path: {k: v for k, v in seen_path(f"enc-{n}", path)(probe).items() if k != "headers"}
             for n, path in enumerate(paths)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import quote
 
 import aws_cdk as cdk
 import pytest
@@ -97,6 +98,45 @@ def test_object_items_fill_each_by_field_encoded(
     assert upstream.requests[0].raw_query == "kind=all"
     # A '/' in an item is encoded: an item never changes the path's shape.
     assert keys(runner) == ["/v1/things/t%2F0/detail", "/v1/things/t%2F1/detail"]
+
+
+HOSTILE = ["..", ".", "a/b", "../../admin", "%2e%2e", "..\\x", "ok"]
+"""Items a third party's list could hold to move the requests elsewhere on its host."""
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_no_item_changes_the_paths_segments(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    """Dot segments (also encoded, or between the item's own '/' or '\\') are never
+    requested: those requests fail as recorded failures and the others go on; a '/' reaches the
+    API encoded, inside its one segment, through the proxy too (it was decoded into Path)."""
+
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v1/things":
+            return Answer(200, {"things": [{"id": item} for item in HOSTILE]})
+        return Answer(200, [seen.target])
+
+    upstream.respond(answer)
+    runner = open_run(transport, "Things")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    seen = sorted(s.target for s in upstream.requests[1:])
+    assert seen == ["/v1/things/a%2Fb/detail", "/v1/things/ok/detail"]
+    for target in seen:  # /v1/things/<one segment>/detail, no dot segment
+        assert len(target.split("/")) == 5 and not {".", ".."} & set(target.split("/"))
+    failed = json.loads((execution.cause or "")[(execution.cause or "").index("[") :])
+    assert sorted(failed, key=lambda f: f["key"]) == sorted(
+        (
+            {"ok": False, "key": f"/v1/things/{quote(item, safe='')}/detail",
+             "error": "Downloader.UnsafeItem"}
+            for item in HOSTILE if item not in ("a/b", "ok")
+        ),
+        key=lambda f: f["key"],
+    )  # fmt: skip
+    assert keys(runner) == ["/v1/things/a%2Fb/detail", "/v1/things/ok/detail"]
 
 
 def test_each_request_may_be_paginated(

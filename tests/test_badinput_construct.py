@@ -214,6 +214,16 @@ def test_a_path_value_listed_twice_is_refused() -> None:
             )  # fmt: skip
 
 
+@pytest.mark.parametrize("value", [".", "..", "%2E%2e", ".%2E"])
+def test_a_path_value_that_is_a_dot_segment_is_refused(value: str) -> None:
+    """'..' in a segment moves the request to the parent path (RFC 3986, 5.2.4); '/' and its
+    encodings are refused as before ('is not a path segment')."""
+    refused(rf"fan_out\.path_values\['region_id'\]='{re.escape(value)}': is a dot segment",
+            path=MARKET_PATH, item=ORDERS_ITEM, result_selector=None,
+            fan_out=FanOut.path_values({"region_id": [10000002, value]}),
+            )  # fmt: skip
+
+
 def test_headers_differing_only_in_case_are_refused() -> None:
     refused(r"headers\['accept'\]='accept': differs from header 'Accept' only in case",
             headers={"Accept": "application/json", "accept": "text/plain"})  # fmt: skip

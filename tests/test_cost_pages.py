@@ -64,8 +64,9 @@ def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> 
 
 
 def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:
-    # DownloadList, ListRequests, CheckList, FetchAll, 2 an item, AnyFailed, Done.
-    assert per_run(from_answer, "Things", 1, requests=3) == (12, 4, 3)
+    # DownloadList, ListRequests, CheckList, FetchAll, 3 an item (ItemRefused, Download,
+    # Persist), AnyFailed, Done.
+    assert per_run(from_answer, "Things", 1, requests=3) == (15, 4, 3)
     assert per_run(from_answer, "Things", 1, requests=0) == (6, 1, 0)
 
 

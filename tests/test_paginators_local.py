@@ -378,16 +378,64 @@ def test_page_number_with_a_page_size_stops_at_a_short_page(
     assert [page for _, page in pages_of(runner)] == [["a", "b"], ["c", "d"], ["e"]]
 
 
-def test_a_malformed_percent_encoding_fails_through_the_proxy_as_on_aws(
+MALFORMED = {
+    "%ZZ": ("Proxy", "Http"),  # not a URI (RFC 3986, 2.1)
+    "%": ("Proxy", "Http"),
+    "%E9": ("Proxy",),  # Latin-1, not UTF-8: the proxy decodes the link once
+    "%ED%A0%80": ("Proxy",),  # a UTF-16 surrogate
+    "%C0%AF": ("Proxy",),  # an overlong '/'
+    "a\nb": ("Proxy", "Http"),  # a control character
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "transport", "bad"),
+    [
+        (kind, transport, bad)
+        for bad, transports in MALFORMED.items()
+        for transport in transports
+        for kind in ("People", "Issues")
+        if kind == "People" or "\n" not in bad  # a header value holds no line break
+    ],
+)
+def test_a_malformed_next_link_stores_its_page_then_fails_naming_it(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str, bad: str, kind: str
+) -> None:
+    """A next link that cannot be made into a request (JSONata's $decodeUrlComponent, which
+    the proxy's request is decoded with, throws on it; or it is no URI at all) is no reason to
+    lose the page that carried it: the page is stored, then the run fails naming the page, as
+    for a link off the origin, and nothing more is requested."""
+    link = f"/api/people/?page=2&q={bad}"
+
+    def answer(seen: Seen) -> Answer:
+        if kind == "People":
+            return Answer(200, {"next": link, "results": [{"page": 1}]})
+        return Answer(200, [{"number": 1}], {"Link": f'<{link}>; rel="next"'})
+
+    upstream.respond(answer)
+    runner = open_run(transport, kind)
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.NextUrlMalformed")
+    assert "Page 1's next link /api/people/?page=2&q=" in (execution.cause or "")
+    assert len(upstream.requests) == 1
+    stored = [{"page": 1}] if kind == "People" else [{"number": 1}]
+    assert pages_of(runner, "people" if kind == "People" else "page") == [("1", stored)]
+
+
+def test_a_next_link_of_utf8_percent_encodings_is_requested_through_the_proxy(
     open_run: Callable[[str, str], Run], upstream: Upstream
 ) -> None:
-    """The proxy's request is decoded once with JSONata's $decodeUrlComponent, which (AWS's
-    JavaScript JSONata) fails on '%ZZ': so does the local run, and nothing is requested."""
-    upstream.respond(lambda seen: Answer(200, {"next": "/api/people/?q=%ZZ", "results": [1]}))
+    """What the check lets through: every %-sequence a UTF-8 character (2, 3 and 4 bytes) and
+    an encoded '%', decoded once and encoded again on the way out."""
+    nexts = {"1": "/api/people/?page=2&q=caf%C3%A9%20%E2%82%AC%F0%9F%98%80%25", "2": None}
+    upstream.respond(
+        lambda seen: Answer(200, {"next": nexts[seen.query.get("page", ["1"])[0]], "results": []})
+    )
     runner = open_run("Proxy", "People")
 
     execution = runner.run(T0)
 
-    assert execution.status == "FAILED"
-    assert "D3140: Malformed URL passed to $decodeUrlComponent()" in (execution.cause or "")
-    assert len(upstream.requests) == 1
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert upstream.requests[1].query == {"page": ["2"], "q": ["café €😀%"]}

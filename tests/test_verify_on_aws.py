@@ -731,8 +731,8 @@ def test_main_asks_every_question_then_deletes_everything(
             add_sync_run(sfn_stub, arn, definitions, output, error)
 
         body = {"ResponseBody": echo, "Headers": {}}
-        # headers, query, computed query, slash, encoding, remap (fix refused)
-        for _ in range(1 + 1 + 1 + 2 + 3 + 1):
+        # headers, query, computed query, slash, encoding (5 paths), remap (fix refused)
+        for _ in range(1 + 1 + 1 + 2 + 5 + 1):
             run(body)
         run(error="States.DataLimitExceeded")  # the first catch probe: not caught, as documented
         for _ in range(3 + 1 + 1):  # the other catch probes, the inline map, the array range

@@ -138,6 +138,14 @@ UNMAPPED_QUERY_ERROR = "Downloader.UnmappedQueryName"
 """A next-page URL carries a query parameter the proxy does not pass on: with ``trim`` or
 ``retry_after`` it is a non-proxy integration, which maps only the names it declares
 (``Pagination.link_header(query_names=...)``): the URL is not requested."""
+NEXT_URL_MALFORMED_ERROR = "Downloader.NextUrlMalformed"
+"""A next-page URL (``Link`` header or body) cannot be made into a request (a control
+character, a ``%`` that starts no percent-encoded character the transport can decode): the page
+that carried it is stored, then the run (in a fan-out, that path) fails; nothing is requested."""
+UNSAFE_ITEM_ERROR = "Downloader.UnsafeItem"
+"""``FanOut.from_answer``: an item would fill a path segment of ``each`` with ``.`` or ``..``
+(a dot segment, which moves the request to another path): that request is not made and is
+recorded as failed; the other requests go on."""
 ITEMS_NOT_FOUND_ERROR = "Downloader.PageItemsNotFound"
 """``offset``/``page_number`` pagination: ``items_path`` is not a list in the page's answer."""
 TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"

@@ -59,6 +59,12 @@ class Downloads(Protocol):
         the API wrote it."""
         ...
 
+    def url_problem(self, url: str) -> str:
+        """A JSONata expression: ``""`` when ``request_from_url`` can make a request of ``url``
+        (a next link as the API wrote it), else why not: checked before the page that carried
+        the link is stored, since JSONata cannot catch the error ``request_from_url`` throws."""
+        ...
+
     def status_error(self, status: int) -> str:
         """The error name a download fails with when the API answers ``status`` (non-2xx)."""
         ...

@@ -271,6 +271,8 @@ class FanOut:
                 URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
                 **parts.per_request.item_fields(),
             }
+        if self.answer is not None:  # an item that would move its request is not requested
+            iteration = answer.guard(scope, iteration)
         fetch_all = parts.maps.build(
             scope,
             "FetchAll",

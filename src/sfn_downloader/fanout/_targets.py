@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
+from urllib.parse import unquote
 
 from .._checks import check_path
 from .._checks import masked_times as masked
@@ -151,6 +152,18 @@ def targets_of_template(
                         "is not a path segment (a non-empty string or int without '/', '?', "
                         "'#', braces or spaces).",
                         "pass plain segment values, e.g. 10000002 or 'buy'.",
+                    )
+                )
+            elif unquote(text) in (".", ".."):
+                problems.append(
+                    Problem(
+                        prop,
+                        option,
+                        "is a dot segment: a server reads '.' and '..' (also written %2E) as "
+                        "'this path' and 'the parent path' (RFC 3986, 5.2.4), so the request "
+                        "would go to another path.",
+                        "pass the segment values the API names, or list the paths with "
+                        "FanOut.paths.",
                     )
                 )
     if len(problems) > before:

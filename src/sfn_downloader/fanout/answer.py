@@ -6,7 +6,11 @@
 
 ``each`` is a path with ``{item}`` (the item itself) or ``{item.<field>}`` (a field of an
 object item) placeholders; each value is percent-encoded, so an item can never change the
-path's shape. Each answer is stored under ``<scheduled time>#<the filled-in path>``. A run
+path's shape: ``/`` is sent as ``%2F`` (through the proxy too, see ``api_gateway._PROXY_REQUEST``),
+and an item that would fill a path segment with ``.`` or ``..`` (a dot segment, which moves a
+request to another path: RFC 3986, 5.2.4) is refused at run time: ``ItemRefused`` records that
+request as failed (``Downloader.UnsafeItem``) and the other requests go on. Each answer is
+stored under ``<scheduled time>#<the filled-in path>``. A run
 requests at most ``MAX_ANSWER_ITEMS`` items: a longer list fails the run with
 ``Downloader.TooManyItems`` before any item is requested, unless ``max_items`` says to take the
 first ones.
@@ -14,11 +18,12 @@ first ones.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, unquote, urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -28,17 +33,22 @@ from .._contract import (
     FOUND_FIELD,
     LIST_ITEMS_NOT_FOUND_ERROR,
     RAW_PATH,
+    REQUEST_PATH,
     REQUESTS_PATH,
     TOO_MANY_ITEMS_ERROR,
+    UNSAFE_ITEM_ERROR,
     URL_FIELD,
 )
 from .._parts import ANY_PATH, CollectsPages, Exchange, Request, RunParts
+from .._states import record_failure
 from ..errors import Problem
 
 MAX_ANSWER_ITEMS = 1_000
 """The most items a run requests: the requests travel in the state data (256 KiB)."""
 _PLACEHOLDER = re.compile(r"\{item(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}")
 _LIST_ERROR = "$.listError"
+_REFUSED_FIELD = "refused"
+"""A listed request an item made unsafe: ``{"error", "cause"}`` (never requested)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +194,11 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
   {fill}
   {{"{REQUESTS_PATH[2:]}": [$map({take}, function($item) {{ (
     $u := {each};
-    $merge([{parts.downloads.request_from_url(url)}, {{"key": $u, "{URL_FIELD}": {url}}}])
+    $dot := {_dot_segment(source.each)};
+    $merge([
+      {parts.downloads.request_from_url(url)}, {{"key": $u, "{URL_FIELD}": {url}}},
+      $dot ? {{"{_REFUSED_FIELD}": {_REFUSED}}} : {{}}
+    ])
   ) }})]}}
 )"""
 
@@ -207,6 +221,58 @@ def _each(each: str, *, filled: bool = False) -> str:
     if position < len(each):
         parts.append(text(each[position:]))
     return " & ".join(parts)
+
+
+_REFUSED_CAUSE = (
+    '"The item " & $string($item) & " would put a dot segment (. or .., also encoded as %2E, '
+    'or after a / or \\\\ of the item) in the path: " & $dot & " would go to another path (RFC '
+    '3986, 5.2.4). It was not requested."'
+)
+_REFUSED = f'{{"error": {json.dumps(UNSAFE_ITEM_ERROR)}, "cause": {_REFUSED_CAUSE}}}'
+
+
+def _dot_segment(each: str) -> str:
+    """JSONata: the first segment of ``each``'s path that ``$item`` fills with a dot segment,
+    or ``""``. A dot segment is ``.`` or ``..`` as a server may read it: also percent-encoded
+    (``%2e%2e``, which a server that decodes twice reads as ``..``), and also between a ``/``
+    or ``\\`` the item holds (``../../admin``: sent as ``..%2F..%2Fadmin``, but a server that
+    decodes ``%2F`` before it routes would climb). Only segments holding a placeholder are
+    read; the query's values cannot move the request."""
+    segments = []
+    for segment in each.partition("?")[0].split("/"):
+        if not _PLACEHOLDER.search(segment):
+            continue
+        pieces: list[str] = []
+        position = 0
+        for match in _PLACEHOLDER.finditer(segment):
+            if match.start() > position:
+                pieces.append(_string(unquote(segment[position : match.start()])))
+            field = match.group(1)
+            pieces.append(f"$string($item.`{field}`)" if field else "$string($item)")
+            position = match.end()
+        if position < len(segment):
+            pieces.append(_string(unquote(segment[position:])))
+        segments.append(" & ".join(pieces))
+    if not segments:
+        return '""'
+    dot = "function($p) { $contains($p, /^(?:\\.|%2e){1,2}$/i) }"
+    # JSONata 2.0.6 ends a regular expression at a "/" inside brackets: an alternation.
+    has_dot = f"function($s) {{ $count($filter($split($s, /\\/|\\\\/), {dot})) > 0 }}"
+    return f'($d := $filter([{", ".join(segments)}], {has_dot}); $exists($d) ? $d[0] : "")'
+
+
+def guard(scope: Construct, iteration: sfn.IChainable) -> sfn.IChainable:
+    """``ItemRefused``: a request an item made unsafe (a dot segment) ends as a failed outcome
+    (``Downloader.UnsafeItem``) without being requested; the others run ``iteration``."""
+    refused = record_failure(
+        scope, "RefuseItem", key_path=f"{REQUEST_PATH}.key",
+        error_path=f"{REQUEST_PATH}.{_REFUSED_FIELD}.error",
+    )  # fmt: skip
+    return (
+        sfn.Choice(scope, "ItemRefused")
+        .when(sfn.Condition.is_present(f"{REQUEST_PATH}.{_REFUSED_FIELD}"), refused)
+        .otherwise(iteration)
+    )
 
 
 def _error(name: str, cause: str) -> str:

@@ -139,9 +139,11 @@ class Pagination(ABC):
         request is the URL whose ``rel`` is ``rel``; no such link ends the run's pages.
 
         The URL must be on the endpoint's origin (scheme, host and port compared exactly): one
-        elsewhere is not requested, and the run fails with ``Downloader.NextUrlOffOrigin``.
-        Relative URLs resolve against the endpoint; the next request carries the query as the
-        API wrote it. Pages are fetched one after another.
+        elsewhere is not requested, and the run fails with ``Downloader.NextUrlOffOrigin``; one
+        that cannot be made into a request (a control character, a malformed ``%``) with
+        ``Downloader.NextUrlMalformed``, after its page is stored. Relative URLs resolve
+        against the endpoint; the next request carries the query as the API wrote it. Pages
+        are fetched one after another.
 
         :param rel: The link relation to follow. Default: ``"next"``.
         :param max_pages: Default: 100.

@@ -35,6 +35,7 @@ from .._contract import (
     FOUND_FIELD,
     KEY_PATH,
     MORE_PATH,
+    NEXT_URL_MALFORMED_ERROR,
     NEXT_URL_OFF_ORIGIN_ERROR,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
@@ -329,11 +330,28 @@ def _from_state(parts: RunParts, body_in_state: bool = False) -> HttpRequest:
     return request.reading_body(f"$.{REQUEST_FIELD}.body") if body_in_state else request
 
 
+def _requestable(parts: RunParts) -> str:
+    """``$step`` as it is, or, when its next link cannot be made into a request, the error
+    (``NEXT_URL_MALFORMED_ERROR``, naming the page): then ``MorePages`` fails the run after the
+    page is stored, as for a link off the origin, and nothing is requested."""
+    problem = parts.downloads.url_problem("$step.next")
+    cause = (
+        """"Page " & $page & "'s next link " & $substring($step.next, 0, 300) & " " & $why"""
+        ' & ": it was not requested."'
+    )
+    error = f'{{"error": {{"name": {string(NEXT_URL_MALFORMED_ERROR)}, "cause": {cause}}}}}'
+    return (
+        f"$exists($step.next) and $not($exists($step.error)) ? "
+        f"($why := {problem}; $why ? {error} : $step) : $step"
+    )
+
+
 def _next_request(
     step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
     extra: str = "", body: bool = False, api_chooses_query: bool = False,
 ) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
+    step = f"($step := {step}; {_requestable(parts)})"
     passed = parts.downloads.passed_query_names
     if api_chooses_query and passed is not None:
         step = f"($s := {step}; {_unmapped_check(passed)})"

@@ -25,6 +25,7 @@ from .._states import retry_kwargs
 from ..auth import AuthHeader
 from ..constant import Constant, looks_like_a_path
 from ..errors import Problem
+from ._url import url_problem
 
 if TYPE_CHECKING:
     from aws_cdk import aws_events as events
@@ -324,6 +325,12 @@ class BoundTransport(ABC):
     @abstractmethod
     def request_from_url(self, url: str) -> str:
         """A JSONata expression of the request for ``url`` (a same-origin ``/path?query``)."""
+
+    def url_problem(self, url: str) -> str:
+        """A JSONata expression: ``""`` when ``request_from_url`` can make a request of ``url``
+        (a next link), else why not (a clause after "the link"): a control character, or a
+        ``%`` not followed by two hex digits (RFC 3986, 2.1)."""
+        return url_problem(url, utf8=False)
 
     @abstractmethod
     def _task(

@@ -32,6 +32,7 @@ from ..errors import Problem
 from ._auth_check import check_auth_header
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
+from ._url import url_problem
 from .trim import PARAMETER_NAME, Trim, check_mappable
 
 AUTH_VALUE_SUBSTITUTION = "AuthHeaderValue"
@@ -51,13 +52,17 @@ RETRYABLE_ERRORS = (
 """The proxy's retryable failures (apigateway:invoke names them ``ApiGateway.<status>``)."""
 
 # JSONata: "/path?a=1&a=2&b" -> {"path": "/path", "query": {"a": ["1", "2"], "b": [""]}}.
+# The path is decoded once but for the octets that would change its shape once decoded: "/"
+# (a segment's end), "\\" (one to some servers), "?", "#" and "%" itself stay encoded, so that
+# "t%2F0" (an item) stays one segment whether apigateway:invoke sends Path as written or
+# encodes it (AWS documents neither: docs/checked-on-aws.md, invoke-path-encoding).
 _PROXY_REQUEST = """(
   $u := <URL>;
   $q := $contains($u, "?") ? $substringAfter($u, "?") : "";
   $pairs := $filter($split($q, "&"), function($s) { $s != "" });
   $dec := function($s) { $decodeUrlComponent($replace($s, "+", " ")) };
   {
-    "path": $decodeUrlComponent($substringBefore($u, "?")),
+    "path": $decodeUrlComponent($replace($substringBefore($u, "?"), /%(25|2F|3F|23|5C)/i, "%25$1")),
     "query": $count($pairs) = 0 ? {} : $reduce($pairs, function($acc, $s) { (
       $k := $dec($substringBefore($s, "="));
       $v := $contains($s, "=") ? $dec($substringAfter($s, "=")) : "";
@@ -283,6 +288,11 @@ class ApiGatewayDownloads(BoundTransport):
         that the encoding ``apigateway:invoke`` applies when it builds the URL gives the API
         its own bytes back; repeated parameters become lists."""
         return _PROXY_REQUEST.replace("<URL>", url)
+
+    def url_problem(self, url: str) -> str:
+        """Also a ``%`` that does not start a percent-encoded UTF-8 character: the link is
+        decoded once (``$decodeUrlComponent``, which throws on it)."""
+        return url_problem(url, utf8=True)
 
     def grant(self, state_machine: sfn.StateMachine, paths: Sequence[str]) -> None:
         """Let the role invoke the fan-out's paths on the proxy.
