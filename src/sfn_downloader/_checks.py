@@ -213,16 +213,36 @@ def check_run_length(
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^'`\\]+)'\]|\[\"([^\"`\\]+)\"\]|\[(\d+)\]")
 
 
+RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
+"""Where a path into the raw answer can read: its body, or its headers (values are lists)."""
+
+
 def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:
     """``path`` must be a plain JSONPath into the raw answer: ``$.ResponseBody.next``,
-    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards)."""
+    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards), under its
+    body or its headers."""
+    name = prop.rsplit(".", 1)[-1]
     if not isinstance(path, str) or not path.startswith("$") or _segments(path) is None:
         yield Problem(
             prop,
             path,
             "is not a plain JSONPath into the raw answer (names and indexes only).",
-            f"pass e.g. {prop.rsplit('.', 1)[-1]}={example!r}.",
+            f"pass e.g. {name}={example!r}.",
         )
+    elif not in_raw_answer(path):
+        yield Problem(
+            prop,
+            path,
+            "is outside the raw answer, which holds only ResponseBody, Headers, StatusCode and "
+            "StatusText: no answer would ever have a value there.",
+            f"start it with $.ResponseBody or $.Headers, e.g. {name}={example!r}.",
+        )
+
+
+def in_raw_answer(path: str) -> bool:
+    """True for a path at or under ``$.ResponseBody`` or ``$.Headers``."""
+    return any(path == root or path.startswith((f"{root}.", f"{root}[")) for root in
+               RAW_ANSWER_ROOTS)  # fmt: skip
 
 
 def is_plain_path(path: object) -> bool:
