@@ -76,6 +76,7 @@ QUESTIONS = (
     "dynamodb-error-names",
     "express-child-sync",
     "assign-before-selector",
+    "assign-result-path",
     "assign-no-match",
     "trim-query-mapping",
     "proxy-query-encoding",
@@ -1048,11 +1049,38 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             else "what ResultSelector kept",
         }
 
+    def assign_result_path(probe: Probe) -> Any:
+        """With a ``ResultPath`` (``null``: the input passes on; ``$.result``: the result is
+        kept beside it), does ``Assign`` in a JSONPath Task read the result, or the state's
+        output? The construct depends on neither (issue 25, item 9: ``ReadState`` is JSONata,
+        a kept answer is read by a Pass that only assigns); the answer says whether it could."""
+        answers = {}
+        for name, result_path in (("null", None), ("kept", "$.result")):
+            download = task(
+                apigw, invoke(host, "/v1/assign"),
+                ResultPath=result_path, Assign={"whole.$": "$"}, Next="Show",
+            )  # fmt: skip
+            show = {"Type": "Pass", "Parameters": {"assigned.$": "$whole"}, "End": True}
+            answer = probe.run(f"assign-{name}", machine(download, ("Show", show)))
+            output = answer["output"] if isinstance(answer["output"], dict) else {}
+            assigned = output.get("assigned")
+            answers[name] = {
+                "status": answer["status"],
+                "error": answer["error"],
+                "assigned keys": sorted(assigned) if isinstance(assigned, dict) else assigned,
+                "reading": None
+                if not isinstance(assigned, dict)
+                else "the result"
+                if "ResponseBody" in assigned
+                else "the state's output",
+            }
+        return answers
+
     def assign_no_match(probe: Probe) -> Any:
         """What does a JSONPath ``Assign`` with a wildcard path that matches nothing assign (a
         throttled page's body has no records): ``[]``, or does the state fail
-        ``States.Runtime``? Incremental's ``DownloadPage`` assigns ``$cursorValues`` before its
-        throttle check; nothing depends on the answer yet: locally it assigns ``[]``."""
+        ``States.Runtime``? Incremental's ``ReadPage`` assigns ``$cursorValues`` after the throttle
+        check (issue 25, item 9); locally it assigns ``[]``."""
         bodies = {
             "object": {"message": "slow down"},  # [*] over an object's values, none has it
             "missing": {"items_elsewhere": []},  # the list's parent is absent
@@ -1166,6 +1194,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "dynamodb-error-names": dynamodb_error_names,
         "express-child-sync": express_child_sync,
         "assign-before-selector": assign_before_selector,
+        "assign-result-path": assign_result_path,
         "assign-no-match": assign_no_match,
         "trim-query-mapping": trim_query_mapping,
         "proxy-query-encoding": proxy_query_encoding,

@@ -67,6 +67,9 @@ EACH = "/v1/h/?type_id={item}"
         (FanOut.from_answer(path="v1/types", each=EACH), {}, r"fan_out.path='v1/types'"),
         (FanOut.from_answer(path="/v1/types", each=EACH, items="ResponseBody"), {},
          r"fan_out.items='ResponseBody': is not a plain JSONPath"),
+        (FanOut.from_answer(path="/v1/types", each=EACH, items="$.types"), {},
+         r"fan_out.items='\$.types': is outside the raw answer.*Fix: start it with "
+         r"\$.ResponseBody or \$.Headers, e.g. items='\$.ResponseBody'"),
         (FanOut.from_answer(path="/v1/types", each=EACH, max_items=0), {},
          r"fan_out.max_items=0: is not an integer from 1 to 1,000"),
         (FanOut.from_answer(path="/v1/types", each=EACH, max_items=1001), {},

@@ -7,6 +7,7 @@ pages, and moved forward once its answer (every page) is stored. A failed path l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -145,3 +146,20 @@ def test_listed_paths_keep_numeric_marks_in_a_distributed_map(
     assert runner.run(T[1]).succeeded
     assert sorted(s.raw_query for s in upstream.requests) == ["after=9", "x=1&after=12"]
     assert marks(runner, "feeds") == {"/v1/feeds/a": "9", "/v1/feeds/b?x=1": "13"}
+
+
+def test_no_state_assigns_from_an_answer_it_also_shapes(app: cdk.App) -> None:
+    """Each path's cursor values are read by a Pass where the answer is kept (``ReadDownload``,
+    ``ReadPage``), never by a Task whose ResultSelector or ResultPath would make ``$`` in its
+    Assign ambiguous (issue 25, item 9); the mark is read by a JSONata GetItem."""
+    from test_assign_reads import ambiguous
+
+    template = app.synth().get_stack_by_name("Jobs").template
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+        asl = json.loads("".join(p if isinstance(p, str) else "arn" for p in parts))
+        assert ambiguous(asl) == []
+        names = json.dumps(asl)
+        assert '"ReadMark"' in names and ('"ReadDownload"' in names or '"ReadPage"' in names)

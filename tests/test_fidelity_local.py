@@ -455,3 +455,27 @@ def test_express_executions_have_no_history_quota(machines: DefinitionRunner) ->
         described = machines.run(passes(30), workflow_type="EXPRESS")
 
     assert described["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("length", "status", "error"),
+    [(10_000, "SUCCEEDED", None), (10_001, "FAILED", "States.Runtime")],
+)
+def test_states_hash_takes_at_most_10000_characters(
+    machines: DefinitionRunner, length: int, status: str, error: str | None
+) -> None:
+    """ "Intrinsic functions": ``States.Hash``'s input is at most 10,000 characters; past it the
+    run fails (moto's interpreter carries the limit and names the failure ``States.Runtime``,
+    which nothing catches). ``Store.changes_only()`` hashes in pieces below it (issue 25)."""
+    definition = {
+        "StartAt": "Hash",
+        "States": {
+            "Hash": {
+                "Type": "Pass", "Parameters": {"h.$": "States.Hash($.text, 'SHA-256')"},
+                "End": True,
+            }
+        },
+    }  # fmt: skip
+    described = machines.run(definition, input={"text": "x" * length})
+
+    assert (described["status"], described.get("error")) == (status, error)

@@ -55,6 +55,24 @@ def app() -> cdk.App:
         archive=Archive.to_new_bucket(),
         downloader_id="archived",
     )
+    DownloaderPattern(
+        stack,
+        "Slack",
+        endpoint="https://slack.example.com",
+        path="/api/conversations.history?channel=C1",
+        incremental=Incremental("$.ResponseBody.messages[*].ts", "oldest", 0),
+        item={"messages": ItemField.json("$.ResponseBody.messages")},
+        downloader_id="slack",
+    )
+    DownloaderPattern(
+        stack,
+        "HeaderIds",
+        endpoint="https://api.example.com",
+        path="/v1/events",
+        incremental=Incremental("$.Headers.X-Last-Id[0]", "after", 0),
+        item={"events": ItemField.json("$.ResponseBody")},
+        downloader_id="header-ids",
+    )
     return app
 
 
@@ -129,6 +147,34 @@ def test_numbers_compare_as_numbers(app: cdk.App, upstream: Upstream) -> None:
         assert upstream.requests[0].query["after"] == ["0"]
         mark = state(runner, "ids")
         assert (mark["mark"], mark["markOrder"]) == ("10", 10)  # not "9" (text order)
+
+
+def test_numbers_written_as_text_compare_as_numbers(app: cdk.App, upstream: Upstream) -> None:
+    """Issue 25, item 13: with a numeric ``initial``, Slack's ``ts`` ("1700000000.000100") and a
+    header's id ("12345") are numbers written as text; they were skipped, so every run asked
+    from the initial mark. Compared as numbers ("10.5" after "9.75", not before), sent as the
+    API wrote them; a text that is not a number is still skipped."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Slack") as runner:
+        messages = ["1700000000.000100", "1700000009.750000", "1700000010.500000", "soon"]
+        upstream.script(
+            Answer(200, {"messages": [{"ts": ts} for ts in messages]}),
+            default=Answer(200, {"messages": []}),
+        )
+        assert runner.run(T[0]).succeeded
+        assert runner.run(T[1]).succeeded
+        assert [r.query["oldest"] for r in upstream.requests] == [["0"], ["1700000010.500000"]]
+        assert state(runner, "slack")["mark"] == "1700000010.500000"
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/HeaderIds") as runner:
+        upstream.script(
+            Answer(200, [], {"X-Last-Id": "12345"}), Answer(200, [], {"X-Last-Id": "99"}),
+            default=Answer(200, [], {"X-Last-Id": "12346"}),
+        )  # fmt: skip
+        for when in T[:4]:
+            assert runner.run(when).succeeded
+        sent = [r.query["after"] for r in upstream.requests]
+        assert sent == [["0"], ["12345"], ["12345"], ["12346"]]  # 99 < 12345: kept
+        mark = state(runner, "header-ids")
+        assert (mark["mark"], mark["markOrder"]) == ("12346", 12346)
 
 
 def test_concurrent_deliveries_never_move_the_mark_back(app: cdk.App, upstream: Upstream) -> None:

@@ -454,7 +454,12 @@ def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: c
     assert first["QueryLanguage"] == "JSONata"
     assert first["Assign"] == {"cursorBest": "{% $requestMark %}"}
     assert '$qs($merge([$requestQuery, {"page": ["1"]}]))' in first["Output"]
-    assert states["DownloadPage"]["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
+    # The page's values are read where the page is kept, by a Pass that only assigns.
+    assert "Assign" not in states["DownloadPage"]
+    assert states["ReadPage"] == {
+        "Type": "Pass", "Assign": {"cursorValues.$": "$.raw.ResponseBody[*].updated_at"},
+        "Next": "NextRequest",
+    }  # fmt: skip
     fold = states["NextRequest"]["Assign"]["cursorBest"]
     assert "$reduce($cursorValues, function($a, $v)" in fold and fold.endswith("$cursorBest)) %}")
     assert states["MorePages"]["Default"] == "ComputeMark"
@@ -463,7 +468,7 @@ def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: c
     assert states["DownloadPage"]["Next"] == "DownloadPageThrottled"
     [throttled] = states["DownloadPageThrottled"]["Choices"]
     assert throttled["Variable"] == "$.raw.Headers['X-Downloader-Throttled']"
-    assert states["DownloadPageThrottled"]["Default"] == "NextRequest"
+    assert states["DownloadPageThrottled"]["Default"] == "ReadPage"
     assert states["WaitRetryAfter"]["Next"] == "DownloadPage"
     key = states["PersistPage"]["Parameters"]["Item"]["sk"]["S.$"]
     assert key == (

@@ -138,6 +138,19 @@ def test_one_page_is_a_max_pages_and_one_item_a_page_size() -> None:
         (Pagination.next_url(path="$.ResponseBody.links[*].href"), None,
          r"pagination.path='\$.ResponseBody.links\[\*\].href'"),
         (Pagination.next_url(path="$..next"), None, r"pagination.path='\$..next'"),
+        # Issue 25, item 11: paths outside the raw answer (ResponseBody, Headers) never match.
+        (Pagination.next_url(path="$.next"), None,
+         r"pagination.path='\$.next': is outside the raw answer.*"
+         r"Fix: start it with \$.ResponseBody or \$.Headers, e.g. path='\$.ResponseBody.next'"),
+        (Pagination.next_url(path="$.StatusText"), None, r"pagination.path='\$.StatusText'"),
+        (Pagination.next_url(path="$"), None, r"pagination.path='\$': is outside"),
+        (Pagination.offset(items_path="$.results"), None,
+         r"pagination.items_path='\$.results': is outside the raw answer"),
+        (Pagination.offset(total_path="$.ResponseBodyTotal"), None,
+         r"pagination.total_path='\$.ResponseBodyTotal': is outside the raw answer"),
+        (Pagination.page_number(items_path="$.data"), None,
+         r"pagination.items_path='\$.data': is outside the raw answer.*"
+         r"e.g. items_path='\$.ResponseBody'"),
         (Pagination.offset(limit=0), None,
          r"pagination.limit=0: is not an integer from 1 to 10,000"),
         (Pagination.offset(limit_param="offset"), None,

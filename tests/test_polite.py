@@ -55,19 +55,30 @@ def follow(asl: dict[str, Any], start: str | None = None) -> list[str]:
 def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) -> None:
     asl = definition(polite, "all")
     assert follow(asl) == [
-        "ReadState", "StillFresh", "ComputeHeaders", "Download", "ReadAnswer", "HashAnswer",
-        "IsUnchanged", "Persist", "Remember", "Archive",
+        "ReadState", "StillFresh", "ComputeHeaders", "Download", "ReadDownload",
+        "SelectDownload", "AnswerText", "ReadAnswer", "IsUnchanged", "Persist", "Remember",
+        "Archive",
     ]  # fmt: skip
     states = asl["States"]
     read = states["ReadState"]
     assert read["Resource"].endswith(":::dynamodb:getItem")
-    assert read["Parameters"]["ConsistentRead"] is True
-    assert read["Parameters"]["Key"]["sk"] == {"S": "#state"}
-    assert read["Assign"] == {"stateItem.$": "$"}
-    # The download's headers are computed each run; a 304 ends the run successfully.
+    assert read["Arguments"]["ConsistentRead"] is True
+    assert read["Arguments"]["Key"]["sk"] == {"S": "#state"}
+    # JSONata: the GetItem result assigned, the state's input passed on (issue 25, item 9).
+    assert read["QueryLanguage"] == "JSONata"
+    assert read["Assign"] == {"stateItem": "{% $states.result %}"}
+    assert read["Output"] == "{% $states.input %}"
+    # The download's headers are computed each run; a 304 ends the run successfully. The
+    # answer is kept whole under $.result; a Pass that only assigns reads its headers, then
+    # the selector applies.
     download = states["Download"]
     assert download["Parameters"]["Headers.$"] == "$requestHeaders"
-    assert download["Assign"] == {"answerHeaders.$": "$.Headers"}
+    assert "Assign" not in download and "ResultSelector" not in download
+    assert download["ResultPath"] == "$.result"
+    assert states["ReadDownload"] == {
+        "Type": "Pass", "Assign": {"answerHeaders.$": "$.result.Headers"},
+        "Next": "SelectDownload",
+    }  # fmt: skip
     [catch] = [c for c in download["Catch"] if c["ErrorEquals"] == ["ApiGateway.304"]]
     # A final JSONata Pass with Output ("Succeed workflow state" allows Output too, but cfn-lint
     # 1.58's schema refuses QueryLanguage on a Succeed).
@@ -78,10 +89,15 @@ def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) 
     assert "If-None-Match" in headers and "If-Modified-Since" in headers
     assert "$stateItem.Item.etag.S" in headers
     # The hash of the selected result (under $.result: an archive follows), compared with
-    # the remembered one.
-    assert states["HashAnswer"]["Assign"] == {
-        "answerHash.$": "States.Hash(States.JsonToString($.result), 'SHA-256')"
-    }
+    # the remembered one: its JSON text with every digit, hashed in pieces of 2,500 characters
+    # (States.Hash takes at most 10,000), then the pieces' hashes.
+    assert states["AnswerText"] == {
+        "Type": "Pass", "Assign": {"answerText.$": "States.JsonToString($.result)"},
+        "Next": "ReadAnswer",
+    }  # fmt: skip
+    hashed = states["ReadAnswer"]["Assign"]["answerHash"]
+    assert "$substring($text, $i * 2500, 2500), 'SHA-256')" in hashed
+    assert hashed.startswith("{% ( $text := $answerText; $hash($join($map([0..")
     [when] = states["IsUnchanged"]["Choices"]
     assert "$stateItem.Item.resultHash.S" in when["Condition"]
     assert follow(asl, when["Next"]) == ["RememberUnchanged", "Unchanged"]
@@ -111,11 +127,15 @@ def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) 
 def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
     changes = definition(polite, "changes")
     assert follow(changes) == [
-        "ReadState", "Download", "ReadAnswer", "HashAnswer", "IsUnchanged", "Persist", "Remember"
+        "ReadState", "Download", "ReadDownload", "SelectDownload", "AnswerText", "ReadAnswer",
+        "IsUnchanged", "Persist", "Remember",
     ]  # fmt: skip
-    assert changes["States"]["HashAnswer"]["Assign"] == {
-        "answerHash.$": "States.Hash(States.JsonToString($), 'SHA-256')"
+    assert changes["States"]["AnswerText"]["Assign"] == {
+        "answerText.$": "States.JsonToString($.result)"
     }
+    assert "answerHash" in changes["States"]["ReadAnswer"]["Assign"]
+    etag_read = definition(polite, "etag")["States"]["ReadAnswer"]["Assign"]
+    assert "answerHash" not in etag_read  # without changes_only, no hash
     assert "Headers" not in changes["States"]["Download"]["Parameters"]
     assert "Catch" not in changes["States"]["Download"]
     etag = definition(polite, "etag")
@@ -133,14 +153,16 @@ def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
 def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: Scenario) -> None:
     asl = definition(polite, "marks")
     assert follow(asl) == [
-        "ReadState", "ComputeRequest", "Download", "ReadAnswer", "HashAnswer", "IsUnchanged",
-        "Persist", "Remember", "ComputeMark", "AdvanceMark",
+        "ReadState", "ComputeRequest", "Download", "ReadDownload", "SelectDownload",
+        "AnswerText", "ReadAnswer", "IsUnchanged", "Persist", "Remember", "ComputeMark",
+        "AdvanceMark",
     ]  # fmt: skip
     reads = [n for n, s in asl["States"].items() if s.get("Resource", "").endswith("getItem")]
     assert reads == ["ReadState"]
-    assert asl["States"]["Download"]["Assign"] == {
-        "cursorValues.$": "$.ResponseBody[*].updated_at", "answerHeaders.$": "$.Headers",
-    }  # fmt: skip
+    assert asl["States"]["ReadDownload"]["Assign"] == {
+        "cursorValues.$": "$.result.ResponseBody[*].updated_at",
+        "answerHeaders.$": "$.result.Headers",
+    }
 
 
 def test_without_polite_features_nothing_changes(default: Scenario) -> None:

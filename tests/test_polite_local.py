@@ -4,11 +4,13 @@ run that stores nothing says."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local_helpers import Answer, Upstream
+from sfn_downloader._contract import HASH_INPUT_LIMIT
 from sfn_downloader.local import LocalRunner
 
 from scenarios import Scenario
@@ -121,6 +123,32 @@ def test_changes_only_three_identical_answers_then_a_different_one_are_two_items
         remembered = state(runner, "changes")
         assert len(remembered["resultHash"]) == 64  # SHA-256, hex
         assert remembered["rememberedFor"] == T[3]
+
+
+def test_changes_only_compares_answers_past_the_hash_input_limit_and_every_digit(
+    polite: Scenario, upstream: Upstream
+) -> None:
+    """Issue 25, item 1: the selected result of a 60,000-character answer (``States.Hash`` takes
+    at most 10,000 characters, so hashing it whole failed every run) is hashed in pieces; a
+    change at character 50,000, or in the 16th digit of a number, is a change."""
+    padding = "x" * 60_000
+    changed = padding[:50_000] + "y" + padding[50_001:]
+    assert len(json.dumps({"players": 5, "padding": padding})) > 6 * HASH_INPUT_LIMIT
+    for runner in runner_for(polite, upstream, "Changes"):
+        upstream.script(
+            Answer(200, {"players": 5, "padding": padding}, {"X-Request-Id": "1"}),
+            Answer(200, {"players": 5, "padding": padding}, {"X-Request-Id": "2"}),
+            Answer(200, {"players": 5, "padding": changed}),
+            Answer(200, {"players": 5, "id": 1764221400123456}),
+            Answer(200, {"players": 5, "id": 1764221400123457}),
+        )
+        outputs = []
+        for when in T[:5]:
+            execution = runner.run(when)
+            assert execution.status == "SUCCEEDED", execution.cause
+            outputs.append(execution.output.get("outcome"))
+        assert outputs == [None, "unchanged", None, None, None]
+        assert [i["sk"] for i in answers(runner, "changes")] == [T[0], T[2], T[3], T[4]]
 
 
 def test_a_fresh_answer_means_no_request_until_it_expires(

@@ -140,10 +140,14 @@ def test_incremental_reads_the_state_item_and_advances_it_after_the_answer_is_st
         "AdvanceMark",
     ]
     read = states["ReadState"]
-    assert read["Parameters"]["Key"] == {"pk": {"S": "TestStack/Issues"}, "sk": {"S": "#state"}}
-    assert read["Parameters"]["ConsistentRead"] is True
-    assert read["Assign"] == {"stateItem.$": "$"} and read["ResultPath"] is None
-    assert states["Download"]["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
+    assert read["Arguments"]["Key"] == {"pk": {"S": "TestStack/Issues"}, "sk": {"S": "#state"}}
+    assert read["Arguments"]["ConsistentRead"] is True
+    assert read["Assign"] == {"stateItem": "{% $states.result %}"}
+    assert read["Output"] == "{% $states.input %}"
+    # No selector, the default ResultPath: the download's Assign can only mean its answer.
+    download = states["Download"]
+    assert "ResultPath" not in download and "ResultSelector" not in download
+    assert download["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
     since = states["ComputeRequest"]["Assign"]["requestQuery"]["since"]
     assert since == [
         "{% ($exists($stateItem.Item.mark.S) ? $stateItem.Item.mark.S : '2026-01-01T00:00:00Z') %}"

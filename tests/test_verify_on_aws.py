@@ -420,6 +420,28 @@ def test_assign_before_selector_shows_what_assign_saw(
     assert definition["States"]["Show"]["Parameters"]["assigned.$"] == "$whole"
 
 
+def test_assign_result_path_shows_what_assign_saw_with_each_result_path(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    raw = {"StatusCode": 200, "Headers": {}, "ResponseBody": {}}
+    add_sync_run(sfn_stubbed[1], ARN % "assign-null", definitions, {"assigned": {}})
+    add_sync_run(sfn_stubbed[1], ARN % "assign-kept", definitions, {"assigned": raw})
+
+    result = ask(verify, "assign-result-path", {}, sfn_stubbed)
+
+    assert result == {
+        "null": {"status": "SUCCEEDED", "error": None, "assigned keys": [],
+                 "reading": "the state's output"},
+        "kept": {"status": "SUCCEEDED", "error": None, "assigned keys": sorted(raw),
+                 "reading": "the result"},
+    }  # fmt: skip
+    first, second = (d["States"]["Probe"] for d in definitions.definitions())
+    assert first["ResultPath"] is None and second["ResultPath"] == "$.result"
+    assert first["Assign"] == second["Assign"] == {"whole.$": "$"}
+    assert "ResultSelector" not in first and "ResultSelector" not in second
+
+
 def test_assign_no_match_shows_what_each_body_assigned(
     verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
 ) -> None:
@@ -759,6 +781,8 @@ def test_main_asks_every_question_then_deletes_everything(
                 done = {"status": "SUCCEEDED", "output": json.dumps(CHILD_OUTPUT)}
                 add_standard_run(sfn_stub, arn, definitions, done)
         run({"assigned": {"StatusCode": 200, "ResponseBody": {}}, "output": {}})
+        run({"assigned": {}})  # assign-result-path: ResultPath null ...
+        run({"assigned": {"StatusCode": 200, "ResponseBody": {}}})  # ... and $.result
         run({"assigned": []})  # assign-no-match: a wildcard over an object's values
         run(error="States.Runtime")  # ... and over a missing parent
         run({"ResponseBody": {"missing": "[]"}})

@@ -6,6 +6,7 @@ Each returns or yields ``Problem``s; none raises. The features call them from th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import parse_qs
@@ -237,16 +238,36 @@ _SEGMENT = re.compile(
 ``starting_after`` needs its page's last id)."""
 
 
+RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
+"""Where a path into the raw answer can read: its body, or its headers (values are lists)."""
+
+
 def answer_path_problems(prop: str, path: object, example: str) -> Iterator[Problem]:
     """``path`` must be a plain JSONPath into the raw answer: ``$.ResponseBody.next``,
-    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards)."""
+    ``$.Headers['X-Total'][0]`` (names and indexes only, no filters or wildcards), under its
+    body or its headers."""
+    name = prop.rsplit(".", 1)[-1]
     if not isinstance(path, str) or not path.startswith("$") or _segments(path) is None:
         yield Problem(
             prop,
             path,
             "is not a plain JSONPath into the raw answer (names and indexes only).",
-            f"pass e.g. {prop.rsplit('.', 1)[-1]}={example!r}.",
+            f"pass e.g. {name}={example!r}.",
         )
+    elif not in_raw_answer(path):
+        yield Problem(
+            prop,
+            path,
+            "is outside the raw answer, which holds only ResponseBody, Headers, StatusCode and "
+            "StatusText: no answer would ever have a value there.",
+            f"start it with $.ResponseBody or $.Headers, e.g. {name}={example!r}.",
+        )
+
+
+def in_raw_answer(path: str) -> bool:
+    """True for a path at or under ``$.ResponseBody`` or ``$.Headers``."""
+    return any(path == root or path.startswith((f"{root}.", f"{root}[")) for root in
+               RAW_ANSWER_ROOTS)  # fmt: skip
 
 
 def is_plain_path(path: object) -> bool:
@@ -255,24 +276,44 @@ def is_plain_path(path: object) -> bool:
     return isinstance(path, str) and path.startswith("$") and _segments(path) is not None
 
 
-def _segments(path: str) -> list[str] | None:
-    rest, segments = path[1:], []
+def _steps(path: str) -> list[str | int] | None:
+    """The names (``str``) and indexes (``int``) of a plain JSONPath; None if it is not one."""
+    rest, steps = path[1:], []
     while rest:
         match = _SEGMENT.match(rest)
         if match is None:
             return None
         name, quoted, double, index = match.groups()
-        segments.append(f"[{index}]" if index is not None else f"`{name or quoted or double}`")
+        steps.append(int(index) if index is not None else name or quoted or double)
         rest = rest[match.end() :]
-    return segments
+    return steps
+
+
+def _segments(path: str) -> list[str] | None:
+    steps = _steps(path)
+    if steps is None:
+        return None
+    return [f"[{step}]" if isinstance(step, int) else f"`{step}`" for step in steps]
 
 
 def jsonata_path(path: str, root: str = "$raw") -> str:
-    """``$.ResponseBody.next`` as JSONata on ``root``: ``$raw.`ResponseBody`.`next```."""
-    segments = _segments(path) or []
+    """``$.ResponseBody.next`` as JSONata on ``root``: ``$raw.`ResponseBody`.`next```.
+
+    A header (``$.Headers['X-Next-Cursor'][0]``) is found whatever the case of its name: HTTP
+    header names are case-insensitive (RFC 9110, 5.1), and an HTTP_PROXY integration passes
+    them on as the API wrote them (``x-next-cursor``)."""
+    steps = _steps(path) or []
     text = root
-    for segment in segments:
-        text += segment if segment.startswith("[") else f".{segment}"
+    if len(steps) >= 2 and steps[0] == "Headers" and isinstance(steps[1], str):
+        headers = f"{root}.`Headers`"
+        name = json.dumps(steps[1].lower())
+        text = (
+            f"($lookup({headers}, $filter($keys({headers}), "
+            f"function($k) {{ $lowercase($k) = {name} }})[0]))"
+        )
+        steps = steps[2:]
+    for step in steps:
+        text += f"[{step}]" if isinstance(step, int) else f".`{step}`"
     return text
 
 

@@ -352,7 +352,17 @@ assigned by ``ComputeHeaders``; the download reads them (``Headers.$``)."""
 ANSWER_HEADERS_VARIABLE = "answerHeaders"
 """The raw answer's headers (name → list of values), assigned by the download."""
 ANSWER_HASH_VARIABLE = "answerHash"
-"""With ``Store.changes_only()``: the selected result's hash, assigned by ``HashAnswer``."""
+"""With ``Store.changes_only()``: the selected result's hash, assigned by ``ReadAnswer``."""
+ANSWER_TEXT_VARIABLE = "answerText"
+"""With ``Store.changes_only()``: the selected result as JSON text (``States.JsonToString``,
+every digit kept), assigned by ``AnswerText``."""
+HASH_INPUT_LIMIT = 10_000
+"""``States.Hash`` takes at most 10,000 characters ("Intrinsic functions")."""
+HASH_CHUNK = 2_500
+"""``ReadAnswer`` hashes the answer's text in pieces of this many characters, then the pieces'
+hashes joined: every input to a hash stays under ``HASH_INPUT_LIMIT`` even counted in UTF-8
+bytes (4 a character at most), and a 256 KiB state gives at most 105 pieces, 6,720 hex
+characters."""
 MEMORY_UPDATE_VARIABLE = "memoryUpdate"
 """What ``Remember`` writes (``etag``, ``lastModified``, ``freshUntil``, ``order``), assigned by
 ``ReadAnswer``."""

@@ -49,17 +49,20 @@ class StateItem:
     def read(self, scope: Construct, construct_id: str = "ReadState") -> tasks.DynamoGetItem:
         """GetItem (strongly consistent) assigning ``$stateItem``; the state passes unchanged.
 
-        Without a ResultSelector, ``$`` in Assign is the GetItem result whichever way the
-        service orders the two.
+        A JSONata state: its Assign reads ``$states.result`` (the GetItem result) and its
+        Output is ``$states.input``, as "Passing data between states with variables" defines
+        them. What ``$`` means in the Assign of a JSONPath Task whose ``ResultPath`` is null
+        (the raw result, or the state's output, which is its input) no document settles
+        (``scripts/verify_on_aws.py`` asks).
         """
-        read = tasks.DynamoGetItem(
+        read = tasks.DynamoGetItem.jsonata(
             scope,
             construct_id,
             table=self.table,
             key=self.key(),
             consistent_read=True,
-            assign={f"{STATE_ITEM_VARIABLE}.$": "$"},
-            result_path=sfn.JsonPath.DISCARD,
+            assign={STATE_ITEM_VARIABLE: "{% $states.result %}"},
+            outputs="{% $states.input %}",
         )
         _retry(read)
         return read

@@ -206,3 +206,28 @@ def stored_in_map(
     )  # fmt: skip
     catch_into(failure, persist)
     return persist.next(written)
+
+
+def read_answer(
+    scope: Construct, construct_id: str, where: str, assign: Mapping[str, Any]
+) -> sfn.Pass:
+    """A Pass with only ``Assign``: the paths of ``assign`` (JSONPath on the raw answer, keys
+    ending ``.$``) read the answer kept at ``where``.
+
+    A Pass without Result, Parameters or paths passes its input on: its input, result and
+    output are one value, so ``$`` in its Assign means the state whichever of them Assign
+    reads. A Task's Assign with a ResultSelector or a ResultPath would depend on which (no
+    document settles it; ``scripts/verify_on_aws.py`` asks).
+    """
+    return sfn.Pass(scope, construct_id, assign=rebased(assign, where))
+
+
+def rebased(assign: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``{"x.$": "$.Headers"}`` read at ``where``: ``{"x.$": "<where>.Headers"}``."""
+
+    def at(value: Any) -> Any:
+        if isinstance(value, str) and (value == "$" or value[:2] in ("$.", "$[")):
+            return where + value[1:]
+        return value
+
+    return {name: at(value) if name.endswith(".$") else value for name, value in assign.items()}

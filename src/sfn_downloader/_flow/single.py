@@ -12,7 +12,7 @@ from constructs import Construct
 
 from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Exchange, Request, RunParts
-from .._states import answer_errors_check, sort_key
+from .._states import answer_errors_check, read_answer, sort_key
 
 
 class SingleRequest:
@@ -30,6 +30,16 @@ class SingleRequest:
         # With retry_after (a throttled answer must not meet result_selector) or a GraphQL
         # errors check, the download keeps the raw answer; the selector is applied after.
         raw_first = waits is not None or parts.answer_errors is not None
+        reactions = parts.on_status
+        # What the download keeps of the answer (headers, cursor values) is read by a Pass
+        # after it, unless the download's own Assign can mean only the raw answer (no
+        # ResultSelector, the default ResultPath): see ``_states.read_answer``.
+        assign = parts.download_assign or None
+        if assign is not None and (
+            raw_first or keeps_result or parts.key_suffix_path is not None
+            or reactions.selector(parts.result_selector) is not None
+        ):  # fmt: skip
+            raw_first = True
         # With query overrides the key suffix set before the download must reach Persist; with
         # retry_after the input must survive the answer, for the download to be asked again.
         keeps_state = keeps_result or parts.key_suffix_path is not None or raw_first
@@ -39,7 +49,6 @@ class SingleRequest:
             if parts.key_suffix_path is not None
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )  # fmt: skip
-        reactions = parts.on_status
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
         task = parts.downloads.task(
             scope,
@@ -47,7 +56,7 @@ class SingleRequest:
             parts.first_request(),
             result_selector=None if raw_first else reactions.selector(parts.result_selector),
             result_path=result_path,
-            assign=parts.download_assign,
+            assign=None if raw_first else assign,
         )
         parts.memory.guard(scope, task)
         download: sfn.Chain | sfn.TaskStateBase = task
@@ -127,6 +136,8 @@ def _raw_first(scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where
         reactions.catch(task, skip=skip)
     waits = parts.server_waits
     chain = waits.around(scope, "Download", task) if waits else sfn.Chain.start(task)
+    if parts.download_assign:
+        chain = chain.next(read_answer(scope, "ReadDownload", where, parts.download_assign))
     select = None
     if parts.result_selector is not None:
         select = sfn.Pass(

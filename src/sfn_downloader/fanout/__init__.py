@@ -46,6 +46,7 @@ from .._request import HttpRequest
 from .._states import (
     SUCCEEDED,
     catch_into,
+    read_answer,
     record_failure,
     sort_key,
     stored_in_map,
@@ -339,12 +340,11 @@ class FanOut:
             .with_path(sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"))
             .reading_query(f"{REQUEST_PATH}.query")
         )
-        if parts.server_waits is not None:
-            return FanOut._waited(scope, parts, request)
+        if parts.server_waits is not None or parts.download_assign:
+            return FanOut._raw_first(scope, parts, request)
         download = parts.downloads.task(
             scope, "Download", request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
-            assign=parts.download_assign,
         )  # fmt: skip
         failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
         persist = _stored(scope, parts, failure)
@@ -362,18 +362,17 @@ class FanOut:
         return _with_mark(scope, parts, start.next(persist), persist)
 
     @staticmethod
-    def _waited(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
-        """``retry_after`` in each path's iteration: the download keeps its raw answer, a
-        throttled one waits and asks again (a wait refused ends this path as a failed
-        outcome, the other paths go on), then [the 204 action] → [``SelectDownload``] →
-        ``Persist``."""
+    def _raw_first(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
+        """The download keeps its raw answer: with ``retry_after`` a throttled one waits and
+        asks again (a wait refused ends this path as a failed outcome, the other paths go
+        on); with ``incremental`` ``ReadDownload`` reads the cursor values where the answer is
+        kept (one meaning: ``_states.read_answer``); then [the 204 action] →
+        [``SelectDownload``] → ``Persist``."""
         waits, reactions = parts.server_waits, parts.on_status
-        assert waits is not None
         key_path = f"{REQUEST_PATH}.key"
         download = parts.downloads.task(
-            scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH,
-            assign=parts.download_assign,
-        )  # fmt: skip
+            scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH
+        )
         failure = record_failure(scope, "RecordFailure", key_path=key_path)
         persist = _stored(scope, parts, failure)
         catch_into(failure, download)
@@ -384,10 +383,18 @@ class FanOut:
                 parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(key_path)},
             )  # fmt: skip
             reactions.catch(download, skip=skipped)
-        waited = waits.around(
-            scope, "Download", download, raw_path=RESPONSE_PATH,
-            failed=waits_failed(scope, key_path=key_path),
+        waited = (
+            waits.around(
+                scope, "Download", download, raw_path=RESPONSE_PATH,
+                failed=waits_failed(scope, key_path=key_path),
+            )
+            if waits is not None
+            else sfn.Chain.start(download)
         )  # fmt: skip
+        if parts.download_assign:
+            waited = waited.next(
+                read_answer(scope, "ReadDownload", RESPONSE_PATH, parts.download_assign)
+            )
         stored: sfn.IChainable = persist
         if parts.result_selector is not None:
             select = sfn.Pass(

@@ -55,6 +55,7 @@ from .._states import (
     frame_done,
     frame_failed,
     frame_sort_key,
+    read_answer,
     waits_failed,
 )
 
@@ -132,7 +133,6 @@ def build_loop(
     fold = parts.page_fold
     download = downloads.task(
         scope, "DownloadPage", _from_state(parts, body_in_state), result_path=RAW_PATH,
-        assign=parts.download_assign,
     )  # fmt: skip
     next_request = sfn.Pass.jsonata(
         scope, "NextRequest",
@@ -177,6 +177,10 @@ def build_loop(
     if parts.answer_errors is not None:  # checked before anything stores the page
         errors = answer_errors_check(scope, RAW_PATH, parts.answer_errors, page_path="$.page")
         answered = errors.otherwise(answered)
+    if parts.download_assign:  # the page's values, read where they are kept (one meaning)
+        read = read_answer(scope, "ReadPage", RAW_PATH, parts.download_assign)
+        read.next(answered)
+        answered = read
     waits = parts.server_waits
     if waits is not None:
         failed_wait = (

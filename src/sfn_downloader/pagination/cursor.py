@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_run_length, headers_read
+from .._checks import RAW_ANSWER_ROOTS, check_run_length, headers_read, in_raw_answer
 from .._contract import CURSOR_MISSING_ERROR, FLOW_STATE_EVENTS, REQUEST_FIELD, TASK_EVENTS
 from .._parts import CheckContext, RunParts
 from .._request import body_pointer
@@ -26,8 +26,6 @@ PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
 """A page's history events: DownloadPage 5, NextRequest (Pass) 2, SelectPage (Pass) 2,
 PersistPage 5, MorePages (Choice) 2: 16."""
 
-RAW_ANSWER_ROOTS = ("$.ResponseBody", "$.Headers")
-"""Where a cursor can be: the answer's body, or its headers (values are lists)."""
 _LINK_HEADER = re.compile(r"^\$\.Headers(\.Link\b|\[['\"]Link['\"]\])", re.IGNORECASE)
 
 
@@ -73,8 +71,7 @@ class CursorPagination(Pagination):
                 "cursor and every page after the first would be wrong.",
                 "use Pagination.link_header(), which follows the Link header's next URL.",
             )
-        elif not any(path == root or path.startswith((f"{root}.", f"{root}[")) for root in
-                     RAW_ANSWER_ROOTS):  # fmt: skip
+        elif not in_raw_answer(path):
             yield Problem(
                 "pagination.next_path",
                 path,

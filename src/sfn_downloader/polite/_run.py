@@ -1,7 +1,7 @@
 """The polite features of one downloader, together: their checks and their states.
 
     ReadState → [StillFresh → Fresh] → [ComputeHeaders] → ... → Download (→ [NotModified])
-        → ReadAnswer → [HashAnswer → Unchanged → RememberUnchanged → Unchanged]
+        → [AnswerText] → ReadAnswer → [IsUnchanged → RememberUnchanged → Unchanged]
         → Persist → Remember → ...
 
 ``ReadState`` is the downloader's one read of its state item (shared with ``incremental``);
@@ -23,9 +23,11 @@ from constructs import Construct
 from .._contract import (
     ANSWER_HASH_VARIABLE,
     ANSWER_HEADERS_VARIABLE,
+    ANSWER_TEXT_VARIABLE,
     CONDITIONAL_REQUEST_HEADERS,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
+    HASH_CHUNK,
     LAST_MODIFIED_ATTRIBUTE,
     MEMORY_UPDATE_VARIABLE,
     NOT_MODIFIED_STATUS,
@@ -49,6 +51,13 @@ from . import expires as _expires
 from .store import Store
 
 _SCHEDULED = f"{{% $states.context.Execution.Input.{SCHEDULED_TIME_KEY} %}}"
+# JSONata: SHA-256 of the SHA-256 hashes of the answer's text in pieces of HASH_CHUNK
+# characters, joined (the empty text: the hash of '').
+_HASH_EXPRESSION = (
+    f"{{% ( $text := ${ANSWER_TEXT_VARIABLE}; "
+    f"$hash($join($map([0..$ceil($length($text) / {HASH_CHUNK}) - 1], function($i) {{ "
+    f"$hash($substring($text, $i * {HASH_CHUNK}, {HASH_CHUNK}), 'SHA-256') }})), 'SHA-256') ) %}}"
+)
 _DEFAULT_MAX_FRESH_SECONDS = 3600
 """``max_fresh`` without a rate schedule (a cron, or on demand only)."""
 # JSONata: the first value of a response header (all of them joined, for Cache-Control), names
@@ -289,23 +298,26 @@ class BoundPoliteRun:
         )
 
     def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
-        """``ReadAnswer → [HashAnswer → Unchanged] → persist``: a chain ending at ``persist``."""
+        """``[AnswerText →] ReadAnswer → [IsUnchanged] → persist``: a chain ending at
+        ``persist``.
+
+        With ``changes_only``: ``AnswerText`` (JSONPath, a Pass that only assigns) keeps the
+        selected result as JSON text with every digit (``States.JsonToString``; JSONata's
+        ``$string`` writes 15 significant digits), and ``ReadAnswer`` hashes it in pieces
+        (``HASH_CHUNK``): ``States.Hash`` over the whole text fails past 10,000 characters."""
         run = self._run
         if not run.active:
             return sfn.Chain.start(persist)
-        read = sfn.Pass.jsonata(
-            scope, "ReadAnswer", assign={MEMORY_UPDATE_VARIABLE: self._update_expression()}
-        )
+        assign = {MEMORY_UPDATE_VARIABLE: self._update_expression()}
+        if run.changes_only:
+            assign[ANSWER_HASH_VARIABLE] = _HASH_EXPRESSION
+        read = sfn.Pass.jsonata(scope, "ReadAnswer", assign=assign)
         if not run.changes_only:
             return read.next(persist)
-        hashed = sfn.Pass(
+        text = sfn.Pass(
             scope,
-            "HashAnswer",
-            assign={
-                f"{ANSWER_HASH_VARIABLE}.$": (
-                    f"States.Hash(States.JsonToString({selected_path}), 'SHA-256')"
-                )
-            },
+            "AnswerText",
+            assign={f"{ANSWER_TEXT_VARIABLE}.$": f"States.JsonToString({selected_path})"},
         )
         unchanged = sfn.Pass.jsonata(
             scope,
@@ -325,8 +337,8 @@ class BoundPoliteRun:
             self._remember(scope, "RememberUnchanged", "MemoryKeptUnchanged").next(unchanged),
         )
         gate.otherwise(persist)
-        read.next(hashed).next(gate)
-        return sfn.Chain.custom(read, [persist], persist)
+        text.next(read).next(gate)
+        return sfn.Chain.custom(text, [persist], persist)
 
     def stored(self, scope: Construct) -> list[sfn.IChainable]:
         """``Remember``, right after ``Persist``."""

@@ -5,9 +5,11 @@ answer, then moves the mark to the largest value at ``cursor_path`` in the answe
 further than the stored mark: an ``UpdateItem`` of the downloader's state item whose condition
 (``markOrder`` smaller than the new one, or absent) makes the mark only move forward.
 
-- ISO 8601 timestamps (``initial`` a string) compare as instants (``$toMillis``: offsets and
-  fractions understood; ``markOrder`` holds epoch milliseconds); numbers (``initial`` an int or
-  a float) compare as numbers. The mark is sent as the API wrote it.
+- The type of ``initial`` chooses how values compare. ISO 8601 timestamps (``initial`` a
+  string) compare as instants (``$toMillis``: offsets and fractions understood; ``markOrder``
+  holds epoch milliseconds); numbers (``initial`` an int or a float) compare as numbers, and so
+  do numbers written as text (Slack's ``ts`` ``"1700000000.000100"``, a header's
+  ``"12345"``: every header value is text). The mark is sent as the API wrote it.
 - A run that fails (download or store) never reaches the update: the next run asks again from
   the old mark, so no record is skipped. Records at the mark itself come again (APIs' ``since``
   is usually inclusive): each delivery's answer is its own item (``sk = <scheduled time>#<
@@ -64,6 +66,10 @@ _ISO_TIME = (
     "[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$/"
 )
 
+# JSONata: a number written as text ("1700000000.000100", a header's "12345") as jsonata 2.0.6's
+# $number reads it without failing (its own pattern: no leading zeros, no "+").
+_NUMBER = "/^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([Ee][-+]?[0-9]+)?$/"
+
 
 class Incremental:
     """A high-water mark kept between runs in the downloader's state item.
@@ -73,7 +79,8 @@ class Incremental:
         ``"$.Headers.X-Last-Id[0]"``.
     :param param: The query parameter the mark is sent as, e.g. ``"since"``.
     :param initial: The mark of the first run: an ISO 8601 time (``"2026-01-01T00:00:00Z"``;
-        the values then compare as instants) or a number (they compare as numbers).
+        the values then compare as instants) or a number (they compare as numbers, numbers
+        written as text included, e.g. a header's value or Slack's ``ts``).
     """
 
     def __init__(self, cursor_path: str, param: str, initial: str | int | float) -> None:
@@ -214,7 +221,7 @@ class Incremental:
             f"$toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) + "
             f"{INPUT_TIME_SKEW_SECONDS * 1000} : false"
             if self.is_timestamp
-            else "$type($v) = 'number'"
+            else f"$type($v) = 'number' or ($type($v) = 'string' and $contains($v, {_NUMBER}))"
         )
         return (
             f"$reduce({values}, function($a, $v) {{ "

@@ -1,0 +1,81 @@
+"""Header names in any letter case (issue 25, item 12), run locally: HTTP header names are
+case-insensitive (RFC 9110, 5.1) and an HTTP_PROXY integration and the HTTP Task pass them on as
+the API wrote them, so a stand-in that sends ``x-next-cursor``, ``link`` and ``x-pages`` must
+page as one that sends ``X-Next-Cursor``, ``Link`` and ``X-Pages``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Run, Seen, Upstream
+from sfn_downloader import DownloaderPattern, ItemField, Pagination, Transport
+
+from scenarios import EXAMPLE_API, api_key_connection
+
+TRANSPORTS = ("Proxy", "Http")
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    """A header cursor and a Link header on both transports; X-Pages on the proxy."""
+    app = cdk.App()
+    for name in TRANSPORTS:
+        stack = cdk.Stack(app, name)
+
+        def transport(pattern: str, stack: cdk.Stack = stack, name: str = name) -> Transport | None:
+            if name != "Http":
+                return None
+            return Transport.http_task(api_key_connection(stack, f"{pattern}Connection"))
+
+        body = {"page": ItemField.json("$.ResponseBody")}
+        DownloaderPattern(
+            stack, "Cursor", endpoint=EXAMPLE_API, path="/v1/events", item=body,
+            pagination=Pagination.cursor(
+                next_path="$.Headers['X-Next-Cursor'][0]", param="cursor", max_pages=10
+            ),
+            transport=transport("Cursor"),
+        )  # fmt: skip
+        DownloaderPattern(
+            stack, "Linked", endpoint=EXAMPLE_API, path="/v1/issues?per_page=2", item=body,
+            pagination=Pagination.link_header(max_pages=10), transport=transport("Linked"),
+        )  # fmt: skip
+    return app
+
+
+def cursor_pages(seen: Seen) -> Answer:
+    """Three pages: the cursor in a lower-case ``x-next-cursor`` header, none on the last."""
+    cursor = seen.query.get("cursor", ["c1"])[0]
+    page = int(cursor[1:])
+    headers = {"x-next-cursor": f"c{page + 1}"} if page < 3 else {}
+    return Answer(200, [{"page": page}], headers)
+
+
+def linked_pages(seen: Seen) -> Answer:
+    page = int(seen.query.get("page", ["1"])[0])
+    nxt = f"{EXAMPLE_API}/v1/issues?per_page=2&page={page + 1}"
+    return Answer(200, [{"page": page}], {"link": f'<{nxt}>; rel="next"'} if page < 3 else {})
+
+
+def pages(run: Run) -> list[Any]:
+    return sorted(json.loads(item["page"])[0]["page"] for item in run.items())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("name", "responder"), [("Cursor", cursor_pages), ("Linked", linked_pages)]
+)
+def test_a_lower_case_header_pages_like_a_canonical_one(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str, name: str,
+    responder: Callable[[Seen], Answer],
+) -> None:  # fmt: skip
+    upstream.respond(responder)
+    run = open_run(transport, name)
+    execution = run.run()
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert pages(run) == [1, 2, 3]
+    assert len(upstream.requests) == 3
