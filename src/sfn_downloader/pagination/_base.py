@@ -174,7 +174,8 @@ class Pagination(ABC):
             Default: ``"$.ResponseBody.next"``.
         :param max_pages: Default: 100.
         :param query_names: As ``link_header``'s: the query parameters next URLs may carry
-            (Django REST: ``["page"]``), needed with ``trim`` or ``retry_after``.
+            (Django REST: ``["page"]``), used with ``trim`` or ``retry_after``. Default: the
+            names APIs commonly write into next links, as for ``link_header``.
         """
         return _made("next_url", path=path, max_pages=max_pages, query_names=query_names)
 
