@@ -652,8 +652,10 @@ def build_from_answer(
             pages=Pagination.page_count(),
         )},
         "Things": {"fan_out": FanOut.from_answer(**things)},
-        "PagedThings": {"fan_out": FanOut.from_answer(**things),
-                        "pagination": Pagination.page_number(items_path="$.ResponseBody")},
+        # Each item's pages within the run: 100 items x 10 pages, 10 items at a time.
+        "PagedThings": {"fan_out": FanOut.from_answer(**things, max_items=100),
+                        "pagination": Pagination.page_number(items_path="$.ResponseBody",
+                                                             max_pages=10)},
     }  # fmt: skip
     patterns = {}
     for name, props in kinds.items():

@@ -117,3 +117,58 @@ def test_an_express_fan_out_one_at_a_time_past_five_minutes_is_refused() -> None
         r"after another\): at least 600 s.*Fix: use a higher concurrency",
     ):
         build(path="/v1/items/{n}", fan_out=paths(2000), concurrency=Concurrency.inline(1))
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [
+        Pagination.page_number(max_pages=3000),
+        Pagination.offset(max_pages=3000),
+        Pagination.link_header(max_pages=3000),
+        Pagination.next_url(max_pages=3000),
+    ],
+    ids=["page_number", "offset", "link_header", "next_url"],
+)
+def test_every_page_loop_over_the_history_quota_is_refused(pagination: Pagination) -> None:
+    """``page_number(max_pages=3000)`` on Standard used to synthesize and fail after about
+    1,300 pages were stored (issue 23): every one-after-another paginator is bounded as the
+    cursor is."""
+    with pytest.raises(DownloaderConfigError, match=(
+        r"pagination\.max_pages=3000: would need 57,040 history events \(3,000 pages x "
+        r"\(16 events \+ 3 for one retry\) \+ 40 for the rest of the run\).*"
+        r"Fix: use max_pages=1313 or less"
+    )):  # fmt: skip
+        build(pagination=pagination, workflow_type=STANDARD, timeout=HOUR)
+
+
+def test_every_page_of_every_path_counts_on_standard() -> None:
+    """100 paths x 100 pages in an inline Map share one history."""
+    with pytest.raises(DownloaderConfigError, match=(
+        r"pagination\.max_pages=100: would need 190,040 history events \(10,000 pages of all "
+        r"paths x .*Fix: keep max_pages x paths at 1313 or less, or use "
+        r"concurrency=Concurrency\.distributed"
+    )):  # fmt: skip
+        build(
+            path="/v1/{n}",
+            fan_out=paths(100),
+            pagination=Pagination.page_number(max_pages=100),
+            workflow_type=STANDARD,
+            timeout=cdk.Duration.hours(4),
+        )
+    # Each path its own child execution: each history holds one path's pages.
+    build(path="/v1/{n}", fan_out=paths(100), pagination=Pagination.page_number(max_pages=100),
+          workflow_type=STANDARD, timeout=cdk.Duration.hours(4),
+          concurrency=Concurrency.distributed(10))  # fmt: skip
+
+
+def test_every_page_of_every_listed_item_must_fit_express() -> None:
+    """``from_answer`` x pages: as many paths as a run may request (max_items, or 1,000), each
+    path's pages one after another, ``concurrency`` paths at a time."""
+    with pytest.raises(DownloaderConfigError, match=(
+        r"pagination\.max_pages=20: means 20 pages of each of 1,000 paths one after another, 10 "
+        r"paths at a time \(2,000 rounds\): at least 600 s .*more than the run's timeout of 300 s"
+    )):  # fmt: skip
+        build(path=None, fan_out=FanOut.from_answer(path="/v1/t", each="/v1/h/{item}"),
+              pagination=Pagination.page_number(max_pages=20))  # fmt: skip
+    build(path=None, fan_out=FanOut.from_answer(path="/v1/t", each="/v1/h/{item}", max_items=100),
+          pagination=Pagination.page_number(max_pages=20))  # fmt: skip

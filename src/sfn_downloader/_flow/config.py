@@ -247,6 +247,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
                     props.retry_after, props.records):  # fmt: skip
         if feature is not None:
             problems += feature.check(context)
+    if isinstance(shape, PagedFanOut):  # every page of every path, within the run
+        problems += shape.check_run_length(context)
     problems += check_graphql(props.body, props.result_selector, shape)
     problems += check_result_selector(props.result_selector)
     problems += check_timeout(props.timeout, workflow_type)

@@ -18,9 +18,10 @@ from urllib.parse import parse_qs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._parts import ANY_PATH, Exchange, Request, RunParts, with_query
+from .._parts import ANY_PATH, CheckContext, Exchange, Request, RunParts, with_query
 from ..errors import Problem
 from ..fanout import MAX_TARGETS_BYTES, FanOut
+from ..fanout.answer import MAX_ANSWER_ITEMS
 from ..pagination import Pagination
 
 
@@ -65,6 +66,20 @@ class PagedFanOut:
                 "Functions limits to 256 KiB.",
                 "split the paths over several downloaders.",
             )
+
+    def check_run_length(self, context: CheckContext) -> Iterator[Problem]:
+        """Every page of every path must fit the run: the paginator's check over the paths
+        (``from_answer``: as many as a run requests, ``max_items`` or 1,000)."""
+        source = self.fan_out.answer
+        bound = ""
+        if source is not None:
+            limit = source.max_items
+            paths = limit if isinstance(limit, int) and limit >= 1 else MAX_ANSWER_ITEMS
+            bound = f" (FanOut.from_answer's max_items bounds the paths: {paths:,} now)"
+        else:
+            paths = len(self.fan_out.targets(context.path, []))
+        if paths:
+            yield from self.pagination.check_run_length(context, paths=paths, bound=bound)
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The fan-out's Map, each iteration the paginator's page loop of its path."""

@@ -168,6 +168,8 @@ class FanOut:
         in_flight = context.concurrency.max_concurrency
         if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):
             return
+        if context.paginated:
+            return  # every page of every path is checked with the paginator
         if in_flight < 1:
             return  # the concurrency's own check reports it
         rounds = -(-len(targets) // in_flight)

@@ -16,8 +16,14 @@ from typing import Any, TypeVar
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import QUERY_NAME
-from .._contract import DISTRIBUTED_MAP_MAX_CONCURRENCY, LIST_ITEMS_NOT_FOUND_ERROR, PAGING_FIELD
+from .._checks import QUERY_NAME, check_run_length
+from .._contract import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    FLOW_STATE_EVENTS,
+    LIST_ITEMS_NOT_FOUND_ERROR,
+    PAGING_FIELD,
+    TASK_EVENTS,
+)
 from .._defaults import MAX_PAGES, NEXT_LINK_QUERY_NAMES
 from .._parts import CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
@@ -25,6 +31,9 @@ from ..errors import Problem
 P = TypeVar("P", bound="Pagination")
 
 DEFAULT_MAX_PAGES = MAX_PAGES
+LOOP_PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
+"""A page's history events in the page loop: DownloadPage 5, NextRequest (Pass) 2, SelectPage or
+ReadPage (Pass) 2, PersistPage 5, MorePages (Choice) 2: 16."""
 """A run fetches at most this many pages unless ``max_pages`` says otherwise."""
 
 
@@ -273,6 +282,52 @@ class Pagination(ABC):
         yield from self.check_query("path", context.path, context.query)
         yield from self._check_query_names()
         yield from self._check(context)
+        yield from self.check_run_length(context)
+
+    def check_run_length(
+        self, context: CheckContext, *, paths: int = 1, bound: str = ""
+    ) -> Iterator[Problem]:
+        """``max_pages`` pages one after another (of each of ``paths`` paths, their Map running
+        ``concurrency`` at a time) must fit the 25,000 history events of a Standard execution
+        (a Distributed Map's children keep their own) and the run's timeout, at 0.3 s a page at
+        least; the message gives the arithmetic.
+
+        :param paths: How many paths' pages the run holds (a fan-out's). Default: 1.
+        :param bound: What bounds ``paths``, for the fix (``FanOut.from_answer``'s
+            ``max_items``). Default: nothing said.
+        """
+        pages = self.valid_max_pages
+        in_flight = context.concurrency.max_concurrency
+        if pages is None or not isinstance(in_flight, int) or isinstance(in_flight, bool):
+            return
+        if in_flight < 1:
+            return  # the concurrency's own check reports it
+        one = paths == 1
+        rounds = pages * (1 if one else -(-paths // in_flight))
+        every = f"{pages:,} pages" + ("" if one else f" of each of {paths:,} paths")
+        yield from check_run_length(
+            "pagination.max_pages", pages, requests=pages * paths,
+            noun="pages" if one else "pages of all paths",
+            events_each=LOOP_PAGE_EVENTS, records_events=context.records_events,
+            history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD
+            and (one or not context.concurrency.is_distributed),
+            rounds=rounds,
+            sequence=f"{every} one after another"
+            + ("" if one else f", {in_flight} paths at a time ({rounds:,} rounds)"),
+            timeout_seconds=context.timeout_seconds,
+            history_fix=(
+                "use max_pages={most} or less, or workflow_type=StateMachineType.EXPRESS (no "
+                "history limit, at most 5 minutes a run)." if one else
+                "keep max_pages x paths at {most} or less" + bound + ", or use "
+                "concurrency=Concurrency.distributed(n) (each path its own child execution), or "
+                "split the paths over several downloaders."
+            ),
+            time_fix=(
+                "use max_pages={most} or less" if one else
+                "keep max_pages x rounds of paths at {most} or less" + bound
+                + ", use a higher concurrency"
+            ) + ", or a longer timeout (Standard runs up to a year; Express at most 5 minutes).",
+        )  # fmt: skip
 
     def _check_query_names(self) -> Iterator[Problem]:
         """``query_names`` (of the kinds whose next links the API writes): a list of names."""

@@ -14,17 +14,13 @@ from collections.abc import Iterator, Mapping
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import RAW_ANSWER_ROOTS, check_run_length, headers_read, in_raw_answer
-from .._contract import CURSOR_MISSING_ERROR, FLOW_STATE_EVENTS, REQUEST_FIELD, TASK_EVENTS
+from .._checks import RAW_ANSWER_ROOTS, headers_read, in_raw_answer
+from .._contract import CURSOR_MISSING_ERROR, REQUEST_FIELD
 from .._parts import CheckContext, RunParts
 from .._request import body_pointer
 from ..errors import Problem
 from ._base import Pagination, register
 from ._loop import answer_path_problems, build_loop, jsonata_path, set_param, string
-
-PAGE_EVENTS = 3 * FLOW_STATE_EVENTS + 2 * TASK_EVENTS
-"""A page's history events: DownloadPage 5, NextRequest (Pass) 2, SelectPage (Pass) 2,
-PersistPage 5, MorePages (Choice) 2: 16."""
 
 _LINK_HEADER = re.compile(r"^\$\.Headers(\.Link\b|\[['\"]Link['\"]\])", re.IGNORECASE)
 
@@ -81,20 +77,6 @@ class CursorPagination(Pagination):
                 "(e.g. \"$.Headers['X-Next-Cursor'][0]\").",
             )
         yield from self._check_body_and_more(context)
-        pages = self.valid_max_pages
-        if pages is None:
-            return
-        yield from check_run_length(
-            "pagination.max_pages", pages, requests=pages, noun="pages",
-            events_each=PAGE_EVENTS, records_events=context.records_events,
-            history_counted=context.run_workflow_type == sfn.StateMachineType.STANDARD,
-            rounds=pages, sequence=f"{pages:,} pages one after another",
-            timeout_seconds=context.timeout_seconds,
-            history_fix="use max_pages={most} or less, or workflow_type=StateMachineType.EXPRESS "
-            "(no history limit, at most 5 minutes a run).",
-            time_fix="use max_pages={most} or less, or a longer timeout (Standard runs up to a "
-            "year; Express at most 5 minutes).",
-        )  # fmt: skip
 
     def __repr__(self) -> str:
         # The GraphQL settings only when given: the cursor's repr stays as it was without them.

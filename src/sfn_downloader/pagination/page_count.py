@@ -79,9 +79,21 @@ class PageCountPagination(Pagination):
                 "Pagination.cursor if the API also pages by cursor.",
             )
             return
+
+    def check_run_length(
+        self, context: CheckContext, *, paths: int = 1, bound: str = ""
+    ) -> Iterator[Problem]:
+        """The first page, then pages 2..N ``concurrency`` at a time in a Map (of each path
+        with a fan-out, one path after another within its iteration)."""
+        pages = self.valid_max_pages
         in_flight = context.concurrency.max_concurrency
+        if pages is None or pages > MAX_PAGES:
+            return  # _check reports it
         if not isinstance(in_flight, int) or isinstance(in_flight, bool) or in_flight < 1:
             return  # the concurrency's own check reports it
+        if paths > 1:
+            yield from super().check_run_length(context, paths=paths, bound=bound)
+            return
         others = pages - 1
         rounds = 1 + -(-others // in_flight)
         yield from check_run_length(
