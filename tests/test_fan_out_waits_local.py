@@ -44,6 +44,15 @@ def app() -> cdk.App:
         retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
         item={"items": ItemField.json("$.ResponseBody.items")},
     )  # fmt: skip
+    DownloaderPattern(
+        stack, "Listed", endpoint="https://api.example.com",
+        fan_out=FanOut.from_answer(
+            path="/v1/types", each="/v1/t/{item}",
+            pages=Pagination.page_number(items_path="$.ResponseBody", page_size=2),
+        ),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+        item={"type": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
     return app
 
 
@@ -109,18 +118,46 @@ def test_each_page_of_each_path_waits_on_its_own(
     assert [json.loads(i["items"]) for i in runner.items() if i["sk"].endswith("/v1/a#2")] == [[3]]
 
 
-def test_from_answer_and_page_count_stay_refused_with_the_reason() -> None:
-    """Their first request (the list, the first page) is not waited on: a 429 would come back
-    from the proxy as a marked 200 and be taken for data."""
-    for shape in (
-        {"fan_out": FanOut.from_answer(path="/v1/types", each="/v1/t/{item}")},
-        {"path": "/v1/orders", "pagination": Pagination.page_count()},
-    ):
-        with pytest.raises(
-            DownloaderConfigError, match=r"needs every request of the run waited on"
-        ):
-            DownloaderPattern(
-                cdk.Stack(cdk.App(), "S"), "P", endpoint="https://api.example.com",
-                retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
-                item={"x": ItemField.json("$.ResponseBody")}, **shape,  # type: ignore[arg-type]
-            )  # fmt: skip
+def test_from_answer_waits_on_its_list_pages_and_on_each_item(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """The list (each of its pages) and each item's request wait what the server asks: a 429
+    on the list's page 2 and on one item are waited out, nothing throttled is taken for data."""
+    runner = open_runner("Waits/Listed")
+    upstream.respond(throttling(
+        {"/v1/types?page=2": [Answer(429, SLOW_DOWN, headers={"Retry-After": "6"})],
+         "/v1/t/7": [Answer(503, SLOW_DOWN, headers={"Retry-After": "3"})]},
+        lambda seen: Answer(200, [7, 8] if seen.query.get("page") == ["1"] else [9])
+        if seen.path == "/v1/types" else Answer(200, {"type": seen.path}),
+    ))  # fmt: skip
+    execution = runner.run(T0)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert sorted(runner.waits) == [3, 6]
+    assert sorted(i["sk"] for i in runner.items()) == [f"{T0}#/v1/t/{n}" for n in (7, 8, 9)]
+
+
+def test_page_count_per_path_waits_on_each_page() -> None:
+    """In a fan-out every paginator, ``page_count`` too, fetches a path's pages one after
+    another, each waited on; alone, ``page_count``'s pages 2..N run in a Map that is not."""
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(
+        stack, "P", endpoint="https://api.example.com", path="/v1/{r}",
+        fan_out=FanOut.path_values({"r": [1, 2]}), pagination=Pagination.page_count(),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+        item={"x": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    definition = json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
+    # Inside the fan-out's iteration: each page's download, then its throttle check.
+    assert '\\"DownloadPage\\":{\\"Next\\":\\"DownloadPageThrottled\\"' in definition
+
+
+def test_page_count_alone_stays_refused_with_the_reason() -> None:
+    """Its first page and its Map's pages are not waited on: a 429 would come back from the
+    proxy as a marked 200 and be taken for data."""
+    with pytest.raises(DownloaderConfigError, match=r"needs every request of the run waited on"):
+        DownloaderPattern(
+            cdk.Stack(cdk.App(), "S"), "P", endpoint="https://api.example.com",
+            path="/v1/orders", pagination=Pagination.page_count(),
+            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+            item={"x": ItemField.json("$.ResponseBody")},
+        )  # fmt: skip

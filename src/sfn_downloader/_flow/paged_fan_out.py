@@ -38,9 +38,9 @@ class PagedFanOut:
 
     @property
     def waits_each_request(self) -> bool:
-        """Each path's page loop waits on its pages; the fan-out's own requests are waited on
-        unless a list request (``from_answer``) comes first; ``page_count`` is not."""
-        return self.fan_out.waits_each_request and self.pagination.kind != "page_count"
+        """Each path's page loop waits on its pages (every paginator, ``page_count`` too,
+        fetches a path's pages one after another there), and ``from_answer``'s list."""
+        return self.fan_out.waits_each_request
 
     def check(self, path: str | None) -> Iterator[Problem]:
         """Each path's query against the parameters pagination sets; the request list (with

@@ -152,8 +152,8 @@ class FanOut:
 
     @property
     def waits_each_request(self) -> bool:
-        """Each path's download is waited on; ``from_answer``'s list request is not."""
-        return self.answer is None
+        """Each path's download is waited on, and ``from_answer``'s list (each of its pages)."""
+        return True
 
     @property
     def checks_answers(self) -> bool:

@@ -131,7 +131,11 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
         return start.start_state, check_list
     request = parts.request
     download = parts.downloads.task(scope, "DownloadList", request.http(), result_path=RAW_PATH)
-    download.next(listed)
+    waits = parts.server_waits
+    if waits is not None:  # a throttled list waits what the server asks, as any request
+        waits.around(scope, "DownloadList", download, raw_path=RAW_PATH, prefix="List").next(listed)
+    else:
+        download.next(listed)
     return download, check_list
 
 

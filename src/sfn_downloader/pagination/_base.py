@@ -401,6 +401,7 @@ class Pagination(ABC):
             return build_loop(
                 scope, parts, step=self._step(parts), max_pages=self.max_pages,
                 first_query=self.first_query(), paging=self._initial_paging(),
+                api_chooses_query=self.follows_links,
             )  # fmt: skip
         return self._build(scope, parts)
 

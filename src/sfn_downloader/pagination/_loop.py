@@ -478,5 +478,13 @@ def build_collect(
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
         .otherwise(then)
     )
-    first.next(download).next(collect).next(more)
+    first.next(download)
+    waits = parts.server_waits
+    if waits is not None:  # each throttled list page waits what the server asks
+        waits.around(scope, "DownloadList", download, raw_path=RAW_PATH, prefix="List").next(
+            collect
+        )
+    else:
+        download.next(collect)
+    collect.next(more)
     return sfn.Chain.custom(first, [], more)

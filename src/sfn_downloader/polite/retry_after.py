@@ -183,10 +183,10 @@ class RetryAfter(RunFeature):
                 "retry_after", "pagination/fan_out",
                 "needs every request of the run waited on (the proxy answers every 429/503 "
                 "as a marked 200, which a request not waited on would store as data), and "
-                "Pagination.page_count() and FanOut.from_answer's list request are not.",
+                "Pagination.page_count()'s pages are not.",
                 "drop retry_after (the retry policy's backoff applies), or use a paginator "
-                "that fetches pages one after another (page_number, offset, cursor) or "
-                "FanOut.paths/path_values.",
+                "that fetches pages one after another (page_number, offset, cursor, "
+                "link_header, next_url).",
             )  # fmt: skip
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
@@ -286,6 +286,7 @@ class BoundRetryAfter:
         *,
         raw_path: str = "$.result",
         failed: sfn.State | None = None,
+        prefix: str = "",
     ) -> sfn.Chain:
         """``task`` (keeping its raw answer at ``raw_path``), then ``<name>Throttled?``: a
         marked answer waits and loops back to ``task``; the chain goes on with any other.
@@ -293,18 +294,18 @@ class BoundRetryAfter:
         request's failed outcome); by default the run fails (``RetryAfterFailed``)."""
         throttled = sfn.Choice(scope, f"{name}Throttled")
         wait = sfn.Wait(
-            scope, "WaitRetryAfter",
+            scope, prefix + "WaitRetryAfter",
             time=sfn.WaitTime.seconds_path(f"$.{RETRY_AFTER_FIELD}.seconds"),
         )  # fmt: skip
         failed = failed or sfn.Fail(
-            scope, "RetryAfterFailed", error_path=f"$.{RETRY_AFTER_FIELD}.error",
+            scope, prefix + "RetryAfterFailed", error_path=f"$.{RETRY_AFTER_FIELD}.error",
             cause_path=f"$.{RETRY_AFTER_FIELD}.cause",
         )  # fmt: skip
-        allowed = sfn.Choice(scope, "RetryAfterAllowed")
+        allowed = sfn.Choice(scope, prefix + "RetryAfterAllowed")
         allowed.when(sfn.Condition.is_present(f"$.{RETRY_AFTER_FIELD}.error"), failed)
         allowed.otherwise(wait.next(task))
         compute = sfn.Pass.jsonata(
-            scope, "ComputeRetryAfter", outputs="{% " + self._expression(raw_path) + " %}"
+            scope, prefix + "ComputeRetryAfter", outputs="{% " + self._expression(raw_path) + " %}"
         ).next(allowed)
         task.next(throttled)
         throttled.when(
