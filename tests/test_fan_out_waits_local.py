@@ -13,7 +13,6 @@ import pytest
 
 from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import (
-    DownloaderConfigError,
     DownloaderPattern,
     FanOut,
     ItemField,
@@ -149,15 +148,3 @@ def test_page_count_per_path_waits_on_each_page() -> None:
     definition = json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
     # Inside the fan-out's iteration: each page's download, then its throttle check.
     assert '\\"DownloadPage\\":{\\"Next\\":\\"DownloadPageThrottled\\"' in definition
-
-
-def test_page_count_alone_stays_refused_with_the_reason() -> None:
-    """Its first page and its Map's pages are not waited on: a 429 would come back from the
-    proxy as a marked 200 and be taken for data."""
-    with pytest.raises(DownloaderConfigError, match=r"needs every request of the run waited on"):
-        DownloaderPattern(
-            cdk.Stack(cdk.App(), "S"), "P", endpoint="https://api.example.com",
-            path="/v1/orders", pagination=Pagination.page_count(),
-            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
-            item={"x": ItemField.json("$.ResponseBody")},
-        )  # fmt: skip

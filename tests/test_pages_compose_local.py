@@ -97,6 +97,18 @@ def app() -> cdk.App:
         downloader_id="stripe/charges",
     )  # fmt: skip
     DownloaderPattern(
+        stack, "Counted", endpoint="https://api.example.com",
+        path="/v1/orders?region=10000002&from={window_start}",
+        window=Window.last(cdk.Duration.hours(1)),
+        pagination=Pagination.page_count(max_pages=5),
+        incremental=Incremental(
+            cursor_path="$.ResponseBody[*].issued", param="since", initial=INITIAL
+        ),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+        item={"orders": ItemField.json("$.ResponseBody")},
+        downloader_id="counted",
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "Trades", endpoint="https://api.example.com",
         path="/v1/trades?from={window_start}&to={window_end}",
         window=Window.last(cdk.Duration.hours(1)),
@@ -384,6 +396,36 @@ def test_stripe_charges_a_window_in_bracketed_names_and_the_last_id_as_cursor(
     assert [[c["id"] for c in page] for page in stored] == [
         ["ch_0", "ch_1"], ["ch_2", "ch_3"], ["ch_4"]
     ]  # fmt: skip
+
+
+def test_page_count_with_a_window_a_mark_and_waits_fetches_pages_one_after_another(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """EVE-style ``X-Pages`` with what a Map cannot carry: the computed query (window and
+    mark) on every page, a 429 on page 2 waited out, the mark folded over the pages and moved
+    once; a missing count still fails after page 1 is stored."""
+    runner = open_runner("Jobs/Counted")
+    issued = {1: ["2026-11-26T01:00:00Z"], 2: ["2026-11-27T04:00:00Z"], 3: ["2026-11-26T09:00:00Z"]}
+    throttled = [True]
+
+    def esi(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        if page == 2 and throttled.pop() if throttled else False:
+            return Answer(429, SLOW_DOWN, headers={"Retry-After": "5"})
+        return Answer(200, [{"issued": at} for at in issued[page]], headers={"X-Pages": "3"})
+
+    upstream.respond(esi)
+    run = runner.run(T[1])
+    assert run.status == "SUCCEEDED", run.cause
+    sent = [(s.query["page"], s.query["from"], s.query["since"], s.query["region"])
+            for s in upstream.requests]  # fmt: skip
+    assert sent == [([page], ["2026-11-27T05:00:00Z"], [INITIAL], ["10000002"]) for page in "1223"]
+    assert runner.waits == [5]
+    assert mark(runner, "counted") == "2026-11-27T04:00:00Z"
+    upstream.respond(lambda seen: Answer(200, []))  # no X-Pages: page 1 stored, then failed
+    failed = runner.run(T[2])
+    assert (failed.status, failed.error) == ("FAILED", "Downloader.PageCountNotFound")
+    assert mark(runner, "counted") == "2026-11-27T04:00:00Z"
 
 
 def test_a_window_is_sent_on_every_page(

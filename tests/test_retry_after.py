@@ -253,26 +253,19 @@ def test_the_http_task_is_refused_with_the_reason() -> None:
     assert "Fix: use Transport.api_gateway() (the default)" in str(raised.value)
 
 
-def test_a_request_not_waited_on_is_refused() -> None:
-    """``page_count`` alone: its first page and its Map's pages are not waited on."""
-    message = refused(
-        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)), pagination=Pagination.page_count()
-    )
-    assert "retry_after='pagination/fan_out': needs every request of the run waited on" in message
-    assert "Fix: drop retry_after" in message
-
-
 @pytest.mark.parametrize(
     "shape",
     [
         {"path": None, "fan_out": FanOut.from_answer(path="/v1/types", each="/v1/t/{item}")},
         {"path": None, "fan_out": FanOut.paths(["/v1/a"]), "pagination": Pagination.page_count()},
+        {"pagination": Pagination.page_count()},
     ],
-    ids=["from-answer", "fan-out-page-count"],
+    ids=["from-answer", "fan-out-page-count", "page-count"],
 )
 def test_every_request_is_waited_on(shape: dict[str, Any]) -> None:
     """``from_answer``'s list (and each of its pages) is waited on, as each item's request;
-    in a fan-out, ``page_count`` fetches each path's pages one after another, each waited on."""
+    with ``retry_after`` (in a fan-out or alone), ``page_count`` fetches a path's pages one after
+    another, each waited on."""
     stack = cdk.Stack(cdk.App(), "S")
     DownloaderPattern(
         stack, "P", **{**EVE_PROPS, **shape},

@@ -354,17 +354,6 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
         ),
         (
             {
-                "path": "/v1/issues",
-                "incremental": MARK,
-                "pagination": Pagination.page_count(),
-            },
-            r"incremental=Incremental\(.*\): follows the cursor values of every page, and "
-            r"Pagination\.page_count\(\) fetches pages 2\.\.N in a Map, whose iterations' "
-            r"variables stay inside each iteration \(AWS: \"Passing data between states with "
-            r"variables\", Variable scope\).*Fix: use Pagination\.page_number\(\)",
-        ),
-        (
-            {
                 "path": "/v1/{scheduled_time:date}",
                 "pagination": Pagination.page_count(),
                 "concurrency": Concurrency.distributed(5),

@@ -192,8 +192,6 @@ class CheckContext:
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
     body: object | None = None
     """``body`` as given (a POST's JSON body)."""
-    waits_each_request: bool = True
-    """True when the shape wires ``retry_after``'s waits around every download of a run."""
     remembers_answers: bool = False
     """True with ``conditional``, ``store`` or ``respect_expires``: states follow (and
     remember) a single answer's stored item."""
@@ -359,11 +357,6 @@ class RunShape(Protocol):
     @property
     def checks_answers(self) -> bool:
         """True when the shape checks each answer before it stores it (``answer_errors``)."""
-        ...
-
-    @property
-    def waits_each_request(self) -> bool:
-        """True when the shape wires ``retry_after``'s waits around every download."""
         ...
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:

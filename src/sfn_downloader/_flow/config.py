@@ -237,7 +237,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
-        body=props.body, waits_each_request=shape.waits_each_request,
+        body=props.body,
         remembers_answers=polite.active,
         records_events=props.records.answer_events if props.records is not None else 0,
     )  # fmt: skip

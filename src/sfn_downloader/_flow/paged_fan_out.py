@@ -36,12 +36,6 @@ class PagedFanOut:
         self.fan_out = fan_out
         self.pagination = pagination
 
-    @property
-    def waits_each_request(self) -> bool:
-        """Each path's page loop waits on its pages (every paginator, ``page_count`` too,
-        fetches a path's pages one after another there), and ``from_answer``'s list."""
-        return self.fan_out.waits_each_request
-
     def check(self, path: str | None) -> Iterator[Problem]:
         """Each path's query against the parameters pagination sets; the request list (with
         each path's first-page URL) against the state data limit."""

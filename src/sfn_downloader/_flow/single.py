@@ -21,7 +21,6 @@ class SingleRequest:
     several_requests = False
     uses_map = False
     checks_answers = True
-    waits_each_request = True
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """Download → Persist (→ the afterwards states)."""

@@ -151,11 +151,6 @@ class FanOut:
         return True
 
     @property
-    def waits_each_request(self) -> bool:
-        """Each path's download is waited on, and ``from_answer``'s list (each of its pages)."""
-        return True
-
-    @property
     def checks_answers(self) -> bool:
         """Each answer is stored as it comes (a failed check would lose the others)."""
         return False

@@ -256,11 +256,6 @@ class Pagination(ABC):
         return False
 
     @property
-    def waits_each_request(self) -> bool:
-        """The page loop waits on each page (``retry_after``)."""
-        return True
-
-    @property
     def checks_answers(self) -> bool:
         """True when each page is checked before it is stored (``answer_errors``): the page
         loop checks every page."""

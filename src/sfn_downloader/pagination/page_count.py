@@ -34,7 +34,7 @@ from .._parts import CheckContext, Request, RunParts
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key, stored_in_map
 from ..errors import Problem
 from ._base import Pagination, register
-from ._loop import header_lookup, set_param, string
+from ._loop import build_loop, header_lookup, set_param, string
 
 MAX_PAGES = ARRAY_RANGE_MAX_ITEMS + 1
 """Page 1, then pages 2..N from one ``States.ArrayRange``: 1,001 at most."""
@@ -158,14 +158,9 @@ class PageCountPagination(Pagination):
     )"""  # noqa: E501
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
-        """Every page is a request of the one path: the tasks grant it themselves."""
-        del request
-        return ()
-
-    @property
-    def waits_each_request(self) -> bool:
-        """The first page and the Map's pages are not waited on (``retry_after`` refused)."""
-        return False
+        """Every page is a request of the one path (granted here: fetched one after another,
+        the pages' download reads it from the state)."""
+        return (request.path,)
 
     @property
     def checks_answers(self) -> bool:
@@ -194,8 +189,26 @@ class PageCountPagination(Pagination):
         )
         return persist.next(written) if written is not None else sfn.Chain.start(persist)
 
+    @staticmethod
+    def one_after_another(parts: RunParts) -> bool:
+        """True when the run's pages are fetched one after another instead of in a Map: with
+        ``retry_after`` (each page waited on), an ``incremental`` mark (folded page by page in
+        the run's variables, which a Map's iterations cannot hand back: AWS, "Passing data
+        between states with variables", Variable scope) or a query computed each run (which
+        each page's request carries with its page number)."""
+        return (
+            parts.server_waits is not None or parts.page_fold is not None
+            or parts.query_path is not None
+        )  # fmt: skip
+
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """The first page, its count, then a Map over the others."""
+        """The first page, its count, then a Map over the others; or, when the run needs it
+        (``one_after_another``), the page loop, up to the count the first answer announces."""
+        if self.one_after_another(parts):
+            return build_loop(
+                scope, parts, step=self._step(parts), max_pages=self.max_pages,
+                first_query=self.first_query(), paging=self._initial_paging(),
+            )  # fmt: skip
         downloads, persists = parts.downloads, parts.persists
         reactions = parts.on_status
         first_selector = {

@@ -69,9 +69,10 @@ class RetryAfter(RunFeature):
     than ``max_wait``, or than what is left of the run's timeout, fails the run with
     ``Downloader.RetryAfterTooLong`` and the server's answer (status, header, body) as cause.
 
-    API Gateway transport only (its proxy hands the throttled answer's headers over); one
-    request a run, or the pages of one path fetched one after another (each page's download
-    waits on its own; not in a Map: no fan-out, no ``Pagination.page_count``).
+    API Gateway transport only (its proxy hands the throttled answer's headers over); every
+    request of a run is waited on: one request, each page of a page loop, each path of a
+    fan-out (and its pages), ``from_answer``'s list; ``Pagination.page_count()`` then fetches
+    its pages one after another.
 
     :param max_wait: The longest wait the downloader accepts from the server, from 1 s. It must
         fit the run's timeout with the two requests around it (29 s each at most): at most
@@ -177,16 +178,6 @@ class RetryAfter(RunFeature):
                 "holds Retry-After), with no proxy in between to hand them over.",
                 "use Transport.api_gateway() (the default), or drop retry_after (the retry "
                 "policy's backoff then applies).",
-            )  # fmt: skip
-        if not context.waits_each_request:
-            yield Problem(
-                "retry_after", "pagination/fan_out",
-                "needs every request of the run waited on (the proxy answers every 429/503 "
-                "as a marked 200, which a request not waited on would store as data), and "
-                "Pagination.page_count()'s pages are not.",
-                "drop retry_after (the retry policy's backoff applies), or use a paginator "
-                "that fetches pages one after another (page_number, offset, cursor, "
-                "link_header, next_url).",
             )  # fmt: skip
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:

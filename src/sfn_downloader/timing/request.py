@@ -219,28 +219,6 @@ class TimedRequest(RunFeature):
                 "use Concurrency.inline(...) for the pages, or Pagination.page_number(), "
                 "which fetches them one after another.",
             )
-        elif context.uses_map and self.computes_query and self.incremental is None:
-            yield Problem(
-                prop,
-                shown,
-                "computes the query each run, and Pagination.page_count() names its page "
-                "number beside the query of each request of its Map: an apigateway:invoke "
-                "task takes its QueryParameters either whole from one path or name by name, "
-                "not both, and the Map's requests have no state to merge them in.",
-                "put the time in the path, or use Pagination.page_number(), which sets the "
-                "page number in the computed query one page after another.",
-            )
-        elif context.uses_map and self.incremental is not None:
-            yield Problem(
-                "incremental",
-                self.incremental,
-                "follows the cursor values of every page, and Pagination.page_count() fetches "
-                "pages 2..N in a Map, whose iterations' variables stay inside each iteration "
-                '(AWS: "Passing data between states with variables", Variable scope): the mark '
-                "would only see the first page.",
-                "use Pagination.page_number(), which fetches the pages one after another in "
-                "the run's scope.",
-            )
         if not context.transport.supports_computed_requests:
             yield Problem(
                 prop,
