@@ -242,26 +242,79 @@ def test_a_stable_header_may_be_compared() -> None:
           result_selector={"b.$": "$.ResponseBody", "v.$": "$.Headers.X-Version[0]"})  # fmt: skip
 
 
+def machine_json(pattern: DownloaderPattern) -> dict[str, Any]:
+    """The run's definition, tokens left as ``"arn"`` (enough to read its states' names)."""
+    stack = cdk.Stack.of(pattern)
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    [machine] = [r for r in template["Resources"].values()
+                 if r["Type"] == "AWS::StepFunctions::StateMachine"]  # fmt: skip
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "arn" for p in parts))
+
+
+def states_of(asl: dict[str, Any]) -> dict[str, Any]:
+    """Every state, those of Map iterations too, by name."""
+    found: dict[str, Any] = {}
+    for name, state in asl["States"].items():
+        found[name] = state
+        for inner in ("ItemProcessor", "Iterator"):
+            if inner in state:
+                found.update(states_of(state[inner]))
+    return found
+
+
 @pytest.mark.parametrize(
-    ("props", "match"),
+    "props",
     [
-        ({"fan_out": FanOut.paths(["/v1/a", "/v1/b"]), "path": None},
-         r"conditional=True: keeps one memory per downloader.*fan_out or pagination"),
-        ({"pagination": Pagination.link_header()},
-         r"conditional=True: keeps one memory per downloader.*Fix: use one path"),
+        {"fan_out": FanOut.paths(["/v1/a", "/v1/b"]), "path": None},
+        {"pagination": Pagination.link_header()},
+        {"fan_out": FanOut.path_values({"r": ["1", "2"]}), "path": "/v1/{r}",
+         "pagination": Pagination.page_number(max_pages=5)},
     ],
 )  # fmt: skip
-def test_several_answers_a_run_are_refused(props: dict[str, Any], match: str) -> None:
-    refused(match, conditional=True, **props)
+def test_several_answers_a_run_keep_one_memory_per_request(props: dict[str, Any]) -> None:
+    """Issue 23: each request of a fan-out or a page loop reads its own memo item (``sk =
+    #memo#<URL>``) before it is made, and writes it once its answer is stored."""
+    asl = machine_json(build(**BODY, conditional=True, store=Store.changes_only(),
+                             respect_expires=True, **props))  # fmt: skip
+    states = states_of(asl)
+    assert "ReadState" not in states and "ComputeHeaders" not in states
+    read = states["ReadMemo"]
+    assert read["Arguments"]["Key"]["sk"]["S"].startswith("{% ($u := $states.input.")
+    assert '"#memo#"' in read["Arguments"]["Key"]["sk"]["S"]
+    assert set(read["Assign"]) == {"memo", "memoKey", "requestHeaders"}
+    assert states["MemoFresh"]["Type"] == "Choice"
+    remember = states["RememberMemo"]
+    assert remember["Parameters"]["Key"]["sk"] == {"S.$": "$memoKey"}
+    assert remember["Parameters"]["ExpressionAttributeValues"][":storedAt"] == {
+        "S.$": "$memoStoredAt"
+    }
+    paged = "pagination" in props
+    assert (":next" in remember["Parameters"]["ExpressionAttributeValues"]) is paged
+    download = states["DownloadPage" if paged else "Download"]
+    assert download["Catch"][0]["ErrorEquals"] == ["ApiGateway.304"]
+    skipped = {"PageNotModified", "PageFresh"} if paged else {"PathNotModified", "PathFresh",
+                                                             "PathUnchanged"}  # fmt: skip
+    assert skipped <= set(states)
 
 
-def test_changes_only_and_expires_with_fan_out_are_refused_by_name() -> None:
-    with pytest.raises(DownloaderConfigError) as raised:
-        build(**BODY, store=Store.changes_only(), respect_expires=True, path=None,
-              fan_out=FanOut.paths(["/v1/a", "/v1/b"]))  # fmt: skip
-    text = str(raised.value)
-    assert "store='Store.changes_only()': keeps one memory" in text
-    assert "respect_expires=True: keeps one memory" in text
+def test_conditional_with_from_answer_is_refused_by_its_scope_question() -> None:
+    refused(r"conditional=True: sends each path's validators.*Variable scope.*Fix: use FanOut",
+            conditional=True, path=None,
+            fan_out=FanOut.from_answer(path="/v1/list", items="$.ResponseBody[*].id",
+                                       each="/v1/item/{item}"))  # fmt: skip
+
+
+def test_page_count_with_a_polite_feature_is_refused() -> None:
+    refused(r"pagination='Pagination.page_count\(\)': asks pages 2..N at once.*page_number",
+            store=Store.changes_only(), pagination=Pagination.page_count())  # fmt: skip
+
+
+def test_a_computed_request_of_a_page_loop_keeps_a_memory_per_url() -> None:
+    """A window's pages are other URLs each run (none finds a memory); an incremental mark's
+    repeat when the mark did not move: no contradiction, so no refusal."""
+    build(**BODY, conditional=True, respect_expires=True, path="/v1/day/{scheduled_time:date}",
+          pagination=Pagination.link_header())  # fmt: skip
 
 
 def test_on_status_304_with_conditional_is_refused() -> None:

@@ -35,6 +35,7 @@ SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
 SECONDS = {
     "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
     "tests/test_local.py": 24.0,
+    "tests/test_polite_requests_local.py": 40.0,
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,
     "tests/test_nag.py": 12.0,

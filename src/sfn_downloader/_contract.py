@@ -366,6 +366,30 @@ characters."""
 MEMORY_UPDATE_VARIABLE = "memoryUpdate"
 """What ``Remember`` writes (``etag``, ``lastModified``, ``freshUntil``, ``order``), assigned by
 ``ReadAnswer``."""
+MEMO_SORT_KEY_PREFIX = "#memo#"
+"""Polite memories per request (issue 23): a run of several requests (a fan-out's paths, a
+page loop's pages) keeps one memory per distinct request URL, in its own item beside the state
+item: ``sk = #memo#<the URL as requested>`` (a URL longer than ``MEMO_URL_LIMIT`` characters:
+``#memo#sha256:<its hash>``, a sort key holds at most 1,024 bytes)."""
+MEMO_URL_LIMIT = 250
+"""The longest URL a memo's key holds as it is: 250 characters are at most 1,000 UTF-8 bytes."""
+MEMO_VARIABLE = "memo"
+"""In a run of several requests: the memo item of the request about to be made (its
+attributes as GetItem gives them, ``{}`` before the first), assigned by ``ReadMemo``."""
+MEMO_KEY_VARIABLE = "memoKey"
+"""The sort key of that memo item (``ReadMemo`` assigns it, ``RememberMemo`` writes there)."""
+MEMO_STORED_AT_VARIABLE = "memoStoredAt"
+"""The sort key the request's answer is about to be stored under (``MemoAnswer`` assigns it
+before the store, which may replace the state, e.g. a fan-out path's outcome)."""
+MEMO_FOR_VARIABLE = "memoFor"
+"""The scheduled time of the run remembering the request (``MemoAnswer`` assigns it)."""
+NEXT_ATTRIBUTE = "next"
+"""In a page's memo: the request the loop went on with after that page (JSON text: ``url``,
+``request``, ``more``, ``paging``, ``pagingError``), so that a ``304`` (no ``Link``) or a
+fresh page goes on from it."""
+STORED_AT_ATTRIBUTE = "storedAt"
+"""In a memo: the sort key of the item that last stored the request's answer (a ``304``, an
+unchanged or a fresh answer leaves it: that item is the request's current answer)."""
 CONDITIONAL_REQUEST_HEADERS = ("If-None-Match", "If-Modified-Since")
 """The request headers ``conditional`` sends."""
 VALIDATOR_RESPONSE_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Expires", "Age")

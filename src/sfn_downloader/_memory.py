@@ -68,6 +68,12 @@ class StateItem:
         return read
 
     @staticmethod
+    def retry(task: sfn.TaskStateBase) -> None:
+        """DynamoDB throttling and its transient server errors on ``task`` (another read or
+        write of the downloader's memory): 3 retries from 1 s, full jitter."""
+        _retry(task)
+
+    @staticmethod
     def value(attribute: str, default: str, kind: str = "S") -> str:
         """JSONata (no ``{% %}``): ``attribute`` of ``$stateItem`` (its ``kind`` member,
         ``S`` or ``N``), else the JSONata expression ``default``."""

@@ -26,6 +26,7 @@ from ._roles import Downloads as Downloads
 from ._roles import Maps as Maps
 from ._roles import PathMarks as PathMarks
 from ._roles import Persists as Persists
+from ._roles import RequestMemories as RequestMemories
 from ._roles import ServerWaits as ServerWaits
 from ._roles import StatusReactions as StatusReactions
 from ._roles import Target as Target
@@ -325,6 +326,9 @@ class RunParts:
     after the answer's Persist (or instead of it, ``keep_answers=False``)."""
     path_marks: PathMarks | None = None
     """``incremental`` in a fan-out: each path's own mark, read and advanced in its iteration."""
+    request_memos: RequestMemories | None = None
+    """The polite features in a run of several requests: each request's memory, read before it
+    is made and written once it is stored (a fan-out's paths, a page loop's pages)."""
     time_fill: Callable[[Sequence[str]], str] | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's

@@ -9,7 +9,7 @@ off" values a run needs. ``_parts`` re-exports them: ``RunParts`` carries them t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -307,6 +307,40 @@ class PathMarks(Protocol):
     def advance(self, scope: Construct, *, over_pages: bool) -> list[sfn.IChainable]:
         """The states that move the mark ``read`` read forward (``over_pages``: the pages'
         fold, else the one answer's values)."""
+        ...
+
+
+class RequestMemories(Protocol):
+    """The polite features in a run of several requests: each request's own memory, read before
+    it is made and written once its answer is stored (``polite.memos``). ``skip(suffix,
+    outcome)`` is the shape's: where a request the memory spares goes."""
+
+    def read(
+        self, scope: Construct, *, url_path: str, time_path: str, then: sfn.State,
+        skip: Callable[[str, str], sfn.State],
+    ) -> sfn.State:  # fmt: skip
+        """The states before the download ``then`` of the request whose URL is at
+        ``url_path``: its memory read (and, while it is fresh, ``skip``)."""
+        ...
+
+    def guard(self, task: sfn.TaskStateBase, skip: Callable[[str, str], sfn.State]) -> None:
+        """Catches on the download (a ``304``: ``skip``), before any catch-all."""
+        ...
+
+    def before_store(
+        self, scope: Construct, *, selected_path: str, time_path: str, stored_key: str,
+        then: sfn.State, skip: Callable[[str, str], sfn.State], pages: bool,
+    ) -> sfn.State:  # fmt: skip
+        """The states between the selected answer (at ``selected_path``) and ``then``, the
+        shape's store under ``stored_key`` (an unchanged answer: ``skip``)."""
+        ...
+
+    def remember(self, scope: Construct, *, pages: bool) -> sfn.Chain:
+        """The states right after the answer is stored (they read no state)."""
+        ...
+
+    def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:
+        """A page loop's skip: the state going on from the page's remembered next request."""
         ...
 
 

@@ -159,6 +159,17 @@ class FanOut:
         """The paths (or the template and its values): concrete, unique, small enough."""
         problems: list[Problem] = []
         targets = self.targets(context.path, problems)
+        if self.answer is not None and context.exchange.computed_headers:
+            problems.append(Problem(
+                "conditional", True,
+                "sends each path's validators in the request headers the downloads read from "
+                "one variable ($requestHeaders), which FanOut.from_answer's list request reads "
+                "at the run's level and each item's request would assign in its iteration: no "
+                "AWS page says how a name assigned in both scopes resolves (\"Passing data "
+                "between states with variables\", Variable scope).",
+                "use FanOut.paths or FanOut.path_values, or Store.changes_only() / "
+                "respect_expires (they send no header).",
+            ))  # fmt: skip
         yield from problems
         in_flight = context.concurrency.max_concurrency
         if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):
@@ -294,8 +305,10 @@ class FanOut:
         and its ``url`` (the path as given, with that query)."""
         if parts.per_request is None:
             listed = parts.downloads.listed(target)
-            # With a mark per path, ReadMark sets it into the URL as written.
-            return {**listed, URL_FIELD: target.key} if parts.path_marks is not None else listed
+            # With a mark per path, ReadMark sets it into the URL as written; a memory per
+            # path is keyed by that URL.
+            urls = parts.path_marks is not None or parts.request_memos is not None
+            return {**listed, URL_FIELD: target.key} if urls else listed
         first = parts.per_request.first_query()
         listed = parts.downloads.listed(Target(target.path, {**target.query, **first}, target.key))
         return {**listed, URL_FIELD: with_query(target.key, first)}
@@ -317,7 +330,9 @@ class FanOut:
         )
         pages = (
             f', "{URL_FIELD}": {url}'
-            if parts.per_request is not None or parts.path_marks is not None
+            if parts.per_request is not None
+            or parts.path_marks is not None
+            or parts.request_memos is not None
             else ""
         )
         listed = json.dumps([t.key for t in targets])
@@ -365,13 +380,25 @@ class FanOut:
         on); with ``incremental`` ``ReadDownload`` reads the cursor values where the answer is
         kept (one meaning: ``_states.read_answer``); then [the 204 action] →
         [``SelectDownload``] → ``Persist``."""
-        waits, reactions = parts.server_waits, parts.on_status
+        waits, reactions, memos = parts.server_waits, parts.on_status, parts.request_memos
         key_path = f"{REQUEST_PATH}.key"
         download = parts.downloads.task(
             scope, "Download", request, result_selector=None, result_path=RESPONSE_PATH
         )
         failure = record_failure(scope, "RecordFailure", key_path=key_path)
         persist = _stored(scope, parts, failure)
+
+        def spared(suffix: str, outcome: str) -> sfn.State:
+            """A path its memory spares (fresh, 304, unchanged) ends well, nothing stored."""
+            return sfn.Pass(
+                scope, f"Path{suffix}",
+                parameters={
+                    **SUCCEEDED, "outcome": outcome, "key": sfn.JsonPath.string_at(key_path),
+                },
+            )  # fmt: skip
+
+        if memos is not None:  # before the catch-all
+            memos.guard(download, skip=spared)
         catch_into(failure, download)
         skipped = None
         if reactions.any:  # a skipped answer: this path ends well, nothing stored
@@ -393,12 +420,19 @@ class FanOut:
                 read_answer(scope, "ReadDownload", RESPONSE_PATH, parts.download_assign)
             )
         stored: sfn.IChainable = persist
+        if memos is not None:  # the path's memory: computed before the store, written after
+            stored = memos.before_store(
+                scope, selected_path=RESPONSE_PATH, time_path=MAP_SCHEDULED_TIME_PATH,
+                stored_key=_answer_key(parts), then=persist.start_state, skip=spared,
+                pages=False,
+            )  # fmt: skip
+            persist = persist.next(memos.remember(scope, pages=False))
         if parts.result_selector is not None:
             select = sfn.Pass(
                 scope, "SelectDownload", input_path=RESPONSE_PATH,
                 parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
             )  # fmt: skip
-            stored = select.next(persist)
+            stored = select.next(stored)
         choice = (
             reactions.no_content(
                 scope, "DownloadStatus", status_path=f"{RESPONSE_PATH}.StatusCode", skip=skipped
@@ -411,9 +445,14 @@ class FanOut:
             choice.otherwise(stored)
         else:
             waited.next(stored)
+        start = waited.start_state
+        if memos is not None:  # the path's memory read first
+            start = memos.read(
+                scope, url_path=f"{REQUEST_PATH}.{URL_FIELD}", time_path=MAP_SCHEDULED_TIME_PATH,
+                then=start, skip=spared,
+            )  # fmt: skip
         return _with_mark(
-            scope, parts, sfn.Chain.custom(waited.start_state, persist.end_states, persist),
-            persist,
+            scope, parts, sfn.Chain.custom(start, persist.end_states, persist), persist,
         )  # fmt: skip
 
     def request_paths(self, request: Request) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from .._contract import (
     MORE_PATH,
     NEXT_URL_MALFORMED_ERROR,
     NEXT_URL_OFF_ORIGIN_ERROR,
+    OUTCOME_UNCHANGED,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
     RAW_PATH,
@@ -157,19 +158,36 @@ def build_loop(
         else None
     )  # fmt: skip
     done = _done(scope, parts)
+    memos = parts.request_memos
+    more = sfn.Choice(scope, "MorePages")
+
+    def skipped(suffix: str, outcome: str) -> sfn.State:
+        """A page its memory spares: an unchanged one goes on from its own answer's next
+        request (NextRequest ran), a 304 or a fresh one from the remembered one."""
+        if outcome == OUTCOME_UNCHANGED or memos is None:
+            return more
+        go_on = memos.go_on(scope, f"Page{suffix}", max_pages=max_pages)
+        go_on.next(more)
+        return go_on
+
     # Status actions first: Catch rules are tried in order, and the frame's catches all.
     parts.on_status.catch(download, skip=done)
+    if memos is not None:
+        memos.guard(download, skip=skipped)
     frame_catch(scope, frame, download, *([persist] if persist is not None else []))
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
     )  # fmt: skip
-    more = (
-        sfn.Choice(scope, "MorePages")
-        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
-        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
-        .otherwise(done)
-    )
+    # With polite memories, each page's request first reads its own (ReadMemo).
+    ask: sfn.State = (
+        memos.read(scope, url_path=f"$.{URL_FIELD}", time_path=frame.time_path, then=download,
+                   skip=skipped)
+        if memos is not None else download
+    )  # fmt: skip
+    more.when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed).when(
+        sfn.Condition.boolean_equals(MORE_PATH, True), ask
+    ).otherwise(done)
     status = parts.on_status.no_content(
         scope, "PageStatus", status_path=f"{RAW_PATH}.StatusCode", skip=done
     )
@@ -198,22 +216,29 @@ def build_loop(
             result_path=RAW_PATH,
         )  # fmt: skip
         tail = tail.next(select)
-    if persist is not None:
-        tail = tail.next(persist)
+    stored: sfn.Chain | None = sfn.Chain.start(persist) if persist is not None else None
     if records is not None:
         # In a fan-out's iteration, a bad record or a failed write fails this path only.
-        tail = tail.next(
-            records.states(
-                scope, under=RAW_PATH, result_selector=dropped, result_path=RAW_PATH,
-                failed_key=frame.key_path or KEY_PATH if frame.in_map else None,
-                time_path=frame.time_path,
-            )
+        written = records.states(
+            scope, under=RAW_PATH, result_selector=dropped, result_path=RAW_PATH,
+            failed_key=frame.key_path or KEY_PATH if frame.in_map else None,
+            time_path=frame.time_path,
         )  # fmt: skip
-    tail.next(more)
-    start: sfn.State = download
+        stored = stored.next(written) if stored is not None else written
+    assert stored is not None  # a page is stored, or its records are
+    if memos is None:
+        tail.next(stored).next(more)
+    else:  # the page's memory: computed before it is stored, written after
+        stored.next(memos.remember(scope, pages=True)).next(more)
+        tail.next(
+            memos.before_store(scope, selected_path=RAW_PATH, time_path=frame.time_path,
+                               stored_key=_page_key(parts), then=stored.start_state,
+                               skip=skipped, pages=True)
+        )  # fmt: skip
+    start: sfn.State = ask
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
-        first.next(download)
+        first.next(ask)
         start = first
     # The loop ends in its own states (Done, PagingFailed): nothing follows it.
     return sfn.Chain.custom(start, [], more)

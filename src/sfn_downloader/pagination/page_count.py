@@ -59,6 +59,16 @@ class PageCountPagination(Pagination):
         return True
 
     def _check(self, context: CheckContext) -> Iterator[Problem]:
+        if context.remembers_answers:
+            yield Problem(
+                "pagination", "Pagination.page_count()",
+                "asks pages 2..N at once, in a Map, from the page count page 1 answers, and the "
+                "polite features (conditional, store=Store.changes_only(), respect_expires) keep "
+                "their memory per page only in the one-after-another page loop (not yet in "
+                "page_count's Map).",
+                "use Pagination.page_number(...) (the same pages, one after another), or drop "
+                "the polite feature.",
+            )  # fmt: skip
         if not isinstance(self.header, str) or not HTTP_TOKEN.match(self.header):
             yield Problem(
                 "pagination.header", self.header, "is not a header name.",

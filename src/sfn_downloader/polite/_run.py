@@ -46,8 +46,10 @@ from .._contract import (
 from .._memory import StateItem
 from .._parts import Built, CheckContext, RunFeature, RunParts, then_stored
 from ..errors import Problem
+from . import _answer
 from . import conditional as _conditional
 from . import expires as _expires
+from .memos import RequestMemos
 from .store import Store
 
 _SCHEDULED = f"{{% $states.context.Execution.Input.{SCHEDULED_TIME_KEY} %}}"
@@ -60,15 +62,7 @@ _HASH_EXPRESSION = (
 )
 _DEFAULT_MAX_FRESH_SECONDS = 3600
 """``max_fresh`` without a rate schedule (a cron, or on demand only)."""
-# JSONata: the first value of a response header (all of them joined, for Cache-Control), names
-# compared case-insensitively; '' when absent.
-_HEADER = (
-    "function($name) { ( "
-    f"$h := ${ANSWER_HEADERS_VARIABLE}; "
-    "$k := $filter($keys($h), function($x) { $lowercase($x) = $name }); "
-    "$exists($k) ? $join($map($lookup($h, $k[0]), function($v) { $string($v) }), ', ') : '' "
-    ") }"
-)
+_HEADER = _answer.HEADER
 
 
 class PoliteRun(RunFeature):
@@ -85,6 +79,7 @@ class PoliteRun(RunFeature):
         computes_request: bool,
         max_fresh: Duration | None = None,
         rate_seconds: int | None = None,
+        several_requests: bool = False,
     ) -> None:
         self.conditional = bool(conditional)
         self.store = store or Store.every_answer()
@@ -94,6 +89,9 @@ class PoliteRun(RunFeature):
         self._computes_request = computes_request
         self._max_fresh = max_fresh
         self._rate_seconds = rate_seconds
+        self.several_requests = several_requests
+        """True for a fan-out or pagination: one memory per request (``memos``), not the state
+        item's one."""
 
     @property
     def max_fresh_millis(self) -> int:
@@ -117,8 +115,9 @@ class PoliteRun(RunFeature):
 
     @property
     def reads_state(self) -> bool:
-        """True when a run reads the state item first (every polite feature does)."""
-        return self.active
+        """True when a run reads the state item first (every polite feature does, on a run of
+        one request; a run of several reads each request's memory where it is made)."""
+        return self.active and not self.several_requests
 
     @property
     def request_headers(self) -> tuple[str, ...]:
@@ -139,14 +138,6 @@ class PoliteRun(RunFeature):
         yield from self.store.check(self._result_selector)
         on = [name for name in ("conditional", "store", "respect_expires") if self._on(name)]
         shown = {name: self._shown(name) for name in on}
-        if context.several_requests:
-            for name in on:
-                yield Problem(
-                    name, shown[name],
-                    "keeps one memory per downloader (one validator, hash or deadline in its "
-                    "state item), but a run with fan_out or pagination stores several answers.",
-                    "use one path per downloader without pagination (they may share a table).",
-                )  # fmt: skip
         if context.query_overrides:
             for name in on:
                 yield Problem(
@@ -164,7 +155,7 @@ class PoliteRun(RunFeature):
                     "drop backfill, or use a second downloader for the backfill.",
                 )  # fmt: skip
         for name in ("conditional", "respect_expires"):
-            if self._on(name) and self._computes_request:
+            if self._on(name) and self._computes_request and not context.several_requests:
                 yield Problem(
                     name, True,
                     "remembers one resource, but the request is computed each run (time "
@@ -243,8 +234,22 @@ class PoliteRun(RunFeature):
         return run
 
     def around(self, parts: RunParts, built: Built) -> RunParts:
-        """The answer's memory around a single answer (``guard``, ``store``, ``stored``), and
-        the headers the download keeps for it."""
+        """The answer's memory around a single answer (``guard``, ``store``, ``stored``), or
+        each request's memory in a run of several (``request_memos``), and the headers the
+        download keeps for it."""
+        if not self.active:
+            return parts
+        if self.several_requests:
+            memos = RequestMemos(
+                built.memory, conditional=self.conditional, changes_only=self.changes_only,
+                respect_expires=self.respect_expires, max_fresh_millis=self.max_fresh_millis,
+                status_error=built.downloads.status_error,
+                static_headers=built.downloads.static_headers(),
+            )  # fmt: skip
+            return replace(
+                parts, request_memos=memos,
+                download_assign={**(parts.download_assign or {}), **self.download_assign()},
+            )  # fmt: skip
         remembering = self.bind(built.memory, built.downloads.status_error)
         return replace(
             parts, memory=remembering,
@@ -253,7 +258,10 @@ class PoliteRun(RunFeature):
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``[StillFresh] → [ComputeHeaders] → run``."""
+        """``[StillFresh] → [ComputeHeaders] → run`` (a run of several requests: ``run``, each
+        request reads its own memory)."""
+        if self.several_requests:
+            return run
         return self.before_request(scope, run, built.downloads.static_headers())
 
     def bind(self, memory: StateItem, status_error: Callable[[int], str]) -> BoundPoliteRun:

@@ -60,19 +60,21 @@ _HTTP_DATE = (
 )
 
 
-def fresh_until(max_fresh_millis: int) -> str:
+def fresh_until(max_fresh_millis: int, scheduled_millis: str = SCHEDULED_MILLIS) -> str:
     """JSONata (inside ``ReadAnswer``, ``$header`` defined): the answer's freshness deadline,
-    epoch milliseconds as a string, at most the scheduled time + ``max_fresh_millis``."""
+    epoch milliseconds as a string, at most the scheduled time + ``max_fresh_millis``
+    (``scheduled_millis``: JSONata of the run's scheduled time, epoch milliseconds; in a
+    fan-out's iteration it is read from the iteration's input)."""
     return (
         "( "
         f"$httpDate := {_HTTP_DATE}; "
-        f"$cap := {SCHEDULED_MILLIS} + {max_fresh_millis}; "
+        f"$cap := {scheduled_millis} + {max_fresh_millis}; "
         "$cc := $lowercase($header('cache-control')); "
         '$maxAge := $match($cc, /(^|[ ,])max-age="?([0-9]+)/); '
         "$age := $contains($header('age'), /^[0-9]{1,12}$/) ? $number($header('age')) : 0; "
         "$until := $contains($cc, /(^|[ ,])(no-store|no-cache)/) ? 0 "
         ": $exists($maxAge) ? ($length($maxAge[0].groups[1]) > 12 ? $cap "
-        f": {SCHEDULED_MILLIS} + ($number($maxAge[0].groups[1]) - $age) * 1000) "
+        f": {scheduled_millis} + ($number($maxAge[0].groups[1]) - $age) * 1000) "
         ": $header('expires') != '' ? $httpDate($header('expires')) : 0; "
         "$string($min([$until, $cap])) )"
     )

@@ -1,0 +1,326 @@
+"""Polite memories per request (issue 23): ``conditional``, ``Store.changes_only()`` and
+``respect_expires`` in a run of several requests (a fan-out's paths, a page loop's pages).
+
+Each distinct request keeps its own memory, in its own item beside the state item,
+``sk = #memo#<the URL as requested>`` (``_contract.MEMO_SORT_KEY_PREFIX``; a URL over
+``MEMO_URL_LIMIT`` characters is keyed by its SHA-256). The URL is the request as sent: a
+fan-out path with its query (and its incremental mark or its filled time placeholders), a
+page's URL (a ``Link`` as the API wrote it). A request that repeats from run to run finds its
+memory; one computed anew each run (a window) finds none and is simply asked. One item a
+request, not attributes of the state item: each iteration and page writes only its own (no
+400 KB item limit, no write contention between a Map's iterations), as ``PathMarkItems``
+(``#mark#<key>``) does for the fan-out's incremental marks.
+
+Per request, before it is made::
+
+    ReadMemo (GetItem, strongly consistent: 1 read unit) → [MemoFresh → skip "Fresh"]
+        → Download (→ [ApiGateway.304 → skip "NotModified"])
+
+and once its answer is read::
+
+    MemoAnswer → ReadMemoAnswer → [MemoUnchanged → RememberUnchanged → skip "Unchanged"]
+        → the shape's store (Persist, records) → RememberMemo (UpdateItem: 1 write unit)
+
+``ReadMemo`` assigns ``$memo`` (the item), ``$memoKey`` and, with ``conditional``,
+``$requestHeaders`` (the static headers, ``If-None-Match`` / ``If-Modified-Since`` from the
+memo): the download reads them as it does for a single request. ``RememberMemo`` keeps the
+answer's validators, its hash, its freshness deadline, ``storedAt`` (the key of the item that
+stored it: that item stays the request's current answer while later runs get ``304`` or an
+unchanged answer) and, for a page, ``next``: the request the loop went on with, since a ``304``
+carries no ``Link`` and a fresh page is not asked at all. The write's condition is the state
+item's (``rememberedOrder``): a late delivery of an older run never overwrites a newer memory.
+A failed request never reaches ``RememberMemo`` (its memory stays); the pages a failed run
+stored before the failure keep theirs.
+
+What a skip is belongs to the shape: in a page loop the loop goes on (from the memo's ``next``,
+or, for an unchanged page, from the next request the page's own answer gave); in a fan-out the
+path ends with a successful outcome naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .._contract import (
+    ANSWER_HASH_VARIABLE,
+    ANSWER_TEXT_VARIABLE,
+    ETAG_ATTRIBUTE,
+    FRESH_UNTIL_ATTRIBUTE,
+    HASH_CHUNK,
+    LAST_MODIFIED_ATTRIBUTE,
+    MEMO_FOR_VARIABLE,
+    MEMO_KEY_VARIABLE,
+    MEMO_SORT_KEY_PREFIX,
+    MEMO_STORED_AT_VARIABLE,
+    MEMO_URL_LIMIT,
+    MEMO_VARIABLE,
+    MEMORY_UPDATE_VARIABLE,
+    MORE_PATH,
+    NEXT_ATTRIBUTE,
+    NOT_MODIFIED_STATUS,
+    OUTCOME_FRESH,
+    OUTCOME_NOT_MODIFIED,
+    OUTCOME_UNCHANGED,
+    PAGING_ERROR_PATH,
+    PAGING_FIELD,
+    PARTITION_KEY,
+    REMEMBERED_FOR_ATTRIBUTE,
+    REMEMBERED_ORDER_ATTRIBUTE,
+    REQUEST_FIELD,
+    REQUEST_HEADERS_VARIABLE,
+    RESULT_HASH_ATTRIBUTE,
+    RETRY_AFTER_FIELD,
+    SORT_KEY,
+    STORED_AT_ATTRIBUTE,
+    URL_FIELD,
+)
+from .._memory import StateItem
+from . import _answer
+from .conditional import IF_MODIFIED_SINCE, IF_NONE_MATCH
+
+Skip = Callable[[str, str], sfn.State]
+"""What a shape does with a request the memory spares (``construct id suffix``, outcome:
+``fresh``, ``notModified``, ``unchanged``): the state to go to."""
+
+NEXT_FIELDS = (URL_FIELD, REQUEST_FIELD, MORE_PATH[2:], PAGING_FIELD, PAGING_ERROR_PATH[2:])
+"""What a page's memory keeps of the state NextRequest left: the request the loop went on with."""
+
+
+def _jsonata(path: str) -> str:
+    """A JSONPath of the state (``$.request.url``) as JSONata on ``$states.input``."""
+    return "$states.input" + path[1:]
+
+
+def _chunked_hash(text: str) -> str:
+    """JSONata: SHA-256 of the SHA-256 hashes of ``text`` in pieces (``$hash`` takes at most
+    10,000 characters)."""
+    return (
+        f"$hash($join($map([0..$ceil($length({text}) / {HASH_CHUNK}) - 1], function($i) {{ "
+        f"$hash($substring({text}, $i * {HASH_CHUNK}, {HASH_CHUNK}), 'SHA-256') }})), 'SHA-256')"
+    )
+
+
+def memo_key(url: str) -> str:
+    """JSONata: the memo item's sort key for the URL ``url`` (a JSONata expression)."""
+    prefix = json.dumps(MEMO_SORT_KEY_PREFIX)
+    return (
+        f"($u := {url}; $length($u) <= {MEMO_URL_LIMIT} ? {prefix} & $u "
+        f": {prefix} & 'sha256:' & {_chunked_hash('$u')})"
+    )
+
+
+class RequestMemos:
+    """``RequestMemories`` (``_roles``): the polite features' memory of each request of a run,
+    one item a distinct request URL."""
+
+    def __init__(
+        self,
+        memory: StateItem,
+        *,
+        conditional: bool,
+        changes_only: bool,
+        respect_expires: bool,
+        max_fresh_millis: int,
+        status_error: Callable[[int], str],
+        static_headers: Mapping[str, list[str]],
+    ) -> None:
+        self._memory = memory
+        self.conditional = conditional
+        self.changes_only = changes_only
+        self.respect_expires = respect_expires
+        self._max_fresh_millis = max_fresh_millis
+        self._status_error = status_error
+        self._static_headers = dict(static_headers)
+
+    def read(
+        self, scope: Construct, *, url_path: str, time_path: str, then: sfn.State, skip: Skip
+    ) -> sfn.State:
+        """``ReadMemo`` (the memory of the request whose URL is at ``url_path``) → [``MemoFresh``:
+        a deadline after the scheduled time at ``time_path`` → ``skip("Fresh", "fresh")``] →
+        ``then`` (the download)."""
+        key = "{% " + memo_key(_jsonata(url_path)) + " %}"
+        item = "$states.result.Item"
+        assign = {
+            MEMO_VARIABLE: f"{{% $exists({item}) ? {item} : {{}} %}}",
+            MEMO_KEY_VARIABLE: key,
+        }
+        if self.conditional:
+            etag = f"{item}.{ETAG_ATTRIBUTE}.S"
+            modified = f"{item}.{LAST_MODIFIED_ATTRIBUTE}.S"
+            assign[REQUEST_HEADERS_VARIABLE] = (
+                f"{{% ($e := $exists({etag}) ? {etag} : ''; "
+                f"$m := $exists({modified}) ? {modified} : ''; "
+                f"$merge([{json.dumps(self._static_headers)}, "
+                f"$e != '' ? {{'{IF_NONE_MATCH}': [$e]}} : {{}}, "
+                f"$m != '' ? {{'{IF_MODIFIED_SINCE}': [$m]}} : {{}}])) %}}"
+            )
+        read = tasks.DynamoGetItem.jsonata(
+            scope, "ReadMemo", table=self._memory.table,
+            key={
+                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._memory.downloader_id),
+                SORT_KEY: tasks.DynamoAttributeValue.from_string(key),
+            },
+            consistent_read=True, assign=assign, outputs="{% $states.input %}",
+        )  # fmt: skip
+        StateItem.retry(read)
+        if not self.respect_expires:
+            read.next(then)
+            return read
+        stored = f"${MEMO_VARIABLE}.{FRESH_UNTIL_ATTRIBUTE}.N"
+        fresh = sfn.Choice.jsonata(scope, "MemoFresh")
+        fresh.when(
+            sfn.Condition.jsonata(
+                f"{{% $exists({stored}) and $number({stored}) > {_millis(time_path)} %}}"
+            ),
+            skip("Fresh", OUTCOME_FRESH),
+        )
+        fresh.otherwise(then)
+        read.next(fresh)
+        return read
+
+    def guard(self, task: sfn.TaskStateBase, skip: Skip) -> None:
+        """With ``conditional``: ``ApiGateway.304`` → ``skip("NotModified", "notModified")``.
+        Add it before any catch-all (Catch rules are tried in order)."""
+        if self.conditional:
+            task.add_catch(
+                skip("NotModified", OUTCOME_NOT_MODIFIED),
+                errors=[self._status_error(NOT_MODIFIED_STATUS)],
+                result_path=sfn.JsonPath.DISCARD,
+            )
+
+    def before_store(
+        self, scope: Construct, *, selected_path: str, time_path: str, stored_key: str,
+        then: sfn.State, skip: Skip, pages: bool,
+    ) -> sfn.State:  # fmt: skip
+        """``MemoAnswer → ReadMemoAnswer [→ MemoUnchanged]`` → ``then`` (the shape's store).
+
+        ``MemoAnswer`` (JSONPath, a Pass that only assigns) keeps what the store may not leave
+        in the state: the key the answer is stored under (``stored_key``, JSONPath), the
+        scheduled time (at ``time_path``) and, with ``changes_only``, the selected result (at
+        ``selected_path``) as JSON text. ``ReadMemoAnswer`` computes what ``RememberMemo``
+        writes from the answer's headers (``$answerHeaders``), the text's hash and, for a page
+        (``pages``), the request the loop goes on with. With ``changes_only``, an answer equal
+        to the remembered one goes to ``RememberUnchanged`` → ``skip("Unchanged", ...)``."""
+        kept = {
+            MEMO_STORED_AT_VARIABLE: stored_key,
+            MEMO_FOR_VARIABLE: sfn.JsonPath.string_at(time_path),
+        }
+        if self.changes_only:
+            kept[f"{ANSWER_TEXT_VARIABLE}.$"] = f"States.JsonToString({selected_path})"
+        answer = sfn.Pass(scope, "MemoAnswer", assign=kept)
+        assign = {MEMORY_UPDATE_VARIABLE: self._update(time_path, pages)}
+        if self.changes_only:
+            assign[ANSWER_HASH_VARIABLE] = "{% " + _chunked_hash(f"${ANSWER_TEXT_VARIABLE}") + " %}"
+        read = sfn.Pass.jsonata(scope, "ReadMemoAnswer", assign=assign)
+        answer.next(read)
+        if not self.changes_only:
+            read.next(then)
+            return answer
+        stored = f"${MEMO_VARIABLE}.{RESULT_HASH_ATTRIBUTE}.S"
+        gate = sfn.Choice.jsonata(scope, "MemoUnchanged")
+        gate.when(
+            sfn.Condition.jsonata(
+                f"{{% $exists({stored}) and ${ANSWER_HASH_VARIABLE} = {stored} %}}"
+            ),
+            self._remember(
+                scope, "RememberUnchanged", "MemoKeptUnchanged", stored=False, pages=pages
+            ).next(skip("Unchanged", OUTCOME_UNCHANGED)),
+        )
+        gate.otherwise(then)
+        read.next(gate)
+        return answer
+
+    def remember(self, scope: Construct, *, pages: bool) -> sfn.Chain:
+        """``RememberMemo``, right after the store: the answer stored (under the key
+        ``MemoAnswer`` kept) is the request's memory now (``MemoKept`` when a newer run
+        already remembered it). It reads only variables: the store may replace the state."""
+        return self._remember(scope, "RememberMemo", "MemoKept", stored=True, pages=pages)
+
+    def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:
+        """A page the memory spares (``304``, fresh): the loop goes on from the page's
+        remembered next request (``more`` false when none is remembered, or at ``max_pages``);
+        a remembered paging error fails the loop again, as it did when the page was stored."""
+        more, error = MORE_PATH[2:], PAGING_ERROR_PATH[2:]
+        expression = (
+            "{% ($in := $sift($states.input, function($v, $k) "
+            f"{{ $k != '{RETRY_AFTER_FIELD}' }}); "
+            f"$n := $exists(${MEMO_VARIABLE}.{NEXT_ATTRIBUTE}.S) "
+            f"? $parse(${MEMO_VARIABLE}.{NEXT_ATTRIBUTE}.S) : {{}}; "
+            f"$more := $n.{more} = true and $in.page < {max_pages}; "
+            f"$merge([$in, {{'page': $in.page + 1, '{more}': $more, "
+            f"'{URL_FIELD}': $more ? $n.{URL_FIELD} : $in.{URL_FIELD}, "
+            f"'{REQUEST_FIELD}': $more ? $n.{REQUEST_FIELD} : $in.{REQUEST_FIELD}}}, "
+            f"$exists($n.{PAGING_FIELD}) ? {{'{PAGING_FIELD}': $n.{PAGING_FIELD}}} : {{}}, "
+            f"$exists($n.{error}) ? {{'{error}': $n.{error}}} : {{}}])) %}}"
+        )
+        return sfn.Pass.jsonata(scope, construct_id, outputs=expression)
+
+    def _update(self, time_path: str, pages: bool) -> str:
+        millis = _millis(time_path)
+        fields = {"order": f"$string({millis})"}
+        if self.conditional:
+            fields.update(_answer.validators())
+        if self.respect_expires:
+            fields[FRESH_UNTIL_ATTRIBUTE] = _answer.fresh_until(self._max_fresh_millis, millis)
+        if pages:
+            names = json.dumps(list(NEXT_FIELDS))
+            fields[NEXT_ATTRIBUTE] = (
+                f"$string($sift($states.input, function($v, $k) {{ $k in {names} }}))"
+            )
+        body = ", ".join(f"'{name}': {value}" for name, value in fields.items())
+        return f"{{% ( $header := {_answer.HEADER}; {{{body}}} ) %}}"
+
+    def _remember(
+        self, scope: Construct, construct_id: str, kept: str, *, stored: bool, pages: bool
+    ) -> sfn.Chain:
+        update = f"${MEMORY_UPDATE_VARIABLE}"
+
+        def text(name: str) -> tasks.DynamoAttributeValue:
+            value = sfn.JsonPath.string_at(f"{update}.{name}")
+            return tasks.DynamoAttributeValue.from_string(value)
+
+        values: dict[str, tasks.DynamoAttributeValue] = {}
+        if self.conditional:
+            values[ETAG_ATTRIBUTE] = text(ETAG_ATTRIBUTE)
+            values[LAST_MODIFIED_ATTRIBUTE] = text(LAST_MODIFIED_ATTRIBUTE)
+        if self.respect_expires:
+            values[FRESH_UNTIL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+                sfn.JsonPath.string_at(f"{update}.{FRESH_UNTIL_ATTRIBUTE}")
+            )
+        if self.changes_only:
+            values[RESULT_HASH_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at(f"${ANSWER_HASH_VARIABLE}")
+            )
+        if pages:  # rewritten with every answer of the page: its links may change alone
+            values[NEXT_ATTRIBUTE] = text(NEXT_ATTRIBUTE)
+        if stored:  # an unchanged answer leaves the item that stored it the current one
+            values[STORED_AT_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at(f"${MEMO_STORED_AT_VARIABLE}")
+            )
+        values[REMEMBERED_FOR_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
+            sfn.JsonPath.string_at(f"${MEMO_FOR_VARIABLE}")
+        )
+        values[REMEMBERED_ORDER_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+            sfn.JsonPath.string_at(f"{update}.order")
+        )
+        return self._memory.update(
+            scope, construct_id, values=values,
+            condition=(
+                f"attribute_not_exists(#{REMEMBERED_ORDER_ATTRIBUTE}) "
+                f"OR #{REMEMBERED_ORDER_ATTRIBUTE} <= :{REMEMBERED_ORDER_ATTRIBUTE}"
+            ),
+            when_not_applied=kept, sort_key=sfn.JsonPath.string_at(f"${MEMO_KEY_VARIABLE}"),
+        )  # fmt: skip
+
+
+def _millis(time_path: str) -> str:
+    """JSONata: the scheduled time at ``time_path`` (of the state, or ``$$.`` the Context
+    object), epoch milliseconds."""
+    context = time_path.startswith("$$.")
+    where = "$states.context." + time_path[3:] if context else _jsonata(time_path)
+    return f"$toMillis({where})"
