@@ -487,11 +487,12 @@ def _with_mark(
 
 
 def _stored(scope: Construct, parts: RunParts, failure: sfn.Pass) -> sfn.Chain:
-    """A path's answer (at ``$.response``) stored: Persist, and with ``records`` its records."""
+    """A path's answer (at ``$.response``) stored: Persist, [Archive], and with ``records``
+    its records."""
     return stored_in_map(
         scope, persists=parts.persists, records=parts.records, sort_key=_answer_key(parts),
         under=RESPONSE_PATH, key_path=f"{REQUEST_PATH}.key", failure=failure,
-        time_path=MAP_SCHEDULED_TIME_PATH,
+        time_path=MAP_SCHEDULED_TIME_PATH, each_stored=parts.each_stored,
     )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """The page loop of the paginators that fetch one page after another, without a Lambda::
 
     [FirstRequest] → DownloadPage → [PageStatus] → NextRequest → [SelectPage] → PersistPage
-                          ▲                                                          │
+                          ▲                                                  [ArchivePage]
                           └──────── more ── MorePages ─ paging error → PagingFailed ─┘
                                                  └ no more (or max_pages) → Done
 
@@ -47,7 +47,7 @@ from .._contract import (
     UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
-from .._parts import Frame, RunParts, Target, with_query
+from .._parts import Frame, RunParts, StoredAnswer, Target, with_query
 from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
@@ -144,22 +144,36 @@ def build_loop(
         assign=dict(fold.each) if fold is not None else None,
     )  # fmt: skip
     records = parts.records
-    # The page is dropped from the state once stored: by PersistPage, or with records by
-    # WriteRecords after it (PersistPage then leaves the state as it is).
+    # The page is dropped from the state once stored: by PersistPage, or by the states after
+    # it (ArchivePage, then with records WriteRecords), the last of them dropping it.
     dropped: dict[str, Any] = {"stored": True}
+    keeps = records is None or records.keeps_answers
+    archived = (
+        parts.each_stored(
+            scope,
+            StoredAnswer(
+                under=RAW_PATH, sort_key=_page_key(parts), name="Page",
+                result_selector=None if records is not None else dropped,
+                result_path=None if records is not None else RAW_PATH,
+            ),
+        )
+        if parts.each_stored is not None and keeps
+        else []
+    )  # fmt: skip
+    drops = records is None and not archived
     persist = (
         persists.task(
             scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
-            in_map=frame.in_map, result_selector=None if records is not None else dropped,
-            result_path=None if records is not None else RAW_PATH,
+            in_map=frame.in_map, result_selector=dropped if drops else None,
+            result_path=RAW_PATH if drops else None,
         )
-        if records is None or records.keeps_answers
+        if keeps
         else None
     )  # fmt: skip
     done = _done(scope, parts)
     # Status actions first: Catch rules are tried in order, and the frame's catches all.
     parts.on_status.catch(download, skip=done)
-    frame_catch(scope, frame, download, *([persist] if persist is not None else []))
+    frame_catch(scope, frame, download, *([persist] if persist is not None else []), *archived)
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -200,6 +214,8 @@ def build_loop(
         tail = tail.next(select)
     if persist is not None:
         tail = tail.next(persist)
+    for state in archived:
+        tail = tail.next(state)
     if records is not None:
         # In a fan-out's iteration, a bad record or a failed write fails this path only.
         tail = tail.next(

@@ -30,7 +30,7 @@ from .._contract import (
     SCHEDULED_TIME_PATH,
     TASK_EVENTS,
 )
-from .._parts import CheckContext, Request, RunParts
+from .._parts import CheckContext, Request, RunParts, StoredAnswer
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key, stored_in_map
 from ..errors import Problem
 from ._base import Pagination, register
@@ -162,9 +162,9 @@ class PageCountPagination(Pagination):
 
     @staticmethod
     def _first_stored(scope: Construct, parts: RunParts) -> sfn.Chain:
-        """``PersistFirstPage``; with ``records``, then (or instead, ``keep_answers=False``)
-        the first page's records (states named ``FirstPage...``: the Map's pages have their
-        own). A bad record there fails the run, as on one path."""
+        """``PersistFirstPage`` [→ ``ArchiveFirstPage``]; with ``records``, then (or instead,
+        ``keep_answers=False``) the first page's records (states named ``FirstPage...``: the
+        Map's pages have their own). A bad record there fails the run, as on one path."""
         under = f"{FIRST_PATH}.{RESPONSE_FIELD}"
         records = parts.records
         written = (
@@ -172,15 +172,17 @@ class PageCountPagination(Pagination):
         )
         if written is not None and records is not None and not records.keeps_answers:
             return written
-        persist = parts.persists.task(
-            scope,
-            "PersistFirstPage",
-            sort_key=sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            ),
-            result_under=under,
+        key = sfn.JsonPath.format(
+            "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )
-        return persist.next(written) if written is not None else sfn.Chain.start(persist)
+        persist = parts.persists.task(scope, "PersistFirstPage", sort_key=key, result_under=under)
+        chain = sfn.Chain.start(persist)
+        if parts.each_stored is not None:  # the archive: ArchiveFirstPage
+            for state in parts.each_stored(
+                scope, StoredAnswer(under=under, sort_key=key, name="FirstPage")
+            ):
+                chain = chain.next(state)
+        return chain.next(written) if written is not None else chain
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
         """The first page, its count, then a Map over the others."""
@@ -222,7 +224,7 @@ class PageCountPagination(Pagination):
             scope, persists=persists, records=parts.records,
             sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH), under=RESPONSE_PATH,
             key_path=PAGE_PATH, failure=failure, time_path=MAP_SCHEDULED_TIME_PATH,
-            persist_id="PersistPage",
+            persist_id="PersistPage", each_stored=parts.each_stored, name="Page",
         )  # fmt: skip
         page: sfn.Chain | sfn.TaskStateBase = download
         if reactions.any:  # pages are fetched at once: an action skips that page only
