@@ -8,6 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_stepfunctions as sfn
 
 from sfn_downloader import Archive, DownloaderPattern, FanOut, ItemField, Pagination
 
@@ -34,6 +35,8 @@ def definitions() -> dict[str, dict[str, Any]]:
                           archive=Archive.to_new_bucket()),
         "counted": _pattern(stack, "Counted", path="/c", pagination=Pagination.page_count(),
                             archive=Archive.to_new_bucket()),
+        "summed": _pattern(stack, "Summed", fan_out=FanOut.paths(["/a"]),
+                           post_process=sfn.Pass(stack, "Notify")),
         "paged": _pattern(stack, "Paged", path="/r/{r}", fan_out=FanOut.path_values({"r": [1]}),
                           pagination=Pagination.link_header(), archive=Archive.to_new_bucket()),
     }  # fmt: skip
@@ -127,3 +130,18 @@ def test_the_archive_grant_is_one_put_object_on_the_downloaders_prefix(
     assert len(puts) == 1
     resource = json.dumps(puts[0]["Resource"])
     assert resource.endswith(f'"/{shape}/*"]]}}')
+
+
+def test_post_process_follows_the_fan_outs_map_once_then_the_run_fails_or_succeeds(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = definitions["summed"]["States"]
+    assert states["FetchAll"]["Next"] == "RunSummary"
+    assert "AnyFailed" not in states  # the run's outcome comes after the user's states
+    summary = states["RunSummary"]
+    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "Notify"
+    assert set(summary["Assign"]) == {"failedRequests"}
+    assert states["Notify"]["Next"] == "RunOutcome"
+    outcome = states["RunOutcome"]
+    assert outcome["Choices"][0]["Next"] == "RequestsFailed" and outcome["Default"] == "RunDone"
+    assert states["RequestsFailed"]["Error"] == "Downloader.RequestsFailed"

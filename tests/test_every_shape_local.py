@@ -10,7 +10,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import (
@@ -52,7 +54,35 @@ def app() -> cdk.App:
         stack, "PagedFanOut", path="/r/{region}", fan_out=FanOut.path_values({"region": ["eu"]}),
         pagination=Pagination.link_header(), archive=archive(),
     )  # fmt: skip
+    _pattern(
+        stack, "SummedPaths", fan_out=FanOut.paths(["/a", "/b", "/c"]),
+        post_process=_send(stack, "SummedPaths"),
+    )  # fmt: skip
+    _pattern(
+        stack, "SummedPages", path="/p", pagination=Pagination.next_url(),
+        post_process=sfn.Pass(stack, "Summary"),
+    )  # fmt: skip
+    _pattern(
+        stack, "SummedCount", path="/c", pagination=Pagination.page_count(),
+        post_process=_send(stack, "SummedCount"),
+    )  # fmt: skip
     return app
+
+
+def _send(stack: cdk.Stack, name: str) -> sfn.IChainable:
+    """A post-processing that sends its input (the run's summary) to a queue."""
+    queue = sqs.Queue(stack, f"{name}Queue", enforce_ssl=True)
+    return tasks.SqsSendMessage(
+        stack, f"{name}Send", queue=queue, message_body=sfn.TaskInput.from_json_path_at("$"),
+        result_path=sfn.JsonPath.DISCARD,
+    )  # fmt: skip
+
+
+def _received(runner: Any, name: str) -> list[Any]:
+    sqs_client = runner._client("sqs")
+    url = runner.resource_name(f"Every/{name}Queue")
+    messages = sqs_client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
 
 def _objects(runner: Any, pattern: str) -> dict[str, Any]:
@@ -158,3 +188,61 @@ def test_every_page_of_every_path_is_archived(
         f"pagedfanout/{T[0]}#/r/eu#1.json": {"body": [1]},
         f"pagedfanout/{T[0]}#/r/eu#2.json": {"body": [2]},
     }
+
+
+def test_post_process_runs_once_after_a_fan_out_with_its_summary(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Every/SummedPaths", fast_retries=True)
+    upstream.respond(lambda seen: Answer(200, {"at": seen.path}))
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    summary = {"scheduledTime": T[0], "keyPrefix": f"{T[0]}#", "stored": 3, "failed": []}
+    assert _received(runner, "SummedPaths") == [summary]
+    assert sorted(_items(runner, "summedpaths")) == [f"{T[0]}#/a", f"{T[0]}#/b", f"{T[0]}#/c"]
+
+
+def test_post_process_sees_the_failed_paths_then_the_run_fails(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Every/SummedPaths", fast_retries=True)
+    upstream.respond(lambda seen: Answer(503 if seen.path == "/b" else 200, {"at": seen.path}))
+    run = runner.run(T[1])
+    assert run.status == "FAILED"
+    assert run.error == "Downloader.RequestsFailed"
+    assert json.loads(run.cause) == [{"key": "/b", "error": "ApiGateway.503"}]
+    [summary] = _received(runner, "SummedPaths")
+    assert summary == {
+        "scheduledTime": T[1], "keyPrefix": f"{T[1]}#", "stored": 2,
+        "failed": [{"key": "/b", "error": "ApiGateway.503"}],
+    }  # fmt: skip
+
+
+def test_post_process_after_every_page_of_one_path(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Every/SummedPages", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        return Answer(200, {"next": f"/p?page={page + 1}" if page < 3 else None})
+
+    upstream.respond(answer)
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    # the user's Pass passes the summary on: the execution's output
+    assert run.output == {"scheduledTime": T[0], "keyPrefix": f"{T[0]}#", "stored": 3, "failed": []}
+    assert sorted(_items(runner, "summedpages")) == [f"{T[0]}#{n}" for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(("pages", "stored"), [("1", 1), ("3", 3)])
+def test_post_process_after_page_count_with_one_page_or_a_map(
+    open_runner: Callable[..., Any], upstream: Upstream, pages: str, stored: int
+) -> None:
+    runner = open_runner("Every/SummedCount", fast_retries=True)
+    upstream.respond(lambda seen: Answer(200, [seen.query["page"][0]], headers={"X-Pages": pages}))
+    when = T[0] if pages == "1" else T[1]
+    run = runner.run(when)
+    assert run.status == "SUCCEEDED", run.cause
+    summary = {"scheduledTime": when, "keyPrefix": f"{when}#", "stored": stored, "failed": []}
+    assert _received(runner, "SummedCount") == [summary]

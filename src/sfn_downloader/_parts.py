@@ -333,6 +333,12 @@ class RunParts:
     """In a run of several requests: the states after each stored answer (a fan-out path's, a
     page's), right after its Persist (the archive); a single answer has ``afterwards``.
     ``None``: nothing follows."""
+    run_end: Callable[[Construct, int], sfn.State] | None = None
+    """In a run of several requests (``post_process``): the states the run ends in once every
+    request was made (the summary, the user's states, then success or
+    ``Downloader.RequestsFailed``), built by the shape once, in place of its own end (``Done``,
+    ``AnyFailed``); its input is the Map's result or the page loop's last state. The number:
+    answers stored before a Map's (``page_count``'s first page)."""
     time_fill: Callable[[Sequence[str]], str] | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's

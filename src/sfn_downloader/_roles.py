@@ -130,8 +130,10 @@ class Maps(Protocol):
         items_path: str,
         item_selector: Mapping[str, Any],
         iteration: sfn.IChainable,
+        then: sfn.State | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path``, then ``AnyFailed``."""
+        """The Map over ``items_path``, then ``AnyFailed`` (or ``then``, which reads the Map's
+        result: the run's end with ``post_process``)."""
         ...
 
 

@@ -284,6 +284,7 @@ class FanOut:
                 **parts.persists.map_item_fields(),
             },
             iteration=iteration,
+            then=parts.run_end(scope, 0) if parts.run_end is not None else None,
         )
         if isinstance(tail, sfn.Choice):
             tail.otherwise(fetch_all)

@@ -257,7 +257,11 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     """Where the pages end well: the states that follow every stored page (``stored``:
     advancing an incremental mark), then ``Done``; in a fan-out, the iteration's outcome."""
     frame = parts.frame
-    done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    done = (
+        parts.run_end(scope, 0)
+        if parts.run_end is not None and not frame.in_map
+        else frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    )  # fmt: skip
     marks = parts.path_marks
     if frame.in_map:  # a fan-out path's own mark, over its pages
         after = marks.advance(scope, over_pages=True) if marks is not None else []

@@ -203,7 +203,9 @@ class PageCountPagination(Pagination):
             result_path=FIRST_PATH,
         )
         persist_first = self._first_stored(scope, parts)
-        done = sfn.Succeed(scope, "OnePage")
+        # With post_process, one run end for both: one page, or the Map's pages after it.
+        run_end = parts.run_end(scope, 1) if parts.run_end is not None else None
+        done = run_end or sfn.Succeed(scope, "OnePage")
         # With on_status, an action on the first answer ends the run (nothing stored).
         first_page = reactions.guard(
             scope, "DownloadFirstPage", first, result_selector=first_selector,
@@ -258,6 +260,7 @@ class PageCountPagination(Pagination):
                 **persists.map_item_fields(),
             },
             iteration=page.next(persist),
+            then=run_end,
         )
         cap = sfn.Pass(
             scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH
