@@ -10,9 +10,9 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match
 
-from sfn_downloader import Archive, DownloaderConfigError, DownloaderPattern, FanOut, Starts
+from sfn_downloader import Archive, DownloaderConfigError, DownloaderPattern, Starts
 
-from scenarios import EVE_PROPS, MARKET_PATH, Scenario, definition
+from scenarios import EVE_PROPS, Scenario, definition
 
 
 def states(scenario: Scenario, key: str = "p") -> dict[str, Any]:
@@ -229,12 +229,6 @@ def a_pass(name: str = "Notify") -> Any:
         ({"post_process": "notify"}, r"post_process='notify': is not a Step Functions state"),
         ({"post_process": a_pass("Persist")}, r"post_process='Bad/Persist': has a state named "
                                               r"'Persist', the name of one of the downloader's"),
-        (
-            {"post_process": a_pass(), "path": MARKET_PATH,
-             "fan_out": FanOut.path_values({"region_id": [1]})},
-            r"post_process='given': is not supported with several requests a run "
-            r"\(fan_out or pagination\)",
-        ),
         (
             {"archive": True},
             r"archive=True: is not an Archive \(it is a bool\)\. Fix: use "

@@ -36,6 +36,8 @@ SECONDS = {
     "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
     "tests/test_local.py": 24.0,
     "tests/test_polite_requests_local.py": 40.0,
+    "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
+    "tests/test_every_shape.py": 20.0,  # one synth of five downloaders
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,
     "tests/test_nag.py": 12.0,

@@ -10,7 +10,7 @@ from. The features implement ``Downloads`` (a transport), ``Persists`` (the item
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -23,12 +23,14 @@ from ._roles import NO_ANSWER_MEMORY as NO_ANSWER_MEMORY
 from ._roles import NO_STATUS_ACTIONS as NO_STATUS_ACTIONS
 from ._roles import AnswerMemory as AnswerMemory
 from ._roles import Downloads as Downloads
+from ._roles import EachStored as EachStored
 from ._roles import Maps as Maps
 from ._roles import PathMarks as PathMarks
 from ._roles import Persists as Persists
 from ._roles import RequestMemories as RequestMemories
 from ._roles import ServerWaits as ServerWaits
 from ._roles import StatusReactions as StatusReactions
+from ._roles import StoredAnswer as StoredAnswer
 from ._roles import Target as Target
 from ._roles import WritesRecords as WritesRecords
 from .auth import AuthHeader
@@ -329,6 +331,16 @@ class RunParts:
     request_memos: RequestMemories | None = None
     """The polite features in a run of several requests: each request's memory, read before it
     is made and written once it is stored (a fan-out's paths, a page loop's pages)."""
+    each_stored: EachStored | None = None
+    """In a run of several requests: the states after each stored answer (a fan-out path's, a
+    page's), right after its Persist (the archive); a single answer has ``afterwards``.
+    ``None``: nothing follows."""
+    run_end: Callable[[Construct, int], sfn.State] | None = None
+    """In a run of several requests (``post_process``): the states the run ends in once every
+    request was made (the summary, the user's states, then success or
+    ``Downloader.RequestsFailed``), built by the shape once, in place of its own end (``Done``,
+    ``AnyFailed``); its input is the Map's result or the page loop's last state. The number:
+    answers stored before a Map's (``page_count``'s first page)."""
     time_fill: Callable[[Sequence[str]], str] | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's
@@ -464,3 +476,21 @@ def then_afterwards(
     """``parts.afterwards`` followed by ``states``."""
     earlier = parts.afterwards
     return lambda scope: [*earlier(scope), *states(scope)]
+
+
+def then_each_stored(parts: RunParts, states: EachStored) -> EachStored:
+    """``parts.each_stored`` followed by ``states``: the earlier states pass the state on
+    unchanged, the last places the output the shape asks for."""
+    earlier = parts.each_stored
+    if earlier is None:
+        return states
+
+    def both(scope: Construct, answer: StoredAnswer) -> list[sfn.TaskStateBase]:
+        assert earlier is not None
+        later = states(scope, answer)
+        if not later:
+            return earlier(scope, answer)
+        passing = replace(answer, result_selector=None, result_path=None)
+        return [*earlier(scope, passing), *later]
+
+    return both

@@ -130,8 +130,10 @@ class Maps(Protocol):
         items_path: str,
         item_selector: Mapping[str, Any],
         iteration: sfn.IChainable,
+        then: sfn.State | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path``, then ``AnyFailed``."""
+        """The Map over ``items_path``, then ``AnyFailed`` (or ``then``, which reads the Map's
+        result: the run's end with ``post_process``)."""
         ...
 
 
@@ -289,6 +291,34 @@ class WritesRecords(Protocol):
         write a failed outcome of that iteration, and ``time_path`` is where the iteration
         holds the run's scheduled time; ``prefix`` names a second set of these states."""
         ...
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One answer of a run of several requests (a fan-out path's, a page's), just stored: what
+    the states that follow each stored answer (``EachStored``: the archive) are built from."""
+
+    under: str
+    """Where the selected answer is in the state (``$.response``, ``$.raw``)."""
+    sort_key: str
+    """Its item's sort key (a JSONPath or an intrinsic): ``<scheduled time>#<suffix>``."""
+    name: str = ""
+    """What the states' names end with (``"Page"``, ``"FirstPage"``), unique in the run."""
+    result_selector: Mapping[str, Any] | None = None
+    """What the last of the states outputs (a Map iteration's ``{"ok": true}``, a page loop's
+    ``{"stored": true}``); ``None``: its own result, placed at ``result_path``."""
+    result_path: str | None = None
+    """Where the last state puts its output (``"$"``: it is the output); ``None``: nowhere,
+    the state passes on unchanged."""
+    failure: sfn.Pass | None = None
+    """In a Map iteration: where a failure of the states ends (a failed outcome of that
+    iteration); ``None``: a failure fails the run, as the answer's Persist's does."""
+
+
+EachStored = Callable[[Construct, StoredAnswer], list[sfn.TaskStateBase]]
+"""The states that follow each stored answer of a run of several requests, built for one
+``StoredAnswer`` (at least one); the last applies its ``result_selector`` and
+``result_path``."""
 
 
 class PathMarks(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -17,9 +17,10 @@ from ._contract import (
     RESPONSE_FIELD,
     RETRY_AFTER_FIELD,
 )
+from ._roles import StoredAnswer
 
 if TYPE_CHECKING:
-    from ._roles import Persists, WritesRecords
+    from ._roles import EachStored, Persists, WritesRecords
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
@@ -181,13 +182,24 @@ def stored_in_map(
     failure: sfn.Pass,
     time_path: str,
     persist_id: str = "Persist",
+    each_stored: EachStored | None = None,
+    name: str = "",
 ) -> sfn.Chain:
     """What a Map iteration (a fan-out's path, a page of ``page_count``) does with its answer at
     ``under``: ``Persist``, its outcome ``{"ok": true}``; with ``records``, ``Persist`` (unless
     ``keep_answers=False``), then the answer's records, then ``{"ok": true}``. A failed
     ``Persist`` ends in ``failure``; a bad record, or a record write that fails after its
     retries, ends the iteration as a failed outcome naming ``key_path``'s value, so that the
-    run fails with ``Downloader.RequestsFailed`` and the other iterations go on."""
+    run fails with ``Downloader.RequestsFailed`` and the other iterations go on.
+    ``each_stored``: the states right after ``Persist`` (the archive, states named ending
+    ``name``); a failure of theirs ends in ``failure`` too."""
+    after = _after_stored(scope, each_stored, under, sort_key, name, failure)
+    if records is None and after is not None:
+        persist = persists.task(
+            scope, persist_id, sort_key=sort_key, result_under=under, in_map=True,
+        )  # fmt: skip
+        catch_into(failure, persist)
+        return persist.next(after(SUCCEEDED, "$"))
     if records is None:
         persist = persists.task(
             scope, persist_id, sort_key=sort_key, result_under=under,
@@ -205,7 +217,36 @@ def stored_in_map(
         scope, persist_id, sort_key=sort_key, result_under=under, in_map=True,
     )  # fmt: skip
     catch_into(failure, persist)
+    if after is not None:
+        return persist.next(after(None, None)).next(written)
     return persist.next(written)
+
+
+def _after_stored(
+    scope: Construct,
+    each_stored: EachStored | None,
+    under: str,
+    sort_key: str,
+    name: str,
+    failure: sfn.Pass | None,
+) -> Callable[[Mapping[str, Any] | None, str | None], sfn.Chain] | None:
+    """``each_stored``'s states for one answer, chained, given the output of the last (``None``
+    when there are none)."""
+    if each_stored is None:
+        return None
+
+    def chained(result_selector: Mapping[str, Any] | None, result_path: str | None) -> sfn.Chain:
+        answer = StoredAnswer(
+            under=under, sort_key=sort_key, name=name, result_selector=result_selector,
+            result_path=result_path, failure=failure,
+        )  # fmt: skip
+        states = each_stored(scope, answer)
+        chain = sfn.Chain.start(states[0])
+        for state in states[1:]:
+            chain = chain.next(state)
+        return chain
+
+    return chained
 
 
 def read_answer(

@@ -124,8 +124,13 @@ class Concurrency:
         items_path: str,
         item_selector: Mapping[str, Any],
         iteration: sfn.IChainable,
+        then: sfn.State | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path``, then ``AnyFailed?``: Done, or a Fail listing failures."""
+        """The Map over ``items_path``, then ``AnyFailed?``: Done, or a Fail listing failures.
+
+        :param then: What follows the Map instead (``post_process``'s run end, which reads
+            ``anyFailed`` and ``outcomes`` and fails the run itself). Default: ``AnyFailed``.
+        """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
             "anyFailed.$": "States.ArrayContains($[*].ok, false)",
@@ -147,6 +152,8 @@ class Concurrency:
             )  # fmt: skip
             inline.item_processor(iteration)
             map_state = inline
+        if then is not None:
+            return map_state.next(then)
         failed = sfn.Fail(
             scope,
             "SomeRequestsFailed",

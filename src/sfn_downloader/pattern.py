@@ -127,17 +127,21 @@ class DownloaderPattern(Construct):
         ``expiresAt`` (epoch seconds) and the created table time to live on it (a brought table
         must have it on ``expiresAt``). Adds one state, ``ComputeExpiry``, to a run.
         Default: items are kept forever.
-    :param post_process: States to run after the answer is stored (one path only): any
+    :param post_process: States to run after the answer is stored: any
         ``aws_stepfunctions`` state or chain, e.g. ``tasks.SqsSendMessage``, ``tasks.SnsPublish``,
         ``tasks.EventBridgePutEvents``, ``tasks.StepFunctionsStartExecution``,
         ``tasks.LambdaInvoke``; they grant their own permissions. Their input:
         ``{"scheduledTime": ..., "result": <selected result>, "key": {"pk": ..., "sk": ...}}``,
-        plus ``"object": {"bucket": ..., "key": ...}`` with ``archive``.
+        plus ``"object": {"bucket": ..., "key": ...}`` with ``archive``. With ``fan_out`` or
+        ``pagination``: once after the whole run, with its summary
+        (``{"scheduledTime", "keyPrefix", "stored", "failed"}``), before a run with failed
+        requests fails with ``Downloader.RequestsFailed``.
         Default: none, the run ends after Persist.
     :param archive: Also store each answer (the selected result, or the whole response without
         ``result_selector``) as an S3 object ``<downloader_id>/<scheduled time>.json`` (with
         ``incremental``, ``<scheduled time>#<execution name>.json``, as its item), with
-        ``aws-sdk:s3:putObject`` and ``s3:PutObject`` on that prefix only (one path only):
+        ``aws-sdk:s3:putObject`` and ``s3:PutObject`` on that prefix only; with several
+        requests a run each stored answer as ``<downloader_id>/<its item's sort key>.json``:
         ``Archive.to_new_bucket(retention=..., removal_policy=...)`` or
         ``Archive.to_bucket(bucket)``. Default: no archive.
     :param starts: What starts a run: ``Starts.scheduled(schedule, dead_letter_queue=...)``,

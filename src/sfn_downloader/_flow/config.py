@@ -263,6 +263,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         input_check=starts.input_check(), polite=polite, timing=timing, items=items,
         starts=starts, on_status=on_status, retry_after=props.retry_after, archive=props.archive,
         post_process=props.post_process, answer_errors=errors_path, records=props.records,
+        several_requests=shape.several_requests,
     )  # fmt: skip
     return Config(
         request=request,

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from .._memory import StateItem
 from .._parts import Built, RunFeature, RunParts, then_afterwards
+from . import post_process
 
 
 class StateRead(RunFeature):
@@ -40,14 +41,25 @@ class StateRead(RunFeature):
 
 
 class UserStates(RunFeature):
-    """``post_process``: the user's states after a single answer is stored (and archived)."""
+    """``post_process``: the user's states after a single answer is stored (and archived), or
+    once at the end of a run of several requests, with its summary."""
 
-    def __init__(self, states: sfn.IChainable) -> None:
+    def __init__(self, states: sfn.IChainable, *, several_requests: bool = False) -> None:
         self.states = states
+        self.several_requests = several_requests
 
     def around(self, parts: RunParts, built: Built) -> RunParts:
-        """The selected result kept under ``$.result``, the user's states last."""
+        """The selected result kept under ``$.result``, the user's states last; with several
+        requests, the run's end (``post_process.run_end``)."""
         del built
+        if self.several_requests:
+            per_delivery = parts.per_delivery
+            return replace(
+                parts,
+                run_end=lambda scope, before: post_process.run_end(
+                    scope, self.states, stored_before=before, per_delivery=per_delivery
+                ),
+            )
         return replace(
             parts, keeps_result=True, afterwards=then_afterwards(parts, lambda _: [self.states])
         )
@@ -78,6 +90,7 @@ def run_features(
     post_process: sfn.IChainable | None,
     answer_errors: str | None,
     records: RunFeature | None = None,
+    several_requests: bool = False,
 ) -> tuple[RunFeature, ...]:
     """The run's features, in the order a run meets them (those not configured left out)."""
     remembering = (polite, timing)
@@ -91,7 +104,9 @@ def run_features(
         retry_after,
         records,
         archive,
-        UserStates(post_process) if post_process is not None else None,
+        UserStates(post_process, several_requests=several_requests)
+        if post_process is not None
+        else None,
         AnswerErrors(answer_errors) if answer_errors is not None else None,
     ]
     return tuple(feature for feature in listed if feature is not None)

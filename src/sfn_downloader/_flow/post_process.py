@@ -23,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._acknowledge import acknowledge
+from .._contract import REQUESTS_FAILED_ERROR, SCHEDULED_TIME_KEY
 from .._parts import CheckContext
 from ..errors import Problem
 
@@ -44,9 +45,56 @@ PUBLISHERS = {
 }
 """Task resources that publish to a topic or queue, and the parameter naming it."""
 
+FAILED_REQUESTS_VARIABLE = "failedRequests"
+"""With ``post_process`` in a run of several requests: the failed requests, kept past the
+user's states (which may replace the state) for the run's outcome."""
+
 PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 """What a publisher to an SNS topic or SQS queue encrypted with a customer-managed key needs on
 the key (SNS developer guide, "Key management"; SQS developer guide, "Key management")."""
+
+
+def run_end(
+    scope: Construct, states: sfn.IChainable, *, stored_before: int, per_delivery: bool
+) -> sfn.State:
+    """A run of several requests ends (every request made): ``RunSummary`` (the user's states'
+    input, see ``SUMMARY``) → the user's states → ``RunOutcome``: ``RunDone``, or the run fails
+    with ``Downloader.RequestsFailed`` listing the failed requests, as without post_process.
+
+    The summary reads a Map's result (``anyFailed``, ``outcomes``) or a page loop's last state
+    (``stored``: its last page); ``stored_before`` answers were stored before a Map's
+    (``page_count``'s first page). Whether requests failed travels in variables, since the
+    user's states may replace the state."""
+    prefix = '$t & "#"' + (' & $states.context.Execution.Name & "#"' if per_delivery else "")
+    summary = f"""(
+  $in := $states.input;
+  $t := $states.context.Execution.Input.{SCHEDULED_TIME_KEY};
+  $outcomes := $exists($in.outcomes) ? $in.outcomes : [];
+  {{
+    "{SCHEDULED_TIME_KEY}": $t,
+    "keyPrefix": {prefix},
+    "stored": $exists($in.outcomes)
+      ? {stored_before} + $count($outcomes[ok = true and $not($exists(skipped))])
+      : $exists($in.stored) ? $in.stored : $exists($in.pages) ? {stored_before} : 0,
+    "failed": [$outcomes[ok = false].{{"key": $string(key), "error": error}}]
+  }}
+)"""
+    failures = '[$states.input.outcomes[ok = false].{"key": key, "error": error}]'
+    summarize = sfn.Pass.jsonata(
+        scope, "RunSummary", outputs="{% " + summary + " %}",
+        assign={FAILED_REQUESTS_VARIABLE: "{% " + failures + " %}"},
+    )  # fmt: skip
+    failed = sfn.Fail.jsonata(
+        scope, "RequestsFailed", error=REQUESTS_FAILED_ERROR,
+        cause="{% $string($" + FAILED_REQUESTS_VARIABLE + ") %}",
+    )  # fmt: skip
+    outcome = (
+        sfn.Choice.jsonata(scope, "RunOutcome")
+        .when(sfn.Condition.jsonata("{% $count($" + FAILED_REQUESTS_VARIABLE + ") > 0 %}"), failed)
+        .otherwise(sfn.Succeed(scope, "RunDone"))
+    )
+    sfn.Chain.start(summarize).next(states).next(outcome)
+    return summarize
 
 
 def check(scope: Construct, chainable: object, context: CheckContext) -> Iterator[Problem]:
@@ -69,13 +117,6 @@ def check(scope: Construct, chainable: object, context: CheckContext) -> Iterato
             start.node.path,
             "is defined in another stack; a state machine's states must be in its stack.",
             "create the states in the downloader's stack.",
-        )
-    if context.several_requests:
-        yield Problem(
-            "post_process",
-            "given",
-            "is not supported with several requests a run (fan_out or pagination) yet.",
-            "use one path per downloader, or drop it.",
         )
 
 

@@ -292,6 +292,7 @@ class FanOut:
                 **parts.persists.map_item_fields(),
             },
             iteration=iteration,
+            then=parts.run_end(scope, 0) if parts.run_end is not None else None,
         )
         if isinstance(tail, sfn.Choice):
             tail.otherwise(fetch_all)
@@ -523,11 +524,12 @@ def _with_mark(
 
 
 def _stored(scope: Construct, parts: RunParts, failure: sfn.Pass) -> sfn.Chain:
-    """A path's answer (at ``$.response``) stored: Persist, and with ``records`` its records."""
+    """A path's answer (at ``$.response``) stored: Persist, [Archive], and with ``records``
+    its records."""
     return stored_in_map(
         scope, persists=parts.persists, records=parts.records, sort_key=_answer_key(parts),
         under=RESPONSE_PATH, key_path=f"{REQUEST_PATH}.key", failure=failure,
-        time_path=MAP_SCHEDULED_TIME_PATH,
+        time_path=MAP_SCHEDULED_TIME_PATH, each_stored=parts.each_stored,
     )  # fmt: skip
 
 

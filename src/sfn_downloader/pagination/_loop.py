@@ -1,7 +1,7 @@
 """The page loop of the paginators that fetch one page after another, without a Lambda::
 
     [FirstRequest] → DownloadPage → [PageStatus] → NextRequest → [SelectPage] → PersistPage
-                          ▲                                                          │
+                          ▲                                                  [ArchivePage]
                           └──────── more ── MorePages ─ paging error → PagingFailed ─┘
                                                  └ no more (or max_pages) → Done
 
@@ -48,7 +48,7 @@ from .._contract import (
     UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
-from .._parts import Frame, RunParts, Target, with_query
+from .._parts import Frame, RunParts, StoredAnswer, Target, with_query
 from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
@@ -145,16 +145,30 @@ def build_loop(
         assign=dict(fold.each) if fold is not None else None,
     )  # fmt: skip
     records = parts.records
-    # The page is dropped from the state once stored: by PersistPage, or with records by
-    # WriteRecords after it (PersistPage then leaves the state as it is).
+    # The page is dropped from the state once stored: by PersistPage, or by the states after
+    # it (ArchivePage, then with records WriteRecords), the last of them dropping it.
     dropped: dict[str, Any] = {"stored": True}
+    keeps = records is None or records.keeps_answers
+    archived = (
+        parts.each_stored(
+            scope,
+            StoredAnswer(
+                under=RAW_PATH, sort_key=_page_key(parts), name="Page",
+                result_selector=None if records is not None else dropped,
+                result_path=None if records is not None else RAW_PATH,
+            ),
+        )
+        if parts.each_stored is not None and keeps
+        else []
+    )  # fmt: skip
+    drops = records is None and not archived
     persist = (
         persists.task(
             scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
-            in_map=frame.in_map, result_selector=None if records is not None else dropped,
-            result_path=None if records is not None else RAW_PATH,
+            in_map=frame.in_map, result_selector=dropped if drops else None,
+            result_path=RAW_PATH if drops else None,
         )
-        if records is None or records.keeps_answers
+        if keeps
         else None
     )  # fmt: skip
     done = _done(scope, parts)
@@ -174,7 +188,7 @@ def build_loop(
     parts.on_status.catch(download, skip=done)
     if memos is not None:
         memos.guard(download, skip=skipped)
-    frame_catch(scope, frame, download, *([persist] if persist is not None else []))
+    frame_catch(scope, frame, download, *([persist] if persist is not None else []), *archived)
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -217,6 +231,8 @@ def build_loop(
         )  # fmt: skip
         tail = tail.next(select)
     stored: sfn.Chain | None = sfn.Chain.start(persist) if persist is not None else None
+    for state in archived:
+        stored = stored.next(state) if stored is not None else sfn.Chain.start(state)
     if records is not None:
         # In a fan-out's iteration, a bad record or a failed write fails this path only.
         written = records.states(
@@ -266,7 +282,11 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     """Where the pages end well: the states that follow every stored page (``stored``:
     advancing an incremental mark), then ``Done``; in a fan-out, the iteration's outcome."""
     frame = parts.frame
-    done = frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    done = (
+        parts.run_end(scope, 0)
+        if parts.run_end is not None and not frame.in_map
+        else frame_done(scope, frame, "PathDone" if frame.in_map else "Done")
+    )  # fmt: skip
     marks = parts.path_marks
     if frame.in_map:  # a fan-out path's own mark, over its pages
         after = marks.advance(scope, over_pages=True) if marks is not None else []

@@ -30,7 +30,7 @@ from .._contract import (
     SCHEDULED_TIME_PATH,
     TASK_EVENTS,
 )
-from .._parts import CheckContext, Request, RunParts
+from .._parts import CheckContext, Request, RunParts, StoredAnswer
 from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key, stored_in_map
 from ..errors import Problem
 from ._base import Pagination, register
@@ -179,9 +179,9 @@ class PageCountPagination(Pagination):
 
     @staticmethod
     def _first_stored(scope: Construct, parts: RunParts) -> sfn.Chain:
-        """``PersistFirstPage``; with ``records``, then (or instead, ``keep_answers=False``)
-        the first page's records (states named ``FirstPage...``: the Map's pages have their
-        own). A bad record there fails the run, as on one path."""
+        """``PersistFirstPage`` [→ ``ArchiveFirstPage``]; with ``records``, then (or instead,
+        ``keep_answers=False``) the first page's records (states named ``FirstPage...``: the
+        Map's pages have their own). A bad record there fails the run, as on one path."""
         under = f"{FIRST_PATH}.{RESPONSE_FIELD}"
         records = parts.records
         written = (
@@ -189,15 +189,17 @@ class PageCountPagination(Pagination):
         )
         if written is not None and records is not None and not records.keeps_answers:
             return written
-        persist = parts.persists.task(
-            scope,
-            "PersistFirstPage",
-            sort_key=sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            ),
-            result_under=under,
+        key = sfn.JsonPath.format(
+            "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )
-        return persist.next(written) if written is not None else sfn.Chain.start(persist)
+        persist = parts.persists.task(scope, "PersistFirstPage", sort_key=key, result_under=under)
+        chain = sfn.Chain.start(persist)
+        if parts.each_stored is not None:  # the archive: ArchiveFirstPage
+            for state in parts.each_stored(
+                scope, StoredAnswer(under=under, sort_key=key, name="FirstPage")
+            ):
+                chain = chain.next(state)
+        return chain.next(written) if written is not None else chain
 
     @staticmethod
     def one_after_another(parts: RunParts) -> bool:
@@ -236,7 +238,9 @@ class PageCountPagination(Pagination):
             result_path=FIRST_PATH,
         )
         persist_first = self._first_stored(scope, parts)
-        done = sfn.Succeed(scope, "OnePage")
+        # With post_process, one run end for both: one page, or the Map's pages after it.
+        run_end = parts.run_end(scope, 1) if parts.run_end is not None else None
+        done = run_end or sfn.Succeed(scope, "OnePage")
         # With on_status, an action on the first answer ends the run (nothing stored).
         first_page = reactions.guard(
             scope, "DownloadFirstPage", first, result_selector=first_selector,
@@ -257,7 +261,7 @@ class PageCountPagination(Pagination):
             scope, persists=persists, records=parts.records,
             sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH), under=RESPONSE_PATH,
             key_path=PAGE_PATH, failure=failure, time_path=MAP_SCHEDULED_TIME_PATH,
-            persist_id="PersistPage",
+            persist_id="PersistPage", each_stored=parts.each_stored, name="Page",
         )  # fmt: skip
         page: sfn.Chain | sfn.TaskStateBase = download
         if reactions.any:  # pages are fetched at once: an action skips that page only
@@ -291,6 +295,7 @@ class PageCountPagination(Pagination):
                 **persists.map_item_fields(),
             },
             iteration=page.next(persist),
+            then=run_end,
         )
         cap = sfn.Pass(
             scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH

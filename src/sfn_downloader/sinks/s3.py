@@ -1,5 +1,8 @@
 """The archive: each run's answer also stored as one S3 object, ``<downloader id>/<time>.json``
-(``<time>#<suffix>.json`` when the item's key has a suffix: one object per stored item).
+(``<time>#<suffix>.json`` when the item's key has a suffix: one object per stored item). In a
+run of several requests, each stored answer (a fan-out path's, a page's) is archived right
+after its Persist, as ``<downloader id>/<its item's sort key>.json``
+(``<time>#<path as given>.json``, ``<time>#<page>.json``, ``<time>#<path>#<page>.json``).
 
 Written with the AWS SDK integration (``aws-sdk:s3:putObject``, aws-cdk-lib ``CallAwsService``):
 S3 has no optimized Step Functions integration. The role may put objects under the downloader's
@@ -31,7 +34,16 @@ from .._contract import (
     SORT_KEY,
 )
 from .._defaults import NONCURRENT_VERSION_DAYS
-from .._parts import Built, CheckContext, RunFeature, RunParts, then_afterwards
+from .._parts import (
+    Built,
+    CheckContext,
+    RunFeature,
+    RunParts,
+    StoredAnswer,
+    then_afterwards,
+    then_each_stored,
+)
+from .._states import catch_into
 from ..errors import Problem
 
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
@@ -84,14 +96,7 @@ class Archive(RunFeature):
         return Archive(bucket=bucket)
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
-        """One answer a run; a retention of whole days; a key the intrinsics can build."""
-        if context.several_requests:
-            yield Problem(
-                "archive",
-                repr(self),
-                "is not supported with several requests a run (fan_out or pagination) yet.",
-                "use one path per downloader, or drop it.",
-            )
+        """A retention of whole days; a key the intrinsics can build."""
         if self.retention is not None and not Token.is_unresolved(self.retention.to_seconds()):
             seconds = self.retention.to_seconds()
             if seconds <= 0 or seconds % 86400:
@@ -165,7 +170,14 @@ class Archive(RunFeature):
             self.task(scope, bucket=bucket, downloader_id=built.downloader_id,
                       name_path=name_path, run_suffix_path=run_suffix_path)
         ]  # fmt: skip
-        return replace(parts, keeps_result=True, afterwards=then_afterwards(parts, archive))
+        each = lambda scope, answer: [  # noqa: E731
+            self.stored_task(scope, answer, bucket=bucket, downloader_id=built.downloader_id)
+        ]  # fmt: skip
+        # A shape honours one of the two: afterwards (one answer), each_stored (several).
+        return replace(
+            parts, keeps_result=True, afterwards=then_afterwards(parts, archive),
+            each_stored=then_each_stored(parts, each),
+        )  # fmt: skip
 
     def grant_run(self, state_machine: sfn.StateMachine, built: Built) -> None:
         """``s3:PutObject`` on the downloader's prefix (the task's own), the bucket's key."""
@@ -230,6 +242,46 @@ class Archive(RunFeature):
         return task.next(written)
 
     @staticmethod
+    def stored_task(
+        scope: Construct, answer: StoredAnswer, *, bucket: s3.IBucket, downloader_id: str
+    ) -> sfn.TaskStateBase:
+        """``Archive<name>``: one stored answer of a run of several requests (at
+        ``answer.under``) put as ``<downloader id>/<its item's sort key>.json``, right after
+        its Persist; the object's name is its item's (the sort key's intrinsic nested in the
+        key's ``States.Format``: "Intrinsic functions" allows up to 10 nested). In a Map
+        iteration a failure (after the retries) is a failed outcome of that request, as a
+        failed Persist is; its output is the one the shape asks for (``answer``)."""
+        key = sfn.JsonPath.format(f"{downloader_id}/{{}}.json", answer.sort_key)
+        task = tasks.CallAwsService(
+            scope,
+            f"Archive{answer.name}",
+            service="s3",
+            action="putObject",
+            parameters={
+                "Bucket": bucket.bucket_name,
+                "Key": key,
+                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(answer.under)),
+                "ContentType": "application/json",
+            },
+            iam_action="s3:PutObject",
+            iam_resources=[bucket.arn_for_objects(f"{downloader_id}/*")],
+            result_selector=dict(answer.result_selector)
+            if answer.result_selector is not None
+            else None,
+            result_path=answer.result_path or sfn.JsonPath.DISCARD,
+        )
+        task.add_retry(
+            errors=list(ARCHIVE_RETRYABLE_ERRORS),
+            interval=Duration.seconds(1),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        if answer.failure is not None:
+            catch_into(answer.failure, task)
+        return task
+
+    @staticmethod
     def grant(state_machine: sfn.StateMachine, bucket: s3.IBucket, downloader_id: str) -> None:
         """The key of a bucket encrypted with KMS, and the IAM5 acknowledgment of the prefix."""
         if bucket.encryption_key is not None:
@@ -240,7 +292,8 @@ class Archive(RunFeature):
             policy,
             f"IAM5[Resource::{_nag_text(arn)}]",
             "s3:PutObject on this downloader's own key prefix (<downloader id>/*): one object a "
-            "run, keyed by its scheduled time, so the prefix is the narrowest resource.",
+            "stored answer, keyed by its scheduled time (and its path or page), so the prefix "
+            "is the narrowest resource.",
         )
         if bucket.encryption_key is not None:
             acknowledge(

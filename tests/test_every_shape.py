@@ -1,0 +1,147 @@
+"""``archive``, ``post_process`` and query overrides on runs of several requests (issue 23): the
+states each shape adds, their keys and grants, and what is still refused."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_stepfunctions as sfn
+
+from sfn_downloader import Archive, DownloaderPattern, FanOut, ItemField, Pagination
+
+from scenarios import rendered_definition
+
+KEY_FORMAT = "States.Format('{id}/{{}}.json', {sort_key})"
+
+
+def _pattern(stack: cdk.Stack, name: str, **props: Any) -> DownloaderPattern:
+    return DownloaderPattern(
+        stack, name, endpoint="https://api.example.com", result_selector={"b.$": "$.ResponseBody"},
+        item={"b": ItemField.json("$.b")}, downloader_id=name.lower(), **props,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dict[str, dict[str, Any]]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Shapes")
+    built = {
+        "paths": _pattern(stack, "Paths", fan_out=FanOut.paths(["/a", "/b"]),
+                          archive=Archive.to_new_bucket()),
+        "pages": _pattern(stack, "Pages", path="/p", pagination=Pagination.page_number(),
+                          archive=Archive.to_new_bucket()),
+        "counted": _pattern(stack, "Counted", path="/c", pagination=Pagination.page_count(),
+                            archive=Archive.to_new_bucket()),
+        "summed": _pattern(stack, "Summed", fan_out=FanOut.paths(["/a"]),
+                           post_process=sfn.Pass(stack, "Notify")),
+        "paged": _pattern(stack, "Paged", path="/r/{r}", fan_out=FanOut.path_values({"r": [1]}),
+                          pagination=Pagination.link_header(), archive=Archive.to_new_bucket()),
+    }  # fmt: skip
+    template = app.synth().get_stack_by_name("Shapes").template
+    found = {}
+    for name, pattern in built.items():
+        logical_id = stack.get_logical_id(pattern.state_machine.node.default_child)  # type: ignore[arg-type]
+        found[name] = json.loads(rendered_definition(template, logical_id))
+        statements = [
+            s
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy"
+            and r["Properties"]["Roles"][0]["Ref"].startswith(
+                stack.get_logical_id(pattern.state_machine.role.node.default_child)  # type: ignore[arg-type]
+            )
+            for s in r["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        found[name]["statements"] = statements
+    return found
+
+
+def _iteration(states: dict[str, Any], map_name: str) -> dict[str, Any]:
+    return states[map_name]["ItemProcessor"]["States"]  # type: ignore[no-any-return]
+
+
+def test_a_fan_out_path_is_archived_after_its_persist_under_its_item_key(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = _iteration(definitions["paths"]["States"], "FetchAll")
+    persist, archive = states["Persist"], states["Archive"]
+    assert persist["Next"] == "Archive" and persist["ResultPath"] is None
+    assert archive["Resource"].endswith(":states:::aws-sdk:s3:putObject")
+    assert archive["Parameters"]["Key.$"] == (
+        "States.Format('paths/{}.json', States.Format('{}#{}', $.scheduledTime, $.request.key))"
+    )
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.response)"
+    # the iteration's outcome, as Persist wrote it without an archive
+    assert archive["ResultSelector"] == {"ok": True} and archive["End"] is True
+    assert [c["Next"] for c in archive["Catch"]] == ["RecordFailure", "RecordFailure"]
+
+
+def test_a_page_is_archived_after_its_persist_and_then_dropped(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = definitions["pages"]["States"]
+    assert states["PersistPage"]["Next"] == "ArchivePage"
+    assert states["PersistPage"]["ResultPath"] is None  # the page stays for the archive
+    archive = states["ArchivePage"]
+    assert archive["Parameters"]["Key.$"] == (
+        "States.Format('pages/{}.json', States.Format('{}#{}', "
+        "$$.Execution.Input.scheduledTime, $.stored))"
+    )
+    assert (archive["ResultSelector"], archive["ResultPath"]) == ({"stored": True}, "$.raw")
+    assert archive["Next"] == "MorePages"
+
+
+def test_page_count_archives_its_first_page_and_each_page_of_its_map(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = definitions["counted"]["States"]
+    assert states["PersistFirstPage"]["Next"] == "ArchiveFirstPage"
+    assert states["ArchiveFirstPage"]["Next"] == "CountPages"
+    assert (
+        "States.Format('{}#1', $$.Execution.Input.scheduledTime)"
+        in (states["ArchiveFirstPage"]["Parameters"]["Key.$"])
+    )
+    pages = _iteration(states, "FetchPages")
+    assert pages["PersistPage"]["Next"] == "ArchivePage"
+    assert pages["ArchivePage"]["Parameters"]["Key.$"] == (
+        "States.Format('counted/{}.json', States.Format('{}#{}', $.scheduledTime, $.page))"
+    )
+
+
+def test_each_page_of_each_path_is_archived_and_a_failure_is_that_paths(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = _iteration(definitions["paged"]["States"], "FetchAll")
+    archive = states["ArchivePage"]
+    assert archive["Parameters"]["Key.$"] == (
+        "States.Format('paged/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.key, "
+        "$.stored))"
+    )
+    assert {c["Next"] for c in archive["Catch"]} == {"RecordFailure"}
+
+
+@pytest.mark.parametrize("shape", ["paths", "pages", "counted", "paged"])
+def test_the_archive_grant_is_one_put_object_on_the_downloaders_prefix(
+    definitions: dict[str, dict[str, Any]], shape: str
+) -> None:
+    puts = [s for s in definitions[shape]["statements"] if s["Action"] == "s3:PutObject"]
+    assert len(puts) == 1
+    resource = json.dumps(puts[0]["Resource"])
+    assert resource.endswith(f'"/{shape}/*"]]}}')
+
+
+def test_post_process_follows_the_fan_outs_map_once_then_the_run_fails_or_succeeds(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    states = definitions["summed"]["States"]
+    assert states["FetchAll"]["Next"] == "RunSummary"
+    assert "AnyFailed" not in states  # the run's outcome comes after the user's states
+    summary = states["RunSummary"]
+    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "Notify"
+    assert set(summary["Assign"]) == {"failedRequests"}
+    assert states["Notify"]["Next"] == "RunOutcome"
+    outcome = states["RunOutcome"]
+    assert outcome["Choices"][0]["Next"] == "RequestsFailed" and outcome["Default"] == "RunDone"
+    assert states["RequestsFailed"]["Error"] == "Downloader.RequestsFailed"
