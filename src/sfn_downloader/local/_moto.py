@@ -20,6 +20,7 @@ from . import (
     _moto_map,
     _moto_sfn,
     _retry_sleeps,
+    _threads,
     _waits,
 )
 from ._invoke import ApiHandler
@@ -38,6 +39,7 @@ REGISTRY = Patches(
         *_moto_sfn.PATCHES,
         *_clients.PATCHES,
         *_retry_sleeps.PATCHES,
+        *_threads.PATCHES,
         *_waits.PATCHES,
     )
 )
