@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,7 +79,9 @@ CASES = {
     ),
     # With the scenario's archive and constant header (CheckInput, CheckInputTime,
     # HasQueryOverrides, DefaultQuery, Download, Persist, then the archive's states).
-    "overridable_query, archive": Case("keyed", "p", (always(Answer(200, STATUS)),), entered=9),
+    "overridable_query (with an archive)": Case(
+        "keyed", "p", (always(Answer(200, STATUS)),), entered=9
+    ),
     "window": Case("timed", "events", (always(Answer(200, [])),), entered=3),
     "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=3),
     "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=12),
@@ -119,3 +122,20 @@ def test_a_distributed_fan_out_enters_its_own_states_and_starts_a_child_a_path(
     assert entered == ["ListRequests", "FetchAll", "AnyFailed", "Done"]
     estimate = estimate_monthly_cost(pattern, runs_per_month=1)
     assert estimate.transitions_per_run == len(entered) + 5
+
+
+def test_the_docs_table_holds_these_figures() -> None:
+    """docs/transitions.md is ``python benchmarks/bench_transitions.py --write``'s output for
+    these cases: each row's figure is the one a local run enters."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "transitions.md"
+    rows = [line.split("|")[1:-1] for line in page.read_text().splitlines()]
+    table = {
+        (cells[0].strip(), cells[1].strip()): int(cells[2])
+        for cells in rows
+        if len(cells) == 3 and cells[2].strip().isdigit()
+    }
+    expected = {}
+    for label, case in CASES.items():
+        feature, _, run = label.partition(", ")
+        expected[(feature, run or "one answer")] = case.entered
+    assert table == expected, "run python benchmarks/bench_transitions.py --write"
