@@ -68,13 +68,24 @@ dist: venv
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
 
-# make bench: synth overhead, import cost, scaling and test-suite wall time (figures printed).
-.PHONY: bench
+# make bench: synth overhead, import cost, scaling, test-suite wall time, the local runner's
+# requests per second (100, 1,000, 10,000 requests; both Map kinds), the JSONata bridge's cost
+# per evaluation and the transitions per feature (figures printed; make bench-quick: the
+# local runner's and the transitions only).
+.PHONY: bench bench-quick
 bench: venv
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_tests.py
+	$(BIN)/python benchmarks/bench_local.py
+	$(BIN)/python benchmarks/bench_fanout.py
+	$(BIN)/python benchmarks/bench_jsonata.py --runs 5
+	$(BIN)/python benchmarks/bench_transitions.py
+
+bench-quick: venv
+	$(BIN)/python benchmarks/bench_fanout.py --quick
+	$(BIN)/python benchmarks/bench_transitions.py
 
 # make mutate MODULE=src/sfn_downloader/polite [SAMPLE=40] [SINCE=main] [TESTS='tests/test_x.py']
 # [ALL=1] [REPORT=1]: mutation testing of one module or package (scripts/mutate.py,

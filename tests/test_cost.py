@@ -28,6 +28,8 @@ from sfn_downloader.cost import (
     successful_path,
 )
 
+from scenarios import Scenario
+
 RUNS_A_MONTH_EVERY_MINUTE = 30 * 24 * 60  # 43,200
 
 
@@ -429,3 +431,117 @@ def test_on_demand_only_pays_no_scheduler_and_follows_the_input_check() -> None:
     assert estimate.transitions_per_run == 4
     assert estimate.line_item("API Gateway REST").quantity == 1000
     assert estimate.line_item("DynamoDB on-demand writes").quantity == 1000
+
+
+# --- Distributed Maps ("Transitions", Step Functions developer guide; the pricing page) -------
+
+
+def _fan_out(paths: int, *, children: str, **map_fields: Any) -> dict[str, Any]:
+    """The shape the construct synthesizes for ``FanOut.paths`` and ``Concurrency.distributed``:
+    ListRequests → FetchAll (Download → Persist a child) → AnyFailed → Done."""
+    download = {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke", "Next": "P"}
+    return {
+        "StartAt": "ListRequests",
+        "States": {
+            "ListRequests": {
+                "Type": "Pass",
+                "Result": {"requests": [{"path": f"/v1/items/{n}"} for n in range(paths)]},
+                "Next": "FetchAll",
+            },
+            "FetchAll": {
+                "Type": "Map",
+                "ItemsPath": "$.requests",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": children},
+                    "StartAt": "D",
+                    "States": {"D": download, "P": _task(End=True)},
+                },
+                "Next": "AnyFailed",
+                **map_fields,
+            },
+            "AnyFailed": {"Type": "Choice", "Choices": [], "Default": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
+def test_ten_paths_a_minute_with_express_children_cost_what_aws_bills() -> None:
+    """Issue 28's example, by AWS's rule: the parent is billed one transition a state it enters
+    (4) and one a child it starts (10); each Express child a request and its duration (100 ms
+    at 64 MB); plus 10 API Gateway requests, 10 writes and a Scheduler invocation a run:
+    $15.12 + $0.432 + $0.045 + $1.512 + $0.27 + $0.0432 = $17.42 a month (alarms aside)."""
+    estimate = estimate_cost(
+        _fan_out(10, children="EXPRESS"),
+        schedule_expression="rate(1 minute)",
+        workflow_type="STANDARD",
+        child_duration_ms=100,
+    )
+    runs = RUNS_A_MONTH_EVERY_MINUTE
+    assert estimate.transitions_per_run == 14
+    assert estimate.line_item("Step Functions Standard").quantity == 14 * runs
+    children = "(Distributed Map children)"
+    assert estimate.line_item(f"Step Functions Express requests {children}").quantity == 10 * runs
+    duration = estimate.line_item(f"Step Functions Express duration {children}")
+    assert duration.quantity == pytest.approx(10 * runs * 0.1 * 64 / 1024)  # 2,700 GB-s
+    assert estimate.line_item("API Gateway REST").quantity == 10 * runs
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == 10 * runs
+    assert estimate.total == pytest.approx(17.42, abs=0.005)
+
+
+def test_standard_children_add_their_own_transitions_to_the_one_that_starts_each() -> None:
+    estimate = estimate_cost(
+        _fan_out(10, children="STANDARD"),
+        schedule_expression="rate(1 minute)",
+        workflow_type="STANDARD",
+    )
+    assert estimate.transitions_per_run == 4 + 10 + 10 * 2  # parent, child starts, children
+    with pytest.raises(KeyError):
+        estimate.line_item("Step Functions Express requests (Distributed Map children)")
+
+
+def test_an_item_batcher_starts_a_child_a_batch() -> None:
+    estimate = estimate_cost(
+        _fan_out(10, children="EXPRESS", ItemBatcher={"MaxItemsPerBatch": 4}),
+        schedule_expression="rate(1 minute)",
+        workflow_type="STANDARD",
+    )
+    assert estimate.transitions_per_run == 4 + 3
+    requests = estimate.line_item("Step Functions Express requests (Distributed Map children)")
+    assert requests.quantity == 3 * RUNS_A_MONTH_EVERY_MINUTE
+
+
+@pytest.mark.parametrize(
+    ("resource", "service", "calls"),
+    [
+        ("arn:aws:states:::s3:getObject", "S3 GET requests (ItemReader)", 1),
+        ("arn:aws:states:::s3:listObjectsV2", "S3 LIST requests (ItemReader)", 3),
+    ],
+)
+def test_an_item_reader_is_billed_its_s3_requests(resource: str, service: str, calls: int) -> None:
+    """An object's items are one GetObject; listed keys one ListObjectsV2 a 1,000."""
+    definition = _fan_out(1, children="EXPRESS", ItemReader={"Resource": resource})
+    del definition["States"]["FetchAll"]["ItemsPath"]
+    definition["States"]["ListRequests"]["Result"] = {}
+    estimate = estimate_cost(
+        definition,
+        schedule_expression="rate(1 minute)",
+        workflow_type="STANDARD",
+        requests_per_run=2_500,
+    )
+    item = estimate.line_item(service)
+    assert item.quantity == calls * RUNS_A_MONTH_EVERY_MINUTE
+    assert item.unit_price == US_EAST_1.s3_per_get_request * (1 if calls == 1 else 12.5)
+    assert estimate.transitions_per_run == 4 + 2_500
+
+
+def test_the_synthesized_distributed_fan_out_is_priced_by_its_children(
+    distributed: Scenario,
+) -> None:
+    """The construct's own Distributed Map (5 paths, Express children by default)."""
+    estimate = estimate_monthly_cost(distributed.patterns["p"], child_duration_ms=100)
+    runs = RUNS_A_MONTH_EVERY_MINUTE
+    assert estimate.workflow_type == "STANDARD"
+    assert estimate.transitions_per_run == 4 + 5
+    children = "Step Functions Express requests (Distributed Map children)"
+    assert estimate.line_item(children).quantity == 5 * runs
+    assert "5 Express child executions a run" in estimate.table()

@@ -129,6 +129,49 @@ def test_success_stores_the_item_with_typed_attributes(
     assert item["responseDate"].endswith(" GMT")
 
 
+def test_a_wsgi_app_stands_in_for_the_third_party_in_the_process(
+    open_runner: Callable[..., LocalRunner],
+) -> None:
+    """``upstream`` as a WSGI application: called in the process, with the request the proxy
+    forwards (path, query, headers), its answer stored as a server's would be."""
+    seen: list[dict[str, Any]] = []
+
+    def third_party(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ)
+        body = json.dumps(STATUS).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    runner = open_runner("Local/Eve", upstream=third_party)
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [environ] = seen
+    assert (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"]) == (
+        "GET",
+        "/v2/status",
+        "datasource=tranquility",
+    )
+    assert environ["HTTP_ACCEPT"] == "application/json"
+    [item] = runner.items()
+    assert (item["count"], item["serverVersion"]) == (24449, "2345678")
+
+
+def test_a_wsgi_app_that_raises_gives_no_answer(open_runner: Callable[..., LocalRunner]) -> None:
+    """An application that raises is a server that drops the connection: the proxy's
+    INTEGRATION_FAILURE, 504 ("Gateway response types"), retried as such."""
+
+    def broken(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        raise RuntimeError("boom")
+
+    runner = open_runner("Local/Eve", upstream={EVE_ENDPOINT: broken}, fast_retries=True)
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "ApiGateway.504")
+    assert "RuntimeError: boom" in str(execution.cause)
+    assert runner.items() == []
+
+
 def test_items_follow_the_documented_paths_nested_headers_json_and_boolean(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:

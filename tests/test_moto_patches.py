@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
+from unittest import mock as unittest_mock
 
 import pytest
 
@@ -239,6 +240,61 @@ def environment() -> None:
     assert isinstance(json.loads(described["output"])["t"], str)
 
 
+def map_input_copies() -> None:
+    """'Map state': each item's input is the ItemSelector's output; the Map's input is not
+    copied again for every item (a run's cost grows with its items, not their square)."""
+    import copy
+
+    deepcopy = copy.deepcopy
+
+    def copies(items: int) -> int:
+        copied: list[int] = []
+
+        def counting(value: Any, *args: Any) -> Any:
+            if isinstance(value, dict) and "big" in value:
+                copied.append(1)
+            return deepcopy(value, *args)
+
+        definition = single(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "W",
+                    "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}},
+                },
+            }
+        )
+        with unittest_mock.patch.object(copy, "deepcopy", counting):
+            run(definition, input={"big": list(range(100)), "items": list(range(items))})
+        return len(copied)
+
+    assert copies(20) == copies(2)
+
+
+def map_iterations() -> None:
+    """'Map state': an inline Map's items are bounded by its input and the history, not by a
+    depth: one worker runs 3,000 items one after another."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        inline_item_processor_worker as module,
+    )
+
+    jobs = [SimpleNamespace(job_output=None, job_index=i) for i in range(3_000)]
+    frame = unittest_mock.MagicMock()
+    frame.open_inner_frame.return_value = frame
+    worker = module.InlineItemProcessorWorker.__new__(module.InlineItemProcessorWorker)
+    worker._job_pool = SimpleNamespace(  # type: ignore[misc]
+        next_job=lambda: jobs.pop() if jobs else None, close_job=lambda job: None
+    )
+    worker._env = frame  # type: ignore[misc]
+    worker._stop_signal_received = False
+    worker._eval_job = lambda env, job: None  # type: ignore[method-assign]
+    worker.eval()
+    assert not jobs
+
+
 PROBES: dict[str, Callable[[], None]] = {
     "apigateway-invoke": apigateway_invoke,
     "http-invoke": http_invoke,
@@ -253,6 +309,8 @@ PROBES: dict[str, Callable[[], None]] = {
     "map-run-threshold": map_run_threshold,
     "workflow-type": workflow_type,
     "environment": environment,
+    "map-input-copies": map_input_copies,
+    "map-iterations": map_iterations,
 }
 
 

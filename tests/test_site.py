@@ -31,7 +31,8 @@ import docs_props  # noqa: E402  (scripts/ is not a package)
 PAGES = sorted(
     p
     for p in DOCS.rglob("*.md")
-    if "contributing" not in p.relative_to(DOCS).parts and p.name != "compatibility-matrix.md"
+    if "contributing" not in p.relative_to(DOCS).parts
+    and p.name not in ("compatibility-matrix.md", "transitions.md")
 )
 REPOSITORY = "https://github.com/sfn-downloader/sfn-downloader/blob/main/"
 RAW = "https://raw.githubusercontent.com/sfn-downloader/sfn-downloader/main/"

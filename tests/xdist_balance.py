@@ -55,6 +55,9 @@ SECONDS = {
     "tests/test_fidelity_local.py": 2.5,
     "tests/test_request_local.py": 2.5,
     "tests/test_answer_local.py": 2.5,
+    "tests/test_transitions_local.py": 5.0,  # in SCENARIOS on two workers
+    "tests/test_map_local.py": 3.0,
+    "tests/test_local_dynamodb_calls.py": 2.0,
     "tests/test_benchmarks.py": 2.0,
 }
 """Seconds of the heaviest files (2026-12-07, 2 cores, machine quiet); the first file a worker

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._contract import RECORDS_MAP_STATE, THROTTLED_HEADER
@@ -29,6 +31,42 @@ def render_definition(value: Any) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise CostModelError("the state machine definition is not a JSON object.")
     return parsed
+
+
+@dataclass
+class ChildRuns:
+    """What a run's Distributed Maps start: child executions by workflow type, the states they
+    enter, and their item reader's S3 calls ("Transitions", Step Functions developer guide:
+    one state transition for each child workflow execution a Distributed Map starts, none for
+    an inline Map's iterations)."""
+
+    started: dict[str, int] = field(default_factory=lambda: {"EXPRESS": 0, "STANDARD": 0})
+    """Child executions started, by ``ExecutionType``."""
+    states: dict[str, int] = field(default_factory=lambda: {"EXPRESS": 0, "STANDARD": 0})
+    """States entered inside those children, by ``ExecutionType``."""
+    s3_gets: int = 0
+    """``ItemReader`` GetObject calls (one a JSON or CSV object read)."""
+    s3_lists: int = 0
+    """``ItemReader`` ListObjectsV2 calls (one a page of 1,000 objects)."""
+
+    @property
+    def child_states(self) -> int:
+        """States entered in child executions, either type."""
+        return sum(self.states.values())
+
+
+def billed_path(
+    definition: Mapping[str, Any],
+    *,
+    pages: int | None = None,
+    requests: int | None = None,
+    records: int | None = None,
+) -> tuple[list[Mapping[str, Any]], ChildRuns]:
+    """``successful_path``, and what its Distributed Maps start (``ChildRuns``): the path holds
+    the children's states too (their service calls are the run's), the caller bills them by
+    the children's workflow type."""
+    children = ChildRuns()
+    return list(_walk(definition, "definition", pages, requests, records, children)), children
 
 
 def successful_path(
@@ -57,6 +95,7 @@ def _walk(
     pages: int | None,
     requests: int | None,
     records: int | None = None,
+    children: ChildRuns | None = None,
 ) -> Iterator[Mapping[str, Any]]:
     states: Mapping[str, Any] = machine.get("States", {})
     name = machine.get("StartAt")
@@ -75,7 +114,9 @@ def _walk(
         yield state
         if kind == "Parallel":
             for index, branch in enumerate(state.get("Branches", [])):
-                yield from _walk(branch, f"{where}/{name}/branch {index}", pages, requests, records)
+                yield from _walk(
+                    branch, f"{where}/{name}/branch {index}", pages, requests, records, children
+                )
         elif kind == "Map":
             writes_records = name.endswith(RECORDS_MAP_STATE)  # FirstPageWriteRecords too
             count = records if writes_records else _iterations(states, state, pages, requests)
@@ -86,11 +127,23 @@ def _walk(
                     + " (or transitions_per_run)."
                 )
             processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            config = processor.get("ProcessorConfig") or {}
+            runs, each = count, requests
+            batch = (state.get("ItemBatcher") or {}).get("MaxItemsPerBatch")
+            distributed = str(config.get("Mode", "")).upper() == "DISTRIBUTED"
+            if distributed and isinstance(batch, int) and batch > 0 and count:
+                # A child a batch; its own Map goes over the batch's items.
+                runs, each = math.ceil(count / batch), min(batch, count)
             inner = (
-                list(_walk(processor, f"{where}/{name}", pages, requests, records))
-                if count else []
+                list(_walk(processor, f"{where}/{name}", pages, each, records, children))
+                if runs else []
             )  # fmt: skip
-            for _ in range(count):
+            if distributed and children is not None:
+                kind = str(config.get("ExecutionType", "STANDARD")).upper()
+                children.started[kind] = children.started.get(kind, 0) + runs
+                children.states[kind] = children.states.get(kind, 0) + runs * len(inner)
+                _count_reads(state.get("ItemReader"), count, children)
+            for _ in range(runs):
                 yield from inner
         if kind in ("Succeed", "Fail") or state.get("End") is True:
             return
@@ -106,6 +159,16 @@ def _walk(
                 + ("Default; pass transitions_per_run." if kind == "Choice" else "Next or End.")
             )
         name = following
+
+
+def _count_reads(reader: Any, items: int, children: ChildRuns) -> None:
+    """A Distributed Map's ``ItemReader`` calls S3 once for an object's items (GetObject), or
+    once a page of 1,000 keys (ListObjectsV2, the S3 API's page size)."""
+    resource = str((reader or {}).get("Resource", "")) if isinstance(reader, Mapping) else ""
+    if resource.endswith(":s3:getObject"):
+        children.s3_gets += 1
+    elif resource.endswith(":s3:listObjectsV2"):
+        children.s3_lists += max(1, math.ceil(items / 1000))
 
 
 def _reaches(states: Mapping[str, Any], start: object, goal: str) -> bool:

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._contract import OUTCOME_FRESH, OUTCOME_NOT_MODIFIED, OUTCOME_UNCHANGED
 from ._definition import (
+    ChildRuns,
     _all_states,
     _is_dynamodb_write,
     _resource,
+    billed_path,
     render_definition,
-    successful_path,
 )
 from ._errors import CostModelError
 from ._estimate import CostEstimate as CostEstimate
@@ -48,6 +49,7 @@ def estimate_monthly_cost(
     unchanged_ratio: float = 0.0,
     fresh_ratio: float = 0.0,
     records_per_answer: int | None = None,
+    child_duration_ms: float = 300.0,
 ) -> CostEstimate:
     """Estimate a downloader's monthly cost from its synthesized schedule and state machine.
 
@@ -81,6 +83,9 @@ def estimate_monthly_cost(
     :param records_per_answer: With ``records``, the records each answer (or page) holds: each
         is one putItem (of ``item_size_bytes``) and one state transition of ``WriteRecords``.
         Default: none, and a downloader with ``records`` raises ``CostModelError``.
+    :param child_duration_ms: With ``Concurrency.distributed(...)`` and Express children: how
+        long a child execution (one request and its write) lasts, billed in 100 ms steps at
+        ``memory_mb``. Default: 300 ms, the construct's own allowance for a request.
     """
     from aws_cdk import Stack
 
@@ -129,6 +134,7 @@ def estimate_monthly_cost(
         unchanged_ratio=unchanged_ratio,
         fresh_ratio=fresh_ratio,
         records_per_answer=records_per_answer,
+        child_duration_ms=child_duration_ms,
     )
 
 
@@ -150,6 +156,7 @@ def estimate_cost(
     unchanged_ratio: float = 0.0,
     fresh_ratio: float = 0.0,
     records_per_answer: int | None = None,
+    child_duration_ms: float = 300.0,
 ) -> CostEstimate:
     """Estimate the monthly cost of a scheduled state machine given as plain data.
 
@@ -170,6 +177,7 @@ def estimate_cost(
         raise CostModelError(f"workflow_type must be STANDARD or EXPRESS, not {workflow_type!r}.")
     for name, value in (
         ("duration_ms", duration_ms),
+        ("child_duration_ms", child_duration_ms),
         ("memory_mb", memory_mb),
         ("item_size_bytes", item_size_bytes),
     ):
@@ -180,15 +188,23 @@ def estimate_cost(
         raise CostModelError(f"runs_per_month must not be negative, not {runs_per_month!r}.")
     notes = []
     try:
-        path = successful_path(
+        path, children = billed_path(
             definition, pages=pages_per_run, requests=requests_per_run, records=records_per_answer
         )
     except CostModelError:
         if transitions_per_run is None:
             raise
-        path = list(_all_states(definition))
+        path, children = list(_all_states(definition)), ChildRuns()
         notes.append("The path was not followed: each task's service call counts once a run.")
-    transitions = len(path) if transitions_per_run is None else transitions_per_run
+    # Standard transitions a run: the states the run itself enters, one a child execution a
+    # Distributed Map starts, and the states its Standard children enter ("Transitions");
+    # Express children are billed as requests and duration instead.
+    transitions = (
+        len(path) - children.states["EXPRESS"] + children.started["STANDARD"]
+        + children.started["EXPRESS"]
+        if transitions_per_run is None
+        else transitions_per_run
+    )  # fmt: skip
     api_calls = sum(1 for state in path if _resource(state).endswith(":apigateway:invoke"))
     put_items = sum(1 for state in path if _is_dynamodb_write(_resource(state)))
     units_per_write = max(1, math.ceil(item_size_bytes / 1024))
@@ -267,6 +283,57 @@ def estimate_cost(
             f"Express: {duration_ms:g} ms at {memory_mb} MB a run, billed as {billed_ms} ms "
             f"at {billed_mb} MB (first duration tier)."
         )
+    express_children = children.started["EXPRESS"]
+    if express_children:
+        billed_ms = math.ceil(child_duration_ms / 100) * 100
+        billed_mb = math.ceil(memory_mb / 64) * 64
+        starts = runs * express_children
+        items.append(
+            LineItem(
+                "Step Functions Express requests (Distributed Map children)",
+                starts,
+                "requests",
+                price.express_per_request,
+            )
+        )
+        items.append(
+            LineItem(
+                "Step Functions Express duration (Distributed Map children)",
+                starts * billed_ms / 1000 * billed_mb / 1024,
+                "GB-seconds",
+                price.express_per_gb_second,
+            )
+        )
+        assumptions.append(
+            f"Distributed Map: {express_children} Express child executions a run, each "
+            f"{child_duration_ms:g} ms at {memory_mb} MB (billed {billed_ms} ms at {billed_mb} "
+            "MB), and one Standard transition each for starting it."
+        )
+    if children.started["STANDARD"]:
+        assumptions.append(
+            f"Distributed Map: {children.started['STANDARD']} Standard child executions a run: "
+            f"one transition each for starting it, plus the {children.states['STANDARD']} "
+            "states they enter."
+        )
+    if children.s3_gets or children.s3_lists:
+        if children.s3_gets:
+            items.append(
+                LineItem(
+                    "S3 GET requests (ItemReader)",
+                    runs * children.s3_gets,
+                    "requests",
+                    price.s3_per_get_request,
+                )
+            )
+        if children.s3_lists:
+            items.append(
+                LineItem(
+                    "S3 LIST requests (ItemReader)",
+                    runs * children.s3_lists,
+                    "requests",
+                    price.s3_per_list_request,
+                )
+            )
     if api_calls:
         items.append(
             LineItem(

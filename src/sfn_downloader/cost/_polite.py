@@ -69,6 +69,12 @@ def _names_to(states: Mapping[str, Any], start: str, goal: str) -> Iterator[str]
         if name == goal:
             return
         state = states[name]
+        following = state.get("Next")
+        if following is not None and _leads(states, following, goal):
+            # A run that succeeds goes on by Next: a Catch on the way (RememberUnchanged's
+            # MemoryKeptUnchanged) is a failure's detour, not a state the run enters.
+            name = following
+            continue
         targets = [c.get("Next") for c in [*state.get("Catch", []), *state.get("Choices", [])]]
         turn = [target for target in targets if _leads(states, target, goal)]
         if turn:

@@ -48,6 +48,12 @@ class Prices:
     dynamodb_per_read_request_unit: float = 0.125 / 1_000_000
     """DynamoDB on-demand (Standard table class), per read request unit (a strongly
     consistent read of up to 4 KB). Default: us-east-1's $0.125 per million."""
+    s3_per_get_request: float = 0.0004 / 1_000
+    """S3 Standard GET requests (a Distributed Map's ``ItemReader`` reading an object).
+    Default: us-east-1's $0.0004 per 1,000."""
+    s3_per_list_request: float = 0.005 / 1_000
+    """S3 Standard LIST requests (an ``ItemReader`` listing objects, 1,000 a call).
+    Default: us-east-1's $0.005 per 1,000."""
 
 
 US_EAST_1 = Prices(

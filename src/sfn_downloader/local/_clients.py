@@ -122,7 +122,8 @@ _task_clients: dict[tuple[str, str], Any] = {}
 def task_client(region: str, service: str, state_credentials: Any = None) -> Any:
     """moto's ``boto_client_for``, made with ``local_client``; one client a (region, service):
     moto builds a new client for every putItem, which dominated a run's time (a cached client
-    behaves the same: clients are thread-safe)."""
+    behaves the same: clients are thread-safe). DynamoDB's ``put_item`` goes to moto in the
+    process where that gives the same answer (``_dynamodb_calls``)."""
     key = (region, service)
     with _lock:
         client = _task_clients.get(key)
@@ -133,6 +134,10 @@ def task_client(region: str, service: str, state_credentials: Any = None) -> Any
             parameter_validation=False,
             retries={"max_attempts": 0, "total_max_attempts": 1},
         )
+        if service == "dynamodb":
+            from ._dynamodb_calls import InProcessDynamoDB
+
+            client = InProcessDynamoDB(client, region)
         with _lock:
             client = _task_clients.setdefault(key, client)
     return client
@@ -145,7 +150,8 @@ PATCHES = (
         reason=(
             "moto's tasks make boto3 clients that follow AWS_ENDPOINT_URL*, the profile and the "
             "config files: a local run's putItem could leave the process. Also one client a "
-            "(region, service) instead of one a task (about twice the runs per second)."
+            "(region, service) instead of one a task (about twice the runs per second), and "
+            "putItem handed to moto's DynamoDB in the process (_dynamodb_calls)."
         ),
         upstream="stays: the runner's isolation (moto's clients are right for moto's own use)",
         kind="feature",

@@ -17,8 +17,10 @@ from . import (
     _moto_http,
     _moto_jsonata,
     _moto_jsonpath,
+    _moto_map,
     _moto_sfn,
     _retry_sleeps,
+    _threads,
     _waits,
 )
 from ._invoke import ApiHandler
@@ -33,9 +35,11 @@ REGISTRY = Patches(
         *_moto_jsonpath.PATCHES,
         *_moto_dynamodb.PATCHES,
         *_moto_fidelity.PATCHES,
+        *_moto_map.PATCHES,
         *_moto_sfn.PATCHES,
         *_clients.PATCHES,
         *_retry_sleeps.PATCHES,
+        *_threads.PATCHES,
         *_waits.PATCHES,
     )
 )

@@ -16,7 +16,7 @@ from . import _backfill, _moto_distributed, _moto_http
 from ._api_gateway import LocalRestApi
 from ._clients import local_client
 from ._execution import LocalExecution, scheduled_time_text, select_downloader
-from ._http import check_base_url
+from ._http import WsgiApp, check_base_url, in_process_url, is_wsgi_app, serving_in_process
 from ._moto import check_workflow_type, local_aws
 from ._resources import create_resources
 from ._retry_sleeps import recorded_retry_sleeps
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..read import DownloaderTable
 
 _POLL_MAX_SECONDS = 0.02
+_POLLS_PER_RUN = 50
 
 
 class LocalRunner:
@@ -54,7 +55,10 @@ class LocalRunner:
     :param source: A ``DownloaderPattern``, a Stack, an App or Stage, a template dict, or the
         path of a cloud assembly directory (``cdk.out``) or template file.
     :param upstream: Where the third party is: one base URL for every endpoint, or a mapping
-        from the endpoint's origin (``https://esi.evetech.net``) to a base URL.
+        from the endpoint's origin (``https://esi.evetech.net``) to a base URL. A WSGI
+        application (PEP 3333, e.g. a Flask app or a plain function) in place of a base URL is
+        called in the process, with no socket or server thread: the fastest stand-in for tests
+        and benchmarks (docs/local.md, "Stand-ins").
     :param pattern: Which downloader, when ``source`` holds several: the pattern's construct
         path (``Stack/PlayerCount``) or its state machine's logical ID. Default: the only one.
     :param secrets: Local values of the Secrets Manager secrets the template references
@@ -71,7 +75,7 @@ class LocalRunner:
         self,
         source: object,
         *,
-        upstream: str | Mapping[str, str],
+        upstream: str | WsgiApp | Mapping[str, str | WsgiApp],
         pattern: str | None = None,
         secrets: Mapping[str, SecretValue] | None = None,
         fast_retries: bool = False,
@@ -91,16 +95,32 @@ class LocalRunner:
             for method in self._spec.stack.template.get("Resources", {}).values()
             if method.get("Type") == "AWS::ApiGateway::Method"
         }
-        for url in [upstream] if isinstance(upstream, str) else list(upstream.values()):
+        # An in-process upstream (a WSGI application) gets a base URL of its own, served while
+        # the runner is open.
+        self._in_process: dict[str, WsgiApp] = {}
+
+        def base_url(value: str | WsgiApp) -> str:
+            if is_wsgi_app(value):
+                url = in_process_url()
+                self._in_process[url] = value  # type: ignore[assignment]
+                return url
+            return str(value)
+
+        urls: str | dict[str, str] = (
+            {origin: base_url(value) for origin, value in upstream.items()}
+            if isinstance(upstream, Mapping)
+            else base_url(upstream)
+        )
+        for url in [urls] if isinstance(urls, str) else list(urls.values()):
             try:
                 check_base_url(url)
             except ValueError as error:
                 raise LocalRunnerError(f"upstream: {error}") from None
-        self._upstream = upstream
+        self._upstream = urls
         self._upstreams = (
-            {origin: upstream for origin in origins}
-            if isinstance(upstream, str)
-            else {origin.rstrip("/"): url for origin, url in upstream.items()}
+            {origin: urls for origin in origins}
+            if isinstance(urls, str)
+            else {origin.rstrip("/"): url for origin, url in urls.items()}
         )
         # Resolve every secret now, so a missing one is reported before anything runs.
         resolved = self.resolve_secrets(self._spec.definition)
@@ -145,6 +165,8 @@ class LocalRunner:
                     upstream_for=self._upstream_for,
                 )
             )
+            for url, app in self._in_process.items():
+                stack.enter_context(serving_in_process(url, app))
             self._create_resources()
             if self._fast_retries:
                 stack.enter_context(
@@ -233,13 +255,16 @@ class LocalRunner:
         arn = sfn.start_execution(stateMachineArn=self._state_machine_arn, name=name, input=text)[
             "executionArn"
         ]
-        pause = 0.001
+        pause, started = 0.001, time.monotonic()
         while True:
             described = sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
                 break
             time.sleep(pause)
-            pause = min(pause * 2, _POLL_MAX_SECONDS)
+            # Each poll is a DescribeExecution through botocore and moto (~1-3 ms of CPU the
+            # run needs too): a long run is polled at most 50 times a second and 50 times over.
+            elapsed = time.monotonic() - started
+            pause = min(pause * 2, max(_POLL_MAX_SECONDS, elapsed / _POLLS_PER_RUN))
         output = described.get("output")
         return LocalExecution(
             name=name,
@@ -250,6 +275,25 @@ class LocalRunner:
             error=described.get("error"),
             cause=described.get("cause"),
         )
+
+    def states_entered(self, execution: LocalExecution) -> list[str]:
+        """The names of the states ``execution`` (a run of this runner) entered, in order, read
+        from its execution history (``*StateEntered`` events): what Step Functions Standard
+        bills as state transitions, retries aside. Inline Map iterations are in the run's
+        history; a Distributed Map's child executions have histories of their own (not here).
+        """
+        if self._stack is None:
+            raise LocalRunnerError("states_entered() needs an open runner (inside the `with`).")
+        arn = self._state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+        sfn = self._client("stepfunctions")
+        entered = []
+        for page in sfn.get_paginator("get_execution_history").paginate(
+            executionArn=f"{arn}:{execution.name}"
+        ):
+            for event in page["events"]:
+                if str(event["type"]).endswith("StateEntered"):
+                    entered.append(str(event["stateEnteredEventDetails"]["name"]))
+        return entered
 
     def backfill(self, start: datetime | str, end: datetime | str) -> _backfill.LocalBackfill:
         """Run the backfill state machine for the scheduled times ``start`` to ``end``

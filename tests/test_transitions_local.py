@@ -1,0 +1,141 @@
+"""The cost model's transitions equal the states a local run enters (issue 28).
+
+Each case runs one feature's downloader locally (one answer, or a few runs to reach a polite
+exit) and counts the ``*StateEntered`` events of the run's execution history
+(``LocalRunner.states_entered``): what Step Functions Standard bills, retries aside
+("Transitions"). The cost model counts the same run from the synthesized definition
+(``estimate_monthly_cost(..., workflow_type="STANDARD", runs_per_month=1)``). The figures are
+the docs' table (docs/costs.md, "Transitions by feature"; ``make bench`` prints them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_helpers import Answer, Seen, Upstream
+from sfn_downloader import estimate_monthly_cost
+from sfn_downloader.local import LocalRunner
+
+STATUS = {"players": 5}
+T = [f"2026-11-27T05:{minute:02d}:00Z" for minute in range(30, 40)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One feature's run: the scenario and downloader, what the stand-in answers each run
+    (the last run is the one counted), and what the cost model is told of it."""
+
+    scenario: str
+    name: str
+    runs: tuple[Callable[[Seen], Answer], ...]
+    model: dict[str, Any] = field(default_factory=dict)
+    entered: int = 0
+    """The states the counted run enters (the docs' figure)."""
+
+
+def always(answer: Answer) -> Callable[[Seen], Answer]:
+    return lambda seen: answer
+
+
+def cursor_pages(seen: Seen) -> Answer:
+    after = seen.query.get("cursor", [""])[0]
+    return Answer(200, {"entries": [after or "first"], "next": "c2" if not after else None})
+
+
+def x_pages(seen: Seen) -> Answer:
+    return Answer(200, [{"order_id": seen.query.get("page", ["1"])[0]}], {"X-Pages": "3"})
+
+
+CASES = {
+    "default": Case("default", "p", (always(Answer(200, STATUS)),), entered=2),
+    "conditional, a 200": Case(
+        "polite", "etag", (always(Answer(200, STATUS, {"ETag": '"v1"'})),), entered=8
+    ),
+    "conditional, a 304": Case(
+        "polite",
+        "etag",
+        (always(Answer(200, STATUS, {"ETag": '"v1"'})), always(Answer(304, b"", {"ETag": '"v1"'}))),
+        {"unchanged_ratio": 1.0},
+        entered=4,
+    ),
+    "changes_only, stored": Case("polite", "changes", (always(Answer(200, STATUS)),), entered=9),
+    "changes_only, unchanged": Case(
+        "polite",
+        "changes",
+        (always(Answer(200, STATUS)), always(Answer(200, STATUS))),
+        {"unchanged_ratio": 1.0},
+        entered=9,
+    ),
+    "incremental": Case(
+        "timed",
+        "issues",
+        (always(Answer(200, [{"updated_at": "2026-11-27T05:00:00Z"}])),),
+        entered=6,
+    ),
+    # With the scenario's archive and constant header (CheckInput, CheckInputTime,
+    # HasQueryOverrides, DefaultQuery, Download, Persist, then the archive's states).
+    "overridable_query (with an archive)": Case(
+        "keyed", "p", (always(Answer(200, STATUS)),), entered=9
+    ),
+    "window": Case("timed", "events", (always(Answer(200, [])),), entered=3),
+    "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=3),
+    "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=12),
+    "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=12),
+    "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=10),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_the_cost_model_counts_the_states_a_local_run_enters(
+    case: Case, request: pytest.FixtureRequest, upstream: Upstream
+) -> None:
+    pattern = request.getfixturevalue(case.scenario).patterns[case.name]
+    with LocalRunner(pattern, upstream=upstream.url, fast_retries=True) as runner:
+        for index, answer in enumerate(case.runs):
+            upstream.respond(answer)
+            execution = runner.run(T[index])
+            assert execution.succeeded, (execution.error, execution.cause)
+        entered = runner.states_entered(execution)
+    estimate = estimate_monthly_cost(
+        pattern, workflow_type="STANDARD", runs_per_month=1, **case.model
+    )
+    modelled = estimate.line_item("Step Functions Standard").quantity
+    assert (len(entered), modelled) == (case.entered, case.entered), entered
+
+
+def test_a_distributed_fan_out_enters_its_own_states_and_starts_a_child_a_path(
+    distributed: Any, upstream: Upstream
+) -> None:
+    """A Distributed Map's children have histories of their own: the run's history holds the
+    parent's states; the model bills those, plus one transition a child started."""
+    pattern = distributed.patterns["p"]
+    with LocalRunner(pattern, upstream=upstream.url) as runner:
+        upstream.respond(always(Answer(200, {"value": 1})))
+        execution = runner.run(T[0])
+        assert execution.succeeded, execution.cause
+        entered = runner.states_entered(execution)
+    assert entered == ["ListRequests", "FetchAll", "AnyFailed", "Done"]
+    estimate = estimate_monthly_cost(pattern, runs_per_month=1)
+    assert estimate.transitions_per_run == len(entered) + 5
+
+
+def test_the_docs_table_holds_these_figures() -> None:
+    """docs/transitions.md is ``python benchmarks/bench_transitions.py --write``'s output for
+    these cases: each row's figure is the one a local run enters."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "transitions.md"
+    rows = [line.split("|")[1:-1] for line in page.read_text().splitlines()]
+    table = {
+        (cells[0].strip(), cells[1].strip()): int(cells[2])
+        for cells in rows
+        if len(cells) == 3 and cells[2].strip().isdigit()
+    }
+    expected = {}
+    for label, case in CASES.items():
+        feature, _, run = label.partition(", ")
+        expected[(feature, run or "one answer")] = case.entered
+    assert table == expected, "run python benchmarks/bench_transitions.py --write"
