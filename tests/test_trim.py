@@ -69,6 +69,7 @@ def test_every_query_parameter_is_mapped_by_name(trimmed: Scenario) -> None:
             "method.request.multivaluequerystring.order_type"
         ),
         "integration.request.querystring.page": "method.request.multivaluequerystring.page",
+        "integration.request.header.Accept-Encoding": "'identity'",
     }
     assert pages["RequestParameters"] == {
         "method.request.path.proxy": True,
