@@ -75,7 +75,11 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
             http_method="GET",
             proxy=True,
             options=apigw.IntegrationOptions(
-                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"}
+                request_parameters={
+                    "integration.request.path.proxy": "method.request.path.proxy",
+                    # Asked uncompressed: API Gateway passes a gzip answer on as text.
+                    "integration.request.header.Accept-Encoding": "'identity'",
+                }
             ),
         ),
         authorization_type=apigw.AuthorizationType.IAM,

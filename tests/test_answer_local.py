@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import aws_cdk as cdk
@@ -37,6 +38,16 @@ def app() -> cdk.App:
             pages=Pagination.page_count(),
         ),
         trim=Trim.template("$input.json('$')"), item={"page": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    # 1,000 object items of 400 B over 5 list pages (issue 25, item 4).
+    DownloaderPattern(
+        cdk.Stack(app, "Objects"), "Objects", endpoint=EXAMPLE_API,
+        fan_out=FanOut.from_answer(
+            path="/v1/objects", items="$.ResponseBody",
+            each="/v1/objects/{item.id}?region={item.region}",
+            pages=Pagination.page_count(header="X-Pages"),
+        ),
+        item={"page": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
     return app
 
@@ -195,3 +206,41 @@ def test_a_list_without_the_items_fails_with_the_constructs_error(
 
     assert (execution.status, execution.error) == ("FAILED", "Downloader.ListItemsNotFound")
     assert len(upstream.requests) == 1
+
+
+OBJECT_PAGES, OBJECTS_A_PAGE = 5, 200
+
+
+def listed_object(number: int) -> dict[str, Any]:
+    """An item of about 400 bytes, as an API lists it: two of its fields make the request."""
+    item = {"id": number, "region": f"r{number % 3}", "name": f"object {number}"}
+    return {**item, "description": "d" * (400 - len(json.dumps(item)) - 19)}
+
+
+@pytest.mark.slow  # 1,000 requests: about 32 s of CPU (moto's Map copies its input per item)
+def test_a_thousand_object_items_over_list_pages_are_all_requested(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    """Before, every page's items were kept whole in the state: 1,000 of 400 B are 400 KB,
+    over the 256 KiB a state holds (900 of 330 B failed with States.DataLimitExceeded after
+    8 pages). Now a page keeps of each item the fields ``each`` reads."""
+    assert len(json.dumps(listed_object(999))) >= 400
+
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v1/objects":
+            page = int(seen.query["page"][0])
+            first = (page - 1) * OBJECTS_A_PAGE
+            listed = [listed_object(n) for n in range(first, first + OBJECTS_A_PAGE)]
+            return Answer(200, listed, {"X-Pages": str(OBJECT_PAGES)})
+        return Answer(200, [1])
+
+    upstream.respond(answer)
+    runner = open_run("Objects", "Objects")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    details = sorted((s.path, s.raw_query) for s in upstream.requests[OBJECT_PAGES:])
+    total = OBJECT_PAGES * OBJECTS_A_PAGE
+    assert details == sorted((f"/v1/objects/{n}", f"region=r{n % 3}") for n in range(total))
+    assert len(runner.items()) == total

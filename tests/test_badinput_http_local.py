@@ -102,6 +102,9 @@ def test_a_gzip_answer_fails_the_http_task_with_states_runtime(
     assert "can't be read as a valid string" in (execution.cause or "")
     assert "gzip" in (execution.cause or "")
     assert runner.items() == []
+    # The HTTP Task refuses an Accept-Encoding header ("Call HTTPS APIs", Headers): the
+    # construct cannot ask for identity there, and the local task sends none of its own.
+    assert "accept-encoding" not in upstream.requests[0].headers
 
 
 @pytest.mark.parametrize("media", ["application/octet-stream", "image/png", "audio/ogg"])

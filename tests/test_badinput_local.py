@@ -183,6 +183,9 @@ def test_a_gzip_answer_reaches_the_task_undecompressed_and_the_runner_warns(
     assert execution.status == "FAILED"
     assert runner.items() == []
     assert upstream.requests[0].path == "/v1/amount"
+    # The proxy asked for identity (a static integration request header): this stand-in
+    # compresses regardless, as a server that ignores Accept-Encoding does.
+    assert upstream.requests[0].headers["accept-encoding"] == "identity"
 
 
 # --- 15. nothing listens where the proxy forwards -------------------------------------------

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField
+from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField, Trim
 from sfn_downloader.local import LocalExecution, LocalRunner
 
 INITIAL = "2026-01-01T00:00:00Z"
@@ -72,6 +72,17 @@ def app() -> cdk.App:
         incremental=Incremental("$.Headers.X-Last-Id[0]", "after", 0),
         item={"events": ItemField.json("$.ResponseBody")},
         downloader_id="header-ids",
+    )
+    # Through a non-proxy integration (trim), which maps response headers by name.
+    DownloaderPattern(
+        stack,
+        "TrimmedHeaderIds",
+        endpoint="https://api.example.com",
+        path="/v1/events",
+        incremental=Incremental("$.Headers.X-Last-Id[0]", "after", 0),
+        item={"events": ItemField.json("$.ResponseBody")},
+        trim=Trim.template("$input.json('$')"),
+        downloader_id="trimmed-header-ids",
     )
     return app
 
@@ -310,3 +321,29 @@ def test_each_delivery_archives_its_own_object(app: cdk.App, upstream: Upstream)
         assert {name: body["ResponseBody"]["changes"] for name, body in objects.items()} == {
             f"archived/{sk}.json": changes for sk, changes in stored.items()
         }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "pk"), [("HeaderIds", "header-ids"), ("TrimmedHeaderIds", "trimmed-header-ids")]
+)
+def test_a_header_mark_is_read_whatever_the_case_of_its_name(
+    app: cdk.App, upstream: Upstream, pattern: str, pk: str
+) -> None:
+    """``$.Headers.X-Last-Id[0]`` against an API sending ``x-last-id`` (HTTP/2 servers write
+    every name in lower case): the mark follows it, through the proxy and through a trimming
+    proxy (which maps the lower-case spelling too); an answer without the header keeps it
+    (issue 25, item 12). Before, the JSONPath read was case-sensitive."""
+    with LocalRunner(app, upstream=upstream.url, pattern=f"Marks/{pattern}") as runner:
+        upstream.script(
+            Answer(200, [], {"x-last-id": "12345"}), Answer(200, []),
+            default=Answer(200, [], {"X-LAST-ID": "12346"}),
+        )  # fmt: skip
+        for when in T[:4]:
+            execution = runner.run(when)
+            assert execution.succeeded, execution.cause
+        sent = [r.query["after"] for r in upstream.requests]
+        if pattern == "HeaderIds":
+            assert sent == [["0"], ["12345"], ["12345"], ["12346"]]
+        else:  # a trimming proxy maps the spelling read and the lower-case one, no third
+            assert sent == [["0"], ["12345"], ["12345"], ["12345"]]
+        assert state(runner, pk)["mark"] == ("12346" if pattern == "HeaderIds" else "12345")

@@ -101,3 +101,32 @@ def test_variables_are_bindings_not_text(machines: DefinitionRunner) -> None:
     described = machines.run(definition, input={"said": said})
     assert described["status"] == "SUCCEEDED", described.get("cause")
     assert json.loads(described["output"]) == {"said": said}
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        # Only what each reads: the fields {item.id} and {item.region}, nothing else.
+        ([{"id": 1, "region": "a", "blob": "x" * 400}], [{"id": 1, "region": "a"}]),
+        # An item lacking every field stays an item ({}): the missing-field check still sees it.
+        ([{"blob": "x"}, {"id": 2, "region": "b"}], [{}, {"id": 2, "region": "b"}]),
+        # A value that is not an object is kept as it is (the same check refuses it).
+        ([7, {"id": 3, "region": "c", "x": 1}], [7, {"id": 3, "region": "c"}]),
+        ([], None),  # nothing listed: nothing appended
+    ],
+)
+def test_a_list_page_keeps_only_the_fields_each_reads(page: list[Any], kept: Any) -> None:
+    """``FanOut.from_answer(pages=...)`` (issue 25, item 4): what a list page adds to
+    ``$found`` is the fields of ``each``, so 1,000 items of 400 B fit the state."""
+    from sfn_downloader.fanout.answer import _kept
+
+    expression = _kept("$page", "/v1/objects/{item.id}?region={item.region}")
+    outcome = process().evaluate(f"$append([], {expression})", {"page": page})
+    assert (outcome.value if not outcome.undefined else None) == (kept or [])
+
+
+def test_a_list_page_keeps_whole_items_when_each_sends_the_item() -> None:
+    from sfn_downloader.fanout.answer import _kept
+
+    assert _kept("$page", "/v1/t/{item}") == "$page"
+    assert _kept("$page", "/v1/t/{item}?id={item.id}") == "$page"

@@ -32,7 +32,11 @@ def test_only_get_on_proxy_with_iam_authorization(default: Scenario) -> None:
         "Type": "HTTP_PROXY",
         "IntegrationHttpMethod": "GET",
         "Uri": "https://esi.evetech.net/{proxy}",
-        "RequestParameters": {"integration.request.path.proxy": "method.request.path.proxy"},
+        "RequestParameters": {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            # Asked uncompressed: API Gateway would pass a gzip answer on as text.
+            "integration.request.header.Accept-Encoding": "'identity'",
+        },
     }
 
 
@@ -58,6 +62,7 @@ def test_remap_requires_the_custom_header_and_maps_it_to_authorization(full: Sce
         "integration.request.header.Authorization": "method.request.header.MyCustomAuth",
         # Passed through by HTTP_PROXY otherwise: the credential would leave twice.
         "integration.request.header.MyCustomAuth": "''",
+        "integration.request.header.Accept-Encoding": "'identity'",
     }
 
 
@@ -103,3 +108,24 @@ def test_api_logging_writes_access_and_error_logs_without_request_data(full: Sce
          "ResourcePath": "/*", "ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 4}
     ]  # fmt: skip
     full.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+
+
+def test_an_accept_encoding_the_user_sends_is_not_overridden() -> None:
+    """``headers={"accept-encoding": ...}`` (any case) is the user's choice: no static value."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from sfn_downloader import DownloaderPattern, ItemField
+
+    stack = cdk.Stack(cdk.App(), "S")
+    DownloaderPattern(
+        stack, "D", endpoint="https://api.example.com", path="/v1/x",
+        headers={"accept-encoding": "gzip"}, item={"body": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    [props] = [
+        r["Properties"]
+        for r in Template.from_stack(stack).find_resources("AWS::ApiGateway::Method").values()
+    ]
+    assert "integration.request.header.Accept-Encoding" not in props["Integration"].get(
+        "RequestParameters", {}
+    )

@@ -130,7 +130,8 @@ def test_the_download_keeps_its_raw_answer_and_a_choice_routes_the_throttled_one
 
 def test_the_reset_header_and_on_status_fit_in(retry_after: Scenario) -> None:
     states = definition(retry_after, "limited")["States"]
-    assert "$number($trim($h.`X-RateLimit-Reset`[0]))" in states["ComputeRetryAfter"]["Output"]
+    # Read whatever the case of its name (issue 25, item 12).
+    assert "$number($trim($hv('x-ratelimit-reset')))" in states["ComputeRetryAfter"]["Output"]
     assert states["DownloadThrottled"]["Default"] == "Persist"  # no selector: nothing to apply
     assert states["Download"]["Catch"] == [
         {"ErrorEquals": ["ApiGateway.404"], "ResultPath": None, "Next": "Skipped"}

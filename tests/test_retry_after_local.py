@@ -53,14 +53,15 @@ def stored(runner: LocalRunner, when: str) -> list[dict[str, object]]:
     return [item for item in runner.items() if item["sk"] == when]
 
 
+@pytest.mark.parametrize("name", ["Retry-After", "retry-after"])
 def test_retry_after_seconds_waits_that_long_then_stores_one_item(
-    runners: dict[str, LocalRunner], upstream: Upstream
+    runners: dict[str, LocalRunner], upstream: Upstream, name: str
 ) -> None:
+    """``retry-after`` too: the proxy maps the lower-case spelling as well, and
+    ``ComputeRetryAfter`` reads names in any case (issue 25, item 12)."""
     runner, when = runners["Status"], fresh_time()
     waits = len(runner.waits)
-    upstream.script(
-        Answer(429, SLOW_DOWN, headers={"Retry-After": "3"}), Answer(200, {"players": 7})
-    )
+    upstream.script(Answer(429, SLOW_DOWN, headers={name: "3"}), Answer(200, {"players": 7}))
     execution = runner.run(when)
     assert execution.status == "SUCCEEDED", execution.cause
     assert [item["players"] for item in stored(runner, when)] == [7]
@@ -161,15 +162,14 @@ def test_without_a_header_the_retry_policy_backoff_applies(
     assert "no Retry-After" in execution.cause
 
 
+@pytest.mark.parametrize("name", ["X-RateLimit-Reset", "x-ratelimit-reset"])
 def test_the_reset_header_gives_the_epoch_second_to_wait_for(
-    runners: dict[str, LocalRunner], upstream: Upstream
+    runners: dict[str, LocalRunner], upstream: Upstream, name: str
 ) -> None:
     runner, when = runners["Limited"], fresh_time()
     waits = len(runner.waits)
     reset = str(int(time.time()) + 5)
-    upstream.script(
-        Answer(429, SLOW_DOWN, headers={"X-RateLimit-Reset": reset}), Answer(200, [1, 2])
-    )
+    upstream.script(Answer(429, SLOW_DOWN, headers={name: reset}), Answer(200, [1, 2]))
     execution = runner.run(when)
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(runner.waits[waits:]) == 1

@@ -19,9 +19,18 @@ from sfn_downloader import (
     Trim,
 )
 from sfn_downloader._defaults import NEXT_LINK_QUERY_NAMES
-from sfn_downloader.transport.trim import DEFAULT_RESPONSE_HEADERS, fields_template
+from sfn_downloader.transport.trim import (
+    BODYLESS_STATUSES,
+    DEFAULT_RESPONSE_HEADERS,
+    TRIMMED_STATUSES,
+    fields_template,
+    status_pattern,
+)
 
 from scenarios import EVE_PROPS, ORDER_FIELDS, Scenario, definition
+
+KEPT_SUCCESS = (*TRIMMED_STATUSES, *BODYLESS_STATUSES)
+UNLISTED_2XX = [s for s in range(200, 300) if s not in KEPT_SUCCESS]
 
 
 def method_of(scenario: Scenario, key: str) -> dict[str, Any]:
@@ -60,6 +69,7 @@ def test_every_query_parameter_is_mapped_by_name(trimmed: Scenario) -> None:
             "method.request.multivaluequerystring.order_type"
         ),
         "integration.request.querystring.page": "method.request.multivaluequerystring.page",
+        "integration.request.header.Accept-Encoding": "'identity'",
     }
     assert pages["RequestParameters"] == {
         "method.request.path.proxy": True,
@@ -89,7 +99,10 @@ def test_headers_and_the_credential_are_mapped_by_name(trimmed: Scenario) -> Non
 def test_every_status_keeps_its_code(trimmed: Scenario) -> None:
     method = method_of(trimmed, "p")
     responses = responses_by_pattern(method)
-    assert set(responses) == {str(s) for s in range(200, 600)} | {None}
+    assert set(responses) == (
+        {str(s) for s in range(300, 600)} | {str(s) for s in KEPT_SUCCESS}
+        | {status_pattern(UNLISTED_2XX), None}
+    )  # fmt: skip
     for status in (200, 201, 206, 204, 300, 304, 400, 404, 429, 500, 502, 503, 504, 599):
         assert responses[str(status)]["StatusCode"] == str(status)
     declared = {r["StatusCode"] for r in method["MethodResponses"]}
@@ -104,10 +117,10 @@ def test_only_success_is_trimmed_and_unlisted_statuses_fail_naming_theirs(
     assert template == fields_template(ORDER_FIELDS, "$")
     assert "ResponseTemplates" not in responses["404"]  # the body is the failure's cause
     assert "ResponseTemplates" not in responses["204"]  # nothing to trim
-    for status in ("250", "299"):  # a 2xx that is neither trimmed nor bodyless; 300 is kept
-        unlisted = responses[status]
-        assert unlisted["StatusCode"] == "502"
-        assert status in unlisted["ResponseTemplates"]["application/json"]
+    # Every 2xx that is neither trimmed nor bodyless shares one integration response (a 502).
+    unlisted = responses[status_pattern(UNLISTED_2XX)]
+    assert unlisted["StatusCode"] == "502"
+    assert "unregistered 2xx" in unlisted["ResponseTemplates"]["application/json"]
     assert responses[None]["StatusCode"] == "502"  # the default: never a 200
 
 
@@ -336,3 +349,61 @@ def test_fan_out_targets_and_overridable_query_are_mapped() -> None:
             assert mapped[f"integration.request.querystring.{name}"] == (
                 f"method.request.multivaluequerystring.{name}"
             )
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [UNLISTED_2XX, [209], [201, 203, 204, 205, 206, 208], [400, 401, 499], list(range(500, 600))],
+)
+def test_a_status_pattern_matches_exactly_its_statuses(statuses: list[int]) -> None:
+    """Anchored: the same statuses whether API Gateway matches the whole code or searches it."""
+    import re
+
+    pattern = status_pattern(statuses)
+    for status in range(100, 1000):
+        assert bool(re.fullmatch(pattern, str(status))) == (status in statuses), status
+        assert bool(re.search(pattern, str(status))) == (status in statuses), status
+
+
+def test_the_unlisted_successes_are_one_integration_response(trimmed: Scenario) -> None:
+    """400 integration responses became 311 (one per kept status, one for the 90 other 2xx,
+    the default); every kept status still has its own."""
+    method = method_of(trimmed, "p")
+    assert len(method["Integration"]["IntegrationResponses"]) == 300 + len(KEPT_SUCCESS) + 2
+    assert len(method["MethodResponses"]) == 300 + len(KEPT_SUCCESS)
+
+
+@pytest.mark.slow
+def test_thirteen_trimmed_market_downloaders_fit_one_template() -> None:
+    """Issue 25 item 8: 13 downloaders shaped like the JitaOrders example (Trim.fields of 5
+    names, page_count pages) give a minified template under CloudFormation's 1,000,000 bytes
+    (measured 919,068; 1,087,912 before the unlisted 2xx shared one integration response)."""
+    app = cdk.App()
+    stack = cdk.Stack(
+        app, "Market", env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
+    for index in range(13):
+        DownloaderPattern(
+            stack, f"JitaOrders{index}", endpoint="https://esi.evetech.net",
+            path="/v1/markets/10000002/orders/?order_type=all",
+            pagination=Pagination.page_count(header="X-Pages"), trim=Trim.fields(*ORDER_FIELDS),
+            item={"orders": ItemField.json("$.ResponseBody")},
+        )  # fmt: skip
+    template = app.synth().get_stack_by_name("Market").template
+    assert len(json.dumps(template, separators=(",", ":"))) < 1_000_000
+
+
+def test_headers_the_states_read_are_mapped_by_their_lower_case_name_too(
+    trimmed: Scenario,
+) -> None:
+    """API Gateway maps header names case-sensitively: X-Pages (read by page_count) is also
+    mapped as x-pages, to a method response header of that name; the defaults nobody reads are
+    not doubled (template size, issue 25 item 8)."""
+    method = method_of(trimmed, "p")
+    success = responses_by_pattern(method)["200"]["ResponseParameters"]
+    assert success["method.response.header.x-pages"] == (
+        "integration.response.multivalueheader.x-pages"
+    )
+    assert "method.response.header.etag" not in success
+    [ok] = [r for r in method["MethodResponses"] if r["StatusCode"] == "200"]
+    assert ok["ResponseParameters"]["method.response.header.x-pages"] is False

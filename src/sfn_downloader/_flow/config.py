@@ -311,6 +311,9 @@ def _exchange(props: Props, shape: RunShape, request: Request, polite: PoliteRun
         read = (*read, *waits.response_headers)
     queried = own.query_names
     mark = props.incremental
+    header = mark.header_read() if isinstance(mark, Incremental) else None
+    if header is not None:  # the mark follows a header: a non-proxy integration must map it
+        read = (*read, header[0])
     if isinstance(mark, Incremental) and isinstance(mark.param, str):
         # Sent each run (``since=<mark>``): a non-proxy integration passes only mapped names.
         queried = tuple(dict.fromkeys([*queried, mark.param]))

@@ -125,7 +125,7 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
     check_list = sfn.Choice(scope, "CheckList").when(sfn.Condition.is_present(_LIST_ERROR), refused)
     listed.next(check_list)
     if source.pages is not None:
-        items = jsonata_path(source.items)
+        items = _kept(jsonata_path(source.items), source.each)
         limit = source.max_items or MAX_ANSWER_ITEMS + 1
         start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
         return start.start_state, check_list
@@ -205,6 +205,24 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     ])
   ) }})]}}
 )"""
+
+
+def _kept(items: str, each: str) -> str:
+    """JSONata: of each item a page lists, only what ``each`` reads, so that the list's pages
+    add up in the state (256 KiB) as their requests need, not as the API wrote them: with only
+    ``{item.<field>}`` placeholders, an object item keeps those fields (``{}`` when it has none
+    of them, so that the missing fields are still found); with ``{item}`` the item is sent
+    whole and kept whole."""
+    found = [m.group(1) for m in _PLACEHOLDER.finditer(each)]
+    if not found or None in found:  # {item}: the item itself is sent
+        return items
+    fields = sorted({field for field in found if field is not None})
+    names = ", ".join(_string(field) for field in fields)
+    sift = f"$sift($i, function($v, $k) {{ $k in [{names}] }})"
+    return (
+        f'$map({items}, function($i) {{ $type($i) = "object" ? '
+        f"($s := {sift}; $exists($s) ? $s : {{}}) : $i }})"
+    )
 
 
 def _each(each: str, *, filled: bool = False) -> str:

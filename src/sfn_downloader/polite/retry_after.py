@@ -322,23 +322,21 @@ class BoundRetryAfter:
         backoff = f"$min([{interval:g} * $power({rate:g}, $waits - 1), {max_delay:g}])"
         backoff = f"$ceil($random() * {backoff})" if full_jitter else f"$ceil({backoff})"
         # A reset header that is not digits counts as absent (as an unreadable Retry-After).
+        # Header names compared case-insensitively (RFC 9110, 5.1): an API's `retry-after`
+        # (and, through a non-proxy integration, the lower-case spelling it maps) is read too.
+        reset_value = f"$hv('{(options.reset_header or '').lower()}')"
         reset = (
-            f"$digits($trim($h.`{options.reset_header}`[0])) ? "
-            f"$number($trim($h.`{options.reset_header}`[0]))"
+            f"$digits($trim({reset_value})) ? $number($trim({reset_value}))"
             if options.reset_header
             else "undefined"
         )
-        reset_said = (
-            f"'{options.reset_header}: ' & $h.`{options.reset_header}`[0]"
-            if options.reset_header
-            else "''"
-        )
+        reset_said = f"'{options.reset_header}: ' & {reset_value}" if options.reset_header else "''"
         backed_off = "[" + ", ".join(f"'{s}'" for s in self._backed_off) + "]"
         limited = "[" + ", ".join(f"'{s}'" for s in self._options.statuses
                                   if s not in RETRY_AFTER_STATUSES) + "]"  # fmt: skip
         # A limited status (GitHub's 403) is a rate limit only when the answer says so.
         remaining = (
-            f"$trim($h.`{options.remaining_header}`[0]) = '0'"
+            f"$trim($hv('{options.remaining_header.lower()}')) = '0'"
             if options.remaining_header else "false"
         )  # fmt: skip
         prefix = self._status_error(0).removesuffix("0")
@@ -354,13 +352,15 @@ class BoundRetryAfter:
         lines = [
             f"$a := $states.input.{raw_path[2:]}",
             "$h := $a.Headers",
+            "$hv := function($n) { ($k := $filter($keys($h), function($x) { $lowercase($x) = $n });"
+            " $exists($k) ? $lookup($h, $k[0])[0]) }",
             f"$status := $h.`{THROTTLED_HEADER}`[0]",
             "$now := $toMillis($states.context.State.EnteredTime)",
             f"$max := {options.max_wait_seconds}",
             f"$left := {left}",
             f"$waits := ($exists($states.input.{field}.waits) ? $states.input.{field}.waits"
             " : 0) + 1",
-            f"$ra := $trim($h.`{RETRY_AFTER_HEADER}`[0])",
+            f"$ra := $trim($hv('{RETRY_AFTER_HEADER.lower()}'))",
             # Only digits (no `$` anchor: moto refuses a lone `$` as a variable reference).
             "$digits := function($v) {"
             " $exists($v) and $v != '' and $not($contains($v, /[^0-9]/)) }",

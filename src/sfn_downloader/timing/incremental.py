@@ -60,6 +60,11 @@ from ..errors import Problem
 from ._placeholders import literal
 
 _FIRST_SEGMENT = re.compile(r"^\$\.([A-Za-z]+)")
+_HEADER_PATH = re.compile(
+    r"^\$\.Headers(?:\.([A-Za-z0-9_-]+)|\[['\"]([^'\"]+)['\"]\])(?:\[(\d+)\])?$"
+)
+"""A ``cursor_path`` naming one response header (``$.Headers.X-Last-Id[0]``): read whatever
+the case of the name the API sends (a JSONPath read would be case-sensitive)."""
 # JSONata: the ISO 8601 forms both npm jsonata's and jsonata-python's $toMillis read alike.
 _ISO_TIME = (
     "/^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:"
@@ -150,8 +155,34 @@ class Incremental:
         return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text))
 
     def download_assign(self) -> dict[str, Any]:
-        """What the download keeps of the answer: the values at ``cursor_path``."""
+        """What the download keeps of the answer: the values at ``cursor_path`` (for a header,
+        the answer's headers, in which ``_values`` finds it in any case)."""
+        if self.header_read() is not None:
+            return {f"{CURSOR_VALUES_VARIABLE}.$": "$.Headers"}
         return {f"{CURSOR_VALUES_VARIABLE}.$": self.cursor_path}
+
+    def header_read(self) -> tuple[str, int | None] | None:
+        """``(name, index)`` when ``cursor_path`` names one response header, else ``None``."""
+        match = _HEADER_PATH.match(self.cursor_path) if isinstance(self.cursor_path, str) else None
+        if match is None:
+            return None
+        index = match.group(3)
+        return match.group(1) or match.group(2), int(index) if index is not None else None
+
+    def _values(self) -> str:
+        """JSONata: the values the download kept (a header's: looked up case-insensitively,
+        RFC 9110 section 5.1)."""
+        read = self.header_read()
+        if read is None:
+            return f"${CURSOR_VALUES_VARIABLE}"
+        name, index = read
+        return (
+            f"($k := $filter($keys(${CURSOR_VALUES_VARIABLE}), function($x) "
+            f"{{ $lowercase($x) = {literal(name.lower())} }}); $exists($k) ? "
+            f"$lookup(${CURSOR_VALUES_VARIABLE}, $k[0])"
+            + (f"[{index}]" if index is not None else "")
+            + " : [])"  # no such header: no value, the mark stays
+        )
 
     def advance(
         self, scope: Construct, memory: StateItem, *, over_pages: bool = False,
@@ -165,7 +196,7 @@ class Incremental:
         :param sort_key: The item holding the mark (a fan-out path's, ``#mark#<key>``).
             Default: the state item.
         """
-        values = f"[${CURSOR_BEST_VARIABLE}]" if over_pages else f"${CURSOR_VALUES_VARIABLE}"
+        values = f"[${CURSOR_BEST_VARIABLE}]" if over_pages else self._values()
         compute = sfn.Pass.jsonata(
             scope,
             "ComputeMark",
@@ -206,7 +237,7 @@ class Incremental:
             "each": "{% ("
             + self._order()
             + " "
-            + self._furthest(f"${CURSOR_VALUES_VARIABLE}", f"${CURSOR_BEST_VARIABLE}")
+            + self._furthest(self._values(), f"${CURSOR_BEST_VARIABLE}")
             + ") %}",
         }
 

@@ -112,6 +112,13 @@ def build_proxy(
         integration_parameters["integration.request.header.Authorization"] = (
             f"'{auth_header.prefix}{secret_value.unsafe_unwrap()}'"
         )
+    if "accept-encoding" not in {name.lower() for name in request_headers}:
+        # Ask for the answer uncompressed: API Gateway passes a compressed integration response
+        # on as it is and, without binary media types, as UTF-8 text ("Receive an API response
+        # with a compressed payload"; "Content type conversions in API Gateway"), so a gzip
+        # body would reach the state machine as bytes read as text. A static mapping sets the
+        # header whatever the caller sent ("Parameter mapping for REST APIs in API Gateway").
+        integration_parameters["integration.request.header.Accept-Encoding"] = "'identity'"
     validator = api.add_request_validator(
         "Validator", validate_request_body=True, validate_request_parameters=True
     )

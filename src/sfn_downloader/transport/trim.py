@@ -7,9 +7,10 @@ sees the trimmed body (API Gateway itself takes answers up to 10 MB).
 
 A non-proxy integration passes nothing through by itself. This module declares, by name, what
 the downloader relies on (``Exchange``): each query parameter and request header it sends, each
-response header it reads, and an integration response for every status from 200 to 599 mapped
-to the same method response status (``ApiGateway.<status>`` names hold), success statuses
-trimmed. A status the integration responses do not list becomes a 502 whose body names it.
+response header it reads, and an integration response for every status from 300 to 599 and
+every registered success mapped to the same method response status (``ApiGateway.<status>``
+names hold), success statuses trimmed. The other 2xx share one integration response, a 502
+saying so; a status outside 200-599 becomes a 502 too.
 """
 
 from __future__ import annotations
@@ -200,19 +201,25 @@ def _trimmed_list(names: Sequence[str], path: str) -> str:
 
 
 def response_headers(read: Sequence[str]) -> tuple[str, ...]:
-    """The headers the proxy forwards: the defaults and the ones read, each once (by the
-    spelling read: API Gateway maps header names case-sensitively)."""
-    return tuple(dict.fromkeys([*DEFAULT_RESPONSE_HEADERS, *read]))
+    """The headers the proxy forwards: the defaults and the ones read, each once. API Gateway
+    maps header names case-sensitively ("Amazon API Gateway important notes"), so each header
+    the downloader's states read is also mapped by its lower-case spelling, to a method response
+    header of that name (the states read names in any case): an API answering ``retry-after``,
+    ``etag`` or ``x-pages`` (HTTP/2 servers write every name so) is not lost here. Only those:
+    every default in both spellings would add 26 KB of template a proxy (issue 25, item 8)."""
+    lower = [name.lower() for name in read if name.lower() != name]
+    return tuple(dict.fromkeys([*DEFAULT_RESPONSE_HEADERS, *read, *lower]))
 
 
 def integration_responses(
     vtl: str | None, headers: Sequence[str], throttled: Sequence[int] = ()
 ) -> list[apigw.IntegrationResponse]:
-    """One integration response a status, 200 to 599, each to the same method response status:
-    success trimmed with ``headers`` (passed through when ``vtl`` is ``None``), other statuses
-    passed through (their body is the task's failure cause), unregistered successes and
-    anything else a 502 naming the status. ``throttled`` statuses (``retry_after``) become a
-    ``200`` marked ``X-Downloader-Throttled: <status>``, with ``headers`` and the body as is."""
+    """One integration response a status, 300 to 599 and the registered successes, each to the
+    same method response status: success trimmed with ``headers`` (passed through when ``vtl``
+    is ``None``), other statuses passed through (their body is the task's failure cause); the
+    unregistered successes share one (a 502 saying so), and anything else is a 502.
+    ``throttled`` statuses (``retry_after``) become a ``200`` marked
+    ``X-Downloader-Throttled: <status>``, with ``headers`` and the body as is."""
     forwarded = {
         f"method.response.header.{name}": f"integration.response.multivalueheader.{name}"
         for name in headers
@@ -237,16 +244,20 @@ def integration_responses(
                 )
             )  # fmt: skip
         elif status < 300:
-            responses.append(
-                apigw.IntegrationResponse(
-                    status_code=str(UNLISTED_STATUS), selection_pattern=str(status),
-                    response_templates={JSON: _unlisted(f"HTTP {status}")},
-                )
-            )  # fmt: skip
+            continue  # one integration response for them all, below
         else:
             responses.append(
                 apigw.IntegrationResponse(status_code=str(status), selection_pattern=str(status))
             )
+    # Every other 2xx shares one treatment, so one integration response (not 90: a trimming
+    # proxy was 72 KB of template, a stack's 1 MB held 12 of them).
+    unlisted = [s for s in range(200, 300) if s not in throttled and s not in _KEPT_SUCCESS]
+    responses.append(
+        apigw.IntegrationResponse(
+            status_code=str(UNLISTED_STATUS), selection_pattern=status_pattern(unlisted),
+            response_templates={JSON: _unlisted("an unregistered 2xx")},
+        )
+    )  # fmt: skip
     # The default (no selection pattern): any status not matched above.
     responses.append(
         apigw.IntegrationResponse(
@@ -255,6 +266,42 @@ def integration_responses(
         )
     )
     return responses
+
+
+_KEPT_SUCCESS = frozenset((*TRIMMED_STATUSES, *BODYLESS_STATUSES))
+
+
+def status_pattern(statuses: Sequence[int]) -> str:
+    """A selection pattern matching exactly ``statuses`` (three-digit codes of one hundred),
+    anchored, e.g. ``^2(?:09|1[0-9]|2[0-57-9])$``: API Gateway matches an HTTP integration's
+    status code against it ("Set up an integration response in API Gateway")."""
+    by_tens: dict[str, list[str]] = {}
+    for status in sorted(statuses):
+        text = str(status)
+        by_tens.setdefault(text[1], []).append(text[2])
+    hundreds = {str(status)[0] for status in statuses}
+    if len(hundreds) != 1:
+        raise ValueError(f"status_pattern takes statuses of one hundred, not {sorted(statuses)}")
+    parts = []
+    for tens, units in by_tens.items():
+        parts.append(tens + _digit_class(units))
+    return f"^{hundreds.pop()}(?:{'|'.join(parts)})$"
+
+
+def _digit_class(units: Sequence[str]) -> str:
+    if len(units) == 1:
+        return units[0]
+    if units == [str(d) for d in range(10)]:
+        return "[0-9]"
+    runs: list[list[int]] = []
+    for digit in map(int, units):
+        if runs and digit == runs[-1][-1] + 1:
+            runs[-1].append(digit)
+        else:
+            runs.append([digit])
+    return (
+        "[" + "".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else "".join(map(str, r)) for r in runs) + "]"
+    )
 
 
 def method_responses(
