@@ -5,8 +5,9 @@ esi.evetech.net, runs the downloader once per scheduled minute for a simulated h
 then reads what landed in the table back with ``sfn_downloader.read.DownloaderTable``: a
 terminal table and a chart PNG. Then the composed downloaders (The Forge's market types, its
 orders trimmed at the proxy, a few types' price history) run once, and the GitHub example
-(examples/github_issues) reads the issues changed since its mark (each kept as a record),
-twice, from a stand-in for api.github.com that pages with a ``Link`` header.
+(examples/github_issues) reads the issues changed since its mark (each kept as a record; a
+rate-limit 403 waited out; an ETag a page, so the fourth run, asking what the third asked, gets
+304), four times, from a stand-in for api.github.com that pages with a ``Link`` header.
 
 Then (``scripts/demo_graphql.py``) the same issues through GitHub's GraphQL API
 (examples/github_graphql): ``POST /graphql`` pages, the cursor written into the body.
@@ -222,12 +223,24 @@ class GitHubStandIn(LoopbackStandIn):
         self.requests: list[str] = []
         self.updated = {n: f"2026-11-{1 + n % 27:02d}T10:00:00Z" for n in range(1, self.ISSUES + 1)}
         self.rate_limit_page: int | None = None
+        self.statuses: list[int] = []
         stand_in = self
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 stand_in.requests.append(self.path)
                 status, body, extra = stand_in.answer(self.path, self.headers.get("Authorization"))
+                # GitHub's conditional requests: the page's ETag, a 304 (no body, no Link) when
+                # If-None-Match names it.
+                tag = '"' + hashlib.sha1(json.dumps([body, extra]).encode()).hexdigest() + '"'
+                if status == 200 and self.headers.get("If-None-Match") == tag:
+                    stand_in.statuses.append(304)
+                    self.send_response(304)
+                    self.send_header("ETag", tag)
+                    self.end_headers()
+                    return
+                stand_in.statuses.append(status)
+                extra = {**extra, "ETag": tag} if status == 200 else extra
                 self.send_json(status, body, extra, "application/json; charset=utf-8")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -293,12 +306,15 @@ def run_github_example() -> None:
         ):
             print(
                 "\nGitHub issues of aws/aws-cdk (Link pages, incremental since, records, rate "
-                "limits waited), two runs:"
+                "limits waited, an ETag per page), four runs:"
             )
-            for hour, touched in ((0, ()), (1, (5, 42, 199, 238))):  # 3 updated, #238 new
+            # Run 2: 3 issues updated, #238 new. Runs 3 and 4: nothing changed; run 3 asks from
+            # the new mark (a new URL), run 4 the same URL again: GitHub answers 304.
+            for hour, touched in ((0, ()), (1, (5, 42, 199, 238)), (2, ()), (3, ())):
                 for number in touched:
                     stand_in.updated[number] = "2026-11-27T18:30:00Z"  # between the runs
                 stand_in.requests.clear()
+                stand_in.statuses.clear()
                 stand_in.rate_limit_page = 2 if hour == 0 else None
                 began = time.monotonic()
                 run = runner.run(START + timedelta(hours=hour))
@@ -310,11 +326,12 @@ def run_github_example() -> None:
                     f"  run {hour + 1}: {_status(run)} in {took:.1f} s, mark now "
                     f"since={state['mark']}"
                 )
-                throttled = [p for p in stand_in.requests if stand_in.requests.count(p) > 1]
-                for index, path in enumerate(stand_in.requests):
-                    limited = path in throttled and stand_in.requests.index(path) == index
-                    print(f"    GET {path}" + ("  -> 403 rate limit, waited until the reset"
-                                               if limited else ""))  # fmt: skip
+                said = {
+                    403: "  -> 403 rate limit, waited until the reset",
+                    304: "  -> 304 Not Modified (If-None-Match): nothing stored",
+                }
+                for path, status in zip(stand_in.requests, stand_in.statuses, strict=True):
+                    print(f"    GET {path}{said.get(status, '')}")
                 for item in sorted(items, key=lambda i: int(i["sk"].rsplit("#", 1)[1])):
                     issues = json.loads(item["issues"])
                     print(f"    page {item['sk'].rsplit('#', 1)[1]}: {len(issues):>3} issues")

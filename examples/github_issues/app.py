@@ -16,7 +16,9 @@ GitHub's rate limits are waited out (``retry_after``): a ``429`` or a secondary 
 0``, until ``x-ratelimit-reset``; a ``403`` without them (no access) fails the run. The proxy
 that hands a throttled answer's headers over maps query parameters by name: GitHub's next
 links carry the path's own (``state``, ``sort``, ``direction``, ``per_page``), ``since`` and
-``page``; a link with any other is not requested (``Downloader.UnmappedQueryName``).
+``page``; a link with any other is not requested (``Downloader.UnmappedQueryName``). Each page
+remembers its ETag (``conditional=True``): a page asked again with the same URL (the mark did not
+move) is sent ``If-None-Match``, and GitHub's ``304`` does not count against the rate limit.
 
 ``python app.py`` writes ``cdk.out``; ``npx cdk synth -c repository=owner/name`` picks another
 repository. Create the secret first: ``aws secretsmanager create-secret --name github/token
@@ -85,6 +87,10 @@ class GitHubIssuesStack(cdk.Stack):
             # GitHub's rate limits (REST API docs, "Rate limits for the REST API"): 429, or 403
             # with x-ratelimit-remaining 0 (wait until x-ratelimit-reset) or retry-after. A
             # reset further away than max_wait fails the run; the next hourly run asks again.
+            # Each page remembers its ETag: a page asked again with the same URL (the mark did
+            # not move) is sent If-None-Match, and GitHub's 304 does not count against the
+            # rate limit; the loop goes on from the page's remembered next link.
+            conditional=True,
             retry_after=RetryAfter(
                 max_wait=cdk.Duration.minutes(3),
                 reset_header="x-ratelimit-reset",
