@@ -7,6 +7,7 @@ import pytest
 from scenarios import (
     Scenario,
     build_composed,
+    build_composed_requests,
     build_cursor,
     build_dashboards,
     build_default,
@@ -216,3 +217,9 @@ def graphql_http() -> Scenario:
 def records() -> Scenario:
     """Records merged from one answer and appended from pages, in a shared table."""
     return synth(build_records)
+
+
+@pytest.fixture(scope="session")
+def composed_requests() -> Scenario:
+    """Issue 23: every feature an ingestion job needs, together, on each shape."""
+    return synth(build_composed_requests)

@@ -929,3 +929,68 @@ def build_records(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         table=table, downloader_id="markets",
     )  # fmt: skip
     return {"p": merged, "pages": appended, "fanned": fanned, "counted": counted}
+
+
+def build_composed_requests(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Issue 23: what an ingestion job needs, together, in one stack: a fan-out of regions x
+    pages x an hourly window; listed feeds with a mark each in a Distributed Map; a paginated
+    list whose items are asked with a window, every request waited on; page_count with a
+    window, a mark and waits; GitHub's Link pages with since, rate limits, an ETag a page, records
+    and an archive of every page; an HTTP Task fan-out with a window."""
+    hourly = Window.last(cdk.Duration.hours(1))
+    waits = RetryAfter(max_wait=cdk.Duration.minutes(1))
+    since = Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                        initial="2026-01-01T00:00:00Z")  # fmt: skip
+    body = {"body": ItemField.json("$.ResponseBody")}
+    regions = DownloaderPattern(
+        stack, "Regions", endpoint="https://api.example.com",
+        path="/v1/regions/{region}/trades?from={window_start}&to={window_end}",
+        fan_out=FanOut.path_values({"region": [10, 20]}), window=hourly,
+        pagination=Pagination.page_number(items_path="$.ResponseBody.trades", page_size=2),
+        item=body, downloader_id="regions",
+    )  # fmt: skip
+    feeds = DownloaderPattern(
+        stack, "Feeds", endpoint="https://api.example.com",
+        fan_out=FanOut.paths(["/v1/feeds/a", "/v1/feeds/b?x=1"]), incremental=since,
+        concurrency=Concurrency.distributed(2), item=body, table=regions.table,
+        downloader_id="feeds",
+    )  # fmt: skip
+    listed = DownloaderPattern(
+        stack, "Listed", endpoint="https://api.example.com",
+        fan_out=FanOut.from_answer(
+            path="/v1/types", each="/v1/history?type_id={item}&since={window_start:epoch}",
+            pages=Pagination.page_number(items_path="$.ResponseBody"), max_items=100,
+        ),
+        window=hourly, retry_after=waits, item=body, table=regions.table,
+        downloader_id="listed",
+    )  # fmt: skip
+    counted = DownloaderPattern(
+        stack, "Counted", endpoint="https://api.example.com",
+        path="/v1/orders?from={window_start}", window=hourly,
+        pagination=Pagination.page_count(max_pages=5), incremental=since, retry_after=waits,
+        item=body, table=regions.table, downloader_id="counted",
+    )  # fmt: skip
+    linked = DownloaderPattern(
+        stack, "Linked", endpoint="https://api.github.com",
+        path="/repos/o/r/issues?state=all&per_page=100",
+        pagination=Pagination.link_header(query_names=["page"]), incremental=since,
+        retry_after=RetryAfter(
+            max_wait=cdk.Duration.minutes(1), reset_header="x-ratelimit-reset",
+            remaining_header="x-ratelimit-remaining", limited_statuses=[403],
+        ),
+        conditional=True,
+        records=Records.merge(items="$.ResponseBody", key="number", version="updated_at"),
+        archive=Archive.to_new_bucket(), item=body, table=regions.table,
+        downloader_id="linked",
+    )  # fmt: skip
+    metered = DownloaderPattern(
+        stack, "Metered", endpoint="https://api.example.com",
+        path="/v1/meters/{meter}/readings?from={window_start}&to={window_end}",
+        fan_out=FanOut.path_values({"meter": ["a", "b"]}), window=hourly,
+        transport=Transport.http_task(api_key_connection(stack, "MeteredConnection")),
+        item=body, table=regions.table, downloader_id="metered",
+    )  # fmt: skip
+    return {
+        "p": regions, "feeds": feeds, "listed": listed, "counted": counted, "linked": linked,
+        "metered": metered,
+    }  # fmt: skip

@@ -20,7 +20,7 @@ from scenarios import Scenario, definition
 SCENARIOS = [
     "default", "full", "fanout", "distributed", "pages", "cursor", "http_task", "composed",
     "keyed", "trimmed", "paginators", "status_actions", "from_answer", "timed", "timed_http",
-    "retry_after", "polite", "graphql", "records",
+    "retry_after", "polite", "graphql", "records", "composed_requests",
 ]  # fmt: skip
 # Fields after which a JSONPath state's result and its output may differ.
 SHAPING = ("ResultSelector", "ResultPath", "OutputPath", "InputPath", "Parameters", "Result")

@@ -39,7 +39,7 @@ SCENARIOS = [
     "http_task", "retained", "composed", "own_bucket", "on_demand", "dashboards", "keyed",
     "trimmed", "paginators", "paginators_http", "status_actions", "status_actions_http",
     "from_answer", "from_answer_http", "timed", "timed_http", "retry_after", "polite", "graphql",
-    "graphql_http", "records",
+    "graphql_http", "records", "composed_requests",
 ]  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from scenarios import (
     build_composed,
+    build_composed_requests,
     build_dashboards,
     build_default,
     build_distributed,
@@ -177,6 +178,7 @@ def oauth_window_example(app: cdk.App) -> None:
         in_stack(build_retry_after),
         in_stack(build_polite),
         in_stack(build_records),
+        in_stack(build_composed_requests),
         posting,
         env_bound,
     ],
@@ -209,6 +211,7 @@ def oauth_window_example(app: cdk.App) -> None:
         "retry-after",
         "polite",
         "records",
+        "composed-requests",
         "posting",
         "env-bound",
     ],
