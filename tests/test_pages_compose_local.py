@@ -109,6 +109,12 @@ def app() -> cdk.App:
         downloader_id="counted",
     )  # fmt: skip
     DownloaderPattern(
+        stack, "Tagged", endpoint="https://esi.evetech.net",
+        path="/v1/markets/10000002/orders/?order_type=all",
+        pagination=Pagination.page_count(max_pages=5), conditional=True,
+        item={"orders": ItemField.json("$.ResponseBody")}, downloader_id="tagged",
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "Trades", endpoint="https://api.example.com",
         path="/v1/trades?from={window_start}&to={window_end}",
         window=Window.last(cdk.Duration.hours(1)),
@@ -426,6 +432,37 @@ def test_page_count_with_a_window_a_mark_and_waits_fetches_pages_one_after_anoth
     failed = runner.run(T[2])
     assert (failed.status, failed.error) == ("FAILED", "Downloader.PageCountNotFound")
     assert mark(runner, "counted") == "2026-11-27T04:00:00Z"
+
+
+def test_page_count_with_an_etag_a_page_goes_on_from_the_remembered_pages(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """ESI's market orders with ``conditional``: each page's ETag is remembered; the next run
+    sends ``If-None-Match`` on every page, a ``304`` (no ``X-Pages``) goes on from the page's
+    remembered next request and count, and only the changed page is stored again."""
+    runner = open_runner("Jobs/Tagged")
+    version = {1: "a", 2: "a", 3: "a"}
+
+    def esi(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        tag = f'"{page}{version[page]}"'
+        if seen.headers.get("if-none-match") == tag:
+            return Answer(304, None, headers={"ETag": tag})
+        return Answer(200, [{"page": page, "v": version[page]}],
+                      headers={"X-Pages": "3", "ETag": tag})  # fmt: skip
+
+    upstream.respond(esi)
+    first = runner.run(T[0])
+    assert first.status == "SUCCEEDED", first.cause
+    assert [s.query["page"] for s in upstream.requests] == [["1"], ["2"], ["3"]]
+    version[2] = "b"
+    upstream.respond(esi)
+    second = runner.run(T[1])
+    assert second.status == "SUCCEEDED", second.cause
+    asked = [(s.query["page"], s.headers.get("if-none-match")) for s in upstream.requests]
+    assert asked == [(["1"], '"1a"'), (["2"], '"2a"'), (["3"], '"3a"')]
+    stored = [i["sk"] for i in items(runner, "tagged") if i["sk"].startswith(T[1])]
+    assert stored == [f"{T[1]}#2"]
 
 
 def test_a_window_is_sent_on_every_page(

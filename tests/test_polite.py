@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Template
 
 from sfn_downloader import (
     DownloaderConfigError,
@@ -305,9 +306,11 @@ def test_conditional_with_from_answer_is_refused_by_its_scope_question() -> None
                                        each="/v1/item/{item}"))  # fmt: skip
 
 
-def test_page_count_with_a_polite_feature_is_refused() -> None:
-    refused(r"pagination='Pagination.page_count\(\)': asks pages 2..N at once.*page_number",
-            store=Store.changes_only(), pagination=Pagination.page_count())  # fmt: skip
+def test_page_count_with_a_polite_feature_fetches_its_pages_one_after_another() -> None:
+    """No Map of pages then: each page reads its memory before it is asked."""
+    pattern = build(**BODY, store=Store.changes_only(), pagination=Pagination.page_count())
+    text = json.dumps(Template.from_stack(cdk.Stack.of(pattern)).to_json())
+    assert "FetchPages" not in text and "ReadMemo" in text
 
 
 def test_a_computed_request_of_a_page_loop_keeps_a_memory_per_url() -> None:

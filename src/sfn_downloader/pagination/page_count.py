@@ -59,16 +59,6 @@ class PageCountPagination(Pagination):
         return True
 
     def _check(self, context: CheckContext) -> Iterator[Problem]:
-        if context.remembers_answers:
-            yield Problem(
-                "pagination", "Pagination.page_count()",
-                "asks pages 2..N at once, in a Map, from the page count page 1 answers, and the "
-                "polite features (conditional, store=Store.changes_only(), respect_expires) keep "
-                "their memory per page only in the one-after-another page loop (not yet in "
-                "page_count's Map).",
-                "use Pagination.page_number(...) (the same pages, one after another), or drop "
-                "the polite feature.",
-            )  # fmt: skip
         if not isinstance(self.header, str) or not HTTP_TOKEN.match(self.header):
             yield Problem(
                 "pagination.header", self.header, "is not a header name.",
@@ -207,10 +197,11 @@ class PageCountPagination(Pagination):
         ``retry_after`` (each page waited on), an ``incremental`` mark (folded page by page in
         the run's variables, which a Map's iterations cannot hand back: AWS, "Passing data
         between states with variables", Variable scope) or a query computed each run (which
-        each page's request carries with its page number)."""
+        each page's request carries with its page number), or the polite features' memory
+        of each page (read before it is asked, remembering the request the loop went on with)."""
         return (
             parts.server_waits is not None or parts.page_fold is not None
-            or parts.query_path is not None
+            or parts.query_path is not None or parts.request_memos is not None
         )  # fmt: skip
 
     def _build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
