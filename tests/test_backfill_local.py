@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_scheduler as scheduler
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import Concurrency, DownloaderPattern, ItemField, Starts, Window
+from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField, Starts, Window
 from sfn_downloader.local import LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
 
@@ -54,6 +54,14 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         table=hourly.table,
         downloader_id="daily",
     )
+    DownloaderPattern(
+        stack, "Fanned", endpoint="https://api.example.com",
+        path="/v1/regions/{region}/stats?from={window_start}&to={window_end}",
+        fan_out=FanOut.path_values({"region": [1, 2]}), window=Window.last(cdk.Duration.hours(1)),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))),
+        item={"body": ItemField.json("$.ResponseBody")}, backfill=True,
+        concurrency=Concurrency.distributed(4), table=hourly.table, downloader_id="fanned",
+    )  # fmt: skip
     DownloaderPattern(
         stack,
         "Plain",
@@ -230,3 +238,29 @@ def test_cli_backfill_usage_errors(
         cli.main([str(assembly), "--upstream", upstream.url, "--backfill", "yesterday", TO])
     assert exited.value.code == 2
     assert "--backfill" in capsys.readouterr().err
+
+
+def test_a_distributed_backfill_of_a_fan_out_asks_every_path_for_every_window(
+    assembly: Path, upstream: Upstream
+) -> None:
+    """With ``Concurrency.distributed``, the backfill's Map is a Distributed Map whose Standard
+    children each start the downloader's run and wait for it (Express children cannot wait:
+    ``.sync``); each run fans out over the regions with its own window."""
+    with LocalRunner(assembly, upstream=upstream.url, pattern="Back/Fanned") as runner:
+        upstream.respond(lambda seen: Answer(200, {"from": seen.query["from"][0]}))
+        outcome = runner.backfill(HOURS[1], HOURS[4])
+        assert outcome.execution.status == "SUCCEEDED", outcome.execution.cause
+        assert [run.scheduled_time for run in outcome.runs] == HOURS[1:5]
+        asked = sorted((s.path, s.query["from"][0]) for s in upstream.requests)
+        assert asked == sorted(
+            (f"/v1/regions/{region}/stats", HOURS[n - 1]) for region in (1, 2) for n in range(1, 5)
+        )
+        stored = sorted(i["sk"] for i in runner.items() if i["pk"] == "fanned")
+        assert len(stored) == 8 and stored[0].startswith(HOURS[1] + "#/v1/regions/1/stats")
+    template = (assembly / "Back.template.json").read_text()
+    # The backfill's RunAll: a Distributed Map of Standard children (escaped in the definition).
+    assert '\\"RunAll\\":{\\"Type\\":\\"Map\\"' in template
+    assert (
+        '\\"ProcessorConfig\\":{\\"Mode\\":\\"DISTRIBUTED\\",\\"ExecutionType\\":\\"STANDARD\\"}'
+        in template
+    )

@@ -396,14 +396,6 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
             r"backfill=True: cannot be combined with incremental",
         ),
         (
-            {
-                "path": "/v1/{scheduled_time:date}",
-                "backfill": True,
-                "concurrency": Concurrency.distributed(5),
-            },
-            r"backfill=True: is not supported with Concurrency\.distributed yet",
-        ),
-        (
             {"path": "/v1/{scheduled_time:date}", "backfill": "yes"},
             r"backfill='yes': is not a bool \(it is a str\)\. Fix: pass backfill=True",
         ),

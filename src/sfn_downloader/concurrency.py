@@ -170,14 +170,15 @@ class Concurrency:
     def grant(self, state_machine: sfn.StateMachine) -> None:
         """aws-cdk-lib's DistributedMap grants its state machine ``states:DescribeExecution``
         and ``StopExecution`` on its own child executions, ``execution:<name>/*:*``."""
-        if not self.is_distributed:
-            return
+        policy = state_machine.node.try_find_child("DistributedMapPolicy")
+        if not self.is_distributed or policy is None:
+            return  # no Distributed Map in this machine (a backfill's alone holds one)
         stack = Stack.of(state_machine)
         logical_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
         name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
         for suffix in ("/*:*", ":*"):
             acknowledge(
-                state_machine.node.find_child("DistributedMapPolicy"),
+                policy,
                 f"IAM5[Resource::{arn_prefix(state_machine, 'states')}execution:{name}{suffix}]",
                 "A Distributed Map's child executions have generated names: aws-cdk-lib scopes "
                 "Describe/StopExecution to this state machine's own executions.",

@@ -223,8 +223,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     exchange = _exchange(props, shape, request, polite)
     if shape.uses_map and isinstance(concurrency.max_concurrency, int):
         exchange = replace(exchange, in_flight=max(1, concurrency.max_concurrency))
-    backfill = Backfill(enabled=props.backfill, timing=timing,
-                        distributed=concurrency.is_distributed)  # fmt: skip
+    backfill = Backfill(enabled=props.backfill, timing=timing)
     context = CheckContext(
         scope=scope, path=props.path, query=query, headers=props.headers,
         auth_header=props.auth_header, downloader_id=downloader_id,

@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._parts import Built
+from ..concurrency import Concurrency
 from ..errors import DownloaderConfigError, Problem
 from ..transport import BoundTransport
 from .assembly import state_name_clashes
@@ -84,7 +85,15 @@ def build_backfill(
     if not config.backfill.is_enabled:
         return None
     scope = Construct(parent, "Backfill")
-    definition = config.backfill.definition(scope, downloader=downloader, maps=config.concurrency)
+    maps = config.concurrency
+    if maps.is_distributed:
+        # Each scheduled time a child execution that waits for its run (startExecution.sync):
+        # Standard children, as Express workflows do not run the .sync pattern (AWS, "Choosing
+        # workflow type in Step Functions").
+        maps = Concurrency.distributed(
+            maps.max_concurrency, child_workflow_type=sfn.StateMachineType.STANDARD
+        )
+    definition = config.backfill.definition(scope, downloader=downloader, maps=maps)
     state_machine, _ = build_state_machine(
         scope, definition=definition, workflow_type=sfn.StateMachineType.STANDARD,
         timeout=config.backfill.timeout(config.timeout, config.concurrency.max_concurrency),
@@ -92,6 +101,7 @@ def build_backfill(
         log_retention=config.log_retention,
     )  # fmt: skip
     config.backfill.acknowledge(state_machine, downloader)
+    maps.grant(state_machine)
     return state_machine
 
 

@@ -69,12 +69,10 @@ _FIXED_STEPS = (
 class Backfill:
     """``backfill=True``: a second state machine runs the downloader for past scheduled times."""
 
-    def __init__(self, *, enabled: object, timing: TimedRequest, distributed: bool = False) -> None:
+    def __init__(self, *, enabled: object, timing: TimedRequest) -> None:
         self.enabled = enabled
         """As given (``None``: not given)."""
         self.timing = timing
-        self.distributed = distributed
-        """True with ``Concurrency.distributed``."""
         self._step: Step | None = None
 
     @property
@@ -122,14 +120,6 @@ class Backfill:
                 "depend on the scheduled time.",
                 "put {scheduled_time} (or a window's {window_start}/{window_end}) in "
                 "the path, or drop backfill.",
-            )
-        if self.distributed:
-            yield Problem(
-                "backfill",
-                True,
-                "is not supported with Concurrency.distributed yet (the backfill "
-                "waits for each run from an inline Map).",
-                "use Concurrency.inline(n) (up to 40 runs at once).",
             )
         self._step = self.step(context.schedule_expression, context.schedule_time_zone)
         if self._step is None:
