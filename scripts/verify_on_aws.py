@@ -82,6 +82,7 @@ QUESTIONS = (
     "proxy-query-encoding",
     "alarm-key-source-arn",
     "header-value-quote",
+    "query-secret",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -93,6 +94,10 @@ SYNC_CHILD = "sync-child"
 QUOTE_HEADER = "X-Probe-Quote"
 QUOTED_VALUES = {"doubled": "'it''s'", "backslash": "'it\\'s'"}
 """Static header mapping values holding ``'``, by the escape they try (SQL's, or C's)."""
+QUERY_SECRET = "pk+/=~é"
+"""``AuthHeader.from_secret(query_param=...)``'s static query value: characters whose
+encoding in a query no AWS page states (``+``, ``/``, ``=``, non-ASCII) beside unreserved
+ones."""
 ALARM_KEY_VARIANTS = ("source-arn", "construct", "open")
 """The alarm key policies: ``aws:SourceArn`` = the alarm, the construct's, none (control)."""
 TRIM_SOURCES = {"single": "querystring", "multi": "multivaluequerystring"}
@@ -422,6 +427,14 @@ def build_quote_template(value: str) -> dict[str, Any]:
     return _with_echo_host(proxy_resources({f"integration.request.header.{QUOTE_HEADER}": value}))
 
 
+def build_query_secret_template() -> dict[str, Any]:
+    """A proxy adding the static query parameter ``appid`` (``from_secret(query_param=...)``)
+    to every request, beside the query the caller sends."""
+    return _with_echo_host(
+        proxy_resources({"integration.request.querystring.appid": f"'{QUERY_SECRET}'"})
+    )
+
+
 def alarm_name(variant: str) -> dict[str, Any]:
     return {"Fn::Sub": "${AWS::StackName}-" + variant}
 
@@ -515,6 +528,7 @@ EXTRA_STACKS: tuple[tuple[str, str, str, Callable[[], dict[str, Any]]], ...] = (
         for kind, value in QUOTED_VALUES.items()
     ),
     ("alarm-key", "AlarmKey", "alarm-key-source-arn", build_alarm_key_template),
+    ("query-secret", "QuerySecret", "query-secret", build_query_secret_template),
 )  # fmt: skip
 """The extra stacks: ``<name>-<suffix>``, the prefix of their outputs in the probes' outputs
 (``<prefix>ApiHost``, or ``<prefix>StackError`` when refused), the question they serve (not
@@ -1158,6 +1172,25 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             )
         return {variant: alarm_action(probe, name) for variant, name in names.items()}
 
+    def query_secret(probe: Probe) -> Any:
+        """Does a static ``integration.request.querystring.appid`` on an HTTP_PROXY reach the
+        backend beside the caller's query, and how is its value encoded? The local runner
+        adds it to the query and encodes it as Python's ``urlencode``."""
+        if "QuerySecretApiHost" not in outputs:
+            return outputs.get("QuerySecretStackError", "not deployed")
+        query = {"q": ["London"]}
+        api = outputs["QuerySecretApiHost"]
+        answer = probe.run(
+            "query-secret", machine(task(apigw, invoke(api, "/v1/weather", QueryParameters=query)))
+        )
+        body = (answer["output"] or {}).get("ResponseBody") or {}
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "rawQueryString": body.get("rawQueryString") if isinstance(body, dict) else body,
+            "local runner (urlencode)": urlencode({**query, "appid": [QUERY_SECRET]}, doseq=True),
+        }
+
     def header_value_quote(probe: Probe) -> Any:
         """Can a static header mapping value hold ``'``? Deployed or refused, and what the
         third party received."""
@@ -1200,6 +1233,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "proxy-query-encoding": proxy_query_encoding,
         "alarm-key-source-arn": alarm_key_source_arn,
         "header-value-quote": header_value_quote,
+        "query-secret": query_secret,
     }
 
 

@@ -597,6 +597,28 @@ def test_header_value_quote_reports_a_refusal_and_what_the_echo_received(
     assert params["ApiEndpoint"] == EXTRA_OUTPUTS["QuoteBackslashApiHost"]
 
 
+def test_query_secret_reports_the_query_the_echo_received(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    echo = {"rawPath": "/v1/weather", "rawQueryString": "q=London&appid=pk%2B%2F%3D~%C3%A9"}
+    add_sync_run(sfn_stubbed[1], ARN % "query", definitions, {"ResponseBody": echo})
+    outputs = {"QuerySecretApiHost": "query.execute-api.eu-west-1.amazonaws.com"}
+
+    result = ask(verify, "query-secret", outputs, sfn_stubbed)
+
+    assert result == {
+        "status": "SUCCEEDED", "error": None, "rawQueryString": echo["rawQueryString"],
+        "local runner (urlencode)": "q=London&appid=pk%2B%2F%3D~%C3%A9",
+    }  # fmt: skip
+    [params] = [d["States"]["Probe"]["Parameters"] for d in definitions.definitions()]
+    assert params["ApiEndpoint"] == outputs["QuerySecretApiHost"]
+    assert params["QueryParameters"] == {"q": ["London"]}
+    template = verify.build_query_secret_template()
+    mapping = template["Resources"]["ProxyMethod"]["Properties"]["Integration"]
+    assert mapping["RequestParameters"]["integration.request.querystring.appid"] == "'pk+/=~é'"
+
+
 def statements_of(template: dict[str, Any]) -> list[dict[str, Any]]:
     [policy] = template["Resources"]["Role"]["Properties"]["Policies"]
     return list(policy["PolicyDocument"]["Statement"])
@@ -705,7 +727,7 @@ def test_the_echo_template_renders_what_missing_returns_as_json_text(verify: Mod
 
 
 EXTRA_NAMES = ["probe-fix", "probe-trim-single", "probe-trim-multi", "probe-quote-doubled",
-               "probe-quote-backslash", "probe-alarm-key"]  # fmt: skip
+               "probe-quote-backslash", "probe-alarm-key", "probe-query-secret"]  # fmt: skip
 
 
 def test_main_asks_every_question_then_deletes_everything(
@@ -723,6 +745,7 @@ def test_main_asks_every_question_then_deletes_everything(
         "probe-trim-multi": {"ApiHost": EXTRA_OUTPUTS["TrimMultiApiHost"]},
         "probe-quote-backslash": {"ApiHost": EXTRA_OUTPUTS["QuoteBackslashApiHost"]},
         "probe-alarm-key": {k.removeprefix("AlarmKey"): v for k, v in ALARMS.items()},
+        "probe-query-secret": {"ApiHost": "query.execute-api.eu-west-1.amazonaws.com"},
     }
     definitions = Capture()
 
@@ -794,6 +817,7 @@ def test_main_asks_every_question_then_deletes_everything(
             items = [history_item(name, SUCCEEDED, "{}")]
             cw_stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
         run({"ResponseBody": {"headers": {"X-Probe-Quote": "it's"}}})  # backslash; doubled refused
+        run({"ResponseBody": {"rawQueryString": "q=London&appid=pk%2B%2F%3D~%C3%A9"}})
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]
@@ -822,10 +846,11 @@ def test_main_asks_every_question_then_deletes_everything(
     assert '"DataLimitExceeded, Catch States.ALL": {\n    "status": "FAILED"' in text
     assert '"reading": "unlisted codes take the SDK\'s generic exception' in text
     assert '"received": "it\'s"' in text
+    assert '"rawQueryString": "q=London&appid=pk%2B%2F%3D~%C3%A9"' in text
     assert "probe failed" not in text
     assert "Could not delete" not in text
     assert '"with If-None-Match": {\n    "status": "FAILED",\n    "error": "ApiGateway.304"' in text
-    assert printed[-7:] == [f"Deleting {name} ..." for name in everything]
+    assert printed[-8:] == [f"Deleting {name} ..." for name in everything]
 
 
 def test_skipped_questions_deploy_no_extra_stack_and_a_failed_probe_hides_no_other(

@@ -54,13 +54,18 @@ CREDENTIAL_QUERY_NAMES = frozenset(
 """Query parameter names (lower case, ``-`` read as ``_``) that carry a credential in common
 APIs: in ``path`` one would be plaintext in the template, the definition, every execution's
 history and the logs. (Pagination cursors such as ``page_token`` are not among them.)"""
-_CREDENTIAL_FIX = (
-    "send it as a header with auth_header=AuthHeader.from_secret(secret) or "
-    "AuthHeader.remap(name, SecretValue) (API Gateway transport), or with "
-    "Transport.http_task(connection) whose events.Connection sends it as a query string "
-    "parameter (query_string_parameters={name: events.HttpParameter.from_secret(...)}): the "
-    "secret then stays in Secrets Manager."
-)
+
+
+def _credential_fix(name: str) -> str:
+    """How to send the credential ``name`` without it being plaintext anywhere."""
+    return (
+        f"have the proxy add it: auth_header=AuthHeader.from_secret(secret, "
+        f"query_param={name!r}) (API Gateway transport; the secret stays in Secrets Manager "
+        f"and the integration's configuration), or use Transport.http_task(connection) whose "
+        f"events.Connection sends it (query_string_parameters={{{name!r}: "
+        f"events.HttpParameter.from_secret(...)}}), or a header if the API accepts one "
+        f"(AuthHeader.from_secret(secret) or AuthHeader.remap(name, SecretValue))."
+    )
 
 
 _HEADER_READ = re.compile(
@@ -127,7 +132,7 @@ def check_path(
         if name.lower().replace("-", "_") in CREDENTIAL_QUERY_NAMES:
             shown = f"{resource}?{name}=***"  # never echo the secret (CI logs keep errors)
             problems.append(Problem(prop, shown, f"carries a query parameter named like a "
-                                    f"credential ({name!r}).", _CREDENTIAL_FIX))  # fmt: skip
+                                    f"credential ({name!r}).", _credential_fix(name)))  # fmt: skip
     return resource, query
 
 

@@ -6,7 +6,8 @@ credential goes through the proxy in one of two ways (see docs/security.md):
 * ``AuthHeader.remap``: the state machine sends the credential in a custom header and the
   proxy maps that header onto ``Authorization`` (the article's workaround).
 * ``AuthHeader.from_secret``: the state machine sends nothing; the proxy injects the secret
-  as ``Authorization`` itself.
+  as ``Authorization`` itself (or, with ``query_param``, as a query parameter of every
+  request, for APIs that take their key only in the query: OpenWeatherMap's ``appid``).
 
 Either way the template holds only a CloudFormation dynamic reference, never the value.
 """
@@ -36,6 +37,9 @@ class AuthHeader:
     """The JSON key of ``secret`` that holds the credential. Default: the whole secret string."""
     prefix: str = ""
     """Text put before the secret's value, e.g. ``"Bearer "``. Default: nothing."""
+    query_param: str | None = None
+    """The query parameter the proxy sets to ``secret`` (from_secret mode). Default: none, the
+    secret goes in ``Authorization``."""
 
     @staticmethod
     def remap(header_name: str, value: SecretValue) -> AuthHeader:
@@ -59,22 +63,40 @@ class AuthHeader:
 
     @staticmethod
     def from_secret(
-        secret: secretsmanager.ISecret, *, json_field: str | None = None, prefix: str = ""
+        secret: secretsmanager.ISecret,
+        *,
+        json_field: str | None = None,
+        prefix: str = "",
+        query_param: str | None = None,
     ) -> AuthHeader:
-        """Have the proxy inject ``secret`` as the ``Authorization`` header.
+        """Have the proxy inject ``secret`` as the ``Authorization`` header, or as the query
+        parameter ``query_param`` of every request.
 
         The state machine never sees the credential; CloudFormation resolves it into the API
         Gateway integration's configuration at deploy time (a rotated secret needs a stack
         update). ``json_field`` picks one key of a JSON secret (default: the whole secret
         string); ``prefix`` is put before it, e.g. ``"Bearer "`` (default: nothing).
+        ``query_param`` (default: ``None``, the ``Authorization`` header) names the query
+        parameter for APIs that take their key only there: OpenWeatherMap's ``appid``,
+        Google's ``key``, NASA's and TMDB's ``api_key``
+        (``AuthHeader.from_secret(secret, query_param="appid")``). The proxy adds it to every
+        request (a static integration request parameter, "Parameter mapping for REST APIs in
+        API Gateway"); it is in no definition, execution history or log of the downloader.
 
-        The credential and the prefix must not contain ``'``: API Gateway's static header value
-        is a single-quoted literal with no documented escape (a quote in the prefix is refused;
+        The credential and the prefix must not contain ``'``: API Gateway's static value is a
+        single-quoted literal with no documented escape (a quote in the prefix is refused;
         the secret the construct cannot see). ``"`` and ``\\`` are fine here. For such a
-        credential use ``remap`` or ``Transport.http_task``.
+        credential use ``remap`` or ``Transport.http_task``. In a query parameter, a
+        credential of letters, digits and ``-._~`` is sent as it is; how API Gateway encodes
+        other characters there is not documented.
         """
         return AuthHeader(
-            header_name=None, value=None, secret=secret, json_field=json_field, prefix=prefix
+            header_name=None,
+            value=None,
+            secret=secret,
+            json_field=json_field,
+            prefix=prefix,
+            query_param=query_param,
         )
 
     @property

@@ -8,7 +8,7 @@ space that separates a scheme from the credential.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from aws_cdk import SecretValue, Stack
 from constructs import Construct
@@ -16,6 +16,7 @@ from constructs import Construct
 from .._checks import check_header_name
 from ..auth import AuthHeader
 from ..errors import Problem
+from .trim import PARAMETER_NAME
 
 _HEADER_TEXT = re.compile(r"^[\x20-\x7e]*$")  # printable ASCII: what a header value carries
 _AUTH_SCHEMES = frozenset(
@@ -68,6 +69,7 @@ def check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pro
                 "store the credential in Secrets Manager and pass "
                 "SecretValue.secrets_manager(...).",
             )
+    yield from _check_query_param(auth)
     if auth.secret is not None and not isinstance(auth.prefix, str):
         yield Problem("auth_header", auth.prefix, "the prefix is not a string.",
                       "pass e.g. prefix='Bearer '.")  # fmt: skip
@@ -75,6 +77,7 @@ def check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pro
         auth.secret is not None
         and isinstance(auth.prefix, str)
         and auth.prefix.lower() in _AUTH_SCHEMES
+        and auth.query_param is None
     ):
         yield Problem(
             "auth_header",
@@ -87,7 +90,7 @@ def check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pro
         yield Problem(
             "auth_header",
             auth.prefix,
-            "the prefix contains a single quote, which ends API Gateway's static header value.",
+            "the prefix contains a single quote, which ends API Gateway's static value.",
             "remove the quote.",
         )
     elif auth.secret is not None and not _HEADER_TEXT.match(auth.prefix):
@@ -97,6 +100,41 @@ def check_auth_header(scope: Construct, auth: AuthHeader | None) -> Iterator[Pro
             "the prefix holds a character a header value cannot carry (a control character, "
             "or one outside printable ASCII).",
             "use printable ASCII, e.g. prefix='Bearer '.",
+        )
+
+
+def _check_query_param(auth: AuthHeader) -> Iterator[Problem]:
+    """``query_param``: only with ``from_secret``, a name API Gateway can map."""
+    name = auth.query_param
+    if name is None:
+        return
+    if auth.secret is None:
+        yield Problem(
+            "auth_header", name, "query_param is given without a secret.",
+            "use AuthHeader.from_secret(secret, query_param=...).",
+        )  # fmt: skip
+    if not isinstance(name, str) or not PARAMETER_NAME.match(name):
+        yield Problem(
+            "auth_header",
+            name,
+            "query_param is not a name API Gateway can map: parameter names must match "
+            '^[a-zA-Z0-9._$-]+$ ("Parameter mapping source reference for REST APIs").',
+            "use the API's own name, e.g. query_param='appid'.",
+        )
+
+
+def query_param_clashes(auth: object, query_names: Iterable[str]) -> Iterator[Problem]:
+    """A query parameter the run sends itself under ``query_param``'s name: the proxy's
+    static value would replace it (or the run's value would be the credential in plaintext)."""
+    if not isinstance(auth, AuthHeader) or not isinstance(auth.query_param, str):
+        return
+    if auth.query_param in query_names:
+        yield Problem(
+            "auth_header",
+            auth.query_param,
+            "query_param is also a query parameter the run sends (in path, a fan-out's paths "
+            "or the paginator's parameters): the proxy sets it to the secret on every request.",
+            f"remove {auth.query_param!r} from the run's own query parameters.",
         )
 
 

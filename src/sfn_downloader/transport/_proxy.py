@@ -109,9 +109,14 @@ def build_proxy(
             else auth_header.secret.secret_value
         )
         # A static mapping value is quoted; CloudFormation resolves the dynamic reference.
-        integration_parameters["integration.request.header.Authorization"] = (
-            f"'{auth_header.prefix}{secret_value.unsafe_unwrap()}'"
+        # "Parameter mapping for REST APIs in API Gateway": a static value may be mapped to
+        # any integration request parameter (header or query string), proxy or not.
+        target = (
+            f"integration.request.querystring.{auth_header.query_param}"
+            if auth_header.query_param is not None
+            else "integration.request.header.Authorization"
         )
+        integration_parameters[target] = f"'{auth_header.prefix}{secret_value.unsafe_unwrap()}'"
     if "accept-encoding" not in {name.lower() for name in request_headers}:
         # Ask for the answer uncompressed: API Gateway passes a compressed integration response
         # on as it is and, without binary media types, as UTF-8 text ("Receive an API response

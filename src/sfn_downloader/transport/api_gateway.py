@@ -29,7 +29,7 @@ from .._parts import ANY_PATH, CheckContext, Exchange, Target
 from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
-from ._auth_check import check_auth_header
+from ._auth_check import check_auth_header, query_param_clashes
 from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
 from ._proxy import build_proxy
 from ._url import url_problem
@@ -137,6 +137,7 @@ class ApiGatewayTransport(Transport):
                     "remove it from headers: auth_header sets it.",
                 )
         yield from check_auth_header(context.scope, auth)
+        yield from query_param_clashes(auth, [*context.query, *context.exchange.query_names])
         if isinstance(context.trim, Trim):
             yield from context.trim.check(context)
         if isinstance(context.trim, Trim):
