@@ -103,7 +103,7 @@ def test_an_overridable_name_has_one_default() -> None:
 
 
 def test_overrides_are_refused_with_several_requests() -> None:
-    with pytest.raises(DownloaderConfigError, match=r"not supported with fan_out or pagination"):
+    with pytest.raises(DownloaderConfigError, match=r"not supported with fan_out yet"):
         build(path=None, fan_out=FanOut.paths(["/a?datasource=x"]))
 
 

@@ -186,16 +186,18 @@ class Starts(RunFeature):
             yield Problem("overridable_query", names, "is a string, not a list of names.",
                           f"use overridable_query=[{names!r}].")  # fmt: skip
             return
-        if context.several_requests:
+        fan_out = context.several_requests and context.path is None
+        if fan_out:
             yield Problem("overridable_query", list(names),
-                          "is not supported with fan_out or pagination yet.",
-                          "use one path, or drop overridable_query.")  # fmt: skip
+                          "is not supported with fan_out yet.",
+                          "use one path (it may have pagination), or drop overridable_query.",
+                          )  # fmt: skip
         if not context.transport.supports_query_overrides:
             yield Problem("overridable_query", list(names),
                           "is not supported by this transport.",
                           "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
         path = context.path
-        if path is None or Token.is_unresolved(path) or context.several_requests:
+        if path is None or Token.is_unresolved(path):
             return
         yield from context.transport.check_computed_query(
             "overridable_query", list(names), context.query

@@ -1,0 +1,118 @@
+"""overridable_query on the pages of one path (issue 23): the first page's request carries the
+overrides, every page's item the key suffix and the ``query`` attribute; a scheduled run
+without overrides asks with the defaults. Template assertions, then local runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from local_helpers import Answer, Seen, Upstream
+from sfn_downloader import DownloaderPattern, ItemField, Pagination, Starts
+
+from scenarios import rendered_definition, state_machines
+
+T = ["2026-11-27T05:30:00Z", "2026-11-27T05:31:00Z"]
+ON_DEMAND = Starts.scheduled_and_on_demand(overridable_query=["state"])
+
+
+def _pattern(stack: cdk.Stack, name: str, **props: Any) -> DownloaderPattern:
+    return DownloaderPattern(
+        stack, name, endpoint="https://api.example.com",
+        result_selector={"body.$": "$.ResponseBody"}, item={"body": ItemField.json("$.body")},
+        downloader_id=name.lower(), starts=ON_DEMAND, **props,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Shapes")
+    _pattern(
+        stack, "Numbered", path="/issues?state=open&per=2",
+        pagination=Pagination.page_number(page_size=2),
+    )  # fmt: skip
+    _pattern(stack, "Linked", path="/issues?state=open", pagination=Pagination.link_header())
+    return app
+
+
+def _asl(app: cdk.App, marker: str) -> dict[str, Any]:
+    """The definition of the state machine whose text holds ``marker``."""
+    stack = app.node.find_child("Shapes")
+    template = Template.from_stack(stack).to_json()  # type: ignore[arg-type]
+    texts = [rendered_definition(template, lid) for lid in state_machines(template)]
+    [text] = [t for t in texts if marker in t]
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def test_the_first_page_reads_the_run_query_and_carries_the_key_suffix(app: cdk.App) -> None:
+    asl = _asl(app, '"per"')
+    first = asl["States"]["FirstRequest"]["Output"]
+    assert "$states.input.query" in first
+    assert '"keySuffix": $states.input.keySuffix' in first
+    assert '"queryAttribute": $states.input.queryAttribute' in first
+    persist = asl["States"]["PersistPage"]["Parameters"]["Item"]
+    assert (
+        persist["sk"]["S.$"]
+        == "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, $.keySuffix, $.stored)"
+    )
+    assert persist["query"] == {"M.$": "$.queryAttribute"}
+    assert asl["States"]["CheckInputTime"]["Choices"][0]["Next"] == "HasQueryOverrides"
+
+
+def _pages(seen: Seen) -> Answer:
+    page = int(seen.query["page"][0])
+    return Answer(200, [f"{seen.query['state'][0]}-{page}"] * (2 if page < 2 else 1))
+
+
+def _items(runner: Any, pk: str) -> dict[str, Any]:
+    return {
+        i["sk"]: (json.loads(i["body"]), i.get("query")) for i in runner.items() if i["pk"] == pk
+    }
+
+
+def test_an_on_demand_run_pages_through_the_overridden_query(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Numbered", fast_retries=True)
+    upstream.respond(_pages)
+    run = runner.run(input={"scheduledTime": T[0], "query": {"state": "closed", "per": "99"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.query for s in upstream.requests] == [
+        {"state": ["closed"], "per": ["2"], "page": [str(n)]} for n in (1, 2)
+    ]
+    assert _items(runner, "numbered") == {
+        f"{T[0]}#state=closed#1": (["closed-1", "closed-1"], {"state": "closed"}),
+        f"{T[0]}#state=closed#2": (["closed-2"], {"state": "closed"}),
+    }
+    # A scheduled run at the same time asks with the defaults and overwrites nothing.
+    upstream.requests.clear()
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.query["state"] for s in upstream.requests] == [["open"], ["open"]]
+    assert len(_items(runner, "numbered")) == 4
+    assert _items(runner, "numbered")[f"{T[0]}#state=open#2"] == (["open-2"], {"state": "open"})
+
+
+def test_a_link_header_run_asks_its_first_page_with_the_override(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Linked", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        if "page" in seen.query:
+            return Answer(200, ["last"])
+        link = f'<https://api.example.com/issues?state={seen.query["state"][0]}&page=2>; rel="next"'
+        return Answer(200, ["first"], headers={"Link": link})
+
+    upstream.respond(answer)
+    run = runner.run(input={"scheduledTime": T[1], "query": {"state": "all"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.raw_query for s in upstream.requests] == ["state=all", "state=all&page=2"]
+    assert set(_items(runner, "linked")) == {f"{T[1]}#state=all#1", f"{T[1]}#state=all#2"}
