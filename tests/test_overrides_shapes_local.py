@@ -1,6 +1,8 @@
-"""overridable_query on the pages of one path (issue 23): the first page's request carries the
-overrides, every page's item the key suffix and the ``query`` attribute; a scheduled run
-without overrides asks with the defaults. Template assertions, then local runs."""
+"""overridable_query on the pages of one path and with a request computed each run (issue
+23): the first page's request carries the overrides, every page's item the key suffix and the
+``query`` attribute; a window's computed query keeps its bounds and takes the overrides, or the
+run's own bound for an overridden bound; a scheduled run without overrides asks with the
+defaults. Template assertions, then local runs."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import DownloaderPattern, ItemField, Pagination, Starts
+from sfn_downloader import DownloaderPattern, ItemField, Pagination, Starts, Transport, Window
 
 from scenarios import rendered_definition, state_machines
 
@@ -25,7 +27,7 @@ def _pattern(stack: cdk.Stack, name: str, **props: Any) -> DownloaderPattern:
     return DownloaderPattern(
         stack, name, endpoint="https://api.example.com",
         result_selector={"body.$": "$.ResponseBody"}, item={"body": ItemField.json("$.body")},
-        downloader_id=name.lower(), starts=ON_DEMAND, **props,
+        downloader_id=name.lower(), **{"starts": ON_DEMAND, **props},
     )  # fmt: skip
 
 
@@ -38,6 +40,11 @@ def app() -> cdk.App:
         pagination=Pagination.page_number(page_size=2),
     )  # fmt: skip
     _pattern(stack, "Linked", path="/issues?state=open", pagination=Pagination.link_header())
+    _pattern(
+        stack, "Windowed", path="/events?from={window_start}&to={window_end}&state=open",
+        window=Window.last(cdk.Duration.hours(1)),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["state", "from"]),
+    )  # fmt: skip
     return app
 
 
@@ -116,3 +123,67 @@ def test_a_link_header_run_asks_its_first_page_with_the_override(
     assert run.status == "SUCCEEDED", run.cause
     assert [s.raw_query for s in upstream.requests] == ["state=all", "state=all&page=2"]
     assert set(_items(runner, "linked")) == {f"{T[1]}#state=all#1", f"{T[1]}#state=all#2"}
+
+
+def test_a_computed_query_is_overridden_in_one_jsonata_pass(app: cdk.App) -> None:
+    asl = _asl(app, "/events")
+    assert asl["States"]["ComputeRequest"]["Next"] == "OverrideQuery"
+    override = asl["States"]["OverrideQuery"]
+    assert override["QueryLanguage"] == "JSONata"
+    assert "$merge([$requestQuery, {" in override["Output"]
+    assert "QueryDefaults" not in asl["States"] and "HasQueryOverrides" not in asl["States"]
+    assert asl["States"]["Download"]["Parameters"]["QueryParameters.$"] == "$.query"
+
+
+HOUR_BEFORE = "2026-11-27T04:30:00Z"
+
+
+def test_a_windowed_run_takes_the_override_and_keeps_its_bounds(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Windowed", fast_retries=True)
+    upstream.respond(lambda seen: Answer(200, [seen.query["state"][0]]))
+    run = runner.run(input={"scheduledTime": T[0], "query": {"state": "closed", "to": "x"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.query for s in upstream.requests] == [
+        {"from": [HOUR_BEFORE], "to": [T[0]], "state": ["closed"]}
+    ]
+    upstream.requests.clear()
+    run = runner.run(input={"scheduledTime": T[0], "query": {"from": "2026-01-01T00:00:00Z"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.query for s in upstream.requests] == [
+        {"from": ["2026-01-01T00:00:00Z"], "to": [T[0]], "state": ["open"]}
+    ]
+    upstream.requests.clear()
+    run = runner.run(T[0])  # as the schedule starts it
+    assert run.status == "SUCCEEDED", run.cause
+    assert [s.query for s in upstream.requests] == [
+        {"from": [HOUR_BEFORE], "to": [T[0]], "state": ["open"]}
+    ]
+    assert _items(runner, "windowed") == {
+        f"{T[0]}#state=closed&from={HOUR_BEFORE}": (
+            ["closed"],
+            {"state": "closed", "from": HOUR_BEFORE},
+        ),
+        f"{T[0]}#state=open&from=2026-01-01T00:00:00Z": (
+            ["open"],
+            {"state": "open", "from": "2026-01-01T00:00:00Z"},
+        ),
+        f"{T[0]}#state=open&from={HOUR_BEFORE}": (["open"], {"state": "open", "from": HOUR_BEFORE}),
+    }
+
+
+def test_the_http_task_takes_the_computed_overridden_query_one_string_a_name() -> None:
+    stack = cdk.Stack(cdk.App(), "Http")
+    connection = cdk.aws_events.Connection(
+        stack, "C", authorization=cdk.aws_events.Authorization.api_key(
+            "X-Key", cdk.SecretValue.secrets_manager("k")))  # fmt: skip
+    _pattern(
+        stack, "Windowed", path="/events?from={window_start}&state=open",
+        window=Window.last(cdk.Duration.hours(1)), transport=Transport.http_task(connection),
+    )  # fmt: skip
+    asl = json.loads(rendered_definition(Template.from_stack(stack).to_json()))
+    output = asl["States"]["OverrideQuery"]["Output"]
+    assert '{"state": $value("state")}' in output  # no list: QueryParameters take strings
+    assert ": $lookup($requestQuery, $n) };" in output
+    assert asl["States"]["Download"]["Parameters"]["QueryParameters.$"] == "$.query"

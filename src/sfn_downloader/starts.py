@@ -27,6 +27,7 @@ of retries lands in a dead-letter queue.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -52,6 +53,7 @@ from ._contract import (
     QUERY_KEY,
     QUERY_MERGED_PATH,
     QUERY_PATH,
+    REQUEST_QUERY_VARIABLE,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
@@ -262,6 +264,11 @@ class Starts(RunFeature):
         overridable = self.overrides
         if not overridable:
             return run
+        if any("{" in value for values in query.values() for value in values):
+            # Time placeholders in the query: ComputeRequest's $requestQuery is the default.
+            return _computed_query_overrides(
+                scope, overridable=overridable, run=run, form=form or RequestForm()
+            )
         return _query_overrides(
             scope, query=query, overridable=overridable, run=run, form=form or RequestForm()
         )
@@ -490,3 +497,36 @@ def _query_overrides(
         .when(sfn.Condition.is_present(INPUT_QUERY_PATH), defaults)
         .otherwise(default_query)
     )
+
+
+def _computed_query_overrides(
+    scope: Construct, *, overridable: Sequence[str], run: sfn.IChainable, form: RequestForm
+) -> sfn.IChainable:
+    """With a query computed each run (``ComputeRequest``'s ``$requestQuery``, in ``form``):
+    ``OverrideQuery``, one JSONata Pass, puts at ``$.query`` the computed query with each
+    overridable name's value replaced by the run's input, when it carries one, and sets the
+    key suffix and the ``query`` attribute from the values requested with (a name's default may
+    be a time placeholder, known only once computed). The input's other keys are never read.
+    One state whether or not the run overrides: JSONata picks the allowed names, which a
+    JSONPath Pass cannot (``_query_overrides``)."""
+    given = f"$states.context.Execution.Input.{QUERY_KEY}"
+    first = "[0]" if form.query_lists else ""
+    value = (
+        f"$value := function($n) {{ $exists($lookup($given, $n)) ? $string($lookup($given, $n)) "
+        f": $lookup(${REQUEST_QUERY_VARIABLE}, $n){first} }};"
+    )
+    names = [json.dumps(name) for name in overridable]
+    replaced = ", ".join(
+        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
+    )
+    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
+    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    output = (
+        f"{{% ($given := {given}; {value} {{"
+        f'"{SCHEDULED_TIME_KEY}": $states.context.Execution.Input.{SCHEDULED_TIME_KEY}, '
+        f'"{QUERY_KEY}": $merge([${REQUEST_QUERY_VARIABLE}, {{{replaced}}}]), '
+        f'"{KEY_SUFFIX_PATH[2:]}": {suffix}, "{QUERY_ATTRIBUTE_PATH[2:]}": {{{attribute}}}}}) %}}'
+    )
+    override = sfn.Pass.jsonata(scope, "OverrideQuery", outputs=output)
+    override.next(run)
+    return override

@@ -230,13 +230,14 @@ class TimedRequest(RunFeature):
             yield from context.transport.check_computed_query(
                 prop, shown, query, paged=context.paginated
             )
-        if context.query_overrides:
+        if context.query_overrides and self.incremental is not None:
             yield Problem(
-                "starts",
-                "overridable_query",
-                "cannot be combined with a request computed each run (time "
-                "placeholders, incremental) yet.",
-                "drop overridable_query, or the placeholders.",
+                "incremental",
+                self.incremental,
+                "keeps one mark per downloader, moved by every run that stores its answer: "
+                "an on-demand run of an overridden query (overridable_query) would move it "
+                "past answers the default query was never asked for.",
+                "use a downloader per query (they may share a table), or drop overridable_query.",
             )
 
     def _check_fan_out(self, context: CheckContext) -> Iterator[Problem]:
