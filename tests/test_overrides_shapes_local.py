@@ -15,7 +15,16 @@ import pytest
 from aws_cdk.assertions import Template
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import DownloaderPattern, ItemField, Pagination, Starts, Transport, Window
+from sfn_downloader import (
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Starts,
+    Transport,
+    Window,
+)
 
 from scenarios import rendered_definition, state_machines
 
@@ -40,6 +49,16 @@ def app() -> cdk.App:
         pagination=Pagination.page_number(page_size=2),
     )  # fmt: skip
     _pattern(stack, "Linked", path="/issues?state=open", pagination=Pagination.link_header())
+    _pattern(
+        stack, "Paths", fan_out=FanOut.paths(["/a?state=open", "/b?state=all&x=1"]),
+        concurrency=Concurrency.inline(1),
+    )  # fmt: skip
+    _pattern(
+        stack, "Regions", path="/r/{region}?state=open&since={window_start}",
+        fan_out=FanOut.path_values({"region": ["eu", "us"]}),
+        pagination=Pagination.page_number(page_size=2), window=Window.last(cdk.Duration.hours(1)),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["state", "since"]),
+    )  # fmt: skip
     _pattern(
         stack, "Windowed", path="/events?from={window_start}&to={window_end}&state=open",
         window=Window.last(cdk.Duration.hours(1)),
@@ -187,3 +206,69 @@ def test_the_http_task_takes_the_computed_overridden_query_one_string_a_name() -
     assert '{"state": $value("state")}' in output  # no list: QueryParameters take strings
     assert ": $lookup($requestQuery, $n) };" in output
     assert asl["States"]["Download"]["Parameters"]["QueryParameters.$"] == "$.query"
+
+
+def test_a_fan_out_lists_its_requests_with_the_run_overrides(app: cdk.App) -> None:
+    asl = _asl(app, "/b?state=all")
+    listing = asl["States"]["ListRequests"]
+    assert listing["QueryLanguage"] == "JSONata"
+    assert "$states.context.Execution.Input.query" in listing["Output"]
+    selector = asl["States"]["FetchAll"]["ItemSelector"]
+    assert selector["queryAttribute.$"] == "$$.Map.Item.Value.queryAttribute"
+    iteration = asl["States"]["FetchAll"]["ItemProcessor"]["States"]
+    assert iteration["Persist"]["Parameters"]["Item"]["query"] == {"M.$": "$.queryAttribute"}
+    assert "HasQueryOverrides" not in asl["States"] and "OverrideQuery" not in asl["States"]
+
+
+def test_every_fan_out_path_is_asked_with_the_override(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Paths", fast_retries=True)
+    upstream.respond(lambda seen: Answer(200, [seen.path, seen.raw_query]))
+    run = runner.run(input={"scheduledTime": T[1], "query": {"state": "a b&c"}})
+    assert run.status == "SUCCEEDED", run.cause
+    # The value is encoded once in each URL; the upstream decodes it back, '&' and all.
+    assert sorted(json.dumps(s.query) for s in upstream.requests) == sorted([
+        json.dumps({"state": ["a b&c"]}), json.dumps({"state": ["a b&c"], "x": ["1"]}),
+    ])  # fmt: skip
+    upstream.requests.clear()
+    run = runner.run(input={"scheduledTime": T[0], "query": {"state": "closed", "x": "2"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert sorted(s.raw_query for s in upstream.requests) == ["state=closed", "state=closed&x=1"]
+    upstream.requests.clear()
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    assert sorted(s.raw_query for s in upstream.requests) == ["state=all&x=1", "state=open"]
+    items = _items(runner, "paths")
+    assert items[f"{T[1]}#state=a b&c#/a?state=open"][1] == {"state": "a b&c"}
+    assert {sk: v for sk, v in items.items() if sk.startswith(T[0])} == {
+        f"{T[0]}#state=closed#/a?state=open": (["/a", "state=closed"], {"state": "closed"}),
+        f"{T[0]}#state=closed#/b?state=all&x=1": (["/b", "state=closed&x=1"], {"state": "closed"}),
+        f"{T[0]}#state=open#/a?state=open": (["/a", "state=open"], {"state": "open"}),
+        f"{T[0]}#state=all#/b?state=all&x=1": (["/b", "state=all&x=1"], {"state": "all"}),
+    }
+
+
+def test_a_windowed_paged_fan_out_takes_the_override_on_every_page(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Regions", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        return Answer(200, [seen.path] * (2 if page == 1 else 1))
+
+    upstream.respond(answer)
+    run = runner.run(input={"scheduledTime": T[0], "query": {"state": "closed"}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert sorted((s.path, s.raw_query) for s in upstream.requests) == [
+        (f"/r/{region}", f"state=closed&since={HOUR_BEFORE.replace(':', '%3A')}&page={n}")
+        for region in ("eu", "us") for n in (1, 2)
+    ]  # fmt: skip
+    suffix = f"state=closed&since={HOUR_BEFORE}"
+    items = _items(runner, "regions")
+    assert set(items) == {
+        f"{T[0]}#{suffix}#/r/{region}?state=open&since={{window_start}}#{n}"
+        for region in ("eu", "us") for n in (1, 2)
+    }  # fmt: skip
+    assert {str(q) for _, q in items.values()} == {str({"state": "closed", "since": HOUR_BEFORE})}

@@ -188,17 +188,21 @@ class Starts(RunFeature):
             yield Problem("overridable_query", names, "is a string, not a list of names.",
                           f"use overridable_query=[{names!r}].")  # fmt: skip
             return
-        fan_out = context.several_requests and context.path is None
-        if fan_out:
-            yield Problem("overridable_query", list(names),
-                          "is not supported with fan_out yet.",
-                          "use one path (it may have pagination), or drop overridable_query.",
-                          )  # fmt: skip
         if not context.transport.supports_query_overrides:
             yield Problem("overridable_query", list(names),
                           "is not supported by this transport.",
                           "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
         path = context.path
+        if context.fan_out:
+            # Every listed request against the names: the fan-out's check (fanout/_overrides).
+            for name in names:
+                if isinstance(name, str) and _INTRINSIC_UNSAFE.search(name):
+                    yield Problem(f"overridable_query[{name!r}]", name,
+                                  "contains a quote, brace or backslash, which cannot be part "
+                                  "of the item's key.",
+                                  "rename the parameter, or drop it from overridable_query.",
+                                  )  # fmt: skip
+            return
         if path is None or Token.is_unresolved(path):
             return
         yield from context.transport.check_computed_query(
@@ -243,6 +247,11 @@ class Starts(RunFeature):
         return self.with_overrides(
             scope, run, built.request.query, form=built.downloads.request_form
         )
+
+    def for_fan_out(self) -> RunFeature:
+        """The overrides of a fan-out's run: its listing applies them to each request
+        (``fanout/_overrides.py``), no state of their own."""
+        return _FanOutOverrides(self.overrides)
 
     def input_check(self) -> RunFeature:
         """``CheckInput`` first in a run started on demand (the first feature a run meets)."""
@@ -364,6 +373,24 @@ class Starts(RunFeature):
             else "on_demand"
         )
         return f"Starts.{kind}(...)"
+
+
+class _FanOutOverrides(RunFeature):
+    """``overridable_query`` on a fan-out: each listed request takes the run's values of the
+    names, and its Map item carries the ``query`` attribute it is stored with."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The names the listing overrides, and the ``query`` attribute of every item."""
+        del built
+        if not self._names:
+            return parts
+        attributes = {
+            QUERY_ATTRIBUTE: tasks.DynamoAttributeValue.map_from_json_path(QUERY_ATTRIBUTE_PATH)
+        }
+        return replace(parts, overridable=self._names, attributes=attributes)
 
 
 class _InputCheck(RunFeature):
