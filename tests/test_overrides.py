@@ -115,10 +115,13 @@ def test_every_fan_out_request_needs_one_default_of_an_overridable_name() -> Non
     assert "'/a?datasource=x'" not in text
 
 
-def test_overrides_are_refused_with_a_fan_out_from_an_answer() -> None:
-    with pytest.raises(DownloaderConfigError, match=r"not supported with FanOut.from_answer"):
-        build(path=None, fan_out=FanOut.from_answer(
-            path="/list", each="/x/{item}?datasource=a"))  # fmt: skip
+def test_a_fan_out_from_an_answer_needs_the_default_in_each() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"is not a query parameter of the fan-out's request '/x/\{item\}\?lang=a'",
+    ):
+        build(path=None, fan_out=FanOut.from_answer(path="/list", each="/x/{item}?lang=a"))
+    build(path=None, fan_out=FanOut.from_answer(path="/list", each="/x/{item}?datasource=a"))
 
 
 def http_task(stack: cdk.Stack) -> Transport:

@@ -60,6 +60,12 @@ def app() -> cdk.App:
         starts=Starts.scheduled_and_on_demand(overridable_query=["state", "since"]),
     )  # fmt: skip
     _pattern(
+        stack, "Children", fan_out=FanOut.from_answer(
+            path="/repos", each="/repos/{item}/issues?state=open&since={window_start}"),
+        window=Window.last(cdk.Duration.hours(1)),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["state"]),
+    )  # fmt: skip
+    _pattern(
         stack, "Windowed", path="/events?from={window_start}&to={window_end}&state=open",
         window=Window.last(cdk.Duration.hours(1)),
         starts=Starts.scheduled_and_on_demand(overridable_query=["state", "from"]),
@@ -272,3 +278,26 @@ def test_a_windowed_paged_fan_out_takes_the_override_on_every_page(
         for region in ("eu", "us") for n in (1, 2)
     }  # fmt: skip
     assert {str(q) for _, q in items.values()} == {str({"state": "closed", "since": HOUR_BEFORE})}
+
+
+def test_a_fan_out_from_an_answer_asks_every_item_with_the_override(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    runner = open_runner("Shapes/Children", fast_retries=True)
+    upstream.respond(
+        lambda seen: Answer(200, ["x y", "z"] if seen.path == "/repos" else [seen.path])
+    )
+    run = runner.run(input={"scheduledTime": T[0], "query": {"state": "closed", "since": "0"}})
+    assert run.status == "SUCCEEDED", run.cause
+    since = HOUR_BEFORE
+    assert sorted((s.path, json.dumps(s.query)) for s in upstream.requests) == sorted([
+        ("/repos", "{}"),
+        ("/repos/x%20y/issues", json.dumps({"state": ["closed"], "since": [since]})),
+        ("/repos/z/issues", json.dumps({"state": ["closed"], "since": [since]})),
+    ])  # fmt: skip
+    items = _items(runner, "children")
+    assert set(items) == {
+        f"{T[0]}#state=closed#/repos/x%20y/issues?state=open&since={since}",
+        f"{T[0]}#state=closed#/repos/z/issues?state=open&since={since}",
+    }
+    assert {str(q) for _, q in items.values()} == {str({"state": "closed"})}

@@ -172,13 +172,11 @@ class FanOut:
                 "respect_expires (they send no header).",
             ))  # fmt: skip
         if context.overridable_query and not isinstance(context.overridable_query, str):
-            if self.answer is not None:
-                problems.append(Problem(
-                    "overridable_query", list(context.overridable_query),
-                    "is not supported with FanOut.from_answer yet.",
-                    "use FanOut.paths or FanOut.path_values, or drop overridable_query.",
-                ))  # fmt: skip
-            problems += _overrides.check(context.overridable_query, targets)
+            requests = targets
+            if self.answer is not None:  # each item's request: ``each``, its defaults
+                each = self.answer.each
+                requests = (Target(each, _query(each), each),)
+            problems += _overrides.check(context.overridable_query, requests)
         yield from problems
         in_flight = context.concurrency.max_concurrency
         if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):

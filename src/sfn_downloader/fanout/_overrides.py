@@ -47,31 +47,58 @@ def check(names: Sequence[str], targets: Sequence[Target]) -> Iterator[Problem]:
                 )  # fmt: skip
 
 
+def prelude() -> str:
+    """JSONata defining ``$setParam``, ``$ovParam(url, name)`` (a parameter's value in
+    ``url``, decoded once: the request's default) and ``$ovGiven`` (the run's input query)."""
+    return (
+        f"{set_param()} $ovParam := function($u, $name) {{ ( $hit := $filter($filter($split("
+        '$contains($u, "?") ? $substringAfter($u, "?") : "", "&"), function($s) { $s != "" }), '
+        'function($s) { $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) = '
+        '$name })[0]; $contains($hit, "=") ? $decodeUrlComponent($replace($substringAfter('
+        '$hit, "="), "+", " ")) : "" ) }; '
+        f"$ovGiven := $states.context.Execution.Input.{QUERY_KEY};"
+    )
+
+
+def apply(names: Sequence[str], url: str) -> str:
+    """JSONata statements: ``$ovValues`` (each name's value: the run's, else the one ``url``
+    has), then ``url`` (a variable) with the run's values set in its query."""
+    quoted = [json.dumps(name) for name in names]
+    values = ", ".join(
+        f"{n}: $exists($lookup($ovGiven, {n})) ? $string($lookup($ovGiven, {n})) "
+        f": $ovParam({url}, {n})"
+        for n in quoted
+    )
+    overridden = " ".join(
+        f"{url} := $exists($lookup($ovGiven, {n})) ? $setParam({url}, {n}, "
+        f"$lookup($ovValues, {n})) : {url};"
+        for n in quoted
+    )
+    return f"$ovValues := {{{values}}}; {overridden}"
+
+
+def key_of(names: Sequence[str], key: str) -> str:
+    """JSONata: the request's key, ``<name>=<value>&...#<key>``."""
+    suffix = ' & "&" & '.join(
+        f"{json.dumps(name + '=')} & $lookup($ovValues, {json.dumps(name)})" for name in names
+    )
+    return f"{suffix} & '#' & {key}"
+
+
+def attribute(names: Sequence[str]) -> str:
+    """JSONata: the Map item's ``queryAttribute`` member (the values requested with)."""
+    members = ", ".join(
+        f'{json.dumps(name)}: {{"S": $lookup($ovValues, {json.dumps(name)})}}' for name in names
+    )
+    return f"'{QUERY_ATTRIBUTE_PATH[2:]}': {{{members}}}"
+
+
 def listing(scope: Construct, parts: RunParts, targets: Sequence[Target]) -> sfn.Pass:
     """``ListRequests`` with the run's overrides in every request (see the module)."""
     names = parts.overridable
     keys = [t.key for t in targets]
     fill = parts.time_fill(keys) if parts.time_fill is not None else "$fill := function($t) { $t };"
     first = parts.per_request.first_query() if parts.per_request is not None else {}
-    listed = json.dumps(
-        [{"key": t.key, "defaults": {n: t.query[n][0] for n in names}} for t in targets]
-    )
-    quoted = [json.dumps(name) for name in names]
-    values = ", ".join(
-        f"{n}: $exists($lookup($ovGiven, {n})) ? $string($lookup($ovGiven, {n})) "
-        f": $fill($lookup($ovTarget.defaults, {n}))"
-        for n in quoted
-    )
-    overridden = " ".join(
-        f"$ovUrl := $exists($lookup($ovGiven, {n})) ? $setParam($ovUrl, {n}, "
-        f"$lookup($ovValues, {n})) : $ovUrl;"
-        for n in quoted
-    )
-    suffix = ' & "&" & '.join(
-        f"{json.dumps(name + '=')} & $lookup($ovValues, {n})"
-        for name, n in zip(names, quoted, strict=True)
-    )
-    attribute = ", ".join(f'{n}: {{"S": $lookup($ovValues, {n})}}' for n in quoted)
     url = "$ovUrl" + (
         f' & ($contains($ovUrl, "?") ? "&" : "?") & {json.dumps(urlencode(first, doseq=True))}'
         if first
@@ -79,11 +106,14 @@ def listing(scope: Construct, parts: RunParts, targets: Sequence[Target]) -> sfn
     )
     pages = f', "{URL_FIELD}": {url}' if parts.per_request is not None else ""
     expression = (
-        f"({fill} {set_param()} $ovGiven := $states.context.Execution.Input.{QUERY_KEY}; "
-        f"{{'{REQUESTS_PATH[2:]}': [$map({listed}, function($ovTarget) {{ ("
-        f"$ovValues := {{{values}}}; $ovUrl := $fill($ovTarget.key); {overridden} "
-        f"$merge([{parts.downloads.request_from_url(url)}, {{'key': {suffix} & '#' & "
-        f"$ovTarget.key{pages}, '{QUERY_ATTRIBUTE_PATH[2:]}': {{{attribute}}}}}]) ) }})]}})"
+        f"({fill} {prelude()} "
+        f"{{'{REQUESTS_PATH[2:]}': [$map({json.dumps(keys)}, function($ovKey) {{ ("
+        f"$ovUrl := $fill($ovKey); {apply(names, '$ovUrl')} "
+        f"$merge([{parts.downloads.request_from_url(url)}, {{'key': {key_of(names, '$ovKey')}"
+        f"{pages}, {attribute(names)}}}]) ) }})]}})"
     )
-    one_line = re.sub(r"\s*\n\s*", " ", expression)
-    return sfn.Pass.jsonata(scope, "ListRequests", outputs="{% " + one_line + " %}")
+    return sfn.Pass.jsonata(scope, "ListRequests", outputs="{% " + _one_line(expression) + " %}")
+
+
+def _one_line(expression: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", expression)
