@@ -420,10 +420,15 @@ def test_overridable_query_is_refused_with_incremental() -> None:
     """One mark per downloader: an overridden query's run would move it (issue 23)."""
     with pytest.raises(
         DownloaderConfigError,
-        match=r"incremental=.*keeps one mark per downloader.*Fix: use a downloader per query",
+        match=r"incremental=.*keeps one mark per request.*Fix: use a downloader per query",
     ):
         build(
             path="/v1/x?q=1", incremental=MARK,
+            starts=Starts.on_demand(overridable_query=["q"]),
+        )  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=r"incremental=.*keeps one mark per request"):
+        build(
+            fan_out=FanOut.paths(["/v1/x?q=1"]), incremental=MARK,
             starts=Starts.on_demand(overridable_query=["q"]),
         )  # fmt: skip
 
