@@ -21,6 +21,13 @@ values a run requests with are part of its item's key (``sk = <scheduled time>#<
 &...``, every run, scheduled ones too) and its ``query`` attribute, so runs of other values
 never overwrite each other.
 
+With a query computed each run (time placeholders, a window) ``OverrideQuery`` alone, a JSONata
+Pass, puts ``ComputeRequest``'s ``$requestQuery`` at ``$.query`` with the run's values of the
+allowed names (a default may be computed: ``since={window_start}``). The pages of one path
+start from ``$.query`` (``FirstRequest``) and keep the suffix: ``sk = <scheduled time>#<suffix>
+#<page>``. A fan-out adds no state: its listing sets the run's values in every request
+(``fanout/_overrides.py``), each keyed ``<suffix>#<path as given>``.
+
 Scheduled runs: an EventBridge Scheduler schedule; a start it cannot deliver within 5 minutes
 of retries lands in a dead-letter queue.
 """
