@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 from local_helpers import Answer, Seen, Upstream
 from sfn_downloader import (
     Concurrency,
+    DownloaderConfigError,
     DownloaderPattern,
     FanOut,
     ItemField,
@@ -301,3 +302,25 @@ def test_a_fan_out_from_an_answer_asks_every_item_with_the_override(
         f"{T[0]}#state=closed#/repos/z/issues?state=open&since={since}",
     }
     assert {str(q) for _, q in items.values()} == {str({"state": "closed"})}
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"),
+    [
+        ({"path": "/e?state=open", "pagination": Pagination.page_number()},
+         r"a page loop carries each page's request as the HTTP Task's URL"),
+        ({"fan_out": FanOut.paths(["/e?state=open"])},
+         r"sets the run's values in each request of the fan-out, which the HTTP Task takes"),
+    ],
+)  # fmt: skip
+def test_the_http_task_keeps_a_callers_values_out_of_its_url(
+    shape: dict[str, Any], match: str
+) -> None:
+    """docs/checked-on-aws.md: nothing a run computes goes into ApiEndpoint (its encoding there
+    is not documented), so overrides of pages or a fan-out need the API Gateway transport."""
+    stack = cdk.Stack(cdk.App(), "Http")
+    connection = cdk.aws_events.Connection(
+        stack, "C", authorization=cdk.aws_events.Authorization.api_key(
+            "X-Key", cdk.SecretValue.secrets_manager("k")))  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=match):
+        _pattern(stack, "P", transport=Transport.http_task(connection), **shape)

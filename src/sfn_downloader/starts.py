@@ -200,6 +200,19 @@ class Starts(RunFeature):
                           "is not supported by this transport.",
                           "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
         path = context.path
+        in_url = list(context.transport.check_computed_query("overridable_query", list(names),
+                                                             {}, paged=True))  # fmt: skip
+        if context.fan_out and in_url:  # the transport keeps a run's values out of the URL
+            yield Problem("overridable_query", list(names),
+                          "sets the run's values in each request of the fan-out, which the "
+                          "HTTP Task takes as its URL (ApiEndpoint, with its query): no "
+                          "document says how the task encodes a query written there (\"Call "
+                          "HTTPS APIs in Step Functions workflows\"), so the construct writes "
+                          "nothing a caller gives into it.",
+                          "use transport=Transport.api_gateway() (the default), or one path "
+                          "a run.")  # fmt: skip
+        elif context.paginated:
+            yield from in_url
         if context.fan_out:
             # Every listed request against the names: the fan-out's check (fanout/_overrides).
             for name in names:
