@@ -102,9 +102,26 @@ def test_an_overridable_name_has_one_default() -> None:
         build(path="/v2/status?datasource=a&datasource=b")
 
 
-def test_overrides_are_refused_with_several_requests() -> None:
-    with pytest.raises(DownloaderConfigError, match=r"not supported with fan_out or pagination"):
-        build(path=None, fan_out=FanOut.paths(["/a?datasource=x"]))
+def test_every_fan_out_request_needs_one_default_of_an_overridable_name() -> None:
+    with pytest.raises(DownloaderConfigError) as raised:
+        build(
+            path=None,
+            fan_out=FanOut.paths(["/a?datasource=x", "/b", "/c?datasource=1&datasource=2"]),
+        )
+    text = str(raised.value)
+    assert ("overridable_query['datasource']='datasource': is not a query parameter of the "
+            "fan-out's request '/b', so it has no default there.") in text  # fmt: skip
+    assert "has 2 values in the fan-out's request '/c?datasource=1&datasource=2'" in text
+    assert "'/a?datasource=x'" not in text
+
+
+def test_a_fan_out_from_an_answer_needs_the_default_in_each() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"is not a query parameter of the fan-out's request '/x/\{item\}\?lang=a'",
+    ):
+        build(path=None, fan_out=FanOut.from_answer(path="/list", each="/x/{item}?lang=a"))
+    build(path=None, fan_out=FanOut.from_answer(path="/list", each="/x/{item}?datasource=a"))
 
 
 def http_task(stack: cdk.Stack) -> Transport:

@@ -408,12 +408,21 @@ def test_refused_at_synth_with_prop_value_and_fix(props: dict[str, Any], match: 
         build(**props)
 
 
-def test_overridable_query_cannot_be_combined_with_a_computed_request() -> None:
-    with pytest.raises(DownloaderConfigError, match=r"starts='overridable_query': cannot be "):
+def test_overridable_query_is_refused_with_incremental() -> None:
+    """One mark per downloader: an overridden query's run would move it (issue 23)."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"incremental=.*keeps one mark per request.*Fix: use a downloader per query",
+    ):
         build(
-            path="/v1/x?from={scheduled_time}&q=1",
+            path="/v1/x?q=1", incremental=MARK,
             starts=Starts.on_demand(overridable_query=["q"]),
-        )
+        )  # fmt: skip
+    with pytest.raises(DownloaderConfigError, match=r"incremental=.*keeps one mark per request"):
+        build(
+            fan_out=FanOut.paths(["/v1/x?q=1"]), incremental=MARK,
+            starts=Starts.on_demand(overridable_query=["q"]),
+        )  # fmt: skip
 
 
 def test_backfill_accepts_concurrency_on_a_single_request() -> None:

@@ -38,6 +38,7 @@ SECONDS = {
     "tests/test_polite_requests_local.py": 40.0,
     "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
     "tests/test_every_shape.py": 20.0,  # one synth of five downloaders
+    "tests/test_overrides_shapes_local.py": 16.0,  # six downloaders, nine runs (issue 23)
     "tests/test_answer_local.py": 34.0,  # 1,000 object items requested (~32 s CPU of it)
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,

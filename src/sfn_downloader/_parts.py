@@ -191,6 +191,10 @@ class CheckContext:
     """The schedule's time zone (``None``: UTC)."""
     query_overrides: bool = False
     """True when an on-demand run may override query parameters."""
+    overridable_query: tuple[str, ...] = ()
+    """The names an on-demand run may override (``Starts.overrides``)."""
+    fan_out: bool = False
+    """True with ``fan_out`` (with or without pagination)."""
     backfill: bool = False
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
     body: object | None = None
@@ -341,6 +345,9 @@ class RunParts:
     ``Downloader.RequestsFailed``), built by the shape once, in place of its own end (``Done``,
     ``AnyFailed``); its input is the Map's result or the page loop's last state. The number:
     answers stored before a Map's (``page_count``'s first page)."""
+    overridable: tuple[str, ...] = ()
+    """With query overrides on a fan-out: the names each listed request takes from the run's
+    input (``fanout/_overrides.py``), its key and ``query`` attribute saying which values."""
     time_fill: Callable[[Sequence[str]], str] | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's

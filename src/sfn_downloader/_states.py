@@ -184,6 +184,7 @@ def stored_in_map(
     persist_id: str = "Persist",
     each_stored: EachStored | None = None,
     name: str = "",
+    attributes: Mapping[str, Any] | None = None,
 ) -> sfn.Chain:
     """What a Map iteration (a fan-out's path, a page of ``page_count``) does with its answer at
     ``under``: ``Persist``, its outcome ``{"ok": true}``; with ``records``, ``Persist`` (unless
@@ -197,13 +198,14 @@ def stored_in_map(
     if records is None and after is not None:
         persist = persists.task(
             scope, persist_id, sort_key=sort_key, result_under=under, in_map=True,
+            attributes=attributes,
         )  # fmt: skip
         catch_into(failure, persist)
         return persist.next(after(SUCCEEDED, "$"))
     if records is None:
         persist = persists.task(
             scope, persist_id, sort_key=sort_key, result_under=under,
-            result_selector=SUCCEEDED, in_map=True,
+            result_selector=SUCCEEDED, in_map=True, attributes=attributes,
         )  # fmt: skip
         catch_into(failure, persist)
         return sfn.Chain.start(persist)
@@ -215,6 +217,7 @@ def stored_in_map(
         return written
     persist = persists.task(
         scope, persist_id, sort_key=sort_key, result_under=under, in_map=True,
+        attributes=attributes,
     )  # fmt: skip
     catch_into(failure, persist)
     if after is not None:

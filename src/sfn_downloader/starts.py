@@ -21,12 +21,20 @@ values a run requests with are part of its item's key (``sk = <scheduled time>#<
 &...``, every run, scheduled ones too) and its ``query`` attribute, so runs of other values
 never overwrite each other.
 
+With a query computed each run (time placeholders, a window) ``OverrideQuery`` alone, a JSONata
+Pass, puts ``ComputeRequest``'s ``$requestQuery`` at ``$.query`` with the run's values of the
+allowed names (a default may be computed: ``since={window_start}``). The pages of one path
+start from ``$.query`` (``FirstRequest``) and keep the suffix: ``sk = <scheduled time>#<suffix>
+#<page>``. A fan-out adds no state: its listing sets the run's values in every request
+(``fanout/_overrides.py``), each keyed ``<suffix>#<path as given>``.
+
 Scheduled runs: an EventBridge Scheduler schedule; a start it cannot deliver within 5 minutes
 of retries lands in a dead-letter queue.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -52,6 +60,7 @@ from ._contract import (
     QUERY_KEY,
     QUERY_MERGED_PATH,
     QUERY_PATH,
+    REQUEST_QUERY_VARIABLE,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
@@ -186,16 +195,35 @@ class Starts(RunFeature):
             yield Problem("overridable_query", names, "is a string, not a list of names.",
                           f"use overridable_query=[{names!r}].")  # fmt: skip
             return
-        if context.several_requests:
-            yield Problem("overridable_query", list(names),
-                          "is not supported with fan_out or pagination yet.",
-                          "use one path, or drop overridable_query.")  # fmt: skip
         if not context.transport.supports_query_overrides:
             yield Problem("overridable_query", list(names),
                           "is not supported by this transport.",
                           "use the API Gateway transport, or drop overridable_query.")  # fmt: skip
         path = context.path
-        if path is None or Token.is_unresolved(path) or context.several_requests:
+        in_url = list(context.transport.check_computed_query("overridable_query", list(names),
+                                                             {}, paged=True))  # fmt: skip
+        if context.fan_out and in_url:  # the transport keeps a run's values out of the URL
+            yield Problem("overridable_query", list(names),
+                          "sets the run's values in each request of the fan-out, which the "
+                          "HTTP Task takes as its URL (ApiEndpoint, with its query): no "
+                          "document says how the task encodes a query written there (\"Call "
+                          "HTTPS APIs in Step Functions workflows\"), so the construct writes "
+                          "nothing a caller gives into it.",
+                          "use transport=Transport.api_gateway() (the default), or one path "
+                          "a run.")  # fmt: skip
+        elif context.paginated:
+            yield from in_url
+        if context.fan_out:
+            # Every listed request against the names: the fan-out's check (fanout/_overrides).
+            for name in names:
+                if isinstance(name, str) and _INTRINSIC_UNSAFE.search(name):
+                    yield Problem(f"overridable_query[{name!r}]", name,
+                                  "contains a quote, brace or backslash, which cannot be part "
+                                  "of the item's key.",
+                                  "rename the parameter, or drop it from overridable_query.",
+                                  )  # fmt: skip
+            return
+        if path is None or Token.is_unresolved(path):
             return
         yield from context.transport.check_computed_query(
             "overridable_query", list(names), context.query
@@ -240,6 +268,11 @@ class Starts(RunFeature):
             scope, run, built.request.query, form=built.downloads.request_form
         )
 
+    def for_fan_out(self) -> RunFeature:
+        """The overrides of a fan-out's run: its listing applies them to each request
+        (``fanout/_overrides.py``), no state of their own."""
+        return _FanOutOverrides(self.overrides)
+
     def input_check(self) -> RunFeature:
         """``CheckInput`` first in a run started on demand (the first feature a run meets)."""
         return _InputCheck(self)
@@ -260,6 +293,11 @@ class Starts(RunFeature):
         overridable = self.overrides
         if not overridable:
             return run
+        if any("{" in value for values in query.values() for value in values):
+            # Time placeholders in the query: ComputeRequest's $requestQuery is the default.
+            return _computed_query_overrides(
+                scope, overridable=overridable, run=run, form=form or RequestForm()
+            )
         return _query_overrides(
             scope, query=query, overridable=overridable, run=run, form=form or RequestForm()
         )
@@ -355,6 +393,24 @@ class Starts(RunFeature):
             else "on_demand"
         )
         return f"Starts.{kind}(...)"
+
+
+class _FanOutOverrides(RunFeature):
+    """``overridable_query`` on a fan-out: each listed request takes the run's values of the
+    names, and its Map item carries the ``query`` attribute it is stored with."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """The names the listing overrides, and the ``query`` attribute of every item."""
+        del built
+        if not self._names:
+            return parts
+        attributes = {
+            QUERY_ATTRIBUTE: tasks.DynamoAttributeValue.map_from_json_path(QUERY_ATTRIBUTE_PATH)
+        }
+        return replace(parts, overridable=self._names, attributes=attributes)
 
 
 class _InputCheck(RunFeature):
@@ -488,3 +544,36 @@ def _query_overrides(
         .when(sfn.Condition.is_present(INPUT_QUERY_PATH), defaults)
         .otherwise(default_query)
     )
+
+
+def _computed_query_overrides(
+    scope: Construct, *, overridable: Sequence[str], run: sfn.IChainable, form: RequestForm
+) -> sfn.IChainable:
+    """With a query computed each run (``ComputeRequest``'s ``$requestQuery``, in ``form``):
+    ``OverrideQuery``, one JSONata Pass, puts at ``$.query`` the computed query with each
+    overridable name's value replaced by the run's input, when it carries one, and sets the
+    key suffix and the ``query`` attribute from the values requested with (a name's default may
+    be a time placeholder, known only once computed). The input's other keys are never read.
+    One state whether or not the run overrides: JSONata picks the allowed names, which a
+    JSONPath Pass cannot (``_query_overrides``)."""
+    given = f"$states.context.Execution.Input.{QUERY_KEY}"
+    first = "[0]" if form.query_lists else ""
+    value = (
+        f"$value := function($n) {{ $exists($lookup($given, $n)) ? $string($lookup($given, $n)) "
+        f": $lookup(${REQUEST_QUERY_VARIABLE}, $n){first} }};"
+    )
+    names = [json.dumps(name) for name in overridable]
+    replaced = ", ".join(
+        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
+    )
+    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
+    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    output = (
+        f"{{% ($given := {given}; {value} {{"
+        f'"{SCHEDULED_TIME_KEY}": $states.context.Execution.Input.{SCHEDULED_TIME_KEY}, '
+        f'"{QUERY_KEY}": $merge([${REQUEST_QUERY_VARIABLE}, {{{replaced}}}]), '
+        f'"{KEY_SUFFIX_PATH[2:]}": {suffix}, "{QUERY_ATTRIBUTE_PATH[2:]}": {{{attribute}}}}}) %}}'
+    )
+    override = sfn.Pass.jsonata(scope, "OverrideQuery", outputs=output)
+    override.next(run)
+    return override

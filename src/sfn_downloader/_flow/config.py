@@ -237,6 +237,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         paginated=props.pagination is not None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
+        overridable_query=starts.overrides, fan_out=props.fan_out is not None,
         body=props.body,
         remembers_answers=polite.active,
         records_events=props.records.answer_events if props.records is not None else 0,
@@ -260,7 +261,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
     errors_path = answer_errors(props.body, props.result_selector)
     features = run_features(
         input_check=starts.input_check(), polite=polite, timing=timing, items=items,
-        starts=starts, on_status=on_status, retry_after=props.retry_after, archive=props.archive,
+        starts=starts.for_fan_out() if props.fan_out is not None else starts,
+        on_status=on_status, retry_after=props.retry_after, archive=props.archive,
         post_process=props.post_process, answer_errors=errors_path, records=props.records,
         several_requests=shape.several_requests,
     )  # fmt: skip

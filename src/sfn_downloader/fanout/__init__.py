@@ -25,6 +25,7 @@ from .._contract import (
     KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_SCHEDULED_TIME_PATH,
+    QUERY_ATTRIBUTE_PATH,
     REQUEST_PATH,
     REQUESTS_PATH,
     RESPONSE_PATH,
@@ -53,7 +54,7 @@ from .._states import (
     waits_failed,
 )
 from ..errors import Problem
-from . import answer
+from . import _overrides, answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
 from ._targets import shown as _shown
 from ._targets import targets_of_paths, targets_of_template
@@ -170,6 +171,12 @@ class FanOut:
                 "use FanOut.paths or FanOut.path_values, or Store.changes_only() / "
                 "respect_expires (they send no header).",
             ))  # fmt: skip
+        if context.overridable_query and not isinstance(context.overridable_query, str):
+            requests = targets
+            if self.answer is not None:  # each item's request: ``each``, its defaults
+                each = self.answer.each
+                requests = (Target(each, _query(each), each),)
+            problems += _overrides.check(context.overridable_query, requests)
         yield from problems
         in_flight = context.concurrency.max_concurrency
         if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):
@@ -243,7 +250,9 @@ class FanOut:
             targets = self.targets(parts.request.given, [])
             computed = parts.time_fill is not None and any(time_tokens(t.key) for t in targets)
             start = tail = (
-                self._computed_listing(scope, parts, targets)
+                _overrides.listing(scope, parts, targets)
+                if parts.overridable
+                else self._computed_listing(scope, parts, targets)
                 if computed
                 else sfn.Pass(
                     scope, "ListRequests",
@@ -280,6 +289,10 @@ class FanOut:
                 URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
                 **parts.per_request.item_fields(),
             }
+        if parts.overridable:  # the query attribute every answer of the request is stored with
+            fields[QUERY_ATTRIBUTE_PATH[2:]] = sfn.JsonPath.object_at(
+                f"$$.Map.Item.Value.{QUERY_ATTRIBUTE_PATH[2:]}"
+            )
         if self.answer is not None:  # an item that would move its request is not requested
             iteration = answer.guard(scope, iteration)
         fetch_all = parts.maps.build(
@@ -530,6 +543,7 @@ def _stored(scope: Construct, parts: RunParts, failure: sfn.Pass) -> sfn.Chain:
         scope, persists=parts.persists, records=parts.records, sort_key=_answer_key(parts),
         under=RESPONSE_PATH, key_path=f"{REQUEST_PATH}.key", failure=failure,
         time_path=MAP_SCHEDULED_TIME_PATH, each_stored=parts.each_stored,
+        attributes=parts.attributes,
     )  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from .._contract import (
 from .._parts import ANY_PATH, CollectsPages, Exchange, Request, RunParts
 from .._states import record_failure
 from ..errors import Problem
+from . import _overrides
 
 MAX_ANSWER_ITEMS = 1_000
 """The most items a run requests: the requests travel in the state data (256 KiB)."""
@@ -185,6 +186,11 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     if parts.time_fill is not None and time_tokens(source.each):
         fill = parts.time_fill([source.each])
         each = _each(source.each, filled=True)
+    names = parts.overridable  # the run's values set in each request's query
+    overrides_prelude = _overrides.prelude() if names else ""
+    overrides = "$ovKey := $u; " + _overrides.apply(names, "$u") if names else ""
+    key = _overrides.key_of(names, "$ovKey") if names else "$u"
+    attribute = ", " + _overrides.attribute(names) if names else ""
     return f"""(
   $items := {found};
   $not($type($items) = "array") ? {
@@ -196,11 +202,13 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
   {too_many}
   {lacking}
   {fill}
+  {overrides_prelude}
   {{"{REQUESTS_PATH[2:]}": [$map({take}, function($item) {{ (
     $u := {each};
     $dot := {_dot_segment(source.each)};
+    {overrides}
     $merge([
-      {parts.downloads.request_from_url(url)}, {{"key": $u, "{URL_FIELD}": {url}}},
+      {parts.downloads.request_from_url(url)}, {{"key": {key}, "{URL_FIELD}": {url}{attribute}}},
       $dot ? {{"{_REFUSED_FIELD}": {_REFUSED}}} : {{}}
     ])
   ) }})]}}

@@ -40,6 +40,7 @@ from .._contract import (
     OUTCOME_UNCHANGED,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
+    QUERY_ATTRIBUTE_PATH,
     RAW_PATH,
     REQUEST_FIELD,
     REQUEST_PATH_VARIABLE,
@@ -165,7 +166,8 @@ def build_loop(
     persist = (
         persists.task(
             scope, "PersistPage", sort_key=_page_key(parts), result_under=RAW_PATH,
-            in_map=frame.in_map, result_selector=dropped if drops else None,
+            in_map=frame.in_map, attributes=parts.attributes,
+            result_selector=dropped if drops else None,
             result_path=RAW_PATH if drops else None,
         )
         if keeps
@@ -275,6 +277,10 @@ def _page_key(parts: RunParts) -> str:
             sfn.JsonPath.string_at(parts.frame.key_path or KEY_PATH),
             sfn.JsonPath.string_at(STORED_PATH),
         )  # fmt: skip
+    if parts.key_suffix_path is not None and not parts.frame.in_map:  # query overrides
+        return frame_sort_key(
+            Frame(time_path=parts.frame.time_path, key_path=parts.key_suffix_path), STORED_PATH
+        )
     return frame_sort_key(parts.frame, STORED_PATH)
 
 
@@ -336,7 +342,7 @@ def _first_request(
         )
     path = f"${REQUEST_PATH_VARIABLE}" if parts.computed_path is not None else string(request.path)
     if parts.query_path is not None:
-        query = f"$merge([{parts.query_path}, {json.dumps(dict(first_query))}])"
+        query = f"$merge([{_jsonata_read(parts.query_path)}, {json.dumps(dict(first_query))}])"
         url = f"({QUERY_STRING} $s := $qs({query}); $s ? {path} & '?' & $s : {path})"
     elif parts.computed_path is not None:  # the path filled each run, its query as given
         static = with_query("", {**request.query, **first_query})
@@ -348,15 +354,27 @@ def _first_request(
     if body:
         given_body = parts.computed_body or json.dumps(dict(request.body or {}))
         request_of = f"$merge([{request_of}, {{'body': {given_body}}}])"
+    # With query overrides, what the item's key and attributes read from the state goes on.
+    suffix = parts.key_suffix_path
+    kept = "".join(
+        f", {string(path[2:])}: $states.input.{path[2:]}"
+        for path in ((suffix, QUERY_ATTRIBUTE_PATH) if suffix is not None else ())
+    )
     outputs = (
         f"{{% ($url := {url}; {{'page': 1, {string(URL_FIELD)}: $url, {string(REQUEST_FIELD)}: "
-        f"{request_of}{paging_field}}}) %}}"
+        f"{request_of}{paging_field}{kept}}}) %}}"
     )
     fold = parts.page_fold
     return sfn.Pass.jsonata(
         scope, "FirstRequest", outputs=outputs,
         assign=dict(fold.start) if fold is not None else None,
     )  # fmt: skip
+
+
+def _jsonata_read(path: str) -> str:
+    """A JSONPath into the state (``$.query``, set by the query overrides) read in JSONata
+    (``$states.input.query``); a variable (``$requestQuery``) as it is."""
+    return f"$states.input.{path[2:]}" if path.startswith("$.") else path
 
 
 QUERY_STRING = (

@@ -230,13 +230,18 @@ class TimedRequest(RunFeature):
             yield from context.transport.check_computed_query(
                 prop, shown, query, paged=context.paginated
             )
-        if context.query_overrides:
+        yield from self._check_overrides(context)
+
+    def _check_overrides(self, context: CheckContext) -> Iterator[Problem]:
+        """A mark and query overrides contradict each other."""
+        if context.query_overrides and self.incremental is not None:
             yield Problem(
-                "starts",
-                "overridable_query",
-                "cannot be combined with a request computed each run (time "
-                "placeholders, incremental) yet.",
-                "drop overridable_query, or the placeholders.",
+                "incremental",
+                self.incremental,
+                "keeps one mark per request, moved by every run that stores its answer: "
+                "an on-demand run of an overridden query (overridable_query) would move it "
+                "past answers the default query was never asked for.",
+                "use a downloader per query (they may share a table), or drop overridable_query.",
             )
 
     def _check_fan_out(self, context: CheckContext) -> Iterator[Problem]:
@@ -244,6 +249,7 @@ class TimedRequest(RunFeature):
         formats, and a window that some request uses."""
         if self.incremental is not None:
             yield from self.incremental.check(context)
+        yield from self._check_overrides(context)
         for placeholder in _placeholders.body_placeholders(self.body):
             yield Problem(
                 "body", "{" + placeholder.name + "}",
