@@ -15,6 +15,7 @@ this one item, through these helpers:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -67,11 +68,24 @@ class StateItem:
         _retry(read)
         return read
 
-    @staticmethod
-    def retry(task: sfn.TaskStateBase) -> None:
-        """DynamoDB throttling and its transient server errors on ``task`` (another read or
-        write of the downloader's memory): 3 retries from 1 s, full jitter."""
-        _retry(task)
+    def read_beside(
+        self, scope: Construct, construct_id: str, *, sort_key: str,
+        assign: Mapping[str, Any], outputs: str,
+    ) -> tasks.DynamoGetItem:  # fmt: skip
+        """A JSONata GetItem (strongly consistent, retried as every memory's read) of another
+        item of the downloader's, beside the state item: ``sort_key`` a ``{% ... %}``
+        expression (a fan-out path's mark ``#mark#<key>``, a request's memo ``#memo#<url>``);
+        ``assign`` and ``outputs`` read ``$states.result``."""
+        read = tasks.DynamoGetItem.jsonata(
+            scope, construct_id, table=self.table,
+            key={
+                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self.downloader_id),
+                SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
+            },
+            consistent_read=True, assign=dict(assign), outputs=outputs,
+        )  # fmt: skip
+        _retry(read)
+        return read
 
     @staticmethod
     def value(attribute: str, default: str, kind: str = "S") -> str:

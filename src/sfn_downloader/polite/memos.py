@@ -68,14 +68,12 @@ from .._contract import (
     OUTCOME_UNCHANGED,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
-    PARTITION_KEY,
     REMEMBERED_FOR_ATTRIBUTE,
     REMEMBERED_ORDER_ATTRIBUTE,
     REQUEST_FIELD,
     REQUEST_HEADERS_VARIABLE,
     RESULT_HASH_ATTRIBUTE,
     RETRY_AFTER_FIELD,
-    SORT_KEY,
     STORED_AT_ATTRIBUTE,
     URL_FIELD,
 )
@@ -159,15 +157,9 @@ class RequestMemos:
                 f"$e != '' ? {{'{IF_NONE_MATCH}': [$e]}} : {{}}, "
                 f"$m != '' ? {{'{IF_MODIFIED_SINCE}': [$m]}} : {{}}])) %}}"
             )
-        read = tasks.DynamoGetItem.jsonata(
-            scope, "ReadMemo", table=self._memory.table,
-            key={
-                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._memory.downloader_id),
-                SORT_KEY: tasks.DynamoAttributeValue.from_string(key),
-            },
-            consistent_read=True, assign=assign, outputs="{% $states.input %}",
-        )  # fmt: skip
-        StateItem.retry(read)
+        read = self._memory.read_beside(
+            scope, "ReadMemo", sort_key=key, assign=assign, outputs="{% $states.input %}"
+        )
         if not self.respect_expires:
             read.next(then)
             return read

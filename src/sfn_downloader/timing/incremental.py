@@ -45,12 +45,10 @@ from .._contract import (
     MARK_SET_BY_ATTRIBUTE,
     MARK_SORT_KEY_PREFIX,
     MARK_UPDATE_VARIABLE,
-    PARTITION_KEY,
     RAW_RESPONSE_FIELDS,
     REQUEST_MARK_VARIABLE,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
-    SORT_KEY,
 )
 from .._defaults import INPUT_TIME_SKEW_SECONDS
 from .._memory import StateItem
@@ -296,20 +294,12 @@ class PathMarkItems:
         request = f"$merge([{_jsonata(request_path)}, {request_from_url}])"
         # The request first (it reads the old URL's fields), then the URL.
         output = _set_at(_set_at("$states.input", request_path, request), url_path, "$u")
-        read = tasks.DynamoGetItem.jsonata(
-            scope, "ReadMark", table=self._memory.table,
-            key={
-                PARTITION_KEY: tasks.DynamoAttributeValue.from_string(
-                    self._memory.downloader_id
-                ),
-                SORT_KEY: tasks.DynamoAttributeValue.from_string(key),
-            },
-            consistent_read=True,
+        return self._memory.read_beside(
+            scope, "ReadMark", sort_key=key,
             assign={REQUEST_MARK_VARIABLE: "{% " + mark + " %}",
                     CURSOR_BEST_VARIABLE: "{% " + mark + " %}", MARK_KEY_VARIABLE: key},
             outputs="{% (" + set_param() + f" $m := {mark}; $u := {url}; {output}) %}}",
         )  # fmt: skip
-        return read
 
     def advance(self, scope: Construct, *, over_pages: bool) -> list[sfn.IChainable]:
         """``ComputeMark`` → ``AdvanceMark`` on the path's own mark item (its key as
