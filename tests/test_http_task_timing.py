@@ -266,9 +266,12 @@ HOUR = Window.last(cdk.Duration.hours(1))
             r"refuses to send",
         ),
         (
-            # A failed HTTP Task hands over its body only: no Retry-After to read (R21).
-            {"path": "/v1/x", "retry_after": RetryAfter(max_wait=cdk.Duration.seconds(30))},
-            r"retry_after=.*: needs the throttled answer's headers",
+            # A failed HTTP Task hands over no header by any document: a reset header is
+            # never read (retry_after itself waits the backoff there).
+            {"path": "/v1/x", "retry_after": RetryAfter(max_wait=cdk.Duration.seconds(30),
+                                                        reset_header="X-RateLimit-Reset")},
+            r"retry_after.reset_header='X-RateLimit-Reset': is read from the throttled "
+            r"answer's headers",
         ),
         (
             # Trimming happens in the proxy, which the HTTP Task does not have (R24).

@@ -299,11 +299,28 @@ def test_several_answers_a_run_keep_one_memory_per_request(props: dict[str, Any]
     assert skipped <= set(states)
 
 
-def test_conditional_with_from_answer_is_refused_by_its_scope_question() -> None:
-    refused(r"conditional=True: sends each path's validators.*Variable scope.*Fix: use FanOut",
-            conditional=True, path=None,
-            fan_out=FanOut.from_answer(path="/v1/list", items="$.ResponseBody[*].id",
-                                       each="/v1/item/{item}"))  # fmt: skip
+def test_conditional_with_from_answer_sends_validators_only_from_the_items_iterations() -> None:
+    """Each item's request reads the validators its iteration's ReadMemo assigns; the list's
+    request, at the run's level, sends the static headers: no variable is assigned in one
+    scope and read in another (no AWS page settles how that resolves)."""
+    pattern = build(**BODY, conditional=True, path=None,
+                    fan_out=FanOut.from_answer(path="/v1/list", items="$.ResponseBody",
+                                               each="/v1/item/{item}"))  # fmt: skip
+    machine: Any = pattern.state_machine.node.default_child
+    asl = json.loads(_joined(cdk.Stack.of(pattern).resolve(machine.definition_string)))
+    assert "Headers" not in asl["States"]["DownloadList"]["Parameters"]
+    inner = next(s for s in asl["States"].values() if s["Type"] == "Map")["ItemProcessor"]
+    downloads = [s for s in inner["States"].values() if s.get("Resource", "").endswith(
+        "apigateway:invoke")]  # fmt: skip
+    assert [d["Parameters"]["Headers.$"] for d in downloads] == ["$requestHeaders"]
+    assert "ReadMemo" in inner["States"]
+
+
+def _joined(rendered: Any) -> str:
+    """A resolved definition string (``Fn::Join`` of text and references) as text."""
+    if isinstance(rendered, str):
+        return rendered
+    return "".join(p if isinstance(p, str) else "ref" for p in rendered["Fn::Join"][1])
 
 
 def test_page_count_with_a_polite_feature_fetches_its_pages_one_after_another() -> None:
@@ -332,29 +349,33 @@ def test_a_retry_of_every_error_with_conditional_is_refused() -> None:
     )  # fmt: skip
 
 
-def test_a_request_computed_each_run_is_refused_for_validators_and_freshness() -> None:
-    refused(r"respect_expires=True: remembers one resource, but the request is computed",
-            respect_expires=True, path="/v1/day/{scheduled_time:date}")  # fmt: skip
+def test_a_request_that_varies_keeps_its_memory_per_url_not_in_the_state_item() -> None:
+    """Computed each run (a window, an incremental mark) or overridable: ReadMemo by the URL
+    the run asks, after ComputeRequest; no ReadState for the polite features."""
+    for props in (
+        {"respect_expires": True, "conditional": True, "path": "/v1/day/{scheduled_time:date}"},
+        {"path": "/v2/status?datasource=tranquility", "conditional": True,
+         "store": Store.changes_only(), "respect_expires": True,
+         "starts": Starts.scheduled_and_on_demand(overridable_query=["datasource"])},
+    ):  # fmt: skip
+        pattern = build(**{**BODY, **props})
+        machine: Any = pattern.state_machine.node.default_child
+        asl = json.loads(_joined(cdk.Stack.of(pattern).resolve(machine.definition_string)))
+        assert {"ReadMemo", "RememberMemo"} <= set(asl["States"])
+        assert not {"ReadState", "StillFresh", "Remember"} & set(asl["States"])
+        assert "#memo#" in asl["States"]["ReadMemo"]["Arguments"]["Key"]["sk"]["S"]
 
 
-def test_an_overridable_query_is_refused_for_each_feature() -> None:
-    with pytest.raises(DownloaderConfigError) as raised:
-        build(**BODY, path="/v2/status?datasource=tranquility", conditional=True,
-              store=Store.changes_only(), respect_expires=True,
-              starts=Starts.scheduled_and_on_demand(overridable_query=["datasource"]))  # fmt: skip
-    text = str(raised.value)
-    for shown in ("conditional=True", "store='Store.changes_only()'", "respect_expires=True"):
-        assert f"{shown}: keeps one memory per downloader, but an on-demand run may override" in (
-            text
-        )
-    assert "Fix: drop overridable_query, or use a downloader per query." in text
-
-
-def test_backfill_is_refused() -> None:
-    refused(
-        r"store='Store.changes_only\(\)': remembers the newest answer; a backfill",
-        store=Store.changes_only(), backfill=True, path="/v1/day/{scheduled_time:date}",
-    )  # fmt: skip
+def test_a_backfill_keeps_each_past_times_memory_by_its_url() -> None:
+    """A backfill needs a request that follows the scheduled time: each past time asks its
+    own URL and is compared with that URL's memory only (ReadMemo), never with the newest
+    answer in the state item."""
+    pattern = build(**BODY, store=Store.changes_only(), conditional=True, backfill=True,
+                    path="/v1/day/{scheduled_time:date}")  # fmt: skip
+    machine: Any = pattern.state_machine.node.default_child
+    asl = json.loads(_joined(cdk.Stack.of(pattern).resolve(machine.definition_string)))
+    assert {"ReadMemo", "MemoUnchanged", "RememberMemo"} <= set(asl["States"])
+    assert "ReadState" not in asl["States"]
 
 
 @pytest.mark.parametrize(

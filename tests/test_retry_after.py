@@ -236,7 +236,9 @@ def test_the_bounds_themselves_are_accepted() -> None:
         )
 
 
-def test_the_http_task_is_refused_with_the_reason() -> None:
+def test_the_http_task_waits_the_backoff_without_states_of_its_own() -> None:
+    """No proxy hands the headers over: a Retry rule on 429/503, before the policy's
+    (tests/test_http_task_retry_after.py runs it)."""
     stack = cdk.Stack(cdk.App(), "S")
     connection = events.Connection(
         stack, "C",
@@ -244,14 +246,14 @@ def test_the_http_task_is_refused_with_the_reason() -> None:
             "X-Api-Key", cdk.SecretValue.secrets_manager("k")
         ),
     )  # fmt: skip
-    with pytest.raises(
-        DownloaderConfigError, match=r"retry_after='Transport.http_task\(...\)'.*body only"
-    ) as raised:
-        DownloaderPattern(
-            stack, "P", **EVE_PROPS, transport=Transport.http_task(connection),
-            retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
-        )  # fmt: skip
-    assert "Fix: use Transport.api_gateway() (the default)" in str(raised.value)
+    pattern = DownloaderPattern(
+        stack, "P", **EVE_PROPS, transport=Transport.http_task(connection),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
+    )  # fmt: skip
+    text = json.dumps(Template.from_stack(stack).to_json())
+    assert "WaitRetryAfter" not in text and "ComputeRetryAfter" not in text
+    assert '\\"MaxDelaySeconds\\":120' in text
+    del pattern
 
 
 @pytest.mark.parametrize(

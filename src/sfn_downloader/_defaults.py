@@ -40,6 +40,10 @@ ALARM_PERIOD_MINUTES = 5
 REQUEST_SECONDS = 0.3
 """The time a request and its putItem take at the least, to bound the requests a run can make one
 after another within its timeout: a fast third party, as in the cost model's 300 ms run."""
+DOWNLOAD_RETRY_INTERVAL_SECONDS = 2
+"""The download retry policy's first wait (then 4 and 8 s: ``DOWNLOAD_RETRY_BACKOFF_RATE``)."""
+DOWNLOAD_RETRY_BACKOFF_RATE = 2
+"""The download retry policy's backoff rate."""
 DOWNLOAD_TASK_TIMEOUT_SECONDS = 35
 """API Gateway gives up on the integration after 29 s; this bounds a hung call (States.Timeout).
 The HTTP Task's own limit is 60 s per request; 35 s bounds it the same way."""

@@ -9,6 +9,7 @@ from. The features implement ``Downloads`` (a transport), ``Persists`` (the item
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -17,8 +18,8 @@ from urllib.parse import urlencode
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, SCHEDULED_TIME_PATH
-from ._request import HttpRequest
+from ._contract import KEY_PATH, MAP_SCHEDULED_TIME_PATH, REQUEST_PATH_VARIABLE, SCHEDULED_TIME_PATH
+from ._request import QUERY_STRING, HttpRequest
 from ._roles import NO_ANSWER_MEMORY as NO_ANSWER_MEMORY
 from ._roles import NO_STATUS_ACTIONS as NO_STATUS_ACTIONS
 from ._roles import AnswerMemory as AnswerMemory
@@ -362,6 +363,28 @@ class RunParts:
         if self.computed_body is not None:
             request = request.reading_body(self.computed_body)
         return request.reading_computed_query(self.query_path)
+
+    def request_url(self, first_query: Mapping[str, list[str]] | None = None) -> str:
+        """JSONata: the URL of the run's first (or only) request as it is sent, path and
+        encoded query (``first_query`` added: a paginator's first page parameters), computed
+        each run from ``$requestPath`` / ``$requestQuery`` or an on-demand run's query, else a
+        literal: what a request's polite memory is keyed by, and a page loop starts from."""
+        request = self.request
+        given = request.given or request.path
+        extra = dict(first_query or {})
+        path = (
+            f"${REQUEST_PATH_VARIABLE}" if self.computed_path is not None
+            else json.dumps(request.path)
+        )  # fmt: skip
+        if self.query_path is not None:
+            where = self.query_path
+            read = f"$states.input.{where[2:]}" if where.startswith("$.") else where
+            query = f"$merge([{read}, {json.dumps(extra)}])"
+            return f"({QUERY_STRING} $s := $qs({query}); $s ? {path} & '?' & $s : {path})"
+        if self.computed_path is not None:  # the path filled each run, its query as given
+            static = with_query("", {**request.query, **extra})
+            return f"{path} & {json.dumps(static)}" if static else path
+        return json.dumps(with_query(given, extra))
 
 
 class RunShape(Protocol):

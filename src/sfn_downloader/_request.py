@@ -56,6 +56,12 @@ class HttpRequest:
     """A JSON body, as written (it may hold JSONPath tokens, e.g. a cursor)."""
     body_at: str | None = None
     """Where the whole body is (a ``$variable``); replaces ``body``."""
+    static_headers: bool = False
+    """True: the request sends only the downloader's static headers, never the headers a run
+    computes (``$requestHeaders``: a conditional request's validators): a request without a
+    memory of its own, whose state must not read a variable that only another scope assigns
+    (``FanOut.from_answer``'s list, at the run's level, while each item's request assigns its
+    validators in its Map iteration)."""
 
     def with_param(self, name: str, value: str) -> HttpRequest:
         """This request with the query parameter ``name`` read from ``value`` (a token)."""
@@ -87,6 +93,10 @@ class HttpRequest:
         """This request with its whole body read from ``body_at``."""
         return replace(self, body=None, body_at=body_at)
 
+    def without_computed_headers(self) -> HttpRequest:
+        """This request with the static headers only (``static_headers``)."""
+        return replace(self, static_headers=True)
+
     def with_body_value(self, pointer: tuple[str, ...], value: Any) -> HttpRequest:
         """This request with ``value`` set in its body at ``pointer`` (member names from the
         body's root; missing objects on the way are created)."""
@@ -97,6 +107,15 @@ class HttpRequest:
     def has_body(self) -> bool:
         """True when the request carries a body."""
         return self.body is not None or self.body_at is not None
+
+
+QUERY_STRING = (
+    "$qs := function($q) { $join($reduce($keys($q), function($acc, $k) { $append($acc, "
+    "$map($lookup($q, $k), function($v) { $encodeUrlComponent($k) & '=' & "
+    "$encodeUrlComponent($v) })) }, []), '&') };"
+)
+"""JSONata ``$qs(query)``: ``{"a": ["1", "2"], "b": ["x y"]}`` → ``a=1&a=2&b=x%20y``, each name
+and value percent-encoded (``encodeURIComponent``), names in their order."""
 
 
 T = TypeVar("T")

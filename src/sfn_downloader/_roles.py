@@ -79,6 +79,17 @@ class Downloads(Protocol):
         """The download retry policy, as ``add_retry`` keyword arguments."""
         ...
 
+    @property
+    def relays_throttled_answers(self) -> bool:
+        """True when a throttled answer reaches the state machine with its headers (the
+        proxy's marked ``200``); else a throttled request fails its task."""
+        ...
+
+    def retrying_first(self, rule: Mapping[str, Any]) -> Downloads:
+        """These downloads with ``rule`` (``add_retry`` keyword arguments) tried before the
+        retry policy on every task (a Retry's rules are tried in order)."""
+        ...
+
     def static_headers(self) -> dict[str, list[str]]:
         """The headers every request carries, as the task takes them (values are lists)."""
         ...
@@ -346,11 +357,17 @@ class RequestMemories(Protocol):
     outcome)`` is the shape's: where a request the memory spares goes."""
 
     def read(
-        self, scope: Construct, *, url_path: str, time_path: str, then: sfn.State,
-        skip: Callable[[str, str], sfn.State],
+        self, scope: Construct, *, url_path: str | None = None, url: str | None = None,
+        time_path: str, then: sfn.State, skip: Callable[[str, str], sfn.State],
     ) -> sfn.State:  # fmt: skip
         """The states before the download ``then`` of the request whose URL is at
-        ``url_path``: its memory read (and, while it is fresh, ``skip``)."""
+        ``url_path`` (a JSONPath of the state), or is ``url`` (JSONata): its memory read
+        (and, while it is fresh, ``skip``)."""
+        ...
+
+    def outcome(self, scope: Construct, construct_id: str, outcome: str) -> sfn.State:
+        """A run of one request the memory spares: it succeeds with ``outcome`` (``fresh``,
+        ``notModified``, ``unchanged``), saying why nothing was written."""
         ...
 
     def guard(self, task: sfn.TaskStateBase, skip: Callable[[str, str], sfn.State]) -> None:

@@ -217,7 +217,8 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         conditional=props.conditional, store=props.store,
         respect_expires=props.respect_expires, result_selector=props.result_selector,
         on_status=props.on_status, computes_request=timing.active,
-        several_requests=shape.several_requests,
+        several_requests=shape.several_requests, query_overrides=bool(starts.overrides),
+        backfill=props.backfill is True,
         max_fresh=props.max_fresh, rate_seconds=_rate_seconds(expression),
     )  # fmt: skip
     exchange = _exchange(props, shape, request, polite)

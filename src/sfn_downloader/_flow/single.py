@@ -7,6 +7,8 @@ Persist; with ``records``, the answer's records are written first (instead of Pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -58,6 +60,14 @@ class SingleRequest:
             assign=None if raw_first else assign,
         )
         parts.memory.guard(scope, task)
+        memos = parts.request_memos  # a request that varies keeps its memory by its URL
+
+        def skip(suffix: str, outcome: str) -> sfn.State:
+            assert memos is not None
+            return memos.outcome(scope, suffix, outcome)
+
+        if memos is not None:
+            memos.guard(task, skip)
         download: sfn.Chain | sfn.TaskStateBase = task
         if raw_first:
             download = _raw_first(scope, parts, task, f"$.{RESULT_FIELD}")
@@ -70,18 +80,21 @@ class SingleRequest:
         if not keeps_result:
             selected = f"$.{RESULT_FIELD}" if keeps_state else "$"
             if records is not None and not records.keeps_answers:  # records instead of Persist
-                chain = download.next(records.states(scope, under=selected))
+                chain = _store(scope, parts, download, records.states(scope, under=selected),
+                               selected, key, skip)  # fmt: skip
             else:
                 persist = parts.persists.task(
                     scope, "Persist", sort_key=key, attributes=parts.attributes,
                     result_under=f"$.{RESULT_FIELD}" if keeps_state else None,
                 )  # fmt: skip
-                chain = download.next(parts.memory.store(scope, persist, result_path or "$"))
+                chain = _store(scope, parts, download, persist, result_path or "$", key, skip)
                 if records is not None:
                     chain = chain.next(records.states(scope, under=selected))
+            if memos is not None:
+                chain = chain.next(memos.remember(scope, pages=False))
             for state in parts.stored(scope):
                 chain = chain.next(state)
-            return chain
+            return _asked(scope, parts, chain, skip)
         if parts.key_suffix_path is None:
             # The key only reads the Context object: Persist's ResultSelector can write it.
             persist = parts.persists.task(
@@ -89,7 +102,7 @@ class SingleRequest:
                 result_under=f"$.{RESULT_FIELD}", result_selector=parts.persists.key_selector(key),
                 result_path=f"$.{KEY_FIELD}",
             )  # fmt: skip
-            chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
+            chain = _store(scope, parts, download, persist, f"$.{RESULT_FIELD}", key, skip)
         else:
             # A ResultSelector sees only the task's result (putItem's {}), never the state's
             # key suffix: a Pass, which reads the state, writes the stored item's key.
@@ -101,13 +114,15 @@ class SingleRequest:
                 scope, "StoredKey", parameters=parts.persists.key_selector(key),
                 result_path=f"$.{KEY_FIELD}",
             )  # fmt: skip
-            chain = download.next(parts.memory.store(scope, persist, f"$.{RESULT_FIELD}"))
+            chain = _store(scope, parts, download, persist, f"$.{RESULT_FIELD}", key, skip)
             chain = chain.next(stored_key)
         if records is not None:  # keep_answers=False is refused here (checked)
             chain = chain.next(records.states(scope, under=f"$.{RESULT_FIELD}"))
+        if memos is not None:
+            chain = chain.next(memos.remember(scope, pages=False))
         for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
             chain = chain.next(state)
-        return chain
+        return _asked(scope, parts, chain, skip)
 
     def request_paths(self, request: Request) -> tuple[str, ...]:
         """The one literal path: the task grants it itself."""
@@ -121,6 +136,43 @@ class SingleRequest:
     def exchange(self, request: Request) -> Exchange:
         """The path's own query parameters; no header of its own."""
         return Exchange(query_names=tuple(request.query))
+
+
+def _store(
+    scope: Construct, parts: RunParts, download: sfn.IChainable,
+    store: sfn.TaskStateBase | sfn.Chain, selected: str, key: str,
+    skip: Callable[[str, str], sfn.State],
+) -> sfn.Chain:  # fmt: skip
+    """``download`` → the polite states before the answer is stored → ``store`` (Persist, or
+    the records): the state item's memory (``parts.memory``), or the request's own
+    (``parts.request_memos``)."""
+    memos = parts.request_memos
+    if memos is None:
+        if isinstance(store, sfn.Chain):  # records: no memory of the answer
+            return sfn.Chain.start(download).next(store)
+        return sfn.Chain.start(download).next(parts.memory.store(scope, store, selected))
+    stored = sfn.Chain.start(store)
+    before = memos.before_store(
+        scope, selected_path=selected, time_path=SCHEDULED_TIME_PATH, stored_key=key,
+        then=stored.start_state, skip=skip, pages=False,
+    )  # fmt: skip
+    chain = sfn.Chain.start(download).next(before)
+    return sfn.Chain.custom(chain.start_state, stored.end_states, stored)
+
+
+def _asked(
+    scope: Construct, parts: RunParts, chain: sfn.Chain, skip: Callable[[str, str], sfn.State]
+) -> sfn.Chain:
+    """With a request's own memory, ``ReadMemo`` first: the memory of the URL the run asks
+    (computed each run, or overridden), and while it is fresh no request at all."""
+    memos = parts.request_memos
+    if memos is None:
+        return chain
+    read = memos.read(
+        scope, url=parts.request_url(), time_path=SCHEDULED_TIME_PATH,
+        then=chain.start_state, skip=skip,
+    )  # fmt: skip
+    return sfn.Chain.custom(read, chain.end_states, chain)
 
 
 def _raw_first(scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where: str) -> sfn.Chain:

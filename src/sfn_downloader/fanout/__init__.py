@@ -160,17 +160,6 @@ class FanOut:
         """The paths (or the template and its values): concrete, unique, small enough."""
         problems: list[Problem] = []
         targets = self.targets(context.path, problems)
-        if self.answer is not None and context.exchange.computed_headers:
-            problems.append(Problem(
-                "conditional", True,
-                "sends each path's validators in the request headers the downloads read from "
-                "one variable ($requestHeaders), which FanOut.from_answer's list request reads "
-                "at the run's level and each item's request would assign in its iteration: no "
-                "AWS page says how a name assigned in both scopes resolves (\"Passing data "
-                "between states with variables\", Variable scope).",
-                "use FanOut.paths or FanOut.path_values, or Store.changes_only() / "
-                "respect_expires (they send no header).",
-            ))  # fmt: skip
         if context.overridable_query and not isinstance(context.overridable_query, str):
             requests = targets
             if self.answer is not None:  # each item's request: ``each``, its defaults

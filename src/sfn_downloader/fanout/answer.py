@@ -131,7 +131,11 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
         start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
         return start.start_state, check_list
     request = parts.request
-    download = parts.downloads.task(scope, "DownloadList", request.http(), result_path=RAW_PATH)
+    # The list keeps no memory: its request never reads the validators each item's request
+    # assigns in its own iteration (a variable of another scope).
+    download = parts.downloads.task(
+        scope, "DownloadList", request.http().without_computed_headers(), result_path=RAW_PATH
+    )
     waits = parts.server_waits
     if waits is not None:  # a throttled list waits what the server asks, as any request
         waits.around(scope, "DownloadList", download, raw_path=RAW_PATH, prefix="List").next(listed)

@@ -43,7 +43,6 @@ from .._contract import (
     QUERY_ATTRIBUTE_PATH,
     RAW_PATH,
     REQUEST_FIELD,
-    REQUEST_PATH_VARIABLE,
     RETRY_AFTER_FIELD,
     STORED_PATH,
     UNMAPPED_QUERY_ERROR,
@@ -340,15 +339,7 @@ def _first_request(
                 }
             ),
         )
-    path = f"${REQUEST_PATH_VARIABLE}" if parts.computed_path is not None else string(request.path)
-    if parts.query_path is not None:
-        query = f"$merge([{_jsonata_read(parts.query_path)}, {json.dumps(dict(first_query))}])"
-        url = f"({QUERY_STRING} $s := $qs({query}); $s ? {path} & '?' & $s : {path})"
-    elif parts.computed_path is not None:  # the path filled each run, its query as given
-        static = with_query("", {**request.query, **first_query})
-        url = f"{path} & {string(static)}" if static else path
-    else:
-        url = string(with_query(given, first_query))
+    url = parts.request_url(first_query)
     paging_field = f", {string(PAGING_FIELD)}: {json.dumps(dict(paging))}" if paging else ""
     request_of = parts.downloads.request_from_url("$url")
     if body:
@@ -369,21 +360,6 @@ def _first_request(
         scope, "FirstRequest", outputs=outputs,
         assign=dict(fold.start) if fold is not None else None,
     )  # fmt: skip
-
-
-def _jsonata_read(path: str) -> str:
-    """A JSONPath into the state (``$.query``, set by the query overrides) read in JSONata
-    (``$states.input.query``); a variable (``$requestQuery``) as it is."""
-    return f"$states.input.{path[2:]}" if path.startswith("$.") else path
-
-
-QUERY_STRING = (
-    "$qs := function($q) { $join($reduce($keys($q), function($acc, $k) { $append($acc, "
-    "$map($lookup($q, $k), function($v) { $encodeUrlComponent($k) & '=' & "
-    "$encodeUrlComponent($v) })) }, []), '&') };"
-)
-"""JSONata ``$qs(query)``: ``{"a": ["1", "2"], "b": ["x y"]}`` → ``a=1&a=2&b=x%20y``, each name
-and value percent-encoded (``encodeURIComponent``), names in their order."""
 
 
 def _from_state(parts: RunParts, body_in_state: bool = False) -> HttpRequest:
@@ -514,7 +490,10 @@ def build_collect(
             }
         ),
     )
-    download = downloads.task(scope, "DownloadList", _from_state(parts), result_path=RAW_PATH)
+    # The list keeps no memory: it never reads validators an item's iteration assigns.
+    download = downloads.task(
+        scope, "DownloadList", _from_state(parts).without_computed_headers(), result_path=RAW_PATH
+    )
     more_items = "" if limit is None else f" and $count($found) < {limit}"
     collect = sfn.Pass.jsonata(
         scope,

@@ -80,6 +80,8 @@ class PoliteRun(RunFeature):
         max_fresh: Duration | None = None,
         rate_seconds: int | None = None,
         several_requests: bool = False,
+        query_overrides: bool = False,
+        backfill: bool = False,
     ) -> None:
         self.conditional = bool(conditional)
         self.store = store or Store.every_answer()
@@ -90,8 +92,19 @@ class PoliteRun(RunFeature):
         self._max_fresh = max_fresh
         self._rate_seconds = rate_seconds
         self.several_requests = several_requests
-        """True for a fan-out or pagination: one memory per request (``memos``), not the state
-        item's one."""
+        """True for a fan-out or pagination."""
+        self.per_request = (
+            several_requests or query_overrides or backfill
+            or (computes_request and (self.conditional or self.respect_expires))
+        )  # fmt: skip
+        """True when each distinct request keeps its own memory (``memos``), not the state
+        item's one: a run of several requests (a fan-out, pages); one request an on-demand
+        run may override (``overridable_query``: another query's answer is never compared)
+        or that a backfill runs for past times (each past time asks its own URL, compared only
+        with that URL's memory: a backfill needs a request that follows the scheduled time);
+        one request computed each run (time placeholders, a window, an incremental mark) with
+        validators or freshness, which belong to one URL. ``Store.changes_only()`` alone on a
+        computed request compares with the last stored answer, in the state item."""
 
     @property
     def max_fresh_millis(self) -> int:
@@ -116,8 +129,8 @@ class PoliteRun(RunFeature):
     @property
     def reads_state(self) -> bool:
         """True when a run reads the state item first (every polite feature does, on a run of
-        one request; a run of several reads each request's memory where it is made)."""
-        return self.active and not self.several_requests
+        one fixed request; otherwise each request reads its own memory where it is made)."""
+        return self.active and not self.per_request
 
     @property
     def request_headers(self) -> tuple[str, ...]:
@@ -136,32 +149,6 @@ class PoliteRun(RunFeature):
         if not self.active:
             return
         yield from self.store.check(self._result_selector)
-        on = [name for name in ("conditional", "store", "respect_expires") if self._on(name)]
-        shown = {name: self._shown(name) for name in on}
-        if context.query_overrides:
-            for name in on:
-                yield Problem(
-                    name, shown[name],
-                    "keeps one memory per downloader, but an on-demand run may override the "
-                    "query (overridable_query): another query's answer would be compared.",
-                    "drop overridable_query, or use a downloader per query.",
-                )  # fmt: skip
-        if context.backfill:
-            for name in on:
-                yield Problem(
-                    name, shown[name],
-                    "remembers the newest answer; a backfill runs past times, which must "
-                    "neither be skipped nor compared with it.",
-                    "drop backfill, or use a second downloader for the backfill.",
-                )  # fmt: skip
-        for name in ("conditional", "respect_expires"):
-            if self._on(name) and self._computes_request and not context.several_requests:
-                yield Problem(
-                    name, True,
-                    "remembers one resource, but the request is computed each run (time "
-                    "placeholders, window or incremental): each run asks for another one.",
-                    f"drop {name} (Store.changes_only() works with computed requests).",
-                )  # fmt: skip
         if self.conditional:
             yield from self._check_conditional(context)
 
@@ -207,16 +194,6 @@ class PoliteRun(RunFeature):
                         f"{list(context.transport.retryable_errors[:2])}.",
                     )  # fmt: skip
 
-    def _on(self, name: str) -> bool:
-        return {
-            "conditional": self.conditional,
-            "store": self.changes_only,
-            "respect_expires": self.respect_expires,
-        }[name]
-
-    def _shown(self, name: str) -> object:
-        return repr(self.store) if name == "store" else True
-
     def download_assign(self) -> dict[str, Any]:
         """What the download keeps of the raw answer: its headers."""
         return {f"{ANSWER_HEADERS_VARIABLE}.$": "$.Headers"} if self.active else {}
@@ -239,7 +216,7 @@ class PoliteRun(RunFeature):
         download keeps for it."""
         if not self.active:
             return parts
-        if self.several_requests:
+        if self.per_request:
             memos = RequestMemos(
                 built.memory, conditional=self.conditional, changes_only=self.changes_only,
                 respect_expires=self.respect_expires, max_fresh_millis=self.max_fresh_millis,
@@ -258,9 +235,9 @@ class PoliteRun(RunFeature):
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``[StillFresh] → [ComputeHeaders] → run`` (a run of several requests: ``run``, each
-        request reads its own memory)."""
-        if self.several_requests:
+        """``[StillFresh] → [ComputeHeaders] → run`` (memories per request: ``run``, each
+        request reads its own)."""
+        if self.per_request:
             return run
         return self.before_request(scope, run, built.downloads.static_headers())
 

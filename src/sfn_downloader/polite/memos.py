@@ -51,6 +51,7 @@ from .._contract import (
     ANSWER_TEXT_VARIABLE,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
+    FRESH_UNTIL_KEY,
     HASH_CHUNK,
     LAST_MODIFIED_ATTRIBUTE,
     MEMO_FOR_VARIABLE,
@@ -64,16 +65,19 @@ from .._contract import (
     NEXT_ATTRIBUTE,
     NOT_MODIFIED_STATUS,
     OUTCOME_FRESH,
+    OUTCOME_KEY,
     OUTCOME_NOT_MODIFIED,
     OUTCOME_UNCHANGED,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
+    REASON_KEY,
     REMEMBERED_FOR_ATTRIBUTE,
     REMEMBERED_ORDER_ATTRIBUTE,
     REQUEST_FIELD,
     REQUEST_HEADERS_VARIABLE,
     RESULT_HASH_ATTRIBUTE,
     RETRY_AFTER_FIELD,
+    SCHEDULED_TIME_KEY,
     STORED_AT_ATTRIBUTE,
     URL_FIELD,
 )
@@ -136,12 +140,16 @@ class RequestMemos:
         self._static_headers = dict(static_headers)
 
     def read(
-        self, scope: Construct, *, url_path: str, time_path: str, then: sfn.State, skip: Skip
-    ) -> sfn.State:
-        """``ReadMemo`` (the memory of the request whose URL is at ``url_path``) → [``MemoFresh``:
-        a deadline after the scheduled time at ``time_path`` → ``skip("Fresh", "fresh")``] →
-        ``then`` (the download)."""
-        key = "{% " + memo_key(_jsonata(url_path)) + " %}"
+        self, scope: Construct, *, url_path: str | None = None, url: str | None = None,
+        time_path: str, then: sfn.State, skip: Skip,
+    ) -> sfn.State:  # fmt: skip
+        """``ReadMemo`` (the memory of the request whose URL is at ``url_path``, or is the
+        JSONata ``url``) → [``MemoFresh``: a deadline after the scheduled time at
+        ``time_path`` → ``skip("Fresh", "fresh")``] → ``then`` (the download)."""
+        if url is None:
+            assert url_path is not None, "a request's URL: url_path or url"
+            url = _jsonata(url_path)
+        key = "{% " + memo_key(url) + " %}"
         item = "$states.result.Item"
         assign = {
             MEMO_VARIABLE: f"{{% $exists({item}) ? {item} : {{}} %}}",
@@ -174,6 +182,20 @@ class RequestMemos:
         fresh.otherwise(then)
         read.next(fresh)
         return read
+
+    def outcome(self, scope: Construct, construct_id: str, outcome: str) -> sfn.State:
+        """A run of one request the memory spares: ``{outcome, reason, scheduledTime}``, the
+        output a run whose memory is the state item's gives (``_run.py``, ``expires.py``)."""
+        outputs = {
+            OUTCOME_KEY: outcome,
+            REASON_KEY: _REASONS[outcome],
+            SCHEDULED_TIME_KEY: f"{{% $states.context.Execution.Input.{SCHEDULED_TIME_KEY} %}}",
+        }
+        if outcome == OUTCOME_FRESH:
+            outputs[FRESH_UNTIL_KEY] = (
+                f"{{% $fromMillis($number(${MEMO_VARIABLE}.{FRESH_UNTIL_ATTRIBUTE}.N)) %}}"
+            )
+        return sfn.Pass.jsonata(scope, construct_id, outputs=outputs)
 
     def guard(self, task: sfn.TaskStateBase, skip: Skip) -> None:
         """With ``conditional``: ``ApiGateway.304`` → ``skip("NotModified", "notModified")``.
@@ -308,6 +330,16 @@ class RequestMemos:
             ),
             when_not_applied=kept, sort_key=sfn.JsonPath.string_at(f"${MEMO_KEY_VARIABLE}"),
         )  # fmt: skip
+
+
+_REASONS = {
+    OUTCOME_FRESH: "The last stored answer is still fresh (Cache-Control max-age or Expires): "
+    "no request was made, nothing was written.",
+    OUTCOME_NOT_MODIFIED: "The API answered 304 Not Modified to the conditional request: "
+    "nothing was written.",
+    OUTCOME_UNCHANGED: "The selected result equals the last stored one: nothing was written.",
+}
+"""Why a run of one request the memory spares wrote nothing (as the state item's memory says)."""
 
 
 def _millis(time_path: str) -> str:

@@ -40,6 +40,11 @@ from .._contract import (
     RETRY_AFTER_TOO_LONG_ERROR,
     THROTTLED_HEADER,
 )
+from .._defaults import (
+    DOWNLOAD_RETRY_BACKOFF_RATE,
+    DOWNLOAD_RETRY_INTERVAL_SECONDS,
+    DOWNLOAD_TASK_TIMEOUT_SECONDS,
+)
 from .._parts import Built, CheckContext, RunFeature, RunParts
 from ..errors import Problem
 
@@ -171,14 +176,72 @@ class RetryAfter(RunFeature):
             yield Problem("retry_after.max_waits", waits, "is not an integer from 1 to 10.",
                           "pass e.g. max_waits=3.")  # fmt: skip
         if not context.transport.relays_throttled_answers:
+            yield from self._check_backoff_only(context)
+
+    def _check_backoff_only(self, context: CheckContext) -> Iterator[Problem]:
+        """Without a proxy (the HTTP Task) a throttled request fails its task, and no AWS page
+        says the failure's cause holds the answer's headers: what reads a header is refused,
+        and the run's timeout must hold every backoff wait."""
+        why = (
+            "is read from the throttled answer's headers, and the HTTP Task hands a failed "
+            "request to the state machine as States.Http.StatusCode.<status> with no "
+            'document saying its cause holds them ("Call HTTPS APIs in Step Functions '
+            'workflows"; asked in scripts/verify_on_aws.py throttled-answers): with the HTTP '
+            "Task, retry_after waits the retry policy's backoff."
+        )
+        for prop, value in (
+            ("reset_header", self.reset_header),
+            ("remaining_header", self.remaining_header),
+            ("limited_statuses", list(self.limited_statuses)
+             if isinstance(self.limited_statuses, tuple) and self.limited_statuses else None),
+        ):  # fmt: skip
+            if value:
+                yield Problem(f"retry_after.{prop}", value, why,
+                              f"drop {prop}, or use Transport.api_gateway() (the default), "
+                              "whose proxy hands the headers over.")  # fmt: skip
+        timeout = context.timeout_seconds
+        if timeout is None:
+            return
+        given = context.retry
+        waits = self.backoff_waits(
+            {"interval": given.interval, "backoff_rate": given.backoff_rate}
+            if given is not None
+            else {"interval": Duration.seconds(DOWNLOAD_RETRY_INTERVAL_SECONDS),
+                  "backoff_rate": DOWNLOAD_RETRY_BACKOFF_RATE}
+        )  # fmt: skip
+        around = _REQUESTS_AROUND * DOWNLOAD_TASK_TIMEOUT_SECONDS
+        if sum(waits) + around > timeout:
+            shown = " + ".join(f"{w:g}" for w in waits)
             yield Problem(
-                "retry_after", "Transport.http_task(...)",
-                "needs the throttled answer's headers, and the HTTP Task hands a failed "
-                "request to the state machine with its body only (no document says its cause "
-                "holds Retry-After), with no proxy in between to hand them over.",
-                "use Transport.api_gateway() (the default), or drop retry_after (the retry "
-                "policy's backoff then applies).",
+                "retry_after.max_waits", self.max_waits,
+                f"cannot fit the run: its backoff waits up to {shown} s = {sum(waits):g} s, + "
+                f"{_REQUESTS_AROUND} x {DOWNLOAD_TASK_TIMEOUT_SECONDS} s for the requests "
+                f"around them = {sum(waits) + around:g} s > the run's timeout of {timeout:g} s.",
+                "lower max_waits or max_wait, or raise timeout (Standard runs may last longer).",
             )  # fmt: skip
+
+    def backoff_waits(self, retry: Mapping[str, Any]) -> list[float]:
+        """The longest wait before each retry of a throttled request without its headers:
+        the retry policy's interval and backoff rate, each at most ``max_wait``
+        (``MaxDelaySeconds``), ``max_waits`` of them."""
+        interval = _seconds(retry.get("interval"), 1)
+        rate = float(retry.get("backoff_rate") or 2)
+        cap = self.max_wait_seconds
+        return [min(interval * rate**k, cap) for k in range(self.max_waits)]
+
+    def backoff_rule(self, retry: Mapping[str, Any], errors: Sequence[str]) -> dict[str, Any]:
+        """The Retry rule a throttled request meets through the HTTP Task: the policy's
+        interval and backoff, ``max_waits`` attempts, each wait at most ``max_wait``, full
+        jitter ("Handling errors in Step Functions workflows": ``MaxDelaySeconds``,
+        ``JitterStrategy``)."""
+        return {
+            "errors": list(errors),
+            "interval": Duration.seconds(_seconds(retry.get("interval"), 1)),
+            "backoff_rate": float(retry.get("backoff_rate") or 2),
+            "max_attempts": self.max_waits,
+            "max_delay": self.max_wait,
+            "jitter_strategy": sfn.JitterType.FULL,
+        }
 
     def _check_max_wait(self, context: CheckContext) -> Iterator[Problem]:
         wait = self.max_wait
@@ -215,7 +278,14 @@ class RetryAfter(RunFeature):
             )  # fmt: skip
 
     def around(self, parts: RunParts, built: Built) -> RunParts:
-        """The waits, wired by the shape around each download."""
+        """The waits, wired by the shape around each download; without a proxy that hands
+        a throttled answer over (the HTTP Task), a Retry rule on every download, before the
+        retry policy: the backoff, ``max_waits`` times, each wait at most ``max_wait``."""
+        downloads = built.downloads
+        if not downloads.relays_throttled_answers:
+            errors = [downloads.status_error(status) for status in RETRY_AFTER_STATUSES]
+            rule = self.backoff_rule(downloads.retry_kwargs(), errors)
+            return replace(parts, downloads=parts.downloads.retrying_first(rule))
         waits = self.bind(
             retry=built.downloads.retry_kwargs(), status_error=built.downloads.status_error,
             timeout_seconds=built.timeout_seconds,

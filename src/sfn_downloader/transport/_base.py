@@ -7,6 +7,7 @@ uses (``Downloads``), the transport's grants, and what the state machine must kn
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_header_name
+from .._defaults import DOWNLOAD_RETRY_BACKOFF_RATE, DOWNLOAD_RETRY_INTERVAL_SECONDS
 from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest, RequestForm
 from .._states import retry_kwargs
@@ -58,9 +60,9 @@ def default_download_retry(errors: Sequence[str]) -> sfn.RetryProps:
     """
     return sfn.RetryProps(
         errors=list(errors),
-        interval=Duration.seconds(2),
+        interval=Duration.seconds(DOWNLOAD_RETRY_INTERVAL_SECONDS),
         max_attempts=3,
-        backoff_rate=2,
+        backoff_rate=DOWNLOAD_RETRY_BACKOFF_RATE,
         max_delay=Duration.seconds(30),
         jitter_strategy=sfn.JitterType.FULL,
     )
@@ -231,6 +233,9 @@ class BoundTransport(ABC):
 
     request_form: RequestForm = RequestForm()
     """How this transport's tasks read a request computed each run (its ``Transport``'s)."""
+    relays_throttled_answers: bool = False
+    """True when a throttled answer reaches the state machine with its headers (its
+    ``Transport``'s)."""
 
     def __init__(
         self,
@@ -246,6 +251,7 @@ class BoundTransport(ABC):
         self._retry = retry
         self._retryable_errors = tuple(retryable_errors)
         self._status_error = status_error
+        self._first_retry: dict[str, Any] | None = None
 
     @property
     def api(self) -> apigw.RestApi | None:
@@ -299,8 +305,19 @@ class BoundTransport(ABC):
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
+        if self._first_retry is not None:
+            task.add_retry(**self._first_retry)
         task.add_retry(**self.retry_kwargs())
         return task
+
+    def retrying_first(self, rule: Mapping[str, Any]) -> BoundTransport:
+        """A copy of these downloads whose tasks try ``rule`` (``add_retry`` keyword
+        arguments) before the retry policy: a Retry's rules are tried in order, the first
+        whose ``ErrorEquals`` matches applies ("Handling errors in Step Functions
+        workflows", Retrying after an error)."""
+        copied = copy.copy(self)
+        copied._first_retry = dict(rule)
+        return copied
 
     def retry_kwargs(self) -> dict[str, Any]:
         """The user's policy replaces the default; without ``errors`` it keeps the retryable

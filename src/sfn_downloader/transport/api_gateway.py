@@ -210,6 +210,9 @@ def _check_throttling(rate: object, burst: object, in_flight: int) -> Iterator[P
 class ApiGatewayDownloads(BoundTransport):
     """The proxy's download tasks (``CallApiGatewayRestApiEndpoint``) and grants."""
 
+    relays_throttled_answers = True
+    """Its proxy answers a throttled request as a marked ``200`` with the headers."""
+
     def __init__(
         self,
         *,
@@ -364,7 +367,7 @@ class ApiGatewayDownloads(BoundTransport):
             method=tasks.HttpMethod(request.method),
             api_path=request.path,
             query_parameters=query_input,
-            headers=self._headers(),
+            headers=self._headers(static=request.static_headers),
             request_body=_body(request),
             auth_type=tasks.AuthType.IAM_ROLE,
             result_selector=result_selector,
@@ -381,9 +384,10 @@ class ApiGatewayDownloads(BoundTransport):
             values[self._auth_header.header_name] = [f"${{{AUTH_VALUE_SUBSTITUTION}}}"]
         return values
 
-    def _headers(self) -> sfn.TaskInput | None:
-        """The static headers; with headers computed each run, ``$requestHeaders``."""
-        if self._computed_headers:
+    def _headers(self, *, static: bool = False) -> sfn.TaskInput | None:
+        """The static headers; with headers computed each run, ``$requestHeaders`` (unless
+        the request takes the ``static`` ones only)."""
+        if self._computed_headers and not static:
             return sfn.TaskInput.from_json_path_at(f"${REQUEST_HEADERS_VARIABLE}")
         values = self.static_headers()
         return sfn.TaskInput.from_object(values) if values else None
