@@ -11,7 +11,8 @@ and every call is a boto3 call a test can stub. It holds:
 
 * ``Echo``: a Lambda function behind a function URL (auth NONE) that answers with what it
   received: the raw path and query string and the headers. It stands in for the third party;
-  ``?big=1`` makes it answer 300 KiB, ``?throttle=1`` a ``429`` with ``Retry-After: 7``.
+  ``?big=1`` makes it answer 300 KiB, ``?throttle=1`` a ``429`` with ``Retry-After: 7``,
+  ``?gzip=1`` a gzip body with ``Content-Encoding: gzip`` whatever was asked.
 * ``Proxy``: a REGIONAL REST API shaped like the construct's proxy: ``{proxy+}`` ANY method,
   AWS_IAM authorization, HTTP_PROXY to the echo, ``X-Api-Key`` mapped onto ``Authorization``.
 * ``Connection``: an EventBridge API-key connection for the HTTP Task; ``Role``: the role the
@@ -83,6 +84,7 @@ QUESTIONS = (
     "alarm-key-source-arn",
     "header-value-quote",
     "query-secret",
+    "compressed-answer",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -123,6 +125,12 @@ def handler(event, context):
     }
     if "big=1" in (event.get("rawQueryString") or ""):
         body["padding"] = "x" * (300 * 1024)
+    if "gzip=1" in (event.get("rawQueryString") or ""):
+        import base64, gzip
+        packed = gzip.compress(json.dumps({"compressed": True}).encode())
+        coded = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        return {"statusCode": 200, "isBase64Encoded": True, "headers": coded,
+                "body": base64.b64encode(packed).decode()}
     if "throttle=1" in (event.get("rawQueryString") or ""):
         return {"statusCode": 429, "body": json.dumps({"message": "slow down"}),
                 "headers": {"Content-Type": "application/json", "Retry-After": "7"}}
@@ -1210,6 +1218,38 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             }
         return results
 
+    def compressed_answer(probe: Probe) -> Any:
+        """A server that gzips whatever was asked (``?gzip=1``: ``Content-Encoding: gzip``,
+        the body gzip bytes, sent as binary by the function URL). Through the HTTP Task: does
+        the task fail (a body that is not a valid string, "Unsupported HTTP Task responses"),
+        decompress it, or pass it on, and is ``Content-Encoding`` still in ``Headers``? Through
+        the proxy (``apigateway:invoke``, API Gateway passing a compressed integration response
+        through, "Receive an API response with a compressed payload"): what ``ResponseBody`` is
+        a binary body made into, and does ``Content-Encoding`` reach ``Headers``? The construct
+        fails the run (``Downloader.CompressedAnswer``) on a ``Content-Encoding`` other than
+        ``identity`` before anything is stored, whatever the answers are."""
+
+        def shown(answer: dict[str, Any]) -> dict[str, Any]:
+            output = answer["output"] or {}
+            headers = output.get("Headers") or {}
+            coding = [v for k, v in headers.items() if k.lower() == "content-encoding"]
+            body = output.get("ResponseBody")
+            return {
+                "status": answer["status"],
+                "error": answer["error"],
+                "cause": answer["cause"],
+                "Content-Encoding": coding[0] if coding else "<absent>",
+                "ResponseBody": body if isinstance(body, dict | list) else repr(body)[:200],
+            }
+
+        params = {"ApiEndpoint": f"{echo}/gz?gzip=1", "Method": "GET", "Authentication": http_auth}
+        through_task = probe.run("http-gzip", machine(task(http, params)))
+        through_proxy = probe.run(
+            "invoke-gzip",
+            machine(task(apigw, invoke(host, "v1/gz", QueryParameters={"gzip": ["1"]}))),
+        )
+        return {"http task": shown(through_task), "apigateway:invoke": shown(through_proxy)}
+
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
@@ -1234,6 +1274,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "alarm-key-source-arn": alarm_key_source_arn,
         "header-value-quote": header_value_quote,
         "query-secret": query_secret,
+        "compressed-answer": compressed_answer,
     }
 
 

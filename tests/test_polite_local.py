@@ -198,6 +198,24 @@ def test_a_fresh_answer_means_no_request_until_it_expires(
         upstream.script(default=Answer())
 
 
+def test_freshness_headers_are_read_whatever_the_case_of_their_names(
+    polite: Scenario, upstream: Upstream
+) -> None:
+    """``cache-control``, ``age`` and ``expires`` as an HTTP/2 server writes them (RFC 9113,
+    8.2.1: lower case only): read as their registered spellings are (issue 25, item 12)."""
+    for runner in runner_for(polite, upstream, "All"):
+        upstream.script(Answer(200, {"players": 5}, {"cache-control": "max-age=150", "age": "30"}))
+        assert runner.run(T[0]).succeeded
+        assert state(runner, "all")["freshUntil"] == millis(T[0]) + 120_000  # 150 s - 30 s
+        assert runner.run(T[1]).output["outcome"] == "fresh"
+        upstream.script(Answer(200, {"players": 6}, {"expires": "Fri, 27 Nov 2026 05:35:30 GMT"}))
+        assert runner.run(T[2]).succeeded  # 05:32 is past 05:32:00: asked again
+        assert state(runner, "all")["freshUntil"] == millis("2026-11-27T05:35:30Z")
+        assert runner.run(T[3]).output["outcome"] == "fresh"
+        assert len(upstream.requests) == 1  # since the second script: 05:33 asked nothing
+        upstream.script(default=Answer())
+
+
 def test_no_start_nor_header_can_make_an_answer_fresh_for_long(
     polite: Scenario, upstream: Upstream
 ) -> None:

@@ -162,6 +162,27 @@ def test_without_a_header_the_retry_policy_backoff_applies(
     assert "no Retry-After" in execution.cause
 
 
+@pytest.mark.parametrize("name", ["RETRY-AFTER", "Retry-after"])
+def test_a_third_spelling_of_retry_after_is_not_passed_on_by_the_proxy(
+    runners: dict[str, LocalRunner], upstream: Upstream, name: str
+) -> None:
+    """The limit, kept (issue 25, item 12): a non-proxy integration maps a header by its exact
+    name ("Amazon API Gateway important notes": header names are case-sensitive in mappings),
+    and the proxy maps the two spellings servers write (``Retry-After``, HTTP/1.1's usual one,
+    and ``retry-after``, HTTP/2's only one, RFC 9113 8.2.1). ``RETRY-AFTER`` reaches no state:
+    the answer counts as one without the header, and the retry policy's backoff applies."""
+    runner, when = runners["Status"], fresh_time()
+    waits = len(runner.waits)
+    upstream.script(default=Answer(429, SLOW_DOWN, headers={name: "3"}))
+    execution = runner.run(when)
+    assert (execution.status, execution.error) == ("FAILED", "ApiGateway.429")
+    backoff = runner.waits[waits:]  # 2-4-8 s with full jitter, not the server's 3 s
+    assert len(backoff) == 3 and all(
+        0 <= wait <= bound for wait, bound in zip(backoff, (2, 4, 8), strict=True)
+    )
+    assert "no Retry-After" in (execution.cause or "")
+
+
 @pytest.mark.parametrize("name", ["X-RateLimit-Reset", "x-ratelimit-reset"])
 def test_the_reset_header_gives_the_epoch_second_to_wait_for(
     runners: dict[str, LocalRunner], upstream: Upstream, name: str

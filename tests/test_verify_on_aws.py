@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -109,6 +111,10 @@ def test_the_echo_answers_what_it_received(verify: ModuleType) -> None:
     assert len(big["padding"]) == 300 * 1024
     throttled = namespace["handler"]({**event, "rawQueryString": "throttle=1"}, None)
     assert (throttled["statusCode"], throttled["headers"]["Retry-After"]) == (429, "7")
+    packed = namespace["handler"]({**event, "rawQueryString": "gzip=1"}, None)
+    assert (packed["headers"]["Content-Encoding"], packed["isBase64Encoded"]) == ("gzip", True)
+    unpacked = gzip.decompress(base64.b64decode(packed["body"]))
+    assert json.loads(unpacked) == {"compressed": True}
 
 
 def test_deploy_waits_for_the_stack_and_returns_its_outputs(verify: ModuleType) -> None:
@@ -440,6 +446,28 @@ def test_assign_result_path_shows_what_assign_saw_with_each_result_path(
     assert first["ResultPath"] is None and second["ResultPath"] == "$.result"
     assert first["Assign"] == second["Assign"] == {"whole.$": "$"}
     assert "ResultSelector" not in first and "ResultSelector" not in second
+
+
+def test_compressed_answer_asks_both_transports_what_a_gzip_body_becomes(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    add_sync_run(sfn_stubbed[1], ARN % "http-gzip", definitions, error="States.Runtime")
+    garbled = {"StatusCode": 200, "Headers": {"content-encoding": ["gzip"]}, "ResponseBody": "\x1f"}
+    add_sync_run(sfn_stubbed[1], ARN % "invoke-gzip", definitions, garbled)
+
+    result = ask(verify, "compressed-answer", {}, sfn_stubbed)
+
+    assert result == {
+        "http task": {"status": "FAILED", "error": "States.Runtime", "cause": "as AWS said",
+                      "Content-Encoding": "<absent>", "ResponseBody": "None"},
+        "apigateway:invoke": {"status": "SUCCEEDED", "error": None, "cause": None,
+                              "Content-Encoding": ["gzip"], "ResponseBody": "'\\x1f'"},
+    }  # fmt: skip
+    http_task, invoke = (d["States"]["Probe"] for d in definitions.definitions())
+    assert http_task["Parameters"]["ApiEndpoint"].endswith("/gz?gzip=1")
+    assert invoke["Resource"] == "arn:aws:states:::apigateway:invoke"
+    assert invoke["Parameters"]["QueryParameters"] == {"gzip": ["1"]}
 
 
 def test_assign_no_match_shows_what_each_body_assigned(
@@ -818,6 +846,8 @@ def test_main_asks_every_question_then_deletes_everything(
             cw_stub.add_response("describe_alarm_history", {"AlarmHistoryItems": items})
         run({"ResponseBody": {"headers": {"X-Probe-Quote": "it's"}}})  # backslash; doubled refused
         run({"ResponseBody": {"rawQueryString": "q=London&appid=pk%2B%2F%3D~%C3%A9"}})
+        run(error="States.Runtime")  # compressed-answer: the HTTP Task, then the proxy
+        run({"ResponseBody": "\x1f", "Headers": {"Content-Encoding": ["gzip"]}, "StatusCode": 200})
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]
