@@ -936,7 +936,8 @@ def build_composed_requests(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
     pages x an hourly window; listed feeds with a mark each in a Distributed Map; a paginated
     list whose items are asked with a window, every request waited on; page_count with a
     window, a mark and waits; GitHub's Link pages with since, rate limits, an ETag a page, records
-    and an archive of every page; an HTTP Task fan-out with a window."""
+    and an archive of every page; an HTTP Task fan-out with a window and waits; one request
+    with a mark and validators; on-demand overrides of windowed pages and of a fan-out."""
     hourly = Window.last(cdk.Duration.hours(1))
     waits = RetryAfter(max_wait=cdk.Duration.minutes(1))
     since = Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
@@ -988,9 +989,30 @@ def build_composed_requests(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         path="/v1/meters/{meter}/readings?from={window_start}&to={window_end}",
         fan_out=FanOut.path_values({"meter": ["a", "b"]}), window=hourly,
         transport=Transport.http_task(api_key_connection(stack, "MeteredConnection")),
-        item=body, table=regions.table, downloader_id="metered",
+        retry_after=waits, item=body, table=regions.table, downloader_id="metered",
+    )  # fmt: skip
+    # One request computed each run with validators (a memo per URL), and on-demand
+    # overrides of a paged, windowed query and of a fan-out (issue 23).
+    tagged = DownloaderPattern(
+        stack, "Tagged", endpoint="https://api.github.com", path="/repos/o/r/events",
+        incremental=since, conditional=True, respect_expires=True, item=body,
+        table=regions.table, downloader_id="tagged",
+    )  # fmt: skip
+    overridden = DownloaderPattern(
+        stack, "Overridden", endpoint="https://api.example.com",
+        path="/v1/trades?state=open&from={window_start}", window=hourly,
+        pagination=Pagination.page_number(items_path="$.ResponseBody"),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["state"]),
+        conditional=True, item=body, table=regions.table, downloader_id="overridden",
+    )  # fmt: skip
+    fanned = DownloaderPattern(
+        stack, "FannedOverrides", endpoint="https://api.example.com",
+        path="/v1/regions/{region}/stats?kind=all", fan_out=FanOut.path_values({"region": [1, 2]}),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["kind"]),
+        store=Store.changes_only(), result_selector={"body.$": "$.ResponseBody"},
+        item={"body": ItemField.json("$.body")}, table=regions.table, downloader_id="fanned",
     )  # fmt: skip
     return {
         "p": regions, "feeds": feeds, "listed": listed, "counted": counted, "linked": linked,
-        "metered": metered,
+        "metered": metered, "tagged": tagged, "overridden": overridden, "fanned": fanned,
     }  # fmt: skip

@@ -36,6 +36,8 @@ class Case:
     model: dict[str, Any] = field(default_factory=dict)
     entered: int = 0
     """The states the counted run enters (the docs' figure)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """More ``LocalRunner`` options (an HTTP Task connection's secret)."""
 
 
 def always(answer: Answer) -> Callable[[Seen], Answer]:
@@ -50,6 +52,38 @@ def cursor_pages(seen: Seen) -> Answer:
 def x_pages(seen: Seen) -> Answer:
     return Answer(200, [{"order_id": seen.query.get("page", ["1"])[0]}], {"X-Pages": "3"})
 
+
+def github_pages(seen: Seen) -> Answer:
+    """GitHub's issues: two pages linked by ``Link``, an ``ETag`` each, two issues a page."""
+    page = int(seen.query.get("page", ["1"])[0])
+    issues = [{"number": 2 * page + n, "updated_at": f"2026-11-2{page}T00:00:0{n}Z"}
+              for n in (0, 1)]  # fmt: skip
+    headers = {"ETag": f'"p{page}"'}
+    if page == 1:
+        headers["Link"] = (
+            '<https://api.github.com/repos/o/r/issues?state=all&per_page=100&page=2>; rel="next"'
+        )
+    return Answer(200, issues, headers)
+
+
+def two_trade_pages(seen: Seen) -> Answer:
+    """``page_size=2``: a full page 1, a short page 2 (the last)."""
+    page = int(seen.query.get("page", ["1"])[0])
+    return Answer(200, {"trades": [1, 2] if page == 1 else [3]})
+
+
+def counted_pages(seen: Seen) -> Answer:
+    stamp = f"2026-11-27T0{seen.query.get('page', ['1'])[0]}:00:00Z"
+    return Answer(200, [{"updated_at": stamp}], {"X-Pages": "3"})
+
+
+def numbered_pages(seen: Seen) -> Answer:
+    """``page_number`` over ``$.ResponseBody``: page 2 is empty (the end)."""
+    page = int(seen.query.get("page", ["1"])[0])
+    return Answer(200, [page] if page == 1 else [], {"ETag": f'"n{page}"'})
+
+
+COMBINED = {"secrets": {"example/api-key": "local-key"}}
 
 CASES = {
     "default": Case("default", "p", (always(Answer(200, STATUS)),), entered=2),
@@ -87,6 +121,63 @@ CASES = {
     "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=12),
     "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=12),
     "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=10),
+    # Combinations (issue 23): what each adds is read off the difference with the rows above.
+    "Link + since + 403 waits + ETag + records + archive (GitHub), 2 pages of 2 issues": Case(
+        "composed_requests",
+        "linked",
+        (github_pages,),
+        {"pages_per_run": 2, "records_per_answer": 2},
+        entered=38,
+    ),
+    "path_values x page_number x window, 2 paths of 2 pages": Case(
+        "composed_requests",
+        "p",
+        (two_trade_pages,),
+        {"pages_per_run": 2, "requests_per_run": 2},
+        entered=22,
+    ),
+    "page_count + window + since + waits, 3 pages": Case(
+        "composed_requests",
+        "counted",
+        (counted_pages,),
+        {"pages_per_run": 3},
+        entered=24,
+    ),
+    "since + conditional + respect_expires (one request), a 200": Case(
+        "composed_requests",
+        "tagged",
+        (always(Answer(200, [], {"ETag": '"e"'})),),
+        entered=11,
+    ),
+    "since + conditional + respect_expires (one request), a 304": Case(
+        "composed_requests",
+        "tagged",
+        (always(Answer(200, [], {"ETag": '"e"'})), always(Answer(304, b"", {"ETag": '"e"'}))),
+        {"unchanged_ratio": 1.0},
+        entered=6,
+    ),
+    "HTTP Task fan-out + window + waits, 2 paths": Case(
+        "composed_requests",
+        "metered",
+        (always(Answer(200, [])),),
+        {"requests_per_run": 2},
+        entered=8,
+        options=COMBINED,
+    ),
+    "overridable_query + window + page_number + conditional, 2 pages": Case(
+        "composed_requests",
+        "overridden",
+        (numbered_pages,),
+        {"pages_per_run": 2},
+        entered=24,
+    ),
+    "path_values + overridable_query + changes_only, 2 paths": Case(
+        "composed_requests",
+        "fanned",
+        (always(Answer(200, [1])),),
+        {"requests_per_run": 2},
+        entered=24,
+    ),
 }
 
 
@@ -95,7 +186,7 @@ def test_the_cost_model_counts_the_states_a_local_run_enters(
     case: Case, request: pytest.FixtureRequest, upstream: Upstream
 ) -> None:
     pattern = request.getfixturevalue(case.scenario).patterns[case.name]
-    with LocalRunner(pattern, upstream=upstream.url, fast_retries=True) as runner:
+    with LocalRunner(pattern, upstream=upstream.url, fast_retries=True, **case.options) as runner:
         for index, answer in enumerate(case.runs):
             upstream.respond(answer)
             execution = runner.run(T[index])
