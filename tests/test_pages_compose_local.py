@@ -249,6 +249,9 @@ def test_a_run_whose_last_page_fails_keeps_its_pages_and_leaves_the_mark(
     upstream.respond(failing)
     failed = runner.run(T[1])
     assert failed.status == "FAILED" and failed.error == "ApiGateway.500"
+    # The cause names the page by its number and URL, then gives the API's answer.
+    assert failed.cause.startswith("Page 2 (/repos/") and "page=2" in failed.cause.split(")")[0]
+    assert "Server Error" in failed.cause
     # Page 1 is stored, but the mark stays: the next run asks again for what page 2 held.
     assert [i["sk"] for i in items(runner, "github/issues")][-1] == f"{T[1]}#{failed.name}#1"
     assert mark(runner, "github/issues") == "2026-04-02T00:00:00Z"

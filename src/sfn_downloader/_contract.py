@@ -92,6 +92,9 @@ STORED_PATH = "$.stored"
 """A page loop: the number of the page ``PersistPage`` stores (``$.page`` is the next one)."""
 MORE_PATH = "$.more"
 """A page loop: true when another page is to be fetched."""
+PAGE_FAILURE_PATH = "$.pageFailure"
+"""A page loop's failed download (after its retries), as its Catch keeps it (``Error``,
+``Cause``): ``PageFailed`` fails the run with that error, the cause naming the page."""
 PAGING_ERROR_PATH = "$.pagingError"
 """A page loop: ``{"name", "cause"}`` when the answer breaks the paginator's contract (a next
 URL off the endpoint's origin, items or total not found); the page is stored, then the run (or

@@ -38,6 +38,7 @@ from .._contract import (
     NEXT_URL_MALFORMED_ERROR,
     NEXT_URL_OFF_ORIGIN_ERROR,
     OUTCOME_UNCHANGED,
+    PAGE_FAILURE_PATH,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
     QUERY_ATTRIBUTE_PATH,
@@ -190,6 +191,10 @@ def build_loop(
     if memos is not None:
         memos.guard(download, skip=skipped)
     frame_catch(scope, frame, download, *([persist] if persist is not None else []), *archived)
+    if not frame.in_map:  # the run fails with the download's error, its cause naming the page
+        download.add_catch(
+            _page_failed(scope), errors=["States.ALL"], result_path=PAGE_FAILURE_PATH
+        )
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -259,6 +264,20 @@ def build_loop(
         start = first
     # The loop ends in its own states (Done, PagingFailed): nothing follows it.
     return sfn.Chain.custom(start, [], more)
+
+
+def _page_failed(scope: Construct) -> sfn.Fail:
+    """``PageFailed``: the run fails with the page's own error (``ApiGateway.500``,
+    ``States.Timeout``...), its cause ``Page <n> (<url>): <the download's cause>``; the pages
+    before it are stored. Entered only when a page fails: a successful run pays nothing."""
+    failure = "$states.input." + PAGE_FAILURE_PATH[2:]
+    return sfn.Fail.jsonata(
+        scope, "PageFailed", error=f"{{% {failure}.Error %}}",
+        cause=(
+            f"{{% 'Page ' & $string($states.input.page) & ' (' & $states.input.{URL_FIELD} & "
+            f"'): ' & $substring($string({failure}.Cause), 0, 30000) %}}"
+        ),
+    )  # fmt: skip
 
 
 def _page_key(parts: RunParts) -> str:
