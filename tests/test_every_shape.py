@@ -70,8 +70,9 @@ def test_a_fan_out_path_is_archived_after_its_persist_under_its_item_key(
     assert persist["Next"] == "Archive" and persist["ResultPath"] is None
     assert archive["Resource"].endswith(":states:::aws-sdk:s3:putObject")
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('paths/{}.json', States.Format('{}#{}', $.scheduledTime, $.request.key))"
-    )
+        "States.Format('paths/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
+        "$.request.key))"
+    )  # the item's key: each delivery its own object (issue 26, items 4 and 9)
     assert archive["Parameters"]["Body.$"] == "States.JsonToString($.response)"
     # the iteration's outcome, as Persist wrote it without an archive
     assert archive["ResultSelector"] == {"ok": True} and archive["End"] is True
@@ -86,8 +87,8 @@ def test_a_page_is_archived_after_its_persist_and_then_dropped(
     assert states["PersistPage"]["ResultPath"] is None  # the page stays for the archive
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('pages/{}.json', States.Format('{}#{}', "
-        "$$.Execution.Input.scheduledTime, $.stored))"
+        "States.Format('pages/{}.json', States.Format('{}#{}#{}', "
+        "$$.Execution.Input.scheduledTime, $$.Execution.Name, $.stored))"
     )
     assert (archive["ResultSelector"], archive["ResultPath"]) == ({"stored": True}, "$.raw")
     assert archive["Next"] == "MorePages"
@@ -100,13 +101,14 @@ def test_page_count_archives_its_first_page_and_each_page_of_its_map(
     assert states["PersistFirstPage"]["Next"] == "ArchiveFirstPage"
     assert states["ArchiveFirstPage"]["Next"] == "CountPages"
     assert (
-        "States.Format('{}#1', $$.Execution.Input.scheduledTime)"
+        "States.Format('{}#{}#1', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
         in (states["ArchiveFirstPage"]["Parameters"]["Key.$"])
     )
     pages = _iteration(states, "FetchPages")
     assert pages["PersistPage"]["Next"] == "ArchivePage"
     assert pages["ArchivePage"]["Parameters"]["Key.$"] == (
-        "States.Format('counted/{}.json', States.Format('{}#{}', $.scheduledTime, $.page))"
+        "States.Format('counted/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
+        "$.page))"
     )
 
 
@@ -116,8 +118,8 @@ def test_each_page_of_each_path_is_archived_and_a_failure_is_that_paths(
     states = _iteration(definitions["paged"]["States"], "FetchAll")
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('paged/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.key, "
-        "$.stored))"
+        "States.Format('paged/{}.json', States.Format('{}#{}#{}#{}', $.scheduledTime, $.run, "
+        "$.key, $.stored))"
     )
     assert {c["Next"] for c in archive["Catch"]} == {"RecordFailure"}
 
@@ -139,8 +141,16 @@ def test_post_process_follows_the_fan_outs_map_once_then_the_run_fails_or_succee
     assert states["FetchAll"]["Next"] == "RunSummary"
     assert "AnyFailed" not in states  # the run's outcome comes after the user's states
     summary = states["RunSummary"]
-    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "Notify"
+    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "AllStored"
     assert set(summary["Assign"]) == {"failedRequests"}
+    # No request failed: the delivery is marked complete before the user's states, which may
+    # tell a reader to read the run's set; else the user's states without the mark.
+    all_stored = states["AllStored"]
+    assert all_stored["Choices"] == [
+        {"Condition": "{% $count($failedRequests) = 0 %}", "Next": "MarkDelivered"}
+    ]
+    assert all_stored["Default"] == "Notify"
+    assert states["MarkDelivered"]["Next"] == "Notify"
     assert states["Notify"]["Next"] == "RunOutcome"
     outcome = states["RunOutcome"]
     assert outcome["Choices"][0]["Next"] == "RequestsFailed" and outcome["Default"] == "RunDone"
