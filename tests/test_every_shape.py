@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_stepfunctions as sfn
 
 from sfn_downloader import Archive, DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader.cost import estimate_cost
 
 from scenarios import rendered_definition
 
@@ -147,11 +148,28 @@ def test_post_process_follows_the_fan_outs_map_once_then_the_run_fails_or_succee
     # tell a reader to read the run's set; else the user's states without the mark.
     all_stored = states["AllStored"]
     assert all_stored["Choices"] == [
-        {"Condition": "{% $count($failedRequests) = 0 %}", "Next": "MarkDelivered"}
+        {"Condition": "{% $count($failedRequests) > 0 %}", "Next": "Notify"}
     ]
-    assert all_stored["Default"] == "Notify"
+    assert all_stored["Default"] == "MarkDelivered"
     assert states["MarkDelivered"]["Next"] == "Notify"
     assert states["Notify"]["Next"] == "RunOutcome"
     outcome = states["RunOutcome"]
     assert outcome["Choices"][0]["Next"] == "RequestsFailed" and outcome["Default"] == "RunDone"
     assert states["RequestsFailed"]["Error"] == "Downloader.RequestsFailed"
+
+
+def test_the_cost_model_follows_post_processs_marked_delivery(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    """A successful run with post_process enters AllStored and MarkDelivered (issue 26): 2
+    more transitions than main's RunSummary → Notify → RunOutcome → RunDone, and the
+    completion item is 1 WRU whatever the answers' size."""
+    definition = {k: v for k, v in definitions["summed"].items() if k != "statements"}
+    estimate = estimate_cost(
+        definition, schedule_expression="rate(1 minute)", workflow_type="STANDARD",
+        runs_per_month=1, item_size_bytes=4096,
+    )  # fmt: skip
+    # ListRequests, FetchAll (Download, Persist), RunSummary, AllStored, MarkDelivered,
+    # Notify, RunOutcome, RunDone
+    assert estimate.transitions_per_run == 10
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == 4 + 1

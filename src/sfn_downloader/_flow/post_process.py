@@ -110,13 +110,14 @@ def run_end(
     for state in delivered[1:]:
         mark = mark.next(state)
     mark.next(states)
+    # A successful run leaves by the Default (as the cost model follows a Choice).
     all_stored = (
         sfn.Choice.jsonata(scope, "AllStored")
         .when(
-            sfn.Condition.jsonata("{% $count($" + FAILED_REQUESTS_VARIABLE + ") = 0 %}"),
-            mark.start_state,
+            sfn.Condition.jsonata("{% $count($" + FAILED_REQUESTS_VARIABLE + ") > 0 %}"),
+            states,
         )
-        .otherwise(states)
+        .otherwise(mark.start_state)
     )
     summarize.next(all_stored)
     return summarize
