@@ -14,7 +14,7 @@ from urllib.parse import quote
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, Seen, Upstream
+from local_helpers import Answer, Run, Seen, Upstream, answers
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Trim
 
 from scenarios import EXAMPLE_API, build_from_answer
@@ -53,7 +53,7 @@ def app() -> cdk.App:
 
 
 def keys(runner: Run) -> list[str]:
-    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in answers(runner)]
 
 
 def market(seen: Seen) -> Answer:
@@ -82,7 +82,7 @@ def test_the_list_answer_drives_the_requests(
         ("/v1/markets/10000002/history/", f"type_id={t}") for t in (11, 12, 21)
     ]
     assert keys(runner) == [f"/v1/markets/10000002/history/?type_id={t}" for t in (11, 12, 21)]
-    assert json.loads(runner.items()[0]["page"]) == [{"type_id": 11, "average": 5.5}]
+    assert json.loads(answers(runner)[0]["page"]) == [{"type_id": 11, "average": 5.5}]
 
 
 def things(count: int) -> Callable[[Seen], Answer]:
@@ -175,7 +175,7 @@ def test_an_empty_list_stores_nothing_and_succeeds(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert len(upstream.requests) == 1 and runner.items() == []
+    assert len(upstream.requests) == 1 and answers(runner) == []
 
 
 def test_a_list_over_the_limit_fails_before_any_item_is_requested(
@@ -188,7 +188,7 @@ def test_a_list_over_the_limit_fails_before_any_item_is_requested(
 
     assert (execution.status, execution.error) == ("FAILED", "Downloader.TooManyItems")
     assert "1001 items" in (execution.cause or "")
-    assert len(upstream.requests) == 1 and runner.items() == []
+    assert len(upstream.requests) == 1 and answers(runner) == []
 
 
 @pytest.mark.parametrize(

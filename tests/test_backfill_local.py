@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_scheduler as scheduler
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField, Starts, Window
 from sfn_downloader.local import LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
@@ -255,7 +255,7 @@ def test_a_distributed_backfill_of_a_fan_out_asks_every_path_for_every_window(
         assert asked == sorted(
             (f"/v1/regions/{region}/stats", HOURS[n - 1]) for region in (1, 2) for n in range(1, 5)
         )
-        stored = sorted(i["sk"] for i in runner.items() if i["pk"] == "fanned")
+        stored = sorted(i["sk"] for i in answers(runner) if i["pk"] == "fanned")
         assert len(stored) == 8 and stored[0].startswith(HOURS[1] + "#/v1/regions/1/stats")
     template = (assembly / "Back.template.json").read_text()
     # The backfill's RunAll: a Distributed Map of Standard children (escaped in the definition).

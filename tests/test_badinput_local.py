@@ -14,7 +14,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Upstream, closed_port_url, gzipped
+from local_helpers import Answer, Upstream, answers, closed_port_url, gzipped
 from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import CompressedAnswerWarning, LocalRunner, LocalRunnerError
 from sfn_downloader.local import __main__ as cli
@@ -81,7 +81,7 @@ def test_a_string_stored_as_boolean_fails_the_put_as_dynamodb_refuses_it(
     assert (execution.status, execution.error) == ("FAILED", GENERIC_ERROR)
     assert "cannot be converted to Boolean" in (execution.cause or "")
     assert "Service: AmazonDynamoDBv2" in (execution.cause or "")
-    assert runner.items() == []
+    assert answers(runner) == []
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_a_number_dynamodb_cannot_store_fails_the_put(
 
     assert (execution.status, execution.error) == ("FAILED", GENERIC_ERROR)
     assert refusal in (execution.cause or "")
-    assert runner.items() == []
+    assert answers(runner) == []
 
 
 def test_a_number_of_38_significant_digits_after_leading_zeros_is_stored(
@@ -119,7 +119,7 @@ def test_a_number_of_38_significant_digits_after_leading_zeros_is_stored(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert [item["amount"] for item in runner.items()] == [int(amount)]
+    assert [item["amount"] for item in answers(runner)] == [int(amount)]
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_a_definite_path_through_an_index_reads_the_value_not_a_list(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    [item] = runner.items()
+    [item] = answers(runner)
     assert (item["type_id"], item["name"]) == (34, "Trit")
 
 
@@ -181,7 +181,7 @@ def test_a_gzip_answer_reaches_the_task_undecompressed_and_the_runner_warns(
         execution = runner.run(T0)
 
     assert execution.status == "FAILED"
-    assert runner.items() == []
+    assert answers(runner) == []
     assert upstream.requests[0].path == "/v1/amount"
     # The proxy asked for identity (a static integration request header): this stand-in
     # compresses regardless, as a server that ignores Accept-Encoding does.
@@ -225,7 +225,7 @@ def test_a_distributed_map_with_express_children_runs_every_item(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert sorted(item["amount"] for item in runner.items()) == [1, 2, 3]
+    assert sorted(item["amount"] for item in answers(runner)) == [1, 2, 3]
 
 
 def test_express_children_using_a_sync_integration_are_refused_as_aws_refuses_them() -> None:

@@ -8,14 +8,13 @@ real API (Slack's ``response_metadata.next_cursor``, a header cursor, EVE's stat
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import (
     Archive,
     Concurrency,
@@ -106,7 +105,7 @@ def test_a_missing_null_or_empty_cursor_ends_the_loop_and_the_last_page_is_store
     assert execution.status == "SUCCEEDED", execution.cause
     assert [s.query.get("cursor") for s in upstream.requests] == [None, ["c2"], ["c3"]]
     assert all(s.query["limit"] == ["2"] for s in upstream.requests)
-    assert [(i["sk"], i["channels"]) for i in runner.items()] == [
+    assert [(i["sk"], i["channels"]) for i in answers(runner)] == [
         (f"{T0}#1", '["C1"]'), (f"{T0}#2", '["C2"]'), (f"{T0}#3", '["C3"]'),
     ]  # fmt: skip
 
@@ -121,7 +120,7 @@ def test_one_page_without_a_cursor_is_stored_and_ends_the_run(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(upstream.requests) == 1
-    assert [i["channels"] for i in runner.items()] == ['["only"]']
+    assert [i["channels"] for i in answers(runner)] == ['["only"]']
 
 
 def test_a_header_cursor_ends_the_loop_when_the_header_is_gone(
@@ -139,25 +138,18 @@ def test_a_header_cursor_ends_the_loop_when_the_header_is_gone(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert [s.query.get("after") for s in upstream.requests] == [None, ["p2"]]
-    assert [i["entries"] for i in runner.items()] == ['["first"]', '["p2"]']
+    assert [i["entries"] for i in answers(runner)] == ['["first"]', '["p2"]']
 
 
 # --- 8. a re-delivered run's pages are told apart -----------------------------------------------
 
 
-def newest_delivery(items: list[dict[str, Any]], scheduled_time: str) -> list[dict[str, Any]]:
-    """docs/data-model.md: one run's consistent set is the group of its items with the
-    newest ``runStartedAt`` (items of one scheduled time, grouped by ``run``)."""
-    runs: defaultdict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for item in items:
-        if item["sk"].startswith(f"{scheduled_time}#"):
-            runs[(item["runStartedAt"], item["run"])].append(item)
-    return runs[max(runs)]
-
-
-def test_a_redelivered_run_whose_pages_shrank_leaves_a_set_told_apart_by_run_and_start(
+def test_a_redelivered_run_whose_pages_shrank_keeps_each_deliverys_own_pages(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:
+    """Issue 26, 4: each delivery stores its own pages (``<t>#<execution name>#<page>``) and a
+    completion item last; neither overwrites the other, and the set read back is the newest
+    completed delivery's."""
     runner = open_runner("Slack/Channels")
     upstream.respond(lambda seen: slack_page(seen, {"next_cursor": ""}, pages=3))
     first = runner.run(T0)
@@ -166,17 +158,20 @@ def test_a_redelivered_run_whose_pages_shrank_leaves_a_set_told_apart_by_run_and
 
     assert (first.status, again.status) == ("SUCCEEDED", "SUCCEEDED"), again.cause
     items = runner.items()
-    assert [i["sk"] for i in items] == [f"{T0}#1", f"{T0}#2", f"{T0}#3"]  # page 3 is stale
-    assert {i["run"] for i in items} == {first.name, again.name}
+    assert [i["sk"] for i in items] == [
+        f"#delivered#{T0}#{first.name}", f"#delivered#{T0}#{again.name}",
+        *(f"{T0}#{first.name}#{n}" for n in (1, 2, 3)),
+        *(f"{T0}#{again.name}#{n}" for n in (1, 2)),
+    ]  # fmt: skip
+    assert all(i["run"] in i["sk"] for i in items)
     iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # as the context object has it
     assert all(iso.match(i["runStartedAt"]) for i in items)
-    stale = items[2]
-    assert stale["run"] == first.name
-    consistent = newest_delivery(items, T0)
+    marks = {i["run"]: i["runStartedAt"] for i in items if i["sk"].startswith("#delivered#")}
+    assert marks[first.name] < marks[again.name]
+    consistent = runner.table(consistent_read=True).pages(T0)
     assert [(i["sk"], i["run"]) for i in consistent] == [
-        (f"{T0}#1", again.name), (f"{T0}#2", again.name),
+        (f"{T0}#{again.name}#1", again.name), (f"{T0}#{again.name}#2", again.name),
     ]  # fmt: skip
-    assert stale["runStartedAt"] < consistent[0]["runStartedAt"]
 
 
 def test_a_distributed_maps_children_mark_items_with_the_parent_run(
@@ -188,7 +183,7 @@ def test_a_distributed_maps_children_mark_items_with_the_parent_run(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    items = runner.items()
+    items = answers(runner)
     assert [i["value"] for i in items] == [0, 1, 2]
     assert {i["run"] for i in items} == {execution.name}
     assert len({i["runStartedAt"] for i in items}) == 1
@@ -208,7 +203,7 @@ def test_a_scheduled_and_an_overridden_run_of_one_minute_store_two_items(
 
     assert (scheduled.status, overridden.status) == ("SUCCEEDED", "SUCCEEDED"), overridden.cause
     assert [s.query["datasource"] for s in upstream.requests] == [["tranquility"], ["singularity"]]
-    assert [(i["sk"], i["query"], i["count"]) for i in runner.items()] == [
+    assert [(i["sk"], i["query"], i["count"]) for i in answers(runner)] == [
         (f"{T0}#datasource=singularity&language=en",
          {"datasource": "singularity", "language": "en"}, 11),
         (f"{T0}#datasource=tranquility&language=en",
@@ -232,7 +227,7 @@ def test_archived_scheduled_and_overridden_runs_each_keep_their_own_item_and_obj
         scheduled.cause or overridden.cause
     )
     keys = [f"{T0}#datasource=singularity", f"{T0}#datasource=tranquility"]
-    assert [i["sk"] for i in runner.items()] == keys
+    assert [i["sk"] for i in answers(runner)] == keys
     assert scheduled.output["key"]["sk"] == keys[1] and overridden.output["key"]["sk"] == keys[0]
     objects = {name.split("/", 1)[1]: body for name, body in runner.objects().items()}
     assert objects == {f"Archived/Status/{keys[0]}.json": {"players": 11},
@@ -251,7 +246,7 @@ def test_an_override_holding_the_key_separator_is_invalid_input(
     execution = runner.run(input=sent)
 
     assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput")
-    assert upstream.requests == [] and runner.items() == []
+    assert upstream.requests == [] and answers(runner) == []
 
 
 # --- 9. one instant, one key ---------------------------------------------------------------------
@@ -275,4 +270,4 @@ def test_only_the_canonical_scheduled_time_is_accepted(
     assert "upper-case T and Z, whole seconds (e.g. 2026-11-27T05:30:00Z" in (refused.cause or "")
     assert accepted.status == "SUCCEEDED", accepted.cause
     assert len(upstream.requests) == 1  # the refused run requested nothing
-    assert [i["sk"].split("#")[0] for i in runner.items()] == [T0]
+    assert [i["sk"].split("#")[0] for i in answers(runner)] == [T0]

@@ -29,45 +29,47 @@ def per_run(
 
 @pytest.mark.parametrize(
     ("name", "first", "each"),
-    [("Issues", 6, 4), ("Offset", 6, 4), ("Numbers", 6, 4), ("People", 7, 5)],
+    [("Issues", 7, 4), ("Offset", 7, 4), ("Numbers", 7, 4), ("People", 8, 5)],
     ids=["link_header", "offset", "page_number", "next_url-with-selector"],
 )
 def test_a_page_loop_costs_four_transitions_a_page(
     paginators: Scenario, name: str, first: int, each: int
 ) -> None:
-    # FirstRequest and Done once; DownloadPage, NextRequest, PersistPage, MorePages a page
-    # (and SelectPage with a result_selector).
+    # FirstRequest, MarkDelivered and Done once; DownloadPage, NextRequest, PersistPage,
+    # MorePages a page (and SelectPage with a result_selector). A write a page, and the
+    # delivery's completion item (1 WRU).
     for pages in (1, 2, 5):
-        assert per_run(paginators, name, pages) == (first + each * (pages - 1), pages, pages)
+        assert per_run(paginators, name, pages) == (first + each * (pages - 1), pages, pages + 1)
 
 
 def test_the_http_task_makes_no_api_gateway_requests(paginators_http: Scenario) -> None:
-    assert per_run(paginators_http, "Issues", 3) == (14, 0, 3)
+    assert per_run(paginators_http, "Issues", 3) == (15, 0, 4)
 
 
 def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
-    # X-Pages: 5 transitions for one page; 8 + 2 a further page (Map iterations).
-    assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [5, 10, 12]
-    # Cursor: the page loop (FirstRequest and Done once; DownloadPage, NextRequest, SelectPage,
-    # PersistPage, MorePages a page): 7 for one page, 5 a further page.
-    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [7, 12, 17]
+    # X-Pages: 6 transitions for one page (MarkDelivered included); 9 + 2 a further page.
+    assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [6, 11, 13]
+    # Cursor: the page loop (FirstRequest, MarkDelivered and Done once; DownloadPage,
+    # NextRequest, SelectPage, PersistPage, MorePages a page): 8 for one page, 5 a further one.
+    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [8, 13, 18]
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
-    # 3 paths: ListRequests, FetchAll, AnyFailed, Done; a path: 4 a page and PathDone.
-    assert per_run(status_actions, "Repos", 2) == (4 + 3 * (4 * 2 + 1), 6, 6)
+    # 3 paths: ListRequests, FetchAll, AnyFailed, MarkDelivered, Done; a path: 4 a page and
+    # PathDone.
+    assert per_run(status_actions, "Repos", 2) == (5 + 3 * (4 * 2 + 1), 6, 7)
 
 
 def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:
     # Events: a result_selector (SelectPage) and a 204 action (PageStatus): 6 a page.
-    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [8, 14]
+    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [9, 15]
 
 
 def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:
     # DownloadList, ListRequests, CheckList, FetchAll, 3 an item (ItemRefused, Download,
-    # Persist), AnyFailed, Done.
-    assert per_run(from_answer, "Things", 1, requests=3) == (15, 4, 3)
-    assert per_run(from_answer, "Things", 1, requests=0) == (6, 1, 0)
+    # Persist), AnyFailed, MarkDelivered, Done; the completion item even for an empty list.
+    assert per_run(from_answer, "Things", 1, requests=3) == (16, 4, 4)
+    assert per_run(from_answer, "Things", 1, requests=0) == (7, 1, 1)
 
 
 def test_unknown_counts_ask_for_them(paginators: Scenario, from_answer: Scenario) -> None:
@@ -77,3 +79,15 @@ def test_unknown_counts_ask_for_them(paginators: Scenario, from_answer: Scenario
         estimate_monthly_cost(from_answer.patterns["Things"], pages_per_run=1)
     with pytest.raises(CostModelError, match=r"pages_per_run must be a whole number of at least 1"):
         estimate_monthly_cost(paginators.patterns["Issues"], pages_per_run=0)
+
+
+def test_the_completion_item_is_one_write_unit_whatever_the_answers_size(
+    paginators: Scenario,
+) -> None:
+    """MarkDelivered holds no answer: 1 WRU, while each page of 4 KB is 4."""
+    estimate = estimate_monthly_cost(
+        paginators.patterns["Issues"], workflow_type="STANDARD", pages_per_run=5,
+        item_size_bytes=4096,
+    )  # fmt: skip
+    quantities = {item.service: item.quantity / RUNS for item in estimate.line_items}
+    assert quantities["DynamoDB on-demand writes"] == 5 * 4 + 1

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_stepfunctions as sfn
 
 from sfn_downloader import Archive, DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader.cost import estimate_cost
 
 from scenarios import rendered_definition
 
@@ -70,8 +71,9 @@ def test_a_fan_out_path_is_archived_after_its_persist_under_its_item_key(
     assert persist["Next"] == "Archive" and persist["ResultPath"] is None
     assert archive["Resource"].endswith(":states:::aws-sdk:s3:putObject")
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('paths/{}.json', States.Format('{}#{}', $.scheduledTime, $.request.key))"
-    )
+        "States.Format('paths/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
+        "$.request.key))"
+    )  # the item's key: each delivery its own object (issue 26, items 4 and 9)
     assert archive["Parameters"]["Body.$"] == "States.JsonToString($.response)"
     # the iteration's outcome, as Persist wrote it without an archive
     assert archive["ResultSelector"] == {"ok": True} and archive["End"] is True
@@ -86,8 +88,8 @@ def test_a_page_is_archived_after_its_persist_and_then_dropped(
     assert states["PersistPage"]["ResultPath"] is None  # the page stays for the archive
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('pages/{}.json', States.Format('{}#{}', "
-        "$$.Execution.Input.scheduledTime, $.stored))"
+        "States.Format('pages/{}.json', States.Format('{}#{}#{}', "
+        "$$.Execution.Input.scheduledTime, $$.Execution.Name, $.stored))"
     )
     assert (archive["ResultSelector"], archive["ResultPath"]) == ({"stored": True}, "$.raw")
     assert archive["Next"] == "MorePages"
@@ -100,13 +102,14 @@ def test_page_count_archives_its_first_page_and_each_page_of_its_map(
     assert states["PersistFirstPage"]["Next"] == "ArchiveFirstPage"
     assert states["ArchiveFirstPage"]["Next"] == "CountPages"
     assert (
-        "States.Format('{}#1', $$.Execution.Input.scheduledTime)"
+        "States.Format('{}#{}#1', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
         in (states["ArchiveFirstPage"]["Parameters"]["Key.$"])
     )
     pages = _iteration(states, "FetchPages")
     assert pages["PersistPage"]["Next"] == "ArchivePage"
     assert pages["ArchivePage"]["Parameters"]["Key.$"] == (
-        "States.Format('counted/{}.json', States.Format('{}#{}', $.scheduledTime, $.page))"
+        "States.Format('counted/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
+        "$.page))"
     )
 
 
@@ -116,8 +119,8 @@ def test_each_page_of_each_path_is_archived_and_a_failure_is_that_paths(
     states = _iteration(definitions["paged"]["States"], "FetchAll")
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('paged/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.key, "
-        "$.stored))"
+        "States.Format('paged/{}.json', States.Format('{}#{}#{}#{}', $.scheduledTime, $.run, "
+        "$.key, $.stored))"
     )
     assert {c["Next"] for c in archive["Catch"]} == {"RecordFailure"}
 
@@ -139,9 +142,34 @@ def test_post_process_follows_the_fan_outs_map_once_then_the_run_fails_or_succee
     assert states["FetchAll"]["Next"] == "RunSummary"
     assert "AnyFailed" not in states  # the run's outcome comes after the user's states
     summary = states["RunSummary"]
-    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "Notify"
+    assert summary["QueryLanguage"] == "JSONata" and summary["Next"] == "AllStored"
     assert set(summary["Assign"]) == {"failedRequests"}
+    # No request failed: the delivery is marked complete before the user's states, which may
+    # tell a reader to read the run's set; else the user's states without the mark.
+    all_stored = states["AllStored"]
+    assert all_stored["Choices"] == [
+        {"Condition": "{% $count($failedRequests) > 0 %}", "Next": "Notify"}
+    ]
+    assert all_stored["Default"] == "MarkDelivered"
+    assert states["MarkDelivered"]["Next"] == "Notify"
     assert states["Notify"]["Next"] == "RunOutcome"
     outcome = states["RunOutcome"]
     assert outcome["Choices"][0]["Next"] == "RequestsFailed" and outcome["Default"] == "RunDone"
     assert states["RequestsFailed"]["Error"] == "Downloader.RequestsFailed"
+
+
+def test_the_cost_model_follows_post_processs_marked_delivery(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    """A successful run with post_process enters AllStored and MarkDelivered (issue 26): 2
+    more transitions than main's RunSummary → Notify → RunOutcome → RunDone, and the
+    completion item is 1 WRU whatever the answers' size."""
+    definition = {k: v for k, v in definitions["summed"].items() if k != "statements"}
+    estimate = estimate_cost(
+        definition, schedule_expression="rate(1 minute)", workflow_type="STANDARD",
+        runs_per_month=1, item_size_bytes=4096,
+    )  # fmt: skip
+    # ListRequests, FetchAll (Download, Persist), RunSummary, AllStored, MarkDelivered,
+    # Notify, RunOutcome, RunDone
+    assert estimate.transitions_per_run == 10
+    assert estimate.line_item("DynamoDB on-demand writes").quantity == 4 + 1

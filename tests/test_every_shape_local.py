@@ -96,7 +96,23 @@ def _objects(runner: Any, pattern: str) -> dict[str, Any]:
 
 
 def _items(runner: Any, pk: str) -> dict[str, Any]:
-    return {i["sk"]: json.loads(i["body"]) for i in runner.items() if i["pk"] == pk}
+    """The answers stored (``sk`` → body), the delivery's completion item left out."""
+    return {
+        i["sk"]: json.loads(i["body"])
+        for i in runner.items()
+        if i["pk"] == pk and not i["sk"].startswith("#delivered#")
+    }
+
+
+def _delivered(runner: Any, pk: str, when: str) -> list[str]:
+    """The deliveries of ``when`` marked complete (``MarkDelivered``): their names."""
+    prefix = f"#delivered#{when}#"
+    return [i["run"] for i in runner.items() if i["pk"] == pk and i["sk"].startswith(prefix)]
+
+
+def _pages(runner: Any, when: str) -> list[Any]:
+    """``DownloaderTable.pages(when)``'s bodies."""
+    return [json.loads(i["body"]) for i in runner.table(consistent_read=True).pages(when)]
 
 
 def test_each_fan_out_path_is_archived_under_its_item_key(
@@ -106,9 +122,10 @@ def test_each_fan_out_path_is_archived_under_its_item_key(
     upstream.respond(lambda seen: Answer(200, {"at": seen.path, "q": seen.raw_query}))
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
+    # each delivery its own objects, as its own items (issue 26, items 4 and 9)
     assert _objects(runner, "Paths") == {
-        f"paths/{T[0]}#/a.json": {"body": {"at": "/a", "q": ""}},
-        f"paths/{T[0]}#/b?x=1.json": {"body": {"at": "/b", "q": "x=1"}},
+        f"paths/{T[0]}#{run.name}#/a.json": {"body": {"at": "/a", "q": ""}},
+        f"paths/{T[0]}#{run.name}#/b?x=1.json": {"body": {"at": "/b", "q": "x=1"}},
     }
     # the same suffix as the items
     assert {f"paths/{sk}.json" for sk in _items(runner, "paths")} == set(_objects(runner, "Paths"))
@@ -122,7 +139,8 @@ def test_a_failed_path_is_not_archived_and_fails_the_run(
     run = runner.run(T[1])
     assert run.status == "FAILED"
     assert run.error == "Downloader.RequestsFailed"
-    assert list(_objects(runner, "Paths")) == [f"paths/{T[1]}#/b?x=1.json"]
+    assert list(_objects(runner, "Paths")) == [f"paths/{T[1]}#{run.name}#/b?x=1.json"]
+    assert not _delivered(runner, "paths", T[1])  # a delivery with a failed path is not complete
 
 
 def test_distributed_children_archive_their_answers(
@@ -132,10 +150,12 @@ def test_distributed_children_archive_their_answers(
     upstream.respond(lambda seen: Answer(200, {"at": seen.path}))
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
+    # the children key by the parent's execution name (the Map item's run), not their own
     assert _objects(runner, "Distributed") == {
-        f"distributed/{T[0]}#/a.json": {"body": {"at": "/a"}},
-        f"distributed/{T[0]}#/b.json": {"body": {"at": "/b"}},
+        f"distributed/{T[0]}#{run.name}#/a.json": {"body": {"at": "/a"}},
+        f"distributed/{T[0]}#{run.name}#/b.json": {"body": {"at": "/b"}},
     }
+    assert _delivered(runner, "distributed", T[0]) == [run.name]
 
 
 def test_each_page_is_archived_and_dropped_from_the_state(
@@ -147,11 +167,11 @@ def test_each_page_is_archived_and_dropped_from_the_state(
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
     assert _objects(runner, "Pages") == {
-        f"pages/{T[0]}#1.json": {"body": [1, 2]},
-        f"pages/{T[0]}#2.json": {"body": [3, 4]},
-        f"pages/{T[0]}#3.json": {"body": [5]},
+        f"pages/{T[0]}#{run.name}#1.json": {"body": [1, 2]},
+        f"pages/{T[0]}#{run.name}#2.json": {"body": [3, 4]},
+        f"pages/{T[0]}#{run.name}#3.json": {"body": [5]},
     }
-    assert _items(runner, "pages") == {f"{T[0]}#{n}": pages[str(n)] for n in (1, 2, 3)}
+    assert _items(runner, "pages") == {f"{T[0]}#{run.name}#{n}": pages[str(n)] for n in (1, 2, 3)}
     assert run.output["raw"] == {"stored": True}  # ArchivePage dropped the last page
 
 
@@ -167,7 +187,7 @@ def test_page_count_archives_the_first_page_and_the_maps(
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
     assert _objects(runner, "Counted") == {
-        f"counted/{T[0]}#{n}.json": {"body": {"page": str(n)}} for n in (1, 2, 3)
+        f"counted/{T[0]}#{run.name}#{n}.json": {"body": {"page": str(n)}} for n in (1, 2, 3)
     }
 
 
@@ -185,8 +205,8 @@ def test_every_page_of_every_path_is_archived(
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
     assert _objects(runner, "PagedFanOut") == {
-        f"pagedfanout/{T[0]}#/r/eu#1.json": {"body": [1]},
-        f"pagedfanout/{T[0]}#/r/eu#2.json": {"body": [2]},
+        f"pagedfanout/{T[0]}#{run.name}#/r/eu#1.json": {"body": [1]},
+        f"pagedfanout/{T[0]}#{run.name}#/r/eu#2.json": {"body": [2]},
     }
 
 
@@ -197,9 +217,15 @@ def test_post_process_runs_once_after_a_fan_out_with_its_summary(
     upstream.respond(lambda seen: Answer(200, {"at": seen.path}))
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
-    summary = {"scheduledTime": T[0], "keyPrefix": f"{T[0]}#", "stored": 3, "failed": []}
+    prefix = f"{T[0]}#{run.name}#"
+    summary = {"scheduledTime": T[0], "keyPrefix": prefix, "stored": 3, "failed": []}
     assert _received(runner, "SummedPaths") == [summary]
-    assert sorted(_items(runner, "summedpaths")) == [f"{T[0]}#/a", f"{T[0]}#/b", f"{T[0]}#/c"]
+    assert sorted(_items(runner, "summedpaths")) == [f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"]
+    # the delivery marked complete before the user's states (which may tell a reader to read it)
+    entered = runner.states_entered(run)
+    assert entered.index("MarkDelivered") < entered.index("SummedPathsSend")
+    assert _delivered(runner, "summedpaths", T[0]) == [run.name]
+    assert [i["at"] for i in _pages(runner, T[0])] == ["/a", "/b", "/c"]
 
 
 def test_post_process_sees_the_failed_paths_then_the_run_fails(
@@ -213,9 +239,14 @@ def test_post_process_sees_the_failed_paths_then_the_run_fails(
     assert json.loads(run.cause) == [{"key": "/b", "error": "ApiGateway.503"}]
     [summary] = _received(runner, "SummedPaths")
     assert summary == {
-        "scheduledTime": T[1], "keyPrefix": f"{T[1]}#", "stored": 2,
+        "scheduledTime": T[1], "keyPrefix": f"{T[1]}#{run.name}#", "stored": 2,
         "failed": [{"key": "/b", "error": "ApiGateway.503"}],
     }  # fmt: skip
+    # not marked complete: its set never reads back (the user's states ran all the same)
+    assert "MarkDelivered" not in runner.states_entered(run)
+    assert "SummedPathsSend" in runner.states_entered(run)
+    assert _delivered(runner, "summedpaths", T[1]) == []
+    assert runner.table(consistent_read=True).pages(T[1]) == []
 
 
 def test_post_process_after_every_page_of_one_path(
@@ -231,8 +262,12 @@ def test_post_process_after_every_page_of_one_path(
     run = runner.run(T[0])
     assert run.status == "SUCCEEDED", run.cause
     # the user's Pass passes the summary on: the execution's output
-    assert run.output == {"scheduledTime": T[0], "keyPrefix": f"{T[0]}#", "stored": 3, "failed": []}
-    assert sorted(_items(runner, "summedpages")) == [f"{T[0]}#{n}" for n in (1, 2, 3)]
+    prefix = f"{T[0]}#{run.name}#"
+    assert run.output == {"scheduledTime": T[0], "keyPrefix": prefix, "stored": 3, "failed": []}
+    assert sorted(_items(runner, "summedpages")) == [f"{prefix}{n}" for n in (1, 2, 3)]
+    entered = runner.states_entered(run)
+    assert entered.index("MarkDelivered") < entered.index("Summary") < entered.index("RunDone")
+    assert _delivered(runner, "summedpages", T[0]) == [run.name]
 
 
 @pytest.mark.parametrize(("pages", "stored"), [("1", 1), ("3", 3)])
@@ -244,5 +279,8 @@ def test_post_process_after_page_count_with_one_page_or_a_map(
     when = T[0] if pages == "1" else T[1]
     run = runner.run(when)
     assert run.status == "SUCCEEDED", run.cause
-    summary = {"scheduledTime": when, "keyPrefix": f"{when}#", "stored": stored, "failed": []}
+    summary = {
+        "scheduledTime": when, "keyPrefix": f"{when}#{run.name}#", "stored": stored, "failed": [],
+    }  # fmt: skip
     assert _received(runner, "SummedCount") == [summary]
+    assert _delivered(runner, "summedcount", when) == [run.name]

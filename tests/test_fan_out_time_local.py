@@ -16,7 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import (
     Concurrency,
     DownloaderPattern,
@@ -79,7 +79,7 @@ def runner_options() -> dict[str, Any]:
 
 
 def items(runner: LocalRunner, pk: str) -> list[dict[str, Any]]:
-    return sorted((i for i in runner.items() if i["pk"] == pk and i["sk"] != "#state"),
+    return sorted((i for i in answers(runner) if i["pk"] == pk and i["sk"] != "#state"),
                   key=lambda i: i["sk"])  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import (
     DownloaderPattern,
     FanOut,
@@ -93,7 +93,7 @@ def test_each_path_waits_on_its_own_and_a_refused_wait_fails_only_its_path(
     assert execution.status == "FAILED", execution.cause
     assert execution.error == "Downloader.RequestsFailed", execution.cause
     assert "/v1/c" in execution.cause and "Downloader.RetryAfterTooLong" in execution.cause
-    stored = {i["sk"]: i["value"] for i in runner.items()}
+    stored = {i["sk"]: i["value"] for i in answers(runner)}
     assert stored == {f"{T0}#/v1/a": 1, f"{T0}#/v1/b": 2}  # b after its 5 s wait, not c
     assert runner.waits == [5]
     assert [s.path for s in upstream.requests].count("/v1/b") == 2
@@ -112,9 +112,9 @@ def test_each_page_of_each_path_waits_on_its_own(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert runner.waits == [4, 4]
-    keys = sorted(i["sk"] for i in runner.items())
+    keys = sorted(i["sk"] for i in answers(runner))
     assert keys == [f"{T0}#/v1/{p}#{n}" for p in "ab" for n in (1, 2)]
-    assert [json.loads(i["items"]) for i in runner.items() if i["sk"].endswith("/v1/a#2")] == [[3]]
+    assert [json.loads(i["items"]) for i in answers(runner) if i["sk"].endswith("/v1/a#2")] == [[3]]
 
 
 def test_from_answer_waits_on_its_list_pages_and_on_each_item(
@@ -132,7 +132,7 @@ def test_from_answer_waits_on_its_list_pages_and_on_each_item(
     execution = runner.run(T0)
     assert execution.status == "SUCCEEDED", execution.cause
     assert sorted(runner.waits) == [3, 6]
-    assert sorted(i["sk"] for i in runner.items()) == [f"{T0}#/v1/t/{n}" for n in (7, 8, 9)]
+    assert sorted(i["sk"] for i in answers(runner)) == [f"{T0}#/v1/t/{n}" for n in (7, 8, 9)]
 
 
 def test_page_count_per_path_waits_on_each_page() -> None:

@@ -16,7 +16,7 @@ from unittest import mock
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, DefinitionRunner, Seen, Upstream
+from local_helpers import Answer, DefinitionRunner, Seen, Upstream, answers
 from sfn_downloader import AuthHeader, Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner, LocalRunnerError
 from sfn_downloader.local import _moto_fidelity as fidelity
@@ -89,7 +89,7 @@ def test_one_answer_over_256_kib_is_recorded_and_the_others_are_stored(
     assert json.loads(execution.cause or "") == [
         {"ok": False, "key": "/v1/items/1", "error": "States.DataLimitExceeded"}
     ]
-    assert [item["sk"] for item in runner.items()] == [f"{T0}#/v1/items/0", f"{T0}#/v1/items/2"]
+    assert [item["sk"] for item in answers(runner)] == [f"{T0}#/v1/items/0", f"{T0}#/v1/items/2"]
 
 
 def _remap_template(app: cdk.App) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader.local import LocalRunner
 
 from scenarios import build_http_task, build_http_task_basic, build_http_task_pages
@@ -58,7 +58,7 @@ def test_api_key_connection_sends_the_key_header_and_nothing_else_secret(
     assert "authorization" not in seen.headers
     elsewhere = [v for k, v in seen.headers.items() if k != "x-api-key"] + [str(seen.query)]
     assert not any(API_KEY in value for value in elsewhere)
-    assert [(i["sk"], i["count"]) for i in runner.items()] == [(T0, 24449)]
+    assert [(i["sk"], i["count"]) for i in answers(runner)] == [(T0, 24449)]
 
 
 def test_basic_connection_sends_authorization_basic(
@@ -87,7 +87,7 @@ def test_a_503_is_retried_then_the_run_succeeds(
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(upstream.requests) == 2
     assert len(runner.retry_intervals) == 1 and 0 <= runner.retry_intervals[0] <= 2
-    assert [i["count"] for i in runner.items()] == [24449]
+    assert [i["count"] for i in answers(runner)] == [24449]
 
 
 def test_a_404_fails_at_once_with_the_http_status_error(
@@ -101,7 +101,7 @@ def test_a_404_fails_at_once_with_the_http_status_error(
     assert (execution.status, execution.error) == ("FAILED", "States.Http.StatusCode.404")
     assert json.loads(execution.cause or "") == {"error": "Not found"}
     assert len(upstream.requests) == 1 and runner.retry_intervals == []
-    assert runner.items() == []
+    assert answers(runner) == []
 
 
 def test_no_answer_is_a_socket_error_and_is_retried(
@@ -133,6 +133,6 @@ def test_x_pages_over_the_http_task_fetches_every_page_once(
     assert sorted(int(s.query["page"][0]) for s in upstream.requests) == list(range(1, pages + 1))
     assert all(s.query["order_type"] == ["all"] for s in upstream.requests)
     assert all(s.headers["x-api-key"] == API_KEY for s in upstream.requests)
-    assert [(i["sk"], json.loads(i["orders"])) for i in runner.items()] == [
+    assert [(i["sk"], json.loads(i["orders"])) for i in answers(runner)] == [
         (f"{T0}#{n}", [{"page": n}]) for n in range(1, pages + 1)
     ]

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, running_upstream
+from local_helpers import Answer, Seen, Upstream, answers, running_upstream
 from sfn_downloader.local import LocalRunner
 
 from scenarios import OAUTH_TOKEN_ENDPOINT, build_timed_http
@@ -97,7 +97,7 @@ def test_a_window_reaches_the_api_with_the_oauth_token_for_two_scheduled_times(
     assert "from=2026-11-27T03%3A55%3A00Z" in upstream.requests[0].raw_query
     # EventBridge fetched one token (client credentials) and sent it with every request.
     assert len(auth.requests) == 1 and auth.requests[0].path == "/oauth/token"
-    assert [i["sk"] for i in sorted(runner.items(), key=lambda i: i["sk"])] == [T0, T1]
+    assert [i["sk"] for i in sorted(answers(runner), key=lambda i: i["sk"])] == [T0, T1]
 
 
 def test_consecutive_windows_cover_time_without_a_gap(
@@ -145,9 +145,9 @@ def test_an_incremental_mark_moves_across_runs(
     [seen] = upstream.requests
     assert seen.query["since"] == ["2026-03-01T11:30:00+01:00"]
     assert "since=2026-03-01T11%3A30%3A00%2B01%3A00" in seen.raw_query
-    [state] = [i for i in runner.items() if i["sk"] == "#state"]
+    [state] = [i for i in answers(runner) if i["sk"] == "#state"]
     assert (state["mark"], state["markSetBy"]) == ("2026-03-02T00:00:00Z", T1)
-    stored = sorted(i["sk"] for i in runner.items() if i["sk"] != "#state")
+    stored = sorted(i["sk"] for i in answers(runner) if i["sk"] != "#state")
     assert stored == [f"{T0}#{first.name}", f"{T1}#{second.name}"]
 
 
@@ -162,7 +162,7 @@ def test_a_path_placeholder_is_filled_and_the_static_query_kept(
     assert execution.status == "SUCCEEDED", execution.cause
     [seen] = upstream.requests
     assert (seen.path, seen.query) == ("/v1/2026-11-27", {"base": ["EUR"]})
-    assert [(i["sk"], i["usd"]) for i in runner.items()] == [("2026-11-27T01:00:00Z", 1.05)]
+    assert [(i["sk"], i["usd"]) for i in answers(runner)] == [("2026-11-27T01:00:00Z", 1.05)]
 
 
 def test_a_backfill_asks_for_each_past_day(
@@ -219,7 +219,7 @@ def test_a_body_placeholder_stays_on_every_page_of_a_body_cursor(
         {"day": "2026-11-27"}, {"day": "2026-11-27", "after": "c1"},
         {"day": "2026-11-27", "after": "c2"},
     ]  # fmt: skip
-    assert len(runner.items()) == 3
+    assert len(answers(runner)) == 3
 
 
 def test_an_on_demand_run_overrides_a_query_parameter(
@@ -238,6 +238,6 @@ def test_an_on_demand_run_overrides_a_query_parameter(
         ("/v1/orders", {"region": ["10000002"], "type": ["all"]}),
         ("/v1/orders", {"region": ["10000043"], "type": ["all"]}),  # 'type' is not overridable
     ]
-    assert sorted(i["sk"] for i in runner.items()) == [
+    assert sorted(i["sk"] for i in answers(runner)) == [
         f"{T0}#region=10000002", f"{T1}#region=10000043",
     ]  # fmt: skip

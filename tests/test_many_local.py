@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
@@ -72,7 +72,7 @@ def test_fanout_stores_one_item_per_path_and_reports_the_failed_one(
         f"/v1/markets/{r}/orders/" for r in REGIONS
     )
     assert all(s.query == {"order_type": ["all"]} for s in upstream.requests)
-    items = runner.items()
+    items = answers(runner)
     assert [i["sk"] for i in items] == [
         f"{T0}#/v1/markets/10000002/orders/?order_type=all",
         f"{T0}#/v1/markets/10000032/orders/?order_type=all",
@@ -80,7 +80,7 @@ def test_fanout_stores_one_item_per_path_and_reports_the_failed_one(
     assert json.loads(items[0]["orders"])[0]["region"] == "10000002"
 
 
-def test_fanout_all_succeeding_succeeds_and_a_rerun_overwrites(
+def test_fanout_all_succeeding_succeeds_and_a_rerun_keeps_its_own_items(
     open_runner: Callable[..., LocalRunner], upstream: Upstream
 ) -> None:
     upstream.respond(lambda seen: Answer(200, orders_of(seen)))
@@ -90,7 +90,15 @@ def test_fanout_all_succeeding_succeeds_and_a_rerun_overwrites(
 
     assert (first.status, again.status) == ("SUCCEEDED", "SUCCEEDED"), first.cause
     assert first.output["anyFailed"] is False
-    assert len(runner.items()) == len(REGIONS)  # the same keys again: no duplicates
+    # Each delivery its own keys (<t>#<execution>#<path>), each marked complete: the newest
+    # complete delivery is the run's set; neither overwrote the other.
+    raw = runner.items()
+    assert len(raw) == 2 * len(REGIONS) + 2
+    assert {i["run"] for i in raw} == {first.name, again.name}
+    consistent = runner.table().pages(T0)
+    assert [i["sk"] for i in consistent] == sorted(
+        f"{T0}#{again.name}#/v1/markets/{r}/orders/?order_type=all" for r in REGIONS
+    )
 
 
 def test_distributed_map_runs_each_path_as_a_child_execution(
@@ -102,7 +110,7 @@ def test_distributed_map_runs_each_path_as_a_child_execution(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert [(i["sk"], i["value"]) for i in runner.items()] == [
+    assert [(i["sk"], i["value"]) for i in answers(runner)] == [
         (f"{T0}#/v1/items/{n}", n) for n in range(6)
     ]
 
@@ -122,7 +130,7 @@ def test_x_pages_fetches_every_page_once(
     assert execution.status == "SUCCEEDED", execution.cause
     requested = sorted(int(s.query["page"][0]) for s in upstream.requests)
     assert requested == list(range(1, pages + 1))  # each page once
-    items = runner.items()
+    items = answers(runner)
     assert sorted(i["sk"] for i in items) == sorted(f"{T0}#{n}" for n in range(1, pages + 1))
     assert sorted(json.loads(i["orders"])[0]["page"] for i in items) == list(range(1, pages + 1))
 
@@ -136,7 +144,7 @@ def test_x_pages_in_any_letter_case_is_the_count(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert len(runner.items()) == 3
+    assert len(answers(runner)) == 3
 
 
 @pytest.mark.parametrize("announced", [None, "many"])
@@ -154,7 +162,7 @@ def test_a_first_page_without_a_count_is_stored_then_the_run_fails_as_in_a_fan_o
     assert execution.status == "FAILED"
     assert execution.error == "Downloader.PageCountNotFound"
     assert "has no X-Pages header with a number of pages" in execution.cause
-    assert [i["sk"] for i in runner.items()] == [f"{T0}#1"]
+    assert [i["sk"] for i in answers(runner)] == [f"{T0}#1"]
 
 
 def test_x_pages_stops_at_max_pages(
@@ -166,7 +174,7 @@ def test_x_pages_stops_at_max_pages(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert len(upstream.requests) == 50 and len(runner.items()) == 50
+    assert len(upstream.requests) == 50 and len(answers(runner)) == 50
 
 
 def test_cursor_follows_next_until_none(
@@ -185,7 +193,7 @@ def test_cursor_follows_next_until_none(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert [s.query.get("cursor") for s in upstream.requests] == [None, ["c2"], ["c3"]]
-    assert [(i["sk"], json.loads(i["entries"])) for i in runner.items()] == [
+    assert [(i["sk"], json.loads(i["entries"])) for i in answers(runner)] == [
         (f"{T0}#1", ["first"]), (f"{T0}#2", ["c2"]), (f"{T0}#3", ["c3"]),
     ]  # fmt: skip
 
@@ -199,4 +207,4 @@ def test_cursor_stops_at_the_page_cap(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert len(upstream.requests) == 3 and len(runner.items()) == 3
+    assert len(upstream.requests) == 3 and len(answers(runner)) == 3

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import (
     Concurrency,
     DownloaderConfigError,
@@ -93,8 +93,9 @@ def test_the_first_page_reads_the_run_query_and_carries_the_key_suffix(app: cdk.
     persist = asl["States"]["PersistPage"]["Parameters"]["Item"]
     assert (
         persist["sk"]["S.$"]
-        == "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, $.keySuffix, $.stored)"
-    )
+        == "States.Format('{}#{}#{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name, "
+        "$.keySuffix, $.stored)"
+    )  # each delivery its own pages, the delivery once, right after the time (issue 26)
     assert persist["query"] == {"M.$": "$.queryAttribute"}
     assert asl["States"]["CheckInputTime"]["Choices"][0]["Next"] == "HasQueryOverrides"
 
@@ -106,7 +107,7 @@ def _pages(seen: Seen) -> Answer:
 
 def _items(runner: Any, pk: str) -> dict[str, Any]:
     return {
-        i["sk"]: (json.loads(i["body"]), i.get("query")) for i in runner.items() if i["pk"] == pk
+        i["sk"]: (json.loads(i["body"]), i.get("query")) for i in answers(runner) if i["pk"] == pk
     }
 
 

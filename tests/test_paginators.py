@@ -46,7 +46,8 @@ def test_the_loop_downloads_from_the_state_and_keeps_the_raw_answer(paginators: 
     assert download["ResultPath"] == "$.raw" and "ResultSelector" not in download
     assert states["NextRequest"]["QueryLanguage"] == "JSONata"
     assert states["PersistPage"]["Parameters"]["Item"]["sk"] == {
-        "S.$": "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $.stored)"
+        "S.$": "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, "
+        "$$.Execution.Name, $.stored)"
     }
     # The stored answer leaves the state: only one page's answer is in it at a time.
     assert states["PersistPage"]["ResultPath"] == "$.raw"

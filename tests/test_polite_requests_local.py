@@ -14,7 +14,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Store
 from sfn_downloader.local import LocalRunner
 
@@ -77,7 +77,8 @@ def memos(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
 
 
 def stored(runner: LocalRunner, pk: str) -> list[str]:
-    return sorted(i["sk"] for i in runner.items() if i["pk"] == pk and i["sk"][0] != "#")
+    """The answers' keys, without the delivery (``answers``)."""
+    return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")
 
 
 def seen(upstream: Upstream) -> list[tuple[str, str | None]]:
@@ -100,7 +101,7 @@ def test_link_pages_get_304_per_page_and_go_on_by_the_remembered_next_link(
                                   f"{ISSUES}?per_page=2&page=3"]  # fmt: skip
     page1 = remembered[f"{ISSUES}?per_page=2"]
     assert page1["etag"] == etag([{"number": 1}, {"number": 2}])
-    assert page1["storedAt"] == f"{T[0]}#1"
+    assert page1["storedAt"] == f"{T[0]}#{first.name}#1"  # the delivery's own item
     assert json.loads(page1["next"])["url"] == f"{ISSUES}?per_page=2&page=2"
     assert json.loads(remembered[f"{ISSUES}?per_page=2&page=3"]["next"])["more"] is False
     # Run 2: nothing changed: every page answers 304 (no Link) and the loop goes on from each
@@ -119,8 +120,8 @@ def test_link_pages_get_304_per_page_and_go_on_by_the_remembered_next_link(
     assert third.status == "SUCCEEDED", third.cause
     assert stored(runner, "pages") == sorted([f"{T[0]}#{n}" for n in (1, 2, 3)] + [f"{T[2]}#2"])
     after = memos(runner, "pages")
-    assert after[f"{ISSUES}?per_page=2&page=2"]["storedAt"] == f"{T[2]}#2"
-    assert after[f"{ISSUES}?per_page=2"]["storedAt"] == f"{T[0]}#1"  # its 304 kept it
+    assert after[f"{ISSUES}?per_page=2&page=2"]["storedAt"] == f"{T[2]}#{third.name}#2"
+    assert after[f"{ISSUES}?per_page=2"]["storedAt"] == f"{T[0]}#{first.name}#1"  # 304 kept it
 
 
 def test_a_failed_page_keeps_the_memories_of_the_pages_stored_before_it(
@@ -157,7 +158,8 @@ def test_a_fan_out_path_unchanged_gets_304_the_changed_one_is_stored_and_fresh_i
         return Answer(200, body, {"ETag": tag, "Cache-Control": cache})
 
     upstream.respond(answer)
-    assert runner.run(T[0]).succeeded
+    first = runner.run(T[0])
+    assert first.succeeded
     assert sorted(memos(runner, "paths")) == ["/repos/octo/a", "/repos/octo/b"]
     bodies["/repos/octo/b"] = {"v": 2}
     upstream.respond(answer)
@@ -169,7 +171,9 @@ def test_a_fan_out_path_unchanged_gets_304_the_changed_one_is_stored_and_fresh_i
     assert stored(runner, "paths") == sorted(
         [f"{T[0]}#/repos/octo/a", f"{T[0]}#/repos/octo/b", f"{T[1]}#/repos/octo/b"]
     )
-    assert memos(runner, "paths")["/repos/octo/a"]["storedAt"] == f"{T[0]}#/repos/octo/a"
+    # the memory names the item its answer is in: the delivery's own key
+    stored_at = memos(runner, "paths")["/repos/octo/a"]["storedAt"]
+    assert stored_at == f"{T[0]}#{first.name}#/repos/octo/a"
     # b answers max-age=7200 now, capped by max_fresh (two intervals of the default 1-minute
     # rate): the next run, a minute later, asks only a.
     bodies["/repos/octo/b"] = {"v": 3}

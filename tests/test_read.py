@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -26,7 +27,7 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Seen, Upstream, running_upstream
-from sfn_downloader.local import LocalRunner
+from sfn_downloader.local import LocalExecution, LocalRunner
 from sfn_downloader.read import DownloaderTable
 
 from scenarios import build_fanout, build_pages
@@ -188,9 +189,10 @@ def test_pages_of_a_run_are_in_its_range_and_the_next_run_is_not(
 
     first = sks(orders.between(at(0), at(1)))
 
-    pages = [f"{at(0)}#{n}" for n in range(1, 13)]
+    run = orders.between(at(0), at(1)).to_rows()[0]["run"]  # the delivery's execution name
+    pages = [f"{at(0)}#{run}#{n}" for n in range(1, 13)]
     assert first == sorted(pages)  # key order: #10, #11, #12 sort before #2
-    assert len(sks(orders.between(at(0), at(2)))) == 24
+    assert len(sks(orders.between(at(0), at(2)))) == 24  # completion items never come back
     assert sks(orders.pages(at(0))) == pages  # page order
 
 
@@ -199,8 +201,8 @@ def test_fan_out_paths_of_a_run(runners: dict[str, LocalRunner]) -> None:
 
     items = markets.between(at(0), at(1)).to_rows()
 
-    regions = (10000002, 10000032, 10000043)
-    assert sks(items) == [f"{at(0)}#/v1/markets/{r}/orders/?order_type=all" for r in regions]
+    regions, run = (10000002, 10000032, 10000043), items[0]["run"]
+    assert sks(items) == [f"{at(0)}#{run}#/v1/markets/{r}/orders/?order_type=all" for r in regions]
     assert sks(markets.pages(at(0))) == sks(items)
     assert markets.pages(at(1)) == []
 
@@ -208,7 +210,8 @@ def test_fan_out_paths_of_a_run(runners: dict[str, LocalRunner]) -> None:
 def test_pages_returns_the_newest_delivery_consistent_set(
     runners: dict[str, LocalRunner],
 ) -> None:
-    """A re-delivery whose page count shrank: the older delivery's page 3 is not part of it."""
+    """Items written before completion items (0.1, 0.2, keys without a delivery) are read as
+    before: a re-delivery whose page count shrank leaves the older delivery's page 3 out."""
     runner = runners["pages"]
     table = runner.table()
     client = table._client
@@ -240,19 +243,23 @@ def test_a_delivery_keyed_run_reads_back_in_page_order(runners: dict[str, LocalR
     its own): ``pages`` puts #2 before #10 within the delivery, as for plain pages."""
     table = runners["pages"].table()
     t = at(35)
+    marks = {"run": {"S": "exec-a"}, "runStartedAt": {"S": "2026-11-27T05:30:01.100Z"}}
     for page in (1, 2, 10):
         table._client.put_item(TableName=table.table_name, Item={
-            "pk": {"S": table.downloader_id}, "sk": {"S": f"{t}#exec-a#{page}"},
-            "run": {"S": "exec-a"}, "runStartedAt": {"S": "2026-11-27T05:30:01.100Z"},
+            "pk": {"S": table.downloader_id}, "sk": {"S": f"{t}#exec-a#{page}"}, **marks,
         })  # fmt: skip
+    assert table.pages(t) == []  # not completed: never a set
+    table._client.put_item(TableName=table.table_name, Item={
+        "pk": {"S": table.downloader_id}, "sk": {"S": f"#delivered#{t}#exec-a"}, **marks,
+    })  # fmt: skip
     assert sks(table.pages(t)) == [f"{t}#exec-a#{n}" for n in (1, 2, 10)]
 
 
 def test_pages_after_a_local_redelivery_whose_page_count_shrank(
     runners: dict[str, LocalRunner], upstream: Upstream
 ) -> None:
-    """The same scheduled time delivered twice, 3 pages then 2: the items carry the run marks the
-    construct writes, and ``pages`` returns the second delivery's two pages only."""
+    """The same scheduled time delivered twice, 3 pages then 2: each delivery keeps its own
+    pages, and ``pages`` returns the second delivery's two pages only."""
     runner, t = runners["pages"], at(40)
     announced = {"pages": "3"}
 
@@ -271,9 +278,9 @@ def test_pages_after_a_local_redelivery_whose_page_count_shrank(
 
     newest = runner.table().pages(t)
 
-    assert sks(newest) == [f"{t}#1", f"{t}#2"]
+    assert sks(newest) == [f"{t}#{again.name}#1", f"{t}#{again.name}#2"]
     assert {item["run"] for item in newest} == {again.name}
-    assert len(runner.table().between(t, at(41)).to_rows()) == 3  # the stale page 3 is stored
+    assert len(runner.table().between(t, at(41)).to_rows()) == 5  # both deliveries' pages
 
 
 # --- what never comes back, and what comes back exactly ---------------------------------------
@@ -584,3 +591,193 @@ def test_only_keys_the_downloader_writes_are_read(players: DownloaderTable) -> N
 def test_a_time_past_year_9999_is_a_value_error(players: DownloaderTable) -> None:
     with pytest.raises(ValueError, match="outside the years 1 to 9999"):
         players.between("9999-12-31T23:59:59.5Z", "9999-12-31T23:59:59Z")
+
+
+# --- exact reads: overlapping and aborted deliveries (issue 26, round 3) ----------------------
+
+
+def test_two_overlapping_deliveries_read_back_whole(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """Two executions of one scheduled time at once, the first one slow: it starts first and
+    finishes last (0.2: its pages overwrote the second's keys, and the set read back was 1 page
+    of 3). Each delivery keeps its own pages; ``pages`` returns the whole set of the newest
+    completed delivery, never a mix."""
+    runner, t = runners["pages"], at(50)
+    gate = threading.Event()
+
+    def slow_first(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        if page == 1 and not gate.is_set():  # the first delivery's first page waits
+            gate.set()
+            time.sleep(2.0)
+        return Answer(200, [{"page": page}], headers={"X-Pages": "3"})
+
+    upstream.respond(slow_first)
+    results: list[LocalExecution] = []
+    try:
+        first = threading.Thread(target=lambda: results.append(runner.run(t)))
+        first.start()
+        assert gate.wait(timeout=120)
+        second = runner.run(t)  # starts later, finishes first
+        first.join(timeout=300)
+    finally:
+        upstream.respond(answer)
+    (slow,) = results
+    assert (slow.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), slow.cause
+    table = runner.table(consistent_read=True)
+    stored = table.between(t, at(51)).to_rows()
+    assert sorted(sks(stored)) == sorted(
+        f"{t}#{name}#{n}" for name in (slow.name, second.name) for n in (1, 2, 3)
+    )  # six pages: neither delivery overwrote the other
+    consistent = table.pages(t)
+    assert len(consistent) == 3 and len({item["run"] for item in consistent}) == 1
+    newest = max(stored, key=lambda item: item["runStartedAt"])["run"]
+    assert sks(consistent) == [f"{t}#{newest}#{n}" for n in (1, 2, 3)]
+
+
+def test_an_aborted_delivery_never_reads_back_as_a_set(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """A delivery whose page 3 fails after page 1 and 2 are stored: no completion item, so
+    ``pages`` is ``[]`` (0.2 returned the two pages as the run's set); a later delivery that
+    completes is the set, and the aborted one's pages stay out of it."""
+    runner, t = runners["pages"], at(55)
+
+    def failing_page_3(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        if page == 3:
+            return Answer(400, {"error": "bad page"})
+        return Answer(200, [{"page": page}], headers={"X-Pages": "3"})
+
+    upstream.respond(failing_page_3)
+    try:
+        aborted = runner.run(t)
+    finally:
+        upstream.respond(answer)
+    assert aborted.status == "FAILED"
+    table = runner.table(consistent_read=True)
+    assert sorted(sks(table.between(t, at(56)))) == [f"{t}#{aborted.name}#{n}" for n in (1, 2)]
+    assert table.pages(t) == []
+
+    upstream.respond(lambda seen: Answer(
+        200, [{"page": int(seen.query.get("page", ["1"])[0])}], headers={"X-Pages": "3"}
+    ))  # fmt: skip
+    try:
+        completed = runner.run(t)
+    finally:
+        upstream.respond(answer)
+    assert completed.succeeded, completed.cause
+    assert sks(table.pages(t)) == [f"{t}#{completed.name}#{n}" for n in (1, 2, 3)]
+
+
+def test_a_chart_draws_one_line_per_page_whatever_the_delivery() -> None:
+    """``answer_suffix``: the delivery's execution name is not part of what an answer is."""
+    from sfn_downloader.read._values import answer_suffix
+
+    assert answer_suffix({"sk": f"{at(0)}#run-1#2", "run": "run-1"}) == "2"
+    assert answer_suffix({"sk": f"{at(0)}#run-1#/v1/a#3", "run": "run-1"}) == "/v1/a#3"
+    assert answer_suffix({"sk": f"{at(0)}#run-1", "run": "run-1"}) is None
+    assert answer_suffix({"sk": f"{at(0)}#2"}) == "2"  # 0.2's keys
+    assert answer_suffix({"sk": at(0)}) is None
+
+
+def test_two_overlapping_deliveries_of_a_fan_out_read_back_whole(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """A fan-out delivered twice at once, the first delivery's first path held so that it
+    starts first and finishes last (0.2: both wrote ``<t>#<path>``, and the set read back
+    mixed the two deliveries' answers). Each delivery keeps its own paths, marks itself
+    complete, and ``pages`` returns the three paths of one delivery: the newest."""
+    runner, t = runners["fanout"], at(60)
+    gate = threading.Event()
+
+    def slow_first(seen: Seen) -> Answer:
+        region = seen.path.split("/")[3]
+        if not gate.is_set():  # the first delivery's first request waits
+            gate.set()
+            time.sleep(2.0)
+        return Answer(200, [{"region": region, "page": 1}])
+
+    upstream.respond(slow_first)
+    results: list[LocalExecution] = []
+    try:
+        first = threading.Thread(target=lambda: results.append(runner.run(t)))
+        first.start()
+        assert gate.wait(timeout=120)
+        second = runner.run(t)  # starts later, finishes first
+        first.join(timeout=300)
+    finally:
+        upstream.respond(answer)
+    (slow,) = results
+    assert (slow.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), slow.cause
+    table = runner.table(consistent_read=True)
+    stored = table.between(t, at(61)).to_rows()
+    regions = (10000002, 10000032, 10000043)
+    paths = [f"/v1/markets/{r}/orders/?order_type=all" for r in regions]
+    assert sorted(sks(stored)) == sorted(
+        f"{t}#{name}#{path}" for name in (slow.name, second.name) for path in paths
+    )  # six items: neither delivery overwrote the other's paths
+    completed = [
+        item["run"] for item in runner.items() if item["sk"].startswith(f"#delivered#{t}#")
+    ]
+    assert sorted(completed) == sorted([slow.name, second.name])
+    consistent = table.pages(t)
+    newest = max(stored, key=lambda item: item["runStartedAt"])["run"]
+    assert newest == second.name  # started last (finished first)
+    assert sks(consistent) == [f"{t}#{second.name}#{path}" for path in paths]
+
+
+def test_a_stopped_delivery_never_reads_back_as_a_set(
+    runners: dict[str, LocalRunner], upstream: Upstream
+) -> None:
+    """A delivery stopped halfway (``StopExecution``: ABORTED) after its first page is stored
+    writes no completion item: ``pages`` is ``[]`` (0.2: the stored pages read back as the
+    run's whole set), and the aborted pages stay out of a later delivery's set."""
+    runner, t = runners["pages"], at(65)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_page_2(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        if page == 2:
+            held.set()
+            release.wait(timeout=60)
+        return Answer(200, [{"page": page}], headers={"X-Pages": "3"})
+
+    upstream.respond(hold_page_2)
+    results: list[LocalExecution] = []
+    sfn = runner._client("stepfunctions")
+    try:
+        started = threading.Thread(target=lambda: results.append(runner.run(t)))
+        started.start()
+        assert held.wait(timeout=120)
+        running = sfn.list_executions(
+            stateMachineArn=runner._state_machine_arn, statusFilter="RUNNING"
+        )["executions"]
+        (execution,) = running
+        sfn.stop_execution(executionArn=execution["executionArn"], error="Operator.Stop")
+        release.set()
+        started.join(timeout=300)
+    finally:
+        release.set()
+        upstream.respond(answer)
+    (stopped,) = results
+    # AWS: ABORTED, no state after the stop. moto 5.2.5 runs the next task after a stop, which
+    # fails (DynamoDB.AmazonDynamoDBException): FAILED here. Either way the delivery stopped
+    # before its pages ended, and it never reached MarkDelivered.
+    assert stopped.status in ("ABORTED", "FAILED"), stopped.cause
+    assert "MarkDelivered" not in runner.states_entered(stopped)
+    table = runner.table(consistent_read=True)
+    assert f"{t}#{stopped.name}#1" in sks(table.between(t, at(66)))  # page 1 was stored
+    assert not [i for i in runner.items() if i["sk"].startswith(f"#delivered#{t}#")]
+    assert table.pages(t) == []
+
+    upstream.respond(lambda seen: Answer(
+        200, [{"page": int(seen.query.get("page", ["1"])[0])}], headers={"X-Pages": "3"}
+    ))  # fmt: skip
+    try:
+        again = runner.run(t)
+    finally:
+        upstream.respond(answer)
+    assert again.succeeded, again.cause
+    assert sks(table.pages(t)) == [f"{t}#{again.name}#{n}" for n in (1, 2, 3)]

@@ -13,6 +13,7 @@ import pytest
 from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Upstream
+from local_helpers import answers as stored_answers
 from sfn_downloader import DownloaderPattern, ItemField, Pagination, Records, Transport
 from sfn_downloader.local import LocalRunner
 
@@ -71,13 +72,13 @@ def records(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
     """The records partition, sk → item (the record parsed from its JSON text)."""
     return {
         i["sk"]: {**i, "record": json.loads(i["record"])}
-        for i in runner.items()
+        for i in stored_answers(runner)
         if i["pk"] == f"{pk}#records"
     }
 
 
 def answers(runner: LocalRunner, pk: str) -> list[dict[str, Any]]:
-    return [i for i in runner.items() if i["pk"] == pk]
+    return [i for i in stored_answers(runner) if i["pk"] == pk]
 
 
 def issue(number: int, updated: str, title: str = "t") -> dict[str, Any]:

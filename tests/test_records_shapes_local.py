@@ -15,6 +15,7 @@ import pytest
 from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Seen, Upstream, market_orders
+from local_helpers import answers as stored_answers
 from sfn_downloader import (
     DownloaderPattern,
     FanOut,
@@ -81,13 +82,13 @@ def records(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
     """The records partition, sk → item (the record parsed from its JSON text)."""
     return {
         i["sk"]: {**i, "record": json.loads(i["record"])}
-        for i in runner.items()
+        for i in stored_answers(runner)
         if i["pk"] == f"{pk}#records"
     }
 
 
 def answers(runner: LocalRunner, pk: str) -> list[str]:
-    return sorted(i["sk"] for i in runner.items() if i["pk"] == pk)
+    return sorted(i["sk"] for i in stored_answers(runner) if i["pk"] == pk)
 
 
 def test_records_of_every_page_of_every_path(

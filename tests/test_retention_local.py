@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Upstream
+from local_helpers import Answer, Upstream, answers
 from sfn_downloader import DownloaderPattern, FanOut, ItemField
 from sfn_downloader.local import LocalRunner
 
@@ -37,7 +37,7 @@ def test_one_path_item_expires_after_the_retention(app: cdk.App, upstream: Upstr
     with LocalRunner(app, upstream=upstream.url, pattern="Retained/Status") as runner:
         execution = runner.run(SCHEDULED)
         assert execution.status == "SUCCEEDED", execution.cause
-        [item] = runner.items()
+        [item] = answers(runner)
     assert item["expiresAt"] == EPOCH + int(RETENTION.to_seconds())
     assert item["count"] == 31000
 
@@ -47,6 +47,6 @@ def test_fanout_items_expire_after_the_retention(app: cdk.App, upstream: Upstrea
     with LocalRunner(app, upstream=upstream.url, pattern="Retained/Markets") as runner:
         execution = runner.run(SCHEDULED)
         assert execution.status == "SUCCEEDED", execution.cause
-        items = runner.items()
+        items = answers(runner)
     assert len(items) == 2
     assert {item["expiresAt"] for item in items} == {EPOCH + int(RETENTION.to_seconds())}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, Seen, Upstream
+from local_helpers import Answer, Run, Seen, Upstream, answers
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
 
 from scenarios import EXAMPLE_API, build_status_actions
@@ -43,7 +43,7 @@ EMPTY = Answer(204, b"")
 
 
 def keys(runner: Run) -> list[str]:
-    return [item["sk"].removeprefix(f"{runner.when}#") for item in runner.items()]
+    return [item["sk"].removeprefix(f"{runner.when}#") for item in answers(runner)]
 
 
 # --- fan-out with pagination -----------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_every_page_of_every_path_and_a_gone_path_skipped(
         "/repos/a/issues#1", "/repos/a/issues#2", "/repos/a/issues#3",
         "/repos/c/issues?state=all#1", "/repos/c/issues?state=all#2",
     ]  # fmt: skip
-    stored = json.loads(runner.items()[2]["page"])
+    stored = json.loads(answers(runner)[2]["page"])
     assert stored == [{"repo": "/repos/a/issues", "page": 3}]
     assert {"ok": True} in execution.output["outcomes"]
 
@@ -116,7 +116,7 @@ def test_a_skipped_answer_stores_nothing_and_the_run_succeeds(
 
     # The result_selector reads $.ResponseBody.value: a 204 has no body, and is decided first.
     assert execution.status == "SUCCEEDED", execution.cause
-    assert runner.items() == []
+    assert answers(runner) == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -131,7 +131,7 @@ def test_other_answers_are_stored_or_fail_as_before(
     forbidden = runner.run("2026-11-27T05:31:00Z")
 
     assert stored.status == "SUCCEEDED", stored.cause
-    assert [item["value"] for item in runner.items()] == ["7"]
+    assert [item["value"] for item in answers(runner)] == ["7"]
     error = "ApiGateway.403" if transport == "Proxy" else "States.Http.StatusCode.403"
     assert (forbidden.status, forbidden.error) == ("FAILED", error)
 
@@ -212,4 +212,4 @@ def test_x_pages_with_an_empty_first_answer_stores_nothing(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    assert len(upstream.requests) == 1 and runner.items() == []
+    assert len(upstream.requests) == 1 and answers(runner) == []

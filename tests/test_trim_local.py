@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, market_orders
+from local_helpers import Answer, Seen, Upstream, answers, market_orders
 from sfn_downloader import DownloaderPattern, ItemField, Trim
 from sfn_downloader.local import LocalRunner
 from sfn_downloader.local.errors import LocalRunnerError
@@ -70,7 +70,7 @@ def test_trimmed_pages_are_stored_with_every_field_exact(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    items = {int(i["sk"].split("#")[1]): i for i in runner.items() if "JitaOrders" in i["pk"]}
+    items = {int(i["sk"].split("#")[1]): i for i in answers(runner) if "JitaOrders" in i["pk"]}
     assert sorted(items) == [1, 2, 3]
     for page, item in items.items():
         stored = json.loads(item["orders"])
@@ -106,7 +106,7 @@ def test_requests_carry_the_query_headers_and_credential_by_name(
     assert seen.headers["accept"] == "application/json"
     assert seen.headers["user-agent"] == "sfn-downloader-test"
     assert "mycustomauth" not in seen.headers  # mapped onto Authorization only
-    [item] = [i for i in runner.items() if i["pk"].endswith("/Orders")]
+    [item] = [i for i in answers(runner) if i["pk"].endswith("/Orders")]
     assert (item["etag"], item["pages"], item["requestId"]) == ('"v7"', "4", "r-1")
     assert item["status"] == 200
     assert json.loads(item["orders"]) == [{"id": 1}]
@@ -167,7 +167,7 @@ def test_values_that_break_naive_templates_round_trip_exactly(
     execution = runner.run(T0)
 
     assert execution.status == "SUCCEEDED", execution.cause
-    [item] = [i for i in runner.items() if i["pk"].endswith("/Orders")]
+    [item] = [i for i in answers(runner) if i["pk"].endswith("/Orders")]
     expected = [{k: v for k, v in o.items() if k != "dropped"} for o in NAUGHTY]
     assert json.loads(item["orders"]) == expected
     stored = json.loads(item["orders"])
@@ -193,7 +193,7 @@ def test_a_cursor_next_to_the_trimmed_list_is_kept(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert [s.query.get("cursor") for s in upstream.requests] == [None, ["c2"], ["c'3"]]
-    entries = [json.loads(i["entries"]) for i in runner.items() if i["pk"].endswith("/Feed")]
+    entries = [json.loads(i["entries"]) for i in answers(runner) if i["pk"].endswith("/Feed")]
     assert entries[1] == [{"id": "c2-0"}, {"id": "c2-1"}, {"id": "c2-2"}]
 
 
@@ -207,7 +207,7 @@ def test_a_template_summarizes_each_page(
 
     assert execution.status == "SUCCEEDED", execution.cause
     items = sorted(
-        (i for i in runner.items() if i["pk"].endswith("/OrderSummary")), key=lambda i: i["sk"]
+        (i for i in answers(runner) if i["pk"].endswith("/OrderSummary")), key=lambda i: i["sk"]
     )
     for page, item in enumerate(items, start=1):
         orders = market_orders(page)

@@ -262,6 +262,16 @@ delivery can be told from a re-delivery's."""
 RUN_STARTED_ATTRIBUTE = "runStartedAt"
 """On every item of a run of several answers: when its execution started (ISO 8601), so that
 the newest delivery's set of pages is the consistent one."""
+DELIVERED_SORT_KEY_PREFIX = "#delivered#"
+"""A run of several answers: each delivery that stored every answer writes one more item last,
+``sk = #delivered#<scheduled time>#<execution name>`` (``run``, ``runStartedAt``), so that a
+reader can tell a complete set of pages from an aborted or running delivery's
+(``DownloaderTable.pages``). Below every time, beside the state item: never read as an answer."""
+DELIVERED_STATE = "MarkDelivered"
+"""The state writing the delivery's completion item, right before the run succeeds."""
+MAP_RUN_PATH = f"$.{RUN_ATTRIBUTE}"
+"""Inside a Map iteration: the run's execution name, which its item carries (a Distributed
+Map's child executions have names of their own)."""
 ANSWER_SORT_KEY_FLOOR = "0"
 """Every stored answer's ``sk`` starts with its scheduled time's year, a digit; the downloader's
 own items (``STATE_SORT_KEY``) start with ``#``, which sorts below ``"0"``. So a ``Query`` with

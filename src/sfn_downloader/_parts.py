@@ -310,8 +310,13 @@ class RunParts:
     """Variables the download takes from the answer (the incremental cursor values)."""
     per_delivery: bool = False
     """True when each delivery of a run stores its own items (``incremental``: two deliveries
-    ask from different marks): the execution's name joins the sort key
-    (``<scheduled time>#<execution name>``, a page's ``...#<execution name>#<page>``)."""
+    ask from different marks; every run of several answers, so that no delivery overwrites
+    another's pages): the execution's name joins the sort key (``<scheduled time>#<execution
+    name>``, a page's ``...#<execution name>#<page>``, a path's ``...#<execution
+    name>#<key>[#<page>]``)."""
+    delivered: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
+    """The states a delivery runs last, once every answer is stored and right before the run
+    succeeds (``MarkDelivered``, with several answers a run): built once, at run level."""
     page_fold: PageFold | None = None
     """What a page loop carries from page to page in variables (the incremental mark's
     furthest value), and ``stored`` then reads once the pages end."""

@@ -142,9 +142,11 @@ class Maps(Protocol):
         item_selector: Mapping[str, Any],
         iteration: sfn.IChainable,
         then: sfn.State | None = None,
+        done: sfn.State | None = None,
     ) -> sfn.Chain:
         """The Map over ``items_path``, then ``AnyFailed`` (or ``then``, which reads the Map's
-        result: the run's end with ``post_process``)."""
+        result: the run's end with ``post_process``): ``done`` when none failed (default: a
+        Succeed)."""
         ...
 
 

@@ -124,6 +124,21 @@ def frame_done(scope: Construct, frame: Frame, construct_id: str) -> sfn.State:
     return sfn.Pass(scope, construct_id, result=sfn.Result.from_object(SUCCEEDED))
 
 
+def succeed_after(
+    scope: Construct, states: list[sfn.IChainable], construct_id: str = "Done"
+) -> sfn.State:
+    """The run ends well: ``states`` (a delivery's last writes, ``MarkDelivered``), then
+    ``Succeed``; the first of them is returned."""
+    done = sfn.Succeed(scope, construct_id)
+    if not states:
+        return done
+    chain = sfn.Chain.start(states[0])
+    for state in states[1:]:
+        chain = chain.next(state)
+    chain.next(done)
+    return chain.start_state
+
+
 def frame_failed(
     scope: Construct, frame: Frame, construct_id: str, *, error_path: str, cause_path: str
 ) -> sfn.State:

@@ -125,11 +125,14 @@ class Concurrency:
         item_selector: Mapping[str, Any],
         iteration: sfn.IChainable,
         then: sfn.State | None = None,
+        done: sfn.State | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path``, then ``AnyFailed?``: Done, or a Fail listing failures.
+        """The Map over ``items_path``, then ``AnyFailed?``: ``done``, or a Fail listing failures.
 
         :param then: What follows the Map instead (``post_process``'s run end, which reads
             ``anyFailed`` and ``outcomes`` and fails the run itself). Default: ``AnyFailed``.
+        :param done: Where ``AnyFailed`` goes when no request failed (the delivery's
+            ``MarkDelivered``, then a Succeed). Default: a Succeed ``Done``.
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
@@ -160,7 +163,7 @@ class Concurrency:
             error=REQUESTS_FAILED_ERROR,
             cause_path="States.JsonToString($.outcomes[?(@.ok == false)])",
         )
-        done = sfn.Succeed(scope, "Done")
+        done = done or sfn.Succeed(scope, "Done")
         return map_state.next(
             sfn.Choice(scope, "AnyFailed")
             .when(sfn.Condition.boolean_equals("$.anyFailed", True), failed)

@@ -53,13 +53,14 @@ class UserStates(RunFeature):
         requests, the run's end (``post_process.run_end``)."""
         del built
         if self.several_requests:
-            per_delivery = parts.per_delivery
+            per_delivery, delivered = parts.per_delivery, parts.delivered
             return replace(
                 parts,
                 run_end=lambda scope, before: post_process.run_end(
-                    scope, self.states, stored_before=before, per_delivery=per_delivery
+                    scope, self.states, stored_before=before, per_delivery=per_delivery,
+                    delivered=delivered(scope),
                 ),
-            )
+            )  # fmt: skip
         return replace(
             parts, keeps_result=True, afterwards=then_afterwards(parts, lambda _: [self.states])
         )

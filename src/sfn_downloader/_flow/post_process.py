@@ -11,7 +11,7 @@ the states publish to, which aws-cdk-lib's ``SnsPublish`` (and a ``CallAwsServic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +55,20 @@ the key (SNS developer guide, "Key management"; SQS developer guide, "Key manage
 
 
 def run_end(
-    scope: Construct, states: sfn.IChainable, *, stored_before: int, per_delivery: bool
+    scope: Construct,
+    states: sfn.IChainable,
+    *,
+    stored_before: int,
+    per_delivery: bool,
+    delivered: Sequence[sfn.IChainable] = (),
 ) -> sfn.State:
     """A run of several requests ends (every request made): ``RunSummary`` (the user's states'
     input, see ``SUMMARY``) → the user's states → ``RunOutcome``: ``RunDone``, or the run fails
     with ``Downloader.RequestsFailed`` listing the failed requests, as without post_process.
+
+    ``delivered`` (``MarkDelivered``, a delivery's completion item) runs before the user's
+    states when no request failed (``AllStored``): what they notify may read the run's set at
+    once (``DownloaderTable.pages``), and a delivery with failed requests is never marked.
 
     The summary reads a Map's result (``anyFailed``, ``outcomes``) or a page loop's last state
     (``stored``: its last page); ``stored_before`` answers were stored before a Map's
@@ -93,7 +102,24 @@ def run_end(
         .when(sfn.Condition.jsonata("{% $count($" + FAILED_REQUESTS_VARIABLE + ") > 0 %}"), failed)
         .otherwise(sfn.Succeed(scope, "RunDone"))
     )
-    sfn.Chain.start(summarize).next(states).next(outcome)
+    sfn.Chain.start(states).next(outcome)
+    if not delivered:
+        summarize.next(states)
+        return summarize
+    mark = sfn.Chain.start(delivered[0])
+    for state in delivered[1:]:
+        mark = mark.next(state)
+    mark.next(states)
+    # A successful run leaves by the Default (as the cost model follows a Choice).
+    all_stored = (
+        sfn.Choice.jsonata(scope, "AllStored")
+        .when(
+            sfn.Condition.jsonata("{% $count($" + FAILED_REQUESTS_VARIABLE + ") > 0 %}"),
+            states,
+        )
+        .otherwise(mark.start_state)
+    )
+    summarize.next(all_stored)
     return summarize
 
 

@@ -9,7 +9,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._contract import RECORDS_MAP_STATE, THROTTLED_HEADER
+from .._contract import (
+    DELIVERED_SORT_KEY_PREFIX,
+    RECORDS_MAP_STATE,
+    SORT_KEY,
+    THROTTLED_HEADER,
+)
 from ._errors import CostModelError
 
 
@@ -285,3 +290,11 @@ def _resource(state: Mapping[str, Any]) -> str:
 
 def _is_dynamodb_write(resource: str) -> bool:
     return resource.endswith((":dynamodb:putItem", ":dynamodb:updateItem"))
+
+
+def _is_delivery_mark(state: Mapping[str, Any]) -> bool:
+    """``MarkDelivered``: the putItem whose sort key is a delivery's completion item."""
+    item = (state.get("Parameters") or {}).get("Item") or {}
+    return _is_dynamodb_write(_resource(state)) and DELIVERED_SORT_KEY_PREFIX in json.dumps(
+        item.get(SORT_KEY)
+    )

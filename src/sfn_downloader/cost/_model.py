@@ -10,6 +10,7 @@ from .._contract import OUTCOME_FRESH, OUTCOME_NOT_MODIFIED, OUTCOME_UNCHANGED
 from ._definition import (
     ChildRuns,
     _all_states,
+    _is_delivery_mark,
     _is_dynamodb_write,
     _resource,
     billed_path,
@@ -207,6 +208,8 @@ def estimate_cost(
     )  # fmt: skip
     api_calls = sum(1 for state in path if _resource(state).endswith(":apigateway:invoke"))
     put_items = sum(1 for state in path if _is_dynamodb_write(_resource(state)))
+    # A delivery's completion item (MarkDelivered) holds no answer: 1 WRU whatever the size.
+    marks = sum(1 for state in path if _is_delivery_mark(state))
     units_per_write = max(1, math.ceil(item_size_bytes / 1024))
     mix = _polite_mix(definition, path, unchanged_ratio, fresh_ratio)
     per_run = {
@@ -223,7 +226,7 @@ def estimate_cost(
     else:
         transitions_in_month = runs * transitions
         api_calls_in_month = runs * api_calls
-        write_units = runs * put_items * units_per_write
+        write_units = runs * ((put_items - marks) * units_per_write + marks)
         saved = (0.0, 0.0)
     reads_in_month = runs * per_run["state_reads"]
 

@@ -21,9 +21,9 @@ from constructs import Construct
 
 from .._checks import check_path, check_run_length, time_tokens
 from .._contract import (
-    EXECUTION_NAME_PATH,
     KEY_PATH,
     MAP_ITERATION_EVENTS,
+    MAP_RUN_PATH,
     MAP_SCHEDULED_TIME_PATH,
     QUERY_ATTRIBUTE_PATH,
     REQUEST_PATH,
@@ -51,6 +51,7 @@ from .._states import (
     record_failure,
     sort_key,
     stored_in_map,
+    succeed_after,
     waits_failed,
 )
 from ..errors import Problem
@@ -295,6 +296,8 @@ class FanOut:
             },
             iteration=iteration,
             then=parts.run_end(scope, 0) if parts.run_end is not None else None,
+            # The run's end marks the delivery itself (post_process: MarkDelivered, RunDone).
+            done=succeed_after(scope, parts.delivered(scope)) if parts.run_end is None else None,
         )
         if isinstance(tail, sfn.Choice):
             tail.otherwise(fetch_all)
@@ -491,15 +494,16 @@ class FanOut:
 
 
 def _answer_key(parts: RunParts) -> str:
-    """``<scheduled time>#<key>``; with ``per_delivery`` (``incremental``: deliveries ask from
-    different marks) ``<scheduled time>#<execution name>#<key>``, so that no delivery
-    overwrites another's answer."""
+    """``<scheduled time>#<key>``; with ``per_delivery`` (every run of several answers)
+    ``<scheduled time>#<execution name>#<key>``, so that no delivery overwrites another's
+    answer (the run's name from the Map item: a Distributed Map's children are executions of
+    their own)."""
     key = f"{REQUEST_PATH}.key"
     if not parts.per_delivery:
         return sort_key(MAP_SCHEDULED_TIME_PATH, key)
     return sfn.JsonPath.format(
         "{}#{}#{}", sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH),
-        sfn.JsonPath.string_at(EXECUTION_NAME_PATH), sfn.JsonPath.string_at(key),
+        sfn.JsonPath.string_at(MAP_RUN_PATH), sfn.JsonPath.string_at(key),
     )  # fmt: skip
 
 

@@ -34,6 +34,8 @@ from .._contract import (
     EXECUTION_NAME_PATH,
     FOUND_FIELD,
     KEY_PATH,
+    KEY_SEPARATOR,
+    MAP_RUN_PATH,
     MORE_PATH,
     NEXT_URL_MALFORMED_ERROR,
     NEXT_URL_OFF_ORIGIN_ERROR,
@@ -281,25 +283,26 @@ def _page_failed(scope: Construct) -> sfn.Fail:
 
 
 def _page_key(parts: RunParts) -> str:
-    """``<scheduled time>#<page>`` (in a fan-out ``...#<key>#<page>``); a run whose every
-    delivery keeps its own items: ``<scheduled time>#<execution name>#<page>`` (in a fan-out
-    ``...#<execution name>#<key>#<page>``)."""
-    if parts.per_delivery and not parts.frame.in_map:
-        return frame_sort_key(
-            Frame(time_path=parts.frame.time_path, key_path=EXECUTION_NAME_PATH), STORED_PATH
-        )
-    if parts.per_delivery:  # a fan-out path's pages, each delivery its own
-        return sfn.JsonPath.format(
-            "{}#{}#{}#{}", sfn.JsonPath.string_at(parts.frame.time_path),
-            sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
-            sfn.JsonPath.string_at(parts.frame.key_path or KEY_PATH),
-            sfn.JsonPath.string_at(STORED_PATH),
-        )  # fmt: skip
-    if parts.key_suffix_path is not None and not parts.frame.in_map:  # query overrides
-        return frame_sort_key(
-            Frame(time_path=parts.frame.time_path, key_path=parts.key_suffix_path), STORED_PATH
-        )
-    return frame_sort_key(parts.frame, STORED_PATH)
+    """``<scheduled time>#<page>``, in a fan-out ``...#<key>#<page>``, with query overrides
+    ``...#<name>=<value>&...#<page>``; a run whose every delivery keeps its own items (every
+    run of several answers) has the execution's name right after the time, once:
+    ``<scheduled time>#<execution name>#<page>`` (in a fan-out ``...#<execution
+    name>#<key>#<page>``, the run's name from the Map item: a Distributed Map's children are
+    executions of their own)."""
+    frame = parts.frame
+    if not parts.per_delivery:
+        if parts.key_suffix_path is not None and not frame.in_map:  # query overrides
+            return frame_sort_key(
+                Frame(time_path=frame.time_path, key_path=parts.key_suffix_path), STORED_PATH
+            )
+        return frame_sort_key(frame, STORED_PATH)
+    middle = (frame.key_path or KEY_PATH) if frame.in_map else parts.key_suffix_path
+    run = MAP_RUN_PATH if frame.in_map else EXECUTION_NAME_PATH
+    segments = [frame.time_path, run, *([middle] if middle is not None else []), STORED_PATH]
+    return sfn.JsonPath.format(
+        KEY_SEPARATOR.join("{}" for _ in segments),
+        *(sfn.JsonPath.string_at(path) for path in segments),
+    )
 
 
 def _done(scope: Construct, parts: RunParts) -> sfn.State:
@@ -314,8 +317,10 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     marks = parts.path_marks
     if frame.in_map:  # a fan-out path's own mark, over its pages
         after = marks.advance(scope, over_pages=True) if marks is not None else []
-    else:
+    elif parts.run_end is not None:  # the mark advanced; the run's end marks the delivery
         after = parts.stored(scope)
+    else:  # the mark advanced, then the delivery marked complete, last
+        after = [*parts.stored(scope), *parts.delivered(scope)]
     if not after:
         return done
     chain = sfn.Chain.start(after[0])

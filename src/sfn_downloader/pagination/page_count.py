@@ -1,9 +1,12 @@
 """Page count pagination (``Pagination.page_count``, EVE's ``X-Pages``)::
 
-DownloadFirstPage → PersistFirstPage → CountPages → MorePages? ─ no ─────────────→ OnePage
-                                         ├ over max_pages → CapPages ─┐
-                                         └ yes ───────────────────────┴→ ListPages
+DownloadFirstPage → PersistFirstPage → CountPages → MorePages? ─ no ──────→ MarkDelivered → Done
+                                         ├ over max_pages → CapPages ─┐               ▲
+                                         └ yes ───────────────────────┴→ ListPages    │
 ListPages (States.ArrayRange(2, pages, 1)) → FetchPages (Map: Download → Persist) → AnyFailed
+
+Each delivery's pages are ``<scheduled time>#<execution name>#<page>``; ``MarkDelivered``
+says the delivery stored them all.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from constructs import Construct
 from .._checks import HTTP_TOKEN, check_run_length
 from .._contract import (
     ARRAY_RANGE_MAX_ITEMS,
+    EXECUTION_NAME_PATH,
     FIRST_PATH,
     KEY_SEPARATOR,
     MAP_ITERATION_EVENTS,
+    MAP_RUN_PATH,
     MAP_SCHEDULED_TIME_PATH,
     PAGE_COUNT_NOT_FOUND_ERROR,
     PAGE_PATH,
@@ -31,7 +36,15 @@ from .._contract import (
     TASK_EVENTS,
 )
 from .._parts import CheckContext, Request, RunParts, StoredAnswer
-from .._states import SUCCEEDED, catch_into, record_failure, selected, sort_key, stored_in_map
+from .._states import (
+    SUCCEEDED,
+    catch_into,
+    record_failure,
+    selected,
+    sort_key,
+    stored_in_map,
+    succeed_after,
+)
 from ..errors import Problem
 from ._base import Pagination, register
 from ._loop import build_loop, header_lookup, set_param, string
@@ -179,8 +192,16 @@ class PageCountPagination(Pagination):
         )
         if written is not None and records is not None and not records.keeps_answers:
             return written
-        key = sfn.JsonPath.format(
-            "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        key = (
+            sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "1",
+                sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
+            )
+            if parts.per_delivery
+            else sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+            )
         )
         persist = parts.persists.task(scope, "PersistFirstPage", sort_key=key, result_under=under)
         chain = sfn.Chain.start(persist)
@@ -229,9 +250,12 @@ class PageCountPagination(Pagination):
             result_path=FIRST_PATH,
         )
         persist_first = self._first_stored(scope, parts)
-        # With post_process, one run end for both: one page, or the Map's pages after it.
+        # Where the run ends well (one page, or the Map's pages): with post_process, one run
+        # end for both (it marks the delivery itself); else the delivery marked complete first
+        # (MarkDelivered), with several answers a run.
         run_end = parts.run_end(scope, 1) if parts.run_end is not None else None
-        done = run_end or sfn.Succeed(scope, "OnePage")
+        delivered = parts.delivered(scope) if run_end is None else []
+        done = run_end or succeed_after(scope, delivered, "Done" if delivered else "OnePage")
         # With on_status, an action on the first answer ends the run (nothing stored).
         first_page = reactions.guard(
             scope, "DownloadFirstPage", first, result_selector=first_selector,
@@ -250,7 +274,16 @@ class PageCountPagination(Pagination):
         failure = record_failure(scope, "RecordFailure", key_path=PAGE_PATH)
         persist = stored_in_map(
             scope, persists=persists, records=parts.records,
-            sort_key=sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH), under=RESPONSE_PATH,
+            sort_key=(
+                sfn.JsonPath.format(
+                    "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
+                    sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH),
+                    sfn.JsonPath.string_at(MAP_RUN_PATH), sfn.JsonPath.string_at(PAGE_PATH),
+                )
+                if parts.per_delivery
+                else sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH)
+            ),
+            under=RESPONSE_PATH,
             key_path=PAGE_PATH, failure=failure, time_path=MAP_SCHEDULED_TIME_PATH,
             persist_id="PersistPage", each_stored=parts.each_stored, name="Page",
         )  # fmt: skip
@@ -287,6 +320,7 @@ class PageCountPagination(Pagination):
             },
             iteration=page.next(persist),
             then=run_end,
+            done=done if delivered else None,
         )
         cap = sfn.Pass(
             scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH

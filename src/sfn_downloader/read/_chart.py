@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from .._contract import SORT_KEY
 from ._table import Item
-from ._values import key_suffix, key_time
+from ._values import answer_suffix, key_time
 
 GAP_FACTOR = 1.5
 """A step between two runs over 1.5 times the usual one is a gap: the line breaks there."""
@@ -36,7 +36,7 @@ def draw_chart(items: Iterable[Item], *, field: str, out: Path, title: str) -> i
                 f"field {field!r} of item sk={item[SORT_KEY]!r} is {value!r}, not a number."
             )
         sort_key = str(item[SORT_KEY])
-        series.setdefault(key_suffix(sort_key), []).append((key_time(sort_key), float(value)))
+        series.setdefault(answer_suffix(item), []).append((key_time(sort_key), float(value)))
     points = sum(len(line) for line in series.values())
     if not points:
         raise ChartError(f"no item in the range has the field {field!r}.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._contract import (
     ANSWER_SORT_KEY_FLOOR,
+    DELIVERED_SORT_KEY_PREFIX,
     KEY_SEPARATOR,
     PARTITION_KEY,
     RECORD_ATTRIBUTE,
@@ -132,29 +133,63 @@ class DownloaderTable:
         return None
 
     def pages(self, scheduled_time: TimeValue) -> list[Item]:
-        """The consistent set of answers of the run scheduled at ``scheduled_time``: its pages
-        (pagination) or paths (fan-out), or its one answer.
+        """The consistent set of answers of the run scheduled at ``scheduled_time``: the pages
+        (pagination) or paths (fan-out) of its newest delivery that stored them all, or its
+        one answer; ``[]`` when no delivery finished.
 
-        A run delivered twice (EventBridge Scheduler and Express workflows deliver at least
-        once) writes its keys twice; when the second delivery stored fewer pages, the first
-        one's extra pages stay beside them. Each item carries the delivery that wrote it
-        (``run``, the execution's name, and ``runStartedAt``): the items of the delivery that
-        started last are the consistent set. Items written before those attributes existed
-        (sfn-downloader 0.1, 0.2) count as one older delivery. Pages come in page order
-        (``#2`` before ``#10``), paths in key order.
+        EventBridge Scheduler and Express workflows deliver at least once, and two deliveries
+        of one scheduled time may overlap. Each delivery of a run of several answers stores its
+        own items (``<scheduled time>#<execution name>#<page or path>``) and, once it stored
+        every one, a completion item (``#delivered#<scheduled time>#<execution name>``, with
+        ``run`` and ``runStartedAt``). The completed delivery that started last is the set
+        returned: a delivery still running, failed or aborted (its pages partly stored) never
+        is. Read with ``consistent_read=True`` right after a run: an eventually consistent read
+        may see the completion item before a page written just before it.
+
+        Items written before completion items existed (sfn-downloader 0.1, 0.2) are read as
+        before: without a completed delivery, the items of ``scheduled_time`` not keyed by a
+        delivery, those of the delivery that started last (``runStartedAt``), items without it
+        as one older delivery. Pages come in page order (``#2`` before ``#10``), paths in key
+        order.
         """
         key = key_text(scheduled_time, what="scheduled_time")
+        completed = [
+            item
+            for item in self._query(
+                "begins_with(#sk, :delivered)",
+                {":delivered": {"S": f"{DELIVERED_SORT_KEY_PREFIX}{key}{KEY_SEPARATOR}"}},
+                answers_only=False,
+            )
+            if isinstance(item.get(RUN_ATTRIBUTE), str) and item.get(RUN_ATTRIBUTE)
+            and item.get(SORT_KEY) == _delivered_key(key, str(item[RUN_ATTRIBUTE]))
+        ]  # fmt: skip
+        if completed:
+            newest = max(
+                completed, key=lambda i: (str(i.get(RUN_STARTED_ATTRIBUTE)), i[RUN_ATTRIBUTE])
+            )
+            run = str(newest[RUN_ATTRIBUTE])
+            prefix = f"{key}{KEY_SEPARATOR}{run}{KEY_SEPARATOR}"
+            return sorted(
+                (
+                    item
+                    for item in self._query("begins_with(#sk, :run)", {":run": {"S": prefix}})
+                    if item.get(RUN_ATTRIBUTE) == run
+                ),
+                key=_page_order,
+            )
         deliveries: dict[tuple[str, str] | None, list[Item]] = {}
         for item in self._query("begins_with(#sk, :time)", {":time": {"S": key}}):
-            if not _is_of_run(item.get(SORT_KEY), key):
-                continue
-            started, run = item.get(RUN_STARTED_ATTRIBUTE), item.get(RUN_ATTRIBUTE)
-            delivery = (str(started), str(run)) if started is not None and run else None
+            if not _is_of_run(item.get(SORT_KEY), key) or _is_delivery_keyed(item):
+                continue  # a delivery's own items count only once it completed
+            started, written_by = item.get(RUN_STARTED_ATTRIBUTE), item.get(RUN_ATTRIBUTE)
+            delivery = (
+                (str(started), str(written_by)) if started is not None and written_by else None
+            )
             deliveries.setdefault(delivery, []).append(item)
         if not deliveries:
             return []
-        newest = max(deliveries, key=lambda d: (d is not None, d or ("", "")))
-        return sorted(deliveries[newest], key=_page_order)
+        newest_legacy = max(deliveries, key=lambda d: (d is not None, d or ("", "")))
+        return sorted(deliveries[newest_legacy], key=_page_order)
 
     def records(self) -> RecordItems:
         """Every current record (``records=Records.merge`` or ``Records.append``), in key
@@ -392,6 +427,21 @@ def _key_value(value: object) -> str | int | Decimal:
             f"key value {value!r} must be a string or an integer (a record's key field)."
         )
     return value
+
+
+def _delivered_key(key: str, run: str) -> str:
+    """The completion item's ``sk`` of delivery ``run`` of the run scheduled at ``key``."""
+    return f"{DELIVERED_SORT_KEY_PREFIX}{key}{KEY_SEPARATOR}{run}"
+
+
+def _is_delivery_keyed(item: Item) -> bool:
+    """True for an item of a run of several answers keyed by its delivery
+    (``<time>#<run>#<page or path>``, ``run`` naming it)."""
+    run, suffix = item.get(RUN_ATTRIBUTE), key_suffix(str(item.get(SORT_KEY)))
+    return (
+        isinstance(run, str) and bool(run) and suffix is not None
+        and suffix.startswith(run + KEY_SEPARATOR)
+    )  # fmt: skip
 
 
 def _is_of_run(sort_key: Any, key: str) -> bool:

@@ -91,6 +91,20 @@ def key_suffix(sort_key: str) -> str | None:
     return rest[len(KEY_SEPARATOR) :] if rest.startswith(KEY_SEPARATOR) else None
 
 
+def answer_suffix(item: Mapping[str, Any]) -> str | None:
+    """What an answer is within its run (its path or page), whichever delivery stored it: the
+    ``sk`` suffix without the delivery's execution name (``<time>#<run>#<page>`` → ``<page>``,
+    the item's ``run`` attribute naming it); ``None`` for one answer a run."""
+    suffix = key_suffix(str(item.get("sk")))
+    run = item.get("run")
+    if suffix is not None and isinstance(run, str) and run:
+        if suffix == run:
+            return None
+        if suffix.startswith(run + KEY_SEPARATOR):
+            return suffix[len(run) + len(KEY_SEPARATOR) :]
+    return suffix
+
+
 def plain(value: Any) -> Any:
     """A deserialized attribute value as plain Python: integral numbers as ``int``, others as
     ``decimal.Decimal`` (exact: DynamoDB keeps up to 38 significant digits, a float 15 to 17),

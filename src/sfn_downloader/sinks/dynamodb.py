@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
@@ -21,11 +22,14 @@ from constructs import Construct, IConstruct
 
 from .._acknowledge import acknowledge
 from .._contract import (
+    DELIVERED_SORT_KEY_PREFIX,
+    DELIVERED_STATE,
     DYNAMODB_RETRYABLE_ERRORS,
     DYNAMODB_RETRYABLE_SHAPES,
     EXECUTION_NAME_PATH,
     EXECUTION_START_TIME_PATH,
     EXPIRES_VARIABLE,
+    KEY_SEPARATOR,
     PARTITION_KEY,
     RUN_ATTRIBUTE,
     RUN_STARTED_ATTRIBUTE,
@@ -35,7 +39,7 @@ from .._contract import (
     TTL_ATTRIBUTE,
 )
 from .._encryption import own_partition_only
-from .._parts import Built, CheckContext, RunFeature
+from .._parts import Built, CheckContext, RunFeature, RunParts
 from .._states import retry_kwargs
 from ..constant import Constant
 from ..errors import Problem
@@ -96,6 +100,16 @@ class ItemSink(RunFeature):
     def retention_seconds(self) -> int | None:
         """The items' time to live, seconds after their scheduled time (``None``: forever)."""
         return int(self.retention.to_seconds()) if self.retention is not None else None
+
+    def around(self, parts: RunParts, built: Built) -> RunParts:
+        """A run of several answers: each delivery stores its own items
+        (``<scheduled time>#<execution name>#<page or path>``), and one that stored them all
+        says so last (``MarkDelivered``), so that neither an older delivery nor an aborted one
+        can make a set of pages read back wrong."""
+        writer = built.persists
+        if not self.marks_run or not isinstance(writer, ItemWriter):
+            return parts
+        return replace(parts, per_delivery=True, delivered=writer.delivered)
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
         """With ``retention``: ``ComputeExpiry`` before the run (``ItemWriter.with_expiry``)."""
@@ -400,6 +414,40 @@ class ItemWriter:
         )
         persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
+
+    def delivered(self, scope: Construct) -> list[sfn.IChainable]:
+        """``MarkDelivered``, for a run of several answers (``marks_run``): the last write of a
+        delivery that stored every answer, ``sk = #delivered#<scheduled time>#<execution name>``
+        with ``run`` and ``runStartedAt`` (and ``expiresAt``, as its answers). Run-level: the
+        Context object's execution is the run's. Nothing else: no ``item`` attribute."""
+        if not self.marks_run:
+            return []
+        written = {
+            PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
+            SORT_KEY: tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.format(
+                    DELIVERED_SORT_KEY_PREFIX + "{}" + KEY_SEPARATOR + "{}",
+                    sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                    sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
+                )
+            ),
+            RUN_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at(EXECUTION_NAME_PATH)
+            ),
+            RUN_STARTED_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at(EXECUTION_START_TIME_PATH)
+            ),
+        }
+        if self.retention_seconds is not None:
+            written[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
+                sfn.JsonPath.string_at(f"${EXPIRES_VARIABLE}")
+            )
+        mark = tasks.DynamoPutItem(
+            scope, DELIVERED_STATE, table=self._table, item=written,
+            result_path=sfn.JsonPath.DISCARD,
+        )  # fmt: skip
+        mark.add_retry(**retry_kwargs(persist_retry()))
+        return [mark]
 
     def key_selector(self, sort_key: str | None = None) -> dict[str, str]:
         """A ResultSelector giving the key of the item a single-path run stores (``sort_key``,
