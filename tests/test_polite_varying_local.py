@@ -17,7 +17,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, answers
 from sfn_downloader import (
     DownloaderPattern,
     FanOut,
@@ -97,7 +97,8 @@ def memos(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
 
 
 def stored(runner: LocalRunner, pk: str) -> list[str]:
-    return sorted(i["sk"] for i in runner.items() if i["pk"] == pk and i["sk"][0] != "#")
+    """The answers' keys, without a delivery's execution name (``answers``)."""
+    return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")
 
 
 def asked(upstream: Upstream) -> list[tuple[str, str | None]]:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -596,6 +596,30 @@ def test_a_time_past_year_9999_is_a_value_error(players: DownloaderTable) -> Non
 # --- exact reads: overlapping and aborted deliveries (issue 26, round 3) ----------------------
 
 
+def overlapping(
+    runner: LocalRunner,
+    t: str,
+    upstream: Upstream,
+    slow_first: Callable[[Seen], Answer],
+    gate: threading.Event,
+) -> tuple[LocalExecution, LocalExecution]:
+    """Two deliveries of ``t`` at once: the first held by ``slow_first`` (which sets ``gate``
+    when it holds), the second started then, finishing first. Both must succeed."""
+    upstream.respond(slow_first)
+    results: list[LocalExecution] = []
+    try:
+        first = threading.Thread(target=lambda: results.append(runner.run(t)))
+        first.start()
+        assert gate.wait(timeout=120)
+        second = runner.run(t)  # starts later, finishes first
+        first.join(timeout=300)
+    finally:
+        upstream.respond(answer)
+    (slow,) = results
+    assert (slow.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), slow.cause
+    return slow, second
+
+
 def test_two_overlapping_deliveries_read_back_whole(
     runners: dict[str, LocalRunner], upstream: Upstream
 ) -> None:
@@ -613,18 +637,7 @@ def test_two_overlapping_deliveries_read_back_whole(
             time.sleep(2.0)
         return Answer(200, [{"page": page}], headers={"X-Pages": "3"})
 
-    upstream.respond(slow_first)
-    results: list[LocalExecution] = []
-    try:
-        first = threading.Thread(target=lambda: results.append(runner.run(t)))
-        first.start()
-        assert gate.wait(timeout=120)
-        second = runner.run(t)  # starts later, finishes first
-        first.join(timeout=300)
-    finally:
-        upstream.respond(answer)
-    (slow,) = results
-    assert (slow.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), slow.cause
+    slow, second = overlapping(runner, t, upstream, slow_first, gate)
     table = runner.table(consistent_read=True)
     stored = table.between(t, at(51)).to_rows()
     assert sorted(sks(stored)) == sorted(
@@ -699,18 +712,7 @@ def test_two_overlapping_deliveries_of_a_fan_out_read_back_whole(
             time.sleep(2.0)
         return Answer(200, [{"region": region, "page": 1}])
 
-    upstream.respond(slow_first)
-    results: list[LocalExecution] = []
-    try:
-        first = threading.Thread(target=lambda: results.append(runner.run(t)))
-        first.start()
-        assert gate.wait(timeout=120)
-        second = runner.run(t)  # starts later, finishes first
-        first.join(timeout=300)
-    finally:
-        upstream.respond(answer)
-    (slow,) = results
-    assert (slow.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), slow.cause
+    slow, second = overlapping(runner, t, upstream, slow_first, gate)
     table = runner.table(consistent_read=True)
     stored = table.between(t, at(61)).to_rows()
     regions = (10000002, 10000032, 10000043)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -129,13 +129,17 @@ def succeed_after(
 ) -> sfn.State:
     """The run ends well: ``states`` (a delivery's last writes, ``MarkDelivered``), then
     ``Succeed``; the first of them is returned."""
-    done = sfn.Succeed(scope, construct_id)
+    return before(states, sfn.Succeed(scope, construct_id))
+
+
+def before(states: Sequence[sfn.IChainable], last: sfn.State) -> sfn.State:
+    """``states`` chained in order, then ``last``: the first state (``last`` when none)."""
     if not states:
-        return done
+        return last
     chain = sfn.Chain.start(states[0])
     for state in states[1:]:
         chain = chain.next(state)
-    chain.next(done)
+    chain.next(last)
     return chain.start_state
 
 

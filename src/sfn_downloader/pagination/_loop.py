@@ -55,6 +55,7 @@ from .._parts import Frame, RunParts, StoredAnswer, Target, with_query
 from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
+    before,
     frame_catch,
     frame_done,
     frame_failed,
@@ -321,13 +322,7 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
         after = parts.stored(scope)
     else:  # the mark advanced, then the delivery marked complete, last
         after = [*parts.stored(scope), *parts.delivered(scope)]
-    if not after:
-        return done
-    chain = sfn.Chain.start(after[0])
-    for state in after[1:]:
-        chain = chain.next(state)
-    chain.next(done)
-    return chain.start_state
+    return before(after, done)
 
 
 def _first_request(
