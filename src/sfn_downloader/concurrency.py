@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -236,6 +236,8 @@ class Concurrency:
         policy = state_machine.node.try_find_child("DistributedMapPolicy")
         if not self.is_distributed or policy is None:
             return  # no Distributed Map in this machine (a backfill's alone holds one)
+        if self.items_from_s3:
+            self._acknowledge_reader(state_machine)
         stack = Stack.of(state_machine)
         logical_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
         name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
@@ -246,6 +248,33 @@ class Concurrency:
                 "A Distributed Map's child executions have generated names: aws-cdk-lib scopes "
                 "Describe/StopExecution to this state machine's own executions.",
             )
+
+    @staticmethod
+    def _acknowledge_reader(state_machine: sfn.StateMachine) -> None:
+        """aws-cdk-lib's ``S3JsonItemReader`` allows ``s3:GetObject`` on every object of its
+        bucket: here the CDK bootstrap bucket of file assets, named by the synthesizer."""
+        stack = Stack.of(state_machine)
+        asset = state_machine.node.scope.node.try_find_child("FanOutRequests")  # type: ignore[union-attr]
+        if asset is None:
+            return
+        bucket = stack.resolve(asset.s3_bucket_name)  # type: ignore[union-attr]
+        if isinstance(bucket, dict):  # {"Fn::Sub": "cdk-...-${AWS::AccountId}-${AWS::Region}"}
+            bucket = str(bucket.get("Fn::Sub", ""))
+        partition, region, account = (
+            value if not Token.is_unresolved(value) else f"<AWS::{name}>"
+            for name, value in (
+                ("Partition", stack.partition), ("Region", stack.region),
+                ("AccountId", stack.account),
+            )
+        )  # fmt: skip
+        bucket = bucket.replace("${AWS::Region}", region).replace("${AWS::AccountId}", account)
+        acknowledge(
+            state_machine.role.node.find_child("DefaultPolicy"),
+            f"IAM5[Resource::arn:{partition}:s3:::{bucket}/*]",
+            "The fan-out's requests are a file asset in the CDK bootstrap bucket (a content-hash "
+            "key); aws-cdk-lib's S3JsonItemReader allows s3:GetObject on that bucket's objects, "
+            "deployment assets only.",
+        )
 
     def _shown(self) -> str:
         kind = "distributed" if self.is_distributed else "inline"
