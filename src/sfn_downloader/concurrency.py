@@ -181,6 +181,8 @@ class Concurrency:
             over them one after another (``FetchBatch``), then outputs one summary
             (``BatchOutcome``: ok, stored, failedCount, the first failed key and error).
             Default: the items at ``items_path``.
+        :param batch_items: With ``item_reader``: the most items a child execution gets.
+            Default: none (required with ``item_reader``).
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
