@@ -48,6 +48,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _harness import SHARED_MACHINE_NOTE, SOURCE, verdict
 
 FAILING_PATH = "/t/1234"
+FAILING_FLAT_PATH = "/t/4321"
+"""The 404 of the 10,000 paths read from S3 (not among the paged run's 2,500 paths)."""
 """In the 10,000-request run, this path's last page answers 404."""
 PAGES = 4
 """Pages of each path in the paged runs."""
@@ -62,7 +64,7 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 def answer(path: str, query: dict[str, list[str]], fail: bool) -> Answer:
     """The stand-in's answer to ``GET path?query``."""
     page = int(query.get("page", ["1"])[0])
-    if fail and path == FAILING_PATH and page == PAGES:
+    if fail and ((path == FAILING_PATH and page == PAGES) or path == FAILING_FLAT_PATH):
         return 404, [("Content-Type", "application/json")], b'{"message": "not found"}'
     body = json.dumps({"value": int(path.rsplit("/", 1)[1]), "page": page}).encode()
     headers = [("Content-Type", "application/json")]
@@ -126,6 +128,7 @@ class Shape:
     distributed: bool
     concurrency: int
     fail: bool = False
+    from_s3: bool = False
 
     @property
     def requests(self) -> int:
@@ -139,6 +142,7 @@ SHAPES = (
     Shape("1,000 paths, distributed", 1_000, 1, True, 100),
     Shape("250 paths x 4 pages, distributed", 250, PAGES, True, 100),
     Shape("2,500 paths x 4 pages, distributed, one 404", 2_500, PAGES, True, 100, fail=True),
+    Shape("10,000 paths from S3, distributed, one 404", 10_000, 1, True, 100, True, True),
 )
 
 
@@ -152,7 +156,9 @@ def _app(shapes: tuple[Shape, ...]) -> Any:
     for index, shape in enumerate(shapes):
         concurrency = (
             Concurrency.distributed(
-                shape.concurrency, child_workflow_type=sfn.StateMachineType.STANDARD
+                shape.concurrency,
+                child_workflow_type=sfn.StateMachineType.STANDARD,
+                items_from_s3=shape.from_s3,
             )
             if shape.distributed
             else Concurrency.inline(shape.concurrency)
@@ -205,8 +211,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the first four runs only")
     parser.add_argument("--in-process", action="store_true", help="a WSGI stand-in")
+    parser.add_argument("--s3-only", action="store_true", help="the run from S3 only")
     args = parser.parse_args()
     shapes = SHAPES[:4] if args.quick else SHAPES
+    if args.s3_only:
+        shapes = tuple(shape for shape in SHAPES if shape.from_s3)
 
     from sfn_downloader.local import LocalRunner
 
@@ -275,6 +284,18 @@ def _checks(results: list[Result]) -> int:
         checks.append(
             (f"linear: requests/s at 10,000 / at 1,000 = {ratio:.2f} (at least {LINEAR_RATIO})",
              ratio >= LINEAR_RATIO)
+        )  # fmt: skip
+    from_s3 = by_name.get("10,000 paths from S3, distributed, one 404")
+    if from_s3 is not None:
+        checks.append(
+            (f"10,000 paths from S3, one 404: 9,999 stored ({from_s3.items:,}), "
+             "Downloader.RequestsFailed naming the path",
+             from_s3.items == 9_999 and from_s3.error == "Downloader.RequestsFailed"
+             and FAILING_FLAT_PATH in str(from_s3.cause))
+        )  # fmt: skip
+        checks.append(
+            (f"10,000 paths from S3 within {TIME_LIMIT_SECONDS:.0f} s ({from_s3.seconds:.1f} s)",
+             from_s3.seconds <= TIME_LIMIT_SECONDS)
         )  # fmt: skip
     for text, ok in checks:
         print(f"{verdict(ok)}  {text}")

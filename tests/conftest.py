@@ -15,6 +15,7 @@ from scenarios import (
     build_fanout,
     build_from_answer,
     build_from_answer_http,
+    build_from_s3,
     build_from_secret,
     build_full,
     build_graphql,
@@ -78,6 +79,12 @@ def fanout() -> Scenario:
 def distributed() -> Scenario:
     """Paths over the inline Map's ceiling (Distributed Map)."""
     return synth(build_distributed)
+
+
+@pytest.fixture(scope="session")
+def from_s3() -> Scenario:
+    """100,000 paths a day read from S3 (Distributed Map, ItemReader, ItemBatcher)."""
+    return synth(build_from_s3)
 
 
 @pytest.fixture(scope="session")

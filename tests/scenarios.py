@@ -164,6 +164,11 @@ def _literal(value: Any) -> str:
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(_literal(part) for part in parts)
+    if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):  # an asset's bucket
+        text = value["Fn::Sub"]
+        for name, literal in PSEUDO.items():
+            text = text.replace("${" + name + "}", literal)
+        return text
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
@@ -219,6 +224,22 @@ def build_distributed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         stack, "Many", endpoint="https://api.example.com",
         fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(5)]),
         concurrency=Concurrency.distributed(100),
+        result_selector={"value.$": "$.ResponseBody.value"},
+        item={"value": ItemField.number("$.value")},
+    )  # fmt: skip
+    return {"p": pattern}
+
+
+S3_PATHS = 100_000
+
+
+def build_from_s3(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
+    """Issue 28: 100,000 paths a day, read from S3 by a Distributed Map in batches."""
+    pattern = DownloaderPattern(
+        stack, "Everything", endpoint="https://api.example.com",
+        fan_out=FanOut.paths([f"/v1/items/{n}" for n in range(S3_PATHS)]),
+        concurrency=Concurrency.distributed(100, items_from_s3=True),
+        starts=Starts.scheduled(scheduler.ScheduleExpression.cron(minute="0", hour="1")),
         result_selector={"value.$": "$.ResponseBody.value"},
         item={"value": ItemField.number("$.value")},
     )  # fmt: skip

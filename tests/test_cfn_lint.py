@@ -35,8 +35,8 @@ pytestmark = pytest.mark.slow  # cfn-lint over every scenario
 # which adds DependsOn on its role's policy; it is harmless and not ours to change.
 IGNORED = ["W3005"]
 SCENARIOS = [
-    "default", "full", "from_secret", "shared_table", "fanout", "distributed", "pages", "cursor",
-    "http_task", "retained", "composed", "own_bucket", "on_demand", "dashboards", "keyed",
+    "default", "full", "from_secret", "shared_table", "fanout", "distributed", "from_s3", "pages",
+    "cursor", "http_task", "retained", "composed", "own_bucket", "on_demand", "dashboards", "keyed",
     "trimmed", "paginators", "paginators_http", "status_actions", "status_actions_http",
     "from_answer", "from_answer_http", "timed", "timed_http", "retry_after", "polite", "graphql",
     "graphql_http", "records", "composed_requests",

@@ -295,6 +295,25 @@ def map_iterations() -> None:
     assert not jobs
 
 
+def item_batcher() -> None:
+    """'ItemBatcher (Map)': each child execution gets ``{"Items": [...]}`` of at most
+    ``MaxItemsPerBatch`` items (a Pass child outputs its input)."""
+    definition = single(
+        {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemBatcher": {"MaxItemsPerBatch": 2},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+        }
+    )
+    described = run(definition, input={"items": [1, 2, 3]})
+    assert json.loads(described["output"]) == [{"Items": [1, 2]}, {"Items": [3]}]
+
+
 PROBES: dict[str, Callable[[], None]] = {
     "apigateway-invoke": apigateway_invoke,
     "http-invoke": http_invoke,
@@ -311,6 +330,7 @@ PROBES: dict[str, Callable[[], None]] = {
     "environment": environment,
     "map-input-copies": map_input_copies,
     "map-iterations": map_iterations,
+    "item-batcher": item_batcher,
 }
 
 

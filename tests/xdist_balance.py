@@ -35,6 +35,8 @@ SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
 SECONDS = {
     "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
     "tests/test_local.py": 24.0,
+    "tests/test_fan_out_s3.py": 25.0,  # the 100,000-path scenario (issue 28), four more synths
+    "tests/test_fan_out_s3_local.py": 15.0,  # two downloaders, three runs from S3
     "tests/test_polite_requests_local.py": 40.0,
     "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
     "tests/test_every_shape.py": 20.0,  # one synth of five downloaders

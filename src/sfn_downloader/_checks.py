@@ -101,7 +101,9 @@ def check_path(
     if not isinstance(path, str):
         problems.append(Problem(prop, path, "must be a string.", "pass e.g. '/v2/status'."))
         return "", {}
-    if Token.is_unresolved(path):
+    # A string holding a token holds its marker ("${Token[...]}"): asking the jsii kernel
+    # only then keeps 100,000 listed paths from costing 100,000 round trips (~0.5 ms each).
+    if "{Token[" in path and Token.is_unresolved(path):
         return path, {}
     if not path.startswith("/"):
         problems.append(Problem(prop, path, "does not start with '/'.", f"use '/{path}'."))

@@ -149,6 +149,21 @@ class ConcurrencyTraits(Protocol):
         """True for a Distributed Map (each request in its own child execution)."""
         ...
 
+    @property
+    def child_workflow_type(self) -> sfn.StateMachineType | None:
+        """A Distributed Map's child executions (``None`` for an inline Map)."""
+        ...
+
+    @property
+    def items_from_s3(self) -> bool:
+        """True when a fan-out's requests are read from S3 in batches."""
+        ...
+
+    @property
+    def requests_per_child(self) -> int | None:
+        """With ``items_from_s3``: the requests each child runs, as given."""
+        ...
+
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -198,6 +213,8 @@ class CheckContext:
     """True with ``fan_out`` (with or without pagination)."""
     backfill: bool = False
     """True with ``backfill=True``: a second state machine runs the downloader for past times."""
+    post_process: bool = False
+    """True with ``post_process`` (the user's states after the run's answers are stored)."""
     body: object | None = None
     """``body`` as given (a POST's JSON body)."""
     remembers_answers: bool = False

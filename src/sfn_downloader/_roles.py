@@ -143,10 +143,22 @@ class Maps(Protocol):
         iteration: sfn.IChainable,
         then: sfn.State | None = None,
         done: sfn.State | None = None,
+        item_reader: sfn.IItemReader | None = None,
+        batch_items: int | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path``, then ``AnyFailed`` (or ``then``, which reads the Map's
-        result: the run's end with ``post_process``): ``done`` when none failed (default: a
-        Succeed)."""
+        """The Map over ``items_path`` (or the items ``item_reader`` reads, ``batch_items`` a
+        child execution), then ``AnyFailed`` (or ``then``, which reads the Map's result: the
+        run's end with ``post_process``): ``done`` when none failed (default: a Succeed)."""
+        ...
+
+    @property
+    def items_from_s3(self) -> bool:
+        """True when a fan-out's requests are read from S3 in batches."""
+        ...
+
+    @property
+    def requests_per_child(self) -> int | None:
+        """With ``items_from_s3``: the requests each child runs, as given."""
         ...
 
 

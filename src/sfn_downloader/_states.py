@@ -39,6 +39,20 @@ class Frame(Protocol):
     def key_path(self) -> str | None: ...
 
 
+ERROR_CHARS = 100
+"""A child's summary names its first failed request's error, cut to this many characters."""
+BATCH_OUTCOME = (
+    "{% ( $o := $states.input; $f := $o[ok = false]; "
+    '{"ok": $count($f) = 0, '
+    '"stored": $count($o[ok = true and $not($exists(skipped))]), '
+    '"failedCount": $count($f), '
+    '"key": $f[0].key, '
+    f'"error": $substring($string($f[0].error), 0, {ERROR_CHARS})}} ) %}}'
+)
+"""A child's output: whether all its requests went well, how many answers it stored, how many
+failed, and the first failed request's key and error (bounded: the parent keeps one a child)."""
+
+
 def sort_key(time_path: str, suffix_path: str) -> str:
     """``<scheduled time>#<suffix>``: unique per answer, the same again on a re-delivered run."""
     return sfn.JsonPath.format(

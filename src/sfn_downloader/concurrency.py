@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -28,6 +28,7 @@ from ._contract import (
 )
 from ._defaults import MAX_CONCURRENCY
 from ._parts import CheckContext
+from ._states import BATCH_OUTCOME
 from .errors import Problem
 
 
@@ -43,6 +44,8 @@ class Concurrency:
         max_concurrency: int,
         distributed: bool,
         child_workflow_type: sfn.StateMachineType | None = None,
+        items_from_s3: bool = False,
+        requests_per_child: int | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
         """The most requests in flight at once."""
@@ -50,6 +53,10 @@ class Concurrency:
         """True for a Distributed Map (child executions)."""
         self.child_workflow_type = child_workflow_type
         """The Distributed Map's child executions (``None`` for an inline Map)."""
+        self.items_from_s3 = items_from_s3
+        """True when a fan-out's requests are read from S3 in batches (``ItemReader``)."""
+        self.requests_per_child = requests_per_child
+        """With ``items_from_s3``: the requests each child execution runs, as given."""
 
     @staticmethod
     def inline(max_concurrency: int = MAX_CONCURRENCY) -> Concurrency:
@@ -61,18 +68,33 @@ class Concurrency:
 
     @staticmethod
     def distributed(
-        max_concurrency: int, *, child_workflow_type: sfn.StateMachineType | None = None
+        max_concurrency: int,
+        *,
+        child_workflow_type: sfn.StateMachineType | None = None,
+        items_from_s3: bool = False,
+        requests_per_child: int | None = None,
     ) -> Concurrency:
         """A Distributed Map running at most ``max_concurrency`` child executions at once
         (1 to 10,000). Needs a Standard workflow (then the default ``workflow_type``).
 
         :param child_workflow_type: Default: ``StateMachineType.EXPRESS`` (billed per request,
             not per transition).
+        :param items_from_s3: Read a fan-out's requests (``FanOut.paths``,
+            ``FanOut.path_values``) from a JSON file deployed with the stack as an S3 asset
+            (``ItemReader``), each child execution running a batch of them one after another
+            (``ItemBatcher``): any number of paths, instead of about 5,000 in the state. The
+            stack then has an asset (``cdk deploy`` uploads it to the bootstrap bucket).
+            Default: ``False``, the request list travels in the state.
+        :param requests_per_child: With ``items_from_s3``: the requests each child execution
+            runs, one after another. Default: enough that every child's summary fits the
+            parent's 256 KiB state, and at least 50.
         """
         return Concurrency(
             max_concurrency=max_concurrency,
             distributed=True,
             child_workflow_type=child_workflow_type or sfn.StateMachineType.EXPRESS,
+            items_from_s3=items_from_s3,
+            requests_per_child=requests_per_child,
         )
 
     @property
@@ -106,6 +128,27 @@ class Concurrency:
                 "use Concurrency.inline(n) with n up to 40, or Concurrency.distributed(n) with "
                 "n up to 10,000.",
             )
+        if self.items_from_s3 and not context.fan_out:
+            yield Problem(
+                "concurrency", shown,
+                "reads a fan-out's requests from S3 (items_from_s3=True), and this run has no "
+                "fan-out.",
+                "pass fan_out=FanOut.paths([...]) or FanOut.path_values({...}), or drop "
+                "items_from_s3.",
+            )  # fmt: skip
+        per_child = self.requests_per_child
+        if per_child is not None and (
+            not self.items_from_s3
+            or not isinstance(per_child, int)
+            or isinstance(per_child, bool)
+            or per_child < 1
+        ):
+            yield Problem(
+                "concurrency", shown,
+                "requests_per_child is a positive integer, and only with items_from_s3=True.",
+                "pass e.g. Concurrency.distributed(100, items_from_s3=True, "
+                "requests_per_child=50), or omit requests_per_child.",
+            )  # fmt: skip
         if self.is_distributed and context.workflow_type == sfn.StateMachineType.EXPRESS:
             yield Problem(
                 "workflow_type",
@@ -126,6 +169,8 @@ class Concurrency:
         iteration: sfn.IChainable,
         then: sfn.State | None = None,
         done: sfn.State | None = None,
+        item_reader: sfn.IItemReader | None = None,
+        batch_items: int | None = None,
     ) -> sfn.Chain:
         """The Map over ``items_path``, then ``AnyFailed?``: ``done``, or a Fail listing failures.
 
@@ -133,6 +178,14 @@ class Concurrency:
             ``anyFailed`` and ``outcomes`` and fails the run itself). Default: ``AnyFailed``.
         :param done: Where ``AnyFailed`` goes when no request failed (the delivery's
             ``MarkDelivered``, then a Succeed). Default: a Succeed ``Done``.
+        :param item_reader: Where a Distributed Map reads its items instead of ``items_path``;
+            with ``batch_items``, each child execution gets ``{"Items": [...]}`` (at most
+            ``batch_items`` items, each as ``item_selector`` makes it) and runs ``iteration``
+            over them one after another (``FetchBatch``), then outputs one summary
+            (``BatchOutcome``: ok, stored, failedCount, the first failed key and error).
+            Default: the items at ``items_path``.
+        :param batch_items: With ``item_reader``: the most items a child execution gets.
+            Default: none (required with ``item_reader``).
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
@@ -140,7 +193,19 @@ class Concurrency:
             "outcomes": sfn.JsonPath.entire_payload,
         }
         map_state: sfn.MapBase
-        if self.is_distributed:
+        if item_reader is not None:
+            batch = sfn.Map(scope, f"{construct_id}Batch", items_path="$.Items", max_concurrency=1)
+            batch.item_processor(iteration)
+            outcome = sfn.Pass.jsonata(scope, "BatchOutcome", outputs=BATCH_OUTCOME)
+            distributed = sfn.DistributedMap(
+                scope, construct_id, item_reader=item_reader, item_selector=dict(item_selector),
+                item_batcher=sfn.ItemBatcher(max_items_per_batch=batch_items),
+                max_concurrency=self.max_concurrency, result_selector=result_selector,
+                map_execution_type=self.child_workflow_type,
+            )  # fmt: skip
+            distributed.item_processor(batch.next(outcome))
+            map_state = distributed
+        elif self.is_distributed:
             distributed = sfn.DistributedMap(
                 scope, construct_id, items_path=items_path, item_selector=dict(item_selector),
                 max_concurrency=self.max_concurrency, result_selector=result_selector,
@@ -176,6 +241,8 @@ class Concurrency:
         policy = state_machine.node.try_find_child("DistributedMapPolicy")
         if not self.is_distributed or policy is None:
             return  # no Distributed Map in this machine (a backfill's alone holds one)
+        if self.items_from_s3:
+            self._acknowledge_reader(state_machine)
         stack = Stack.of(state_machine)
         logical_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
         name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + logical_id + '"}]}]}'
@@ -186,6 +253,33 @@ class Concurrency:
                 "A Distributed Map's child executions have generated names: aws-cdk-lib scopes "
                 "Describe/StopExecution to this state machine's own executions.",
             )
+
+    @staticmethod
+    def _acknowledge_reader(state_machine: sfn.StateMachine) -> None:
+        """aws-cdk-lib's ``S3JsonItemReader`` allows ``s3:GetObject`` on every object of its
+        bucket: here the CDK bootstrap bucket of file assets, named by the synthesizer."""
+        stack = Stack.of(state_machine)
+        asset = state_machine.node.scope.node.try_find_child("FanOutRequests")  # type: ignore[union-attr]
+        if asset is None:
+            return
+        bucket = stack.resolve(asset.s3_bucket_name)  # type: ignore[union-attr]
+        if isinstance(bucket, dict):  # {"Fn::Sub": "cdk-...-${AWS::AccountId}-${AWS::Region}"}
+            bucket = str(bucket.get("Fn::Sub", ""))
+        partition, region, account = (
+            value if not Token.is_unresolved(value) else f"<AWS::{name}>"
+            for name, value in (
+                ("Partition", stack.partition), ("Region", stack.region),
+                ("AccountId", stack.account),
+            )
+        )  # fmt: skip
+        bucket = bucket.replace("${AWS::Region}", region).replace("${AWS::AccountId}", account)
+        acknowledge(
+            state_machine.role.node.find_child("DefaultPolicy"),
+            f"IAM5[Resource::arn:{partition}:s3:::{bucket}/*]",
+            "The fan-out's requests are a file asset in the CDK bootstrap bucket (a content-hash "
+            "key); aws-cdk-lib's S3JsonItemReader allows s3:GetObject on that bucket's objects, "
+            "deployment assets only.",
+        )
 
     def _shown(self) -> str:
         kind = "distributed" if self.is_distributed else "inline"

@@ -448,5 +448,15 @@ class DownloaderPattern(Construct):
         """The partition key value of this downloader's items."""
         return self._downloader_id
 
+    @property
+    def listed_requests(self) -> int | None:
+        """The requests a run makes when they are listed at synth (``FanOut.paths``,
+        ``FanOut.path_values``; without pagination, one a path); ``None`` otherwise. The cost
+        estimate counts a fan-out read from S3 by it."""
+        shape = self._config.shape
+        if not isinstance(shape, FanOut) or shape.answer is not None:
+            return None
+        return len(shape.targets(self._config.request.given, []))
+
 
 __all__ = ["DownloaderPattern"]

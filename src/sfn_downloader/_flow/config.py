@@ -239,6 +239,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
         overridable_query=starts.overrides, fan_out=props.fan_out is not None,
+        post_process=props.post_process is not None,
         body=props.body,
         remembers_answers=polite.active,
         records_events=props.records.answer_events if props.records is not None else 0,

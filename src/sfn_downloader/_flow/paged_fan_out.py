@@ -10,7 +10,6 @@ is recorded as failed, the others go on, and the run then fails with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qs
@@ -18,9 +17,9 @@ from urllib.parse import parse_qs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._parts import ANY_PATH, CheckContext, Exchange, Request, RunParts, with_query
+from .._parts import ANY_PATH, CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
-from ..fanout import MAX_TARGETS_BYTES, FanOut
+from ..fanout import FanOut, checked_size
 from ..fanout.answer import MAX_ANSWER_ITEMS
 from ..pagination import Pagination
 
@@ -47,19 +46,7 @@ class PagedFanOut:
             yield from self.pagination.check_query(
                 "fan_out.each", each, parse_qs(each.partition("?")[2], keep_blank_values=True)
             )
-        first = self.pagination.first_query()
-        size = len(
-            json.dumps([[t.path, t.query, t.key, with_query(t.key, first)] for t in targets])
-        )
-        if size > MAX_TARGETS_BYTES:
-            yield Problem(
-                "fan_out",
-                f"<{len(targets)} paths, {size // 1024} KiB>",
-                f"the list of requests with their first pages exceeds "
-                f"{MAX_TARGETS_BYTES // 1024} KiB; it travels in the state data, which Step "
-                "Functions limits to 256 KiB.",
-                "split the paths over several downloaders.",
-            )
+        yield from checked_size("fan_out", targets, self.pagination.first_query())
 
     def check_run_length(self, context: CheckContext) -> Iterator[Problem]:
         """Every page of every path must fit the run: the paginator's check over the paths

@@ -113,6 +113,8 @@ def estimate_monthly_cost(
     disabled = schedule is not None and stack.resolve(schedule.state) == "DISABLED"
     if disabled and runs_per_month is None:
         runs_per_month = 0.0
+    if requests_per_run is None:  # a fan-out read from S3: its list is not in the definition
+        requests_per_run = pattern.listed_requests
     alarms = sum(
         1
         for child in pattern.node.find_all()
@@ -254,7 +256,10 @@ def estimate_cost(
     if pages_per_run is not None:
         assumptions.append(f"{pages_per_run} pages for each paginated request.")
     if requests_per_run is not None:
-        assumptions.append(f"{requests_per_run} items in the list of FanOut.from_answer.")
+        assumptions.append(
+            f"{requests_per_run:,} requests a run (FanOut.from_answer's list, or a fan-out's "
+            "paths read from S3)."
+        )
     if records_per_answer is not None:
         assumptions.append(f"{records_per_answer} records in each answer (or page).")
     if kind == "STANDARD":

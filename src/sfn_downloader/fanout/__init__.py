@@ -55,10 +55,11 @@ from .._states import (
     waits_failed,
 )
 from ..errors import Problem
-from . import _overrides, answer
+from . import _overrides, _s3, answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
+from ._targets import checked_size as checked_size
+from ._targets import listed_form, targets_of_paths, targets_of_template
 from ._targets import shown as _shown
-from ._targets import targets_of_paths, targets_of_template
 from .answer import AnswerSource
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class FanOut:
         """``FanOut.path_values``: the placeholders' values (else ``None``)."""
         self.answer = answer
         """``FanOut.from_answer``: where the requests are found (else ``None``)."""
+        self._targets: dict[str | None, tuple[tuple[Target, ...], tuple[Problem, ...]]] = {}
 
     @staticmethod
     def paths(paths: Sequence[str]) -> FanOut:
@@ -167,6 +169,20 @@ class FanOut:
                 each = self.answer.each
                 requests = (Target(each, _query(each), each),)
             problems += _overrides.check(context.overridable_query, requests)
+        from_s3 = context.concurrency.items_from_s3 and context.concurrency.is_distributed
+        if from_s3 and self.answer is not None:
+            problems.append(Problem(
+                "concurrency", "items_from_s3=True",
+                "reads requests written at synth from S3; FanOut.from_answer's requests are "
+                "known only when the run reads the list.",
+                "drop items_from_s3 (from_answer requests up to 1,000 items a run).",
+            ))  # fmt: skip
+        if not problems and targets:
+            if from_s3:
+                problems += _s3.check(context, targets, [listed_form(t) for t in targets])
+            elif not context.paginated:  # a paged fan-out checks it with its first pages
+                prop = "fan_out.paths" if self.listed_paths is not None else "fan_out.path_values"
+                problems += checked_size(prop, targets)
         yield from problems
         in_flight = context.concurrency.max_concurrency
         if problems or not isinstance(in_flight, int) or isinstance(in_flight, bool):
@@ -193,7 +209,16 @@ class FanOut:
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         """The requests of a run (none known before it runs with ``from_answer``), adding a
-        problem for each defect."""
+        problem for each defect (computed once for each ``path``: a list may hold 100,000)."""
+        key = path if isinstance(path, str) or path is None else repr(path)
+        if key not in self._targets:
+            found: list[Problem] = []
+            self._targets[key] = (self._find_targets(path, found), tuple(found))
+        targets, found_problems = self._targets[key]
+        problems += found_problems
+        return targets
+
+    def _find_targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         if self.answer is not None:
             if path is not None:
                 problems.append(
@@ -236,6 +261,8 @@ class FanOut:
         (every page of its path) instead of one Download → Persist."""
         start: sfn.State
         tail: sfn.Pass | sfn.Choice
+        if parts.maps.items_from_s3 and self.answer is None:
+            return self._from_s3(scope, parts)
         if self.answer is None:
             targets = self.targets(parts.request.given, [])
             computed = parts.time_fill is not None and any(time_tokens(t.key) for t in targets)
@@ -304,6 +331,29 @@ class FanOut:
         else:
             tail.next(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
+
+    def _from_s3(self, scope: Construct, parts: RunParts) -> sfn.Chain:
+        """FetchAll: a Distributed Map reading the requests from an S3 asset (``_s3``), each
+        child execution a batch of them (FetchAllBatch: Download → Persist each, one after
+        another) and its summary (BatchOutcome); then AnyFailed."""
+        targets = self.targets(parts.request.given, [])
+        listed = [self._listed(parts, t) for t in targets]
+        reader = _s3.requests_reader(scope, listed)
+        return parts.maps.build(
+            scope,
+            "FetchAll",
+            items_path=REQUESTS_PATH,
+            item_selector={
+                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                **parts.persists.map_item_fields(),
+            },
+            iteration=self._download_and_persist(scope, parts),
+            then=None,
+            done=succeed_after(scope, parts.delivered(scope)),  # post_process is refused here
+            item_reader=reader,
+            batch_items=_s3.batch_size(targets, parts.maps.requests_per_child),
+        )
 
     @staticmethod
     def _listed(parts: RunParts, target: Target) -> dict[str, Any]:

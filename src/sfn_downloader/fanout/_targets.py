@@ -6,20 +6,62 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote
 
 from .._checks import check_path
 from .._checks import masked_times as masked
 from .._checks import time_tokens as tokens
-from .._contract import PLACEHOLDER_NAMES
-from .._parts import Target
+from .._contract import PLACEHOLDER_NAMES, STATE_DATA_LIMIT_BYTES
+from .._parts import Target, with_query
 from ..errors import Problem
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_TARGETS_BYTES = 200 * 1024
-"""The fan-out's request list travels in the state data (256 KiB at most): keep room."""
+MAX_TARGETS_BYTES = STATE_DATA_LIMIT_BYTES - 16 * 1024
+"""The fan-out's request list travels in the state data (256 KiB at most), measured as the
+state holds it (``state_bytes``); 16 KiB are kept for the rest of the state (the execution
+input, the scheduled time)."""
+
+
+def listed_form(target: Target, first: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A request as a Map item holds it (``apigateway:invoke``'s form, the larger: the query
+    an object of lists); with pagination, with its first page's query and ``url``."""
+    if first is None:
+        return {"path": target.path, "query": {k: list(v) for k, v in target.query.items()},
+                "key": target.key}  # fmt: skip
+    query = {**{k: list(v) for k, v in target.query.items()}, **first}
+    return {"path": target.path, "query": query, "key": target.key,
+            "url": with_query(target.key, first)}  # fmt: skip
+
+
+def state_bytes(targets: Sequence[Target], first: Mapping[str, Any] | None = None) -> int:
+    """The bytes of ``ListRequests``' output, ``{"requests": [...]}`` as compact JSON (UTF-8),
+    which is what Step Functions measures against 256 KiB."""
+    listed = [listed_form(t, first) for t in targets]
+    return len(json.dumps({"requests": listed}, separators=(",", ":")).encode())
+
+
+def checked_size(
+    prop: str, targets: Sequence[Target], first: Mapping[str, Any] | None = None
+) -> Iterator[Problem]:
+    """The request list against ``MAX_TARGETS_BYTES``, measured as the state holds it."""
+    size = state_bytes(targets, first)
+    if size > MAX_TARGETS_BYTES:
+        each = size / max(len(targets), 1)
+        most = int((MAX_TARGETS_BYTES - 20) // each)
+        pages = " with their first pages" if first is not None else ""
+        yield Problem(
+            prop,
+            f"<{len(targets):,} paths, {size // 1024:,} KiB>",
+            f"the list of requests{pages} is {size:,} bytes in the state ({len(targets):,} x "
+            f"~{each:,.0f} bytes, as compact JSON), more than the {MAX_TARGETS_BYTES // 1024} "
+            "KiB it may take of the 256 KiB a state holds.",
+            f"use concurrency=Concurrency.distributed(n, items_from_s3=True) (the requests are "
+            f"then read from S3), or split the paths over several downloaders (about {most:,} "
+            "each).",
+        )
 
 
 def shown(value: object) -> object:
@@ -60,7 +102,7 @@ def targets_of_paths(paths: Sequence[str], problems: list[Problem]) -> tuple[Tar
                 )
             )
         seen.add(target.key)
-    return _checked_size("fan_out.paths", tuple(targets), problems)
+    return tuple(targets)
 
 
 def targets_of_template(
@@ -176,21 +218,4 @@ def targets_of_template(
         check_path(masked(concrete), problems)
         resource, query = check_path(concrete, [], template=True)
         targets.append(Target(resource, query, concrete))
-    return _checked_size("fan_out.path_values", tuple(targets), problems)
-
-
-def _checked_size(
-    prop: str, targets: tuple[Target, ...], problems: list[Problem]
-) -> tuple[Target, ...]:
-    size = len(json.dumps([[t.path, t.query, t.key] for t in targets]))
-    if size > MAX_TARGETS_BYTES:
-        problems.append(
-            Problem(
-                prop,
-                f"<{len(targets)} paths, {size // 1024} KiB>",
-                f"the list of requests exceeds {MAX_TARGETS_BYTES // 1024} KiB; it travels in "
-                "the state data, which Step Functions limits to 256 KiB.",
-                "split the paths over several downloaders.",
-            )
-        )
-    return targets
+    return tuple(targets)

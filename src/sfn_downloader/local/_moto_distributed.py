@@ -67,12 +67,18 @@ def _states(definition: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
 
 
 def _distributed_processors(definition: Any) -> Iterator[tuple[str, Any]]:
+    for name, state in _distributed_processors_with_states(definition):
+        yield name, state["ItemProcessor"]
+
+
+def _distributed_processors_with_states(definition: Any) -> Iterator[tuple[str, Any]]:
+    """Each Distributed Map state of ``definition`` (nested ones too), by name."""
     for name, state in _states(definition):
         processor = state.get("ItemProcessor")
         if isinstance(processor, dict):
             config = processor.get("ProcessorConfig") or {}
             if str(config.get("Mode", "")).upper() == "DISTRIBUTED":
-                yield name, processor
+                yield name, state
 
 
 def _resources(definition: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -25,6 +25,10 @@ class SynthesizedStack:
     name: str
     template: Mapping[str, Any]
     paths: Mapping[str, str] = field(default_factory=dict)
+    assets: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """The stack's file assets: (bucket name as the asset manifest writes it, e.g.
+    ``cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}``, object key) → the staged file
+    in the cloud assembly, which ``cdk deploy`` uploads there."""
 
 
 def physical_id(stack: str, logical_id: str, length: int = 12) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._contract import PARTITION_KEY, SORT_KEY
-from . import _backfill, _moto_distributed, _moto_http
+from . import _backfill, _moto_distributed, _moto_http, _moto_items
 from ._api_gateway import LocalRestApi
 from ._clients import local_client
 from ._execution import LocalExecution, scheduled_time_text, select_downloader
@@ -125,7 +125,9 @@ class LocalRunner:
         # Resolve every secret now, so a missing one is reported before anything runs.
         resolved = self.resolve_secrets(self._spec.definition)
         check_workflow_type(resolved, self._spec.state_machine_type, self._spec.path)
-        self._definition = _moto_distributed.standard_children(resolved)
+        self._definition, self._batchers = _moto_items.without_batchers(
+            _moto_distributed.standard_children(resolved)
+        )
         self._apis = [
             LocalRestApi(
                 self._spec,
@@ -168,6 +170,7 @@ class LocalRunner:
             for url, app in self._in_process.items():
                 stack.enter_context(serving_in_process(url, app))
             self._create_resources()
+            stack.enter_context(_moto_items.batching(self._state_machine_arn, self._batchers))
             if self._fast_retries:
                 stack.enter_context(
                     recorded_retry_sleeps(self._state_machine_arn, self.retry_intervals)
@@ -204,6 +207,9 @@ class LocalRunner:
                     },
                 )
         self._resources = create_resources(self._spec.stack, self._spec.resolver, self._client)
+        _moto_items.put_item_sources(
+            self._spec.stack, self._spec.resolver, self._definition, self._client
+        )
         name = self._spec.state_machine_arn.rsplit(":", 1)[-1]
         response = self._client("stepfunctions").create_state_machine(
             name=name,

@@ -119,8 +119,30 @@ def _from_path(path: Path, *, nested: bool = True) -> list[SynthesizedStack]:
             for entry in entries:
                 if entry.get("type") == "aws:cdk:logicalId":
                     paths[str(entry["data"])] = construct_path.lstrip("/")
-        stacks.append(SynthesizedStack(stack.name, template, paths))
+        assets = _file_assets(path, manifest, artifact.get("dependencies") or [])
+        stacks.append(SynthesizedStack(stack.name, template, paths, assets))
     return stacks
+
+
+def _file_assets(
+    path: Path, manifest: Mapping[str, Any], dependencies: list[str]
+) -> dict[tuple[str, str], str]:
+    """The file assets of a stack's asset manifests (its ``cdk:asset-manifest`` dependencies):
+    where ``cdk deploy`` puts each (bucket, key) and the staged file it uploads."""
+    assets: dict[tuple[str, str], str] = {}
+    for name in dependencies:
+        artifact = manifest.get("artifacts", {}).get(name, {})
+        if artifact.get("type") != "cdk:asset-manifest":
+            continue
+        document = json.loads((path / artifact["properties"]["file"]).read_text())
+        for entry in document.get("files", {}).values():
+            source = entry.get("source", {})
+            if source.get("packaging", "file") != "file" or "path" not in source:
+                continue
+            for destination in entry.get("destinations", {}).values():
+                where = (str(destination["bucketName"]), str(destination["objectKey"]))
+                assets[where] = str(path / source["path"])
+    return assets
 
 
 @dataclass(frozen=True)
