@@ -39,7 +39,8 @@ test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile
 
 # The local runner against the newest moto of the local extra's range (make test runs the lowest,
-# the dev extra's pin): that moto in .moto-latest, ahead of .venv's on the path.
+# the dev extra's pin): that moto in .moto-latest, ahead of .venv's on the path. CI (.ci/run) runs
+# make test, then this.
 test-moto-latest: venv
 	rm -rf .moto-latest
 	$(BIN)/pip install -q --no-deps --target .moto-latest 'moto>=5.2.5,<5.3'
