@@ -14,9 +14,11 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 # npm tools the local runner and the tests use, in .venv/node_modules (offline once there):
-# jsonata 2.0.6, what Step Functions runs (local/_jsonata_node.py); asl-validator 4.0.0, run
-# over every definition by tests/test_cfn_lint.py (tests/asl_validator.js).
-NPM_TOOLS := jsonata@2.0.6 asl-validator@4.0.0
+# jsonata 2.0.6, what Step Functions runs (local/_jsonata_node.py); asl-validator 4.0.0 and AWS's
+# amazon-states-language-service 1.16.1 (the AWS Toolkit's ASL editor; it nests its own jsonata
+# 2.0.5, the top level stays 2.0.6), run over every definition by tests/test_cfn_lint.py
+# (tests/asl_validator.js, tests/asl_language_service.js).
+NPM_TOOLS := jsonata@2.0.6 asl-validator@4.0.0 amazon-states-language-service@1.16.1
 $(VENV)/node_modules/.installed: Makefile | $(BIN)/.installed
 	npm install --prefix $(VENV) --no-audit --no-fund --no-save --loglevel=error $(NPM_TOOLS)
 	touch $@
@@ -37,7 +39,8 @@ test: lint
 	$(BIN)/pytest -q -n auto --dist loadfile
 
 # The local runner against the newest moto of the local extra's range (make test runs the lowest,
-# the dev extra's pin): that moto in .moto-latest, ahead of .venv's on the path.
+# the dev extra's pin): that moto in .moto-latest, ahead of .venv's on the path. CI (.ci/run) runs
+# make test, then this.
 test-moto-latest: venv
 	rm -rf .moto-latest
 	$(BIN)/pip install -q --no-deps --target .moto-latest 'moto>=5.2.5,<5.3'

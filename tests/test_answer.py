@@ -32,6 +32,21 @@ def test_a_paginated_list_is_collected_page_after_page(from_answer: Scenario) ->
     assert "$count($found) < 3" in states["CollectList"]["Output"]  # max_items=3
 
 
+def test_a_compressed_list_is_a_list_error_in_the_states_that_read_it(
+    from_answer: Scenario,
+) -> None:
+    """Issue 25, item 14: the list is never stored, so a compressed list (or list page) is one
+    more error of ListRequests (CollectList), which CheckList (MoreLists) already routes to its
+    failure: no state added."""
+    one = definition(from_answer, "Things")["States"]["ListRequests"]["Output"]
+    assert one.startswith("{% ($coded := $join($filter($map($split($lowercase($join($each(")
+    assert '"Downloader.CompressedAnswer"' in one and '"/v1/things?kind=all"' in one
+    paged = definition(from_answer, "History")["States"]
+    assert '"Downloader.CompressedAnswer"' in paged["CollectList"]["Output"]
+    assert '"list page " & $page' in paged["CollectList"]["Output"]
+    assert "CompressedAnswer" not in paged["ListRequests"]["Output"]  # read page by page
+
+
 def test_the_role_may_get_the_list_and_each_path(from_answer: Scenario) -> None:
     # The items fill History's query only: its one path; Things' path: any path of the proxy.
     assert invoke_suffixes(from_answer, "History") == {

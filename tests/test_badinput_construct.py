@@ -299,7 +299,7 @@ def test_cursor_pagination_looks_for_the_cursor_in_the_raw_answer(cursor: Scenar
     assert "$cursor := $raw.`ResponseBody`.`next`;" in step
     assert '$exists($cursor) and $cursor != null and $cursor != ""' in step
     assert "$page < 3" in step  # max_pages: the third page is the last one requested
-    assert states["NextRequest"]["Next"] == "SelectPage"
+    assert states["NextRequest"]["Default"] == "SelectPage"
     assert states["SelectPage"]["InputPath"] == "$.raw"
     assert states["SelectPage"]["Parameters"] == {"entries.$": "$.ResponseBody.entries"}
     assert states["SelectPage"]["Next"] == "PersistPage"

@@ -6,7 +6,9 @@ definition is rendered to a JSON string first: then E3601 checks its states. asl
 the same literal definitions (``Ref``/``Fn::GetAtt`` as placeholder ARNs); ``make venv`` installs
 it in ``.venv/node_modules``. All definitions go through it in one Node run
 (``tests/asl_validator.js``: asl-validator's own validator and CLI output, its schemas compiled
-once instead of once a definition: 1.5 s instead of 17 s).
+once instead of once a definition: 1.5 s instead of 17 s). AWS's amazon-states-language-service
+1.16.1 (the AWS Toolkit's ASL editor, also installed by ``make venv``) checks them too, in one
+Node run (``tests/asl_language_service.js``): no diagnostic of any severity.
 """
 
 from __future__ import annotations
@@ -189,6 +191,72 @@ def test_the_one_run_reports_what_the_cli_reports(default: Scenario, tmp_path: P
         cli.stdout,
         cli.stderr,
     )
+
+
+ASL_SERVICE_MODULES = NODE_MODULES
+ASL_SERVICE_VERSION = "1.16.1"
+SERVICE_BATCH = Path(__file__).resolve().parent / "asl_language_service.js"
+
+
+def asl_language_service(definitions: dict[str, str], directory: Path) -> dict[str, list[Any]]:
+    """AWS's ``amazon-states-language-service`` (the AWS Toolkit's ASL editor) over
+    ``definitions`` (name → JSON text), in one Node run: each one's diagnostics, only the
+    definitions that have some."""
+    package = ASL_SERVICE_MODULES / "amazon-states-language-service" / "package.json"
+    assert package.exists(), f"{package} missing: run make venv"
+    assert json.loads(package.read_text())["version"] == ASL_SERVICE_VERSION
+    node = shutil.which("node")
+    assert node is not None, "node missing"
+    paths = {}
+    for name, text in definitions.items():
+        paths[name] = directory / f"{name}.json"
+        paths[name].write_text(text)
+    done = subprocess.run(
+        [node, str(SERVICE_BATCH), str(ASL_SERVICE_MODULES), *map(str, paths.values())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    return {name: report[str(path)] for name, path in paths.items() if report[str(path)]}
+
+
+def test_the_asl_language_service_finds_nothing_in_any_definition(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Issue 25, item 7: AWS's own ASL language service (schema, state names, Next targets,
+    JSONata and JSONPath strings) reports no diagnostic, of any severity, on any definition."""
+    definitions = {}
+    for name in SCENARIOS:
+        template = request.getfixturevalue(name).json
+        for logical_id in state_machines(template):
+            definitions[f"{name}-{logical_id}"] = rendered_definition(template, logical_id)
+    assert len(definitions) >= len(SCENARIOS)
+    assert asl_language_service(definitions, tmp_path) == {}
+
+
+def test_the_asl_language_service_really_reports(default: Scenario, tmp_path: Path) -> None:
+    """The test above can fail: the same service flags a Next to no state (and the state it no
+    longer reaches) and a field ASL does not have, in a definition of ours. (It is lenient
+    elsewhere: an unknown state ``Type`` and a JSONata syntax error pass it; asl-validator and
+    cfn-lint's E3601 catch the first, the local runner's jsonata 2.0.6 the second.)"""
+    template = default.json
+    [logical_id] = state_machines(template)
+    valid = rendered_definition(template, logical_id)
+    definitions = {
+        "valid": valid,
+        "next": valid.replace('"Next":"Persist"', '"Next":"Persisted"', 1),
+        "field": valid.replace('"Type":"Task"', '"Type":"Task","Bogus":1', 1),
+    }
+    assert valid not in (definitions["next"], definitions["field"])
+    found = asl_language_service(definitions, tmp_path)
+    assert set(found) == {"next", "field"}
+    assert [d["message"] for d in found["next"]] == [
+        'The value of "Next" property must be the name of an existing state.',
+        "The state cannot be reached. It must be referenced by at least one other state.",
+    ]
+    assert [d["message"] for d in found["field"]] == ["Field is not supported."]
 
 
 def _normalized(value: Any) -> Any:

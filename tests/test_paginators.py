@@ -57,6 +57,28 @@ def test_the_loop_downloads_from_the_state_and_keeps_the_raw_answer(paginators: 
     }  # fmt: skip
 
 
+def test_next_request_is_a_choice_that_fails_a_compressed_page_before_it_is_stored(
+    paginators: Scenario,
+) -> None:
+    """Issue 25, item 14: the Pass that computed the next request is a JSONata Choice with the
+    same Output on its Default (no state added), and a first rule to PageCompressed, whose cause
+    the rule's own Assign carries (the Fail reads nothing of the Choice's output)."""
+    states = definition(paginators, "Issues")["States"]
+    choice = states["NextRequest"]
+    assert (choice["Type"], choice["QueryLanguage"], choice["Default"]) == (
+        "Choice", "JSONata", "PersistPage"
+    )  # fmt: skip
+    [rule] = choice["Choices"]
+    assert rule["Next"] == "PageCompressed"
+    assert '$lowercase($k) = "content-encoding"' in rule["Condition"]
+    assert '$c != "identity"' in rule["Condition"]
+    assert '"page " & $states.input.page' in rule["Assign"]["compressedAnswer"]
+    assert states["PageCompressed"] == {
+        "Type": "Fail", "QueryLanguage": "JSONata", "Error": "Downloader.CompressedAnswer",
+        "Cause": "{% $compressedAnswer.cause %}",
+    }  # fmt: skip
+
+
 def test_a_result_selector_applies_to_each_page_in_the_state(paginators: Scenario) -> None:
     states = definition(paginators, "People")["States"]
     assert states["SelectPage"] == {

@@ -90,7 +90,7 @@ def test_iso_versions_are_ordered_as_instants(records: Scenario) -> None:
 def test_append_keys_by_record_and_scheduled_time_and_drops_the_page(records: Scenario) -> None:
     states = definition(records, "pages")["States"]
     assert "PersistPage" not in states  # keep_answers=False
-    assert states["NextRequest"]["Next"] == "ReadRecords"
+    assert states["NextRequest"]["Default"] == "ReadRecords"
     write = states["WriteRecords"]
     assert write["ItemsPath"] == "$.raw.ResponseBody.data"
     assert (write["ResultSelector"], write["ResultPath"]) == ({"stored": True}, "$.raw")

@@ -244,4 +244,10 @@ def test_a_graphql_single_request_without_selector_checks_then_persists(
 ) -> None:
     states = definition(graphql, "Since")["States"]
     assert states["AnswerHasErrors"]["Default"] == "AnswerChecked"
+    # A compressed answer fails there too: one rule more, no state on success (issue 25, 14).
+    assert states["AnswerHasErrors"]["QueryLanguage"] == "JSONata"
+    assert [rule["Next"] for rule in states["AnswerHasErrors"]["Choices"]] == [
+        "AnswerCompressed", "AnswerErrors"
+    ]  # fmt: skip
+    assert states["AnswerCompressed"]["Error"] == "Downloader.CompressedAnswer"
     assert states["AnswerChecked"] == {"Type": "Pass", "Next": "Persist"}

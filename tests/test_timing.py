@@ -347,6 +347,16 @@ def test_backfill_steps_by_the_window_when_it_is_a_whole_number_of_intervals() -
         ),
         (
             {
+                "path": "/v1/items",
+                "incremental": Incremental("$.Headers.X-Last-Id[0]", "after", "12345"),
+            },
+            # Text chooses instants: a numeric mark is chosen with a number (initial=12345),
+            # which also reads numbers the API writes as text (docs/features/time.md).
+            r"incremental\.initial='12345': is not an ISO 8601 time with a date, a time and a "
+            r"zone.*Fix: pass e\.g\. initial='2026-01-01T00:00:00Z' \(or a number\)",
+        ),
+        (
+            {
                 "path": "/v1/issues?since=0",
                 "incremental": Incremental("$.ResponseBody[*].id", "since", 0),
             },

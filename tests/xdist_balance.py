@@ -33,7 +33,7 @@ SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
 """The unit of every file that uses a scenario fixture."""
 
 SECONDS = {
-    "tests/test_cfn_lint.py": 45.0,  # in SCENARIOS on two workers; synthesizes every scenario
+    "tests/test_cfn_lint.py": 50.0,  # in SCENARIOS on two workers; synthesizes every scenario
     "tests/test_local.py": 24.0,
     "tests/test_fan_out_s3.py": 25.0,  # the 100,000-path scenario (issue 28), four more synths
     "tests/test_fan_out_s3_local.py": 15.0,  # two downloaders, three runs from S3
@@ -41,6 +41,7 @@ SECONDS = {
     "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
     "tests/test_every_shape.py": 20.0,  # one synth of five downloaders
     "tests/test_overrides_shapes_local.py": 16.0,  # six downloaders, nine runs (issue 23)
+    "tests/test_compressed_local.py": 25.0,  # five downloaders, nine runs (issue 25, item 14)
     "tests/test_answer_local.py": 34.0,  # 1,000 object items requested (~32 s CPU of it)
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,

@@ -166,6 +166,17 @@ is stored; the run fails: asking for the same page again would loop)."""
 ANSWER_ERRORS_ERROR = "Downloader.AnswerErrors"
 """A GraphQL downloader's answer holds ``errors`` (GraphQL answers errors with HTTP 200): it is
 not stored, the run fails naming the page (the cause holds the errors)."""
+COMPRESSED_ANSWER_ERROR = "Downloader.CompressedAnswer"
+"""An answer came back with a ``Content-Encoding`` other than ``identity`` (any letter case)
+although the proxy asks ``Accept-Encoding: identity``: API Gateway passes a compressed body on
+as text ("Receive an API response with a compressed payload"), so it is not stored; the run (in
+a fan-out, that path) fails naming the request. Checked where a state already follows the
+download (the page loop's ``NextRequest``, ``from_answer``'s list): see
+``_states.compressed_coding``."""
+COMPRESSED_ANSWER_VARIABLE = "compressedAnswer"
+"""The variable a page's ``NextRequest`` assigns when its answer is compressed (the cause), for
+the failure that follows: the rule's own ``Assign`` is documented to apply when that rule
+matches, whatever the state's ``Output`` does on that branch."""
 GRAPHQL_ERRORS_PATH = "$.ResponseBody.errors"
 """Where a GraphQL answer lists its errors ("GraphQL over HTTP": the response's ``errors``)."""
 RETRY_AFTER_TOO_LONG_ERROR = "Downloader.RetryAfterTooLong"

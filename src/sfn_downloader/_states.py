@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -10,6 +11,8 @@ from constructs import Construct
 
 from ._contract import (
     ANSWER_ERRORS_ERROR,
+    COMPRESSED_ANSWER_ERROR,
+    COMPRESSED_ANSWER_VARIABLE,
     DATA_LIMIT_EXCEEDED,
     FAILURE_PATH,
     KEY_PATH,
@@ -185,12 +188,21 @@ def frame_catch(scope: Construct, frame: Frame, *states: sfn.TaskStateBase) -> N
 
 
 def answer_errors_check(
-    scope: Construct, raw_path: str, errors_path: str, *, page_path: str | None = None
+    scope: Construct,
+    raw_path: str,
+    errors_path: str,
+    *,
+    page_path: str | None = None,
+    compressed: str | None = None,
 ) -> sfn.Choice:
     """``AnswerHasErrors``: an answer (raw, at ``raw_path``) holding ``errors_path`` (GraphQL's
     ``$.ResponseBody.errors``, sent with HTTP 200) fails the run with
     ``Downloader.AnswerErrors`` before anything stores it; the cause names the page (at
-    ``page_path``) and holds the errors. Its ``otherwise`` is left to the caller."""
+    ``page_path``) and holds the errors. Its ``otherwise`` is left to the caller.
+
+    ``compressed`` (the request, as the cause names it): a JSONata Choice whose first rule
+    fails a compressed answer with ``Downloader.CompressedAnswer`` (``AnswerCompressed``), one
+    rule more where a state already follows the download (no transition added)."""
     errors = raw_path + errors_path[1:]
     listed = sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(errors))
     cause = (
@@ -201,7 +213,35 @@ def answer_errors_check(
         else sfn.JsonPath.format("The answer holds errors: {}", listed)
     )
     failed = sfn.Fail(scope, "AnswerErrors", error=ANSWER_ERRORS_ERROR, cause_path=cause)
-    return sfn.Choice(scope, "AnswerHasErrors").when(sfn.Condition.is_present(errors), failed)
+    if compressed is None:
+        return sfn.Choice(scope, "AnswerHasErrors").when(sfn.Condition.is_present(errors), failed)
+    choice = sfn.Choice.jsonata(scope, "AnswerHasErrors")
+    compressed_rule(
+        choice, compressed_failure(scope, "AnswerCompressed", variable=COMPRESSED_ANSWER_VARIABLE),
+        headers=f"$states.input.{raw_path[2:]}.Headers", request=json.dumps(compressed),
+    )  # fmt: skip
+    has_errors = sfn.Condition.jsonata(f"{{% $exists($states.input.{errors[2:]}) %}}")
+    return choice.when(has_errors, failed)
+
+
+def compressed_rule(
+    choice: sfn.Choice, failed: sfn.State, *, headers: str, request: str, key: str = "null"
+) -> None:
+    """``choice``'s next rule (a JSONata Choice): an answer whose ``headers`` (JSONata) name a
+    compressed ``Content-Encoding`` goes to ``failed``. The rule's own ``Assign`` carries the
+    cause naming ``request`` and the ``key`` (JSONata) of a fan-out's request ("Choice workflow
+    state": a rule's Assign applies when that rule matches), so that ``failed`` reads nothing
+    of the Choice's output, which the state's ``Output`` may or may not have written on that
+    branch."""
+    coding = compressed_coding(headers)
+    choice.when(
+        sfn.Condition.jsonata(f'{{% ($coded := {coding}; $exists($coded) and $coded != "") %}}'),
+        failed,
+        assign={
+            COMPRESSED_ANSWER_VARIABLE: f'{{% ($coded := {coding}; {{"cause": '
+            f'{compressed_cause("$coded", request)}, "key": {key}}}) %}}'
+        },
+    )
 
 
 def stored_in_map(
@@ -308,3 +348,51 @@ def rebased(assign: Mapping[str, Any], where: str) -> dict[str, Any]:
         return value
 
     return {name: at(value) if name.endswith(".$") else value for name, value in assign.items()}
+
+
+def compressed_coding(headers: str) -> str:
+    """JSONata: the content codings other than ``identity`` that an answer's ``Content-Encoding``
+    names (``headers``: a JSONata expression giving the answer's ``Headers``), any letter case
+    of name and value, lower case and joined by ``, ``; undefined for an answer that is not
+    compressed. ``apigateway:invoke`` gives each header as a list; two spellings of the name
+    (a proxy that maps both) are read together.
+
+    The proxy asks ``Accept-Encoding: identity``, and API Gateway passes a compressed answer on
+    as text ("Receive an API response with a compressed payload"): a body so received is not
+    the JSON the API compressed, so a state reading this fails the request instead of storing
+    it (``Downloader.CompressedAnswer``)."""
+    values = (
+        f'$each({headers}, function($v, $k) {{ $lowercase($k) = "content-encoding" ? '
+        '$join($map($append([], $v), function($x) { $string($x) }), ",") })'
+    )
+    return (
+        f'$join($filter($map($split($lowercase($join({values}, ",")), ","), '
+        'function($c) { $trim($c) }), function($c) { $c != "" and $c != "identity" }), ", ")'
+    )
+
+
+def compressed_cause(coding: str, request: str) -> str:
+    """JSONata: the cause of ``Downloader.CompressedAnswer`` (``coding``, ``request``: JSONata
+    expressions giving the codings and the request's description)."""
+    return (
+        f'"The answer to " & {request} & " is " & {coding} & "-compressed (Content-Encoding: '
+        f'" & {coding} & "): its body is not the JSON the API sent, so it was not stored. Make '
+        "the API answer uncompressed (the API Gateway proxy asks Accept-Encoding: identity; a "
+        'server that compresses anyway ignores it)."'
+    )
+
+
+def compressed_failure(
+    scope: Construct, construct_id: str, *, variable: str, in_map: bool = False
+) -> sfn.State:
+    """Where a compressed answer ends: the run fails with ``Downloader.CompressedAnswer``, or
+    (``in_map``: a fan-out's iteration) the request is a failed outcome, the cause and the key
+    read from ``$<variable>`` (``{"cause", "key"}``, assigned by the rule that found it)."""
+    cause = "{% $" + variable + ".cause %}"
+    if not in_map:
+        return sfn.Fail.jsonata(scope, construct_id, error=COMPRESSED_ANSWER_ERROR, cause=cause)
+    return sfn.Pass.jsonata(
+        scope, construct_id,
+        outputs={"ok": False, "key": "{% $" + variable + ".key %}",
+                 "error": COMPRESSED_ANSWER_ERROR, "cause": cause},
+    )  # fmt: skip

@@ -201,7 +201,11 @@ def _raw_first(scope: Construct, parts: RunParts, task: sfn.TaskStateBase, where
         else None
     )
     if parts.answer_errors is not None:
-        errors = answer_errors_check(scope, where, parts.answer_errors)
+        # A compressed answer fails here too: one more rule, no state added (issue 25, 14).
+        request = parts.request
+        errors = answer_errors_check(
+            scope, where, parts.answer_errors, compressed=request.given or request.path
+        )
         chain.next(errors)
         if choice is None and select is None:  # nothing follows in this function: a no-op
             checked = sfn.Pass(scope, "AnswerChecked")

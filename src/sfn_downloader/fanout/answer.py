@@ -30,6 +30,7 @@ from constructs import Construct
 
 from .._checks import answer_path_problems, check_path, jsonata_path, masked_times, time_tokens
 from .._contract import (
+    COMPRESSED_ANSWER_ERROR,
     FOUND_FIELD,
     LIST_ITEMS_NOT_FOUND_ERROR,
     RAW_PATH,
@@ -40,7 +41,7 @@ from .._contract import (
     URL_FIELD,
 )
 from .._parts import ANY_PATH, CollectsPages, Exchange, Request, RunParts
-from .._states import record_failure
+from .._states import compressed_cause, compressed_coding, record_failure
 from ..errors import Problem
 from . import _overrides
 
@@ -195,7 +196,7 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     overrides = "$ovKey := $u; " + _overrides.apply(names, "$u") if names else ""
     key = _overrides.key_of(names, "$ovKey") if names else "$u"
     attribute = ", " + _overrides.attribute(names) if names else ""
-    return f"""(
+    listed = f"""(
   $items := {found};
   $not($type($items) = "array") ? {
         _error(
@@ -217,6 +218,12 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     ])
   ) }})]}}
 )"""
+    if source.pages is not None:  # each list page is checked by CollectList
+        return listed
+    # A compressed list is refused before its items are read (the list is never stored).
+    coding = compressed_coding(f"$states.input.{RAW_PATH[2:]}.Headers")
+    refused = _error(COMPRESSED_ANSWER_ERROR, compressed_cause("$coded", _string(source.path)))
+    return f'($coded := {coding}; $exists($coded) and $coded != "" ? {refused} : {listed})'
 
 
 def _kept(items: str, each: str) -> str:

@@ -31,6 +31,8 @@ from constructs import Construct
 
 from .._checks import answer_path_problems, jsonata_path
 from .._contract import (
+    COMPRESSED_ANSWER_ERROR,
+    COMPRESSED_ANSWER_VARIABLE,
     EXECUTION_NAME_PATH,
     FOUND_FIELD,
     KEY_PATH,
@@ -56,6 +58,10 @@ from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
     before,
+    compressed_cause,
+    compressed_coding,
+    compressed_failure,
+    compressed_rule,
     frame_catch,
     frame_done,
     frame_failed,
@@ -139,7 +145,9 @@ def build_loop(
     download = downloads.task(
         scope, "DownloadPage", _from_state(parts, body_in_state), result_path=RAW_PATH,
     )  # fmt: skip
-    next_request = sfn.Pass.jsonata(
+    # A JSONata Choice with the Pass's Output on its Default: the same transition, and a rule
+    # that fails a compressed page before anything stores it (issue 25, item 14).
+    next_request = sfn.Choice.jsonata(
         scope, "NextRequest",
         outputs="{% "
         + _next_request(
@@ -148,6 +156,7 @@ def build_loop(
         + " %}",
         assign=dict(fold.each) if fold is not None else None,
     )  # fmt: skip
+    _fail_compressed(scope, parts, next_request)
     records = parts.records
     # The page is dropped from the state once stored: by PersistPage, or by the states after
     # it (ArchivePage, then with records WriteRecords), the last of them dropping it.
@@ -232,13 +241,14 @@ def build_loop(
         )
     else:
         download.next(answered)
-    tail = sfn.Chain.start(next_request)
-    if parts.result_selector is not None:
-        select = sfn.Pass(
+    select = (
+        sfn.Pass(
             scope, "SelectPage", input_path=RAW_PATH, parameters=dict(parts.result_selector),
             result_path=RAW_PATH,
-        )  # fmt: skip
-        tail = tail.next(select)
+        )
+        if parts.result_selector is not None
+        else None
+    )  # fmt: skip
     stored: sfn.Chain | None = sfn.Chain.start(persist) if persist is not None else None
     for state in archived:
         stored = stored.next(state) if stored is not None else sfn.Chain.start(state)
@@ -252,14 +262,19 @@ def build_loop(
         stored = stored.next(written) if stored is not None else written
     assert stored is not None  # a page is stored, or its records are
     if memos is None:
-        tail.next(stored).next(more)
+        stored.next(more)
+        before_stored: sfn.IChainable = stored
     else:  # the page's memory: computed before it is stored, written after
         stored.next(memos.remember(scope, pages=True)).next(more)
-        tail.next(
-            memos.before_store(scope, selected_path=RAW_PATH, time_path=frame.time_path,
-                               stored_key=_page_key(parts), then=stored.start_state,
-                               skip=skipped, pages=True)
+        before_stored = memos.before_store(
+            scope, selected_path=RAW_PATH, time_path=frame.time_path, stored_key=_page_key(parts),
+            then=stored.start_state, skip=skipped, pages=True,
         )  # fmt: skip
+    if select is not None:
+        select.next(before_stored)
+        next_request.otherwise(select)
+    else:
+        next_request.otherwise(before_stored)
     start: sfn.State = ask
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
@@ -280,6 +295,21 @@ def _page_failed(scope: Construct) -> sfn.Fail:
             f"{{% 'Page ' & $string($states.input.page) & ' (' & $states.input.{URL_FIELD} & "
             f"'): ' & $substring($string({failure}.Cause), 0, 30000) %}}"
         ),
+    )  # fmt: skip
+
+
+def _fail_compressed(scope: Construct, parts: RunParts, next_request: sfn.Choice) -> None:
+    """``NextRequest``'s first rule: a page whose answer is compressed (a ``Content-Encoding``
+    other than ``identity``) is not stored; the run (in a fan-out, that path) fails with
+    ``Downloader.CompressedAnswer`` naming the page and its URL."""
+    frame = parts.frame
+    key = "$states.input." + (frame.key_path or KEY_PATH)[2:] if frame.in_map else "null"
+    failed = compressed_failure(
+        scope, "PageCompressed", variable=COMPRESSED_ANSWER_VARIABLE, in_map=frame.in_map
+    )
+    compressed_rule(
+        next_request, failed, headers=f"$states.input.{RAW_PATH[2:]}.Headers",
+        request=f'"page " & $states.input.page & " (" & $states.input.{URL_FIELD} & ")"', key=key,
     )  # fmt: skip
 
 
@@ -514,6 +544,13 @@ def build_collect(
         scope, "DownloadList", _from_state(parts).without_computed_headers(), result_path=RAW_PATH
     )
     more_items = "" if limit is None else f" and $count($found) < {limit}"
+    # A compressed list page is a paging error (the list is never stored): ListFailed.
+    cause = compressed_cause("$coded", '"list page " & $page & " (" & $url & ")"')
+    step = (
+        f'($coded := {compressed_coding("$raw.Headers")}; $exists($coded) and $coded != "" ? '
+        f'{{"error": {{"name": {string(COMPRESSED_ANSWER_ERROR)}, "cause": {cause}}}}} '
+        f": ({step}))"
+    )
     collect = sfn.Pass.jsonata(
         scope,
         "CollectList",

@@ -1,0 +1,193 @@
+"""A server that compresses although the proxy asks ``Accept-Encoding: identity`` (issue 25,
+item 14): where a state already follows the download, the answer is not stored and the run
+fails with ``Downloader.CompressedAnswer`` naming the request.
+
+API Gateway passes a compressed integration response on undecompressed ("Receive an API
+response with a compressed payload") and, without binary media types, as UTF-8 text ("Content
+type conversions in API Gateway"): what reaches the state machine is not the JSON the server
+compressed. The stand-in gzips whatever it is asked, as a server that ignores
+``Accept-Encoding`` does; the local runner warns (``CompressedAnswerWarning``) each time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Run, Seen, Upstream, gzipped
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader.local import CompressedAnswerWarning
+
+T0 = "2026-11-27T05:30:00Z"
+ERROR = "Downloader.CompressedAnswer"
+pytestmark = pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    """One page loop, a paged fan-out, both lists of ``from_answer``, one GraphQL request."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Compressed")
+    endpoint = "https://api.example.com"
+    item = {"answer": ItemField.json("$.ResponseBody")}  # a garbled body would be stored as is
+    DownloaderPattern(
+        stack, "Pages", endpoint=endpoint, path="/v1/items", pagination=Pagination.next_url(),
+        item=item,
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Many", endpoint=endpoint, fan_out=FanOut.paths(["/v1/a", "/v1/b"]),
+        pagination=Pagination.next_url(), item=item,
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "List", endpoint=endpoint,
+        fan_out=FanOut.from_answer(path="/v1/types", each="/v1/types/{item}"), item=item,
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "PagedList", endpoint=endpoint,
+        fan_out=FanOut.from_answer(
+            path="/v1/types", items="$.ResponseBody.results", each="/v1/types/{item}",
+            pages=Pagination.next_url(),
+        ),
+        item=item,
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Graph", endpoint=endpoint, path="/graphql", method="POST",
+        body={"query": "{ viewer { login } }"}, item=item,
+    )  # fmt: skip
+    return app
+
+
+def squeezed(body: object, name: str = "Content-Encoding", value: str = "gzip") -> Answer:
+    """``body`` gzip-compressed, the coding named ``name: value``."""
+    return Answer(200, gzip.compress(json.dumps(body).encode()), {name: value})
+
+
+def paged(compressed_page: int, **spelling: str) -> Callable[[Seen], Answer]:
+    """``/v1/...?page=N`` answers ``{"results": [N], "next": ...}`` for 3 pages; one page is
+    gzip-compressed."""
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        nxt = f"{seen.path}?page={page + 1}" if page < 3 else None
+        body = {"results": [page], "next": nxt}
+        return squeezed(body, **spelling) if page == compressed_page else Answer(200, body)
+
+    return answer
+
+
+def stored_pages(run: Run) -> list[str]:
+    return sorted(item["sk"].split("#", 1)[1] for item in run.items())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("Content-Encoding", "gzip"), ("content-encoding", "GZIP"), ("CONTENT-ENCODING", " x-Gzip ")],
+)
+def test_a_compressed_page_fails_the_run_naming_it_and_is_not_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream, name: str, value: str
+) -> None:
+    upstream.respond(paged(2, name=name, value=value))
+    run = open_run("Compressed", "Pages")
+
+    with pytest.warns(CompressedAnswerWarning):
+        execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    coding = value.strip().lower()
+    assert f"page 2 (/v1/items?page=2) is {coding}-compressed" in execution.cause
+    assert stored_pages(run) == ["1"]  # page 1 stored, page 2 not, page 3 never asked
+    assert [seen.raw_query for seen in upstream.requests] == ["", "page=2"]
+    assert upstream.requests[0].headers["accept-encoding"] == "identity"
+
+
+def test_identity_is_not_a_compression(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        nxt = f"/v1/items?page={page + 1}" if page < 3 else None
+        return Answer(200, {"results": [page], "next": nxt}, {"Content-Encoding": "Identity"})
+
+    upstream.respond(answer)
+    run = open_run("Compressed", "Pages")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert stored_pages(run) == ["1", "2", "3"]
+
+
+def test_in_a_fan_out_a_compressed_page_fails_its_path_only(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        body = {"results": [page], "next": f"{seen.path}?page=2" if page < 2 else None}
+        return squeezed(body) if (seen.path, page) == ("/v1/b", 2) else Answer(200, body)
+
+    upstream.respond(answer)
+    run = open_run("Compressed", "Many")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    assert "/v1/b" in (execution.cause or "") and ERROR in (execution.cause or "")
+    assert stored_pages(run) == ["/v1/a#1", "/v1/a#2", "/v1/b#1"]
+
+
+def test_a_compressed_list_fails_before_any_item_is_requested(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.script(default=gzipped(["a", "b"]))
+    run = open_run("Compressed", "List")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/types is gzip-compressed" in execution.cause
+    assert [seen.path for seen in upstream.requests] == ["/v1/types"]
+    assert run.items() == []
+
+
+def test_a_compressed_list_page_fails_before_any_item_is_requested(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.respond(paged(2))
+    run = open_run("Compressed", "PagedList")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "list page 2 (/v1/types?page=2) is gzip-compressed" in execution.cause
+    assert [seen.raw_query for seen in upstream.requests] == ["", "page=2"]
+    assert run.items() == []
+
+
+def test_a_compressed_graphql_answer_fails_where_its_errors_are_checked(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # AnswerHasErrors already follows the download: one rule more, no state.
+    upstream.script(default=gzipped({"data": {"viewer": {"login": "octocat"}}}))
+    run = open_run("Compressed", "Graph")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /graphql is gzip-compressed" in execution.cause
+    assert run.items() == []
+
+
+def test_an_uncompressed_graphql_answer_is_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, {"data": {"viewer": {"login": "octocat"}}}))
+    run = open_run("Compressed", "Graph")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(run.items()) == 1
