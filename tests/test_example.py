@@ -312,3 +312,35 @@ def test_oauth_window_example_asks_each_hour_with_the_token() -> None:
     assert [(i["sk"], i["count"]) for i in items] == [
         ("2026-11-27T05:00:00Z", 1), ("2026-11-27T06:00:00Z", 1),
     ]  # fmt: skip
+
+
+def test_the_readme_prices_the_github_example_as_the_cost_model_does() -> None:
+    """README's and docs/costs.md's figures for 1,000 issues an hour (10 pages of 100 records)
+    are the cost model's for the example as it ships."""
+    import re
+
+    import aws_cdk as cdk
+
+    from sfn_downloader import estimate_monthly_cost
+
+    spec = importlib.util.spec_from_file_location("github_issues_app", GITHUB_EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stack = module.GitHubIssuesStack(cdk.App(), "GitHubIssues", repository="octo/hello")
+    pattern = stack.issues
+    shape = {"pages_per_run": 10, "records_per_answer": 100}
+    express = estimate_monthly_cost(pattern, workflow_type="EXPRESS", duration_ms=20000, **shape)
+    standard = estimate_monthly_cost(pattern, workflow_type="STANDARD", **shape)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    said = re.search(
+        r"about \*\*\$([0-9.]+) a month\*\* on Express, \$([0-9.]+) on Standard \(([0-9,]+) "
+        r"transitions a run\)", readme,
+    )  # fmt: skip
+    assert said is not None
+    assert (float(said[1]), float(said[2]), int(said[3].replace(",", ""))) == (
+        round(express.total, 2), round(standard.total, 2), standard.transitions_per_run
+    )  # fmt: skip
+    costs = (Path(__file__).parent.parent / "docs" / "costs.md").read_text()
+    assert f"{standard.transitions_per_run:,} transitions a run" in costs
+    assert f"**${standard.total:.2f}** on Standard" in costs
