@@ -3,7 +3,8 @@
 A list of 60 ids over 3 pages (X-Pages); a Distributed Map over the ids themselves, 20 a child
 execution, each child computing its requests (``BatchRequests``); one id answers 404. Then a
 list of hostile items (dot segments), refused one by one as on the inline path, and a list
-holding an item longer than a batch has room for.
+holding an item longer than a batch has room for; per-item features in a batch (an
+``incremental`` mark per item, ``records``, ``retry_after``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ import pytest
 from aws_cdk import aws_stepfunctions as sfn
 
 from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import Concurrency, DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader import (
+    Concurrency,
+    DownloaderPattern,
+    FanOut,
+    Incremental,
+    ItemField,
+    Pagination,
+    Records,
+    RetryAfter,
+)
 from sfn_downloader.local import LocalRunner
 
 T0 = "2026-11-27T05:30:00Z"
@@ -48,6 +58,16 @@ def app() -> cdk.App:
         fan_out=FanOut.from_answer(path="/v1/types", each=EACH, max_items=5),
         concurrency=Concurrency.distributed(2, requests_per_child=128,
                                             child_workflow_type=sfn.StateMachineType.STANDARD),
+        item={"page": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    DownloaderPattern(
+        cdk.Stack(app, "Combined"), "Types", endpoint="https://api.example.com",
+        fan_out=FanOut.from_answer(path="/v1/types", each="/v1/h/{item}", max_items=50),
+        concurrency=Concurrency.distributed(3, requests_per_child=8),
+        incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                                initial="2026-01-01T00:00:00Z"),
+        records=Records.merge(items="$.ResponseBody", key="id", version="rev"),
+        retry_after=RetryAfter(max_wait=cdk.Duration.minutes(2)),
         item={"page": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
     return app
@@ -137,3 +157,32 @@ def test_an_item_longer_than_a_batch_has_room_for_fails_before_any_request(
     assert (execution.status, execution.error) == ("FAILED", "Downloader.ItemTooLarge")
     assert "is 40 characters long" in (execution.cause or "")
     assert [s.path for s in upstream.requests] == ["/v1/types"]
+
+
+def test_each_item_keeps_its_mark_and_records_in_a_batch(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v1/types":
+            return Answer(200, list(range(1, 11)))
+        return Answer(200, [{"id": seen.path, "rev": 1, "updated_at": "2026-11-27T05:00:00Z"}])
+
+    upstream.respond(answer)
+    runner = open_runner("Combined/Types")
+
+    first = runner.run(T0)
+    second = runner.run("2026-11-27T06:30:00Z")
+
+    assert (first.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), first.cause
+    items = runner.items()
+    marks = {i["sk"]: i["mark"] for i in items if i["sk"].startswith("#mark#")}
+    assert marks == {f"#mark#/v1/h/{n}": "2026-11-27T05:00:00Z" for n in range(1, 11)}
+    assert len([i for i in items if i["pk"].endswith("#records")]) == 10
+    asked = [(s.path, s.raw_query) for s in upstream.requests if s.path != "/v1/types"]
+    # Each item from its own mark: the initial one, then what its answer advanced it to.
+    assert sorted(asked[:10]) == sorted(
+        (f"/v1/h/{n}", "since=2026-01-01T00%3A00%3A00Z") for n in range(1, 11)
+    )
+    assert sorted(asked[10:]) == sorted(
+        (f"/v1/h/{n}", "since=2026-11-27T05%3A00%3A00Z") for n in range(1, 11)
+    )
