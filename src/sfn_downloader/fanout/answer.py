@@ -14,6 +14,13 @@ stored under ``<scheduled time>#<the filled-in path>``. A run
 requests at most ``MAX_ANSWER_ITEMS`` items: a longer list fails the run with
 ``Downloader.TooManyItems`` before any item is requested, unless ``max_items`` says to take the
 first ones.
+
+In batches (``Batches``, with ``Concurrency.distributed``: see ``_batched``), ``ListRequests``
+keeps the values each request is computed from (``{"requests": [<value>, ...]}``, within the
+bounds ``_batched`` computes) and each child execution computes its own (``batch_requests``)::
+
+    ... → ListRequests (the values) → CheckList → FetchAll (Distributed Map, ItemBatcher:
+      BatchRequests → FetchAllBatch ([ItemRefused →] Download → Persist each) → BatchOutcome)
 """
 
 from __future__ import annotations
