@@ -262,13 +262,14 @@ class FanOut:
             problems += _batched.check(context, source.each, items)
         return problems
 
-    def batches(self, parts: RunParts) -> tuple[answer.Batches, int] | None:
+    def _batches(self, parts: RunParts) -> tuple[answer.Batches, int] | None:
         """With ``from_answer`` on a Distributed Map whose run allows it: what the list may
         hold, and the values a child execution runs (``_batched``); else ``None``."""
         source, maps = self.answer, parts.maps
         if source is None or not maps.is_distributed or maps.items_from_s3:
             return None
-        timed = parts.time_fill is not None and time_tokens(source.each)
+        # As ``_batched.unbatched`` decides at check time, from what the run was built with.
+        timed = bool(time_tokens(source.each))
         if parts.per_request is not None or parts.overridable or timed or parts.run_end:
             return None
         items = source.max_items or _batched.default_items(source.each, maps.requests_per_child)
@@ -331,7 +332,7 @@ class FanOut:
         tail: sfn.Pass | sfn.Choice
         if parts.maps.items_from_s3 and self.answer is None:
             return self._from_s3(scope, parts)
-        batches = self.batches(parts)
+        batches = self._batches(parts)
         if batches is not None:
             return self._answer_in_batches(scope, parts, *batches)
         if self.answer is None:
