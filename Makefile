@@ -72,7 +72,8 @@ dist: venv
 	$(BIN)/twine check --strict dist/*
 
 # make bench: synth overhead, import cost, scaling, test-suite wall time, the local runner's
-# requests per second (100, 1,000, 10,000 requests; both Map kinds), the JSONata bridge's cost
+# requests per second (100, 1,000, 10,000 requests; both Map kinds; from_answer over 12,000
+# items in batches), the JSONata bridge's cost
 # per evaluation and the transitions per feature (figures printed; make bench-quick: the
 # local runner's and the transitions only).
 .PHONY: bench bench-quick
@@ -83,6 +84,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_tests.py
 	$(BIN)/python benchmarks/bench_local.py
 	$(BIN)/python benchmarks/bench_fanout.py
+	$(BIN)/python benchmarks/bench_answer.py
 	$(BIN)/python benchmarks/bench_jsonata.py --runs 5
 	$(BIN)/python benchmarks/bench_transitions.py
 

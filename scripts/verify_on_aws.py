@@ -85,6 +85,7 @@ QUESTIONS = (
     "header-value-quote",
     "query-secret",
     "compressed-answer",
+    "batcher-selector",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -93,6 +94,8 @@ SYNC_WAIT_SECONDS = 120.0
 ALARM_WAIT_SECONDS = 120.0
 SYNC_CHILD = "sync-child"
 """The Express child's name after the stack name: the role may start only this machine."""
+BATCHER = "batcher-selector"
+"""The Distributed Map probe's name after the stack name: the role may start its children."""
 QUOTE_HEADER = "X-Probe-Quote"
 QUOTED_VALUES = {"doubled": "'it''s'", "backslash": "'it\\'s'"}
 """Static header mapping values holding ``'``, by the escape they try (SQL's, or C's)."""
@@ -365,6 +368,16 @@ def probe_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": ["states:DescribeExecution", "states:StopExecution"],
             "Resource": _arn("states", f"execution:{child}:*"),
+        },
+        {  # a Distributed Map starts its children as executions of its own state machine
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": _arn("states", f"stateMachine:${{AWS::StackName}}-{BATCHER}"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": _arn("states", f"execution:${{AWS::StackName}}-{BATCHER}/*"),
         },
         {
             "Effect": "Allow",
@@ -1250,6 +1263,47 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         )
         return {"http task": shown(through_task), "apigateway:invoke": shown(through_proxy)}
 
+    def batcher_selector(probe: Probe) -> Any:
+        """A Distributed Map over ``ItemsPath`` with both an ``ItemSelector`` and an
+        ``ItemBatcher`` (``FanOut.from_answer`` in batches, and fans-out from S3, issue 28):
+        is the selector applied to each item (``$$.Map.Item.Value``/``Index`` that item's) and
+        does each Express child get ``{"Items": [<selected>, ...]}``? The children echo their
+        input, so the Map's output shows what each got. No page found says it; the construct
+        relies on yes (each request's scheduled time and run name come from the selector)."""
+        values = {"Type": "Pass", "Result": {"values": [10, 20, 30], "tag": "t"}, "Next": "Map"}
+        batched = {
+            "Type": "Map", "ItemsPath": "$.values",
+            "ItemSelector": {
+                "value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index", "tag.$": "$.tag",
+            },
+            "ItemBatcher": {"MaxItemsPerBatch": 2},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }  # fmt: skip
+        answer = probe.run(
+            BATCHER, machine(values, ("Map", batched)), workflow_type="STANDARD",
+            wait_seconds=SYNC_WAIT_SECONDS,
+        )  # fmt: skip
+        expected = [
+            {
+                "Items": [
+                    {"value": 10, "index": 0, "tag": "t"},
+                    {"value": 20, "index": 1, "tag": "t"},
+                ]
+            },
+            {"Items": [{"value": 30, "index": 2, "tag": "t"}]},
+        ]
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "cause": answer["cause"],
+            "output": answer["output"],
+            "selector applied to each item, as the local runner does": answer["output"] == expected,
+        }
+
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
@@ -1275,6 +1329,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "header-value-quote": header_value_quote,
         "query-secret": query_secret,
         "compressed-answer": compressed_answer,
+        "batcher-selector": batcher_selector,
     }
 
 

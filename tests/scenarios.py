@@ -662,7 +662,8 @@ def build_from_answer(
     stack: cdk.Stack, *, http_task: bool = False, only: tuple[str, ...] | None = None
 ) -> dict[str, DownloaderPattern]:
     """Requests found in another answer: EVE's market types (X-Pages), then each type's
-    history (the first 3); object items by field, every item, each item paginated."""
+    history (the first 3); object items by field, every item, each item paginated; 15,000
+    types in batches of a Distributed Map."""
     body = {"page": ItemField.json("$.ResponseBody")}
     things = {"path": "/v1/things?kind=all", "items": "$.ResponseBody.things",
               "each": "/v1/things/{item.id}/detail"}  # fmt: skip
@@ -677,6 +678,11 @@ def build_from_answer(
         "PagedThings": {"fan_out": FanOut.from_answer(**things, max_items=100),
                         "pagination": Pagination.page_number(items_path="$.ResponseBody",
                                                              max_pages=10)},
+        # Every market's history (issue 28): The Forge lists ~15,000 type ids, in batches.
+        "Batched": {"fan_out": FanOut.from_answer(
+            path="/v1/markets/10000002/types/", each="/v1/markets/10000002/history/?type_id={item}",
+            pages=Pagination.page_count(header="X-Pages", max_pages=20), max_items=15_000,
+        ), "concurrency": Concurrency.distributed(100)},
     }  # fmt: skip
     patterns = {}
     for name, props in kinds.items():

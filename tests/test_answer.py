@@ -86,7 +86,7 @@ EACH = "/v1/h/?type_id={item}"
          r"fan_out.items='\$.types': is outside the raw answer.*Fix: start it with "
          r"\$.ResponseBody or \$.Headers, e.g. items='\$.ResponseBody'"),
         (FanOut.from_answer(path="/v1/types", each=EACH, max_items=0), {},
-         r"fan_out.max_items=0: is not an integer from 1 to 1,000"),
+         r"fan_out.max_items=0: is not an integer from 1 to 1,000 \(in batches"),
         (FanOut.from_answer(path="/v1/types", each=EACH, max_items=1001), {},
          r"fan_out.max_items=1001"),
         (FanOut.from_answer(path="/v1/types", each=EACH), {"path": "/v1/x"},

@@ -143,7 +143,9 @@ def test_express_children_refuse_a_batch_longer_than_five_minutes() -> None:
 
 
 def test_requests_per_child_needs_items_from_s3() -> None:
-    with pytest.raises(DownloaderConfigError, match="only with items_from_s3=True"):
+    with pytest.raises(
+        DownloaderConfigError, match="applies to a fan-out run in batches: items_from_s3=True"
+    ):
         make(
             fan_out=FanOut.paths(["/a"]),
             concurrency=Concurrency.distributed(10, requests_per_child=5),

@@ -400,6 +400,32 @@ def test_express_child_sync_runs_a_standard_parent_on_the_probe_child(
         assert result["output keys"] is None
 
 
+BATCHES = [
+    {"Items": [{"value": 10, "index": 0, "tag": "t"}, {"value": 20, "index": 1, "tag": "t"}]},
+    {"Items": [{"value": 30, "index": 2, "tag": "t"}]},
+]
+
+
+@pytest.mark.parametrize(
+    ("output", "as_local"), [(BATCHES, True), ([{"Items": [10, 20]}, {"Items": [30]}], False)]
+)
+def test_batcher_selector_shows_what_each_child_got(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], output: Any, as_local: bool
+) -> None:
+    definitions = Capture()
+    done = {"status": "SUCCEEDED", "output": json.dumps(output)}
+    add_standard_run(sfn_stubbed[1], ARN % verify.BATCHER, definitions, done)
+
+    result = ask(verify, "batcher-selector", {}, sfn_stubbed)
+
+    [parent] = definitions.definitions()
+    batched = parent["States"]["Map"]
+    assert batched["ItemBatcher"] == {"MaxItemsPerBatch": 2}
+    assert batched["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert result["output"] == output
+    assert result["selector applied to each item, as the local runner does"] is as_local
+
+
 @pytest.mark.parametrize(
     ("assigned", "reading"),
     [
@@ -667,9 +693,16 @@ def test_the_role_may_do_only_what_the_new_probes_need(verify: ModuleType) -> No
     assert by_action['"states:StartExecution"'] == {
         "Fn::Sub": sub % ("states", f"stateMachine:{child}")
     }
-    assert by_action['["states:DescribeExecution", "states:StopExecution"]'] == {
-        "Fn::Sub": sub % ("states", f"execution:{child}:*")
+    described = [
+        s["Resource"] for s in statements_of(verify.build_template())
+        if s["Action"] == ["states:DescribeExecution", "states:StopExecution"]
+    ]  # fmt: skip
+    assert described[0] == {"Fn::Sub": sub % ("states", f"execution:{child}:*")}
+    batcher = "${AWS::StackName}-" + verify.BATCHER  # the Distributed Map starts its children
+    assert by_action['["states:StartExecution"]'] == {
+        "Fn::Sub": sub % ("states", f"stateMachine:{batcher}")
     }
+    assert described[1:] == [{"Fn::Sub": sub % ("states", f"execution:{batcher}/*")}]
     assert by_action['["events:PutTargets", "events:PutRule", "events:DescribeRule"]'] == {
         "Fn::Sub": sub % ("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
     }
@@ -848,6 +881,9 @@ def test_main_asks_every_question_then_deletes_everything(
         run({"ResponseBody": {"rawQueryString": "q=London&appid=pk%2B%2F%3D~%C3%A9"}})
         run(error="States.Runtime")  # compressed-answer: the HTTP Task, then the proxy
         run({"ResponseBody": "\x1f", "Headers": {"Content-Encoding": ["gzip"]}, "StatusCode": 200})
+        arn = ARN % len(created)  # batcher-selector: a Standard parent, waited on
+        created.append(arn)
+        add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]

@@ -156,6 +156,9 @@ TOTAL_NOT_FOUND_ERROR = "Downloader.PageTotalNotFound"
 TOO_MANY_ITEMS_ERROR = "Downloader.TooManyItems"
 """``FanOut.from_answer``: the list holds more items than a run requests (``max_items``);
 nothing is requested."""
+ITEM_TOO_LARGE_ERROR = "Downloader.ItemTooLarge"
+"""``FanOut.from_answer`` in batches (``Concurrency.distributed``): an item of the list is longer
+than a child execution's batch has room for (``fanout/_batched.py``); nothing is requested."""
 LIST_ITEMS_NOT_FOUND_ERROR = "Downloader.ListItemsNotFound"
 """``FanOut.from_answer``: ``items`` is not a list in the list request's answer."""
 PAGE_COUNT_NOT_FOUND_ERROR = "Downloader.PageCountNotFound"

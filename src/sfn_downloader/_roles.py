@@ -145,10 +145,17 @@ class Maps(Protocol):
         done: sfn.State | None = None,
         item_reader: sfn.IItemReader | None = None,
         batch_items: int | None = None,
+        batch_start: sfn.State | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path`` (or the items ``item_reader`` reads, ``batch_items`` a
-        child execution), then ``AnyFailed`` (or ``then``, which reads the Map's result: the
-        run's end with ``post_process``): ``done`` when none failed (default: a Succeed)."""
+        """The Map over ``items_path`` (or the items ``item_reader`` reads; in a Distributed
+        Map ``batch_items`` a child execution, which starts with ``batch_start``), then
+        ``AnyFailed`` (or ``then``, which reads the Map's result: the run's end with
+        ``post_process``): ``done`` when none failed (default: a Succeed)."""
+        ...
+
+    @property
+    def is_distributed(self) -> bool:
+        """True for a Distributed Map (child executions)."""
         ...
 
     @property

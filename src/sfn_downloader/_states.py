@@ -44,12 +44,15 @@ class Frame(Protocol):
 
 ERROR_CHARS = 100
 """A child's summary names its first failed request's error, cut to this many characters."""
+KEY_CHARS = 200
+"""A child's summary names its first failed request's key, cut to this many characters (a key
+``FanOut.from_answer`` fills from an item is as long as the item makes it)."""
 BATCH_OUTCOME = (
     "{% ( $o := $states.input; $f := $o[ok = false]; "
     '{"ok": $count($f) = 0, '
     '"stored": $count($o[ok = true and $not($exists(skipped))]), '
     '"failedCount": $count($f), '
-    '"key": $f[0].key, '
+    f'"key": $substring($f[0].key, 0, {KEY_CHARS}), '
     f'"error": $substring($string($f[0].error), 0, {ERROR_CHARS})}} ) %}}'
 )
 """A child's output: whether all its requests went well, how many answers it stored, how many

@@ -85,9 +85,10 @@ class Concurrency:
             (``ItemBatcher``): any number of paths, instead of about 5,000 in the state. The
             stack then has an asset (``cdk deploy`` uploads it to the bootstrap bucket).
             Default: ``False``, the request list travels in the state.
-        :param requests_per_child: With ``items_from_s3``: the requests each child execution
-            runs, one after another. Default: enough that every child's summary fits the
-            parent's 256 KiB state, and at least 50.
+        :param requests_per_child: With ``items_from_s3``, or with ``FanOut.from_answer``
+            (whose items then run in batches: see the fan-out page): the requests each child
+            execution runs, one after another. Default: enough that every child's summary fits
+            the parent's 256 KiB state, and at least 50.
         """
         return Concurrency(
             max_concurrency=max_concurrency,
@@ -138,14 +139,15 @@ class Concurrency:
             )  # fmt: skip
         per_child = self.requests_per_child
         if per_child is not None and (
-            not self.items_from_s3
+            not (self.items_from_s3 or context.fan_out)
             or not isinstance(per_child, int)
             or isinstance(per_child, bool)
             or per_child < 1
         ):
             yield Problem(
                 "concurrency", shown,
-                "requests_per_child is a positive integer, and only with items_from_s3=True.",
+                "requests_per_child is a positive integer, and only for a fan-out run in "
+                "batches (items_from_s3=True, or FanOut.from_answer).",
                 "pass e.g. Concurrency.distributed(100, items_from_s3=True, "
                 "requests_per_child=50), or omit requests_per_child.",
             )  # fmt: skip
@@ -171,6 +173,7 @@ class Concurrency:
         done: sfn.State | None = None,
         item_reader: sfn.IItemReader | None = None,
         batch_items: int | None = None,
+        batch_start: sfn.State | None = None,
     ) -> sfn.Chain:
         """The Map over ``items_path``, then ``AnyFailed?``: ``done``, or a Fail listing failures.
 
@@ -184,8 +187,11 @@ class Concurrency:
             over them one after another (``FetchBatch``), then outputs one summary
             (``BatchOutcome``: ok, stored, failedCount, the first failed key and error).
             Default: the items at ``items_path``.
-        :param batch_items: With ``item_reader``: the most items a child execution gets.
-            Default: none (required with ``item_reader``).
+        :param batch_items: The most items a child execution of a Distributed Map gets
+            (``ItemBatcher``), from ``item_reader`` or ``items_path``. Default: none (required
+            with ``item_reader``): one item a child.
+        :param batch_start: With ``batch_items``: a child's first state, before its
+            ``FetchBatch`` (``from_answer``'s ``BatchRequests``). Default: none.
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
@@ -193,17 +199,24 @@ class Concurrency:
             "outcomes": sfn.JsonPath.entire_payload,
         }
         map_state: sfn.MapBase
-        if item_reader is not None:
+        if item_reader is not None or (self.is_distributed and batch_items is not None):
             batch = sfn.Map(scope, f"{construct_id}Batch", items_path="$.Items", max_concurrency=1)
             batch.item_processor(iteration)
             outcome = sfn.Pass.jsonata(scope, "BatchOutcome", outputs=BATCH_OUTCOME)
+            source: dict[str, Any] = (
+                {"item_reader": item_reader} if item_reader is not None
+                else {"items_path": items_path}
+            )  # fmt: skip
             distributed = sfn.DistributedMap(
-                scope, construct_id, item_reader=item_reader, item_selector=dict(item_selector),
+                scope, construct_id, item_selector=dict(item_selector),
                 item_batcher=sfn.ItemBatcher(max_items_per_batch=batch_items),
                 max_concurrency=self.max_concurrency, result_selector=result_selector,
-                map_execution_type=self.child_workflow_type,
+                map_execution_type=self.child_workflow_type, **source,
             )  # fmt: skip
-            distributed.item_processor(batch.next(outcome))
+            child = batch.next(outcome)
+            distributed.item_processor(
+                sfn.Chain.start(batch_start).next(child) if batch_start is not None else child
+            )
             map_state = distributed
         elif self.is_distributed:
             distributed = sfn.DistributedMap(

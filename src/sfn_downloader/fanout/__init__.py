@@ -55,7 +55,7 @@ from .._states import (
     waits_failed,
 )
 from ..errors import Problem
-from . import _overrides, _s3, answer
+from . import _batched, _overrides, _s3, answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
 from ._targets import checked_size as checked_size
 from ._targets import listed_form, targets_of_paths, targets_of_template
@@ -124,9 +124,11 @@ class FanOut:
 
         :param items: A JSONPath into the list's raw answer (names and indexes).
             Default: ``"$.ResponseBody"`` (the answer is the list).
-        :param max_items: Request only the first ``max_items`` items (1 to 1,000), leaving the
-            others out on purpose. Default: every item, and a list of more than 1,000 fails
-            the run with ``Downloader.TooManyItems`` before any item is requested.
+        :param max_items: Request only the first ``max_items`` items (1 to 1,000; up to
+            122,880 with ``Concurrency.distributed(n)``, whose children then run the items in
+            batches), leaving the others out on purpose. Default: every item, and a list of
+            more than 1,000 (in batches: as many as batches of 50 allow, about 34,000) fails the
+            run with ``Downloader.TooManyItems`` before any item is requested.
         :param pages: The list's own pagination, e.g. ``Pagination.page_count()``: its pages
             are read one after another, nothing stored. Default: the list is one answer.
         """
@@ -175,8 +177,11 @@ class FanOut:
                 "concurrency", "items_from_s3=True",
                 "reads requests written at synth from S3; FanOut.from_answer's requests are "
                 "known only when the run reads the list.",
-                "drop items_from_s3 (from_answer requests up to 1,000 items a run).",
+                "drop items_from_s3 (with Concurrency.distributed(n), from_answer runs its "
+                "items in batches from the run's state).",
             ))  # fmt: skip
+        elif not problems:
+            problems += self._batch_problems(context, from_s3=from_s3)
         if not problems and targets:
             if from_s3:
                 problems += _s3.check(context, targets, [listed_form(t) for t in targets])
@@ -206,6 +211,70 @@ class FanOut:
             time_fix="use a higher concurrency, a longer timeout (Standard runs up to a year; "
             "Express at most 5 minutes), or split the paths over several downloaders.",
         )  # fmt: skip
+
+    def _batch_problems(self, context: CheckContext, *, from_s3: bool) -> list[Problem]:
+        """``from_answer`` beyond 1,000 items, in batches (``_batched``): what the run's
+        features allow, and what the batches hold; ``requests_per_child`` only for batches."""
+        problems: list[Problem] = []
+        source = self.answer
+        distributed = context.concurrency.is_distributed
+        rule = _batched.unbatched(context, source.each) if source is not None else None
+        batched = source is not None and distributed and rule is None
+        per_child = context.concurrency.requests_per_child
+        if per_child is not None and not from_s3 and not batched:
+            problems.append(Problem(
+                "concurrency", f"requests_per_child={per_child!r}",
+                "applies to a fan-out run in batches: items_from_s3=True, or "
+                "FanOut.from_answer with Concurrency.distributed(n)"
+                + (f"; here {rule[0]} {rule[2]}." if distributed and rule else "."),
+                "omit requests_per_child, or pass items_from_s3=True (FanOut.paths, "
+                "FanOut.path_values).",
+            ))  # fmt: skip
+        if source is None:
+            return problems
+        limit = source.max_items
+        valid = isinstance(limit, int) and not isinstance(limit, bool)
+        if not batched and valid and limit is not None and limit > answer.MAX_ANSWER_ITEMS:
+            why = (
+                f"with Concurrency.distributed(n) the items run in batches, but {rule[0]} {rule[2]}"
+                if rule is not None and distributed
+                else "one Map iteration an item, their requests in the run's state (256 KiB)"
+            )
+            problems.append(Problem(
+                "fan_out.max_items", limit,
+                f"is more than the {answer.MAX_ANSWER_ITEMS:,} items a run requests here: {why}.",
+                f"pass max_items={answer.MAX_ANSWER_ITEMS:,} or fewer, or use "
+                "concurrency=Concurrency.distributed(n) without that feature (up to "
+                f"{_batched.MAX_BATCHED_ITEMS:,} items in batches).",
+            ))  # fmt: skip
+        if batched and valid and limit is not None and limit > _batched.MAX_BATCHED_ITEMS:
+            problems.append(Problem(
+                "fan_out.max_items", limit,
+                f"is more than the {_batched.MAX_BATCHED_ITEMS:,} values a run's state holds "
+                f"in batches ({_batched.LIST_BYTES // 1024} KiB of its 256 KiB, at least "
+                f"{_batched.MIN_VALUE_BYTES} bytes a value: a one-digit id and its comma).",
+                f"pass max_items={_batched.MAX_BATCHED_ITEMS:,} or fewer, or split the list over "
+                "several downloaders.",
+            ))  # fmt: skip
+        elif batched and (limit is None or valid):
+            given = per_child if isinstance(per_child, int) and per_child >= 1 else None
+            items = limit or _batched.default_items(source.each, given)
+            problems += _batched.check(context, source.each, items)
+        return problems
+
+    def _batches(self, parts: RunParts) -> tuple[answer.Batches, int] | None:
+        """With ``from_answer`` on a Distributed Map whose run allows it: what the list may
+        hold, and the values a child execution runs (``_batched``); else ``None``."""
+        source, maps = self.answer, parts.maps
+        if source is None or not maps.is_distributed or maps.items_from_s3:
+            return None
+        # As ``_batched.unbatched`` decides at check time, from what the run was built with.
+        timed = bool(time_tokens(source.each))
+        if parts.per_request is not None or parts.overridable or timed or parts.run_end:
+            return None
+        items = source.max_items or _batched.default_items(source.each, maps.requests_per_child)
+        batch = _batched.batch_size(items, source.each, maps.requests_per_child)
+        return answer.Batches(items, _batched.value_chars(batch, source.each)), batch
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         """The requests of a run (none known before it runs with ``from_answer``), adding a
@@ -263,6 +332,9 @@ class FanOut:
         tail: sfn.Pass | sfn.Choice
         if parts.maps.items_from_s3 and self.answer is None:
             return self._from_s3(scope, parts)
+        batches = self._batches(parts)
+        if batches is not None:
+            return self._answer_in_batches(scope, parts, *batches)
         if self.answer is None:
             targets = self.targets(parts.request.given, [])
             computed = parts.time_fill is not None and any(time_tokens(t.key) for t in targets)
@@ -354,6 +426,38 @@ class FanOut:
             item_reader=reader,
             batch_items=_s3.batch_size(targets, parts.maps.requests_per_child),
         )
+
+    def _answer_in_batches(
+        self, scope: Construct, parts: RunParts, batches: answer.Batches, batch: int
+    ) -> sfn.Chain:
+        """The list (``ListRequests`` keeping its values), then FetchAll: a Distributed Map over
+        the values, ``batch`` a child execution (BatchRequests computes their requests;
+        FetchAllBatch: [ItemRefused →] Download → Persist each, one after another;
+        BatchOutcome), then AnyFailed."""
+        source = self.answer
+        assert source is not None
+        listing = Request(
+            endpoint=parts.request.endpoint, path=source.path.partition("?")[0],
+            query=_query(source.path), given=source.path,
+        )  # fmt: skip
+        start, tail = answer.build(scope, replace(parts, request=listing), source, batches)
+        fetch_all = parts.maps.build(
+            scope,
+            "FetchAll",
+            items_path=REQUESTS_PATH,
+            item_selector={
+                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+                SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                **parts.persists.map_item_fields(),
+            },
+            iteration=answer.guard(scope, self._download_and_persist(scope, parts)),
+            then=None,
+            done=succeed_after(scope, parts.delivered(scope)),  # post_process: not batched
+            batch_items=batch,
+            batch_start=answer.batch_requests(scope, parts, source),
+        )
+        tail.otherwise(fetch_all)
+        return sfn.Chain.custom(start, [], fetch_all)
 
     @staticmethod
     def _listed(parts: RunParts, target: Target) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from .._contract import (
 )
 from .._defaults import REQUEST_SECONDS
 from .._parts import CheckContext, Target
-from .._states import ERROR_CHARS
+from .._states import ERROR_CHARS, KEY_CHARS
 from ..errors import Problem
 
 MIN_BATCH_ITEMS = 50
@@ -85,8 +85,8 @@ def outcome_bytes(longest_key: str, batch: int) -> int:
     """The largest summary a child outputs (``BATCH_OUTCOME``), with a comma."""
     digits = "9" * len(str(batch))
     example = {
-        "ok": False, "stored": int(digits), "failedCount": int(digits), "key": longest_key,
-        "error": "E" * ERROR_CHARS,
+        "ok": False, "stored": int(digits), "failedCount": int(digits),
+        "key": longest_key[:KEY_CHARS], "error": "E" * ERROR_CHARS,
     }  # fmt: skip
     return _compact(example) + 1
 

@@ -14,6 +14,13 @@ stored under ``<scheduled time>#<the filled-in path>``. A run
 requests at most ``MAX_ANSWER_ITEMS`` items: a longer list fails the run with
 ``Downloader.TooManyItems`` before any item is requested, unless ``max_items`` says to take the
 first ones.
+
+In batches (``Batches``, with ``Concurrency.distributed``: see ``_batched``), ``ListRequests``
+keeps the values each request is computed from (``{"requests": [<value>, ...]}``, within the
+bounds ``_batched`` computes) and each child execution computes its own (``batch_requests``)::
+
+    ... → ListRequests (the values) → CheckList → FetchAll (Distributed Map, ItemBatcher:
+      BatchRequests → FetchAllBatch ([ItemRefused →] Download → Persist each) → BatchOutcome)
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from .._checks import answer_path_problems, check_path, jsonata_path, masked_tim
 from .._contract import (
     COMPRESSED_ANSWER_ERROR,
     FOUND_FIELD,
+    ITEM_TOO_LARGE_ERROR,
     LIST_ITEMS_NOT_FOUND_ERROR,
     RAW_PATH,
     REQUEST_PATH,
@@ -65,7 +73,8 @@ class AnswerSource:
 
 
 def check(source: AnswerSource) -> Iterator[Problem]:
-    """The list path, the items path, the ``each`` template, ``max_items`` and ``pages``."""
+    """The list path, the items path, the ``each`` template, ``max_items`` (a positive
+    integer: the fan-out bounds it, knowing the concurrency) and ``pages``."""
     problems: list[Problem] = []
     check_path(source.path, problems, "fan_out.path")
     yield from problems
@@ -93,12 +102,12 @@ def check(source: AnswerSource) -> Iterator[Problem]:
         check_path(rest, problems, "fan_out.each")
         yield from problems
     limit = source.max_items
-    if limit is not None and (
-        not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_ANSWER_ITEMS
-    ):
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         yield Problem(
-            "fan_out.max_items", limit, f"is not an integer from 1 to {MAX_ANSWER_ITEMS:,}.",
-            "pass e.g. max_items=100, or omit it to request every item (up to 1,000).",
+            "fan_out.max_items", limit,
+            f"is not an integer from 1 to {MAX_ANSWER_ITEMS:,} (in batches, with "
+            "Concurrency.distributed(n), more).",
+            "pass e.g. max_items=100, or omit it to request every item.",
         )  # fmt: skip
     if source.pages is not None and not hasattr(source.pages, "collect"):
         yield Problem(
@@ -115,11 +124,23 @@ def request_paths(source: AnswerSource) -> tuple[str, ...]:
     return (path, ANY_PATH if _PLACEHOLDER.search(each_path) else each_path)
 
 
-def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.State, sfn.Choice]:
+@dataclass(frozen=True)
+class Batches:
+    """The list's values iterated in batches (``_batched``): at most ``most`` of them (when
+    ``max_items`` is not given), each value's JSON text at most ``value_chars`` characters."""
+
+    most: int
+    value_chars: int
+
+
+def build(
+    scope: Construct, parts: RunParts, source: AnswerSource, batches: Batches | None = None
+) -> tuple[sfn.State, sfn.Choice]:
     """The list states, then ``ListRequests`` and ``CheckList``, whose ``otherwise`` the
-    fan-out sets to its Map."""
+    fan-out sets to its Map; with ``batches``, ``ListRequests`` keeps the values, not requests
+    (each child execution computes its own: ``batch_requests``)."""
     listed = sfn.Pass.jsonata(
-        scope, "ListRequests", outputs="{% " + _requests(parts, source) + " %}"
+        scope, "ListRequests", outputs="{% " + _requests(parts, source, batches) + " %}"
     )
     refused = sfn.Fail(
         scope, "ListRefused", error_path=f"{_LIST_ERROR}.name", cause_path=f"{_LIST_ERROR}.cause"
@@ -128,7 +149,7 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
     listed.next(check_list)
     if source.pages is not None:
         items = _kept(jsonata_path(source.items), source.each)
-        limit = source.max_items or MAX_ANSWER_ITEMS + 1
+        limit = source.max_items or (batches.most if batches else MAX_ANSWER_ITEMS) + 1
         start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
         return start.start_state, check_list
     request = parts.request
@@ -145,30 +166,28 @@ def build(scope: Construct, parts: RunParts, source: AnswerSource) -> tuple[sfn.
     return download, check_list
 
 
-def _requests(parts: RunParts, source: AnswerSource) -> str:
-    """JSONata: ``{"requests": [...]}`` from the items, or ``{"listError": ...}``."""
+def _requests(parts: RunParts, source: AnswerSource, batches: Batches | None = None) -> str:
+    """JSONata: ``{"requests": [...]}`` from the items (with ``batches``, the values each
+    request is computed from), or ``{"listError": ...}``."""
     found = (
         f"$states.input.{FOUND_FIELD}"
         if source.pages is not None
         else jsonata_path(source.items, f"$states.input.{RAW_PATH[2:]}")
     )
-    first = parts.per_request.first_query() if parts.per_request is not None else {}
-    url = "$u" + (
-        f' & ($contains($u, "?") ? "&" : "?") & {_string(urlencode(first, doseq=True))}'
-        if first
-        else ""
-    )
+    if batches is not None and source.pages is None:  # a page keeps them as CollectList reads it
+        found = _kept(found, source.each)
     fields = sorted({m.group(1) for m in _PLACEHOLDER.finditer(source.each) if m.group(1)})
     missing = " or ".join(f"$not($exists($item.`{f}`))" for f in fields)
     cap = source.max_items
+    most = batches.most if batches is not None else MAX_ANSWER_ITEMS
     too_many = (
         ""
         if cap is not None
-        else f"$count($items) > {MAX_ANSWER_ITEMS} ? "
+        else f"$count($items) > {most} ? "
         + _error(
             TOO_MANY_ITEMS_ERROR,
             f'"The list of {source.path} holds " & $count($items) & " items, more than the '
-            f"{MAX_ANSWER_ITEMS:,} a run requests: none was requested (FanOut.from_answer "
+            f"{most:,} a run requests: none was requested (FanOut.from_answer "
             f'max_items takes the first ones)."',
         )
         + " :"
@@ -186,16 +205,17 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     take = f"$items[[0..{cap - 1}]]" if cap is not None else "$items"
     # The run's times are filled into the template, before the items: an item's own braces
     # are percent-encoded, so no item can add a placeholder.
-    each = _each(source.each)
     fill = ""
     if parts.time_fill is not None and time_tokens(source.each):
         fill = parts.time_fill([source.each])
-        each = _each(source.each, filled=True)
     names = parts.overridable  # the run's values set in each request's query
     overrides_prelude = _overrides.prelude() if names else ""
-    overrides = "$ovKey := $u; " + _overrides.apply(names, "$u") if names else ""
-    key = _overrides.key_of(names, "$ovKey") if names else "$u"
-    attribute = ", " + _overrides.attribute(names) if names else ""
+    each = f"function($item) {{ {_request(parts, source)} }}"
+    listed_requests = (
+        f'{{"{REQUESTS_PATH[2:]}": [$map({take}, {each})]}}'
+        if batches is None
+        else _values(source, take, batches)
+    )
     listed = f"""(
   $items := {found};
   $not($type($items) = "array") ? {
@@ -208,15 +228,7 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
   {lacking}
   {fill}
   {overrides_prelude}
-  {{"{REQUESTS_PATH[2:]}": [$map({take}, function($item) {{ (
-    $u := {each};
-    $dot := {_dot_segment(source.each)};
-    {overrides}
-    $merge([
-      {parts.downloads.request_from_url(url)}, {{"key": {key}, "{URL_FIELD}": {url}{attribute}}},
-      $dot ? {{"{_REFUSED_FIELD}": {_REFUSED}}} : {{}}
-    ])
-  ) }})]}}
+  {listed_requests}
 )"""
     if source.pages is not None:  # each list page is checked by CollectList
         return listed
@@ -224,6 +236,65 @@ def _requests(parts: RunParts, source: AnswerSource) -> str:
     coding = compressed_coding(f"$states.input.{RAW_PATH[2:]}.Headers")
     refused = _error(COMPRESSED_ANSWER_ERROR, compressed_cause("$coded", _string(source.path)))
     return f'($coded := {coding}; $exists($coded) and $coded != "" ? {refused} : {listed})'
+
+
+def _request(parts: RunParts, source: AnswerSource) -> str:
+    """JSONata: the request ``$item`` makes (``each`` filled in; with an unsafe item, its
+    refusal), as a fan-out's iteration reads it."""
+    first = parts.per_request.first_query() if parts.per_request is not None else {}
+    url = "$u" + (
+        f' & ($contains($u, "?") ? "&" : "?") & {_string(urlencode(first, doseq=True))}'
+        if first
+        else ""
+    )
+    filled = parts.time_fill is not None and bool(time_tokens(source.each))
+    each = _each(source.each, filled=filled)
+    names = parts.overridable
+    overrides = "$ovKey := $u; " + _overrides.apply(names, "$u") if names else ""
+    key = _overrides.key_of(names, "$ovKey") if names else "$u"
+    attribute = ", " + _overrides.attribute(names) if names else ""
+    return f"""(
+    $u := {each};
+    $dot := {_dot_segment(source.each)};
+    {overrides}
+    $merge([
+      {parts.downloads.request_from_url(url)}, {{"key": {key}, "{URL_FIELD}": {url}{attribute}}},
+      $dot ? {{"{_REFUSED_FIELD}": {_REFUSED}}} : {{}}
+    ])
+  )"""
+
+
+def _values(source: AnswerSource, take: str, batches: Batches) -> str:
+    """JSONata: ``{"requests": [<value>, ...]}``, the values the children compute their
+    requests from, or ``Downloader.ItemTooLarge`` for the first value longer than a batch has
+    room for (``_batched``)."""
+    most = batches.value_chars
+    long = f"$filter($taken, function($v) {{ $length($string($v)) > {most} }})"
+    cause = (
+        f'"An item of the list of {source.path} is " & $length($string($long[0])) & '
+        f'" characters long (" & $substring($string($long[0]), 0, 100) & "...), more '
+        f"than the {most:,} a value may have in batches of its size (a child execution's "
+        f"state holds a batch of computed requests within 256 KiB): none was requested "
+        f'(FanOut.from_answer: a smaller max_items or requests_per_child leaves more room)."'
+    )
+    return (
+        f"( $taken := {take}; $long := {long}; $exists($long[0]) ? "
+        f"{_error(ITEM_TOO_LARGE_ERROR, cause)} : "
+        f'{{"{REQUESTS_PATH[2:]}": $append([], $taken)}} )'
+    )
+
+
+def batch_requests(scope: Construct, parts: RunParts, source: AnswerSource) -> sfn.Pass:
+    """``BatchRequests``, a child execution's first state: each item of its batch (``{"request":
+    <value>, ...}``, as the Map's ``ItemSelector`` made it) with the request its value makes,
+    computed as ``ListRequests`` computes them on the inline path."""
+    item = f"$i.{REQUEST_PATH[2:]}"
+    outputs = (
+        '{% {"Items": [$map($states.input.Items, function($i) { $merge([$i, {'
+        f'"{REQUEST_PATH[2:]}": ( $item := {item}; {_request(parts, source)} )'
+        "}]) })]} %}"
+    )
+    return sfn.Pass.jsonata(scope, "BatchRequests", outputs=outputs)
 
 
 def _kept(items: str, each: str) -> str:

@@ -162,7 +162,12 @@ class _BatchingReader:
                 frame.states.context_object.context_object_data["Map"] = MapData(
                     Item=ItemData(Index=index, Value=item)
                 )
-                frame.states.reset(input_value=map_input)
+                # What States.reset does, without its deep copy of the Map's input for every
+                # item (with ItemsPath, that input holds the N items: N x N copies); the
+                # selector only reads it (as ``_moto_map._eval_input``), its output is new.
+                states_data = frame.states._states_data
+                states_data["input"], states_data["result"] = map_input, None
+                states_data["errorOutput"] = None
                 frame.stack.append(map_input)
                 self._selector.eval(frame)
                 selected.append(frame.stack.pop())

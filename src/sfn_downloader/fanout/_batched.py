@@ -1,0 +1,182 @@
+"""``FanOut.from_answer`` beyond 1,000 items: the list's values in batches of a Distributed Map.
+
+With ``Concurrency.distributed(n)``, the list keeps of each item only what ``each`` reads
+(``answer._kept``): 12,000 integer ids are about 80 KB, which the run's state holds (256 KiB),
+where 12,000 request objects (~100 bytes each) would not. ``FetchAll`` is then a Distributed
+Map over those values (``ItemsPath``); its ``ItemBatcher`` gives each child execution
+``{"Items": [...]}`` of at most ``B`` values, each as the ``ItemSelector`` makes it (the value,
+the scheduled time, the persist fields: "ItemBatcher (Map)", "ItemSelector (Map)"). A child
+computes its batch's requests in one JSONata Pass (``BatchRequests``: ``each`` filled per value,
+as ``ListRequests`` does on the inline path), runs Download → Persist for each, one after
+another (``FetchAllBatch``), and outputs its summary (``BatchOutcome``).
+
+What bounds a batch of ``B`` values for ``N`` items (Step Functions service quotas: 256 KiB of
+data a state's input or output; an Express execution runs 5 minutes; a Standard execution's
+history holds 25,000 events):
+
+* **The parent's state**: the Map's result keeps one summary a child, ``ceil(N / B) x
+  <largest summary>`` within 256 KiB less ``STATE_ROOM_BYTES``, which sets the smallest ``B``
+  (at least ``MIN_BATCH_ITEMS``). The list's values themselves travel there too: at least 2
+  bytes each (a one-digit id and its comma), so ``max_items`` is at most ``MAX_BATCHED_ITEMS``.
+* **A child's state once its requests are computed**: ``B x request_bytes(each, v)`` within
+  256 KiB, which sets the longest value (``v`` characters) a batch has room for. The run checks
+  it before any request: a longer value fails it with ``Downloader.ItemTooLarge``.
+* **An Express child runs at most 5 minutes** (``B x REQUEST_SECONDS``); **a Standard child's
+  history** holds ``B x (REQUEST_EVENTS + 2 + RETRY_EVENTS) + RUN_OVERHEAD_EVENTS`` events.
+
+What a batch does not run yet (``unbatched``: the run then keeps the one-child-a-request Map and
+its 1,000 items): a page loop per item, query overrides, time placeholders in ``each`` (both
+read the run's input, which a child execution does not see) and ``post_process`` (it reads one
+outcome a request; a batch keeps one summary a child).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aws_cdk import aws_stepfunctions as sfn
+
+from .._checks import time_tokens
+from .._contract import (
+    EXPRESS_MAX_MINUTES,
+    FLOW_STATE_EVENTS,
+    HISTORY_EVENT_LIMIT,
+    RETRY_EVENTS,
+    RUN_OVERHEAD_EVENTS,
+    STATE_DATA_LIMIT_BYTES,
+)
+from .._defaults import REQUEST_SECONDS
+from .._parts import CheckContext
+from .._states import KEY_CHARS
+from ..errors import Problem
+from ._s3 import ITEM_ROOM_BYTES, MIN_BATCH_ITEMS, REQUEST_EVENTS, STATE_ROOM_BYTES, outcome_bytes
+
+LIST_BYTES = STATE_DATA_LIMIT_BYTES - STATE_ROOM_BYTES
+"""What the parent's state has for the list's values, and again for the children's summaries."""
+MIN_VALUE_BYTES = 2
+"""The least a listed value takes in the state: a one-digit id and its comma."""
+MAX_BATCHED_ITEMS = LIST_BYTES // MIN_VALUE_BYTES
+"""The most items ``max_items`` may take in batches (122,880): more values than fit the state."""
+REQUEST_ROOM_BYTES = 512
+"""What a computed request adds besides the filled-in ``each``: its field names, the query
+object, an unsafe item's refusal text."""
+BYTES_PER_VALUE_CHAR = 36
+"""The most bytes a value's character becomes in its computed request: percent-encoded (up to
+9 bytes: a 3-byte UTF-8 character) in the path, the key and the URL, and twice more in an unsafe
+item's refusal (the item, the segment)."""
+
+
+def summary_bytes(each: str, batch: int) -> int:
+    """The largest summary a child outputs: its key cut to ``KEY_CHARS`` characters, each of up
+    to 3 bytes only where ``each`` itself writes them (the values are percent-encoded)."""
+    wide = len(each.encode()) - len(each)
+    return outcome_bytes("k" * (KEY_CHARS + wide), batch)
+
+
+def batch_size(items: int, each: str, given: int | None = None) -> int:
+    """The values a child runs: ``given``, else at least ``MIN_BATCH_ITEMS`` and enough that
+    every child's summary fits the parent's state."""
+    if given is not None:
+        return given
+    batch = MIN_BATCH_ITEMS
+    while True:  # the summary's size grows with the batch's digits: settle both
+        needed = max(MIN_BATCH_ITEMS, -(-items // (LIST_BYTES // summary_bytes(each, batch))))
+        if needed <= batch:
+            return batch
+        batch = needed
+
+
+def value_chars(batch: int, each: str) -> int:
+    """The longest value (its JSON text, in characters) a batch of ``batch`` has room for."""
+    room = STATE_DATA_LIMIT_BYTES // batch - ITEM_ROOM_BYTES - REQUEST_ROOM_BYTES
+    return (room - 4 * len(each.encode())) // BYTES_PER_VALUE_CHAR
+
+
+def default_items(each: str, given: int | None = None) -> int:
+    """The items a run takes when ``max_items`` is not given: as many as batches of ``given``
+    (else ``MIN_BATCH_ITEMS``, so that values keep the room of the smallest batch) hold."""
+    batch = given if given is not None else MIN_BATCH_ITEMS
+    return LIST_BYTES // summary_bytes(each, batch) * batch
+
+
+def check(context: CheckContext, each: str, items: int) -> Iterator[Problem]:
+    """What batches of ``items`` values cannot hold, with the arithmetic."""
+    given = context.concurrency.requests_per_child
+    batch = batch_size(items, each, given)
+    children = -(-items // batch)
+    summary = summary_bytes(each, batch)
+    if children * summary > LIST_BYTES:  # only a given batch can be too small
+        smallest = -(-items // (LIST_BYTES // summary))
+        yield Problem(
+            "concurrency", f"requests_per_child={batch!r}",
+            f"makes {children:,} child executions for {items:,} items; the Map's result keeps "
+            f"one summary a child (up to {summary:,} bytes), and {children:,} x {summary:,} "
+            f"bytes is more than the {LIST_BYTES // 1024:,} KiB the parent's state has for "
+            "them (256 KiB a state).",
+            f"use requests_per_child={smallest:,} or more, or omit it.",
+        )  # fmt: skip
+    longest = value_chars(batch, each)
+    if longest < 1:
+        most = STATE_DATA_LIMIT_BYTES // (
+            ITEM_ROOM_BYTES + REQUEST_ROOM_BYTES + 4 * len(each.encode()) + BYTES_PER_VALUE_CHAR
+        )
+        yield Problem(
+            "fan_out.max_items", items,
+            f"needs batches of {batch:,} values, and a child's state holds {batch:,} computed "
+            f"requests of ({ITEM_ROOM_BYTES} + {REQUEST_ROOM_BYTES} + 4 x "
+            f"{len(each.encode())} bytes of each + {BYTES_PER_VALUE_CHAR} a value's character) "
+            "each within 256 KiB: no room for even a one-character value.",
+            f"use batches of at most {most:,} (requests_per_child), fewer items, or a shorter "
+            "each.",
+        )  # fmt: skip
+    if context.concurrency.child_workflow_type == sfn.StateMachineType.STANDARD:
+        each_events = REQUEST_EVENTS + FLOW_STATE_EVENTS  # and ItemRefused, a Choice
+        events = batch * (each_events + RETRY_EVENTS) + RUN_OVERHEAD_EVENTS
+        if events > HISTORY_EVENT_LIMIT:
+            yield Problem(
+                "concurrency", f"requests_per_child={batch!r}",
+                f"makes a Standard child execution need {events:,} history events ({batch:,} x "
+                f"({each_events} + {RETRY_EVENTS} for one retry) + {RUN_OVERHEAD_EVENTS}), "
+                f"more than its {HISTORY_EVENT_LIMIT:,}.",
+                "use Express children (the default), or a smaller requests_per_child.",
+            )  # fmt: skip
+    else:
+        seconds = batch * REQUEST_SECONDS
+        if seconds > EXPRESS_MAX_MINUTES * 60:
+            yield Problem(
+                "concurrency", f"requests_per_child={batch!r}",
+                f"runs {batch:,} requests one after another in each Express child execution: "
+                f"{batch:,} x {REQUEST_SECONDS:g} s = {seconds:,.0f} s, more than the "
+                f"{EXPRESS_MAX_MINUTES} minutes an Express execution runs.",
+                "use a smaller requests_per_child, or "
+                "child_workflow_type=StateMachineType.STANDARD.",
+            )  # fmt: skip
+
+
+def unbatched(context: CheckContext, each: str) -> tuple[str, object, str] | None:
+    """Why ``from_answer`` cannot run in batches with this run's features (the prop, its value
+    and the rule), or ``None`` when it can."""
+    if context.paginated:
+        return (
+            "pagination", "given",
+            "makes each item a page loop of its own, which a batch of items does not run yet",
+        )  # fmt: skip
+    if context.overridable_query:
+        return (
+            "overridable_query", context.overridable_query,
+            "edits each request's query from the run's input, which a child execution does "
+            "not see",
+        )  # fmt: skip
+    timed = time_tokens(each) if isinstance(each, str) else []
+    if timed:
+        return (
+            "fan_out.each", each,
+            f"has time placeholders ({timed[0]}), filled from the run's input, which a child "
+            "execution does not see",
+        )  # fmt: skip
+    if context.post_process:
+        return (
+            "post_process", "given",
+            "reads one outcome a request, and a batch keeps one summary a child execution",
+        )  # fmt: skip
+    return None
