@@ -46,6 +46,23 @@ def _deepcopy(value: Any, memo: Any = None) -> Any:
     return copy_value(value)
 
 
+def _program_state(self: Any) -> Any:
+    """Replacement for ``Environment.program_state``: a copy of the program's state (moto
+    deep-copies it at every state and Task); a running or ended one is made anew from its two
+    names, any other copied as before."""
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramRunning
+
+    state = self._program_state
+    if type(state) is ProgramRunning:
+        copied = ProgramRunning()  # type: ignore[no-untyped-call]
+        copied._next_state_name = state._next_state_name
+        copied._next_field_name = state._next_field_name
+        return copied
+    if type(state) is ProgramEnded:
+        return ProgramEnded()
+    return copy.deepcopy(state)
+
+
 _COPY = SimpleNamespace(deepcopy=_deepcopy)
 """What the patched modules see as ``copy`` (they use ``copy.deepcopy`` and nothing else)."""
 
@@ -65,7 +82,10 @@ COPYING_MODULES = (
 PATCHES = (
     Patch(
         name="json-copies",
-        targets={f"{module}:copy": constant(_COPY) for module in COPYING_MODULES},
+        targets={
+            **{f"{module}:copy": constant(_COPY) for module in COPYING_MODULES},
+            f"{_PARSER}eval.environment:Environment.program_state": constant(_program_state),
+        },
         reason=(
             "moto deep-copies state data with copy.deepcopy ~45 times a request (each state's "
             "input, result, JSONPath extraction, Task stack, history event): about a fifth of "
