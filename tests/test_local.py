@@ -10,6 +10,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,36 @@ def test_a_wsgi_app_stands_in_for_the_third_party_in_the_process(
     assert environ["HTTP_ACCEPT"] == "application/json"
     [item] = runner.items()
     assert (item["count"], item["serverVersion"]) == (24449, "2345678")
+
+
+def test_a_run_is_watched_in_the_process_and_described_once(
+    open_runner: Callable[..., LocalRunner],
+) -> None:
+    """``run()`` waits on moto's backend, not on DescribeExecution calls through botocore
+    (each a few milliseconds of the CPU the run needs too); it describes the ended run once."""
+
+    def slow_third_party(
+        environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes]:
+        time.sleep(0.3)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(STATUS).encode()]
+
+    runner = open_runner("Local/Eve", upstream=slow_third_party)
+    sfn = runner._client("stepfunctions")
+    described: list[str] = []
+    describe = sfn.describe_execution
+
+    def counting(**kwargs: Any) -> Any:
+        answer = describe(**kwargs)
+        described.append(answer["status"])
+        return answer
+
+    sfn.describe_execution = counting
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert described == ["SUCCEEDED"]
 
 
 def test_a_wsgi_app_that_raises_gives_no_answer(open_runner: Callable[..., LocalRunner]) -> None:

@@ -17,6 +17,7 @@ from unittest import mock
 import pytest
 
 from local_helpers import DefinitionRunner
+from sfn_downloader.local import _moto_copies
 from sfn_downloader.local._moto import REGISTRY, local_aws
 
 MODES = ["INLINE", "DISTRIBUTED"]
@@ -80,7 +81,7 @@ def test_an_item_never_sees_another_items_changes_nor_the_map_its_own(
 
 def _copies_of_the_map_input(machines: DefinitionRunner, mode: str, items: int) -> int:
     """How often an item run deep-copies the Map's input (the object holding ``big``)."""
-    deepcopy = copy.deepcopy
+    deepcopy, copy_value = copy.deepcopy, _moto_copies.copy_value
     copied: list[int] = []
 
     def counting(value: Any, *args: Any) -> Any:
@@ -88,12 +89,20 @@ def _copies_of_the_map_input(machines: DefinitionRunner, mode: str, items: int) 
             copied.append(1)
         return deepcopy(value, *args)
 
+    def counting_value(value: Any) -> Any:
+        if isinstance(value, dict) and "big" in value:
+            copied.append(1)
+        return copy_value(value)
+
     task = {
         "StartAt": "Wait0",
         "States": {"Wait0": {"Type": "Wait", "Seconds": 0, "End": True}},
     }
     definition = _map(mode, task, max_concurrency=4)
-    with mock.patch.object(copy, "deepcopy", counting):
+    with (
+        mock.patch.object(copy, "deepcopy", counting),
+        mock.patch.object(_moto_copies, "copy_value", counting_value),
+    ):
         described = machines.run(
             definition,
             input={"shared": 1, "big": list(range(500)), "items": list(range(items))},

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from . import (
     _clients,
     _moto_apigateway,
+    _moto_copies,
     _moto_dynamodb,
     _moto_fidelity,
     _moto_http,
@@ -37,6 +38,7 @@ REGISTRY = Patches(
         *_moto_dynamodb.PATCHES,
         *_moto_fidelity.PATCHES,
         *_moto_map.PATCHES,
+        *_moto_copies.PATCHES,
         *_moto_items.PATCHES,
         *_moto_sfn.PATCHES,
         *_clients.PATCHES,

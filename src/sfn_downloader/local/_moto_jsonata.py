@@ -21,6 +21,8 @@ Delete this module once moto evaluates JSONata itself.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from ._jsonata_node import Evaluation, process
@@ -30,32 +32,54 @@ _STATES = "$states"
 _STATES_PARTS = ("input", "context", "result", "errorOutput")
 
 
-def bindings(env: Any, expression: str, *, with_states: bool = True) -> dict[str, Any]:
-    """``$states`` (the parts ``expression`` references) and the workflow variables it
-    references, as JSONata bindings."""
-    from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable
+@dataclass(frozen=True)
+class References:
+    """What an expression references: all of ``$states``, or some of its parts, and other
+    names (workflow variables, function parameters, built-in functions)."""
+
+    all_states: bool
+    states_parts: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1024)
+def references(expression: str) -> References:
+    """``expression``'s references, found once per text (moto's pattern, as moto finds them;
+    an illegal reference raises each time, as in moto)."""
     from moto.stepfunctions.parser.asl.jsonata.jsonata import (
         extract_jsonata_variable_references,
     )
 
-    references = extract_jsonata_variable_references(expression)
+    found = extract_jsonata_variable_references(expression)
+    names = dict.fromkeys(reference[1:].split(".", 1)[0] for reference in sorted(found))
+    names.pop("states", None)
+    return References(
+        all_states=_STATES in found,
+        states_parts=tuple(
+            part
+            for part in _STATES_PARTS
+            if any(reference.startswith(f"{_STATES}.{part}") for reference in found)
+        ),
+        names=tuple(names),
+    )
+
+
+def bindings(env: Any, expression: str, *, with_states: bool = True) -> dict[str, Any]:
+    """``$states`` (the parts ``expression`` references) and the workflow variables it
+    references, as JSONata bindings."""
+    from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable
+
+    referenced = references(expression)
     found: dict[str, Any] = {}
     if with_states:
         data = env.states._states_data
-        if _STATES in references:
+        if referenced.all_states:
             found["states"] = data
         else:
-            parts = {
-                part: data[part]
-                for part in _STATES_PARTS
-                if part in data and any(r.startswith(f"{_STATES}.{part}") for r in references)
-            }
+            parts = {part: data[part] for part in referenced.states_parts if part in data}
             if parts:
                 found["states"] = parts
-    for reference in references:
-        name = reference[1:].split(".", 1)[0]
-        if name == "states" or name in found:
-            continue
+    for name in referenced.names:
         try:
             found[name] = env.variable_store.get(name)
         except NoSuchVariable:

@@ -75,17 +75,68 @@ def is_definite(path: str) -> bool:
     return expression is not None and definite(expression)
 
 
-def extract_json(path: str, data: Any) -> Any:
-    """moto's ``extract_json``, with a definite path's single value unwrapped."""
-    original = _original[0]
-    if not is_definite(path):
-        return original(path, data)
-    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+Step = tuple[bool, Any]
+"""One step of a definite path: ``(True, index)`` or ``(False, field name)``."""
 
-    matches = _parsed(path).find(data)
-    if not matches:
+
+@functools.lru_cache(maxsize=1024)
+def steps(path: str) -> tuple[Step, ...] | None:
+    """The steps of a definite ``path`` from the root (``None``: not definite, or a field named
+    as jsonpath_ng's automatic id, which it answers itself)."""
+    from jsonpath_ng import jsonpath
+
+    def of(node: Any) -> tuple[Step, ...]:
+        if isinstance(node, jsonpath.Root):
+            return ()
+        if isinstance(node, jsonpath.Child):
+            return of(node.left) + of(node.right)
+        if isinstance(node, jsonpath.Index):
+            return ((True, node.indices[0]),)
+        return ((False, node.fields[0]),)
+
+    if not is_definite(path):
+        return None
+    found = of(_parsed(path))
+    if any(not index and key == jsonpath.auto_id_field for index, key in found):
+        return None
+    return found
+
+
+_NOTHING = object()
+
+
+def _walk(path_steps: tuple[Step, ...], data: Any) -> Any:
+    """The node ``path_steps`` reach in ``data``, as jsonpath_ng's ``find`` matches it: a field
+    of what has ``get`` (a dict), an index (negative ones from the end) within a list; else
+    ``_NOTHING``."""
+    value = data
+    for is_index, key in path_steps:
+        if is_index:
+            if not isinstance(value, (list, tuple)) or not -len(value) <= key < len(value):
+                return _NOTHING
+            value = value[key]
+        else:
+            try:
+                value = value.get(key, _NOTHING)
+            except (TypeError, AttributeError):
+                return _NOTHING
+            if value is _NOTHING:
+                return _NOTHING
+    return value
+
+
+def extract_json(path: str, data: Any) -> Any:
+    """moto's ``extract_json``, with a definite path's single value unwrapped (walked directly,
+    as jsonpath_ng would find it: a tenth of the cost)."""
+    path_steps = steps(path)
+    if path_steps is None:
+        return _original[0](path, data)
+    value = _walk(path_steps, data)
+    if value is _NOTHING:
+        from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
         raise NoSuchJsonPathError(json_path=path, data=data)
-    return matches[0].value
+    return value
 
 
 def _remembered(original: Callable[[str], Any]) -> Callable[[str], Any]:
