@@ -411,21 +411,10 @@ class FanOut:
         targets = self.targets(parts.request.given, [])
         listed = [self._listed(parts, t) for t in targets]
         reader = _s3.requests_reader(scope, listed)
-        return parts.maps.build(
-            scope,
-            "FetchAll",
-            items_path=REQUESTS_PATH,
-            item_selector={
-                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
-                SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
-                **parts.persists.map_item_fields(),
-            },
-            iteration=self._download_and_persist(scope, parts),
-            then=None,
-            done=succeed_after(scope, parts.delivered(scope)),  # post_process is refused here
-            item_reader=reader,
+        return _in_batches(
+            scope, parts, self._download_and_persist(scope, parts), item_reader=reader,
             batch_items=_s3.batch_size(targets, parts.maps.requests_per_child),
-        )
+        )  # fmt: skip
 
     def _answer_in_batches(
         self, scope: Construct, parts: RunParts, batches: answer.Batches, batch: int
@@ -441,21 +430,10 @@ class FanOut:
             query=_query(source.path), given=source.path,
         )  # fmt: skip
         start, tail = answer.build(scope, replace(parts, request=listing), source, batches)
-        fetch_all = parts.maps.build(
-            scope,
-            "FetchAll",
-            items_path=REQUESTS_PATH,
-            item_selector={
-                REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
-                SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
-                **parts.persists.map_item_fields(),
-            },
-            iteration=answer.guard(scope, self._download_and_persist(scope, parts)),
-            then=None,
-            done=succeed_after(scope, parts.delivered(scope)),  # post_process: not batched
-            batch_items=batch,
-            batch_start=answer.batch_requests(scope, parts, source),
-        )
+        fetch_all = _in_batches(
+            scope, parts, answer.guard(scope, self._download_and_persist(scope, parts)),
+            batch_items=batch, batch_start=answer.batch_requests(scope, parts, source),
+        )  # fmt: skip
         tail.otherwise(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
 
@@ -704,3 +682,23 @@ def _granted(path: str) -> str:
 def _query(path: str) -> dict[str, list[str]]:
     problems: list[Problem] = []
     return check_path(path, problems)[1]
+
+
+def _in_batches(
+    scope: Construct, parts: RunParts, iteration: sfn.IChainable, *, batch_items: int,
+    item_reader: sfn.IItemReader | None = None, batch_start: sfn.State | None = None,
+) -> sfn.Chain:  # fmt: skip
+    """FetchAll in batches: a Distributed Map over the requests (read by ``item_reader``, or
+    the values at ``$.requests``), ``batch_items`` a child execution, each item with the run's
+    scheduled time and persist fields; every request stored marks the delivery
+    (``post_process`` is not batched)."""
+    return parts.maps.build(
+        scope, "FetchAll", items_path=REQUESTS_PATH,
+        item_selector={
+            REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+            **parts.persists.map_item_fields(),
+        },
+        iteration=iteration, then=None, done=succeed_after(scope, parts.delivered(scope)),
+        item_reader=item_reader, batch_items=batch_items, batch_start=batch_start,
+    )  # fmt: skip
