@@ -465,25 +465,18 @@ def main() -> int:
                     app, upstream=upstream, pattern="EvePlayerCount/MarketOrders"
                 ) as orders:
                     orders_run = orders.run(START)
-                    order_items = [
-                        i for i in orders.items() if i["pk"] == "eve/market-orders/the-forge"
-                    ]
+                    order_items = orders.table(consistent_read=True).pages(START)
                 with LocalRunner(
                     app, upstream=upstream, pattern="EvePlayerCount/MarketOrderSummary"
                 ) as summary:
                     summary_run = summary.run(START)
-                    summary_items = [
-                        i for i in summary.items()
-                        if i["pk"] == "eve/market-order-summary/the-forge"
-                    ]  # fmt: skip
+                    summary_items = summary.table(consistent_read=True).pages(START)
             # Requests found in another answer: the type list, then a few types' history.
             with LocalRunner(
                 app, upstream=upstream, pattern="EvePlayerCount/MarketHistory"
             ) as history:
                 history_run = history.run(START)
-                history_items = [
-                    i for i in history.items() if i["pk"] == "eve/market-history/the-forge"
-                ]
+                history_items = history.table(consistent_read=True).pages(START)
     rows = [
         {**items.get(e.scheduled_time, {}), "sk": e.scheduled_time, "status": _status(e)}
         for e in executions
@@ -509,7 +502,7 @@ def main() -> int:
     )
     for item in market_items:
         print(
-            f"  page {item['sk'].split('#')[1]}/{item['pages']}: {item['typeCount']:>5} types, "
+            f"  page {_page(item)}/{item['pages']}: {item['typeCount']:>5} types, "
             f"ids {item['firstTypeId']}..{json.loads(item['lastTypeId'])[0]}"
         )
     if not args.live:
@@ -560,8 +553,8 @@ def print_orders(
         f"\nmarket orders of The Forge, trimmed at the proxy (Trim.fields), one run at "
         f"{orders_run.scheduled_time}: {_status(orders_run)}"
     )
-    for item in sorted(order_items, key=lambda i: int(i["sk"].split("#")[1])):
-        page = int(item["sk"].split("#")[1])
+    for item in sorted(order_items, key=lambda i: _page(i)):
+        page = _page(item)
         stored = len(item["orders"].encode())
         before = served.get(page, 0)
         print(
@@ -575,12 +568,17 @@ def print_orders(
         f"market order summary (Trim.template), one run at {summary_run.scheduled_time}: "
         f"{_status(summary_run)}"
     )
-    for item in sorted(summary_items, key=lambda i: int(i["sk"].split("#")[1])):
+    for item in sorted(summary_items, key=lambda i: _page(i)):
         print(
-            f"  page {item['sk'].split('#')[1]}: {item['orderCount']:,} orders, lowest sell "
+            f"  page {_page(item)}: {item['orderCount']:,} orders, lowest sell "
             f"{json.loads(item['minSellPrice']):,.2f} ISK, highest buy "
             f"{json.loads(item['maxBuyPrice']):,.2f} ISK"
         )
+
+
+def _page(item: Any) -> int:
+    """A page's number: the last part of its key (``<t>#<delivery>#<page>``)."""
+    return int(str(item["sk"]).rsplit("#", 1)[1])
 
 
 def _status(execution: Any) -> str:

@@ -103,7 +103,7 @@ def run() -> int:
             ) as runner,  # fmt: skip
         ):
             execution = runner.run(WHEN)
-            items = runner.items()
+            items = runner.table(consistent_read=True).pages(WHEN)  # the run's pages
     print(f"\nGitHub issues of aws/aws-cdk through GraphQL (POST, cursor in the body), one run: "
           f"{execution.status}")  # fmt: skip
     for body in stand_in.bodies:
