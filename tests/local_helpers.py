@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import hashlib
 import json
 import socket
 import threading
@@ -293,3 +294,22 @@ def fresh_time() -> str:
     minute = next(_minutes)
     day, minute = divmod(minute, 24 * 60)
     return f"2026-{11 + day // 28:02d}-{1 + day % 28:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+def etag(body: Any) -> str:
+    """A strong ``ETag`` for a JSON body (a stand-in's validator)."""
+    return '"' + hashlib.sha256(json.dumps(body).encode()).hexdigest()[:16] + '"'
+
+
+def memos(runner: Any, pk: str) -> dict[str, dict[str, Any]]:
+    """Downloader ``pk``'s polite memories, one item a request URL (``#memo#<URL>``), by URL."""
+    return {
+        i["sk"].removeprefix("#memo#"): i
+        for i in runner.items()
+        if i["pk"] == pk and i["sk"].startswith("#memo#")
+    }
+
+
+def stored(runner: Any, pk: str) -> list[str]:
+    """Downloader ``pk``'s answers' keys, without a delivery's execution name (``answers``)."""
+    return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")

@@ -6,15 +6,13 @@ remembered next request; an unchanged page is not stored; a fresh path is not as
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, answers
+from local_helpers import Answer, Seen, Upstream, etag, memos, stored
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Store
 from sfn_downloader.local import LocalRunner
 
@@ -46,10 +44,6 @@ def app() -> cdk.App:
     return app
 
 
-def etag(body: Any) -> str:
-    return '"' + hashlib.sha256(json.dumps(body).encode()).hexdigest()[:16] + '"'
-
-
 def github(pages: list[list[int]], extra: dict[str, str] | None = None) -> Callable[[Seen], Answer]:
     """The issues, two a page, linked with ``Link`` (GitHub's form); an ``ETag`` per page, and
     ``304`` (no body, no ``Link``) when ``If-None-Match`` matches it."""
@@ -66,19 +60,6 @@ def github(pages: list[list[int]], extra: dict[str, str] | None = None) -> Calla
         return Answer(200, body, headers)
 
     return answer
-
-
-def memos(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
-    return {
-        i["sk"].removeprefix("#memo#"): i
-        for i in runner.items()
-        if i["pk"] == pk and i["sk"].startswith("#memo#")
-    }
-
-
-def stored(runner: LocalRunner, pk: str) -> list[str]:
-    """The answers' keys, without the delivery (``answers``)."""
-    return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")
 
 
 def seen(upstream: Upstream) -> list[tuple[str, str | None]]:

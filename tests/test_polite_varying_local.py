@@ -9,15 +9,13 @@ Run locally against GitHub-shaped stand-ins (an ``ETag`` per answer, ``304`` to 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Seen, Upstream, answers
+from local_helpers import Answer, Seen, Upstream, etag, memos, stored
 from sfn_downloader import (
     DownloaderPattern,
     FanOut,
@@ -76,29 +74,12 @@ def app() -> cdk.App:
     return app
 
 
-def etag(body: Any) -> str:
-    return '"' + hashlib.sha256(json.dumps(body).encode()).hexdigest()[:16] + '"'
-
-
 def tagged(body: Any, seen: Seen, **headers: str) -> Answer:
     """``body`` with its ``ETag``, or ``304`` when ``If-None-Match`` names it."""
     tag = etag(body)
     if seen.headers.get("if-none-match") == tag:
         return Answer(304, b"", {"ETag": tag})
     return Answer(200, body, {"ETag": tag, **headers})
-
-
-def memos(runner: LocalRunner, pk: str) -> dict[str, dict[str, Any]]:
-    return {
-        i["sk"].removeprefix("#memo#"): i
-        for i in runner.items()
-        if i["pk"] == pk and i["sk"].startswith("#memo#")
-    }
-
-
-def stored(runner: LocalRunner, pk: str) -> list[str]:
-    """The answers' keys, without a delivery's execution name (``answers``)."""
-    return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")
 
 
 def asked(upstream: Upstream) -> list[tuple[str, str | None]]:
