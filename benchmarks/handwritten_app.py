@@ -34,6 +34,21 @@ from constructs import Construct
 ENDPOINT = "https://esi.evetech.net"
 
 
+CHECK = (
+    "{% ($coded := $join($filter($map($split($lowercase($join($each($states.result.Headers, "
+    'function($v, $k) { $lowercase($k) = "content-encoding" ? $join($map($append([], $v), '
+    'function($x) { $string($x) }), ",") }), ",")), ","), function($c) { $trim($c) }), '
+    'function($c) { $c != "" and $c != "identity" }), ", "); ($exists($coded) and $coded != "") '
+    '? $error("The answer to " & "/v2/status?datasource=tranquility" & " is " & $coded & '
+    '"-compressed (Content-Encoding: '
+    '" & $coded & "): its body is not the JSON the API sent, so it was not stored. Make the API '
+    "answer uncompressed (the API Gateway proxy asks Accept-Encoding: identity; a server that "
+    'compresses anyway ignores it).") : true) %}'
+)
+"""The download's answer check: the content codings other than identity its Content-Encoding
+names (any letter case); the run fails on one."""
+
+
 def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -> Construct:
     """Add one hand-written EVE downloader under ``scope/construct_id``."""
     root = Construct(scope, construct_id)
@@ -86,7 +101,9 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         request_parameters={"method.request.path.proxy": True},
         request_validator=validator,
     )
-    download = tasks.CallApiGatewayRestApiEndpoint(
+    # JSONata, so that its Assign can refuse a compressed answer (API Gateway passes one on
+    # as text) before anything stores it; its output is the raw answer, never evaluated.
+    download = tasks.CallApiGatewayRestApiEndpoint.jsonata(
         root,
         "Download",
         api=api,
@@ -96,11 +113,7 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         query_parameters=sfn.TaskInput.from_object({"datasource": ["tranquility"]}),
         headers=sfn.TaskInput.from_object({"Accept": ["application/json"]}),
         auth_type=tasks.AuthType.IAM_ROLE,
-        result_selector={
-            "players.$": "$.ResponseBody.players",
-            "serverVersion.$": "$.ResponseBody.server_version",
-            "date.$": "$.Headers.Date[0]",
-        },
+        assign={"answerChecked": CHECK},
         task_timeout=sfn.Timeout.duration(Duration.seconds(35)),
     )
     download.add_retry(
@@ -118,6 +131,13 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
         max_delay=Duration.seconds(30),
         jitter_strategy=sfn.JitterType.FULL,
     )
+    compressed = sfn.Fail.jsonata(
+        root,
+        "AnswerCompressed",
+        error="Downloader.CompressedAnswer",
+        cause="{% $states.input.Cause %}",
+    )
+    download.add_catch(compressed, errors=["States.QueryEvaluationError"])
     persist = tasks.DynamoPutItem(
         root,
         "Persist",
@@ -128,16 +148,20 @@ def add_downloader(scope: Construct, construct_id: str, *, downloader_id: str) -
                 sfn.JsonPath.string_at("$$.Execution.Input.scheduledTime")
             ),
             "count": tasks.DynamoAttributeValue.number_from_string(
-                sfn.JsonPath.format("{}", sfn.JsonPath.string_at("$.players"))
+                sfn.JsonPath.format("{}", sfn.JsonPath.string_at("$.ResponseBody.players"))
             ),
             "serverVersion": tasks.DynamoAttributeValue.from_string(
-                sfn.JsonPath.string_at("$.serverVersion")
+                sfn.JsonPath.string_at("$.ResponseBody.server_version")
             ),
             "responseDate": tasks.DynamoAttributeValue.from_string(
-                sfn.JsonPath.string_at("$.date")
+                sfn.JsonPath.string_at("$.Headers.Date[0]")
             ),
         },
-        result_path=sfn.JsonPath.DISCARD,
+        result_selector={
+            "pk": downloader_id,
+            "sk": sfn.JsonPath.string_at("$$.Execution.Input.scheduledTime"),
+        },
+        result_path="$",
     )
     persist.add_retry(
         errors=[

@@ -86,6 +86,7 @@ QUESTIONS = (
     "query-secret",
     "compressed-answer",
     "batcher-selector",
+    "jsonata-checked-download",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -128,6 +129,9 @@ def handler(event, context):
     }
     if "big=1" in (event.get("rawQueryString") or ""):
         body["padding"] = "x" * (300 * 1024)
+    if "bigint=1" in (event.get("rawQueryString") or ""):
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+                "body": '{"id": 12345678901234567, "price": 0.1000000000000000055511}'}
     if "gzip=1" in (event.get("rawQueryString") or ""):
         import base64, gzip
         packed = gzip.compress(json.dumps({"compressed": True}).encode())
@@ -1304,6 +1308,59 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             "selector applied to each item, as the local runner does": answer["output"] == expected,
         }
 
+    def jsonata_checked_download(probe: Probe) -> Any:
+        """The construct's checked download (issue 25 item 14; ``Downloads.checked_task``): a
+        JSONata ``apigateway:invoke`` task whose ``Assign`` calls ``$error`` on a compressed
+        answer, no ``Output``, a Catch of ``States.QueryEvaluationError`` whose ``Assign``
+        reads ``$states.input`` and whose ``Output`` is ``$states.errorOutput``, then a
+        JSONPath state reading a variable's path (``$item.key``). Asked: (1) on ``?gzip=1``,
+        is the error ``States.QueryEvaluationError``, caught, its Cause holding the
+        ``$error`` message, the Catch's variable the task's input? (2) on ``?bigint=1``, does
+        the raw answer, passed on by a JSONata task without ``Output``, reach the JSONPath
+        state with every digit (``12345678901234567``, ``0.1000000000000000055511``)?
+        Documents: "Transforming data with JSONata" (Output defaults to ``$states.result``),
+        "Handling errors" (States.QueryEvaluationError), "Passing data between states with
+        variables" (``$variable.path`` in JSONPath). The construct stores through exactly
+        this chain; the local runner passes every digit (moto's JSON)."""
+        check = (
+            "{% ($c := $lookup($states.result.Headers, 'Content-Encoding'); $exists($c) ? "
+            "$error('compressed: ' & $string($c)) : true) %}"
+        )
+
+        def run(name: str, query: str) -> dict[str, Any]:
+            download = {
+                **task(apigw, {}),
+                "QueryLanguage": "JSONata",
+                "Arguments": invoke(host, "v1/probe", QueryParameters={query: ["1"]}),
+                "Assign": {"checked": check, "item": {"key": "k-" + query}},
+                "Catch": [{
+                    "ErrorEquals": ["States.QueryEvaluationError"], "Next": "Read",
+                    "Assign": {"item": "{% $states.input %}"},
+                    "Output": {"failure": "{% $states.errorOutput %}"},
+                }],
+                "Next": "Read",
+            }  # fmt: skip
+            download.pop("Parameters")
+            read = {
+                "Type": "Pass", "End": True,
+                "Parameters": {
+                    "key.$": "$item.key", "input.$": "$item",
+                    "body.$": "States.JsonToString($)",
+                },
+            }  # fmt: skip
+            answer = probe.run(name, machine(download, ("Read", read)))
+            return {k: answer[k] for k in ("status", "error", "cause", "output")}
+
+        compressed = run("checked-gzip", "gzip")
+        digits = run("checked-bigint", "bigint")
+        body = str((digits["output"] or {}).get("body", ""))
+        return {
+            "compressed": compressed,
+            "big numbers": digits,
+            "every digit passed on": "12345678901234567" in body
+            and "0.1000000000000000055511" in body,
+        }
+
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
@@ -1330,6 +1387,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "query-secret": query_secret,
         "compressed-answer": compressed_answer,
         "batcher-selector": batcher_selector,
+        "jsonata-checked-download": jsonata_checked_download,
     }
 
 

@@ -79,7 +79,8 @@ def test_constant_keeps_a_path_like_text_in_a_selector_header_and_item() -> None
         stack,
         result_selector={"players.$": "$.ResponseBody.players", "unit": Constant("$.players")},
         headers={"X-Query": Constant("$.filter")},
-        item={"count": ItemField.number("$.players"), "source": Constant("$.ResponseBody")},
+        item={"count": ItemField.number("$.players"), "source": Constant("$.ResponseBody"),
+              "unit": ItemField.string("$.unit")},  # a selector's constant: read after it
     )})  # fmt: skip
     states = definition(scenario)["States"]
     assert states["Download"]["ResultSelector"]["unit"] == "$.players"  # a constant, as written

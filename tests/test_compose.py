@@ -60,7 +60,7 @@ def test_post_processing_tasks_grant_their_own_permissions(composed: Scenario) -
 
 
 def test_default_has_no_post_processing_states(default: Scenario) -> None:
-    assert set(states(default)) == {"Download", "Persist"}
+    assert set(states(default)) == {"Download", "Persist", "AnswerCompressed"}
 
 
 # S3 sink

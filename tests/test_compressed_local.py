@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Run, Seen, Upstream, gzipped
-from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Transport
 from sfn_downloader.local import CompressedAnswerWarning
 
 T0 = "2026-11-27T05:30:00Z"
@@ -57,6 +58,40 @@ def app() -> cdk.App:
     DownloaderPattern(
         stack, "Graph", endpoint=endpoint, path="/graphql", method="POST",
         body={"query": "{ viewer { login } }"}, item=item,
+    )  # fmt: skip
+    DownloaderPattern(stack, "Single", endpoint=endpoint, path="/v1/status", item=item)
+    DownloaderPattern(
+        stack, "Counted", endpoint=endpoint, path="/v1/items",
+        pagination=Pagination.page_count(header="X-Pages"), item=item,
+    )  # fmt: skip
+    connection = events.Connection(
+        stack, "Key", authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.unsafe_plain_text("not-a-secret")
+        ),
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Http", endpoint=endpoint, path="/v1/status", item=item,
+        transport=Transport.http_task(connection),
+    )  # fmt: skip
+    # A fan-out's paths are read from the Map item: checked through the HTTP Task (the proxy's
+    # JSONata task would be granted every path, see transport/api_gateway.py).
+    paths_connection = events.Connection(
+        stack, "PathsKey", authorization=events.Authorization.api_key(
+            "X-Api-Key", cdk.SecretValue.unsafe_plain_text("not-a-secret")
+        ),
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Paths", endpoint=endpoint, fan_out=FanOut.paths(["/v1/a", "/v1/b", "/v1/c"]),
+        result_selector={"body.$": "$.ResponseBody"}, item={"answer": ItemField.json("$.body")},
+        transport=Transport.http_task(paths_connection),
+    )  # fmt: skip
+
+    DownloaderPattern(
+        stack, "Selected", endpoint=endpoint, path="/v1/status",
+        result_selector={"body.$": "$.ResponseBody",
+                         "meta": {"server.$": "$.Headers['X-Server'][0]"}},
+        item={"answer": ItemField.json("$.body"), "players": ItemField.number("$.body.players"),
+              "server": ItemField.string("$.meta.server")},
     )  # fmt: skip
     return app
 
@@ -191,3 +226,122 @@ def test_an_uncompressed_graphql_answer_is_stored(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(run.items()) == 1
+
+
+@pytest.mark.parametrize("name", ["Single", "Selected"])
+def test_a_compressed_single_answer_fails_the_run_and_is_not_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream, name: str
+) -> None:
+    # One request: Download -> Persist, no state between them; the JSONata download's
+    # Assign raises, its Catch fails the run.
+    upstream.script(default=squeezed({"players": 30000}, "content-encoding", "br"))
+    run = open_run("Compressed", name)
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/status is br-compressed" in execution.cause
+    assert run.items() == []
+
+
+def test_a_single_answer_is_stored_through_the_selector_in_two_states(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, {"players": 30000}, {"X-Server": "tranquility"}))
+    run = open_run("Compressed", "Selected")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [item] = run.items()
+    assert json.loads(item["answer"]) == {"players": 30000}
+    assert (item["players"], item["server"]) == (30000, "tranquility")
+    assert run.runner.states_entered(execution) == ["Download", "Persist"]
+
+
+def test_in_a_plain_fan_out_a_compressed_path_fails_alone_and_the_others_are_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        # readable text labelled compressed (a gzip body fails the HTTP Task itself)
+        coded = {"Content-Encoding": "br"} if seen.path == "/v1/b" else {}
+        return Answer(200, {"path": seen.path}, coded)
+
+    upstream.respond(answer)
+    run = open_run("Compressed", "Paths")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    assert "/v1/b" in (execution.cause or "") and ERROR in (execution.cause or "")
+    stored = {item["sk"].split("#", 1)[1]: json.loads(item["answer"]) for item in run.items()}
+    assert stored == {"/v1/a": {"path": "/v1/a"}, "/v1/c": {"path": "/v1/c"}}
+    entered = run.runner.states_entered(execution)
+    assert entered.count("Download") == 3 and entered.count("Persist") == 2
+
+
+def test_a_compressed_page_of_page_count_fails_its_page_only(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # page_count's pages 2..n run in a Map: each page's download is checked for free.
+    def answer(seen: Seen) -> Answer:
+        page = seen.query.get("page", ["1"])[0]
+        body, headers = {"page": page}, {"X-Pages": "3"}
+        if page == "3":
+            return Answer(200, gzip.compress(json.dumps(body).encode()),
+                          {**headers, "Content-Encoding": "gzip"})  # fmt: skip
+        return Answer(200, body, headers)
+
+    upstream.respond(answer)
+    run = open_run("Compressed", "Counted")
+
+    execution = run.run()
+
+    assert execution.error == "Downloader.RequestsFailed", execution.cause
+    assert ERROR in (execution.cause or ""), execution.cause
+    assert stored_pages(run) == ["1", "2"]
+
+
+def test_a_compressed_first_page_of_page_count_fails_the_run_before_anything_is_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.script(default=squeezed({"page": "1"}, "Content-Encoding", "deflate"))
+    run = open_run("Compressed", "Counted")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/items is deflate-compressed" in execution.cause
+    assert run.items() == []
+    assert len(upstream.requests) == 1
+
+
+def test_through_the_http_task_an_answer_labelled_compressed_is_not_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # A gzip body is not a valid string: the HTTP Task itself fails (States.Runtime, "Call
+    # HTTPS APIs": unsupported responses). A text body labelled compressed is readable, and
+    # the check refuses it all the same.
+    upstream.script(default=Answer(200, {"players": 1}, {"Content-Encoding": "br"}))
+    run = open_run("Compressed", "Http")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/status is br-compressed" in execution.cause
+    assert run.items() == []
+
+
+def test_a_single_answer_keeps_every_digit_through_the_checked_download(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # The JSONata download has no Output: the raw answer is never evaluated as JSONata (whose
+    # numbers are doubles: 12345678901234567 would become 12345678901234568).
+    upstream.script(default=Answer(200, b'{"id": 12345678901234567}'))
+    run = open_run("Compressed", "Single")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    [item] = run.items()
+    assert json.loads(item["answer"]) == {"id": 12345678901234567}

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from sfn_downloader._checks import through_selector
+
 from scenarios import Scenario, definition
 
 RETRYABLE = [
@@ -29,21 +33,25 @@ def success_path(asl: dict[str, Any]) -> list[str]:
 def test_a_successful_run_makes_exactly_two_transitions(default: Scenario) -> None:
     asl = definition(default)
     assert success_path(asl) == ["Download", "Persist"]
-    assert list(asl["States"]) == ["Download", "Persist"]
+    # The one other state: where a compressed answer ends (the download's Catch).
+    assert list(asl["States"]) == ["Download", "Persist", "AnswerCompressed"]
 
 
 def test_download_calls_the_proxy_with_its_role(default: Scenario) -> None:
     download = definition(default)["States"]["Download"]
     assert download["Resource"] == "arn:aws:states:::apigateway:invoke"
     api_id = default.stack.get_logical_id(default.patterns["p"].api.node.default_child)  # type: ignore[arg-type]
-    assert download["Parameters"] == {
+    # A JSONata task (its Assign checks the answer): Arguments, no ResultSelector; Persist
+    # reads the item where the selector reads it.
+    assert download["QueryLanguage"] == "JSONata"
+    assert download["Arguments"] == {
         "ApiEndpoint": f"{api_id}.execute-api.us-east-1.amazonaws.com",
         "Method": "GET",
         "Stage": "prod",
         "Path": "/v2/status",
         "AuthType": "IAM_ROLE",
     }
-    assert download["ResultSelector"] == {"players.$": "$.ResponseBody.players"}
+    assert "ResultSelector" not in download and "Output" not in download
 
 
 def test_persist_keys_the_item_by_downloader_and_scheduled_time(default: Scenario) -> None:
@@ -52,9 +60,15 @@ def test_persist_keys_the_item_by_downloader_and_scheduled_time(default: Scenari
     assert persist["Parameters"]["Item"] == {
         "pk": {"S": "TestStack/PlayerCount"},
         "sk": {"S.$": "$$.Execution.Input.scheduledTime"},
-        "count": {"N.$": "States.Format('{}', $.players)"},
+        # result_selector {"players.$": "$.ResponseBody.players"}, item $.players: read
+        # from the raw answer where the selector reads it
+        "count": {"N.$": "States.Format('{}', $.ResponseBody.players)"},
     }
-    assert persist["ResultPath"] is None  # the selected result flows on unchanged
+    # The run's output is the stored item's key, not the (raw) answer.
+    assert (persist["ResultSelector"], persist["ResultPath"]) == (
+        {"pk": "TestStack/PlayerCount", "sk.$": "$$.Execution.Input.scheduledTime"},
+        "$",
+    )
 
 
 def test_download_retries_throttling_server_errors_and_timeouts_only(default: Scenario) -> None:
@@ -64,7 +78,12 @@ def test_download_retries_throttling_server_errors_and_timeouts_only(default: Sc
         "MaxDelaySeconds": 30, "JitterStrategy": "FULL",
     }]  # fmt: skip
     assert download["TimeoutSeconds"] == 35
-    assert "Catch" not in download  # a failed download fails the run: no partial item
+    # A failed download fails the run (no partial item); the one Catch is the answer check's.
+    assert download["Catch"] == [
+        {"ErrorEquals": ["States.QueryEvaluationError"], "Next": "AnswerCompressed"}
+    ]
+    failed = definition(default)["States"]["AnswerCompressed"]
+    assert (failed["Type"], failed["Error"]) == ("Fail", "Downloader.CompressedAnswer")
 
 
 def test_persist_retries_dynamodb_throttling(default: Scenario) -> None:
@@ -104,8 +123,31 @@ def test_item_fields_render_as_documented(full: Scenario) -> None:
         "orders.$": "$.ResponseBody.orders",
         "meta": {"date.$": "$.Headers.Date[0]", "source": "example"},
     }
+    # ($.meta.source reads the selector's constant: the selector stays on a JSONPath task)
 
 
 def test_from_secret_sends_no_credential_from_the_state_machine(from_secret: Scenario) -> None:
-    parameters = definition(from_secret)["States"]["Download"]["Parameters"]
+    parameters = definition(from_secret)["States"]["Download"]["Arguments"]
     assert "Headers" not in parameters
+
+
+@pytest.mark.parametrize(
+    ("path", "selector", "raw"),
+    [
+        ("$.players", {"players.$": "$.ResponseBody.players"}, "$.ResponseBody.players"),
+        ("$.body.a[0].b", {"body.$": "$.ResponseBody"}, "$.ResponseBody.a[0].b"),
+        ("$.body['x-y']", {"body.$": "$.ResponseBody"}, "$.ResponseBody['x-y']"),
+        ("$.meta.date", {"meta": {"date.$": "$.Headers.Date[0]"}}, "$.Headers.Date[0]"),
+        ("$.ResponseBody.x", None, "$.ResponseBody.x"),
+        ("$$.Execution.Name", {"a.$": "$.b"}, "$$.Execution.Name"),
+        ("$", {"a.$": "$.b"}, None),  # the whole selection: only a ResultSelector makes it
+        ("$.unit", {"unit": "kg"}, None),  # a constant
+        ("$.t", {"t.$": "States.JsonToString($.ResponseBody)"}, None),  # an intrinsic
+        ("$.missing", {"a.$": "$.b"}, None),
+        ("$.a[0]", {"a.$": "$.ResponseBody.list"}, "$.ResponseBody.list[0]"),
+    ],
+)
+def test_an_item_path_is_read_where_the_selector_reads_it(
+    path: str, selector: dict[str, Any] | None, raw: str | None
+) -> None:
+    assert through_selector(path, selector) == raw

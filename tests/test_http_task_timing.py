@@ -38,7 +38,10 @@ HTTP_KEYS = ("p", "events", "issues", "report", "orders", "search")
 
 
 def parameters(scenario: Scenario, key: str, state: str = "Download") -> dict[str, Any]:
-    return definition(scenario, key)["States"][state]["Parameters"]  # type: ignore[no-any-return]
+    """The task's request: ``Parameters`` (JSONPath), or ``Arguments`` of a checked (JSONata)
+    download (issue 25 item 14: it reads the same variables)."""
+    found = definition(scenario, key)["States"][state]
+    return found.get("Parameters") or found["Arguments"]  # type: ignore[no-any-return]
 
 
 def assigned(scenario: Scenario, key: str) -> dict[str, Any]:
@@ -59,12 +62,9 @@ def test_a_window_query_is_computed_one_string_a_name_and_read_whole(timed_http:
         }
     }
     download = parameters(timed_http, "events")
-    assert download["QueryParameters.$"] == "$requestQuery"
-    assert (
-        download["ApiEndpoint.$"]
-        == "States.Format('{}/{}', 'https://api.example.com', 'v2/events')"
-    )
-    assert "?" not in download["ApiEndpoint.$"]
+    assert download["QueryParameters"] == "{% $requestQuery %}"
+    assert download["ApiEndpoint"] == "{% 'https://api.example.com' & '/' & 'v2/events' %}"
+    assert "?" not in download["ApiEndpoint"]
 
 
 def test_a_computed_path_has_no_leading_slash_and_is_joined_to_the_endpoint(
@@ -76,8 +76,8 @@ def test_a_computed_path_has_no_leading_slash_and_is_joined_to_the_endpoint(
         "requestPath": f"{{% 'v1/' & $fromMillis({AT}, '[Y0001]-[M01]-[D01]') %}}"
     }
     download = parameters(timed_http, "p")
-    assert download["ApiEndpoint.$"] == (
-        "States.Format('{}/{}', 'https://api.frankfurter.example', $requestPath)"
+    assert download["ApiEndpoint"] == (
+        "{% 'https://api.frankfurter.example' & '/' & $requestPath %}"
     )
     # A path read from a variable takes no literal query after it: the static query is
     # QueryParameters (one value a name).
@@ -110,7 +110,7 @@ def test_a_body_placeholder_is_computed_and_read_as_the_request_body(timed_http:
         }
     }
     download = parameters(timed_http, "report")
-    assert download["RequestBody.$"] == "$requestBody"
+    assert download["RequestBody"] == "{% $requestBody %}"
     assert download["Method"] == "POST"
     assert "QueryParameters" not in download and "QueryParameters.$" not in download
 
@@ -193,8 +193,12 @@ def test_every_endpoint_the_tasks_call_starts_with_the_endpoint_and_a_slash(
         for state in definition(timed_http, key)["States"].values():
             if "http:invoke" not in str(state.get("Resource", "")):
                 continue
-            url = state["Parameters"]["ApiEndpoint.$"]
-            assert re.fullmatch(r"States\.Format\('\{\}/\{\}', 'https://[a-z.]+', .+\)", url), url
+            if "Parameters" in state:
+                url = state["Parameters"]["ApiEndpoint.$"]
+                assert re.fullmatch(r"States\.Format\('\{\}/\{\}', 'https://[a-z.]+', .+\)", url)
+            else:  # a checked (JSONata) download: the same join, as aws-cdk-lib writes it
+                url = state["Arguments"]["ApiEndpoint"]
+                assert re.fullmatch(r"\{% 'https://[a-z.]+' & '/' & .+ %\}", url), url
 
 
 @pytest.mark.parametrize("fmt", PLACEHOLDER_FORMATS)

@@ -53,7 +53,8 @@ def test_resources_are_exposed_read_only(default: Scenario) -> None:
 def test_construct_ids_are_stable(default: Scenario) -> None:
     children = sorted(child.node.id for child in default.patterns["p"].node.children)
     assert children == [
-        "DeadLetterQueue", "DeadLetterQueueAlarm", "DefaultScheduleGroup", "Download",
+        "AnswerCompressed", "DeadLetterQueue", "DeadLetterQueueAlarm", "DefaultScheduleGroup",
+        "Download",
         "ExecutionsFailedAlarm", "ExecutionsTimedOutAlarm", "Logs", "Persist", "Proxy",
         "Schedule", "StartsThrottledAlarm", "StateMachine", "Table",
     ]  # fmt: skip

@@ -169,7 +169,9 @@ def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: S
 def test_without_polite_features_nothing_changes(default: Scenario) -> None:
     asl = definition(default)
     assert follow(asl) == ["Download", "Persist"]
-    assert "Assign" not in asl["States"]["Download"]
+    # the one variable is the answer check's (issue 25, item 14): no polite memory
+    assert set(asl["States"]["Download"]["Assign"]) == {"answerChecked"}
+    assert not any("getItem" in s.get("Resource", "") for s in asl["States"].values())
 
 
 def test_the_trimming_proxy_maps_the_validators_both_ways(polite: Scenario) -> None:

@@ -154,8 +154,8 @@ def test_a_get_downloader_sends_no_body_and_keeps_its_get_method(default: Scenar
         s for s in definition(default)["States"].values() if s.get("Type") == "Task"
         and "apigateway" in s.get("Resource", "")
     ]  # fmt: skip
-    assert download["Parameters"]["Method"] == "GET"
-    assert "RequestBody" not in download["Parameters"]
+    assert download["Arguments"]["Method"] == "GET"
+    assert "RequestBody" not in download["Arguments"]
     assert [m["Properties"]["HttpMethod"] for m in
             resources(default.json, "AWS::ApiGateway::Method").values()] == ["GET"]  # fmt: skip
     assert len(state_machines(default.json)) == 1

@@ -83,8 +83,9 @@ def test_window_bounds_are_the_scheduled_time_minus_duration_and_lookback(
         "from": [f"{{% $fromMillis(({at} - 3900000), {iso}) %}}"],  # 1 h + 5 min
         "to": [f"{{% $fromMillis({at}, {iso}) %}}"],
     }
-    assert states["Download"]["Parameters"]["QueryParameters.$"] == "$requestQuery"
-    assert states["Download"]["Parameters"]["Path"] == "/v2/events"
+    # the checked (JSONata) download reads ComputeRequest's variable
+    assert states["Download"]["Arguments"]["QueryParameters"] == "{% $requestQuery %}"
+    assert states["Download"]["Arguments"]["Path"] == "/v2/events"
 
 
 def test_a_computed_path_is_granted_a_wildcard_for_each_placeholder_only(

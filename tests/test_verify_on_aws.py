@@ -427,6 +427,34 @@ def test_batcher_selector_shows_what_each_child_got(
 
 
 @pytest.mark.parametrize(
+    ("body", "every_digit"),
+    [('{"id":12345678901234567,"price":0.1000000000000000055511}', True),
+     ('{"id":12345678901234568,"price":0.1}', False)],
+)  # fmt: skip
+def test_jsonata_checked_download_asks_the_catch_and_the_digits(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber], body: str, every_digit: bool
+) -> None:
+    definitions = Capture()
+    stub = sfn_stubbed[1]
+    caught = {"key": "k-gzip", "input": {"key": "k-gzip"}}
+    add_sync_run(stub, ARN % 0, definitions, caught)
+    add_sync_run(stub, ARN % 1, definitions, {"key": "k-bigint", "body": body})
+
+    result = ask(verify, "jsonata-checked-download", {}, sfn_stubbed)
+
+    [gzip_run, digits_run] = definitions.definitions()
+    probe = gzip_run["States"]["Probe"]
+    assert probe["QueryLanguage"] == "JSONata" and "Parameters" not in probe
+    assert probe["Arguments"]["QueryParameters"] == {"gzip": ["1"]}
+    assert "$error(" in probe["Assign"]["checked"] and "Output" not in probe
+    assert probe["Catch"][0]["ErrorEquals"] == ["States.QueryEvaluationError"]
+    assert gzip_run["States"]["Read"]["Parameters"]["key.$"] == "$item.key"
+    assert digits_run["States"]["Probe"]["Arguments"]["QueryParameters"] == {"bigint": ["1"]}
+    assert result["compressed"]["output"] == caught
+    assert result["every digit passed on"] is every_digit
+
+
+@pytest.mark.parametrize(
     ("assigned", "reading"),
     [
         ({"StatusCode": 200, "Headers": {}, "ResponseBody": {}}, "the raw result"),
@@ -884,6 +912,8 @@ def test_main_asks_every_question_then_deletes_everything(
         arn = ARN % len(created)  # batcher-selector: a Standard parent, waited on
         created.append(arn)
         add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
+        run({"failure": {"Error": "States.QueryEvaluationError"}})  # jsonata-checked-download
+        run({"key": "k-bigint", "body": "{}"})
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]

@@ -354,3 +354,44 @@ def strings_in(value: object) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for inner in value:
             yield from strings_in(inner)
+
+
+def through_selector(path: str, selector: Mapping[str, object] | None) -> str | None:
+    """``path`` (a plain JSONPath into the selected result) as a path into the raw answer the
+    ``selector`` (a ResultSelector) selects from: ``$.body.x`` through ``{"body.$":
+    "$.ResponseBody"}`` is ``$.ResponseBody.x``. Without a selector, ``path`` itself.
+
+    ``None`` when no plain path of the raw answer reads the same value: ``path`` is the whole
+    selection (``$``), or it reaches a constant, an intrinsic function or a key the selector
+    does not have. A Context object path (``$$``) is returned as it is."""
+    if path.startswith("$$"):
+        return path
+    if selector is None:
+        return path if is_plain_path(path) else None
+    steps = _steps(path) if path.startswith("$") else None
+    if not steps:
+        return None
+    level: Mapping[str, object] = selector
+    for index, step in enumerate(steps):
+        if not isinstance(step, str):
+            return None
+        selected = level.get(f"{step}.$")
+        if isinstance(selected, str) and f"{step}.$" in level:
+            if not is_plain_path(selected) or selected.startswith("$$"):
+                return None
+            rest = steps[index + 1 :]
+            text = selected
+            for inner in rest:
+                if isinstance(inner, int):
+                    text += f"[{inner}]"
+                elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", inner):
+                    text += f".{inner}"
+                else:
+                    text += f"['{inner}']"
+            joined = [*(_steps(selected) or []), *rest]
+            return text if is_plain_path(text) and _steps(text) == joined else None
+        inner_level = level.get(step)
+        if not isinstance(inner_level, Mapping):
+            return None
+        level = inner_level
+    return None

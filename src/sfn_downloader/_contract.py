@@ -174,12 +174,30 @@ COMPRESSED_ANSWER_ERROR = "Downloader.CompressedAnswer"
 although the proxy asks ``Accept-Encoding: identity``: API Gateway passes a compressed body on
 as text ("Receive an API response with a compressed payload"), so it is not stored; the run (in
 a fan-out, that path) fails naming the request. Checked where a state already follows the
-download (the page loop's ``NextRequest``, ``from_answer``'s list): see
+download (the page loop's ``NextRequest``, ``from_answer``'s list), and by a JSONata
+download's ``Assign`` where only storing follows (``Downloads.checked_task``): see
 ``_states.compressed_coding``."""
 COMPRESSED_ANSWER_VARIABLE = "compressedAnswer"
 """The variable a page's ``NextRequest`` assigns when its answer is compressed (the cause), for
 the failure that follows: the rule's own ``Assign`` is documented to apply when that rule
 matches, whatever the state's ``Output`` does on that branch."""
+ANSWER_CHECKED_VARIABLE = "answerChecked"
+"""The variable a JSONata download assigns ``true`` to once its answer is checked (not
+compressed): evaluating that ``Assign`` raises on a compressed answer, failing the task with
+``States.QueryEvaluationError``, which its Catch turns into ``Downloader.CompressedAnswer``. No
+state reads the variable."""
+ITEM_CHECKED_VARIABLE = "itemChecked"
+"""``ANSWER_CHECKED_VARIABLE`` of a Map iteration's download: another name, because a Map
+iteration may not assign a variable its outer scope assigns (``page_count``'s first page is
+checked at the run's level, its other pages in the Map: "Variable scope", moto's
+``IllegalOuterScopeWrite``)."""
+MAP_ITEM_VARIABLE = "mapItem"
+"""In a fan-out's iteration whose download is a JSONata task (``checked_task``): the Map item
+(the request, the scheduled time, the run's marks), assigned by the download (or its Catch),
+since the download's output is the raw answer alone. Variables assigned in a Map iteration
+belong to that iteration ("Variable scope": each iteration its own)."""
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+"""A JSONata expression of a state failed ("Handling errors in Step Functions workflows")."""
 GRAPHQL_ERRORS_PATH = "$.ResponseBody.errors"
 """Where a GraphQL answer lists its errors ("GraphQL over HTTP": the response's ``errors``)."""
 RETRY_AFTER_TOO_LONG_ERROR = "Downloader.RetryAfterTooLong"

@@ -85,6 +85,15 @@ class Downloads(Protocol):
         proxy's marked ``200``); else a throttled request fails its task."""
         ...
 
+    def checked_task(
+        self, scope: Construct, construct_id: str, request: HttpRequest, *,
+        assign: Mapping[str, str],
+    ) -> sfn.TaskStateBase | None:  # fmt: skip
+        """A JSONata task making ``request`` whose ``Assign`` (JSONata on ``$states.result``)
+        may raise and whose output is the raw answer; ``None`` for a request that reads values
+        from the state."""
+        ...
+
     def retrying_first(self, rule: Mapping[str, Any]) -> Downloads:
         """These downloads with ``rule`` (``add_retry`` keyword arguments) tried before the
         retry policy on every task (a Retry's rules are tried in order)."""
@@ -115,9 +124,17 @@ class Persists(Protocol):
         result_path: str | None = None,
         in_map: bool = False,
         attributes: Mapping[str, Any] | None = None,
+        through: Mapping[str, Any] | None = None,
+        item_at: str = "$",
     ) -> sfn.TaskStateBase:
         """putItem with ``sk = sort_key``; the item's paths rebased onto ``result_under``;
-        ``attributes`` (name → ``DynamoAttributeValue``) added to the item."""
+        ``attributes`` (name → ``DynamoAttributeValue``) added to the item; ``through``: the
+        state holds the raw answer, read where this ResultSelector would have read it;
+        ``item_at``: where a Map iteration's item is."""
+        ...
+
+    def reads_through(self, selector: Mapping[str, Any] | None) -> bool:
+        """True when the item can be read from the raw answer through ``selector``."""
         ...
 
     def map_item_fields(self) -> dict[str, str]:

@@ -10,20 +10,25 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._contract import (
+    ANSWER_CHECKED_VARIABLE,
     ANSWER_ERRORS_ERROR,
     COMPRESSED_ANSWER_ERROR,
     COMPRESSED_ANSWER_VARIABLE,
     DATA_LIMIT_EXCEEDED,
     FAILURE_PATH,
+    ITEM_CHECKED_VARIABLE,
     KEY_PATH,
     KEY_SEPARATOR,
+    MAP_ITEM_VARIABLE,
+    QUERY_EVALUATION_ERROR,
     RESPONSE_FIELD,
     RETRY_AFTER_FIELD,
 )
 from ._roles import StoredAnswer
 
 if TYPE_CHECKING:
-    from ._roles import EachStored, Persists, WritesRecords
+    from ._request import HttpRequest
+    from ._roles import Downloads, EachStored, Persists, WritesRecords
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
@@ -372,6 +377,79 @@ def compressed_coding(headers: str) -> str:
         f'$join($filter($map($split($lowercase($join({values}, ",")), ","), '
         'function($c) { $trim($c) }), function($c) { $c != "" and $c != "identity" }), ", ")'
     )
+
+
+def compressed_check(request: str, variable: str = ANSWER_CHECKED_VARIABLE) -> dict[str, str]:
+    """A download's ``Assign`` (JSONata) that raises on a compressed answer (its cause names
+    ``request``, a JSONata expression) and otherwise assigns ``$answerChecked`` = ``true``:
+    the check of a JSONata download task (``Downloads.checked_task``), zero states."""
+    coding = compressed_coding("$states.result.Headers")
+    return {
+        variable: f'{{% ($coded := {coding}; ($exists($coded) and $coded != "")'
+        f" ? $error({compressed_cause('$coded', request)}) : true) %}}"
+    }
+
+
+def checked_download(
+    scope: Construct, task: sfn.TaskStateBase, construct_id: str = "AnswerCompressed"
+) -> None:
+    """``task`` (a ``checked_task``) fails the run with ``Downloader.CompressedAnswer`` when
+    its check raises: a Catch of ``States.QueryEvaluationError`` (the only expression the task
+    evaluates after the call is the check; its Arguments are literals) into a Fail whose cause
+    is the error's, which holds the check's message whatever words AWS wraps it in."""
+    failed = sfn.Fail.jsonata(
+        scope, construct_id, error=COMPRESSED_ANSWER_ERROR, cause="{% $states.input.Cause %}"
+    )
+    task.add_catch(failed, errors=[QUERY_EVALUATION_ERROR])
+
+
+def checked_in_map(
+    scope: Construct,
+    *,
+    downloads: Downloads,
+    persists: Persists,
+    request: HttpRequest,
+    result_selector: Mapping[str, Any] | None,
+    key_path: str,
+    key: str,
+    sort_key: Callable[[str], str],
+    names: tuple[str, str, str] = ("Download", "Persist", "RecordFailure"),
+) -> sfn.Chain | None:
+    """A Map iteration's Download → Persist with the answer checked for free (issue 25, item
+    14): the download a JSONata task (``Downloads.checked_task``) whose ``Assign`` fails a
+    compressed answer and keeps the Map item (``$mapItem``), and whose output is the raw
+    answer, never evaluated, so nothing stored passes through JSONata; Persist reads the
+    item's paths where ``result_selector`` would have read them, and its key
+    (``sort_key(<where the item is>)``) from ``$mapItem``. A failed request ends as a failed
+    outcome naming its key (``key_path``, in the item; ``key``, JSONata reading it from the
+    task's input, names it in a compressed answer's cause), as ``record_failure`` writes it; a
+    compressed answer's error is ``Downloader.CompressedAnswer``. ``None`` when the request
+    cannot be a JSONata task's (``checked_task``)."""
+    item = f"${MAP_ITEM_VARIABLE}"
+    download_id, persist_id, failure_id = names
+    download = downloads.checked_task(
+        scope, download_id, request,
+        assign={**compressed_check(key, ITEM_CHECKED_VARIABLE),
+                MAP_ITEM_VARIABLE: "{% $states.input %}"},
+    )  # fmt: skip
+    if download is None:
+        return None
+    failure = record_failure(scope, failure_id, key_path=item + key_path[1:])
+    kept = {MAP_ITEM_VARIABLE: "{% $states.input %}"}  # a Catch's Assign: the task's input
+    caught = {FAILURE_PATH[2:]: "{% $states.errorOutput %}"}
+    download.add_catch(failure, errors=[DATA_LIMIT_EXCEEDED], assign=kept, outputs=caught)
+    download.add_catch(
+        failure, errors=[QUERY_EVALUATION_ERROR], assign=kept,
+        outputs={FAILURE_PATH[2:]: {"Error": COMPRESSED_ANSWER_ERROR,
+                                    "Cause": "{% $states.errorOutput.Cause %}"}},
+    )  # fmt: skip
+    download.add_catch(failure, errors=[sfn.Errors.ALL], assign=kept, outputs=caught)
+    persist = persists.task(
+        scope, persist_id, sort_key=sort_key(item), result_selector=SUCCEEDED, in_map=True,
+        through=result_selector, item_at=item,
+    )  # fmt: skip
+    catch_into(failure, persist)
+    return sfn.Chain.start(download).next(persist)
 
 
 def compressed_cause(coding: str, request: str) -> str:

@@ -7,6 +7,7 @@ Persist; with ``records``, the answer's records are written first (instead of Pe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -14,7 +15,13 @@ from constructs import Construct
 
 from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Exchange, Request, RunParts
-from .._states import answer_errors_check, read_answer, sort_key
+from .._states import (
+    answer_errors_check,
+    checked_download,
+    compressed_check,
+    read_answer,
+    sort_key,
+)
 
 
 class SingleRequest:
@@ -51,6 +58,9 @@ class SingleRequest:
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
+        checked = _checked(scope, parts, key) if not (keeps_state or assign) else None
+        if checked is not None:
+            return checked
         task = parts.downloads.task(
             scope,
             "Download",
@@ -136,6 +146,45 @@ class SingleRequest:
     def exchange(self, request: Request) -> Exchange:
         """The path's own query parameters; no header of its own."""
         return Exchange(query_names=tuple(request.query))
+
+
+def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
+    """Download → Persist with the answer checked for free: the download a JSONata task
+    whose ``Assign`` fails a compressed answer (``Downloader.CompressedAnswer``, issue 25
+    item 14) and whose output is the raw answer, never evaluated; Persist reads the item's
+    paths where ``result_selector`` would have read them. Two states, as before; the
+    selected result is never written, so nothing of the answer passes through JSONata (whose
+    numbers are doubles: a 17-digit id would be stored changed). ``None`` where that
+    construction does not apply: a request computed each run, a state between the download
+    and Persist (polite memory, on_status, records), an item attribute the raw answer cannot
+    give through the selector (the whole selection, a constant or intrinsic of the
+    selector), or something after Persist that reads the selection."""
+    if (
+        parts.on_status.any or parts.memory.any or parts.request_memos is not None
+        or parts.records is not None or parts.server_waits is not None
+        or parts.answer_errors is not None or parts.key_suffix_path is not None
+        or not parts.persists.reads_through(parts.result_selector)
+    ):  # fmt: skip
+        return None
+    request = parts.request
+    task = parts.downloads.checked_task(
+        scope, "Download", parts.first_request(),
+        assign=compressed_check(json.dumps(request.given or request.path)),
+    )  # fmt: skip
+    if task is None:
+        return None
+    checked_download(scope, task)
+    # The run's output: the stored item's key (the state holds the raw answer; nothing
+    # follows that reads it).
+    persist = parts.persists.task(
+        scope, "Persist", sort_key=key, attributes=parts.attributes,
+        through=parts.result_selector, result_selector=parts.persists.key_selector(key),
+        result_path="$",
+    )  # fmt: skip
+    chain = sfn.Chain.start(task).next(persist)
+    for state in parts.stored(scope):
+        chain = chain.next(state)
+    return chain
 
 
 def _store(

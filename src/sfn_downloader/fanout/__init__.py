@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, check_run_length, time_tokens
+from .._checks import check_path, check_run_length, jsonata_path, time_tokens
 from .._contract import (
     KEY_PATH,
     MAP_ITERATION_EVENTS,
@@ -47,6 +47,7 @@ from .._request import HttpRequest
 from .._states import (
     SUCCEEDED,
     catch_into,
+    checked_in_map,
     read_answer,
     record_failure,
     sort_key,
@@ -492,6 +493,9 @@ class FanOut:
         )
         if parts.server_waits is not None or parts.download_assign:
             return FanOut._raw_first(scope, parts, request)
+        checked = FanOut._checked(scope, parts, request)
+        if checked is not None:
+            return checked
         download = parts.downloads.task(
             scope, "Download", request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
@@ -510,6 +514,29 @@ class FanOut:
             )  # fmt: skip
         catch_into(failure, download)
         return _with_mark(scope, parts, start.next(persist), persist)
+
+    @staticmethod
+    def _checked(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.Chain | None:
+        """A path's Download → Persist with its answer checked for free (issue 25, item 14):
+        the download a JSONata task whose ``Assign`` fails a compressed answer and keeps the
+        Map item (``$mapItem``: the key, the scheduled time), and whose output is the raw
+        answer, never evaluated, so nothing stored passes through JSONata; Persist reads the
+        item's paths where ``result_selector`` would have read them and the key from
+        ``$mapItem``. A failed request is a failed outcome naming its key, as before, a
+        compressed answer's error named ``Downloader.CompressedAnswer``. ``None`` where that
+        construction does not apply (see ``single._checked``)."""
+        if (
+            parts.on_status.any or parts.records is not None or parts.each_stored is not None
+            or parts.request_memos is not None or parts.path_marks is not None
+            or parts.attributes or not parts.persists.reads_through(parts.result_selector)
+        ):  # fmt: skip
+            return None
+        return checked_in_map(
+            scope, downloads=parts.downloads, persists=parts.persists, request=request,
+            result_selector=parts.result_selector, key_path=f"{REQUEST_PATH}.key",
+            key=jsonata_path(f"{REQUEST_PATH}.key", "$states.input"),
+            sort_key=lambda item: _answer_key(parts, item),
+        )  # fmt: skip
 
     @staticmethod
     def _raw_first(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
@@ -625,17 +652,19 @@ class FanOut:
         return f"FanOut.path_values({_shown(self.placeholder_values)!r})"
 
 
-def _answer_key(parts: RunParts) -> str:
+def _answer_key(parts: RunParts, item: str = "$") -> str:
     """``<scheduled time>#<key>``; with ``per_delivery`` (every run of several answers)
     ``<scheduled time>#<execution name>#<key>``, so that no delivery overwrites another's
     answer (the run's name from the Map item: a Distributed Map's children are executions of
     their own)."""
-    key = f"{REQUEST_PATH}.key"
+    key, time, run = (
+        item + path[1:] for path in (f"{REQUEST_PATH}.key", MAP_SCHEDULED_TIME_PATH, MAP_RUN_PATH)
+    )
     if not parts.per_delivery:
-        return sort_key(MAP_SCHEDULED_TIME_PATH, key)
+        return sort_key(time, key)
     return sfn.JsonPath.format(
-        "{}#{}#{}", sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH),
-        sfn.JsonPath.string_at(MAP_RUN_PATH), sfn.JsonPath.string_at(key),
+        "{}#{}#{}", sfn.JsonPath.string_at(time), sfn.JsonPath.string_at(run),
+        sfn.JsonPath.string_at(key),
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ def written_key(definition: str) -> tuple[str, str]:
 def _put_items(node: Any) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         if str(node.get("Resource", "")).endswith(PUT_ITEM):
-            parameters = node.get("Parameters", {})
+            parameters = node.get("Parameters") or node.get("Arguments") or {}
             pk = parameters.get("Item", {}).get(PARTITION_KEY, {}).get("S")
             if isinstance(pk, str) and isinstance(parameters.get("TableName"), str):
                 yield parameters["TableName"], pk

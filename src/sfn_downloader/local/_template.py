@@ -235,19 +235,19 @@ def _spec(
     path = sm_path.removesuffix("/Resource").rsplit("/", 1)[0] if sm_path else logical_id
 
     table_names = {
-        str(s.get("Parameters", {}).get("TableName"))
+        str(_arguments(s).get("TableName"))
         for s in states
         if str(s.get("Resource", "")).endswith(DYNAMODB_PUT_ITEM)
     }
     tables: dict[str, Mapping[str, Any]] = {}
     api_hosts = {
-        str(s.get("Parameters", {}).get("ApiEndpoint", "")).split("://")[-1].split(".")[0]
+        str(_arguments(s).get("ApiEndpoint", "")).split("://")[-1].split(".")[0]
         for s in states
         if str(s.get("Resource", "")).endswith(APIGATEWAY_INVOKE)
     }
     apis: dict[str, str] = {}
     connection_arns = {
-        str(dict(s.get("Parameters", {}).get("Authentication") or {}).get("ConnectionArn"))
+        str(dict(_arguments(s).get("Authentication") or {}).get("ConnectionArn"))
         for s in states
         if str(s.get("Resource", "")).endswith(HTTP_INVOKE)
     }
@@ -302,13 +302,18 @@ def _spec(
         buckets=tuple(
             sorted(
                 {
-                    str(s.get("Parameters", {}).get("Bucket"))
+                    str(_arguments(s).get("Bucket"))
                     for s in states
                     if str(s.get("Resource", "")).endswith(S3_PUT_OBJECT)
                 }
             )
         ),
     )
+
+
+def _arguments(state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Task's request: its ``Parameters`` (JSONPath) or ``Arguments`` (JSONata)."""
+    return state.get("Parameters") or state.get("Arguments") or {}
 
 
 def _schedule_of(

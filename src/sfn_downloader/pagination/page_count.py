@@ -11,6 +11,7 @@ says the delivery stored them all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -36,9 +37,13 @@ from .._contract import (
     TASK_EVENTS,
 )
 from .._parts import CheckContext, Request, RunParts, StoredAnswer
+from .._request import HttpRequest
 from .._states import (
     SUCCEEDED,
     catch_into,
+    checked_download,
+    checked_in_map,
+    compressed_check,
     record_failure,
     selected,
     sort_key,
@@ -138,13 +143,15 @@ class PageCountPagination(Pagination):
             f'answer of " & $url & " has no {self.header} header with a number of pages."}}}}'
         )
 
-    def _count(self, parts: RunParts) -> str:
+    def _count(self, parts: RunParts, headers: str | None = None) -> str:
         """``CountPages`` (one path): ``{"pages": N}`` from the first answer's header, named
         in any letter case, or ``{"pagingError": ...}`` (``Downloader.PageCountNotFound``, as
-        in a fan-out): the first page is stored either way."""
+        in a fan-out): the first page is stored either way. ``headers``: where the first
+        answer's headers are (JSONata; default: kept by its JSONPath download's selector)."""
         url = string(parts.request.given or parts.request.path)
+        headers = headers or f"$states.input.{FIRST_PATH[2:]}.headers"
         return rf"""(
-      $raw := {{"Headers": $states.input.{FIRST_PATH[2:]}.headers}};
+      $raw := {{"Headers": {headers}}};
       $url := {url};
       {header_lookup()}
       $announced := $header({string(self.header)});
@@ -181,6 +188,19 @@ class PageCountPagination(Pagination):
         return False
 
     @staticmethod
+    def _first_key(parts: RunParts) -> str:
+        """The first page's sort key: ``<scheduled time>[#<execution name>]#1``."""
+        if parts.per_delivery:
+            return sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "1",
+                sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
+                sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
+            )
+        return sfn.JsonPath.format(
+            "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+        )
+
+    @staticmethod
     def _first_stored(scope: Construct, parts: RunParts) -> sfn.Chain:
         """``PersistFirstPage`` [→ ``ArchiveFirstPage``]; with ``records``, then (or instead,
         ``keep_answers=False``) the first page's records (states named ``FirstPage...``: the
@@ -192,17 +212,7 @@ class PageCountPagination(Pagination):
         )
         if written is not None and records is not None and not records.keeps_answers:
             return written
-        key = (
-            sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "1",
-                sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
-                sfn.JsonPath.string_at(EXECUTION_NAME_PATH),
-            )
-            if parts.per_delivery
-            else sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "1", sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-            )
-        )
+        key = PageCountPagination._first_key(parts)
         persist = parts.persists.task(scope, "PersistFirstPage", sort_key=key, result_under=under)
         chain = sfn.Chain.start(persist)
         if parts.each_stored is not None:  # the archive: ArchiveFirstPage
@@ -242,14 +252,35 @@ class PageCountPagination(Pagination):
             "headers": sfn.JsonPath.object_at("$.Headers"),
         }
         first_request = parts.first_request()
-        first = downloads.task(
-            scope,
-            "DownloadFirstPage",
-            first_request.with_query({**(first_request.query or {}), str(self.param): ["1"]}),
-            result_selector=reactions.selector(first_selector),
-            result_path=FIRST_PATH,
+        first_page_request = first_request.with_query(
+            {**(first_request.query or {}), str(self.param): ["1"]}
         )
-        persist_first = self._first_stored(scope, parts)
+        # The first page checked for free, as the others (``checked_in_map``): a JSONata
+        # download whose output is the raw answer, read by PersistFirstPage through the
+        # selector and by CountPages (its headers).
+        checked = (
+            None
+            if reactions.any or parts.records is not None or parts.each_stored is not None
+            or not persists.reads_through(parts.result_selector)
+            else downloads.checked_task(
+                scope, "DownloadFirstPage", first_page_request,
+                assign=compressed_check(json.dumps(parts.request.given or parts.request.path)),
+            )
+        )  # fmt: skip
+        if checked is not None:
+            checked_download(scope, checked)
+            first: sfn.TaskStateBase = checked
+            persist_first: sfn.IChainable = persists.task(
+                scope, "PersistFirstPage", sort_key=self._first_key(parts),
+                through=parts.result_selector,
+            )  # fmt: skip
+        else:
+            first = downloads.task(
+                scope, "DownloadFirstPage", first_page_request,
+                result_selector=reactions.selector(first_selector), result_path=FIRST_PATH,
+            )  # fmt: skip
+            persist_first = self._first_stored(scope, parts)
+        headers = "$states.input.Headers" if checked is not None else None
         # Where the run ends well (one page, or the Map's pages): with post_process, one run
         # end for both (it marks the delivery itself); else the delivery marked complete first
         # (MarkDelivered), with several answers a run.
@@ -264,11 +295,45 @@ class PageCountPagination(Pagination):
         if self.max_pages == 1:
             return first_page.next(persist_first).next(done)
 
+        page_request = first_request.with_param(
+            str(self.param), sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH))
+        )
+
+        def page_key(item: str) -> str:
+            time, run, page = (
+                item + path[1:] for path in (MAP_SCHEDULED_TIME_PATH, MAP_RUN_PATH, PAGE_PATH)
+            )
+            if not parts.per_delivery:
+                return sort_key(time, page)
+            return sfn.JsonPath.format(
+                "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
+                sfn.JsonPath.string_at(time), sfn.JsonPath.string_at(run),
+                sfn.JsonPath.string_at(page),
+            )  # fmt: skip
+
+        described = json.dumps(parts.request.given or parts.request.path)
+        checked_pages = (
+            None
+            if reactions.any or parts.records is not None or parts.each_stored is not None
+            or not persists.reads_through(parts.result_selector)
+            else checked_in_map(
+                scope, downloads=downloads, persists=persists, request=page_request,
+                result_selector=parts.result_selector, key_path=PAGE_PATH, sort_key=page_key,
+                key='"page " & $string($states.input.page) & " of " & ' + described,
+                names=("DownloadPage", "PersistPage", "RecordFailure"),
+            )
+        )  # fmt: skip
+        iteration = (
+            checked_pages if checked_pages is not None else self._page(scope, parts, page_request)
+        )
+        return self._pages(scope, parts, first_page, persist_first, done, run_end, delivered,
+                           iteration, headers)  # fmt: skip
+
+    def _page(self, scope: Construct, parts: RunParts, page_request: HttpRequest) -> sfn.Chain:
+        """One page of the Map, its download kept under ``$.response`` (JSONPath)."""
+        downloads, persists, reactions = parts.downloads, parts.persists, parts.on_status
         download = downloads.task(
-            scope, "DownloadPage",
-            first_request.with_param(
-                str(self.param), sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH))
-            ),
+            scope, "DownloadPage", page_request,
             result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
         )  # fmt: skip
         failure = record_failure(scope, "RecordFailure", key_path=PAGE_PATH)
@@ -295,8 +360,18 @@ class PageCountPagination(Pagination):
                 skip=sfn.Pass(scope, "SkippedPage", result=sfn.Result.from_object(SUCCEEDED)),
             )  # fmt: skip
         catch_into(failure, download)
+        return sfn.Chain.start(page).next(persist)
+
+    def _pages(
+        self, scope: Construct, parts: RunParts, first_page: sfn.IChainable,
+        persist_first: sfn.IChainable, done: sfn.State, run_end: sfn.State | None,
+        delivered: list[sfn.IChainable], iteration: sfn.IChainable, headers: str | None,
+    ) -> sfn.IChainable:  # fmt: skip
+        """The first page stored, its count, then the Map of the other pages (``iteration``
+        each)."""
+        persists = parts.persists
         count_pages = sfn.Pass.jsonata(
-            scope, "CountPages", outputs="{% " + self._count(parts) + " %}"
+            scope, "CountPages", outputs="{% " + self._count(parts, headers) + " %}"
         )
         not_found = sfn.Fail(
             scope, "PageCountNotFound", error_path=f"{PAGING_ERROR_PATH}.name",
@@ -318,7 +393,7 @@ class PageCountPagination(Pagination):
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
                 **persists.map_item_fields(),
             },
-            iteration=page.next(persist),
+            iteration=iteration,
             then=run_end,
             done=done if delivered else None,
         )
@@ -335,4 +410,4 @@ class PageCountPagination(Pagination):
             .otherwise(done)
         )
         list_pages.next(fetch_pages)
-        return first_page.next(persist_first).next(count_pages).next(more)
+        return sfn.Chain.start(first_page).next(persist_first).next(count_pages).next(more)

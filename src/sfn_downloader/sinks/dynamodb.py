@@ -21,6 +21,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from .._acknowledge import acknowledge
+from .._checks import through_selector
 from .._contract import (
     DELIVERED_SORT_KEY_PREFIX,
     DELIVERED_STATE,
@@ -368,6 +369,8 @@ class ItemWriter:
         result_path: str | None = None,
         in_map: bool = False,
         attributes: Mapping[str, tasks.DynamoAttributeValue] | None = None,
+        through: Mapping[str, Any] | None = None,
+        item_at: str = "$",
     ) -> tasks.DynamoPutItem:
         """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
 
@@ -377,17 +380,21 @@ class ItemWriter:
         ``result_path``: where DynamoDB's answer (after ``result_selector``) goes instead.
         ``in_map``: inside a Map iteration, which reads the expiry from its item
         (``map_item_fields``), not from the run's variable. ``attributes``: more attributes
-        of the item (the starts' ``query``).
+        of the item (the starts' ``query``). ``through``: the state holds the raw answer, and
+        the item's paths (written relative to what this ResultSelector selects) are read where
+        the selector would have read them (``reads_through``). ``item_at``: where a Map
+        iteration's item is (``$``, or the variable ``$mapItem`` when the state holds the raw
+        answer).
         """
         written = {}  # what the downloader writes itself: the expiry, the run's marks
         if self.retention_seconds is not None:
-            where = f"$.{EXPIRES_VARIABLE}" if in_map else f"${EXPIRES_VARIABLE}"
+            where = f"{item_at}.{EXPIRES_VARIABLE}" if in_map else f"${EXPIRES_VARIABLE}"
             written[TTL_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
                 sfn.JsonPath.string_at(where)
             )
         if self.marks_run:
             run_path, started_path = (
-                (f"$.{RUN_ATTRIBUTE}", f"$.{RUN_STARTED_ATTRIBUTE}")
+                (f"{item_at}.{RUN_ATTRIBUTE}", f"{item_at}.{RUN_STARTED_ATTRIBUTE}")
                 if in_map
                 else (EXECUTION_NAME_PATH, EXECUTION_START_TIME_PATH)
             )
@@ -405,7 +412,10 @@ class ItemWriter:
             item={
                 PARTITION_KEY: tasks.DynamoAttributeValue.from_string(self._downloader_id),
                 SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key),
-                **{name: _attribute(value, result_under) for name, value in self._item.items()},
+                **{
+                    name: _attribute(value, result_under, through)
+                    for name, value in self._item.items()
+                },
                 **written,
                 **(attributes or {}),
             },
@@ -457,12 +467,30 @@ class ItemWriter:
             SORT_KEY: sort_key or sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
         }
 
+    def reads_through(self, selector: Mapping[str, Any] | None) -> bool:
+        """True when every attribute of the item can be read from the raw answer where
+        ``selector`` (a ResultSelector, or ``None``) would have read it: each ``ItemField``'s
+        path goes through the selector to a plain path of the raw answer
+        (``_checks.through_selector``). Then Persist can follow a download that keeps its raw
+        answer, with no state between them applying the selector."""
+        return all(
+            isinstance(value, Constant)
+            or (isinstance(value, ItemField) and through_selector(value.path, selector) is not None)
+            for value in self._item.values()
+        )
 
-def _attribute(value: ItemValue, result_under: str | None) -> tasks.DynamoAttributeValue:
+
+def _attribute(
+    value: ItemValue, result_under: str | None, through: Mapping[str, Any] | None = None
+) -> tasks.DynamoAttributeValue:
     if isinstance(value, Constant):
         return tasks.DynamoAttributeValue.from_string(value.value)
     if not isinstance(value, ItemField):
         return value  # the check refuses raw attribute values when they would need rebasing
+    if through is not None:
+        path = through_selector(value.path, through)
+        assert path is not None, "reads_through was checked"
+        value = ItemField(path, value.kind)
     if result_under is None or value.path.startswith("$$"):
         return value.to_attribute_value()
     return ItemField(result_under + value.path[1:], value.kind).to_attribute_value()

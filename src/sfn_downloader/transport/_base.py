@@ -8,18 +8,21 @@ uses (``Downloads``), the transport's grants, and what the state machine must kn
 from __future__ import annotations
 
 import copy
+import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_header_name
+from .._checks import check_header_name, is_plain_path, jsonata_path
 from .._defaults import DOWNLOAD_RETRY_BACKOFF_RATE, DOWNLOAD_RETRY_INTERVAL_SECONDS
 from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest, RequestForm
@@ -228,6 +231,91 @@ class Transport(ABC):
         """
 
 
+@dataclass(frozen=True)
+class JsonataRequest:
+    """An ``HttpRequest`` as a JSONata task's Arguments take it: each part a literal or one
+    ``{% %}`` expression of where the JSONPath request reads it (``$.request.path`` is
+    ``$states.input.request.path``, ``$requestQuery`` the variable)."""
+
+    method: str
+    path: str
+    """A literal path (``/v1/...``) or an expression."""
+    path_computed: bool
+    query: Mapping[str, list[str]] | str | None
+    """Literal lists, or an expression of the whole query object."""
+    params: Mapping[str, str]
+    """Query parameters whose one value is read from the state: an expression each."""
+    query_computed: bool
+    """True when ``query`` is a query computed each run in the transport's ``RequestForm``."""
+    body: Mapping[str, Any] | str | None
+    static_headers: bool
+
+
+def jsonata_request(scope: Construct, request: HttpRequest) -> JsonataRequest | None:
+    """``request`` for a JSONata task; ``None`` when a part is read in a way this translation
+    does not say (a body value read from the state, an intrinsic function other than a value
+    as text, the Context object)."""
+    if request.body is not None and not _literal(request.body):
+        return None
+    path = request.path
+    if Token.is_unresolved(path) or path.startswith("$"):
+        path_expression = _expression(scope, path)
+        if path_expression is None:
+            return None
+        path = path_expression
+    elif not _literal(path):
+        return None
+    query: Mapping[str, list[str]] | str | None = request.query
+    params: dict[str, str] = {}
+    if request.query_at is not None:
+        query = _expression(scope, request.query_at)
+        if query is None or request.params:
+            return None
+    elif request.query is not None and not _literal(dict(request.query)):
+        return None
+    if request.params:  # one value each, read from the state: an expression each
+        values = {name: _expression(scope, value) for name, value in request.params.items()}
+        if any(value is None for value in values.values()):
+            return None
+        params = {name: str(value) for name, value in values.items()}
+    body: Mapping[str, Any] | str | None = request.body
+    if request.body_at is not None:
+        body = _expression(scope, request.body_at)
+        if body is None:
+            return None
+    return JsonataRequest(
+        method=request.method, path=path, path_computed=path.startswith("{%"), query=query,
+        params=params, query_computed=request.query_at is not None and request.query_computed,
+        body=body, static_headers=request.static_headers,
+    )  # fmt: skip
+
+
+def _literal(value: object) -> bool:
+    """True when ``value`` holds no JSONPath token, path or ``.$`` key."""
+    text = json.dumps(value) if not isinstance(value, str) else value
+    if Token.is_unresolved(text):
+        return False
+    if isinstance(value, str):
+        return not value.startswith("$")
+    return ".$" not in text and '"$' not in text
+
+
+def _expression(scope: Construct, value: str) -> str | None:
+    """``{% <JSONata> %}`` reading what the JSONPath ``value`` (a path, a variable, or a token
+    of one) reads; ``None`` for anything else (an intrinsic function, the Context object)."""
+    text = Stack.of(scope).resolve(value) if Token.is_unresolved(value) else value
+    if not isinstance(text, str):
+        return None
+    formatted = re.fullmatch(r"States\.Format\('\{\}', (\$\.[^()']+)\)", text)
+    if formatted is not None and is_plain_path(formatted.group(1)):  # a value as text
+        return "{% $string(" + jsonata_path(formatted.group(1), "$states.input") + ") %}"
+    if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
+        return "{% " + text + " %}"  # a workflow variable
+    if text.startswith("$.") and is_plain_path(text):
+        return "{% " + jsonata_path(text, "$states.input") + " %}"
+    return None
+
+
 class BoundTransport(ABC):
     """A transport built into a downloader: the ``Downloads`` of its run's shape."""
 
@@ -309,6 +397,42 @@ class BoundTransport(ABC):
             task.add_retry(**self._first_retry)
         task.add_retry(**self.retry_kwargs())
         return task
+
+    def checked_task(
+        self, scope: Construct, construct_id: str, request: HttpRequest, *,
+        assign: Mapping[str, str],
+    ) -> sfn.TaskStateBase | None:  # fmt: skip
+        """A JSONata task that makes ``request`` with the retry policy, whose ``Assign``
+        (``assign``: JSONata reading ``$states.result``, the answer as the service returned it)
+        may raise, and whose output is the answer, never evaluated (no ``Output``: "the
+        state's output is ``$states.result``"). ``None`` when ``request`` reads a value from
+        the state (a path, query or body a JSONPath token gives), which only the JSONPath task
+        renders."""
+        if self._computes_headers and not request.static_headers:
+            return None
+        parts = jsonata_request(scope, request)
+        if parts is None:
+            return None
+        task = self._checked(scope, construct_id, parts, assign=dict(assign))
+        if task is None:
+            return None
+        if self._first_retry is not None:
+            task.add_retry(**self._first_retry)
+        task.add_retry(**self.retry_kwargs())
+        return task
+
+    @property
+    def _computes_headers(self) -> bool:
+        """True when requests send headers a run computes (``$requestHeaders``)."""
+        return False
+
+    def _checked(
+        self, scope: Construct, construct_id: str, request: JsonataRequest, *,
+        assign: dict[str, str],
+    ) -> sfn.TaskStateBase | None:  # fmt: skip
+        """``checked_task``'s task, of ``request``'s literals and JSONata expressions; ``None``
+        where this transport's JSONata task would grant more than its JSONPath one."""
+        raise NotImplementedError(f"{type(self).__name__} has no JSONata download task")
 
     def retrying_first(self, rule: Mapping[str, Any]) -> BoundTransport:
         """A copy of these downloads whose tasks try ``rule`` (``add_retry`` keyword

@@ -30,7 +30,7 @@ from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._auth_check import check_auth_header, query_param_clashes
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
+from ._base import RETRYABLE_STATUSES, BoundTransport, JsonataRequest, Transport, register
 from ._proxy import build_proxy
 from ._url import url_problem
 from .trim import PARAMETER_NAME, Trim, check_mappable
@@ -375,6 +375,49 @@ class ApiGatewayDownloads(BoundTransport):
             assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
+
+    @property
+    def _computes_headers(self) -> bool:
+        return bool(self._computed_headers)
+
+    def _checked(
+        self, scope: Construct, construct_id: str, request: JsonataRequest, *,
+        assign: dict[str, str],
+    ) -> sfn.TaskStateBase | None:  # fmt: skip
+        """The JSONata ``apigateway:invoke`` task: the JSONPath one's Parameters as Arguments
+        (a query read from the state is one expression). A literal path only: given a JSONata
+        ``api_path``, aws-cdk-lib 2.275 grants ``execute-api:Invoke`` on every path of the
+        stage (``/prod/GET/*``), and a task's generated grant cannot be narrowed; the
+        JSONPath task's (a path read from the state) grants nothing usable, and ``grant``
+        adds the exact paths."""
+        if request.path_computed:
+            return None
+        headers = self.static_headers()
+        query, body = request.query, request.body
+        if request.params:  # a literal query (jsonata_request refuses params with another)
+            assert not isinstance(query, str)
+            query = {**dict(query or {}), **{n: [v] for n, v in request.params.items()}}
+        return tasks.CallApiGatewayRestApiEndpoint.jsonata(
+            scope,
+            construct_id,
+            api=self._api,
+            stage_name=STAGE_NAME,
+            method=tasks.HttpMethod(request.method),
+            api_path=request.path,
+            query_parameters=(
+                sfn.TaskInput.from_text(query) if isinstance(query, str)
+                else sfn.TaskInput.from_object({n: list(v) for n, v in query.items()})
+                if query else None
+            ),
+            headers=sfn.TaskInput.from_object(headers) if headers else None,
+            request_body=(
+                sfn.TaskInput.from_text(body) if isinstance(body, str)
+                else sfn.TaskInput.from_object(dict(body)) if body is not None else None
+            ),
+            auth_type=tasks.AuthType.IAM_ROLE,
+            assign=assign,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
+        )  # fmt: skip
 
     def static_headers(self) -> dict[str, list[str]]:
         """Header values are lists in apigateway:invoke; a remapped credential is the

@@ -33,7 +33,7 @@ from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest, RequestForm
 from ..auth import AuthHeader
 from ..errors import Problem
-from ._base import RETRYABLE_STATUSES, BoundTransport, Transport, register
+from ._base import RETRYABLE_STATUSES, BoundTransport, JsonataRequest, Transport, register
 
 
 def status_error(status: int) -> str:
@@ -286,6 +286,46 @@ class HttpTaskDownloads(BoundTransport):
             assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
+
+    def _checked(
+        self, scope: Construct, construct_id: str, request: JsonataRequest, *,
+        assign: dict[str, str],
+    ) -> sfn.TaskStateBase:  # fmt: skip
+        """The JSONata HTTP Task: the JSONPath one's request as Arguments. A literal path
+        takes its static query in the URL (``_path_of``); a path read from the state (a
+        listed request's: its query is in it) takes a computed query as ``QueryParameters``."""
+        query, body = request.query, request.body
+        if request.path_computed:
+            endpoint = sfn.TaskInput.from_text(request.path)
+            literal = query if isinstance(query, Mapping) else {}
+            assert all(len(values) == 1 for values in literal.values()), "one value a name"
+            values: dict[str, str] = {n: v[0] for n, v in literal.items()}
+            values.update(request.params)
+            parameters: sfn.TaskInput | None = sfn.TaskInput.from_object(values) if values else None
+        else:
+            endpoint = sfn.TaskInput.from_text(
+                _path_of(request.path, query if isinstance(query, Mapping) else None)
+            )
+            parameters = sfn.TaskInput.from_object(dict(request.params)) if request.params else None
+        if request.query_computed:
+            assert isinstance(query, str)
+            parameters = sfn.TaskInput.from_text(query)
+        return tasks.HttpInvoke.jsonata(
+            scope,
+            construct_id,
+            connection=self._connection,
+            api_root=self.endpoint,
+            api_endpoint=endpoint,
+            method=sfn.TaskInput.from_text(request.method),
+            headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
+            query_string_parameters=parameters,
+            body=(
+                sfn.TaskInput.from_text(body) if isinstance(body, str)
+                else sfn.TaskInput.from_object(dict(body)) if body is not None else None
+            ),
+            assign=assign,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
+        )  # fmt: skip
 
 
 def _path_of(path: str, query: Mapping[str, list[str]] | None = None) -> str:
