@@ -351,6 +351,8 @@ def _shape(props: Props, problems: list[Problem]) -> RunShape:
     or one request."""
     if props.fan_out is not None and props.pagination is not None:
         paged = PagedFanOut(props.fan_out, props.pagination)
-        problems += paged.check(props.path)
+        concurrency = props.concurrency
+        from_s3 = concurrency is not None and concurrency.items_from_s3
+        problems += paged.check(props.path, from_s3=from_s3 is True)
         return paged
     return props.fan_out or props.pagination or SingleRequest()

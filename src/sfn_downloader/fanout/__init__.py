@@ -183,7 +183,7 @@ class FanOut:
         elif not problems:
             problems += self._batch_problems(context, from_s3=from_s3)
         if not problems and targets:
-            if from_s3:
+            if from_s3 and not context.paginated:  # a paged fan-out checks it with its pages
                 problems += _s3.check(context, targets, [listed_form(t) for t in targets])
             elif not context.paginated:  # a paged fan-out checks it with its first pages
                 prop = "fan_out.paths" if self.listed_paths is not None else "fan_out.path_values"
@@ -357,27 +357,7 @@ class FanOut:
             )  # fmt: skip
             start, tail = answer.build(scope, replace(parts, request=listing), self.answer)
         item = sfn.JsonPath.object_at("$$.Map.Item.Value")
-        if parts.per_request is None:
-            iteration = self._download_and_persist(scope, parts)
-            fields: dict[str, Any] = {REQUEST_PATH[2:]: item}
-        else:
-            iteration = parts.per_request.build(
-                scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
-            )
-            if parts.path_marks is not None:  # each path from its own mark
-                iteration = sfn.Chain.start(
-                    parts.path_marks.read(
-                        scope, key_path=KEY_PATH, url_path=f"$.{URL_FIELD}",
-                        request_path=REQUEST_PATH,
-                        request_from_url=parts.downloads.request_from_url("$u"),
-                    )
-                ).next(iteration)  # fmt: skip
-            fields = {
-                REQUEST_PATH[2:]: item,
-                KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
-                URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
-                **parts.per_request.item_fields(),
-            }
+        iteration, fields = self._iteration(scope, parts, item)
         if parts.overridable:  # the query attribute every answer of the request is stored with
             fields[QUERY_ATTRIBUTE_PATH[2:]] = sfn.JsonPath.object_at(
                 f"$$.Map.Item.Value.{QUERY_ATTRIBUTE_PATH[2:]}"
@@ -404,17 +384,66 @@ class FanOut:
             tail.next(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
 
+    def _iteration(
+        self, scope: Construct, parts: RunParts, item: Any
+    ) -> tuple[sfn.IChainable, dict[str, Any]]:
+        """What each request runs (Download → Persist; with ``parts.per_request`` every page of
+        its path, from its own mark with ``incremental``), and the Map item's fields it reads
+        (``item``: the listed request)."""
+        if parts.per_request is None:
+            return self._download_and_persist(scope, parts), {REQUEST_PATH[2:]: item}
+        iteration: sfn.IChainable = parts.per_request.build(
+            scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
+        )
+        if parts.path_marks is not None:  # each path from its own mark
+            iteration = sfn.Chain.start(
+                parts.path_marks.read(
+                    scope, key_path=KEY_PATH, url_path=f"$.{URL_FIELD}",
+                    request_path=REQUEST_PATH,
+                    request_from_url=parts.downloads.request_from_url("$u"),
+                )
+            ).next(iteration)  # fmt: skip
+        fields = {
+            REQUEST_PATH[2:]: item,
+            KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
+            URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
+            **parts.per_request.item_fields(),
+        }
+        return iteration, fields
+
     def _from_s3(self, scope: Construct, parts: RunParts) -> sfn.Chain:
         """FetchAll: a Distributed Map reading the requests from an S3 asset (``_s3``), each
-        child execution a batch of them (FetchAllBatch: Download → Persist each, one after
-        another) and its summary (BatchOutcome); then AnyFailed."""
+        child execution a batch of them ([BatchRequests, computing them each run →]
+        FetchAllBatch: Download → Persist each, or every page of each path, one after another)
+        and its summary (BatchOutcome); then AnyFailed (or ``post_process``'s run end). With
+        query overrides, ``RunQuery`` first: the run's values, which every item carries."""
         targets = self.targets(parts.request.given, [])
-        listed = [self._listed(parts, t) for t in targets]
+        computed = _s3.computed(parts, targets)
+        listed = _s3.listed_items(
+            targets, [self._listed(parts, t) for t in targets], computed=computed
+        )
         reader = _s3.requests_reader(scope, listed)
-        return _in_batches(
-            scope, parts, self._download_and_persist(scope, parts), item_reader=reader,
-            batch_items=_s3.batch_size(targets, parts.maps.requests_per_child),
+        pages = parts.per_request.max_pages if parts.per_request is not None else 1
+        batch = _s3.batch_size(targets, parts.maps.requests_per_child, pages)
+        iteration, fields = self._iteration(
+            scope, parts, sfn.JsonPath.object_at("$$.Map.Item.Value")
+        )
+        if computed:  # BatchRequests puts each request's key and URL in its item
+            fields = {k: v for k, v in fields.items() if k not in (KEY_PATH[2:], URL_FIELD)}
+        if parts.overridable:
+            fields[_s3.RUN_QUERY_KEY] = sfn.JsonPath.object_at(f"$.{_s3.RUN_QUERY_KEY}")
+        fetch_all = _in_batches(
+            scope, parts, iteration, item_reader=reader, batch_items=batch, fields=fields,
+            batch_start=_s3.batch_requests(scope, parts, [t.key for t in targets])
+            if computed else None,
         )  # fmt: skip
+        if not parts.overridable:
+            return fetch_all
+        first = parts.per_request.first_query() if parts.per_request is not None else None
+        item = _s3.computed_bytes(targets, first, parts.overridable)
+        start = _s3.run_query(scope, parts.overridable, _s3.query_chars(batch, item))
+        start.otherwise(fetch_all)
+        return sfn.Chain.custom(start, [], fetch_all)
 
     def _answer_in_batches(
         self, scope: Construct, parts: RunParts, batches: answer.Batches, batch: int
@@ -687,18 +716,22 @@ def _query(path: str) -> dict[str, list[str]]:
 def _in_batches(
     scope: Construct, parts: RunParts, iteration: sfn.IChainable, *, batch_items: int,
     item_reader: sfn.IItemReader | None = None, batch_start: sfn.State | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> sfn.Chain:  # fmt: skip
     """FetchAll in batches: a Distributed Map over the requests (read by ``item_reader``, or
-    the values at ``$.requests``), ``batch_items`` a child execution, each item with the run's
-    scheduled time and persist fields; every request stored marks the delivery
-    (``post_process`` is not batched)."""
+    the values at ``$.requests``), ``batch_items`` a child execution, each item with
+    ``fields`` (default: the request), the run's scheduled time and persist fields; every
+    request stored marks the delivery, or ``post_process``'s run end (which reads the
+    children's summaries) follows."""
     return parts.maps.build(
         scope, "FetchAll", items_path=REQUESTS_PATH,
         item_selector={
-            REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            **(fields or {REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value")}),
             SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
             **parts.persists.map_item_fields(),
         },
-        iteration=iteration, then=None, done=succeed_after(scope, parts.delivered(scope)),
+        iteration=iteration,
+        then=parts.run_end(scope, 0) if parts.run_end is not None else None,
+        done=succeed_after(scope, parts.delivered(scope)) if parts.run_end is None else None,
         item_reader=item_reader, batch_items=batch_items, batch_start=batch_start,
     )  # fmt: skip
