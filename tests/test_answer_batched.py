@@ -19,6 +19,7 @@ from sfn_downloader import (
     FanOut,
     ItemField,
     Pagination,
+    Starts,
 )
 from sfn_downloader.fanout import _batched
 
@@ -103,6 +104,12 @@ def test_the_default_takes_what_batches_of_fifty_hold() -> None:
 def test_a_value_has_the_room_its_batch_leaves() -> None:
     # 50 computed requests in a child's 256 KiB: (5,242 - 512 - 512 - 4 x 46) // 36.
     assert _batched.value_chars(50, EACH) == (256 * 1024 // 50 - 1024 - 4 * len(EACH)) // 36
+    # The run's query values take 128 characters of it; a time placeholder counts its longest
+    # text (20 characters: {window_end} is 12).
+    overridden = _batched.value_chars(50, EACH, overrides=True)
+    assert overridden == _batched.value_chars(50, EACH) - 128
+    timed = EACH + "&to={window_end}"
+    assert _batched.each_bytes(timed) == len(EACH) + len("&to=") + 20
 
 
 @pytest.mark.parametrize(
@@ -114,9 +121,11 @@ def test_a_value_has_the_room_its_batch_leaves() -> None:
         (answer(max_items=2_000), Concurrency.distributed(10),
          {"pagination": Pagination.page_number(items_path="$.ResponseBody")},
          r"fan_out.max_items=2000: .*in batches, but pagination makes each item a page loop"),
-        (answer(each="/v1/h/{item}?day={scheduled_time:date}", max_items=2_000),
-         Concurrency.distributed(10), {},
-         r"but fan_out.each has time placeholders \(\{scheduled_time:date\}\)"),
+        (answer(each="/v1/h/{item}?state=open", max_items=2_000),
+         Concurrency.distributed(10, requests_per_child=150),
+         {"starts": Starts.scheduled_and_on_demand(overridable_query=["state"])},
+         r"needs batches of 150 values.*\+ 36 x 128 for the run's query values \+ 36 a value's "
+         r"character\).*no room"),
         (answer(max_items=200_000), Concurrency.distributed(10), {},
          r"fan_out.max_items=200000: is more than the 122,880 values a run's state holds in "
          r"batches \(240 KiB of its 256 KiB, at least 2 bytes a value"),

@@ -269,12 +269,12 @@ class FanOut:
         if source is None or not maps.is_distributed or maps.items_from_s3:
             return None
         # As ``_batched.unbatched`` decides at check time, from what the run was built with.
-        timed = bool(time_tokens(source.each))
-        if parts.per_request is not None or parts.overridable or timed or parts.run_end:
+        if parts.per_request is not None:
             return None
         items = source.max_items or _batched.default_items(source.each, maps.requests_per_child)
         batch = _batched.batch_size(items, source.each, maps.requests_per_child)
-        return answer.Batches(items, _batched.value_chars(batch, source.each)), batch
+        most = _batched.value_chars(batch, source.each, overrides=bool(parts.overridable))
+        return answer.Batches(items, most), batch
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         """The requests of a run (none known before it runs with ``from_answer``), adding a
@@ -459,9 +459,13 @@ class FanOut:
             query=_query(source.path), given=source.path,
         )  # fmt: skip
         start, tail = answer.build(scope, replace(parts, request=listing), source, batches)
+        fields: dict[str, Any] = {REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value")}
+        if parts.overridable:  # the run's values, which BatchRequests sets in each request
+            fields[_s3.RUN_QUERY_KEY] = sfn.JsonPath.object_at(f"$.{_s3.RUN_QUERY_KEY}")
         fetch_all = _in_batches(
             scope, parts, answer.guard(scope, self._download_and_persist(scope, parts)),
             batch_items=batch, batch_start=answer.batch_requests(scope, parts, source),
+            fields=fields,
         )  # fmt: skip
         tail.otherwise(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)

@@ -25,9 +25,12 @@ history holds 25,000 events):
   history** holds ``B x (REQUEST_EVENTS + 2 + RETRY_EVENTS) + RUN_OVERHEAD_EVENTS`` events.
 
 What a batch does not run yet (``unbatched``: the run then keeps the one-child-a-request Map and
-its 1,000 items): a page loop per item, query overrides, time placeholders in ``each`` (both
-read the run's input, which a child execution does not see) and ``post_process`` (it reads one
-outcome a request; a batch keeps one summary a child).
+its 1,000 items): a page loop per item. Time placeholders in ``each`` and query overrides are
+computed in each child (``BatchRequests`` reads the scheduled time and the run's query from its
+items, which the ``ItemSelector`` gives them: a child execution's own input is its batch); the
+run's query values then travel in every item, at most ``QUERY_CHARS`` characters of JSON text
+(``ListRequests`` fails a run given more with ``Downloader.InvalidInput``), which a batch's
+values give up room for. ``post_process`` follows the Map once and reads the batches' summaries.
 """
 
 from __future__ import annotations
@@ -60,6 +63,11 @@ MAX_BATCHED_ITEMS = LIST_BYTES // MIN_VALUE_BYTES
 REQUEST_ROOM_BYTES = 512
 """What a computed request adds besides the filled-in ``each``: its field names, the query
 object, an unsafe item's refusal text."""
+QUERY_CHARS = 128
+"""With query overrides in batches: the most characters the run's values (their JSON text) may
+have; each is up to ``BYTES_PER_VALUE_CHAR`` bytes in every item of a batch."""
+TIME_CHARS = 20
+"""The longest text a time placeholder becomes (``:iso``, ``2026-11-27T05:30:00Z``)."""
 BYTES_PER_VALUE_CHAR = 36
 """The most bytes a value's character becomes in its computed request: percent-encoded (up to
 9 bytes: a 3-byte UTF-8 character) in the path, the key and the URL, and twice more in an unsafe
@@ -86,10 +94,20 @@ def batch_size(items: int, each: str, given: int | None = None) -> int:
         batch = needed
 
 
-def value_chars(batch: int, each: str) -> int:
-    """The longest value (its JSON text, in characters) a batch of ``batch`` has room for."""
+def each_bytes(each: str) -> int:
+    """``each``'s bytes as its computed requests hold it: each time placeholder at its longest
+    text (``TIME_CHARS``) when that is longer."""
+    for token in time_tokens(each):
+        each = each.replace(token, "T" * max(len(token), TIME_CHARS))
+    return len(each.encode())
+
+
+def value_chars(batch: int, each: str, *, overrides: bool = False) -> int:
+    """The longest value (its JSON text, in characters) a batch of ``batch`` has room for
+    (with ``overrides``, besides the run's query values: ``QUERY_CHARS``)."""
     room = STATE_DATA_LIMIT_BYTES // batch - ITEM_ROOM_BYTES - REQUEST_ROOM_BYTES
-    return (room - 4 * len(each.encode())) // BYTES_PER_VALUE_CHAR
+    query = QUERY_CHARS if overrides else 0
+    return (room - 4 * each_bytes(each)) // BYTES_PER_VALUE_CHAR - query
 
 
 def default_items(each: str, given: int | None = None) -> int:
@@ -115,17 +133,23 @@ def check(context: CheckContext, each: str, items: int) -> Iterator[Problem]:
             "them (256 KiB a state).",
             f"use requests_per_child={smallest:,} or more, or omit it.",
         )  # fmt: skip
-    longest = value_chars(batch, each)
+    overrides = bool(context.overridable_query)
+    longest = value_chars(batch, each, overrides=overrides)
     if longest < 1:
+        query = QUERY_CHARS if overrides else 0
         most = STATE_DATA_LIMIT_BYTES // (
-            ITEM_ROOM_BYTES + REQUEST_ROOM_BYTES + 4 * len(each.encode()) + BYTES_PER_VALUE_CHAR
+            ITEM_ROOM_BYTES + REQUEST_ROOM_BYTES + 4 * each_bytes(each)
+            + BYTES_PER_VALUE_CHAR * (1 + query)
+        )  # fmt: skip
+        queried = (
+            f" + {BYTES_PER_VALUE_CHAR} x {QUERY_CHARS} for the run's query values" if query else ""
         )
         yield Problem(
             "fan_out.max_items", items,
             f"needs batches of {batch:,} values, and a child's state holds {batch:,} computed "
             f"requests of ({ITEM_ROOM_BYTES} + {REQUEST_ROOM_BYTES} + 4 x "
-            f"{len(each.encode())} bytes of each + {BYTES_PER_VALUE_CHAR} a value's character) "
-            "each within 256 KiB: no room for even a one-character value.",
+            f"{each_bytes(each)} bytes of each{queried} + {BYTES_PER_VALUE_CHAR} a value's "
+            "character) each within 256 KiB: no room for even a one-character value.",
             f"use batches of at most {most:,} (requests_per_child), fewer items, or a shorter "
             "each.",
         )  # fmt: skip
@@ -160,23 +184,5 @@ def unbatched(context: CheckContext, each: str) -> tuple[str, object, str] | Non
         return (
             "pagination", "given",
             "makes each item a page loop of its own, which a batch of items does not run yet",
-        )  # fmt: skip
-    if context.overridable_query:
-        return (
-            "overridable_query", context.overridable_query,
-            "edits each request's query from the run's input, which a child execution does "
-            "not see",
-        )  # fmt: skip
-    timed = time_tokens(each) if isinstance(each, str) else []
-    if timed:
-        return (
-            "fan_out.each", each,
-            f"has time placeholders ({timed[0]}), filled from the run's input, which a child "
-            "execution does not see",
-        )  # fmt: skip
-    if context.post_process:
-        return (
-            "post_process", "given",
-            "reads one outcome a request, and a batch keeps one summary a child execution",
         )  # fmt: skip
     return None

@@ -1,8 +1,9 @@
-"""End-to-end, locally: fan-outs read from S3 (``items_from_s3=True``) with the features that
-computed their requests in the run's state before (issue 28, round 4): time placeholders, query
-overrides, a page loop per path, ``post_process``. Each child execution computes its batch's
-requests itself (``BatchRequests``) or runs every page of each of its paths; template
-assertions on the same stacks first."""
+"""End-to-end, locally: fan-outs run in batches with the features that computed their requests
+in the run's state before (issue 28, round 4). Read from S3 (``items_from_s3=True``): time
+placeholders, query overrides, a page loop per path, ``post_process``; ``FanOut.from_answer``
+in batches: time placeholders in ``each``, query overrides, ``post_process``. Each child
+execution computes its batch's requests itself (``BatchRequests``) or runs every page of each
+of its paths; template assertions on the same stacks first."""
 
 from __future__ import annotations
 
@@ -70,12 +71,27 @@ def app() -> cdk.App:
         stack, "Processed", fan_out=FanOut.paths([f"/r/{r}" for r in REGIONS]),
         post_process=after,
     )  # fmt: skip
+    listed = cdk.Stack(app, "Listed")  # FanOut.from_answer in batches
+    each = "/r/{item}/{scheduled_time:date}?state=open&from={window_start}"
+    answer_queue = sqs.Queue(listed, "SummaryQueue", enforce_ssl=True)
+    DownloaderPattern(
+        listed, "Regions", endpoint="https://api.example.com",
+        result_selector={"body.$": "$.ResponseBody"}, item={"body": ItemField.json("$.body")},
+        downloader_id="regions", fan_out=FanOut.from_answer(path="/regions", each=each),
+        window=Window.last(cdk.Duration.hours(1)),
+        starts=Starts.scheduled_and_on_demand(overridable_query=["state"]),
+        concurrency=Concurrency.distributed(3, requests_per_child=5),
+        post_process=tasks.SqsSendMessage(
+            listed, "Notify", queue=answer_queue,
+            message_body=sfn.TaskInput.from_json_path_at("$"), result_path=sfn.JsonPath.DISCARD,
+        ),
+    )  # fmt: skip
     return app
 
 
-def _states(app: cdk.App, name: str) -> dict[str, Any]:
+def _states(app: cdk.App, name: str, stack: str = "S3Combos") -> dict[str, Any]:
     """The definition of ``name``'s state machine (its ``Fn::Join`` text, tokens as ``?``)."""
-    template = Template.from_stack(app.node.find_child("S3Combos")).to_json()  # type: ignore[arg-type]
+    template = Template.from_stack(app.node.find_child(stack)).to_json()  # type: ignore[arg-type]
     for logical, resource in template["Resources"].items():
         if resource["Type"] == "AWS::StepFunctions::StateMachine" and logical.startswith(name):
             parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
@@ -237,3 +253,66 @@ def test_post_process_reads_the_batches_summaries(
         "scheduledTime": T0, "keyPrefix": f"{T0}#{execution.name}#", "stored": 10,
         "failed": [{"key": "/r/r1", "error": "ApiGateway.404", "failedCount": 2}],
     }  # fmt: skip
+
+
+def test_from_answer_in_batches_computes_time_and_overrides_in_each_child(app: cdk.App) -> None:
+    states = _states(app, "Regions", "Listed")["States"]
+    fetch_all = states["FetchAll"]
+    assert fetch_all["ItemBatcher"] == {"MaxItemsPerBatch": 5}
+    assert fetch_all["ItemSelector"]["runQuery.$"] == "$.runQuery"
+    assert fetch_all["Next"] == "RunSummary"  # post_process follows the batches
+    computed = fetch_all["ItemProcessor"]["States"]["BatchRequests"]["Output"]
+    assert "$states.input.Items[0].scheduledTime" in computed
+    assert "$ovGiven := $states.input.Items[0].runQuery" in computed
+    # The list keeps the run's values once, checked against what a batch has room for.
+    assert '"runQuery": $runQuery' in states["ListRequests"]["Output"]
+
+
+def _regions(seen: Seen) -> Answer:
+    if seen.path == "/regions":
+        return Answer(200, REGIONS)
+    if seen.path == "/r/r3/2026-11-27":
+        return Answer(503, {"error": "later"})
+    return _body(seen)
+
+
+def test_from_answer_in_batches_with_times_overrides_and_post_process(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(_regions)
+    runner = open_runner("Listed/Regions", fast_retries=True)
+
+    execution = runner.run(input={"scheduledTime": T0, "query": {"state": "closed"}})
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    # Keyed as on the inline path: the values requested with, then each as filled in.
+    key = "state=closed#/r/{r}/2026-11-27?state=open&from=" + HOUR_BEFORE
+    assert json.loads(execution.cause or "") == [
+        {"key": key.format(r="r3"), "error": "ApiGateway.503", "failedCount": 1}
+    ]
+    since = HOUR_BEFORE.replace(":", "%3A")
+    asked = {(s.path, s.raw_query) for s in upstream.requests if s.path != "/regions"}
+    assert asked == {(f"/r/{r}/2026-11-27", f"state=closed&from={since}") for r in REGIONS}
+    items = answers(runner)
+    assert sorted(i["sk"] for i in items) == sorted(
+        f"{T0}#" + key.format(r=r) for r in REGIONS if r != "r3"
+    )
+    assert all(i["query"] == {"state": "closed"} for i in items)
+    [message] = runner._client("sqs").receive_message(
+        QueueUrl=runner.resource_name("Listed/SummaryQueue"), MaxNumberOfMessages=10
+    )["Messages"]
+    summary = json.loads(message["Body"])
+    assert (summary["stored"], len(summary["failed"])) == (11, 1)
+
+
+def test_from_answer_refuses_query_values_longer_than_its_batches_room(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    upstream.respond(_regions)
+    runner = open_runner("Listed/Regions", fast_retries=True)
+
+    execution = runner.run(input={"scheduledTime": T0, "query": {"state": "x" * 200}})
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput")
+    assert "128 characters" in (execution.cause or "")
+    assert [s.path for s in upstream.requests] == ["/regions"]
