@@ -86,6 +86,14 @@ def app() -> cdk.App:
             message_body=sfn.TaskInput.from_json_path_at("$"), result_path=sfn.JsonPath.DISCARD,
         ),
     )  # fmt: skip
+    DownloaderPattern(
+        listed, "PagedRegions", endpoint="https://api.example.com",
+        result_selector={"body.$": "$.ResponseBody"}, item={"body": ItemField.json("$.body")},
+        downloader_id="pagedregions",
+        fan_out=FanOut.from_answer(path="/regions", each="/r/{item}", max_items=20),
+        pagination=Pagination.page_number(page_size=2, max_pages=5),
+        concurrency=Concurrency.distributed(3, requests_per_child=5),
+    )  # fmt: skip
     return app
 
 
@@ -266,6 +274,10 @@ def test_from_answer_in_batches_computes_time_and_overrides_in_each_child(app: c
     assert "$ovGiven := $states.input.Items[0].runQuery" in computed
     # The list keeps the run's values once, checked against what a batch has room for.
     assert '"runQuery": $runQuery' in states["ListRequests"]["Output"]
+    paged = _states(app, "PagedRegions", "Listed")["States"]["FetchAll"]
+    assert paged["ItemSelector"]["page"] == 1 and "key.$" not in paged["ItemSelector"]
+    inner = paged["ItemProcessor"]["States"]["FetchAllBatch"]["ItemProcessor"]["States"]
+    assert "DownloadPage" in inner and "ItemRefused" in inner
 
 
 def _regions(seen: Seen) -> Answer:
@@ -316,3 +328,24 @@ def test_from_answer_refuses_query_values_longer_than_its_batches_room(
     assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput")
     assert "128 characters" in (execution.cause or "")
     assert [s.path for s in upstream.requests] == ["/regions"]
+
+
+def test_from_answer_in_batches_runs_every_page_of_each_item(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/regions":
+            return Answer(200, REGIONS)
+        page = int(seen.query["page"][0])
+        return Answer(200, [seen.path, page] if page < 3 else [page])
+
+    upstream.respond(answer)
+    runner = open_runner("Listed/PagedRegions", fast_retries=True)
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [o["stored"] for o in execution.output["outcomes"]] == [5, 5, 2]
+    assert sorted(i["sk"] for i in answers(runner)) == sorted(
+        f"{T0}#/r/{r}#{n}" for r in REGIONS for n in (1, 2, 3)
+    )

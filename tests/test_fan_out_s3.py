@@ -122,13 +122,16 @@ def test_pages_of_a_batch_must_fit_an_express_child_with_the_arithmetic() -> Non
             pagination=Pagination.page_number(page_size=10, max_pages=100),
             concurrency=Concurrency.distributed(10, items_from_s3=True, requests_per_child=20),
         )  # fmt: skip
-    # The default batch takes the pages into account: one path a child here.
+    # The default batch takes the pages into account: what an Express child runs in its five
+    # minutes (1,000 requests: 10 paths of 100 pages), at least one path.
     pattern = make(
         fan_out=FanOut.paths([f"/p/{n}" for n in range(40)]),
         pagination=Pagination.page_number(page_size=10, max_pages=100),
         concurrency=Concurrency.distributed(10, items_from_s3=True),
     )  # fmt: skip
-    assert _s3.batch_size([_target(n) for n in range(40)], None, 100) == 1
+    assert _s3.batch_size([_target(n) for n in range(40)], None, 100) == 10
+    least = [_s3.min_batch(pages) for pages in (1, 5, 100, 1_000, 2_000)]
+    assert least == [50, 50, 10, 1, 1]
     assert pattern.state_machine is not None
 
 

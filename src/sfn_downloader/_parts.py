@@ -200,6 +200,8 @@ class CheckContext:
     """The names the run's requests carry and its own states read (see ``Exchange``)."""
     paginated: bool = False
     """True with ``pagination`` (a page loop that an action may end)."""
+    max_pages: int | None = None
+    """With ``pagination``: its ``max_pages`` when valid (the most pages a request has)."""
     schedule_expression: str | None = None
     """The schedule's expression (``rate(1 hour)``, ``cron(0 1 * * ? *)``); ``None`` without a
     schedule, or when it is only known at deploy time."""

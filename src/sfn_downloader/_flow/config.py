@@ -236,6 +236,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         retry=props.retry,
         trim=props.trim, exchange=exchange,
         paginated=props.pagination is not None,
+        max_pages=props.pagination.valid_max_pages if props.pagination is not None else None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
         overridable_query=starts.overrides, fan_out=props.fan_out is not None,

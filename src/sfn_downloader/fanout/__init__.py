@@ -213,20 +213,18 @@ class FanOut:
         )  # fmt: skip
 
     def _batch_problems(self, context: CheckContext, *, from_s3: bool) -> list[Problem]:
-        """``from_answer`` beyond 1,000 items, in batches (``_batched``): what the run's
-        features allow, and what the batches hold; ``requests_per_child`` only for batches."""
+        """``from_answer`` beyond 1,000 items, in batches with ``Concurrency.distributed``
+        (``_batched``): what the batches hold; ``requests_per_child`` only for batches."""
         problems: list[Problem] = []
         source = self.answer
         distributed = context.concurrency.is_distributed
-        rule = _batched.unbatched(context, source.each) if source is not None else None
-        batched = source is not None and distributed and rule is None
+        batched = source is not None and distributed
         per_child = context.concurrency.requests_per_child
         if per_child is not None and not from_s3 and not batched:
             problems.append(Problem(
                 "concurrency", f"requests_per_child={per_child!r}",
                 "applies to a fan-out run in batches: items_from_s3=True, or "
-                "FanOut.from_answer with Concurrency.distributed(n)"
-                + (f"; here {rule[0]} {rule[2]}." if distributed and rule else "."),
+                "FanOut.from_answer with Concurrency.distributed(n).",
                 "omit requests_per_child, or pass items_from_s3=True (FanOut.paths, "
                 "FanOut.path_values).",
             ))  # fmt: skip
@@ -235,16 +233,12 @@ class FanOut:
         limit = source.max_items
         valid = isinstance(limit, int) and not isinstance(limit, bool)
         if not batched and valid and limit is not None and limit > answer.MAX_ANSWER_ITEMS:
-            why = (
-                f"with Concurrency.distributed(n) the items run in batches, but {rule[0]} {rule[2]}"
-                if rule is not None and distributed
-                else "one Map iteration an item, their requests in the run's state (256 KiB)"
-            )
             problems.append(Problem(
                 "fan_out.max_items", limit,
-                f"is more than the {answer.MAX_ANSWER_ITEMS:,} items a run requests here: {why}.",
+                f"is more than the {answer.MAX_ANSWER_ITEMS:,} items a run requests here: one "
+                "Map iteration an item, their requests in the run's state (256 KiB).",
                 f"pass max_items={answer.MAX_ANSWER_ITEMS:,} or fewer, or use "
-                "concurrency=Concurrency.distributed(n) without that feature (up to "
+                "concurrency=Concurrency.distributed(n) (up to "
                 f"{_batched.MAX_BATCHED_ITEMS:,} items in batches).",
             ))  # fmt: skip
         if batched and valid and limit is not None and limit > _batched.MAX_BATCHED_ITEMS:
@@ -258,8 +252,9 @@ class FanOut:
             ))  # fmt: skip
         elif batched and (limit is None or valid):
             given = per_child if isinstance(per_child, int) and per_child >= 1 else None
-            items = limit or _batched.default_items(source.each, given)
-            problems += _batched.check(context, source.each, items)
+            pages = (context.max_pages or 1) if context.paginated else 1
+            items = limit or _batched.default_items(source.each, given, pages)
+            problems += _batched.check(context, source.each, items, pages)
         return problems
 
     def _batches(self, parts: RunParts) -> tuple[answer.Batches, int] | None:
@@ -268,11 +263,10 @@ class FanOut:
         source, maps = self.answer, parts.maps
         if source is None or not maps.is_distributed or maps.items_from_s3:
             return None
-        # As ``_batched.unbatched`` decides at check time, from what the run was built with.
-        if parts.per_request is not None:
-            return None
-        items = source.max_items or _batched.default_items(source.each, maps.requests_per_child)
-        batch = _batched.batch_size(items, source.each, maps.requests_per_child)
+        pages = parts.per_request.max_pages if parts.per_request is not None else 1
+        given = maps.requests_per_child
+        items = source.max_items or _batched.default_items(source.each, given, pages)
+        batch = _batched.batch_size(items, source.each, given, pages)
         most = _batched.value_chars(batch, source.each, overrides=bool(parts.overridable))
         return answer.Batches(items, most), batch
 
@@ -459,13 +453,16 @@ class FanOut:
             query=_query(source.path), given=source.path,
         )  # fmt: skip
         start, tail = answer.build(scope, replace(parts, request=listing), source, batches)
-        fields: dict[str, Any] = {REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value")}
+        iteration, fields = self._iteration(
+            scope, parts, sfn.JsonPath.object_at("$$.Map.Item.Value")
+        )
+        # BatchRequests puts each request's key and URL in its item (a page loop reads them).
+        fields = {k: v for k, v in fields.items() if k not in (KEY_PATH[2:], URL_FIELD)}
         if parts.overridable:  # the run's values, which BatchRequests sets in each request
             fields[_s3.RUN_QUERY_KEY] = sfn.JsonPath.object_at(f"$.{_s3.RUN_QUERY_KEY}")
         fetch_all = _in_batches(
-            scope, parts, answer.guard(scope, self._download_and_persist(scope, parts)),
-            batch_items=batch, batch_start=answer.batch_requests(scope, parts, source),
-            fields=fields,
+            scope, parts, answer.guard(scope, iteration), batch_items=batch,
+            batch_start=answer.batch_requests(scope, parts, source), fields=fields,
         )  # fmt: skip
         tail.otherwise(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)

@@ -24,8 +24,9 @@ history holds 25,000 events):
 * **An Express child runs at most 5 minutes** (``B x REQUEST_SECONDS``); **a Standard child's
   history** holds ``B x (REQUEST_EVENTS + 2 + RETRY_EVENTS) + RUN_OVERHEAD_EVENTS`` events.
 
-What a batch does not run yet (``unbatched``: the run then keeps the one-child-a-request Map and
-its 1,000 items): a page loop per item. Time placeholders in ``each`` and query overrides are
+With pagination each value's request is a page loop of up to ``max_pages`` pages, one after
+another in its child (``pages``): a child's bounds count ``B x max_pages`` requests, and the
+least ``B`` is ``_s3.min_batch(max_pages)``. Time placeholders in ``each`` and query overrides are
 computed in each child (``BatchRequests`` reads the scheduled time and the run's query from its
 items, which the ``ItemSelector`` gives them: a child execution's own input is its batch); the
 run's query values then travel in every item, at most ``QUERY_CHARS`` characters of JSON text
@@ -52,7 +53,14 @@ from .._defaults import REQUEST_SECONDS
 from .._parts import CheckContext
 from .._states import KEY_CHARS
 from ..errors import Problem
-from ._s3 import ITEM_ROOM_BYTES, MIN_BATCH_ITEMS, REQUEST_EVENTS, STATE_ROOM_BYTES, outcome_bytes
+from ._s3 import (
+    ITEM_ROOM_BYTES,
+    PAGE_EVENTS,
+    REQUEST_EVENTS,
+    STATE_ROOM_BYTES,
+    min_batch,
+    outcome_bytes,
+)
 
 LIST_BYTES = STATE_DATA_LIMIT_BYTES - STATE_ROOM_BYTES
 """What the parent's state has for the list's values, and again for the children's summaries."""
@@ -81,14 +89,15 @@ def summary_bytes(each: str, batch: int) -> int:
     return outcome_bytes("k" * (KEY_CHARS + wide), batch)
 
 
-def batch_size(items: int, each: str, given: int | None = None) -> int:
-    """The values a child runs: ``given``, else at least ``MIN_BATCH_ITEMS`` and enough that
+def batch_size(items: int, each: str, given: int | None = None, pages: int = 1) -> int:
+    """The values a child runs: ``given``, else at least ``min_batch(pages)`` and enough that
     every child's summary fits the parent's state."""
     if given is not None:
         return given
-    batch = MIN_BATCH_ITEMS
+    least = min_batch(pages)
+    batch = least
     while True:  # the summary's size grows with the batch's digits: settle both
-        needed = max(MIN_BATCH_ITEMS, -(-items // (LIST_BYTES // summary_bytes(each, batch))))
+        needed = max(least, -(-items // (LIST_BYTES // summary_bytes(each, batch))))
         if needed <= batch:
             return batch
         batch = needed
@@ -110,17 +119,18 @@ def value_chars(batch: int, each: str, *, overrides: bool = False) -> int:
     return (room - 4 * each_bytes(each)) // BYTES_PER_VALUE_CHAR - query
 
 
-def default_items(each: str, given: int | None = None) -> int:
+def default_items(each: str, given: int | None = None, pages: int = 1) -> int:
     """The items a run takes when ``max_items`` is not given: as many as batches of ``given``
     (else ``MIN_BATCH_ITEMS``, so that values keep the room of the smallest batch) hold."""
-    batch = given if given is not None else MIN_BATCH_ITEMS
+    batch = given if given is not None else min_batch(pages)
     return LIST_BYTES // summary_bytes(each, batch) * batch
 
 
-def check(context: CheckContext, each: str, items: int) -> Iterator[Problem]:
-    """What batches of ``items`` values cannot hold, with the arithmetic."""
+def check(context: CheckContext, each: str, items: int, pages: int = 1) -> Iterator[Problem]:
+    """What batches of ``items`` values cannot hold, with the arithmetic (``pages``: a page
+    loop of up to that many pages a value)."""
     given = context.concurrency.requests_per_child
-    batch = batch_size(items, each, given)
+    batch = batch_size(items, each, given, pages)
     children = -(-items // batch)
     summary = summary_bytes(each, batch)
     if children * summary > LIST_BYTES:  # only a given batch can be too small
@@ -153,36 +163,33 @@ def check(context: CheckContext, each: str, items: int) -> Iterator[Problem]:
             f"use batches of at most {most:,} (requests_per_child), fewer items, or a shorter "
             "each.",
         )  # fmt: skip
+    every = f"{batch:,} requests" if pages == 1 else f"{batch:,} values x {pages:,} pages"
     if context.concurrency.child_workflow_type == sfn.StateMachineType.STANDARD:
-        each_events = REQUEST_EVENTS + FLOW_STATE_EVENTS  # and ItemRefused, a Choice
-        events = batch * (each_events + RETRY_EVENTS) + RUN_OVERHEAD_EVENTS
+        # and ItemRefused, a Choice; with pages, each page's states
+        each_events = (
+            REQUEST_EVENTS + FLOW_STATE_EVENTS if pages == 1
+            else 2 + FLOW_STATE_EVENTS + pages * PAGE_EVENTS
+        )  # fmt: skip
+        events = batch * (each_events + pages * RETRY_EVENTS) + RUN_OVERHEAD_EVENTS
         if events > HISTORY_EVENT_LIMIT:
+            shape = f"{each_events}" if pages == 1 else f"4 + {pages:,} x {PAGE_EVENTS}"
             yield Problem(
                 "concurrency", f"requests_per_child={batch!r}",
-                f"makes a Standard child execution need {events:,} history events ({batch:,} x "
-                f"({each_events} + {RETRY_EVENTS} for one retry) + {RUN_OVERHEAD_EVENTS}), "
-                f"more than its {HISTORY_EVENT_LIMIT:,}.",
-                "use Express children (the default), or a smaller requests_per_child.",
+                f"makes a Standard child execution of {every} need {events:,} history events "
+                f"({batch:,} x ({shape} + {pages * RETRY_EVENTS:,} for one retry a request) + "
+                f"{RUN_OVERHEAD_EVENTS}), more than its {HISTORY_EVENT_LIMIT:,}.",
+                "use Express children (the default), or a smaller requests_per_child"
+                + (" or max_pages." if pages > 1 else "."),
             )  # fmt: skip
     else:
-        seconds = batch * REQUEST_SECONDS
+        seconds = batch * pages * REQUEST_SECONDS
         if seconds > EXPRESS_MAX_MINUTES * 60:
             yield Problem(
                 "concurrency", f"requests_per_child={batch!r}",
-                f"runs {batch:,} requests one after another in each Express child execution: "
-                f"{batch:,} x {REQUEST_SECONDS:g} s = {seconds:,.0f} s, more than the "
+                f"runs {every} one after another in each Express child execution: "
+                f"{batch * pages:,} x {REQUEST_SECONDS:g} s = {seconds:,.0f} s, more than the "
                 f"{EXPRESS_MAX_MINUTES} minutes an Express execution runs.",
-                "use a smaller requests_per_child, or "
-                "child_workflow_type=StateMachineType.STANDARD.",
+                "use a smaller requests_per_child"
+                + (" or max_pages" if pages > 1 else "")
+                + ", or child_workflow_type=StateMachineType.STANDARD.",
             )  # fmt: skip
-
-
-def unbatched(context: CheckContext, each: str) -> tuple[str, object, str] | None:
-    """Why ``from_answer`` cannot run in batches with this run's features (the prop, its value
-    and the rule), or ``None`` when it can."""
-    if context.paginated:
-        return (
-            "pagination", "given",
-            "makes each item a page loop of its own, which a batch of items does not run yet",
-        )  # fmt: skip
-    return None

@@ -16,10 +16,12 @@ What bounds a batch of ``B`` requests (Step Functions service quotas):
 * **A Standard child's history holds 25,000 events**: ``B x (REQUEST_EVENTS + RETRY_EVENTS)``
   plus the child's own states must fit.
 
-``B`` is at least ``MIN_BATCH_ITEMS`` requests' worth of pages: fewer, larger children cost
-fewer parent transitions (one a child started, "Transitions in Distributed Map state") and fewer
-Express requests. With pagination each listed request is a page loop of up to ``max_pages``
-pages, one after another in its child: the child's bounds count ``B x max_pages`` requests.
+``B`` is at least ``MIN_BATCH_ITEMS`` (``min_batch``): fewer, larger children cost fewer parent
+transitions (one a child started, "Transitions in Distributed Map state") and fewer Express
+requests. With pagination each listed request is a page loop of up to ``max_pages`` pages, one
+after another in its child: the child's bounds count ``B x max_pages`` requests, and the least
+``B`` is what an Express child runs in its 5 minutes (``1,000 / max_pages`` requests), at least
+one.
 
 Requests computed each run (time placeholders, query overrides: ``computed``) are listed as
 their keys only (``{"key": <path as given>}``); a child's first state, ``BatchRequests``
@@ -182,14 +184,20 @@ def outcome_bytes(longest_key: str, batch: int) -> int:
     return _compact(example) + 1
 
 
+def min_batch(pages: int = 1) -> int:
+    """The fewest requests a child runs by default: ``MIN_BATCH_ITEMS``, or with ``pages`` pages
+    each as many as an Express child runs one after another in its 5 minutes, at least one."""
+    fit = int(EXPRESS_MAX_MINUTES * 60 / REQUEST_SECONDS + 1e-9) // max(1, pages)
+    return max(1, min(MIN_BATCH_ITEMS, fit))
+
+
 def batch_size(targets: Sequence[Target], given: int | None = None, pages: int = 1) -> int:
-    """The requests a child runs: ``given``, else at least ``MIN_BATCH_ITEMS`` requests' worth
-    of pages (``pages`` a request: at least one request) and enough that every child's summary
-    fits the parent's state."""
+    """The requests a child runs: ``given``, else at least ``min_batch(pages)`` and enough
+    that every child's summary fits the parent's state."""
     if given is not None:
         return given
     count = len(targets)
-    least = max(1, MIN_BATCH_ITEMS // max(1, pages))
+    least = min_batch(pages)
     if count == 0:
         return least
     longest = max((t.key for t in targets), key=_compact)

@@ -317,6 +317,9 @@ def batch_requests(scope: Construct, parts: RunParts, source: AnswerSource) -> s
     names = parts.overridable
     prelude = _overrides.prelude(f"{own}.{RUN_QUERY_KEY}") if names else ""
     attribute = f', "{QUERY_ATTRIBUTE_PATH[2:]}": $r.{QUERY_ATTRIBUTE_PATH[2:]}' if names else ""
+    if parts.per_request is not None:  # a page loop reads its key and URL in the item
+        attribute += f', "key": $r.key, "{URL_FIELD}": $r.{URL_FIELD}'
+
     outputs = (
         f"{{% ({fill} {prelude} "
         '{"Items": [$map($states.input.Items, function($i) { ( '
