@@ -41,11 +41,12 @@ question is asked:
   control).
 
 Costs: cents, plus about $0.31 for the 25,000-event Standard execution (``--skip
-history-quota`` leaves it out), plus the three KMS keys: $1 a month each, prorated hourly
-(AWS KMS pricing), so under half a cent for a run; deleting ``<name>-alarm-key``
-schedules their deletion with the minimum waiting period (7 days, ``PendingWindowInDays``).
-``--skip alarm-key-source-arn`` creates no key; with ``--keep`` nothing is deleted, the keys
-included.
+history-quota`` leaves it out), about $0.013 for ``child-start-rate`` (500 Express children of
+about 1 s, and a Standard transition for each child started), plus the three KMS keys: $1 a
+month each, prorated hourly (AWS KMS pricing), so under half a cent for a run; deleting
+``<name>-alarm-key`` schedules their deletion with the minimum waiting period (7 days,
+``PendingWindowInDays``). ``--skip alarm-key-source-arn`` creates no key; with ``--keep``
+nothing is deleted, the keys included.
 """
 
 from __future__ import annotations
