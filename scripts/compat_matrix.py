@@ -126,6 +126,12 @@ def _fan_out_pages(spec: Spec) -> None:
     spec.props["pagination"] = Pagination.page_count()
 
 
+def _paths_from_s3(spec: Spec) -> None:
+    """``FanOut.paths`` read from S3 in batches (issue 28): its own fan-out and concurrency."""
+    spec.fan_out = "paths"
+    spec.props["concurrency"] = Concurrency.distributed(10, items_from_s3=True)
+
+
 def _placeholders(spec: Spec) -> None:
     spec.query["at"] = "{scheduled_time}"
 
@@ -160,6 +166,7 @@ def _http_task(spec: Spec) -> None:
 
 FAN_OUT = frozenset({"fan_out"})
 PAGES = frozenset({"pagination"})
+CONCURRENCY = frozenset({"concurrency"})
 
 FEATURES: tuple[Feature, ...] = (
     # The run's shapes.
@@ -177,6 +184,7 @@ FEATURES: tuple[Feature, ...] = (
         PAGES,
     ),
     Feature("fan-out x pages", _fan_out_pages, FAN_OUT | PAGES),
+    Feature("paths from S3", _paths_from_s3, FAN_OUT | CONCURRENCY),
     # The transport (the API Gateway proxy is the default).
     Feature("http_task", _http_task),
     # The optional features.
@@ -194,7 +202,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature("trim", _set(trim=Trim.fields("id"))),
     Feature("on_status", _set(on_status={404: StatusAction.SKIP})),
     Feature("retention", _set(retention=cdk.Duration.days(30))),
-    Feature("distributed", _set(concurrency=Concurrency.distributed(10)), invalid_alone=True),
+    Feature(
+        "distributed",
+        _set(concurrency=Concurrency.distributed(10)),
+        CONCURRENCY,
+        invalid_alone=True,
+    ),
     Feature("STANDARD", _set(workflow_type=sfn.StateMachineType.STANDARD)),
     Feature("dashboard", _set(dashboard=True)),
     Feature("records", _set(records=Records.merge(items="$.body", key="id", version="updated_at"))),

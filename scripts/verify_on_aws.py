@@ -41,11 +41,12 @@ question is asked:
   control).
 
 Costs: cents, plus about $0.31 for the 25,000-event Standard execution (``--skip
-history-quota`` leaves it out), plus the three KMS keys: $1 a month each, prorated hourly
-(AWS KMS pricing), so under half a cent for a run; deleting ``<name>-alarm-key``
-schedules their deletion with the minimum waiting period (7 days, ``PendingWindowInDays``).
-``--skip alarm-key-source-arn`` creates no key; with ``--keep`` nothing is deleted, the keys
-included.
+history-quota`` leaves it out), about $0.013 for ``child-start-rate`` (500 Express children of
+about 1 s, and a Standard transition for each child started), plus the three KMS keys: $1 a
+month each, prorated hourly (AWS KMS pricing), so under half a cent for a run; deleting
+``<name>-alarm-key`` schedules their deletion with the minimum waiting period (7 days,
+``PendingWindowInDays``). ``--skip alarm-key-source-arn`` creates no key; with ``--keep``
+nothing is deleted, the keys included.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -87,6 +89,7 @@ QUESTIONS = (
     "compressed-answer",
     "batcher-selector",
     "jsonata-checked-download",
+    "child-start-rate",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -97,6 +100,10 @@ SYNC_CHILD = "sync-child"
 """The Express child's name after the stack name: the role may start only this machine."""
 BATCHER = "batcher-selector"
 """The Distributed Map probe's name after the stack name: the role may start its children."""
+START_RATE = "child-start-rate"
+"""The start-rate probe's name after the stack name: the role may start its children."""
+START_RATE_CHILDREN = 500
+"""Express children the start-rate probe's Map Run starts, all allowed at once."""
 QUOTE_HEADER = "X-Probe-Quote"
 QUOTED_VALUES = {"doubled": "'it''s'", "backslash": "'it\\'s'"}
 """Static header mapping values holding ``'``, by the escape they try (SQL's, or C's)."""
@@ -382,6 +389,16 @@ def probe_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": ["states:DescribeExecution", "states:StopExecution"],
             "Resource": _arn("states", f"execution:${{AWS::StackName}}-{BATCHER}/*"),
+        },
+        {  # the start-rate probe's Distributed Map, likewise
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": _arn("states", f"stateMachine:${{AWS::StackName}}-{START_RATE}"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": _arn("states", f"execution:${{AWS::StackName}}-{START_RATE}/*"),
         },
         {
             "Effect": "Allow",
@@ -1361,6 +1378,44 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             and "0.1000000000000000055511" in body,
         }
 
+    def child_start_rate(probe: Probe) -> Any:
+        """How fast does a Map Run start Express children (issue 28(d))? The quotas page
+        names how many run at once (10,000) and how many Map Runs may be open (1,000), not how
+        many start a second. A Distributed Map over ``START_RATE_CHILDREN`` items, one a child,
+        ``MaxConcurrency`` as many: each Express child waits 1 s and outputs its own start time
+        (``$$.Execution.StartTime``). The spread of those times is the start rate; the
+        construct assumes none (a run's time is bounded by its requests, ``n`` in flight)."""
+        items = {
+            "Type": "Pass",
+            "Parameters": {"items.$": f"States.ArrayRange(1, {START_RATE_CHILDREN}, 1)"},
+            "Next": "Map",
+        }
+        fanned = {
+            "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": START_RATE_CHILDREN,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "Hold",
+                "States": {
+                    "Hold": {"Type": "Wait", "Seconds": 1, "Next": "Started"},
+                    "Started": {
+                        "Type": "Pass", "Parameters": {"at.$": "$$.Execution.StartTime"},
+                        "End": True,
+                    },
+                },
+            },
+            "End": True,
+        }  # fmt: skip
+        answer = probe.run(
+            START_RATE, machine(items, ("Map", fanned)), workflow_type="STANDARD",
+            wait_seconds=SYNC_WAIT_SECONDS,
+        )  # fmt: skip
+        return {
+            "status": answer["status"],
+            "error": answer["error"],
+            "cause": answer["cause"],
+            **start_spread(answer["output"]),
+        }
+
     return {
         "http-task-headers": http_task_headers,
         "http-task-query": http_task_query,
@@ -1388,6 +1443,27 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "compressed-answer": compressed_answer,
         "batcher-selector": batcher_selector,
         "jsonata-checked-download": jsonata_checked_download,
+        "child-start-rate": child_start_rate,
+    }
+
+
+def start_spread(output: Any) -> dict[str, Any]:
+    """The children's start times (``[{"at": <ISO 8601>}, ...]``): how many, the first and the
+    last, and children started a second over that spread."""
+    times = sorted(
+        datetime.fromisoformat(str(o["at"]).replace("Z", "+00:00"))
+        for o in (output if isinstance(output, list) else [])
+        if isinstance(o, dict) and "at" in o
+    )
+    if not times:
+        return {"children": 0}
+    spread = (times[-1] - times[0]).total_seconds()
+    return {
+        "children": len(times),
+        "first started": times[0].isoformat(),
+        "last started": times[-1].isoformat(),
+        "spread seconds": spread,
+        "children a second": round(len(times) / spread, 1) if spread > 0 else None,
     }
 
 

@@ -19,6 +19,7 @@ from sfn_downloader import (
     FanOut,
     ItemField,
     Pagination,
+    Starts,
 )
 from sfn_downloader.fanout import _batched
 
@@ -82,14 +83,16 @@ def test_without_distributed_the_run_keeps_its_inline_map(from_answer: Scenario)
     assert fetch_all["ItemProcessor"]["StartAt"] == "ItemRefused"
 
 
-def test_a_page_loop_per_item_keeps_a_child_a_request() -> None:
+def test_a_page_loop_per_item_runs_in_batches() -> None:
+    """Each value's page loop, one after another in its child: 100 pages a value leave an
+    Express child room for 10 values (1,000 requests of 0.3 s in 5 minutes)."""
     pattern = make(
-        answer(max_items=10), Concurrency.distributed(10),
-        pagination=Pagination.page_number(items_path="$.ResponseBody", max_pages=5),
+        answer(max_items=2_000), Concurrency.distributed(1_000),
+        pagination=Pagination.page_number(items_path="$.ResponseBody", max_pages=100),
     )  # fmt: skip
     rendered = json.dumps(Template.from_stack(cdk.Stack.of(pattern)).to_json())
-    assert '\\"Mode\\":\\"DISTRIBUTED\\"' in rendered
-    assert "ItemBatcher" not in rendered and "BatchRequests" not in rendered
+    assert '\\"MaxItemsPerBatch\\":10' in rendered and "BatchRequests" in rendered
+    assert _batched.batch_size(2_000, EACH, None, 100) == 10
 
 
 def test_the_default_takes_what_batches_of_fifty_hold() -> None:
@@ -103,6 +106,12 @@ def test_the_default_takes_what_batches_of_fifty_hold() -> None:
 def test_a_value_has_the_room_its_batch_leaves() -> None:
     # 50 computed requests in a child's 256 KiB: (5,242 - 512 - 512 - 4 x 46) // 36.
     assert _batched.value_chars(50, EACH) == (256 * 1024 // 50 - 1024 - 4 * len(EACH)) // 36
+    # The run's query values take 128 characters of it; a time placeholder counts its longest
+    # text (20 characters: {window_end} is 12).
+    overridden = _batched.value_chars(50, EACH, overrides=True)
+    assert overridden == _batched.value_chars(50, EACH) - 128
+    timed = EACH + "&to={window_end}"
+    assert _batched.each_bytes(timed) == len(EACH) + len("&to=") + 20
 
 
 @pytest.mark.parametrize(
@@ -111,12 +120,15 @@ def test_a_value_has_the_room_its_batch_leaves() -> None:
         (answer(max_items=2_000), None, {},
          r"fan_out.max_items=2000: is more than the 1,000 items a run requests here: one Map "
          r"iteration an item.*Fix: .*Concurrency.distributed\(n\)"),
-        (answer(max_items=2_000), Concurrency.distributed(10),
+        (answer(max_items=2_000), Concurrency.distributed(10, requests_per_child=20),
          {"pagination": Pagination.page_number(items_path="$.ResponseBody")},
-         r"fan_out.max_items=2000: .*in batches, but pagination makes each item a page loop"),
-        (answer(each="/v1/h/{item}?day={scheduled_time:date}", max_items=2_000),
-         Concurrency.distributed(10), {},
-         r"but fan_out.each has time placeholders \(\{scheduled_time:date\}\)"),
+         r"runs 20 values x 100 pages one after another in each Express child execution: "
+         r"2,000 x 0.3 s = 600 s.*Fix: use a smaller requests_per_child or max_pages"),
+        (answer(each="/v1/h/{item}?state=open", max_items=2_000),
+         Concurrency.distributed(10, requests_per_child=150),
+         {"starts": Starts.scheduled_and_on_demand(overridable_query=["state"])},
+         r"needs batches of 150 values.*\+ 36 x 128 for the run's query values \+ 36 a value's "
+         r"character\).*no room"),
         (answer(max_items=200_000), Concurrency.distributed(10), {},
          r"fan_out.max_items=200000: is more than the 122,880 values a run's state holds in "
          r"batches \(240 KiB of its 256 KiB, at least 2 bytes a value"),
@@ -127,13 +139,15 @@ def test_a_value_has_the_room_its_batch_leaves() -> None:
          r"1,001 x 0.3 s = 300 s, more than the 5 minutes"),
         (answer(), Concurrency.distributed(
             10, requests_per_child=1_500, child_workflow_type=sfn.StateMachineType.STANDARD), {},
-         r"need 25,540 history events \(1,500 x \(14 \+ 3 for one retry\) \+ 40\)"),
+         r"need 25,540 history events \(1,500 x \(14 \+ 3 for one retry a request\) \+ 40\)"),
         (answer(max_items=300), Concurrency.distributed(10, requests_per_child=300), {},
          r"needs batches of 300 values.*no room for even a one-character value.*Fix: use "
          r"batches of at most 212"),
-        (answer(), Concurrency.distributed(10, requests_per_child=5),
+        (answer(), Concurrency.distributed(
+            10, requests_per_child=20, child_workflow_type=sfn.StateMachineType.STANDARD),
          {"pagination": Pagination.page_number(items_path="$.ResponseBody")},
-         r"requests_per_child=5': applies to a fan-out run in batches.*here pagination makes"),
+         r"Standard child execution of 20 values x 100 pages need 38,120 history events "
+         r"\(20 x \(4 \+ 100 x 16 \+ 300 for one retry a request\) \+ 40\)"),
         (FanOut.paths(["/a", "/b"]), Concurrency.distributed(10, requests_per_child=5), {},
          r"requests_per_child=5': applies to a fan-out run in batches: items_from_s3=True"),
     ],

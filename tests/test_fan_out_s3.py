@@ -17,6 +17,7 @@ from sfn_downloader import (
     FanOut,
     ItemField,
     Pagination,
+    Starts,
 )
 from sfn_downloader.fanout import _s3
 
@@ -101,27 +102,77 @@ def test_five_thousand_short_paths_still_fit_the_state() -> None:
             {"fan_out": FanOut.from_answer(path="/list", each="/item/{item}")},
             "from_answer's requests are known only when the run reads the list",
         ),
-        (
-            {"fan_out": FanOut.paths(["/a", "/b"]), "pagination": Pagination.page_count()},
-            "with pagination each path is a page loop",
-        ),
-        ({"fan_out": FanOut.paths(["/a/{scheduled_time:date}"])}, "has time placeholders"),
-        ({"fan_out": FanOut.paths(["/a"]), "post_process": "post"}, "one summary per batch"),
         ({"path": "/one", "pagination": Pagination.page_count()}, "this run has no fan-out"),
     ],
 )
 def test_what_a_list_read_from_s3_cannot_do_is_refused(props: dict[str, Any], match: str) -> None:
-    if props.get("post_process") == "post":
-        stack = cdk.Stack(cdk.App(), "S")
-        props["post_process"] = sfn.Pass(stack, "After")
-        with pytest.raises(DownloaderConfigError, match=match):
-            DownloaderPattern(
-                stack, "P", **{**PROPS, **props},
-                concurrency=Concurrency.distributed(10, items_from_s3=True),
-            )  # fmt: skip
-        return
     with pytest.raises(DownloaderConfigError, match=match):
         make(**props, concurrency=Concurrency.distributed(10, items_from_s3=True))
+
+
+def test_pages_of_a_batch_must_fit_an_express_child_with_the_arithmetic() -> None:
+    """Each listed path is a page loop of up to max_pages pages in its child: batches of 20
+    paths x 100 pages one after another do not fit an Express child's 5 minutes."""
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"batches of 20 paths x 100 pages.*2,000 x 0.3 s = 600 s.*fewer max_pages",
+    ):
+        make(
+            fan_out=FanOut.paths([f"/p/{n}" for n in range(40)]),
+            pagination=Pagination.page_number(page_size=10, max_pages=100),
+            concurrency=Concurrency.distributed(10, items_from_s3=True, requests_per_child=20),
+        )  # fmt: skip
+    # The default batch takes the pages into account: what an Express child runs in its five
+    # minutes (1,000 requests: 10 paths of 100 pages), at least one path.
+    pattern = make(
+        fan_out=FanOut.paths([f"/p/{n}" for n in range(40)]),
+        pagination=Pagination.page_number(page_size=10, max_pages=100),
+        concurrency=Concurrency.distributed(10, items_from_s3=True),
+    )  # fmt: skip
+    assert _s3.batch_size([_target(n) for n in range(40)], None, 100) == 10
+    least = [_s3.min_batch(pages) for pages in (1, 5, 100, 1_000, 2_000)]
+    assert least == [50, 50, 10, 1, 1]
+    assert pattern.state_machine is not None
+
+
+def test_pages_of_a_batch_must_fit_a_standard_childs_history() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"batches of 20 paths x 100 pages, and a Standard child execution would need "
+        r"38,080 history events \(20 x \(2 \+ 100 x 16 \+ 300",
+    ):
+        make(
+            fan_out=FanOut.paths([f"/p/{n}" for n in range(40)]),
+            pagination=Pagination.page_number(page_size=10, max_pages=100),
+            concurrency=Concurrency.distributed(
+                10, items_from_s3=True, requests_per_child=20,
+                child_workflow_type=sfn.StateMachineType.STANDARD,
+            ),
+        )  # fmt: skip
+
+
+def test_a_batch_without_room_for_the_query_overrides_is_refused() -> None:
+    with pytest.raises(
+        DownloaderConfigError,
+        match=r"requests_per_child=200.*17 characters for the run's query values at 36 bytes each",
+    ):
+        make(
+            fan_out=FanOut.paths([f"/p/{n}?state=open" for n in range(800)]),
+            starts=Starts.scheduled_and_on_demand(overridable_query=["state"]),
+            concurrency=Concurrency.distributed(10, items_from_s3=True, requests_per_child=200),
+        )  # fmt: skip
+
+
+def test_computed_requests_are_measured_filled_in() -> None:
+    """A time placeholder is measured as its longest text (``:iso``, 20 characters), in the
+    path and the URL; the key keeps the placeholder."""
+    from sfn_downloader._parts import Target
+
+    target = Target("/a/{scheduled_time}", {}, "/a/{scheduled_time}")
+    measured = _s3.computed_bytes([target])
+    request = {"path": "/a/" + _s3.SAMPLE_TIME, "query": {}, "key": "/a/{scheduled_time}",
+               "url": "/a/" + _s3.SAMPLE_TIME}  # fmt: skip
+    assert measured == len(json.dumps({"request": request}, separators=(",", ":"))) + 512
 
 
 def test_a_batch_too_small_for_the_parent_state_is_refused_with_the_arithmetic() -> None:

@@ -426,6 +426,32 @@ def test_batcher_selector_shows_what_each_child_got(
     assert result["selector applied to each item, as the local runner does"] is as_local
 
 
+def test_child_start_rate_shows_how_fast_the_map_run_started_its_children(
+    verify: ModuleType, sfn_stubbed: tuple[Any, Stubber]
+) -> None:
+    definitions = Capture()
+    started = [{"at": f"2026-12-07T10:00:{second:02d}.000Z"} for second in range(5) for _ in (1, 2)]
+    done = {"status": "SUCCEEDED", "output": json.dumps(started)}
+    add_standard_run(sfn_stubbed[1], ARN % verify.START_RATE, definitions, done)
+
+    result = ask(verify, "child-start-rate", {}, sfn_stubbed)
+
+    [parent] = definitions.definitions()
+    fanned = parent["States"]["Map"]
+    assert fanned["MaxConcurrency"] == verify.START_RATE_CHILDREN
+    assert fanned["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"
+    }  # fmt: skip
+    assert parent["States"]["Probe"]["Parameters"] == {
+        "items.$": f"States.ArrayRange(1, {verify.START_RATE_CHILDREN}, 1)"
+    }
+    assert (result["children"], result["spread seconds"], result["children a second"]) == (
+        10,
+        4.0,
+        2.5,
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "every_digit"),
     [('{"id":12345678901234567,"price":0.1000000000000000055511}', True),
@@ -726,11 +752,19 @@ def test_the_role_may_do_only_what_the_new_probes_need(verify: ModuleType) -> No
         if s["Action"] == ["states:DescribeExecution", "states:StopExecution"]
     ]  # fmt: skip
     assert described[0] == {"Fn::Sub": sub % ("states", f"execution:{child}:*")}
-    batcher = "${AWS::StackName}-" + verify.BATCHER  # the Distributed Map starts its children
-    assert by_action['["states:StartExecution"]'] == {
-        "Fn::Sub": sub % ("states", f"stateMachine:{batcher}")
-    }
-    assert described[1:] == [{"Fn::Sub": sub % ("states", f"execution:{batcher}/*")}]
+    batcher = "${AWS::StackName}-" + verify.BATCHER  # the Distributed Maps start their children
+    rate = "${AWS::StackName}-" + verify.START_RATE
+    assert [
+        s["Resource"] for s in statements_of(verify.build_template())
+        if s["Action"] == ["states:StartExecution"]
+    ] == [
+        {"Fn::Sub": sub % ("states", f"stateMachine:{batcher}")},
+        {"Fn::Sub": sub % ("states", f"stateMachine:{rate}")},
+    ]  # fmt: skip
+    assert described[1:] == [
+        {"Fn::Sub": sub % ("states", f"execution:{batcher}/*")},
+        {"Fn::Sub": sub % ("states", f"execution:{rate}/*")},
+    ]
     assert by_action['["events:PutTargets", "events:PutRule", "events:DescribeRule"]'] == {
         "Fn::Sub": sub % ("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
     }
@@ -914,6 +948,9 @@ def test_main_asks_every_question_then_deletes_everything(
         add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
         run({"failure": {"Error": "States.QueryEvaluationError"}})  # jsonata-checked-download
         run({"key": "k-bigint", "body": "{}"})
+        arn = ARN % len(created)  # child-start-rate: a Standard parent, waited on
+        created.append(arn)
+        add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]

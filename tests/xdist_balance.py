@@ -37,6 +37,7 @@ SECONDS = {
     "tests/test_local.py": 24.0,
     "tests/test_fan_out_s3.py": 25.0,  # the 100,000-path scenario (issue 28), four more synths
     "tests/test_fan_out_s3_local.py": 15.0,  # two downloaders, three runs from S3
+    "tests/test_batched_features_local.py": 30.0,  # six downloaders, ten runs (issue 28 r4)
     "tests/test_demo.py": 25.0,  # make demo in a subprocess (every example, a short hour)
     "tests/test_answer_batched_local.py": 25.0,  # three downloaders, six runs (issue 28)
     "tests/test_polite_requests_local.py": 40.0,

@@ -200,6 +200,8 @@ class CheckContext:
     """The names the run's requests carry and its own states read (see ``Exchange``)."""
     paginated: bool = False
     """True with ``pagination`` (a page loop that an action may end)."""
+    max_pages: int | None = None
+    """With ``pagination``: its ``max_pages`` when valid (the most pages a request has)."""
     schedule_expression: str | None = None
     """The schedule's expression (``rate(1 hour)``, ``cron(0 1 * * ? *)``); ``None`` without a
     schedule, or when it is only known at deploy time."""
@@ -266,9 +268,18 @@ class CollectsPages(Protocol):
         ...
 
 
+class TimeFill(Protocol):
+    """JSONata defining ``$fill(text)`` for ``templates`` (see ``RunParts.time_fill``)."""
+
+    def __call__(self, templates: Sequence[str], scheduled: str | None = None) -> str: ...
+
+
 class PerRequest(Protocol):
     """What a fan-out runs for each of its requests instead of one download (fan-out with
     pagination: the paginator's loop). The flow composes the two."""
+
+    max_pages: int
+    """The most pages of each request."""
 
     def first_query(self) -> dict[str, list[str]]:
         """Query parameters the first request of each path carries (``page=1``, ...)."""
@@ -371,10 +382,11 @@ class RunParts:
     overridable: tuple[str, ...] = ()
     """With query overrides on a fan-out: the names each listed request takes from the run's
     input (``fanout/_overrides.py``), its key and ``query`` attribute saying which values."""
-    time_fill: Callable[[Sequence[str]], str] | None = None
+    time_fill: TimeFill | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's
-    listing computes every request with it)."""
+    listing computes every request with it); ``time_fill(templates, scheduled)`` reads the
+    scheduled time from ``scheduled`` (JSONata) instead of the run's input."""
 
     def first_request(self) -> HttpRequest:
         """The run's first (or only) request: the configured one, with what the features

@@ -236,6 +236,7 @@ def configure(scope: Construct, construct_id: str, props: Props) -> Config:
         retry=props.retry,
         trim=props.trim, exchange=exchange,
         paginated=props.pagination is not None,
+        max_pages=props.pagination.valid_max_pages if props.pagination is not None else None,
         schedule_expression=expression, schedule_time_zone=time_zone,
         query_overrides=bool(starts.overrides), backfill=backfill.is_enabled,
         overridable_query=starts.overrides, fan_out=props.fan_out is not None,
@@ -351,6 +352,8 @@ def _shape(props: Props, problems: list[Problem]) -> RunShape:
     or one request."""
     if props.fan_out is not None and props.pagination is not None:
         paged = PagedFanOut(props.fan_out, props.pagination)
-        problems += paged.check(props.path)
+        concurrency = props.concurrency
+        from_s3 = concurrency is not None and concurrency.items_from_s3
+        problems += paged.check(props.path, from_s3=from_s3 is True)
         return paged
     return props.fan_out or props.pagination or SingleRequest()

@@ -19,7 +19,8 @@ from constructs import Construct
 
 from .._parts import ANY_PATH, CheckContext, Exchange, Request, RunParts
 from ..errors import Problem
-from ..fanout import FanOut, checked_size
+from ..fanout import FanOut, _s3, checked_size
+from ..fanout._targets import listed_form
 from ..fanout.answer import MAX_ANSWER_ITEMS
 from ..pagination import Pagination
 
@@ -35,9 +36,10 @@ class PagedFanOut:
         self.fan_out = fan_out
         self.pagination = pagination
 
-    def check(self, path: str | None) -> Iterator[Problem]:
+    def check(self, path: str | None, *, from_s3: bool = False) -> Iterator[Problem]:
         """Each path's query against the parameters pagination sets; the request list (with
-        each path's first-page URL) against the state data limit."""
+        each path's first-page URL) against the state data limit (read from S3: against what
+        a batch holds, in ``check_run_length``)."""
         targets = self.fan_out.targets(path, [])
         for index, target in enumerate(targets):
             yield from self.pagination.check_query(f"fan_out[{index}]", target.key, target.query)
@@ -46,12 +48,24 @@ class PagedFanOut:
             yield from self.pagination.check_query(
                 "fan_out.each", each, parse_qs(each.partition("?")[2], keep_blank_values=True)
             )
-        yield from checked_size("fan_out", targets, self.pagination.first_query())
+        if not from_s3:
+            yield from checked_size("fan_out", targets, self.pagination.first_query())
 
     def check_run_length(self, context: CheckContext) -> Iterator[Problem]:
         """Every page of every path must fit the run: the paginator's check over the paths
-        (``from_answer``: as many as a run requests, ``max_items`` or 1,000)."""
+        (``from_answer``: as many as a run requests, ``max_items`` or 1,000); read from S3,
+        every page of a batch's paths must fit its child execution (``_s3.check``)."""
         source = self.fan_out.answer
+        concurrency = context.concurrency
+        pages = self.pagination.valid_max_pages
+        if source is None and concurrency.items_from_s3 and concurrency.is_distributed:
+            targets = self.fan_out.targets(context.path, [])
+            first = self.pagination.first_query()
+            if targets and pages is not None:
+                yield from _s3.check(
+                    context, targets, [listed_form(t, first) for t in targets], pages=pages,
+                    first=first,
+                )  # fmt: skip
         bound = ""
         if source is not None:
             limit = source.max_items

@@ -54,6 +54,16 @@ PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 the key (SNS developer guide, "Key management"; SQS developer guide, "Key management")."""
 
 
+def failed_requests(outcomes: str, key: str) -> str:
+    """JSONata: the failed requests of ``outcomes``, ``{"key", "error"}`` each; a batch's
+    summary names its first failed request and adds ``failedCount``, how many of its requests
+    failed."""
+    return (
+        f'[{outcomes}[ok = false].$merge([{{"key": {key}, "error": error}}, '
+        '$exists(failedCount) ? {"failedCount": failedCount} : {}])]'
+    )
+
+
 def run_end(
     scope: Construct,
     states: sfn.IChainable,
@@ -70,10 +80,12 @@ def run_end(
     states when no request failed (``AllStored``): what they notify may read the run's set at
     once (``DownloaderTable.pages``), and a delivery with failed requests is never marked.
 
-    The summary reads a Map's result (``anyFailed``, ``outcomes``) or a page loop's last state
-    (``stored``: its last page); ``stored_before`` answers were stored before a Map's
-    (``page_count``'s first page). Whether requests failed travels in variables, since the
-    user's states may replace the state."""
+    The summary reads a Map's result (``anyFailed``, ``outcomes``: one a request, or one a
+    batch of requests, ``BATCH_OUTCOME``, which counts its ``stored`` answers and names its
+    first failed request with ``failedCount``) or a page loop's last state (``stored``: its
+    last page); ``stored_before`` answers were stored before a Map's (``page_count``'s first
+    page). Whether requests failed travels in variables, since the user's states may replace
+    the state."""
     prefix = '$t & "#"' + (' & $states.context.Execution.Name & "#"' if per_delivery else "")
     summary = f"""(
   $in := $states.input;
@@ -83,12 +95,13 @@ def run_end(
     "{SCHEDULED_TIME_KEY}": $t,
     "keyPrefix": {prefix},
     "stored": $exists($in.outcomes)
-      ? {stored_before} + $count($outcomes[ok = true and $not($exists(skipped))])
+      ? {stored_before} + $sum([$outcomes.($exists(failedCount) ? stored
+        : ok = true and $not($exists(skipped)) ? 1 : 0)])
       : $exists($in.stored) ? $in.stored : $exists($in.pages) ? {stored_before} : 0,
-    "failed": [$outcomes[ok = false].{{"key": $string(key), "error": error}}]
+    "failed": {{FAILED}}
   }}
-)"""
-    failures = '[$states.input.outcomes[ok = false].{"key": key, "error": error}]'
+)""".replace("{FAILED}", failed_requests("$outcomes", "$string(key)"))
+    failures = failed_requests("$states.input.outcomes", "key")
     summarize = sfn.Pass.jsonata(
         scope, "RunSummary", outputs="{% " + summary + " %}",
         assign={FAILED_REQUESTS_VARIABLE: "{% " + failures + " %}"},

@@ -184,7 +184,7 @@ class FanOut:
         elif not problems:
             problems += self._batch_problems(context, from_s3=from_s3)
         if not problems and targets:
-            if from_s3:
+            if from_s3 and not context.paginated:  # a paged fan-out checks it with its pages
                 problems += _s3.check(context, targets, [listed_form(t) for t in targets])
             elif not context.paginated:  # a paged fan-out checks it with its first pages
                 prop = "fan_out.paths" if self.listed_paths is not None else "fan_out.path_values"
@@ -214,20 +214,18 @@ class FanOut:
         )  # fmt: skip
 
     def _batch_problems(self, context: CheckContext, *, from_s3: bool) -> list[Problem]:
-        """``from_answer`` beyond 1,000 items, in batches (``_batched``): what the run's
-        features allow, and what the batches hold; ``requests_per_child`` only for batches."""
+        """``from_answer`` beyond 1,000 items, in batches with ``Concurrency.distributed``
+        (``_batched``): what the batches hold; ``requests_per_child`` only for batches."""
         problems: list[Problem] = []
         source = self.answer
         distributed = context.concurrency.is_distributed
-        rule = _batched.unbatched(context, source.each) if source is not None else None
-        batched = source is not None and distributed and rule is None
+        batched = source is not None and distributed
         per_child = context.concurrency.requests_per_child
         if per_child is not None and not from_s3 and not batched:
             problems.append(Problem(
                 "concurrency", f"requests_per_child={per_child!r}",
                 "applies to a fan-out run in batches: items_from_s3=True, or "
-                "FanOut.from_answer with Concurrency.distributed(n)"
-                + (f"; here {rule[0]} {rule[2]}." if distributed and rule else "."),
+                "FanOut.from_answer with Concurrency.distributed(n).",
                 "omit requests_per_child, or pass items_from_s3=True (FanOut.paths, "
                 "FanOut.path_values).",
             ))  # fmt: skip
@@ -236,16 +234,12 @@ class FanOut:
         limit = source.max_items
         valid = isinstance(limit, int) and not isinstance(limit, bool)
         if not batched and valid and limit is not None and limit > answer.MAX_ANSWER_ITEMS:
-            why = (
-                f"with Concurrency.distributed(n) the items run in batches, but {rule[0]} {rule[2]}"
-                if rule is not None and distributed
-                else "one Map iteration an item, their requests in the run's state (256 KiB)"
-            )
             problems.append(Problem(
                 "fan_out.max_items", limit,
-                f"is more than the {answer.MAX_ANSWER_ITEMS:,} items a run requests here: {why}.",
+                f"is more than the {answer.MAX_ANSWER_ITEMS:,} items a run requests here: one "
+                "Map iteration an item, their requests in the run's state (256 KiB).",
                 f"pass max_items={answer.MAX_ANSWER_ITEMS:,} or fewer, or use "
-                "concurrency=Concurrency.distributed(n) without that feature (up to "
+                "concurrency=Concurrency.distributed(n) (up to "
                 f"{_batched.MAX_BATCHED_ITEMS:,} items in batches).",
             ))  # fmt: skip
         if batched and valid and limit is not None and limit > _batched.MAX_BATCHED_ITEMS:
@@ -259,8 +253,9 @@ class FanOut:
             ))  # fmt: skip
         elif batched and (limit is None or valid):
             given = per_child if isinstance(per_child, int) and per_child >= 1 else None
-            items = limit or _batched.default_items(source.each, given)
-            problems += _batched.check(context, source.each, items)
+            pages = (context.max_pages or 1) if context.paginated else 1
+            items = limit or _batched.default_items(source.each, given, pages)
+            problems += _batched.check(context, source.each, items, pages)
         return problems
 
     def _batches(self, parts: RunParts) -> tuple[answer.Batches, int] | None:
@@ -269,13 +264,12 @@ class FanOut:
         source, maps = self.answer, parts.maps
         if source is None or not maps.is_distributed or maps.items_from_s3:
             return None
-        # As ``_batched.unbatched`` decides at check time, from what the run was built with.
-        timed = bool(time_tokens(source.each))
-        if parts.per_request is not None or parts.overridable or timed or parts.run_end:
-            return None
-        items = source.max_items or _batched.default_items(source.each, maps.requests_per_child)
-        batch = _batched.batch_size(items, source.each, maps.requests_per_child)
-        return answer.Batches(items, _batched.value_chars(batch, source.each)), batch
+        pages = parts.per_request.max_pages if parts.per_request is not None else 1
+        given = maps.requests_per_child
+        items = source.max_items or _batched.default_items(source.each, given, pages)
+        batch = _batched.batch_size(items, source.each, given, pages)
+        most = _batched.value_chars(batch, source.each, overrides=bool(parts.overridable))
+        return answer.Batches(items, most), batch
 
     def targets(self, path: str | None, problems: list[Problem]) -> tuple[Target, ...]:
         """The requests of a run (none known before it runs with ``from_answer``), adding a
@@ -358,27 +352,7 @@ class FanOut:
             )  # fmt: skip
             start, tail = answer.build(scope, replace(parts, request=listing), self.answer)
         item = sfn.JsonPath.object_at("$$.Map.Item.Value")
-        if parts.per_request is None:
-            iteration = self._download_and_persist(scope, parts)
-            fields: dict[str, Any] = {REQUEST_PATH[2:]: item}
-        else:
-            iteration = parts.per_request.build(
-                scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
-            )
-            if parts.path_marks is not None:  # each path from its own mark
-                iteration = sfn.Chain.start(
-                    parts.path_marks.read(
-                        scope, key_path=KEY_PATH, url_path=f"$.{URL_FIELD}",
-                        request_path=REQUEST_PATH,
-                        request_from_url=parts.downloads.request_from_url("$u"),
-                    )
-                ).next(iteration)  # fmt: skip
-            fields = {
-                REQUEST_PATH[2:]: item,
-                KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
-                URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
-                **parts.per_request.item_fields(),
-            }
+        iteration, fields = self._iteration(scope, parts, item)
         if parts.overridable:  # the query attribute every answer of the request is stored with
             fields[QUERY_ATTRIBUTE_PATH[2:]] = sfn.JsonPath.object_at(
                 f"$$.Map.Item.Value.{QUERY_ATTRIBUTE_PATH[2:]}"
@@ -405,17 +379,66 @@ class FanOut:
             tail.next(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
 
+    def _iteration(
+        self, scope: Construct, parts: RunParts, item: Any
+    ) -> tuple[sfn.IChainable, dict[str, Any]]:
+        """What each request runs (Download → Persist; with ``parts.per_request`` every page of
+        its path, from its own mark with ``incremental``), and the Map item's fields it reads
+        (``item``: the listed request)."""
+        if parts.per_request is None:
+            return self._download_and_persist(scope, parts), {REQUEST_PATH[2:]: item}
+        iteration: sfn.IChainable = parts.per_request.build(
+            scope, replace(parts, frame=FAN_OUT_FRAME, per_request=None)
+        )
+        if parts.path_marks is not None:  # each path from its own mark
+            iteration = sfn.Chain.start(
+                parts.path_marks.read(
+                    scope, key_path=KEY_PATH, url_path=f"$.{URL_FIELD}",
+                    request_path=REQUEST_PATH,
+                    request_from_url=parts.downloads.request_from_url("$u"),
+                )
+            ).next(iteration)  # fmt: skip
+        fields = {
+            REQUEST_PATH[2:]: item,
+            KEY_PATH[2:]: sfn.JsonPath.string_at("$$.Map.Item.Value.key"),
+            URL_FIELD: sfn.JsonPath.string_at(f"$$.Map.Item.Value.{URL_FIELD}"),
+            **parts.per_request.item_fields(),
+        }
+        return iteration, fields
+
     def _from_s3(self, scope: Construct, parts: RunParts) -> sfn.Chain:
         """FetchAll: a Distributed Map reading the requests from an S3 asset (``_s3``), each
-        child execution a batch of them (FetchAllBatch: Download → Persist each, one after
-        another) and its summary (BatchOutcome); then AnyFailed."""
+        child execution a batch of them ([BatchRequests, computing them each run →]
+        FetchAllBatch: Download → Persist each, or every page of each path, one after another)
+        and its summary (BatchOutcome); then AnyFailed (or ``post_process``'s run end). With
+        query overrides, ``RunQuery`` first: the run's values, which every item carries."""
         targets = self.targets(parts.request.given, [])
-        listed = [self._listed(parts, t) for t in targets]
+        computed = _s3.computed(parts, targets)
+        listed = _s3.listed_items(
+            targets, [self._listed(parts, t) for t in targets], computed=computed
+        )
         reader = _s3.requests_reader(scope, listed)
-        return _in_batches(
-            scope, parts, self._download_and_persist(scope, parts), item_reader=reader,
-            batch_items=_s3.batch_size(targets, parts.maps.requests_per_child),
+        pages = parts.per_request.max_pages if parts.per_request is not None else 1
+        batch = _s3.batch_size(targets, parts.maps.requests_per_child, pages)
+        iteration, fields = self._iteration(
+            scope, parts, sfn.JsonPath.object_at("$$.Map.Item.Value")
+        )
+        if computed:  # BatchRequests puts each request's key and URL in its item
+            fields = {k: v for k, v in fields.items() if k not in (KEY_PATH[2:], URL_FIELD)}
+        if parts.overridable:
+            fields[_s3.RUN_QUERY_KEY] = sfn.JsonPath.object_at(f"$.{_s3.RUN_QUERY_KEY}")
+        fetch_all = _in_batches(
+            scope, parts, iteration, item_reader=reader, batch_items=batch, fields=fields,
+            batch_start=_s3.batch_requests(scope, parts, [t.key for t in targets])
+            if computed else None,
         )  # fmt: skip
+        if not parts.overridable:
+            return fetch_all
+        first = parts.per_request.first_query() if parts.per_request is not None else None
+        item = _s3.computed_bytes(targets, first, parts.overridable)
+        start = _s3.run_query(scope, parts.overridable, _s3.query_chars(batch, item))
+        start.otherwise(fetch_all)
+        return sfn.Chain.custom(start, [], fetch_all)
 
     def _answer_in_batches(
         self, scope: Construct, parts: RunParts, batches: answer.Batches, batch: int
@@ -431,9 +454,16 @@ class FanOut:
             query=_query(source.path), given=source.path,
         )  # fmt: skip
         start, tail = answer.build(scope, replace(parts, request=listing), source, batches)
+        iteration, fields = self._iteration(
+            scope, parts, sfn.JsonPath.object_at("$$.Map.Item.Value")
+        )
+        # BatchRequests puts each request's key and URL in its item (a page loop reads them).
+        fields = {k: v for k, v in fields.items() if k not in (KEY_PATH[2:], URL_FIELD)}
+        if parts.overridable:  # the run's values, which BatchRequests sets in each request
+            fields[_s3.RUN_QUERY_KEY] = sfn.JsonPath.object_at(f"$.{_s3.RUN_QUERY_KEY}")
         fetch_all = _in_batches(
-            scope, parts, answer.guard(scope, self._download_and_persist(scope, parts)),
-            batch_items=batch, batch_start=answer.batch_requests(scope, parts, source),
+            scope, parts, answer.guard(scope, iteration), batch_items=batch,
+            batch_start=answer.batch_requests(scope, parts, source), fields=fields,
         )  # fmt: skip
         tail.otherwise(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
@@ -716,18 +746,22 @@ def _query(path: str) -> dict[str, list[str]]:
 def _in_batches(
     scope: Construct, parts: RunParts, iteration: sfn.IChainable, *, batch_items: int,
     item_reader: sfn.IItemReader | None = None, batch_start: sfn.State | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> sfn.Chain:  # fmt: skip
     """FetchAll in batches: a Distributed Map over the requests (read by ``item_reader``, or
-    the values at ``$.requests``), ``batch_items`` a child execution, each item with the run's
-    scheduled time and persist fields; every request stored marks the delivery
-    (``post_process`` is not batched)."""
+    the values at ``$.requests``), ``batch_items`` a child execution, each item with
+    ``fields`` (default: the request), the run's scheduled time and persist fields; every
+    request stored marks the delivery, or ``post_process``'s run end (which reads the
+    children's summaries) follows."""
     return parts.maps.build(
         scope, "FetchAll", items_path=REQUESTS_PATH,
         item_selector={
-            REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            **(fields or {REQUEST_PATH[2:]: sfn.JsonPath.object_at("$$.Map.Item.Value")}),
             SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
             **parts.persists.map_item_fields(),
         },
-        iteration=iteration, then=None, done=succeed_after(scope, parts.delivered(scope)),
+        iteration=iteration,
+        then=parts.run_end(scope, 0) if parts.run_end is not None else None,
+        done=succeed_after(scope, parts.delivered(scope)) if parts.run_end is None else None,
         item_reader=item_reader, batch_items=batch_items, batch_start=batch_start,
     )  # fmt: skip

@@ -47,16 +47,17 @@ def check(names: Sequence[str], targets: Sequence[Target]) -> Iterator[Problem]:
                 )  # fmt: skip
 
 
-def prelude() -> str:
+def prelude(given: str = f"$states.context.Execution.Input.{QUERY_KEY}") -> str:
     """JSONata defining ``$setParam``, ``$ovParam(url, name)`` (a parameter's value in
-    ``url``, decoded once: the request's default) and ``$ovGiven`` (the run's input query)."""
+    ``url``, decoded once: the request's default) and ``$ovGiven`` (the run's input query, or
+    ``given``: a child execution reads it from its items)."""
     return (
         f"{set_param()} $ovParam := function($u, $name) {{ ( $hit := $filter($filter($split("
         '$contains($u, "?") ? $substringAfter($u, "?") : "", "&"), function($s) { $s != "" }), '
         'function($s) { $decodeUrlComponent($replace($substringBefore($s, "="), "+", " ")) = '
         '$name })[0]; $contains($hit, "=") ? $decodeUrlComponent($replace($substringAfter('
         '$hit, "="), "+", " ")) : "" ) }; '
-        f"$ovGiven := $states.context.Execution.Input.{QUERY_KEY};"
+        f"$ovGiven := {given};"
     )
 
 

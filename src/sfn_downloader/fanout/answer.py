@@ -39,11 +39,14 @@ from .._checks import answer_path_problems, check_path, jsonata_path, masked_tim
 from .._contract import (
     COMPRESSED_ANSWER_ERROR,
     FOUND_FIELD,
+    INVALID_INPUT_ERROR,
     ITEM_TOO_LARGE_ERROR,
     LIST_ITEMS_NOT_FOUND_ERROR,
+    QUERY_ATTRIBUTE_PATH,
     RAW_PATH,
     REQUEST_PATH,
     REQUESTS_PATH,
+    SCHEDULED_TIME_KEY,
     TOO_MANY_ITEMS_ERROR,
     UNSAFE_ITEM_ERROR,
     URL_FIELD,
@@ -52,6 +55,8 @@ from .._parts import ANY_PATH, CollectsPages, Exchange, Request, RunParts
 from .._states import compressed_cause, compressed_coding, record_failure
 from ..errors import Problem
 from . import _overrides
+from ._batched import QUERY_CHARS
+from ._s3 import RUN_QUERY_KEY
 
 MAX_ANSWER_ITEMS = 1_000
 """The most items a run requests: the requests travel in the state data (256 KiB)."""
@@ -214,7 +219,7 @@ def _requests(parts: RunParts, source: AnswerSource, batches: Batches | None = N
     listed_requests = (
         f'{{"{REQUESTS_PATH[2:]}": [$map({take}, {each})]}}'
         if batches is None
-        else _values(source, take, batches)
+        else _values(source, take, batches, names)
     )
     listed = f"""(
   $items := {found};
@@ -264,7 +269,7 @@ def _request(parts: RunParts, source: AnswerSource) -> str:
   )"""
 
 
-def _values(source: AnswerSource, take: str, batches: Batches) -> str:
+def _values(source: AnswerSource, take: str, batches: Batches, names: tuple[str, ...] = ()) -> str:
     """JSONata: ``{"requests": [<value>, ...]}``, the values the children compute their
     requests from, or ``Downloader.ItemTooLarge`` for the first value longer than a batch has
     room for (``_batched``)."""
@@ -277,10 +282,24 @@ def _values(source: AnswerSource, take: str, batches: Batches) -> str:
         f"state holds a batch of computed requests within 256 KiB): none was requested "
         f'(FanOut.from_answer: a smaller max_items or requests_per_child leaves more room)."'
     )
+    values = f'{{"{REQUESTS_PATH[2:]}": $append([], $taken)}}'
+    if names:  # the run's values travel in every item: at most QUERY_CHARS of JSON text
+        allowed = json.dumps(list(names))
+        picked = f"$sift($ovGiven, function($v, $k) {{ $k in {allowed} }})"
+        query = f"($q := {picked}; $exists($q) ? $q : {{}})"
+        too_long = _error(
+            INVALID_INPUT_ERROR,
+            f'"The query values of the run ({", ".join(names)}) are longer than the '
+            f"{QUERY_CHARS} characters (as JSON) each item of a batch has room for: none was "
+            f'requested."',
+        )
+        values = (
+            f"( $runQuery := {query}; $length($string($runQuery)) > {QUERY_CHARS} ? {too_long} : "
+            f'{{"{REQUESTS_PATH[2:]}": $append([], $taken), "{RUN_QUERY_KEY}": $runQuery}} )'
+        )
     return (
         f"( $taken := {take}; $long := {long}; $exists($long[0]) ? "
-        f"{_error(ITEM_TOO_LARGE_ERROR, cause)} : "
-        f'{{"{REQUESTS_PATH[2:]}": $append([], $taken)}} )'
+        f"{_error(ITEM_TOO_LARGE_ERROR, cause)} : {values} )"
     )
 
 
@@ -289,12 +308,25 @@ def batch_requests(scope: Construct, parts: RunParts, source: AnswerSource) -> s
     <value>, ...}``, as the Map's ``ItemSelector`` made it) with the request its value makes,
     computed as ``ListRequests`` computes them on the inline path."""
     item = f"$i.{REQUEST_PATH[2:]}"
-    outputs = (
-        '{% {"Items": [$map($states.input.Items, function($i) { $merge([$i, {'
-        f'"{REQUEST_PATH[2:]}": ( $item := {item}; {_request(parts, source)} )'
-        "}]) })]} %}"
+    own = "$states.input.Items[0]"  # a child's input is its batch, not the run's input
+    fill = (
+        parts.time_fill([source.each], f"{own}.{SCHEDULED_TIME_KEY}")
+        if parts.time_fill is not None and time_tokens(source.each)
+        else ""
     )
-    return sfn.Pass.jsonata(scope, "BatchRequests", outputs=outputs)
+    names = parts.overridable
+    prelude = _overrides.prelude(f"{own}.{RUN_QUERY_KEY}") if names else ""
+    attribute = f', "{QUERY_ATTRIBUTE_PATH[2:]}": $r.{QUERY_ATTRIBUTE_PATH[2:]}' if names else ""
+    if parts.per_request is not None:  # a page loop reads its key and URL in the item
+        attribute += f', "key": $r.key, "{URL_FIELD}": $r.{URL_FIELD}'
+
+    outputs = (
+        f"{{% ({fill} {prelude} "
+        '{"Items": [$map($states.input.Items, function($i) { ( '
+        f"$r := ( $item := {item}; {_request(parts, source)} ); "
+        f'$merge([$i, {{"{REQUEST_PATH[2:]}": $r{attribute}}}]) ) }})]}}) %}}'
+    )
+    return sfn.Pass.jsonata(scope, "BatchRequests", outputs=re.sub(r"\s*\n\s*", " ", outputs))
 
 
 def _kept(items: str, each: str) -> str:

@@ -296,9 +296,11 @@ class TimedRequest(RunFeature):
         pages' fold, and advancing the mark once the answer (or every page) is stored."""
         assign = self.download_assign
         if self.fan_out and self.placeholders:
-            millis = self._millis()
             parts = replace(
-                parts, time_fill=lambda templates: _placeholders.filler(templates, millis)
+                parts,
+                time_fill=lambda templates, scheduled=None: _placeholders.filler(
+                    templates, self._millis(scheduled)
+                ),
             )
         if self.fan_out and self.incremental is not None:
             # Each path its own mark, read and advanced in its iteration (PathMarkItems).
@@ -379,12 +381,16 @@ class TimedRequest(RunFeature):
             assign[REQUEST_QUERY_VARIABLE] = computed
         return assign
 
-    def _millis(self) -> Mapping[str, str]:
+    def _millis(self, scheduled: str | None = None) -> Mapping[str, str]:
+        """Each placeholder's epoch milliseconds, JSONata: from the run's input, or from
+        ``scheduled`` (JSONata of the scheduled time's text: a child execution of a Distributed
+        Map reads it from its items, its own input being its batch)."""
+        millis = SCHEDULED_MILLIS if scheduled is None else f"$toMillis({scheduled})"
         span = self.window.span_seconds * 1000 if self.window is not None else 0
         return {
-            "scheduled_time": SCHEDULED_MILLIS,
-            "window_start": f"({SCHEDULED_MILLIS} - {span})",
-            "window_end": SCHEDULED_MILLIS,
+            "scheduled_time": millis,
+            "window_start": f"({millis} - {span})",
+            "window_end": millis,
         }
 
 
