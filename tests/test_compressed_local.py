@@ -61,6 +61,10 @@ def app() -> cdk.App:
     )  # fmt: skip
     DownloaderPattern(stack, "Single", endpoint=endpoint, path="/v1/status", item=item)
     DownloaderPattern(
+        stack, "ProxyPaths", endpoint=endpoint, fan_out=FanOut.paths(["/v1/a", "/v1/b", "/v1/c"]),
+        item={"answer": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "Counted", endpoint=endpoint, path="/v1/items",
         pagination=Pagination.page_count(header="X-Pages"), item=item,
     )  # fmt: skip
@@ -73,8 +77,7 @@ def app() -> cdk.App:
         stack, "Http", endpoint=endpoint, path="/v1/status", item=item,
         transport=Transport.http_task(connection),
     )  # fmt: skip
-    # A fan-out's paths are read from the Map item: checked through the HTTP Task (the proxy's
-    # JSONata task would be granted every path, see transport/api_gateway.py).
+    # The same through the HTTP Task.
     paths_connection = events.Connection(
         stack, "PathsKey", authorization=events.Authorization.api_key(
             "X-Api-Key", cdk.SecretValue.unsafe_plain_text("not-a-secret")
@@ -257,6 +260,24 @@ def test_a_single_answer_is_stored_through_the_selector_in_two_states(
     assert json.loads(item["answer"]) == {"players": 30000}
     assert (item["players"], item["server"]) == (30000, "tranquility")
     assert run.runner.states_entered(execution) == ["Download", "Persist"]
+
+
+def test_through_the_proxy_a_compressed_path_fails_alone_and_the_others_are_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    def answer(seen: Seen) -> Answer:
+        body = {"path": seen.path}
+        return squeezed(body) if seen.path == "/v1/b" else Answer(200, body)
+
+    upstream.respond(answer)
+    run = open_run("Compressed", "ProxyPaths")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.RequestsFailed")
+    assert "/v1/b" in (execution.cause or "") and ERROR in (execution.cause or "")
+    stored = {item["sk"].split("#", 1)[1]: json.loads(item["answer"]) for item in run.items()}
+    assert stored == {"/v1/a": {"path": "/v1/a"}, "/v1/c": {"path": "/v1/c"}}
 
 
 def test_in_a_plain_fan_out_a_compressed_path_fails_alone_and_the_others_are_stored(

@@ -240,6 +240,8 @@ class JsonataRequest:
     method: str
     path: str
     """A literal path (``/v1/...``) or an expression."""
+    path_source: str
+    """The ``HttpRequest``'s path as given (a literal, or a JSONPath token)."""
     path_computed: bool
     query: Mapping[str, list[str]] | str | None
     """Literal lists, or an expression of the whole query object."""
@@ -284,7 +286,8 @@ def jsonata_request(scope: Construct, request: HttpRequest) -> JsonataRequest | 
         if body is None:
             return None
     return JsonataRequest(
-        method=request.method, path=path, path_computed=path.startswith("{%"), query=query,
+        method=request.method, path=path, path_source=request.path,
+        path_computed=path.startswith("{%"), query=query,
         params=params, query_computed=request.query_at is not None and request.query_computed,
         body=body, static_headers=request.static_headers,
     )  # fmt: skip

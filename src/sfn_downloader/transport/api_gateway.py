@@ -9,8 +9,9 @@ tasks do not grant themselves.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration, Stack
@@ -385,25 +386,26 @@ class ApiGatewayDownloads(BoundTransport):
         assign: dict[str, str],
     ) -> sfn.TaskStateBase | None:  # fmt: skip
         """The JSONata ``apigateway:invoke`` task: the JSONPath one's Parameters as Arguments
-        (a query read from the state is one expression). A literal path only: given a JSONata
-        ``api_path``, aws-cdk-lib 2.275 grants ``execute-api:Invoke`` on every path of the
-        stage (``/prod/GET/*``), and a task's generated grant cannot be narrowed; the
-        JSONPath task's (a path read from the state) grants nothing usable, and ``grant``
-        adds the exact paths."""
-        if request.path_computed:
-            return None
+        (a path or query read from the state is one expression). A path read from the state
+        goes through ``_ComputedPathInvoke``: given a JSONata ``api_path``, aws-cdk-lib 2.275
+        grants ``execute-api:Invoke`` on every path of the stage."""
         headers = self.static_headers()
         query, body = request.query, request.body
         if request.params:  # a literal query (jsonata_request refuses params with another)
             assert not isinstance(query, str)
             query = {**dict(query or {}), **{n: [v] for n, v in request.params.items()}}
-        return tasks.CallApiGatewayRestApiEndpoint.jsonata(
+        computed = request.path_computed
+        build: Callable[..., sfn.TaskStateBase] = (
+            functools.partial(_ComputedPathInvoke, path_expression=request.path) if computed
+            else tasks.CallApiGatewayRestApiEndpoint.jsonata
+        )  # fmt: skip
+        return build(
             scope,
             construct_id,
             api=self._api,
             stage_name=STAGE_NAME,
             method=tasks.HttpMethod(request.method),
-            api_path=request.path,
+            api_path=request.path_source if computed else request.path,
             query_parameters=(
                 sfn.TaskInput.from_text(query) if isinstance(query, str)
                 else sfn.TaskInput.from_object({n: list(v) for n, v in query.items()})
@@ -434,6 +436,29 @@ class ApiGatewayDownloads(BoundTransport):
             return sfn.TaskInput.from_json_path_at(f"${REQUEST_HEADERS_VARIABLE}")
         values = self.static_headers()
         return sfn.TaskInput.from_object(values) if values else None
+
+
+class _ComputedPathInvoke(tasks.CallApiGatewayRestApiEndpoint):
+    """A JSONata ``apigateway:invoke`` task whose ``Path`` is an expression, granted as the
+    JSONPath task is. aws-cdk-lib 2.275 builds the task's grant in its constructor from
+    ``api_path``: a JSONata expression there (``/^{%(.*)%}$/``) grants every path of the stage
+    (``<stage>/<METHOD>/*``), and the generated grant cannot be changed afterwards. So the
+    task is built with the JSONPath token the JSONPath task takes (whose generated grant
+    matches no request; ``ApiGatewayDownloads.grant`` grants the exact paths), and only the
+    rendered ``Path`` is the expression."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, path_expression: str,
+                 **props: Any) -> None:  # fmt: skip
+        super().__init__(scope, construct_id, query_language=sfn.QueryLanguage.JSONATA, **props)
+        self._path_expression = path_expression
+
+    def to_state_json(
+        self, state_machine_query_language: sfn.QueryLanguage | None = None
+    ) -> dict[str, Any]:
+        """The task as aws-cdk-lib renders it, its ``Path`` the expression."""
+        rendered = dict(super().to_state_json(state_machine_query_language))
+        rendered["Arguments"] = {**rendered["Arguments"], "Path": self._path_expression}
+        return rendered
 
 
 def _body(request: HttpRequest) -> sfn.TaskInput | None:
