@@ -318,7 +318,9 @@ def test_items_of_a_multi_answer_run_carry_the_run_and_its_start(
     assert fetch["ItemSelector"]["run.$"] == "$$.Execution.Name"
     assert fetch["ItemSelector"]["runStartedAt.$"] == "$$.Execution.StartTime"
     inner = fetch["ItemProcessor"]["States"]["Persist"]["Parameters"]["Item"]
-    assert inner["run"] == {"S.$": "$.run"} and inner["runStartedAt"] == {"S.$": "$.runStartedAt"}
+    # (the checked download keeps the Map item in $mapItem: the state holds the raw answer)
+    assert inner["run"] == {"S.$": "$mapItem.run"}
+    assert inner["runStartedAt"] == {"S.$": "$mapItem.runStartedAt"}
     single = definition(default)["States"]["Persist"]["Parameters"]["Item"]
     assert "run" not in single  # one answer a run: its key alone is the set
 

@@ -20,7 +20,7 @@ import pytest
 from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Run, Seen, Upstream, gzipped
-from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Transport
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Store, Transport
 from sfn_downloader.local import CompressedAnswerWarning
 
 T0 = "2026-11-27T05:30:00Z"
@@ -60,6 +60,11 @@ def app() -> cdk.App:
         body={"query": "{ viewer { login } }"}, item=item,
     )  # fmt: skip
     DownloaderPattern(stack, "Single", endpoint=endpoint, path="/v1/status", item=item)
+    DownloaderPattern(
+        stack, "Polite", endpoint=endpoint, path="/v1/status", conditional=True,
+        store=Store.changes_only(), result_selector={"body.$": "$.ResponseBody"},
+        item={"answer": ItemField.json("$.body")},
+    )  # fmt: skip
     DownloaderPattern(
         stack, "ProxyPaths", endpoint=endpoint, fan_out=FanOut.paths(["/v1/a", "/v1/b", "/v1/c"]),
         item={"answer": ItemField.json("$.ResponseBody")},
@@ -366,3 +371,19 @@ def test_a_single_answer_keeps_every_digit_through_the_checked_download(
     assert execution.status == "SUCCEEDED", execution.cause
     [item] = run.items()
     assert json.loads(item["answer"]) == {"id": 12345678901234567}
+
+
+def test_with_polite_memory_a_compressed_answer_fails_where_the_answer_is_read(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # conditional + changes_only: ReadAnswer (a JSONata Choice, as many events as the Pass it
+    # was) refuses it before IsUnchanged and Persist; nothing stored, nothing remembered.
+    upstream.script(default=squeezed({"players": 1}, "Content-Encoding", "gzip"))
+    run = open_run("Compressed", "Polite")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/status is gzip-compressed" in execution.cause
+    assert run.items() == []
+    assert "Persist" not in run.runner.states_entered(execution)

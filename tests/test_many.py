@@ -34,7 +34,8 @@ def test_fanout_lists_each_path_and_maps_inline_with_the_concurrency(fanout: Sce
     assert fetch["MaxConcurrency"] == 2
     persist = fetch["ItemProcessor"]["States"]["Persist"]
     assert persist["Parameters"]["Item"]["sk"] == {
-        "S.$": "States.Format('{}#{}#{}', $.scheduledTime, $.run, $.request.key)"
+        "S.$": "States.Format('{}#{}#{}', $mapItem.scheduledTime, $mapItem.run, "
+        "$mapItem.request.key)"
     }  # each delivery its own keys, the run's name from the Map item
     props = next(iter(fanout.template.find_resources("AWS::StepFunctions::StateMachine").values()))
     assert props["Properties"]["StateMachineType"] == "EXPRESS"

@@ -47,7 +47,7 @@ def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> N
     fetch_all = asl["States"]["FetchAll"]
     assert fetch_all["ItemSelector"]["expiresAt.$"] == "$expiresAt"
     processor = fetch_all["ItemProcessor"]["States"]
-    assert processor["Persist"]["Parameters"]["Item"]["expiresAt"] == {"N.$": "$.expiresAt"}
+    assert processor["Persist"]["Parameters"]["Item"]["expiresAt"] == {"N.$": "$mapItem.expiresAt"}
 
 
 def test_x_pages_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> None:

@@ -67,8 +67,9 @@ def test_a_path_placeholder_is_computed_first_and_read_by_the_download(timed: Sc
         "requestPath": "{% '/v1/' & $fromMillis($toMillis("
         "$states.context.Execution.Input.scheduledTime), '[Y0001]-[M01]-[D01]') %}"
     }
-    download = states["Download"]["Parameters"]
-    assert download["Path.$"] == "$requestPath"
+    # the checked (JSONata) download reads the variable; its grant stays the JSONPath one's
+    download = states["Download"]["Arguments"]
+    assert download["Path"] == "{% $requestPath %}"
     assert download["QueryParameters"] == {"base": ["EUR"]}  # static values stay literal
 
 

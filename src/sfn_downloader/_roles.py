@@ -293,9 +293,13 @@ class AnswerMemory(Protocol):
         """Catches on the download (a ``304`` ending the run successfully)."""
         ...
 
-    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+    def store(
+        self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
+        described: str = "",
+    ) -> sfn.Chain:  # fmt: skip
         """The states from after the download to ``persist`` (the chain ends at it); the
-        selected result is at ``selected_path``."""
+        selected result is at ``selected_path``; ``described``: the request, as a refused
+        answer's cause names it."""
         ...
 
 
@@ -305,8 +309,11 @@ class _NoAnswerMemory:
     def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
         del scope, task
 
-    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
-        del scope, selected_path
+    def store(
+        self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
+        described: str = "",
+    ) -> sfn.Chain:  # fmt: skip
+        del scope, selected_path, described
         return sfn.Chain.start(persist)
 
 

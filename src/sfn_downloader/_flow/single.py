@@ -199,7 +199,8 @@ def _store(
     if memos is None:
         if isinstance(store, sfn.Chain):  # records: no memory of the answer
             return sfn.Chain.start(download).next(store)
-        return sfn.Chain.start(download).next(parts.memory.store(scope, store, selected))
+        described = parts.request.given or parts.request.path
+        return sfn.Chain.start(download).next(parts.memory.store(scope, store, selected, described))
     stored = sfn.Chain.start(store)
     before = memos.before_store(
         scope, selected_path=selected, time_path=SCHEDULED_TIME_PATH, stored_key=key,

@@ -11,6 +11,7 @@ that keeps a newer run's memory from an older run's write.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -24,6 +25,7 @@ from .._contract import (
     ANSWER_HASH_VARIABLE,
     ANSWER_HEADERS_VARIABLE,
     ANSWER_TEXT_VARIABLE,
+    COMPRESSED_ANSWER_VARIABLE,
     CONDITIONAL_REQUEST_HEADERS,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
@@ -45,6 +47,7 @@ from .._contract import (
 )
 from .._memory import StateItem
 from .._parts import Built, CheckContext, RunFeature, RunParts, then_stored
+from .._states import compressed_failure, compressed_rule
 from ..errors import Problem
 from . import _answer
 from . import conditional as _conditional
@@ -282,9 +285,13 @@ class BoundPoliteRun:
             result_path=sfn.JsonPath.DISCARD,
         )
 
-    def store(self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str) -> sfn.Chain:
+    def store(
+        self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
+        described: str = "",
+    ) -> sfn.Chain:  # fmt: skip
         """``[AnswerText →] ReadAnswer → [IsUnchanged] → persist``: a chain ending at
-        ``persist``.
+        ``persist``. ``ReadAnswer`` also refuses a compressed answer
+        (``Downloader.CompressedAnswer``, the cause naming ``described``, the request).
 
         With ``changes_only``: ``AnswerText`` (JSONPath, a Pass that only assigns) keeps the
         selected result as JSON text with every digit (``States.JsonToString``; JSONata's
@@ -296,9 +303,18 @@ class BoundPoliteRun:
         assign = {MEMORY_UPDATE_VARIABLE: self._update_expression()}
         if run.changes_only:
             assign[ANSWER_HASH_VARIABLE] = _HASH_EXPRESSION
-        read = sfn.Pass.jsonata(scope, "ReadAnswer", assign=assign)
+        # A JSONata Choice, not a Pass: the same two history events, and one rule fails a
+        # compressed answer before it is stored (issue 25 item 14; the headers the download
+        # kept in $answerHeaders).
+        read = sfn.Choice.jsonata(scope, "ReadAnswer", assign=assign)
+        compressed_rule(
+            read, compressed_failure(scope, "CompressedAnswerRefused",
+                                     variable=COMPRESSED_ANSWER_VARIABLE),
+            headers=f"${ANSWER_HEADERS_VARIABLE}", request=json.dumps(described),
+        )  # fmt: skip
         if not run.changes_only:
-            return read.next(persist)
+            read.otherwise(persist)
+            return sfn.Chain.custom(read, [persist], persist)
         text = sfn.Pass(
             scope,
             "AnswerText",
@@ -322,7 +338,8 @@ class BoundPoliteRun:
             self._remember(scope, "RememberUnchanged", "MemoryKeptUnchanged").next(unchanged),
         )
         gate.otherwise(persist)
-        text.next(read).next(gate)
+        read.otherwise(gate)
+        text.next(read)
         return sfn.Chain.custom(text, [persist], persist)
 
     def stored(self, scope: Construct) -> list[sfn.IChainable]:
