@@ -22,7 +22,7 @@ TRANSPORTS = ("Proxy", "Http")
 
 @pytest.fixture(scope="module")
 def app() -> cdk.App:
-    """A header cursor and a Link header on both transports; X-Pages on the proxy."""
+    """A header cursor, a Link header and an X-Pages count on both transports."""
     app = cdk.App()
     for name in TRANSPORTS:
         stack = cdk.Stack(app, name)
@@ -43,6 +43,11 @@ def app() -> cdk.App:
         DownloaderPattern(
             stack, "Linked", endpoint=EXAMPLE_API, path="/v1/issues?per_page=2", item=body,
             pagination=Pagination.link_header(max_pages=10), transport=transport("Linked"),
+        )  # fmt: skip
+        DownloaderPattern(
+            stack, "Counted", endpoint=EXAMPLE_API, path="/v1/orders", item=body,
+            pagination=Pagination.page_count(header="X-Pages", max_pages=10),
+            transport=transport("Counted"),
         )  # fmt: skip
     return app
 
@@ -73,6 +78,40 @@ def test_a_lower_case_header_pages_like_a_canonical_one(
     open_run: Callable[[str, str], Run], upstream: Upstream, transport: str, name: str,
     responder: Callable[[Seen], Answer],
 ) -> None:  # fmt: skip
+    upstream.respond(responder)
+    run = open_run(transport, name)
+    execution = run.run()
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert pages(run) == [1, 2, 3]
+    assert len(upstream.requests) == 3
+
+
+def counted_pages_in_two_spellings(seen: Seen) -> Answer:
+    """Three pages, each answer announcing the count under two spellings of ``X-Pages``."""
+    page = int(seen.query.get("page", ["1"])[0])
+    return Answer(200, [{"page": page}], {"X-Pages": "3", "x-pages": "3"})
+
+
+def linked_pages_in_two_spellings(seen: Seen) -> Answer:
+    """Three pages, the same ``Link`` under two spellings of its name."""
+    page = int(seen.query.get("page", ["1"])[0])
+    nxt = f"{EXAMPLE_API}/v1/issues?per_page=2&page={page + 1}"
+    link = f'<{nxt}>; rel="next"'
+    return Answer(200, [{"page": page}], {"Link": link, "link": link} if page < 3 else {})
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("name", "responder"),
+    [("Counted", counted_pages_in_two_spellings), ("Linked", linked_pages_in_two_spellings)],
+)
+def test_a_header_sent_in_two_spellings_is_read_as_one(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str, name: str,
+    responder: Callable[[Seen], Answer],
+) -> None:  # fmt: skip
+    """One answer's ``Headers`` holding ``X-Pages`` and ``x-pages`` (a server that sends both):
+    the page loop reads the header once, it does not fail on the list of lists (JSONata T0412
+    in ``$join``, before issue 25's last fix)."""
     upstream.respond(responder)
     run = open_run(transport, name)
     execution = run.run()

@@ -38,7 +38,7 @@ SECONDS = {
     "tests/test_fan_out_s3.py": 25.0,  # the 100,000-path scenario (issue 28), four more synths
     "tests/test_fan_out_s3_local.py": 15.0,  # two downloaders, three runs from S3
     "tests/test_batched_features_local.py": 30.0,  # six downloaders, ten runs (issue 28 r4)
-    "tests/test_demo.py": 25.0,  # make demo in a subprocess (every example, a short hour)
+    "tests/test_demo.py": 15.0,  # the demo in-process (every example, a short hour; issue 28)
     "tests/test_answer_batched_local.py": 25.0,  # three downloaders, six runs (issue 28)
     "tests/test_polite_requests_local.py": 40.0,
     "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
@@ -48,14 +48,14 @@ SECONDS = {
     "tests/test_answer_local.py": 34.0,  # 1,000 object items requested (~32 s CPU of it)
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,
-    "tests/test_nag.py": 12.0,
+    "tests/test_nag.py": 12.0,  # in SCENARIOS on two workers (each scenario checked as built)
     "tests/test_backfill_local.py": 12.0,
     "tests/test_package.py": 11.0,
     "tests/test_site.py": 7.5,
     "tests/test_read.py": 5.5,
     "tests/test_incremental_local.py": 3.5,
     "tests/test_fan_out_time_local.py": 3.5,
-    "tests/test_header_case_local.py": 3.0,  # estimated (a busy machine): 4 downloaders, 4 runs
+    "tests/test_header_case_local.py": 6.0,  # estimated (a busy machine): 6 downloaders, 8 runs
     "tests/test_run_limits.py": 3.0,
     "tests/test_example.py": 3.0,
     "tests/test_docs.py": 3.0,

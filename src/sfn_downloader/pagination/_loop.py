@@ -77,11 +77,17 @@ def string(value: str) -> str:
 
 
 def header_lookup() -> str:
-    """``$header(name)``: a response header's values joined by ``, `` (names compared
-    case-insensitively; ``apigateway:invoke`` gives each header as a list)."""
+    """``$header(name)``: a response header's values joined by ``, ``, undefined without it
+    (names compared case-insensitively; ``apigateway:invoke`` gives each header as a list).
+    Two spellings of the name in one answer (``X-Pages`` and ``x-pages``: a server that sends
+    both) are read together, a spelling that repeats another's values once. Each spelling's
+    list is joined first, as ``_states.compressed_coding`` does: ``$each`` gives a list of
+    lists for two matching names, on which ``$join`` fails (T0412)."""
     return (
-        "$header := function($name) { $join($each($raw.Headers, function($v, $k) "
-        "{ $lowercase($k) = $lowercase($name) ? $v }), ', ') };"
+        "$header := function($name) { ( $values := $each($raw.Headers, function($v, $k) "
+        "{ $lowercase($k) = $lowercase($name) ? $join($map($append([], $v), function($x) "
+        "{ $string($x) }), ', ') }); $exists($values) ? $join($distinct($append([], $values)), "
+        "', ') ) };"
     )
 
 
