@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
 
 from sfn_downloader import (
     Concurrency,
@@ -75,17 +75,54 @@ def test_a_path_placeholder_is_computed_first_and_read_by_the_download(timed: Sc
 def test_window_bounds_are_the_scheduled_time_minus_duration_and_lookback(
     timed: Scenario,
 ) -> None:
-    states = definition(timed, "events")["States"]
-    query = states["ComputeRequest"]["Assign"]["requestQuery"]
+    asl = definition(timed, "events")
+    states = asl["States"]
     at = "$toMillis($states.context.Execution.Input.scheduledTime)"
     iso = "'[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z'"
-    assert query == {
-        "from": [f"{{% $fromMillis(({at} - 3900000), {iso}) %}}"],  # 1 h + 5 min
-        "to": [f"{{% $fromMillis({at}, {iso}) %}}"],
-    }
-    # the checked (JSONata) download reads ComputeRequest's variable
-    assert states["Download"]["Arguments"]["QueryParameters"] == "{% $requestQuery %}"
+    # The checked (JSONata) download computes the query in its Arguments: no ComputeRequest
+    # first (issue 28), and no variable holds the request.
+    assert asl["StartAt"] == "Download"
+    assert "ComputeRequest" not in states
+    assert states["Download"]["Arguments"]["QueryParameters"] == (
+        f'{{% {{"from": [($fromMillis(({at} - 3900000), {iso}))], '  # 1 h + 5 min
+        f'"to": [($fromMillis({at}, {iso}))]}} %}}'
+    )
     assert states["Download"]["Arguments"]["Path"] == "/v2/events"
+    assert "requestQuery" not in states["Download"]["Assign"]
+
+
+def test_a_window_with_retention_is_two_states_one_download_computing_both() -> None:
+    """The window's query in the download's Arguments, the expiry in its Assign (issue 28):
+    Download → Persist; with an incremental mark ComputeRequest stays (the mark's variable is
+    read again after the answer), and so does ComputeExpiry after it."""
+    pattern = build(
+        path="/v2/events?from={window_start}&to={window_end}",
+        window=Window.last(cdk.Duration.hours(1)), retention=cdk.Duration.days(1),
+    )  # fmt: skip
+    asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(pattern)).to_json()))
+    assert asl["StartAt"] == "Download"
+    assert set(asl["States"]) == {"Download", "Persist", "AnswerCompressed"}
+    download = asl["States"]["Download"]
+    assert download["Arguments"]["QueryParameters"].startswith('{% {"from": [($fromMillis(')
+    assert set(download["Assign"]) == {"answerChecked", "expiresAt"}
+    marked = build(
+        path="/v2/events?from={window_start}", window=Window.last(cdk.Duration.hours(1)),
+        incremental=MARK, retention=cdk.Duration.days(1),
+    )  # fmt: skip
+    asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(marked)).to_json()))
+    assert asl["States"]["ComputeRequest"]["Next"] == "ComputeExpiry"
+    assert "requestMark" in asl["States"]["ComputeRequest"]["Assign"]
+    assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
+
+
+def test_a_jsonpath_download_keeps_compute_request_first(timed: Scenario) -> None:
+    """A computed path through apigateway:invoke stays a JSONPath task (the JSONata one would
+    be granted every path of the stage): ComputeRequest assigns ``$requestPath`` first, as
+    before, and the download reads it."""
+    states = definition(timed, "p")["States"]
+    assert definition(timed, "p")["StartAt"] == "ComputeRequest"
+    assert set(states["ComputeRequest"]["Assign"]) == {"requestPath"}
+    assert states["Download"]["Parameters"]["Path.$"] == "$requestPath"
 
 
 def test_a_computed_path_is_granted_a_wildcard_for_each_placeholder_only(
