@@ -1,7 +1,8 @@
 """Requests computed each run through the HTTP Task (issue 23), as synthesized: what
-``ComputeRequest`` assigns in the HTTP Task's form, how the task reads it (``ApiEndpoint.$``,
-``QueryParameters.$``, ``RequestBody.$``), the role's denies (unchanged), why a computed path
-cannot leave ``<endpoint>/``, and what stays refused (prop, value, reason, fix)."""
+``ComputeRequest`` assigns in the HTTP Task's form (or the JSONata download computes in its
+Arguments), how the task reads it (``ApiEndpoint.$``, ``QueryParameters.$``,
+``RequestBody.$``), the role's denies (unchanged), why a computed path cannot leave
+``<endpoint>/``, and what stays refused (prop, value, reason, fix)."""
 
 from __future__ import annotations
 
@@ -51,18 +52,17 @@ def assigned(scenario: Scenario, key: str) -> dict[str, Any]:
 # --- how the HTTP Task reads a computed request ------------------------------------------------
 
 
-def test_a_window_query_is_computed_one_string_a_name_and_read_whole(timed_http: Scenario) -> None:
+def test_a_window_query_is_computed_one_string_a_name_in_the_download(timed_http: Scenario) -> None:
     """QueryParameters holds one string a name ("Call HTTPS APIs in Step Functions workflows"):
-    the static ``lang`` joins the computed bounds there, and nothing stays in the URL."""
-    assert assigned(timed_http, "events") == {
-        "requestQuery": {
-            "from": f"{{% $fromMillis(({AT} - 3900000), {ISO}) %}}",  # 1 h + 5 min lookback
-            "to": f"{{% $fromMillis({AT}, {ISO}) %}}",
-            "lang": "en",
-        }
-    }
+    the static ``lang`` joins the computed bounds there, and nothing stays in the URL. The
+    JSONata download computes them in its Arguments: no ``ComputeRequest`` (issue 28)."""
+    states = definition(timed_http, "events")["States"]
+    assert "ComputeRequest" not in states
     download = parameters(timed_http, "events")
-    assert download["QueryParameters"] == "{% $requestQuery %}"
+    assert download["QueryParameters"] == (
+        f'{{% {{"from": ($fromMillis(({AT} - 3900000), {ISO})), '  # 1 h + 5 min lookback
+        f'"to": ($fromMillis({AT}, {ISO})), "lang": "en"}} %}}'
+    )
     assert download["ApiEndpoint"] == "{% 'https://api.example.com' & '/' & 'v2/events' %}"
     assert "?" not in download["ApiEndpoint"]
 
@@ -70,14 +70,13 @@ def test_a_window_query_is_computed_one_string_a_name_and_read_whole(timed_http:
 def test_a_computed_path_has_no_leading_slash_and_is_joined_to_the_endpoint(
     timed_http: Scenario,
 ) -> None:
-    """HttpInvoke joins the endpoint and the path with '/': ``$requestPath`` is ``v1/...``."""
-    assert definition(timed_http)["StartAt"] == "ComputeRequest"
-    assert assigned(timed_http, "p") == {
-        "requestPath": f"{{% 'v1/' & $fromMillis({AT}, '[Y0001]-[M01]-[D01]') %}}"
-    }
+    """HttpInvoke joins the endpoint and the path with '/': the computed path is ``v1/...``,
+    computed in the download's Arguments (issue 28)."""
+    assert definition(timed_http)["StartAt"] == "Download"
     download = parameters(timed_http, "p")
     assert download["ApiEndpoint"] == (
-        "{% 'https://api.frankfurter.example' & '/' & $requestPath %}"
+        "{% 'https://api.frankfurter.example' & '/' & "
+        f"('v1/' & $fromMillis({AT}, '[Y0001]-[M01]-[D01]')) %}}"
     )
     # A path read from a variable takes no literal query after it: the static query is
     # QueryParameters (one value a name).
@@ -102,15 +101,15 @@ def test_an_incremental_mark_joins_the_static_query_as_one_string(timed_http: Sc
     )  # the mark moves as through the proxy
 
 
-def test_a_body_placeholder_is_computed_and_read_as_the_request_body(timed_http: Scenario) -> None:
-    assert assigned(timed_http, "report") == {
-        "requestBody": {
-            "day": f"{{% $fromMillis({AT}, '[Y0001]-[M01]-[D01]') %}}",
-            "format": "json",
-        }
-    }
+def test_a_body_placeholder_is_computed_in_the_request_body(timed_http: Scenario) -> None:
+    """The body an object whose placeholder values are expressions (the others as written:
+    no number passes through JSONata), in the download's Arguments (issue 28)."""
+    assert "ComputeRequest" not in definition(timed_http, "report")["States"]
     download = parameters(timed_http, "report")
-    assert download["RequestBody"] == "{% $requestBody %}"
+    assert download["RequestBody"] == {
+        "day": f"{{% $fromMillis({AT}, '[Y0001]-[M01]-[D01]') %}}",
+        "format": "json",
+    }
     assert download["Method"] == "POST"
     assert "QueryParameters" not in download and "QueryParameters.$" not in download
 

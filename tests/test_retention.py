@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk.assertions import Template
 
-from sfn_downloader import DownloaderConfigError, DownloaderPattern, ItemField
+from sfn_downloader import DownloaderConfigError, DownloaderPattern, ItemField, StatusAction
 
-from scenarios import EVE_PROPS, Scenario, definition
+from scenarios import EVE_PROPS, Scenario, definition, rendered_definition
 
 THIRTY_DAYS = 30 * 24 * 3600
 
@@ -26,19 +29,39 @@ def test_default_table_has_no_time_to_live(default: Scenario) -> None:
     assert "TimeToLiveSpecification" not in table["Properties"]
 
 
-def test_first_state_computes_the_expiry_with_jsonata(retained: Scenario) -> None:
+EXPIRY = (
+    "{% $string($floor($toMillis($states.context.Execution.Input.scheduledTime)"
+    f" / 1000) + {THIRTY_DAYS}) %}}"
+)
+
+
+def test_the_download_assigns_the_expiry_persist_reads(retained: Scenario) -> None:
+    """One request whose download is a JSONata task: its Assign computes the expiry after the
+    call, Persist (the next state) reads it; no ComputeExpiry (issue 28: 3 states → 2)."""
     asl = definition(retained)
+    assert asl["StartAt"] == "Download"
+    assert "ComputeExpiry" not in asl["States"]
+    download = asl["States"]["Download"]
+    assert download["QueryLanguage"] == "JSONata"
+    assert download["Assign"]["expiresAt"] == EXPIRY
+    assert "answerChecked" in download["Assign"]  # the compressed-answer check stays
+    assert "Output" not in download  # the raw answer passes on, never evaluated
+    persist = asl["States"]["Persist"]["Parameters"]["Item"]
+    assert persist["expiresAt"] == {"N.$": "$expiresAt"}
+
+
+def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
+    """Where the download is not a JSONata task (a status reaction's Catch before Persist),
+    ComputeExpiry computes the expiry first, as before."""
+    pattern = build(retention=cdk.Duration.days(30), on_status={404: StatusAction.SKIP})
+    asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
     assert asl["StartAt"] == "ComputeExpiry"
     expiry: dict[str, Any] = asl["States"]["ComputeExpiry"]
     assert expiry["Type"] == "Pass"
     assert expiry["QueryLanguage"] == "JSONata"
     assert expiry["Next"] == "Download"
-    assert expiry["Assign"] == {
-        "expiresAt": "{% $string($floor($toMillis($states.context.Execution.Input.scheduledTime)"
-        f" / 1000) + {THIRTY_DAYS}) %}}"
-    }
-    persist = asl["States"]["Persist"]["Parameters"]["Item"]
-    assert persist["expiresAt"] == {"N.$": "$expiresAt"}
+    assert expiry["Assign"] == {"expiresAt": EXPIRY}
+    assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
 
 
 def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> None:

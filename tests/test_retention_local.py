@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 
 from local_helpers import Answer, Upstream, answers
-from sfn_downloader import DownloaderPattern, FanOut, ItemField
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Window
 from sfn_downloader.local import LocalRunner
 
 from scenarios import EVE_PROPS, MARKET_PATH
@@ -28,6 +28,12 @@ def app() -> cdk.App:
         fan_out=FanOut.path_values({"region_id": [10000002, 10000043]}), table=single.table,
         result_selector={"count.$": "$.ResponseBody.count"},
         item={"count": ItemField.number("$.count")}, retention=RETENTION,
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Windowed", endpoint="https://api.example.com", table=single.table,
+        path="/v2/events?from={window_start}&to={window_end}",
+        window=Window.last(cdk.Duration.hours(1)),
+        item={"events": ItemField.json("$.ResponseBody")}, retention=RETENTION,
     )  # fmt: skip
     return app
 
@@ -50,3 +56,19 @@ def test_fanout_items_expire_after_the_retention(app: cdk.App, upstream: Upstrea
         items = answers(runner)
     assert len(items) == 2
     assert {item["expiresAt"] for item in items} == {EPOCH + int(RETENTION.to_seconds())}
+
+
+def test_a_window_with_retention_is_one_download_computing_both(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """Issue 28: the download's Arguments compute the window, its Assign the expiry that
+    Persist reads next; the run enters two states."""
+    upstream.script(default=Answer(200, [{"id": 1}]))
+    with LocalRunner(app, upstream=upstream.url, pattern="Retained/Windowed") as runner:
+        execution = runner.run(SCHEDULED)
+        assert execution.status == "SUCCEEDED", execution.cause
+        assert runner.states_entered(execution) == ["Download", "Persist"]
+        [item] = answers(runner)
+    [seen] = upstream.requests
+    assert seen.query == {"from": ["2026-11-27T04:30:00Z"], "to": [SCHEDULED]}
+    assert item["expiresAt"] == EPOCH + int(RETENTION.to_seconds())

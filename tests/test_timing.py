@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
 
 from sfn_downloader import (
     Concurrency,
@@ -58,35 +58,79 @@ def resource_text(statement: dict[str, Any]) -> str:
 # --- the computed request ----------------------------------------------------------------
 
 
-def test_a_path_placeholder_is_computed_first_and_read_by_the_download(timed: Scenario) -> None:
-    states = definition(timed)["States"]
-    assert definition(timed)["StartAt"] == "ComputeRequest"
-    compute = states["ComputeRequest"]
-    assert compute["QueryLanguage"] == "JSONata"
-    assert compute["Assign"] == {
-        "requestPath": "{% '/v1/' & $fromMillis($toMillis("
-        "$states.context.Execution.Input.scheduledTime), '[Y0001]-[M01]-[D01]') %}"
-    }
-    # the checked (JSONata) download reads the variable; its grant stays the JSONPath one's
-    download = states["Download"]["Arguments"]
-    assert download["Path"] == "{% $requestPath %}"
+def test_a_path_placeholder_is_computed_by_the_download_itself(timed: Scenario) -> None:
+    # The checked (JSONata) download computes its path in its Arguments (issue 28): no
+    # ComputeRequest first, no variable; its grant stays the JSONPath one's (a wildcard a
+    # placeholder, test_a_computed_path_is_granted_a_wildcard_for_each_placeholder_only).
+    asl = definition(timed)
+    assert asl["StartAt"] == "Download" and "ComputeRequest" not in asl["States"]
+    download = asl["States"]["Download"]["Arguments"]
+    assert download["Path"] == (
+        "{% ('/v1/' & $fromMillis($toMillis("
+        "$states.context.Execution.Input.scheduledTime), '[Y0001]-[M01]-[D01]')) %}"
+    )
     assert download["QueryParameters"] == {"base": ["EUR"]}  # static values stay literal
 
 
 def test_window_bounds_are_the_scheduled_time_minus_duration_and_lookback(
     timed: Scenario,
 ) -> None:
-    states = definition(timed, "events")["States"]
-    query = states["ComputeRequest"]["Assign"]["requestQuery"]
+    asl = definition(timed, "events")
+    states = asl["States"]
     at = "$toMillis($states.context.Execution.Input.scheduledTime)"
     iso = "'[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z'"
-    assert query == {
-        "from": [f"{{% $fromMillis(({at} - 3900000), {iso}) %}}"],  # 1 h + 5 min
-        "to": [f"{{% $fromMillis({at}, {iso}) %}}"],
-    }
-    # the checked (JSONata) download reads ComputeRequest's variable
-    assert states["Download"]["Arguments"]["QueryParameters"] == "{% $requestQuery %}"
+    # The checked (JSONata) download computes the query in its Arguments: no ComputeRequest
+    # first (issue 28), and no variable holds the request.
+    assert asl["StartAt"] == "Download"
+    assert "ComputeRequest" not in states
+    assert states["Download"]["Arguments"]["QueryParameters"] == (
+        f'{{% {{"from": [($fromMillis(({at} - 3900000), {iso}))], '  # 1 h + 5 min
+        f'"to": [($fromMillis({at}, {iso}))]}} %}}'
+    )
     assert states["Download"]["Arguments"]["Path"] == "/v2/events"
+    assert "requestQuery" not in states["Download"]["Assign"]
+
+
+def test_a_window_with_retention_is_two_states_one_download_computing_both() -> None:
+    """The window's query in the download's Arguments, the expiry in its Assign (issue 28):
+    Download → Persist; with an incremental mark ComputeRequest stays (the mark's variable is
+    read again after the answer), and so does ComputeExpiry after it."""
+    pattern = build(
+        path="/v2/events?from={window_start}&to={window_end}",
+        window=Window.last(cdk.Duration.hours(1)), retention=cdk.Duration.days(1),
+    )  # fmt: skip
+    asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(pattern)).to_json()))
+    assert asl["StartAt"] == "Download"
+    assert set(asl["States"]) == {"Download", "Persist", "AnswerCompressed"}
+    download = asl["States"]["Download"]
+    assert download["Arguments"]["QueryParameters"].startswith('{% {"from": [($fromMillis(')
+    assert set(download["Assign"]) == {"answerChecked", "expiresAt"}
+    marked = build(
+        path="/v2/events?from={window_start}", window=Window.last(cdk.Duration.hours(1)),
+        incremental=MARK, retention=cdk.Duration.days(1),
+    )  # fmt: skip
+    asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(marked)).to_json()))
+    assert asl["States"]["ComputeRequest"]["Next"] == "ComputeExpiry"
+    assert "requestMark" in asl["States"]["ComputeRequest"]["Assign"]
+    assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
+
+
+def test_a_computed_path_through_the_proxy_is_folded_and_keeps_its_narrow_grant(
+    timed: Scenario,
+) -> None:
+    """A computed path through apigateway:invoke is a JSONata download too: aws-cdk-lib would
+    grant every path of the stage for a JSONata ``api_path``, so the task is built with the
+    JSONPath token (``_ComputedPathInvoke``) and only its rendered Path is the expression."""
+    states = definition(timed, "p")["States"]
+    assert "ComputeRequest" not in states
+    assert states["Download"]["QueryLanguage"] == "JSONata"
+    assert states["Download"]["Arguments"]["Path"].startswith("{% ('/v1/' & ")
+    invoked = [
+        resource_text(s)
+        for s in policy_statements(timed, "RatesStateMachineRole")
+        if s["Action"] == "execute-api:Invoke"
+    ]
+    assert not any('/prod/GET/*"' in text for text in invoked), invoked
 
 
 def test_a_computed_path_is_granted_a_wildcard_for_each_placeholder_only(
@@ -111,14 +155,15 @@ def test_every_format_becomes_its_jsonata() -> None:
     pattern = build(path="/v1/{scheduled_time:epoch}/{scheduled_time:epoch_ms}?d={scheduled_time}")
     template = cdk.assertions.Template.from_stack(cdk.Stack.of(pattern)).to_json()
     text = rendered_definition(template)
-    assign = json.loads(text)["States"]["ComputeRequest"]["Assign"]
+    # computed by the (checked) download itself
+    arguments = json.loads(text)["States"]["Download"]["Arguments"]
     at = "$toMillis($states.context.Execution.Input.scheduledTime)"
-    assert assign["requestPath"] == (
-        f"{{% '/v1/' & $string($floor({at} / 1000)) & '/' & $string({at}) %}}"
+    assert arguments["Path"] == (
+        f"{{% ('/v1/' & $string($floor({at} / 1000)) & '/' & $string({at})) %}}"
     )
-    assert assign["requestQuery"]["d"] == [
-        f"{{% $fromMillis({at}, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z') %}}"
-    ]
+    assert f"$fromMillis({at}, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z')" in json.dumps(
+        arguments["QueryParameters"]
+    )
 
 
 # --- the incremental mark ------------------------------------------------------------------

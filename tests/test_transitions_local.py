@@ -116,8 +116,8 @@ CASES = {
     "overridable_query (with an archive)": Case(
         "keyed", "p", (always(Answer(200, STATUS)),), entered=9
     ),
-    "window": Case("timed", "events", (always(Answer(200, [])),), entered=3),
-    "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=3),
+    "window": Case("timed", "events", (always(Answer(200, [])),), entered=2),
+    "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=2),
     # Runs of several answers end in MarkDelivered (the delivery's completion item, issue 26).
     "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=13),
     "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=13),

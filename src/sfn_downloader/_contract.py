@@ -104,7 +104,8 @@ FOUND_FIELD = "found"
 KEY_PATH = "$.key"
 """A fan-out with pagination iteration: the request's key (the path as given)."""
 EXPIRES_VARIABLE = "expiresAt"
-"""With ``retention``: the run's expiry (epoch seconds), assigned by ``ComputeExpiry``."""
+"""With ``retention``: the run's expiry (epoch seconds), assigned by ``ComputeExpiry`` (or by a
+single request's JSONata download, in its ``Assign``)."""
 
 # --- Error names a run may end with ----------------------------------------------------------
 REQUESTS_FAILED_ERROR = "Downloader.RequestsFailed"
@@ -299,6 +300,12 @@ DELIVERED_SORT_KEY_PREFIX = "#delivered#"
 ``sk = #delivered#<scheduled time>#<execution name>`` (``run``, ``runStartedAt``), so that a
 reader can tell a complete set of pages from an aborted or running delivery's
 (``DownloaderTable.pages``). Below every time, beside the state item: never read as an answer."""
+COMPUTE_REQUEST_STATE = "ComputeRequest"
+"""The Pass computing a run's request from its scheduled time (``timing/request.py``), left
+out where the single request's JSONata download computes it in its Arguments."""
+COMPUTE_EXPIRY_STATE = "ComputeExpiry"
+"""The Pass assigning ``$expiresAt`` (``retention``), left out where the single request's
+JSONata download assigns it in its ``Assign``."""
 DELIVERED_STATE = "MarkDelivered"
 """The state writing the delivery's completion item, right before the run succeeds."""
 MAP_RUN_PATH = f"$.{RUN_ATTRIBUTE}"

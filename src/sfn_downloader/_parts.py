@@ -304,6 +304,52 @@ class PageFold:
 
 
 @dataclass(frozen=True)
+class Computation:
+    """Variables a feature computes once a run, before the first request, in a JSONata Pass
+    of its own (``state``), unless the shape's first download computes them itself (a JSONata
+    task: ``request`` variables in its Arguments, the others in its ``Assign``) and says so
+    (``Computations.place``): then the feature leaves its Pass out (``Built.placed``)."""
+
+    state: str
+    """The feature's Pass (``ComputeRequest``, ``ComputeExpiry``)."""
+    assign: Mapping[str, Any]
+    """name → value, as the Pass's ``Assign`` takes them (JSONata ``{% %}``)."""
+    request: bool
+    """True: only the first request reads them (its path, query or body): a download that
+    computes them in its Arguments needs no variable at all. False: states after the answer
+    read them (Persist's expiry): a download assigns them in its ``Assign``, evaluated after
+    the call and before any later state."""
+
+
+@dataclass
+class Computations:
+    """What features compute before the first request (``offered``, added in ``around``) and
+    which of them the shape placed in its first download (``placed``, written once, by the
+    shape's ``build``): the shape's one word back to the features, which the assembly hands
+    them as ``Built.placed``."""
+
+    offered: tuple[Computation, ...] = ()
+    placed: set[str] = field(default_factory=set)
+
+    def offering(self, computation: Computation) -> Computations:
+        """These computations and ``computation`` (nothing placed yet)."""
+        return Computations(offered=(*self.offered, computation))
+
+    def values(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What a download computing every offered computation takes: the variables its
+        Arguments compute (``Downloads.checked_task``'s ``computed``) and those its ``Assign``
+        assigns."""
+        arguments = {k: v for c in self.offered if c.request for k, v in c.assign.items()}
+        assign = {k: v for c in self.offered if not c.request for k, v in c.assign.items()}
+        return arguments, assign
+
+    def place(self) -> None:
+        """Say that the shape's first download computes every offered computation
+        (``values``): their features leave their Passes out."""
+        self.placed.update(c.state for c in self.offered)
+
+
+@dataclass(frozen=True)
 class RunParts:
     """What a run's shape builds its states from."""
 
@@ -382,6 +428,9 @@ class RunParts:
     overridable: tuple[str, ...] = ()
     """With query overrides on a fan-out: the names each listed request takes from the run's
     input (``fanout/_overrides.py``), its key and ``query`` attribute saying which values."""
+    computations: Computations = field(default_factory=Computations)
+    """What features compute once a run before the first request (``ComputeRequest``,
+    ``ComputeExpiry``): a shape whose first download can compute them places them there."""
     time_fill: TimeFill | None = None
     """With time placeholders in a fan-out's requests: ``time_fill(templates)`` is JSONata
     defining ``$fill(text)``, ``text`` with the run's time placeholders filled in (the fan-out's
@@ -491,6 +540,9 @@ class Built:
     """The items' table (``dynamodb.ITable``)."""
     max_concurrency: int = 1
     """The most requests (or writes) a Map runs at once (the concurrency's)."""
+    placed: frozenset[str] = frozenset()
+    """For ``before``: the computations the shape placed in its first download (their
+    ``Computation.state``), whose Passes their features leave out."""
 
 
 class RunFeature:

@@ -87,11 +87,12 @@ class Downloads(Protocol):
 
     def checked_task(
         self, scope: Construct, construct_id: str, request: HttpRequest, *,
-        assign: Mapping[str, str],
+        assign: Mapping[str, str], computed: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase | None:  # fmt: skip
         """A JSONata task making ``request`` whose ``Assign`` (JSONata on ``$states.result``)
-        may raise and whose output is the raw answer; ``None`` for a request that reads values
-        from the state."""
+        may raise and whose output is the raw answer; ``computed``: variables the request
+        reads whose values its Arguments compute instead (name → JSONata, as an ``Assign``
+        takes them); ``None`` for a request that reads values from the state."""
         ...
 
     def retrying_first(self, rule: Mapping[str, Any]) -> Downloads:

@@ -394,9 +394,11 @@ def checked_download(
     scope: Construct, task: sfn.TaskStateBase, construct_id: str = "AnswerCompressed"
 ) -> None:
     """``task`` (a ``checked_task``) fails the run with ``Downloader.CompressedAnswer`` when
-    its check raises: a Catch of ``States.QueryEvaluationError`` (the only expression the task
-    evaluates after the call is the check; its Arguments are literals) into a Fail whose cause
-    is the error's, which holds the check's message whatever words AWS wraps it in."""
+    its check raises: a Catch of ``States.QueryEvaluationError`` into a Fail whose cause is the
+    error's, which holds the check's message whatever words AWS wraps it in. The check is the
+    one expression that can raise: the others read the state's input or the run's scheduled
+    time (a request computed from it, the expiry), which the schedule sends and ``CheckInput``
+    checks on demand, before any download."""
     failed = sfn.Fail.jsonata(
         scope, construct_id, error=COMPRESSED_ANSWER_ERROR, cause="{% $states.input.Cause %}"
     )

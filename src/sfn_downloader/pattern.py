@@ -125,7 +125,8 @@ class DownloaderPattern(Construct):
         connection's credentials; no API Gateway). Default: ``Transport.api_gateway()``.
     :param retention: Keep each item this long after its scheduled time: the item gets
         ``expiresAt`` (epoch seconds) and the created table time to live on it (a brought table
-        must have it on ``expiresAt``). Adds one state, ``ComputeExpiry``, to a run.
+        must have it on ``expiresAt``). Adds one state, ``ComputeExpiry``, to a run, except one
+        request whose JSONata download assigns the expiry itself.
         Default: items are kept forever.
     :param post_process: States to run after the answer is stored: any
         ``aws_stepfunctions`` state or chain, e.g. ``tasks.SqsSendMessage``, ``tasks.SnsPublish``,

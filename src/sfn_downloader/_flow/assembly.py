@@ -7,13 +7,16 @@
 The shape (one request, a fan-out, the pages of one path) builds its states from the
 transport's tasks, the item sink's putItem tasks and the concurrency's Map, with what each
 feature wires around its downloads (``around``); each feature then puts its own states before
-the request (``before``), the innermost first. The features are listed once, in
+the request (``before``), the innermost first, leaving out a computation the shape's download
+placed (``RunParts.computations``: the window's ``ComputeRequest``, the retention's
+``ComputeExpiry`` in a single request's JSONata download). The features are listed once, in
 ``features.py``; this module names none of them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -32,6 +35,8 @@ def build_definition(scope: Construct, config: Config, built: Built) -> sfn.ICha
     for feature in config.features:
         parts = feature.around(parts, built)
     run = config.shape.build(scope, parts)
+    # What the features computed before the request and the shape's download computes itself.
+    built = replace(built, placed=frozenset(parts.computations.placed))
     for feature in reversed(config.features):
         run = feature.before(scope, run, built)
     return run

@@ -154,11 +154,14 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     item 14) and whose output is the raw answer, never evaluated; Persist reads the item's
     paths where ``result_selector`` would have read them. Two states, as before; the
     selected result is never written, so nothing of the answer passes through JSONata (whose
-    numbers are doubles: a 17-digit id would be stored changed). ``None`` where that
-    construction does not apply: a request computed each run, a state between the download
-    and Persist (polite memory, on_status, records), an item attribute the raw answer cannot
-    give through the selector (the whole selection, a constant or intrinsic of the
-    selector), or something after Persist that reads the selection."""
+    numbers are doubles: a 17-digit id would be stored changed). What features compute before
+    the request (``parts.computations``) the download computes itself: a request computed from
+    the scheduled time in its Arguments (no ``ComputeRequest``), the expiry in its ``Assign``
+    (no ``ComputeExpiry``; Persist reads it next). ``None`` where that construction does not
+    apply: a request the JSONata task cannot make (``Downloads.checked_task``), a state between
+    the download and Persist (polite memory, on_status, records), an item attribute the raw
+    answer cannot give through the selector (the whole selection, a constant or intrinsic of
+    the selector), or something after Persist that reads the selection."""
     if (
         parts.on_status.any or parts.memory.any or parts.request_memos is not None
         or parts.records is not None or parts.server_waits is not None
@@ -167,12 +170,18 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     ):  # fmt: skip
         return None
     request = parts.request
+    computations = parts.computations
+    arguments, assigned = computations.values()
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
-        assign=compressed_check(json.dumps(request.given or request.path)),
+        assign={**compressed_check(json.dumps(request.given or request.path)), **assigned},
+        computed=arguments,
     )  # fmt: skip
     if task is None:
         return None
+    # The download computes the request (its Arguments) and the expiry (its Assign, read by
+    # Persist): ComputeRequest and ComputeExpiry are left out, one state each (issue 28).
+    computations.place()
     checked_download(scope, task)
     # The run's output: the stored item's key (the state holds the raw answer; nothing
     # follows that reads it).

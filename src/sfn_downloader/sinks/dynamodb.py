@@ -3,7 +3,8 @@
 The table is the user's, or one created keyed (downloader id, scheduled time) with secure
 defaults. Items: ``pk`` = the downloader's id, ``sk`` = the run's scheduled time (with a
 ``#<suffix>`` for several answers a run), the ``item`` attributes, and with ``retention`` an
-``expiresAt`` time to live, computed once a run by ``ComputeExpiry``.
+``expiresAt`` time to live, computed once a run by ``ComputeExpiry`` (or, in a single
+request's JSONata download, by its ``Assign``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from constructs import Construct, IConstruct
 from .._acknowledge import acknowledge
 from .._checks import through_selector
 from .._contract import (
+    COMPUTE_EXPIRY_STATE,
     DELIVERED_SORT_KEY_PREFIX,
     DELIVERED_STATE,
     DYNAMODB_RETRYABLE_ERRORS,
@@ -40,7 +42,7 @@ from .._contract import (
     TTL_ATTRIBUTE,
 )
 from .._encryption import own_partition_only
-from .._parts import Built, CheckContext, RunFeature, RunParts
+from .._parts import Built, CheckContext, Computation, RunFeature, RunParts
 from .._states import retry_kwargs
 from ..constant import Constant
 from ..errors import Problem
@@ -108,14 +110,27 @@ class ItemSink(RunFeature):
         says so last (``MarkDelivered``), so that neither an older delivery nor an aborted one
         can make a set of pages read back wrong."""
         writer = built.persists
-        if not self.marks_run or not isinstance(writer, ItemWriter):
+        if not isinstance(writer, ItemWriter):
+            return parts
+        expiry = writer.expiry_assign()
+        if expiry is not None:  # read by Persist, after the answer: a download may assign it
+            parts = replace(
+                parts,
+                computations=parts.computations.offering(
+                    Computation(state=COMPUTE_EXPIRY_STATE, assign=expiry, request=False)
+                ),
+            )
+        if not self.marks_run:
             return parts
         return replace(parts, per_delivery=True, delivered=writer.delivered)
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """With ``retention``: ``ComputeExpiry`` before the run (``ItemWriter.with_expiry``)."""
+        """With ``retention``: ``ComputeExpiry`` before the run (``ItemWriter.with_expiry``),
+        unless the shape's download assigns the expiry itself (``built.placed``)."""
         writer = built.persists
-        return writer.with_expiry(scope, run) if isinstance(writer, ItemWriter) else run
+        if not isinstance(writer, ItemWriter) or COMPUTE_EXPIRY_STATE in built.placed:
+            return run
+        return writer.with_expiry(scope, run)
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
         """The item's attributes, the brought table's keys and settings, the retention, and
@@ -347,16 +362,22 @@ class ItemWriter:
 
         JSONata, because no JSONPath intrinsic turns an ISO 8601 time into epoch seconds.
         """
-        if self.retention_seconds is None:
+        assign = self.expiry_assign()
+        if assign is None:
             return run
+        return sfn.Pass.jsonata(scope, COMPUTE_EXPIRY_STATE, assign=assign).next(run)
+
+    def expiry_assign(self) -> dict[str, str] | None:
+        """With ``retention``: ``{"expiresAt": <JSONata>}``, the scheduled time (read from the
+        execution's input, the same in every state) plus the retention, epoch seconds as text;
+        ``None`` without."""
+        if self.retention_seconds is None:
+            return None
         epoch = (
             f"$floor($toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) / 1000)"
             f" + {self.retention_seconds}"
         )
-        expiry = sfn.Pass.jsonata(
-            scope, "ComputeExpiry", assign={EXPIRES_VARIABLE: "{% $string(" + epoch + ") %}"}
-        )
-        return expiry.next(run)
+        return {EXPIRES_VARIABLE: "{% $string(" + epoch + ") %}"}
 
     def task(
         self,

@@ -4,7 +4,9 @@
 placeholders in the path) and ``$requestQuery`` (with placeholders in the query, or a mark),
 in the form the transport's task reads (``RequestForm``: ``apigateway:invoke`` takes ``/v1/...``
 and lists, the HTTP Task ``v1/...`` and one string a name); the download reads them
-(``Path.$`` or ``ApiEndpoint.$``, ``QueryParameters.$``). With ``incremental``, ``ReadState``
+(``Path.$`` or ``ApiEndpoint.$``, ``QueryParameters.$``). Without a mark, a single request's
+JSONata download computes them in its own Arguments instead and ``ComputeRequest`` is left
+out (``RunParts.computations``). With ``incremental``, ``ReadState``
 comes first (the stored mark), and ``ComputeMark`` → ``AdvanceMark`` follow the stored answer.
 
 JSONata because no JSONPath intrinsic reads or writes a time (``$toMillis``, ``$fromMillis``).
@@ -23,6 +25,7 @@ from constructs import Construct
 
 from .._checks import time_tokens
 from .._contract import (
+    COMPUTE_REQUEST_STATE,
     CURSOR_BEST_VARIABLE,
     PLACEHOLDER_FORMATS,
     REQUEST_BODY_VARIABLE,
@@ -31,7 +34,15 @@ from .._contract import (
     REQUEST_QUERY_VARIABLE,
 )
 from .._memory import StateItem
-from .._parts import Built, CheckContext, PageFold, RunFeature, RunParts, then_stored
+from .._parts import (
+    Built,
+    CheckContext,
+    Computation,
+    PageFold,
+    RunFeature,
+    RunParts,
+    then_stored,
+)
 from .._request import RequestForm
 from ..errors import Problem
 from . import _placeholders
@@ -311,8 +322,20 @@ class TimedRequest(RunFeature):
                 per_delivery=True,
                 page_fold=PageFold(start={}, each={CURSOR_BEST_VARIABLE: fold["each"]}),
             )  # fmt: skip
+        computations = parts.computations
+        if self.active and self.incremental is None:
+            # A request computed from the scheduled time alone: a download that computes it in
+            # its Arguments needs no ComputeRequest (the mark's variable is read after the
+            # answer, by ComputeMark: with incremental, the Pass stays).
+            computations = computations.offering(
+                Computation(
+                    state=COMPUTE_REQUEST_STATE,
+                    assign=self._assignments(built.downloads.request_form),
+                    request=True,
+                )
+            )
         return replace(
-            parts,
+            parts, computations=computations,
             computed_path=self.computed_path, computed_body=self.computed_body,
             query_path=parts.query_path or self.query_path,
             download_assign={**assign, **(parts.download_assign or {})} if assign
@@ -323,7 +346,10 @@ class TimedRequest(RunFeature):
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
         """``ComputeRequest`` before the run, when the request is computed, in the form the
-        transport's task reads it (``built.downloads.request_form``)."""
+        transport's task reads it (``built.downloads.request_form``); none when the shape's
+        download computes the request itself (``built.placed``)."""
+        if COMPUTE_REQUEST_STATE in built.placed:
+            return run
         return self.with_request(scope, run, built.downloads.request_form)
 
     def with_request(
@@ -337,7 +363,7 @@ class TimedRequest(RunFeature):
         if not self.active:
             return run
         compute = sfn.Pass.jsonata(
-            scope, "ComputeRequest", assign=self._assignments(form or RequestForm())
+            scope, COMPUTE_REQUEST_STATE, assign=self._assignments(form or RequestForm())
         )
         compute.next(run)
         return compute

@@ -253,15 +253,28 @@ class JsonataRequest:
     static_headers: bool
 
 
-def jsonata_request(scope: Construct, request: HttpRequest) -> JsonataRequest | None:
+def jsonata_request(
+    scope: Construct, request: HttpRequest, computed: Mapping[str, Any] | None = None
+) -> JsonataRequest | None:
     """``request`` for a JSONata task; ``None`` when a part is read in a way this translation
     does not say (a body value read from the state, an intrinsic function other than a value
-    as text, the Context object)."""
+    as text, the Context object).
+
+    :param computed: Variables the request reads whose values the task computes itself
+        (name → the value as a JSONata state's ``Assign`` takes it: a ``{% %}`` string, or an
+        object or list holding them): the path, query or body that reads one is its value.
+        Default: every variable is read as a variable.
+    """
+    given = computed or {}
     if request.body is not None and not _literal(request.body):
         return None
     path = request.path
     if Token.is_unresolved(path) or path.startswith("$"):
-        path_expression = _expression(scope, path)
+        name = _variable(scope, path) or ""
+        path_expression = (
+            "{% " + jsonata_value(given[name]) + " %}" if name in given
+            else _expression(scope, path)
+        )  # fmt: skip
         if path_expression is None:
             return None
         path = path_expression
@@ -270,7 +283,11 @@ def jsonata_request(scope: Construct, request: HttpRequest) -> JsonataRequest | 
     query: Mapping[str, list[str]] | str | None = request.query
     params: dict[str, str] = {}
     if request.query_at is not None:
-        query = _expression(scope, request.query_at)
+        name = _variable(scope, request.query_at) or ""
+        query = (
+            "{% " + jsonata_value(given[name]) + " %}" if name in given
+            else _expression(scope, request.query_at)
+        )  # fmt: skip
         if query is None or request.params:
             return None
     elif request.query is not None and not _literal(dict(request.query)):
@@ -282,7 +299,8 @@ def jsonata_request(scope: Construct, request: HttpRequest) -> JsonataRequest | 
         params = {name: str(value) for name, value in values.items()}
     body: Mapping[str, Any] | str | None = request.body
     if request.body_at is not None:
-        body = _expression(scope, request.body_at)
+        name = _variable(scope, request.body_at) or ""
+        body = given[name] if name in given else _expression(scope, request.body_at)
         if body is None:
             return None
     return JsonataRequest(
@@ -301,6 +319,30 @@ def _literal(value: object) -> bool:
     if isinstance(value, str):
         return not value.startswith("$")
     return ".$" not in text and '"$' not in text
+
+
+def _variable(scope: Construct, value: str) -> str | None:
+    """The name of the workflow variable the JSONPath ``value`` (or a token of one) reads
+    whole; ``None`` for anything else."""
+    text = Stack.of(scope).resolve(value) if Token.is_unresolved(value) else value
+    if isinstance(text, str) and re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
+        return text[1:]
+    return None
+
+
+def jsonata_value(value: object) -> str:
+    """One JSONata expression of ``value`` as a JSONata state's ``Assign`` takes it (strings,
+    lists and objects; a string that is one ``{% %}`` expression is that expression)."""
+    if isinstance(value, str):
+        if value.startswith("{%") and value.endswith("%}"):
+            return "(" + value[2:-2].strip() + ")"
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        members = ", ".join(f"{json.dumps(k)}: {jsonata_value(v)}" for k, v in value.items())
+        return "{" + members + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(jsonata_value(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def _expression(scope: Construct, value: str) -> str | None:
@@ -403,17 +445,18 @@ class BoundTransport(ABC):
 
     def checked_task(
         self, scope: Construct, construct_id: str, request: HttpRequest, *,
-        assign: Mapping[str, str],
+        assign: Mapping[str, str], computed: Mapping[str, Any] | None = None,
     ) -> sfn.TaskStateBase | None:  # fmt: skip
         """A JSONata task that makes ``request`` with the retry policy, whose ``Assign``
         (``assign``: JSONata reading ``$states.result``, the answer as the service returned it)
         may raise, and whose output is the answer, never evaluated (no ``Output``: "the
-        state's output is ``$states.result``"). ``None`` when ``request`` reads a value from
-        the state (a path, query or body a JSONPath token gives), which only the JSONPath task
-        renders."""
+        state's output is ``$states.result``"). ``computed``: variables the request reads
+        whose values its Arguments compute (``jsonata_request``). ``None`` when ``request``
+        reads a value from the state (a path, query or body a JSONPath token gives), which only
+        the JSONPath task renders."""
         if self._computes_headers and not request.static_headers:
             return None
-        parts = jsonata_request(scope, request)
+        parts = jsonata_request(scope, request, computed)
         if parts is None:
             return None
         task = self._checked(scope, construct_id, parts, assign=dict(assign))
