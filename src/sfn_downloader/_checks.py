@@ -395,3 +395,28 @@ def through_selector(path: str, selector: Mapping[str, object] | None) -> str | 
             return None
         level = inner_level
     return None
+
+
+def selection_text(selector: Mapping[str, object] | None) -> str | None:
+    """A JSONPath intrinsic giving, from the raw answer, a JSON text that changes exactly when
+    what ``selector`` selects changes: ``States.JsonToString(States.Array(<each path the
+    selector reads>, ...))``, every digit kept (what ``Store.changes_only`` hashes when no
+    state applies the selector). ``None`` when a selected value is not a plain path (an
+    intrinsic function) or there is no selector."""
+    if selector is None:
+        return None
+    paths: list[str] = []
+
+    def walk(level: Mapping[str, object]) -> bool:
+        for key, value in level.items():
+            if key.endswith(".$"):
+                if not isinstance(value, str) or value.startswith("$$") or not is_plain_path(value):
+                    return False
+                paths.append(value)
+            elif isinstance(value, Mapping) and not walk(value):
+                return False
+        return True
+
+    if not walk(selector) or not paths:
+        return None
+    return f"States.JsonToString(States.Array({', '.join(paths)}))"

@@ -290,31 +290,38 @@ class AnswerMemory(Protocol):
         """True when a polite feature is on."""
         ...
 
-    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+    @property
+    def hashes(self) -> bool:
+        """True when the memory hashes the selected result (``changes_only``)."""
+        ...
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase, jsonata: bool = False) -> None:
         """Catches on the download (a ``304`` ending the run successfully)."""
         ...
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "",
+        described: str = "", text: str | None = None,
     ) -> sfn.Chain:  # fmt: skip
         """The states from after the download to ``persist`` (the chain ends at it); the
         selected result is at ``selected_path``; ``described``: the request, as a refused
-        answer's cause names it."""
+        answer's cause names it; ``text``: the JSONPath intrinsic whose text a changes-only
+        memory hashes (default: the selected result's)."""
         ...
 
 
 class _NoAnswerMemory:
     any = False
+    hashes = False
 
-    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
-        del scope, task
+    def guard(self, scope: Construct, task: sfn.TaskStateBase, jsonata: bool = False) -> None:
+        del scope, task, jsonata
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "",
+        described: str = "", text: str | None = None,
     ) -> sfn.Chain:  # fmt: skip
-        del scope, selected_path, described
+        del scope, selected_path, described, text
         return sfn.Chain.start(persist)
 
 

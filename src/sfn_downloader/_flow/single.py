@@ -8,11 +8,13 @@ Persist; with ``records``, the answer's records are written first (instead of Pe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._checks import is_plain_path, jsonata_path, selection_text
 from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
 from .._parts import Exchange, Request, RunParts
 from .._states import (
@@ -58,7 +60,12 @@ class SingleRequest:
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
-        checked = _checked(scope, parts, key) if not (keeps_state or assign) else None
+        # (a raw answer read by a polite memory's states is what the checked download gives)
+        checked = (
+            _checked(scope, parts, key)
+            if not (keeps_result or parts.key_suffix_path is not None)
+            else None
+        )
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -163,22 +170,29 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
     the selector), or something after Persist that reads the selection."""
     if (
-        parts.on_status.any or parts.memory.any or parts.request_memos is not None
+        parts.on_status.any or parts.request_memos is not None
         or parts.records is not None or parts.server_waits is not None
         or parts.answer_errors is not None or parts.key_suffix_path is not None
         or not parts.persists.reads_through(parts.result_selector)
     ):  # fmt: skip
         return None
+    memory = parts.memory
+    kept = _kept(parts.download_assign)  # what the polite memory keeps of the answer
+    text = selection_text(parts.result_selector)
+    if kept is None or (memory.any and memory.hashes and text is None):
+        return None
     request = parts.request
+    described = request.given or request.path
     computations = parts.computations
     arguments, assigned = computations.values()
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
-        assign={**compressed_check(json.dumps(request.given or request.path)), **assigned},
+        assign={**compressed_check(json.dumps(described)), **assigned, **kept},
         computed=arguments,
     )  # fmt: skip
     if task is None:
         return None
+    memory.guard(scope, task, jsonata=True)
     # The download computes the request (its Arguments) and the expiry (its Assign, read by
     # Persist): ComputeRequest and ComputeExpiry are left out, one state each (issue 28).
     computations.place()
@@ -190,10 +204,29 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
         through=parts.result_selector, result_selector=parts.persists.key_selector(key),
         result_path="$",
     )  # fmt: skip
-    chain = sfn.Chain.start(task).next(persist)
+    # With a polite memory: [AnswerText →] ReadAnswer → [IsUnchanged] → Persist, reading the
+    # raw answer (the headers the download assigned; the selection's text from the raw
+    # answer, every digit kept).
+    stored = memory.store(scope, persist, "$", described, text) if memory.any else persist
+    chain = sfn.Chain.start(task).next(stored)
     for state in parts.stored(scope):
         chain = chain.next(state)
     return chain
+
+
+def _kept(assign: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """A JSONPath download's ``Assign`` of the raw answer (``{"answerHeaders.$":
+    "$.Headers"}``) as a JSONata task's, reading ``$states.result`` (the raw result, one
+    documented meaning); ``None`` when a value is not a plain path. Only header values and
+    such are kept this way: nothing stored."""
+    if not assign:
+        return {}
+    kept = {}
+    for name, path in assign.items():
+        if not name.endswith(".$") or not is_plain_path(path) or str(path).startswith("$$"):
+            return None
+        kept[name[:-2]] = "{% " + jsonata_path(str(path), "$states.result") + " %}"
+    return kept
 
 
 def _store(

@@ -265,7 +265,12 @@ class BoundPoliteRun:
         """True when a polite feature is on."""
         return self._run.active
 
-    def guard(self, scope: Construct, task: sfn.TaskStateBase) -> None:
+    @property
+    def hashes(self) -> bool:
+        """True with ``changes_only``: the selected result's text is hashed."""
+        return self._run.changes_only
+
+    def guard(self, scope: Construct, task: sfn.TaskStateBase, jsonata: bool = False) -> None:
         """With ``conditional``: ``ApiGateway.304`` → ``NotModified`` (the run succeeds)."""
         if not self._run.conditional:
             return
@@ -279,19 +284,23 @@ class BoundPoliteRun:
                 SCHEDULED_TIME_KEY: _SCHEDULED,
             },
         )
+        # NotModified reads nothing of its input: a JSONata task's Catch (no ResultPath there)
+        # passes the error output on, a JSONPath task's keeps the state.
         task.add_catch(
             not_modified,
             errors=[self._status_error(NOT_MODIFIED_STATUS)],
-            result_path=sfn.JsonPath.DISCARD,
+            result_path=None if jsonata else sfn.JsonPath.DISCARD,
         )
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "",
+        described: str = "", text: str | None = None,
     ) -> sfn.Chain:  # fmt: skip
         """``[AnswerText →] ReadAnswer → [IsUnchanged] → persist``: a chain ending at
         ``persist``. ``ReadAnswer`` also refuses a compressed answer
         (``Downloader.CompressedAnswer``, the cause naming ``described``, the request).
+        ``text``: the JSONPath intrinsic ``AnswerText`` hashes (default: the selected result
+        at ``selected_path`` as JSON text), when the state holds the raw answer.
 
         With ``changes_only``: ``AnswerText`` (JSONPath, a Pass that only assigns) keeps the
         selected result as JSON text with every digit (``States.JsonToString``; JSONata's
@@ -315,10 +324,10 @@ class BoundPoliteRun:
         if not run.changes_only:
             read.otherwise(persist)
             return sfn.Chain.custom(read, [persist], persist)
-        text = sfn.Pass(
+        answer_text = sfn.Pass(
             scope,
             "AnswerText",
-            assign={f"{ANSWER_TEXT_VARIABLE}.$": f"States.JsonToString({selected_path})"},
+            assign={f"{ANSWER_TEXT_VARIABLE}.$": text or f"States.JsonToString({selected_path})"},
         )
         unchanged = sfn.Pass.jsonata(
             scope,
@@ -339,8 +348,8 @@ class BoundPoliteRun:
         )
         gate.otherwise(persist)
         read.otherwise(gate)
-        text.next(read)
-        return sfn.Chain.custom(text, [persist], persist)
+        answer_text.next(read)
+        return sfn.Chain.custom(answer_text, [persist], persist)
 
     def stored(self, scope: Construct) -> list[sfn.IChainable]:
         """``Remember``, right after ``Persist``."""

@@ -454,8 +454,6 @@ class BoundTransport(ABC):
         whose values its Arguments compute (``jsonata_request``). ``None`` when ``request``
         reads a value from the state (a path, query or body a JSONPath token gives), which only
         the JSONPath task renders."""
-        if self._computes_headers and not request.static_headers:
-            return None
         parts = jsonata_request(scope, request, computed)
         if parts is None:
             return None
@@ -466,11 +464,6 @@ class BoundTransport(ABC):
             task.add_retry(**self._first_retry)
         task.add_retry(**self.retry_kwargs())
         return task
-
-    @property
-    def _computes_headers(self) -> bool:
-        """True when requests send headers a run computes (``$requestHeaders``)."""
-        return False
 
     def _checked(
         self, scope: Construct, construct_id: str, request: JsonataRequest, *,

@@ -377,10 +377,6 @@ class ApiGatewayDownloads(BoundTransport):
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
 
-    @property
-    def _computes_headers(self) -> bool:
-        return bool(self._computed_headers)
-
     def _checked(
         self, scope: Construct, construct_id: str, request: JsonataRequest, *,
         assign: dict[str, str],
@@ -411,7 +407,12 @@ class ApiGatewayDownloads(BoundTransport):
                 else sfn.TaskInput.from_object({n: list(v) for n, v in query.items()})
                 if query else None
             ),
-            headers=sfn.TaskInput.from_object(headers) if headers else None,
+            headers=(
+                # conditional's validators with the static headers (ComputeHeaders)
+                sfn.TaskInput.from_text("{% $" + REQUEST_HEADERS_VARIABLE + " %}")
+                if self._computed_headers and not request.static_headers
+                else sfn.TaskInput.from_object(headers) if headers else None
+            ),
             request_body=(
                 sfn.TaskInput.from_text(body) if isinstance(body, str)
                 else sfn.TaskInput.from_object(dict(body)) if body is not None else None
