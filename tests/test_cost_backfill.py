@@ -15,8 +15,8 @@ TIMES = 720  # a month of hours
 def test_a_backfill_costs_a_run_a_time_plus_its_own_transitions(timed: Scenario) -> None:
     rates = timed.patterns["p"]
     estimate = rates.estimate_backfill_cost(TIMES)
-    # The downloader's run: ComputeRequest, Download, Persist (Express).
-    assert estimate.transitions_per_run == 3
+    # The downloader's run: Download (computing its path itself), Persist (Express).
+    assert estimate.transitions_per_run == 2
     assert estimate.line_item("Step Functions Express requests").quantity == TIMES
     assert estimate.line_item("API Gateway REST").quantity == TIMES
     assert estimate.line_item("DynamoDB on-demand writes").quantity == TIMES
