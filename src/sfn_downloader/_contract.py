@@ -192,6 +192,9 @@ ITEM_CHECKED_VARIABLE = "itemChecked"
 iteration may not assign a variable its outer scope assigns (``page_count``'s first page is
 checked at the run's level, its other pages in the Map: "Variable scope", moto's
 ``IllegalOuterScopeWrite``)."""
+COMPUTE_HEADERS_STATE = "ComputeHeaders"
+"""``conditional``'s JSONata Pass assigning ``$requestHeaders`` (the validators), left out
+when the single request's download computes its headers itself (``_parts.Computation``)."""
 MAP_ITEM_VARIABLE = "mapItem"
 """In a fan-out's iteration whose download is a JSONata task (``checked_task``): the Map item
 (the request, the scheduled time, the run's marks), assigned by the download (or its Catch),

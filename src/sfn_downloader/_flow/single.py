@@ -204,7 +204,7 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
         through=parts.result_selector, result_selector=parts.persists.key_selector(key),
         result_path="$",
     )  # fmt: skip
-    # With a polite memory: [AnswerText →] ReadAnswer → [IsUnchanged] → Persist, reading the
+    # With a polite memory: [AnswerText →] ReadAnswer → Persist, reading the
     # raw answer (the headers the download assigned; the selection's text from the raw
     # answer, every digit kept).
     stored = memory.store(scope, persist, "$", described, text) if memory.any else persist

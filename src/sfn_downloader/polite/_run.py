@@ -1,7 +1,7 @@
 """The polite features of one downloader, together: their checks and their states.
 
     ReadState → [StillFresh → Fresh] → [ComputeHeaders] → ... → Download (→ [NotModified])
-        → [AnswerText] → ReadAnswer → [IsUnchanged → RememberUnchanged → Unchanged]
+        → [AnswerText] → ReadAnswer (→ [RememberUnchanged → Unchanged])
         → Persist → Remember → ...
 
 ``ReadState`` is the downloader's one read of its state item (shared with ``incremental``);
@@ -26,6 +26,7 @@ from .._contract import (
     ANSWER_HEADERS_VARIABLE,
     ANSWER_TEXT_VARIABLE,
     COMPRESSED_ANSWER_VARIABLE,
+    COMPUTE_HEADERS_STATE,
     CONDITIONAL_REQUEST_HEADERS,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
@@ -46,7 +47,7 @@ from .._contract import (
     VALIDATOR_RESPONSE_HEADERS,
 )
 from .._memory import StateItem
-from .._parts import Built, CheckContext, RunFeature, RunParts, then_stored
+from .._parts import Built, CheckContext, Computation, RunFeature, RunParts, then_stored
 from .._states import compressed_failure, compressed_rule
 from ..errors import Problem
 from . import _answer
@@ -202,10 +203,16 @@ class PoliteRun(RunFeature):
         return {f"{ANSWER_HEADERS_VARIABLE}.$": "$.Headers"} if self.active else {}
 
     def before_request(
-        self, scope: Construct, run: sfn.IChainable, static_headers: Mapping[str, list[str]]
+        self,
+        scope: Construct,
+        run: sfn.IChainable,
+        static_headers: Mapping[str, list[str]],
+        computes_headers: bool = True,
     ) -> sfn.IChainable:
-        """``[StillFresh] → [ComputeHeaders] → run`` (``ReadState`` comes first, by the flow)."""
-        if self.conditional:
+        """``[StillFresh] → [ComputeHeaders] → run`` (``ReadState`` comes first, by the flow);
+        no ``ComputeHeaders`` when the download computes its headers itself
+        (``computes_headers=False``)."""
+        if self.conditional and computes_headers:
             compute = _conditional.compute_headers(scope, static_headers)
             compute.next(run)
             run = compute
@@ -231,8 +238,19 @@ class PoliteRun(RunFeature):
                 download_assign={**(parts.download_assign or {}), **self.download_assign()},
             )  # fmt: skip
         remembering = self.bind(built.memory, built.downloads.status_error)
+        computations = parts.computations
+        if self.conditional:
+            # The validators: a download that computes its headers itself needs no
+            # ComputeHeaders (one state less, issue 28).
+            computations = computations.offering(
+                Computation(
+                    state=COMPUTE_HEADERS_STATE,
+                    assign=_conditional.header_assign(built.downloads.static_headers()),
+                    request=True,
+                )
+            )
         return replace(
-            parts, memory=remembering,
+            parts, memory=remembering, computations=computations,
             download_assign={**(parts.download_assign or {}), **self.download_assign()} or None,
             stored=then_stored(parts, remembering.stored),
         )  # fmt: skip
@@ -242,7 +260,10 @@ class PoliteRun(RunFeature):
         request reads its own)."""
         if self.per_request:
             return run
-        return self.before_request(scope, run, built.downloads.static_headers())
+        return self.before_request(
+            scope, run, built.downloads.static_headers(),
+            computes_headers=COMPUTE_HEADERS_STATE not in built.placed,
+        )  # fmt: skip
 
     def bind(self, memory: StateItem, status_error: Callable[[int], str]) -> BoundPoliteRun:
         """The states around the one download, for this downloader's state item."""
@@ -338,16 +359,20 @@ class BoundPoliteRun:
                 SCHEDULED_TIME_KEY: _SCHEDULED,
             },
         )
-        gate = sfn.Choice.jsonata(scope, "IsUnchanged")
+        # The comparison is ReadAnswer's own rule (no IsUnchanged after it: one state less):
+        # its condition hashes the text itself (a rule cannot read the state's Assign), and
+        # the rule assigns what RememberUnchanged writes ("Choice workflow state": a rule's
+        # Assign applies when that rule matches; the state-level one is not relied on there).
         stored_hash = f"${STATE_ITEM_VARIABLE}.Item.{RESULT_HASH_ATTRIBUTE}.S"
-        gate.when(
+        hashed = _HASH_EXPRESSION.removeprefix("{% ").removesuffix(" %}")
+        read.when(
             sfn.Condition.jsonata(
-                f"{{% $exists({stored_hash}) and ${ANSWER_HASH_VARIABLE} = {stored_hash} %}}"
+                f"{{% ($h := {hashed}; $exists({stored_hash}) and $h = {stored_hash}) %}}"
             ),
             self._remember(scope, "RememberUnchanged", "MemoryKeptUnchanged").next(unchanged),
+            assign=assign,
         )
-        gate.otherwise(persist)
-        read.otherwise(gate)
+        read.otherwise(persist)
         answer_text.next(read)
         return sfn.Chain.custom(answer_text, [persist], persist)
 

@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._contract import (
+    COMPUTE_HEADERS_STATE,
     ETAG_ATTRIBUTE,
     LAST_MODIFIED_ATTRIBUTE,
     REQUEST_HEADERS_VARIABLE,
@@ -42,6 +43,12 @@ def compute_headers(scope: Construct, static: Mapping[str, list[str]]) -> sfn.Pa
     replaced in the definition text, inside this expression's JSON literal, as it is in a
     task's static ``Headers``.
     """
+    return sfn.Pass.jsonata(scope, COMPUTE_HEADERS_STATE, assign=header_assign(static))
+
+
+def header_assign(static: Mapping[str, list[str]]) -> dict[str, str]:
+    """``ComputeHeaders``'s ``Assign``: ``$requestHeaders`` from the static headers and the
+    validators in ``$stateItem`` (a download computing its headers itself takes the same)."""
     etag = StateItem.value(ETAG_ATTRIBUTE, "''")
     modified = StateItem.value(LAST_MODIFIED_ATTRIBUTE, "''")
     expression = (
@@ -50,9 +57,7 @@ def compute_headers(scope: Construct, static: Mapping[str, list[str]]) -> sfn.Pa
         f"$e != '' ? {{'{IF_NONE_MATCH}': [$e]}} : {{}}, "
         f"$m != '' ? {{'{IF_MODIFIED_SINCE}': [$m]}} : {{}}]))"
     )
-    return sfn.Pass.jsonata(
-        scope, "ComputeHeaders", assign={REQUEST_HEADERS_VARIABLE: "{% " + expression + " %}"}
-    )
+    return {REQUEST_HEADERS_VARIABLE: "{% " + expression + " %}"}
 
 
 def validators() -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 ``Store.changes_only()``: after the download, ``AnswerText`` (a JSONPath Pass) assigns
 ``$answerText = States.JsonToString(<selected result>)`` and ``ReadAnswer`` (JSONata) its hash
-in pieces (``_contract.HASH_CHUNK``: ``States.Hash`` takes at most 10,000 characters); the
-Choice ``IsUnchanged`` compares it with ``resultHash`` in the downloader's state item. Equal:
+in pieces (``_contract.HASH_CHUNK``: ``States.Hash`` takes at most 10,000 characters); one
+rule of that Choice compares it with ``resultHash`` in the downloader's state item. Equal:
 no item is written, ``RememberUnchanged`` keeps the answer's validators and freshness, and the run
 ends in ``Unchanged`` (output ``{"outcome": "unchanged", ...}``). Different (or no hash yet):
 ``Persist`` stores it and ``Remember`` keeps its hash.

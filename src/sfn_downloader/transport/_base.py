@@ -23,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import check_header_name, is_plain_path, jsonata_path
+from .._contract import REQUEST_HEADERS_VARIABLE
 from .._defaults import DOWNLOAD_RETRY_BACKOFF_RATE, DOWNLOAD_RETRY_INTERVAL_SECONDS
 from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest, RequestForm
@@ -251,6 +252,10 @@ class JsonataRequest:
     """True when ``query`` is a query computed each run in the transport's ``RequestForm``."""
     body: Mapping[str, Any] | str | None
     static_headers: bool
+    headers: str | None = None
+    """The headers a run computes (``$requestHeaders``, conditional's validators), as the
+    expression that computes them when the task computes them itself; ``None``: read the
+    variable (or the static headers)."""
 
 
 def jsonata_request(
@@ -308,6 +313,10 @@ def jsonata_request(
         path_computed=path.startswith("{%"), query=query,
         params=params, query_computed=request.query_at is not None and request.query_computed,
         body=body, static_headers=request.static_headers,
+        headers=(
+            "{% " + jsonata_value(given[REQUEST_HEADERS_VARIABLE]) + " %}"
+            if REQUEST_HEADERS_VARIABLE in given and not request.static_headers else None
+        ),
     )  # fmt: skip
 
 

@@ -409,7 +409,9 @@ class ApiGatewayDownloads(BoundTransport):
             ),
             headers=(
                 # conditional's validators with the static headers (ComputeHeaders)
-                sfn.TaskInput.from_text("{% $" + REQUEST_HEADERS_VARIABLE + " %}")
+                sfn.TaskInput.from_text(
+                    request.headers or "{% $" + REQUEST_HEADERS_VARIABLE + " %}"
+                )
                 if self._computed_headers and not request.static_headers
                 else sfn.TaskInput.from_object(headers) if headers else None
             ),
