@@ -1344,7 +1344,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             "$error('compressed: ' & $string($c)) : true) %}"
         )
 
-        def run(name: str, query: str) -> dict[str, Any]:
+        def run(name: str, query: str, merged: bool = False) -> dict[str, Any]:
             download = {
                 **task(apigw, {}),
                 "QueryLanguage": "JSONata",
@@ -1365,17 +1365,32 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
                     "body.$": "States.JsonToString($)",
                 },
             }  # fmt: skip
-            answer = probe.run(name, machine(download, ("Read", read)))
+            if not merged:
+                answer = probe.run(name, machine(download, ("Read", read)))
+                return {k: answer[k] for k in ("status", "error", "cause", "output")}
+            # The page loop's NextRequest: a JSONata Output that merges the input (the page).
+            merge = {
+                "Type": "Pass", "QueryLanguage": "JSONata", "Next": "Read",
+                "Output": "{% $merge([$states.input, {'page': 2}]) %}",
+            }  # fmt: skip
+            download["Next"] = "Merge"
+            answer = probe.run(name, machine(download, ("Merge", merge), ("Read", read)))
             return {k: answer[k] for k in ("status", "error", "cause", "output")}
+
+        def every_digit(answer: dict[str, Any]) -> bool:
+            body = str((answer["output"] or {}).get("body", ""))
+            return "12345678901234567" in body and "0.1000000000000000055511" in body
 
         compressed = run("checked-gzip", "gzip")
         digits = run("checked-bigint", "bigint")
-        body = str((digits["output"] or {}).get("body", ""))
+        merged = run("merged-bigint", "bigint", merged=True)
         return {
             "compressed": compressed,
             "big numbers": digits,
-            "every digit passed on": "12345678901234567" in body
-            and "0.1000000000000000055511" in body,
+            "every digit passed on": every_digit(digits),
+            "every digit through a JSONata Output that merges the input (the page loop)": (
+                every_digit(merged)
+            ),
         }
 
     def child_start_rate(probe: Probe) -> Any:

@@ -465,10 +465,13 @@ def test_jsonata_checked_download_asks_the_catch_and_the_digits(
     caught = {"key": "k-gzip", "input": {"key": "k-gzip"}}
     add_sync_run(stub, ARN % 0, definitions, caught)
     add_sync_run(stub, ARN % 1, definitions, {"key": "k-bigint", "body": body})
+    add_sync_run(stub, ARN % 2, definitions, {"key": "k-bigint", "body": body})
 
     result = ask(verify, "jsonata-checked-download", {}, sfn_stubbed)
 
-    [gzip_run, digits_run] = definitions.definitions()
+    [gzip_run, digits_run, merged_run] = definitions.definitions()
+    assert "$merge([$states.input" in merged_run["States"]["Merge"]["Output"]
+    assert merged_run["States"]["Probe"]["Next"] == "Merge"
     probe = gzip_run["States"]["Probe"]
     assert probe["QueryLanguage"] == "JSONata" and "Parameters" not in probe
     assert probe["Arguments"]["QueryParameters"] == {"gzip": ["1"]}
@@ -948,6 +951,7 @@ def test_main_asks_every_question_then_deletes_everything(
         add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
         run({"failure": {"Error": "States.QueryEvaluationError"}})  # jsonata-checked-download
         run({"key": "k-bigint", "body": "{}"})
+        run({"key": "k-bigint", "body": "{}"})  # ... through a merging JSONata Output
         arn = ARN % len(created)  # child-start-rate: a Standard parent, waited on
         created.append(arn)
         add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
