@@ -274,11 +274,8 @@ class HttpTaskDownloads(BoundTransport):
         return tasks.HttpInvoke(
             scope,
             construct_id,
-            connection=self._connection,
-            api_root=self.endpoint,
+            **self._invoking(request.method),
             api_endpoint=endpoint,
-            method=sfn.TaskInput.from_text(request.method),
-            headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
             query_string_parameters=query_input,
             body=body,
             result_selector=result_selector,
@@ -286,6 +283,16 @@ class HttpTaskDownloads(BoundTransport):
             assign=assign,
             task_timeout=sfn.Timeout.duration(Duration.seconds(DOWNLOAD_TASK_TIMEOUT_SECONDS)),
         )
+
+    def _invoking(self, method: str) -> dict[str, Any]:
+        """What both of the HTTP Task's forms take alike: the connection, the endpoint, the
+        method and the static headers."""
+        return {
+            "connection": self._connection,
+            "api_root": self.endpoint,
+            "method": sfn.TaskInput.from_text(method),
+            "headers": sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None,
+        }
 
     def _checked(
         self, scope: Construct, construct_id: str, request: JsonataRequest, *,
@@ -313,11 +320,8 @@ class HttpTaskDownloads(BoundTransport):
         return tasks.HttpInvoke.jsonata(
             scope,
             construct_id,
-            connection=self._connection,
-            api_root=self.endpoint,
+            **self._invoking(request.method),
             api_endpoint=endpoint,
-            method=sfn.TaskInput.from_text(request.method),
-            headers=(sfn.TaskInput.from_object(dict(self.headers)) if self.headers else None),
             query_string_parameters=parameters,
             body=(
                 sfn.TaskInput.from_text(body) if isinstance(body, str)
