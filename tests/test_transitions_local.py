@@ -120,7 +120,7 @@ CASES = {
     "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=2),
     # Runs of several answers end in MarkDelivered (the delivery's completion item, issue 26).
     "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=13),
-    "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=13),
+    "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=11),
     "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=11),
     # Combinations (issue 23): what each adds is read off the difference with the rows above.
     "Link + since + 403 waits + ETag + records + archive (GitHub), 2 pages of 2 issues": Case(

@@ -96,6 +96,9 @@ PAGE_FAILURE_PATH = "$.pageFailure"
 """A page loop's failed download (after its retries), as its Catch keeps it (``Error``,
 ``Cause``): ``PageFailed`` fails the run with that error, the cause naming the page."""
 PAGING_ERROR_PATH = "$.pagingError"
+PAGING_FAILURE_VARIABLE = "pagingFailure"
+"""``page_count`` (one path): the paging error ``CountPages``'s rule assigns for
+``PageCountNotFound`` (``{"name", "cause"}``), read from no state's output."""
 """A page loop: ``{"name", "cause"}`` when the answer breaks the paginator's contract (a next
 URL off the endpoint's origin, items or total not found); the page is stored, then the run (or
 the fan-out's request) fails with ``name``."""

@@ -230,14 +230,17 @@ def _iterations(
     requests: int | None,
 ) -> int | None:  # fmt: skip
     """A Map's iterations: the length of a static list a Pass put at its ItemsPath, the pages
-    after the first for ``States.ArrayRange(2, ...)``, else ``requests``."""
+    after the first for ``States.ArrayRange(2, ...)`` (or ``CountPages``'s ``[2..N]``), else
+    ``requests``."""
     key = str(map_state.get("ItemsPath", "$"))[2:]
     for state in states.values():
         result = state.get("Result")
         if state.get("Type") == "Pass" and isinstance(result, Mapping) and key in result:
             return len(result[key])
         parameters = state.get("Parameters") or {}
-        if "States.ArrayRange(2," in str(parameters.get(f"{key}.$", "")):
+        if "States.ArrayRange(2," in str(parameters.get(f"{key}.$", "")) or (
+            f"'{key}': $c.pages > 1 ? [2.." in str(state.get("Output", ""))
+        ):  # (page_count's CountPages: JSONPath ListPages before, a JSONata Choice now)
             return None if pages is None else max(0, pages - 1)
     return requests
 

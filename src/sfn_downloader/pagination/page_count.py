@@ -1,9 +1,8 @@
 """Page count pagination (``Pagination.page_count``, EVE's ``X-Pages``)::
 
-DownloadFirstPage → PersistFirstPage → CountPages → MorePages? ─ no ──────→ MarkDelivered → Done
-                                         ├ over max_pages → CapPages ─┐               ▲
-                                         └ yes ───────────────────────┴→ ListPages    │
-ListPages (States.ArrayRange(2, pages, 1)) → FetchPages (Map: Download → Persist) → AnyFailed
+DownloadFirstPage → PersistFirstPage → CountPages (a JSONata Choice: no count → PageCountNotFound)
+    → FetchPages (Map over pages 2..N, at most max_pages, none for one page: Download → Persist)
+    → AnyFailed → MarkDelivered → Done
 
 Each delivery's pages are ``<scheduled time>#<execution name>#<page>``; ``MarkDelivered``
 says the delivery stored them all.
@@ -30,6 +29,7 @@ from .._contract import (
     PAGE_PATH,
     PAGES_PATH,
     PAGING_ERROR_PATH,
+    PAGING_FAILURE_VARIABLE,
     RESPONSE_FIELD,
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
@@ -370,20 +370,25 @@ class PageCountPagination(Pagination):
         """The first page stored, its count, then the Map of the other pages (``iteration``
         each)."""
         persists = parts.persists
-        count_pages = sfn.Pass.jsonata(
-            scope, "CountPages", outputs="{% " + self._count(parts, headers) + " %}"
-        )
-        not_found = sfn.Fail(
-            scope, "PageCountNotFound", error_path=f"{PAGING_ERROR_PATH}.name",
-            cause_path=f"{PAGING_ERROR_PATH}.cause",
+        # One JSONata Choice counts, routes and lists the pages (it was CountPages, MorePages,
+        # [CapPages,] ListPages: two or three states less on a run of several pages, one more
+        # on a run of one, whose Map has no item). Its one rule's branch (no count) reads only
+        # what the rule assigns ("Choice workflow state": a rule's Assign applies when it
+        # matches); the state's Output, pages 2..N (at most max_pages, [] for one page), is
+        # read on the Default branch alone, and is defined on every branch (moto 5.2.5 applies
+        # it on the Default branch only, AWS on each).
+        counted = "(" + self._count(parts, headers) + ")"
+        error = PAGING_ERROR_PATH[2:]
+        count_pages = sfn.Choice.jsonata(
+            scope, "CountPages",
+            outputs="{% ($c := " + counted + "; {'" + PAGES_PATH[2:] + "': $c.pages > 1 ? "
+            + "[2..$min([$c.pages, " + str(self.max_pages) + "])] : []}) %}",
         )  # fmt: skip
-        list_pages = sfn.Pass(
-            scope,
-            "ListPages",
-            parameters={
-                "pages": sfn.JsonPath.array_range(2, sfn.JsonPath.number_at(PAGES_PATH), 1)
-            },
-        )
+        not_found = sfn.Fail.jsonata(
+            scope, "PageCountNotFound",
+            error="{% $" + PAGING_FAILURE_VARIABLE + ".name %}",
+            cause="{% $" + PAGING_FAILURE_VARIABLE + ".cause %}",
+        )  # fmt: skip
         fetch_pages = parts.maps.build(
             scope,
             "FetchPages",
@@ -397,17 +402,9 @@ class PageCountPagination(Pagination):
             then=run_end,
             done=done if delivered else None,
         )
-        cap = sfn.Pass(
-            scope, "CapPages", result=sfn.Result.from_number(self.max_pages), result_path=PAGES_PATH
-        )
-        more = (
-            sfn.Choice(scope, "MorePages")
-            .when(sfn.Condition.is_present(PAGING_ERROR_PATH), not_found)
-            .when(
-                sfn.Condition.number_greater_than(PAGES_PATH, self.max_pages), cap.next(list_pages)
-            )
-            .when(sfn.Condition.number_greater_than(PAGES_PATH, 1), list_pages)
-            .otherwise(done)
-        )
-        list_pages.next(fetch_pages)
-        return sfn.Chain.start(first_page).next(persist_first).next(count_pages).next(more)
+        count_pages.when(
+            sfn.Condition.jsonata("{% $exists(" + counted + "." + error + ") %}"), not_found,
+            assign={PAGING_FAILURE_VARIABLE: "{% " + counted + "." + error + " %}"},
+        )  # fmt: skip
+        count_pages.otherwise(fetch_pages)
+        return sfn.Chain.start(first_page).next(persist_first).next(count_pages)
