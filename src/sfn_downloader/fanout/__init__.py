@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -59,7 +58,13 @@ from ..errors import Problem
 from . import _batched, _overrides, _s3, answer
 from ._targets import MAX_TARGETS_BYTES as MAX_TARGETS_BYTES
 from ._targets import checked_size as checked_size
-from ._targets import listed_form, targets_of_paths, targets_of_template
+from ._targets import (
+    first_page_url,
+    keeps_url,
+    listed_form,
+    targets_of_paths,
+    targets_of_template,
+)
 from ._targets import shown as _shown
 from .answer import AnswerSource
 
@@ -491,19 +496,8 @@ class FanOut:
         as a next-page URL is (``request_from_url``); its key stays the path as given, so a
         request's items line up run after run under their scheduled times."""
         assert parts.time_fill is not None
-        first = parts.per_request.first_query() if parts.per_request is not None else {}
-        url = "$u" + (
-            f' & ($contains($u, "?") ? "&" : "?") & {json.dumps(urlencode(first, doseq=True))}'
-            if first
-            else ""
-        )
-        pages = (
-            f', "{URL_FIELD}": {url}'
-            if parts.per_request is not None
-            or parts.path_marks is not None
-            or parts.request_memos is not None
-            else ""
-        )
+        url = first_page_url(parts, "$u")
+        pages = f', "{URL_FIELD}": {url}' if keeps_url(parts) else ""
         listed = json.dumps([t.key for t in targets])
         fill = parts.time_fill([t.key for t in targets])
         outputs = (

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from urllib.parse import urlencode
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -24,6 +23,7 @@ from .._contract import QUERY_ATTRIBUTE_PATH, QUERY_KEY, REQUESTS_PATH, URL_FIEL
 from .._parts import RunParts, Target
 from .._request import set_param
 from ..errors import Problem
+from ._targets import first_page_url
 
 
 def check(names: Sequence[str], targets: Sequence[Target]) -> Iterator[Problem]:
@@ -99,12 +99,7 @@ def listing(scope: Construct, parts: RunParts, targets: Sequence[Target]) -> sfn
     names = parts.overridable
     keys = [t.key for t in targets]
     fill = parts.time_fill(keys) if parts.time_fill is not None else "$fill := function($t) { $t };"
-    first = parts.per_request.first_query() if parts.per_request is not None else {}
-    url = "$ovUrl" + (
-        f' & ($contains($ovUrl, "?") ? "&" : "?") & {json.dumps(urlencode(first, doseq=True))}'
-        if first
-        else ""
-    )
+    url = first_page_url(parts, "$ovUrl")
     pages = f', "{URL_FIELD}": {url}' if parts.per_request is not None else ""
     expression = (
         f"({fill} {prelude()} "

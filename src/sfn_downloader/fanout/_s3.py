@@ -40,7 +40,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_stepfunctions as sfn
@@ -67,6 +67,7 @@ from .._parts import CheckContext, RunParts, Target, with_query
 from .._states import ERROR_CHARS, KEY_CHARS
 from ..errors import Problem
 from . import _overrides
+from ._targets import first_page_url, keeps_url
 
 MIN_BATCH_ITEMS = 50
 """The fewest requests a child execution runs (when there are as many): 100,000 requests are
@@ -303,18 +304,8 @@ def batch_requests(scope: Construct, parts: RunParts, keys: Sequence[str]) -> sf
     ``ListRequests`` computes it (times filled, the run's query values set), the scheduled
     time and the run's query read from the items."""
     names = parts.overridable
-    first = parts.per_request.first_query() if parts.per_request is not None else {}
-    url = "$ovUrl" + (
-        f' & ($contains($ovUrl, "?") ? "&" : "?") & {json.dumps(urlencode(first, doseq=True))}'
-        if first
-        else ""
-    )
-    urls = (
-        parts.per_request is not None
-        or parts.path_marks is not None
-        or parts.request_memos is not None
-    )
-    pages = f', "{URL_FIELD}": {url}' if urls else ""
+    url = first_page_url(parts, "$ovUrl")
+    pages = f', "{URL_FIELD}": {url}' if keeps_url(parts) else ""
     own = "$states.input.Items[0]"
     fill = (
         parts.time_fill(keys, f"{own}.{SCHEDULED_TIME_KEY}")

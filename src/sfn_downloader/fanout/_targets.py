@@ -8,13 +8,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from .._checks import check_path
 from .._checks import masked_times as masked
 from .._checks import time_tokens as tokens
 from .._contract import PLACEHOLDER_NAMES, STATE_DATA_LIMIT_BYTES
-from .._parts import Target, with_query
+from .._parts import RunParts, Target, with_query
 from ..errors import Problem
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -219,3 +219,24 @@ def targets_of_template(
         resource, query = check_path(concrete, [], template=True)
         targets.append(Target(resource, query, concrete))
     return tuple(targets)
+
+
+def first_page_url(parts: RunParts, url: str) -> str:
+    """JSONata: the URL a request's first page asks, ``url`` (a JSONata expression of the
+    request's URL) with the paginator's first-page query added (``?`` or ``&``), or ``url``
+    itself without a paginator per request."""
+    first = parts.per_request.first_query() if parts.per_request is not None else {}
+    if not first:
+        return url
+    query = json.dumps(urlencode(first, doseq=True))
+    return f'{url} & ($contains({url}, "?") ? "&" : "?") & {query}'
+
+
+def keeps_url(parts: RunParts) -> bool:
+    """True when each request's item keeps its URL (``url``): a page loop reads it, and so do a
+    path's own mark and its polite memory, keyed by it."""
+    return (
+        parts.per_request is not None
+        or parts.path_marks is not None
+        or parts.request_memos is not None
+    )

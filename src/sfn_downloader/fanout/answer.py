@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode
+from urllib.parse import parse_qs, unquote
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -57,6 +57,7 @@ from ..errors import Problem
 from . import _overrides
 from ._batched import QUERY_CHARS
 from ._s3 import RUN_QUERY_KEY
+from ._targets import first_page_url
 
 MAX_ANSWER_ITEMS = 1_000
 """The most items a run requests: the requests travel in the state data (256 KiB)."""
@@ -246,12 +247,7 @@ def _requests(parts: RunParts, source: AnswerSource, batches: Batches | None = N
 def _request(parts: RunParts, source: AnswerSource) -> str:
     """JSONata: the request ``$item`` makes (``each`` filled in; with an unsafe item, its
     refusal), as a fan-out's iteration reads it."""
-    first = parts.per_request.first_query() if parts.per_request is not None else {}
-    url = "$u" + (
-        f' & ($contains($u, "?") ? "&" : "?") & {_string(urlencode(first, doseq=True))}'
-        if first
-        else ""
-    )
+    url = first_page_url(parts, "$u")
     filled = parts.time_fill is not None and bool(time_tokens(source.each))
     each = _each(source.each, filled=filled)
     names = parts.overridable

@@ -299,18 +299,6 @@ class PageCountPagination(Pagination):
             str(self.param), sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH))
         )
 
-        def page_key(item: str) -> str:
-            time, run, page = (
-                item + path[1:] for path in (MAP_SCHEDULED_TIME_PATH, MAP_RUN_PATH, PAGE_PATH)
-            )
-            if not parts.per_delivery:
-                return sort_key(time, page)
-            return sfn.JsonPath.format(
-                "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
-                sfn.JsonPath.string_at(time), sfn.JsonPath.string_at(run),
-                sfn.JsonPath.string_at(page),
-            )  # fmt: skip
-
         described = json.dumps(parts.request.given or parts.request.path)
         checked_pages = (
             None
@@ -318,7 +306,8 @@ class PageCountPagination(Pagination):
             or not persists.reads_through(parts.result_selector)
             else checked_in_map(
                 scope, downloads=downloads, persists=persists, request=page_request,
-                result_selector=parts.result_selector, key_path=PAGE_PATH, sort_key=page_key,
+                result_selector=parts.result_selector, key_path=PAGE_PATH,
+                sort_key=lambda item: self._page_key(parts, item),
                 key='"page " & $string($states.input.page) & " of " & ' + described,
                 names=("DownloadPage", "PersistPage", "RecordFailure"),
             )
@@ -328,6 +317,21 @@ class PageCountPagination(Pagination):
         )
         return self._pages(scope, parts, first_page, persist_first, done, run_end, delivered,
                            iteration, headers)  # fmt: skip
+
+    @staticmethod
+    def _page_key(parts: RunParts, item: str = "$") -> str:
+        """A page's sort key, ``<scheduled time>[#<execution name>]#<page>``, read from the Map
+        item at ``item`` (the state, or the ``$mapItem`` variable)."""
+        time, run, page = (
+            item + path[1:] for path in (MAP_SCHEDULED_TIME_PATH, MAP_RUN_PATH, PAGE_PATH)
+        )
+        if not parts.per_delivery:
+            return sort_key(time, page)
+        return sfn.JsonPath.format(
+            "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
+            sfn.JsonPath.string_at(time), sfn.JsonPath.string_at(run),
+            sfn.JsonPath.string_at(page),
+        )  # fmt: skip
 
     def _page(self, scope: Construct, parts: RunParts, page_request: HttpRequest) -> sfn.Chain:
         """One page of the Map, its download kept under ``$.response`` (JSONPath)."""
@@ -339,15 +343,7 @@ class PageCountPagination(Pagination):
         failure = record_failure(scope, "RecordFailure", key_path=PAGE_PATH)
         persist = stored_in_map(
             scope, persists=persists, records=parts.records,
-            sort_key=(
-                sfn.JsonPath.format(
-                    "{}" + KEY_SEPARATOR + "{}" + KEY_SEPARATOR + "{}",
-                    sfn.JsonPath.string_at(MAP_SCHEDULED_TIME_PATH),
-                    sfn.JsonPath.string_at(MAP_RUN_PATH), sfn.JsonPath.string_at(PAGE_PATH),
-                )
-                if parts.per_delivery
-                else sort_key(MAP_SCHEDULED_TIME_PATH, PAGE_PATH)
-            ),
+            sort_key=self._page_key(parts),
             under=RESPONSE_PATH,
             key_path=PAGE_PATH, failure=failure, time_path=MAP_SCHEDULED_TIME_PATH,
             persist_id="PersistPage", each_stored=parts.each_stored, name="Page",

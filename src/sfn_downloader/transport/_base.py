@@ -277,7 +277,7 @@ def jsonata_request(
     if Token.is_unresolved(path) or path.startswith("$"):
         name = _variable(scope, path) or ""
         path_expression = (
-            "{% " + jsonata_value(given[name]) + " %}" if name in given
+            "{% " + _jsonata_value(given[name]) + " %}" if name in given
             else _expression(scope, path)
         )  # fmt: skip
         if path_expression is None:
@@ -290,7 +290,7 @@ def jsonata_request(
     if request.query_at is not None:
         name = _variable(scope, request.query_at) or ""
         query = (
-            "{% " + jsonata_value(given[name]) + " %}" if name in given
+            "{% " + _jsonata_value(given[name]) + " %}" if name in given
             else _expression(scope, request.query_at)
         )  # fmt: skip
         if query is None or request.params:
@@ -314,7 +314,7 @@ def jsonata_request(
         params=params, query_computed=request.query_at is not None and request.query_computed,
         body=body, static_headers=request.static_headers,
         headers=(
-            "{% " + jsonata_value(given[REQUEST_HEADERS_VARIABLE]) + " %}"
+            "{% " + _jsonata_value(given[REQUEST_HEADERS_VARIABLE]) + " %}"
             if REQUEST_HEADERS_VARIABLE in given and not request.static_headers else None
         ),
     )  # fmt: skip
@@ -339,7 +339,7 @@ def _variable(scope: Construct, value: str) -> str | None:
     return None
 
 
-def jsonata_value(value: object) -> str:
+def _jsonata_value(value: object) -> str:
     """One JSONata expression of ``value`` as a JSONata state's ``Assign`` takes it (strings,
     lists and objects; a string that is one ``{% %}`` expression is that expression)."""
     if isinstance(value, str):
@@ -347,10 +347,10 @@ def jsonata_value(value: object) -> str:
             return "(" + value[2:-2].strip() + ")"
         return json.dumps(value)
     if isinstance(value, Mapping):
-        members = ", ".join(f"{json.dumps(k)}: {jsonata_value(v)}" for k, v in value.items())
+        members = ", ".join(f"{json.dumps(k)}: {_jsonata_value(v)}" for k, v in value.items())
         return "{" + members + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(jsonata_value(v) for v in value) + "]"
+        return "[" + ", ".join(_jsonata_value(v) for v in value) + "]"
     return json.dumps(value)
 
 
@@ -363,7 +363,7 @@ def _expression(scope: Construct, value: str) -> str | None:
     formatted = re.fullmatch(r"States\.Format\('\{\}', (\$\.[^()']+)\)", text)
     if formatted is not None and is_plain_path(formatted.group(1)):  # a value as text
         return "{% $string(" + jsonata_path(formatted.group(1), "$states.input") + ") %}"
-    if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
+    if _variable(scope, text) is not None:
         return "{% " + text + " %}"  # a workflow variable
     if text.startswith("$.") and is_plain_path(text):
         return "{% " + jsonata_path(text, "$states.input") + " %}"
@@ -447,6 +447,10 @@ class BoundTransport(ABC):
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path, assign=dict(assign) if assign else None,
         )  # fmt: skip
+        return self._retrying(task)
+
+    def _retrying(self, task: sfn.TaskStateBase) -> sfn.TaskStateBase:
+        """``task`` with the retry policy (after the first rule, if any)."""
         if self._first_retry is not None:
             task.add_retry(**self._first_retry)
         task.add_retry(**self.retry_kwargs())
@@ -460,27 +464,22 @@ class BoundTransport(ABC):
         (``assign``: JSONata reading ``$states.result``, the answer as the service returned it)
         may raise, and whose output is the answer, never evaluated (no ``Output``: "the
         state's output is ``$states.result``"). ``computed``: variables the request reads
-        whose values its Arguments compute (``jsonata_request``). ``None`` when ``request``
-        reads a value from the state (a path, query or body a JSONPath token gives), which only
-        the JSONPath task renders."""
+        whose values its Arguments compute (``jsonata_request``). ``None`` when a part of
+        ``request`` is read in a way ``jsonata_request`` does not translate (then only the
+        JSONPath task renders it)."""
         parts = jsonata_request(scope, request, computed)
         if parts is None:
             return None
         task = self._checked(scope, construct_id, parts, assign=dict(assign))
-        if task is None:
-            return None
-        if self._first_retry is not None:
-            task.add_retry(**self._first_retry)
-        task.add_retry(**self.retry_kwargs())
-        return task
+        return self._retrying(task) if task is not None else None
 
+    @abstractmethod
     def _checked(
         self, scope: Construct, construct_id: str, request: JsonataRequest, *,
         assign: dict[str, str],
     ) -> sfn.TaskStateBase | None:  # fmt: skip
         """``checked_task``'s task, of ``request``'s literals and JSONata expressions; ``None``
-        where this transport's JSONata task would grant more than its JSONPath one."""
-        raise NotImplementedError(f"{type(self).__name__} has no JSONata download task")
+        where this transport cannot make it."""
 
     def retrying_first(self, rule: Mapping[str, Any]) -> BoundTransport:
         """A copy of these downloads whose tasks try ``rule`` (``add_retry`` keyword
