@@ -29,48 +29,49 @@ def per_run(
 
 @pytest.mark.parametrize(
     ("name", "first", "each"),
-    [("Issues", 7, 4), ("Offset", 7, 4), ("Numbers", 7, 4), ("People", 8, 5)],
+    [("Issues", 6, 4), ("Offset", 6, 4), ("Numbers", 6, 4), ("People", 7, 5)],
     ids=["link_header", "offset", "page_number", "next_url-with-selector"],
 )
 def test_a_page_loop_costs_four_transitions_a_page(
     paginators: Scenario, name: str, first: int, each: int
 ) -> None:
-    # FirstRequest, MarkDelivered and Done once; DownloadPage, NextRequest, PersistPage,
-    # MorePages a page (and SelectPage with a result_selector). A write a page, and the
+    # FirstRequest and MarkDelivered (which ends the run) once; DownloadPage, NextRequest,
+    # PersistPage, MorePages a page (and SelectPage with a result_selector). A write a page, and the
     # delivery's completion item (1 WRU).
     for pages in (1, 2, 5):
         assert per_run(paginators, name, pages) == (first + each * (pages - 1), pages, pages + 1)
 
 
 def test_the_http_task_makes_no_api_gateway_requests(paginators_http: Scenario) -> None:
-    assert per_run(paginators_http, "Issues", 3) == (15, 0, 4)
+    assert per_run(paginators_http, "Issues", 3) == (14, 0, 4)
 
 
 def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
     # X-Pages: DownloadFirstPage, PersistFirstPage, CountPages (counts, routes and lists the
-    # pages), FetchPages, AnyFailed, MarkDelivered, Done; 2 a further page (Download, Persist).
-    assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [7, 9, 11]
-    # Cursor: the page loop (FirstRequest, MarkDelivered and Done once; DownloadPage,
-    # NextRequest, SelectPage, PersistPage, MorePages a page): 8 for one page, 5 a further one.
-    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [8, 13, 18]
+    # pages), FetchPages, AnyFailed, MarkDelivered (ends the run); 2 a further page (Download,
+    # Persist).
+    assert [per_run(pages, "p", n)[0] for n in (1, 2, 3)] == [6, 8, 10]
+    # Cursor: the page loop (FirstRequest and MarkDelivered once; DownloadPage, NextRequest,
+    # SelectPage, PersistPage, MorePages a page): 7 for one page, 5 a further one.
+    assert [per_run(cursor, "p", n)[0] for n in (1, 2, 3)] == [7, 12, 17]
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
-    # 3 paths: ListRequests, FetchAll, AnyFailed, MarkDelivered, Done; a path: 4 a page and
+    # 3 paths: ListRequests, FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and
     # PathDone.
-    assert per_run(status_actions, "Repos", 2) == (5 + 3 * (4 * 2 + 1), 6, 7)
+    assert per_run(status_actions, "Repos", 2) == (4 + 3 * (4 * 2 + 1), 6, 7)
 
 
 def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:
     # Events: a result_selector (SelectPage) and a 204 action (PageStatus): 6 a page.
-    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [9, 15]
+    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [8, 14]
 
 
 def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:
     # DownloadList, ListRequests, CheckList, FetchAll, 3 an item (ItemRefused, Download,
-    # Persist), AnyFailed, MarkDelivered, Done; the completion item even for an empty list.
-    assert per_run(from_answer, "Things", 1, requests=3) == (16, 4, 4)
-    assert per_run(from_answer, "Things", 1, requests=0) == (7, 1, 1)
+    # Persist), AnyFailed, MarkDelivered; the completion item even for an empty list.
+    assert per_run(from_answer, "Things", 1, requests=3) == (15, 4, 4)
+    assert per_run(from_answer, "Things", 1, requests=0) == (6, 1, 1)
 
 
 def test_unknown_counts_ask_for_them(paginators: Scenario, from_answer: Scenario) -> None:

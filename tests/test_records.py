@@ -340,9 +340,9 @@ def test_pages_of_records_without_the_answers(records: Scenario) -> None:
     # No page item; the delivery's completion item (MarkDelivered), 1 WRU.
     assert per_run(cost, "DynamoDB on-demand writes", runs) == 1001.0
     # Each page: DownloadPage, NextRequest, MorePages; ReadRecords, RecordsValid, WriteRecords
-    # and its 100 PutRecord. Once: FirstRequest, MarkDelivered and Done.
+    # and its 100 PutRecord. Once: FirstRequest and MarkDelivered (which ends the run).
     transitions = per_run(cost, "Step Functions Standard", runs)
-    assert transitions == 10 * (3 + 3 + 100) + 3
+    assert transitions == 10 * (3 + 3 + 100) + 2
 
 
 # --- What a Standard run's history can hold --------------------------------------------------
@@ -394,6 +394,6 @@ def test_the_cost_model_counts_every_pages_records_in_a_fan_out(records: Scenari
     writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
     transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
     assert writes == {0: 5.0, 10: 45.0}  # 4 pages, 40 records, the completion item
-    # ListRequests, FetchAll, AnyFailed, MarkDelivered, Done; each path: 2 x (DownloadPage,
+    # ListRequests, FetchAll, AnyFailed, MarkDelivered; each path: 2 x (DownloadPage,
     # NextRequest, PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages), PathDone.
-    assert transitions == {0: 5 + 2 * (2 * 7 + 1), 10: 35 + 4 * 10}
+    assert transitions == {0: 4 + 2 * (2 * 7 + 1), 10: 34 + 4 * 10}

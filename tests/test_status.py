@@ -58,12 +58,12 @@ def test_in_a_fan_out_the_action_comes_before_the_catch_all(status_actions: Scen
 
 def test_end_ends_the_page_loop(status_actions: Scenario) -> None:
     states = definition(status_actions, "Events")["States"]
-    # The pages end as a delivery that stored them all: MarkDelivered, then Done.
+    # The pages end as a delivery that stored them all: MarkDelivered ends the run.
     assert states["DownloadPage"]["Catch"][0]["Next"] == "MarkDelivered"
     assert states["PageStatus"]["Choices"][0] == {
         "Variable": "$.raw.StatusCode", "NumericEquals": 204, "Next": "MarkDelivered"
     }  # fmt: skip
-    assert states["MarkDelivered"]["Next"] == "Done"
+    assert states["MarkDelivered"]["End"] is True and "Done" not in states
     assert states["PageStatus"]["Default"] == "NextRequest"
 
 

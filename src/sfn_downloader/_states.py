@@ -152,9 +152,15 @@ def frame_done(scope: Construct, frame: Frame, construct_id: str) -> sfn.State:
 def succeed_after(
     scope: Construct, states: list[sfn.IChainable], construct_id: str = "Done"
 ) -> sfn.State:
-    """The run ends well: ``states`` (a delivery's last writes, ``MarkDelivered``), then
-    ``Succeed``; the first of them is returned."""
-    return before(states, sfn.Succeed(scope, construct_id))
+    """The run ends well: ``states`` (a delivery's last writes, ``MarkDelivered``) in order,
+    the last of them ending the run (no ``Succeed`` after it: one transition fewer); a
+    ``Succeed`` named ``construct_id`` when there are none. The first state is returned."""
+    if not states:
+        return sfn.Succeed(scope, construct_id)
+    chain = sfn.Chain.start(states[0])
+    for state in states[1:]:
+        chain = chain.next(state)
+    return chain.start_state
 
 
 def before(states: Sequence[sfn.IChainable], last: sfn.State) -> sfn.State:

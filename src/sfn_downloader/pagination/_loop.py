@@ -67,6 +67,7 @@ from .._states import (
     frame_failed,
     frame_sort_key,
     read_answer,
+    succeed_after,
     waits_failed,
 )
 
@@ -344,8 +345,12 @@ def _page_key(parts: RunParts) -> str:
 
 def _done(scope: Construct, parts: RunParts) -> sfn.State:
     """Where the pages end well: the states that follow every stored page (``stored``:
-    advancing an incremental mark), then ``Done``; in a fan-out, the iteration's outcome."""
+    advancing an incremental mark), then ``MarkDelivered`` ends the run (``Done`` when nothing
+    follows); in a fan-out, the iteration's outcome."""
     frame = parts.frame
+    if not frame.in_map and parts.run_end is None:
+        # the mark advanced, then the delivery marked complete, last: it ends the run
+        return succeed_after(scope, [*parts.stored(scope), *parts.delivered(scope)])
     done = (
         parts.run_end(scope, 0)
         if parts.run_end is not None and not frame.in_map
@@ -354,10 +359,8 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     marks = parts.path_marks
     if frame.in_map:  # a fan-out path's own mark, over its pages
         after = marks.advance(scope, over_pages=True) if marks is not None else []
-    elif parts.run_end is not None:  # the mark advanced; the run's end marks the delivery
+    else:  # the mark advanced; the run's end marks the delivery
         after = parts.stored(scope)
-    else:  # the mark advanced, then the delivery marked complete, last
-        after = [*parts.stored(scope), *parts.delivered(scope)]
     return before(after, done)
 
 
