@@ -323,6 +323,22 @@ def test_each_delivery_archives_its_own_object(app: cdk.App, upstream: Upstream)
         }
 
 
+def test_the_archive_after_the_mark_keeps_every_digit(app: cdk.App, upstream: Upstream) -> None:
+    """Issue 28(a): the mark moves before the archive is written; there it stays a JSONPath
+    UpdateItem after ComputeMark, which passes the state on untouched (a JSONata task would
+    pass the answer through JSONata's doubles: ...567 archived as ...568)."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Archived") as runner:
+        upstream.script(Answer(200, b'{"changes": [{"id": 5, "big": 12345678901234567}]}'))
+        run = runner.run(T[0])
+        assert run.succeeded, run.cause
+        entered = runner.states_entered(run)
+        order = [entered.index(name) for name in ("ComputeMark", "AdvanceMark", "Archive")]
+        assert order == sorted(order)
+        [body] = runner.objects().values()
+        assert body["ResponseBody"]["changes"] == [{"id": 5, "big": 12345678901234567}]
+        assert state(runner, "archived")["mark"] == "5"
+
+
 @pytest.mark.parametrize(
     ("pattern", "pk"), [("HeaderIds", "header-ids"), ("TrimmedHeaderIds", "trimmed-header-ids")]
 )

@@ -97,31 +97,67 @@ def definite_jsonpath() -> None:
     assert extract_json("$.a[0].b", {"a": [{"b": 34}]}) == 34
 
 
+def _dynamodb_runs(machines: DefinitionRunner) -> tuple[Any, Any]:
+    """A putItem DynamoDB refuses (``{"BOOL": "yes"}``), and a JSONata putItem whose
+    Arguments cannot be evaluated (DynamoDB is never called)."""
+    import boto3  # type: ignore[import-untyped]
+
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    refused = machines.run(
+        single(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {
+                    "TableName": "t",
+                    "Item": {"pk": {"S": "a"}, "flag": {"BOOL": "yes"}},
+                },
+            }
+        )
+    )
+    unevaluated = machines.run(
+        single(
+            {
+                "Type": "Task",
+                "QueryLanguage": "JSONata",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Arguments": {
+                    "TableName": "t",
+                    "Item": {"pk": {"S": "{% $states.input.nothing %}"}},
+                },
+            }
+        ),
+        input={},
+    )
+    return refused, unevaluated
+
+
 def dynamodb_refusals() -> None:
     """DynamoDB refuses ``{"BOOL": "yes"}``; Step Functions names the unmodelled
-    ValidationException ``DynamoDB.AmazonDynamoDBException``."""
+    ValidationException ``DynamoDB.AmazonDynamoDBException``; a JSONata Argument that returns
+    nothing fails the task with ``States.QueryEvaluationError`` ("Transforming data with
+    JSONata in Step Functions", "Error handling": DynamoDB is never called)."""
     with unpatched() as machines:
-        import boto3  # type: ignore[import-untyped]
+        refused, unevaluated = _dynamodb_runs(machines)
+    assert refused.get("error") == "DynamoDB.AmazonDynamoDBException"
+    assert unevaluated.get("error") == "States.QueryEvaluationError"
 
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        described = machines.run(
-            single(
-                {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::dynamodb:putItem",
-                    "Parameters": {
-                        "TableName": "t",
-                        "Item": {"pk": {"S": "a"}, "flag": {"BOOL": "yes"}},
-                    },
-                }
-            )
-        )
-    assert described.get("error") == "DynamoDB.AmazonDynamoDBException"
+
+def test_a_dynamodb_task_whose_arguments_fail_is_a_query_evaluation_error() -> None:
+    """The patched runner, as AWS: the evaluation error keeps its name and cause (moto 5.2.5
+    names it DynamoDB.AmazonDynamoDBException with an empty cause)."""
+    from moto import mock_aws
+
+    with REGISTRY.installed(), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        refused, unevaluated = _dynamodb_runs(DefinitionRunner())
+    assert refused.get("error") == "DynamoDB.AmazonDynamoDBException"
+    assert unevaluated.get("error") == "States.QueryEvaluationError"
+    assert "returned nothing" in unevaluated.get("cause", ""), unevaluated
 
 
 def start_execution() -> None:

@@ -546,8 +546,9 @@ def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: c
     }  # fmt: skip
     fold = states["NextRequest"]["Assign"]["cursorBest"]
     assert "$reduce($cursorValues, function($a, $v)" in fold and fold.endswith("$cursorBest)) %}")
-    assert states["MorePages"]["Default"] == "ComputeMark"
-    assert "$reduce([$cursorBest]" in states["ComputeMark"]["Assign"]["markUpdate"]
+    assert states["MorePages"]["Default"] == "AdvanceMark" and "ComputeMark" not in states
+    values = states["AdvanceMark"]["Arguments"]["ExpressionAttributeValues"]
+    assert "$reduce([$cursorBest]" in values[":mark"]["S"]
     # The mark advanced (or kept), then the delivery marked complete, last.
     assert states["AdvanceMark"]["Next"] == "MarkDelivered" == states["MarkKept"]["Next"]
     assert states["MarkDelivered"]["End"] is True and "Done" not in states

@@ -160,8 +160,8 @@ def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
 def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: Scenario) -> None:
     asl = definition(polite, "marks")
     assert follow(asl) == [
-        "ReadState", "ComputeRequest", "Download", "ReadDownload", "SelectDownload",
-        "AnswerText", "ReadAnswer", "Persist", "Remember", "ComputeMark", "AdvanceMark",
+        "ReadState", "Download", "ReadDownload", "SelectDownload",
+        "AnswerText", "ReadAnswer", "Persist", "Remember", "AdvanceMark",
     ]  # fmt: skip
     reads = [n for n, s in asl["States"].items() if s.get("Resource", "").endswith("getItem")]
     assert reads == ["ReadState"]

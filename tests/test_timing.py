@@ -110,8 +110,10 @@ def test_a_window_with_retention_is_two_states_one_download_computing_both() -> 
         incremental=MARK, retention=cdk.Duration.days(1),
     )  # fmt: skip
     asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(marked)).to_json()))
-    assert asl["States"]["ComputeRequest"]["Next"] == "ComputeExpiry"
-    assert "requestMark" in asl["States"]["ComputeRequest"]["Assign"]
+    # With a mark, ReadState computes the request as it reads the mark (no ComputeRequest).
+    assert "ComputeRequest" not in asl["States"]
+    assert asl["States"]["ReadState"]["Next"] == "ComputeExpiry"
+    assert "requestMark" in asl["States"]["ReadState"]["Assign"]
     assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
 
 
@@ -178,36 +180,40 @@ def test_incremental_reads_the_state_item_and_advances_it_after_the_answer_is_st
     while name:
         order.append(name)
         name = states[name].get("Next")
-    assert order == [
-        "ReadState",
-        "ComputeRequest",
-        "Download",
-        "Persist",
-        "ComputeMark",
-        "AdvanceMark",
-    ]
+    # Issue 28(a): the minimum, 4 (ReadState computes the request, AdvanceMark the mark).
+    assert order == ["ReadState", "Download", "Persist", "AdvanceMark"]
     read = states["ReadState"]
     assert read["Arguments"]["Key"] == {"pk": {"S": "TestStack/Issues"}, "sk": {"S": "#state"}}
     assert read["Arguments"]["ConsistentRead"] is True
-    assert read["Assign"] == {"stateItem": "{% $states.result %}"}
+    assert read["Assign"]["stateItem"] == "{% $states.result %}"
     assert read["Output"] == "{% $states.input %}"
     # No selector, the default ResultPath: the download's Assign can only mean its answer.
     download = states["Download"]
     assert "ResultPath" not in download and "ResultSelector" not in download
     assert download["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
-    since = states["ComputeRequest"]["Assign"]["requestQuery"]["since"]
-    assert since == [
-        "{% ($exists($stateItem.Item.mark.S) ? $stateItem.Item.mark.S : '2026-01-01T00:00:00Z') %}"
-    ]
+    # The mark as ReadState reads it, in its own Assign ($stateItem is not assigned yet).
+    item = "$states.result.Item.mark.S"
+    mark = f"($exists({item}) ? {item} : '2026-01-01T00:00:00Z')"
+    assert read["Assign"]["requestQuery"]["since"] == ["{% " + mark + " %}"]
+    assert read["Assign"]["requestMark"] == "{% " + mark + " %}"
+    # A JSONata UpdateItem computing the mark in its Arguments: nothing after it stores what
+    # the state holds, so its state may pass through JSONata.
     advance = states["AdvanceMark"]
-    assert advance["Parameters"]["ConditionExpression"] == (
+    assert advance["QueryLanguage"] == "JSONata"
+    assert advance["Arguments"]["ConditionExpression"] == (
         "attribute_not_exists(#markOrder) OR #markOrder < :markOrder"
     )
-    assert advance["Parameters"]["Key"]["sk"] == {"S": "#state"}
+    assert advance["Arguments"]["Key"]["sk"] == {"S": "#state"}
+    values = advance["Arguments"]["ExpressionAttributeValues"]
+    assert "$reduce($cursorValues," in values[":mark"]["S"]
+    assert values[":mark"]["S"].endswith("$text($best)) %}")
+    assert values[":markOrder"]["N"].endswith("$text($order($best))) %}")
+    assert values[":markSetBy"] == {"S": "{% $states.context.Execution.Input.scheduledTime %}"}
+    assert advance["Output"] == "{% $states.input %}"
     assert advance["Catch"] == [
         {
             "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
-            "ResultPath": None,
+            "Output": "{% $states.input %}",
             "Next": "MarkKept",
         }
     ]

@@ -109,7 +109,7 @@ CASES = {
         "timed",
         "issues",
         (always(Answer(200, [{"updated_at": "2026-11-27T05:00:00Z"}])),),
-        entered=6,
+        entered=4,
     ),
     # With the scenario's archive and constant header (CheckInput, CheckInputTime,
     # HasQueryOverrides, DefaultQuery, Download, Persist, then the archive's states).
@@ -129,7 +129,7 @@ CASES = {
         "linked",
         (github_pages,),
         {"pages_per_run": 2, "records_per_answer": 2},
-        entered=38,
+        entered=36,
     ),
     "path_values x page_number x window, 2 paths of 2 pages": Case(
         "composed_requests",
@@ -143,20 +143,20 @@ CASES = {
         "counted",
         (counted_pages,),
         {"pages_per_run": 3},
-        entered=24,
+        entered=22,
     ),
     "since + conditional + respect_expires (one request), a 200": Case(
         "composed_requests",
         "tagged",
         (always(Answer(200, [], {"ETag": '"e"'})),),
-        entered=11,
+        entered=9,
     ),
     "since + conditional + respect_expires (one request), a 304": Case(
         "composed_requests",
         "tagged",
         (always(Answer(200, [], {"ETag": '"e"'})), always(Answer(304, b"", {"ETag": '"e"'}))),
         {"unchanged_ratio": 1.0},
-        entered=6,
+        entered=5,
     ),
     "HTTP Task fan-out + window + waits, 2 paths": Case(
         "composed_requests",

@@ -32,6 +32,11 @@ from ._contract import (
     STATE_SORT_KEY,
 )
 
+READ_ITEM = "$states.result"
+"""JSONata: the item as ``read`` reads it, in its own ``Assign`` (``{"Item": {...}}`` or
+``{}``)."""
+PASS_INPUT = "{% $states.input %}"
+
 
 class StateItem:
     """The state item of one downloader in ``table``."""
@@ -47,8 +52,15 @@ class StateItem:
             SORT_KEY: tasks.DynamoAttributeValue.from_string(STATE_SORT_KEY),
         }
 
-    def read(self, scope: Construct, construct_id: str = "ReadState") -> tasks.DynamoGetItem:
+    def read(
+        self, scope: Construct, construct_id: str = "ReadState",
+        assign: Mapping[str, Any] | None = None,
+    ) -> tasks.DynamoGetItem:  # fmt: skip
         """GetItem (strongly consistent) assigning ``$stateItem``; the state passes unchanged.
+
+        ``assign``: more variables computed from the item as it is read (JSONata reading
+        ``$states.result``, e.g. ``value(..., item=READ_ITEM)``: an Assign cannot read what it
+        assigns), so that no Pass of their own follows (the incremental request).
 
         A JSONata state: its Assign reads ``$states.result`` (the GetItem result) and its
         Output is ``$states.input``, as "Passing data between states with variables" defines
@@ -62,7 +74,7 @@ class StateItem:
             table=self.table,
             key=self.key(),
             consistent_read=True,
-            assign={STATE_ITEM_VARIABLE: "{% $states.result %}"},
+            assign={STATE_ITEM_VARIABLE: "{% " + READ_ITEM + " %}", **(assign or {})},
             outputs="{% $states.input %}",
         )
         _retry(read)
@@ -88,10 +100,13 @@ class StateItem:
         return read
 
     @staticmethod
-    def value(attribute: str, default: str, kind: str = "S") -> str:
+    def value(
+        attribute: str, default: str, kind: str = "S", item: str = f"${STATE_ITEM_VARIABLE}"
+    ) -> str:
         """JSONata (no ``{% %}``): ``attribute`` of ``$stateItem`` (its ``kind`` member,
-        ``S`` or ``N``), else the JSONata expression ``default``."""
-        path = f"${STATE_ITEM_VARIABLE}.Item.{attribute}.{kind}"
+        ``S`` or ``N``), else the JSONata expression ``default``; ``item``: read from there
+        instead (``READ_ITEM`` in ``ReadState``'s own Assign)."""
+        path = f"{item}.Item.{attribute}.{kind}"
         return f"($exists({path}) ? {path} : {default})"
 
     def update(
@@ -103,33 +118,48 @@ class StateItem:
         condition: str,
         when_not_applied: str,
         sort_key: str | None = None,
+        jsonata: bool = False,
     ) -> sfn.Chain:
         """UpdateItem ``SET <attribute> = <value>, ...`` if ``condition`` holds; else the Pass
         ``when_not_applied`` (the run goes on). Both pass the state on unchanged.
+
+        ``jsonata``: a JSONata task, whose ``values`` (and ``sort_key``) are ``{% %}``
+        expressions computed in the task itself; its state passes on through JSONata (numbers
+        as doubles): never before a state that stores what the state holds.
 
         ``condition`` names attributes as ``#<attribute>`` and values as ``:<attribute>``.
         ``sort_key``: another item of the downloader's (a JSONPath ``States.Format``), e.g. a
         fan-out path's mark. Default: the state item.
         """
         names = {f"#{name}": name for name in values}
-        update = tasks.DynamoUpdateItem(
-            scope,
-            construct_id,
-            table=self.table,
-            key=self.key()
-            if sort_key is None
-            else {**self.key(), SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key)},
-            update_expression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
-            condition_expression=condition,
-            expression_attribute_names=names,
-            expression_attribute_values={f":{name}": value for name, value in values.items()},
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        _retry(update)
+        key = (
+            self.key() if sort_key is None
+            else {**self.key(), SORT_KEY: tasks.DynamoAttributeValue.from_string(sort_key)}
+        )  # fmt: skip
+        fields: dict[str, Any] = {
+            "table": self.table,
+            "key": key,
+            "update_expression": "SET " + ", ".join(f"#{name} = :{name}" for name in values),
+            "condition_expression": condition,
+            "expression_attribute_names": names,
+            "expression_attribute_values": {f":{name}": v for name, v in values.items()},
+        }
         kept = sfn.Pass(scope, when_not_applied)
-        update.add_catch(
-            kept, errors=[CONDITIONAL_CHECK_FAILED_ERROR], result_path=sfn.JsonPath.DISCARD
-        )
+        if jsonata:
+            # Its Output is its input (evaluated: only for states whose input no later state
+            # stores), as a JSONPath ResultPath null would pass it on.
+            update = tasks.DynamoUpdateItem.jsonata(
+                scope, construct_id, outputs=PASS_INPUT, **fields
+            )
+            update.add_catch(kept, errors=[CONDITIONAL_CHECK_FAILED_ERROR], outputs=PASS_INPUT)
+        else:
+            update = tasks.DynamoUpdateItem(
+                scope, construct_id, result_path=sfn.JsonPath.DISCARD, **fields
+            )
+            update.add_catch(
+                kept, errors=[CONDITIONAL_CHECK_FAILED_ERROR], result_path=sfn.JsonPath.DISCARD
+            )
+        _retry(update)
         return sfn.Chain.custom(update, [update, kept], kept)
 
 

@@ -394,9 +394,12 @@ class RunParts:
     page_fold: PageFold | None = None
     """What a page loop carries from page to page in variables (the incremental mark's
     furthest value), and ``stored`` then reads once the pages end."""
-    stored: Callable[[Construct], list[sfn.IChainable]] = field(default=lambda _scope: [])
-    """The states right after a single answer is stored, before ``afterwards`` (advancing the
-    incremental mark)."""
+    stored: Callable[[Construct, bool], list[sfn.IChainable]] = field(
+        default=lambda _scope, _passes_answer: []
+    )
+    """The states right after the answers are stored, before ``afterwards`` (advancing the
+    incremental mark); the flag is True when a later state stores what the state holds (they
+    must then pass it on untouched, never through JSONata)."""
     server_waits: ServerWaits | None = None
     """With ``retry_after``: the states that wait what a throttling server asks."""
     memory: AnswerMemory = NO_ANSWER_MEMORY
@@ -563,6 +566,13 @@ class RunFeature:
         all)."""
         return False
 
+    def state_assign(self, built: Built) -> Mapping[str, Any]:
+        """Variables this feature computes from the state item, in ``ReadState``'s own
+        ``Assign`` (JSONata reading the item as ``$states.result``, ``_memory.READ_ITEM``), so
+        that no Pass of its own follows the read; only asked when ``reads_state``."""
+        del built
+        return {}
+
     def around(self, parts: RunParts, built: Built) -> RunParts:
         """``parts`` with what this feature wires around the downloads."""
         del built
@@ -579,11 +589,14 @@ class RunFeature:
 
 
 def then_stored(
-    parts: RunParts, states: Callable[[Construct], list[sfn.IChainable]]
-) -> Callable[[Construct], list[sfn.IChainable]]:
+    parts: RunParts, states: Callable[[Construct, bool], list[sfn.IChainable]]
+) -> Callable[[Construct, bool], list[sfn.IChainable]]:
     """``parts.stored`` followed by ``states``."""
     earlier = parts.stored
-    return lambda scope: [*earlier(scope), *states(scope)]
+    return lambda scope, passes_answer: [
+        *earlier(scope, passes_answer),
+        *states(scope, passes_answer),
+    ]
 
 
 def then_afterwards(

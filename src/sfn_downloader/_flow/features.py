@@ -30,14 +30,16 @@ class StateRead(RunFeature):
     (the incremental mark, the polite features' memory) look at it."""
 
     def __init__(self, features: Sequence[RunFeature]) -> None:
-        self._reads = any(feature.reads_state for feature in features)
+        self._readers = [feature for feature in features if feature.reads_state]
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``ReadState → run`` when a feature remembers; else ``run``."""
-        if not self._reads:
+        """``ReadState → run`` when a feature remembers, computing in its ``Assign`` what the
+        features compute from the item (the incremental request); else ``run``."""
+        if not self._readers:
             return run
         memory: StateItem = built.memory
-        return memory.read(scope).next(run)
+        assign = {k: v for f in self._readers for k, v in f.state_assign(built).items()}
+        return memory.read(scope, assign=assign).next(run)
 
 
 class UserStates(RunFeature):

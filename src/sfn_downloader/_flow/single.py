@@ -109,7 +109,7 @@ class SingleRequest:
                     chain = chain.next(records.states(scope, under=selected))
             if memos is not None:
                 chain = chain.next(memos.remember(scope, pages=False))
-            for state in parts.stored(scope):
+            for state in parts.stored(scope, False):
                 chain = chain.next(state)
             return _asked(scope, parts, chain, skip)
         if parts.key_suffix_path is None:
@@ -137,7 +137,7 @@ class SingleRequest:
             chain = chain.next(records.states(scope, under=f"$.{RESULT_FIELD}"))
         if memos is not None:
             chain = chain.next(memos.remember(scope, pages=False))
-        for state in [*parts.stored(scope), *parts.afterwards(scope)]:  # built after Persist
+        for state in [*parts.stored(scope, True), *parts.afterwards(scope)]:  # after Persist
             chain = chain.next(state)
         return _asked(scope, parts, chain, skip)
 
@@ -209,7 +209,7 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     # answer, every digit kept).
     stored = memory.store(scope, persist, "$", described, text) if memory.any else persist
     chain = sfn.Chain.start(task).next(stored)
-    for state in parts.stored(scope):
+    for state in parts.stored(scope, False):
         chain = chain.next(state)
     return chain
 

@@ -25,6 +25,11 @@ this module renames the unlisted ones. The cause keeps the code
 (``... (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; ...)``).
 AWS does not document the message texts: those here follow DynamoDB's as moto reproduces them.
 
+A JSONata task's own evaluation failure (an ``Arguments`` expression returning nothing) is
+``States.QueryEvaluationError`` before DynamoDB is called ("Transforming data with JSONata in
+Step Functions"); moto's DynamoDB task renames it ``DynamoDB.AmazonDynamoDBException`` with an
+empty cause: this module keeps the evaluation's failure as it is.
+
 DELETE THIS MODULE once moto's DynamoDB refuses these values itself and its Step Functions
 DynamoDB task names errors as above.
 """
@@ -271,8 +276,15 @@ def _from_error(self: Any, env: Any, ex: Exception) -> Any:
     )
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
+        FailureEventException,
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    if isinstance(ex, FailureEventException):
+        # The task's own evaluation failed before DynamoDB was called (a JSONata Argument:
+        # States.QueryEvaluationError), as every other task's base _from_error keeps it; moto's
+        # DynamoDB task would name it DynamoDB.AmazonDynamoDBException with an empty cause.
+        return ex.failure_event
 
     action = str(self.resource.api_action)  # putItem
     operation = action[:1].upper() + action[1:]
@@ -323,7 +335,8 @@ PATCHES = (
             "moto's DynamoDB stores attribute values DynamoDB refuses (BOOL 'yes', 40 "
             "significant digits, empty sets) and names every error DynamoDB.<code>; the "
             "DynamoDB developer guide's data type rules and quotas, and Step Functions' generic "
-            "DynamoDB.AmazonDynamoDBException for unmodelled codes."
+            "DynamoDB.AmazonDynamoDBException for unmodelled codes; a JSONata Argument that "
+            "fails keeps its States.QueryEvaluationError (moto's DynamoDB task renames it)."
         ),
         upstream="moto's DynamoDB validating attribute values as DynamoDB does",
     ),

@@ -350,7 +350,7 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     frame = parts.frame
     if not frame.in_map and parts.run_end is None:
         # the mark advanced, then the delivery marked complete, last: it ends the run
-        return succeed_after(scope, [*parts.stored(scope), *parts.delivered(scope)])
+        return succeed_after(scope, [*parts.stored(scope, False), *parts.delivered(scope)])
     done = (
         parts.run_end(scope, 0)
         if parts.run_end is not None and not frame.in_map
@@ -360,7 +360,7 @@ def _done(scope: Construct, parts: RunParts) -> sfn.State:
     if frame.in_map:  # a fan-out path's own mark, over its pages
         after = marks.advance(scope, over_pages=True) if marks is not None else []
     else:  # the mark advanced; the run's end marks the delivery
-        after = parts.stored(scope)
+        after = parts.stored(scope, False)
     return before(after, done)
 
 

@@ -252,7 +252,7 @@ class PoliteRun(RunFeature):
         return replace(
             parts, memory=remembering, computations=computations,
             download_assign={**(parts.download_assign or {}), **self.download_assign()} or None,
-            stored=then_stored(parts, remembering.stored),
+            stored=then_stored(parts, lambda scope, _passes: remembering.stored(scope)),
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:

@@ -148,9 +148,12 @@ class Incremental:
                 "pass e.g. initial='2026-01-01T00:00:00Z' (or a number).",
             )
 
-    def query_value(self) -> str:
-        """JSONata: the mark this run sends (``$requestMark`` is assigned from it)."""
-        return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text))
+    def query_value(self, item: str | None = None) -> str:
+        """JSONata: the mark this run sends (``$requestMark`` is assigned from it), read from
+        ``$stateItem`` (or ``item``: ``ReadState``'s own ``$states.result``)."""
+        if item is None:
+            return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text))
+        return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text), item=item)
 
     def download_assign(self) -> dict[str, Any]:
         """What the download keeps of the answer: the values at ``cursor_path`` (for a header,
@@ -184,42 +187,66 @@ class Incremental:
 
     def advance(
         self, scope: Construct, memory: StateItem, *, over_pages: bool = False,
-        sort_key: str | None = None,
+        sort_key: str | None = None, passes_answer: bool = False,
     ) -> list[sfn.IChainable]:  # fmt: skip
-        """``ComputeMark`` (JSONata: the largest value, or the mark sent) → ``AdvanceMark``
-        (UpdateItem, only forward; ``MarkKept`` when the stored mark is as far already).
+        """``AdvanceMark``: a JSONata UpdateItem that computes the mark itself (the largest
+        value, or the mark sent) and writes it only forward (``MarkKept`` when the stored mark
+        is as far already).
 
         :param over_pages: True when the values are the pages' fold (``page_fold``), not one
             answer's. Default: False.
-        :param sort_key: The item holding the mark (a fan-out path's, ``#mark#<key>``).
-            Default: the state item.
+        :param sort_key: The item holding the mark (a fan-out path's, ``#mark#<key>``, JSONata
+            without ``{% %}``). Default: the state item.
+        :param passes_answer: True when a later state stores what the state holds (an archive,
+            the user's states after a single answer): a JSONata task would pass it on through
+            JSONata's doubles, so ``ComputeMark`` (JSONata Pass, assigning ``$markUpdate``) →
+            a JSONPath ``AdvanceMark`` that passes it on untouched. Default: False.
         """
         values = f"[${CURSOR_BEST_VARIABLE}]" if over_pages else self._values()
+        best = (
+            f"{self._order()} "
+            f"$best := {self._furthest(values, f'${REQUEST_MARK_VARIABLE}')}; "
+            # Integers up to 2^53 - 1 with every digit ($string keeps 15 significant).
+            "$text := function($v) { $type($v) = 'number' and $v = $floor($v) and "
+            f"$abs($v) <= {MAX_SAFE_INTEGER} ? $formatInteger($v, '0') : $string($v) }}; "
+        )
+        condition = (
+            f"attribute_not_exists(#{MARK_ORDER_ATTRIBUTE}) "
+            f"OR #{MARK_ORDER_ATTRIBUTE} < :{MARK_ORDER_ATTRIBUTE}"
+        )
+        if not passes_answer:
+            return [
+                memory.update(
+                    scope,
+                    "AdvanceMark",
+                    condition=condition,
+                    when_not_applied="MarkKept",
+                    values=_mark_values(
+                        mark="{% (" + best + "$text($best)) %}",
+                        order="{% (" + best + "$text($order($best))) %}",
+                        set_by="{% $states.context.Execution.Input." + SCHEDULED_TIME_KEY + " %}",
+                    ),
+                    sort_key=None if sort_key is None else "{% " + sort_key + " %}",
+                    jsonata=True,
+                )
+            ]
         compute = sfn.Pass.jsonata(
             scope,
             "ComputeMark",
             assign={
-                MARK_UPDATE_VARIABLE: "{% ("
-                f"{self._order()} "
-                f"$best := {self._furthest(values, f'${REQUEST_MARK_VARIABLE}')}; "
-                # Integers up to 2^53 - 1 with every digit ($string keeps 15 significant).
-                "$text := function($v) { $type($v) = 'number' and $v = $floor($v) and "
-                f"$abs($v) <= {MAX_SAFE_INTEGER} ? $formatInteger($v, '0') : $string($v) }}; "
-                "{'mark': $text($best), 'order': $text($order($best))}"
-                ") %}"
+                MARK_UPDATE_VARIABLE: "{% (" + best + "{'mark': $text($best), 'order': "
+                "$text($order($best))}) %}"
             },
         )
         update = memory.update(
-            scope,
-            "AdvanceMark",
-            values=_mark_values(),
-            condition=(
-                f"attribute_not_exists(#{MARK_ORDER_ATTRIBUTE}) "
-                f"OR #{MARK_ORDER_ATTRIBUTE} < :{MARK_ORDER_ATTRIBUTE}"
+            scope, "AdvanceMark", condition=condition, when_not_applied="MarkKept",
+            values=_mark_values(
+                mark=sfn.JsonPath.string_at(f"${MARK_UPDATE_VARIABLE}.mark"),
+                order=sfn.JsonPath.string_at(f"${MARK_UPDATE_VARIABLE}.order"),
+                set_by=sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
             ),
-            when_not_applied="MarkKept",
-            sort_key=sort_key,
-        )
+            sort_key=None if sort_key is None else sfn.JsonPath.string_at(sort_key),
+        )  # fmt: skip
         return [compute, update]
 
     def path_marks(self, memory: StateItem) -> PathMarkItems:
@@ -302,12 +329,11 @@ class PathMarkItems:
         )  # fmt: skip
 
     def advance(self, scope: Construct, *, over_pages: bool) -> list[sfn.IChainable]:
-        """``ComputeMark`` → ``AdvanceMark`` on the path's own mark item (its key as
-        ``ReadMark`` assigned it: the state then holds only the iteration's outcome)."""
+        """``AdvanceMark`` on the path's own mark item (its key as ``ReadMark`` assigned it):
+        the iteration then ends in its outcome, nothing stores what the state holds."""
         return self._incremental.advance(
-            scope, self._memory, over_pages=over_pages,
-            sort_key=sfn.JsonPath.string_at(f"${MARK_KEY_VARIABLE}"),
-        )  # fmt: skip
+            scope, self._memory, over_pages=over_pages, sort_key=f"${MARK_KEY_VARIABLE}"
+        )
 
 
 def _jsonata(path: str) -> str:
@@ -323,18 +349,11 @@ def _set_at(base: str, path: str, value: str) -> str:
     return f"$merge([{base}, {{{literal(head)}: {placed}}}])"
 
 
-def _mark_values() -> Mapping[str, tasks.DynamoAttributeValue]:
-    update = f"${MARK_UPDATE_VARIABLE}"
+def _mark_values(*, mark: str, order: str, set_by: str) -> Mapping[str, tasks.DynamoAttributeValue]:
     return {
-        MARK_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
-            sfn.JsonPath.string_at(f"{update}.mark")
-        ),
-        MARK_ORDER_ATTRIBUTE: tasks.DynamoAttributeValue.number_from_string(
-            sfn.JsonPath.string_at(f"{update}.order")
-        ),
-        MARK_SET_BY_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(
-            sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
-        ),
+        MARK_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(mark),
+        MARK_ORDER_ATTRIBUTE: tasks.DynamoAttributeValue.number_from_string(order),
+        MARK_SET_BY_ATTRIBUTE: tasks.DynamoAttributeValue.from_string(set_by),
     }
 
 

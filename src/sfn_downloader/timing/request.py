@@ -33,7 +33,7 @@ from .._contract import (
     REQUEST_PATH_VARIABLE,
     REQUEST_QUERY_VARIABLE,
 )
-from .._memory import StateItem
+from .._memory import READ_ITEM, StateItem
 from .._parts import (
     Built,
     CheckContext,
@@ -341,14 +341,24 @@ class TimedRequest(RunFeature):
             download_assign={**assign, **(parts.download_assign or {})} if assign
             else parts.download_assign,
             per_delivery=self.per_delivery, page_fold=self.page_fold,
-            stored=then_stored(parts, lambda scope: self.stored(scope, built.memory)),
+            stored=then_stored(
+                parts, lambda scope, passes: self.stored(scope, built.memory, passes_answer=passes)
+            ),
         )  # fmt: skip
+
+    def state_assign(self, built: Built) -> Mapping[str, Any]:
+        """With ``incremental`` (one path): the request computed as ``ReadState`` reads the
+        stored mark, in its own ``Assign`` (no ``ComputeRequest``)."""
+        if not (self.reads_state and self.active):
+            return {}
+        return self._assignments(built.downloads.request_form, item=READ_ITEM)
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
         """``ComputeRequest`` before the run, when the request is computed, in the form the
         transport's task reads it (``built.downloads.request_form``); none when the shape's
-        download computes the request itself (``built.placed``)."""
-        if COMPUTE_REQUEST_STATE in built.placed:
+        download computes the request itself (``built.placed``), nor when ``ReadState``
+        computes it (``state_assign``)."""
+        if COMPUTE_REQUEST_STATE in built.placed or self.reads_state:
             return run
         return self.with_request(scope, run, built.downloads.request_form)
 
@@ -368,11 +378,16 @@ class TimedRequest(RunFeature):
         compute.next(run)
         return compute
 
-    def stored(self, scope: Construct, memory: StateItem) -> list[sfn.IChainable]:
-        """The states after the answer is stored: advancing the mark (with ``incremental``)."""
+    def stored(
+        self, scope: Construct, memory: StateItem, *, passes_answer: bool = False
+    ) -> list[sfn.IChainable]:
+        """The states after the answer is stored: advancing the mark (with ``incremental``);
+        ``passes_answer``: a later state stores what the state holds."""
         if self.incremental is None:
             return []
-        return self.incremental.advance(scope, memory, over_pages=self.pages)
+        return self.incremental.advance(
+            scope, memory, over_pages=self.pages, passes_answer=passes_answer
+        )
 
     def request_paths(self) -> tuple[str, ...]:
         """The paths a run can request, for the transport's grant: each placeholder a ``*``
@@ -385,7 +400,8 @@ class TimedRequest(RunFeature):
             pattern = pattern.replace("**", "*")
         return (pattern,)
 
-    def _assignments(self, form: RequestForm) -> dict[str, Any]:
+    def _assignments(self, form: RequestForm, item: str | None = None) -> dict[str, Any]:
+        """``item``: where the state item is read (default: ``$stateItem``)."""
         millis = self._millis()
         resource, query = self._parts()
         assign: dict[str, Any] = {}
@@ -401,7 +417,7 @@ class TimedRequest(RunFeature):
                 for name, values in query.items()
             }
             if self.incremental is not None:
-                mark = _jsonata(self.incremental.query_value())
+                mark = _jsonata(self.incremental.query_value(item))
                 computed[self.incremental.param] = form.values([mark])
                 assign[REQUEST_MARK_VARIABLE] = mark
             assign[REQUEST_QUERY_VARIABLE] = computed
