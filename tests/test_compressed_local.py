@@ -66,6 +66,10 @@ def app() -> cdk.App:
         item={"answer": ItemField.json("$.body")},
     )  # fmt: skip
     DownloaderPattern(
+        stack, "Tagged", endpoint=endpoint, path="/v1/status", conditional=True,
+        item={"answer": ItemField.json("$.ResponseBody")},
+    )  # fmt: skip
+    DownloaderPattern(
         stack, "ProxyPaths", endpoint=endpoint, fan_out=FanOut.paths(["/v1/a", "/v1/b", "/v1/c"]),
         item={"answer": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
@@ -387,6 +391,22 @@ def test_with_polite_memory_a_compressed_answer_fails_where_the_answer_is_read(
     assert "The answer to /v1/status is gzip-compressed" in execution.cause
     assert run.items() == []
     assert "Persist" not in run.runner.states_entered(execution)
+
+
+def test_conditional_alone_refuses_a_compressed_answer_in_the_download(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # conditional alone (issue 28(a)): no ReadAnswer; the download's own Assign refuses it,
+    # before it assigns the memory's update: nothing stored, nothing remembered.
+    upstream.script(default=squeezed({"players": 1}))
+    run = open_run("Compressed", "Tagged")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/status is gzip-compressed" in execution.cause
+    assert run.items() == []
+    assert run.runner.states_entered(execution) == ["ReadState", "Download", "AnswerCompressed"]
 
 
 @pytest.mark.xfail(

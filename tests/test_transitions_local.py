@@ -88,7 +88,7 @@ COMBINED = {"secrets": {"example/api-key": "local-key"}}
 CASES = {
     "default": Case("default", "p", (always(Answer(200, STATUS)),), entered=2),
     "conditional, a 200": Case(
-        "polite", "etag", (always(Answer(200, STATUS, {"ETag": '"v1"'})),), entered=5
+        "polite", "etag", (always(Answer(200, STATUS, {"ETag": '"v1"'})),), entered=4
     ),
     "conditional, a 304": Case(
         "polite",

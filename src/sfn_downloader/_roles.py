@@ -299,6 +299,12 @@ class AnswerMemory(Protocol):
         """Catches on the download (a ``304`` ending the run successfully)."""
         ...
 
+    def checked_assign(self) -> Mapping[str, Any] | None:
+        """What a JSONata download that refuses a compressed answer itself assigns (reading
+        ``$states.result``) so that ``Persist`` follows it with no state between (``store``
+        left out); ``None`` when a state must come between."""
+        ...
+
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
         described: str = "", text: str | None = None,
@@ -316,6 +322,9 @@ class _NoAnswerMemory:
 
     def guard(self, scope: Construct, task: sfn.TaskStateBase, jsonata: bool = False) -> None:
         del scope, task, jsonata
+
+    def checked_assign(self) -> Mapping[str, Any] | None:
+        return {}
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,

@@ -185,9 +185,10 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     described = request.given or request.path
     computations = parts.computations
     arguments, assigned = computations.values()
+    direct = memory.checked_assign()  # the memory's update, when nothing is compared
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
-        assign={**compressed_check(json.dumps(described)), **assigned, **kept},
+        assign={**compressed_check(json.dumps(described)), **assigned, **kept, **(direct or {})},
         computed=arguments,
     )  # fmt: skip
     if task is None:
@@ -204,10 +205,11 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
         through=parts.result_selector, result_selector=parts.persists.key_selector(key),
         result_path="$",
     )  # fmt: skip
-    # With a polite memory: [AnswerText →] ReadAnswer → Persist, reading the
-    # raw answer (the headers the download assigned; the selection's text from the raw
-    # answer, every digit kept).
-    stored = memory.store(scope, persist, "$", described, text) if memory.any else persist
+    # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
+    # headers the download assigned; the selection's text from the raw answer, every digit
+    # kept); with conditional or respect_expires alone, the download assigned the memory's
+    # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
+    stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
     chain = sfn.Chain.start(task).next(stored)
     for state in parts.stored(scope, False):
         chain = chain.next(state)

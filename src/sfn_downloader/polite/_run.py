@@ -380,7 +380,18 @@ class BoundPoliteRun:
         """``Remember``, right after ``Persist``."""
         return [self._remember(scope, "Remember", "MemoryKept")] if self._run.active else []
 
-    def _update_expression(self) -> str:
+    def checked_assign(self) -> Mapping[str, Any] | None:
+        """What a download that refuses a compressed answer itself (a JSONata task) assigns so
+        that Persist follows it directly: the memory's update, from the answer's headers
+        (``$states.result``); ``None`` with ``changes_only``, whose comparison is a state of
+        its own (``ReadAnswer``)."""
+        if not self._run.active:
+            return {}
+        if self._run.changes_only:
+            return None
+        return {MEMORY_UPDATE_VARIABLE: self._update_expression(_answer.DOWNLOADED_HEADER)}
+
+    def _update_expression(self, header: str = _HEADER) -> str:
         run = self._run
         fields = {"order": f"$string({_expires.SCHEDULED_MILLIS})"}
         if run.conditional:
@@ -388,7 +399,7 @@ class BoundPoliteRun:
         if run.respect_expires:
             fields[FRESH_UNTIL_ATTRIBUTE] = _expires.fresh_until(run.max_fresh_millis)
         body = ", ".join(f"'{name}': {value}" for name, value in fields.items())
-        return f"{{% ( $header := {_HEADER}; {{{body}}} ) %}}"
+        return f"{{% ( $header := {header}; {{{body}}} ) %}}"
 
     def _remember(self, scope: Construct, construct_id: str, kept: str) -> sfn.Chain:
         run = self._run
