@@ -56,7 +56,7 @@ def follow(asl: dict[str, Any], start: str | None = None) -> list[str]:
 def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) -> None:
     asl = definition(polite, "all")
     assert follow(asl) == [
-        "ReadState", "StillFresh", "ComputeHeaders", "Download", "ReadDownload",
+        "ReadState", "StillFresh", "Download", "ReadDownload",
         "SelectDownload", "AnswerText", "ReadAnswer", "Persist", "Remember", "Archive",
     ]  # fmt: skip
     states = asl["States"]
@@ -66,11 +66,11 @@ def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) 
     assert read["Arguments"]["Key"]["sk"] == {"S": "#state"}
     # JSONata: the GetItem result assigned, the state's input passed on (issue 25, item 9).
     assert read["QueryLanguage"] == "JSONata"
-    assert read["Assign"] == {"stateItem": "{% $states.result %}"}
+    assert read["Assign"]["stateItem"] == "{% $states.result %}"
     assert read["Output"] == "{% $states.input %}"
-    # The download's headers are computed each run; a 304 ends the run successfully. The
-    # answer is kept whole under $.result; a Pass that only assigns reads its headers, then
-    # the selector applies.
+    # The download's headers are computed each run (by ReadState, as it reads them); a 304
+    # ends the run successfully. The answer is kept whole under $.result; a Pass that only
+    # assigns reads its headers, then the selector applies.
     download = states["Download"]
     assert download["Parameters"]["Headers.$"] == "$requestHeaders"
     assert "Assign" not in download and "ResultSelector" not in download
@@ -85,9 +85,9 @@ def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) 
     assert states[catch["Next"]]["Type"] == "Pass" and states[catch["Next"]]["End"] is True
     assert states[catch["Next"]]["Output"]["outcome"] == "notModified"
     assert not any("ApiGateway.304" in r["ErrorEquals"] for r in download["Retry"])
-    headers = states["ComputeHeaders"]["Assign"]["requestHeaders"]
+    headers = read["Assign"]["requestHeaders"]  # no ComputeHeaders (issue 28(a))
     assert "If-None-Match" in headers and "If-Modified-Since" in headers
-    assert "$stateItem.Item.etag.S" in headers
+    assert "$states.result.Item.etag.S" in headers and "ComputeHeaders" not in states
     # The hash of the selected result (under $.result: an archive follows), compared with
     # the remembered one: its JSON text with every digit, hashed in pieces of 2,500 characters
     # (States.Hash takes at most 10,000), then the pieces' hashes.
@@ -130,21 +130,22 @@ def test_every_feature_together_in_the_order_a_run_meets_them(polite: Scenario) 
 
 def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
     changes = definition(polite, "changes")
-    # The download a checked (JSONata) task: it keeps the headers itself (no ReadDownload),
-    # the raw answer passes on (no SelectDownload): AnswerText reads what the selector
-    # selects from it, every digit kept (issue 28: 9 states a run became 6).
-    assert follow(changes) == [
-        "ReadState", "Download", "AnswerText", "ReadAnswer", "Persist", "Remember",
-    ]  # fmt: skip
-    assert changes["States"]["AnswerText"]["Assign"] == {
-        "answerText.$": "States.JsonToString(States.Array($.ResponseBody))"
-    }
-    assert "answerHash" in changes["States"]["ReadAnswer"]["Assign"]
+    # The download a JSONPath task with the default ResultPath and no selector (its Assign
+    # reads the raw answer, one meaning): it keeps the headers and the text of what the
+    # selector selects, every digit kept (no AnswerText); ReadAnswer refuses a compressed
+    # answer, hashes and routes (issue 28(a): 9 states a run became 5, the minimum).
+    assert follow(changes) == ["ReadState", "Download", "ReadAnswer", "Persist", "Remember"]
     download = changes["States"]["Download"]
-    assert download["Assign"]["answerHeaders"] == "{% $states.result.`Headers` %}"
-    assert "Headers" not in download["Arguments"]
+    assert download["Assign"] == {
+        "answerHeaders.$": "$.Headers",
+        "answerText.$": "States.JsonToString(States.Array($.ResponseBody))",
+    }
+    assert "ResultPath" not in download and "ResultSelector" not in download
+    assert "Headers" not in download["Parameters"] and "Headers.$" not in download["Parameters"]
+    assert "answerHash" in changes["States"]["ReadAnswer"]["Assign"]
+    assert "AnswerText" not in changes["States"]
     etag = definition(polite, "etag")
-    # ComputeHeaders folded: the download computes its validators in its Arguments; without
+    # ComputeHeaders folded: ReadState computes the validators as it reads them; without
     # changes_only nothing is compared, so the download assigns the memory's update from the
     # answer's own headers and Persist follows it (issue 28(a): no ReadAnswer).
     assert follow(etag) == ["ReadState", "Download", "Persist", "Remember"]
@@ -152,13 +153,15 @@ def test_one_feature_builds_only_its_own_states(polite: Scenario) -> None:
     assert "answerHash" not in assigned  # without changes_only, no hash
     assert "$h := $states.result.`Headers`;" in assigned["memoryUpdate"]
     assert "answerChecked" in assigned  # the download refuses a compressed answer itself
-    assert "If-None-Match" in etag["States"]["Download"]["Arguments"]["Headers"]
+    assert etag["States"]["Download"]["Arguments"]["Headers"] == "{% $requestHeaders %}"
+    headers = etag["States"]["ReadState"]["Assign"]["requestHeaders"]
+    assert "If-None-Match" in headers
     assert etag["States"]["Remember"]["Parameters"]["UpdateExpression"] == (
         "SET #etag = :etag, #lastModified = :lastModified, #rememberedFor = :rememberedFor, "
         "#rememberedOrder = :rememberedOrder"
     )
     # The static headers are part of the computed ones.
-    assert '"Accept": ["application/json"]' in etag["States"]["Download"]["Arguments"]["Headers"]
+    assert '"Accept": ["application/json"]' in headers
 
 
 def test_incremental_and_changes_only_share_one_read_of_the_state_item(polite: Scenario) -> None:

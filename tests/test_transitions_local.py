@@ -97,13 +97,13 @@ CASES = {
         {"unchanged_ratio": 1.0},
         entered=3,
     ),
-    "changes_only, stored": Case("polite", "changes", (always(Answer(200, STATUS)),), entered=6),
+    "changes_only, stored": Case("polite", "changes", (always(Answer(200, STATUS)),), entered=5),
     "changes_only, unchanged": Case(
         "polite",
         "changes",
         (always(Answer(200, STATUS)), always(Answer(200, STATUS))),
         {"unchanged_ratio": 1.0},
-        entered=6,
+        entered=5,
     ),
     "incremental": Case(
         "timed",

@@ -195,9 +195,6 @@ ITEM_CHECKED_VARIABLE = "itemChecked"
 iteration may not assign a variable its outer scope assigns (``page_count``'s first page is
 checked at the run's level, its other pages in the Map: "Variable scope", moto's
 ``IllegalOuterScopeWrite``)."""
-COMPUTE_HEADERS_STATE = "ComputeHeaders"
-"""``conditional``'s JSONata Pass assigning ``$requestHeaders`` (the validators), left out
-when the single request's download computes its headers itself (``_parts.Computation``)."""
 MAP_ITEM_VARIABLE = "mapItem"
 """In a fan-out's iteration whose download is a JSONata task (``checked_task``): the Map item
 (the request, the scheduled time, the run's marks), assigned by the download (or its Catch),
@@ -406,7 +403,8 @@ REMEMBERED_ORDER_ATTRIBUTE = "rememberedOrder"
 it, so an older run (a late re-delivery) never overwrites a newer run's validators."""
 REQUEST_HEADERS_VARIABLE = "requestHeaders"
 """With ``conditional``: the run's request headers (the static ones and the validators),
-assigned by ``ComputeHeaders``; the download reads them (``Headers.$``)."""
+assigned by ``ReadState`` (a memory per request: ``ReadMemo``); the download reads them
+(``Headers.$``)."""
 ANSWER_HEADERS_VARIABLE = "answerHeaders"
 """The raw answer's headers (name → list of values), assigned by the download."""
 ANSWER_HASH_VARIABLE = "answerHash"

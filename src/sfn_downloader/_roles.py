@@ -307,12 +307,13 @@ class AnswerMemory(Protocol):
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "", text: str | None = None,
+        described: str = "", text: str | None = None, text_kept: bool = False,
     ) -> sfn.Chain:  # fmt: skip
         """The states from after the download to ``persist`` (the chain ends at it); the
         selected result is at ``selected_path``; ``described``: the request, as a refused
         answer's cause names it; ``text``: the JSONPath intrinsic whose text a changes-only
-        memory hashes (default: the selected result's)."""
+        memory hashes (default: the selected result's); ``text_kept``: the download assigned
+        that text itself (``$answerText``), so no ``AnswerText`` Pass comes first."""
         ...
 
 
@@ -328,9 +329,9 @@ class _NoAnswerMemory:
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "", text: str | None = None,
+        described: str = "", text: str | None = None, text_kept: bool = False,
     ) -> sfn.Chain:  # fmt: skip
-        del scope, selected_path, described, text
+        del scope, selected_path, described, text, text_kept
         return sfn.Chain.start(persist)
 
 

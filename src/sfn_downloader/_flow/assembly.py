@@ -1,6 +1,6 @@
 """Assembly: the run's states, from the shape and the features, in the order a run meets them.
 
-    [CheckInput] → [ReadState] → [StillFresh] → [ComputeHeaders] → [ComputeRequest]
+    [CheckInput] → [ReadState] → [StillFresh] → [ComputeRequest]
         → [ComputeExpiry] → [query overrides] → the shape's states (→ [Remember]
         → [ComputeMark → AdvanceMark] after the answer is stored) → [afterwards]
 

@@ -1,7 +1,8 @@
 """The run's optional features, in the order a run meets them: the one place they are listed.
 
-    CheckInput (starts) → ReadState (one read, for every feature that remembers) → StillFresh,
-    ComputeHeaders (polite) → ComputeRequest (timing) → ComputeExpiry (retention) → the query
+    CheckInput (starts) → ReadState (one read, for every feature that remembers, computing
+    what they compute of it) → StillFresh (polite) → ComputeRequest (timing) → ComputeExpiry
+    (retention) → the query
     overrides (starts) → the shape, with what on_status, retry_after, the polite features, the
     timing, the records, the archive and the user's states wire around each download and stored
     answer

@@ -15,7 +15,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._checks import is_plain_path, jsonata_path, selection_text
-from .._contract import EXECUTION_NAME_PATH, KEY_FIELD, RESULT_FIELD, SCHEDULED_TIME_PATH
+from .._contract import (
+    ANSWER_TEXT_VARIABLE,
+    EXECUTION_NAME_PATH,
+    KEY_FIELD,
+    RESULT_FIELD,
+    SCHEDULED_TIME_PATH,
+)
 from .._parts import Exchange, Request, RunParts
 from .._states import (
     answer_errors_check,
@@ -183,9 +189,11 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
         return None
     request = parts.request
     described = request.given or request.path
+    direct = memory.checked_assign()  # the memory's update, when nothing is compared
+    if direct is None and text is not None:
+        return _compared(scope, parts, key, text)
     computations = parts.computations
     arguments, assigned = computations.values()
-    direct = memory.checked_assign()  # the memory's update, when nothing is compared
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
         assign={**compressed_check(json.dumps(described)), **assigned, **kept, **(direct or {})},
@@ -210,6 +218,33 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     # kept); with conditional or respect_expires alone, the download assigned the memory's
     # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
     stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
+    chain = sfn.Chain.start(task).next(stored)
+    for state in parts.stored(scope, False):
+        chain = chain.next(state)
+    return chain
+
+
+def _compared(scope: Construct, parts: RunParts, key: str, text: str) -> sfn.Chain:
+    """``changes_only``: Download → ReadAnswer → Persist → Remember, four states where the
+    JSONata download would need an ``AnswerText`` Pass (issue 28(a)). The download is a
+    JSONPath task with the default ``ResultPath`` and no ``ResultSelector``, so its output is
+    the raw answer and its ``Assign`` reads it (no other meaning of ``$`` there): it keeps the
+    headers and the selection's text (``text``, a JSONPath intrinsic: every digit kept, which
+    JSONata's ``$string`` would not). ``ReadAnswer`` then refuses a compressed answer, compares
+    the hash and routes; Persist reads through the selector."""
+    memory = parts.memory
+    request = parts.request
+    task = parts.downloads.task(
+        scope, "Download", parts.first_request(),
+        assign={**(parts.download_assign or {}), f"{ANSWER_TEXT_VARIABLE}.$": text},
+    )  # fmt: skip
+    memory.guard(scope, task)
+    persist = parts.persists.task(
+        scope, "Persist", sort_key=key, attributes=parts.attributes,
+        through=parts.result_selector, result_selector=parts.persists.key_selector(key),
+        result_path="$",
+    )  # fmt: skip
+    stored = memory.store(scope, persist, "$", request.given or request.path, text_kept=True)
     chain = sfn.Chain.start(task).next(stored)
     for state in parts.stored(scope, False):
         chain = chain.next(state)

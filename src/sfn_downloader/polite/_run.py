@@ -1,6 +1,6 @@
 """The polite features of one downloader, together: their checks and their states.
 
-    ReadState → [StillFresh → Fresh] → [ComputeHeaders] → ... → Download (→ [NotModified])
+    ReadState (computing the validators) → [StillFresh → Fresh] → ... → Download (→ [NotModified])
         → [AnswerText] → ReadAnswer (→ [RememberUnchanged → Unchanged])
         → Persist → Remember → ...
 
@@ -26,7 +26,6 @@ from .._contract import (
     ANSWER_HEADERS_VARIABLE,
     ANSWER_TEXT_VARIABLE,
     COMPRESSED_ANSWER_VARIABLE,
-    COMPUTE_HEADERS_STATE,
     CONDITIONAL_REQUEST_HEADERS,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
@@ -46,8 +45,8 @@ from .._contract import (
     STATE_ITEM_VARIABLE,
     VALIDATOR_RESPONSE_HEADERS,
 )
-from .._memory import StateItem
-from .._parts import Built, CheckContext, Computation, RunFeature, RunParts, then_stored
+from .._memory import READ_ITEM, StateItem
+from .._parts import Built, CheckContext, RunFeature, RunParts, then_stored
 from .._states import compressed_failure, compressed_rule
 from ..errors import Problem
 from . import _answer
@@ -202,20 +201,9 @@ class PoliteRun(RunFeature):
         """What the download keeps of the raw answer: its headers."""
         return {f"{ANSWER_HEADERS_VARIABLE}.$": "$.Headers"} if self.active else {}
 
-    def before_request(
-        self,
-        scope: Construct,
-        run: sfn.IChainable,
-        static_headers: Mapping[str, list[str]],
-        computes_headers: bool = True,
-    ) -> sfn.IChainable:
-        """``[StillFresh] → [ComputeHeaders] → run`` (``ReadState`` comes first, by the flow);
-        no ``ComputeHeaders`` when the download computes its headers itself
-        (``computes_headers=False``)."""
-        if self.conditional and computes_headers:
-            compute = _conditional.compute_headers(scope, static_headers)
-            compute.next(run)
-            run = compute
+    def before_request(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
+        """``[StillFresh] → run`` (``ReadState`` comes first, by the flow, and computes the
+        validators: ``state_assign``)."""
         if self.respect_expires:
             run = _expires.still_fresh(scope, run)
         return run
@@ -238,32 +226,26 @@ class PoliteRun(RunFeature):
                 download_assign={**(parts.download_assign or {}), **self.download_assign()},
             )  # fmt: skip
         remembering = self.bind(built.memory, built.downloads.status_error)
-        computations = parts.computations
-        if self.conditional:
-            # The validators: a download that computes its headers itself needs no
-            # ComputeHeaders (one state less, issue 28).
-            computations = computations.offering(
-                Computation(
-                    state=COMPUTE_HEADERS_STATE,
-                    assign=_conditional.header_assign(built.downloads.static_headers()),
-                    request=True,
-                )
-            )
         return replace(
-            parts, memory=remembering, computations=computations,
+            parts, memory=remembering,
             download_assign={**(parts.download_assign or {}), **self.download_assign()} or None,
             stored=then_stored(parts, lambda scope, _passes: remembering.stored(scope)),
         )  # fmt: skip
 
+    def state_assign(self, built: Built) -> Mapping[str, Any]:
+        """With ``conditional`` on one fixed request: the validators (``$requestHeaders``)
+        computed as ``ReadState`` reads them, in its own ``Assign`` (no ``ComputeHeaders``,
+        issue 28(a))."""
+        if not (self.reads_state and self.conditional):
+            return {}
+        return _conditional.header_assign(built.downloads.static_headers(), item=READ_ITEM)
+
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``[StillFresh] → [ComputeHeaders] → run`` (memories per request: ``run``, each
-        request reads its own)."""
+        """``[StillFresh] → run`` (the validators computed by ``ReadState``, ``state_assign``;
+        memories per request: ``run``, each request reads its own)."""
         if self.per_request:
             return run
-        return self.before_request(
-            scope, run, built.downloads.static_headers(),
-            computes_headers=COMPUTE_HEADERS_STATE not in built.placed,
-        )  # fmt: skip
+        return self.before_request(scope, run)
 
     def bind(self, memory: StateItem, status_error: Callable[[int], str]) -> BoundPoliteRun:
         """The states around the one download, for this downloader's state item."""
@@ -315,13 +297,14 @@ class BoundPoliteRun:
 
     def store(
         self, scope: Construct, persist: sfn.TaskStateBase, selected_path: str,
-        described: str = "", text: str | None = None,
+        described: str = "", text: str | None = None, text_kept: bool = False,
     ) -> sfn.Chain:  # fmt: skip
         """``[AnswerText →] ReadAnswer → [IsUnchanged] → persist``: a chain ending at
         ``persist``. ``ReadAnswer`` also refuses a compressed answer
         (``Downloader.CompressedAnswer``, the cause naming ``described``, the request).
         ``text``: the JSONPath intrinsic ``AnswerText`` hashes (default: the selected result
-        at ``selected_path`` as JSON text), when the state holds the raw answer.
+        at ``selected_path`` as JSON text), when the state holds the raw answer;
+        ``text_kept``: the download assigned ``$answerText`` itself (no ``AnswerText``).
 
         With ``changes_only``: ``AnswerText`` (JSONPath, a Pass that only assigns) keeps the
         selected result as JSON text with every digit (``States.JsonToString``; JSONata's
@@ -345,11 +328,6 @@ class BoundPoliteRun:
         if not run.changes_only:
             read.otherwise(persist)
             return sfn.Chain.custom(read, [persist], persist)
-        answer_text = sfn.Pass(
-            scope,
-            "AnswerText",
-            assign={f"{ANSWER_TEXT_VARIABLE}.$": text or f"States.JsonToString({selected_path})"},
-        )
         unchanged = sfn.Pass.jsonata(
             scope,
             "Unchanged",
@@ -373,6 +351,13 @@ class BoundPoliteRun:
             assign=assign,
         )
         read.otherwise(persist)
+        if text_kept:
+            return sfn.Chain.custom(read, [persist], persist)
+        answer_text = sfn.Pass(
+            scope,
+            "AnswerText",
+            assign={f"{ANSWER_TEXT_VARIABLE}.$": text or f"States.JsonToString({selected_path})"},
+        )
         answer_text.next(read)
         return sfn.Chain.custom(answer_text, [persist], persist)
 

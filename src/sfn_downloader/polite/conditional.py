@@ -1,6 +1,6 @@
 """``conditional=True``: send back the validators of the last remembered answer.
 
-- ``ComputeHeaders`` (JSONata Pass, after ``ReadState``) assigns ``$requestHeaders``: the
+- ``ReadState``'s own ``Assign`` computes ``$requestHeaders`` (``header_assign``): the
   downloader's own headers plus ``If-None-Match: <etag>`` and ``If-Modified-Since:
   <last-modified>`` when the state item holds them; the download reads its headers from there
   (``Headers.$``). A trimming proxy maps both headers by name (a non-proxy integration passes
@@ -21,11 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
-
 from .._contract import (
-    COMPUTE_HEADERS_STATE,
     ETAG_ATTRIBUTE,
     LAST_MODIFIED_ATTRIBUTE,
     REQUEST_HEADERS_VARIABLE,
@@ -36,21 +32,16 @@ IF_NONE_MATCH = "If-None-Match"
 IF_MODIFIED_SINCE = "If-Modified-Since"
 
 
-def compute_headers(scope: Construct, static: Mapping[str, list[str]]) -> sfn.Pass:
-    """``ComputeHeaders``: ``$requestHeaders`` = the static headers and the stored validators.
+def header_assign(static: Mapping[str, list[str]], item: str | None = None) -> dict[str, str]:
+    """``$requestHeaders`` from the static headers and the validators in ``$stateItem``
+    (``item``: read there instead: ``ReadState``'s own ``$states.result``).
 
     ``static`` values may hold a definition substitution (``${AuthHeaderValue}``): it is
     replaced in the definition text, inside this expression's JSON literal, as it is in a
-    task's static ``Headers``.
-    """
-    return sfn.Pass.jsonata(scope, COMPUTE_HEADERS_STATE, assign=header_assign(static))
-
-
-def header_assign(static: Mapping[str, list[str]]) -> dict[str, str]:
-    """``ComputeHeaders``'s ``Assign``: ``$requestHeaders`` from the static headers and the
-    validators in ``$stateItem`` (a download computing its headers itself takes the same)."""
-    etag = StateItem.value(ETAG_ATTRIBUTE, "''")
-    modified = StateItem.value(LAST_MODIFIED_ATTRIBUTE, "''")
+    task's static ``Headers``."""
+    read = {} if item is None else {"item": item}
+    etag = StateItem.value(ETAG_ATTRIBUTE, "''", **read)
+    modified = StateItem.value(LAST_MODIFIED_ATTRIBUTE, "''", **read)
     expression = (
         f"($e := {etag}; $m := {modified}; "
         f"$merge([{json.dumps(dict(static))}, "

@@ -408,7 +408,7 @@ class ApiGatewayDownloads(BoundTransport):
                 if query else None
             ),
             headers=(
-                # conditional's validators with the static headers (ComputeHeaders)
+                # conditional's validators with the static headers (ReadState)
                 sfn.TaskInput.from_text(
                     request.headers or "{% $" + REQUEST_HEADERS_VARIABLE + " %}"
                 )
