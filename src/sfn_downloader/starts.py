@@ -3,12 +3,13 @@
 A run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``: the schedule passes its scheduled
 time; an on-demand caller passes the time the answer is stored under (its sort key; the same
 time again overwrites the same item). A downloader that may be started on demand checks it
-first (``CheckInput``): a run without it, or with another form of the instant than the
-schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
-``Downloader.InvalidInput``, so one instant is always one key. ``CheckInputTime`` (JSONata: no
-JSONPath condition adds to a time) then refuses a ``scheduledTime`` later than the execution's
-start plus ``INPUT_TIME_SKEW_SECONDS`` (the same error): a run never stores, nor remembers
-(``freshUntil``, validators, hashes, marks), anything under a time that has not come yet.
+first (``CheckInput``, one JSONata Choice): a run without it, or with another form of the
+instant than the schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions),
+fails at once with ``Downloader.InvalidInput`` (``InvalidInput``), so one instant is always one
+key; a ``scheduledTime`` later than the execution's start plus ``INPUT_TIME_SKEW_SECONDS``
+fails with the same error (``InputInFuture``, its own cause): a run never stores, nor
+remembers (``freshUntil``, validators, hashes, marks), anything under a time that has not come
+yet.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
@@ -303,41 +304,26 @@ class Starts(RunFeature):
         )
 
     def with_input_check(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
-        """``CheckInput`` first when started on demand: go on when ``scheduledTime`` is an
-        ISO 8601 time, else fail with ``Downloader.InvalidInput``."""
+        """``CheckInput`` first when started on demand: one JSONata Choice that goes on when
+        ``scheduledTime`` is the schedule's form of an instant (and no override holds the key
+        separator) and not later than the start; else fails with ``Downloader.InvalidInput``
+        (``InvalidInput``, ``InputInFuture``: each its own cause)."""
         if not self.is_on_demand:
             return run
         invalid = sfn.Fail(scope, "InvalidInput", error=INVALID_INPUT_ERROR, cause=INPUT_CONTRACT)
-        # IsTimestamp takes any RFC 3339 time (offsets, fractions); the key is the text, so
-        # only the form the schedule sends is one key per instant: "...T..Z", no fraction.
-        conditions = [
-            sfn.Condition.is_present(SCHEDULED_TIME_PATH),
-            sfn.Condition.is_timestamp(SCHEDULED_TIME_PATH),
-            sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*T*Z"),
-            sfn.Condition.not_(sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*.*")),
-        ]
-        if len(self.overrides) > 1:  # '&' in a value would make two keys look alike
-            conditions += [
-                sfn.Condition.not_(
-                    sfn.Condition.and_(
-                        sfn.Condition.is_present(f"{INPUT_QUERY_PATH}.{name}"),
-                        sfn.Condition.string_matches(f"{INPUT_QUERY_PATH}.{name}", "*&*"),
-                    )
-                )
-                for name in self.overrides
-            ]
-        valid = sfn.Condition.and_(*conditions)
         future = sfn.Fail(scope, "InputInFuture", error=INVALID_INPUT_ERROR, cause=FUTURE_INPUT)
-        not_later = sfn.Condition.jsonata(
-            f"{{% $toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) <= "
-            "$toMillis($states.context.Execution.StartTime) + "
-            f"{INPUT_TIME_SKEW_SECONDS * 1000} %}}"
+        # The first rule is a successful run's way (the cost model follows it); the second
+        # is evaluated only when the first did not match; neither may raise on any input.
+        valid = _input_valid(self.overrides)
+        not_later = (
+            f"$toMillis($t) <= $toMillis($states.context.Execution.StartTime) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000}"
         )
-        in_time = sfn.Choice.jsonata(scope, "CheckInputTime").when(not_later, run)
         return (
-            sfn.Choice(scope, "CheckInput")
-            .when(valid, in_time.otherwise(future))
-            .otherwise(invalid)
+            sfn.Choice.jsonata(scope, "CheckInput")
+            .when(sfn.Condition.jsonata(f"{{% ({valid}; $valid ? {not_later} : false) %}}"), run)
+            .when(sfn.Condition.jsonata(f"{{% ({valid}; $not($valid)) %}}"), invalid)
+            .otherwise(future)
         )
 
     def build(
@@ -423,6 +409,40 @@ class _InputCheck(RunFeature):
         """``CheckInput`` → ``CheckInputTime`` → ``run`` when started on demand."""
         del built
         return self._starts.with_input_check(scope, run)
+
+
+def _input_valid(overrides: Sequence[str]) -> str:
+    """JSONata assigning ``$t`` (the input's ``scheduledTime``) and ``$valid``: ``$t`` is the
+    schedule's form of an instant (``2026-11-27T05:30:00Z``: upper-case T and Z, whole
+    seconds, a date of the calendar; what ``IsTimestamp`` and "*T*Z" without "." checked in
+    JSONPath) and, with several overridable names, no override's text holds ``&`` (two keys
+    would look alike). It never raises: each test is reached only when the one before it
+    guarantees its argument (``$toMillis`` raises D3110 on a text that is not ISO 8601, T0410
+    on a value that is not a string), so a bad input is a rule not matched, never
+    ``States.QueryEvaluationError``."""
+    form = (
+        "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+    )
+    # Round trip: a date the regular expression lets through that the calendar has not
+    # (2026-02-30, which $toMillis reads as 2026-03-02) comes back as another text.
+    canonical = (
+        f'($type($t) = "string" ? ($contains($t, /{form}/) ? '
+        f'$fromMillis($toMillis($t), "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z") = $t : false) '
+        ": false)"
+    )
+    separator = "false"
+    if len(overrides) > 1:  # '&' in a value would make two keys look alike
+        # (one test a name: moto, as LocalStack, refuses an expression naming `$` alone)
+        held = " or ".join(
+            f'($v := $lookup($q, {json.dumps(name)}); $exists($v) and $contains($string($v), "&"))'
+            for name in overrides
+        )
+        separator = f"($q := $states.context.Execution.Input.{QUERY_KEY}; {held})"
+    return (
+        f"$t := $states.context.Execution.Input.{SCHEDULED_TIME_KEY}; "
+        f"$valid := {canonical} and $not({separator})"
+    )
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
