@@ -51,12 +51,17 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ._acknowledge import acknowledge
+from ._checks import jsonata_value
 from ._contract import (
     INPUT_QUERY_PATH,
     INVALID_INPUT_ERROR,
+    ISO_PICTURE,
     KEY_SUFFIX_PATH,
+    KEY_SUFFIX_VARIABLE,
+    OVERRIDE_QUERY_VARIABLE,
     QUERY_ATTRIBUTE,
     QUERY_ATTRIBUTE_PATH,
+    QUERY_ATTRIBUTE_VARIABLE,
     QUERY_DEFAULTS_PATH,
     QUERY_KEY,
     QUERY_MERGED_PATH,
@@ -72,7 +77,7 @@ from ._defaults import (
     SCHEDULE_MINUTES,
 )
 from ._encryption import dead_letter_sender_role
-from ._parts import Built, CheckContext, RunFeature, RunParts
+from ._parts import Built, CheckContext, Computation, RunFeature, RunParts
 from ._request import RequestForm
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -92,6 +97,9 @@ FUTURE_INPUT = (
 )
 """``Downloader.InvalidInput``'s cause for a time to come."""
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
+QUERY_OVERRIDES_STATE = "HasQueryOverrides"
+"""The first of the override states (``OverrideQuery`` with a computed query): the name the
+overrides' computation is placed by."""
 
 
 class Starts(RunFeature):
@@ -253,18 +261,34 @@ class Starts(RunFeature):
     def around(self, parts: RunParts, built: Built) -> RunParts:
         """With query overrides: the download reads the query the run put at ``$.query`` (the
         overrides win over a computed query), and the item's key and ``query`` attribute say
-        which values were requested."""
-        del built
+        which values were requested. The same values are offered as a computation
+        (``_parts.Computation``): a shape whose download computes them (the query in its
+        Arguments, the key suffix and the attribute in its ``Assign``) reads them from there,
+        and the override states are left out."""
         if not self.overrides:
             return parts
+        computations = parts.computations
+        # The defaults: the path's query, or the one computed each run (inlined where the
+        # download computes it too; else ComputeRequest's variable, read as it is).
+        computed = computations.values()[0].get(REQUEST_QUERY_VARIABLE)
+        if computed is None and parts.query_path is not None:
+            computed = "{% " + parts.query_path + " %}"
+        for computation in _override_computations(
+            self.overrides, built.request.query, built.downloads.request_form, computed
+        ):
+            computations = computations.offering(computation)
         return replace(
             parts, query_path=self.query_path or parts.query_path,
             key_suffix_path=self.key_suffix_path, attributes=self.item_attributes(),
+            computations=computations,
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
         """The states that put the run's query at ``$.query`` (with query overrides), in the
-        form the transport's task reads it."""
+        form the transport's task reads it; none when the shape's download computes them
+        (``built.placed``)."""
+        if QUERY_OVERRIDES_STATE in built.placed:
+            return run
         return self.with_overrides(
             scope, run, built.request.query, form=built.downloads.request_form
         )
@@ -428,7 +452,7 @@ def _input_valid(overrides: Sequence[str]) -> str:
     # (2026-02-30, which $toMillis reads as 2026-03-02) comes back as another text.
     canonical = (
         f'($type($t) = "string" ? ($contains($t, /{form}/) ? '
-        f'$fromMillis($toMillis($t), "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z") = $t : false) '
+        f'$fromMillis($toMillis($t), "{ISO_PICTURE}") = $t : false) '
         ": false)"
     )
     separator = "false"
@@ -443,6 +467,60 @@ def _input_valid(overrides: Sequence[str]) -> str:
         f"$t := $states.context.Execution.Input.{SCHEDULED_TIME_KEY}; "
         f"$valid := {canonical} and $not({separator})"
     )
+
+
+def _override_computations(
+    overridable: Sequence[str],
+    query: Mapping[str, list[str]],
+    form: RequestForm,
+    computed_query: object = None,
+) -> tuple[Computation, Computation]:
+    """The query overrides as a download computes them (``_parts.Computation``): the query
+    in its Arguments (every name of ``query``, each allowed one replaced by the run's value
+    when its input has one, as text), the key suffix and the ``query`` attribute in its
+    ``Assign`` (Persist reads them next). JSONata picks the allowed names: a key the caller
+    added is never read. ``computed_query``: the query ``ComputeRequest`` would compute (time
+    placeholders, a window), as its ``Assign`` takes it: the defaults, computed in the same
+    expressions (no variable between them)."""
+    if computed_query is not None:
+        defaults = jsonata_value(computed_query)
+    else:
+        defaults = jsonata_value({name: form.values(values) for name, values in query.items()})
+    first = "[0]" if form.query_lists else ""
+    prelude = (
+        f"$given := $states.context.Execution.Input.{QUERY_KEY}; $defaults := {defaults}; "
+        "$value := function($n) { $exists($lookup($given, $n)) ? "
+        f"$string($lookup($given, $n)) : $lookup($defaults, $n){first} }};"
+    )
+    names = [json.dumps(name) for name in overridable]
+    replaced = ", ".join(
+        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
+    )
+    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
+    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    state = QUERY_OVERRIDES_STATE
+    attribute_value = tasks.DynamoAttributeValue.map_from_json_path(f"${QUERY_ATTRIBUTE_VARIABLE}")
+    request = Computation(
+        state=state,
+        assign={
+            OVERRIDE_QUERY_VARIABLE: f"{{% ({prelude} $merge([$defaults, {{{replaced}}}])) %}}"
+        },
+        request=True,
+        rewire=lambda parts: replace(
+            parts, query_path=f"${OVERRIDE_QUERY_VARIABLE}",
+            key_suffix_path=f"${KEY_SUFFIX_VARIABLE}",
+            attributes={**parts.attributes, QUERY_ATTRIBUTE: attribute_value},
+        ),
+    )  # fmt: skip
+    stored = Computation(
+        state=state,
+        assign={
+            KEY_SUFFIX_VARIABLE: f"{{% ({prelude} {suffix}) %}}",
+            QUERY_ATTRIBUTE_VARIABLE: f"{{% ({prelude} {{{attribute}}}) %}}",
+        },
+        request=False,
+    )
+    return request, stored
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
