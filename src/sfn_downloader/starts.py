@@ -13,8 +13,11 @@ yet.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
-path itself never changes, so a caller cannot reach another resource). States, before the
-download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
+path itself never changes, so a caller cannot reach another resource). One request whose
+download is the checked JSONata task computes them itself (a ``_parts.Computation``: the query
+in its Arguments, the key suffix and the ``query`` attribute in its ``Assign``, read by
+Persist as ``$keySuffix``, ``$queryAttribute``): no state of their own. Elsewhere, states
+before the download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
 ``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query`` (in the
 transport's ``RequestForm``: lists for ``apigateway:invoke``, one string a name for the HTTP
 Task). The
@@ -146,8 +149,9 @@ class Starts(RunFeature):
         ``grant_start_execution``), with input ``{"scheduledTime": "<ISO 8601 UTC>"}``.
 
         :param overridable_query: Names of ``path``'s query parameters a run may change: its
-            input's ``"query": {"<name>": "<value>"}`` replaces their defaults (adds three Pass
-            states and a Choice). Default: a run's input changes nothing of the request.
+            input's ``"query": {"<name>": "<value>"}`` replaces their defaults (computed by
+            the download of one request; elsewhere up to three Pass states and a Choice
+            before it). Default: a run's input changes nothing of the request.
         """
         return Starts(scheduled=False, on_demand=True, overridable_query=overridable_query)
 
@@ -430,7 +434,7 @@ class _InputCheck(RunFeature):
         self._starts = starts
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``CheckInput`` → ``CheckInputTime`` → ``run`` when started on demand."""
+        """``CheckInput`` → ``run`` when started on demand."""
         del built
         return self._starts.with_input_check(scope, run)
 
