@@ -89,6 +89,8 @@ QUESTIONS = (
     "compressed-answer",
     "batcher-selector",
     "jsonata-checked-download",
+    "variables-in-jsonpath",
+    "input-check",
     "child-start-rate",
 )
 STAGE = "probe"
@@ -729,13 +731,18 @@ class Probe:
         *,
         workflow_type: str = "EXPRESS",
         wait_seconds: float = 300.0,
+        execution_input: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Run ``definition`` once: ``status``, ``error``, ``cause``, ``output`` (parsed)."""
+        """Run ``definition`` once: ``status``, ``error``, ``cause``, ``output`` (parsed).
+
+        :param execution_input: The execution's input. Default: ``{}``.
+        """
         arn = self.create(name, definition, workflow_type)
+        sent = json.dumps(execution_input or {})
         if workflow_type == "EXPRESS":
-            answer = self.sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+            answer = self.sfn.start_sync_execution(stateMachineArn=arn, input=sent)
         else:
-            execution = self.sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+            execution = self.sfn.start_execution(stateMachineArn=arn, input=sent)["executionArn"]
             waited = 0.0
             while True:
                 answer = self.sfn.describe_execution(executionArn=execution)
@@ -1393,6 +1400,77 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             ),
         }
 
+    def variables_in_jsonpath(probe: Probe) -> Any:
+        """Issue 28(a): the single request's download assigns the overrides' key suffix and
+        ``query`` attribute (``$keySuffix``, ``$queryAttribute``) and Persist, a JSONPath
+        task, reads them in an intrinsic's argument (``States.Format('{}#{}',
+        $$.Execution.Input.scheduledTime, $keySuffix)``), whole (``"M.$": "$queryAttribute"``)
+        and in its ``ResultSelector`` (the run's output, the stored key). "Passing data between
+        states with variables" shows ``$variable`` in JSONPath fields; no example shows one in
+        an intrinsic's argument nor in a ``ResultSelector``. Asked: does the last state's
+        output hold ``{"sk": "<time>#a=b", "query": {"a": {"S": "b"}}}`` (Parameters) and
+        ``{"sk": "<time>#a=b"}`` (a task's ResultSelector)?"""
+        assign = {
+            "Type": "Pass", "QueryLanguage": "JSONata", "Next": "Read",
+            "Assign": {"keySuffix": "a=b", "queryAttribute": {"a": {"S": "b"}}},
+        }  # fmt: skip
+        sk = "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $keySuffix)"
+        read = task(
+            apigw, invoke(host, "v1/probe"),
+            ResultSelector={"sk.$": sk}, ResultPath="$.selected", Next="Parameters",
+        )  # fmt: skip
+        parameters = {
+            "Type": "Pass", "End": True,
+            "Parameters": {"sk.$": sk, "query.$": "$queryAttribute", "selected.$": "$.selected"},
+        }  # fmt: skip
+        answer = probe.run(
+            "variables-in-jsonpath",
+            machine(assign, ("Read", read), ("Parameters", parameters)),
+            execution_input={"scheduledTime": "2026-11-27T05:30:00Z"},
+        )
+        expected = {
+            "sk": "2026-11-27T05:30:00Z#a=b", "query": {"a": {"S": "b"}},
+            "selected": {"sk": "2026-11-27T05:30:00Z#a=b"},
+        }  # fmt: skip
+        return {
+            **{k: answer[k] for k in ("status", "error", "cause", "output")},
+            "as the local runner reads them": answer["output"] == expected,
+        }
+
+    def input_check(probe: Probe) -> Any:
+        """Issue 28(a): ``CheckInput`` is one JSONata Choice whose rules use a regular
+        expression (``$contains($t, /^[0-9]{4}-.../)``), ``$fromMillis``/``$toMillis`` and
+        ``$lookup`` of a name. JSONata 2.0.6 (named by "Transforming data with JSONata")
+        evaluates them as the local runner does; moto (LocalStack's parser) refuses an
+        expression naming ``$`` alone, which the construct avoids (not documented either
+        way). Asked: the synthesized rule's decision on each input the local tests send."""
+        from sfn_downloader.starts import _input_valid
+
+        valid = _input_valid(["datasource", "language"])
+        rules = {
+            "Type": "Choice", "QueryLanguage": "JSONata",
+            "Choices": [
+                {"Condition": f"{{% ({valid}; $valid) %}}", "Next": "Valid"},
+            ],
+            "Default": "Invalid",
+        }  # fmt: skip
+        ends = (("Valid", {"Type": "Pass", "Result": "valid", "End": True}),
+                ("Invalid", {"Type": "Pass", "Result": "invalid", "End": True}))  # fmt: skip
+        sent = {
+            "2026-11-27T05:30:00Z": "valid", "2026-11-27t05:30:00z": "invalid",
+            "2026-11-27T05:30:00.000Z": "invalid", "2026-02-30T05:30:00Z": "invalid",
+            "2026-13-45T25:61:61Z": "invalid", "yesterday": "invalid",
+        }  # fmt: skip
+        found = {}
+        for index, (scheduled, expected) in enumerate(sent.items()):
+            answer = probe.run(
+                f"input-check-{index}", machine(rules, *ends),
+                execution_input={"scheduledTime": scheduled},
+            )  # fmt: skip
+            found[scheduled] = (answer["status"], answer["output"], expected)
+        return {"decisions": found, "as the local runner decides": all(
+            output == expected for _, output, expected in found.values())}  # fmt: skip
+
     def child_start_rate(probe: Probe) -> Any:
         """How fast does a Map Run start Express children (issue 28(d))? The quotas page
         names how many run at once (10,000) and how many Map Runs may be open (1,000), not how
@@ -1458,6 +1536,8 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "compressed-answer": compressed_answer,
         "batcher-selector": batcher_selector,
         "jsonata-checked-download": jsonata_checked_download,
+        "variables-in-jsonpath": variables_in_jsonpath,
+        "input-check": input_check,
         "child-start-rate": child_start_rate,
     }
 

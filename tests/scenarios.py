@@ -444,7 +444,13 @@ def build_keyed(stack: cdk.Stack) -> dict[str, DownloaderPattern]:
         result_selector={"channels.$": "$.ResponseBody.channels"},
         item={"channels": ItemField.json("$.channels")}, table=status.table,
     )  # fmt: skip
-    return {"p": status, "channels": channels}
+    # The same overrides without the archive: the download computes them (issue 28(a)).
+    overridden = DownloaderPattern(
+        stack, "Overridden", **(EVE_PROPS | {"path": "/v2/status?datasource=tranquility"}),
+        starts=Starts.on_demand(overridable_query=["datasource"]), table=status.table,
+        downloader_id="overridden",
+    )  # fmt: skip
+    return {"p": status, "channels": channels, "overridden": overridden}
 
 
 ORDER_FIELDS = ("type_id", "price", "volume_remain", "is_buy_order", "location_id")

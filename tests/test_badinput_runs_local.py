@@ -245,7 +245,9 @@ def test_an_override_holding_the_key_separator_is_invalid_input(
 
     execution = runner.run(input=sent)
 
-    assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput")
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.InvalidInput"), (
+        execution.cause
+    )
     assert upstream.requests == [] and answers(runner) == []
 
 
@@ -255,7 +257,8 @@ def test_an_override_holding_the_key_separator_is_invalid_input(
 @pytest.mark.parametrize(
     "scheduled_time",
     ["2026-11-27t05:30:00z", "2026-11-27T06:30:00+01:00", "2026-11-27T05:30:00.000Z",
-     "2026-11-27T05:30:00+00:00", "2026-11-27T05:30Z", "yesterday", None],
+     "2026-11-27T05:30:00+00:00", "2026-11-27T05:30Z", "yesterday", None,
+     "2026-13-45T25:61:61Z", "2026-02-30T05:30:00Z"],
 )  # fmt: skip
 def test_only_the_canonical_scheduled_time_is_accepted(
     open_runner: Callable[..., LocalRunner], upstream: Upstream, scheduled_time: str | None

@@ -171,20 +171,20 @@ def test_on_demand_checks_the_input_first(on_demand: Scenario) -> None:
     for key in ("p", "both"):
         asl = definition(on_demand, key)
         assert asl["StartAt"] == "CheckInput"
+        # One JSONata Choice (issue 28(a)): the form and the time together lead on, a bad
+        # form to InvalidInput, and what is left (a time later than the execution's start +
+        # 60 s, issue 26) to InputInFuture; CheckInputTime is gone.
         check = asl["States"]["CheckInput"]
-        assert check["Choices"][0]["Next"] == "CheckInputTime"
-        assert check["Default"] == "InvalidInput"
+        assert check["QueryLanguage"] == "JSONata" and "CheckInputTime" not in asl["States"]
+        valid, invalid = check["Choices"]
+        assert valid["Next"] == "Download" and invalid["Next"] == "InvalidInput"
+        assert valid["Condition"].endswith(
+            "$valid ? $toMillis($t) <= $toMillis($states.context.Execution.StartTime) + 60000 "
+            ": false) %}"
+        )
+        assert invalid["Condition"].endswith("$not($valid)) %}")
+        assert check["Default"] == "InputInFuture"
         assert asl["States"]["InvalidInput"]["Error"] == "Downloader.InvalidInput"
-        # Then no later than the execution's start + 60 s (issue 26: a time to come would
-        # be the newest answer, and the memory of every later run).
-        in_time = asl["States"]["CheckInputTime"]
-        assert in_time["QueryLanguage"] == "JSONata"
-        assert in_time["Choices"] == [{
-            "Condition": "{% $toMillis($states.context.Execution.Input.scheduledTime) <= "
-                         "$toMillis($states.context.Execution.StartTime) + 60000 %}",
-            "Next": "Download",
-        }]  # fmt: skip
-        assert in_time["Default"] == "InputInFuture"
         assert asl["States"]["InputInFuture"]["Error"] == "Downloader.InvalidInput"
 
 

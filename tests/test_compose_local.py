@@ -98,10 +98,16 @@ def test_on_demand_run_with_a_time_stores_under_it(on_demand: Scenario, upstream
         assert [item["sk"] for item in runner.items()] == [SCHEDULED]
 
 
-@pytest.mark.parametrize("sent", [{}, {"scheduledTime": "yesterday"}, {"when": SCHEDULED}])
+@pytest.mark.parametrize(
+    "sent",
+    [{}, {"scheduledTime": "yesterday"}, {"when": SCHEDULED}, {"scheduledTime": None},
+     {"scheduledTime": 1795757400}, {"scheduledTime": [SCHEDULED]}],
+)  # fmt: skip
 def test_on_demand_run_without_a_time_fails_before_downloading(
-    on_demand: Scenario, upstream: Upstream, sent: dict[str, str]
+    on_demand: Scenario, upstream: Upstream, sent: dict[str, Any]
 ) -> None:
+    """Values ``$toMillis`` would raise on (T0410, D3110) are a rule not matched in the one
+    JSONata ``CheckInput``: ``InvalidInput``, never ``States.QueryEvaluationError``."""
     upstream.script(default=Answer(200, STATUS))
     before = len(upstream.requests)
     with LocalRunner(on_demand.patterns["p"], upstream=upstream.url) as runner:

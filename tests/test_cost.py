@@ -426,9 +426,9 @@ def test_on_demand_only_pays_no_scheduler_and_follows_the_input_check() -> None:
     estimate = pattern.estimate_monthly_cost(runs_per_month=1000)
     names = [item.service for item in estimate.line_items]
     assert "EventBridge Scheduler" not in names
-    # CheckInput and CheckInputTime (their valid branches, not the Fail states), Download,
+    # CheckInput (its first rule, not the Fail states: issue 28(a), one Choice), Download,
     # Persist.
-    assert estimate.transitions_per_run == 4
+    assert estimate.transitions_per_run == 3
     assert estimate.line_item("API Gateway REST").quantity == 1000
     assert estimate.line_item("DynamoDB on-demand writes").quantity == 1000
 

@@ -113,12 +113,14 @@ def test_a_body_placeholder_is_computed_in_the_request_body(timed_http: Scenario
     assert "QueryParameters" not in download and "QueryParameters.$" not in download
 
 
-def test_an_overridable_query_is_read_whole_from_the_state(timed_http: Scenario) -> None:
-    download = parameters(timed_http, "orders")
-    assert download["QueryParameters.$"] == "$.query"
-    assert parameters(timed_http, "orders", "DefaultQuery")["query"] == {
-        "region": "10000002", "type": "all",
-    }  # fmt: skip
+def test_an_overridable_query_is_computed_by_the_download(timed_http: Scenario) -> None:
+    """Issue 28(a): the query the HTTP Task sends (one string a name) is computed in the
+    download's Arguments; no DefaultQuery/OverrideQuery."""
+    states = definition(timed_http, "orders")["States"]
+    query = states["Download"]["Arguments"]["QueryParameters"]
+    assert '$defaults := {"region": "10000002", "type": "all"}' in query
+    assert '$merge([$defaults, {"region": $value("region")}])' in query
+    assert "DefaultQuery" not in states and "HasQueryOverrides" not in states
 
 
 def test_the_backfill_runs_the_http_task_downloader(timed_http: Scenario) -> None:

@@ -37,24 +37,39 @@ def asl(app: cdk.App) -> dict[str, Any]:
     return json.loads(rendered_definition(Template.from_stack(stack).to_json()))  # type: ignore[arg-type]
 
 
-def test_download_reads_its_query_from_the_state(asl: dict[str, Any]) -> None:
-    download = asl["States"]["Download"]
-    assert download["Parameters"]["QueryParameters.$"] == "$.query"
-    assert download["Parameters"]["Path"] == "/v2/status"  # the path never comes from input
-    assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "CheckInputTime"
-    assert asl["States"]["CheckInputTime"]["Choices"][0]["Next"] == "HasQueryOverrides"
+def test_the_download_computes_the_overridden_query_itself(asl: dict[str, Any]) -> None:
+    """Issue 28(a): the single request's checked download computes the query in its
+    Arguments, the key suffix and the ``query`` attribute in its ``Assign``; no override
+    state is entered (CheckInput → Download → Persist)."""
+    states = asl["States"]
+    assert set(states) == {"CheckInput", "Download", "Persist", "AnswerCompressed",
+                           "InvalidInput", "InputInFuture"}  # fmt: skip
+    assert states["CheckInput"]["Choices"][0]["Next"] == "Download"
+    download = states["Download"]
+    assert download["QueryLanguage"] == "JSONata"
+    assert download["Arguments"]["Path"] == "/v2/status"  # the path never comes from input
+    query = download["Arguments"]["QueryParameters"]
+    assert '$defaults := {"datasource": ["tranquility"], "language": ["en"]}' in query
+    assert '$merge([$defaults, {"datasource": [$value("datasource")]}])' in query
+    assert set(download["Assign"]) == {"answerChecked", "keySuffix", "queryAttribute"}
+    assert download["Assign"]["keySuffix"].endswith('"datasource=" & $value("datasource")) %}')
+    item = states["Persist"]["Parameters"]["Item"]
+    assert item["sk"] == {
+        "S.$": "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $keySuffix)"
+    }
+    assert item["query"] == {"M.$": "$queryAttribute"}
+    assert states["Persist"]["ResultSelector"]["sk.$"] == item["sk"]["S.$"]
 
 
 def test_only_allowed_names_are_read_from_the_input(asl: dict[str, Any]) -> None:
-    override = asl["States"]["OverrideQuery"]["Parameters"]["query"]
-    assert override == {
-        "language": ["en"],
-        "datasource.$": "States.Array($.queryMerged.merged.datasource)",
-    }
-    assert asl["States"]["QueryDefaults"]["Result"] == {"datasource": "tranquility"}
-    assert asl["States"]["DefaultQuery"]["Parameters"]["query"] == {
-        "datasource": ["tranquility"], "language": ["en"],
-    }  # fmt: skip
+    """Only the allowed names are looked up in the input (JSONata ``$lookup`` by name);
+    every value is made text (``$string``)."""
+    download = asl["States"]["Download"]
+    for text in [download["Arguments"]["QueryParameters"], *download["Assign"].values()]:
+        if "$given" in text:
+            assert "$given := $states.context.Execution.Input.query;" in text
+            assert "$string($lookup($given, $n))" in text
+            assert text.count("$given") == 3  # bound once, read by name twice
 
 
 @pytest.fixture
@@ -132,24 +147,19 @@ def http_task(stack: cdk.Stack) -> Transport:
 
 
 def test_the_http_task_reads_the_overridden_query_one_string_a_name() -> None:
-    """Issue 23 (R23 lifted): the HTTP Task's QueryParameters take one string a name, so
-    ``$.query`` holds strings, and the task reads it whole (``QueryParameters.$``)."""
+    """Issue 23 (R23 lifted): the HTTP Task's QueryParameters take one string a name, so the
+    query the download computes holds strings (issue 28(a): in its Arguments)."""
     stack = cdk.Stack(cdk.App(), "S")
     DownloaderPattern(stack, "P", **PROPS, transport=http_task(stack))
     asl = json.loads(rendered_definition(Template.from_stack(stack).to_json()))
-    download = asl["States"]["Download"]["Parameters"]
-    assert download["QueryParameters.$"] == "$.query"
+    download = asl["States"]["Download"]["Arguments"]
+    query = download["QueryParameters"]
+    assert '$defaults := {"datasource": "tranquility", "language": "en"}' in query
+    assert '$merge([$defaults, {"datasource": $value("datasource")}])' in query
+    assert ": $lookup($defaults, $n) }" in query  # one string a name: no [0]
     # The path is the definition's own: never read from the input.
-    assert (
-        download["ApiEndpoint.$"]
-        == "States.Format('{}/{}', 'https://esi.evetech.net', 'v2/status')"
-    )
-    assert asl["States"]["DefaultQuery"]["Parameters"]["query"] == {
-        "datasource": "tranquility", "language": "en",
-    }  # fmt: skip
-    assert asl["States"]["OverrideQuery"]["Parameters"]["query"] == {
-        "language": "en", "datasource.$": "$.queryMerged.merged.datasource",
-    }  # fmt: skip
+    assert download["ApiEndpoint"] == "{% 'https://esi.evetech.net' & '/' & 'v2/status' %}"
+    assert "DefaultQuery" not in asl["States"] and "OverrideQuery" not in asl["States"]
 
 
 def test_the_http_task_refuses_a_repeated_name_with_overrides() -> None:

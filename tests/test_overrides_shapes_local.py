@@ -97,7 +97,7 @@ def test_the_first_page_reads_the_run_query_and_carries_the_key_suffix(app: cdk.
         "$.keySuffix, $.stored)"
     )  # each delivery its own pages, the delivery once, right after the time (issue 26)
     assert persist["query"] == {"M.$": "$.queryAttribute"}
-    assert asl["States"]["CheckInputTime"]["Choices"][0]["Next"] == "HasQueryOverrides"
+    assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "HasQueryOverrides"
 
 
 def _pages(seen: Seen) -> Answer:
@@ -152,14 +152,20 @@ def test_a_link_header_run_asks_its_first_page_with_the_override(
     assert set(_items(runner, "linked")) == {f"{T[1]}#state=all#1", f"{T[1]}#state=all#2"}
 
 
-def test_a_computed_query_is_overridden_in_one_jsonata_pass(app: cdk.App) -> None:
+def test_a_computed_query_is_overridden_in_the_download(app: cdk.App) -> None:
+    """Issue 28(a): the single request's download computes the window's query, replaces the
+    allowed names by the run's values and assigns the key suffix and the ``query``
+    attribute: neither ComputeRequest nor OverrideQuery is entered."""
     asl = _asl(app, "/events")
-    assert asl["States"]["ComputeRequest"]["Next"] == "OverrideQuery"
-    override = asl["States"]["OverrideQuery"]
-    assert override["QueryLanguage"] == "JSONata"
-    assert "$merge([$requestQuery, {" in override["Output"]
-    assert "QueryDefaults" not in asl["States"] and "HasQueryOverrides" not in asl["States"]
-    assert asl["States"]["Download"]["Parameters"]["QueryParameters.$"] == "$.query"
+    states = asl["States"]
+    assert not {"ComputeRequest", "OverrideQuery", "HasQueryOverrides"} & set(states)
+    assert states["CheckInput"]["Choices"][0]["Next"] == "Download"
+    download = states["Download"]
+    query = download["Arguments"]["QueryParameters"]
+    assert '$defaults := {"from": [($fromMillis(' in query  # the window, computed in place
+    assert '$merge([$defaults, {"state": [$value("state")], "from": [$value("from")]}])' in query
+    assert "$requestQuery" not in json.dumps(download)  # no variable between them
+    assert set(download["Assign"]) == {"answerChecked", "keySuffix", "queryAttribute"}
 
 
 HOUR_BEFORE = "2026-11-27T04:30:00Z"
@@ -210,10 +216,10 @@ def test_the_http_task_takes_the_computed_overridden_query_one_string_a_name() -
         window=Window.last(cdk.Duration.hours(1)), transport=Transport.http_task(connection),
     )  # fmt: skip
     asl = json.loads(rendered_definition(Template.from_stack(stack).to_json()))
-    output = asl["States"]["OverrideQuery"]["Output"]
-    assert '{"state": $value("state")}' in output  # no list: QueryParameters take strings
-    assert ": $lookup($requestQuery, $n) };" in output
-    assert asl["States"]["Download"]["Parameters"]["QueryParameters.$"] == "$.query"
+    query = asl["States"]["Download"]["Arguments"]["QueryParameters"]
+    assert '{"state": $value("state")}' in query  # no list: QueryParameters take strings
+    assert ": $lookup($defaults, $n) };" in query
+    assert '$defaults := {"from": ($fromMillis(' in query
 
 
 def test_a_fan_out_lists_its_requests_with_the_run_overrides(app: cdk.App) -> None:

@@ -111,10 +111,14 @@ CASES = {
         (always(Answer(200, [{"updated_at": "2026-11-27T05:00:00Z"}])),),
         entered=4,
     ),
-    # With the scenario's archive and constant header (CheckInput, CheckInputTime,
-    # HasQueryOverrides, DefaultQuery, Download, Persist, then the archive's states).
+    # The download computes the query, the key suffix and the query attribute (issue 28(a)):
+    # CheckInput, Download, Persist.
+    "overridable_query": Case("keyed", "overridden", (always(Answer(200, STATUS)),), entered=3),
+    # With the scenario's archive and constant header (CheckInput, HasQueryOverrides,
+    # DefaultQuery, Download, Persist, then the archive's states: StoredKey, Archive,
+    # ArchivedObject).
     "overridable_query (with an archive)": Case(
-        "keyed", "p", (always(Answer(200, STATUS)),), entered=9
+        "keyed", "p", (always(Answer(200, STATUS)),), entered=8
     ),
     "window": Case("timed", "events", (always(Answer(200, [])),), entered=2),
     "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=2),
@@ -171,14 +175,14 @@ CASES = {
         "overridden",
         (numbered_pages,),
         {"pages_per_run": 2},
-        entered=24,
+        entered=23,
     ),
     "path_values + overridable_query + changes_only, 2 paths": Case(
         "composed_requests",
         "fanned",
         (always(Answer(200, [1])),),
         {"requests_per_run": 2},
-        entered=24,
+        entered=23,
     ),
 }
 

@@ -420,3 +420,18 @@ def selection_text(selector: Mapping[str, object] | None) -> str | None:
     if not walk(selector) or not paths:
         return None
     return f"States.JsonToString(States.Array({', '.join(paths)}))"
+
+
+def jsonata_value(value: object) -> str:
+    """One JSONata expression of ``value`` as a JSONata state's ``Assign`` takes it (strings,
+    lists and objects; a string that is one ``{% %}`` expression is that expression)."""
+    if isinstance(value, str):
+        if value.startswith("{%") and value.endswith("%}"):
+            return "(" + value[2:-2].strip() + ")"
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        members = ", ".join(f"{json.dumps(k)}: {jsonata_value(v)}" for k, v in value.items())
+        return "{" + members + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(jsonata_value(v) for v in value) + "]"
+    return json.dumps(value)

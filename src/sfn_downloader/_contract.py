@@ -333,6 +333,16 @@ REQUEST_PATH_VARIABLE = "requestPath"
 REQUEST_QUERY_VARIABLE = "requestQuery"
 """With placeholders in the query or an incremental mark: the run's query parameters (values
 are lists, as ``apigateway:invoke`` takes them), assigned by ``ComputeRequest``."""
+OVERRIDE_QUERY_VARIABLE = "overrideQuery"
+"""With query overrides, when the single request's download computes them in its Arguments
+(``_parts.Computation``): the name its query is read by, replaced by the expression that
+computes it (never assigned)."""
+KEY_SUFFIX_VARIABLE = "keySuffix"
+"""With query overrides computed by the single request's download: the item key's suffix
+(``<name>=<value>&...``), assigned by the download, read by Persist."""
+QUERY_ATTRIBUTE_VARIABLE = "queryAttribute"
+"""With query overrides computed by the single request's download: the ``query`` attribute
+(``{"name": {"S": ...}}``), assigned by the download, read by Persist."""
 REQUEST_BODY_VARIABLE = "requestBody"
 """With time placeholders in a POST's body: the run's body, assigned by ``ComputeRequest``."""
 REQUEST_MARK_VARIABLE = "requestMark"

@@ -319,6 +319,11 @@ class Computation:
     computes them in its Arguments needs no variable at all. False: states after the answer
     read them (Persist's expiry): a download assigns them in its ``Assign``, evaluated after
     the call and before any later state."""
+    rewire: Callable[[RunParts], RunParts] | None = None
+    """Where the shape reads what the feature's Pass would have written in the state, when
+    the download computes it instead (the query overrides: the query, the key suffix and the
+    ``query`` attribute read from variables, not from ``$.query``, ``$.keySuffix``,
+    ``$.queryAttribute``). ``None``: the feature writes only variables."""
 
 
 @dataclass
@@ -342,6 +347,14 @@ class Computations:
         arguments = {k: v for c in self.offered if c.request for k, v in c.assign.items()}
         assign = {k: v for c in self.offered if not c.request for k, v in c.assign.items()}
         return arguments, assign
+
+    def rewired(self, parts: RunParts) -> RunParts:
+        """``parts`` as a shape that places every offered computation reads them
+        (``Computation.rewire``)."""
+        for computation in self.offered:
+            if computation.rewire is not None:
+                parts = computation.rewire(parts)
+        return parts
 
     def place(self) -> None:
         """Say that the shape's first download computes every offered computation

@@ -3,17 +3,21 @@
 A run's input is ``{"scheduledTime": "<ISO 8601 UTC>"}``: the schedule passes its scheduled
 time; an on-demand caller passes the time the answer is stored under (its sort key; the same
 time again overwrites the same item). A downloader that may be started on demand checks it
-first (``CheckInput``): a run without it, or with another form of the instant than the
-schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions), fails at once with
-``Downloader.InvalidInput``, so one instant is always one key. ``CheckInputTime`` (JSONata: no
-JSONPath condition adds to a time) then refuses a ``scheduledTime`` later than the execution's
-start plus ``INPUT_TIME_SKEW_SECONDS`` (the same error): a run never stores, nor remembers
-(``freshUntil``, validators, hashes, marks), anything under a time that has not come yet.
+first (``CheckInput``, one JSONata Choice): a run without it, or with another form of the
+instant than the schedule's (``2026-11-27T05:30:00Z``: lower case, an offset, fractions),
+fails at once with ``Downloader.InvalidInput`` (``InvalidInput``), so one instant is always one
+key; a ``scheduledTime`` later than the execution's start plus ``INPUT_TIME_SKEW_SECONDS``
+fails with the same error (``InputInFuture``, its own cause): a run never stores, nor
+remembers (``freshUntil``, validators, hashes, marks), anything under a time that has not come
+yet.
 
 An on-demand run may also carry ``"query": {"<name>": "<value>"}`` for the names listed in
 ``overridable_query``: each replaces its default from ``path`` (others are ignored, and the
-path itself never changes, so a caller cannot reach another resource). States, before the
-download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
+path itself never changes, so a caller cannot reach another resource). One request whose
+download is the checked JSONata task computes them itself (a ``_parts.Computation``: the query
+in its Arguments, the key suffix and the ``query`` attribute in its ``Assign``, read by
+Persist as ``$keySuffix``, ``$queryAttribute``): no state of their own. Elsewhere, states
+before the download: ``HasQueryOverrides`` (Choice) → ``DefaultQuery``, or ``QueryDefaults`` →
 ``MergeQuery`` → ``OverrideQuery``; the download then reads its query from ``$.query`` (in the
 transport's ``RequestForm``: lists for ``apigateway:invoke``, one string a name for the HTTP
 Task). The
@@ -50,12 +54,17 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ._acknowledge import acknowledge
+from ._checks import jsonata_value
 from ._contract import (
     INPUT_QUERY_PATH,
     INVALID_INPUT_ERROR,
+    ISO_PICTURE,
     KEY_SUFFIX_PATH,
+    KEY_SUFFIX_VARIABLE,
+    OVERRIDE_QUERY_VARIABLE,
     QUERY_ATTRIBUTE,
     QUERY_ATTRIBUTE_PATH,
+    QUERY_ATTRIBUTE_VARIABLE,
     QUERY_DEFAULTS_PATH,
     QUERY_KEY,
     QUERY_MERGED_PATH,
@@ -71,7 +80,7 @@ from ._defaults import (
     SCHEDULE_MINUTES,
 )
 from ._encryption import dead_letter_sender_role
-from ._parts import Built, CheckContext, RunFeature, RunParts
+from ._parts import Built, CheckContext, Computation, RunFeature, RunParts
 from ._request import RequestForm
 from ._schedules import check_schedule_expression
 from .errors import Problem
@@ -91,6 +100,9 @@ FUTURE_INPUT = (
 )
 """``Downloader.InvalidInput``'s cause for a time to come."""
 _INTRINSIC_UNSAFE = re.compile(r"['{}\\]")
+QUERY_OVERRIDES_STATE = "HasQueryOverrides"
+"""The first of the override states (``OverrideQuery`` with a computed query): the name the
+overrides' computation is placed by."""
 
 
 class Starts(RunFeature):
@@ -137,8 +149,9 @@ class Starts(RunFeature):
         ``grant_start_execution``), with input ``{"scheduledTime": "<ISO 8601 UTC>"}``.
 
         :param overridable_query: Names of ``path``'s query parameters a run may change: its
-            input's ``"query": {"<name>": "<value>"}`` replaces their defaults (adds three Pass
-            states and a Choice). Default: a run's input changes nothing of the request.
+            input's ``"query": {"<name>": "<value>"}`` replaces their defaults (computed by
+            the download of one request; elsewhere up to three Pass states and a Choice
+            before it). Default: a run's input changes nothing of the request.
         """
         return Starts(scheduled=False, on_demand=True, overridable_query=overridable_query)
 
@@ -252,18 +265,34 @@ class Starts(RunFeature):
     def around(self, parts: RunParts, built: Built) -> RunParts:
         """With query overrides: the download reads the query the run put at ``$.query`` (the
         overrides win over a computed query), and the item's key and ``query`` attribute say
-        which values were requested."""
-        del built
+        which values were requested. The same values are offered as a computation
+        (``_parts.Computation``): a shape whose download computes them (the query in its
+        Arguments, the key suffix and the attribute in its ``Assign``) reads them from there,
+        and the override states are left out."""
         if not self.overrides:
             return parts
+        computations = parts.computations
+        # The defaults: the path's query, or the one computed each run (inlined where the
+        # download computes it too; else ComputeRequest's variable, read as it is).
+        computed = computations.values()[0].get(REQUEST_QUERY_VARIABLE)
+        if computed is None and parts.query_path is not None:
+            computed = "{% " + parts.query_path + " %}"
+        for computation in _override_computations(
+            self.overrides, built.request.query, built.downloads.request_form, computed
+        ):
+            computations = computations.offering(computation)
         return replace(
             parts, query_path=self.query_path or parts.query_path,
             key_suffix_path=self.key_suffix_path, attributes=self.item_attributes(),
+            computations=computations,
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
         """The states that put the run's query at ``$.query`` (with query overrides), in the
-        form the transport's task reads it."""
+        form the transport's task reads it; none when the shape's download computes them
+        (``built.placed``)."""
+        if QUERY_OVERRIDES_STATE in built.placed:
+            return run
         return self.with_overrides(
             scope, run, built.request.query, form=built.downloads.request_form
         )
@@ -303,41 +332,26 @@ class Starts(RunFeature):
         )
 
     def with_input_check(self, scope: Construct, run: sfn.IChainable) -> sfn.IChainable:
-        """``CheckInput`` first when started on demand: go on when ``scheduledTime`` is an
-        ISO 8601 time, else fail with ``Downloader.InvalidInput``."""
+        """``CheckInput`` first when started on demand: one JSONata Choice that goes on when
+        ``scheduledTime`` is the schedule's form of an instant (and no override holds the key
+        separator) and not later than the start; else fails with ``Downloader.InvalidInput``
+        (``InvalidInput``, ``InputInFuture``: each its own cause)."""
         if not self.is_on_demand:
             return run
         invalid = sfn.Fail(scope, "InvalidInput", error=INVALID_INPUT_ERROR, cause=INPUT_CONTRACT)
-        # IsTimestamp takes any RFC 3339 time (offsets, fractions); the key is the text, so
-        # only the form the schedule sends is one key per instant: "...T..Z", no fraction.
-        conditions = [
-            sfn.Condition.is_present(SCHEDULED_TIME_PATH),
-            sfn.Condition.is_timestamp(SCHEDULED_TIME_PATH),
-            sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*T*Z"),
-            sfn.Condition.not_(sfn.Condition.string_matches(SCHEDULED_TIME_PATH, "*.*")),
-        ]
-        if len(self.overrides) > 1:  # '&' in a value would make two keys look alike
-            conditions += [
-                sfn.Condition.not_(
-                    sfn.Condition.and_(
-                        sfn.Condition.is_present(f"{INPUT_QUERY_PATH}.{name}"),
-                        sfn.Condition.string_matches(f"{INPUT_QUERY_PATH}.{name}", "*&*"),
-                    )
-                )
-                for name in self.overrides
-            ]
-        valid = sfn.Condition.and_(*conditions)
         future = sfn.Fail(scope, "InputInFuture", error=INVALID_INPUT_ERROR, cause=FUTURE_INPUT)
-        not_later = sfn.Condition.jsonata(
-            f"{{% $toMillis($states.context.Execution.Input.{SCHEDULED_TIME_KEY}) <= "
-            "$toMillis($states.context.Execution.StartTime) + "
-            f"{INPUT_TIME_SKEW_SECONDS * 1000} %}}"
+        # The first rule is a successful run's way (the cost model follows it); the second
+        # is evaluated only when the first did not match; neither may raise on any input.
+        valid = _input_valid(self.overrides)
+        not_later = (
+            f"$toMillis($t) <= $toMillis($states.context.Execution.StartTime) + "
+            f"{INPUT_TIME_SKEW_SECONDS * 1000}"
         )
-        in_time = sfn.Choice.jsonata(scope, "CheckInputTime").when(not_later, run)
         return (
-            sfn.Choice(scope, "CheckInput")
-            .when(valid, in_time.otherwise(future))
-            .otherwise(invalid)
+            sfn.Choice.jsonata(scope, "CheckInput")
+            .when(sfn.Condition.jsonata(f"{{% ({valid}; $valid ? {not_later} : false) %}}"), run)
+            .when(sfn.Condition.jsonata(f"{{% ({valid}; $not($valid)) %}}"), invalid)
+            .otherwise(future)
         )
 
     def build(
@@ -420,9 +434,97 @@ class _InputCheck(RunFeature):
         self._starts = starts
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:
-        """``CheckInput`` → ``CheckInputTime`` → ``run`` when started on demand."""
+        """``CheckInput`` → ``run`` when started on demand."""
         del built
         return self._starts.with_input_check(scope, run)
+
+
+def _input_valid(overrides: Sequence[str]) -> str:
+    """JSONata assigning ``$t`` (the input's ``scheduledTime``) and ``$valid``: ``$t`` is the
+    schedule's form of an instant (``2026-11-27T05:30:00Z``: upper-case T and Z, whole
+    seconds, a date of the calendar; what ``IsTimestamp`` and "*T*Z" without "." checked in
+    JSONPath) and, with several overridable names, no override's text holds ``&`` (two keys
+    would look alike). It never raises: each test is reached only when the one before it
+    guarantees its argument (``$toMillis`` raises D3110 on a text that is not ISO 8601, T0410
+    on a value that is not a string), so a bad input is a rule not matched, never
+    ``States.QueryEvaluationError``."""
+    form = (
+        "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+    )
+    # Round trip: a date the regular expression lets through that the calendar has not
+    # (2026-02-30, which $toMillis reads as 2026-03-02) comes back as another text.
+    canonical = (
+        f'($type($t) = "string" ? ($contains($t, /{form}/) ? '
+        f'$fromMillis($toMillis($t), "{ISO_PICTURE}") = $t : false) '
+        ": false)"
+    )
+    separator = "false"
+    if len(overrides) > 1:  # '&' in a value would make two keys look alike
+        # (one test a name: moto, as LocalStack, refuses an expression naming `$` alone)
+        held = " or ".join(
+            f'($v := $lookup($q, {json.dumps(name)}); $exists($v) and $contains($string($v), "&"))'
+            for name in overrides
+        )
+        separator = f"($q := $states.context.Execution.Input.{QUERY_KEY}; {held})"
+    return (
+        f"$t := $states.context.Execution.Input.{SCHEDULED_TIME_KEY}; "
+        f"$valid := {canonical} and $not({separator})"
+    )
+
+
+def _override_computations(
+    overridable: Sequence[str],
+    query: Mapping[str, list[str]],
+    form: RequestForm,
+    computed_query: object = None,
+) -> tuple[Computation, Computation]:
+    """The query overrides as a download computes them (``_parts.Computation``): the query
+    in its Arguments (every name of ``query``, each allowed one replaced by the run's value
+    when its input has one, as text), the key suffix and the ``query`` attribute in its
+    ``Assign`` (Persist reads them next). JSONata picks the allowed names: a key the caller
+    added is never read. ``computed_query``: the query ``ComputeRequest`` would compute (time
+    placeholders, a window), as its ``Assign`` takes it: the defaults, computed in the same
+    expressions (no variable between them)."""
+    if computed_query is not None:
+        defaults = jsonata_value(computed_query)
+    else:
+        defaults = jsonata_value({name: form.values(values) for name, values in query.items()})
+    first = "[0]" if form.query_lists else ""
+    prelude = (
+        f"$given := $states.context.Execution.Input.{QUERY_KEY}; $defaults := {defaults}; "
+        "$value := function($n) { $exists($lookup($given, $n)) ? "
+        f"$string($lookup($given, $n)) : $lookup($defaults, $n){first} }};"
+    )
+    names = [json.dumps(name) for name in overridable]
+    replaced = ", ".join(
+        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
+    )
+    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
+    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    state = QUERY_OVERRIDES_STATE
+    attribute_value = tasks.DynamoAttributeValue.map_from_json_path(f"${QUERY_ATTRIBUTE_VARIABLE}")
+    request = Computation(
+        state=state,
+        assign={
+            OVERRIDE_QUERY_VARIABLE: f"{{% ({prelude} $merge([$defaults, {{{replaced}}}])) %}}"
+        },
+        request=True,
+        rewire=lambda parts: replace(
+            parts, query_path=f"${OVERRIDE_QUERY_VARIABLE}",
+            key_suffix_path=f"${KEY_SUFFIX_VARIABLE}",
+            attributes={**parts.attributes, QUERY_ATTRIBUTE: attribute_value},
+        ),
+    )  # fmt: skip
+    stored = Computation(
+        state=state,
+        assign={
+            KEY_SUFFIX_VARIABLE: f"{{% ({prelude} {suffix}) %}}",
+            QUERY_ATTRIBUTE_VARIABLE: f"{{% ({prelude} {{{attribute}}}) %}}",
+        },
+        request=False,
+    )
+    return request, stored
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:

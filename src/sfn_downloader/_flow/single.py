@@ -67,11 +67,7 @@ class SingleRequest:
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
         # (a raw answer read by a polite memory's states is what the checked download gives)
-        checked = (
-            _checked(scope, parts, key)
-            if not (keeps_result or parts.key_suffix_path is not None)
-            else None
-        )
+        checked = _checked(scope, parts) if not keeps_result else None
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -161,7 +157,7 @@ class SingleRequest:
         return Exchange(query_names=tuple(request.query))
 
 
-def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
+def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     """Download → Persist with the answer checked for free: the download a JSONata task
     whose ``Assign`` fails a compressed answer (``Downloader.CompressedAnswer``, issue 25
     item 14) and whose output is the raw answer, never evaluated; Persist reads the item's
@@ -175,13 +171,26 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     the download and Persist (polite memory, on_status, records), an item attribute the raw
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
     the selector), or something after Persist that reads the selection."""
+    computations = parts.computations
+    # What the features' Passes would have written in the state, read where the download
+    # puts it (the query overrides: the query in its Arguments, the key suffix and the
+    # ``query`` attribute in variables): the state holds the raw answer after it.
+    parts = computations.rewired(parts)
+    suffix = parts.key_suffix_path
     if (
         parts.on_status.any or parts.request_memos is not None
         or parts.records is not None or parts.server_waits is not None
-        or parts.answer_errors is not None or parts.key_suffix_path is not None
+        or parts.answer_errors is not None
+        or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
         or not parts.persists.reads_through(parts.result_selector)
     ):  # fmt: skip
+        # (a polite memory is one per downloader: an overridden run keeps the JSONPath states)
         return None
+    key = (
+        sort_key(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH) if parts.per_delivery
+        else sort_key(SCHEDULED_TIME_PATH, suffix) if suffix is not None
+        else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+    )  # fmt: skip
     memory = parts.memory
     kept = _kept(parts.download_assign)  # what the polite memory keeps of the answer
     text = selection_text(parts.result_selector)
@@ -192,7 +201,6 @@ def _checked(scope: Construct, parts: RunParts, key: str) -> sfn.Chain | None:
     direct = memory.checked_assign()  # the memory's update, when nothing is compared
     if direct is None and text is not None:
         return _compared(scope, parts, key, text)
-    computations = parts.computations
     arguments, assigned = computations.values()
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),

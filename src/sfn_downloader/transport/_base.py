@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_header_name, is_plain_path, jsonata_path
+from .._checks import check_header_name, is_plain_path, jsonata_path, jsonata_value
 from .._contract import REQUEST_HEADERS_VARIABLE
 from .._defaults import DOWNLOAD_RETRY_BACKOFF_RATE, DOWNLOAD_RETRY_INTERVAL_SECONDS
 from .._parts import CheckContext, Exchange, Target
@@ -277,7 +277,7 @@ def jsonata_request(
     if Token.is_unresolved(path) or path.startswith("$"):
         name = _variable(scope, path) or ""
         path_expression = (
-            "{% " + _jsonata_value(given[name]) + " %}" if name in given
+            "{% " + jsonata_value(given[name]) + " %}" if name in given
             else _expression(scope, path)
         )  # fmt: skip
         if path_expression is None:
@@ -290,7 +290,7 @@ def jsonata_request(
     if request.query_at is not None:
         name = _variable(scope, request.query_at) or ""
         query = (
-            "{% " + _jsonata_value(given[name]) + " %}" if name in given
+            "{% " + jsonata_value(given[name]) + " %}" if name in given
             else _expression(scope, request.query_at)
         )  # fmt: skip
         if query is None or request.params:
@@ -314,7 +314,7 @@ def jsonata_request(
         params=params, query_computed=request.query_at is not None and request.query_computed,
         body=body, static_headers=request.static_headers,
         headers=(
-            "{% " + _jsonata_value(given[REQUEST_HEADERS_VARIABLE]) + " %}"
+            "{% " + jsonata_value(given[REQUEST_HEADERS_VARIABLE]) + " %}"
             if REQUEST_HEADERS_VARIABLE in given and not request.static_headers else None
         ),
     )  # fmt: skip
@@ -337,21 +337,6 @@ def _variable(scope: Construct, value: str) -> str | None:
     if isinstance(text, str) and re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
         return text[1:]
     return None
-
-
-def _jsonata_value(value: object) -> str:
-    """One JSONata expression of ``value`` as a JSONata state's ``Assign`` takes it (strings,
-    lists and objects; a string that is one ``{% %}`` expression is that expression)."""
-    if isinstance(value, str):
-        if value.startswith("{%") and value.endswith("%}"):
-            return "(" + value[2:-2].strip() + ")"
-        return json.dumps(value)
-    if isinstance(value, Mapping):
-        members = ", ".join(f"{json.dumps(k)}: {_jsonata_value(v)}" for k, v in value.items())
-        return "{" + members + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_jsonata_value(v) for v in value) + "]"
-    return json.dumps(value)
 
 
 def _expression(scope: Construct, value: str) -> str | None:
