@@ -57,9 +57,8 @@ def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
-    # 3 paths: ListRequests, FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and
-    # PathDone.
-    assert per_run(status_actions, "Repos", 2) == (4 + 3 * (4 * 2 + 1), 6, 7)
+    # 3 paths: FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and PathDone.
+    assert per_run(status_actions, "Repos", 2) == (3 + 3 * (4 * 2 + 1), 6, 7)
 
 
 def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:

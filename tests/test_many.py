@@ -25,7 +25,9 @@ from scenarios import EVE_PROPS, MARKET_PATH, ORDERS_ITEM, Scenario, definition
 
 def test_fanout_lists_each_path_and_maps_inline_with_the_concurrency(fanout: Scenario) -> None:
     asl = definition(fanout)
-    keys = [r["key"] for r in asl["States"]["ListRequests"]["Result"]["requests"]]
+    # FetchAll holds the requests in its Items (issue 28(a): no ListRequests state).
+    assert asl["StartAt"] == "FetchAll" and "ListRequests" not in asl["States"]
+    keys = [r["key"] for r in asl["States"]["FetchAll"]["Items"]]
     assert keys == [
         MARKET_PATH.replace("{region_id}", str(r)) for r in (10000002, 10000043, 10000032)
     ]
