@@ -52,9 +52,8 @@ def jsonata_fields(scope: Construct, fields: Mapping[str, Any]) -> dict[str, Any
             out[name] = jsonata_fields(scope, value)
             continue
         resolved = stack.resolve(value)
-        if not isinstance(resolved, str) or not (
-            resolved.startswith("$") and (not isinstance(value, str) or Token.is_unresolved(value))
-        ):
+        referenced = not isinstance(value, str) or Token.is_unresolved(value)
+        if not referenced or not isinstance(resolved, str):
             out[name] = resolved
         elif resolved.startswith("$$."):
             out[name] = "{% " + jsonata_path(resolved[1:], "$states.context") + " %}"
