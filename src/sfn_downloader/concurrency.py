@@ -227,6 +227,11 @@ class Concurrency:
             with ``item_reader``): one item a child.
         :param batch_start: With ``batch_items``: a child's first state, before its
             ``FetchBatch`` (``from_answer``'s ``BatchRequests``). Default: none.
+        :param items: The items themselves, which the Map holds ("Items (Map, JSONata only)"):
+            a JSON array, or a JSONata expression (``{% ... %}``) computing one. The Map is then
+            a JSONata state (its ``ItemSelector`` and its summary JSONata too, its iterations'
+            states as they are). Not with ``item_reader`` or ``batch_items``. Default: the items
+            at ``items_path``.
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
