@@ -44,6 +44,13 @@ def always(answer: Answer) -> Callable[[Seen], Answer]:
     return lambda seen: answer
 
 
+def things(seen: Seen) -> Answer:
+    """``from_answer``'s list of three things, then each thing's detail."""
+    if seen.path.endswith("/detail"):
+        return Answer(200, {"detail": seen.path})
+    return Answer(200, {"things": [{"id": n} for n in (1, 2, 3)]})
+
+
 def cursor_pages(seen: Seen) -> Answer:
     after = seen.query.get("cursor", [""])[0]
     return Answer(200, {"entries": [after or "first"], "next": "c2" if not after else None})
@@ -124,6 +131,11 @@ CASES = {
     "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=10),
     # FetchAll holds its requests (issue 28(a): no ListRequests): 3 + 2N.
     "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=9),
+    # DownloadList, CheckList (no ListRequests: FetchAll computes the requests, issue 28(a)),
+    # FetchAll, 3 x (ItemRefused, Download, Persist), AnyFailed, MarkDelivered.
+    "from_answer, 3 items": Case(
+        "from_answer", "Things", (things,), {"requests_per_run": 3}, entered=14
+    ),
     # Combinations (issue 23): what each adds is read off the difference with the rows above.
     "Link + since + 403 waits + ETag + records + archive (GitHub), 2 pages of 2 issues": Case(
         "composed_requests",

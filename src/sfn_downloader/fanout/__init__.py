@@ -346,7 +346,9 @@ class FanOut:
             scope,
             "FetchAll",
             items_path=REQUESTS_PATH,
-            items=self._items(parts) if self.answer is None else None,
+            items=self._items(parts)
+            if self.answer is None
+            else answer.items(replace(parts, request=self._listing(parts)), self.answer),
             item_selector={
                 **fields,
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
@@ -359,16 +361,20 @@ class FanOut:
         )
         if self.answer is None:  # FetchAll holds the requests (no ListRequests: issue 28(a))
             return fetch_all
-        listing = Request(
-            endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
-            query=_query(self.answer.path), given=self.answer.path,
-        )  # fmt: skip
-        start, tail = answer.build(scope, replace(parts, request=listing), self.answer)
+        start, tail = answer.build(scope, replace(parts, request=self._listing(parts)), self.answer)
         if isinstance(tail, sfn.Choice):
             tail.otherwise(fetch_all)
         else:
             tail.next(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
+
+    def _listing(self, parts: RunParts) -> Request:
+        """``from_answer``'s list request (its ``path``)."""
+        assert self.answer is not None
+        return Request(
+            endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
+            query=_query(self.answer.path), given=self.answer.path,
+        )  # fmt: skip
 
     def _items(self, parts: RunParts) -> str | list[Any]:
         """``FetchAll``'s ``Items``: the listed requests (a JSON array in the definition),
