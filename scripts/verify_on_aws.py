@@ -92,6 +92,7 @@ QUESTIONS = (
     "variables-in-jsonpath",
     "input-check",
     "child-start-rate",
+    "map-items",
 )
 STAGE = "probe"
 CREDENTIAL = "probe-credential-not-secret"
@@ -1332,6 +1333,41 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             "selector applied to each item, as the local runner does": answer["output"] == expected,
         }
 
+    def map_items(probe: Probe) -> Any:
+        """A fan-out's ``FetchAll`` (issue 28(a)): a JSONata Map holding its items (``Items``)
+        whose ``ItemProcessor`` states set no ``QueryLanguage`` and are JSONPath (a
+        ``ResultPath``), under a JSONPath top level. Asked: (1) does CreateStateMachine accept
+        it and do those states run as JSONPath (they take the top level's language, "could be
+        set and inherited from top-level", not the Map's)? (2) is an ``Items`` array of
+        about 300 KiB, computed by JSONata, refused (``States.DataLimitExceeded``: does the
+        256 KiB of a state's data bound a Map's items)? The construct relies on (1) and keeps
+        the list under 240 KiB whatever (2) says."""
+        iterate = {"Type": "Pass", "Result": 7, "ResultPath": "$.seven", "End": True}
+        held = {
+            "Type": "Map", "QueryLanguage": "JSONata", "Items": [{"n": 1}, {"n": 2}],
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P", "States": {"P": iterate},
+            },
+        }  # fmt: skip
+        first = probe.run("map-items-language", machine(held))
+        large = {
+            **held,
+            "Items": "{% [$map([1..300], function($i) { $pad('', 1000, 'x') })] %}",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Result": "ok", "End": True}},
+            },
+        }  # fmt: skip
+        second = probe.run("map-items-size", machine(large))
+        return {
+            "language": {k: first[k] for k in ("status", "error", "cause", "output")},
+            "iterations ran as JSONPath": first["output"] == [
+                {"n": 1, "seven": 7}, {"n": 2, "seven": 7}
+            ],
+            "size": {k: second[k] for k in ("status", "error", "cause")},
+            "300 KiB of items refused": second["error"] == "States.DataLimitExceeded",
+        }  # fmt: skip
+
     def jsonata_checked_download(probe: Probe) -> Any:
         """The construct's checked download (issue 25 item 14; ``Downloads.checked_task``): a
         JSONata ``apigateway:invoke`` task whose ``Assign`` calls ``$error`` on a compressed
@@ -1539,6 +1575,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "variables-in-jsonpath": variables_in_jsonpath,
         "input-check": input_check,
         "child-start-rate": child_start_rate,
+        "map-items": map_items,
     }
 
 

@@ -18,17 +18,24 @@ def test_the_list_is_read_then_the_requests_are_built_from_it(from_answer: Scena
     states = definition(from_answer, "Things")["States"]
     assert states["DownloadList"]["Parameters"]["Path"] == "/v1/things"
     assert states["DownloadList"]["Parameters"]["QueryParameters"] == {"kind": ["all"]}
-    assert states["DownloadList"]["Next"] == "ListRequests"
-    assert states["ListRequests"]["QueryLanguage"] == "JSONata"
-    assert "$encodeUrlComponent($string($item.`id`))" in states["ListRequests"]["Output"]
-    assert states["CheckList"]["Default"] == "FetchAll"
-    assert states["FetchAll"]["ItemsPath"] == "$.requests"
+    # Issue 28(a): no ListRequests; CheckList (JSONata) routes a list error, FetchAll's Items
+    # computes the requests from the same input (the list's answer, which CheckList passes on).
+    assert "ListRequests" not in states
+    assert states["DownloadList"]["Next"] == "CheckList"
+    check = states["CheckList"]
+    assert check["QueryLanguage"] == "JSONata" and "Output" not in check
+    assert check["Choices"][0]["Next"] == "ListRefused"
+    assert check["Choices"][0]["Assign"]["listFailure"].endswith(".listError %}")
+    assert check["Default"] == "FetchAll"
+    assert states["ListRefused"]["Error"] == "{% $listFailure.name %}"
+    assert "$encodeUrlComponent($string($item.`id`))" in states["FetchAll"]["Items"]
+    assert "ItemsPath" not in states["FetchAll"]
 
 
 def test_a_paginated_list_is_collected_page_after_page(from_answer: Scenario) -> None:
     states = definition(from_answer, "History")["States"]
     assert states["FirstListRequest"]["Result"]["found"] == []
-    assert states["MoreLists"]["Default"] == "ListRequests"
+    assert states["MoreLists"]["Default"] == "CheckList"
     assert "$count($found) < 3" in states["CollectList"]["Output"]  # max_items=3
 
 
@@ -36,15 +43,15 @@ def test_a_compressed_list_is_a_list_error_in_the_states_that_read_it(
     from_answer: Scenario,
 ) -> None:
     """Issue 25, item 14: the list is never stored, so a compressed list (or list page) is one
-    more error of ListRequests (CollectList), which CheckList (MoreLists) already routes to its
-    failure: no state added."""
-    one = definition(from_answer, "Things")["States"]["ListRequests"]["Output"]
-    assert one.startswith("{% ($coded := $join($filter($map($split($lowercase($join($each(")
+    more error of the requests' expression (CollectList's), which CheckList (MoreLists) already
+    routes to its failure: no state added."""
+    one = definition(from_answer, "Things")["States"]["FetchAll"]["Items"]
+    assert "($coded := $join($filter($map($split($lowercase($join($each(" in one
     assert '"Downloader.CompressedAnswer"' in one and '"/v1/things?kind=all"' in one
     paged = definition(from_answer, "History")["States"]
     assert '"Downloader.CompressedAnswer"' in paged["CollectList"]["Output"]
     assert '"list page " & $page' in paged["CollectList"]["Output"]
-    assert "CompressedAnswer" not in paged["ListRequests"]["Output"]  # read page by page
+    assert "CompressedAnswer" not in paged["FetchAll"]["Items"]  # read page by page
 
 
 def test_the_role_may_get_the_list_and_each_path(from_answer: Scenario) -> None:

@@ -314,9 +314,12 @@ def test_items_of_a_multi_answer_run_carry_the_run_and_its_start(
     assert persist["run"] == {"S.$": "$$.Execution.Name"}
     assert persist["runStartedAt"] == {"S.$": "$$.Execution.StartTime"}
     fetch = definition(fanout)["States"]["FetchAll"]
-    # A Distributed Map's children are executions of their own: the Map passes the run on.
-    assert fetch["ItemSelector"]["run.$"] == "$$.Execution.Name"
-    assert fetch["ItemSelector"]["runStartedAt.$"] == "$$.Execution.StartTime"
+    # A Distributed Map's children are executions of their own: the Map passes the run on
+    # (a JSONata Map holding its requests: issue 28(a)).
+    assert fetch["ItemSelector"]["run"] == "{% $states.context.`Execution`.`Name` %}"
+    assert fetch["ItemSelector"]["runStartedAt"] == (
+        "{% $states.context.`Execution`.`StartTime` %}"
+    )
     inner = fetch["ItemProcessor"]["States"]["Persist"]["Parameters"]["Item"]
     # (the checked download keeps the Map item in $mapItem: the state holds the raw answer)
     assert inner["run"] == {"S.$": "$mapItem.run"}

@@ -541,9 +541,9 @@ def test_the_synthesized_distributed_fan_out_is_priced_by_its_children(
     estimate = estimate_monthly_cost(distributed.patterns["p"], child_duration_ms=100)
     runs = RUNS_A_MONTH_EVERY_MINUTE
     assert estimate.workflow_type == "STANDARD"
-    # 4 parent states (MarkDelivered the fourth, ending the run: the delivery's completion
-    # item), 5 children
-    assert estimate.transitions_per_run == 4 + 5
+    # 3 parent states (FetchAll holding its requests, AnyFailed, MarkDelivered ending the run:
+    # the delivery's completion item), 5 children
+    assert estimate.transitions_per_run == 3 + 5
     children = "Step Functions Express requests (Distributed Map children)"
     assert estimate.line_item(children).quantity == 5 * runs
     assert "5 Express child executions a run" in estimate.table()

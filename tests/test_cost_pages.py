@@ -57,9 +57,8 @@ def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
-    # 3 paths: ListRequests, FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and
-    # PathDone.
-    assert per_run(status_actions, "Repos", 2) == (4 + 3 * (4 * 2 + 1), 6, 7)
+    # 3 paths: FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and PathDone.
+    assert per_run(status_actions, "Repos", 2) == (3 + 3 * (4 * 2 + 1), 6, 7)
 
 
 def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:
@@ -68,10 +67,10 @@ def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> 
 
 
 def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:
-    # DownloadList, ListRequests, CheckList, FetchAll, 3 an item (ItemRefused, Download,
-    # Persist), AnyFailed, MarkDelivered; the completion item even for an empty list.
-    assert per_run(from_answer, "Things", 1, requests=3) == (15, 4, 4)
-    assert per_run(from_answer, "Things", 1, requests=0) == (6, 1, 1)
+    # DownloadList, CheckList, FetchAll, 3 an item (ItemRefused, Download, Persist), AnyFailed,
+    # MarkDelivered; the completion item even for an empty list.
+    assert per_run(from_answer, "Things", 1, requests=3) == (14, 4, 4)
+    assert per_run(from_answer, "Things", 1, requests=0) == (5, 1, 1)
 
 
 def test_unknown_counts_ask_for_them(paginators: Scenario, from_answer: Scenario) -> None:

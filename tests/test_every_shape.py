@@ -169,7 +169,7 @@ def test_the_cost_model_follows_post_processs_marked_delivery(
         definition, schedule_expression="rate(1 minute)", workflow_type="STANDARD",
         runs_per_month=1, item_size_bytes=4096,
     )  # fmt: skip
-    # ListRequests, FetchAll (Download, Persist), RunSummary, AllStored, MarkDelivered,
-    # Notify, RunOutcome, RunDone
-    assert estimate.transitions_per_run == 10
+    # FetchAll (Download, Persist), RunSummary, AllStored, MarkDelivered, Notify, RunOutcome,
+    # RunDone
+    assert estimate.transitions_per_run == 9
     assert estimate.line_item("DynamoDB on-demand writes").quantity == 4 + 1

@@ -1,7 +1,7 @@
 """Fan-outs whose requests follow time (issue 23), run locally: each listed path's time
-placeholders and a window's bounds filled per run in ``ListRequests``, on both Map kinds, with
-pages, through ``FanOut.from_answer`` and through the HTTP Task. The stand-ins record every
-request as the third party receives it.
+placeholders and a window's bounds filled per run in ``FetchAll``'s ``Items``, on both Map
+kinds, with pages, through ``FanOut.from_answer`` and through the HTTP Task. The stand-ins
+record every request as the third party receives it.
 
 The acceptance case: a ``path_values`` fan-out over regions x ``page_number`` pages x an hourly
 window (``from``/``to`` on every page of every region).
@@ -170,7 +170,8 @@ def test_the_http_task_fills_each_path_and_window(
 def test_the_listing_is_computed_and_each_placeholder_path_is_granted_as_a_wildcard(
     app: cdk.App,
 ) -> None:
-    """``ListRequests`` becomes a JSONata Pass only when a request holds a time placeholder;
+    """``FetchAll``'s ``Items`` is a JSONata expression only when a request holds a time
+    placeholder;
     a placeholder in a path is any segment text, granted as ``*`` (the query's is not in the
     ARN)."""
     template = app.synth().get_stack_by_name("Jobs").template
@@ -184,8 +185,9 @@ def test_the_listing_is_computed_and_each_placeholder_path_is_granted_as_a_wildc
         if r["Type"] == "AWS::StepFunctions::StateMachine"
     }
     daily = json.loads(next(d for k, d in definitions.items() if k.startswith("Daily")))
-    listing = daily["States"]["ListRequests"]
-    assert listing["QueryLanguage"] == "JSONata" and "$fill" in listing["Output"]
+    listing = daily["States"]["FetchAll"]
+    assert listing["QueryLanguage"] == "JSONata" and "$fill" in listing["Items"]
+    assert "ListRequests" not in daily["States"]
     statements = [
         s for r in resources.values() if r["Type"] == "AWS::IAM::Policy"
         for s in r["Properties"]["PolicyDocument"]["Statement"]

@@ -25,7 +25,9 @@ from scenarios import EVE_PROPS, MARKET_PATH, ORDERS_ITEM, Scenario, definition
 
 def test_fanout_lists_each_path_and_maps_inline_with_the_concurrency(fanout: Scenario) -> None:
     asl = definition(fanout)
-    keys = [r["key"] for r in asl["States"]["ListRequests"]["Result"]["requests"]]
+    # FetchAll holds the requests in its Items (issue 28(a): no ListRequests state).
+    assert asl["StartAt"] == "FetchAll" and "ListRequests" not in asl["States"]
+    keys = [r["key"] for r in asl["States"]["FetchAll"]["Items"]]
     assert keys == [
         MARKET_PATH.replace("{region_id}", str(r)) for r in (10000002, 10000043, 10000032)
     ]
@@ -39,6 +41,46 @@ def test_fanout_lists_each_path_and_maps_inline_with_the_concurrency(fanout: Sce
     }  # each delivery its own keys, the run's name from the Map item
     props = next(iter(fanout.template.find_resources("AWS::StepFunctions::StateMachine").values()))
     assert props["Properties"]["StateMachineType"] == "EXPRESS"
+
+
+def test_fanout_map_gives_each_iteration_its_jsonpath_input_and_summarizes_as_before(
+    fanout: Scenario, distributed: Scenario
+) -> None:
+    """The JSONata FetchAll (issue 28(a)): its ItemSelector reads what the JSONPath one read,
+    its Output is the JSONPath ResultSelector's, and its iterations stay JSONPath."""
+    for scenario in (fanout, distributed):
+        fetch = definition(scenario)["States"]["FetchAll"]
+        assert fetch["QueryLanguage"] == "JSONata"
+        assert fetch["ItemSelector"]["request"] == "{% $states.context.`Map`.`Item`.`Value` %}"
+        assert fetch["ItemSelector"]["scheduledTime"] == (
+            "{% $states.context.`Execution`.`Input`.`scheduledTime` %}"
+        )
+        assert fetch["Output"] == {
+            "anyFailed": "{% false in $states.result.ok %}", "outcomes": "{% $states.result %}"
+        }  # fmt: skip
+        assert "ItemsPath" not in fetch and "ResultSelector" not in fetch
+        inner = fetch["ItemProcessor"]["States"]
+        assert "QueryLanguage" not in inner["Persist"]  # the top level's: JSONPath
+
+
+def test_jsonata_fields_read_what_jsonpath_fields_read() -> None:
+    from sfn_downloader.concurrency import jsonata_fields
+
+    stack = cdk.Stack(cdk.App(), "Fields")
+    fields = jsonata_fields(stack, {
+        "a": sfn.JsonPath.string_at("$.request.key"),
+        "b": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+        "c": sfn.JsonPath.string_at("$expiresAt"),
+        "d": {"page": 1, "literal": "$not-a-path"},
+    })  # fmt: skip
+    assert fields == {
+        "a": "{% $states.input.`request`.`key` %}",
+        "b": "{% $states.context.`Map`.`Item`.`Value` %}",
+        "c": "{% $expiresAt %}",
+        "d": {"page": 1, "literal": "$not-a-path"},
+    }
+    with pytest.raises(ValueError, match=r"x: .States\.Format.*has no JSONata form"):
+        jsonata_fields(stack, {"x": sfn.JsonPath.format("{}", sfn.JsonPath.string_at("$.a"))})
 
 
 def test_fanout_grants_exactly_its_paths(fanout: Scenario) -> None:

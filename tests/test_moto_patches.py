@@ -350,6 +350,27 @@ def item_batcher() -> None:
     assert json.loads(described["output"]) == [{"Items": [1, 2]}, {"Items": [3]}]
 
 
+def query_language_scope() -> None:
+    """'Transforming data with JSONata in Step Functions': a state without ``QueryLanguage``
+    takes the top level's, so a JSONPath state (a ``ResultPath``) may run in a JSONata Map's
+    ``ItemProcessor`` under a JSONPath top level."""
+    definition = single(
+        {
+            "Type": "Map",
+            "QueryLanguage": "JSONata",
+            "Items": [{"n": 1}, {"n": 2}],
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Result": 7, "ResultPath": "$.seven",
+                                 "End": True}},
+            },
+        }
+    )  # fmt: skip
+    described = run(definition)
+    assert json.loads(described["output"]) == [{"n": 1, "seven": 7}, {"n": 2, "seven": 7}]
+
+
 PROBES: dict[str, Callable[[], None]] = {
     "apigateway-invoke": apigateway_invoke,
     "http-invoke": http_invoke,
@@ -367,6 +388,7 @@ PROBES: dict[str, Callable[[], None]] = {
     "map-input-copies": map_input_copies,
     "map-iterations": map_iterations,
     "item-batcher": item_batcher,
+    "query-language-scope": query_language_scope,
 }
 
 

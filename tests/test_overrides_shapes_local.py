@@ -224,11 +224,13 @@ def test_the_http_task_takes_the_computed_overridden_query_one_string_a_name() -
 
 def test_a_fan_out_lists_its_requests_with_the_run_overrides(app: cdk.App) -> None:
     asl = _asl(app, "/b?state=all")
-    listing = asl["States"]["ListRequests"]
-    assert listing["QueryLanguage"] == "JSONata"
-    assert "$states.context.Execution.Input.query" in listing["Output"]
-    selector = asl["States"]["FetchAll"]["ItemSelector"]
-    assert selector["queryAttribute.$"] == "$$.Map.Item.Value.queryAttribute"
+    listing = asl["States"]["FetchAll"]
+    assert listing["QueryLanguage"] == "JSONata" and "ListRequests" not in asl["States"]
+    assert "$states.context.Execution.Input.query" in listing["Items"]
+    selector = listing["ItemSelector"]
+    assert (
+        selector["queryAttribute"] == "{% $states.context.`Map`.`Item`.`Value`.`queryAttribute` %}"
+    )
     iteration = asl["States"]["FetchAll"]["ItemProcessor"]["States"]
     assert iteration["Persist"]["Parameters"]["Item"]["query"] == {"M.$": "$.queryAttribute"}
     assert "HasQueryOverrides" not in asl["States"] and "OverrideQuery" not in asl["States"]

@@ -394,6 +394,6 @@ def test_the_cost_model_counts_every_pages_records_in_a_fan_out(records: Scenari
     writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
     transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
     assert writes == {0: 5.0, 10: 45.0}  # 4 pages, 40 records, the completion item
-    # ListRequests, FetchAll, AnyFailed, MarkDelivered; each path: 2 x (DownloadPage,
-    # NextRequest, PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages), PathDone.
-    assert transitions == {0: 4 + 2 * (2 * 7 + 1), 10: 34 + 4 * 10}
+    # FetchAll, AnyFailed, MarkDelivered; each path: 2 x (DownloadPage, NextRequest,
+    # PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages), PathDone.
+    assert transitions == {0: 3 + 2 * (2 * 7 + 1), 10: 33 + 4 * 10}

@@ -68,7 +68,7 @@ def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> N
     asl = definition(retained, "fanout")
     assert asl["StartAt"] == "ComputeExpiry"
     fetch_all = asl["States"]["FetchAll"]
-    assert fetch_all["ItemSelector"]["expiresAt.$"] == "$expiresAt"
+    assert fetch_all["ItemSelector"]["expiresAt"] == "{% $expiresAt %}"  # a JSONata Map
     processor = fetch_all["ItemProcessor"]["States"]
     assert processor["Persist"]["Parameters"]["Item"]["expiresAt"] == {"N.$": "$mapItem.expiresAt"}
 

@@ -958,6 +958,8 @@ def test_main_asks_every_question_then_deletes_everything(
         arn = ARN % len(created)  # child-start-rate: a Standard parent, waited on
         created.append(arn)
         add_standard_run(sfn_stub, arn, definitions, {"status": "SUCCEEDED", "output": "[]"})
+        run([{"n": 1, "seven": 7}, {"n": 2, "seven": 7}])  # map-items: the iterations' language
+        run(error="States.DataLimitExceeded")  # ... and 300 KiB of items
         for arn in created:
             sfn_stub.add_response("delete_state_machine", {}, {"stateMachineArn": arn})
         everything = [*reversed(EXTRA_NAMES), "probe"]

@@ -96,6 +96,9 @@ PAGE_FAILURE_PATH = "$.pageFailure"
 """A page loop's failed download (after its retries), as its Catch keeps it (``Error``,
 ``Cause``): ``PageFailed`` fails the run with that error, the cause naming the page."""
 PAGING_ERROR_PATH = "$.pagingError"
+LIST_FAILURE_VARIABLE = "listFailure"
+"""``FanOut.from_answer`` (not in batches): the list error ``CheckList``'s rule assigns for
+``ListRefused`` (``{"name", "cause"}``), read from no state's output."""
 PAGING_FAILURE_VARIABLE = "pagingFailure"
 """``page_count`` (one path): the paging error ``CountPages``'s rule assigns for
 ``PageCountNotFound`` (``{"name", "cause"}``), read from no state's output."""

@@ -164,8 +164,10 @@ class Maps(Protocol):
         item_reader: sfn.IItemReader | None = None,
         batch_items: int | None = None,
         batch_start: sfn.State | None = None,
+        items: str | list[Any] | None = None,
     ) -> sfn.Chain:
-        """The Map over ``items_path`` (or the items ``item_reader`` reads; in a Distributed
+        """The Map over ``items_path`` (or ``items``, which the Map holds: a JSON array or a
+        JSONata expression; or the items ``item_reader`` reads; in a Distributed
         Map ``batch_items`` a child execution, which starts with ``batch_start``), then
         ``AnyFailed`` (or ``then``, which reads the Map's result: the run's end with
         ``post_process``): ``done`` when none failed (default: a Succeed)."""

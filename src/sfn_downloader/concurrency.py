@@ -21,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._acknowledge import acknowledge, arn_prefix
+from ._checks import jsonata_path
 from ._contract import (
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
     INLINE_MAP_MAX_CONCURRENCY,
@@ -30,6 +31,39 @@ from ._defaults import MAX_CONCURRENCY
 from ._parts import CheckContext
 from ._states import BATCH_OUTCOME
 from .errors import Problem
+
+HELD_OUTCOMES = {
+    # `in` takes a single value as a one-item array: one iteration's `ok` is not an array.
+    "anyFailed": "{% false in $states.result.ok %}",
+    "outcomes": "{% $states.result %}",
+}
+"""A JSONata Map's output: what the JSONPath Map's ResultSelector makes of its result."""
+
+
+def jsonata_fields(scope: Construct, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """JSONPath ``fields`` (``JsonPath.string_at``/``object_at`` values, literals, nested
+    objects) as a JSONata state's fields that give the same values: ``$.x`` reads
+    ``$states.input``, ``$$.x`` ``$states.context``, a ``$variable`` stays itself. An
+    intrinsic has no such form: a ``ValueError`` (a construction error, never a user's)."""
+    stack = Stack.of(scope)
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, Mapping):
+            out[name] = jsonata_fields(scope, value)
+            continue
+        resolved = stack.resolve(value)
+        referenced = not isinstance(value, str) or Token.is_unresolved(value)
+        if not referenced or not isinstance(resolved, str):
+            out[name] = resolved
+        elif resolved.startswith("$$."):
+            out[name] = "{% " + jsonata_path(resolved[1:], "$states.context") + " %}"
+        elif resolved.startswith("$.") or resolved == "$":
+            out[name] = "{% " + jsonata_path(resolved, "$states.input") + " %}"
+        elif resolved[1:].isidentifier():
+            out[name] = "{% " + resolved + " %}"
+        else:
+            raise ValueError(f"{name}: {resolved!r} has no JSONata form here")
+    return out
 
 
 class Concurrency:
@@ -174,6 +208,7 @@ class Concurrency:
         item_reader: sfn.IItemReader | None = None,
         batch_items: int | None = None,
         batch_start: sfn.State | None = None,
+        items: str | list[Any] | None = None,
     ) -> sfn.Chain:
         """The Map over ``items_path``, then ``AnyFailed?``: ``done``, or a Fail listing failures.
 
@@ -192,6 +227,11 @@ class Concurrency:
             with ``item_reader``): one item a child.
         :param batch_start: With ``batch_items``: a child's first state, before its
             ``FetchBatch`` (``from_answer``'s ``BatchRequests``). Default: none.
+        :param items: The items themselves, which the Map holds ("Items (Map, JSONata only)"):
+            a JSON array, or a JSONata expression (``{% ... %}``) computing one. The Map is then
+            a JSONata state (its ``ItemSelector`` and its summary JSONata too, its iterations'
+            states as they are). Not with ``item_reader`` or ``batch_items``. Default: the items
+            at ``items_path``.
         """
         result_selector = {
             # JsonPath.array_contains cannot take a list path: the intrinsic is written out.
@@ -218,6 +258,8 @@ class Concurrency:
                 sfn.Chain.start(batch_start).next(child) if batch_start is not None else child
             )
             map_state = distributed
+        elif items is not None:
+            map_state = self._holding(scope, construct_id, items, item_selector, iteration)
         elif self.is_distributed:
             distributed = sfn.DistributedMap(
                 scope, construct_id, items_path=items_path, item_selector=dict(item_selector),
@@ -247,6 +289,32 @@ class Concurrency:
             .when(sfn.Condition.boolean_equals("$.anyFailed", True), failed)
             .otherwise(done)
         )
+
+    def _holding(
+        self, scope: Construct, construct_id: str, items: str | list[Any],
+        item_selector: Mapping[str, Any], iteration: sfn.IChainable,
+    ) -> sfn.MapBase:  # fmt: skip
+        """A JSONata Map holding its ``items``: each iteration's input what ``item_selector``
+        (JSONPath) would have made it, its output what the JSONPath Map's ResultSelector made
+        (``anyFailed``, ``outcomes``), so neither the iterations nor the states after it
+        change."""
+        provided = (
+            sfn.ProvideItems.jsonata(items) if isinstance(items, str)
+            else sfn.ProvideItems.json_array(items)
+        )  # fmt: skip
+        common: dict[str, Any] = {
+            "items": provided, "item_selector": jsonata_fields(scope, item_selector),
+            "max_concurrency": self.max_concurrency, "outputs": HELD_OUTCOMES,
+        }  # fmt: skip
+        map_state: sfn.MapBase
+        if self.is_distributed:
+            map_state = sfn.DistributedMap.jsonata(
+                scope, construct_id, map_execution_type=self.child_workflow_type, **common
+            )
+        else:
+            map_state = sfn.Map.jsonata(scope, construct_id, **common)
+        map_state.item_processor(iteration)
+        return map_state
 
     def grant(self, state_machine: sfn.StateMachine) -> None:
         """aws-cdk-lib's DistributedMap grants its state machine ``states:DescribeExecution``

@@ -229,9 +229,12 @@ def _iterations(
     states: Mapping[str, Any], map_state: Mapping[str, Any], pages: int | None,
     requests: int | None,
 ) -> int | None:  # fmt: skip
-    """A Map's iterations: the length of a static list a Pass put at its ItemsPath, the pages
-    after the first for ``States.ArrayRange(2, ...)`` (or ``CountPages``'s ``[2..N]``), else
-    ``requests``."""
+    """A Map's iterations: the length of the list it holds (a JSONata Map's ``Items`` array)
+    or of a static list a Pass put at its ItemsPath, the pages after the first for
+    ``States.ArrayRange(2, ...)`` (or ``CountPages``'s ``[2..N]``), else ``requests``."""
+    held = map_state.get("Items")
+    if isinstance(held, list):
+        return len(held)
     key = str(map_state.get("ItemsPath", "$"))[2:]
     for state in states.values():
         result = state.get("Result")

@@ -3,7 +3,7 @@
 ``FanOut.paths([...])`` lists concrete paths (no ``path``); ``FanOut.path_values({...})`` fills
 the ``{name}`` placeholders of ``path`` with every combination of values;
 ``FanOut.from_answer(...)`` takes them from a first request's answer (``answer.py``). A run:
-ListRequests (a Pass holding the requests) → FetchAll (a Map: Download → Persist per path) →
+FetchAll (a Map holding the requests in its ``Items``: Download → Persist per path) →
 AnyFailed. Items are keyed ``sk = <scheduled time>#<path as given>``.
 """
 
@@ -325,37 +325,15 @@ class FanOut:
         return targets_of_template(path, self.placeholder_values, problems)
 
     def build(self, scope: Construct, parts: RunParts) -> sfn.IChainable:
-        """ListRequests → FetchAll (Download → Persist per path) → AnyFailed; with
+        """FetchAll (a Map holding the requests: Download → Persist per path) → AnyFailed
+        (``from_answer``: the list's states, then FetchAll over its requests); with
         ``parts.per_request`` (fan-out with pagination), each iteration runs what it builds
         (every page of its path) instead of one Download → Persist."""
-        start: sfn.State
-        tail: sfn.Pass | sfn.Choice
         if parts.maps.items_from_s3 and self.answer is None:
             return self._from_s3(scope, parts)
         batches = self._batches(parts)
         if batches is not None:
             return self._answer_in_batches(scope, parts, *batches)
-        if self.answer is None:
-            targets = self.targets(parts.request.given, [])
-            computed = parts.time_fill is not None and any(time_tokens(t.key) for t in targets)
-            start = tail = (
-                _overrides.listing(scope, parts, targets)
-                if parts.overridable
-                else self._computed_listing(scope, parts, targets)
-                if computed
-                else sfn.Pass(
-                    scope, "ListRequests",
-                    result=sfn.Result.from_object(
-                        {REQUESTS_PATH[2:]: [self._listed(parts, t) for t in targets]}
-                    ),
-                )
-            )  # fmt: skip
-        else:
-            listing = Request(
-                endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
-                query=_query(self.answer.path), given=self.answer.path,
-            )  # fmt: skip
-            start, tail = answer.build(scope, replace(parts, request=listing), self.answer)
         item = sfn.JsonPath.object_at("$$.Map.Item.Value")
         iteration, fields = self._iteration(scope, parts, item)
         if parts.overridable:  # the query attribute every answer of the request is stored with
@@ -368,6 +346,9 @@ class FanOut:
             scope,
             "FetchAll",
             items_path=REQUESTS_PATH,
+            items=self._items(parts)
+            if self.answer is None
+            else answer.items(replace(parts, request=self._listing(parts)), self.answer),
             item_selector={
                 **fields,
                 SCHEDULED_TIME_KEY: sfn.JsonPath.string_at(SCHEDULED_TIME_PATH),
@@ -378,11 +359,33 @@ class FanOut:
             # The run's end marks the delivery itself (post_process: MarkDelivered, RunDone).
             done=succeed_after(scope, parts.delivered(scope)) if parts.run_end is None else None,
         )
+        if self.answer is None:  # FetchAll holds the requests (no ListRequests: issue 28(a))
+            return fetch_all
+        start, tail = answer.build(scope, replace(parts, request=self._listing(parts)), self.answer)
         if isinstance(tail, sfn.Choice):
             tail.otherwise(fetch_all)
         else:
             tail.next(fetch_all)
         return sfn.Chain.custom(start, [], fetch_all)
+
+    def _listing(self, parts: RunParts) -> Request:
+        """``from_answer``'s list request (its ``path``)."""
+        assert self.answer is not None
+        return Request(
+            endpoint=parts.request.endpoint, path=self.answer.path.partition("?")[0],
+            query=_query(self.answer.path), given=self.answer.path,
+        )  # fmt: skip
+
+    def _items(self, parts: RunParts) -> str | list[Any]:
+        """``FetchAll``'s ``Items``: the listed requests (a JSON array in the definition),
+        or, with time placeholders or query overrides, the JSONata expression computing them
+        each run from its input (``$states.context.Execution.Input``)."""
+        targets = self.targets(parts.request.given, [])
+        if parts.overridable:
+            return _overrides.listed_items(parts, targets)
+        if parts.time_fill is not None and any(time_tokens(t.key) for t in targets):
+            return self._computed_items(parts, targets)
+        return [self._listed(parts, t) for t in targets]
 
     def _iteration(
         self, scope: Construct, parts: RunParts, item: Any
@@ -488,24 +491,21 @@ class FanOut:
         return {**listed, URL_FIELD: with_query(target.key, first)}
 
     @staticmethod
-    def _computed_listing(
-        scope: Construct, parts: RunParts, targets: tuple[Target, ...]
-    ) -> sfn.Pass:
-        """``ListRequests`` as a JSONata Pass, when requests hold time placeholders: each
-        request's URL is its path as given with the run's times filled in (``$fill``), taken
-        as a next-page URL is (``request_from_url``); its key stays the path as given, so a
-        request's items line up run after run under their scheduled times."""
+    def _computed_items(parts: RunParts, targets: tuple[Target, ...]) -> str:
+        """``FetchAll``'s ``Items`` when requests hold time placeholders: each request's URL is
+        its path as given with the run's times filled in (``$fill``), taken as a next-page URL
+        is (``request_from_url``); its key stays the path as given, so a request's items line
+        up run after run under their scheduled times."""
         assert parts.time_fill is not None
         url = first_page_url(parts, "$u")
         pages = f', "{URL_FIELD}": {url}' if keeps_url(parts) else ""
         listed = json.dumps([t.key for t in targets])
         fill = parts.time_fill([t.key for t in targets])
-        outputs = (
-            f"{{% ({fill} {{'{REQUESTS_PATH[2:]}': [$map({listed}, function($key) {{ ("
+        return (
+            f"{{% ({fill} [$map({listed}, function($key) {{ ("
             f"$u := $fill($key); $merge([{parts.downloads.request_from_url(url)}, "
-            f"{{'key': $key{pages}}}]) ) }})]}}) %}}"
+            f"{{'key': $key{pages}}}]) ) }})]) %}}"
         )
-        return sfn.Pass.jsonata(scope, "ListRequests", outputs=outputs)
 
     @staticmethod
     def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:

@@ -1,13 +1,14 @@
 """``overridable_query`` on a fan-out: the run's values of the allowed names go into every
 request the fan-out lists.
 
-``ListRequests`` is then a JSONata Pass (as with time placeholders): each request's URL is its
-path as given (times filled in), each allowed name the run's input gives set in its query
-(``$setParam``, the value encoded once), taken as a next-page URL is (``request_from_url``).
-Its key is ``<name>=<value>&...#<path as given>`` (the values it was requested with, in
-``overridable_query``'s order: ``sk = <scheduled time>#<suffix>#<path>[#<page>]``), and its
-Map item carries the ``query`` attribute (``queryAttribute``) its answers are stored with. Every
-request must have each name once in its query: that value is its default.
+``FetchAll``'s ``Items`` is then a JSONata expression (as with time placeholders): each
+request's URL is its path as given (times filled in), each allowed name the run's input gives
+set in its query (``$setParam``, the value encoded once), taken as a next-page URL is
+(``request_from_url``). Its key is ``<name>=<value>&...#<path as given>`` (the values it was
+requested with, in ``overridable_query``'s order: ``sk = <scheduled
+time>#<suffix>#<path>[#<page>]``), and its Map item carries the ``query`` attribute
+(``queryAttribute``) its answers are stored with. Every request must have each name once in
+its query: that value is its default.
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 
-from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
-
-from .._contract import QUERY_ATTRIBUTE_PATH, QUERY_KEY, REQUESTS_PATH, URL_FIELD
+from .._contract import QUERY_ATTRIBUTE_PATH, QUERY_KEY, URL_FIELD
 from .._parts import RunParts, Target
 from .._request import set_param
 from ..errors import Problem
@@ -94,8 +92,9 @@ def attribute(names: Sequence[str]) -> str:
     return f"'{QUERY_ATTRIBUTE_PATH[2:]}': {{{members}}}"
 
 
-def listing(scope: Construct, parts: RunParts, targets: Sequence[Target]) -> sfn.Pass:
-    """``ListRequests`` with the run's overrides in every request (see the module)."""
+def listed_items(parts: RunParts, targets: Sequence[Target]) -> str:
+    """``FetchAll``'s ``Items``: the requests with the run's overrides (see the module), a
+    JSONata expression (``{% ... %}``)."""
     names = parts.overridable
     keys = [t.key for t in targets]
     fill = parts.time_fill(keys) if parts.time_fill is not None else "$fill := function($t) { $t };"
@@ -103,12 +102,12 @@ def listing(scope: Construct, parts: RunParts, targets: Sequence[Target]) -> sfn
     pages = f', "{URL_FIELD}": {url}' if parts.per_request is not None else ""
     expression = (
         f"({fill} {prelude()} "
-        f"{{'{REQUESTS_PATH[2:]}': [$map({json.dumps(keys)}, function($ovKey) {{ ("
+        f"[$map({json.dumps(keys)}, function($ovKey) {{ ("
         f"$ovUrl := $fill($ovKey); {apply(names, '$ovUrl')} "
         f"$merge([{parts.downloads.request_from_url(url)}, {{'key': {key_of(names, '$ovKey')}"
-        f"{pages}, {attribute(names)}}}]) ) }})]}})"
+        f"{pages}, {attribute(names)}}}]) ) }})])"
     )
-    return sfn.Pass.jsonata(scope, "ListRequests", outputs="{% " + _one_line(expression) + " %}")
+    return "{% " + _one_line(expression) + " %}"
 
 
 def _one_line(expression: str) -> str:

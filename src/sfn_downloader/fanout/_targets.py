@@ -20,9 +20,10 @@ from ..errors import Problem
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_TARGETS_BYTES = STATE_DATA_LIMIT_BYTES - 16 * 1024
-"""The fan-out's request list travels in the state data (256 KiB at most), measured as the
-state holds it (``state_bytes``); 16 KiB are kept for the rest of the state (the execution
-input, the scheduled time)."""
+"""The fan-out's request list (``FetchAll``'s ``Items``; ``from_answer``'s in the state data)
+is measured as compact JSON (``state_bytes``) against a state's data (256 KiB at most), 16 KiB
+kept for the rest (the execution input, the scheduled time): no page exempts a Map's
+``Items`` from that quota (``verify_on_aws.py map-items`` asks)."""
 
 
 def listed_form(target: Target, first: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -37,8 +38,9 @@ def listed_form(target: Target, first: Mapping[str, Any] | None = None) -> dict[
 
 
 def state_bytes(targets: Sequence[Target], first: Mapping[str, Any] | None = None) -> int:
-    """The bytes of ``ListRequests``' output, ``{"requests": [...]}`` as compact JSON (UTF-8),
-    which is what Step Functions measures against 256 KiB."""
+    """The bytes of the request list as ``{"requests": [...]}`` in compact JSON (UTF-8), what
+    Step Functions measures against 256 KiB (``from_answer``'s ``ListRequests`` output; the
+    other fan-outs' ``Items`` are measured alike)."""
     listed = [listed_form(t, first) for t in targets]
     return len(json.dumps({"requests": listed}, separators=(",", ":")).encode())
 

@@ -1,8 +1,9 @@
 """Requests found in another answer (``FanOut.from_answer``): list, then fetch each.
 
     DownloadList (or every page of it: FirstListRequest → DownloadList → CollectList → MoreLists)
-      → ListRequests (JSONata: one request per item, ``each`` filled in) → CheckList
-      → FetchAll (the fan-out's Map) → AnyFailed
+      → CheckList (a JSONata Choice: a list error goes to ListRefused)
+      → FetchAll (the fan-out's Map, its Items one request per item, ``each`` filled in)
+      → AnyFailed
 
 ``each`` is a path with ``{item}`` (the item itself) or ``{item.<field>}`` (a field of an
 object item) placeholders; each value is percent-encoded, so an item can never change the
@@ -41,6 +42,7 @@ from .._contract import (
     FOUND_FIELD,
     INVALID_INPUT_ERROR,
     ITEM_TOO_LARGE_ERROR,
+    LIST_FAILURE_VARIABLE,
     LIST_ITEMS_NOT_FOUND_ERROR,
     QUERY_ATTRIBUTE_PATH,
     RAW_PATH,
@@ -142,21 +144,46 @@ class Batches:
 def build(
     scope: Construct, parts: RunParts, source: AnswerSource, batches: Batches | None = None
 ) -> tuple[sfn.State, sfn.Choice]:
-    """The list states, then ``ListRequests`` and ``CheckList``, whose ``otherwise`` the
-    fan-out sets to its Map; with ``batches``, ``ListRequests`` keeps the values, not requests
-    (each child execution computes its own: ``batch_requests``)."""
-    listed = sfn.Pass.jsonata(
-        scope, "ListRequests", outputs="{% " + _requests(parts, source, batches) + " %}"
-    )
-    refused = sfn.Fail(
-        scope, "ListRefused", error_path=f"{_LIST_ERROR}.name", cause_path=f"{_LIST_ERROR}.cause"
-    )
-    check_list = sfn.Choice(scope, "CheckList").when(sfn.Condition.is_present(_LIST_ERROR), refused)
-    listed.next(check_list)
+    """The list states, then ``CheckList``, whose ``otherwise`` the fan-out sets to its Map.
+
+    Not in batches, ``CheckList`` is a JSONata Choice whose one rule finds a list error
+    (``{"listError": ...}`` of the requests' expression: too many items, no list, a compressed
+    list) and assigns it for ``ListRefused``; the Map computes the requests from the same input
+    in its ``Items`` (``items``): no ``ListRequests`` (issue 28(a)). The Choice has no
+    ``Output``, so its input (the list's answer) reaches the Map on every branch. With
+    ``batches``, ``ListRequests`` keeps the values, not requests (each child execution
+    computes its own: ``batch_requests``), and a JSONPath ``CheckList`` routes its error."""
+    check_list: sfn.Choice
+    then: sfn.State
+    if batches is None:
+        listed = "(" + _requests(parts, source) + ")"
+        refused: sfn.State = sfn.Fail.jsonata(
+            scope, "ListRefused",
+            error="{% $" + LIST_FAILURE_VARIABLE + ".name %}",
+            cause="{% $" + LIST_FAILURE_VARIABLE + ".cause %}",
+        )  # fmt: skip
+        check_list = sfn.Choice.jsonata(scope, "CheckList").when(
+            sfn.Condition.jsonata("{% $exists(" + listed + ".listError) %}"), refused,
+            assign={LIST_FAILURE_VARIABLE: "{% " + listed + ".listError %}"},
+        )  # fmt: skip
+        then = check_list
+    else:
+        listing = sfn.Pass.jsonata(
+            scope, "ListRequests", outputs="{% " + _requests(parts, source, batches) + " %}"
+        )
+        refused = sfn.Fail(
+            scope, "ListRefused", error_path=f"{_LIST_ERROR}.name",
+            cause_path=f"{_LIST_ERROR}.cause",
+        )  # fmt: skip
+        check_list = sfn.Choice(scope, "CheckList").when(
+            sfn.Condition.is_present(_LIST_ERROR), refused
+        )
+        listing.next(check_list)
+        then = listing
     if source.pages is not None:
         items = _kept(jsonata_path(source.items), source.each)
         limit = source.max_items or (batches.most if batches else MAX_ANSWER_ITEMS) + 1
-        start = source.pages.collect(scope, parts, items=items, limit=limit, then=listed)
+        start = source.pages.collect(scope, parts, items=items, limit=limit, then=then)
         return start.start_state, check_list
     request = parts.request
     # The list keeps no memory: its request never reads the validators each item's request
@@ -166,10 +193,17 @@ def build(
     )
     waits = parts.server_waits
     if waits is not None:  # a throttled list waits what the server asks, as any request
-        waits.around(scope, "DownloadList", download, raw_path=RAW_PATH, prefix="List").next(listed)
+        waits.around(scope, "DownloadList", download, raw_path=RAW_PATH, prefix="List").next(then)
     else:
-        download.next(listed)
+        download.next(then)
     return download, check_list
+
+
+def items(parts: RunParts, source: AnswerSource) -> str:
+    """``FetchAll``'s ``Items`` (not in batches): the requests the list's answer makes, from
+    the Map's input (``CheckList`` passed its own on), ``[]`` where ``CheckList`` found a list
+    error (it never reaches the Map then)."""
+    return "{% $append([], $lookup((" + _requests(parts, source) + "), 'requests')) %}"
 
 
 def _requests(parts: RunParts, source: AnswerSource, batches: Batches | None = None) -> str:
