@@ -149,8 +149,11 @@ class Incremental:
             )
 
     def query_value(self, item: str | None = None) -> str:
-        """JSONata: the mark this run sends (``$requestMark`` is assigned from it), read from
-        ``$stateItem`` (or ``item``: ``ReadState``'s own ``$states.result``)."""
+        """JSONata: the mark this run sends (``$requestMark`` is assigned from it).
+
+        :param item: Where the state item is read, e.g. ``ReadState``'s own
+            ``$states.result``. Default: ``$stateItem``.
+        """
         if item is None:
             return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text))
         return StateItem.value(MARK_ATTRIBUTE, literal(self.initial_text), item=item)
