@@ -389,13 +389,6 @@ def test_with_polite_memory_a_compressed_answer_fails_where_the_answer_is_read(
     assert "Persist" not in run.runner.states_entered(execution)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug (found in session 8, design in the field notes): the page loop's "
-    "NextRequest Output ($merge([$states.input, ...])) carries the raw page through JSONata, "
-    "whose numbers are doubles, before PersistPage stores it: 12345678901234567 is stored "
-    "as 12345678901234568. Strict: it fails once the loop stops evaluating the page.",
-)
 def test_a_page_keeps_every_digit(open_run: Callable[[str, str], Run], upstream: Upstream) -> None:
     upstream.script(default=Answer(200, b'{"results": [12345678901234567], "next": null}'))
     run = open_run("Compressed", "Pages")

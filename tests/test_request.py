@@ -146,7 +146,7 @@ def test_time_placeholders_in_a_body_are_computed_and_other_braces_sent_as_writt
     # Literal braces in a body without placeholders are not computed at all.
     search = definition(graphql, "Search")["States"]
     assert "ComputeRequest" not in search
-    assert search["DownloadPage"]["Parameters"]["RequestBody"]["note"] == "{not a placeholder}"
+    assert search["DownloadPage"]["Arguments"]["RequestBody"]["note"] == "{not a placeholder}"
 
 
 def test_a_get_downloader_sends_no_body_and_keeps_its_get_method(default: Scenario) -> None:

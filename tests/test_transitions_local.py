@@ -120,7 +120,7 @@ CASES = {
     "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=2),
     # Runs of several answers end in MarkDelivered (the delivery's completion item, issue 26),
     # which ends the run: no Succeed after it.
-    "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=12),
+    "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=8),
     "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=10),
     "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=10),
     # Combinations (issue 23): what each adds is read off the difference with the rows above.
@@ -136,7 +136,7 @@ CASES = {
         "p",
         (two_trade_pages,),
         {"pages_per_run": 2, "requests_per_run": 2},
-        entered=22,
+        entered=18,
     ),
     "page_count + window + since + waits, 3 pages": Case(
         "composed_requests",

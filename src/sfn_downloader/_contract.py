@@ -195,6 +195,16 @@ ITEM_CHECKED_VARIABLE = "itemChecked"
 iteration may not assign a variable its outer scope assigns (``page_count``'s first page is
 checked at the run's level, its other pages in the Map: "Variable scope", moto's
 ``IllegalOuterScopeWrite``)."""
+LOOP_VARIABLE = "loop"
+"""A page loop whose download is a JSONata task (the checked loop, issue 28(a)): the loop's
+state for the next page (``page``, ``url``, ``request``, ``stored``: the page being stored,
+``more``, ``paging``, ``pagingError``), which ``DownloadPage``'s ``Assign`` computes from the
+raw page and the state it was given. ``PersistPage`` reads the page's key from it and writes it
+back as its output (``ResultSelector``, ``OutputPath``) for ``MorePages``: the raw page passes
+from the download to Persist unevaluated, so no number of it goes through JSONata."""
+PATH_LOOP_VARIABLE = "pathLoop"
+"""``LOOP_VARIABLE`` of a fan-out path's page loop (a Map iteration): another name, because a
+Map iteration may not assign a variable its outer scope assigns."""
 COMPUTE_HEADERS_STATE = "ComputeHeaders"
 """``conditional``'s JSONata Pass assigning ``$requestHeaders`` (the validators), left out
 when the single request's download computes its headers itself (``_parts.Computation``)."""

@@ -31,12 +31,17 @@ from constructs import Construct
 
 from .._checks import answer_path_problems, jsonata_path
 from .._contract import (
+    ANSWER_CHECKED_VARIABLE,
     COMPRESSED_ANSWER_ERROR,
     COMPRESSED_ANSWER_VARIABLE,
+    DATA_LIMIT_EXCEEDED,
     EXECUTION_NAME_PATH,
+    FAILURE_PATH,
     FOUND_FIELD,
+    ITEM_CHECKED_VARIABLE,
     KEY_PATH,
     KEY_SEPARATOR,
+    LOOP_VARIABLE,
     MAP_RUN_PATH,
     MORE_PATH,
     NEXT_URL_MALFORMED_ERROR,
@@ -45,7 +50,9 @@ from .._contract import (
     PAGE_FAILURE_PATH,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
+    PATH_LOOP_VARIABLE,
     QUERY_ATTRIBUTE_PATH,
+    QUERY_EVALUATION_ERROR,
     RAW_PATH,
     REQUEST_FIELD,
     RETRY_AFTER_FIELD,
@@ -58,7 +65,9 @@ from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
     before,
+    catch_into,
     compressed_cause,
+    compressed_check,
     compressed_coding,
     compressed_failure,
     compressed_rule,
@@ -67,6 +76,7 @@ from .._states import (
     frame_failed,
     frame_sort_key,
     read_answer,
+    record_failure,
     succeed_after,
     waits_failed,
 )
@@ -149,6 +159,12 @@ def build_loop(
     that passes on only the names it maps, a next URL carrying another is a paging error."""
     frame, downloads, persists = parts.frame, parts.downloads, parts.persists
     fold = parts.page_fold
+    checked = _checked_loop(
+        scope, parts, step=step, max_pages=max_pages, body_in_state=body_in_state,
+        api_chooses_query=api_chooses_query,
+    )  # fmt: skip
+    if checked is not None:
+        return _wired(scope, parts, checked, first_query, paging, body_in_state)
     download = downloads.task(
         scope, "DownloadPage", _from_state(parts, body_in_state), result_path=RAW_PATH,
     )  # fmt: skip
@@ -291,6 +307,122 @@ def build_loop(
     return sfn.Chain.custom(start, [], more)
 
 
+def _checked_loop(
+    scope: Construct, parts: RunParts, *, step: str, max_pages: int, body_in_state: bool,
+    api_chooses_query: bool,
+) -> tuple[sfn.TaskStateBase, sfn.TaskStateBase] | None:  # fmt: skip
+    """``DownloadPage`` → ``PersistPage`` with the page checked and never evaluated (issue
+    28(a), issue 25 item 14): the download a JSONata task (``Downloads.checked_task``) reading
+    the request from the loop's state (its input), whose ``Assign`` fails a compressed page
+    (``Downloader.CompressedAnswer``) and computes the next state (``$loop``, what
+    ``NextRequest`` computed) from the raw page (``$states.result``), and whose output is the
+    raw page, unevaluated; ``PersistPage`` stores it through the selector (no ``SelectPage``),
+    its key read from ``$loop``, and writes ``$loop`` as its output for ``MorePages``. A page
+    then enters 3 states (it was 4, 5 with a selector), and no number of the stored page
+    passes through JSONata (whose numbers are doubles). ``None`` for the combinations that
+    keep the loop of several states: a state between the download and Persist (on_status,
+    polite memories, waits, the GraphQL check, values the download keeps), records, the
+    archive, incremental marks over pages, query overrides, a selector Persist cannot read
+    through, or a request the JSONata task cannot make."""
+    frame, persists = parts.frame, parts.persists
+    if (
+        parts.on_status.any or parts.request_memos is not None or parts.server_waits is not None
+        or parts.answer_errors is not None or parts.download_assign or parts.records is not None
+        or parts.each_stored is not None or parts.page_fold is not None
+        or parts.path_marks is not None or parts.key_suffix_path is not None
+        or parts.attributes or not persists.reads_through(parts.result_selector)
+    ):  # fmt: skip
+        return None
+    variable = PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE
+    loop = "$" + variable
+    page = f'"page " & $states.input.page & " (" & $states.input.{URL_FIELD} & ")"'
+    checked = ITEM_CHECKED_VARIABLE if frame.in_map else ANSWER_CHECKED_VARIABLE
+    computed = _next_request(
+        step, max_pages, parts, body=body_in_state, api_chooses_query=api_chooses_query,
+        raw="$states.result",
+    )  # fmt: skip
+    download = parts.downloads.checked_task(
+        scope, "DownloadPage", _from_state(parts, body_in_state),
+        assign={**compressed_check(page, checked), variable: "{% " + computed + " %}"},
+    )  # fmt: skip
+    if download is None:
+        return None
+    if frame.in_map:  # a failed page is a failed outcome of its path, naming its key
+        failure = record_failure(
+            scope, "RecordFailure", key_path=loop + (frame.key_path or KEY_PATH)[1:]
+        )
+        kept = {variable: "{% $states.input %}"}  # a Catch's Assign: the task's input
+        caught = {FAILURE_PATH[2:]: "{% $states.errorOutput %}"}
+        download.add_catch(failure, errors=[DATA_LIMIT_EXCEEDED], assign=kept, outputs=caught)
+        download.add_catch(
+            failure, errors=[QUERY_EVALUATION_ERROR], assign=kept,
+            outputs={FAILURE_PATH[2:]: {"Error": _query_error("$states.errorOutput"),
+                                        "Cause": "{% $states.errorOutput.Cause %}"}},
+        )  # fmt: skip
+        download.add_catch(failure, errors=[sfn.Errors.ALL], assign=kept, outputs=caught)
+    else:  # the run fails with the page's error, its cause naming the page
+        compressed = sfn.Fail.jsonata(
+            scope, "PageCompressed", error=_query_error("$states.input"),
+            cause="{% $states.input.Cause %}",
+        )  # fmt: skip
+        download.add_catch(compressed, errors=[QUERY_EVALUATION_ERROR])
+        download.add_catch(
+            _page_failed(scope), errors=["States.ALL"],
+            outputs="{% $merge([$states.input, {" + string(PAGE_FAILURE_PATH[2:])
+            + ": $states.errorOutput}]) %}",
+        )  # fmt: skip
+    persist = persists.task(
+        scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
+        through=parts.result_selector, item_at=loop,
+        # The next state, as the download computed it: what MorePages reads.
+        result_selector={f"{variable}.$": loop}, result_path="$", output_path=f"$.{variable}",
+    )  # fmt: skip
+    if frame.in_map:
+        catch_into(failure, persist)
+    return download, persist
+
+
+def _query_error(error: str) -> str:
+    """The error of a checked page's failed expression (``error``: JSONata giving the caught
+    ``{"Error", "Cause"}``): ``Downloader.CompressedAnswer`` when the cause is the compressed
+    check's, else ``States.QueryEvaluationError`` as it was (the next request's expression is
+    written not to raise, but a name must not say "compressed" of another failure)."""
+    return (
+        f'{{% $contains($string({error}.Cause), "-compressed (Content-Encoding: ") ? '
+        f"{string(COMPRESSED_ANSWER_ERROR)} : {string(QUERY_EVALUATION_ERROR)} %}}"
+    )
+
+
+def _wired(
+    scope: Construct,
+    parts: RunParts,
+    checked: tuple[sfn.TaskStateBase, sfn.TaskStateBase],
+    first_query: Mapping[str, list[str]] | None,
+    paging: Mapping[str, object] | None,
+    body_in_state: bool,
+) -> sfn.IChainable:
+    """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
+    frame = parts.frame
+    download, persist = checked
+    failed = frame_failed(
+        scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
+        cause_path=f"{PAGING_ERROR_PATH}.cause",
+    )  # fmt: skip
+    more = (
+        sfn.Choice(scope, "MorePages")
+        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
+        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
+        .otherwise(_done(scope, parts))
+    )
+    download.next(persist).next(more)
+    start: sfn.State = download
+    if not frame.in_map:
+        first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
+        first.next(download)
+        start = first
+    return sfn.Chain.custom(start, [], more)
+
+
 def _page_failed(scope: Construct) -> sfn.Fail:
     """``PageFailed``: the run fails with the page's own error (``ApiGateway.500``,
     ``States.Timeout``...), its cause ``Page <n> (<url>): <the download's cause>``; the pages
@@ -320,23 +452,31 @@ def _fail_compressed(scope: Construct, parts: RunParts, next_request: sfn.Choice
     )  # fmt: skip
 
 
-def _page_key(parts: RunParts) -> str:
+def _page_key(parts: RunParts, at: str = "$") -> str:
     """``<scheduled time>#<page>``, in a fan-out ``...#<key>#<page>``, with query overrides
     ``...#<name>=<value>&...#<page>``; a run whose every delivery keeps its own items (every
     run of several answers) has the execution's name right after the time, once:
     ``<scheduled time>#<execution name>#<page>`` (in a fan-out ``...#<execution
     name>#<key>#<page>``, the run's name from the Map item: a Distributed Map's children are
-    executions of their own)."""
+    executions of their own). ``at``: where the loop's state is (the state, or the checked
+    loop's variable)."""
+
+    def on(path: str) -> str:
+        return at + path[1:] if path.startswith("$.") else path
+
     frame = parts.frame
+    stored = on(STORED_PATH)
+    time_path = on(frame.time_path)
+    key_path = on(frame.key_path) if frame.key_path is not None else None
+    suffix = on(parts.key_suffix_path) if parts.key_suffix_path is not None else None
     if not parts.per_delivery:
-        if parts.key_suffix_path is not None and not frame.in_map:  # query overrides
-            return frame_sort_key(
-                Frame(time_path=frame.time_path, key_path=parts.key_suffix_path), STORED_PATH
-            )
-        return frame_sort_key(frame, STORED_PATH)
-    middle = (frame.key_path or KEY_PATH) if frame.in_map else parts.key_suffix_path
-    run = MAP_RUN_PATH if frame.in_map else EXECUTION_NAME_PATH
-    segments = [frame.time_path, run, *([middle] if middle is not None else []), STORED_PATH]
+        if suffix is not None and not frame.in_map:  # query overrides
+            return frame_sort_key(Frame(time_path=time_path, key_path=suffix), stored)
+        return frame_sort_key(Frame(in_map=frame.in_map, time_path=time_path, key_path=key_path),
+                              stored)  # fmt: skip
+    middle = (key_path or on(KEY_PATH)) if frame.in_map else suffix
+    run = on(MAP_RUN_PATH) if frame.in_map else EXECUTION_NAME_PATH
+    segments = [time_path, run, *([middle] if middle is not None else []), stored]
     return sfn.JsonPath.format(
         KEY_SEPARATOR.join("{}" for _ in segments),
         *(sfn.JsonPath.string_at(path) for path in segments),
@@ -450,6 +590,7 @@ def _requestable(parts: RunParts) -> str:
 def _next_request(
     step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
     extra: str = "", body: bool = False, api_chooses_query: bool = False,
+    raw: str = "$in.raw",
 ) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
     step = f"($step := {step}; {_requestable(parts)})"
@@ -469,7 +610,7 @@ def _next_request(
     )
     return f"""(
   $in := {given};
-  $raw := $in.raw;
+  $raw := {raw};
   $url := $in.{URL_FIELD};
   $page := $in.page;
   $paging := $in.{PAGING_FIELD};
