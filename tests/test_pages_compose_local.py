@@ -528,6 +528,24 @@ def test_a_cursor_feed_under_a_dated_path_with_a_numeric_mark(
     assert upstream.requests[0].raw_query == "after=12"
 
 
+def test_without_waits_the_download_folds_the_mark_itself(app: cdk.App) -> None:
+    """Issue 28(a): the plain loop with incremental (Linked): no ReadPage, no NextRequest; the
+    download's Assign folds the mark from the page's values, read from ``$states.result`` as
+    the JSONPath wildcard read them (a list, ``[]`` when none), and computes the next state;
+    a page enters DownloadPage, PersistPage, MorePages."""
+    states = definition_of(app, "Linked")["States"]
+    assert {"ReadPage", "NextRequest", "SelectPage"}.isdisjoint(states)
+    assign = states["DownloadPage"]["Assign"]
+    fold = assign["cursorBest"]
+    assert fold.startswith("{% ($cursorValues := ($h := $states.result.`ResponseBody`; ")
+    assert "$map($h, function($e) { $e.`updated_at` })" in fold
+    assert "$reduce($cursorValues, function($a, $v)" in fold and fold.endswith("$cursorBest))) %}")
+    assert set(assign) == {"answerChecked", "loop", "cursorBest"}
+    assert states["DownloadPage"]["Next"] == "PersistPage"
+    assert states["PersistPage"]["Next"] == "MorePages"
+    assert states["MorePages"]["Default"] == "ComputeMark"
+
+
 def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: cdk.App) -> None:
     """What the runs above exercise, as the template says it: the first request computed
     (JSONata, the mark folded from it), each page's values folded by NextRequest, the mark
@@ -561,6 +579,9 @@ def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: c
         "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name, $.stored)"
     )
     # Without incremental, every delivery of pages keeps its own keys too (issue 26, round 3).
+    # (Trades' plain loop reads it from the next state its download assigned, issue 28(a).)
     trades = definition_of(app, "Trades")["States"]
-    assert trades["PersistPage"]["Parameters"]["Item"]["sk"]["S.$"] == key
+    assert trades["PersistPage"]["Parameters"]["Item"]["sk"]["S.$"] == key.replace(
+        "$.stored", "$loop.stored"
+    )
     assert "Assign" not in trades["FirstRequest"]

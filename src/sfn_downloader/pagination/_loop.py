@@ -29,7 +29,7 @@ from typing import Any
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import answer_path_problems, jsonata_path
+from .._checks import answer_path_problems, jsonata_path, jsonata_values
 from .._contract import (
     ANSWER_CHECKED_VARIABLE,
     COMPRESSED_ANSWER_ERROR,
@@ -327,11 +327,13 @@ def _checked_loop(
     frame, persists = parts.frame, parts.persists
     if (
         parts.on_status.any or parts.request_memos is not None or parts.server_waits is not None
-        or parts.answer_errors is not None or parts.download_assign or parts.records is not None
-        or parts.each_stored is not None or parts.page_fold is not None
-        or parts.path_marks is not None or parts.key_suffix_path is not None
+        or parts.answer_errors is not None or parts.records is not None
+        or parts.each_stored is not None or parts.key_suffix_path is not None
         or parts.attributes or not persists.reads_through(parts.result_selector)
     ):  # fmt: skip
+        return None
+    folded = _folded(parts)
+    if folded is None:
         return None
     variable = PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE
     loop = "$" + variable
@@ -343,7 +345,7 @@ def _checked_loop(
     )  # fmt: skip
     download = parts.downloads.checked_task(
         scope, "DownloadPage", _from_state(parts, body_in_state),
-        assign={**compressed_check(page, checked), variable: "{% " + computed + " %}"},
+        assign={**compressed_check(page, checked), variable: "{% " + computed + " %}", **folded},
     )  # fmt: skip
     if download is None:
         return None
@@ -380,6 +382,32 @@ def _checked_loop(
     if frame.in_map:
         catch_into(failure, persist)
     return download, persist
+
+
+def _folded(parts: RunParts) -> dict[str, str] | None:
+    """What the checked download assigns besides the check and the next state: the values a
+    page loop folds over its pages (``page_fold.each``: an incremental mark's furthest value),
+    each reading the values the JSONPath download kept of the page (``download_assign``, the
+    cursor values) as a local binding of the same name computed from ``$states.result`` (a
+    state's ``Assign`` expressions all see the variables as they were before the state: no
+    ``ReadPage``). ``None`` when a kept value is a path ``_checks.jsonata_values`` does not
+    translate."""
+    kept: dict[str, str] = {}
+    for name, path in (parts.download_assign or {}).items():
+        value = jsonata_values(str(path), "$states.result") if name.endswith(".$") else None
+        if value is None:
+            return None
+        kept[name[:-2]] = value
+    fold = parts.page_fold
+    if kept and fold is None:
+        return None  # kept for a state after the download: not this loop's
+    bindings = "".join(f"${name} := {value}; " for name, value in kept.items())
+    folded = {}
+    for name, value in (fold.each if fold is not None else {}).items():
+        if not (value.startswith("{%") and value.endswith("%}")):
+            return None
+        folded[name] = "{% (" + bindings + value[2:-2].strip() + ") %}"
+    return folded
 
 
 def _query_error(error: str) -> str:
