@@ -143,7 +143,7 @@ CASES = {
         "counted",
         (counted_pages,),
         {"pages_per_run": 3},
-        entered=24,
+        entered=18,
     ),
     "since + conditional + respect_expires (one request), a 200": Case(
         "composed_requests",

@@ -205,6 +205,12 @@ from the download to Persist unevaluated, so no number of it goes through JSONat
 PATH_LOOP_VARIABLE = "pathLoop"
 """``LOOP_VARIABLE`` of a fan-out path's page loop (a Map iteration): another name, because a
 Map iteration may not assign a variable its outer scope assigns."""
+ASKED_VARIABLE = "loopAsked"
+"""The checked page loop with ``retry_after``: the state ``DownloadPage`` was entered with,
+kept by its ``Assign`` (its output is the raw page alone), which a throttled page's
+``ComputeRetryAfter`` goes on with (and counts its waits from) for the same page again."""
+PATH_ASKED_VARIABLE = "pathLoopAsked"
+"""``ASKED_VARIABLE`` of a fan-out path's page loop (a Map iteration's own name)."""
 COMPUTE_HEADERS_STATE = "ComputeHeaders"
 """``conditional``'s JSONata Pass assigning ``$requestHeaders`` (the validators), left out
 when the single request's download computes its headers itself (``_parts.Computation``)."""

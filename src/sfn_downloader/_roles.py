@@ -459,8 +459,11 @@ class ServerWaits(Protocol):
         raw_path: str = "$.result",
         failed: sfn.State | None = None,
         prefix: str = "",
+        asked: str = "$states.input",
     ) -> sfn.Chain:
         """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
         chain's end goes on with any other answer. ``prefix``: before the names of the wait's
-        own states, when a run waits around two downloads in one scope (``List...``)."""
+        own states, when a run waits around two downloads in one scope (``List...``).
+        ``asked``: JSONata giving the state ``task`` is entered with again (default: the
+        state)."""
         ...

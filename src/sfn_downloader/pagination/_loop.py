@@ -32,6 +32,7 @@ from constructs import Construct
 from .._checks import answer_path_problems, jsonata_path, jsonata_values
 from .._contract import (
     ANSWER_CHECKED_VARIABLE,
+    ASKED_VARIABLE,
     COMPRESSED_ANSWER_ERROR,
     COMPRESSED_ANSWER_VARIABLE,
     DATA_LIMIT_EXCEEDED,
@@ -50,6 +51,7 @@ from .._contract import (
     PAGE_FAILURE_PATH,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
+    PATH_ASKED_VARIABLE,
     PATH_LOOP_VARIABLE,
     QUERY_ATTRIBUTE_PATH,
     QUERY_EVALUATION_ERROR,
@@ -57,6 +59,7 @@ from .._contract import (
     REQUEST_FIELD,
     RETRY_AFTER_FIELD,
     STORED_PATH,
+    THROTTLED_HEADER,
     UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
@@ -319,14 +322,16 @@ def _checked_loop(
     raw page, unevaluated; ``PersistPage`` stores it through the selector (no ``SelectPage``),
     its key read from ``$loop``, and writes ``$loop`` as its output for ``MorePages``. A page
     then enters 3 states (it was 4, 5 with a selector), and no number of the stored page
-    passes through JSONata (whose numbers are doubles). ``None`` for the combinations that
-    keep the loop of several states: a state between the download and Persist (on_status,
-    polite memories, waits, the GraphQL check, values the download keeps), records, the
+    passes through JSONata (whose numbers are doubles). With ``retry_after`` the waits wrap
+    the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
+    the state the download kept, ``$loopAsked``). ``None`` for the combinations that keep the
+    loop of several states: a state between the download and Persist (on_status, polite
+    memories, the GraphQL check), records, the
     archive, incremental marks over pages, query overrides, a selector Persist cannot read
     through, or a request the JSONata task cannot make."""
     frame, persists = parts.frame, parts.persists
     if (
-        parts.on_status.any or parts.request_memos is not None or parts.server_waits is not None
+        parts.on_status.any or parts.request_memos is not None
         or parts.answer_errors is not None or parts.records is not None
         or parts.each_stored is not None or parts.key_suffix_path is not None
         or parts.attributes or not persists.reads_through(parts.result_selector)
@@ -337,6 +342,12 @@ def _checked_loop(
         return None
     variable = PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE
     loop = "$" + variable
+    # With retry_after: the input kept, for a throttled page asked again after its wait.
+    asked = (
+        {(PATH_ASKED_VARIABLE if frame.in_map else ASKED_VARIABLE): "{% $states.input %}"}
+        if parts.server_waits is not None
+        else {}
+    )
     page = f'"page " & $states.input.page & " (" & $states.input.{URL_FIELD} & ")"'
     checked = ITEM_CHECKED_VARIABLE if frame.in_map else ANSWER_CHECKED_VARIABLE
     computed = _next_request(
@@ -345,7 +356,10 @@ def _checked_loop(
     )  # fmt: skip
     download = parts.downloads.checked_task(
         scope, "DownloadPage", _from_state(parts, body_in_state),
-        assign={**compressed_check(page, checked), variable: "{% " + computed + " %}", **folded},
+        assign={
+            **compressed_check(page, checked), variable: "{% " + computed + " %}", **folded,
+            **asked,
+        },
     )  # fmt: skip
     if download is None:
         return None
@@ -406,7 +420,10 @@ def _folded(parts: RunParts) -> dict[str, str] | None:
     for name, value in (fold.each if fold is not None else {}).items():
         if not (value.startswith("{%") and value.endswith("%}")):
             return None
-        folded[name] = "{% (" + bindings + value[2:-2].strip() + ") %}"
+        each = "(" + bindings + value[2:-2].strip() + ")"
+        if parts.server_waits is not None:  # a throttled answer (asked again) folds nothing
+            each = f"($exists($states.result.Headers.`{THROTTLED_HEADER}`) ? ${name} : {each})"
+        folded[name] = "{% " + each + " %}"
     return folded
 
 
@@ -432,6 +449,17 @@ def _wired(
     """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
     frame = parts.frame
     download, persist = checked
+    waits = parts.server_waits
+    if waits is not None:  # a throttled page waits, then is asked again with its own state
+        failed_wait = (
+            waits_failed(scope, key_path=frame.key_path or KEY_PATH) if frame.in_map else None
+        )
+        asked = "$" + (PATH_ASKED_VARIABLE if frame.in_map else ASKED_VARIABLE)
+        waits.around(
+            scope, "DownloadPage", download, raw_path="$", failed=failed_wait, asked=asked
+        ).next(persist)
+    else:
+        download.next(persist)
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
@@ -442,7 +470,7 @@ def _wired(
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
         .otherwise(_done(scope, parts))
     )
-    download.next(persist).next(more)
+    persist.next(more)
     start: sfn.State = download
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
