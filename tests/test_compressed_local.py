@@ -398,3 +398,19 @@ def test_a_page_keeps_every_digit(open_run: Callable[[str, str], Run], upstream:
     assert execution.status == "SUCCEEDED", execution.cause
     [item] = run.items()
     assert json.loads(item["answer"])["results"] == [12345678901234567]
+
+
+def test_a_fan_out_paths_pages_keep_every_digit(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    """Issue 28(a): a fan-out path's page loop (a Map iteration, ``$pathLoop``) stores the raw
+    page unevaluated too: no number of it passes through JSONata."""
+    upstream.script(default=Answer(200, b'{"results": [12345678901234567], "next": null}'))
+    run = open_run("Compressed", "Many")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    items = run.items()
+    assert len(items) == 2
+    assert [json.loads(item["answer"])["results"] for item in items] == [[12345678901234567]] * 2
