@@ -326,15 +326,16 @@ def _checked_loop(
     the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
     the state the download kept, ``$loopAsked``). ``None`` for the combinations that keep the
     loop of several states: a state between the download and Persist (on_status, polite
-    memories, the GraphQL check), records, the
-    archive, incremental marks over pages, query overrides, a selector Persist cannot read
-    through, or a request the JSONata task cannot make."""
+    memories, the GraphQL check), records, the archive, item attributes that cannot be read
+    from ``$loop``, a selector Persist cannot read through, or a request the JSONata task
+    cannot make."""
     frame, persists = parts.frame, parts.persists
     if (
         parts.on_status.any or parts.request_memos is not None
         or parts.answer_errors is not None or parts.records is not None
-        or parts.each_stored is not None or parts.key_suffix_path is not None
-        or parts.attributes or not persists.reads_through(parts.result_selector)
+        or parts.each_stored is not None
+        or (parts.attributes and parts.attributes_at is None)
+        or not persists.reads_through(parts.result_selector)
     ):  # fmt: skip
         return None
     folded = _folded(parts)
@@ -390,6 +391,7 @@ def _checked_loop(
     persist = persists.task(
         scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
         through=parts.result_selector, item_at=loop,
+        attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
         # The next state, as the download computed it: what MorePages reads.
         result_selector={f"{variable}.$": loop}, result_path="$", output_path=f"$.{variable}",
     )  # fmt: skip
