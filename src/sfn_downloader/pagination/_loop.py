@@ -324,15 +324,15 @@ def _checked_loop(
     then enters 3 states (it was 4, 5 with a selector), and no number of the stored page
     passes through JSONata (whose numbers are doubles). With ``retry_after`` the waits wrap
     the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
-    the state the download kept, ``$loopAsked``). ``None`` for the combinations that keep the
-    loop of several states: a state between the download and Persist (on_status, polite
-    memories, the GraphQL check), records, the archive, item attributes that cannot be read
+    the state the download kept, ``$loopAsked``); the GraphQL errors check
+    (``AnswerHasErrors``) reads the raw page before Persist. ``None`` for the combinations
+    that keep the loop of several states: a state between the download and Persist
+    (on_status, polite memories), records, the archive, item attributes that cannot be read
     from ``$loop``, a selector Persist cannot read through, or a request the JSONata task
     cannot make."""
     frame, persists = parts.frame, parts.persists
     if (
-        parts.on_status.any or parts.request_memos is not None
-        or parts.answer_errors is not None or parts.records is not None
+        parts.on_status.any or parts.request_memos is not None or parts.records is not None
         or parts.each_stored is not None
         or (parts.attributes and parts.attributes_at is None)
         or not persists.reads_through(parts.result_selector)
@@ -451,6 +451,11 @@ def _wired(
     """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
     frame = parts.frame
     download, persist = checked
+    answered: sfn.IChainable = persist
+    if parts.answer_errors is not None:  # checked before anything stores the page (GraphQL)
+        loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
+        errors = answer_errors_check(scope, "$", parts.answer_errors, page_path=f"{loop}.stored")
+        answered = errors.otherwise(persist)
     waits = parts.server_waits
     if waits is not None:  # a throttled page waits, then is asked again with its own state
         failed_wait = (
@@ -459,9 +464,9 @@ def _wired(
         asked = "$" + (PATH_ASKED_VARIABLE if frame.in_map else ASKED_VARIABLE)
         waits.around(
             scope, "DownloadPage", download, raw_path="$", failed=failed_wait, asked=asked
-        ).next(persist)
+        ).next(answered)
     else:
-        download.next(persist)
+        download.next(answered)
     failed = frame_failed(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
