@@ -178,8 +178,11 @@ class Starts(RunFeature):
         return KEY_SUFFIX_PATH if self.overrides else None
 
     def item_attributes(self, at: str = "$") -> dict[str, tasks.DynamoAttributeValue]:
-        """With overrides: the ``query`` attribute (name → value the run requested with), read
-        from the state, or from where ``at`` says the state is kept (a variable)."""
+        """With overrides: the ``query`` attribute (name → value the run requested with).
+
+        :param at: Where the state is kept: a variable (``$loop``, the checked page loop's).
+            Default: ``$``, the state itself.
+        """
         if not self.overrides:
             return {}
         return {
