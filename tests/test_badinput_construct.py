@@ -290,20 +290,22 @@ def test_every_prop_of_the_wrong_type_is_reported_at_once() -> None:
 
 
 def test_cursor_pagination_looks_for_the_cursor_in_the_raw_answer(cursor: Scenario) -> None:
-    """The page loop: the raw answer is kept (no selector on the download), NextRequest reads
-    the cursor from it before SelectPage applies the result_selector to it in place."""
+    """The page loop: the download's output is the raw answer (no Output), its Assign reads the
+    cursor from it (``$states.result``), and PersistPage reads the result_selector's paths
+    through it (no SelectPage)."""
     states = definition(cursor)["States"]
     download = states["DownloadPage"]
-    assert "ResultSelector" not in download and download["ResultPath"] == "$.raw"
-    assert download["Next"] == "NextRequest"
-    step = states["NextRequest"]["Output"]
+    assert {"ResultSelector", "ResultPath", "Output"}.isdisjoint(download)
+    assert download["Next"] == "PersistPage"
+    step = download["Assign"]["loop"]
+    assert "$raw := $states.result;" in step
     assert "$cursor := $raw.`ResponseBody`.`next`;" in step
     assert '$exists($cursor) and $cursor != null and $cursor != ""' in step
     assert "$page < 3" in step  # max_pages: the third page is the last one requested
-    assert states["NextRequest"]["Default"] == "SelectPage"
-    assert states["SelectPage"]["InputPath"] == "$.raw"
-    assert states["SelectPage"]["Parameters"] == {"entries.$": "$.ResponseBody.entries"}
-    assert states["SelectPage"]["Next"] == "PersistPage"
+    assert "SelectPage" not in states
+    assert states["PersistPage"]["Parameters"]["Item"]["entries"] == {
+        "S.$": "States.JsonToString($.ResponseBody.entries)"
+    }
     assert states["PersistPage"]["Next"] == "MorePages"
 
 

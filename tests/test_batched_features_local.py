@@ -139,7 +139,9 @@ def test_a_paged_fan_out_runs_each_paths_page_loop_in_its_batch(app: cdk.App) ->
     assert fetch_all["ItemSelector"]["url.$"] == "$$.Map.Item.Value.url"
     assert fetch_all["ItemSelector"]["page"] == 1
     inner = fetch_all["ItemProcessor"]["States"]["FetchAllBatch"]["ItemProcessor"]["States"]
-    assert "DownloadPage" in inner and "NextRequest" in inner
+    assert {"DownloadPage", "PersistPage", "MorePages"} <= set(inner)
+    assert "NextRequest" not in inner  # the checked loop (issue 28(a)): $pathLoop
+    assert "pathLoop" in inner["DownloadPage"]["Assign"]
 
 
 def test_post_process_follows_the_batches(app: cdk.App) -> None:

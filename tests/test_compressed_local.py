@@ -409,13 +409,6 @@ def test_conditional_alone_refuses_a_compressed_answer_in_the_download(
     assert run.runner.states_entered(execution) == ["ReadState", "Download", "AnswerCompressed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug (found in session 8, design in the field notes): the page loop's "
-    "NextRequest Output ($merge([$states.input, ...])) carries the raw page through JSONata, "
-    "whose numbers are doubles, before PersistPage stores it: 12345678901234567 is stored "
-    "as 12345678901234568. Strict: it fails once the loop stops evaluating the page.",
-)
 def test_a_page_keeps_every_digit(open_run: Callable[[str, str], Run], upstream: Upstream) -> None:
     upstream.script(default=Answer(200, b'{"results": [12345678901234567], "next": null}'))
     run = open_run("Compressed", "Pages")
@@ -425,3 +418,19 @@ def test_a_page_keeps_every_digit(open_run: Callable[[str, str], Run], upstream:
     assert execution.status == "SUCCEEDED", execution.cause
     [item] = run.items()
     assert json.loads(item["answer"])["results"] == [12345678901234567]
+
+
+def test_a_fan_out_paths_pages_keep_every_digit(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    """Issue 28(a): a fan-out path's page loop (a Map iteration, ``$pathLoop``) stores the raw
+    page unevaluated too: no number of it passes through JSONata."""
+    upstream.script(default=Answer(200, b'{"results": [12345678901234567], "next": null}'))
+    run = open_run("Compressed", "Many")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    items = run.items()
+    assert len(items) == 2
+    assert [json.loads(item["answer"])["results"] for item in items] == [[12345678901234567]] * 2

@@ -149,9 +149,11 @@ def test_listed_paths_keep_numeric_marks_in_a_distributed_map(
 
 
 def test_no_state_assigns_from_an_answer_it_also_shapes(app: cdk.App) -> None:
-    """Each path's cursor values are read by a Pass where the answer is kept (``ReadDownload``,
-    ``ReadPage``), never by a Task whose ResultSelector or ResultPath would make ``$`` in its
-    Assign ambiguous (issue 25, item 9); the mark is read by a JSONata GetItem."""
+    """Each path's cursor values are read by a Pass where the answer is kept (``ReadDownload``),
+    or, in a page loop, by the JSONata download's Assign from ``$states.result`` (the raw
+    result, one meaning; issue 28(a)), never by a JSONPath Task whose ResultSelector or
+    ResultPath would make ``$`` in its Assign ambiguous (issue 25, item 9); the mark is read
+    by a JSONata GetItem."""
     from test_assign_reads import ambiguous
 
     template = app.synth().get_stack_by_name("Jobs").template
@@ -162,4 +164,5 @@ def test_no_state_assigns_from_an_answer_it_also_shapes(app: cdk.App) -> None:
         asl = json.loads("".join(p if isinstance(p, str) else "arn" for p in parts))
         assert ambiguous(asl) == []
         names = json.dumps(asl)
-        assert '"ReadMark"' in names and ('"ReadDownload"' in names or '"ReadPage"' in names)
+        assert '"ReadMark"' in names
+        assert '"ReadDownload"' in names or "$cursorValues := ($h := $states.result" in names

@@ -146,5 +146,9 @@ def test_page_count_per_path_waits_on_each_page() -> None:
         item={"x": ItemField.json("$.ResponseBody")},
     )  # fmt: skip
     definition = json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
-    # Inside the fan-out's iteration: each page's download, then its throttle check.
-    assert '\\"DownloadPage\\":{\\"Next\\":\\"DownloadPageThrottled\\"' in definition
+    # Inside the fan-out's iteration: each page's download (checked, JSONata), then its
+    # throttle check.
+    assert (
+        '\\"DownloadPage\\":{\\"QueryLanguage\\":\\"JSONata\\",'
+        '\\"Next\\":\\"DownloadPageThrottled\\"'
+    ) in definition

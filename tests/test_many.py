@@ -125,10 +125,12 @@ def test_page_count_reads_the_header_and_maps_over_array_range(pages: Scenario) 
 
 def test_cursor_loops_with_a_page_cap(cursor: Scenario) -> None:
     states = definition(cursor)["States"]
-    step = states["NextRequest"]["Output"]
+    step = states["DownloadPage"]["Assign"]["loop"]
     assert "$page < 3" in step  # max_pages
     assert '$setParam($url, "cursor", $string($cursor))' in step
-    assert states["DownloadPage"]["Parameters"]["QueryParameters.$"] == "$.request.query"
+    assert states["DownloadPage"]["Arguments"]["QueryParameters"] == (
+        "{% $states.input.`request`.`query` %}"
+    )
     more = states["MorePages"]
     assert more["Choices"][1] == {
         "Variable": "$.more",

@@ -90,13 +90,16 @@ def test_the_first_page_reads_the_run_query_and_carries_the_key_suffix(app: cdk.
     assert "$states.input.query" in first
     assert '"keySuffix": $states.input.keySuffix' in first
     assert '"queryAttribute": $states.input.queryAttribute' in first
+    # The checked page loop (issue 28(a)): Persist holds the raw page and reads the loop's
+    # state, the key suffix and the query attribute included, from $loop.
+    assert "NextRequest" not in asl["States"]
     persist = asl["States"]["PersistPage"]["Parameters"]["Item"]
     assert (
         persist["sk"]["S.$"]
         == "States.Format('{}#{}#{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name, "
-        "$.keySuffix, $.stored)"
+        "$loop.keySuffix, $loop.stored)"
     )  # each delivery its own pages, the delivery once, right after the time (issue 26)
-    assert persist["query"] == {"M.$": "$.queryAttribute"}
+    assert persist["query"] == {"M.$": "$loop.queryAttribute"}
     assert asl["States"]["CheckInput"]["Choices"][0]["Next"] == "HasQueryOverrides"
 
 

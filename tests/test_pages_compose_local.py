@@ -528,24 +528,46 @@ def test_a_cursor_feed_under_a_dated_path_with_a_numeric_mark(
     assert upstream.requests[0].raw_query == "after=12"
 
 
+def test_without_waits_the_download_folds_the_mark_itself(app: cdk.App) -> None:
+    """Issue 28(a): the plain loop with incremental (Linked): no ReadPage, no NextRequest; the
+    download's Assign folds the mark from the page's values, read from ``$states.result`` as
+    the JSONPath wildcard read them (a list, ``[]`` when none), and computes the next state;
+    a page enters DownloadPage, PersistPage, MorePages."""
+    states = definition_of(app, "Linked")["States"]
+    assert {"ReadPage", "NextRequest", "SelectPage"}.isdisjoint(states)
+    assign = states["DownloadPage"]["Assign"]
+    fold = assign["cursorBest"]
+    assert fold.startswith("{% ($cursorValues := ($h := $states.result.`ResponseBody`; ")
+    assert "$map($h, function($e) { $e.`updated_at` })" in fold
+    assert "$reduce($cursorValues, function($a, $v)" in fold and fold.endswith("$cursorBest))) %}")
+    assert set(assign) == {"answerChecked", "loop", "cursorBest"}
+    assert states["DownloadPage"]["Next"] == "PersistPage"
+    assert states["PersistPage"]["Next"] == "MorePages"
+    assert states["MorePages"]["Default"] == "AdvanceMark" and "ComputeMark" not in states
+
+
 def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: cdk.App) -> None:
     """What the runs above exercise, as the template says it: the first request computed
-    (JSONata, the mark folded from it), each page's values folded by NextRequest, the mark
-    advanced once after the last page, the throttle check on the page's raw answer, each
-    page keyed by its delivery."""
+    (JSONata, the mark folded from it), each page's values folded by the download's Assign
+    (issue 28(a): no ReadPage, no NextRequest), the mark advanced once after the last page,
+    the throttle check on the page's raw answer, a throttled page asked again with the state
+    the download kept, each page keyed by its delivery."""
     states = definition_of(app, "Issues")["States"]
     first = states["FirstRequest"]
     assert first["QueryLanguage"] == "JSONata"
     assert first["Assign"] == {"cursorBest": "{% $requestMark %}"}
     assert '$qs($merge([$requestQuery, {"page": ["1"]}]))' in first["Output"]
-    # The page's values are read where the page is kept, by a Pass that only assigns.
-    assert "Assign" not in states["DownloadPage"]
-    assert states["ReadPage"] == {
-        "Type": "Pass", "Assign": {"cursorValues.$": "$.raw.ResponseBody[*].updated_at"},
-        "Next": "NextRequest",
-    }  # fmt: skip
-    fold = states["NextRequest"]["Assign"]["cursorBest"]
-    assert "$reduce($cursorValues, function($a, $v)" in fold and fold.endswith("$cursorBest)) %}")
+    assert {"ReadPage", "NextRequest", "SelectPage"}.isdisjoint(states)
+    assign = states["DownloadPage"]["Assign"]
+    assert set(assign) == {"answerChecked", "loop", "cursorBest", "loopAsked"}
+    assert assign["loopAsked"] == "{% $states.input %}"
+    fold = assign["cursorBest"]
+    # A throttled answer folds nothing: it is asked again.
+    assert fold.startswith(
+        "{% ($exists($states.result.Headers.`X-Downloader-Throttled`) ? $cursorBest : "
+        "($cursorValues := ($h := $states.result.`ResponseBody`; "
+    )
+    assert "$reduce($cursorValues, function($a, $v)" in fold
     assert states["MorePages"]["Default"] == "AdvanceMark" and "ComputeMark" not in states
     values = states["AdvanceMark"]["Arguments"]["ExpressionAttributeValues"]
     assert "$reduce([$cursorBest]" in values[":mark"]["S"]
@@ -554,13 +576,20 @@ def test_the_template_folds_the_mark_over_pages_and_waits_inside_the_loop(app: c
     assert states["MarkDelivered"]["End"] is True and "Done" not in states
     assert states["DownloadPage"]["Next"] == "DownloadPageThrottled"
     [throttled] = states["DownloadPageThrottled"]["Choices"]
-    assert throttled["Variable"] == "$.raw.Headers['X-Downloader-Throttled']"
-    assert states["DownloadPageThrottled"]["Default"] == "ReadPage"
+    assert throttled["Variable"] == "$.Headers['X-Downloader-Throttled']"
+    assert states["DownloadPageThrottled"]["Default"] == "PersistPage"
+    compute = states["ComputeRetryAfter"]["Output"]
+    assert compute.startswith("{% ($a := $states.input; ")
+    assert "$merge([$loopAsked, {'retryAfter'" in compute
     assert states["WaitRetryAfter"]["Next"] == "DownloadPage"
     key = states["PersistPage"]["Parameters"]["Item"]["sk"]["S.$"]
     assert key == (
-        "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name, $.stored)"
+        "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name, "
+        "$loop.stored)"
     )
+    assert states["PersistPage"]["Parameters"]["Item"]["issues"] == {
+        "S.$": "States.JsonToString($.ResponseBody)"
+    }
     # Without incremental, every delivery of pages keeps its own keys too (issue 26, round 3).
     trades = definition_of(app, "Trades")["States"]
     assert trades["PersistPage"]["Parameters"]["Item"]["sk"]["S.$"] == key

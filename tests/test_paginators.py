@@ -33,7 +33,13 @@ def invoke_suffixes(scenario: Scenario, pattern: str) -> set[str]:
     return found - {"/prod/GET$.request.path"}
 
 
-def test_the_loop_downloads_from_the_state_and_keeps_the_raw_answer(paginators: Scenario) -> None:
+def test_the_loop_downloads_from_the_state_and_passes_the_raw_page_to_persist(
+    paginators: Scenario,
+) -> None:
+    """Issue 28(a): a page enters DownloadPage, PersistPage, MorePages. The download (JSONata,
+    no Output) reads the request from the loop's state and assigns the next one (``$loop``);
+    PersistPage stores the raw page, its key from ``$loop``, and writes ``$loop`` back as the
+    state MorePages reads."""
     states = definition(paginators, "Issues")["States"]
     assert states["FirstRequest"]["Result"] == {
         "page": 1,
@@ -41,55 +47,55 @@ def test_the_loop_downloads_from_the_state_and_keeps_the_raw_answer(paginators: 
         "request": {"path": "/repos/o/r/issues", "query": {"per_page": ["2"], "state": ["all"]}},
     }
     download = states["DownloadPage"]
-    assert download["Parameters"]["Path.$"] == "$.request.path"
-    assert download["Parameters"]["QueryParameters.$"] == "$.request.query"
-    assert download["ResultPath"] == "$.raw" and "ResultSelector" not in download
-    assert states["NextRequest"]["QueryLanguage"] == "JSONata"
-    assert states["PersistPage"]["Parameters"]["Item"]["sk"] == {
+    assert download["QueryLanguage"] == "JSONata" and "Output" not in download
+    assert download["Arguments"]["Path"] == "{% $states.input.`request`.`path` %}"
+    assert download["Arguments"]["QueryParameters"] == "{% $states.input.`request`.`query` %}"
+    assert download["Next"] == "PersistPage"
+    assert "$raw := $states.result;" in download["Assign"]["loop"]
+    assert {"NextRequest", "SelectPage"}.isdisjoint(states)
+    persist = states["PersistPage"]
+    assert persist["Parameters"]["Item"]["sk"] == {
         "S.$": "States.Format('{}#{}#{}', $$.Execution.Input.scheduledTime, "
-        "$$.Execution.Name, $.stored)"
+        "$$.Execution.Name, $loop.stored)"
     }
-    # The stored answer leaves the state: only one page's answer is in it at a time.
-    assert states["PersistPage"]["ResultPath"] == "$.raw"
+    assert persist["Parameters"]["Item"]["page"] == {"S.$": "States.JsonToString($.ResponseBody)"}
+    # Only the next state leaves PersistPage: no page's answer stays in the state.
+    assert (persist["ResultSelector"], persist["ResultPath"], persist["OutputPath"]) == (
+        {"loop.$": "$loop"}, "$", "$.loop"
+    )  # fmt: skip
     assert [c["Next"] for c in states["MorePages"]["Choices"]] == ["PagingFailed", "DownloadPage"]
     assert states["PagingFailed"] == {
         "Type": "Fail", "ErrorPath": "$.pagingError.name", "CausePath": "$.pagingError.cause"
     }  # fmt: skip
 
 
-def test_next_request_is_a_choice_that_fails_a_compressed_page_before_it_is_stored(
-    paginators: Scenario,
-) -> None:
-    """Issue 25, item 14: the Pass that computed the next request is a JSONata Choice with the
-    same Output on its Default (no state added), and a first rule to PageCompressed, whose cause
-    the rule's own Assign carries (the Fail reads nothing of the Choice's output)."""
+def test_the_download_fails_a_compressed_page_before_it_is_stored(paginators: Scenario) -> None:
+    """Issue 25, item 14: the download's Assign raises on a compressed page (no state added);
+    its Catch of States.QueryEvaluationError goes to PageCompressed, named
+    Downloader.CompressedAnswer when the cause is the check's; other failures to PageFailed."""
     states = definition(paginators, "Issues")["States"]
-    choice = states["NextRequest"]
-    assert (choice["Type"], choice["QueryLanguage"], choice["Default"]) == (
-        "Choice", "JSONata", "PersistPage"
-    )  # fmt: skip
-    [rule] = choice["Choices"]
-    assert rule["Next"] == "PageCompressed"
-    assert '$lowercase($k) = "content-encoding"' in rule["Condition"]
-    assert '$c != "identity"' in rule["Condition"]
-    assert '"page " & $states.input.page' in rule["Assign"]["compressedAnswer"]
-    assert states["PageCompressed"] == {
-        "Type": "Fail", "QueryLanguage": "JSONata", "Error": "Downloader.CompressedAnswer",
-        "Cause": "{% $compressedAnswer.cause %}",
-    }  # fmt: skip
+    check = states["DownloadPage"]["Assign"]["answerChecked"]
+    assert '$lowercase($k) = "content-encoding"' in check and '$c != "identity"' in check
+    assert '"page " & $states.input.page' in check
+    catches = states["DownloadPage"]["Catch"]
+    assert [(c["ErrorEquals"], c["Next"]) for c in catches] == [
+        (["States.QueryEvaluationError"], "PageCompressed"), (["States.ALL"], "PageFailed")
+    ]  # fmt: skip
+    compressed = states["PageCompressed"]
+    assert '? "Downloader.CompressedAnswer" : "States.QueryEvaluationError"' in compressed["Error"]
+    assert compressed["Cause"] == "{% $states.input.Cause %}"
 
 
-def test_a_result_selector_applies_to_each_page_in_the_state(paginators: Scenario) -> None:
+def test_a_result_selector_is_read_through_by_persist(paginators: Scenario) -> None:
     states = definition(paginators, "People")["States"]
-    assert states["SelectPage"] == {
-        "Type": "Pass", "InputPath": "$.raw", "Parameters": {"results.$": "$.ResponseBody.results"},
-        "ResultPath": "$.raw", "Next": "PersistPage",
-    }  # fmt: skip
-    assert "SelectPage" not in definition(paginators, "Issues")["States"]
+    assert "SelectPage" not in states
+    assert states["PersistPage"]["Parameters"]["Item"]["people"] == {
+        "S.$": "States.JsonToString($.ResponseBody.results)"
+    }
 
 
-def test_the_origin_and_max_pages_are_in_next_request(paginators: Scenario) -> None:
-    expression = definition(paginators, "Issues")["States"]["NextRequest"]["Output"]
+def test_the_origin_and_max_pages_are_in_the_download(paginators: Scenario) -> None:
+    expression = definition(paginators, "Issues")["States"]["DownloadPage"]["Assign"]["loop"]
     assert f'$norm("{EXAMPLE_API}")' in expression
     assert "$page < 10" in expression  # max_pages=10
     assert '$header("Link")' in expression
@@ -105,14 +111,16 @@ def test_counters_grant_their_one_path(paginators: Scenario) -> None:
 
 def test_the_http_task_takes_the_next_url_in_its_endpoint(paginators_http: Scenario) -> None:
     states = definition(paginators_http, "Issues")["States"]
-    params = states["DownloadPage"]["Parameters"]
-    assert params["ApiEndpoint.$"] == f"States.Format('{{}}/{{}}', '{EXAMPLE_API}', $.request.path)"
-    assert "QueryParameters" not in params and "QueryParameters.$" not in params
+    params = states["DownloadPage"]["Arguments"]
+    assert params["ApiEndpoint"] == (
+        f"{{% '{EXAMPLE_API}' & '/' & $states.input.`request`.`path` %}}"
+    )
+    assert "QueryParameters" not in params
     assert states["FirstRequest"]["Result"]["request"] == {
         "path": "repos/o/r/issues?per_page=2&state=all", "query": {}
     }  # fmt: skip
     # The query as the API wrote it, in the URL: no decoding for the HTTP Task.
-    assert "$decodeUrlComponent" not in states["NextRequest"]["Output"]
+    assert "$decodeUrlComponent" not in states["DownloadPage"]["Assign"]["loop"]
 
 
 def test_counters_add_their_parameters_to_the_first_request(paginators: Scenario) -> None:

@@ -89,10 +89,10 @@ def test_the_first_page_sends_the_body_as_declared_and_the_next_one_the_cursor_i
     # The page loop carries the body in its state: the first page's as declared, ...
     assert states["FirstRequest"]["Result"]["request"]["body"] == BODY
     download = states["DownloadPage"]
-    assert download["Parameters"]["Method"] == "POST"
-    assert download["Parameters"]["RequestBody.$"] == "$.request.body"
+    assert download["Arguments"]["Method"] == "POST"
+    assert download["Arguments"]["RequestBody"] == "{% $states.input.`request`.`body` %}"
     # ... each next one with the cursor written into it (the other members kept).
-    step = states["NextRequest"]["Output"]
+    step = download["Assign"]["loop"]
     assert (
         '{"next": $url, "body": $merge([$in.request.body, {"variables": '
         '$merge([$in.request.body.`variables`, {"after": $cursor}])}])}'
@@ -100,7 +100,7 @@ def test_the_first_page_sends_the_body_as_declared_and_the_next_one_the_cursor_i
     assert "{'body': $exists($step.body) ? $step.body : $in.request.body}" in step
     # No cursor query parameter: body_path replaces `param`.
     assert "$setParam($url" not in step.split("$cursor :=")[1]
-    headers = download["Parameters"]["Headers"]
+    headers = download["Arguments"]["Headers"]
     assert headers == ({"Content-Type": ["application/json"]} if fixture == "graphql"
                        else {"Content-Type": "application/json"})  # fmt: skip
 
@@ -109,13 +109,14 @@ def test_graphql_answers_are_checked_for_errors_before_anything_is_stored(
     graphql: Scenario,
 ) -> None:
     states = definition(graphql, "Issues")["States"]
+    # The checked page loop (issue 28(a)): the raw page is the Choice's input.
     assert states["DownloadPage"]["Next"] == "AnswerHasErrors"
     assert states["AnswerHasErrors"]["Choices"] == [
-        {"Variable": "$.raw.ResponseBody.errors", "IsPresent": True, "Next": "AnswerErrors"}
+        {"Variable": "$.ResponseBody.errors", "IsPresent": True, "Next": "AnswerErrors"}
     ]
-    assert states["AnswerHasErrors"]["Default"] == "NextRequest"
+    assert states["AnswerHasErrors"]["Default"] == "PersistPage"
     assert states["AnswerErrors"]["Error"] == "Downloader.AnswerErrors"
-    assert "$.page" in states["AnswerErrors"]["CausePath"]  # names the page
+    assert "$loop.stored" in states["AnswerErrors"]["CausePath"]  # names the page
     # A plain JSON POST (no `query` member) is not GraphQL: no check.
     assert "AnswerHasErrors" not in definition(graphql, "Search")["States"]
 
@@ -123,11 +124,11 @@ def test_graphql_answers_are_checked_for_errors_before_anything_is_stored(
 def test_has_more_path_false_ends_the_loop_and_true_without_a_cursor_fails(
     graphql: Scenario,
 ) -> None:
-    step = definition(graphql, "Issues")["States"]["NextRequest"]["Output"]
+    step = definition(graphql, "Issues")["States"]["DownloadPage"]["Assign"]["loop"]
     more = "$raw.`ResponseBody`.`data`.`repository`.`issues`.`pageInfo`.`hasNextPage`"
     assert f"{more} = true ? ($exists($cursor)" in step
     assert '"name": "Downloader.CursorMissing"' in step
-    # A paging error is stored first (SelectPage, PersistPage), then MorePages fails the run.
+    # A paging error is stored first (PersistPage), then MorePages fails the run.
     states = definition(graphql, "Issues")["States"]
     assert states["MorePages"]["Choices"][0] == {
         "Variable": "$.pagingError", "IsPresent": True, "Next": "PagingFailed"
@@ -146,7 +147,7 @@ def test_time_placeholders_in_a_body_are_computed_and_other_braces_sent_as_writt
     # Literal braces in a body without placeholders are not computed at all.
     search = definition(graphql, "Search")["States"]
     assert "ComputeRequest" not in search
-    assert search["DownloadPage"]["Parameters"]["RequestBody"]["note"] == "{not a placeholder}"
+    assert search["DownloadPage"]["Arguments"]["RequestBody"]["note"] == "{not a placeholder}"
 
 
 def test_a_get_downloader_sends_no_body_and_keeps_its_get_method(default: Scenario) -> None:

@@ -131,7 +131,7 @@ CASES = {
     "retention": Case("retained", "p", (always(Answer(200, STATUS)),), entered=2),
     # Runs of several answers end in MarkDelivered (the delivery's completion item, issue 26),
     # which ends the run: no Succeed after it.
-    "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=12),
+    "cursor, 2 pages": Case("cursor", "p", (cursor_pages,), {"pages_per_run": 2}, entered=8),
     "page_count, 3 pages": Case("pages", "p", (x_pages,), {"pages_per_run": 3}, entered=10),
     # FetchAll holds its requests (issue 28(a): no ListRequests): 3 + 2N.
     "inline fan-out, 3 paths": Case("fanout", "p", (always(Answer(200, [])),), entered=9),
@@ -153,14 +153,14 @@ CASES = {
         "p",
         (two_trade_pages,),
         {"pages_per_run": 2, "requests_per_run": 2},
-        entered=21,
+        entered=17,
     ),
     "page_count + window + since + waits, 3 pages": Case(
         "composed_requests",
         "counted",
         (counted_pages,),
         {"pages_per_run": 3},
-        entered=22,
+        entered=16,
     ),
     "since + conditional + respect_expires (one request), a 200": Case(
         "composed_requests",

@@ -324,6 +324,29 @@ def jsonata_path(path: str, root: str = "$raw") -> str:
     return text
 
 
+def jsonata_values(path: str, root: str) -> str | None:
+    """What the JSONPath ``path`` reads of ``root`` as a JSONPath ``Assign`` reads it, in
+    JSONata: a plain path as ``jsonata_path`` gives it, or, for one wildcard
+    (``$.ResponseBody[*].updated_at``), always a list: each member of the array (an object's
+    values) read at the rest of the path, those without it left out, ``[]`` when nothing
+    matches (as a JSONPath wildcard that matches nothing gives ``[]``). ``None`` for any other
+    path (filters, several wildcards, the Context object)."""
+    if not isinstance(path, str) or path.startswith("$$"):
+        return None
+    if is_plain_path(path):
+        return jsonata_path(path, root)
+    head, star, tail = path.partition("[*]")
+    rest = "$" + tail
+    if not star or not is_plain_path(head) or not is_plain_path(rest):
+        return None
+    each = jsonata_path(rest, "$e")
+    return (
+        f"($h := {jsonata_path(head, root)}; $append([], $type($h) = 'array' ? "
+        f"$map($h, function($e) {{ {each} }}) : $type($h) = 'object' ? "
+        f"$each($h, function($e) {{ {each} }}) : []))"
+    )
+
+
 _BRACED = re.compile(r"\{([^{}]*)\}")
 
 

@@ -198,6 +198,22 @@ ITEM_CHECKED_VARIABLE = "itemChecked"
 iteration may not assign a variable its outer scope assigns (``page_count``'s first page is
 checked at the run's level, its other pages in the Map: "Variable scope", moto's
 ``IllegalOuterScopeWrite``)."""
+LOOP_VARIABLE = "loop"
+"""A page loop whose download is a JSONata task (the checked loop, issue 28(a)): the loop's
+state for the next page (``page``, ``url``, ``request``, ``stored``: the page being stored,
+``more``, ``paging``, ``pagingError``), which ``DownloadPage``'s ``Assign`` computes from the
+raw page and the state it was given. ``PersistPage`` reads the page's key from it and writes it
+back as its output (``ResultSelector``, ``OutputPath``) for ``MorePages``: the raw page passes
+from the download to Persist unevaluated, so no number of it goes through JSONata."""
+PATH_LOOP_VARIABLE = "pathLoop"
+"""``LOOP_VARIABLE`` of a fan-out path's page loop (a Map iteration): another name, because a
+Map iteration may not assign a variable its outer scope assigns."""
+ASKED_VARIABLE = "loopAsked"
+"""The checked page loop with ``retry_after``: the state ``DownloadPage`` was entered with,
+kept by its ``Assign`` (its output is the raw page alone), which a throttled page's
+``ComputeRetryAfter`` goes on with (and counts its waits from) for the same page again."""
+PATH_ASKED_VARIABLE = "pathLoopAsked"
+"""``ASKED_VARIABLE`` of a fan-out path's page loop (a Map iteration's own name)."""
 MAP_ITEM_VARIABLE = "mapItem"
 """In a fan-out's iteration whose download is a JSONata task (``checked_task``): the Map item
 (the request, the scheduled time, the run's marks), assigned by the download (or its Catch),

@@ -380,6 +380,9 @@ class RunParts:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     """Attributes the starts add to a single answer's item (``query``), name →
     ``DynamoAttributeValue``."""
+    attributes_at: Callable[[str], Mapping[str, Any]] | None = None
+    """``attributes`` read where the state is kept instead (``$loop``: the checked page loop,
+    whose Persist holds the raw page); ``None`` when there are none."""
     keeps_result: bool = False
     """True when states follow a single answer's Persist (archive, post-processing): the
     selected result is kept under ``$.result`` for them."""

@@ -127,11 +127,13 @@ class Persists(Protocol):
         attributes: Mapping[str, Any] | None = None,
         through: Mapping[str, Any] | None = None,
         item_at: str = "$",
+        output_path: str | None = None,
     ) -> sfn.TaskStateBase:
         """putItem with ``sk = sort_key``; the item's paths rebased onto ``result_under``;
         ``attributes`` (name → ``DynamoAttributeValue``) added to the item; ``through``: the
         state holds the raw answer, read where this ResultSelector would have read it;
-        ``item_at``: where a Map iteration's item is."""
+        ``item_at``: where a Map iteration's item is; ``output_path``: the task's
+        ``OutputPath``."""
         ...
 
     def reads_through(self, selector: Mapping[str, Any] | None) -> bool:
@@ -469,8 +471,11 @@ class ServerWaits(Protocol):
         raw_path: str = "$.result",
         failed: sfn.State | None = None,
         prefix: str = "",
+        asked: str = "$states.input",
     ) -> sfn.Chain:
         """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
         chain's end goes on with any other answer. ``prefix``: before the names of the wait's
-        own states, when a run waits around two downloads in one scope (``List...``)."""
+        own states, when a run waits around two downloads in one scope (``List...``).
+        ``asked``: JSONata giving the state ``task`` is entered with again (default: the
+        state)."""
         ...

@@ -190,12 +190,18 @@ class Starts(RunFeature):
         requests with (``sk = <scheduled time>#<name>=<value>&...``); else ``None``."""
         return KEY_SUFFIX_PATH if self.overrides else None
 
-    def item_attributes(self) -> dict[str, tasks.DynamoAttributeValue]:
-        """With overrides: the ``query`` attribute (name → value the run requested with)."""
+    def item_attributes(self, at: str = "$") -> dict[str, tasks.DynamoAttributeValue]:
+        """With overrides: the ``query`` attribute (name → value the run requested with).
+
+        :param at: Where the state is kept: a variable (``$loop``, the checked page loop's).
+            Default: ``$``, the state itself.
+        """
         if not self.overrides:
             return {}
         return {
-            QUERY_ATTRIBUTE: tasks.DynamoAttributeValue.map_from_json_path(QUERY_ATTRIBUTE_PATH)
+            QUERY_ATTRIBUTE: tasks.DynamoAttributeValue.map_from_json_path(
+                at + QUERY_ATTRIBUTE_PATH[1:]
+            )
         }
 
     def check(self, context: CheckContext) -> Iterator[Problem]:
@@ -284,7 +290,7 @@ class Starts(RunFeature):
         return replace(
             parts, query_path=self.query_path or parts.query_path,
             key_suffix_path=self.key_suffix_path, attributes=self.item_attributes(),
-            computations=computations,
+            computations=computations, attributes_at=self.item_attributes,
         )  # fmt: skip
 
     def before(self, scope: Construct, run: sfn.IChainable, built: Built) -> sfn.IChainable:

@@ -29,14 +29,20 @@ from typing import Any
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import answer_path_problems, jsonata_path
+from .._checks import answer_path_problems, jsonata_path, jsonata_values
 from .._contract import (
+    ANSWER_CHECKED_VARIABLE,
+    ASKED_VARIABLE,
     COMPRESSED_ANSWER_ERROR,
     COMPRESSED_ANSWER_VARIABLE,
+    DATA_LIMIT_EXCEEDED,
     EXECUTION_NAME_PATH,
+    FAILURE_PATH,
     FOUND_FIELD,
+    ITEM_CHECKED_VARIABLE,
     KEY_PATH,
     KEY_SEPARATOR,
+    LOOP_VARIABLE,
     MAP_RUN_PATH,
     MORE_PATH,
     NEXT_URL_MALFORMED_ERROR,
@@ -45,11 +51,15 @@ from .._contract import (
     PAGE_FAILURE_PATH,
     PAGING_ERROR_PATH,
     PAGING_FIELD,
+    PATH_ASKED_VARIABLE,
+    PATH_LOOP_VARIABLE,
     QUERY_ATTRIBUTE_PATH,
+    QUERY_EVALUATION_ERROR,
     RAW_PATH,
     REQUEST_FIELD,
     RETRY_AFTER_FIELD,
     STORED_PATH,
+    THROTTLED_HEADER,
     UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
@@ -58,7 +68,9 @@ from .._request import HttpRequest, set_param
 from .._states import (
     answer_errors_check,
     before,
+    catch_into,
     compressed_cause,
+    compressed_check,
     compressed_coding,
     compressed_failure,
     compressed_rule,
@@ -67,6 +79,7 @@ from .._states import (
     frame_failed,
     frame_sort_key,
     read_answer,
+    record_failure,
     succeed_after,
     waits_failed,
 )
@@ -149,6 +162,12 @@ def build_loop(
     that passes on only the names it maps, a next URL carrying another is a paging error."""
     frame, downloads, persists = parts.frame, parts.downloads, parts.persists
     fold = parts.page_fold
+    checked = _checked_loop(
+        scope, parts, step=step, max_pages=max_pages, body_in_state=body_in_state,
+        api_chooses_query=api_chooses_query,
+    )  # fmt: skip
+    if checked is not None:
+        return _wired(scope, parts, checked, first_query, paging, body_in_state)
     download = downloads.task(
         scope, "DownloadPage", _from_state(parts, body_in_state), result_path=RAW_PATH,
     )  # fmt: skip
@@ -291,6 +310,182 @@ def build_loop(
     return sfn.Chain.custom(start, [], more)
 
 
+def _checked_loop(
+    scope: Construct, parts: RunParts, *, step: str, max_pages: int, body_in_state: bool,
+    api_chooses_query: bool,
+) -> tuple[sfn.TaskStateBase, sfn.TaskStateBase] | None:  # fmt: skip
+    """``DownloadPage`` → ``PersistPage`` with the page checked and never evaluated (issue
+    28(a), issue 25 item 14): the download a JSONata task (``Downloads.checked_task``) reading
+    the request from the loop's state (its input), whose ``Assign`` fails a compressed page
+    (``Downloader.CompressedAnswer``) and computes the next state (``$loop``, what
+    ``NextRequest`` computed) from the raw page (``$states.result``), and whose output is the
+    raw page, unevaluated; ``PersistPage`` stores it through the selector (no ``SelectPage``),
+    its key read from ``$loop``, and writes ``$loop`` as its output for ``MorePages``. A page
+    then enters 3 states (it was 4, 5 with a selector), and no number of the stored page
+    passes through JSONata (whose numbers are doubles). With ``retry_after`` the waits wrap
+    the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
+    the state the download kept, ``$loopAsked``); the GraphQL errors check
+    (``AnswerHasErrors``) reads the raw page before Persist. ``None`` for the combinations
+    that keep the loop of several states: a state between the download and Persist
+    (on_status, polite memories), records, the archive, item attributes that cannot be read
+    from ``$loop``, a selector Persist cannot read through, or a request the JSONata task
+    cannot make."""
+    frame, persists = parts.frame, parts.persists
+    if (
+        parts.on_status.any or parts.request_memos is not None or parts.records is not None
+        or parts.each_stored is not None
+        or (parts.attributes and parts.attributes_at is None)
+        or not persists.reads_through(parts.result_selector)
+    ):  # fmt: skip
+        return None
+    folded = _folded(parts)
+    if folded is None:
+        return None
+    variable = PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE
+    loop = "$" + variable
+    # With retry_after: the input kept, for a throttled page asked again after its wait.
+    asked = (
+        {(PATH_ASKED_VARIABLE if frame.in_map else ASKED_VARIABLE): "{% $states.input %}"}
+        if parts.server_waits is not None
+        else {}
+    )
+    page = f'"page " & $states.input.page & " (" & $states.input.{URL_FIELD} & ")"'
+    checked = ITEM_CHECKED_VARIABLE if frame.in_map else ANSWER_CHECKED_VARIABLE
+    computed = _next_request(
+        step, max_pages, parts, body=body_in_state, api_chooses_query=api_chooses_query,
+        raw="$states.result",
+    )  # fmt: skip
+    download = parts.downloads.checked_task(
+        scope, "DownloadPage", _from_state(parts, body_in_state),
+        assign={
+            **compressed_check(page, checked), variable: "{% " + computed + " %}", **folded,
+            **asked,
+        },
+    )  # fmt: skip
+    if download is None:
+        return None
+    if frame.in_map:  # a failed page is a failed outcome of its path, naming its key
+        failure = record_failure(
+            scope, "RecordFailure", key_path=loop + (frame.key_path or KEY_PATH)[1:]
+        )
+        kept = {variable: "{% $states.input %}"}  # a Catch's Assign: the task's input
+        caught = {FAILURE_PATH[2:]: "{% $states.errorOutput %}"}
+        download.add_catch(failure, errors=[DATA_LIMIT_EXCEEDED], assign=kept, outputs=caught)
+        download.add_catch(
+            failure, errors=[QUERY_EVALUATION_ERROR], assign=kept,
+            outputs={FAILURE_PATH[2:]: {"Error": _query_error("$states.errorOutput"),
+                                        "Cause": "{% $states.errorOutput.Cause %}"}},
+        )  # fmt: skip
+        download.add_catch(failure, errors=[sfn.Errors.ALL], assign=kept, outputs=caught)
+    else:  # the run fails with the page's error, its cause naming the page
+        compressed = sfn.Fail.jsonata(
+            scope, "PageCompressed", error=_query_error("$states.input"),
+            cause="{% $states.input.Cause %}",
+        )  # fmt: skip
+        download.add_catch(compressed, errors=[QUERY_EVALUATION_ERROR])
+        download.add_catch(
+            _page_failed(scope), errors=["States.ALL"],
+            outputs="{% $merge([$states.input, {" + string(PAGE_FAILURE_PATH[2:])
+            + ": $states.errorOutput}]) %}",
+        )  # fmt: skip
+    persist = persists.task(
+        scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
+        through=parts.result_selector, item_at=loop,
+        attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
+        # The next state, as the download computed it: what MorePages reads.
+        result_selector={f"{variable}.$": loop}, result_path="$", output_path=f"$.{variable}",
+    )  # fmt: skip
+    if frame.in_map:
+        catch_into(failure, persist)
+    return download, persist
+
+
+def _folded(parts: RunParts) -> dict[str, str] | None:
+    """What the checked download assigns besides the check and the next state: the values a
+    page loop folds over its pages (``page_fold.each``: an incremental mark's furthest value),
+    each reading the values the JSONPath download kept of the page (``download_assign``, the
+    cursor values) as a local binding of the same name computed from ``$states.result`` (a
+    state's ``Assign`` expressions all see the variables as they were before the state: no
+    ``ReadPage``). ``None`` when a kept value is a path ``_checks.jsonata_values`` does not
+    translate."""
+    kept: dict[str, str] = {}
+    for name, path in (parts.download_assign or {}).items():
+        value = jsonata_values(str(path), "$states.result") if name.endswith(".$") else None
+        if value is None:
+            return None
+        kept[name[:-2]] = value
+    fold = parts.page_fold
+    if kept and fold is None:
+        return None  # kept for a state after the download: not this loop's
+    bindings = "".join(f"${name} := {value}; " for name, value in kept.items())
+    folded = {}
+    for name, value in (fold.each if fold is not None else {}).items():
+        if not (value.startswith("{%") and value.endswith("%}")):
+            return None
+        each = "(" + bindings + value[2:-2].strip() + ")"
+        if parts.server_waits is not None:  # a throttled answer (asked again) folds nothing
+            each = f"($exists($states.result.Headers.`{THROTTLED_HEADER}`) ? ${name} : {each})"
+        folded[name] = "{% " + each + " %}"
+    return folded
+
+
+def _query_error(error: str) -> str:
+    """The error of a checked page's failed expression (``error``: JSONata giving the caught
+    ``{"Error", "Cause"}``): ``Downloader.CompressedAnswer`` when the cause is the compressed
+    check's, else ``States.QueryEvaluationError`` as it was (the next request's expression is
+    written not to raise, but a name must not say "compressed" of another failure)."""
+    return (
+        f'{{% $contains($string({error}.Cause), "-compressed (Content-Encoding: ") ? '
+        f"{string(COMPRESSED_ANSWER_ERROR)} : {string(QUERY_EVALUATION_ERROR)} %}}"
+    )
+
+
+def _wired(
+    scope: Construct,
+    parts: RunParts,
+    checked: tuple[sfn.TaskStateBase, sfn.TaskStateBase],
+    first_query: Mapping[str, list[str]] | None,
+    paging: Mapping[str, object] | None,
+    body_in_state: bool,
+) -> sfn.IChainable:
+    """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
+    frame = parts.frame
+    download, persist = checked
+    answered: sfn.IChainable = persist
+    if parts.answer_errors is not None:  # checked before anything stores the page (GraphQL)
+        loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
+        errors = answer_errors_check(scope, "$", parts.answer_errors, page_path=f"{loop}.stored")
+        answered = errors.otherwise(persist)
+    waits = parts.server_waits
+    if waits is not None:  # a throttled page waits, then is asked again with its own state
+        failed_wait = (
+            waits_failed(scope, key_path=frame.key_path or KEY_PATH) if frame.in_map else None
+        )
+        asked = "$" + (PATH_ASKED_VARIABLE if frame.in_map else ASKED_VARIABLE)
+        waits.around(
+            scope, "DownloadPage", download, raw_path="$", failed=failed_wait, asked=asked
+        ).next(answered)
+    else:
+        download.next(answered)
+    failed = frame_failed(
+        scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
+        cause_path=f"{PAGING_ERROR_PATH}.cause",
+    )  # fmt: skip
+    more = (
+        sfn.Choice(scope, "MorePages")
+        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
+        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
+        .otherwise(_done(scope, parts))
+    )
+    persist.next(more)
+    start: sfn.State = download
+    if not frame.in_map:
+        first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
+        first.next(download)
+        start = first
+    return sfn.Chain.custom(start, [], more)
+
+
 def _page_failed(scope: Construct) -> sfn.Fail:
     """``PageFailed``: the run fails with the page's own error (``ApiGateway.500``,
     ``States.Timeout``...), its cause ``Page <n> (<url>): <the download's cause>``; the pages
@@ -320,23 +515,31 @@ def _fail_compressed(scope: Construct, parts: RunParts, next_request: sfn.Choice
     )  # fmt: skip
 
 
-def _page_key(parts: RunParts) -> str:
+def _page_key(parts: RunParts, at: str = "$") -> str:
     """``<scheduled time>#<page>``, in a fan-out ``...#<key>#<page>``, with query overrides
     ``...#<name>=<value>&...#<page>``; a run whose every delivery keeps its own items (every
     run of several answers) has the execution's name right after the time, once:
     ``<scheduled time>#<execution name>#<page>`` (in a fan-out ``...#<execution
     name>#<key>#<page>``, the run's name from the Map item: a Distributed Map's children are
-    executions of their own)."""
+    executions of their own). ``at``: where the loop's state is (the state, or the checked
+    loop's variable)."""
+
+    def on(path: str) -> str:
+        return at + path[1:] if path.startswith("$.") else path
+
     frame = parts.frame
+    stored = on(STORED_PATH)
+    time_path = on(frame.time_path)
+    key_path = on(frame.key_path) if frame.key_path is not None else None
+    suffix = on(parts.key_suffix_path) if parts.key_suffix_path is not None else None
     if not parts.per_delivery:
-        if parts.key_suffix_path is not None and not frame.in_map:  # query overrides
-            return frame_sort_key(
-                Frame(time_path=frame.time_path, key_path=parts.key_suffix_path), STORED_PATH
-            )
-        return frame_sort_key(frame, STORED_PATH)
-    middle = (frame.key_path or KEY_PATH) if frame.in_map else parts.key_suffix_path
-    run = MAP_RUN_PATH if frame.in_map else EXECUTION_NAME_PATH
-    segments = [frame.time_path, run, *([middle] if middle is not None else []), STORED_PATH]
+        if suffix is not None and not frame.in_map:  # query overrides
+            return frame_sort_key(Frame(time_path=time_path, key_path=suffix), stored)
+        return frame_sort_key(Frame(in_map=frame.in_map, time_path=time_path, key_path=key_path),
+                              stored)  # fmt: skip
+    middle = (key_path or on(KEY_PATH)) if frame.in_map else suffix
+    run = on(MAP_RUN_PATH) if frame.in_map else EXECUTION_NAME_PATH
+    segments = [time_path, run, *([middle] if middle is not None else []), stored]
     return sfn.JsonPath.format(
         KEY_SEPARATOR.join("{}" for _ in segments),
         *(sfn.JsonPath.string_at(path) for path in segments),
@@ -450,6 +653,7 @@ def _requestable(parts: RunParts) -> str:
 def _next_request(
     step: str, max_pages: int, parts: RunParts, *, before: str = "", also: str = "",
     extra: str = "", body: bool = False, api_chooses_query: bool = False,
+    raw: str = "$in.raw",
 ) -> str:  # fmt: skip
     request = parts.downloads.request_from_url("$step.next")
     step = f"($step := {step}; {_requestable(parts)})"
@@ -469,7 +673,7 @@ def _next_request(
     )
     return f"""(
   $in := {given};
-  $raw := $in.raw;
+  $raw := {raw};
   $url := $in.{URL_FIELD};
   $page := $in.page;
   $paging := $in.{PAGING_FIELD};

@@ -348,11 +348,15 @@ class BoundRetryAfter:
         raw_path: str = "$.result",
         failed: sfn.State | None = None,
         prefix: str = "",
+        asked: str = "$states.input",
     ) -> sfn.Chain:
         """``task`` (keeping its raw answer at ``raw_path``), then ``<name>Throttled?``: a
         marked answer waits and loops back to ``task``; the chain goes on with any other.
         ``failed``: where a wait that is not allowed goes (in a fan-out's iteration, that
-        request's failed outcome); by default the run fails (``RetryAfterFailed``)."""
+        request's failed outcome); by default the run fails (``RetryAfterFailed``).
+        ``asked``: JSONata giving the state ``task`` is entered with again after the wait (and
+        its count of waits): the state itself, or, when ``task``'s output is the raw answer
+        alone (``raw_path`` ``$``, the checked page loop), the variable it kept its input in."""
         throttled = sfn.Choice(scope, f"{name}Throttled")
         wait = sfn.Wait(
             scope, prefix + "WaitRetryAfter",
@@ -366,7 +370,9 @@ class BoundRetryAfter:
         allowed.when(sfn.Condition.is_present(f"$.{RETRY_AFTER_FIELD}.error"), failed)
         allowed.otherwise(wait.next(task))
         compute = sfn.Pass.jsonata(
-            scope, prefix + "ComputeRetryAfter", outputs="{% " + self._expression(raw_path) + " %}"
+            scope,
+            prefix + "ComputeRetryAfter",
+            outputs="{% " + self._expression(raw_path, asked) + " %}",
         ).next(allowed)
         task.next(throttled)
         throttled.when(
@@ -379,9 +385,10 @@ class BoundRetryAfter:
         ends = [state for state in after.end_states if state is not refused]
         return sfn.Chain.custom(task, ends, throttled)
 
-    def _expression(self, raw_path: str) -> str:
-        """The JSONata of ``ComputeRetryAfter``: the input, plus ``retryAfter``: ``seconds``,
-        ``waits`` (this one included), ``cause``, and ``error`` when the run must stop."""
+    def _expression(self, raw_path: str, asked: str = "$states.input") -> str:
+        """The JSONata of ``ComputeRetryAfter``: the state asked with (``asked``), plus
+        ``retryAfter``: ``seconds``, ``waits`` (this one included), ``cause``, and ``error``
+        when the run must stop."""
         options, retry = self._options, self._retry
         interval = _seconds(retry.get("interval"), 1)
         rate = float(retry.get("backoff_rate") or 2)
@@ -420,7 +427,7 @@ class BoundRetryAfter:
             else "$max"  # a timeout known at deploy time only: max_wait bounds the wait
         )
         lines = [
-            f"$a := $states.input.{raw_path[2:]}",
+            "$a := $states.input" + (f".{raw_path[2:]}" if raw_path != "$" else ""),
             "$h := $a.Headers",
             "$hv := function($n) { ($k := $filter($keys($h), function($x) { $lowercase($x) = $n });"
             " $exists($k) ? $lookup($h, $k[0])[0]) }",
@@ -428,8 +435,7 @@ class BoundRetryAfter:
             "$now := $toMillis($states.context.State.EnteredTime)",
             f"$max := {options.max_wait_seconds}",
             f"$left := {left}",
-            f"$waits := ($exists($states.input.{field}.waits) ? $states.input.{field}.waits"
-            " : 0) + 1",
+            f"$waits := ($exists({asked}.{field}.waits) ? {asked}.{field}.waits : 0) + 1",
             f"$ra := $trim($hv('{RETRY_AFTER_HEADER.lower()}'))",
             # Only digits (no `$` anchor: moto refuses a lone `$` as a variable reference).
             "$digits := function($v) {"
@@ -460,7 +466,7 @@ class BoundRetryAfter:
             " & $string($floor($left)) & ' s)')"
             f" : $error = '{exhausted}' ? ', still throttled after {options.max_waits} waits'"
             " : ''",
-            f"$merge([$states.input, {{'{field}': {{'seconds': $seconds, 'waits': $waits,"
+            f"$merge([{asked}, {{'{field}': {{'seconds': $seconds, 'waits': $waits,"
             " 'error': $error, 'cause': 'HTTP ' & $status & ' (' & $said & ')' & $why & ': '"
             f" & $substring($body, 0, {_CAUSE_BODY_CHARACTERS})}}}}])",
         ]

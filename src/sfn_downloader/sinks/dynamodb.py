@@ -392,6 +392,7 @@ class ItemWriter:
         attributes: Mapping[str, tasks.DynamoAttributeValue] | None = None,
         through: Mapping[str, Any] | None = None,
         item_at: str = "$",
+        output_path: str | None = None,
     ) -> tasks.DynamoPutItem:
         """putItem with ``sk = sort_key`` (a JSONPath token or intrinsic).
 
@@ -405,7 +406,8 @@ class ItemWriter:
         the item's paths (written relative to what this ResultSelector selects) are read where
         the selector would have read them (``reads_through``). ``item_at``: where a Map
         iteration's item is (``$``, or the variable ``$mapItem`` when the state holds the raw
-        answer).
+        answer). ``output_path``: the task's ``OutputPath`` (the page loop's next state, which
+        its ResultSelector reads from a variable).
         """
         written = {}  # what the downloader writes itself: the expiry, the run's marks
         if self.retention_seconds is not None:
@@ -442,6 +444,7 @@ class ItemWriter:
             },
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
+            output_path=output_path,
         )
         persist.add_retry(**retry_kwargs(persist_retry()))
         return persist
