@@ -321,13 +321,20 @@ def jsonata_request(
 
 
 def _literal(value: object) -> bool:
-    """True when ``value`` holds no JSONPath token, path or ``.$`` key."""
+    """True when ``value`` holds no JSONPath token, path or ``.$`` key, nor text a JSONata
+    state would evaluate (``{% ... %}``: sent as written by a JSONPath task, so a JSONata one
+    must not take it)."""
     text = json.dumps(value) if not isinstance(value, str) else value
-    if Token.is_unresolved(text):
+    if Token.is_unresolved(text) or JSONATA_MARK in text:
         return False
     if isinstance(value, str):
         return not value.startswith("$")
     return ".$" not in text and '"$' not in text
+
+
+JSONATA_MARK = "{%"
+"""What starts a JSONata expression in a JSONata state's field ("Transforming data with JSONata
+in Step Functions": a string ``{% ... %}`` is evaluated)."""
 
 
 def _variable(scope: Construct, value: str) -> str | None:
@@ -453,8 +460,8 @@ class BoundTransport(ABC):
         ``request`` is read in a way ``jsonata_request`` does not translate (then only the
         JSONPath task renders it)."""
         parts = jsonata_request(scope, request, computed)
-        if parts is None:
-            return None
+        if parts is None or any(JSONATA_MARK in value for value in (self.headers or {}).values()):
+            return None  # a header written as "{% ... %}" is sent as written by the JSONPath task
         task = self._checked(scope, construct_id, parts, assign=dict(assign))
         return self._retrying(task) if task is not None else None
 
