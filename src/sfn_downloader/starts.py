@@ -496,18 +496,8 @@ def _override_computations(
         defaults = jsonata_value(computed_query)
     else:
         defaults = jsonata_value({name: form.values(values) for name, values in query.items()})
-    first = "[0]" if form.query_lists else ""
-    prelude = (
-        f"$given := $states.context.Execution.Input.{QUERY_KEY}; $defaults := {defaults}; "
-        "$value := function($n) { $exists($lookup($given, $n)) ? "
-        f"$string($lookup($given, $n)) : $lookup($defaults, $n){first} }};"
-    )
-    names = [json.dumps(name) for name in overridable]
-    replaced = ", ".join(
-        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
-    )
-    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
-    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    value, replaced, suffix, attribute = _overriding(overridable, form, "$defaults")
+    prelude = f"$defaults := {defaults}; {value}"
     state = QUERY_OVERRIDES_STATE
     attribute_value = tasks.DynamoAttributeValue.map_from_json_path(f"${QUERY_ATTRIBUTE_VARIABLE}")
     request = Computation(
@@ -531,6 +521,29 @@ def _override_computations(
         request=False,
     )
     return request, stored
+
+
+def _overriding(
+    overridable: Sequence[str], form: RequestForm, defaults: str
+) -> tuple[str, str, str, str]:
+    """JSONata of the query overrides, once for every state that computes them: ``$value``
+    (a name's value: the run's input's, as text, when it has one, else its default in
+    ``defaults``, a query in ``form``) as a prelude binding ``$given`` and ``$value``; the
+    overridable names' values (members of a query object in ``form``); the key suffix
+    (``a=1&b=2``); the ``query`` attribute's members (``{"a": {"S": "1"}}``)."""
+    first = "[0]" if form.query_lists else ""
+    value = (
+        f"$given := $states.context.Execution.Input.{QUERY_KEY}; "
+        "$value := function($n) { $exists($lookup($given, $n)) ? "
+        f"$string($lookup($given, $n)) : $lookup({defaults}, $n){first} }};"
+    )
+    names = [json.dumps(name) for name in overridable]
+    replaced = ", ".join(
+        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
+    )
+    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
+    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
+    return value, replaced, suffix, attribute
 
 
 def _check_schedule(schedule: scheduler.ScheduleExpression | None) -> Iterator[Problem]:
@@ -664,20 +677,11 @@ def _computed_query_overrides(
     be a time placeholder, known only once computed). The input's other keys are never read.
     One state whether or not the run overrides: JSONata picks the allowed names, which a
     JSONPath Pass cannot (``_query_overrides``)."""
-    given = f"$states.context.Execution.Input.{QUERY_KEY}"
-    first = "[0]" if form.query_lists else ""
-    value = (
-        f"$value := function($n) {{ $exists($lookup($given, $n)) ? $string($lookup($given, $n)) "
-        f": $lookup(${REQUEST_QUERY_VARIABLE}, $n){first} }};"
+    value, replaced, suffix, attribute = _overriding(
+        overridable, form, f"${REQUEST_QUERY_VARIABLE}"
     )
-    names = [json.dumps(name) for name in overridable]
-    replaced = ", ".join(
-        f"{n}: [$value({n})]" if form.query_lists else f"{n}: $value({n})" for n in names
-    )
-    suffix = ' & "&" & '.join(f'"{json.loads(n)}=" & $value({n})' for n in names)
-    attribute = ", ".join(f'{n}: {{"S": $value({n})}}' for n in names)
     output = (
-        f"{{% ($given := {given}; {value} {{"
+        f"{{% ({value} {{"
         f'"{SCHEDULED_TIME_KEY}": $states.context.Execution.Input.{SCHEDULED_TIME_KEY}, '
         f'"{QUERY_KEY}": $merge([${REQUEST_QUERY_VARIABLE}, {{{replaced}}}]), '
         f'"{KEY_SUFFIX_PATH[2:]}": {suffix}, "{QUERY_ATTRIBUTE_PATH[2:]}": {{{attribute}}}}}) %}}'
