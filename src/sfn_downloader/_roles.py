@@ -362,12 +362,21 @@ class WritesRecords(Protocol):
         failed_key: str | None = None,
         time_path: str = ...,
         prefix: str = "",
+        through: Mapping[str, Any] | None = None,
+        output_path: str | None = None,
     ) -> sfn.Chain:
         """The states writing the records of the selected result at ``under``; the state passes
         on unchanged unless ``result_selector``/``result_path`` place the Map's result. In a
         Map iteration, ``failed_key`` (the path of its key) makes a bad record or a failed
         write a failed outcome of that iteration, and ``time_path`` is where the iteration
-        holds the run's scheduled time; ``prefix`` names a second set of these states."""
+        holds the run's scheduled time; ``prefix`` names a second set of these states.
+        ``through``: ``under`` holds the raw answer, read through this ResultSelector
+        (``raw_items``); ``output_path``: the Map's ``OutputPath``."""
+        ...
+
+    def raw_items(self, selector: Mapping[str, Any] | None) -> str | None:
+        """The records' path in the raw answer through ``selector``, or ``None`` when no
+        plain path reads them there."""
         ...
 
 

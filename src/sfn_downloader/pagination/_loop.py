@@ -313,7 +313,7 @@ def build_loop(
 def _checked_loop(
     scope: Construct, parts: RunParts, *, step: str, max_pages: int, body_in_state: bool,
     api_chooses_query: bool,
-) -> tuple[sfn.TaskStateBase, sfn.TaskStateBase] | None:  # fmt: skip
+) -> tuple[sfn.TaskStateBase, sfn.Chain, sfn.TaskStateBase | sfn.Map] | None:  # fmt: skip
     """``DownloadPage`` → ``PersistPage`` with the page checked and never evaluated (issue
     28(a), issue 25 item 14): the download a JSONata task (``Downloads.checked_task``) reading
     the request from the loop's state (its input), whose ``Assign`` fails a compressed page
@@ -325,14 +325,19 @@ def _checked_loop(
     passes through JSONata (whose numbers are doubles). With ``retry_after`` the waits wrap
     the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
     the state the download kept, ``$loopAsked``); the GraphQL errors check
-    (``AnswerHasErrors``) reads the raw page before Persist. ``None`` for the combinations
-    that keep the loop of several states: a state between the download and Persist
-    (on_status, polite memories), records, the archive, item attributes that cannot be read
+    (``AnswerHasErrors``) reads the raw page before Persist. With ``records``, Persist (if
+    the answers are kept) passes the raw page on, the records are read from it through the
+    selector (``RecordWriter.raw_items``), and ``WriteRecords`` writes ``$loop`` as its output
+    instead. ``None`` for the combinations that keep the loop of several states: a state
+    between the download and Persist (on_status, polite memories), records no plain path of
+    the raw page reads, the archive, item attributes that cannot be read
     from ``$loop``, a selector Persist cannot read through, or a request the JSONata task
     cannot make."""
     frame, persists = parts.frame, parts.persists
+    records = parts.records
     if (
-        parts.on_status.any or parts.request_memos is not None or parts.records is not None
+        parts.on_status.any or parts.request_memos is not None
+        or (records is not None and records.raw_items(parts.result_selector) is None)
         or parts.each_stored is not None
         or (parts.attributes and parts.attributes_at is None)
         or not persists.reads_through(parts.result_selector)
@@ -388,16 +393,40 @@ def _checked_loop(
             outputs="{% $merge([$states.input, {" + string(PAGE_FAILURE_PATH[2:])
             + ": $states.errorOutput}]) %}",
         )  # fmt: skip
-    persist = persists.task(
-        scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
-        through=parts.result_selector, item_at=loop,
-        attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
-        # The next state, as the download computed it: what MorePages reads.
-        result_selector={f"{variable}.$": loop}, result_path="$", output_path=f"$.{variable}",
+    # The last state of a page writes the next state, as the download computed it, as its
+    # whole output: what MorePages reads. With records, Persist passes the raw page on to them.
+    next_state: dict[str, Any] = {
+        "result_selector": {f"{variable}.$": loop}, "result_path": "$",
+        "output_path": f"$.{variable}",
+    }  # fmt: skip
+    persist = (
+        persists.task(
+            scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
+            through=parts.result_selector, item_at=loop,
+            attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
+            **({} if records is not None else next_state),
+        )
+        if records is None or records.keeps_answers
+        else None
     )  # fmt: skip
-    if frame.in_map:
+    if frame.in_map and persist is not None:
         catch_into(failure, persist)
-    return download, persist
+    if records is None:
+        assert persist is not None
+        return download, sfn.Chain.start(persist), persist
+    # The page's records, read from the raw page through the selector (no JSONata touches
+    # them); in a fan-out's iteration a bad record or a failed write fails this path only.
+    written = records.states(
+        scope, under="$", through=parts.result_selector,
+        failed_key=loop + (frame.key_path or KEY_PATH)[1:] if frame.in_map else None,
+        time_path=(
+            loop + frame.time_path[1:] if frame.time_path.startswith("$.") else frame.time_path
+        ),
+        **next_state,
+    )  # fmt: skip
+    end = written.end_states[0]
+    assert isinstance(end, sfn.Map)
+    return download, (persist.next(written) if persist is not None else written), end
 
 
 def _folded(parts: RunParts) -> dict[str, str] | None:
@@ -443,19 +472,19 @@ def _query_error(error: str) -> str:
 def _wired(
     scope: Construct,
     parts: RunParts,
-    checked: tuple[sfn.TaskStateBase, sfn.TaskStateBase],
+    checked: tuple[sfn.TaskStateBase, sfn.Chain, sfn.TaskStateBase | sfn.Map],
     first_query: Mapping[str, list[str]] | None,
     paging: Mapping[str, object] | None,
     body_in_state: bool,
 ) -> sfn.IChainable:
     """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
     frame = parts.frame
-    download, persist = checked
-    answered: sfn.IChainable = persist
+    download, stored, last = checked
+    answered: sfn.IChainable = stored
     if parts.answer_errors is not None:  # checked before anything stores the page (GraphQL)
         loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
         errors = answer_errors_check(scope, "$", parts.answer_errors, page_path=f"{loop}.stored")
-        answered = errors.otherwise(persist)
+        answered = errors.otherwise(stored)
     waits = parts.server_waits
     if waits is not None:  # a throttled page waits, then is asked again with its own state
         failed_wait = (
@@ -477,7 +506,7 @@ def _wired(
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
         .otherwise(_done(scope, parts))
     )
-    persist.next(more)
+    last.next(more)
     start: sfn.State = download
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
