@@ -400,6 +400,9 @@ class StoredAnswer:
     failure: sfn.Pass | None = None
     """In a Map iteration: where a failure of the states ends (a failed outcome of that
     iteration); ``None``: a failure fails the run, as the answer's Persist's does."""
+    output_path: str | None = None
+    """The last state's ``OutputPath`` (the checked page loop's next state, which its
+    ``result_selector`` reads from a variable); ``None``: none."""
 
 
 EachStored = Callable[[Construct, StoredAnswer], list[sfn.TaskStateBase]]

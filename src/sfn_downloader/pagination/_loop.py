@@ -338,7 +338,6 @@ def _checked_loop(
     if (
         parts.on_status.any or parts.request_memos is not None
         or (records is not None and records.raw_items(parts.result_selector) is None)
-        or parts.each_stored is not None
         or (parts.attributes and parts.attributes_at is None)
         or not persists.reads_through(parts.result_selector)
     ):  # fmt: skip
@@ -399,25 +398,53 @@ def _checked_loop(
         "result_selector": {f"{variable}.$": loop}, "result_path": "$",
         "output_path": f"$.{variable}",
     }  # fmt: skip
+    keeps = records is None or records.keeps_answers
+    archives = parts.each_stored is not None and keeps
     persist = (
         persists.task(
             scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
             through=parts.result_selector, item_at=loop,
             attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
-            **({} if records is not None else next_state),
+            **({} if records is not None or archives else next_state),
         )
-        if records is None or records.keeps_answers
+        if keeps
         else None
     )  # fmt: skip
     if frame.in_map and persist is not None:
         catch_into(failure, persist)
+    stored: list[sfn.TaskStateBase | sfn.Pass] = [persist] if persist is not None else []
+    selected = False
+    if archives and parts.each_stored is not None:
+        # The archive's body is the selection's JSON text (States.JsonToString of a path):
+        # with a selector, a JSONPath Pass applies it to the raw page first (every digit kept:
+        # no JSONata), after Persist, which read through it.
+        if parts.result_selector is not None:
+            stored.append(sfn.Pass(scope, "SelectPage", parameters=dict(parts.result_selector)))
+            selected = True
+        last = records is None
+        stored.extend(
+            parts.each_stored(
+                scope,
+                StoredAnswer(
+                    under="$", sort_key=_page_key(parts, loop), name="Page",
+                    result_selector=next_state["result_selector"] if last else None,
+                    result_path="$" if last else None,
+                    output_path=next_state["output_path"] if last else None,
+                    failure=failure if frame.in_map else None,
+                ),
+            )
+        )  # fmt: skip
+    chain: sfn.Chain | None = None
+    for state in stored:
+        chain = chain.next(state) if chain is not None else sfn.Chain.start(state)
     if records is None:
-        assert persist is not None
-        return download, sfn.Chain.start(persist), persist
-    # The page's records, read from the raw page through the selector (no JSONata touches
-    # them); in a fan-out's iteration a bad record or a failed write fails this path only.
+        assert chain is not None and isinstance(stored[-1], sfn.TaskStateBase)
+        return download, chain, stored[-1]
+    # The page's records, read from the raw page through the selector (or from the selection
+    # SelectPage applied): no JSONata touches them; in a fan-out's iteration a bad record or
+    # a failed write fails this path only.
     written = records.states(
-        scope, under="$", through=parts.result_selector,
+        scope, under="$", through=None if selected else parts.result_selector,
         failed_key=loop + (frame.key_path or KEY_PATH)[1:] if frame.in_map else None,
         time_path=(
             loop + frame.time_path[1:] if frame.time_path.startswith("$.") else frame.time_path
@@ -426,7 +453,7 @@ def _checked_loop(
     )  # fmt: skip
     end = written.end_states[0]
     assert isinstance(end, sfn.Map)
-    return download, (persist.next(written) if persist is not None else written), end
+    return download, (chain.next(written) if chain is not None else written), end
 
 
 def _folded(parts: RunParts) -> dict[str, str] | None:
