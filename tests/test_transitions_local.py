@@ -68,6 +68,12 @@ def region_pages(seen: Seen) -> Answer:
     return Answer(200, records if page == 1 else [])
 
 
+def event_pages(seen: Seen) -> Answer:
+    """Two pages of events, the second empty (page_number's end)."""
+    page = int(seen.query.get("page", ["1"])[0])
+    return Answer(200, {"items": [page] if page == 1 else []})
+
+
 def github_pages(seen: Seen) -> Answer:
     """GitHub's issues: two pages linked by ``Link``, an ``ETag`` each, two issues a page."""
     page = int(seen.query.get("page", ["1"])[0])
@@ -164,6 +170,11 @@ CASES = {
         (region_pages,),
         {"pages_per_run": 2, "requests_per_run": 2, "records_per_answer": 1},
         entered=33,
+    ),
+    # The checked page loop with a 204 action (issue 28(a)): each page DownloadPage,
+    # PageStatus (a JSONata Choice on the raw page), PersistPage, MorePages.
+    "page_number + on_status (204 and 404 end the pages), 2 pages": Case(
+        "status_actions", "Events", (event_pages,), {"pages_per_run": 2}, entered=10
     ),
     "path_values x page_number x window, 2 paths of 2 pages": Case(
         "composed_requests",

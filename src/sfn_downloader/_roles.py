@@ -207,9 +207,12 @@ class StatusReactions(Protocol):
         ...
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        outputs: str | None = None,
+    ) -> None:  # fmt: skip
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given).
+        ``outputs``: a JSONata task's catches, the caught state's output (a JSONPath task's
+        catch keeps its input, ``ResultPath`` null)."""
         ...
 
     def no_content(
@@ -220,9 +223,12 @@ class StatusReactions(Protocol):
         status_path: str,
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
+        output: str | None = None,
     ) -> sfn.Choice | None:
         """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
-        ``otherwise`` is left to the caller. ``None`` without one."""
+        ``otherwise`` is left to the caller. ``None`` without one. ``output``: a JSONata
+        Choice instead (``status_path`` then JSONata), whose 204 rule outputs this (the
+        checked page loop's next state); its other rules output their input."""
         ...
 
     def guard(
@@ -250,9 +256,10 @@ class _NoStatusActions:
         return result_selector
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        del task, skip, end
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        outputs: str | None = None,
+    ) -> None:  # fmt: skip
+        del task, skip, end, outputs
 
     def no_content(
         self,
@@ -262,8 +269,9 @@ class _NoStatusActions:
         status_path: str,
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
+        output: str | None = None,
     ) -> sfn.Choice | None:
-        del scope, construct_id, status_path, skip, end
+        del scope, construct_id, status_path, skip, end, output
         return None
 
     def guard(
