@@ -57,13 +57,15 @@ def test_x_pages_and_cursor(pages: Scenario, cursor: Scenario) -> None:
 
 
 def test_fan_out_with_pagination_multiplies_by_path(status_actions: Scenario) -> None:
-    # 3 paths: FetchAll, AnyFailed, MarkDelivered; a path: 4 a page and PathDone.
-    assert per_run(status_actions, "Repos", 2) == (3 + 3 * (4 * 2 + 1), 6, 7)
+    # 3 paths: FetchAll, AnyFailed, MarkDelivered; a path: 3 a page (the checked loop with a
+    # 404 action: DownloadPage, PersistPage, MorePages) and PathDone.
+    assert per_run(status_actions, "Repos", 2) == (3 + 3 * (3 * 2 + 1), 6, 7)
 
 
 def test_a_204_action_adds_its_choice_to_each_page(status_actions: Scenario) -> None:
-    # Events: a result_selector (SelectPage) and a 204 action (PageStatus): 6 a page.
-    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [8, 14]
+    # Events: a result_selector (read through by PersistPage) and a 204 action: 4 a page
+    # (DownloadPage, PageStatus, PersistPage, MorePages; was 6 with NextRequest, SelectPage).
+    assert [per_run(status_actions, "Events", n)[0] for n in (1, 2)] == [6, 10]
 
 
 def test_from_answer_counts_the_list_and_each_item(from_answer: Scenario) -> None:

@@ -83,15 +83,29 @@ def test_a_fan_out_path_is_archived_after_its_persist_under_its_item_key(
 def test_a_page_is_archived_after_its_persist_and_then_dropped(
     definitions: dict[str, dict[str, Any]],
 ) -> None:
+    # The checked page loop (issue 28(a)): the download's output is the raw page, unevaluated.
     states = definitions["pages"]["States"]
-    assert states["PersistPage"]["Next"] == "ArchivePage"
+    assert "NextRequest" not in states
+    assert states["DownloadPage"]["Next"] == "PersistPage"
+    assert states["PersistPage"]["Next"] == "SelectPage"
     assert states["PersistPage"]["ResultPath"] is None  # the page stays for the archive
+    # the selection, applied by a JSONPath Pass (every digit kept) for the archive's body
+    select = states["SelectPage"]
+    assert (select["Type"], select.get("QueryLanguage", "JSONPath")) == ("Pass", "JSONPath")
+    assert select["Parameters"] == {"b.$": "$.ResponseBody"}  # the pattern's selector
+    assert select["Next"] == "ArchivePage"
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
         "States.Format('pages/{}.json', States.Format('{}#{}#{}', "
-        "$$.Execution.Input.scheduledTime, $$.Execution.Name, $.stored))"
+        "$$.Execution.Input.scheduledTime, $$.Execution.Name, $loop.stored))"
     )
-    assert (archive["ResultSelector"], archive["ResultPath"]) == ({"stored": True}, "$.raw")
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($)"
+    # the next state, as the download computed it
+    assert (archive["ResultSelector"], archive["ResultPath"], archive["OutputPath"]) == (
+        {"loop.$": "$loop"},
+        "$",
+        "$.loop",
+    )
     assert archive["Next"] == "MorePages"
 
 
@@ -119,9 +133,9 @@ def test_each_page_of_each_path_is_archived_and_a_failure_is_that_paths(
     states = _iteration(definitions["paged"]["States"], "FetchAll")
     archive = states["ArchivePage"]
     assert archive["Parameters"]["Key.$"] == (
-        "States.Format('paged/{}.json', States.Format('{}#{}#{}#{}', $.scheduledTime, $.run, "
-        "$.key, $.stored))"
-    )
+        "States.Format('paged/{}.json', States.Format('{}#{}#{}#{}', $pathLoop.scheduledTime, "
+        "$pathLoop.run, $pathLoop.key, $pathLoop.stored))"
+    )  # the iteration's loop state, as the checked download kept it
     assert {c["Next"] for c in archive["Catch"]} == {"RecordFailure"}
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from local_helpers import Answer, Seen, Upstream
+from local_helpers import Answer, Seen, Upstream, gzipped
 from sfn_downloader import (
     Archive,
     Concurrency,
@@ -172,7 +172,7 @@ def test_each_page_is_archived_and_dropped_from_the_state(
         f"pages/{T[0]}#{run.name}#3.json": {"body": [5]},
     }
     assert _items(runner, "pages") == {f"{T[0]}#{run.name}#{n}": pages[str(n)] for n in (1, 2, 3)}
-    assert run.output["raw"] == {"stored": True}  # ArchivePage dropped the last page
+    assert "raw" not in run.output  # ArchivePage output the loop state, not the page
 
 
 def test_page_count_archives_the_first_page_and_the_maps(
@@ -284,3 +284,53 @@ def test_post_process_after_page_count_with_one_page_or_a_map(
     }  # fmt: skip
     assert _received(runner, "SummedCount") == [summary]
     assert _delivered(runner, "summedcount", when) == [run.name]
+
+
+BIG = 12345678901234567  # a double holds 12345678901234568: JSONata would change it
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_an_archived_page_keeps_every_digit_and_a_compressed_page_is_neither_stored_nor_archived(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """Issue 25 item 14 + 28(a): the checked page loop archives the selection of the raw page
+    (a JSONPath ``SelectPage`` after Persist, no JSONata between the download and the
+    archive): every digit of the object and of the item; a compressed page fails the run with
+    ``Downloader.CompressedAnswer`` before it is stored or archived."""
+    runner = open_runner("Every/Pages", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        body = [BIG, BIG + page]
+        return gzipped(body) if page == 3 else Answer(200, json.dumps(body).encode())
+
+    upstream.respond(answer)
+    run = runner.run(T[1])
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert _objects(runner, "Pages") == {
+        f"pages/{T[1]}#{run.name}#{n}.json": {"body": [BIG, BIG + n]} for n in (1, 2)
+    }
+    assert _items(runner, "pages") == {f"{T[1]}#{run.name}#{n}": [BIG, BIG + n] for n in (1, 2)}
+    assert runner.states_entered(run)[:6] == [
+        "FirstRequest", "DownloadPage", "PersistPage", "SelectPage", "ArchivePage", "MorePages",
+    ]  # fmt: skip
+
+
+def test_a_fan_outs_archived_pages_keep_every_digit(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """The same in a fan-out's iteration (``$pathLoop``): object keys and bodies exact."""
+    runner = open_runner("Every/PagedFanOut", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        if "page" not in seen.query:
+            return Answer(200, f"[{BIG}]".encode(), headers={"Link": '</r/eu?page=2>; rel="next"'})
+        return Answer(200, f"[{BIG + 2}]".encode())
+
+    upstream.respond(answer)
+    run = runner.run(T[2])
+    assert run.status == "SUCCEEDED", run.cause
+    assert _objects(runner, "PagedFanOut") == {
+        f"pagedfanout/{T[2]}#{run.name}#/r/eu#1.json": {"body": [BIG]},
+        f"pagedfanout/{T[2]}#{run.name}#/r/eu#2.json": {"body": [BIG + 2]},
+    }

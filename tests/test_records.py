@@ -90,10 +90,18 @@ def test_iso_versions_are_ordered_as_instants(records: Scenario) -> None:
 def test_append_keys_by_record_and_scheduled_time_and_drops_the_page(records: Scenario) -> None:
     states = definition(records, "pages")["States"]
     assert "PersistPage" not in states  # keep_answers=False
-    assert states["NextRequest"]["Default"] == "ReadRecords"
+    # The checked page loop (issue 28(a)): the records are read from the raw page, which the
+    # download's output is (no NextRequest, no JSONata between the page and its records), and
+    # the Map's output is the next state the download computed.
+    assert "NextRequest" not in states
+    assert states["DownloadPage"]["Next"] == "ReadRecords"
     write = states["WriteRecords"]
-    assert write["ItemsPath"] == "$.raw.ResponseBody.data"
-    assert (write["ResultSelector"], write["ResultPath"]) == ({"stored": True}, "$.raw")
+    assert write["ItemsPath"] == "$.ResponseBody.data"
+    assert (write["ResultSelector"], write["ResultPath"], write["OutputPath"]) == (
+        {"loop.$": "$loop"},
+        "$",
+        "$.loop",
+    )
     assert write["Next"] == "MorePages"
     assert "order.$" not in write["ItemSelector"]
     put = write["ItemProcessor"]["States"]["PutRecord"]
@@ -112,9 +120,14 @@ def test_a_kept_page_is_stored_before_its_records_are_written() -> None:
         records=Records.merge(items="$.ResponseBody", key="id"),
     )  # fmt: skip
     states = asl(pattern)["States"]
+    assert states["DownloadPage"]["Next"] == "PersistPage"
     assert states["PersistPage"]["Next"] == "ReadRecords"
-    assert "ResultPath" not in states["PersistPage"] or states["PersistPage"]["ResultPath"] is None
-    assert states["WriteRecords"]["ResultPath"] == "$.raw"
+    # Persist passes the raw page on to the records (its own answer discarded)...
+    assert states["PersistPage"]["ResultPath"] is None
+    assert "OutputPath" not in states["PersistPage"]
+    # ...whose Map ends the page with the next state.
+    assert states["WriteRecords"]["ItemsPath"] == "$.ResponseBody"
+    assert states["WriteRecords"]["OutputPath"] == "$.loop"
 
 
 def test_the_role_may_write_its_records_partition_and_nothing_else(records: Scenario) -> None:
@@ -178,17 +191,19 @@ def test_each_path_writes_its_pages_records_and_a_bad_one_fails_that_path(
     bad = states["BadRecord"]
     assert (bad["Type"], bad["QueryLanguage"], bad["End"]) == ("Pass", "JSONata", True)
     assert bad["Output"] == (
-        "{% {'ok': false, 'key': $states.input.`key`, 'error': \"Downloader.BadRecord\", "
+        "{% {'ok': false, 'key': $pathLoop.`key`, 'error': \"Downloader.BadRecord\", "
         "'cause': $recordProblem} %}"
     )
     write = states["WriteRecords"]
     assert write["MaxConcurrency"] == 4  # the downloader's concurrency
-    assert write["ItemSelector"]["scheduledTime.$"] == "$.scheduledTime"  # the Map item's
+    # the Map item's, as the download kept it in the iteration's loop state
+    assert write["ItemSelector"]["scheduledTime.$"] == "$pathLoop.scheduledTime"
+    assert (write["ItemsPath"], write["OutputPath"]) == ("$.ResponseBody", "$.pathLoop")
     assert [c["ErrorEquals"] for c in write["Catch"]] == [["States.DataLimitExceeded"],
                                                           ["States.ALL"]]  # fmt: skip
     assert {c["Next"] for c in write["Catch"]} == {"RecordsFailed"}
     assert states["RecordsFailed"]["Parameters"] == {
-        "ok": False, "key.$": "$.key", "error.$": "$.failure.Error"
+        "ok": False, "key.$": "$pathLoop.key", "error.$": "$.failure.Error"
     }  # fmt: skip
     put = write["ItemProcessor"]["States"]["PutRecord"]
     assert put["Parameters"]["Item"]["scheduledTime"] == {"S.$": "$.scheduledTime"}
@@ -339,10 +354,10 @@ def test_pages_of_records_without_the_answers(records: Scenario) -> None:
     runs = 43_200.0
     # No page item; the delivery's completion item (MarkDelivered), 1 WRU.
     assert per_run(cost, "DynamoDB on-demand writes", runs) == 1001.0
-    # Each page: DownloadPage, NextRequest, MorePages; ReadRecords, RecordsValid, WriteRecords
-    # and its 100 PutRecord. Once: FirstRequest and MarkDelivered (which ends the run).
+    # Each page: DownloadPage, MorePages; ReadRecords, RecordsValid, WriteRecords and its 100
+    # PutRecord. Once: FirstRequest and MarkDelivered (which ends the run).
     transitions = per_run(cost, "Step Functions Standard", runs)
-    assert transitions == 10 * (3 + 3 + 100) + 2
+    assert transitions == 10 * (2 + 3 + 100) + 2
 
 
 # --- What a Standard run's history can hold --------------------------------------------------
@@ -394,6 +409,6 @@ def test_the_cost_model_counts_every_pages_records_in_a_fan_out(records: Scenari
     writes = {n: per_run(c, "DynamoDB on-demand writes", runs) for n, c in costs.items()}
     transitions = {n: per_run(c, "Step Functions Standard", runs) for n, c in costs.items()}
     assert writes == {0: 5.0, 10: 45.0}  # 4 pages, 40 records, the completion item
-    # FetchAll, AnyFailed, MarkDelivered; each path: 2 x (DownloadPage, NextRequest,
-    # PersistPage, ReadRecords, RecordsValid, WriteRecords, MorePages), PathDone.
-    assert transitions == {0: 3 + 2 * (2 * 7 + 1), 10: 33 + 4 * 10}
+    # FetchAll, AnyFailed, MarkDelivered; each path: 2 x (DownloadPage, PersistPage,
+    # ReadRecords, RecordsValid, WriteRecords, MorePages), PathDone.
+    assert transitions == {0: 3 + 2 * (2 * 6 + 1), 10: 29 + 4 * 10}

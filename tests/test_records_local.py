@@ -12,9 +12,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 
-from local_helpers import Answer, Upstream
+from local_helpers import Answer, Seen, Upstream, gzipped
 from local_helpers import answers as stored_answers
-from sfn_downloader import DownloaderPattern, ItemField, Pagination, Records, Transport
+from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Records, Transport
 from sfn_downloader.local import LocalRunner
 
 T = ["2026-11-27T05:30:00Z", "2026-11-27T05:31:00Z", "2026-11-27T05:32:00Z"]
@@ -64,6 +64,20 @@ def app() -> cdk.App:
         item={"n": ItemField.number("$.StatusCode")},
         records=Records.append(items="$.ResponseBody", key="id", keep_answers=False),
         downloader_id="linked",
+    )  # fmt: skip
+    # The checked page loop (issue 28(a)): records read from the raw page through the selector.
+    DownloaderPattern(
+        stack, "Digits", endpoint="https://api.example.com", path="/digits",
+        pagination=Pagination.next_url(), result_selector={"rows.$": "$.ResponseBody.results"},
+        item={"rows": ItemField.json("$.rows")},
+        records=Records.merge(items="$.rows", key="id"), downloader_id="digits",
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "DigitPaths", endpoint="https://api.example.com",
+        fan_out=FanOut.paths(["/d/a", "/d/b"]), pagination=Pagination.next_url(),
+        item={"n": ItemField.number("$.StatusCode")},
+        records=Records.append(items="$.ResponseBody.results", key="id", keep_answers=False),
+        downloader_id="digitpaths",
     )  # fmt: skip
     return app
 
@@ -270,3 +284,70 @@ def test_reading_records_back(
     assert capsys.readouterr().out == '{"region":"eu","id":12345678901234567}\n'
     assert main([*args, "--format", "csv"], client=reader._client) == 0
     assert capsys.readouterr().out == "region,id\neu,12345678901234567\n"
+
+
+BIG = 12345678901234567  # a double holds 12345678901234568: JSONata would change it
+
+
+def big_page(path: str, page: int, last: int) -> dict[str, Any]:
+    """Page ``page`` of ``path``: one record whose key and value are 17-digit numbers."""
+    return {
+        "results": [{"id": BIG + page, "v": BIG}],
+        "next": f"{path}?page={page + 1}" if page < last else None,
+    }
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_records_of_pages_keep_every_digit_and_a_compressed_page_writes_none(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """Issue 25 item 14 + 28(a): a page's records are read from the raw page (no JSONata
+    between the download and the records Map), so their keys and values keep every digit; a
+    compressed page fails the run with ``Downloader.CompressedAnswer`` before its page or
+    records are stored."""
+    runner = open_runner("Recs/Digits", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        body = big_page(seen.path, page, 3)
+        return gzipped(body) if page == 3 else Answer(200, json.dumps(body).encode())
+
+    upstream.respond(answer)
+    run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert "page 3 (/digits?page=3) is gzip-compressed" in (run.cause or "")
+    stored = records(runner, "digits")
+    assert sorted(stored) == [str(BIG + 1), str(BIG + 2)]  # not ...568, not page 3's
+    assert [r["record"] for r in stored.values()] == [{"id": BIG + n, "v": BIG} for n in (1, 2)]
+    pages = answers(runner, "digits")
+    assert [json.loads(p["rows"]) for p in pages] == [[{"id": BIG + n, "v": BIG}] for n in (1, 2)]
+    assert runner.states_entered(run)[:6] == [
+        "FirstRequest", "DownloadPage", "PersistPage", "ReadRecords", "RecordsValid",
+        "WriteRecords",
+    ]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_records_of_a_fan_outs_pages_keep_every_digit_and_a_compressed_path_fails_alone(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """In a fan-out's iteration (``$pathLoop``), without the answers: each path's pages'
+    records exact; a compressed page fails its path only, naming it."""
+    runner = open_runner("Recs/DigitPaths", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        body = big_page(seen.path, page, 2)
+        if (seen.path, page) == ("/d/b", 2):
+            return gzipped(body)
+        return Answer(200, json.dumps(body).encode())
+
+    upstream.respond(answer)
+    run = runner.run(T[1])
+    assert (run.status, run.error) == ("FAILED", "Downloader.RequestsFailed"), run.cause
+    assert "/d/b" in (run.cause or "") and "Downloader.CompressedAnswer" in (run.cause or "")
+    stored = records(runner, "digitpaths")
+    # /d/a's two pages and /d/b's first: the same keys (each path's pages number alike)
+    assert sorted(stored) == [f"{BIG + 1}#{T[1]}", f"{BIG + 2}#{T[1]}"]
+    assert stored[f"{BIG + 2}#{T[1]}"]["record"] == {"id": BIG + 2, "v": BIG}
+    assert answers(runner, "digitpaths") == []

@@ -49,10 +49,14 @@ def test_a_204_is_decided_before_the_selector_reads_the_body(status_actions: Sce
 def test_in_a_fan_out_the_action_comes_before_the_catch_all(status_actions: Scenario) -> None:
     processor = definition(status_actions, "Repos")["States"]["FetchAll"]["ItemProcessor"]
     catches = processor["States"]["DownloadPage"]["Catch"]
+    # The checked page loop (issue 28(a)): the action's catch first, then the iteration's
+    # catches of the checked download (a failed compressed check is States.QueryEvaluationError).
     assert [c["ErrorEquals"] for c in catches] == [
-        ["ApiGateway.404"], ["States.DataLimitExceeded"], ["States.ALL"]
+        ["ApiGateway.404"], ["States.DataLimitExceeded"], ["States.QueryEvaluationError"],
+        ["States.ALL"],
     ]  # fmt: skip
-    assert [c["Next"] for c in catches] == ["PathDone", "RecordFailure", "RecordFailure"]
+    assert [c["Next"] for c in catches] == ["PathDone"] + ["RecordFailure"] * 3
+    assert catches[0]["Output"] == "{% $states.input %}"  # the loop state the page began with
     assert processor["States"]["PathDone"] == {"Type": "Pass", "Result": {"ok": True}, "End": True}
 
 
@@ -60,11 +64,18 @@ def test_end_ends_the_page_loop(status_actions: Scenario) -> None:
     states = definition(status_actions, "Events")["States"]
     # The pages end as a delivery that stored them all: MarkDelivered ends the run.
     assert states["DownloadPage"]["Catch"][0]["Next"] == "MarkDelivered"
+    # A JSONata Choice on the raw page (the download's output): a 204 ends the pages with the
+    # next state as its output; any other page passes on to Persist as it is (no Output).
+    assert states["PageStatus"]["QueryLanguage"] == "JSONata"
     assert states["PageStatus"]["Choices"][0] == {
-        "Variable": "$.raw.StatusCode", "NumericEquals": 204, "Next": "MarkDelivered"
+        "Condition": "{% $states.input.StatusCode = 204 %}", "Output": "{% $loop %}",
+        "Next": "MarkDelivered",
     }  # fmt: skip
+    assert "Output" not in states["PageStatus"]
     assert states["MarkDelivered"]["End"] is True and "Done" not in states
-    assert states["PageStatus"]["Default"] == "NextRequest"
+    assert "NextRequest" not in states
+    assert states["DownloadPage"]["Next"] == "PageStatus"
+    assert states["PageStatus"]["Default"] == "PersistPage"
 
 
 def _error(**props: Any) -> str:

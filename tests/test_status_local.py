@@ -14,7 +14,7 @@ from collections.abc import Callable
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, Seen, Upstream, answers
+from local_helpers import Answer, Run, Seen, Upstream, answers, gzipped
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
 
 from scenarios import EXAMPLE_API, build_status_actions
@@ -213,3 +213,42 @@ def test_x_pages_with_an_empty_first_answer_stores_nothing(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(upstream.requests) == 1 and answers(runner) == []
+
+
+BIG = 12345678901234567  # a double holds 12345678901234568: JSONata would change it
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_with_on_status_pages_keep_every_digit_and_a_compressed_page_is_refused(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    """Issue 25 item 14 + 28(a): with ``on_status`` the page loop is the checked one
+    (``PageStatus`` a JSONata Choice on the raw page, no ``NextRequest``): every digit of a page
+    is stored, and a compressed page fails the run with ``Downloader.CompressedAnswer``."""
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query["page"][0])
+        body = {"items": [BIG, BIG + page]}
+        if page < 3:
+            return Answer(200, json.dumps(body).encode())
+        # The HTTP Task fails on a gzip body itself (States.Runtime, "Call HTTPS APIs"): there a
+        # readable body labelled compressed, which the check refuses all the same.
+        return (
+            gzipped(body) if transport == "Proxy" else Answer(200, body, {"Content-Encoding": "br"})
+        )
+
+    upstream.respond(answer)
+    runner = open_run(transport, "Events")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.CompressedAnswer")
+    coding = "gzip" if transport == "Proxy" else "br"
+    assert f"page 3 (/v1/events?page=3) is {coding}-compressed" in (execution.cause or "")
+    assert [json.loads(item["value"]) for item in answers(runner)] == [
+        [BIG, BIG + 1], [BIG, BIG + 2]
+    ]  # fmt: skip
+    assert runner.runner.states_entered(execution)[:5] == [
+        "FirstRequest", "DownloadPage", "PageStatus", "PersistPage", "MorePages"
+    ]  # fmt: skip

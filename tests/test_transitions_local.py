@@ -60,6 +60,20 @@ def x_pages(seen: Seen) -> Answer:
     return Answer(200, [{"order_id": seen.query.get("page", ["1"])[0]}], {"X-Pages": "3"})
 
 
+def region_pages(seen: Seen) -> Answer:
+    """A region's orders: page 1 two records (keys of its own), page 2 none (page_number's
+    end)."""
+    page = int(seen.query.get("page", ["1"])[0])
+    records = [{"id": f"{seen.path}#{n}", "rev": 1} for n in (1, 2)]
+    return Answer(200, records if page == 1 else [])
+
+
+def event_pages(seen: Seen) -> Answer:
+    """Two pages of events, the second empty (page_number's end)."""
+    page = int(seen.query.get("page", ["1"])[0])
+    return Answer(200, {"items": [page] if page == 1 else []})
+
+
 def github_pages(seen: Seen) -> Answer:
     """GitHub's issues: two pages linked by ``Link``, an ``ETag`` each, two issues a page."""
     page = int(seen.query.get("page", ["1"])[0])
@@ -148,6 +162,20 @@ CASES = {
         {"pages_per_run": 2, "records_per_answer": 2},
         entered=36,
     ),
+    # The checked page loop with records (issue 28(a)): each page DownloadPage, PersistPage,
+    # ReadRecords, RecordsValid, WriteRecords (+ a PutRecord a record), MorePages.
+    "path_values x page_number + records, 2 paths of 2 pages (2 records, then none)": Case(
+        "records",
+        "fanned",
+        (region_pages,),
+        {"pages_per_run": 2, "requests_per_run": 2, "records_per_answer": 1},
+        entered=33,
+    ),
+    # The checked page loop with a 204 action (issue 28(a)): each page DownloadPage,
+    # PageStatus (a JSONata Choice on the raw page), PersistPage, MorePages.
+    "page_number + on_status (204 and 404 end the pages), 2 pages": Case(
+        "status_actions", "Events", (event_pages,), {"pages_per_run": 2}, entered=10
+    ),
     "path_values x page_number x window, 2 paths of 2 pages": Case(
         "composed_requests",
         "p",
@@ -215,7 +243,7 @@ def test_the_cost_model_counts_the_states_a_local_run_enters(
         pattern, workflow_type="STANDARD", runs_per_month=1, **case.model
     )
     modelled = estimate.line_item("Step Functions Standard").quantity
-    assert (len(entered), modelled) == (case.entered, case.entered), entered
+    assert (len(entered), modelled) == (case.entered, case.entered), " ".join(entered)
 
 
 def test_a_distributed_fan_out_enters_its_own_states_and_starts_a_child_a_path(

@@ -207,9 +207,12 @@ class StatusReactions(Protocol):
         ...
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        outputs: str | None = None,
+    ) -> None:  # fmt: skip
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given).
+        ``outputs``: a JSONata task's catches, the caught state's output (a JSONPath task's
+        catch keeps its input, ``ResultPath`` null)."""
         ...
 
     def no_content(
@@ -220,9 +223,12 @@ class StatusReactions(Protocol):
         status_path: str,
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
+        output: str | None = None,
     ) -> sfn.Choice | None:
         """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
-        ``otherwise`` is left to the caller. ``None`` without one."""
+        ``otherwise`` is left to the caller. ``None`` without one. ``output``: a JSONata
+        Choice instead (``status_path`` then JSONata), whose 204 rule outputs this (the
+        checked page loop's next state); its other rules output their input."""
         ...
 
     def guard(
@@ -250,9 +256,10 @@ class _NoStatusActions:
         return result_selector
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        del task, skip, end
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        outputs: str | None = None,
+    ) -> None:  # fmt: skip
+        del task, skip, end, outputs
 
     def no_content(
         self,
@@ -262,8 +269,9 @@ class _NoStatusActions:
         status_path: str,
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
+        output: str | None = None,
     ) -> sfn.Choice | None:
-        del scope, construct_id, status_path, skip, end
+        del scope, construct_id, status_path, skip, end, output
         return None
 
     def guard(
@@ -362,12 +370,21 @@ class WritesRecords(Protocol):
         failed_key: str | None = None,
         time_path: str = ...,
         prefix: str = "",
+        through: Mapping[str, Any] | None = None,
+        output_path: str | None = None,
     ) -> sfn.Chain:
         """The states writing the records of the selected result at ``under``; the state passes
         on unchanged unless ``result_selector``/``result_path`` place the Map's result. In a
         Map iteration, ``failed_key`` (the path of its key) makes a bad record or a failed
         write a failed outcome of that iteration, and ``time_path`` is where the iteration
-        holds the run's scheduled time; ``prefix`` names a second set of these states."""
+        holds the run's scheduled time; ``prefix`` names a second set of these states.
+        ``through``: ``under`` holds the raw answer, read through this ResultSelector
+        (``raw_items``); ``output_path``: the Map's ``OutputPath``."""
+        ...
+
+    def raw_items(self, selector: Mapping[str, Any] | None) -> str | None:
+        """The records' path in the raw answer through ``selector``, or ``None`` when no
+        plain path reads them there."""
         ...
 
 
@@ -391,6 +408,9 @@ class StoredAnswer:
     failure: sfn.Pass | None = None
     """In a Map iteration: where a failure of the states ends (a failed outcome of that
     iteration); ``None``: a failure fails the run, as the answer's Persist's does."""
+    output_path: str | None = None
+    """The last state's ``OutputPath`` (the checked page loop's next state, which its
+    ``result_selector`` reads from a variable); ``None``: none."""
 
 
 EachStored = Callable[[Construct, StoredAnswer], list[sfn.TaskStateBase]]

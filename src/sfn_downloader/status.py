@@ -151,15 +151,18 @@ class _Reactions:
         return None if self._no_content is not None else result_selector
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        outputs: str | None = None,
+    ) -> None:  # fmt: skip
         for action, target in ((StatusAction.SKIP, skip), (StatusAction.END, end or skip)):
             errors = [
                 self._status_error(status)
                 for status, chosen in sorted(self._actions.items())
                 if chosen is action and status != NO_CONTENT
             ]
-            if errors:
+            if errors and outputs is not None:
+                task.add_catch(target, errors=errors, outputs=outputs)
+            elif errors:
                 task.add_catch(target, errors=errors, result_path=sfn.JsonPath.DISCARD)
 
     def no_content(
@@ -170,11 +173,17 @@ class _Reactions:
         status_path: str,
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
+        output: str | None = None,
     ) -> sfn.Choice | None:
         action = self._no_content
         if action is None:
             return None
         target = end if action is StatusAction.END and end is not None else skip
+        if output is not None:  # no Output on the other rules: the raw answer passes as it is
+            return sfn.Choice.jsonata(scope, construct_id).when(
+                sfn.Condition.jsonata(f"{{% {status_path} = {NO_CONTENT} %}}"), target,
+                outputs=output,
+            )  # fmt: skip
         return sfn.Choice(scope, construct_id).when(
             sfn.Condition.number_equals(status_path, NO_CONTENT), target
         )

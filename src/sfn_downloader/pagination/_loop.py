@@ -310,10 +310,15 @@ def build_loop(
     return sfn.Chain.custom(start, [], more)
 
 
+_Checked = tuple[sfn.TaskStateBase, sfn.Chain, sfn.TaskStateBase | sfn.Map, sfn.State]
+"""The checked loop's download, the chain after it, the chain's last state (which goes on to
+``MorePages``), and where the pages end well."""
+
+
 def _checked_loop(
     scope: Construct, parts: RunParts, *, step: str, max_pages: int, body_in_state: bool,
     api_chooses_query: bool,
-) -> tuple[sfn.TaskStateBase, sfn.TaskStateBase] | None:  # fmt: skip
+) -> _Checked | None:  # fmt: skip
     """``DownloadPage`` → ``PersistPage`` with the page checked and never evaluated (issue
     28(a), issue 25 item 14): the download a JSONata task (``Downloads.checked_task``) reading
     the request from the loop's state (its input), whose ``Assign`` fails a compressed page
@@ -325,15 +330,21 @@ def _checked_loop(
     passes through JSONata (whose numbers are doubles). With ``retry_after`` the waits wrap
     the download (``DownloadPageThrottled``: a throttled page waits, then is asked again with
     the state the download kept, ``$loopAsked``); the GraphQL errors check
-    (``AnswerHasErrors``) reads the raw page before Persist. ``None`` for the combinations
-    that keep the loop of several states: a state between the download and Persist
-    (on_status, polite memories), records, the archive, item attributes that cannot be read
+    (``AnswerHasErrors``) reads the raw page before Persist. With ``records``, Persist (if
+    the answers are kept) passes the raw page on, the records are read from it through the
+    selector (``RecordWriter.raw_items``), and ``WriteRecords`` writes ``$loop`` as its output
+    instead; with the archive, Persist passes the raw page on, ``SelectPage`` (a JSONPath
+    Pass, with a selector) and ``ArchivePage`` follow. ``on_status``: its catches come first
+    on the download, and a 204 is ``PageStatus`` (``_wired``). ``None`` for the combinations
+    that keep the loop of several states: polite memories (states around each page), records
+    no plain path of the raw page reads, item attributes that cannot be read
     from ``$loop``, a selector Persist cannot read through, or a request the JSONata task
     cannot make."""
     frame, persists = parts.frame, parts.persists
+    records = parts.records
     if (
-        parts.on_status.any or parts.request_memos is not None or parts.records is not None
-        or parts.each_stored is not None
+        parts.request_memos is not None
+        or (records is not None and records.raw_items(parts.result_selector) is None)
         or (parts.attributes and parts.attributes_at is None)
         or not persists.reads_through(parts.result_selector)
     ):  # fmt: skip
@@ -364,6 +375,10 @@ def _checked_loop(
     )  # fmt: skip
     if download is None:
         return None
+    # Status actions first (Catch rules are tried in order): the pages end well, from the
+    # loop state the download was entered with, as the old loop's ResultPath null kept it.
+    done = _done(scope, parts)
+    parts.on_status.catch(download, skip=done, outputs="{% $states.input %}")
     if frame.in_map:  # a failed page is a failed outcome of its path, naming its key
         failure = record_failure(
             scope, "RecordFailure", key_path=loop + (frame.key_path or KEY_PATH)[1:]
@@ -388,16 +403,68 @@ def _checked_loop(
             outputs="{% $merge([$states.input, {" + string(PAGE_FAILURE_PATH[2:])
             + ": $states.errorOutput}]) %}",
         )  # fmt: skip
-    persist = persists.task(
-        scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
-        through=parts.result_selector, item_at=loop,
-        attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
-        # The next state, as the download computed it: what MorePages reads.
-        result_selector={f"{variable}.$": loop}, result_path="$", output_path=f"$.{variable}",
+    # The last state of a page writes the next state, as the download computed it, as its
+    # whole output: what MorePages reads. With records, Persist passes the raw page on to them.
+    next_state: dict[str, Any] = {
+        "result_selector": {f"{variable}.$": loop}, "result_path": "$",
+        "output_path": f"$.{variable}",
+    }  # fmt: skip
+    keeps = records is None or records.keeps_answers
+    archives = parts.each_stored is not None and keeps
+    persist = (
+        persists.task(
+            scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
+            through=parts.result_selector, item_at=loop,
+            attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
+            **({} if records is not None or archives else next_state),
+        )
+        if keeps
+        else None
     )  # fmt: skip
-    if frame.in_map:
+    if frame.in_map and persist is not None:
         catch_into(failure, persist)
-    return download, persist
+    stored: list[sfn.TaskStateBase | sfn.Pass] = [persist] if persist is not None else []
+    selected = False
+    if archives and parts.each_stored is not None:
+        # The archive's body is the selection's JSON text (States.JsonToString of a path):
+        # with a selector, a JSONPath Pass applies it to the raw page first (every digit kept:
+        # no JSONata), after Persist, which read through it.
+        if parts.result_selector is not None:
+            stored.append(sfn.Pass(scope, "SelectPage", parameters=dict(parts.result_selector)))
+            selected = True
+        last = records is None
+        stored.extend(
+            parts.each_stored(
+                scope,
+                StoredAnswer(
+                    under="$", sort_key=_page_key(parts, loop), name="Page",
+                    result_selector=next_state["result_selector"] if last else None,
+                    result_path="$" if last else None,
+                    output_path=next_state["output_path"] if last else None,
+                    failure=failure if frame.in_map else None,
+                ),
+            )
+        )  # fmt: skip
+    chain: sfn.Chain | None = None
+    for state in stored:
+        chain = chain.next(state) if chain is not None else sfn.Chain.start(state)
+    if records is None:
+        assert chain is not None and isinstance(stored[-1], sfn.TaskStateBase)
+        return download, chain, stored[-1], done
+    # The page's records, read from the raw page through the selector (or from the selection
+    # SelectPage applied): no JSONata touches them; in a fan-out's iteration a bad record or
+    # a failed write fails this path only.
+    written = records.states(
+        scope, under="$", through=None if selected else parts.result_selector,
+        failed_key=loop + (frame.key_path or KEY_PATH)[1:] if frame.in_map else None,
+        time_path=(
+            loop + frame.time_path[1:] if frame.time_path.startswith("$.") else frame.time_path
+        ),
+        **next_state,
+    )  # fmt: skip
+    end = written.end_states[0]
+    assert isinstance(end, sfn.Map)
+    return download, (chain.next(written) if chain is not None else written), end, done
 
 
 def _folded(parts: RunParts) -> dict[str, str] | None:
@@ -443,19 +510,27 @@ def _query_error(error: str) -> str:
 def _wired(
     scope: Construct,
     parts: RunParts,
-    checked: tuple[sfn.TaskStateBase, sfn.TaskStateBase],
+    checked: _Checked,
     first_query: Mapping[str, list[str]] | None,
     paging: Mapping[str, object] | None,
     body_in_state: bool,
 ) -> sfn.IChainable:
     """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
     frame = parts.frame
-    download, persist = checked
-    answered: sfn.IChainable = persist
+    download, stored, last, done = checked
+    answered: sfn.IChainable = stored
+    loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
+    # A 204 (no body: nothing to store) ends the pages before Persist reads the body, the
+    # Choice's 204 rule giving the next state as its output (what the pages' end reads).
+    status = parts.on_status.no_content(
+        scope, "PageStatus", status_path="$states.input.StatusCode", skip=done,
+        output="{% " + loop + " %}",
+    )  # fmt: skip
+    if status is not None:
+        answered = status.otherwise(stored)
     if parts.answer_errors is not None:  # checked before anything stores the page (GraphQL)
-        loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
         errors = answer_errors_check(scope, "$", parts.answer_errors, page_path=f"{loop}.stored")
-        answered = errors.otherwise(persist)
+        answered = errors.otherwise(answered)
     waits = parts.server_waits
     if waits is not None:  # a throttled page waits, then is asked again with its own state
         failed_wait = (
@@ -475,9 +550,9 @@ def _wired(
         sfn.Choice(scope, "MorePages")
         .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
-        .otherwise(_done(scope, parts))
+        .otherwise(done)
     )
-    persist.next(more)
+    last.next(more)
     start: sfn.State = download
     if not frame.in_map:
         first = _first_request(scope, parts, first_query or {}, paging, body_in_state)

@@ -38,7 +38,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .._checks import is_plain_path, jsonata_path
+from .._checks import is_plain_path, jsonata_path, through_selector
 from .._contract import (
     BAD_RECORD_ERROR,
     CONDITIONAL_CHECK_FAILED_ERROR,
@@ -241,6 +241,13 @@ class RecordWriter:
         """True when the answer is still stored as an item besides its records."""
         return self._records.keep_answers
 
+    def raw_items(self, selector: Mapping[str, Any] | None) -> str | None:
+        """The records' path in the raw answer, read through ``selector`` (the
+        ``result_selector``) as Persist reads its item (``_checks.through_selector``); ``None``
+        when no plain path of the raw answer reads them (then a state must apply the selector
+        first)."""
+        return through_selector(self._records.items, selector)
+
     def states(
         self,
         scope: Construct,
@@ -251,6 +258,8 @@ class RecordWriter:
         failed_key: str | None = None,
         time_path: str = SCHEDULED_TIME_PATH,
         prefix: str = "",
+        through: Mapping[str, Any] | None = None,
+        output_path: str | None = None,
     ) -> sfn.Chain:
         """``ReadRecords → RecordsValid → WriteRecords``; the selected result (or raw answer)
         is at ``under`` (``$``, ``$.result``, ``$.raw``). The Map's own result is discarded
@@ -263,11 +272,20 @@ class RecordWriter:
         which the Map's ``AnyFailed`` turns into ``Downloader.RequestsFailed``), instead of
         failing the run. ``time_path``: where the run's scheduled time is (a Map item carries
         it). ``prefix``: before every state and variable name, for a second set of these
-        states in one state machine (``page_count``'s first page)."""
+        states in one state machine (``page_count``'s first page).
+
+        ``through``: the state at ``under`` is the raw answer, not the selected result: the
+        records are read where this ResultSelector would have read them (the checked page loop,
+        whose state is the raw page: no state applies the selector, no JSONata evaluates the
+        page). ``failed_key`` and ``time_path`` may then read a variable (``$pathLoop.key``).
+        ``output_path``: the Map's ``OutputPath`` (the page loop's next state, which its
+        ResultSelector reads from a variable)."""
         records = self._records
         names = _Names(prefix)
-        items = _rebased(records.items, under)
-        listed = jsonata_path(records.items, _jsonata_root(under))
+        within = records.items if through is None else self.raw_items(through)
+        assert within is not None, "raw_items was checked"
+        items = _rebased(within, under)
+        listed = jsonata_path(within, _jsonata_root(under))
         assign = {names.problem: "{% " + self._problem(listed) + " %}"}
         if records.version is not None:
             assign[names.orders] = "{% " + self._orders(listed) + " %}"
@@ -279,7 +297,7 @@ class RecordWriter:
                 cause="{% $" + names.problem + " %}",
             )  # fmt: skip
         else:  # this iteration fails (the others go on), as a failed request does
-            key = jsonata_path(failed_key, "$states.input")
+            key = _jsonata_of(failed_key)
             bad = sfn.Pass.jsonata(
                 scope, names.state("BadRecord"),
                 outputs="{% {'ok': false, 'key': " + key + ", 'error': "
@@ -297,6 +315,7 @@ class RecordWriter:
             max_concurrency=self._max_concurrency,
             result_selector=dict(result_selector) if result_selector is not None else None,
             result_path=result_path or (sfn.JsonPath.DISCARD if result_selector is None else None),
+            output_path=output_path,
         )  # fmt: skip
         inner_time = (
             SCHEDULED_TIME_PATH if time_path == SCHEDULED_TIME_PATH else f"$.{SCHEDULED_TIME_KEY}"
@@ -441,6 +460,15 @@ def _rebased(path: str, under: str) -> str:
     if under == "$":
         return path
     return under + path[1:]
+
+
+def _jsonata_of(path: str) -> str:
+    """JSONata reading the JSONPath ``path`` of the state (``$.key``) or of a variable
+    (``$pathLoop.key``)."""
+    if path == "$" or path.startswith(("$.", "$[")):
+        return jsonata_path(path, "$states.input")
+    variable, _, rest = path[1:].partition(".")
+    return jsonata_path("$." + rest, "$" + variable) if rest else path
 
 
 def _jsonata_root(under: str) -> str:

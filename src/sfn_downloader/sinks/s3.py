@@ -269,6 +269,7 @@ class Archive(RunFeature):
             if answer.result_selector is not None
             else None,
             result_path=answer.result_path or sfn.JsonPath.DISCARD,
+            output_path=answer.output_path,
         )
         task.add_retry(
             errors=list(ARCHIVE_RETRYABLE_ERRORS),
