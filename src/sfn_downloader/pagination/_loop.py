@@ -301,11 +301,7 @@ def build_loop(
         next_request.otherwise(select)
     else:
         next_request.otherwise(before_stored)
-    start: sfn.State = ask
-    if not frame.in_map:
-        first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
-        first.next(ask)
-        start = first
+    start = _started(scope, parts, ask, first_query, paging, body_in_state)
     # The loop ends in its own states (Done, PagingFailed): nothing follows it.
     return sfn.Chain.custom(start, [], more)
 
@@ -546,19 +542,38 @@ def _wired(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
     )  # fmt: skip
-    more = (
-        sfn.Choice(scope, "MorePages")
+    more = _more(scope, "MorePages", failed=failed, again=download, done=done)
+    last.next(more)
+    start = _started(scope, parts, download, first_query, paging, body_in_state)
+    return sfn.Chain.custom(start, [], more)
+
+
+def _started(
+    scope: Construct, parts: RunParts, ask: sfn.State,
+    first_query: Mapping[str, list[str]] | None, paging: Mapping[str, object] | None,
+    body_in_state: bool,
+) -> sfn.State:  # fmt: skip
+    """Where the loop starts: ``FirstRequest`` → ``ask`` for the whole run; ``ask`` itself in
+    a fan-out's iteration (the Map item is the first request)."""
+    if parts.frame.in_map:
+        return ask
+    first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
+    first.next(ask)
+    return first
+
+
+def _more(
+    scope: Construct, name: str, *, failed: sfn.IChainable, again: sfn.IChainable,
+    done: sfn.IChainable,
+) -> sfn.Choice:  # fmt: skip
+    """The loop's Choice after a page: a paging error ``failed``, more pages ``again`` (the
+    download), else ``done``."""
+    return (
+        sfn.Choice(scope, name)
         .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
-        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
+        .when(sfn.Condition.boolean_equals(MORE_PATH, True), again)
         .otherwise(done)
     )
-    last.next(more)
-    start: sfn.State = download
-    if not frame.in_map:
-        first = _first_request(scope, parts, first_query or {}, paging, body_in_state)
-        first.next(download)
-        start = first
-    return sfn.Chain.custom(start, [], more)
 
 
 def _page_failed(scope: Construct) -> sfn.Fail:
@@ -858,12 +873,7 @@ def build_collect(
         scope, "ListFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
     )  # fmt: skip
-    more = (
-        sfn.Choice(scope, "MoreLists")
-        .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
-        .when(sfn.Condition.boolean_equals(MORE_PATH, True), download)
-        .otherwise(then)
-    )
+    more = _more(scope, "MoreLists", failed=failed, again=download, done=then)
     first.next(download)
     waits = parts.server_waits
     if waits is not None:  # each throttled list page waits what the server asks
