@@ -14,7 +14,7 @@ from typing import Any
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import is_plain_path, jsonata_path, selection_text
+from .._checks import jsonata_values, selection_text
 from .._contract import (
     ANSWER_TEXT_VARIABLE,
     EXECUTION_NAME_PATH,
@@ -261,16 +261,20 @@ def _compared(scope: Construct, parts: RunParts, key: str, text: str) -> sfn.Cha
 
 def _kept(assign: Mapping[str, Any] | None) -> dict[str, str] | None:
     """A JSONPath download's ``Assign`` of the raw answer (``{"answerHeaders.$":
-    "$.Headers"}``) as a JSONata task's, reading ``$states.result`` (the raw result, one
-    documented meaning); ``None`` when a value is not a plain path. Only header values and
-    such are kept this way: nothing stored."""
+    "$.Headers"}``, an incremental mark's ``{"cursorValues.$": "$.ResponseBody[*].id"}``) as
+    a JSONata task's, reading ``$states.result`` (the raw result, one documented meaning) as
+    the JSONPath ``Assign`` read it (``_checks.jsonata_values``: a one-wildcard path always a
+    list, ``[]`` when nothing matches); ``None`` when a value is a path it does not translate.
+    Only header values and cursor values are kept this way: nothing stored (JSONata's doubles
+    reach the mark only, which is compared and written in JSONata already)."""
     if not assign:
         return {}
     kept = {}
     for name, path in assign.items():
-        if not name.endswith(".$") or not is_plain_path(path) or str(path).startswith("$$"):
+        value = jsonata_values(str(path), "$states.result") if name.endswith(".$") else None
+        if value is None:
             return None
-        kept[name[:-2]] = "{% " + jsonata_path(str(path), "$states.result") + " %}"
+        kept[name[:-2]] = "{% " + value + " %}"
     return kept
 
 
