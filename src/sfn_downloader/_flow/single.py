@@ -67,7 +67,11 @@ class SingleRequest:
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
         # (a raw answer read by a polite memory's states is what the checked download gives)
-        checked = _checked(scope, parts) if not keeps_result else None
+        # (an archive alone reads the raw answer where the checked download leaves it)
+        checked = (
+            _checked(scope, parts) if not keeps_result or parts.afterwards_raw is not None
+            else None
+        )  # fmt: skip
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -172,6 +176,11 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
     the selector), or something after Persist that reads the selection."""
     computations = parts.computations
+    # The states after the stored answer that read the raw answer (the archive alone); with a
+    # polite memory, whose states around Persist read the selection, the JSONPath download.
+    after = parts.afterwards_raw if parts.keeps_result else None
+    if after is not None and parts.memory.any:
+        return None
     # What the features' Passes would have written in the state, read where the download
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
@@ -215,11 +224,12 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     computations.place()
     checked_download(scope, task)
     # The run's output: the stored item's key (the state holds the raw answer; nothing
-    # follows that reads it).
+    # follows that reads it). With an archive after it, the raw answer passes on for it.
     persist = parts.persists.task(
         scope, "Persist", sort_key=key, attributes=parts.attributes,
-        through=parts.result_selector, result_selector=parts.persists.key_selector(key),
-        result_path="$",
+        through=parts.result_selector,
+        result_selector=parts.persists.key_selector(key) if after is None else None,
+        result_path="$" if after is None else sfn.JsonPath.DISCARD,
     )  # fmt: skip
     # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
     # headers the download assigned; the selection's text from the raw answer, every digit
@@ -227,7 +237,7 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
     stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
     chain = sfn.Chain.start(task).next(stored)
-    for state in parts.stored(scope, False):
+    for state in [*parts.stored(scope, after is not None), *(after(scope) if after else [])]:
         chain = chain.next(state)
     return chain
 
