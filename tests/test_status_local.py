@@ -14,7 +14,7 @@ from collections.abc import Callable
 import aws_cdk as cdk
 import pytest
 
-from local_helpers import Answer, Run, Seen, Upstream, answers
+from local_helpers import Answer, Run, Seen, Upstream, answers, gzipped
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination
 
 from scenarios import EXAMPLE_API, build_status_actions
@@ -213,3 +213,38 @@ def test_x_pages_with_an_empty_first_answer_stores_nothing(
 
     assert execution.status == "SUCCEEDED", execution.cause
     assert len(upstream.requests) == 1 and answers(runner) == []
+
+
+# --- issue 25 item 14: a compressed answer refused on one request with on_status --------------
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_a_compressed_answer_with_on_status_is_refused_and_not_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # Before, the JSONPath download stored the gzip bytes as text; now the checked download's
+    # Assign refuses them: nothing stored, Downloader.CompressedAnswer naming the request.
+    upstream.script(gzipped({"value": 7}))
+    runner = open_run("Proxy", "One")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.CompressedAnswer")
+    assert "The answer to /v1/thing is gzip-compressed" in (execution.cause or "")
+    assert answers(runner) == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_with_on_status_a_stored_answer_takes_three_states_and_keeps_every_digit(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    # Download → DownloadStatus → Persist (SelectDownload gone: Persist reads through the
+    # selector), the raw answer never evaluated as JSONata.
+    upstream.script(Answer(200, b'{"value": 12345678901234567}'))
+    runner = open_run(transport, "One")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert runner.runner.states_entered(execution) == ["Download", "DownloadStatus", "Persist"]
+    assert [item["value"] for item in answers(runner)] == ["12345678901234567"]

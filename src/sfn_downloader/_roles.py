@@ -207,9 +207,11 @@ class StatusReactions(Protocol):
         ...
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given)."""
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
+        """Route the non-2xx statuses with an action to ``skip`` (``end`` for END, when given);
+        ``jsonata``: ``task`` is a JSONata task (its Catches pass the state's input on)."""
         ...
 
     def no_content(
@@ -250,9 +252,10 @@ class _NoStatusActions:
         return result_selector
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
-        del task, skip, end
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
+        del task, skip, end, jsonata
 
     def no_content(
         self,

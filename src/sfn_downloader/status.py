@@ -151,15 +151,18 @@ class _Reactions:
         return None if self._no_content is not None else result_selector
 
     def catch(
-        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None
-    ) -> None:
+        self, task: sfn.TaskStateBase, *, skip: sfn.IChainable, end: sfn.IChainable | None = None,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
         for action, target in ((StatusAction.SKIP, skip), (StatusAction.END, end or skip)):
             errors = [
                 self._status_error(status)
                 for status, chosen in sorted(self._actions.items())
                 if chosen is action and status != NO_CONTENT
             ]
-            if errors:
+            if errors and jsonata:  # a JSONata Catch has no ResultPath: its Output says it
+                task.add_catch(target, errors=errors, outputs="{% $states.input %}")
+            elif errors:
                 task.add_catch(target, errors=errors, result_path=sfn.JsonPath.DISCARD)
 
     def no_content(

@@ -187,7 +187,8 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     parts = computations.rewired(parts)
     suffix = parts.key_suffix_path
     if (
-        parts.on_status.any or parts.request_memos is not None
+        parts.request_memos is not None
+        or (parts.on_status.any and (parts.memory.any or after is not None))
         or parts.records is not None or parts.server_waits is not None
         or parts.answer_errors is not None
         or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
@@ -219,6 +220,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if task is None:
         return None
     memory.guard(scope, task, jsonata=True)
+    # on_status: a status with an action is caught into Skipped (nothing stored, the run
+    # succeeds); a 204 is routed by a Choice on the raw answer's StatusCode before Persist
+    # reads its body (no SelectDownload: Persist reads through the selector).
+    reactions = parts.on_status
+    skipped = sfn.Succeed(scope, "Skipped") if reactions.any else None
+    if skipped is not None:
+        reactions.catch(task, skip=skipped, jsonata=True)
     # The download computes the request (its Arguments) and the expiry (its Assign, read by
     # Persist): ComputeRequest and ComputeExpiry are left out, one state each (issue 28).
     computations.place()
@@ -236,7 +244,16 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # kept); with conditional or respect_expires alone, the download assigned the memory's
     # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
     stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
-    chain = sfn.Chain.start(task).next(stored)
+    status = (
+        reactions.no_content(scope, "DownloadStatus", status_path="$.StatusCode", skip=skipped)
+        if skipped is not None
+        else None
+    )
+    if status is not None:
+        task.next(status.otherwise(stored))
+        chain = sfn.Chain.custom(task, sfn.Chain.start(stored).end_states, stored)
+    else:
+        chain = sfn.Chain.start(task).next(stored)
     for state in [*parts.stored(scope, after is not None), *(after(scope) if after else [])]:
         chain = chain.next(state)
     return chain
