@@ -141,10 +141,12 @@ def test_created_bucket_has_secure_defaults(composed: Scenario) -> None:
 def test_own_bucket_is_used_and_its_key_granted(own_bucket: Scenario) -> None:
     own_bucket.template.resource_count_is("AWS::S3::Bucket", 1)
     archive = states(own_bucket)["Archive"]
-    # no result_selector: the whole response is archived, the item reads the raw response
-    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.result)"
+    # no result_selector: the whole response is archived, the item reads the raw response,
+    # both where the checked download leaves it ($, issue 25 item 14)
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($)"
+    assert states(own_bucket)["Download"]["QueryLanguage"] == "JSONata"
     assert states(own_bucket)["Persist"]["Parameters"]["Item"]["count"] == {
-        "N.$": "States.Format('{}', $.result.ResponseBody.players)"
+        "N.$": "States.Format('{}', $.ResponseBody.players)"
     }
     actions = [s["Action"] for s in role_statements(own_bucket)]
     assert "s3:PutObject" in actions

@@ -20,7 +20,15 @@ import pytest
 from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Run, Seen, Upstream, gzipped
-from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Store, Transport
+from sfn_downloader import (
+    Archive,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Store,
+    Transport,
+)
 from sfn_downloader.local import CompressedAnswerWarning
 
 T0 = "2026-11-27T05:30:00Z"
@@ -104,6 +112,10 @@ def app() -> cdk.App:
                          "meta": {"server.$": "$.Headers['X-Server'][0]"}},
         item={"answer": ItemField.json("$.body"), "players": ItemField.number("$.body.players"),
               "server": ItemField.string("$.meta.server")},
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Archived", endpoint=endpoint, path="/v1/status", item=item,
+        archive=Archive.to_new_bucket(),
     )  # fmt: skip
     return app
 
@@ -434,3 +446,38 @@ def test_a_fan_out_paths_pages_keep_every_digit(
     items = run.items()
     assert len(items) == 2
     assert [json.loads(item["answer"])["results"] for item in items] == [[12345678901234567]] * 2
+
+
+def test_an_archived_single_answer_that_is_compressed_is_neither_stored_nor_archived(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # The archive alone (no result_selector) reads the raw answer the checked download leaves
+    # at $: the download refuses a compressed answer before Persist and Archive (it stored and
+    # archived the bytes as text).
+    upstream.script(default=squeezed({"players": 1}))
+    run = open_run("Compressed", "Archived")
+
+    execution = run.run()
+
+    assert (execution.status, execution.error) == ("FAILED", ERROR), execution.cause
+    assert "The answer to /v1/status is gzip-compressed" in execution.cause
+    assert run.items() == []
+    assert run.runner.objects() == {}
+
+
+def test_an_archived_single_answer_keeps_every_digit_in_three_states(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    upstream.script(default=Answer(200, b'{"id": 12345678901234567}'))
+    run = open_run("Compressed", "Archived")
+
+    execution = run.run()
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert run.runner.states_entered(execution) == ["Download", "Persist", "Archive"]
+    [item] = run.items()
+    assert json.loads(item["answer"]) == {"id": 12345678901234567}
+    [(name, body)] = run.runner.objects().items()
+    assert name.split("/", 1)[1].startswith("Compressed/Archived/"), name
+    assert body["ResponseBody"] == {"id": 12345678901234567}
+    assert body["StatusCode"] == 200

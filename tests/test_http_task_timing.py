@@ -92,9 +92,10 @@ def test_an_incremental_mark_joins_the_static_query_as_one_string(timed_http: Sc
         "state": "all", "sort": "updated", "direction": "asc", "since": mark,
     }  # fmt: skip
     download = parameters(timed_http, "issues")
-    assert download["QueryParameters.$"] == "$requestQuery"
-    assert download["ApiEndpoint.$"] == (
-        "States.Format('{}/{}', 'https://api.github.com', 'repos/aws/aws-cdk/issues')"
+    # The checked (JSONata) download reads the variable ReadState assigned (issue 25 item 14).
+    assert download["QueryParameters"] == "{% $requestQuery %}"
+    assert download["ApiEndpoint"] == (
+        "{% 'https://api.github.com' & '/' & 'repos/aws/aws-cdk/issues' %}"
     )
     states = definition(timed_http, "issues")["States"]
     assert "AdvanceMark" in states and "ComputeMark" not in states  # as through the proxy

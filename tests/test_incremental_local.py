@@ -12,9 +12,9 @@ import aws_cdk as cdk
 import boto3
 import pytest
 
-from local_helpers import Answer, Seen, Upstream
-from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField, Trim
-from sfn_downloader.local import LocalExecution, LocalRunner
+from local_helpers import Answer, Seen, Upstream, gzipped
+from sfn_downloader import Archive, DownloaderPattern, Incremental, ItemField, Store, Trim
+from sfn_downloader.local import CompressedAnswerWarning, LocalExecution, LocalRunner
 
 INITIAL = "2026-01-01T00:00:00Z"
 T = ["2026-11-27T05:30:00Z", "2026-11-27T05:31:00Z", "2026-11-27T05:32:00Z", "2026-11-27T05:33:00Z"]
@@ -83,6 +83,17 @@ def app() -> cdk.App:
         item={"events": ItemField.json("$.ResponseBody")},
         trim=Trim.template("$input.json('$')"),
         downloader_id="trimmed-header-ids",
+    )
+    DownloaderPattern(
+        stack,
+        "Unchanged",
+        endpoint="https://api.example.com",
+        path="/v1/changes",
+        incremental=Incremental("$.ResponseBody.changes[*].id", "after", 0),
+        store=Store.changes_only(),
+        result_selector={"changes.$": "$.ResponseBody.changes"},
+        item={"changes": ItemField.json("$.changes")},
+        downloader_id="unchanged",
     )
     return app
 
@@ -363,3 +374,92 @@ def test_a_header_mark_is_read_whatever_the_case_of_its_name(
         else:  # a trimming proxy maps the spelling read and the lower-case one, no third
             assert sent == [["0"], ["12345"], ["12345"], ["12345"]]
         assert state(runner, pk)["mark"] == ("12346" if pattern == "HeaderIds" else "12345")
+
+
+# --- issue 25 item 14: a compressed answer refused on one incremental request ------------------
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+@pytest.mark.parametrize(
+    ("pattern", "pk"), [("Ids", "ids"), ("Issues", "github/issues"), ("HeaderIds", "header-ids")]
+)
+def test_a_compressed_answer_is_not_stored_and_keeps_the_mark(
+    app: cdk.App, upstream: Upstream, pattern: str, pk: str
+) -> None:
+    """A gzip answer the API sends although ``identity`` was asked: before, the JSONPath
+    download stored its bytes decoded as text (and the mark stayed). Now the download's own
+    ``Assign`` refuses it (``Downloader.CompressedAnswer``): nothing stored, the mark as it
+    was, and the next run asks from it again."""
+    with LocalRunner(app, upstream=upstream.url, pattern=f"Marks/{pattern}") as runner:
+        upstream.script(
+            Answer(200, {"changes": [{"id": 7}]}, {"X-Last-Id": "7"}),
+            gzipped({"changes": [{"id": 9}]}) if pattern != "Issues"
+            else gzipped([{"updated_at": "2026-06-01T00:00:00Z"}]),
+            default=Answer(200, {"changes": []}),
+        )  # fmt: skip
+        assert runner.run(T[0]).succeeded
+        before = state(runner, pk)
+        with pytest.warns(CompressedAnswerWarning):
+            execution = runner.run(T[1])
+        assert (execution.status, execution.error) == ("FAILED", "Downloader.CompressedAnswer")
+        assert "The answer to " in (execution.cause or "")
+        assert "-compressed" in (execution.cause or ""), execution.cause
+        assert [i["sk"].split("#")[0] for i in answers(runner, pk)] == [T[0]]
+        assert state(runner, pk) == before
+        assert runner.states_entered(execution) == ["ReadState", "Download", "AnswerCompressed"]
+
+
+def test_one_incremental_request_stays_at_four_states_and_keeps_every_digit(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """The checked (JSONata) download has no ``Output``: the raw answer reaches Persist
+    unevaluated (12345678901234567 stored as sent); only the cursor values, assigned from
+    ``$states.result``, go through JSONata, as the mark always did."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Ids") as runner:
+        upstream.script(Answer(200, b'{"changes": [{"id": 5, "big": 12345678901234567}]}'))
+        execution = runner.run(T[0])
+        assert execution.succeeded, execution.cause
+        assert runner.states_entered(execution) == [
+            "ReadState", "Download", "Persist", "AdvanceMark"
+        ]  # fmt: skip
+        [item] = answers(runner, "ids")
+        assert json.loads(item["changes"]) == [{"id": 5, "big": 12345678901234567}]
+        assert item["changes"].count("12345678901234567") == 1
+        assert state(runner, "ids")["mark"] == "5"
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_with_changes_only_the_mark_follows_the_stored_answers_in_six_states(
+    app: cdk.App, upstream: Upstream
+) -> None:
+    """incremental + ``changes_only`` on one request: the JSONPath download keeps the cursor
+    values and the answer's text beside each other (``_compared``): ReadState → Download →
+    ReadAnswer → Persist → Remember → AdvanceMark (was 9 with ReadDownload, SelectDownload and
+    AnswerText)."""
+    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Unchanged") as runner:
+        upstream.script(
+            Answer(200, b'{"changes": [{"id": 5, "big": 12345678901234567}]}'),
+            gzipped({"changes": [{"id": 9}]}),
+            Answer(200, {"changes": [{"id": 8}]}),
+        )
+        first = runner.run(T[0])
+        assert first.succeeded, first.cause
+        assert runner.states_entered(first) == [
+            "ReadState", "Download", "ReadAnswer", "Persist", "Remember", "AdvanceMark"
+        ]  # fmt: skip
+        assert state(runner, "unchanged")["mark"] == "5"
+        [item] = answers(runner, "unchanged")
+        assert json.loads(item["changes"]) == [{"id": 5, "big": 12345678901234567}]
+        assert "12345678901234567" in item["changes"]
+        # A compressed answer: the JSONPath download's Assign reads the cursor path into the
+        # body, which the text is not (States.Runtime, as a selector reading into the body
+        # fails, docs/features/requests.md Limits): nothing stored, the mark stays.
+        with pytest.warns(CompressedAnswerWarning):
+            second = runner.run(T[1])
+        assert (second.status, second.error) == ("FAILED", "States.Runtime")
+        assert state(runner, "unchanged")["mark"] == "5"
+        assert len(answers(runner, "unchanged")) == 1
+        third = runner.run(T[2])
+        assert third.succeeded, third.cause
+        assert [r.query["after"] for r in upstream.requests] == [["0"], ["5"], ["5"]]
+        assert state(runner, "unchanged")["mark"] == "8"

@@ -51,9 +51,14 @@ def test_the_download_assigns_the_expiry_persist_reads(retained: Scenario) -> No
 
 
 def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
-    """Where the download is not a JSONata task (a status reaction's Catch before Persist),
-    ComputeExpiry computes the expiry first, as before."""
-    pattern = build(retention=cdk.Duration.days(30), on_status={404: StatusAction.SKIP})
+    """Where the download is not a JSONata task (an item attribute reading the whole
+    selection, which only a ResultSelector can make; a status reaction's Catch was one until
+    the checked download took on_status, issue 25 item 14), ComputeExpiry computes the expiry
+    first, as before."""
+    pattern = build(
+        retention=cdk.Duration.days(30),
+        item={"count": ItemField.number("$.players"), "all": ItemField.json("$")},
+    )
     asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
     assert asl["StartAt"] == "ComputeExpiry"
     expiry: dict[str, Any] = asl["States"]["ComputeExpiry"]
@@ -62,6 +67,16 @@ def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
     assert expiry["Next"] == "Download"
     assert expiry["Assign"] == {"expiresAt": EXPIRY}
     assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
+
+
+def test_with_on_status_the_checked_download_computes_the_expiry() -> None:
+    """Issue 25 item 14: a status reaction keeps the checked download (a JSONata Catch into
+    Skipped), which assigns the expiry itself: no ComputeExpiry."""
+    pattern = build(retention=cdk.Duration.days(30), on_status={404: StatusAction.SKIP})
+    asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
+    assert asl["StartAt"] == "Download" and "ComputeExpiry" not in asl["States"]
+    assert asl["States"]["Download"]["Assign"]["expiresAt"] == EXPIRY
+    assert asl["States"]["Download"]["Catch"][0]["Next"] == "Skipped"
 
 
 def test_map_iterations_read_the_expiry_from_their_item(retained: Scenario) -> None:

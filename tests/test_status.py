@@ -24,8 +24,11 @@ from scenarios import EXAMPLE_API, Scenario, api_key_connection, definition
 
 def test_a_404_is_caught_by_the_proxys_error_name(status_actions: Scenario) -> None:
     states = definition(status_actions, "One")["States"]
+    # The checked (JSONata) download (issue 25 item 14): its Catch passes the input on.
+    assert states["Download"]["QueryLanguage"] == "JSONata"
     assert states["Download"]["Catch"] == [
-        {"ErrorEquals": ["ApiGateway.404"], "ResultPath": None, "Next": "Skipped"}
+        {"ErrorEquals": ["ApiGateway.404"], "Output": "{% $states.input %}", "Next": "Skipped"},
+        {"ErrorEquals": ["States.QueryEvaluationError"], "Next": "AnswerCompressed"},
     ]
     assert states["Skipped"] == {"Type": "Succeed"}
 
@@ -37,13 +40,17 @@ def test_the_http_task_names_its_own_errors(status_actions_http: Scenario) -> No
 
 def test_a_204_is_decided_before_the_selector_reads_the_body(status_actions: Scenario) -> None:
     states = definition(status_actions, "One")["States"]
-    assert "ResultSelector" not in states["Download"]
+    assert "ResultSelector" not in states["Download"] and "Output" not in states["Download"]
     assert states["Download"]["Next"] == "DownloadStatus"
     assert states["DownloadStatus"]["Choices"] == [
         {"Variable": "$.StatusCode", "NumericEquals": 204, "Next": "Skipped"}
     ]
-    assert states["SelectDownload"]["Parameters"] == {"value.$": "$.ResponseBody.value"}
-    assert states["SelectDownload"]["Next"] == "Persist"
+    # No SelectDownload (issue 25 item 14): Persist reads the raw answer through the selector.
+    assert "SelectDownload" not in states
+    assert states["DownloadStatus"]["Default"] == "Persist"
+    assert states["Persist"]["Parameters"]["Item"]["value"] == {
+        "S.$": "States.JsonToString($.ResponseBody.value)"
+    }
 
 
 def test_in_a_fan_out_the_action_comes_before_the_catch_all(status_actions: Scenario) -> None:

@@ -252,3 +252,38 @@ def test_with_on_status_pages_keep_every_digit_and_a_compressed_page_is_refused(
     assert runner.runner.states_entered(execution)[:5] == [
         "FirstRequest", "DownloadPage", "PageStatus", "PersistPage", "MorePages"
     ]  # fmt: skip
+
+
+# --- issue 25 item 14: a compressed answer refused on one request with on_status --------------
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_a_compressed_answer_with_on_status_is_refused_and_not_stored(
+    open_run: Callable[[str, str], Run], upstream: Upstream
+) -> None:
+    # Before, the JSONPath download stored the gzip bytes as text; now the checked download's
+    # Assign refuses them: nothing stored, Downloader.CompressedAnswer naming the request.
+    upstream.script(gzipped({"value": 7}))
+    runner = open_run("Proxy", "One")
+
+    execution = runner.run(T0)
+
+    assert (execution.status, execution.error) == ("FAILED", "Downloader.CompressedAnswer")
+    assert "The answer to /v1/thing is gzip-compressed" in (execution.cause or "")
+    assert answers(runner) == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_with_on_status_a_stored_answer_takes_three_states_and_keeps_every_digit(
+    open_run: Callable[[str, str], Run], upstream: Upstream, transport: str
+) -> None:
+    # Download → DownloadStatus → Persist (SelectDownload gone: Persist reads through the
+    # selector), the raw answer never evaluated as JSONata.
+    upstream.script(Answer(200, b'{"value": 12345678901234567}'))
+    runner = open_run(transport, "One")
+
+    execution = runner.run(T0)
+
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert runner.runner.states_entered(execution) == ["Download", "DownloadStatus", "Persist"]
+    assert [item["value"] for item in answers(runner)] == ["12345678901234567"]

@@ -93,8 +93,9 @@ def test_window_bounds_are_the_scheduled_time_minus_duration_and_lookback(
 
 def test_a_window_with_retention_is_two_states_one_download_computing_both() -> None:
     """The window's query in the download's Arguments, the expiry in its Assign (issue 28):
-    Download → Persist; with an incremental mark ComputeRequest stays (the mark's variable is
-    read again after the answer), and so does ComputeExpiry after it."""
+    Download → Persist; with an incremental mark ReadState computes the request and the
+    checked download the expiry (issue 25 item 14): ReadState → Download → Persist →
+    AdvanceMark."""
     pattern = build(
         path="/v2/events?from={window_start}&to={window_end}",
         window=Window.last(cdk.Duration.hours(1)), retention=cdk.Duration.days(1),
@@ -112,9 +113,12 @@ def test_a_window_with_retention_is_two_states_one_download_computing_both() -> 
     asl = json.loads(rendered_definition(Template.from_stack(cdk.Stack.of(marked)).to_json()))
     # With a mark, ReadState computes the request as it reads the mark (no ComputeRequest).
     assert "ComputeRequest" not in asl["States"]
-    assert asl["States"]["ReadState"]["Next"] == "ComputeExpiry"
+    assert "ComputeExpiry" not in asl["States"]
+    assert asl["States"]["ReadState"]["Next"] == "Download"
     assert "requestMark" in asl["States"]["ReadState"]["Assign"]
-    assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
+    assert set(asl["States"]["Download"]["Assign"]) == {
+        "answerChecked", "expiresAt", "cursorValues"
+    }  # fmt: skip
 
 
 def test_a_computed_path_through_the_proxy_is_folded_and_keeps_its_narrow_grant(
@@ -187,10 +191,20 @@ def test_incremental_reads_the_state_item_and_advances_it_after_the_answer_is_st
     assert read["Arguments"]["ConsistentRead"] is True
     assert read["Assign"]["stateItem"] == "{% $states.result %}"
     assert read["Output"] == "{% $states.input %}"
-    # No selector, the default ResultPath: the download's Assign can only mean its answer.
+    # The checked (JSONata) download (issue 25 item 14): no Output (the raw answer passes on
+    # unevaluated), the compressed check and the cursor values read from $states.result as
+    # the JSONPath wildcard read them (always a list).
     download = states["Download"]
-    assert "ResultPath" not in download and "ResultSelector" not in download
-    assert download["Assign"] == {"cursorValues.$": "$.ResponseBody[*].updated_at"}
+    assert download["QueryLanguage"] == "JSONata"
+    assert "Output" not in download and "ResultSelector" not in download
+    assert download["Arguments"]["QueryParameters"] == "{% $requestQuery %}"
+    assert set(download["Assign"]) == {"answerChecked", "cursorValues"}
+    assert download["Assign"]["cursorValues"] == (
+        "{% ($h := $states.result.`ResponseBody`; $append([], $type($h) = 'array' ? "
+        "$map($h, function($e) { $e.`updated_at` }) : $type($h) = 'object' ? "
+        "$each($h, function($e) { $e.`updated_at` }) : [])) %}"
+    )
+    assert download["Catch"][0]["ErrorEquals"] == ["States.QueryEvaluationError"]
     # The mark as ReadState reads it, in its own Assign ($stateItem is not assigned yet).
     item = "$states.result.Item.mark.S"
     mark = f"($exists({item}) ? {item} : '2026-01-01T00:00:00Z')"

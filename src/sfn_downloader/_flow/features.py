@@ -65,8 +65,9 @@ class UserStates(RunFeature):
                 ),
             )  # fmt: skip
         return replace(
-            parts, keeps_result=True, afterwards=then_afterwards(parts, lambda _: [self.states])
-        )
+            parts, keeps_result=True, afterwards=then_afterwards(parts, lambda _: [self.states]),
+            afterwards_raw=None,  # its documented input: $.result and $.key
+        )  # fmt: skip
 
 
 class AnswerErrors(RunFeature):

@@ -14,7 +14,7 @@ from typing import Any
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import is_plain_path, jsonata_path, selection_text
+from .._checks import jsonata_values, selection_text
 from .._contract import (
     ANSWER_TEXT_VARIABLE,
     EXECUTION_NAME_PATH,
@@ -67,7 +67,11 @@ class SingleRequest:
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
         # (a raw answer read by a polite memory's states is what the checked download gives)
-        checked = _checked(scope, parts) if not keeps_result else None
+        # (an archive alone reads the raw answer where the checked download leaves it)
+        checked = (
+            _checked(scope, parts) if not keeps_result or parts.afterwards_raw is not None
+            else None
+        )  # fmt: skip
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -172,13 +176,19 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
     the selector), or something after Persist that reads the selection."""
     computations = parts.computations
+    # The states after the stored answer that read the raw answer (the archive alone); with a
+    # polite memory, whose states around Persist read the selection, the JSONPath download.
+    after = parts.afterwards_raw if parts.keeps_result else None
+    if after is not None and parts.memory.any:
+        return None
     # What the features' Passes would have written in the state, read where the download
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
     parts = computations.rewired(parts)
     suffix = parts.key_suffix_path
     if (
-        parts.on_status.any or parts.request_memos is not None
+        parts.request_memos is not None
+        or (parts.on_status.any and (parts.memory.any or after is not None))
         or parts.records is not None or parts.server_waits is not None
         or parts.answer_errors is not None
         or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
@@ -210,24 +220,41 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if task is None:
         return None
     memory.guard(scope, task, jsonata=True)
+    # on_status: a status with an action is caught into Skipped (nothing stored, the run
+    # succeeds); a 204 is routed by a Choice on the raw answer's StatusCode before Persist
+    # reads its body (no SelectDownload: Persist reads through the selector).
+    reactions = parts.on_status
+    skipped = sfn.Succeed(scope, "Skipped") if reactions.any else None
+    if skipped is not None:
+        reactions.catch(task, skip=skipped, outputs="{% $states.input %}")
     # The download computes the request (its Arguments) and the expiry (its Assign, read by
     # Persist): ComputeRequest and ComputeExpiry are left out, one state each (issue 28).
     computations.place()
     checked_download(scope, task)
     # The run's output: the stored item's key (the state holds the raw answer; nothing
-    # follows that reads it).
+    # follows that reads it). With an archive after it, the raw answer passes on for it.
     persist = parts.persists.task(
         scope, "Persist", sort_key=key, attributes=parts.attributes,
-        through=parts.result_selector, result_selector=parts.persists.key_selector(key),
-        result_path="$",
+        through=parts.result_selector,
+        result_selector=parts.persists.key_selector(key) if after is None else None,
+        result_path="$" if after is None else sfn.JsonPath.DISCARD,
     )  # fmt: skip
     # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
     # headers the download assigned; the selection's text from the raw answer, every digit
     # kept); with conditional or respect_expires alone, the download assigned the memory's
     # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
     stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
-    chain = sfn.Chain.start(task).next(stored)
-    for state in parts.stored(scope, False):
+    status = (
+        reactions.no_content(scope, "DownloadStatus", status_path="$.StatusCode", skip=skipped)
+        if skipped is not None
+        else None
+    )
+    if status is not None:
+        task.next(status.otherwise(stored))
+        chain = sfn.Chain.custom(task, sfn.Chain.start(stored).end_states, stored)
+    else:
+        chain = sfn.Chain.start(task).next(stored)
+    for state in [*parts.stored(scope, after is not None), *(after(scope) if after else [])]:
         chain = chain.next(state)
     return chain
 
@@ -261,16 +288,20 @@ def _compared(scope: Construct, parts: RunParts, key: str, text: str) -> sfn.Cha
 
 def _kept(assign: Mapping[str, Any] | None) -> dict[str, str] | None:
     """A JSONPath download's ``Assign`` of the raw answer (``{"answerHeaders.$":
-    "$.Headers"}``) as a JSONata task's, reading ``$states.result`` (the raw result, one
-    documented meaning); ``None`` when a value is not a plain path. Only header values and
-    such are kept this way: nothing stored."""
+    "$.Headers"}``, an incremental mark's ``{"cursorValues.$": "$.ResponseBody[*].id"}``) as
+    a JSONata task's, reading ``$states.result`` (the raw result, one documented meaning) as
+    the JSONPath ``Assign`` read it (``_checks.jsonata_values``: a one-wildcard path always a
+    list, ``[]`` when nothing matches); ``None`` when a value is a path it does not translate.
+    Only header values and cursor values are kept this way: nothing stored (JSONata's doubles
+    reach the mark only, which is compared and written in JSONata already)."""
     if not assign:
         return {}
     kept = {}
     for name, path in assign.items():
-        if not name.endswith(".$") or not is_plain_path(path) or str(path).startswith("$$"):
+        value = jsonata_values(str(path), "$states.result") if name.endswith(".$") else None
+        if value is None:
             return None
-        kept[name[:-2]] = "{% " + jsonata_path(str(path), "$states.result") + " %}"
+        kept[name[:-2]] = "{% " + value + " %}"
     return kept
 
 

@@ -173,10 +173,19 @@ class Archive(RunFeature):
         each = lambda scope, answer: [  # noqa: E731
             self.stored_task(scope, answer, bucket=bucket, downloader_id=built.downloader_id)
         ]  # fmt: skip
+        # Alone after a single answer without result_selector or key suffix, the archive can
+        # read the raw answer where the checked download leaves it (``$``: the selection is the
+        # whole answer), so the shape may refuse a compressed one (issue 25 item 14).
+        raw = None
+        if not parts.keeps_result and name_path is None and parts.result_selector is None:
+            raw = lambda scope: [  # noqa: E731
+                self.task(scope, bucket=bucket, downloader_id=built.downloader_id,
+                          run_suffix_path=run_suffix_path, body_path="$")
+            ]  # fmt: skip
         # A shape honours one of the two: afterwards (one answer), each_stored (several).
         return replace(
             parts, keeps_result=True, afterwards=then_afterwards(parts, archive),
-            each_stored=then_each_stored(parts, each),
+            afterwards_raw=raw, each_stored=then_each_stored(parts, each),
         )  # fmt: skip
 
     def grant_run(self, state_machine: sfn.StateMachine, built: Built) -> None:
@@ -192,6 +201,7 @@ class Archive(RunFeature):
         downloader_id: str,
         name_path: str | None = None,
         run_suffix_path: str | None = None,
+        body_path: str = f"$.{RESULT_FIELD}",
     ) -> sfn.IChainable:
         """``Archive``: put the selected result (JSON text) as the run's object,
         ``<downloader id>/<name>.json``, the name being the item's sort key.
@@ -207,6 +217,8 @@ class Archive(RunFeature):
             execution name>``: the Context path of the suffix (``$$.Execution.Name``), so that
             each delivery's object has its item's name and none overwrites another's.
             Default: no suffix.
+        :param body_path: Where the state holds what is archived. Default: ``$.result``, the
+            selected result; ``$`` after the checked download (the raw answer, unselected).
         """
         key = _object_key(downloader_id, name_path, run_suffix_path)
         location = {"bucket": bucket.bucket_name, "key": key}
@@ -218,7 +230,7 @@ class Archive(RunFeature):
             parameters={
                 "Bucket": bucket.bucket_name,
                 "Key": key,
-                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.{RESULT_FIELD}")),
+                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(body_path)),
                 "ContentType": "application/json",
             },
             # Least privilege: s3:PutObject on this downloader's prefix only.
