@@ -130,3 +130,90 @@ def test_a_list_page_keeps_whole_items_when_each_sends_the_item() -> None:
 
     assert _kept("$page", "/v1/t/{item}") == "$page"
     assert _kept("$page", "/v1/t/{item}?id={item.id}") == "$page"
+
+
+CONTEXT = {
+    "Execution": {"Name": "run-1", "Input": {"scheduledTime": "2026-11-27T05:30:00Z"}},
+    "Map": {"Item": {"Index": 0, "Value": {"path": "/v1/a", "n": 9007199254740991}}},
+    "Big": {"Value": {"id": 12345678901234567}},
+    "List": {"Value": [[1], [2, [3]]]},
+    "Float": 0.1,
+}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "$states.context.`Map`.`Item`.`Value`",
+        "$states.context.Execution.Input.scheduledTime",
+        "$states.context.`Execution`.`Name`",
+        "$states.context.Map.Item.Index",
+        "$states.context.Big.Value",  # a number a double changes: left to Node
+        "$states.context.List.Value",  # an array (sequences): left to Node
+        "$states.context.Float",
+        "$states.context.Map.Nothing",  # undefined: left to Node
+        "$states.context.Map.Item.Value.path & 'x'",  # not a plain path
+    ],
+)
+def test_a_context_path_read_directly_is_what_jsonata_2_0_6_gives(expression: str) -> None:
+    """The local runner reads a plain path into the Context object without Node (a fan-out's
+    ItemSelector reads four a Map item): where it does, the value is jsonata 2.0.6's."""
+    from types import SimpleNamespace
+
+    from sfn_downloader.local._moto_jsonata import _context_value
+
+    env = SimpleNamespace(states=SimpleNamespace(_states_data={"context": CONTEXT}))
+    read, value = _context_value(env, expression)
+    outcome = process().evaluate(expression, {"states": {"context": CONTEXT}})
+    if read:
+        assert not outcome.undefined and outcome.error is None
+        assert value == outcome.value
+    direct = {
+        "$states.context.`Map`.`Item`.`Value`", "$states.context.Execution.Input.scheduledTime",
+        "$states.context.`Execution`.`Name`", "$states.context.Map.Item.Index",
+    }  # fmt: skip
+    assert read == (expression in direct)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "$mapItem",  # holds a number a double changes: left to Node
+        "$mapItem.request.key",
+        "$mapItem.scheduledTime",
+        "$mapItem.request.big",  # a number a double changes: left to Node
+        "$mapItem.request.pages",  # an array: left to Node
+        "$mapItem.request.nothing",  # undefined: left to Node
+        "$unassigned",
+        "$mapItem.request.key & '/'",  # not a plain path
+        "$states.input",  # $states is no workflow variable
+    ],
+)
+def test_a_variable_path_read_directly_is_what_jsonata_2_0_6_gives(expression: str) -> None:
+    """A workflow variable (or a plain path into one: what a JSONPath state's field reads) is
+    read without Node where jsonata 2.0.6 gives it back unchanged."""
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable
+
+    from sfn_downloader.local._moto_jsonata import _variable_value
+
+    variables = {
+        "mapItem": {
+            "request": {"key": "/v1/a", "n": 7, "big": 12345678901234567, "pages": [1, 2]},
+            "scheduledTime": "2026-11-27T05:30:00Z",
+        }
+    }
+
+    def get(name: str) -> Any:
+        if name not in variables:
+            raise NoSuchVariable(name)
+        return variables[name]
+
+    env = SimpleNamespace(variable_store=SimpleNamespace(get=get))
+    read, value = _variable_value(env, expression)
+    if read:
+        outcome = process().evaluate(expression, dict(variables))
+        assert not outcome.undefined and outcome.error is None
+        assert value == outcome.value
+    assert read == (expression in {"$mapItem.request.key", "$mapItem.scheduledTime"})

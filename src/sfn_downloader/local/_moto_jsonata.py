@@ -22,10 +22,12 @@ Delete this module once moto evaluates JSONata itself.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ._jsonata_node import Evaluation, process
+from ._moto_copies import copy_value
 from ._patch import Patch, constant
 
 _STATES = "$states"
@@ -141,8 +143,82 @@ def evaluated(env: Any, expression: str, outcome: Evaluation) -> Any:
     return outcome.value
 
 
+_CONTEXT_PATH = re.compile(r"\$states\.context((?:\.`[^`]+`|\.[A-Za-z_][A-Za-z0-9_]*)+)")
+_STEP = re.compile(r"\.(?:`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*))")
+_MAX_EXACT = 2**53 - 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _context_steps(expression: str) -> tuple[str, ...] | None:
+    """The keys of a plain path into ``$states.context`` (``$states.context.`Map`.`Item```),
+    ``None`` for any other expression."""
+    match = _CONTEXT_PATH.fullmatch(expression.strip())
+    if match is None:
+        return None
+    return tuple(quoted or plain for quoted, plain in _STEP.findall(match.group(1)))
+
+
+def _exact(value: Any) -> bool:
+    """True when JSONata (JavaScript numbers) gives ``value`` back unchanged: strings,
+    booleans, null, integers up to 2^53 - 1, and objects of those."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= _MAX_EXACT
+    if isinstance(value, dict):
+        return all(_exact(member) for member in value.values())
+    return False  # a float, an array (JSONata's sequences): the evaluator decides
+
+
+def _context_value(env: Any, expression: str) -> tuple[bool, Any]:
+    """A plain path into the Context object whose every step is an object's key, read
+    directly: what jsonata 2.0.6 gives for it (a path step of one object is the member's
+    value), without a round trip to Node per Map item (a fan-out's ItemSelector reads four).
+    ``(False, None)`` for anything else: a missing key (undefined), an array or a number
+    JSONata would change, any other expression."""
+    steps = _context_steps(expression)
+    if steps is None:
+        return False, None
+    value = env.states._states_data.get("context")
+    for key in steps:
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return (True, copy_value(value)) if _exact(value) else (False, None)  # never shared
+
+
+_VARIABLE_PATH = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+
+def _variable_value(env: Any, expression: str) -> tuple[bool, Any]:
+    """A workflow variable, or a plain path of object keys into one (``$mapItem.request.key``,
+    what a JSONPath state's field reads), read directly when jsonata 2.0.6 would give it back
+    unchanged (``_exact``); ``(False, None)`` for anything else (an unassigned name, a missing
+    key, an array or a number a double changes): the evaluator decides those."""
+    from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable
+
+    match = _VARIABLE_PATH.fullmatch(expression.strip())
+    if match is None or match.group(1) == "states":
+        return False, None
+    try:
+        value = env.variable_store.get(match.group(1))
+    except NoSuchVariable:
+        return False, None
+    for key in match.group(2).split(".")[1:]:
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return (True, copy_value(value)) if _exact(value) else (False, None)
+
+
 def _jsonata_eval_body(self: Any, env: Any) -> None:
     """Replacement for moto's ``StringJSONata._eval_body`` (a ``{% %}`` field)."""
+    read, value = _context_value(env, self.expression)
+    if not read:
+        read, value = _variable_value(env, self.expression)
+    if read:
+        env.stack.append(value)
+        return
     outcome = process().evaluate(self.expression, bindings(env, self.expression))
     env.stack.append(evaluated(env, self.expression, outcome))
 
@@ -154,6 +230,10 @@ def _variable_sample_eval_body(self: Any, env: Any) -> None:
         QueryLanguageMode,
     )
 
+    read, value = _variable_value(env, self.expression)
+    if read:
+        env.stack.append(value)
+        return
     jsonata_mode = self.query_language_mode == QueryLanguageMode.JSONata
     outcome = process().evaluate(
         self.expression, bindings(env, self.expression, with_states=jsonata_mode)
