@@ -303,13 +303,22 @@ def test_several_answers_a_run_keep_one_memory_per_request(props: dict[str, Any]
     assert states["MemoFresh"]["Type"] == "Choice"
     remember = states["RememberMemo"]
     assert remember["Parameters"]["Key"]["sk"] == {"S.$": "$memoKey"}
-    assert remember["Parameters"]["ExpressionAttributeValues"][":storedAt"] == {
-        "S.$": "$memoStoredAt"
-    }
+    values = remember["Parameters"]["ExpressionAttributeValues"]
     paged = "pagination" in props
-    assert (":next" in remember["Parameters"]["ExpressionAttributeValues"]) is paged
+    loop = "$pathLoop" if "fan_out" in props else "$loop"
+    if paged:  # the checked loop: the page's key and next request read from its variable
+        assert values[":storedAt"]["S.$"].startswith("States.Format(")
+        assert f"{loop}.stored)" in values[":storedAt"]["S.$"]
+        assert values[":next"] == {"S.$": f"States.JsonToString({loop})"}
+    else:
+        assert values[":storedAt"] == {"S.$": "$memoStoredAt"}
+        assert ":next" not in values
     download = states["DownloadPage" if paged else "Download"]
     assert download["Catch"][0]["ErrorEquals"] == ["ApiGateway.304"]
+    if paged:  # a JSONata download: its 304 passes the loop state on to PageNotModified
+        assert download["QueryLanguage"] == "JSONata"
+        assert download["Catch"][0]["Output"] == "{% $states.input %}"
+        assert "memoryUpdate" in download["Assign"] and "NextRequest" not in states
     skipped = {"PageNotModified", "PageFresh"} if paged else {"PathNotModified", "PathFresh",
                                                              "PathUnchanged"}  # fmt: skip
     assert skipped <= set(states)

@@ -6,6 +6,7 @@ remembered next request; an unchanged page is not stored; a fresh path is not as
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ import pytest
 
 from local_helpers import Answer, Seen, Upstream, etag, memos, stored
 from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Store
-from sfn_downloader.local import LocalRunner
+from sfn_downloader.local import CompressedAnswerWarning, LocalRunner
 
 API = "https://api.github.example"
 T = ["2026-11-27T05:00:00Z", "2026-11-27T06:00:00Z", "2026-11-27T07:00:00Z"]
@@ -41,7 +42,16 @@ def app() -> cdk.App:
         result_selector={"body.$": "$.ResponseBody"}, item={"issues": ItemField.json("$.body")},
         downloader_id="changes",
     )  # fmt: skip
+    DownloaderPattern(
+        stack, "PathPages", endpoint=API, fan_out=FanOut.paths(["/v1/a", "/v1/b"]),
+        pagination=Pagination.next_url(), conditional=True, item=body,
+        downloader_id="pathpages",
+    )  # fmt: skip
     return app
+
+
+BIG = 12345678901234567
+"""Beyond 2^53: JSONata's doubles would make it 12345678901234568."""
 
 
 def github(pages: list[list[int]], extra: dict[str, str] | None = None) -> Callable[[Seen], Answer]:
@@ -180,3 +190,86 @@ def test_changes_only_over_pages_stores_only_the_changed_page(
     assert stored(runner, "changes") == sorted([f"{T[0]}#{n}" for n in (1, 2, 3)] + [f"{T[1]}#2"])
     hashes = {k: v["resultHash"] for k, v in memos(runner, "changes").items()}
     assert len(hashes) == 3 and all(len(h) == 64 for h in hashes.values())
+
+
+def kept(runner: LocalRunner, pk: str) -> list[dict[str, object]]:
+    """Downloader ``pk``'s stored answers (no memo, no delivery item)."""
+    return [i for i in runner.items() if i["pk"] == pk and not str(i["sk"]).startswith("#")]
+
+
+def raw_issues(numbers: list[int]) -> Callable[[Seen], Answer]:
+    """One page of issues written with their exact digits (``json.dumps`` of Python ints), an
+    ``ETag`` of the body, ``304`` to a matching ``If-None-Match``."""
+
+    def answer(seen: Seen) -> Answer:
+        body = json.dumps([{"number": n} for n in numbers]).encode()
+        tag = '"' + str(abs(hash(body))) + '"'
+        if seen.headers.get("if-none-match") == tag:
+            return Answer(304, b"", {"ETag": tag})
+        return Answer(200, body, {"ETag": tag})
+
+    return answer
+
+
+def test_a_remembered_page_keeps_every_digit_and_a_304_keeps_its_item(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """Issue 25 item 14: the page loop with a memory per page is the checked loop (the page
+    never passes through JSONata: it was stored as 12345678901234568 by NextRequest's Output),
+    in 5 states a page (ReadMemo, DownloadPage, PersistPage, RememberMemo, MorePages)."""
+    runner = open_runner("Polite/Pages")
+    upstream.respond(raw_issues([BIG]))
+    first = runner.run(T[0])
+    assert first.status == "SUCCEEDED", first.cause
+    [item] = kept(runner, "pages")
+    assert json.loads(item["issues"]) == [{"number": BIG}]
+    assert runner.states_entered(first) == [
+        "FirstRequest", "ReadMemo", "DownloadPage", "PersistPage", "RememberMemo", "MorePages",
+        "MarkDelivered",
+    ]  # fmt: skip
+    upstream.respond(raw_issues([BIG]))
+    second = runner.run(T[1])
+    assert second.status == "SUCCEEDED", second.cause
+    assert upstream.requests[0].headers.get("if-none-match") is not None
+    assert "PageNotModified" in runner.states_entered(second)
+    assert stored(runner, "pages") == [f"{T[0]}#1"]
+
+
+def test_changes_only_over_pages_sees_a_change_in_the_17th_digit(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """The page's hash is of its selection's JSON text as JSONPath writes it (every digit): a
+    page whose only change is beyond 2^53 is a change, stored as it is."""
+    runner = open_runner("Polite/Changes")
+    upstream.respond(raw_issues([BIG]))
+    assert runner.run(T[0]).succeeded
+    upstream.respond(raw_issues([BIG]))
+    unchanged = runner.run(T[1])
+    assert unchanged.status == "SUCCEEDED", unchanged.cause
+    assert "RememberUnchanged" in runner.states_entered(unchanged)
+    upstream.respond(raw_issues([BIG + 1]))
+    changed = runner.run(T[2])
+    assert changed.status == "SUCCEEDED", changed.cause
+    items = sorted((i["sk"], i["issues"]) for i in kept(runner, "changes"))
+    assert [json.loads(body) for _, body in items] == [[{"number": BIG}], [{"number": BIG + 1}]]
+    assert items[1][0].startswith(T[2])
+
+
+def test_a_fan_out_paths_remembered_pages_keep_every_digit_and_a_compressed_one_fails_its_path(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Polite/PathPages")
+
+    def answer(seen: Seen) -> Answer:
+        if seen.path == "/v1/b":
+            return Answer(200, gzip.compress(b'{"results": []}'), {"Content-Encoding": "gzip"})
+        return raw_issues([BIG])(seen)
+
+    upstream.respond(answer)
+    with pytest.warns(CompressedAnswerWarning):
+        run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "Downloader.RequestsFailed"), run.cause
+    assert "/v1/b" in run.cause and "Downloader.CompressedAnswer" in run.cause
+    [item] = kept(runner, "pathpages")
+    assert "/v1/a" in item["sk"] and json.loads(item["issues"]) == [{"number": BIG}]
+    assert sorted(memos(runner, "pathpages")) == ["/v1/a"]  # the compressed page: no memory

@@ -14,7 +14,15 @@ from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Seen, Upstream, gzipped
 from local_helpers import answers as stored_answers
-from sfn_downloader import DownloaderPattern, FanOut, ItemField, Pagination, Records, Transport
+from sfn_downloader import (
+    Archive,
+    DownloaderPattern,
+    FanOut,
+    ItemField,
+    Pagination,
+    Records,
+    Transport,
+)
 from sfn_downloader.local import LocalRunner
 
 T = ["2026-11-27T05:30:00Z", "2026-11-27T05:31:00Z", "2026-11-27T05:32:00Z"]
@@ -78,6 +86,15 @@ def app() -> cdk.App:
         item={"n": ItemField.number("$.StatusCode")},
         records=Records.append(items="$.ResponseBody.results", key="id", keep_answers=False),
         downloader_id="digitpaths",
+    )  # fmt: skip
+    # The GitHub example's shape: Link pages, an ETag a page, records, every page archived
+    # (issue 25 item 14: a memory per page on the checked loop).
+    DownloaderPattern(
+        stack, "Remembered", endpoint="https://api.example.com", path="/issues?per_page=1",
+        pagination=Pagination.link_header(), conditional=True,
+        item={"issues": ItemField.json("$.ResponseBody")},
+        records=Records.merge(items="$.ResponseBody", key="id", version="v"),
+        archive=Archive.to_new_bucket(), downloader_id="remembered",
     )  # fmt: skip
     return app
 
@@ -351,3 +368,43 @@ def test_records_of_a_fan_outs_pages_keep_every_digit_and_a_compressed_path_fail
     assert sorted(stored) == [f"{BIG + 1}#{T[1]}", f"{BIG + 2}#{T[1]}"]
     assert stored[f"{BIG + 2}#{T[1]}"]["record"] == {"id": BIG + 2, "v": BIG}
     assert answers(runner, "digitpaths") == []
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_github_shaped_pages_with_an_etag_keep_every_digit_and_a_compressed_page_writes_none(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """Link pages with a memory per page, records and an archive: the checked loop.
+    A page's item, records and archived object keep every digit (NextRequest's Output made
+    them 12345678901234568); a compressed page fails the run before its page, records, object
+    or memory are written."""
+    runner = open_runner("Recs/Remembered", fast_retries=True)
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        body = [{"id": BIG + page, "v": BIG}]
+        link = f'</issues?per_page=1&page={page + 1}>; rel="next"'
+        if page == 3:
+            return gzipped(body)
+        return Answer(200, json.dumps(body).encode(), {"ETag": f'"{page}"', "Link": link})
+
+    upstream.respond(answer)
+    run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert "page 3 (/issues?per_page=1&page=3) is gzip-compressed" in (run.cause or "")
+    stored = records(runner, "remembered")
+    assert sorted(stored) == [str(BIG + 1), str(BIG + 2)]
+    assert [r["record"] for r in stored.values()] == [{"id": BIG + n, "v": BIG} for n in (1, 2)]
+    pages = [p for p in answers(runner, "remembered") if not p["sk"].startswith("#")]
+    assert [json.loads(p["issues"]) for p in pages] == [[{"id": BIG + n, "v": BIG}] for n in (1, 2)]
+    archived = sorted((o["ResponseBody"] for o in runner.objects().values()), key=str)
+    assert archived == [[{"id": BIG + n, "v": BIG}] for n in (1, 2)]
+    remembered = {
+        i["sk"].removeprefix("#memo#"): i for i in runner.items()
+        if i["pk"] == "remembered" and i["sk"].startswith("#memo#")
+    }  # fmt: skip
+    assert sorted(remembered) == ["/issues?per_page=1", "/issues?per_page=1&page=2"]
+    assert runner.states_entered(run)[:8] == [
+        "FirstRequest", "ReadMemo", "DownloadPage", "PersistPage", "ArchivePage", "ReadRecords",
+        "RecordsValid", "WriteRecords",
+    ]  # fmt: skip

@@ -160,7 +160,7 @@ CASES = {
         "linked",
         (github_pages,),
         {"pages_per_run": 2, "records_per_answer": 2},
-        entered=36,
+        entered=28,
     ),
     # The checked page loop with records (issue 28(a)): each page DownloadPage, PersistPage,
     # ReadRecords, RecordsValid, WriteRecords (+ a PutRecord a record), MorePages.
@@ -216,7 +216,7 @@ CASES = {
         "overridden",
         (numbered_pages,),
         {"pages_per_run": 2},
-        entered=23,
+        entered=15,
     ),
     "path_values + overridable_query + changes_only, 2 paths": Case(
         "composed_requests",

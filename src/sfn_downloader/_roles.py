@@ -438,6 +438,26 @@ class PathMarks(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CheckedPage:
+    """Where a page of the checked loop (``pagination/_loop``) keeps what its memory writes:
+    the loop's variable (``$loop``, ``$pathLoop`` in a fan-out path), the state the download
+    computed for the next page, read by JSONPath after the page is stored."""
+
+    loop: str
+    """The variable (``$loop``)."""
+    stored_at: str
+    """JSONPath: the key the page is stored under (``States.Format`` of the variable)."""
+    remembered_for: str
+    """JSONPath: the run's scheduled time."""
+
+    @property
+    def next_state(self) -> str:
+        """JSONPath: the request the loop goes on with, as JSON text (what ``go_on`` reads;
+        the loop state has more fields, which it ignores)."""
+        return sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(self.loop))
+
+
 class RequestMemories(Protocol):
     """The polite features in a run of several requests: each request's own memory, read before
     it is made and written once its answer is stored (``polite.memos``). ``skip(suffix,
@@ -457,7 +477,15 @@ class RequestMemories(Protocol):
         ``notModified``, ``unchanged``), saying why nothing was written."""
         ...
 
-    def guard(self, task: sfn.TaskStateBase, skip: Callable[[str, str], sfn.State]) -> None:
+    @property
+    def changes_only(self) -> bool:
+        """True when an answer equal to the remembered one is not stored."""
+        ...
+
+    def guard(
+        self, task: sfn.TaskStateBase, skip: Callable[[str, str], sfn.State], *,
+        jsonata: bool = False,
+    ) -> None:  # fmt: skip
         """Catches on the download (a ``304``: ``skip``), before any catch-all."""
         ...
 
@@ -469,8 +497,31 @@ class RequestMemories(Protocol):
         shape's store under ``stored_key`` (an unchanged answer: ``skip``)."""
         ...
 
-    def remember(self, scope: Construct, *, pages: bool) -> sfn.Chain:
-        """The states right after the answer is stored (they read no state)."""
+    def remember(
+        self, scope: Construct, *, pages: bool, page: CheckedPage | None = None
+    ) -> sfn.Chain:
+        """The states right after the answer is stored (they read no state; ``page``: a page
+        of the checked loop, whose memory reads the loop's variable)."""
+        ...
+
+    def checks_in_place(self, selector: Mapping[str, object] | None) -> bool:
+        """True when the checked page loop can keep these memories with ``selector``."""
+        ...
+
+    def kept_of_answer(self) -> frozenset[str]:
+        """The JSONPath download's ``Assign`` names kept for these memories."""
+        ...
+
+    def checked_assign(self, time_path: str) -> dict[str, str]:
+        """What the checked page download assigns for the page's memory."""
+        ...
+
+    def compared(
+        self, scope: Construct, *, selector: Mapping[str, object] | None, then: sfn.State,
+        skip: Callable[[str, str], sfn.State], page: CheckedPage,
+    ) -> sfn.State:  # fmt: skip
+        """With ``changes_only``: the checked page compared with its memory before ``then``
+        (its store); an unchanged one ``skip``."""
         ...
 
     def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:

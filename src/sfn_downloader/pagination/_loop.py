@@ -23,7 +23,8 @@ name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -63,8 +64,9 @@ from .._contract import (
     UNMAPPED_QUERY_ERROR,
     URL_FIELD,
 )
-from .._parts import Frame, RunParts, StoredAnswer, Target, with_query
+from .._parts import Frame, RequestMemories, RunParts, StoredAnswer, Target, with_query
 from .._request import HttpRequest, set_param
+from .._roles import CheckedPage
 from .._states import (
     answer_errors_check,
     before,
@@ -306,9 +308,40 @@ def build_loop(
     return sfn.Chain.custom(start, [], more)
 
 
-_Checked = tuple[sfn.TaskStateBase, sfn.Chain, sfn.TaskStateBase | sfn.Map, sfn.State]
-"""The checked loop's download, the chain after it, the chain's last state (which goes on to
-``MorePages``), and where the pages end well."""
+@dataclass(frozen=True)
+class _CheckedMemos:
+    """The polite memories of the checked loop's pages (``RequestMemos``): where a spared
+    page goes (``skip``), and where the page's memory is read from (``page``)."""
+
+    memos: RequestMemories
+    skip: Callable[[str, str], sfn.State]
+    page: CheckedPage
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The checked loop's states, for ``_wired`` to link."""
+
+    download: sfn.TaskStateBase
+    stored: sfn.Chain
+    """The page stored (Persist, archive, records), from the state after the download."""
+    last: sfn.TaskStateBase | sfn.Map
+    """The stored chain's last state (which goes on to ``MorePages``, or to the memory)."""
+    done: sfn.State
+    """Where the pages end well."""
+    more: sfn.Choice
+    """``MorePages``, its rules unset."""
+    memos: _CheckedMemos | None = None
+
+
+def _memo_page(parts: RunParts, loop: str) -> CheckedPage:
+    """What a page's memory reads of the loop's variable (``loop``): the page's key, and the
+    scheduled time (of the Map item in a fan-out path, else the execution's input)."""
+    time_path = parts.frame.time_path
+    at = loop + time_path[1:] if time_path.startswith("$.") else time_path
+    return CheckedPage(
+        loop=loop, stored_at=_page_key(parts, loop), remembered_for=sfn.JsonPath.string_at(at)
+    )
 
 
 def _checked_loop(
@@ -338,8 +371,9 @@ def _checked_loop(
     cannot make."""
     frame, persists = parts.frame, parts.persists
     records = parts.records
+    memos = parts.request_memos
     if (
-        parts.request_memos is not None
+        (memos is not None and not memos.checks_in_place(parts.result_selector))
         or (records is not None and records.raw_items(parts.result_selector) is None)
         or (parts.attributes and parts.attributes_at is None)
         or not persists.reads_through(parts.result_selector)
@@ -362,11 +396,13 @@ def _checked_loop(
         step, max_pages, parts, body=body_in_state, api_chooses_query=api_chooses_query,
         raw="$states.result",
     )  # fmt: skip
+    # With polite memories, the page's memory's update too (from its headers).
+    remembering = memos.checked_assign(frame.time_path) if memos is not None else {}
     download = parts.downloads.checked_task(
         scope, "DownloadPage", _from_state(parts, body_in_state),
         assign={
             **compressed_check(page, checked), variable: "{% " + computed + " %}", **folded,
-            **asked,
+            **asked, **remembering,
         },
     )  # fmt: skip
     if download is None:
@@ -375,6 +411,19 @@ def _checked_loop(
     # loop state the download was entered with, as the old loop's ResultPath null kept it.
     done = _done(scope, parts)
     parts.on_status.catch(download, skip=done, outputs="{% $states.input %}")
+    more = sfn.Choice(scope, "MorePages")  # its rules: _wired
+
+    def skipped(suffix: str, outcome: str) -> sfn.State:
+        """A page its memory spares: a 304 or a fresh one goes on from its remembered next
+        request; an unchanged one (its answer read) from the state the download computed."""
+        if outcome == OUTCOME_UNCHANGED or memos is None:
+            return more
+        go_on = memos.go_on(scope, f"Page{suffix}", max_pages=max_pages)
+        go_on.next(more)
+        return go_on
+
+    if memos is not None:  # a 304: the loop state the page was asked with goes on
+        memos.guard(download, skip=skipped, jsonata=True)
     if frame.in_map:  # a failed page is a failed outcome of its path, naming its key
         failure = record_failure(
             scope, "RecordFailure", key_path=loop + (frame.key_path or KEY_PATH)[1:]
@@ -444,9 +493,10 @@ def _checked_loop(
     chain: sfn.Chain | None = None
     for state in stored:
         chain = chain.next(state) if chain is not None else sfn.Chain.start(state)
+    remembered = _CheckedMemos(memos, skipped, _memo_page(parts, loop)) if memos else None
     if records is None:
         assert chain is not None and isinstance(stored[-1], sfn.TaskStateBase)
-        return download, chain, stored[-1], done
+        return _Checked(download, chain, stored[-1], done, more, remembered)
     # The page's records, read from the raw page through the selector (or from the selection
     # SelectPage applied): no JSONata touches them; in a fan-out's iteration a bad record or
     # a failed write fails this path only.
@@ -460,7 +510,8 @@ def _checked_loop(
     )  # fmt: skip
     end = written.end_states[0]
     assert isinstance(end, sfn.Map)
-    return download, (chain.next(written) if chain is not None else written), end, done
+    stored_chain = chain.next(written) if chain is not None else written
+    return _Checked(download, stored_chain, end, done, more, remembered)
 
 
 def _folded(parts: RunParts) -> dict[str, str] | None:
@@ -472,7 +523,11 @@ def _folded(parts: RunParts) -> dict[str, str] | None:
     ``ReadPage``). ``None`` when a kept value is a path ``_checks.jsonata_values`` does not
     translate."""
     kept: dict[str, str] = {}
+    memos = parts.request_memos  # the checked download computes their update itself
+    theirs = memos.kept_of_answer() if memos is not None else frozenset()
     for name, path in (parts.download_assign or {}).items():
+        if name in theirs:
+            continue
         value = jsonata_values(str(path), "$states.result") if name.endswith(".$") else None
         if value is None:
             return None
@@ -513,9 +568,33 @@ def _wired(
 ) -> sfn.IChainable:
     """The checked loop: [FirstRequest →] DownloadPage → PersistPage → MorePages."""
     frame = parts.frame
-    download, stored, last, done = checked
-    answered: sfn.IChainable = stored
+    download, stored, done, more = checked.download, checked.stored, checked.done, checked.more
     loop = "$" + (PATH_LOOP_VARIABLE if frame.in_map else LOOP_VARIABLE)
+    ends: list[sfn.TaskStateBase | sfn.Map | sfn.Pass] = [checked.last]
+    ask: sfn.State = download
+    memo = checked.memos
+    if memo is not None:
+        # Each page's memory: ReadMemo first (a fresh page is not asked); with changes_only
+        # the page compared (MemoAnswer, ReadMemoAnswer, MemoUnchanged) before it is stored;
+        # RememberMemo after it, from the loop's variable.
+        memos, skipped = memo.memos, memo.skip
+        remembered = memos.remember(scope, pages=True, page=memo.page)
+        checked.last.next(remembered)
+        ends = [
+            state for state in remembered.end_states
+            if isinstance(state, (sfn.TaskStateBase, sfn.Map, sfn.Pass))
+        ]  # fmt: skip
+        if memos.changes_only:
+            start = memos.compared(
+                scope, selector=parts.result_selector, then=stored.start_state, skip=skipped,
+                page=memo.page,
+            )  # fmt: skip
+            stored = sfn.Chain.custom(start, remembered.end_states, remembered)
+        ask = memos.read(
+            scope, url_path=f"$.{URL_FIELD}", time_path=frame.time_path, then=download,
+            skip=skipped,
+        )  # fmt: skip
+    answered: sfn.IChainable = stored
     # A 204 (no body: nothing to store) ends the pages before Persist reads the body, the
     # Choice's 204 rule giving the next state as its output (what the pages' end reads).
     status = parts.on_status.no_content(
@@ -542,9 +621,10 @@ def _wired(
         scope, frame, "PagingFailed", error_path=f"{PAGING_ERROR_PATH}.name",
         cause_path=f"{PAGING_ERROR_PATH}.cause",
     )  # fmt: skip
-    more = _more(scope, "MorePages", failed=failed, again=download, done=done)
-    last.next(more)
-    start = _started(scope, parts, download, first_query, paging, body_in_state)
+    _more(scope, "MorePages", failed=failed, again=ask, done=done, choice=more)
+    for end in ends:
+        end.next(more)
+    start = _started(scope, parts, ask, first_query, paging, body_in_state)
     return sfn.Chain.custom(start, [], more)
 
 
@@ -564,12 +644,13 @@ def _started(
 
 def _more(
     scope: Construct, name: str, *, failed: sfn.IChainable, again: sfn.IChainable,
-    done: sfn.IChainable,
+    done: sfn.IChainable, choice: sfn.Choice | None = None,
 ) -> sfn.Choice:  # fmt: skip
     """The loop's Choice after a page: a paging error ``failed``, more pages ``again`` (the
-    download), else ``done``."""
+    download), else ``done``. ``choice``: the Choice made before (states that skip a page
+    go to it), given its rules here."""
     return (
-        sfn.Choice(scope, name)
+        (choice if choice is not None else sfn.Choice(scope, name))
         .when(sfn.Condition.is_present(PAGING_ERROR_PATH), failed)
         .when(sfn.Condition.boolean_equals(MORE_PATH, True), again)
         .otherwise(done)

@@ -46,8 +46,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from .._checks import selection_text
 from .._contract import (
     ANSWER_HASH_VARIABLE,
+    ANSWER_HEADERS_VARIABLE,
     ANSWER_TEXT_VARIABLE,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
@@ -82,6 +84,7 @@ from .._contract import (
     URL_FIELD,
 )
 from .._memory import StateItem
+from .._roles import CheckedPage
 from . import _answer
 from .conditional import IF_MODIFIED_SINCE, IF_NONE_MATCH
 
@@ -197,15 +200,19 @@ class RequestMemos:
             )
         return sfn.Pass.jsonata(scope, construct_id, outputs=outputs)
 
-    def guard(self, task: sfn.TaskStateBase, skip: Skip) -> None:
+    def guard(self, task: sfn.TaskStateBase, skip: Skip, *, jsonata: bool = False) -> None:
         """With ``conditional``: ``ApiGateway.304`` → ``skip("NotModified", "notModified")``.
-        Add it before any catch-all (Catch rules are tried in order)."""
-        if self.conditional:
-            task.add_catch(
-                skip("NotModified", OUTCOME_NOT_MODIFIED),
-                errors=[self._status_error(NOT_MODIFIED_STATUS)],
-                result_path=sfn.JsonPath.DISCARD,
-            )
+        Add it before any catch-all (Catch rules are tried in order). ``jsonata``: the task is
+        a JSONata one, whose Catch passes its input on (``Output``), as the JSONPath Catch's
+        ``ResultPath`` null does."""
+        if not self.conditional:
+            return
+        target = skip("NotModified", OUTCOME_NOT_MODIFIED)
+        errors = [self._status_error(NOT_MODIFIED_STATUS)]
+        if jsonata:
+            task.add_catch(target, errors=errors, outputs="{% $states.input %}")
+        else:
+            task.add_catch(target, errors=errors, result_path=sfn.JsonPath.DISCARD)
 
     def before_store(
         self, scope: Construct, *, selected_path: str, time_path: str, stored_key: str,
@@ -249,11 +256,75 @@ class RequestMemos:
         read.next(gate)
         return answer
 
-    def remember(self, scope: Construct, *, pages: bool) -> sfn.Chain:
+    def remember(
+        self, scope: Construct, *, pages: bool, page: CheckedPage | None = None
+    ) -> sfn.Chain:
         """``RememberMemo``, right after the store: the answer stored (under the key
         ``MemoAnswer`` kept) is the request's memory now (``MemoKept`` when a newer run
-        already remembered it). It reads only variables: the store may replace the state."""
-        return self._remember(scope, "RememberMemo", "MemoKept", stored=True, pages=pages)
+        already remembered it). It reads only variables: the store may replace the state.
+        ``page``: a page of the checked loop, whose key, time and next request are read from
+        the loop's variable instead."""
+        return self._remember(
+            scope, "RememberMemo", "MemoKept", stored=True, pages=pages, page=page
+        )
+
+    # The page loop's checked download (``pagination/_loop``): the page's memory computed by
+    # the download itself and written from the loop's variable (issue 25 item 14).
+
+    def checks_in_place(self, selector: Mapping[str, object] | None) -> bool:
+        """True when the checked page loop can keep these memories: ``changes_only`` needs
+        the selection's JSON text as a JSONPath intrinsic of the raw page
+        (``_checks.selection_text``)."""
+        return not self.changes_only or selection_text(selector) is not None
+
+    def kept_of_answer(self) -> frozenset[str]:
+        """What the JSONPath download keeps of the answer for these memories (``Assign``
+        names): the checked download computes the memory's update itself instead."""
+        return frozenset({f"{ANSWER_HEADERS_VARIABLE}.$"})
+
+    def checked_assign(self, time_path: str) -> dict[str, str]:
+        """What the checked download assigns (reading ``$states.result``, its input the loop
+        state): ``$memoryUpdate``, the validators and the freshness deadline from the answer's
+        headers, the order from the scheduled time at ``time_path``. The next request is
+        ``RememberMemo``'s to write (``CheckedPage.next_state``): an ``Assign`` cannot read
+        the ``$loop`` it assigns."""
+        return {
+            MEMORY_UPDATE_VARIABLE: self._update(
+                time_path, pages=False, header=_answer.DOWNLOADED_HEADER
+            )
+        }
+
+    def compared(
+        self, scope: Construct, *, selector: Mapping[str, object] | None, then: sfn.State,
+        skip: Skip, page: CheckedPage,
+    ) -> sfn.State:  # fmt: skip
+        """With ``changes_only``, between the checked download (the raw page in the state)
+        and the page's store: ``MemoAnswer`` (a JSONPath Pass with only ``Assign``: the
+        selection's JSON text, every digit kept) → ``ReadMemoAnswer`` (its hash) →
+        ``MemoUnchanged``: a page equal to the remembered one goes, as the loop state
+        (``page.loop``, the rule's ``Output``), to ``RememberUnchanged`` → ``skip("Unchanged",
+        ...)``; any other page passes on as it is (no ``Output``: never evaluated) to
+        ``then``."""
+        text = selection_text(selector)
+        assert text is not None, "checks_in_place: a selection JSONPath writes as text"
+        answer = sfn.Pass(scope, "MemoAnswer", assign={f"{ANSWER_TEXT_VARIABLE}.$": text})
+        hashed = "{% " + _chunked_hash(f"${ANSWER_TEXT_VARIABLE}") + " %}"
+        read = sfn.Pass.jsonata(scope, "ReadMemoAnswer", assign={ANSWER_HASH_VARIABLE: hashed})
+        stored = f"${MEMO_VARIABLE}.{RESULT_HASH_ATTRIBUTE}.S"
+        gate = sfn.Choice.jsonata(scope, "MemoUnchanged")
+        gate.when(
+            sfn.Condition.jsonata(
+                f"{{% $exists({stored}) and ${ANSWER_HASH_VARIABLE} = {stored} %}}"
+            ),
+            self._remember(
+                scope, "RememberUnchanged", "MemoKeptUnchanged", stored=False, pages=True,
+                page=page,
+            ).next(skip("Unchanged", OUTCOME_UNCHANGED)),
+            outputs="{% " + page.loop + " %}",
+        )  # fmt: skip
+        gate.otherwise(then)
+        answer.next(read).next(gate)
+        return answer
 
     def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:
         """A page the memory spares (``304``, fresh): the loop goes on from the page's
@@ -274,7 +345,7 @@ class RequestMemos:
         )
         return sfn.Pass.jsonata(scope, construct_id, outputs=expression)
 
-    def _update(self, time_path: str, pages: bool) -> str:
+    def _update(self, time_path: str, pages: bool, header: str = _answer.HEADER) -> str:
         millis = _millis(time_path)
         fields = {"order": f"$string({millis})"}
         if self.conditional:
@@ -287,10 +358,17 @@ class RequestMemos:
                 f"$string($sift($states.input, function($v, $k) {{ $k in {names} }}))"
             )
         body = ", ".join(f"'{name}': {value}" for name, value in fields.items())
-        return f"{{% ( $header := {_answer.HEADER}; {{{body}}} ) %}}"
+        return f"{{% ( $header := {header}; {{{body}}} ) %}}"
 
     def _remember(
-        self, scope: Construct, construct_id: str, kept: str, *, stored: bool, pages: bool
+        self,
+        scope: Construct,
+        construct_id: str,
+        kept: str,
+        *,
+        stored: bool,
+        pages: bool,
+        page: CheckedPage | None = None,
     ) -> sfn.Chain:
         update = f"${MEMORY_UPDATE_VARIABLE}"
 
@@ -311,13 +389,21 @@ class RequestMemos:
                 sfn.JsonPath.string_at(f"${ANSWER_HASH_VARIABLE}")
             )
         if pages:  # rewritten with every answer of the page: its links may change alone
-            values[NEXT_ATTRIBUTE] = text(NEXT_ATTRIBUTE)
+            values[NEXT_ATTRIBUTE] = (
+                tasks.DynamoAttributeValue.from_string(page.next_state)
+                if page is not None
+                else text(NEXT_ATTRIBUTE)
+            )
         if stored:  # an unchanged answer leaves the item that stored it the current one
             values[STORED_AT_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
-                sfn.JsonPath.string_at(f"${MEMO_STORED_AT_VARIABLE}")
+                page.stored_at
+                if page is not None
+                else sfn.JsonPath.string_at(f"${MEMO_STORED_AT_VARIABLE}")
             )
         values[REMEMBERED_FOR_ATTRIBUTE] = tasks.DynamoAttributeValue.from_string(
-            sfn.JsonPath.string_at(f"${MEMO_FOR_VARIABLE}")
+            page.remembered_for
+            if page is not None
+            else sfn.JsonPath.string_at(f"${MEMO_FOR_VARIABLE}")
         )
         values[REMEMBERED_ORDER_ATTRIBUTE] = tasks.DynamoAttributeValue.number_from_string(
             sfn.JsonPath.string_at(f"{update}.order")
