@@ -29,6 +29,8 @@ from sfn_downloader.cost import CostModelError, estimate_monthly_cost
 
 from scenarios import Scenario, definition
 
+COMPRESSED = "Downloader.CompressedAnswer"
+
 BODY: dict[str, Any] = {
     "result_selector": {"body.$": "$.ResponseBody"},
     "item": {"players": ItemField.number("$.body.players")},
@@ -322,6 +324,19 @@ def test_several_answers_a_run_keep_one_memory_per_request(props: dict[str, Any]
     skipped = {"PageNotModified", "PageFresh"} if paged else {"PathNotModified", "PathFresh",
                                                              "PathUnchanged"}  # fmt: skip
     assert skipped <= set(states)
+    # Issue 25 item 14: a path's compressed answer is refused where its memory is computed
+    # (its failed outcome naming its key); a page loop refuses a page in NextRequest.
+    read_answer = states["ReadMemoAnswer"]
+    if paged:
+        assert read_answer["Type"] == "Pass" and "MemoAnswerCompressed" not in states
+    else:
+        assert read_answer["Type"] == "Choice" and read_answer["Default"] == "MemoUnchanged"
+        assert read_answer["Choices"][0]["Next"] == "MemoAnswerCompressed"
+        assert "$answerHeaders" in read_answer["Choices"][0]["Condition"]
+        assert set(read_answer["Assign"]) == {"memoryUpdate", "answerHash"}
+        refused = states["MemoAnswerCompressed"]
+        assert (refused["Type"], refused["Output"]["error"]) == ("Pass", COMPRESSED)
+        assert refused["Output"]["key"] == "{% $compressedAnswer.key %}"
 
 
 def test_conditional_with_from_answer_sends_validators_only_from_the_items_iterations() -> None:
@@ -389,6 +404,11 @@ def test_a_request_that_varies_keeps_its_memory_per_url_not_in_the_state_item() 
         assert {"ReadMemo", "RememberMemo"} <= set(asl["States"])
         assert not {"ReadState", "StillFresh", "Remember"} & set(asl["States"])
         assert "#memo#" in asl["States"]["ReadMemo"]["Arguments"]["Key"]["sk"]["S"]
+        # Issue 25 item 14: a compressed answer fails the run before Persist and RememberMemo.
+        read_answer = asl["States"]["ReadMemoAnswer"]
+        assert read_answer["Type"] == "Choice"
+        refused = asl["States"][read_answer["Choices"][0]["Next"]]
+        assert (refused["Type"], refused["Error"]) == ("Fail", COMPRESSED)
 
 
 def test_a_backfill_keeps_each_past_times_memory_by_its_url() -> None:

@@ -492,9 +492,12 @@ class RequestMemories(Protocol):
     def before_store(
         self, scope: Construct, *, selected_path: str, time_path: str, stored_key: str,
         then: sfn.State, skip: Callable[[str, str], sfn.State], pages: bool,
+        compressed: str | None = None, key: str | None = None,
     ) -> sfn.State:  # fmt: skip
         """The states between the selected answer (at ``selected_path``) and ``then``, the
-        shape's store under ``stored_key`` (an unchanged answer: ``skip``)."""
+        shape's store under ``stored_key`` (an unchanged answer: ``skip``). ``compressed``
+        (JSONata naming the request): a compressed answer is refused there, failing the run
+        or, with ``key`` (JSONata: a fan-out path's key), that path."""
         ...
 
     def remember(

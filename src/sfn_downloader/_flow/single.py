@@ -312,7 +312,7 @@ def _store(
 ) -> sfn.Chain:  # fmt: skip
     """``download`` → the polite states before the answer is stored → ``store`` (Persist, or
     the records): the state item's memory (``parts.memory``), or the request's own
-    (``parts.request_memos``)."""
+    (``parts.request_memos``). Either refuses a compressed answer before ``store``."""
     memos = parts.request_memos
     if memos is None:
         if isinstance(store, sfn.Chain):  # records: no memory of the answer
@@ -320,9 +320,11 @@ def _store(
         described = parts.request.given or parts.request.path
         return sfn.Chain.start(download).next(parts.memory.store(scope, store, selected, described))
     stored = sfn.Chain.start(store)
+    # A compressed answer fails the run before it is stored or remembered (issue 25 item 14),
+    # the cause naming the URL asked (computed each run, as the memory is keyed).
     before = memos.before_store(
         scope, selected_path=selected, time_path=SCHEDULED_TIME_PATH, stored_key=key,
-        then=stored.start_state, skip=skip, pages=False,
+        then=stored.start_state, skip=skip, pages=False, compressed=parts.request_url(),
     )  # fmt: skip
     chain = sfn.Chain.start(download).next(before)
     return sfn.Chain.custom(chain.start_state, stored.end_states, stored)

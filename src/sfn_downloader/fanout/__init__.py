@@ -610,10 +610,12 @@ class FanOut:
             )
         stored: sfn.IChainable = persist
         if memos is not None:  # the path's memory: computed before the store, written after
+            # (a compressed answer: this path's failed outcome, nothing stored or remembered)
+            key = jsonata_path(key_path, "$states.input")
             stored = memos.before_store(
                 scope, selected_path=RESPONSE_PATH, time_path=MAP_SCHEDULED_TIME_PATH,
                 stored_key=_answer_key(parts), then=persist.start_state, skip=spared,
-                pages=False,
+                pages=False, compressed=key, key=key,
             )  # fmt: skip
             persist = persist.next(memos.remember(scope, pages=False))
         if parts.result_selector is not None:

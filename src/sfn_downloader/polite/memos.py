@@ -18,8 +18,13 @@ Per request, before it is made::
 
 and once its answer is read::
 
-    MemoAnswer → ReadMemoAnswer → [MemoUnchanged → RememberUnchanged → skip "Unchanged"]
+    MemoAnswer → ReadMemoAnswer (→ [MemoAnswerCompressed])
+        → [MemoUnchanged → RememberUnchanged → skip "Unchanged"]
         → the shape's store (Persist, records) → RememberMemo (UpdateItem: 1 write unit)
+
+``ReadMemoAnswer`` refuses a compressed answer (``Downloader.CompressedAnswer``, issue 25 item
+14) where the shape asks it to (one request, a fan-out's path); a page loop refuses a compressed
+page in its own ``NextRequest``.
 
 ``ReadMemo`` assigns ``$memo`` (the item), ``$memoKey`` and, with ``conditional``,
 ``$requestHeaders`` (the static headers, ``If-None-Match`` / ``If-Modified-Since`` from the
@@ -51,6 +56,7 @@ from .._contract import (
     ANSWER_HASH_VARIABLE,
     ANSWER_HEADERS_VARIABLE,
     ANSWER_TEXT_VARIABLE,
+    COMPRESSED_ANSWER_VARIABLE,
     ETAG_ATTRIBUTE,
     FRESH_UNTIL_ATTRIBUTE,
     FRESH_UNTIL_KEY,
@@ -85,6 +91,7 @@ from .._contract import (
 )
 from .._memory import StateItem
 from .._roles import CheckedPage
+from .._states import compressed_failure, compressed_rule
 from . import _answer
 from .conditional import IF_MODIFIED_SINCE, IF_NONE_MATCH
 
@@ -216,7 +223,8 @@ class RequestMemos:
 
     def before_store(
         self, scope: Construct, *, selected_path: str, time_path: str, stored_key: str,
-        then: sfn.State, skip: Skip, pages: bool,
+        then: sfn.State, skip: Skip, pages: bool, compressed: str | None = None,
+        key: str | None = None,
     ) -> sfn.State:  # fmt: skip
         """``MemoAnswer → ReadMemoAnswer [→ MemoUnchanged]`` → ``then`` (the shape's store).
 
@@ -226,7 +234,15 @@ class RequestMemos:
         ``selected_path``) as JSON text. ``ReadMemoAnswer`` computes what ``RememberMemo``
         writes from the answer's headers (``$answerHeaders``), the text's hash and, for a page
         (``pages``), the request the loop goes on with. With ``changes_only``, an answer equal
-        to the remembered one goes to ``RememberUnchanged`` → ``skip("Unchanged", ...)``."""
+        to the remembered one goes to ``RememberUnchanged`` → ``skip("Unchanged", ...)``.
+
+        ``compressed`` (JSONata naming the request, as the cause says it): ``ReadMemoAnswer``
+        is a JSONata Choice instead of the Pass (the same two history events), whose one rule
+        refuses a compressed answer (issue 25 item 14) before anything stores or remembers
+        it, the same ``Assign`` on its default branch. The refusal fails the run with
+        ``Downloader.CompressedAnswer`` or, with ``key`` (JSONata: a fan-out path's key, read
+        by the rule), ends that path as a failed outcome naming it. Default: no refusal here
+        (a page loop refuses a compressed page in its ``NextRequest``)."""
         kept = {
             MEMO_STORED_AT_VARIABLE: stored_key,
             MEMO_FOR_VARIABLE: sfn.JsonPath.string_at(time_path),
@@ -237,10 +253,10 @@ class RequestMemos:
         assign = {MEMORY_UPDATE_VARIABLE: self._update(time_path, pages)}
         if self.changes_only:
             assign[ANSWER_HASH_VARIABLE] = "{% " + _chunked_hash(f"${ANSWER_TEXT_VARIABLE}") + " %}"
-        read = sfn.Pass.jsonata(scope, "ReadMemoAnswer", assign=assign)
+        read = self._read_answer(scope, assign, compressed, key)
         answer.next(read)
         if not self.changes_only:
-            read.next(then)
+            _then(read, then)
             return answer
         stored = f"${MEMO_VARIABLE}.{RESULT_HASH_ATTRIBUTE}.S"
         gate = sfn.Choice.jsonata(scope, "MemoUnchanged")
@@ -253,8 +269,29 @@ class RequestMemos:
             ).next(skip("Unchanged", OUTCOME_UNCHANGED)),
         )
         gate.otherwise(then)
-        read.next(gate)
+        _then(read, gate)
         return answer
+
+    @staticmethod
+    def _read_answer(
+        scope: Construct, assign: Mapping[str, str], compressed: str | None, key: str | None
+    ) -> sfn.Pass | sfn.Choice:
+        """``ReadMemoAnswer``: a Pass that only assigns or, refusing a compressed answer, a
+        JSONata Choice whose rule fails it (reading only ``$answerHeaders`` and what the rule
+        assigns itself) and whose default branch assigns the same ("Choice workflow state":
+        the state's ``Assign`` applies when no rule matches)."""
+        if compressed is None:
+            return sfn.Pass.jsonata(scope, "ReadMemoAnswer", assign=assign)
+        read = sfn.Choice.jsonata(scope, "ReadMemoAnswer", assign=assign)
+        failed = compressed_failure(
+            scope, "MemoAnswerCompressed", variable=COMPRESSED_ANSWER_VARIABLE,
+            in_map=key is not None,
+        )  # fmt: skip
+        compressed_rule(
+            read, failed, headers=f"${ANSWER_HEADERS_VARIABLE}", request=compressed,
+            key=key or "null",
+        )  # fmt: skip
+        return read
 
     def remember(
         self, scope: Construct, *, pages: bool, page: CheckedPage | None = None
@@ -426,6 +463,14 @@ _REASONS = {
     OUTCOME_UNCHANGED: "The selected result equals the last stored one: nothing was written.",
 }
 """Why a run of one request the memory spares wrote nothing (as the state item's memory says)."""
+
+
+def _then(read: sfn.Pass | sfn.Choice, then: sfn.IChainable) -> None:
+    """``read``'s next state: a Pass's ``Next``, a Choice's default."""
+    if isinstance(read, sfn.Choice):
+        read.otherwise(then)
+    else:
+        read.next(then)
 
 
 def _millis(time_path: str) -> str:
