@@ -41,6 +41,7 @@ SECONDS = {
     "tests/test_demo.py": 15.0,  # the demo in-process (every example, a short hour; issue 28)
     "tests/test_answer_batched_local.py": 25.0,  # three downloaders, six runs (issue 28)
     "tests/test_polite_requests_local.py": 40.0,
+    "tests/test_select_first_local.py": 18.0,
     "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
     "tests/test_every_shape.py": 20.0,  # one synth of five downloaders
     "tests/test_overrides_shapes_local.py": 16.0,  # six downloaders, nine runs (issue 23)

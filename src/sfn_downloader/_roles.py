@@ -521,10 +521,11 @@ class RequestMemories(Protocol):
 
     def compared(
         self, scope: Construct, *, selector: Mapping[str, object] | None, then: sfn.State,
-        skip: Callable[[str, str], sfn.State], page: CheckedPage,
+        skip: Callable[[str, str], sfn.State], page: CheckedPage, selected: bool = False,
     ) -> sfn.State:  # fmt: skip
         """With ``changes_only``: the checked page compared with its memory before ``then``
-        (its store); an unchanged one ``skip``."""
+        (its store); an unchanged one ``skip``. ``selected``: the state holds the selection
+        (else the raw page)."""
         ...
 
     def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:

@@ -332,6 +332,9 @@ class _Checked:
     more: sfn.Choice
     """``MorePages``, its rules unset."""
     memos: _CheckedMemos | None = None
+    select: sfn.Pass | None = None
+    """``SelectPage`` before the page is compared and stored (a selection that no plain path
+    of the raw page reads), or ``None``."""
 
 
 def _memo_page(parts: RunParts, loop: str) -> CheckedPage:
@@ -372,11 +375,20 @@ def _checked_loop(
     frame, persists = parts.frame, parts.persists
     records = parts.records
     memos = parts.request_memos
+    selector = parts.result_selector
+    # A selection that no plain path of the raw page reads (a constant, an intrinsic, the
+    # whole selection) is applied first by a JSONPath Pass, ``SelectPage`` (every digit kept:
+    # no JSONata); what follows reads the selection itself.
+    select_first = selector is not None and not (
+        persists.reads_through(selector)
+        and (records is None or records.raw_items(selector) is not None)
+        and (memos is None or memos.checks_in_place(selector))
+    )  # fmt: skip
+    through = None if select_first else selector
     if (
-        (memos is not None and not memos.checks_in_place(parts.result_selector))
-        or (records is not None and records.raw_items(parts.result_selector) is None)
+        (records is not None and records.raw_items(through) is None)
         or (parts.attributes and parts.attributes_at is None)
-        or not persists.reads_through(parts.result_selector)
+        or not persists.reads_through(through)
     ):  # fmt: skip
         return None
     folded = _folded(parts)
@@ -459,7 +471,7 @@ def _checked_loop(
     persist = (
         persists.task(
             scope, "PersistPage", sort_key=_page_key(parts, loop), in_map=frame.in_map,
-            through=parts.result_selector, item_at=loop,
+            through=through, item_at=loop,
             attributes=parts.attributes_at(loop) if parts.attributes_at is not None else None,
             **({} if records is not None or archives else next_state),
         )
@@ -469,13 +481,18 @@ def _checked_loop(
     if frame.in_map and persist is not None:
         catch_into(failure, persist)
     stored: list[sfn.TaskStateBase | sfn.Pass] = [persist] if persist is not None else []
-    selected = False
+    select = (
+        sfn.Pass(scope, "SelectPage", parameters=dict(selector))
+        if select_first and selector is not None
+        else None
+    )
+    selected = select is not None
     if archives and parts.each_stored is not None:
         # The archive's body is the selection's JSON text (States.JsonToString of a path):
         # with a selector, a JSONPath Pass applies it to the raw page first (every digit kept:
         # no JSONata), after Persist, which read through it.
-        if parts.result_selector is not None:
-            stored.append(sfn.Pass(scope, "SelectPage", parameters=dict(parts.result_selector)))
+        if selector is not None and not selected:
+            stored.append(sfn.Pass(scope, "SelectPage", parameters=dict(selector)))
             selected = True
         last = records is None
         stored.extend(
@@ -496,12 +513,12 @@ def _checked_loop(
     remembered = _CheckedMemos(memos, skipped, _memo_page(parts, loop)) if memos else None
     if records is None:
         assert chain is not None and isinstance(stored[-1], sfn.TaskStateBase)
-        return _Checked(download, chain, stored[-1], done, more, remembered)
+        return _Checked(download, chain, stored[-1], done, more, remembered, select)
     # The page's records, read from the raw page through the selector (or from the selection
     # SelectPage applied): no JSONata touches them; in a fan-out's iteration a bad record or
     # a failed write fails this path only.
     written = records.states(
-        scope, under="$", through=None if selected else parts.result_selector,
+        scope, under="$", through=None if selected else selector,
         failed_key=loop + (frame.key_path or KEY_PATH)[1:] if frame.in_map else None,
         time_path=(
             loop + frame.time_path[1:] if frame.time_path.startswith("$.") else frame.time_path
@@ -511,7 +528,7 @@ def _checked_loop(
     end = written.end_states[0]
     assert isinstance(end, sfn.Map)
     stored_chain = chain.next(written) if chain is not None else written
-    return _Checked(download, stored_chain, end, done, more, remembered)
+    return _Checked(download, stored_chain, end, done, more, remembered, select)
 
 
 def _folded(parts: RunParts) -> dict[str, str] | None:
@@ -587,13 +604,16 @@ def _wired(
         if memos.changes_only:
             start = memos.compared(
                 scope, selector=parts.result_selector, then=stored.start_state, skip=skipped,
-                page=memo.page,
+                page=memo.page, selected=checked.select is not None,
             )  # fmt: skip
             stored = sfn.Chain.custom(start, remembered.end_states, remembered)
         ask = memos.read(
             scope, url_path=f"$.{URL_FIELD}", time_path=frame.time_path, then=download,
             skip=skipped,
         )  # fmt: skip
+    if checked.select is not None:  # the page selected first, then compared and stored
+        checked.select.next(stored)
+        stored = sfn.Chain.custom(checked.select, stored.end_states, stored)
     answered: sfn.IChainable = stored
     # A 204 (no body: nothing to store) ends the pages before Persist reads the body, the
     # Choice's 204 rule giving the next state as its output (what the pages' end reads).

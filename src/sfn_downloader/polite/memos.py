@@ -309,9 +309,9 @@ class RequestMemos:
     # the download itself and written from the loop's variable (issue 25 item 14).
 
     def checks_in_place(self, selector: Mapping[str, object] | None) -> bool:
-        """True when the checked page loop can keep these memories: ``changes_only`` needs
-        the selection's JSON text as a JSONPath intrinsic of the raw page
-        (``_checks.selection_text``)."""
+        """True when the checked page loop can compare the raw page as it is: ``changes_only``
+        needs the selection's JSON text as a JSONPath intrinsic of the raw page
+        (``_checks.selection_text``); else the loop applies the selector first."""
         return not self.changes_only or selection_text(selector) is not None
 
     def kept_of_answer(self) -> frozenset[str]:
@@ -333,7 +333,7 @@ class RequestMemos:
 
     def compared(
         self, scope: Construct, *, selector: Mapping[str, object] | None, then: sfn.State,
-        skip: Skip, page: CheckedPage,
+        skip: Skip, page: CheckedPage, selected: bool = False,
     ) -> sfn.State:  # fmt: skip
         """With ``changes_only``, between the checked download (the raw page in the state)
         and the page's store: ``MemoAnswer`` (a JSONPath Pass with only ``Assign``: the
@@ -341,8 +341,8 @@ class RequestMemos:
         ``MemoUnchanged``: a page equal to the remembered one goes, as the loop state
         (``page.loop``, the rule's ``Output``), to ``RememberUnchanged`` → ``skip("Unchanged",
         ...)``; any other page passes on as it is (no ``Output``: never evaluated) to
-        ``then``."""
-        text = selection_text(selector)
+        ``then``. ``selected``: the state holds the selection already (``SelectPage``)."""
+        text = "States.JsonToString($)" if selected else selection_text(selector)
         assert text is not None, "checks_in_place: a selection JSONPath writes as text"
         answer = sfn.Pass(scope, "MemoAnswer", assign={f"{ANSWER_TEXT_VARIABLE}.$": text})
         hashed = "{% " + _chunked_hash(f"${ANSWER_TEXT_VARIABLE}") + " %}"

@@ -1,0 +1,137 @@
+"""The checked page loop with a selection no plain path of the raw page reads (issue 25 item
+14): a constant or an intrinsic in the ``result_selector``, the whole selection as an item
+attribute, records read from a selected list, ``changes_only`` over such a selection. A JSONPath
+``SelectPage`` applies the selector after the checked download (every digit kept: no JSONata
+between the download and the store), and a compressed page is refused in the download, before
+anything is stored. These pages went through ``NextRequest``'s JSONata ``Output``, which stored
+``12345678901234567`` as ``12345678901234568``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from local_helpers import Answer, Seen, Upstream, memos
+from sfn_downloader import DownloaderPattern, ItemField, Pagination, Records, Store
+from sfn_downloader.local import LocalRunner
+
+API = "https://api.example.com"
+T = ["2026-11-27T05:00:00Z", "2026-11-27T06:00:00Z", "2026-11-27T07:00:00Z"]
+BIG = 12345678901234567
+"""Beyond 2^53: JSONata's doubles make it 12345678901234568."""
+SELECTOR = {"rows.$": "$.ResponseBody.results", "source": "api",
+            "count.$": "States.ArrayLength($.ResponseBody.results)"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def app() -> cdk.App:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Selected")
+    DownloaderPattern(
+        stack, "Whole", endpoint=API, path="/v1/rows", pagination=Pagination.next_url(),
+        result_selector=SELECTOR, item={"page": ItemField.json("$")}, downloader_id="whole",
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Recorded", endpoint=API, path="/v1/rows", pagination=Pagination.next_url(),
+        result_selector={"rows.$": "$.ResponseBody.results[?(@.id > 0)]"},
+        item={"rows": ItemField.json("$.rows")},
+        records=Records.merge(items="$.rows", key="id"), downloader_id="recorded",
+    )  # fmt: skip
+    DownloaderPattern(
+        stack, "Changes", endpoint=API, path="/v1/rows", pagination=Pagination.next_url(),
+        result_selector=SELECTOR, store=Store.changes_only(),
+        item={"rows": ItemField.json("$.rows")}, downloader_id="changes",
+    )  # fmt: skip
+    return app
+
+
+def pages(last: int, big: int = BIG, compressed: int | None = None) -> Callable[[Seen], Answer]:
+    """``/v1/rows?page=N``: ``{"results": [{"id": big + N}], "next": ...}``, written with every
+    digit; page ``compressed`` gzip-compressed."""
+
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("page", ["1"])[0])
+        nxt = f"/v1/rows?page={page + 1}" if page < last else None
+        body = json.dumps({"results": [{"id": big + page}], "next": nxt}).encode()
+        if page == compressed:
+            return Answer(200, gzip.compress(body), {"Content-Encoding": "gzip"})
+        return Answer(200, body)
+
+    return answer
+
+
+def kept(runner: LocalRunner, pk: str) -> list[dict[str, Any]]:
+    return sorted(
+        (i for i in runner.items() if i["pk"] == pk and not str(i["sk"]).startswith("#")),
+        key=lambda i: str(i["sk"]),
+    )
+
+
+def test_a_whole_selection_with_a_constant_and_an_intrinsic_keeps_every_digit(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Selected/Whole")
+    upstream.respond(pages(2))
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    assert [json.loads(str(i["page"])) for i in kept(runner, "whole")] == [
+        {"rows": [{"id": BIG + n}], "source": "api", "count": 1} for n in (1, 2)
+    ]
+    assert runner.states_entered(run) == [
+        "FirstRequest", "DownloadPage", "SelectPage", "PersistPage", "MorePages",
+        "DownloadPage", "SelectPage", "PersistPage", "MorePages", "MarkDelivered",
+    ]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_a_compressed_page_is_refused_before_it_is_selected(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Selected/Whole")
+    upstream.respond(pages(3, compressed=2))
+    run = runner.run(T[0])
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert "page 2 (/v1/rows?page=2) is gzip-compressed" in (run.cause or "")
+    assert len(kept(runner, "whole")) == 1
+
+
+def test_records_of_a_selection_no_plain_path_reads_keep_every_digit(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Selected/Recorded")
+    upstream.respond(pages(2))
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    records = sorted(
+        (json.loads(str(i["record"])) for i in runner.items() if i["pk"] == "recorded#records"),
+        key=lambda r: int(r["id"]),
+    )
+    assert records == [{"id": BIG + 1}, {"id": BIG + 2}]
+    assert "SelectPage" in runner.states_entered(run)
+    assert "NextRequest" not in runner.states_entered(run)
+
+
+def test_changes_only_over_such_a_selection_sees_the_17th_digit(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    runner = open_runner("Selected/Changes")
+    upstream.respond(pages(1))
+    assert runner.run(T[0]).succeeded
+    upstream.respond(pages(1))
+    same = runner.run(T[1])
+    assert same.status == "SUCCEEDED", same.cause
+    assert "RememberUnchanged" in runner.states_entered(same)
+    upstream.respond(pages(1, big=BIG + 1))
+    changed = runner.run(T[2])
+    assert changed.status == "SUCCEEDED", changed.cause
+    assert [json.loads(str(i["rows"])) for i in kept(runner, "changes")] == [
+        [{"id": BIG + 1}],
+        [{"id": BIG + 2}],
+    ]
+    assert len(memos(runner, "changes")) == 1
