@@ -17,7 +17,7 @@ from aws_cdk.assertions import Template
 
 from sfn_downloader import DownloaderConfigError, DownloaderPattern
 
-from scenarios import EVE_PROPS, Scenario, definition
+from scenarios import EVE_PROPS, Scenario
 
 Build = Callable[[cdk.Stack], sfn.IChainable]
 
@@ -179,28 +179,3 @@ def test_an_imported_topic_with_its_key_gets_the_key_granted() -> None:
     publish = tasks.SnsPublish(stack, "Publish", topic=topic, message=sfn.TaskInput.from_text("x"))
     pattern = DownloaderPattern(stack, "P", **EVE_PROPS, post_process=publish)
     assert key_grants(role_statements(stack, pattern)) == [arn]
-
-
-def test_one_request_checks_its_answer_and_selects_it_for_the_states_after(
-    composed: Scenario,
-) -> None:
-    """Issue 25 item 14: the download is the checked (JSONata) one, its raw answer passed to
-    Persist (which reads through the selector and keeps nothing: ``ResultPath`` null), then
-    ``SelectResult``, a JSONPath Pass (every digit), writes the documented input of the states
-    after it: the scheduled time, the selection and the item's key."""
-    states = definition(composed)["States"]
-    download = states["Download"]
-    assert download["QueryLanguage"] == "JSONata" and "Output" not in download
-    assert download["Catch"][0]["Next"] == "AnswerCompressed"
-    persist = states["Persist"]
-    assert persist["ResultPath"] is None and "ResultSelector" not in persist
-    assert persist["Next"] == "SelectResult"
-    assert states["SelectResult"] == {
-        "Type": "Pass",
-        "Parameters": {
-            "scheduledTime.$": "$$.Execution.Input.scheduledTime",
-            "result": {"players.$": "$.ResponseBody.players"},
-            "key": {"pk": "eve/player-count", "sk.$": "$$.Execution.Input.scheduledTime"},
-        },
-        "Next": "Archive",
-    }

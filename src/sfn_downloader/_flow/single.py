@@ -1,6 +1,7 @@
 """One request a run (the default shape): Download → Persist, exactly two state transitions
-on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
-states], the selected result kept under ``$.result`` and the item's key under ``$.key``.
+on success; with an archive or post-processing, Download → Persist → [SelectResult] →
+[Archive] → [the user's states], the selected result under ``$.result`` and the item's key
+under ``$.key`` (written by ``SelectResult`` from the raw answer after the checked download).
 States that must follow the stored answer (advancing an incremental mark) come right after
 Persist; with ``records``, the answer's records are written first (instead of Persist with
 ``keep_answers=False``)."""
@@ -174,7 +175,9 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     apply: a request the JSONata task cannot make (``Downloads.checked_task``), a state between
     the download and Persist (polite memory, on_status, records), an item attribute the raw
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
-    the selector), or something after Persist that reads the selection."""
+    the selector). States after Persist that read the selection (``post_process``, an archive
+    of it) follow ``SelectResult`` (one state more); with ``retry_after`` a throttled answer
+    waits and is asked again with the input the download kept (``$downloadAsked``)."""
     computations = parts.computations
     # The states after the stored answer that read the raw answer (the archive alone); with a
     # polite memory, whose states around Persist read the selection, the JSONPath download.
