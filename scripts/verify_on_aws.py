@@ -89,6 +89,7 @@ QUESTIONS = (
     "compressed-answer",
     "batcher-selector",
     "jsonata-checked-download",
+    "trim-compressed",
     "variables-in-jsonpath",
     "input-check",
     "child-start-rate",
@@ -142,7 +143,8 @@ def handler(event, context):
     if "bigint=1" in (event.get("rawQueryString") or ""):
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
                 "body": '{"id": 12345678901234567, "price": 0.1000000000000000055511}'}
-    if "gzip=1" in (event.get("rawQueryString") or ""):
+    gz = (event.get("rawPath") or "").endswith("/gz")
+    if gz or "gzip=1" in (event.get("rawQueryString") or ""):
         import base64, gzip
         packed = gzip.compress(json.dumps({"compressed": True}).encode())
         coded = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
@@ -460,10 +462,24 @@ def build_trim_template(source: str) -> dict[str, Any]:
         },
         "PassthroughBehavior": "WHEN_NO_TEMPLATES",
         "IntegrationResponses": [
-            {"StatusCode": "200", "ResponseTemplates": {"application/json": TRIM_TEMPLATE}}
+            {
+                "StatusCode": "200", "ResponseTemplates": {"application/json": TRIM_TEMPLATE},
+                "ResponseParameters": {
+                    f"method.response.header.{n}": f"integration.response.multivalueheader.{n}"
+                    for n in ("Content-Encoding", "content-encoding")
+                },
+            }
         ],
-    }
-    method["MethodResponses"] = [{"StatusCode": "200"}]
+    }  # fmt: skip
+    method["MethodResponses"] = [
+        {
+            "StatusCode": "200",
+            "ResponseParameters": {
+                f"method.response.header.{name}": False
+                for name in ("Content-Encoding", "content-encoding")
+            },
+        }
+    ]
     return _with_echo_host(resources)
 
 
@@ -1192,6 +1208,36 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
             }
         return results
 
+    def trim_compressed(probe: Probe) -> Any:
+        """A gzip answer (``/v1/gz``: ``Content-Encoding: gzip``) through the trimming stacks'
+        non-proxy integration, whose 200 template reads the body with ``$input.json`` and whose
+        200 maps ``Content-Encoding`` (both spellings) as ``trim.py`` now does. What does the
+        template render on a body that is not JSON (no page says: an error, a 500, empty
+        text?), and does ``Content-Encoding`` reach ``Headers``? The construct relies on
+        neither: a 500 fails the run (``ApiGateway.500``), and a rendered answer carrying the
+        header is refused by the checked download (``Downloader.CompressedAnswer``); the local
+        runner answers 500 naming the compression."""
+        results: dict[str, Any] = {}
+        for kind in TRIM_SOURCES:
+            prefix = f"Trim{kind.title()}"
+            if f"{prefix}ApiHost" not in outputs:
+                results[kind] = outputs.get(f"{prefix}StackError", "not deployed")
+                continue
+            answer = probe.run(
+                f"trim-gz-{kind}",
+                machine(task(apigw, invoke(outputs[f"{prefix}ApiHost"], "/v1/gz"))),
+            )
+            output = answer["output"] or {}
+            headers = output.get("Headers") or {}
+            results[kind] = {
+                "status": answer["status"], "error": answer["error"], "cause": answer["cause"],
+                "Content-Encoding": [
+                    v for k, v in headers.items() if k.lower() == "content-encoding"
+                ],
+                "ResponseBody": repr(output.get("ResponseBody"))[:200],
+            }  # fmt: skip
+        return results
+
     def proxy_query_encoding(probe: Probe) -> Any:
         """How ``QueryParameters`` reach the third party through the HTTP_PROXY (Step Functions
         and API Gateway together), beside what the local runner sends (``urlencode``)."""
@@ -1572,6 +1618,7 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
         "compressed-answer": compressed_answer,
         "batcher-selector": batcher_selector,
         "jsonata-checked-download": jsonata_checked_download,
+        "trim-compressed": trim_compressed,
         "variables-in-jsonpath": variables_in_jsonpath,
         "input-check": input_check,
         "child-start-rate": child_start_rate,

@@ -34,23 +34,36 @@ def test_post_processing_runs_after_persist_and_archive(composed: Scenario) -> N
     found = states(composed)
     assert definition(composed)["StartAt"] == "Download"
     assert found["Download"]["Next"] == "Persist"
-    assert found["Persist"]["Next"] == "Archive"
+    assert found["Persist"]["Next"] == "SelectResult"  # the selection, for the states after
+    assert found["SelectResult"]["Next"] == "Archive"
     assert found["Archive"]["Next"] == "SendToQueue"
     assert found["SendToQueue"]["Next"] == "PublishCount"
     assert found["PutEvent"]["End"] is True
 
 
 def test_post_processing_input_is_result_and_item_key(composed: Scenario) -> None:
+    """Issue 25 item 14: the checked download (JSONata, no Output: the raw answer passes on,
+    a compressed one is refused), Persist reading through the selector and keeping nothing
+    (``ResultPath`` null), then ``SelectResult``, a JSONPath Pass (every digit), writing the
+    documented input of the states after it: the scheduled time, the selection, the key."""
     found = states(composed)
-    assert found["Download"]["ResultPath"] == "$.result"
-    assert found["Persist"]["ResultPath"] == "$.key"
-    assert found["Persist"]["ResultSelector"] == {
-        "pk": "eve/player-count",
-        "sk.$": "$$.Execution.Input.scheduledTime",
+    download = found["Download"]
+    assert download["QueryLanguage"] == "JSONata" and "Output" not in download
+    assert download["Catch"][0]["Next"] == "AnswerCompressed"
+    persist = found["Persist"]
+    assert persist["ResultPath"] is None and "ResultSelector" not in persist
+    # the item's paths are read through the selector, from the raw answer
+    assert persist["Parameters"]["Item"]["count"] == {
+        "N.$": "States.Format('{}', $.ResponseBody.players)"
     }
-    # the item's paths are rebased onto the kept result
-    assert found["Persist"]["Parameters"]["Item"]["count"] == {
-        "N.$": "States.Format('{}', $.result.players)"
+    assert found["SelectResult"] == {
+        "Type": "Pass",
+        "Parameters": {
+            "scheduledTime.$": "$$.Execution.Input.scheduledTime",
+            "result": {"players.$": "$.ResponseBody.players"},
+            "key": {"pk": "eve/player-count", "sk.$": "$$.Execution.Input.scheduledTime"},
+        },
+        "Next": "Archive",
     }
 
 
@@ -275,7 +288,7 @@ def test_a_state_used_by_another_downloader_is_reported() -> None:
 @pytest.mark.parametrize(
     ("props", "name"),
     [
-        ({"retention": cdk.Duration.days(30)}, "ComputeExpiry"),
+        ({"retention": cdk.Duration.days(30)}, "SelectResult"),
         (
             {"path": "/v2/status?datasource=tranquility",
              "starts": Starts.on_demand(overridable_query=["datasource"])},

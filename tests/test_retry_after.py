@@ -99,19 +99,28 @@ def test_without_retry_after_nothing_is_marked(default: Scenario, trimmed: Scena
 def test_the_download_keeps_its_raw_answer_and_a_choice_routes_the_throttled_one(
     retry_after: Scenario,
 ) -> None:
+    """The checked download (issue 25 item 14): a JSONata task whose output is the raw answer
+    (no Output, no selector), whose Assign refuses a compressed answer and keeps its input for
+    a throttled answer asked again; the Choice reads the raw answer; Persist reads through the
+    selector (no SelectDownload)."""
     states = definition(retry_after, "status")["States"]
     download = states["Download"]
-    assert download["ResultPath"] == "$.result" and "ResultSelector" not in download
+    assert download["QueryLanguage"] == "JSONata" and "Output" not in download
+    assert download["Assign"]["downloadAsked"] == "{% $states.input %}"
+    assert "$error(" in download["Assign"]["answerChecked"]
+    assert download["Catch"] == [
+        {"ErrorEquals": ["States.QueryEvaluationError"], "Next": "AnswerCompressed"}
+    ]
     assert download["Next"] == "DownloadThrottled"
     [choice] = states["DownloadThrottled"]["Choices"]
     assert choice == {
-        "Variable": "$.result.Headers['X-Downloader-Throttled']",
+        "Variable": "$.Headers['X-Downloader-Throttled']",
         "IsPresent": True,
         "Next": "ComputeRetryAfter",
     }
-    assert states["DownloadThrottled"]["Default"] == "SelectDownload"
-    assert states["SelectDownload"]["Parameters"] == {"players.$": "$.ResponseBody.players"}
-    assert states["SelectDownload"]["InputPath"] == states["SelectDownload"]["ResultPath"]
+    assert states["DownloadThrottled"]["Default"] == "Persist" and "SelectDownload" not in states
+    players = states["Persist"]["Parameters"]["Item"]["players"]
+    assert players == {"N.$": "States.Format('{}', $.ResponseBody.players)"}
     assert states["WaitRetryAfter"] == {
         "Type": "Wait", "SecondsPath": "$.retryAfter.seconds", "Next": "Download",
     }  # fmt: skip
@@ -300,8 +309,9 @@ def test_names_the_non_proxy_integration_cannot_map_are_refused() -> None:
 def test_the_cost_model_counts_the_states_of_an_answer_not_throttled(
     retry_after: Scenario,
 ) -> None:
-    """Download, DownloadThrottled, [SelectDownload], Persist: the wait loop is not entered."""
-    assert estimate_monthly_cost(retry_after.patterns["status"]).transitions_per_run == 4
+    """Download, DownloadThrottled, Persist: the wait loop is not entered (the checked
+    download: no SelectDownload, which made it 4)."""
+    assert estimate_monthly_cost(retry_after.patterns["status"]).transitions_per_run == 3
     assert estimate_monthly_cost(retry_after.patterns["limited"]).transitions_per_run == 3
 
 

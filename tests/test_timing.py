@@ -525,10 +525,12 @@ def test_incremental_items_are_keyed_per_delivery_and_post_processing_follows_th
     states = json.loads(rendered_definition(template))["States"]
     per_delivery = "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
     assert states["Persist"]["Parameters"]["Item"]["sk"] == {"S.$": per_delivery}
-    assert states["Persist"]["ResultSelector"]["sk.$"] == per_delivery  # post_process's key
+    # post_process's key, written by SelectResult once the mark is advanced (or kept)
+    assert states["SelectResult"]["Parameters"]["key"]["sk.$"] == per_delivery
     assert states["Persist"]["Next"] == "ComputeMark"
-    assert states["AdvanceMark"]["Next"] == "Notify"
-    assert states["MarkKept"]["Next"] == "Notify"
+    assert states["AdvanceMark"]["Next"] == "SelectResult"
+    assert states["MarkKept"]["Next"] == "SelectResult"
+    assert states["SelectResult"]["Next"] == "Notify"
     del pattern
 
 

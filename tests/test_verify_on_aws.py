@@ -952,6 +952,8 @@ def test_main_asks_every_question_then_deletes_everything(
         run({"failure": {"Error": "States.QueryEvaluationError"}})  # jsonata-checked-download
         run({"key": "k-bigint", "body": "{}"})
         run({"key": "k-bigint", "body": "{}"})  # ... through a merging JSONata Output
+        run(error="ApiGateway.500")  # trim-compressed: both trimming stacks
+        run(error="ApiGateway.500")
         run({"sk": "2026-11-27T05:30:00Z#a=b"})  # variables-in-jsonpath
         for answer in ["valid", *["invalid"] * 5]:  # input-check: one run a time sent
             run(answer)

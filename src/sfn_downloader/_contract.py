@@ -214,6 +214,10 @@ kept by its ``Assign`` (its output is the raw page alone), which a throttled pag
 ``ComputeRetryAfter`` goes on with (and counts its waits from) for the same page again."""
 PATH_ASKED_VARIABLE = "pathLoopAsked"
 """``ASKED_VARIABLE`` of a fan-out path's page loop (a Map iteration's own name)."""
+DOWNLOAD_ASKED_VARIABLE = "downloadAsked"
+"""One request a run through the checked download with ``retry_after``: the state the download
+was entered with, kept by its ``Assign`` (its output is the raw answer alone), which a throttled
+answer's ``ComputeRetryAfter`` goes on with (and counts its waits from) to ask again."""
 MAP_ITEM_VARIABLE = "mapItem"
 """In a fan-out's iteration whose download is a JSONata task (``checked_task``): the Map item
 (the request, the scheduled time, the run's marks), assigned by the download (or its Catch),
@@ -240,6 +244,10 @@ THROTTLED_HEADER = "X-Downloader-Throttled"
 (the real status as its value), the server's headers and its body: ``apigateway:invoke`` gives a
 failed task only the body as cause ("Call API Gateway with Step Functions", Error handling), so
 a failure could never show the state machine the ``Retry-After`` header."""
+CONTENT_ENCODING_HEADER = "Content-Encoding"
+"""What the checked downloads read to refuse a compressed answer; a non-proxy integration (``trim``,
+``retry_after``'s proxy) maps it, by this spelling and in lower case, on the answers it hands
+over as a ``200``."""
 RETRY_AFTER_FIELD = "retryAfter"
 """With ``retry_after``: the state field ``ComputeRetryAfter`` writes (seconds, waits, cause)."""
 

@@ -391,8 +391,10 @@ class RunParts:
     afterwards_raw: Callable[[Construct], list[sfn.IChainable]] | None = None
     """``afterwards`` reading the raw answer at ``$`` instead of the selection at
     ``$.result``, where every state after a single answer can (the archive alone, issue 25
-    item 14): the shape may then keep the checked download. ``None``: a state after reads
-    ``$.result`` or ``$.key`` (``post_process``), or nothing follows."""
+    item 14): the shape then needs no ``SelectResult`` after its checked download. ``None``: a
+    state after reads ``$.result`` or ``$.key`` (``post_process``, an archive of the
+    selection: the checked download's shape writes them with ``SelectResult``), or nothing
+    follows."""
     frame: Frame = RUN_FRAME
     """Where the shape's states run (the whole run, or a fan-out's iteration)."""
     per_request: PerRequest | None = None

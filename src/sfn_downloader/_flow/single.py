@@ -1,6 +1,7 @@
 """One request a run (the default shape): Download → Persist, exactly two state transitions
-on success; with an archive or post-processing, Download → Persist → [Archive] → [the user's
-states], the selected result kept under ``$.result`` and the item's key under ``$.key``.
+on success; with an archive or post-processing, Download → Persist → [SelectResult] →
+[Archive] → [the user's states], the selected result under ``$.result`` and the item's key
+under ``$.key`` (written by ``SelectResult`` from the raw answer after the checked download).
 States that must follow the stored answer (advancing an incremental mark) come right after
 Persist; with ``records``, the answer's records are written first (instead of Persist with
 ``keep_answers=False``)."""
@@ -17,9 +18,11 @@ from constructs import Construct
 from .._checks import jsonata_values, selection_text
 from .._contract import (
     ANSWER_TEXT_VARIABLE,
+    DOWNLOAD_ASKED_VARIABLE,
     EXECUTION_NAME_PATH,
     KEY_FIELD,
     RESULT_FIELD,
+    SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
 )
 from .._parts import Exchange, Request, RunParts
@@ -66,12 +69,10 @@ class SingleRequest:
             else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
         )  # fmt: skip
         result_path = f"$.{RESULT_FIELD}" if keeps_state else None
-        # (a raw answer read by a polite memory's states is what the checked download gives)
-        # (an archive alone reads the raw answer where the checked download leaves it)
-        checked = (
-            _checked(scope, parts) if not keeps_result or parts.afterwards_raw is not None
-            else None
-        )  # fmt: skip
+        # (a raw answer read by a polite memory's states is what the checked download gives;
+        # an archive alone reads the raw answer where the checked download leaves it; the
+        # other states after Persist read the selection a Pass writes after it)
+        checked = _checked(scope, parts)
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -174,13 +175,25 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     apply: a request the JSONata task cannot make (``Downloads.checked_task``), a state between
     the download and Persist (polite memory, on_status, records), an item attribute the raw
     answer cannot give through the selector (the whole selection, a constant or intrinsic of
-    the selector), or something after Persist that reads the selection."""
+    the selector). States after Persist that read the selection (``post_process``, an archive
+    of it) follow ``SelectResult`` (one state more); with ``retry_after`` a throttled answer
+    waits and is asked again with the input the download kept (``$downloadAsked``)."""
     computations = parts.computations
     # The states after the stored answer that read the raw answer (the archive alone); with a
     # polite memory, whose states around Persist read the selection, the JSONPath download.
     after = parts.afterwards_raw if parts.keeps_result else None
-    if after is not None and parts.memory.any:
+    # Any other state after Persist (post_process, an archive of the selection) reads the
+    # selection at $.result and the key at $.key: a JSONPath Pass writes them from the raw
+    # answer (every digit), one state more; not with a key suffix (the query overrides, whose
+    # JSONPath states write $.query for post_process) or a state before Persist.
+    selects = parts.keeps_result and after is None
+    if (after is not None or selects) and (
+        parts.memory.any or parts.on_status.any or parts.key_suffix_path is not None
+    ):
         return None
+    waits = parts.server_waits
+    if waits is not None and (parts.memory.any or parts.on_status.any):
+        return None  # (their states around a throttled answer: the JSONPath download)
     # What the features' Passes would have written in the state, read where the download
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
@@ -189,7 +202,7 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if (
         parts.request_memos is not None
         or (parts.on_status.any and (parts.memory.any or after is not None))
-        or parts.records is not None or parts.server_waits is not None
+        or parts.records is not None
         or parts.answer_errors is not None
         or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
         or not parts.persists.reads_through(parts.result_selector)
@@ -212,9 +225,12 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if direct is None and text is not None:
         return _compared(scope, parts, key, text)
     arguments, assigned = computations.values()
+    # With retry_after: the input kept, for a throttled answer asked again after its wait.
+    asked = {DOWNLOAD_ASKED_VARIABLE: "{% $states.input %}"} if waits is not None else {}
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
-        assign={**compressed_check(json.dumps(described)), **assigned, **kept, **(direct or {})},
+        assign={**compressed_check(json.dumps(described)), **assigned, **kept, **(direct or {}),
+                **asked},
         computed=arguments,
     )  # fmt: skip
     if task is None:
@@ -233,11 +249,12 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     checked_download(scope, task)
     # The run's output: the stored item's key (the state holds the raw answer; nothing
     # follows that reads it). With an archive after it, the raw answer passes on for it.
+    passes = after is not None or selects  # the raw answer passes on, for the states after
     persist = parts.persists.task(
         scope, "Persist", sort_key=key, attributes=parts.attributes,
         through=parts.result_selector,
-        result_selector=parts.persists.key_selector(key) if after is None else None,
-        result_path="$" if after is None else sfn.JsonPath.DISCARD,
+        result_selector=None if passes else parts.persists.key_selector(key),
+        result_path=sfn.JsonPath.DISCARD if passes else "$",
     )  # fmt: skip
     # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
     # headers the download assigned; the selection's text from the raw answer, every digit
@@ -252,11 +269,42 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if status is not None:
         task.next(status.otherwise(stored))
         chain = sfn.Chain.custom(task, sfn.Chain.start(stored).end_states, stored)
+    elif waits is not None:
+        # A throttled answer (the proxy's marked 200) waits, then the download is asked again
+        # with the state it kept; any other answer goes on to Persist.
+        asked_again = f"${DOWNLOAD_ASKED_VARIABLE}"
+        answered = waits.around(scope, "Download", task, raw_path="$", asked=asked_again)
+        chain = answered.next(stored)
     else:
         chain = sfn.Chain.start(task).next(stored)
-    for state in [*parts.stored(scope, after is not None), *(after(scope) if after else [])]:
+    for state in parts.stored(scope, passes):
         chain = chain.next(state)
+    if after is not None:
+        for state in after(scope):
+            chain = chain.next(state)
+    elif selects:
+        chain = chain.next(_selection(scope, parts, key))
+        for state in parts.afterwards(scope):
+            chain = chain.next(state)
     return chain
+
+
+def _selection(scope: Construct, parts: RunParts, key: str) -> sfn.Pass:
+    """``SelectResult``: after a checked download's Persist (the raw answer in the state), the
+    state the states after a stored answer read (``post_process``'s documented input, the
+    archive's body): the scheduled time, the selected result (``result_selector`` applied by a
+    JSONPath Pass: every digit kept; the whole answer without one) and the stored item's key."""
+    selector = parts.result_selector
+    result: dict[str, Any] = (
+        {RESULT_FIELD: dict(selector)} if selector is not None else {f"{RESULT_FIELD}.$": "$"}
+    )
+    return sfn.Pass(
+        scope, "SelectResult",
+        parameters={
+            f"{SCHEDULED_TIME_KEY}.$": SCHEDULED_TIME_PATH, **result,
+            KEY_FIELD: parts.persists.key_selector(key),
+        },
+    )  # fmt: skip
 
 
 def _compared(scope: Construct, parts: RunParts, key: str, text: str) -> sfn.Chain:

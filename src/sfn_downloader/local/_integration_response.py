@@ -98,7 +98,7 @@ def respond(
                 str(templates[content_type]), body=answer.body, params=params, context=context
             )
         except VtlError as error:
-            return _message(500, f"local runner: {error}")
+            return _message(500, f"local runner: {error}{_compressed(answer.headers)}")
         body = rendered.body.encode()
         status = rendered.status or status
         out += list(rendered.headers.items())
@@ -135,6 +135,26 @@ def _mapped(
         elif values:
             out.append((name, values[-1]))
     return out
+
+
+def _compressed(headers: Sequence[tuple[str, str]]) -> str:
+    """Why a template could not read a compressed answer, when it is one: API Gateway passes a
+    compressed integration response on undecompressed ("Receive an API response with a
+    compressed payload": with a ``Content-Encoding`` it "assumes that the integration response
+    payload is already compressed"), as a UTF-8 string ("Content type conversions in API
+    Gateway", no binary media types); what ``$input.json``/``$input.path`` give on it is not
+    documented (``scripts/verify_on_aws.py trim-compressed`` asks)."""
+    codings = [
+        value.strip() for name, value in headers
+        if name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
+    ]  # fmt: skip
+    if not codings:
+        return ""
+    return (
+        f" (the answer is compressed, Content-Encoding: {', '.join(codings)}: API Gateway "
+        "passes it on undecompressed, and what a mapping template reading it as JSON gives is "
+        "not documented)"
+    )
 
 
 def _own(body: bytes) -> list[tuple[str, str]]:

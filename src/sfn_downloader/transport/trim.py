@@ -21,7 +21,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from aws_cdk import Token
 from aws_cdk import aws_apigateway as apigw
 
-from .._contract import FOREACH_MAX_ITERATIONS, MAPPING_TEMPLATE_MAX_BYTES, THROTTLED_HEADER
+from .._contract import (
+    CONTENT_ENCODING_HEADER,
+    FOREACH_MAX_ITERATIONS,
+    MAPPING_TEMPLATE_MAX_BYTES,
+    THROTTLED_HEADER,
+)
 from .._parts import CheckContext, Exchange
 from ..errors import Problem
 
@@ -41,6 +46,13 @@ DEFAULT_RESPONSE_HEADERS = (
 )  # fmt: skip
 """Response headers every trimming proxy forwards: caching, paging and rate limits. The
 headers the downloader's states read (``Exchange``) are added to them."""
+
+ENCODING_HEADERS = (CONTENT_ENCODING_HEADER, CONTENT_ENCODING_HEADER.lower())
+"""Forwarded on the answers handed over as a ``200`` (a success, a throttled answer), in both
+spellings (header names are mapped case-sensitively): the downloads refuse a compressed answer
+by it (issue 25 item 14). Only there: on every kept success it would add about 2.3 KB of
+template a proxy, and 13 trimming proxies must fit CloudFormation's 1,000,000 bytes (item 8)."""
+ENCODED_STATUS = 200
 
 PARAMETER_NAME = re.compile(r"^[a-zA-Z0-9._$-]+$")
 """API Gateway's rule for a mapped request parameter's name (data mapping reference)."""
@@ -224,10 +236,17 @@ def integration_responses(
         f"method.response.header.{name}": f"integration.response.multivalueheader.{name}"
         for name in headers
     }
+    encoded = {
+        **forwarded,
+        **{
+            f"method.response.header.{name}": f"integration.response.multivalueheader.{name}"
+            for name in ENCODING_HEADERS
+        },
+    }
     responses = []
     for status in range(200, 600):
         if status in throttled:
-            marked = {**forwarded, f"method.response.header.{THROTTLED_HEADER}": f"'{status}'"}
+            marked = {**encoded, f"method.response.header.{THROTTLED_HEADER}": f"'{status}'"}
             responses.append(
                 apigw.IntegrationResponse(
                     status_code="200", selection_pattern=str(status), response_parameters=marked
@@ -237,7 +256,7 @@ def integration_responses(
             responses.append(
                 apigw.IntegrationResponse(
                     status_code=str(status), selection_pattern=str(status),
-                    response_parameters=forwarded,
+                    response_parameters=encoded if status == ENCODED_STATUS else forwarded,
                     response_templates=(
                         {JSON: vtl} if vtl is not None and status in TRIMMED_STATUSES else None
                     ),
@@ -308,13 +327,17 @@ def method_responses(
     headers: Sequence[str], throttled: Sequence[int] = ()
 ) -> list[apigw.MethodResponse]:
     """A method response for each status the integration responses map to (``200`` also
-    declaring the throttled mark when there are ``throttled`` statuses)."""
+    declaring ``Content-Encoding``, and the throttled mark when there are ``throttled``
+    statuses)."""
     declared: Mapping[str, bool] = {f"method.response.header.{name}": False for name in headers}
-    marked = {**declared, f"method.response.header.{THROTTLED_HEADER}": False}
+    encoded = {**declared, **{f"method.response.header.{name}": False for name in ENCODING_HEADERS}}
+    marked = {**encoded, f"method.response.header.{THROTTLED_HEADER}": False}
     return [
         apigw.MethodResponse(
             status_code=str(status),
-            response_parameters=(marked if throttled and status == 200 else dict(declared))
+            response_parameters=(marked if throttled else encoded)
+            if status == ENCODED_STATUS
+            else dict(declared)
             if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
             else None,
         )
