@@ -344,3 +344,45 @@ def test_the_readme_prices_the_github_example_as_the_cost_model_does() -> None:
     costs = (Path(__file__).parent.parent / "docs" / "costs.md").read_text()
     assert f"{standard.transitions_per_run:,} transitions a run" in costs
     assert f"**${standard.total:.2f}** on Standard" in costs
+    # The same downloader without records: what docs/costs.md compares them with.
+    from aws_cdk import aws_scheduler as scheduler
+
+    from sfn_downloader import (
+        DownloaderPattern,
+        Incremental,
+        ItemField,
+        Pagination,
+        RetryAfter,
+        Starts,
+    )
+
+    plain = DownloaderPattern(
+        cdk.Stack(cdk.App(), "Plain"), "Issues", endpoint="https://api.github.com",
+        path=module.issues_path("octo/hello"),
+        pagination=Pagination.link_header(max_pages=50, query_names=["page"]),
+        incremental=Incremental(cursor_path="$.ResponseBody[*].updated_at", param="since",
+                                initial=module.SINCE),
+        conditional=True,
+        retry_after=RetryAfter(
+            max_wait=cdk.Duration.minutes(3), reset_header="x-ratelimit-reset",
+            remaining_header="x-ratelimit-remaining", limited_statuses=[403],
+        ),
+        item={"issues": ItemField.json("$.ResponseBody")},
+        starts=Starts.scheduled(scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))),
+    )  # fmt: skip
+    pages = {"pages_per_run": 10}
+    plain_express = estimate_monthly_cost(
+        plain, workflow_type="EXPRESS", duration_ms=20000, **pages
+    )
+    plain_standard = estimate_monthly_cost(plain, workflow_type="STANDARD", **pages)
+    assert (
+        f"is {plain_standard.transitions_per_run} transitions a run:\n"
+        f"${plain_express.total:.2f} a month on Express, ${plain_standard.total:.2f} on Standard"
+    ) in costs
+    extra = standard.transitions_per_run - plain_standard.transitions_per_run
+    assert f"their {extra:,} transitions a run" in costs
+    writes = [
+        sum(i.quantity for i in e.line_items if i.service == "DynamoDB on-demand writes")
+        for e in (express, plain_express)
+    ]
+    assert f"The records' {writes[0] - writes[1]:,.0f} writes a month" in costs
