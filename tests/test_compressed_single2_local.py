@@ -17,13 +17,18 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from local_helpers import Answer, Upstream, gzipped
 from sfn_downloader import (
+    Archive,
     DownloaderPattern,
     ItemField,
     Pagination,
     Records,
+    RetryAfter,
     StatusAction,
     Transport,
 )
@@ -66,6 +71,26 @@ def app() -> cdk.App:
             stack, "Orders", **props, path="/v1/orders", item=page, downloader_id="orders",
             pagination=Pagination.page_count(), on_status=SKIP,
         )  # fmt: skip
+        DownloaderPattern(
+            stack, "Archived", **props, path="/v1/things", downloader_id="archived",
+            on_status=SKIP, result_selector={"things.$": "$.ResponseBody"},
+            item={"things": ItemField.json("$.things")}, archive=Archive.to_new_bucket(),
+        )  # fmt: skip
+        queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+        send = tasks.SqsSendMessage(
+            stack, "Send", queue=queue, message_body=sfn.TaskInput.from_json_path_at("$"),
+            result_path=sfn.JsonPath.DISCARD,
+        )  # fmt: skip
+        DownloaderPattern(
+            stack, "Posted", **props, path="/v1/things", item=page, downloader_id="posted",
+            on_status=SKIP, post_process=send,
+        )  # fmt: skip
+        if name == "Api":  # (the HTTP Task has no proxy: retry_after is a Retry rule there)
+            DownloaderPattern(
+                stack, "Waits", **props, path="/v1/things", item=page, downloader_id="waits",
+                on_status={404: StatusAction.SKIP},
+                retry_after=RetryAfter(max_wait=cdk.Duration.minutes(1)),
+            )  # fmt: skip
     return app
 
 
@@ -207,3 +232,88 @@ def test_page_count_with_on_status_checks_its_first_page(app: cdk.App) -> None:
         assert status["Choices"][0]["Variable"] == "$.StatusCode"
         assert status["Default"] == "PersistFirstPage"
         assert "SelectDownloadFirstPage" not in states
+
+
+def _archived(runner: Any, stack: str) -> list[Any]:
+    bucket = runner.resource_name(f"{stack}/Archived/Bucket")
+    return [body for name, body in runner.objects().items() if name.startswith(f"{bucket}/")]
+
+
+def _received(runner: Any, stack: str) -> list[Any]:
+    client = runner._client("sqs")
+    url = runner.resource_name(f"{stack}/Queue")
+    messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+@pytest.mark.parametrize("stack", ["Api", "Http"])
+def test_on_status_with_an_archive_refuses_a_compressed_answer(
+    open_runner: Callable[..., Any], upstream: Upstream, stack: str
+) -> None:
+    """Download (checked; 404 caught into Skipped) → DownloadStatus (204) → Persist →
+    SelectResult → Archive: a compressed answer stores and archives nothing, a 404 or a 204
+    neither (the run succeeds), a 200 every digit."""
+    runner = open_runner(f"{stack}/Archived")
+    upstream.respond(lambda seen: _compressed(stack))
+    _refused(runner.run(T0), "/v1/things")
+    for skipped in (Answer(404, b'{"message": "none"}'), Answer(204, b"")):
+        upstream.respond(lambda seen, answer=skipped: answer)  # type: ignore[misc]
+        run = runner.run(T0)
+        assert run.status == "SUCCEEDED", run.cause
+        assert runner.states_entered(run)[-1] == "Skipped"
+    assert _items(runner) == [] and _archived(runner, stack) == []
+    upstream.respond(lambda seen: Answer(200, json.dumps(BODY).encode()))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    [item] = _items(runner)
+    assert json.loads(item["things"]) == BODY
+    assert _archived(runner, stack) == [{"things": BODY}]
+    assert runner.states_entered(run) == [
+        "Download", "DownloadStatus", "Persist", "SelectResult", "Archive",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", ["Api", "Http"])
+def test_on_status_with_post_process_sends_nothing_of_a_compressed_answer(
+    open_runner: Callable[..., Any], upstream: Upstream, stack: str
+) -> None:
+    """The user's states get every digit of a 200 and nothing of a compressed answer or of a
+    skipped 404."""
+    runner = open_runner(f"{stack}/Posted")
+    upstream.respond(lambda seen: _compressed(stack))
+    _refused(runner.run(T0), "/v1/things")
+    upstream.respond(lambda seen: Answer(404, b'{"message": "none"}'))
+    assert runner.run(T0).status == "SUCCEEDED"
+    assert _items(runner) == [] and _received(runner, stack) == []
+    upstream.respond(lambda seen: Answer(200, json.dumps(BODY).encode()))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    [item] = _items(runner)
+    assert json.loads(item["page"]) == BODY
+    [message] = _received(runner, stack)
+    assert message["result"]["ResponseBody"] == BODY and message["key"]["sk"] == T0
+
+
+def test_on_status_with_retry_after_refuses_a_compressed_answer_and_waits_on_a_throttled_one(
+    open_runner: Callable[..., Any], upstream: Upstream
+) -> None:
+    """Through the proxy: a compressed answer is refused; a 404 is skipped; a 429 then a 200
+    waits, asks again and stores every digit."""
+    runner = open_runner("Api/Waits", fast_retries=True)
+    upstream.respond(lambda seen: gzipped(BODY))
+    _refused(runner.run(T0), "/v1/things")
+    upstream.respond(lambda seen: Answer(404, b'{"message": "none"}'))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    assert runner.states_entered(run) == ["Download", "Skipped"]
+    assert _items(runner) == []
+    answers = iter([Answer(429, b'{"message": "slow"}', {"Retry-After": "1"})])
+    upstream.respond(lambda seen: next(answers, Answer(200, json.dumps(BODY).encode())))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    [item] = _items(runner)
+    assert json.loads(item["page"]) == BODY
+    assert runner.states_entered(run) == [
+        "Download", "DownloadThrottled", "ComputeRetryAfter", "RetryAfterAllowed",
+        "WaitRetryAfter", "Download", "DownloadThrottled", "Persist",
+    ]  # fmt: skip

@@ -189,13 +189,11 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # answer (every digit), one state more; not with a key suffix (the query overrides, whose
     # JSONPath states write $.query for post_process) or a state before Persist.
     selects = parts.keeps_result and after is None
-    if (after is not None or selects) and (
-        parts.memory.any or parts.on_status.any or parts.key_suffix_path is not None
-    ):
+    if (after is not None or selects) and (parts.memory.any or parts.key_suffix_path is not None):
         return None
     waits = parts.server_waits
-    if waits is not None and (parts.memory.any or parts.on_status.any):
-        return None  # (their states around a throttled answer: the JSONPath download)
+    if waits is not None and parts.memory.any:
+        return None  # (its states around a throttled answer: the JSONPath download)
     # What the features' Passes would have written in the state, read where the download
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
@@ -204,7 +202,7 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     records, selector = parts.records, parts.result_selector
     if (
         parts.request_memos is not None
-        or (parts.on_status.any and (parts.memory.any or after is not None))
+        or (parts.on_status.any and parts.memory.any)
         or (records is not None and (parts.memory.any or records.raw_items(selector) is None))
         or parts.answer_errors is not None
         or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
@@ -292,17 +290,19 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
         if skipped is not None
         else None
     )
-    if status is not None:
-        task.next(status.otherwise(stored))
-        chain = sfn.Chain.custom(task, sfn.Chain.start(stored).end_states, stored)
-    elif waits is not None:
+    answered = sfn.Chain.start(task)
+    if waits is not None:
         # A throttled answer (the proxy's marked 200) waits, then the download is asked again
-        # with the state it kept; any other answer goes on to Persist.
+        # with the state it kept; any other answer goes on (to the 204 Choice, to Persist).
         asked_again = f"${DOWNLOAD_ASKED_VARIABLE}"
         answered = waits.around(scope, "Download", task, raw_path="$", asked=asked_again)
-        chain = answered.next(stored)
+    if status is not None:
+        answered.next(status.otherwise(stored))
+        chain = sfn.Chain.custom(
+            answered.start_state, sfn.Chain.start(stored).end_states, stored
+        )  # fmt: skip
     else:
-        chain = sfn.Chain.start(task).next(stored)
+        chain = answered.next(stored)
     for state in parts.stored(scope, passes):
         chain = chain.next(state)
     if after is not None:
