@@ -52,9 +52,14 @@ def test_the_map_writes_one_record_an_iteration_at_the_downloaders_concurrency(
 ) -> None:
     write = definition(records)["States"]["WriteRecords"]
     assert write["Type"] == "Map"
-    assert write["ItemsPath"] == "$.issues"  # the selected result is the whole state
+    # The checked download (issue 25 item 14): the state is the raw answer, the records read
+    # where result_selector's "issues.$" reads them; the Map's result is the stored item's key.
+    assert write["ItemsPath"] == "$.ResponseBody"
     assert write["MaxConcurrency"] == 10  # Concurrency.inline()'s default
-    assert write["ResultPath"] is None  # the state passes on unchanged
+    assert write["ResultSelector"] == {
+        "pk": "github/issues", "sk.$": "$$.Execution.Input.scheduledTime"
+    }  # fmt: skip
+    assert "ResultPath" not in write
     assert write["ItemSelector"] == {
         "record.$": "$$.Map.Item.Value",
         "order.$": "States.ArrayGetItem($recordOrders, $$.Map.Item.Index)",
@@ -156,7 +161,7 @@ def test_the_check_names_the_first_bad_record_by_index_and_field(records: Scenar
     problem = definition(records)["States"]["ReadRecords"]["Assign"]["recordProblem"]
     assert "has no key field 'number'." in problem
     assert "has no version field 'updated_at'." in problem
-    assert "$states.input.`issues`" in problem
+    assert "$states.input.`ResponseBody`" in problem  # the raw answer, through the selector
 
 
 # --- Refused at synth -----------------------------------------------------------------------
@@ -302,9 +307,14 @@ def test_records_are_written_between_persist_and_the_archive() -> None:
         records=Records.merge(items="$.players", key="id"), archive=Archive.to_new_bucket()
     )
     states = asl(pattern)["States"]
-    assert states["Persist"]["Next"] == "ReadRecords"
-    assert states["WriteRecords"]["Next"] == "Archive"
-    assert states["WriteRecords"]["ItemsPath"] == "$.result.players"
+    # The checked download's raw answer passes through Persist and the records (their Map's
+    # result discarded) to SelectResult, which writes the archive's selection.
+    assert states["Download"]["QueryLanguage"] == "JSONata"
+    assert (states["Persist"]["Next"], states["Persist"]["ResultPath"]) == ("ReadRecords", None)
+    assert states["WriteRecords"]["Next"] == "SelectResult"
+    assert states["WriteRecords"]["ResultPath"] is None
+    assert states["WriteRecords"]["ItemsPath"] == "$.ResponseBody.players"
+    assert states["SelectResult"]["Next"] == "Archive"
 
 
 def test_repr() -> None:

@@ -142,8 +142,11 @@ def test_the_reset_header_and_on_status_fit_in(retry_after: Scenario) -> None:
     # Read whatever the case of its name (issue 25, item 12).
     assert "$number($trim($hv('x-ratelimit-reset')))" in states["ComputeRetryAfter"]["Output"]
     assert states["DownloadThrottled"]["Default"] == "Persist"  # no selector: nothing to apply
+    # The checked (JSONata) download (issue 25 item 14): the 404 caught into Skipped with its
+    # input as the output, a compressed answer into AnswerCompressed.
     assert states["Download"]["Catch"] == [
-        {"ErrorEquals": ["ApiGateway.404"], "ResultPath": None, "Next": "Skipped"}
+        {"ErrorEquals": ["ApiGateway.404"], "Output": "{% $states.input %}", "Next": "Skipped"},
+        {"ErrorEquals": ["States.QueryEvaluationError"], "Next": "AnswerCompressed"},
     ]
 
 

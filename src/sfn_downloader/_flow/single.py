@@ -173,11 +173,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     the scheduled time in its Arguments (no ``ComputeRequest``), the expiry in its ``Assign``
     (no ``ComputeExpiry``; Persist reads it next). ``None`` where that construction does not
     apply: a request the JSONata task cannot make (``Downloads.checked_task``), a state between
-    the download and Persist (polite memory, on_status, records), an item attribute the raw
-    answer cannot give through the selector (the whole selection, a constant or intrinsic of
-    the selector). States after Persist that read the selection (``post_process``, an archive
-    of it) follow ``SelectResult`` (one state more); with ``retry_after`` a throttled answer
-    waits and is asked again with the input the download kept (``$downloadAsked``)."""
+    the download and Persist (a polite memory with on_status or records), an item attribute
+    or ``records``' items that the raw answer cannot give through the selector (the whole
+    selection, a constant or intrinsic of the selector). States after Persist that read the
+    selection (``post_process``, an archive of it) follow ``SelectResult`` (one state more);
+    with ``retry_after`` a throttled answer waits and is asked again with the input the
+    download kept (``$downloadAsked``); ``records`` follow Persist (or replace it), reading
+    the raw answer through the selector."""
     computations = parts.computations
     # The states after the stored answer that read the raw answer (the archive alone); with a
     # polite memory, whose states around Persist read the selection, the JSONPath download.
@@ -187,22 +189,21 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # answer (every digit), one state more; not with a key suffix (the query overrides, whose
     # JSONPath states write $.query for post_process) or a state before Persist.
     selects = parts.keeps_result and after is None
-    if (after is not None or selects) and (
-        parts.memory.any or parts.on_status.any or parts.key_suffix_path is not None
-    ):
+    if (after is not None or selects) and (parts.memory.any or parts.key_suffix_path is not None):
         return None
     waits = parts.server_waits
-    if waits is not None and (parts.memory.any or parts.on_status.any):
-        return None  # (their states around a throttled answer: the JSONPath download)
+    if waits is not None and parts.memory.any:
+        return None  # (its states around a throttled answer: the JSONPath download)
     # What the features' Passes would have written in the state, read where the download
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
     parts = computations.rewired(parts)
     suffix = parts.key_suffix_path
+    records, selector = parts.records, parts.result_selector
     if (
         parts.request_memos is not None
-        or (parts.on_status.any and (parts.memory.any or after is not None))
-        or parts.records is not None
+        or (parts.on_status.any and parts.memory.any)
+        or (records is not None and (parts.memory.any or records.raw_items(selector) is None))
         or parts.answer_errors is not None
         or (suffix is not None and (suffix.startswith("$.") or parts.memory.any))
         or not parts.persists.reads_through(parts.result_selector)
@@ -250,33 +251,58 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # The run's output: the stored item's key (the state holds the raw answer; nothing
     # follows that reads it). With an archive after it, the raw answer passes on for it.
     passes = after is not None or selects  # the raw answer passes on, for the states after
-    persist = parts.persists.task(
-        scope, "Persist", sort_key=key, attributes=parts.attributes,
-        through=parts.result_selector,
-        result_selector=None if passes else parts.persists.key_selector(key),
-        result_path=sfn.JsonPath.DISCARD if passes else "$",
+    # With records (no polite memory: checked above), Persist (unless keep_answers=False)
+    # passes the raw answer on to them; they read it through the selector (every digit: no
+    # JSONata writes it) and their Map's result is the run's output, the stored item's key
+    # (the raw answer where a state follows, or with keep_answers=False).
+    keyed = not passes and (records is None or records.keeps_answers)
+    written = (
+        records.states(
+            scope, under="$", through=selector,
+            result_selector=parts.persists.key_selector(key) if keyed else None,
+        )
+        if records is not None
+        else None
     )  # fmt: skip
-    # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
-    # headers the download assigned; the selection's text from the raw answer, every digit
-    # kept); with conditional or respect_expires alone, the download assigned the memory's
-    # update itself and Persist follows it (issue 28(a): a 200 in 4 states).
-    stored = persist if direct is not None else memory.store(scope, persist, "$", described, text)
+    stored: sfn.IChainable
+    if written is not None and records is not None and not records.keeps_answers:
+        stored = written  # the records instead of Persist
+    else:
+        persist = parts.persists.task(
+            scope, "Persist", sort_key=key, attributes=parts.attributes, through=selector,
+            result_selector=(
+                parts.persists.key_selector(key) if keyed and written is None else None
+            ),
+            result_path="$" if keyed and written is None else sfn.JsonPath.DISCARD,
+        )  # fmt: skip
+        # With changes_only: AnswerText → ReadAnswer → Persist, reading the raw answer (the
+        # headers the download assigned; the selection's text from the raw answer, every
+        # digit kept); with conditional or respect_expires alone, the download assigned the
+        # memory's update itself and Persist follows it (issue 28(a): a 200 in 4 states).
+        stored = (
+            persist if direct is not None
+            else memory.store(scope, persist, "$", described, text)
+        )  # fmt: skip
+        if written is not None:
+            stored = sfn.Chain.start(stored).next(written)
     status = (
         reactions.no_content(scope, "DownloadStatus", status_path="$.StatusCode", skip=skipped)
         if skipped is not None
         else None
     )
-    if status is not None:
-        task.next(status.otherwise(stored))
-        chain = sfn.Chain.custom(task, sfn.Chain.start(stored).end_states, stored)
-    elif waits is not None:
+    answered = sfn.Chain.start(task)
+    if waits is not None:
         # A throttled answer (the proxy's marked 200) waits, then the download is asked again
-        # with the state it kept; any other answer goes on to Persist.
+        # with the state it kept; any other answer goes on (to the 204 Choice, to Persist).
         asked_again = f"${DOWNLOAD_ASKED_VARIABLE}"
         answered = waits.around(scope, "Download", task, raw_path="$", asked=asked_again)
-        chain = answered.next(stored)
+    if status is not None:
+        answered.next(status.otherwise(stored))
+        chain = sfn.Chain.custom(
+            answered.start_state, sfn.Chain.start(stored).end_states, stored
+        )  # fmt: skip
     else:
-        chain = sfn.Chain.start(task).next(stored)
+        chain = answered.next(stored)
     for state in parts.stored(scope, passes):
         chain = chain.next(state)
     if after is not None:

@@ -257,10 +257,11 @@ class PageCountPagination(Pagination):
         )
         # The first page checked for free, as the others (``checked_in_map``): a JSONata
         # download whose output is the raw answer, read by PersistFirstPage through the
-        # selector and by CountPages (its headers).
+        # selector and by CountPages (its headers). With on_status, a status with an action is
+        # caught into the run's end, and a 204 routed there by a Choice on the raw answer.
         checked = (
             None
-            if reactions.any or parts.records is not None or parts.each_stored is not None
+            if parts.records is not None or parts.each_stored is not None
             or not persists.reads_through(parts.result_selector)
             else downloads.checked_task(
                 scope, "DownloadFirstPage", first_page_request,
@@ -288,12 +289,27 @@ class PageCountPagination(Pagination):
         delivered = parts.delivered(scope) if run_end is None else []
         done = run_end or succeed_after(scope, delivered, "Done" if delivered else "OnePage")
         # With on_status, an action on the first answer ends the run (nothing stored).
-        first_page = reactions.guard(
-            scope, "DownloadFirstPage", first, result_selector=first_selector,
-            result_path=FIRST_PATH, skip=done,
-        )  # fmt: skip
+        status = None
+        if checked is not None:
+            reactions.catch(checked, skip=done, outputs="{% $states.input %}")
+            status = reactions.no_content(
+                scope, "DownloadFirstPageStatus", status_path="$.StatusCode", skip=done
+            )
+        if status is not None:
+            first.next(status.otherwise(persist_first))
+            first_page = sfn.Chain.custom(
+                first, sfn.Chain.start(persist_first).end_states, persist_first
+            )
+        else:
+            first_page = (
+                sfn.Chain.start(first) if checked is not None
+                else reactions.guard(
+                    scope, "DownloadFirstPage", first, result_selector=first_selector,
+                    result_path=FIRST_PATH, skip=done,
+                )
+            ).next(persist_first)  # fmt: skip
         if self.max_pages == 1:
-            return first_page.next(persist_first).next(done)
+            return first_page.next(done)
 
         page_request = first_request.with_param(
             str(self.param), sfn.JsonPath.format("{}", sfn.JsonPath.string_at(PAGE_PATH))
@@ -315,8 +331,8 @@ class PageCountPagination(Pagination):
         iteration = (
             checked_pages if checked_pages is not None else self._page(scope, parts, page_request)
         )
-        return self._pages(scope, parts, first_page, persist_first, done, run_end, delivered,
-                           iteration, headers)  # fmt: skip
+        return self._pages(scope, parts, first_page, done, run_end, delivered, iteration,
+                           headers)  # fmt: skip
 
     @staticmethod
     def _page_key(parts: RunParts, item: str = "$") -> str:
@@ -359,12 +375,12 @@ class PageCountPagination(Pagination):
         return sfn.Chain.start(page).next(persist)
 
     def _pages(
-        self, scope: Construct, parts: RunParts, first_page: sfn.IChainable,
-        persist_first: sfn.IChainable, done: sfn.State, run_end: sfn.State | None,
+        self, scope: Construct, parts: RunParts, first_page: sfn.Chain,
+        done: sfn.State, run_end: sfn.State | None,
         delivered: list[sfn.IChainable], iteration: sfn.IChainable, headers: str | None,
     ) -> sfn.IChainable:  # fmt: skip
-        """The first page stored, its count, then the Map of the other pages (``iteration``
-        each)."""
+        """The first page stored (``first_page``, ending in its Persist), its count, then the
+        Map of the other pages (``iteration`` each)."""
         persists = parts.persists
         # One JSONata Choice counts, routes and lists the pages (it was CountPages, MorePages,
         # [CapPages,] ListPages: two or three states less on a run of several pages, one more
@@ -403,4 +419,4 @@ class PageCountPagination(Pagination):
             assign={PAGING_FAILURE_VARIABLE: "{% " + counted + "." + error + " %}"},
         )  # fmt: skip
         count_pages.otherwise(fetch_pages)
-        return sfn.Chain.start(first_page).next(persist_first).next(count_pages)
+        return first_page.next(count_pages)
