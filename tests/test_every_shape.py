@@ -74,7 +74,10 @@ def test_a_fan_out_path_is_archived_after_its_persist_under_its_item_key(
         "States.Format('paths/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
         "$.request.key))"
     )  # the item's key: each delivery its own object (issue 26, items 4 and 9)
-    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.response)"
+    # the selection, kept beside the headers AnswerChecked reads (issue 25 item 14)
+    assert archive["Parameters"]["Body.$"] == "States.JsonToString($.response.selected)"
+    assert states["Download"]["Next"] == "AnswerChecked"
+    assert states["AnswerChecked"]["Default"] == "Persist"
     # the iteration's outcome, as Persist wrote it without an archive
     assert archive["ResultSelector"] == {"ok": True} and archive["End"] is True
     assert [c["Next"] for c in archive["Catch"]] == ["RecordFailure", "RecordFailure"]

@@ -224,11 +224,14 @@ class StatusReactions(Protocol):
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
         output: str | None = None,
+        checked: Callable[[sfn.Choice], None] | None = None,
     ) -> sfn.Choice | None:
         """With a 204 action, a Choice routing a 204 at ``status_path`` to its target; its
         ``otherwise`` is left to the caller. ``None`` without one. ``output``: a JSONata
         Choice instead (``status_path`` then JSONata), whose 204 rule outputs this (the
-        checked page loop's next state); its other rules output their input."""
+        checked page loop's next state); its other rules output their input. ``checked``: a
+        JSONata Choice too (``status_path`` JSONata), ``checked`` adding its rules before the
+        204's (a fan-out path's compressed answer refused, issue 25 item 14)."""
         ...
 
     def guard(
@@ -270,8 +273,9 @@ class _NoStatusActions:
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
         output: str | None = None,
+        checked: Callable[[sfn.Choice], None] | None = None,
     ) -> sfn.Choice | None:
-        del scope, construct_id, status_path, skip, end, output
+        del scope, construct_id, status_path, skip, end, output, checked
         return None
 
     def guard(
@@ -547,10 +551,12 @@ class ServerWaits(Protocol):
         failed: sfn.State | None = None,
         prefix: str = "",
         asked: str = "$states.input",
+        checked: Callable[[sfn.Choice], None] | None = None,
     ) -> sfn.Chain:
         """``task``, then a Choice: a throttled answer waits and loops back to ``task``; the
         chain's end goes on with any other answer. ``prefix``: before the names of the wait's
         own states, when a run waits around two downloads in one scope (``List...``).
         ``asked``: JSONata giving the state ``task`` is entered with again (default: the
-        state)."""
+        state). ``checked``: the Choice is a JSONata one, ``checked`` adding its rules first
+        (a fan-out path's compressed answer refused, issue 25 item 14)."""
         ...

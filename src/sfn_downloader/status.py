@@ -174,13 +174,18 @@ class _Reactions:
         skip: sfn.IChainable,
         end: sfn.IChainable | None = None,
         output: str | None = None,
+        checked: Callable[[sfn.Choice], None] | None = None,
     ) -> sfn.Choice | None:
         action = self._no_content
         if action is None:
             return None
         target = end if action is StatusAction.END and end is not None else skip
-        if output is not None:  # no Output on the other rules: the raw answer passes as it is
-            return sfn.Choice.jsonata(scope, construct_id).when(
+        if output is not None or checked is not None:
+            # no Output on the other rules: the raw answer passes as it is
+            choice = sfn.Choice.jsonata(scope, construct_id)
+            if checked is not None:  # its rules first (a compressed answer, issue 25 item 14)
+                checked(choice)
+            return choice.when(
                 sfn.Condition.jsonata(f"{{% {status_path} = {NO_CONTENT} %}}"), target,
                 outputs=output,
             )  # fmt: skip

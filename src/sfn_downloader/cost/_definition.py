@@ -205,7 +205,10 @@ def _loop_next(
     rules = choice.get("Choices", [])
     if rules and all(str(rule.get("Variable", "")).endswith(".StatusCode") for rule in rules):
         return None  # a status guard (on_status): a successful page takes its Default
-    if rules and all(THROTTLED_HEADER in str(rule.get("Variable", "")) for rule in rules):
+    if rules and any(
+        THROTTLED_HEADER in str(rule.get("Variable", "")) + str(rule.get("Condition", ""))
+        for rule in rules
+    ):  # a fan-out path's JSONata DownloadThrottled refuses a compressed answer first
         return None  # retry_after: an answer not throttled takes its Default
     targets = [rule.get("Next") for rule in rules] + [choice.get("Default")]
     around = [t for t in targets if isinstance(t, str) and _reaches(states, t, name)]

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import check_path, check_run_length, jsonata_path, time_tokens
+from .._checks import (
+    check_path,
+    check_run_length,
+    jsonata_path,
+    jsonata_values,
+    time_tokens,
+)
 from .._contract import (
+    COMPRESSED_ANSWER_VARIABLE,
     KEY_PATH,
     MAP_ITERATION_EVENTS,
     MAP_RUN_PATH,
@@ -47,6 +54,8 @@ from .._states import (
     SUCCEEDED,
     catch_into,
     checked_in_map,
+    compressed_failure,
+    compressed_rule,
     read_answer,
     record_failure,
     sort_key,
@@ -70,6 +79,10 @@ from .answer import AnswerSource
 
 if TYPE_CHECKING:
     from ..pagination import Pagination
+
+_SELECTED = "selected"
+"""Where a path's selection is kept beside the answer's ``Headers`` (``$.response.selected``)
+when ``AnswerChecked`` reads them."""
 
 REQUEST_EVENTS = MAP_ITERATION_EVENTS + 2 * TASK_EVENTS
 """A path's history events in an inline Map: its iteration 2, Download 5, Persist 5."""
@@ -509,7 +522,6 @@ class FanOut:
 
     @staticmethod
     def _download_and_persist(scope: Construct, parts: RunParts) -> sfn.IChainable:
-        reactions = parts.on_status
         request = (
             parts.first_request()
             .with_path(sfn.JsonPath.string_at(f"{REQUEST_PATH}.path"))
@@ -520,24 +532,59 @@ class FanOut:
         checked = FanOut._checked(scope, parts, request)
         if checked is not None:
             return checked
-        download = parts.downloads.task(
-            scope, "Download", request,
-            result_selector=reactions.selector(parts.result_selector), result_path=RESPONSE_PATH,
-        )  # fmt: skip
-        failure = record_failure(scope, "RecordFailure", key_path=f"{REQUEST_PATH}.key")
-        persist = _stored(scope, parts, failure)
-        start: sfn.Chain | sfn.TaskStateBase = download
+        return FanOut._selected_first(scope, parts, request)
+
+    @staticmethod
+    def _selected_first(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.IChainable:
+        """A path's JSONPath download whose answer is refused when compressed before anything
+        stores it (issue 25 item 14): with a 204 action, the raw answer goes to
+        ``DownloadStatus`` (a JSONata Choice whose first rule refuses it) → [``SelectDownload``]
+        → the store, as many states as before; otherwise the download's ``ResultSelector``
+        keeps the answer's ``Headers`` beside the selection (``$.response.selected``) and
+        ``AnswerChecked`` (a JSONata Choice, one state more) refuses it. Neither Choice has an
+        ``Output``: the selection passes on unevaluated (every digit kept)."""
+        reactions = parts.on_status
+        key_path = f"{REQUEST_PATH}.key"
+        refuse = _refusal(scope, RESPONSE_PATH)
+        skipped, status = None, None
         if reactions.any:  # a skipped answer: this path ends well, nothing stored
             skipped = sfn.Pass(
                 scope, "Skipped",
-                parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(f"{REQUEST_PATH}.key")},
+                parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(key_path)},
             )  # fmt: skip
-            start = reactions.guard(
-                scope, "Download", download, result_selector=parts.result_selector,
-                result_path=RESPONSE_PATH, skip=skipped,
+            status = reactions.no_content(
+                scope, "DownloadStatus", skip=skipped, checked=refuse,
+                status_path=jsonata_path(f"{RESPONSE_PATH}.StatusCode", "$states.input"),
             )  # fmt: skip
+        selector = parts.result_selector
+        under = RESPONSE_PATH
+        if status is None and selector is not None:  # the headers kept beside the selection
+            selector = {"Headers.$": "$.Headers", _SELECTED: dict(selector)}
+            under = f"{RESPONSE_PATH}.{_SELECTED}"
+        download = parts.downloads.task(
+            scope, "Download", request, result_selector=selector if status is None else None,
+            result_path=RESPONSE_PATH,
+        )  # fmt: skip
+        failure = record_failure(scope, "RecordFailure", key_path=key_path)
+        persist = _stored(scope, parts, failure, under=under)
+        if skipped is not None:
+            reactions.catch(download, skip=skipped)
         catch_into(failure, download)
-        return _with_mark(scope, parts, start.next(persist), persist)
+        if status is not None:
+            stored: sfn.Chain = persist
+            if parts.result_selector is not None:
+                select = sfn.Pass(
+                    scope, "SelectDownload", input_path=RESPONSE_PATH,
+                    parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
+                )  # fmt: skip
+                stored = select.next(persist)
+            download.next(status.otherwise(stored))
+        else:
+            answer_checked = sfn.Choice.jsonata(scope, "AnswerChecked")
+            refuse(answer_checked)
+            download.next(answer_checked.otherwise(persist))
+        chain = sfn.Chain.custom(download, persist.end_states, persist)
+        return _with_mark(scope, parts, chain, persist)
 
     @staticmethod
     def _checked(scope: Construct, parts: RunParts, request: HttpRequest) -> sfn.Chain | None:
@@ -596,15 +643,28 @@ class FanOut:
                 parameters={**SUCCEEDED, "skipped": sfn.JsonPath.string_at(key_path)},
             )  # fmt: skip
             reactions.catch(download, skip=skipped)
+        # A compressed answer is refused (issue 25 item 14) by the first JSONata Choice after
+        # the download: DownloadThrottled, ReadDownload, DownloadStatus, else AnswerChecked
+        # (with a memory of its own, the path's ReadMemoAnswer refuses it).
+        pending = _refusal(scope, RESPONSE_PATH) if memos is None else None
         waited = (
             waits.around(
                 scope, "Download", download, raw_path=RESPONSE_PATH,
-                failed=waits_failed(scope, key_path=key_path),
+                failed=waits_failed(scope, key_path=key_path), checked=pending,
             )
             if waits is not None
             else sfn.Chain.start(download)
         )  # fmt: skip
-        if parts.download_assign:
+        if waits is not None:
+            pending = None
+        read_checked = (
+            _read_checked(scope, parts.download_assign, pending)
+            if parts.download_assign and pending is not None
+            else None
+        )
+        if read_checked is not None:
+            pending = None
+        elif parts.download_assign:
             waited = waited.next(
                 read_answer(scope, "ReadDownload", RESPONSE_PATH, parts.download_assign)
             )
@@ -624,18 +684,24 @@ class FanOut:
                 parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
             )  # fmt: skip
             stored = select.next(stored)
-        choice = (
-            reactions.no_content(
-                scope, "DownloadStatus", status_path=f"{RESPONSE_PATH}.StatusCode", skip=skipped
-            )
-            if skipped is not None
-            else None
-        )
+        status_path = f"{RESPONSE_PATH}.StatusCode"
+        choice = None
+        if skipped is not None:
+            choice = reactions.no_content(
+                scope, "DownloadStatus", skip=skipped, checked=pending,
+                status_path=status_path if pending is None
+                else jsonata_path(status_path, "$states.input"),
+            )  # fmt: skip
         if choice is not None:
-            waited.next(choice)
-            choice.otherwise(stored)
-        else:
-            waited.next(stored)
+            pending = None
+            stored = choice.otherwise(stored)
+        if pending is not None:  # nothing reads the answer before the store: one state more
+            answer_checked = sfn.Choice.jsonata(scope, "AnswerChecked")
+            pending(answer_checked)
+            stored = answer_checked.otherwise(stored)
+        if read_checked is not None:
+            stored = read_checked.otherwise(stored)
+        waited.next(stored)
         start = waited.start_state
         if memos is not None:  # the path's memory read first
             start = memos.read(
@@ -716,12 +782,55 @@ def _with_mark(
     return sfn.Chain.custom(read, tail.end_states, tail)
 
 
-def _stored(scope: Construct, parts: RunParts, failure: sfn.Pass) -> sfn.Chain:
-    """A path's answer (at ``$.response``) stored: Persist, [Archive], and with ``records``
-    its records."""
+def _refusal(scope: Construct, where: str) -> Callable[[sfn.Choice], None]:
+    """The rule a JSONata Choice right after a path's download takes first (issue 25 item 14):
+    an answer whose headers (at ``where``) name a compressed ``Content-Encoding`` ends this
+    path as a failed outcome (``PathCompressed``: its key, ``Downloader.CompressedAnswer``,
+    the cause naming the key), before anything stores, archives, records it or advances the
+    path's mark; the other paths go on and the run ends ``Downloader.RequestsFailed``. The
+    rule's own ``Assign`` carries the cause and key (moto 5.2.5 applies a Choice's state-level
+    ``Assign``/``Output`` only on its default branch)."""
+    failed = compressed_failure(
+        scope, "PathCompressed", variable=COMPRESSED_ANSWER_VARIABLE, in_map=True
+    )
+    key = jsonata_path(f"{REQUEST_PATH}.key", "$states.input")
+    headers = jsonata_path(f"{where}.Headers", "$states.input")
+
+    def rule(choice: sfn.Choice) -> None:
+        compressed_rule(choice, failed, headers=headers, request=key, key=key)
+
+    return rule
+
+
+def _read_checked(
+    scope: Construct, assign: Mapping[str, Any], refuse: Callable[[sfn.Choice], None]
+) -> sfn.Choice | None:
+    """``ReadDownload`` as a JSONata Choice (as many states as the Pass): ``refuse``'s rule
+    first, and on its default branch the ``Assign`` the Pass made (the cursor values of a
+    path's mark), read from the raw answer at ``$.response`` as the JSONPath ``Assign`` read
+    them (``_checks.jsonata_values``, as ``_flow/single.py``'s ``_kept``: only values compared
+    with the mark pass through JSONata, nothing stored). ``None`` when a value is a path it
+    does not translate (a filter, two wildcards): the Pass stays and the check follows."""
+    kept = {}
+    for name, path in assign.items():
+        root = jsonata_path(RESPONSE_PATH, "$states.input")
+        value = jsonata_values(str(path), root) if name.endswith(".$") else None
+        if value is None:
+            return None
+        kept[name[:-2]] = "{% " + value + " %}"
+    choice = sfn.Choice.jsonata(scope, "ReadDownload", assign=kept)
+    refuse(choice)
+    return choice
+
+
+def _stored(
+    scope: Construct, parts: RunParts, failure: sfn.Pass, *, under: str = RESPONSE_PATH
+) -> sfn.Chain:
+    """A path's answer (at ``under``: ``$.response``, or the selection beside the headers
+    ``AnswerChecked`` reads) stored: Persist, [Archive], and with ``records`` its records."""
     return stored_in_map(
         scope, persists=parts.persists, records=parts.records, sort_key=_answer_key(parts),
-        under=RESPONSE_PATH, key_path=f"{REQUEST_PATH}.key", failure=failure,
+        under=under, key_path=f"{REQUEST_PATH}.key", failure=failure,
         time_path=MAP_SCHEDULED_TIME_PATH, each_stored=parts.each_stored,
         attributes=parts.attributes,
     )  # fmt: skip

@@ -30,6 +30,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._checks import jsonata_path
 from .._contract import (
     EXPRESS_MAX_MINUTES,
     INTEGRATION_TIMEOUT_SECONDS,
@@ -62,6 +63,12 @@ _REQUESTS_AROUND = 2
 _CAUSE_BODY_CHARACTERS = 30_000
 """A Fail cause holds at most 32,768 characters: the body is cut to leave room."""
 _ALL = ("States.ALL", "States.TaskFailed")
+
+
+def _path(state: object) -> str:
+    """A state's construct path (one state seen through different jsii proxies)."""
+    node = getattr(state, "node", None)
+    return str(node.path) if node is not None else repr(state)
 
 
 class RetryAfter(RunFeature):
@@ -349,6 +356,7 @@ class BoundRetryAfter:
         failed: sfn.State | None = None,
         prefix: str = "",
         asked: str = "$states.input",
+        checked: Callable[[sfn.Choice], None] | None = None,
     ) -> sfn.Chain:
         """``task`` (keeping its raw answer at ``raw_path``), then ``<name>Throttled?``: a
         marked answer waits and loops back to ``task``; the chain goes on with any other.
@@ -356,8 +364,19 @@ class BoundRetryAfter:
         request's failed outcome); by default the run fails (``RetryAfterFailed``).
         ``asked``: JSONata giving the state ``task`` is entered with again after the wait (and
         its count of waits): the state itself, or, when ``task``'s output is the raw answer
-        alone (``raw_path`` ``$``, the checked page loop), the variable it kept its input in."""
-        throttled = sfn.Choice(scope, f"{name}Throttled")
+        alone (``raw_path`` ``$``, the checked page loop), the variable it kept its input in.
+        ``checked``: ``<name>Throttled?`` is a JSONata Choice, ``checked`` adding its rules
+        first (a fan-out path's compressed answer refused before it is waited on or stored,
+        issue 25 item 14; no state added)."""
+        throttled = (
+            sfn.Choice.jsonata(scope, f"{name}Throttled")
+            if checked is not None
+            else sfn.Choice(scope, f"{name}Throttled")
+        )
+        refusals: set[str] = set()  # where ``checked``'s rules end (jsii gives new proxies)
+        if checked is not None:
+            checked(throttled)
+            refusals = {_path(state) for state in throttled.afterwards().end_states}
         wait = sfn.Wait(
             scope, prefix + "WaitRetryAfter",
             time=sfn.WaitTime.seconds_path(f"$.{RETRY_AFTER_FIELD}.seconds"),
@@ -375,14 +394,24 @@ class BoundRetryAfter:
             outputs="{% " + self._expression(raw_path, asked) + " %}",
         ).next(allowed)
         task.next(throttled)
-        throttled.when(
-            sfn.Condition.is_present(f"{raw_path}.Headers['{THROTTLED_HEADER}']"), compute
+        marked = (
+            sfn.Condition.jsonata(
+                "{% $exists("
+                + jsonata_path(f"{raw_path}.Headers", "$states.input")
+                + f".`{THROTTLED_HEADER}`) %}}"
+            )
+            if checked is not None
+            else sfn.Condition.is_present(f"{raw_path}.Headers['{THROTTLED_HEADER}']")
         )
+        throttled.when(marked, compute)
         after = throttled.afterwards(include_otherwise=True)
         # A refused wait ends where `failed` leads (a Fail, or a fan-out path's outcome): the
         # chain goes on from the other ends only.
         refused: object = failed
-        ends = [state for state in after.end_states if state is not refused]
+        ends = [
+            state for state in after.end_states
+            if state is not refused and _path(state) not in refusals
+        ]  # fmt: skip
         return sfn.Chain.custom(task, ends, throttled)
 
     def _expression(self, raw_path: str, asked: str = "$states.input") -> str:
