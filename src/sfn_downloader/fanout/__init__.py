@@ -572,11 +572,8 @@ class FanOut:
         catch_into(failure, download)
         if status is not None:
             stored: sfn.Chain = persist
-            if parts.result_selector is not None:
-                select = sfn.Pass(
-                    scope, "SelectDownload", input_path=RESPONSE_PATH,
-                    parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
-                )  # fmt: skip
+            select = _select_download(scope, parts)
+            if select is not None:
                 stored = select.next(persist)
             download.next(status.otherwise(stored))
         else:
@@ -678,11 +675,8 @@ class FanOut:
                 pages=False, compressed=key, key=key,
             )  # fmt: skip
             persist = persist.next(memos.remember(scope, pages=False))
-        if parts.result_selector is not None:
-            select = sfn.Pass(
-                scope, "SelectDownload", input_path=RESPONSE_PATH,
-                parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
-            )  # fmt: skip
+        select = _select_download(scope, parts)
+        if select is not None:
             stored = select.next(stored)
         status_path = f"{RESPONSE_PATH}.StatusCode"
         choice = None
@@ -869,4 +863,15 @@ def _in_batches(
         then=parts.run_end(scope, 0) if parts.run_end is not None else None,
         done=succeed_after(scope, parts.delivered(scope)) if parts.run_end is None else None,
         item_reader=item_reader, batch_items=batch_items, batch_start=batch_start,
+    )  # fmt: skip
+
+
+def _select_download(scope: Construct, parts: RunParts) -> sfn.Pass | None:
+    """``SelectDownload``: the ``result_selector`` applied to the raw answer at the path's
+    ``$.response`` (a JSONPath Pass: every digit kept); ``None`` without a selector."""
+    if parts.result_selector is None:
+        return None
+    return sfn.Pass(
+        scope, "SelectDownload", input_path=RESPONSE_PATH,
+        parameters=dict(parts.result_selector), result_path=RESPONSE_PATH,
     )  # fmt: skip

@@ -258,6 +258,16 @@ class RequestMemos:
         if not self.changes_only:
             _then(read, then)
             return answer
+        _then(read, self._unchanged(scope, then=then, skip=skip, pages=pages))
+        return answer
+
+    def _unchanged(
+        self, scope: Construct, *, then: sfn.State, skip: Skip, pages: bool,
+        page: CheckedPage | None = None,
+    ) -> sfn.Choice:  # fmt: skip
+        """``MemoUnchanged``: an answer whose hash (``$answerHash``) is the remembered one
+        goes to ``RememberUnchanged`` → ``skip("Unchanged", ...)`` (a checked page as its
+        loop state, the rule's ``Output``); any other to ``then``."""
         stored = f"${MEMO_VARIABLE}.{RESULT_HASH_ATTRIBUTE}.S"
         gate = sfn.Choice.jsonata(scope, "MemoUnchanged")
         gate.when(
@@ -265,12 +275,13 @@ class RequestMemos:
                 f"{{% $exists({stored}) and ${ANSWER_HASH_VARIABLE} = {stored} %}}"
             ),
             self._remember(
-                scope, "RememberUnchanged", "MemoKeptUnchanged", stored=False, pages=pages
+                scope, "RememberUnchanged", "MemoKeptUnchanged", stored=False, pages=pages,
+                page=page,
             ).next(skip("Unchanged", OUTCOME_UNCHANGED)),
-        )
+            outputs="{% " + page.loop + " %}" if page is not None else None,
+        )  # fmt: skip
         gate.otherwise(then)
-        _then(read, gate)
-        return answer
+        return gate
 
     @staticmethod
     def _read_answer(
@@ -347,20 +358,7 @@ class RequestMemos:
         answer = sfn.Pass(scope, "MemoAnswer", assign={f"{ANSWER_TEXT_VARIABLE}.$": text})
         hashed = "{% " + _chunked_hash(f"${ANSWER_TEXT_VARIABLE}") + " %}"
         read = sfn.Pass.jsonata(scope, "ReadMemoAnswer", assign={ANSWER_HASH_VARIABLE: hashed})
-        stored = f"${MEMO_VARIABLE}.{RESULT_HASH_ATTRIBUTE}.S"
-        gate = sfn.Choice.jsonata(scope, "MemoUnchanged")
-        gate.when(
-            sfn.Condition.jsonata(
-                f"{{% $exists({stored}) and ${ANSWER_HASH_VARIABLE} = {stored} %}}"
-            ),
-            self._remember(
-                scope, "RememberUnchanged", "MemoKeptUnchanged", stored=False, pages=True,
-                page=page,
-            ).next(skip("Unchanged", OUTCOME_UNCHANGED)),
-            outputs="{% " + page.loop + " %}",
-        )  # fmt: skip
-        gate.otherwise(then)
-        answer.next(read).next(gate)
+        answer.next(read).next(self._unchanged(scope, then=then, skip=skip, pages=True, page=page))
         return answer
 
     def go_on(self, scope: Construct, construct_id: str, *, max_pages: int) -> sfn.Pass:
