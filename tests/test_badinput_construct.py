@@ -341,21 +341,24 @@ def test_an_item_attribute_named_like_a_written_one_is_refused() -> None:
 
 
 def test_an_overridable_query_is_part_of_the_key_and_recorded_in_the_item(keyed: Scenario) -> None:
+    # With an archive the download is the checked one (issue 25 item 14, h-overarch): it
+    # computes the key suffix and the query attribute in its Assign, SelectResult writes the
+    # key the archive is named by.
     states = definition(keyed)["States"]
-    assert states["DefaultQuery"]["Parameters"]["keySuffix"] == "datasource=tranquility&language=en"
-    override = states["OverrideQuery"]["Parameters"]
-    assert override["keySuffix.$"] == (
-        "States.Format('datasource={}&language={}', $.queryMerged.merged.datasource, "
-        "$.queryMerged.merged.language)"
+    assert not {"HasQueryOverrides", "DefaultQuery", "OverrideQuery", "StoredKey"} & set(states)
+    assigned = states["Download"]["Assign"]
+    assert assigned["keySuffix"].endswith(
+        '"datasource=" & $value("datasource") & "&" & "language=" & $value("language")) %}'
     )
-    assert override["queryAttribute"]["datasource"] == {
-        "S.$": "States.Format('{}', $.queryMerged.merged.datasource)"
-    }
-    assert states["Download"]["ResultPath"] == "$.result"  # the suffix reaches Persist
+    assert assigned["queryAttribute"].endswith(
+        '{"datasource": {"S": $value("datasource")}, "language": {"S": $value("language")}}) %}'
+    )
     item = states["Persist"]["Parameters"]["Item"]
-    assert item["sk"] == {"S.$": "States.Format('{}#{}', $$.Execution.Input.scheduledTime, "
-                                 "$.keySuffix)"}  # fmt: skip
-    assert item["query"] == {"M.$": "$.queryAttribute"}
+    sk = "States.Format('{}#{}', $$.Execution.Input.scheduledTime, $keySuffix)"
+    assert item["sk"] == {"S.$": sk}
+    assert item["query"] == {"M.$": "$queryAttribute"}
+    assert states["Persist"]["Next"] == "SelectResult"
+    assert states["SelectResult"]["Parameters"]["key"]["sk.$"] == sk
     # The archived object is named by the same key, so it is not overwritten either.
     assert (
         states["Archive"]["Parameters"]["Key.$"]

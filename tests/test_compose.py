@@ -290,7 +290,8 @@ def test_a_state_used_by_another_downloader_is_reported() -> None:
     [
         ({"retention": cdk.Duration.days(30)}, "SelectResult"),
         (
-            {"path": "/v2/status?datasource=tranquility",
+            # (with a polite memory: the JSONPath override states, issue 25 item 14)
+            {"path": "/v2/status?datasource=tranquility", "conditional": True,
              "starts": Starts.on_demand(overridable_query=["datasource"])},
             "HasQueryOverrides",
         ),

@@ -15,12 +15,15 @@ from typing import Any
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._checks import jsonata_values, selection_text
+from .._checks import jsonata_value, jsonata_values, selection_text
 from .._contract import (
     ANSWER_TEXT_VARIABLE,
     DOWNLOAD_ASKED_VARIABLE,
     EXECUTION_NAME_PATH,
     KEY_FIELD,
+    OVERRIDE_QUERY_VARIABLE,
+    QUERY_KEY,
+    REQUEST_PATH_VARIABLE,
     RESULT_FIELD,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
@@ -184,12 +187,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # The states after the stored answer that read the raw answer (the archive alone); with a
     # polite memory, whose states around Persist read the selection, the JSONPath download.
     after = parts.afterwards_raw if parts.keeps_result else None
-    # Any other state after Persist (post_process, an archive of the selection) reads the
-    # selection at $.result and the key at $.key: a JSONPath Pass writes them from the raw
-    # answer (every digit), one state more; not with a key suffix (the query overrides, whose
-    # JSONPath states write $.query for post_process) or a state before Persist.
+    # Any other state after Persist (post_process, an archive of the selection or named by
+    # the item's key) reads the selection at $.result, the key at $.key (with query
+    # overrides, $.query too): a JSONPath Pass writes them from the raw answer (every digit)
+    # and the variables the download assigned, one state more; not with a polite memory,
+    # whose states around Persist read the selection.
     selects = parts.keeps_result and after is None
-    if (after is not None or selects) and (parts.memory.any or parts.key_suffix_path is not None):
+    if (after is not None or selects) and parts.memory.any:
         return None
     waits = parts.server_waits
     if waits is not None and parts.memory.any:
@@ -221,17 +225,33 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     if kept is None or (memory.any and memory.hashes and text is None):
         return None
     request = parts.request
-    described = request.given or request.path
+    described = json.dumps(request.given or request.path)
     direct = memory.checked_assign()  # the memory's update, when nothing is compared
     if direct is None and text is not None:
         return _compared(scope, parts, key, text)
     arguments, assigned = computations.values()
+    # With query overrides the cause names the URL the run asked (its own values), computed
+    # where the check raises from what the Arguments computed (an Assign's expressions never
+    # see each other's values: each binds what it reads); post_process reads the query asked
+    # at $.query, as the override states wrote it, so SelectResult needs it in a variable.
+    overridden = OVERRIDE_QUERY_VARIABLE in arguments
+    if overridden:
+        read = (OVERRIDE_QUERY_VARIABLE, REQUEST_PATH_VARIABLE)  # what request_url reads
+        bound = "".join(
+            f"${name} := {jsonata_value(value)}; " for name, value in arguments.items()
+            if name in read
+        )  # fmt: skip
+        described = f"({bound}{parts.request_url()})"
+    query = (
+        {OVERRIDE_QUERY_VARIABLE: arguments[OVERRIDE_QUERY_VARIABLE]}
+        if overridden and selects else {}
+    )  # fmt: skip
     # With retry_after: the input kept, for a throttled answer asked again after its wait.
     asked = {DOWNLOAD_ASKED_VARIABLE: "{% $states.input %}"} if waits is not None else {}
     task = parts.downloads.checked_task(
         scope, "Download", parts.first_request(),
-        assign={**compressed_check(json.dumps(described)), **assigned, **kept, **(direct or {}),
-                **asked},
+        assign={**compressed_check(described), **assigned, **kept, **(direct or {}), **asked,
+                **query},
         computed=arguments,
     )  # fmt: skip
     if task is None:
@@ -281,7 +301,7 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
         # memory's update itself and Persist follows it (issue 28(a): a 200 in 4 states).
         stored = (
             persist if direct is not None
-            else memory.store(scope, persist, "$", described, text)
+            else memory.store(scope, persist, "$", request.given or request.path, text)
         )  # fmt: skip
         if written is not None:
             stored = sfn.Chain.start(stored).next(written)
@@ -309,21 +329,24 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
         for state in after(scope):
             chain = chain.next(state)
     elif selects:
-        chain = chain.next(_selection(scope, parts, key))
+        chain = chain.next(_selection(scope, parts, key, query=bool(query)))
         for state in parts.afterwards(scope):
             chain = chain.next(state)
     return chain
 
 
-def _selection(scope: Construct, parts: RunParts, key: str) -> sfn.Pass:
+def _selection(scope: Construct, parts: RunParts, key: str, *, query: bool = False) -> sfn.Pass:
     """``SelectResult``: after a checked download's Persist (the raw answer in the state), the
     state the states after a stored answer read (``post_process``'s documented input, the
     archive's body): the scheduled time, the selected result (``result_selector`` applied by a
-    JSONPath Pass: every digit kept; the whole answer without one) and the stored item's key."""
+    JSONPath Pass: every digit kept; the whole answer without one) and the stored item's key;
+    with ``query`` (query overrides), the query the run asked, which the download assigned."""
     selector = parts.result_selector
     result: dict[str, Any] = (
         {RESULT_FIELD: dict(selector)} if selector is not None else {f"{RESULT_FIELD}.$": "$"}
     )
+    if query:
+        result[f"{QUERY_KEY}.$"] = f"${OVERRIDE_QUERY_VARIABLE}"
     return sfn.Pass(
         scope, "SelectResult",
         parameters={
