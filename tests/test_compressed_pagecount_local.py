@@ -80,6 +80,11 @@ def app() -> cdk.App:
             stack, "Skips", **props, downloader_id="skips", item=page,
             on_status={404: StatusAction.SKIP, 204: StatusAction.SKIP},
         )  # fmt: skip
+        DownloaderPattern(
+            stack, "All", **props, downloader_id="all", item=things, result_selector=SELECTOR,
+            on_status={404: StatusAction.SKIP, 204: StatusAction.SKIP},
+            archive=Archive.to_new_bucket(), records=Records.merge(items="$.things", key="id"),
+        )  # fmt: skip
     return app
 
 
@@ -250,6 +255,40 @@ def test_on_status_refuses_a_compressed_page_2_and_skips_a_404_or_a_204(
     entered = runner.states_entered(run)
     i = entered.index("DownloadPage")  # no SelectDownloadPage: one state less a page
     assert entered[i : i + 3] == ["DownloadPage", "DownloadPageStatus", "PersistPage"], entered
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_on_status_records_and_an_archive_together_refuse_a_compressed_page(
+    open_runner: Callable[..., Any], upstream: Any, stack: str
+) -> None:
+    """Every feature of the brief at once: a first page 404 ends the run (nothing stored), a
+    compressed page (first or second) is refused, a 204 page 2 is skipped, and a 200 run
+    stores, archives and records every digit."""
+    runner = open_runner(f"{stack}/All")
+    upstream.respond(lambda seen: Answer(404, b'{"message": "none"}'))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    upstream.respond(_pages(stack, compressed="1"))
+    _first_refused(runner.run(T0))
+    # (the skipped first page marked its delivery, as before: no page, no record)
+    assert _stored(runner, "things") == {} and _records(runner) == []
+    assert _archived(runner, stack, "All") == {}
+    upstream.respond(_pages(stack, compressed="2"))
+    _second_refused(runner.run(T0))
+    upstream.respond(_pages(stack, other=Answer(204, b"")))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    assert _stored(runner, "things") == {"1": PAGES["1"]} and _records(runner) == [BIG]
+    assert _archived(runner, stack, "All") == {"1": {"things": PAGES["1"]}}
+    upstream.respond(_pages(stack))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    assert _stored(runner, "things") == PAGES and _records(runner) == [2, BIG]
+    assert _archived(runner, stack, "All") == {p: {"things": b} for p, b in PAGES.items()}
+    assert runner.states_entered(run)[:5] == [
+        "DownloadFirstPage", "DownloadFirstPageStatus", "PersistFirstPage", "SelectFirstPage",
+        "ArchiveFirstPage",
+    ]  # fmt: skip
 
 
 def _states(app: cdk.App, stack: str, name: str) -> dict[str, Any]:
