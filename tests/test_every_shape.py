@@ -116,18 +116,23 @@ def test_page_count_archives_its_first_page_and_each_page_of_its_map(
     definitions: dict[str, dict[str, Any]],
 ) -> None:
     states = definitions["counted"]["States"]
-    assert states["PersistFirstPage"]["Next"] == "ArchiveFirstPage"
+    # The raw first page, checked (issue 25 item 14): the selection kept beside the headers
+    # CountPages reads, then archived.
+    assert states["PersistFirstPage"]["Next"] == "SelectFirstPage"
+    assert states["SelectFirstPage"]["Next"] == "ArchiveFirstPage"
+    assert states["ArchiveFirstPage"]["Parameters"]["Body.$"] == "States.JsonToString($.selected)"
     assert states["ArchiveFirstPage"]["Next"] == "CountPages"
     assert (
         "States.Format('{}#{}#1', $$.Execution.Input.scheduledTime, $$.Execution.Name)"
         in (states["ArchiveFirstPage"]["Parameters"]["Key.$"])
     )
     pages = _iteration(states, "FetchPages")
-    assert pages["PersistPage"]["Next"] == "ArchivePage"
+    assert pages["PersistPage"]["Next"] == "SelectPage"
+    assert pages["SelectPage"]["Next"] == "ArchivePage"
     assert pages["ArchivePage"]["Parameters"]["Key.$"] == (
-        "States.Format('counted/{}.json', States.Format('{}#{}#{}', $.scheduledTime, $.run, "
-        "$.page))"
-    )
+        "States.Format('counted/{}.json', States.Format('{}#{}#{}', $mapItem.scheduledTime, "
+        "$mapItem.run, $mapItem.page))"
+    )  # the Map item, as the checked download kept it
 
 
 def test_each_page_of_each_path_is_archived_and_a_failure_is_that_paths(

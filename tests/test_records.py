@@ -238,7 +238,8 @@ def test_page_count_writes_the_first_pages_records_and_each_other_pages_in_the_m
     inner = fetch["ItemProcessor"]["States"]
     assert "PersistPage" not in inner
     assert inner["DownloadPage"]["Next"] == "ReadRecords"
-    assert inner["BadRecord"]["Output"].startswith("{% {'ok': false, 'key': $states.input.`page`")
+    # (the state is the raw page, checked: the item kept in $mapItem, issue 25 item 14)
+    assert inner["BadRecord"]["Output"].startswith("{% {'ok': false, 'key': $mapItem.`page`")
     write = inner["WriteRecords"]
     assert (write["ResultSelector"], write["ResultPath"]) == ({"ok": True}, "$")
     put = write["ItemProcessor"]["States"]["PutRecord"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -28,7 +29,7 @@ from ._roles import StoredAnswer
 
 if TYPE_CHECKING:
     from ._request import HttpRequest
-    from ._roles import Downloads, EachStored, Persists, WritesRecords
+    from ._roles import Downloads, EachStored, Persists, StatusReactions, WritesRecords
 
 SUCCEEDED = {"ok": True}
 """A Map iteration's outcome when its request was stored."""
@@ -422,6 +423,7 @@ def checked_in_map(
     key: str,
     sort_key: Callable[[str], str],
     names: tuple[str, str, str] = ("Download", "Persist", "RecordFailure"),
+    stored: CheckedStored | None = None,
 ) -> sfn.Chain | None:
     """A Map iteration's Download → Persist with the answer checked for free (issue 25, item
     14): the download a JSONata task (``Downloads.checked_task``) whose ``Assign`` fails a
@@ -431,8 +433,9 @@ def checked_in_map(
     (``sort_key(<where the item is>)``) from ``$mapItem``. A failed request ends as a failed
     outcome naming its key (``key_path``, in the item; ``key``, JSONata reading it from the
     task's input, names it in a compressed answer's cause), as ``record_failure`` writes it; a
-    compressed answer's error is ``Downloader.CompressedAnswer``. ``None`` when the request
-    cannot be a JSONata task's (``checked_task``)."""
+    compressed answer's error is ``Downloader.CompressedAnswer``. ``stored``: what else the
+    iteration does with the raw answer (``CheckedStored``: status actions, the archive,
+    records). ``None`` when the request cannot be a JSONata task's (``checked_task``)."""
     item = f"${MAP_ITEM_VARIABLE}"
     download_id, persist_id, failure_id = names
     download = downloads.checked_task(
@@ -451,13 +454,95 @@ def checked_in_map(
         outputs={FAILURE_PATH[2:]: {"Error": COMPRESSED_ANSWER_ERROR,
                                     "Cause": "{% $states.errorOutput.Cause %}"}},
     )  # fmt: skip
+    stored = stored or CheckedStored()
+    skipped: sfn.State | None = None
+    if stored.on_status is not None and stored.on_status.any:
+        # Status actions before the catch-all (Catch rules are tried in order): an action
+        # skips that page only; a 204 is a Choice on the raw answer before anything stores it.
+        skipped = sfn.Pass(scope, f"Skipped{stored.name}", result=sfn.Result.from_object(SUCCEEDED))
+        stored.on_status.catch(download, skip=skipped, outputs="{% $states.input %}")
     download.add_catch(failure, errors=[sfn.Errors.ALL], assign=kept, outputs=caught)
-    persist = persists.task(
-        scope, persist_id, sort_key=sort_key(item), result_selector=SUCCEEDED, in_map=True,
-        through=result_selector, item_at=item,
+    after = _checked_after(
+        scope, persists=persists, selector=result_selector, item=item, sort_key=sort_key(item),
+        key_path=item + key_path[1:], failure=failure, persist_id=persist_id, stored=stored,
     )  # fmt: skip
-    catch_into(failure, persist)
-    return sfn.Chain.start(download).next(persist)
+    status = (
+        stored.on_status.no_content(
+            scope, f"{download_id}Status", status_path="$.StatusCode", skip=skipped
+        )
+        if stored.on_status is not None and skipped is not None
+        else None
+    )  # fmt: skip
+    if status is not None:
+        download.next(status.otherwise(after))
+        return sfn.Chain.custom(download, after.end_states, after)
+    return sfn.Chain.start(download).next(after)
+
+
+@dataclass(frozen=True)
+class CheckedStored:
+    """What a checked Map iteration (``checked_in_map``) does besides storing the raw answer
+    through the selector: ``on_status``' actions (a page skipped), the archive
+    (``each_stored``, states named ending ``name``) and ``records``; ``time_path``: where the
+    Map item holds the run's scheduled time (read by the records from ``$mapItem``)."""
+
+    on_status: StatusReactions | None = None
+    each_stored: EachStored | None = None
+    records: WritesRecords | None = None
+    name: str = ""
+    time_path: str = ""
+
+
+def _checked_after(
+    scope: Construct, *, persists: Persists, selector: Mapping[str, Any] | None, item: str,
+    sort_key: str, key_path: str, failure: sfn.Pass, persist_id: str, stored: CheckedStored,
+) -> sfn.Chain:  # fmt: skip
+    """The checked iteration's states after its download, the state the raw answer: Persist
+    (through the selector; unless ``keep_answers=False``), then with an archive a JSONPath
+    ``Select<name>`` Pass when there is a selector (the archive's body is the selection; every
+    digit kept: no JSONata) and ``Archive<name>``, then the records (read through the selector,
+    or from the selection). The last state's output is the iteration's ``{"ok": true}``; a
+    failure ends in ``failure``, a bad record a failed outcome naming ``key_path``'s value."""
+    records = stored.records
+    keeps = records is None or records.keeps_answers
+    archives = stored.each_stored is not None and keeps
+    last_persist = records is None and not archives
+    states: list[sfn.IChainable] = []
+    if keeps:
+        persist = persists.task(
+            scope, persist_id, sort_key=sort_key, in_map=True, through=selector, item_at=item,
+            result_selector=SUCCEEDED if last_persist else None,
+        )  # fmt: skip
+        catch_into(failure, persist)
+        states.append(persist)
+    through = selector
+    if archives and stored.each_stored is not None:
+        if selector is not None:
+            states.append(sfn.Pass(scope, f"Select{stored.name}", parameters=dict(selector)))
+            through = None
+        last = records is None
+        states.extend(
+            stored.each_stored(
+                scope,
+                StoredAnswer(
+                    under="$", sort_key=sort_key, name=stored.name,
+                    result_selector=SUCCEEDED if last else None,
+                    result_path="$" if last else None, failure=failure,
+                ),
+            )
+        )  # fmt: skip
+    if records is not None:
+        time_path = item + stored.time_path[1:] if stored.time_path.startswith("$.") else None
+        states.append(
+            records.states(
+                scope, under="$", through=through, result_selector=SUCCEEDED, result_path="$",
+                failed_key=key_path, **({"time_path": time_path} if time_path else {}),
+            )
+        )  # fmt: skip
+    chain = sfn.Chain.start(states[0])
+    for state in states[1:]:
+        chain = chain.next(state)
+    return chain
 
 
 def compressed_cause(coding: str, request: str) -> str:

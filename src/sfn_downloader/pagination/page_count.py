@@ -34,12 +34,14 @@ from .._contract import (
     RESPONSE_PATH,
     SCHEDULED_TIME_KEY,
     SCHEDULED_TIME_PATH,
+    SELECTED_FIELD,
     TASK_EVENTS,
 )
 from .._parts import CheckContext, Request, RunParts, StoredAnswer
 from .._request import HttpRequest
 from .._states import (
     SUCCEEDED,
+    CheckedStored,
     catch_into,
     checked_download,
     checked_in_map,
@@ -223,6 +225,54 @@ class PageCountPagination(Pagination):
         return chain.next(written) if written is not None else chain
 
     @staticmethod
+    def _checkable(parts: RunParts) -> bool:
+        """True when every page goes through the checked download (``checked_in_map``, and
+        its like for the first page): Persist, the records (or, with an archive and a
+        selector, the selection ``Select...`` applied) read the raw answer through the
+        selector. Else the JSONPath downloads (a selector with a constant or intrinsic that
+        Persist or the records cannot read through)."""
+        selector, records = parts.result_selector, parts.records
+        return parts.persists.reads_through(selector) and (
+            records is None or records.raw_items(selector) is not None
+        )
+
+    @staticmethod
+    def _first_checked(scope: Construct, parts: RunParts) -> sfn.Chain:
+        """After the checked first page (the state its raw answer, whose ``Headers``
+        CountPages reads): ``PersistFirstPage`` (through the selector; unless
+        ``keep_answers=False``), then with an archive ``SelectFirstPage`` (a JSONPath Pass,
+        with a selector: the selection kept beside the headers, every digit kept) and
+        ``ArchiveFirstPage``, then the first page's records (``FirstPage...``: a bad record
+        fails the run). Each passes its input on."""
+        selector, records = parts.result_selector, parts.records
+        key = PageCountPagination._first_key(parts)
+        keeps = records is None or records.keeps_answers
+        states: list[sfn.IChainable] = []
+        if keeps:
+            states.append(
+                parts.persists.task(scope, "PersistFirstPage", sort_key=key, through=selector)
+            )
+        under, through = "$", selector
+        if parts.each_stored is not None and keeps:
+            if selector is not None:
+                states.append(
+                    sfn.Pass(
+                        scope, "SelectFirstPage",
+                        parameters={"Headers.$": "$.Headers", SELECTED_FIELD: dict(selector)},
+                    )
+                )  # fmt: skip
+                under, through = f"$.{SELECTED_FIELD}", None
+            states.extend(
+                parts.each_stored(scope, StoredAnswer(under=under, sort_key=key, name="FirstPage"))
+            )
+        if records is not None:
+            states.append(records.states(scope, under=under, through=through, prefix="FirstPage"))
+        chain = sfn.Chain.start(states[0])
+        for state in states[1:]:
+            chain = chain.next(state)
+        return chain
+
+    @staticmethod
     def one_after_another(parts: RunParts) -> bool:
         """True when the run's pages are fetched one after another instead of in a Map: with
         ``retry_after`` (each page waited on), an ``incremental`` mark (folded page by page in
@@ -261,8 +311,7 @@ class PageCountPagination(Pagination):
         # caught into the run's end, and a 204 routed there by a Choice on the raw answer.
         checked = (
             None
-            if parts.records is not None or parts.each_stored is not None
-            or not persists.reads_through(parts.result_selector)
+            if not self._checkable(parts)
             else downloads.checked_task(
                 scope, "DownloadFirstPage", first_page_request,
                 assign=compressed_check(json.dumps(parts.request.given or parts.request.path)),
@@ -271,10 +320,7 @@ class PageCountPagination(Pagination):
         if checked is not None:
             checked_download(scope, checked)
             first: sfn.TaskStateBase = checked
-            persist_first: sfn.IChainable = persists.task(
-                scope, "PersistFirstPage", sort_key=self._first_key(parts),
-                through=parts.result_selector,
-            )  # fmt: skip
+            persist_first: sfn.IChainable = self._first_checked(scope, parts)
         else:
             first = downloads.task(
                 scope, "DownloadFirstPage", first_page_request,
@@ -318,14 +364,17 @@ class PageCountPagination(Pagination):
         described = json.dumps(parts.request.given or parts.request.path)
         checked_pages = (
             None
-            if reactions.any or parts.records is not None or parts.each_stored is not None
-            or not persists.reads_through(parts.result_selector)
+            if not self._checkable(parts)
             else checked_in_map(
                 scope, downloads=downloads, persists=persists, request=page_request,
                 result_selector=parts.result_selector, key_path=PAGE_PATH,
                 sort_key=lambda item: self._page_key(parts, item),
                 key='"page " & $string($states.input.page) & " of " & ' + described,
                 names=("DownloadPage", "PersistPage", "RecordFailure"),
+                stored=CheckedStored(
+                    on_status=reactions, each_stored=parts.each_stored, records=parts.records,
+                    name="Page", time_path=MAP_SCHEDULED_TIME_PATH,
+                ),
             )
         )  # fmt: skip
         iteration = (
