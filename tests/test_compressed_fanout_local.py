@@ -66,6 +66,12 @@ HTTP = ("Status", "NoContent", "Records", "Archived", "Marks")
 
 
 @pytest.fixture(scope="module")
+def runner_options() -> dict[str, Any]:
+    """Retries at once (a retried error waits no backoff)."""
+    return {"fast_retries": True}
+
+
+@pytest.fixture(scope="module")
 def app() -> cdk.App:
     """Each shape over two paths, through the proxy (``Api``) and the HTTP Task (``Http``)."""
     app = cdk.App()

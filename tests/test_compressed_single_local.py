@@ -85,7 +85,8 @@ def app() -> cdk.App:
 
 @pytest.fixture(scope="module")
 def runner_options() -> dict[str, Any]:
-    return {"secrets": {"example/api-key": "local-key"}}
+    # Retries at once: a 500 the default policy retries (the trim template) waits no 6 s.
+    return {"secrets": {"example/api-key": "local-key"}, "fast_retries": True}
 
 
 def _compressed(stack: str) -> Answer:
