@@ -313,3 +313,18 @@ def memos(runner: Any, pk: str) -> dict[str, dict[str, Any]]:
 def stored(runner: Any, pk: str) -> list[str]:
     """Downloader ``pk``'s answers' keys, without a delivery's execution name (``answers``)."""
     return sorted(i["sk"] for i in answers(runner) if i["pk"] == pk and i["sk"][0] != "#")
+
+
+def archived_in(runner: Any, bucket: str) -> list[Any]:
+    """The archived bodies (parsed) in the bucket at construct path ``bucket``
+    (``"Api/Archived/Bucket"``), of an open runner."""
+    name = runner.resource_name(bucket)
+    return [body for key, body in runner.objects().items() if key.startswith(f"{name}/")]
+
+
+def received_from(runner: Any, queue: str) -> list[Any]:
+    """The messages (parsed bodies) waiting in the SQS queue at construct path ``queue``."""
+    client = runner._client("sqs")
+    url = runner.resource_name(queue)
+    messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]

@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from local_helpers import Answer, Upstream, gzipped
+from local_helpers import Answer, Upstream, gzipped, received_from
 from sfn_downloader import Archive, DownloaderPattern, ItemField, Starts
 
 T0 = "2026-11-27T05:00:00Z"
@@ -72,10 +72,7 @@ def _archived(runner: Any) -> dict[str, Any]:
 
 
 def _received(runner: Any) -> list[Any]:
-    client = runner._client("sqs")
-    url = runner.resource_name("Over/Queue")
-    messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    return received_from(runner, "Over/Queue")
 
 
 def _refused(run: Any, asked: str) -> None:

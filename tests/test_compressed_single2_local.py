@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from local_helpers import Answer, Upstream, gzipped
+from local_helpers import Answer, Upstream, archived_in, gzipped, received_from
 from sfn_downloader import (
     Archive,
     DownloaderPattern,
@@ -235,15 +235,11 @@ def test_page_count_with_on_status_checks_its_first_page(app: cdk.App) -> None:
 
 
 def _archived(runner: Any, stack: str) -> list[Any]:
-    bucket = runner.resource_name(f"{stack}/Archived/Bucket")
-    return [body for name, body in runner.objects().items() if name.startswith(f"{bucket}/")]
+    return archived_in(runner, f"{stack}/Archived/Bucket")
 
 
 def _received(runner: Any, stack: str) -> list[Any]:
-    client = runner._client("sqs")
-    url = runner.resource_name(f"{stack}/Queue")
-    messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    return received_from(runner, f"{stack}/Queue")
 
 
 @pytest.mark.parametrize("stack", ["Api", "Http"])
