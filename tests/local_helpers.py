@@ -328,3 +328,23 @@ def received_from(runner: Any, queue: str) -> list[Any]:
     url = runner.resource_name(queue)
     messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def definition_states(
+    app: Any, stack: str, name: str, *, iterations: bool = False
+) -> dict[str, Any]:
+    """The states of downloader ``stack/name`` of ``app`` (tokens as ``"0"``), and with
+    ``iterations`` those of its Maps' iterations too."""
+    import aws_cdk as cdk
+
+    pattern = app.node.find_child(stack).node.find_child(name)
+    resource = cdk.Stack.of(pattern).resolve(
+        pattern.state_machine.node.default_child.definition_string
+    )
+    separator, parts = resource["Fn::Join"]
+    definition = json.loads(separator.join(p if isinstance(p, str) else "0" for p in parts))
+    states: dict[str, Any] = dict(definition["States"])
+    if iterations:
+        for state in definition["States"].values():
+            states.update((state.get("ItemProcessor") or {}).get("States", {}))
+    return states

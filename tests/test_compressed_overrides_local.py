@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from local_helpers import Answer, Upstream, gzipped, received_from
+from local_helpers import Answer, Upstream, definition_states, gzipped, received_from
 from sfn_downloader import Archive, DownloaderPattern, ItemField, Starts
 
 T0 = "2026-11-27T05:00:00Z"
@@ -165,14 +165,7 @@ def test_post_process_gets_nothing_of_a_compressed_answer(
 
 
 def _states(app: cdk.App, name: str) -> dict[str, Any]:
-    pattern = app.node.find_child("Over").node.find_child(name)
-    assert isinstance(pattern, DownloaderPattern)
-    resource = cdk.Stack.of(pattern).resolve(
-        pattern.state_machine.node.default_child.definition_string  # type: ignore[union-attr]
-    )
-    separator, parts = resource["Fn::Join"]
-    text = separator.join(p if isinstance(p, str) else "0" for p in parts)
-    return json.loads(text)["States"]  # type: ignore[no-any-return]
+    return definition_states(app, "Over", name)
 
 
 def test_the_checked_download_computes_the_overrides(app: cdk.App) -> None:

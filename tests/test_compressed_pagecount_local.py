@@ -19,7 +19,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 
-from local_helpers import Answer, Seen, gzipped
+from local_helpers import Answer, Seen, definition_states, gzipped
 from sfn_downloader import (
     Archive,
     DownloaderPattern,
@@ -292,18 +292,7 @@ def test_on_status_records_and_an_archive_together_refuse_a_compressed_page(
 
 
 def _states(app: cdk.App, stack: str, name: str) -> dict[str, Any]:
-    pattern = app.node.find_child(stack).node.find_child(name)
-    assert isinstance(pattern, DownloaderPattern)
-    resource = cdk.Stack.of(pattern).resolve(
-        pattern.state_machine.node.default_child.definition_string  # type: ignore[union-attr]
-    )
-    separator, parts = resource["Fn::Join"]
-    text = separator.join(p if isinstance(p, str) else "0" for p in parts)
-    definition = json.loads(text)
-    states: dict[str, Any] = dict(definition["States"])
-    for state in definition["States"].values():  # the Map's iteration
-        states.update((state.get("ItemProcessor") or {}).get("States", {}))
-    return states
+    return definition_states(app, stack, name, iterations=True)
 
 
 def _checked(state: dict[str, Any]) -> None:

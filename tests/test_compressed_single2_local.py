@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from local_helpers import Answer, Upstream, archived_in, gzipped, received_from
+from local_helpers import Answer, Upstream, archived_in, definition_states, gzipped, received_from
 from sfn_downloader import (
     Archive,
     DownloaderPattern,
@@ -188,14 +188,7 @@ def test_page_count_with_on_status_refuses_a_compressed_first_page(
 
 
 def _states(app: cdk.App, stack: str, name: str) -> dict[str, Any]:
-    pattern = app.node.find_child(stack).node.find_child(name)
-    assert isinstance(pattern, DownloaderPattern)
-    resource = cdk.Stack.of(pattern).resolve(
-        pattern.state_machine.node.default_child.definition_string  # type: ignore[union-attr]
-    )
-    separator, parts = resource["Fn::Join"]
-    text = separator.join(p if isinstance(p, str) else "0" for p in parts)
-    return json.loads(text)["States"]  # type: ignore[no-any-return]
+    return definition_states(app, stack, name)
 
 
 def test_records_follow_the_checked_download(app: cdk.App) -> None:
