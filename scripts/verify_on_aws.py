@@ -1211,12 +1211,12 @@ def questions(outputs: dict[str, str]) -> dict[str, Callable[[Probe], Any]]:
     def trim_compressed(probe: Probe) -> Any:
         """A gzip answer (``/v1/gz``: ``Content-Encoding: gzip``) through the trimming stacks'
         non-proxy integration, whose 200 template reads the body with ``$input.json`` and whose
-        200 maps ``Content-Encoding`` (both spellings) as ``trim.py`` now does. What does the
-        template render on a body that is not JSON (no page says: an error, a 500, empty
-        text?), and does ``Content-Encoding`` reach ``Headers``? The construct relies on
-        neither: a 500 fails the run (``ApiGateway.500``), and a rendered answer carrying the
-        header is refused by the checked download (``Downloader.CompressedAnswer``); the local
-        runner answers 500 naming the compression."""
+        200 maps ``Content-Encoding`` (both spellings), as ``trim.py`` does on every kept success
+        with a body. What does the template render on a body that is not JSON (no page says: an
+        error, a 500, empty text?), and does ``Content-Encoding`` reach ``Headers``? The
+        construct relies on neither: a 500 fails the run (``ApiGateway.500``), and a rendered
+        answer carrying the header is refused by the checked download
+        (``Downloader.CompressedAnswer``); the local runner answers 500 naming the compression."""
         results: dict[str, Any] = {}
         for kind in TRIM_SOURCES:
             prefix = f"Trim{kind.title()}"

@@ -23,7 +23,6 @@ from aws_cdk import aws_apigateway as apigw
 
 from .._contract import (
     CONTENT_ENCODING_HEADER,
-    FOREACH_MAX_ITERATIONS,
     MAPPING_TEMPLATE_MAX_BYTES,
     THROTTLED_HEADER,
 )
@@ -48,11 +47,13 @@ DEFAULT_RESPONSE_HEADERS = (
 headers the downloader's states read (``Exchange``) are added to them."""
 
 ENCODING_HEADERS = (CONTENT_ENCODING_HEADER, CONTENT_ENCODING_HEADER.lower())
-"""Forwarded on the answers handed over as a ``200`` (a success, a throttled answer), in both
-spellings (header names are mapped case-sensitively): the downloads refuse a compressed answer
-by it (issue 25 item 14). Only there: on every kept success it would add about 2.3 KB of
-template a proxy, and 13 trimming proxies must fit CloudFormation's 1,000,000 bytes (item 8)."""
-ENCODED_STATUS = 200
+"""Forwarded on every kept success with a body and on the throttled answers, in both spellings
+(header names are mapped case-sensitively): the downloads refuse a compressed answer by it
+(issue 25 item 14). About 2 KB of template a proxy; item 8's 13 trimming proxies still fit
+CloudFormation's 1,000,000 bytes because ``Trim.fields``' template (repeated on each of the 8
+statuses) and the unlisted 2xx pattern were made shorter by as much."""
+THROTTLED_AS = 200
+"""The status a throttled answer is handed over as (``retry_after``), marked."""
 
 PARAMETER_NAME = re.compile(r"^[a-zA-Z0-9._$-]+$")
 """API Gateway's rule for a mapped request parameter's name (data mapping reference)."""
@@ -176,14 +177,12 @@ def fields_template(names: Sequence[str], items_path: str) -> str:
 
     ``$util.escapeJavaScript`` is not used for values: it turns ``'`` into ``\\'`` (invalid
     JSON) and cannot tell a number from a string. ``$input.json(path)`` returns the value at
-    ``path`` as JSON text, whatever its type.
+    ``path`` as JSON text, whatever its type. No comment and no optional blank: the template is
+    written once a kept success (8 times a proxy) and 13 trimming proxies must fit one stack
+    (issue 25 item 8). At most 1,000 objects a list (API Gateway's #foreach limit).
     """
     segments = [s for s in items_path.split(".")[1:] if s]
-    header = (
-        f"## sfn-downloader Trim.fields({', '.join(names)}) at {items_path}: "
-        f"at most {FOREACH_MAX_ITERATIONS} objects.\n"
-    )
-    return header + _level(names, segments, depth=0, path="$") + "\n"
+    return _level(names, segments, depth=0, path="$")
 
 
 def _level(names: Sequence[str], segments: Sequence[str], *, depth: int, path: str) -> str:
@@ -193,22 +192,22 @@ def _level(names: Sequence[str], segments: Sequence[str], *, depth: int, path: s
     node, key = f"$l{depth}", f"$k{depth}"
     inner = _level(names, segments[1:], depth=depth + 1, path=f"{path}.{segments[0]}")
     return (
-        f"#set({node} = $input.path('{path}'))"
-        f"{{#foreach({key} in {node}.keySet())#if($foreach.index > 0),#end"
+        f"#set({node}=$input.path('{path}'))"
+        f"{{#foreach({key} in {node}.keySet())#if($foreach.index>0),#end"
         f'"$util.escapeJavaScript({key}).replaceAll("\\\\\'","\'")":'
-        f'#if({key} == "{segments[0]}"){inner}#else$input.json("{path}[\'{key}\']")#end#end}}'
+        f'#if({key}=="{segments[0]}"){inner}#else$input.json("{path}[\'{key}\']")#end#end}}'
     )
 
 
 def _trimmed_list(names: Sequence[str], path: str) -> str:
     kept = "".join(
         f'#if($item.containsKey("{name}"))$sep"{name}":$input.json("{path}[$i][\'{name}\']")'
-        '#set($sep = ",")#end'
+        '#set($sep=",")#end'
         for name in names
     )
     return (
-        f"[#foreach($item in $input.path('{path}'))#set($i = $foreach.index)#if($i > 0),#end"
-        f'{{#set($sep = ""){kept}}}#end]'
+        f"[#foreach($item in $input.path('{path}'))#set($i=$foreach.index)#if($i>0),#end"
+        f'{{#set($sep=""){kept}}}#end]'
     )
 
 
@@ -227,9 +226,10 @@ def integration_responses(
     vtl: str | None, headers: Sequence[str], throttled: Sequence[int] = ()
 ) -> list[apigw.IntegrationResponse]:
     """One integration response a status, 300 to 599 and the registered successes, each to the
-    same method response status: success trimmed with ``headers`` (passed through when ``vtl``
-    is ``None``), other statuses passed through (their body is the task's failure cause); the
-    unregistered successes share one (a 502 saying so), and anything else is a 502.
+    same method response status: success trimmed with ``headers`` and, where it has a body,
+    ``Content-Encoding`` (passed through when ``vtl`` is ``None``), other statuses passed
+    through (their body is the task's failure cause); the unregistered successes share one (a
+    502 saying so), and anything else is a 502.
     ``throttled`` statuses (``retry_after``) become a ``200`` marked
     ``X-Downloader-Throttled: <status>``, with ``headers`` and the body as is."""
     forwarded = {
@@ -249,14 +249,15 @@ def integration_responses(
             marked = {**encoded, f"method.response.header.{THROTTLED_HEADER}": f"'{status}'"}
             responses.append(
                 apigw.IntegrationResponse(
-                    status_code="200", selection_pattern=str(status), response_parameters=marked
+                    status_code=str(THROTTLED_AS), selection_pattern=str(status),
+                    response_parameters=marked,
                 )
-            )
+            )  # fmt: skip
         elif status in TRIMMED_STATUSES or status in BODYLESS_STATUSES:
             responses.append(
                 apigw.IntegrationResponse(
                     status_code=str(status), selection_pattern=str(status),
-                    response_parameters=encoded if status == ENCODED_STATUS else forwarded,
+                    response_parameters=encoded if status in TRIMMED_STATUSES else forwarded,
                     response_templates=(
                         {JSON: vtl} if vtl is not None and status in TRIMMED_STATUSES else None
                     ),
@@ -292,7 +293,7 @@ _KEPT_SUCCESS = frozenset((*TRIMMED_STATUSES, *BODYLESS_STATUSES))
 
 def status_pattern(statuses: Sequence[int]) -> str:
     """A selection pattern matching exactly ``statuses`` (three-digit codes of one hundred),
-    anchored, e.g. ``^2(?:09|1[0-9]|2[0-57-9])$``: API Gateway matches an HTTP integration's
+    anchored, e.g. ``^2(?:09|[13][0-9]|2[0-57-9])$``: API Gateway matches an HTTP integration's
     status code against it ("Set up an integration response in API Gateway")."""
     by_tens: dict[str, list[str]] = {}
     for status in sorted(statuses):
@@ -301,9 +302,11 @@ def status_pattern(statuses: Sequence[int]) -> str:
     hundreds = {str(status)[0] for status in statuses}
     if len(hundreds) != 1:
         raise ValueError(f"status_pattern takes statuses of one hundred, not {sorted(statuses)}")
-    parts = []
+    # Tens sharing their units share one alternative (``[13-9][0-9]``): 40 bytes less a proxy.
+    by_units: dict[str, list[str]] = {}
     for tens, units in by_tens.items():
-        parts.append(tens + _digit_class(units))
+        by_units.setdefault(_digit_class(units), []).append(tens)
+    parts = [_digit_class(tens) + units for units, tens in by_units.items()]
     return f"^{hundreds.pop()}(?:{'|'.join(parts)})$"
 
 
@@ -326,19 +329,19 @@ def _digit_class(units: Sequence[str]) -> str:
 def method_responses(
     headers: Sequence[str], throttled: Sequence[int] = ()
 ) -> list[apigw.MethodResponse]:
-    """A method response for each status the integration responses map to (``200`` also
-    declaring ``Content-Encoding``, and the throttled mark when there are ``throttled``
-    statuses)."""
+    """A method response for each status the integration responses map to (each kept success
+    with a body also declaring ``Content-Encoding``, the ``200`` the throttled mark when there
+    are ``throttled`` statuses)."""
     declared: Mapping[str, bool] = {f"method.response.header.{name}": False for name in headers}
     encoded = {**declared, **{f"method.response.header.{name}": False for name in ENCODING_HEADERS}}
     marked = {**encoded, f"method.response.header.{THROTTLED_HEADER}": False}
     return [
         apigw.MethodResponse(
             status_code=str(status),
-            response_parameters=(marked if throttled else encoded)
-            if status == ENCODED_STATUS
+            response_parameters=(marked if throttled and status == THROTTLED_AS else encoded)
+            if status in TRIMMED_STATUSES
             else dict(declared)
-            if status in TRIMMED_STATUSES or status in BODYLESS_STATUSES
+            if status in BODYLESS_STATUSES
             else None,
         )
         for status in range(200, 600)
