@@ -1,6 +1,7 @@
-"""The checked page loop with a selection no plain path of the raw page reads (issue 25 item
-14): a constant or an intrinsic in the ``result_selector``, the whole selection as an item
-attribute, records read from a selected list, ``changes_only`` over such a selection. A JSONPath
+"""The checked page loop (and one request) with a selection no plain path of the raw page
+reads (issue 25 item 14): a constant or an intrinsic in the ``result_selector``, the whole
+selection as an item attribute, records read from a selected list, ``changes_only`` over such
+a selection. A JSONPath
 ``SelectPage`` applies the selector after the checked download (every digit kept: no JSONata
 between the download and the store), and a compressed page is refused in the download, before
 anything is stored. These pages went through ``NextRequest``'s JSONata ``Output``, which stored
@@ -47,6 +48,11 @@ def app() -> cdk.App:
         stack, "Changes", endpoint=API, path="/v1/rows", pagination=Pagination.next_url(),
         result_selector=SELECTOR, store=Store.changes_only(),
         item={"rows": ItemField.json("$.rows")}, downloader_id="changes",
+    )  # fmt: skip
+    # One request (issue 25 item 14): the checked download, then SelectDownload.
+    DownloaderPattern(
+        stack, "One", endpoint=API, path="/v1/rows", result_selector=SELECTOR,
+        item={"page": ItemField.json("$")}, downloader_id="one",
     )  # fmt: skip
     return app
 
@@ -135,3 +141,32 @@ def test_changes_only_over_such_a_selection_sees_the_17th_digit(
         [{"id": BIG + 2}],
     ]
     assert len(memos(runner, "changes")) == 1
+
+
+def test_one_request_selects_after_the_checked_download_and_keeps_every_digit(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """A constant in the selector, the whole selection as an attribute: Download (JSONata,
+    checked) → SelectDownload (JSONPath) → Persist: one state more than the JSONPath download
+    with its ResultSelector, which stored a compressed answer as text."""
+    runner = open_runner("Selected/One")
+    upstream.respond(pages(1))
+    run = runner.run(T[0])
+    assert run.status == "SUCCEEDED", run.cause
+    assert [json.loads(str(i["page"])) for i in kept(runner, "one")] == [
+        {"rows": [{"id": BIG + 1}], "source": "api", "count": 1}
+    ]
+    assert runner.states_entered(run) == ["Download", "SelectDownload", "Persist"]
+
+
+@pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
+def test_one_request_refuses_a_compressed_answer_before_it_is_selected(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream
+) -> None:
+    """It was stored as text: the JSONPath download had no state that read the answer."""
+    runner = open_runner("Selected/One")
+    upstream.respond(pages(1, compressed=1))
+    run = runner.run(T[1])
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert "The answer to /v1/rows is gzip-compressed" in (run.cause or "")
+    assert [i for i in kept(runner, "one") if str(i["sk"]).startswith(T[1])] == []

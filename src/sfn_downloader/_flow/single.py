@@ -75,7 +75,7 @@ class SingleRequest:
         # (a raw answer read by a polite memory's states is what the checked download gives;
         # an archive alone reads the raw answer where the checked download leaves it; the
         # other states after Persist read the selection a Pass writes after it)
-        checked = _checked(scope, parts)
+        checked = _checked(scope, parts) or _selected_first(scope, parts)
         if checked is not None:
             return checked
         task = parts.downloads.task(
@@ -354,6 +354,56 @@ def _selection(scope: Construct, parts: RunParts, key: str, *, query: bool = Fal
             KEY_FIELD: parts.persists.key_selector(key),
         },
     )  # fmt: skip
+
+
+def _selected_first(scope: Construct, parts: RunParts) -> sfn.Chain | None:
+    """One request whose selection only a ResultSelector can make (a constant or an intrinsic
+    in it, an item attribute reading the whole selection), with nothing else between the
+    download and its store: the checked download (a compressed answer refused in its
+    ``Assign``, issue 25 item 14) → ``SelectDownload`` (a JSONPath Pass applying the selector:
+    every digit kept) → Persist, reading the selection: three states, one more than the
+    JSONPath download with its ResultSelector, which stored a compressed answer as text.
+    ``None`` for any other shape (those keep the JSONPath download, listed in the docs'
+    Limits)."""
+    selector = parts.result_selector
+    persists = parts.persists
+    if (
+        selector is None or persists.reads_through(selector) or not persists.reads_through(None)
+        or parts.memory.any or parts.request_memos is not None or parts.records is not None
+        or parts.on_status.any or parts.server_waits is not None
+        or parts.answer_errors is not None or parts.keeps_result
+    ):  # fmt: skip
+        return None
+    computations = parts.computations
+    parts = computations.rewired(parts)
+    kept = _kept(parts.download_assign)  # an incremental mark's cursor values
+    if parts.key_suffix_path is not None or kept is None:
+        return None
+    arguments, assigned = computations.values()
+    request = parts.request
+    task = parts.downloads.checked_task(
+        scope, "Download", parts.first_request(),
+        assign={**compressed_check(json.dumps(request.given or request.path)), **assigned,
+                **kept},
+        computed=arguments,
+    )  # fmt: skip
+    if task is None:
+        return None
+    computations.place()
+    checked_download(scope, task)
+    key = (
+        sort_key(SCHEDULED_TIME_PATH, EXECUTION_NAME_PATH) if parts.per_delivery
+        else sfn.JsonPath.string_at(SCHEDULED_TIME_PATH)
+    )  # fmt: skip
+    select = sfn.Pass(scope, "SelectDownload", parameters=dict(selector))
+    persist = persists.task(
+        scope, "Persist", sort_key=key, attributes=parts.attributes,
+        result_selector=persists.key_selector(key), result_path="$",
+    )  # fmt: skip
+    chain = sfn.Chain.start(task).next(select).next(persist)
+    for state in parts.stored(scope, False):
+        chain = chain.next(state)
+    return chain
 
 
 def _compared(scope: Construct, parts: RunParts, key: str, text: str) -> sfn.Chain:
