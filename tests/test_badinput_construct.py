@@ -83,8 +83,10 @@ def test_constant_keeps_a_path_like_text_in_a_selector_header_and_item() -> None
               "unit": ItemField.string("$.unit")},  # a selector's constant: read after it
     )})  # fmt: skip
     states = definition(scenario)["States"]
-    assert states["Download"]["ResultSelector"]["unit"] == "$.players"  # a constant, as written
-    assert states["Download"]["Parameters"]["Headers"] == {"X-Query": ["$.filter"]}
+    # The selector's constant makes a selection only a JSONPath state can: SelectDownload
+    # applies it after the checked (JSONata) download, which sends the header as written.
+    assert states["SelectDownload"]["Parameters"]["unit"] == "$.players"  # a constant
+    assert states["Download"]["Arguments"]["Headers"] == {"X-Query": ["$.filter"]}
     assert states["Persist"]["Parameters"]["Item"]["source"] == {"S": "$.ResponseBody"}
 
 

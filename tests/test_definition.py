@@ -99,7 +99,9 @@ def test_custom_retry_keeps_the_retryable_errors(full: Scenario) -> None:
 
 
 def test_query_parameters_and_headers_are_lists(full: Scenario) -> None:
-    parameters = definition(full)["States"]["Download"]["Parameters"]
+    download = definition(full)["States"]["Download"]
+    assert download["QueryLanguage"] == "JSONata"  # the checked download (issue 25 item 14)
+    parameters = download["Arguments"]
     assert parameters["Path"] == "/v1/orders"
     assert parameters["QueryParameters"] == {"region": ["10000002"], "type": ["sell", "buy"]}
     assert parameters["Headers"] == {
@@ -118,12 +120,20 @@ def test_item_fields_render_as_documented(full: Scenario) -> None:
         "date": {"S.$": "$.meta.date"},
         "source": {"S.$": "$.meta.source"},
     }
-    selector = definition(full)["States"]["Download"]["ResultSelector"]
-    assert selector == {
-        "orders.$": "$.ResponseBody.orders",
-        "meta": {"date.$": "$.Headers.Date[0]", "source": "example"},
+    # $.meta.source reads the selector's constant, which only a JSONPath selector makes: the
+    # checked download passes the raw answer on (a compressed one refused, issue 25 item 14)
+    # and SelectDownload, a JSONPath Pass, applies the selector before Persist.
+    states = definition(full)["States"]
+    assert states["Download"]["Next"] == "SelectDownload"
+    assert "ResultSelector" not in states["Download"]
+    assert states["SelectDownload"] == {
+        "Type": "Pass",
+        "Parameters": {
+            "orders.$": "$.ResponseBody.orders",
+            "meta": {"date.$": "$.Headers.Date[0]", "source": "example"},
+        },
+        "Next": "Persist",
     }
-    # ($.meta.source reads the selector's constant: the selector stays on a JSONPath task)
 
 
 def test_from_secret_sends_no_credential_from_the_state_machine(from_secret: Scenario) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from scenarios import rendered_definition
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "eve_player_count" / "app.py"
 CDK_JSON = EXAMPLE.with_name("cdk.json")
 
@@ -268,9 +270,15 @@ def test_oauth_window_example_synthesizes_an_http_task_with_an_oauth_connection(
     assert "{{resolve:secretsmanager:" in json.dumps(oauth["ClientParameters"]["ClientSecret"])
     assert module.CLIENT_SECRET in json.dumps(oauth["ClientParameters"]["ClientSecret"])
     assert not [r for r in resources if r["Type"].startswith("AWS::ApiGateway::")]
-    [machine] = [r for r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
-    text = json.dumps(machine["Properties"]["DefinitionString"])
-    assert "http:invoke" in text and '\\"QueryParameters.$\\":\\"$requestQuery\\"' in text
+    assert [r["Type"] for r in resources].count("AWS::StepFunctions::StateMachine") == 1
+    asl = json.loads(rendered_definition(template))
+    download = asl["States"]["Download"]
+    assert download["Resource"] == "arn:aws:states:::http:invoke"
+    # the window is computed in the checked download's Arguments (issue 25 item 14): the hour
+    # before the scheduled time
+    query = download["Arguments"]["QueryParameters"]
+    assert "$toMillis($states.context.Execution.Input.scheduledTime) - 3600000" in query
+    assert list(asl["States"]) == ["Download", "SelectDownload", "Persist", "AnswerCompressed"]
 
 
 def test_oauth_window_example_asks_each_hour_with_the_token() -> None:

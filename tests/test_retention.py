@@ -51,14 +51,9 @@ def test_the_download_assigns_the_expiry_persist_reads(retained: Scenario) -> No
 
 
 def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
-    """Where the download is not a JSONata task (an item attribute reading the whole
-    selection, which only a ResultSelector can make; a status reaction's Catch was one until
-    the checked download took on_status, issue 25 item 14), ComputeExpiry computes the expiry
-    first, as before."""
-    pattern = build(
-        retention=cdk.Duration.days(30),
-        item={"count": ItemField.number("$.players"), "all": ItemField.json("$")},
-    )
+    """Where the download is not a JSONata task (a header written as ``{% ... %}``, which only
+    the JSONPath task sends as written), ComputeExpiry computes the expiry first, as before."""
+    pattern = build(retention=cdk.Duration.days(30), headers={"X-Note": "{% sent as is %}"})
     asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
     assert asl["StartAt"] == "ComputeExpiry"
     expiry: dict[str, Any] = asl["States"]["ComputeExpiry"]
@@ -67,6 +62,24 @@ def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
     assert expiry["Next"] == "Download"
     assert expiry["Assign"] == {"expiresAt": EXPIRY}
     assert "expiresAt" not in asl["States"]["Download"].get("Assign", {})
+
+
+def test_a_selection_only_a_result_selector_makes_is_applied_after_the_checked_download() -> None:
+    """An item attribute reading the whole selection (which only a ResultSelector makes): the
+    checked download assigns the expiry (issue 25 item 14), SelectDownload applies the selector,
+    Persist reads both; no ComputeExpiry."""
+    pattern = build(
+        retention=cdk.Duration.days(30),
+        item={"count": ItemField.number("$.players"), "all": ItemField.json("$")},
+    )
+    asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
+    assert asl["StartAt"] == "Download" and "ComputeExpiry" not in asl["States"]
+    assert asl["States"]["Download"]["Assign"]["expiresAt"] == EXPIRY
+    assert asl["States"]["Download"]["Next"] == "SelectDownload"
+    assert asl["States"]["SelectDownload"]["Next"] == "Persist"
+    item = asl["States"]["Persist"]["Parameters"]["Item"]
+    assert item["expiresAt"] == {"N.$": "$expiresAt"}
+    assert item["all"] == {"S.$": "States.JsonToString($)"}
 
 
 def test_with_on_status_the_checked_download_computes_the_expiry() -> None:

@@ -107,11 +107,22 @@ def test_remap_splices_the_credential_unescaped_into_the_definition(full: Scenar
     """Why the docs (security.md) refuse '"' and '\\' in a remapped credential: they break the
     definition (CreateStateMachine refuses it) or silently change the credential sent."""
     sent = json.loads(substituted(full.json, "tok-3n_X.y~Z+/="))["States"]["Download"]
-    assert sent["Parameters"]["Headers"]["MyCustomAuth"] == ["tok-3n_X.y~Z+/="]
+    assert sent["Arguments"]["Headers"]["MyCustomAuth"] == ["tok-3n_X.y~Z+/="]
     with pytest.raises(json.JSONDecodeError):
         json.loads(substituted(full.json, 'to"ken'))
     changed = json.loads(substituted(full.json, r"to\\ken\u0041"))["States"]["Download"]
-    assert changed["Parameters"]["Headers"]["MyCustomAuth"] == ["to\\kenA"]
+    assert changed["Arguments"]["Headers"]["MyCustomAuth"] == ["to\\kenA"]
+
+
+def test_remap_in_a_jsonata_download_would_evaluate_a_credential_written_as_an_expression(
+    full: Scenario,
+) -> None:
+    """Why security.md also refuses a remapped credential written ``{% ... %}``: the checked
+    download is a JSONata task (issue 25 item 14), whose Arguments evaluate such a string
+    ("Transforming data with JSONata in Step Functions") instead of sending it."""
+    sent = json.loads(substituted(full.json, "{% $states.input %}"))["States"]["Download"]
+    assert sent["QueryLanguage"] == "JSONata"
+    assert sent["Arguments"]["Headers"]["MyCustomAuth"] == ["{% $states.input %}"]
 
 
 # --- a secret query parameter through the proxy (issue 26, round 3) ----------------------------

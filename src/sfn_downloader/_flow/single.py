@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import aws_stepfunctions as sfn
@@ -176,10 +177,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     the scheduled time in its Arguments (no ``ComputeRequest``), the expiry in its ``Assign``
     (no ``ComputeExpiry``; Persist reads it next). ``None`` where that construction does not
     apply: a request the JSONata task cannot make (``Downloads.checked_task``), a state between
-    the download and Persist (a polite memory with on_status or records), an item attribute
+    the download and Persist (a polite memory with on_status or records). An item attribute
     or ``records``' items that the raw answer cannot give through the selector (the whole
-    selection, a constant or intrinsic of the selector). States after Persist that read the
-    selection (``post_process``, an archive of it) follow ``SelectResult`` (one state more);
+    selection, a constant or intrinsic of the selector) are read from ``SelectDownload``, a
+    JSONPath Pass applying the selector before Persist (one state more; not with a polite
+    memory). States after Persist that read the selection (``post_process``, an archive of it)
+    follow ``SelectResult`` (one state more; before Persist, in place of ``SelectDownload``,
+    when Persist cannot read through the selector);
     with ``retry_after`` a throttled answer waits and is asked again with the input the
     download kept (``$downloadAsked``); ``records`` follow Persist (or replace it), reading
     the raw answer through the selector."""
@@ -202,6 +206,19 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # puts it (the query overrides: the query in its Arguments, the key suffix and the
     # ``query`` attribute in variables): the state holds the raw answer after it.
     parts = computations.rewired(parts)
+    # A selection only a ResultSelector makes (a constant or an intrinsic in it, an item
+    # attribute or records reading the whole selection): SelectDownload, a JSONPath Pass,
+    # applies the selector right before Persist (every digit kept), and every state after
+    # reads the selection as if there were no selector: one state more than the JSONPath
+    # download with its ResultSelector, which stored a compressed answer as text. Not with a
+    # polite memory, whose states compare the selection's text (they keep their own shape).
+    select = None
+    if not parts.persists.reads_through(parts.result_selector) or (
+        parts.records is not None and parts.records.raw_items(parts.result_selector) is None
+    ):
+        if parts.memory.any:
+            return None
+        select, parts = parts.result_selector, replace(parts, result_selector=None)
     suffix = parts.key_suffix_path
     records, selector = parts.records, parts.result_selector
     if (
@@ -276,9 +293,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     # JSONata writes it) and their Map's result is the run's output, the stored item's key
     # (the raw answer where a state follows, or with keep_answers=False).
     keyed = not passes and (records is None or records.keeps_answers)
+    # A selection only a ResultSelector makes, read by states after Persist: SelectResult
+    # writes their input before Persist (the selection at $.result), which reads it there.
+    early = select is not None and selects
+    under = f"$.{RESULT_FIELD}" if early else "$"
     written = (
         records.states(
-            scope, under="$", through=selector,
+            scope, under=under, through=selector,
             result_selector=parts.persists.key_selector(key) if keyed else None,
         )
         if records is not None
@@ -290,6 +311,7 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
     else:
         persist = parts.persists.task(
             scope, "Persist", sort_key=key, attributes=parts.attributes, through=selector,
+            result_under=under if early else None,
             result_selector=(
                 parts.persists.key_selector(key) if keyed and written is None else None
             ),
@@ -305,6 +327,13 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
         )  # fmt: skip
         if written is not None:
             stored = sfn.Chain.start(stored).next(written)
+    if select is not None:
+        selection = (
+            _selection(scope, replace(parts, result_selector=select), key, query=bool(query))
+            if early
+            else sfn.Pass(scope, "SelectDownload", parameters=dict(select))
+        )
+        stored = sfn.Chain.start(selection).next(stored)
     status = (
         reactions.no_content(scope, "DownloadStatus", status_path="$.StatusCode", skip=skipped)
         if skipped is not None
@@ -329,7 +358,8 @@ def _checked(scope: Construct, parts: RunParts) -> sfn.Chain | None:
         for state in after(scope):
             chain = chain.next(state)
     elif selects:
-        chain = chain.next(_selection(scope, parts, key, query=bool(query)))
+        if not early:
+            chain = chain.next(_selection(scope, parts, key, query=bool(query)))
         for state in parts.afterwards(scope):
             chain = chain.next(state)
     return chain
