@@ -53,6 +53,7 @@ SECONDS = {
     "tests/test_compressed_overrides_local.py": 15.0,  # three downloaders, 12 runs (item 14)
     "tests/test_compressed_pagecount_local.py": 30.0,  # 12 page_counts, 34 runs (item 14)
     "tests/test_compressed_proxy_local.py": 12.0,  # two proxies, six runs (item 14; ~24 s busy)
+    "tests/test_select_first_pagecount_local.py": 27.0,  # 8 page_counts, 28 runs (item 14)
     "tests/test_answer_local.py": 34.0,  # 1,000 object items requested (~32 s CPU of it)
     "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
     "tests/test_compat_matrix.py": 23.0,

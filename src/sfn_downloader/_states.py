@@ -429,7 +429,8 @@ def checked_in_map(
     14): the download a JSONata task (``Downloads.checked_task``) whose ``Assign`` fails a
     compressed answer and keeps the Map item (``$mapItem``), and whose output is the raw
     answer, never evaluated, so nothing stored passes through JSONata; Persist reads the
-    item's paths where ``result_selector`` would have read them, and its key
+    item's paths where ``result_selector`` would have read them (or, with ``stored.select``,
+    from the selection a JSONPath Pass applies first), and its key
     (``sort_key(<where the item is>)``) from ``$mapItem``. A failed request ends as a failed
     outcome naming its key (``key_path``, in the item; ``key``, JSONata reading it from the
     task's input, names it in a compressed answer's cause), as ``record_failure`` writes it; a
@@ -484,41 +485,51 @@ class CheckedStored:
     """What a checked Map iteration (``checked_in_map``) does besides storing the raw answer
     through the selector: ``on_status``' actions (a page skipped), the archive
     (``each_stored``, states named ending ``name``) and ``records``; ``time_path``: where the
-    Map item holds the run's scheduled time (read by the records from ``$mapItem``)."""
+    Map item holds the run's scheduled time (read by the records from ``$mapItem``).
+    ``select``: the selector is applied first, by a JSONPath ``Select<name>`` Pass right after
+    the download (and its 204 Choice), and what follows reads the selection: for a selection
+    no plain path of the raw answer reads (a constant or an intrinsic in the selector, an
+    attribute reading the whole selection), one state more an iteration."""
 
     on_status: StatusReactions | None = None
     each_stored: EachStored | None = None
     records: WritesRecords | None = None
     name: str = ""
     time_path: str = ""
+    select: bool = False
 
 
 def _checked_after(
     scope: Construct, *, persists: Persists, selector: Mapping[str, Any] | None, item: str,
     sort_key: str, key_path: str, failure: sfn.Pass, persist_id: str, stored: CheckedStored,
 ) -> sfn.Chain:  # fmt: skip
-    """The checked iteration's states after its download, the state the raw answer: Persist
-    (through the selector; unless ``keep_answers=False``), then with an archive a JSONPath
-    ``Select<name>`` Pass when there is a selector (the archive's body is the selection; every
-    digit kept: no JSONata) and ``Archive<name>``, then the records (read through the selector,
-    or from the selection). The last state's output is the iteration's ``{"ok": true}``; a
-    failure ends in ``failure``, a bad record a failed outcome naming ``key_path``'s value."""
+    """The checked iteration's states after its download, the state the raw answer: with
+    ``stored.select``, the JSONPath ``Select<name>`` Pass first (every digit kept: no
+    JSONata); Persist (through the selector, or of the selection; unless
+    ``keep_answers=False``), then with an archive a ``Select<name>`` Pass when the selector is
+    not applied yet (the archive's body is the selection) and ``Archive<name>``, then the
+    records (read through the selector, or from the selection). The last state's output is
+    the iteration's ``{"ok": true}``; a failure ends in ``failure``, a bad record a failed
+    outcome naming ``key_path``'s value."""
     records = stored.records
     keeps = records is None or records.keeps_answers
     archives = stored.each_stored is not None and keeps
     last_persist = records is None and not archives
     states: list[sfn.IChainable] = []
+    through = selector
+    if stored.select and selector is not None:
+        states.append(sfn.Pass(scope, f"Select{stored.name}", parameters=dict(selector)))
+        through = None
     if keeps:
         persist = persists.task(
-            scope, persist_id, sort_key=sort_key, in_map=True, through=selector, item_at=item,
+            scope, persist_id, sort_key=sort_key, in_map=True, through=through, item_at=item,
             result_selector=SUCCEEDED if last_persist else None,
         )  # fmt: skip
         catch_into(failure, persist)
         states.append(persist)
-    through = selector
     if archives and stored.each_stored is not None:
-        if selector is not None:
-            states.append(sfn.Pass(scope, f"Select{stored.name}", parameters=dict(selector)))
+        if through is not None:
+            states.append(sfn.Pass(scope, f"Select{stored.name}", parameters=dict(through)))
             through = None
         last = records is None
         states.extend(

@@ -1,8 +1,11 @@
 """Page count pagination (``Pagination.page_count``, EVE's ``X-Pages``)::
 
-DownloadFirstPage → PersistFirstPage → CountPages (a JSONata Choice: no count → PageCountNotFound)
-    → FetchPages (Map over pages 2..N, at most max_pages, none for one page: Download → Persist)
-    → AnyFailed → MarkDelivered → Done
+DownloadFirstPage → [SelectFirstPage] → PersistFirstPage → CountPages (a JSONata Choice: no
+    count → PageCountNotFound) → FetchPages (Map over pages 2..N, at most max_pages, none for
+    one page: DownloadPage → [SelectPage] → PersistPage) → AnyFailed → MarkDelivered → Done
+
+The downloads are checked (JSONata, a compressed answer refused in their ``Assign``); a
+selection only a ResultSelector makes is applied by the JSONPath ``Select...`` Pass.
 
 Each delivery's pages are ``<scheduled time>#<execution name>#<page>``; ``MarkDelivered``
 says the delivery stored them all.
@@ -225,43 +228,71 @@ class PageCountPagination(Pagination):
         return chain.next(written) if written is not None else chain
 
     @staticmethod
+    def _selects_first(parts: RunParts) -> bool:
+        """True when the selection is one no plain path of the raw answer reads (a constant or
+        an intrinsic in the ``result_selector``, an item attribute reading the whole
+        selection, records whose ``items`` the selector makes): the checked download is then
+        followed by a JSONPath Pass applying the selector (``SelectFirstPage``,
+        ``SelectPage``: every digit kept), and what stores the page reads the selection, as
+        the page loop's ``SelectPage`` does. One state more a page."""
+        selector, records = parts.result_selector, parts.records
+        return selector is not None and not (
+            parts.persists.reads_through(selector)
+            and (records is None or records.raw_items(selector) is not None)
+        )
+
+    @staticmethod
     def _checkable(parts: RunParts) -> bool:
         """True when every page goes through the checked download (``checked_in_map``, and
-        its like for the first page): Persist, the records (or, with an archive and a
-        selector, the selection ``Select...`` applied) read the raw answer through the
-        selector. Else the JSONPath downloads (a selector with a constant or intrinsic that
-        Persist or the records cannot read through)."""
-        selector, records = parts.result_selector, parts.records
-        return parts.persists.reads_through(selector) and (
-            records is None or records.raw_items(selector) is not None
+        its like for the first page): Persist and the records read the raw answer through
+        the selector, or (``_selects_first``) the selection a JSONPath Pass applies first.
+        Else the JSONPath downloads: an item attribute or the records' ``items`` that no
+        plain path of the selection reads (a filter)."""
+        records = parts.records
+        through = None if PageCountPagination._selects_first(parts) else parts.result_selector
+        return parts.persists.reads_through(through) and (
+            records is None or records.raw_items(through) is not None
         )
 
     @staticmethod
     def _first_checked(scope: Construct, parts: RunParts) -> sfn.Chain:
         """After the checked first page (the state its raw answer, whose ``Headers``
-        CountPages reads): ``PersistFirstPage`` (through the selector; unless
-        ``keep_answers=False``), then with an archive ``SelectFirstPage`` (a JSONPath Pass,
-        with a selector: the selection kept beside the headers, every digit kept) and
-        ``ArchiveFirstPage``, then the first page's records (``FirstPage...``: a bad record
-        fails the run). Each passes its input on."""
+        CountPages reads): with a selection only a selector makes (``_selects_first``),
+        ``SelectFirstPage`` first; ``PersistFirstPage`` (through the selector, or of the
+        selection; unless ``keep_answers=False``), then with an archive ``SelectFirstPage``
+        if not applied yet and ``ArchiveFirstPage``, then the first page's records
+        (``FirstPage...``: a bad record fails the run). ``SelectFirstPage`` is a JSONPath Pass
+        keeping the selection beside the headers (every digit kept); each state passes its
+        input on."""
         selector, records = parts.result_selector, parts.records
         key = PageCountPagination._first_key(parts)
         keeps = records is None or records.keeps_answers
         states: list[sfn.IChainable] = []
+        under, through = "$", selector
+
+        def select() -> None:
+            nonlocal under, through
+            assert selector is not None
+            states.append(
+                sfn.Pass(
+                    scope, "SelectFirstPage",
+                    parameters={"Headers.$": "$.Headers", SELECTED_FIELD: dict(selector)},
+                )
+            )  # fmt: skip
+            under, through = f"$.{SELECTED_FIELD}", None
+
+        if PageCountPagination._selects_first(parts):
+            select()
         if keeps:
             states.append(
-                parts.persists.task(scope, "PersistFirstPage", sort_key=key, through=selector)
-            )
-        under, through = "$", selector
+                parts.persists.task(
+                    scope, "PersistFirstPage", sort_key=key, through=through,
+                    result_under=None if under == "$" else under,
+                )
+            )  # fmt: skip
         if parts.each_stored is not None and keeps:
-            if selector is not None:
-                states.append(
-                    sfn.Pass(
-                        scope, "SelectFirstPage",
-                        parameters={"Headers.$": "$.Headers", SELECTED_FIELD: dict(selector)},
-                    )
-                )  # fmt: skip
-                under, through = f"$.{SELECTED_FIELD}", None
+            if through is not None:
+                select()
             states.extend(
                 parts.each_stored(scope, StoredAnswer(under=under, sort_key=key, name="FirstPage"))
             )
@@ -374,6 +405,7 @@ class PageCountPagination(Pagination):
                 stored=CheckedStored(
                     on_status=reactions, each_stored=parts.each_stored, records=parts.records,
                     name="Page", time_path=MAP_SCHEDULED_TIME_PATH,
+                    select=self._selects_first(parts),
                 ),
             )
         )  # fmt: skip
