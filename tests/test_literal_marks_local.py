@@ -1,80 +1,132 @@
 """A request value written like a JSONata expression (``"{% 1 + 1 %}"``) is sent as written.
 
 A JSONata state evaluates every string of its ``Arguments`` that is ``{% ... %}`` ("Transforming
-data with JSONata in Step Functions"); a JSONPath task sends it as it is. So a body, query or
-header value holding the mark never goes into a JSONata download (found by h-loop, session 9:
-the checked download sent ``2`` for ``"{% 1 + 1 %}"``)."""
+data with JSONata in Step Functions"); a JSONPath task sends it as it is (found by h-loop,
+session 9: the checked download sent ``2`` for ``"{% 1 + 1 %}"``). Such a request kept the
+JSONPath download, which nothing checked: a compressed answer was stored as text (one request,
+``page_count``'s pages), and the page loop's pages went through JSONata (a 17-digit id stored
+changed). Now the checked download writes such a value as a JSONata string literal's
+expression (``transport/_base.sent_as_written``): sent as written, and the answer checked
+(issue 25 item 14)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+from collections.abc import Callable
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk import aws_events as events
 
-from local_helpers import Answer, Upstream
-from sfn_downloader import DownloaderPattern, ItemField, Pagination
+from local_helpers import Answer, Seen, Upstream, definition_states
+from sfn_downloader import DownloaderPattern, ItemField, Pagination, Transport
 from sfn_downloader.local import LocalRunner
 
-from scenarios import rendered_definition, state_machines
-
-MARKED = "{% 1 + 1 %}"
+T0 = "2026-11-27T05:30:00Z"
+NOTE = "{% 1 + 1 %} and %}"
+"""Evaluated by a JSONata field it would be ``2``; a JSONPath task sends it as written."""
+BODY = {"q": "{% $states.input %}", "n": 1}
+BIG = 12345678901234567
+ANSWER = json.dumps({"rows": [{"id": BIG}]}).encode()
+LISTED = json.dumps({"rows": [{"id": BIG}], "next": "/v1/list?page=2"}).encode()
+"""The loop's first page, which links to the second (``ANSWER``, no link)."""
+STACKS = ["Api", "Http"]
+pytestmark = pytest.mark.filterwarnings("ignore::sfn_downloader.local.CompressedAnswerWarning")
 
 
 @pytest.fixture(scope="module")
 def app() -> cdk.App:
     app = cdk.App()
-    stack = cdk.Stack(app, "Marks")
-    item = {"answer": ItemField.json("$.ResponseBody")}
-    endpoint = "https://api.example.com"
-    DownloaderPattern(
-        stack, "Posted", endpoint=endpoint, path="/v1/search", method="POST",
-        body={"q": MARKED, "n": 1}, item=item,
-    )  # fmt: skip
-    DownloaderPattern(
-        stack, "Headed", endpoint=endpoint, path="/v1/status", headers={"X-Note": MARKED},
-        item=item,
-    )  # fmt: skip
-    DownloaderPattern(
-        stack, "PostedPages", endpoint=endpoint, path="/v1/search", method="POST",
-        body={"q": MARKED}, pagination=Pagination.next_url(), item=item,
-    )  # fmt: skip
+    for name in STACKS:
+        stack = cdk.Stack(app, name)
+        props: dict[str, Any] = {
+            "endpoint": "https://api.example.com", "headers": {"X-Note": NOTE},
+            "item": {"rows": ItemField.json("$.ResponseBody.rows")},
+        }  # fmt: skip
+        if name == "Http":
+            connection = events.Connection(
+                stack, "Connection",
+                authorization=events.Authorization.api_key(
+                    "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
+                ),
+            )  # fmt: skip
+            props["transport"] = Transport.http_task(connection)
+        DownloaderPattern(stack, "One", path="/v1/rows", downloader_id="one", **props)
+        DownloaderPattern(
+            stack, "Pages", path="/v1/search", method="POST", body=BODY,
+            pagination=Pagination.page_count(), downloader_id="pages", **props,
+        )  # fmt: skip
+        DownloaderPattern(
+            stack, "Loop", path="/v1/list", method="POST", body=BODY,
+            pagination=Pagination.next_url(), downloader_id="loop", **props,
+        )  # fmt: skip
     return app
 
 
-def test_a_marked_body_value_is_sent_as_written(app: cdk.App, upstream: Upstream) -> None:
-    upstream.script(default=Answer(200, {"ok": True}))
-    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Posted") as runner:
-        assert runner.run().succeeded
-    assert upstream.requests[0].json() == {"q": MARKED, "n": 1}
+@pytest.fixture(scope="module")
+def runner_options() -> dict[str, Any]:
+    return {"secrets": {"example/api-key": "local-key"}}
 
 
-def test_a_marked_header_value_is_sent_as_written(app: cdk.App, upstream: Upstream) -> None:
-    upstream.script(default=Answer(200, {"ok": True}))
-    with LocalRunner(app, upstream=upstream.url, pattern="Marks/Headed") as runner:
-        assert runner.run().succeeded
-    assert upstream.requests[0].headers["x-note"] == MARKED
+def answer(stack: str, *, compressed: bool = False) -> Callable[[Seen], Answer]:
+    """The rows (with ``X-Pages: 2`` for the search); ``compressed``: gzip through the proxy,
+    and a readable body labelled ``br`` through the HTTP Task (a gzip body fails the HTTP Task
+    itself with ``States.Runtime``, before any state of ours)."""
+
+    def respond(seen: Seen) -> Answer:
+        headers = {"X-Pages": "2"} if seen.path == "/v1/search" else {}
+        if seen.path == "/v1/list" and not seen.query and not compressed:
+            return Answer(200, LISTED)
+        if compressed and stack == "Api":
+            return Answer(200, gzip.compress(ANSWER), {**headers, "Content-Encoding": "gzip"})
+        if compressed:
+            return Answer(200, ANSWER, {**headers, "Content-Encoding": "br"})
+        return Answer(200, ANSWER, headers)
+
+    return respond
 
 
-def test_a_marked_body_value_is_sent_as_written_on_every_page(
-    app: cdk.App, upstream: Upstream
+def stored(runner: LocalRunner) -> list[Any]:
+    return [json.loads(str(i["rows"])) for i in runner.items() if "rows" in i]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("name", ["One", "Pages", "Loop"])
+def test_a_marked_value_is_sent_as_written_and_every_digit_stored(
+    app: cdk.App,
+    open_runner: Callable[..., LocalRunner],
+    upstream: Upstream,
+    stack: str,
+    name: str,
 ) -> None:
-    upstream.script(
-        Answer(200, {"results": [1], "next": "/v1/search?page=2"}),
-        default=Answer(200, {"results": [2], "next": None}),
-    )
-    with LocalRunner(app, upstream=upstream.url, pattern="Marks/PostedPages") as runner:
-        run = runner.run()
-        assert run.succeeded, run.cause
-    assert [seen.json() for seen in upstream.requests] == [{"q": MARKED}, {"q": MARKED}]
+    runner = open_runner(f"{stack}/{name}")
+    upstream.respond(answer(stack))
+    run = runner.run(T0)
+    assert run.status == "SUCCEEDED", run.cause
+    seen = upstream.requests
+    assert seen and all(request.headers["x-note"] == NOTE for request in seen)
+    if name != "One":  # the body on every page
+        assert [request.json() for request in seen] == [BODY, BODY]
+    assert stored(runner) == [[{"id": BIG}]] * len(seen)
+    # the checked download, a JSONata task, writes the value as a string literal's expression
+    states = definition_states(app, stack, name, iterations=True)
+    download = states[{"One": "Download", "Pages": "DownloadFirstPage"}.get(name, "DownloadPage")]
+    assert download["QueryLanguage"] == "JSONata"
+    note = download["Arguments"]["Headers"]["X-Note"]
+    [note] = note if isinstance(note, list) else [note]  # apigateway:invoke takes lists
+    # one expression, a string literal: no "%" but its own delimiters
+    assert note.startswith("{% ") and note.endswith(" %}") and "%" not in note[2:-2]
 
 
-@pytest.mark.parametrize("name", ["Posted", "Headed"])
-def test_a_marked_value_keeps_its_download_jsonpath(app: cdk.App, name: str) -> None:
-    stack = app.node.find_child("Marks")
-    assert isinstance(stack, cdk.Stack)
-    template = Template.from_stack(stack).to_json()
-    [logical_id] = [k for k in state_machines(template) if k.startswith(name + "StateMachine")]
-    download = json.loads(rendered_definition(template, logical_id))["States"]["Download"]
-    assert "Parameters" in download and "Arguments" not in download
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("name", ["One", "Pages", "Loop"])
+def test_a_marked_value_no_longer_lets_a_compressed_answer_be_stored(
+    open_runner: Callable[..., LocalRunner], upstream: Upstream, stack: str, name: str
+) -> None:
+    runner = open_runner(f"{stack}/{name}")
+    upstream.respond(answer(stack, compressed=True))
+    run = runner.run(T0)
+    assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
+    assert stored(runner) == []

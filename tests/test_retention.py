@@ -51,9 +51,11 @@ def test_the_download_assigns_the_expiry_persist_reads(retained: Scenario) -> No
 
 
 def test_a_jsonpath_download_keeps_compute_expiry_first() -> None:
-    """Where the download is not a JSONata task (a header written as ``{% ... %}``, which only
-    the JSONPath task sends as written), ComputeExpiry computes the expiry first, as before."""
-    pattern = build(retention=cdk.Duration.days(30), headers={"X-Note": "{% sent as is %}"})
+    """Where the download is not a JSONata task (a GraphQL request, whose answer's errors a
+    JSONPath Choice checks), ComputeExpiry computes the expiry first, as before."""
+    pattern = build(
+        retention=cdk.Duration.days(30), method="POST", body={"query": "{ viewer { login } }"}
+    )
     asl = json.loads(rendered_definition(Template.from_stack(Stack.of(pattern)).to_json()))
     assert asl["StartAt"] == "ComputeExpiry"
     expiry: dict[str, Any] = asl["States"]["ComputeExpiry"]

@@ -271,7 +271,7 @@ def jsonata_request(
         Default: every variable is read as a variable.
     """
     given = computed or {}
-    if request.body is not None and not _literal(request.body):
+    if request.body is not None and not _literal(request.body, marked=True):
         return None
     path = request.path
     if Token.is_unresolved(path) or path.startswith("$"):
@@ -302,7 +302,8 @@ def jsonata_request(
         if any(value is None for value in values.values()):
             return None
         params = {name: str(value) for name, value in values.items()}
-    body: Mapping[str, Any] | str | None = request.body
+    # a literal body's text holding "{%" is sent as written, as the JSONPath task sends it
+    body: Mapping[str, Any] | str | None = sent_as_written(request.body)
     if request.body_at is not None:
         name = _variable(scope, request.body_at) or ""
         body = given[name] if name in given else _expression(scope, request.body_at)
@@ -320,12 +321,13 @@ def jsonata_request(
     )  # fmt: skip
 
 
-def _literal(value: object) -> bool:
+def _literal(value: object, *, marked: bool = False) -> bool:
     """True when ``value`` holds no JSONPath token, path or ``.$`` key, nor text a JSONata
     state would evaluate (``{% ... %}``: sent as written by a JSONPath task, so a JSONata one
-    must not take it)."""
+    must not take it), unless ``marked``: the task writes such text with ``sent_as_written``
+    (a body, the headers)."""
     text = json.dumps(value) if not isinstance(value, str) else value
-    if Token.is_unresolved(text) or JSONATA_MARK in text:
+    if Token.is_unresolved(text) or (JSONATA_MARK in text and not marked):
         return False
     if isinstance(value, str):
         return not value.startswith("$")
@@ -335,6 +337,24 @@ def _literal(value: object) -> bool:
 JSONATA_MARK = "{%"
 """What starts a JSONata expression in a JSONata state's field ("Transforming data with JSONata
 in Step Functions": a string ``{% ... %}`` is evaluated)."""
+
+
+def sent_as_written(value: Any) -> Any:
+    """``value`` (a header value, a body) for a JSONata task's Arguments, sent as a JSONPath
+    task sends it: each string holding ``{%`` or ``%}`` becomes an expression whose value is
+    that string, a JSONata string literal (JSON's escapes: "String literals" in the JSONata
+    documentation) with every ``%`` written ``\\u0025``, so the field holds no delimiter but
+    its own (which text AWS evaluates, a whole field or a part, then never matters). Other
+    values are unchanged."""
+    if isinstance(value, str):
+        if JSONATA_MARK in value or "%}" in value:
+            return "{% " + json.dumps(value).replace("%", "\\u0025") + " %}"
+        return value
+    if isinstance(value, Mapping):
+        return {key: sent_as_written(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [sent_as_written(item) for item in value]
+    return value
 
 
 def _variable(scope: Construct, value: str) -> str | None:
@@ -460,8 +480,8 @@ class BoundTransport(ABC):
         ``request`` is read in a way ``jsonata_request`` does not translate (then only the
         JSONPath task renders it)."""
         parts = jsonata_request(scope, request, computed)
-        if parts is None or any(JSONATA_MARK in value for value in (self.headers or {}).values()):
-            return None  # a header written as "{% ... %}" is sent as written by the JSONPath task
+        if parts is None:
+            return None
         task = self._checked(scope, construct_id, parts, assign=dict(assign))
         return self._retrying(task) if task is not None else None
 

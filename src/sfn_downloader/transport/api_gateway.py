@@ -31,7 +31,14 @@ from .._request import HttpRequest
 from ..auth import AuthHeader
 from ..errors import Problem
 from ._auth_check import check_auth_header, query_param_clashes
-from ._base import RETRYABLE_STATUSES, BoundTransport, JsonataRequest, Transport, register
+from ._base import (
+    RETRYABLE_STATUSES,
+    BoundTransport,
+    JsonataRequest,
+    Transport,
+    register,
+    sent_as_written,
+)
 from ._proxy import build_proxy
 from ._url import url_problem
 from .trim import PARAMETER_NAME, Trim, check_mappable
@@ -384,8 +391,9 @@ class ApiGatewayDownloads(BoundTransport):
         """The JSONata ``apigateway:invoke`` task: the JSONPath one's Parameters as Arguments
         (a path or query read from the state is one expression). A path read from the state
         goes through ``_ComputedPathInvoke``: given a JSONata ``api_path``, aws-cdk-lib 2.275
-        grants ``execute-api:Invoke`` on every path of the stage."""
-        headers = self.static_headers()
+        grants ``execute-api:Invoke`` on every path of the stage. Header and body values
+        holding ``{%`` are sent as written (``sent_as_written``)."""
+        headers = sent_as_written(self.static_headers())
         query, body = request.query, request.body
         if request.params:  # a literal query (jsonata_request refuses params with another)
             assert not isinstance(query, str)

@@ -33,7 +33,14 @@ from .._parts import CheckContext, Exchange, Target
 from .._request import HttpRequest, RequestForm
 from ..auth import AuthHeader
 from ..errors import Problem
-from ._base import RETRYABLE_STATUSES, BoundTransport, JsonataRequest, Transport, register
+from ._base import (
+    RETRYABLE_STATUSES,
+    BoundTransport,
+    JsonataRequest,
+    Transport,
+    register,
+    sent_as_written,
+)
 
 
 def status_error(status: int) -> str:
@@ -317,10 +324,13 @@ class HttpTaskDownloads(BoundTransport):
         if request.query_computed:
             assert isinstance(query, str)
             parameters = sfn.TaskInput.from_text(query)
+        invoking = self._invoking(request.method)
+        if self.headers:  # header values holding "{%" sent as written
+            invoking["headers"] = sfn.TaskInput.from_object(sent_as_written(dict(self.headers)))
         return tasks.HttpInvoke.jsonata(
             scope,
             construct_id,
-            **self._invoking(request.method),
+            **invoking,
             api_endpoint=endpoint,
             query_string_parameters=parameters,
             body=(
