@@ -14,7 +14,7 @@ every file that asks for one (a test or fixture parameter naming a scenario fixt
 ``request.getfixturevalue``) goes to one unit, ``SCENARIOS``, handed out first: one worker
 synthesizes each scenario, the other none and runs the rest meanwhile (a file missed here still
 passes: it synthesizes its scenarios where it runs). That unit was 44% of the suite's CPU on
-2026-12-09 (162 of 370 s): were it to outgrow half, it would bound the run. With more workers
+2026-12-07 (162 of 370 s): were it to outgrow half, it would bound the run. With more workers
 it would, so there each file stays a unit of its own.
 """
 
@@ -77,14 +77,14 @@ SECONDS = {
     "tests/test_select_first_local.py": 1.0,
     "tests/test_every_shape.py": 1.0,  # one synth of five downloaders
 }
-"""CPU seconds of the heaviest files (2026-12-09, ``benchmarks/bench_suite_cpu.py``: a worker's
+"""CPU seconds of the heaviest files (2026-12-07, ``benchmarks/bench_suite_cpu.py``: a worker's
 process and every process below it, setup included; figures a loaded machine does not
 distort, unlike ``--durations``). The first file a worker runs also pays its jsii and moto
 start (~6-8 s); a test waiting on a subprocess or a poll adds wall time no CPU shows."""
 
 PER_TEST = 0.08
 """The weight of a test in a file not in ``SECONDS`` (0.077 s of CPU a test, on average, in
-the files under 2 s on 2026-12-09)."""
+the files under 2 s on 2026-12-07)."""
 
 
 @functools.cache
