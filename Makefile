@@ -93,6 +93,12 @@ bench: venv
 	$(BIN)/python benchmarks/bench_jsonata.py --runs 5
 	$(BIN)/python benchmarks/bench_transitions.py
 
+# make suite-cpu: the suite's CPU seconds by file (benchmarks/bench_suite_cpu.py), figures that
+# do not follow the machine's load as --durations does; pytest arguments in ARGS.
+.PHONY: suite-cpu
+suite-cpu: venv
+	$(BIN)/python benchmarks/bench_suite_cpu.py $(ARGS)
+
 bench-quick: venv
 	$(BIN)/python benchmarks/bench_fanout.py --quick
 	$(BIN)/python benchmarks/bench_transitions.py

@@ -43,3 +43,44 @@ def test_local_benchmark_runs(
     assert module.main() == 0
     out = capsys.readouterr().out
     assert "runs per second" in out and "runs                        3 (3 items" in out
+
+
+def test_the_suite_cpu_counts_a_live_child_then_the_reaped_one() -> None:
+    """bench_suite_cpu's figure holds the work of processes below the worker (the jsii kernel
+    while it lives, a subprocess once reaped), not only the worker's own."""
+    import subprocess
+    import time
+
+    from bench_suite_cpu import _own_cpu, process_cpu
+
+    before = process_cpu()
+    busy = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", busy + "time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 20
+        while _own_cpu(child.pid) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process_cpu() - before >= 0.3  # alive: read from /proc
+    finally:
+        child.kill()
+        child.wait()
+    assert process_cpu() - before >= 0.3  # reaped: RUSAGE_CHILDREN
+
+
+def test_the_suite_cpu_is_summed_by_file_and_split_by_the_scenario_unit() -> None:
+    from bench_suite_cpu import by_file, summary
+
+    lines = [
+        '{"id": "tests/test_cfn_lint.py::test_a[default]", "cpu": 2.0, "wall": 5.0}',
+        '{"id": "tests/test_cfn_lint.py::test_b", "cpu": 1.5, "wall": 2.0}',
+        '{"id": "tests/test_docs.py::test_c", "cpu": 0.5, "wall": 9.0}',
+        "",
+    ]
+    cpu = by_file(lines)
+    assert cpu == {"tests/test_cfn_lint.py": 3.5, "tests/test_docs.py": 0.5}
+    assert by_file(lines, "wall")["tests/test_docs.py"] == 9.0
+    assert summary(cpu, top=1) == [
+        "     3.5 s  tests/test_cfn_lint.py",
+        "     4.0 s  CPU in 2 files",
+        "     3.5 s  in the 1 scenario files (one worker's unit), 0.5 s in the rest",
+    ]

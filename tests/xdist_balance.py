@@ -13,9 +13,9 @@ worker that asks for them: on two workers, both synthesized nearly all 27. With 
 every file that asks for one (a test or fixture parameter naming a scenario fixture, or
 ``request.getfixturevalue``) goes to one unit, ``SCENARIOS``, handed out first: one worker
 synthesizes each scenario, the other none and runs the rest meanwhile (a file missed here still
-passes: it synthesizes its scenarios where it runs). That unit was 45% of the suite in 2026-12:
-were it to outgrow half, it would bound the run. With more workers it would, so there each
-file stays a unit of its own.
+passes: it synthesizes its scenarios where it runs). That unit was 44% of the suite's CPU on
+2026-12-07 (162 of 370 s): were it to outgrow half, it would bound the run. With more workers
+it would, so there each file stays a unit of its own.
 """
 
 from __future__ import annotations
@@ -33,54 +33,58 @@ SCENARIOS = "scenario files (tests/conftest.py's session fixtures)"
 """The unit of every file that uses a scenario fixture."""
 
 SECONDS = {
-    "tests/test_cfn_lint.py": 50.0,  # in SCENARIOS on two workers; synthesizes every scenario
-    "tests/test_local.py": 24.0,
-    "tests/test_fan_out_s3.py": 25.0,  # the 100,000-path scenario (issue 28), four more synths
-    "tests/test_fan_out_s3_local.py": 15.0,  # two downloaders, three runs from S3
-    "tests/test_batched_features_local.py": 30.0,  # six downloaders, ten runs (issue 28 r4)
-    "tests/test_demo.py": 15.0,  # the demo in-process (every example, a short hour; issue 28)
-    "tests/test_answer_batched_local.py": 25.0,  # three downloaders, six runs (issue 28)
-    "tests/test_polite_requests_local.py": 40.0,
-    "tests/test_select_first_local.py": 18.0,
-    "tests/test_every_shape_local.py": 40.0,  # eight downloaders, eleven runs (issue 23)
-    "tests/test_every_shape.py": 20.0,  # one synth of five downloaders
-    "tests/test_overrides_shapes_local.py": 16.0,  # six downloaders, nine runs (issue 23)
-    "tests/test_compressed_local.py": 25.0,  # five downloaders, nine runs (issue 25, item 14)
-    "tests/test_compressed_memos_local.py": 13.0,  # six downloaders, eleven runs (issue 25, 14)
-    "tests/test_compressed_single_local.py": 25.0,  # nine downloaders, fourteen runs (item 14)
-    "tests/test_compressed_single2_local.py": 20.0,  # six downloaders, sixteen runs (item 14)
-    "tests/test_compressed_fanout_local.py": 35.0,  # 13 fan-outs, 26 runs (issue 25, item 14)
-    "tests/test_compressed_overrides_local.py": 15.0,  # three downloaders, 12 runs (item 14)
-    "tests/test_compressed_pagecount_local.py": 30.0,  # 12 page_counts, 34 runs (item 14)
-    "tests/test_compressed_proxy_local.py": 12.0,  # two proxies, six runs (item 14; ~24 s busy)
-    "tests/test_select_first_pagecount_local.py": 27.0,  # 8 page_counts, 28 runs (item 14)
-    "tests/test_answer_local.py": 34.0,  # 1,000 object items requested (~32 s CPU of it)
-    "tests/test_records_shapes_local.py": 18.0,  # a page of 1,000 records (~12 s of it)
-    "tests/test_compat_matrix.py": 23.0,
-    "tests/test_nag.py": 12.0,  # in SCENARIOS on two workers (each scenario checked as built)
-    "tests/test_backfill_local.py": 12.0,
-    "tests/test_package.py": 11.0,
-    "tests/test_site.py": 7.5,
-    "tests/test_read.py": 5.5,
-    "tests/test_incremental_local.py": 3.5,
-    "tests/test_fan_out_time_local.py": 3.5,
-    "tests/test_header_case_local.py": 6.0,  # estimated (a busy machine): 6 downloaders, 8 runs
-    "tests/test_run_limits.py": 3.0,
-    "tests/test_example.py": 3.0,
-    "tests/test_docs.py": 3.0,
+    # In SCENARIOS on two workers (a unit of their own on more).
+    "tests/test_cfn_lint.py": 62.0,  # synthesizes most scenarios first; cfn-lint itself ~26 s
+    "tests/test_nag.py": 8.5,  # cdk-nag over each scenario as built, and eight fresh apps
+    "tests/test_fan_out_s3.py": 6.0,  # the 100,000-path scenario (issue 28), four more synths
+    "tests/test_transitions_local.py": 5.0,
+    "tests/test_every_shape_local.py": 4.0,  # eight downloaders, eleven runs (issue 23)
+    "tests/test_polite_requests_local.py": 2.0,
+    # The other files, heaviest first.
+    "tests/test_compat_matrix.py": 30.0,  # ~410 constructions (~16 s of it in the jsii kernel)
+    "tests/test_answer_local.py": 19.0,  # 1,000 object items requested (~6 s of it)
+    "tests/test_site.py": 15.5,  # mkdocs build --strict, every page example constructed
+    "tests/test_local.py": 14.0,  # the CLI synthesizes the example app in a subprocess (~11 s)
+    "tests/test_package.py": 13.0,  # the wheel built, installed in a venv and imported
+    "tests/test_demo.py": 12.5,  # the demo in-process (every example, a short hour; issue 28)
+    "tests/test_records_shapes_local.py": 7.5,  # a page of 1,000 records (~5.5 s of it)
+    "tests/test_backfill_local.py": 6.5,
+    "tests/test_compressed_local.py": 6.5,  # 14 downloaders, 24 tests (issue 25, item 14)
+    "tests/test_compressed_fanout_local.py": 6.0,  # 13 fan-outs, 31 tests (issue 25, item 14)
+    "tests/test_compressed_pagecount_local.py": 5.5,  # 12 page_counts, 13 tests (item 14)
+    "tests/test_example.py": 5.0,
+    "tests/test_batched_features_local.py": 4.5,  # six downloaders, ten runs (issue 28 r4)
+    "tests/test_read.py": 4.5,
+    "tests/test_incremental_local.py": 4.5,
+    "tests/test_answer_batched_local.py": 4.0,  # three downloaders, six runs (issue 28)
+    "tests/test_records_local.py": 3.5,
+    "tests/test_compressed_single2_local.py": 3.5,  # 11 downloaders, 13 tests (item 14)
+    "tests/test_moto_patches.py": 3.5,
     "tests/test_status_local.py": 3.0,
-    "tests/test_fidelity_local.py": 2.5,
-    "tests/test_request_local.py": 2.5,
-    "tests/test_transitions_local.py": 5.0,  # in SCENARIOS on two workers
-    "tests/test_map_local.py": 3.0,
-    "tests/test_local_dynamodb_calls.py": 2.0,
-    "tests/test_benchmarks.py": 2.0,
+    "tests/test_compressed_memos_local.py": 2.5,  # six downloaders, 11 tests (item 14)
+    "tests/test_overrides_shapes_local.py": 2.5,  # six downloaders, nine runs (issue 23)
+    "tests/test_docs.py": 2.0,
+    "tests/test_fidelity_local.py": 2.0,
+    "tests/test_header_case_local.py": 2.0,  # six downloaders, eight runs
+    "tests/test_http_task_timing_local.py": 2.0,
+    "tests/test_polite_varying_local.py": 1.5,
+    "tests/test_compressed_single_local.py": 1.5,  # seven downloaders, six tests (item 14)
+    "tests/test_fan_out_time_local.py": 1.5,
+    "tests/test_fan_out_s3_local.py": 1.5,  # two downloaders, three runs from S3
+    "tests/test_benchmarks.py": 1.5,
+    "tests/test_compressed_overrides_local.py": 1.0,  # three downloaders, six tests (item 14)
+    "tests/test_request_local.py": 1.0,
+    "tests/test_select_first_local.py": 1.0,
+    "tests/test_every_shape.py": 1.0,  # one synth of five downloaders
 }
-"""Seconds of the heaviest files (2026-12-07, 2 cores, machine quiet); the first file a worker
-runs also pays its jsii and moto start (~6 s)."""
+"""CPU seconds of the heaviest files (2026-12-07, ``benchmarks/bench_suite_cpu.py``: a worker's
+process and every process below it, setup included; figures a loaded machine does not
+distort, unlike ``--durations``). The first file a worker runs also pays its jsii and moto
+start (~6-8 s); a test waiting on a subprocess or a poll adds wall time no CPU shows."""
 
-PER_TEST = 0.06
-"""The weight of a test in a file not in ``SECONDS`` (most take a few hundredths)."""
+PER_TEST = 0.08
+"""The weight of a test in a file not in ``SECONDS`` (0.077 s of CPU a test, on average, in
+the files under 2 s on 2026-12-07)."""
 
 
 @functools.cache
