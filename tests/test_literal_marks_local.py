@@ -14,15 +14,19 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
+from aws_cdk.assertions import Template
 
 from local_helpers import Answer, Seen, Upstream, definition_states
 from sfn_downloader import DownloaderPattern, ItemField, Pagination, Transport
 from sfn_downloader.local import LocalRunner
+
+from scenarios import rendered_definition, state_machines
 
 T0 = "2026-11-27T05:30:00Z"
 NOTE = "{% 1 + 1 %} and %}"
@@ -130,3 +134,20 @@ def test_a_marked_value_no_longer_lets_a_compressed_answer_be_stored(
     run = runner.run(T0)
     assert (run.status, run.error) == ("FAILED", "Downloader.CompressedAnswer"), run.cause
     assert stored(runner) == []
+
+
+def test_asl_validator_and_the_language_service_accept_the_encoded_values(
+    app: cdk.App, tmp_path: Path
+) -> None:
+    """Outside checks on the encoding: asl-validator 4.0.0 (JSONata strings ``^{% .+ %}$``) and
+    AWS's amazon-states-language-service find nothing in these definitions."""
+    from test_cfn_lint import asl_language_service, asl_validator
+
+    definitions = {}
+    for stack in STACKS:
+        template = Template.from_stack(app.node.find_child(stack)).to_json()  # type: ignore[arg-type]
+        for logical_id in state_machines(template):
+            definitions[f"{stack}-{logical_id}"] = rendered_definition(template, logical_id)
+    assert len(definitions) == 6
+    assert asl_validator(definitions, tmp_path) == {}
+    assert asl_language_service(definitions, tmp_path) == {}
