@@ -19,14 +19,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_events as events
 from aws_cdk.assertions import Template
 
 from local_helpers import Answer, Seen, Upstream, definition_states
 from sfn_downloader import DownloaderPattern, ItemField, Pagination, Transport
 from sfn_downloader.local import LocalRunner
 
-from scenarios import rendered_definition, state_machines
+from scenarios import api_key_connection, rendered_definition, state_machines
 
 T0 = "2026-11-27T05:30:00Z"
 NOTE = "{% 1 + 1 %} and %}"
@@ -50,13 +49,7 @@ def app() -> cdk.App:
             "item": {"rows": ItemField.json("$.ResponseBody.rows")},
         }  # fmt: skip
         if name == "Http":
-            connection = events.Connection(
-                stack, "Connection",
-                authorization=events.Authorization.api_key(
-                    "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
-                ),
-            )  # fmt: skip
-            props["transport"] = Transport.http_task(connection)
+            props["transport"] = Transport.http_task(api_key_connection(stack, "Connection"))
         DownloaderPattern(stack, "One", path="/v1/rows", downloader_id="one", **props)
         DownloaderPattern(
             stack, "Pages", path="/v1/search", method="POST", body=BODY,

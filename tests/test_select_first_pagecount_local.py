@@ -20,7 +20,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Seen, definition_states, gzipped
 from sfn_downloader import (
@@ -32,6 +31,8 @@ from sfn_downloader import (
     StatusAction,
     Transport,
 )
+
+from scenarios import api_key_connection
 
 T0 = "2026-11-27T05:30:00Z"
 ERROR = "Downloader.CompressedAnswer"
@@ -58,13 +59,7 @@ def app() -> cdk.App:
             "pagination": Pagination.page_count(),
         }  # fmt: skip
         if name == "Http":
-            connection = events.Connection(
-                stack, "Connection",
-                authorization=events.Authorization.api_key(
-                    "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
-                ),
-            )  # fmt: skip
-            props["transport"] = Transport.http_task(connection)
+            props["transport"] = Transport.http_task(api_key_connection(stack, "Connection"))
         DownloaderPattern(
             stack, "Constant", **props, downloader_id="constant", result_selector=CONSTANT,
             item={"v": ItemField.number("$.v"), "body": ItemField.json("$.body")},
