@@ -17,7 +17,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_events as events
 
 from local_helpers import Answer, Seen, definition_states, gzipped
 from sfn_downloader import (
@@ -29,6 +28,8 @@ from sfn_downloader import (
     StatusAction,
     Transport,
 )
+
+from scenarios import api_key_connection
 
 T0 = "2026-11-27T05:30:00Z"
 ERROR = "Downloader.CompressedAnswer"
@@ -50,13 +51,7 @@ def app() -> cdk.App:
             "pagination": Pagination.page_count(),
         }  # fmt: skip
         if name == "Http":
-            connection = events.Connection(
-                stack, "Connection",
-                authorization=events.Authorization.api_key(
-                    "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
-                ),
-            )  # fmt: skip
-            props["transport"] = Transport.http_task(connection)
+            props["transport"] = Transport.http_task(api_key_connection(stack, "Connection"))
         page = {"page": ItemField.json("$.ResponseBody")}
         things = {"things": ItemField.json("$.things")}
         DownloaderPattern(

@@ -18,7 +18,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -32,6 +31,8 @@ from sfn_downloader import (
     Transport,
     Trim,
 )
+
+from scenarios import api_key_connection
 
 T0 = "2026-11-27T05:30:00Z"
 ERROR = "Downloader.CompressedAnswer"
@@ -49,13 +50,7 @@ def app() -> cdk.App:
         stack = cdk.Stack(app, name)
         props: dict[str, Any] = {"endpoint": "https://api.example.com", "path": "/v1/things"}
         if name == "Http":
-            connection = events.Connection(
-                stack, "Connection",
-                authorization=events.Authorization.api_key(
-                    "X-Api-Key", cdk.SecretValue.secrets_manager("example/api-key")
-                ),
-            )  # fmt: skip
-            props["transport"] = Transport.http_task(connection)
+            props["transport"] = Transport.http_task(api_key_connection(stack, "Connection"))
         DownloaderPattern(
             stack, "Archived", **props, result_selector={"things.$": "$.ResponseBody"},
             item={"things": ItemField.json("$.things")}, archive=Archive.to_new_bucket(),
